@@ -1,0 +1,9 @@
+"""Commands of the gitops family (being built)."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(group: click.Group) -> None:
+    """Adds nothing yet."""

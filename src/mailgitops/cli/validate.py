@@ -1,0 +1,36 @@
+"""`mailgitops validate`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from mailgitops.cli.main import CONTEXT, root_option, run
+from mailgitops.diagnostics import REPORTERS
+from mailgitops.validate import validate_repo
+
+
+def _validate(root: str, fmt: str | None, strict: bool) -> int:
+    if fmt is None:
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    result = validate_repo(Path(root))
+    click.echo(REPORTERS[fmt](result.diagnostics))
+    return result.exit_code(strict=strict)
+
+
+def register(group: click.Group) -> None:
+    @group.command("validate", context_settings=CONTEXT)
+    @root_option
+    @click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default=None,
+                  help="Output format. Default: github inside GitHub Actions, else text.")
+    @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+    def validate_cmd(root: str, fmt: str | None, strict: bool) -> None:
+        """Check the config repository: YAML, schemas, cross-file rules, templates.
+
+        Every problem is reported at once, sorted, as `path:line:col: error|warning: message
+        [code]`. Exit 0 when clean (warnings allowed unless --strict), 1 when there are
+        problems.
+        """
+        run(_validate, root, fmt, strict)

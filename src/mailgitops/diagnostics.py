@@ -1,0 +1,96 @@
+"""Diagnostic: one problem at one place in one file; and the reporters that print them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem. `line` and `col` are 1-based; 0 means "the whole file"."""
+
+    file: str  # path relative to the repository root, with forward slashes
+    line: int
+    col: int
+    code: str  # stable, kebab-case, e.g. "unknown-variable"
+    message: str
+    severity: Severity = Severity.ERROR
+    json_path: str = ""  # "$.server.port" where the problem is in a data file
+    hint: str | None = None  # how to fix it, when known ("did you mean `order.number`?")
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.file, self.line, self.col, self.code, self.message)
+
+    def as_warning(self) -> Diagnostic:
+        return replace(self, severity=Severity.WARNING)
+
+    def full_message(self) -> str:
+        return self.message if not self.hint else f"{self.message} ({self.hint})"
+
+
+def error(file: str, line: int, col: int, code: str, message: str, **kw: str | None) -> Diagnostic:
+    return Diagnostic(file, line, col, code, message, Severity.ERROR, **kw)  # type: ignore[arg-type]
+
+
+def warning(
+    file: str, line: int, col: int, code: str, message: str, **kw: str | None
+) -> Diagnostic:
+    return Diagnostic(file, line, col, code, message, Severity.WARNING, **kw)  # type: ignore[arg-type]
+
+
+def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by position, exact duplicates removed (two checks may see the same fault)."""
+    return sorted(set(diags), key=lambda d: d.sort_key)
+
+
+def has_errors(diags: Iterable[Diagnostic], *, strict: bool = False) -> bool:
+    return any(d.severity is Severity.ERROR or strict for d in diags)
+
+
+# --- reporters -------------------------------------------------------------------------------
+
+
+def format_text(diags: Sequence[Diagnostic]) -> str:
+    lines = [f"{d.file}:{d.line}:{d.col}: {d.severity}: {d.full_message()} [{d.code}]" for d in diags]
+    n_err = sum(d.severity is Severity.ERROR for d in diags)
+    n_warn = len(diags) - n_err
+    lines.append(f"{n_err} error(s), {n_warn} warning(s)" if diags else "no problems found")
+    return "\n".join(lines)
+
+
+def format_json(diags: Sequence[Diagnostic]) -> str:
+    return json.dumps([asdict(d) for d in diags], ensure_ascii=False, indent=2)
+
+
+def _gh_escape(value: str, *, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def format_github(diags: Sequence[Diagnostic]) -> str:
+    """GitHub Actions workflow commands: each becomes an annotation on the changed line."""
+    out = []
+    for d in diags:
+        props = f"file={_gh_escape(d.file, prop=True)},line={max(d.line, 1)},col={max(d.col, 1)}"
+        props += f",title={_gh_escape(d.code, prop=True)}"
+        out.append(f"::{d.severity} {props}::{_gh_escape(d.full_message())}")
+    out.append(format_text(diags).splitlines()[-1])
+    return "\n".join(out)
+
+
+REPORTERS: dict[str, Callable[[Sequence[Diagnostic]], str]] = {
+    "text": format_text,
+    "json": format_json,
+    "github": format_github,
+}

@@ -1,0 +1,138 @@
+"""The frozen value objects a validated config repository becomes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+Security = Literal["none", "starttls", "tls"]
+AuthMode = Literal["anonymous", "custom"]
+SendMode = Literal["always", "on_customer_request", "never"]
+Role = Literal["customer", "operator", "approver"]
+
+DEFAULT_PORTS: Mapping[str, int] = {"none": 25, "starttls": 587, "tls": 465}
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    address: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    host: str
+    port: int
+    security: Security = "none"
+    allow_self_signed: bool = False
+    ca_file: str | None = None  # relative to the repository root
+    pin_sha256: str | None = None  # hex SHA-256 of the server certificate (DER)
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    mode: AuthMode = "anonymous"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    sender: Sender  # S1 S3
+    server: Server  # S6 S8 S9
+    auth: Auth  # S10
+    cc: tuple[str, ...] = ()  # S4, already split and checked one by one
+    allow_operator_cc: bool = False  # S5
+
+
+@dataclass(frozen=True, slots=True)
+class Languages:
+    default: str
+    active: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Webshop:
+    id: str
+    name: str
+    sender: Sender | None = None  # S2: overrides SmtpSettings.sender
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    id: str
+    template: str
+    send: SendMode = "always"
+    to: tuple[Role, ...] = ("customer",)
+    edit_before_send: bool = False
+    cc: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    triggers: Mapping[str, Trigger]
+    allow_operator_attachments: bool = False  # A1
+    order_url: str | None = None  # T7, e.g. "https://print.example.com/orders/{order_number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachments:
+    """T9: which files the order system's event provides are attached automatically."""
+
+    document: bool = False
+    ticket: bool = False
+    preflight_report: bool = False
+
+    def enabled(self) -> tuple[str, ...]:
+        return tuple(k for k in ("document", "ticket", "preflight_report") if getattr(self, k))
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateText:
+    """One language of one template: `<template-id>/<lang>.md`."""
+
+    template_id: str
+    lang: str
+    file: str  # repository-relative path
+    subject: str  # Jinja source
+    body: str  # Markdown + Jinja source
+    body_line: int  # 1-based line in `file` where `body` starts
+    preheader: str | None = None
+    front_matter: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    id: str
+    description: str
+    audience: Role
+    texts: Mapping[str, TemplateText]  # by language
+    attachments: Attachments = Attachments()
+    layout: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """A sample order (the shape of a status event) that previews are rendered with."""
+
+    name: str
+    file: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Repo:
+    root: Path
+    smtp: SmtpSettings
+    languages: Languages
+    workflow: Workflow
+    webshops: Mapping[str, Webshop]
+    templates: Mapping[str, Template]
+    samples: Mapping[str, Sample]
+    layouts: Mapping[str, str]  # layout name -> MJML source (templates/_layouts/<name>.mjml)
+    theme: Mapping[str, Any]  # templates/_layouts/theme.yaml (T3)
+    assets: Mapping[str, Path]  # file name -> absolute path (templates/_assets/)

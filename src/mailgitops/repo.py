@@ -1,0 +1,246 @@
+"""Load a config repository: read files, check each against its schema, build the model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailgitops import schemacheck
+from mailgitops.diagnostics import Diagnostic, error
+from mailgitops.frontmatter import split
+from mailgitops.model import (
+    DEFAULT_PORTS,
+    Attachments,
+    Auth,
+    Languages,
+    Repo,
+    Sample,
+    Security,
+    Sender,
+    Server,
+    SmtpSettings,
+    Template,
+    TemplateText,
+    Trigger,
+    Webshop,
+    Workflow,
+)
+from mailgitops.yamlsrc import YamlDoc, load_yaml
+
+LAYOUTS_DIR = "templates/_layouts"
+ASSETS_DIR = "templates/_assets"
+_LANG_FILE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\.md$")
+
+
+@dataclass
+class LoadedRepo:
+    """The model (possibly partial when files have errors), the parsed documents by
+    repository-relative path (for positions), and every problem found while loading."""
+
+    repo: Repo
+    docs: dict[str, YamlDoc] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def split_cc(value: Any) -> tuple[str, ...]:
+    """S4: `a@x; b@y` or a list; each part kept (and checked later), none dropped."""
+    items = [value] if isinstance(value, str) else list(value or [])
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            out.extend(p.strip() for p in re.split(r"[;,]", item) if p.strip())
+    return tuple(out)
+
+
+class _Loader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.docs: dict[str, YamlDoc] = {}
+        self.diags: list[Diagnostic] = []
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def read_text(self, path: Path) -> str | None:
+        rel = self.rel(path)
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.diags.append(error(rel, 0, 0, "missing-file", f"{rel} does not exist",
+                                    hint="run `mailgitops init` for a starting point"))
+        except UnicodeDecodeError as e:
+            self.diags.append(error(rel, 1, 1, "encoding", f"file is not UTF-8 text ({e.reason})",
+                                    hint="save the file as UTF-8"))
+        except OSError as e:
+            self.diags.append(error(rel, 0, 0, "unreadable", f"cannot read the file: {e.strerror}"))
+        return None
+
+    def yaml(self, path: Path, kind: str) -> dict[str, Any]:
+        """Load and schema-check one YAML file; returns {} when it could not be read at all."""
+        text = self.read_text(path)
+        if text is None:
+            return {}
+        rel = self.rel(path)
+        doc, diags = load_yaml(text, rel)
+        self.docs[rel] = doc
+        self.diags.extend(diags)
+        if doc.data is None:
+            doc.data = {}
+        if not diags:
+            self.diags.extend(schemacheck.check(doc, kind))
+        return doc.data if isinstance(doc.data, dict) else {}
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _sender(raw: Any) -> Sender | None:
+    raw = _d(raw)
+    addr = raw.get("address")
+    return Sender(str(addr), raw.get("name")) if isinstance(addr, str) else None
+
+
+def _smtp(raw: dict[str, Any]) -> SmtpSettings:
+    server = _d(raw.get("server"))
+    raw_security = server.get("security", "none")
+    security: Security = raw_security if raw_security in ("none", "starttls", "tls") else "none"
+    port = server.get("port")
+    auth = _d(raw.get("auth"))
+    return SmtpSettings(
+        sender=_sender(raw.get("sender")) or Sender("invalid@invalid"),
+        cc=split_cc(raw.get("cc")),
+        allow_operator_cc=raw.get("allow_operator_cc") is True,
+        server=Server(
+            host=str(server.get("host", "")),
+            port=port if isinstance(port, int) else DEFAULT_PORTS[security],
+            security=security,
+            allow_self_signed=server.get("allow_self_signed") is True,
+            ca_file=server.get("ca_file"),
+            pin_sha256=server.get("pin_sha256"),
+            timeout_seconds=float(server.get("timeout_seconds", 30) or 30),
+        ),
+        auth=Auth(
+            mode="custom" if auth.get("mode") == "custom" else "anonymous",
+            username=auth.get("username"),
+            password_env=auth.get("password_env"),
+            password_file=auth.get("password_file"),
+        ),
+    )
+
+
+def _workflow(raw: dict[str, Any]) -> Workflow:
+    triggers: dict[str, Trigger] = {}
+    for tid, entry in _d(raw.get("triggers")).items():
+        t = _d(entry)
+        to = t.get("to", ["customer"])
+        triggers[tid] = Trigger(
+            id=tid,
+            template=str(t.get("template", "")),
+            send=t.get("send", "always"),
+            to=tuple(to) if isinstance(to, list) else ("customer",),
+            edit_before_send=t.get("edit_before_send") is True,
+            cc=split_cc(t.get("cc")),
+        )
+    url = raw.get("order_url")
+    return Workflow(
+        triggers=triggers,
+        allow_operator_attachments=raw.get("allow_operator_attachments") is True,
+        order_url=url if isinstance(url, str) else None,
+    )
+
+
+def _template_text(ld: _Loader, tid: str, path: Path) -> TemplateText | None:
+    text = ld.read_text(path)
+    if text is None:
+        return None
+    rel = ld.rel(path)
+    parts, diags = split(text, rel)
+    ld.diags.extend(diags)
+    if parts is None:
+        return None
+    ld.docs[rel] = parts.front
+    if not diags:
+        ld.diags.extend(schemacheck.check(parts.front, "front-matter"))
+    front = _d(parts.front.data)
+    subject = front.get("subject")
+    preheader = front.get("preheader")
+    return TemplateText(
+        template_id=tid,
+        lang=path.stem,
+        file=rel,
+        subject=subject if isinstance(subject, str) else "",
+        preheader=preheader if isinstance(preheader, str) else None,
+        body=parts.body,
+        body_line=parts.body_line,
+        front_matter=front,
+    )
+
+
+def _templates(ld: _Loader) -> dict[str, Template]:
+    out: dict[str, Template] = {}
+    tdir = ld.root / "templates"
+    if not tdir.is_dir():
+        ld.diags.append(error("templates", 0, 0, "missing-file", "the templates/ folder is missing"))
+        return out
+    for d in sorted(p for p in tdir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        meta = ld.yaml(d / "template.yaml", "template")
+        texts = {}
+        for md in sorted(d.glob("*.md")):
+            if not _LANG_FILE.match(md.name):
+                ld.diags.append(error(ld.rel(md), 1, 1, "bad-file-name",
+                                      f"`{md.name}` is not named after a language",
+                                      hint="name template texts <lang>.md, e.g. de.md or pt-BR.md"))
+                continue
+            tt = _template_text(ld, d.name, md)
+            if tt is not None:
+                texts[tt.lang] = tt
+        att = _d(meta.get("attachments"))
+        audience = meta.get("audience")
+        out[d.name] = Template(
+            id=d.name,
+            description=str(meta.get("description", "")),
+            audience=audience if audience in ("customer", "operator", "approver") else "customer",
+            texts=texts,
+            attachments=Attachments(**{k: att.get(k) is True for k in Attachments.__slots__}),
+            layout=str(meta.get("layout", "default")),
+        )
+    return out
+
+
+def load_repo(root: Path) -> LoadedRepo:
+    """Everything in the repository at `root`, never raising for bad input."""
+    root = root.resolve()
+    ld = _Loader(root)
+    cfg = root / "config"
+    smtp = _smtp(ld.yaml(cfg / "smtp.yaml", "smtp"))
+    langs_raw = ld.yaml(cfg / "languages.yaml", "languages")
+    active = langs_raw.get("active")
+    languages = Languages(
+        default=str(langs_raw.get("default", "en")),
+        active=tuple(str(x) for x in active) if isinstance(active, list) else ("en",),
+    )
+    workflow = _workflow(ld.yaml(cfg / "workflow.yaml", "workflow"))
+    webshops = {}
+    for p in sorted((cfg / "webshops").glob("*.yaml")):
+        raw = ld.yaml(p, "webshop")
+        webshops[p.stem] = Webshop(id=p.stem, name=str(raw.get("name", p.stem)),
+                                   sender=_sender(raw.get("sender")))
+    samples = {}
+    for p in sorted((cfg / "samples").glob("*.yaml")):
+        samples[p.stem] = Sample(name=p.stem, file=ld.rel(p), data=ld.yaml(p, "sample"))
+    templates = _templates(ld)
+    layouts = {}
+    for p in sorted((root / LAYOUTS_DIR).glob("*.mjml")):
+        text = ld.read_text(p)
+        if text is not None:
+            layouts[p.stem] = text
+    theme_path = root / LAYOUTS_DIR / "theme.yaml"
+    theme = ld.yaml(theme_path, "theme") if theme_path.exists() else {}
+    assets_dir = root / ASSETS_DIR
+    assets = {p.name: p for p in sorted(assets_dir.iterdir()) if p.is_file()} if assets_dir.is_dir() else {}
+    repo = Repo(root=root, smtp=smtp, languages=languages, workflow=workflow, webshops=webshops,
+                templates=templates, samples=samples, layouts=layouts, theme=theme, assets=assets)
+    return LoadedRepo(repo=repo, docs=ld.docs, diagnostics=ld.diags)

@@ -1,0 +1,103 @@
+"""Check a loaded YAML document against its JSON Schema; every error located at its value."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from referencing import Registry, Resource
+
+from mailgitops import catalog
+from mailgitops.diagnostics import Diagnostic
+from mailgitops.yamlsrc import YamlDoc
+
+
+@cache
+def validator(kind: str) -> Draft202012Validator:
+    """One reused validator per schema: building one costs more than a whole check."""
+    return Draft202012Validator(
+        catalog.schema(kind),
+        registry=_registry(),
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+@cache
+def _registry() -> Registry:
+    """Lets one schema `$ref` another by file name (sample.schema.json -> event.schema.json)."""
+    resources = []
+    for kind in catalog.SCHEMA_KINDS:
+        contents = catalog.schema(kind)
+        resources.append((contents["$id"], Resource.from_contents(contents)))
+    return Registry().with_resources(resources)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def _leaves(err: ValidationError) -> list[ValidationError]:
+    """oneOf/anyOf errors are only useful through their most specific branch."""
+    if err.validator in ("oneOf", "anyOf") and err.context:
+        best = min(err.context, key=lambda e: (-len(e.absolute_path), len(e.context or ())))
+        return _leaves(best)
+    return [err]
+
+
+def _describe(err: ValidationError, doc: YamlDoc) -> list[Diagnostic]:
+    path = tuple(err.absolute_path)
+    schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
+    custom = schema.get("errorMessage")
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = list(schema.get("properties", {}))
+        extra = [k for k in err.instance if k not in allowed]
+        return [
+            doc.at((*path, k), "unknown-key", f"unknown key `{k}`",
+                   hint=did_you_mean(k, allowed) or f"allowed here: {', '.join(allowed)}", key=True)
+            for k in extra
+        ]
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return [doc.at(path, "missing-key", f"required key `{missing}` is missing",
+                       key=bool(path))]
+    if err.validator == "enum":
+        options = [str(o) for o in schema.get("enum", [])]
+        pick = did_you_mean(str(err.instance), options) or f"write one of: {', '.join(options)}"
+        return [doc.at(path, "bad-value", f"`{err.instance}` is not allowed here", hint=pick)]
+    if err.validator == "type":
+        want = schema.get("type")
+        want_s = " or ".join(want) if isinstance(want, list) else str(want)
+        hint: str | None = None
+        if want_s == "string" and isinstance(err.instance, (int, float, bool)):
+            hint = "quote the value so YAML keeps it as text"
+        return [doc.at(path, "wrong-type", f"expected {want_s}, got {_json_type(err.instance)}",
+                       hint=hint)]
+    message = custom or err.message
+    return [doc.at(path, f"schema-{err.validator}", str(message))]
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return "list" if isinstance(value, list) else "mapping"
+
+
+def check(doc: YamlDoc, kind: str) -> list[Diagnostic]:
+    """All schema problems of `doc`, each at the line and column of the offending value."""
+    out: list[Diagnostic] = []
+    for err in validator(kind).iter_errors(doc.data):
+        for leaf in _leaves(err):
+            out.extend(_describe(leaf, doc))
+    return out
