@@ -31,6 +31,7 @@ from mailgitops.yamlsrc import YamlDoc, load_yaml
 
 LAYOUTS_DIR = "templates/_layouts"
 ASSETS_DIR = "templates/_assets"
+MAX_READ_BYTES = 2_000_000  # above every per-kind cap (YAML 1 MB, templates 200 KB)
 _LANG_FILE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\.md$")
 
 
@@ -42,6 +43,8 @@ class LoadedRepo:
     repo: Repo
     docs: dict[str, YamlDoc] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # the text of every file read, by repository-relative path (checks find columns in it)
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def split_cc(value: Any) -> tuple[str, ...]:
@@ -59,6 +62,7 @@ class _Loader:
         self.root = root
         self.docs: dict[str, YamlDoc] = {}
         self.diags: list[Diagnostic] = []
+        self.sources: dict[str, str] = {}
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -66,7 +70,7 @@ class _Loader:
     def read_text(self, path: Path) -> str | None:
         rel = self.rel(path)
         try:
-            return path.read_text(encoding="utf-8")
+            text = self._read_capped(path, rel)
         except FileNotFoundError:
             self.diags.append(error(rel, 0, 0, "missing-file", f"{rel} does not exist",
                                     hint="run `mailgitops init` for a starting point"))
@@ -75,7 +79,31 @@ class _Loader:
                                     hint="save the file as UTF-8"))
         except OSError as e:
             self.diags.append(error(rel, 0, 0, "unreadable", f"cannot read the file: {e.strerror}"))
+        else:
+            if text is not None:
+                self.sources[rel] = text
+            return text
         return None
+
+    def _read_capped(self, path: Path, rel: str) -> str | None:
+        """A regular file inside the repository, at most MAX_READ_BYTES: a link to /dev/zero or
+        to a file elsewhere on the CI machine is refused before anything is read."""
+        if path.is_symlink() and not path.resolve().is_relative_to(self.root):
+            self.diags.append(error(rel, 1, 1, "outside-repo", "the file is a link to outside the repository",
+                                    hint="commit the file itself"))
+            return None
+        if path.exists() and not path.is_file():
+            self.diags.append(error(rel, 1, 1, "unreadable", "not a regular file",
+                                    hint="config and template files are plain text files"))
+            return None
+        with path.open("rb") as f:
+            data = f.read(MAX_READ_BYTES + 1)
+        if len(data) > MAX_READ_BYTES:
+            self.diags.append(error(rel, 1, 1, "file-too-large",
+                                    f"file is larger than {MAX_READ_BYTES:,} bytes",
+                                    hint="config and template files are small; remove generated content"))
+            return None
+        return data.decode("utf-8")
 
     def yaml(self, path: Path, kind: str) -> dict[str, Any]:
         """Load and schema-check one YAML file; returns {} when it could not be read at all."""
@@ -243,4 +271,4 @@ def load_repo(root: Path) -> LoadedRepo:
     assets = {p.name: p for p in sorted(assets_dir.iterdir()) if p.is_file()} if assets_dir.is_dir() else {}
     repo = Repo(root=root, smtp=smtp, languages=languages, workflow=workflow, webshops=webshops,
                 templates=templates, samples=samples, layouts=layouts, theme=theme, assets=assets)
-    return LoadedRepo(repo=repo, docs=ld.docs, diagnostics=ld.diags)
+    return LoadedRepo(repo=repo, docs=ld.docs, diagnostics=ld.diags, sources=ld.sources)

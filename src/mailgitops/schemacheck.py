@@ -51,6 +51,8 @@ def _leaves(err: ValidationError) -> list[ValidationError]:
 def _describe(err: ValidationError, doc: YamlDoc) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
     schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
+    if schema.get("x-checked-by") and err.validator != "type":
+        return []  # a check family reports this value with a precise message (one per fault)
     custom = schema.get("errorMessage")
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         allowed = list(schema.get("properties", {}))
@@ -72,10 +74,17 @@ def _describe(err: ValidationError, doc: YamlDoc) -> list[Diagnostic]:
         want = schema.get("type")
         want_s = " or ".join(want) if isinstance(want, list) else str(want)
         hint: str | None = None
-        if want_s == "string" and isinstance(err.instance, (int, float, bool)):
-            hint = "quote the value so YAML keeps it as text"
-        return [doc.at(path, "wrong-type", f"expected {want_s}, got {_json_type(err.instance)}",
-                       hint=hint)]
+        got = _json_type(err.instance)
+        if "string" in want_s and isinstance(err.instance, (int, float, bool)):
+            raw = doc.raw.get(path)
+            if raw is not None and raw != str(err.instance):
+                # YAML 1.1/1.2 both read `1.10` as the number 1.1: show what was written
+                got = f"the number {err.instance!r} (YAML reads `{raw}` as a number)"
+                hint = f'quote it so it stays text: "{raw}"'
+            else:
+                hint = "quote the value so YAML keeps it as text"
+        want_s = want_s.replace("string", "text")
+        return [doc.at(path, "wrong-type", f"expected {want_s}, got {got}", hint=hint)]
     message = custom or err.message
     return [doc.at(path, f"schema-{err.validator}", str(message))]
 

@@ -16,6 +16,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_YAML_BYTES = 1_000_000
+MAX_DEPTH = 40  # config files nest 4 levels; deep nesting is an attack on recursion limits
 
 PathKey = tuple[str | int, ...]
 
@@ -29,6 +30,7 @@ _STD_TAGS = {
     "tag:yaml.org,2002:seq",
     "tag:yaml.org,2002:timestamp",
 }
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _YAML11_BOOLS = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE)$")
 _OCTAL_LOOKING = re.compile(r"^[-+]?0[0-9_]+$")
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
@@ -55,6 +57,8 @@ class YamlDoc:
     data: Any
     values: dict[PathKey, Pos] = field(default_factory=dict)
     keys: dict[PathKey, Pos] = field(default_factory=dict)
+    # the source text of plain numbers, so `1.10` (read as 1.1) can be quoted back to the user
+    raw: dict[PathKey, str] = field(default_factory=dict)
 
     def pos(self, path: PathKey) -> Pos:
         """Position of the value at `path`, or of its nearest parent that has one."""
@@ -94,6 +98,10 @@ class _Converter:
 
     def convert(self, node: yaml.Node, path: PathKey) -> Any:
         self.doc.values[path] = _mark(node)
+        if len(path) > MAX_DEPTH:
+            self._err(node, "yaml-too-deep", f"values nest deeper than {MAX_DEPTH} levels", path,
+                      hint="config files are shallow; flatten this value")
+            return None
         if id(node) in self.seen:
             self.aliases.append(path)
             return None
@@ -152,8 +160,9 @@ class _Converter:
         if node.tag == "tag:yaml.org,2002:timestamp":
             return text  # dates stay text; the schema says which format it must have
         value = yaml.constructor.SafeConstructor.construct_scalar(_CONSTRUCTOR, node)
-        resolved = _resolve(node.tag, str(value))
-        return resolved
+        if plain and node.tag in _NUMBER_TAGS:
+            self.doc.raw[path] = text
+        return _resolve(node.tag, str(value))
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mailgitops.checks import addresses, crossfile, secrets, smtp, templates
 from mailgitops.diagnostics import Diagnostic
+from mailgitops.render.lint import lint_rendered
 from mailgitops.repo import LoadedRepo
 
-CHECKS: list[Callable[[LoadedRepo], list[Diagnostic]]] = []
+CHECKS: list[Callable[[LoadedRepo], list[Diagnostic]]] = [
+    crossfile.check,
+    templates.check,
+    smtp.check,
+    addresses.check,
+    secrets.check,
+    lint_rendered,  # issue 3: render lints (size, alt text, http links, translation drift)
+]

@@ -1,9 +1,223 @@
-"""Commands of the dispatch family (being built)."""
+"""`mailgitops dispatch`, `drafts ...` and `outbox ...`: the runtime side.
+
+Kept light on purpose: the dispatcher modules are imported inside the commands, and nothing
+here pulls in the validator (jsonschema, yaml) or the layout compiler (mjml)."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import click
+
+from mailgitops.cli.main import CONTEXT, run
+
+if TYPE_CHECKING:
+    from mailgitops.dispatch.api import Dispatcher
+
+DEFAULT_BUNDLE = "bundle/mailgitops.bundle.json"
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _dispatcher(bundle: str, outbox: str | None, attachments_root: str | None) -> Dispatcher:
+    from mailgitops.dispatch.api import Dispatcher
+
+    return Dispatcher.load(bundle, outbox=outbox, attachments_root=attachments_root)
+
+
+def _read_event(source: str) -> Any:
+    from mailgitops.errors import MailgitopsError
+
+    if source == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        try:
+            with open(source, "rb") as f:
+                raw = f.read()
+        except OSError as e:
+            raise MailgitopsError(f"cannot read the event {source}: {e.strerror}") from e
+    if source.endswith((".yaml", ".yml")):  # sample orders (config/samples) are events in YAML
+        from mailgitops.yamlsrc import load_yaml
+
+        doc, diags = load_yaml(raw.decode("utf-8", "replace"), source)
+        if diags:
+            raise MailgitopsError(f"{source} is not valid YAML", diagnostics=diags)
+        return doc.data
+    from mailgitops.dispatch.event import MAX_EVENT_BYTES
+
+    if len(raw) > MAX_EVENT_BYTES:
+        raise MailgitopsError(f"{source}: the event is larger than {MAX_EVENT_BYTES:,} bytes; refused")
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise MailgitopsError(f"{source}: not valid JSON ({e}); nothing was queued",
+                              hint="send one JSON object as described in schema/event.schema.json") from e
+
+
+def _dispatch(bundle: str, event: str, outbox: str | None, root: str | None, queue_only: bool) -> int:
+    data = _read_event(event)
+    with _dispatcher(bundle, outbox, root) as d:
+        outcome = d.handle(data, deliver=not queue_only, source=event if event != "-" else "stdin")
+    _echo_json(outcome.to_json())
+    return 0
+
+
+def _with(bundle: str, outbox: str | None, root: str | None, fn: Callable[[Dispatcher], Any]) -> int:
+    with _dispatcher(bundle, outbox, root) as d:
+        _echo_json(fn(d))
+    return 0
+
+
+def _outbox_only(outbox: str | None, fn: Callable[[Any], Any]) -> int:
+    from mailgitops.dispatch.outbox import open_outbox
+
+    ob = open_outbox(outbox)
+    try:
+        _echo_json(fn(ob))
+    finally:
+        ob.close()
+    return 0
+
+
+bundle_option = click.option("--bundle", envvar="MAILGITOPS_BUNDLE", default=DEFAULT_BUNDLE,
+                             show_default=True, type=click.Path(dir_okay=False),
+                             help="The bundle to run (MAILGITOPS_BUNDLE).")
+outbox_option = click.option("--outbox", envvar="MAILGITOPS_OUTBOX", default=None,
+                             help="The outbox: a SQLite file (MAILGITOPS_OUTBOX; default "
+                                  "./mailgitops-outbox.sqlite).")
+root_option = click.option("--attachments-root", "attachments_root", envvar="MAILGITOPS_ATTACHMENTS_ROOT",
+                           default=None, type=click.Path(file_okay=False),
+                           help="The folder event attachment paths are relative to "
+                                "(MAILGITOPS_ATTACHMENTS_ROOT); nothing outside it is read.")
 
 
 def register(group: click.Group) -> None:
-    """Adds nothing yet."""
+    @group.command("dispatch", context_settings=CONTEXT)
+    @bundle_option
+    @click.option("--event", "event", required=True, help="The status event: a JSON file, or - for stdin.")
+    @outbox_option
+    @root_option
+    @click.option("--queue-only", is_flag=True, help="Queue the messages; leave delivery to `outbox flush`.")
+    def dispatch_cmd(bundle: str, event: str, outbox: str | None, attachments_root: str | None,
+                     queue_only: bool) -> None:
+        """Handle one status event and print the outcome as JSON.
+
+        The messages are committed to the outbox (with their Message-IDs) before any connection
+        opens, then delivered at once; what cannot be delivered stays queued for `outbox flush`.
+        The same event_id again sends nothing ("duplicate": true). An event the schema rejects
+        is refused with every problem named (exit 1) and nothing is queued.
+        """
+        run(_dispatch, bundle, event, outbox, attachments_root, queue_only)
+
+    @group.group("drafts", context_settings=CONTEXT)
+    def drafts() -> None:
+        """W3: emails held for an operator to edit and send by hand."""
+
+    @drafts.command("list")
+    @outbox_option
+    @click.option("--all", "include_done", is_flag=True, help="Also drafts already sent or discarded.")
+    def drafts_list(outbox: str | None, include_done: bool) -> None:
+        """The drafts waiting for an operator, as JSON."""
+        from mailgitops.dispatch import drafts as d
+
+        run(_outbox_only, outbox, lambda ob: d.list_drafts(ob, include_done=include_done))
+
+    @drafts.command("show")
+    @click.argument("draft_id", type=int)
+    @outbox_option
+    def drafts_show(draft_id: int, outbox: str | None) -> None:
+        """One draft: recipients, subject and the Markdown body with the values filled in."""
+        from mailgitops.dispatch import drafts as d
+
+        run(_outbox_only, outbox, lambda ob: d.show(ob, draft_id))
+
+    @drafts.command("edit")
+    @click.argument("draft_id", type=int)
+    @click.option("--subject", default=None, help="The new subject (one line).")
+    @click.option("--body", "body_file", default=None, type=click.Path(dir_okay=False, allow_dash=True),
+                  help="A file with the new Markdown body, or - for stdin.")
+    @click.option("--cc", "cc", multiple=True,
+                  help="Replace CC with these addresses (S5; repeat the option).")
+    @click.option("--no-cc", is_flag=True, help="Remove every CC address (S5).")
+    @click.option("--attach", multiple=True, help="Add a file under the attachments root (A1).")
+    @click.option("--detach", multiple=True, help="Remove a file the operator attached (A1).")
+    @bundle_option
+    @outbox_option
+    @root_option
+    def drafts_edit(*, draft_id: int, subject: str | None, body_file: str | None, cc: tuple[str, ...],
+                    no_cc: bool, attach: tuple[str, ...], detach: tuple[str, ...], bundle: str,
+                    outbox: str | None, attachments_root: str | None) -> None:
+        """Change a draft's subject, Markdown body, CC (if allowed) or extra files (if allowed)."""
+        from mailgitops.dispatch import drafts as d
+
+        def edit(disp: Dispatcher) -> Any:
+            body = None
+            if body_file is not None:
+                body = click.open_file(body_file, encoding="utf-8").read()
+            new_cc = [] if no_cc else (list(cc) if cc else None)
+            d.edit(disp, draft_id, subject=subject, markdown=body, cc=new_cc, attach=attach, detach=detach)
+            return d.show(disp.outbox, draft_id)
+
+        run(_with, bundle, outbox, attachments_root, edit)
+
+    @drafts.command("send")
+    @click.argument("draft_id", type=int)
+    @bundle_option
+    @outbox_option
+    @root_option
+    def drafts_send(draft_id: int, bundle: str, outbox: str | None, attachments_root: str | None) -> None:
+        """Render the draft through the layout and send it; a second send sends nothing."""
+        from mailgitops.dispatch import drafts as d
+
+        run(_with, bundle, outbox, attachments_root, lambda disp: d.send(disp, draft_id))
+
+    @drafts.command("discard")
+    @click.argument("draft_id", type=int)
+    @outbox_option
+    def drafts_discard(draft_id: int, outbox: str | None) -> None:
+        """Drop a draft: it is never sent."""
+        from mailgitops.dispatch import drafts as d
+
+        run(_outbox_only, outbox, lambda ob: d.discard(ob, draft_id))
+
+    @group.group("outbox", context_settings=CONTEXT)
+    def outbox_group() -> None:
+        """What is queued, sent, failed; send what is due now."""
+
+    @outbox_group.command("list")
+    @click.option("--status", type=click.Choice(["queued", "sending", "sent", "failed", "expired", "draft",
+                                                 "ambiguous", "discarded"]), default=None)
+    @outbox_option
+    def outbox_list(status: str | None, outbox: str | None) -> None:
+        """The outbox's messages (newest last) and the count of each status, as JSON."""
+        run(_outbox_only, outbox, lambda ob: {"counts": ob.counts(),
+                                              "messages": [r.to_json() for r in ob.rows(status)]})
+
+    @outbox_group.command("retry")
+    @click.argument("message_id", type=int)
+    @outbox_option
+    def outbox_retry(message_id: int, outbox: str | None) -> None:
+        """Queue a failed, expired or ambiguous message again (same Message-ID); `flush` sends it."""
+        from mailgitops.errors import MailgitopsError
+
+        def retry(ob: Any) -> Any:
+            if not ob.retry(message_id):
+                row = ob.get(message_id)
+                raise MailgitopsError(f"message {message_id} " + (f"is {row.status}; only failed, expired "
+                                      "or ambiguous messages are retried" if row else "does not exist"))
+            return ob.get(message_id).to_json()
+
+        run(_outbox_only, outbox, retry)
+
+    @outbox_group.command("flush")
+    @bundle_option
+    @outbox_option
+    def outbox_flush(bundle: str, outbox: str | None) -> None:
+        """Send every message that is due now (also while sending is paused after an auth or TLS
+        failure: run it once the server or the password is fixed)."""
+        run(_with, bundle, outbox, None, lambda disp: disp.flush(force=True).to_json())

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -35,6 +34,8 @@ def run(fn: Callable[..., int], *args: Any, **kwargs: Any) -> None:
         raise
     except Exception as e:
         if os.environ.get("MAILGITOPS_DEBUG"):
+            import traceback  # only here: the dispatcher's cold start does not pay for it
+
             traceback.print_exc()
         click.echo(f"unexpected error: {type(e).__name__}: {e}\n"
                    "This is a bug in mailgitops; rerun with MAILGITOPS_DEBUG=1 for details.",
@@ -49,7 +50,39 @@ root_option = click.option(
 )
 
 
-@click.group(context_settings=CONTEXT)
+FAMILIES = ("validate", "render", "bundle", "dispatch", "smtp", "gitops")
+# Commands whose family is known load only that module: the dispatcher's cold start must not
+# pay for the validator (jsonschema, yaml) or the renderer's build step (mjml).
+FAST_FAMILY = {"dispatch": "dispatch", "drafts": "dispatch", "outbox": "dispatch", "bundle": "bundle",
+               "smtp": "smtp"}
+
+
+class LazyGroup(click.Group):
+    """Imports a command family's module when one of its commands is asked for."""
+
+    loaded: ClassVar[set[str]] = set()
+
+    def _load(self, families: tuple[str, ...]) -> None:
+        import importlib
+
+        for family in families:
+            if family not in self.loaded:
+                self.loaded.add(family)
+                importlib.import_module(f"mailgitops.cli.{family}").register(self)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._load((FAST_FAMILY[cmd_name],) if cmd_name in FAST_FAMILY else FAMILIES)
+        if cmd_name not in self.commands:
+            self._load(FAMILIES)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load(FAMILIES)
+        return super().list_commands(ctx)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="mailgitops")
 def cli() -> None:
     """A print room's customer emails as code.
@@ -63,16 +96,6 @@ def cli() -> None:
 
     Exit codes: 0 success, 1 problems in the input (all reported), 2 wrong usage.
     """
-
-
-def _register() -> None:
-    from mailgitops.cli import bundle, dispatch, gitops, render, smtp, validate
-
-    for module in (validate, render, bundle, dispatch, smtp, gitops):
-        module.register(cli)
-
-
-_register()
 
 
 def main() -> None:

@@ -1,9 +1,87 @@
-"""Commands of the render family (being built)."""
+"""`mailgitops render` (previews and gallery) and `mailgitops restore` (T8)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
+
+from mailgitops.cli.main import CONTEXT, root_option, run
+from mailgitops.diagnostics import Severity, format_text, sort_diagnostics
+from mailgitops.errors import ExitCode, MailgitopsError, UsageError
+
+
+def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, ...],
+            sample: str | None) -> int:
+    from mailgitops.render.compiled import compile_repo_diagnostics
+    from mailgitops.render.gallery import gallery_html
+    from mailgitops.render.outputs import write_previews
+    from mailgitops.repo import load_repo
+
+    loaded = load_repo(Path(root))
+    errors = [d for d in loaded.diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise MailgitopsError("the repository has problems; fix them first (`mailgitops validate`)",
+                              diagnostics=sort_diagnostics(errors))
+    repo = loaded.repo
+    for lang in langs:
+        if lang not in repo.languages.active:
+            raise UsageError(f"`{lang}` is not an active language",
+                             hint=f"active: {', '.join(repo.languages.active)}")
+    compiled, diags = compile_repo_diagnostics(repo)
+    if compiled is None:
+        raise MailgitopsError("the templates do not compile", diagnostics=sort_diagnostics(diags))
+    out_dir = Path(out)
+    total = len(templates or repo.templates) * len(langs or repo.languages.active)
+    if sys.stderr.isatty():
+        with click.progressbar(length=total, label="rendering", file=sys.stderr) as bar:
+            result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample,
+                                    progress=bar.update)
+    else:
+        result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample)
+    (out_dir / "index.html").write_text(gallery_html(result.entries), encoding="utf-8")
+    problems = sort_diagnostics(result.diagnostics)
+    if problems:
+        click.echo(format_text(problems), err=True)
+    n_warn = sum(bool(e.warnings) for e in result.entries)
+    click.echo(f"wrote {len(result.entries)} email(s) to {out_dir}/ ({n_warn} with warnings); "
+               f"open {out_dir / 'index.html'}")
+    return int(ExitCode.PROBLEMS if problems else ExitCode.OK)
+
+
+def _restore(root: str, template: str, lang: str | None) -> int:
+    from mailgitops.render.restore import restore
+
+    for path in restore(Path(root), template, lang):
+        click.echo(f"restored {path}")
+    return 0
 
 
 def register(group: click.Group) -> None:
-    """Adds nothing yet."""
+    @group.command("render", context_settings=CONTEXT)
+    @root_option
+    @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
+    @click.option("--template", "templates", multiple=True, metavar="ID",
+                  help="Only this template (repeatable).")
+    @click.option("--lang", "langs", multiple=True, metavar="L", help="Only this language (repeatable).")
+    @click.option("--sample", default=None, metavar="NAME",
+                  help="Sample order from config/samples/ (default: the one whose trigger sends the "
+                       "template, else flyers).")
+    def render_cmd(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, ...],
+                   sample: str | None) -> None:
+        """Render every template in every active language with a sample order.
+
+        Writes OUT/<template>/<lang>.html, .txt and .eml, OUT/manifest.json, and OUT/index.html,
+        a gallery to open in a browser. Exit 1 when a template cannot be rendered (each problem
+        is shown as path:line:col).
+        """
+        run(_render, root, out, templates, langs, sample)
+
+    @group.command("restore", context_settings=CONTEXT)
+    @root_option
+    @click.argument("template")
+    @click.option("--lang", default=None, metavar="L", help="Only this language's text.")
+    def restore_cmd(root: str, template: str, lang: str | None) -> None:
+        """Put the shipped default of TEMPLATE back (all its files, or one language with --lang)."""
+        run(_restore, root, template, lang)

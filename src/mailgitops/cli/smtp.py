@@ -1,9 +1,123 @@
-"""Commands of the smtp family (being built)."""
+"""`mailgitops smtp check` (S7) and `smtp send-test --to ADDR` (S11), against the configured server."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
 import click
+
+from mailgitops.cli.main import CONTEXT, root_option, run
+
+
+def _settings(root: str, bundle: str | None) -> dict[str, Any]:
+    from mailgitops.errors import MailgitopsError
+
+    if bundle is not None:
+        from mailgitops.bundle import load
+
+        return dict(load(bundle).settings["smtp"])
+    from mailgitops.bundle import settings_of
+    from mailgitops.repo import load_repo
+
+    loaded = load_repo(Path(root))
+    smtp_diags = [d for d in loaded.diagnostics if d.file == "config/smtp.yaml"]
+    if smtp_diags:
+        raise MailgitopsError("config/smtp.yaml has problems", diagnostics=smtp_diags,
+                              hint="run `mailgitops validate`")
+    return dict(settings_of(loaded.repo)["smtp"])
+
+
+def _open(smtp: dict[str, Any]) -> Any:
+    from mailgitops.dispatch.smtp import Connection, ServerConfig, TransportError
+    from mailgitops.errors import MailgitopsError
+
+    cfg = ServerConfig.from_settings(smtp)
+    conn = Connection(cfg)
+    try:
+        conn.open()
+    except TransportError as e:
+        raise MailgitopsError(f"smtp check failed ({e.kind}): {e.message}") from e
+    return conn
+
+
+def _describe(smtp: dict[str, Any]) -> str:
+    s, a = smtp["server"], smtp["auth"]
+    trust = ("pinned certificate" if s.get("pin_sha256") else "the configured ca_file" if s.get("ca_pem")
+             else "the system's trusted CAs")
+    tls = "no TLS" if s["security"] == "none" else f"{s['security']}, certificate verified against {trust}"
+    auth = f"authenticated as {a.get('username')}" if a.get("mode") == "custom" else "anonymous"
+    return f"{s['host']}:{s['port']} ({tls}; {auth})"
+
+
+def _check(root: str, bundle: str | None) -> int:
+    smtp = _settings(root, bundle)
+    conn = _open(smtp)
+    conn.close()
+    click.echo(f"ok: {_describe(smtp)}; nothing was sent")
+    return 0
+
+
+def _send_test(root: str, bundle: str | None, to: str) -> int:
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    from mailgitops.dispatch.api import new_message_id
+    from mailgitops.dispatch.rules import single_address
+    from mailgitops.errors import MailgitopsError, UsageError
+    from mailgitops.render.mime import address
+
+    if not single_address(to):
+        raise UsageError(f"--to {to!r} is not one email address")
+    smtp = _settings(root, bundle)
+    sender = smtp["sender"]
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = address(sender["address"], sender.get("name"))
+    msg["To"] = address(to)
+    msg["Subject"] = "mailgitops test email"
+    msg["Date"] = datetime.now(UTC)
+    msg["Message-ID"] = new_message_id(sender["address"])
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(f"This is a test email from mailgitops, sent through {_describe(smtp)}.\n"
+                    "If you can read it, the print room's emails can reach this address.\n")
+    conn = _open(smtp)
+    try:
+        result = conn.deliver(sender["address"], [to], msg.as_bytes())
+    finally:
+        conn.close()
+    if result.accepted:
+        click.echo(f"sent: {msg['Message-ID']} to {to} via {_describe(smtp)} ({result.reply})")
+        return 0
+    reason = result.reply or "; ".join({**result.temporary, **result.permanent}.values())
+    raise MailgitopsError(f"the test email was not accepted: {reason}"
+                          + (" (the server may still have it)" if result.ambiguous else ""))
+
+
+bundle_opt = click.option("--bundle", default=None, type=click.Path(dir_okay=False),
+                          help="Use the settings in this bundle instead of the repository's config/.")
 
 
 def register(group: click.Group) -> None:
-    """Adds nothing yet."""
+    @group.group("smtp", context_settings=CONTEXT)
+    def smtp() -> None:
+        """Test the SMTP server settings (S7, S11)."""
+
+    @smtp.command("check")
+    @root_option
+    @bundle_opt
+    def check_cmd(root: str, bundle: str | None) -> None:
+        """Connect, negotiate TLS and authenticate, without sending anything (S7).
+
+        Says plainly what failed: name not found, connection refused, timeout, certificate not
+        trusted or not matching the pin (with the fingerprint it saw), authentication rejected.
+        """
+        run(_check, root, bundle)
+
+    @smtp.command("send-test")
+    @root_option
+    @bundle_opt
+    @click.option("--to", "to", required=True, help="The address to send the test email to.")
+    def send_test_cmd(root: str, bundle: str | None, to: str) -> None:
+        """Send a short test email through the configured server (S11)."""
+        run(_send_test, root, bundle, to)

@@ -9,10 +9,14 @@ import click
 
 from mailgitops.cli.main import CONTEXT, root_option, run
 from mailgitops.diagnostics import REPORTERS
+from mailgitops.errors import UsageError
 from mailgitops.validate import validate_repo
 
 
 def _validate(root: str, fmt: str | None, strict: bool) -> int:
+    if not Path(root).is_dir():
+        raise UsageError(f"--root {root}: no such folder",
+                         hint="give the folder that holds config/ and templates/")
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     result = validate_repo(Path(root))

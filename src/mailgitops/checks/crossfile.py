@@ -1,0 +1,131 @@
+"""Rules that span files: triggers vs the catalog and templates, languages, roles, samples."""
+
+from __future__ import annotations
+
+from mailgitops import catalog
+from mailgitops.diagnostics import Diagnostic, error, warning
+from mailgitops.repo import LoadedRepo
+from mailgitops.schemacheck import did_you_mean
+from mailgitops.yamlsrc import YamlDoc
+
+WORKFLOW = "config/workflow.yaml"
+LANGUAGES = "config/languages.yaml"
+
+
+def allowed_roles(spec: catalog.TriggerSpec) -> set[str]:
+    """Who a trigger may send to: its default recipients, an operator always, and the
+    customer or approver only where the trigger's event names one."""
+    roles = set(spec.default_recipients) | {"operator"}
+    roles |= {r for r in ("customer", "approver") if r in spec.provides}
+    return roles
+
+
+# problems after which a file's data is partial or empty: rules built on it would only add noise
+_LOAD_FAILURES = frozenset({"duplicate-key", "file-too-large", "encoding", "missing-file", "unreadable",
+                            "outside-repo"})
+
+
+def loaded_ok(loaded: LoadedRepo, file: str) -> bool:
+    return file in loaded.docs and not any(
+        d.file == file and (d.code in _LOAD_FAILURES or d.code.startswith("yaml-"))
+        for d in loaded.diagnostics)
+
+
+def _doc(loaded: LoadedRepo, file: str) -> YamlDoc:
+    return loaded.docs.get(file) or YamlDoc(file=file, data={})
+
+
+def _template_anchor(loaded: LoadedRepo, tid: str) -> str:
+    return f"templates/{tid}/template.yaml"
+
+
+def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    doc = _doc(loaded, WORKFLOW)
+    specs = catalog.triggers()
+    templates = loaded.repo.templates
+    for tid, trig in loaded.repo.workflow.triggers.items():
+        base = ("triggers", tid)
+        spec = specs.get(tid)
+        if spec is None:
+            out.append(doc.at(base, "unknown-trigger", f"`{tid}` is not a trigger in the catalog",
+                              hint=did_you_mean(tid, specs) or "see schema/triggers.yaml", key=True))
+        if trig.template and trig.template not in templates:
+            out.append(doc.at((*base, "template"), "missing-template",
+                              f"template folder `templates/{trig.template}/` does not exist",
+                              hint=did_you_mean(trig.template, templates)
+                              or f"create templates/{trig.template}/ or run `mailgitops restore`"))
+        if spec is None:
+            continue
+        allowed = allowed_roles(spec)
+        for i, role in enumerate(trig.to):
+            if role not in allowed:
+                out.append(doc.at((*base, "to", i), "role-not-allowed",
+                                  f"trigger `{tid}` cannot send to `{role}`: its event has no {role}",
+                                  hint=f"allowed here: {', '.join(sorted(allowed))}"))
+        if trig.edit_before_send and not spec.editable:
+            out.append(doc.at((*base, "edit_before_send"), "not-editable",
+                              f"trigger `{tid}` does not offer editing before sending (W4)",
+                              hint="set edit_before_send: false"))
+    return out
+
+
+def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    repo = loaded.repo
+    langs = repo.languages
+    ldoc = _doc(loaded, LANGUAGES)
+    langs_ok = loaded_ok(loaded, LANGUAGES)
+    if langs_ok and langs.default not in langs.active:
+        out.append(ldoc.at(("default",), "default-language-inactive",
+                           f"the default language `{langs.default}` is not in `active`",
+                           hint=f"add {langs.default} to active, or pick one of: {', '.join(langs.active)}"))
+    used = {t.template for t in repo.workflow.triggers.values()}
+    for tid, tpl in repo.templates.items():
+        anchor = _template_anchor(loaded, tid)
+        if loaded_ok(loaded, WORKFLOW) and tid not in used:
+            out.append(warning(anchor, 1, 1, "unused-template",
+                               f"template `{tid}` is used by no trigger in {WORKFLOW}",
+                               hint="add a trigger with `template: " + tid + "`, or delete the folder"))
+        for lang in langs.active if langs_ok else ():
+            if lang not in tpl.texts and not (repo.root / "templates" / tid / f"{lang}.md").exists():
+                out.append(error(anchor, 1, 1, "missing-language",
+                                 f"templates/{tid}/{lang}.md is missing ({lang} is an active language)",
+                                 hint=f"write templates/{tid}/{lang}.md, or remove {lang} from "
+                                 f"{LANGUAGES}"))
+        for lang, text in tpl.texts.items():
+            if langs_ok and lang not in langs.active:
+                out.append(warning(text.file, 1, 1, "inactive-language",
+                                   f"`{lang}` is not an active language, so this file is never sent",
+                                   hint=f"add {lang} to `active` in {LANGUAGES}, or delete the file"))
+        if repo.layouts and tpl.layout not in repo.layouts:
+            tdoc = _doc(loaded, anchor)
+            out.append(tdoc.at(("layout",), "unknown-layout",
+                               f"layout `{tpl.layout}` is not in templates/_layouts/",
+                               hint=did_you_mean(tpl.layout, repo.layouts)
+                               or f"one of: {', '.join(sorted(repo.layouts))}"))
+    return out
+
+
+def check_samples(loaded: LoadedRepo) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    repo = loaded.repo
+    specs = catalog.triggers()
+    for sample in repo.samples.values():
+        doc = _doc(loaded, sample.file)
+        trig = sample.data.get("trigger")
+        if isinstance(trig, str) and trig not in specs:
+            out.append(doc.at(("trigger",), "unknown-trigger",
+                              f"`{trig}` is not a trigger in the catalog",
+                              hint=did_you_mean(trig, specs) or "see schema/triggers.yaml"))
+        shop = sample.data.get("webshop")
+        if isinstance(shop, str) and shop not in repo.webshops:
+            out.append(doc.at(("webshop",), "unknown-webshop",
+                              f"webshop `{shop}` has no file config/webshops/{shop}.yaml",
+                              hint=did_you_mean(shop, repo.webshops)
+                              or f"one of: {', '.join(sorted(repo.webshops)) or '(none)'}"))
+    return out
+
+
+def check(loaded: LoadedRepo) -> list[Diagnostic]:
+    return check_triggers(loaded) + check_templates_and_languages(loaded) + check_samples(loaded)

@@ -1,0 +1,74 @@
+"""Parse and scan each Jinja source once; translations sharing a Jinja skeleton share the work."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from functools import lru_cache
+
+from jinja2 import TemplateSyntaxError, nodes
+
+from mailgitops.checks.jinja_scan import Context, Finding, environment, scan
+
+# Jinja's default delimiters. A split that differs from Jinja's own lexer (a `}}` inside a string)
+# makes the skeleton fail to parse, and then the real source is parsed instead.
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_OPENER = re.compile(r"\{[{%#]")
+
+
+@lru_cache(maxsize=8192)
+def parse(source: str) -> nodes.Template | TemplateSyntaxError:
+    try:
+        return environment().parse(source)
+    except TemplateSyntaxError as e:
+        return e
+    except RecursionError:  # Jinja's parser recurses once per nesting level
+        return TemplateSyntaxError("the template nests too deeply to read", 1)
+
+
+@lru_cache(maxsize=8192)
+def _scan(source: str, ctx: Context) -> tuple[Finding, ...]:
+    tree = parse(source)
+    if isinstance(tree, TemplateSyntaxError):
+        return ()
+    try:
+        return tuple(scan(tree, ctx))
+    except RecursionError:  # pragma: no cover - the parser gives up first
+        return (Finding(1, "", "template-too-complex", "the template nests too deeply to check",
+                        "simplify the nested expressions"),)
+
+
+def skeleton(source: str) -> tuple[str, list[int]] | None:
+    """The Jinja tags alone, one per line, and for each skeleton line the source line it came from;
+    None when the text between tags still holds a tag opener (an unclosed `{{`).
+
+    The text between tags never changes what a template means to Jinja, so the five translations
+    of a template usually have one skeleton: it is parsed and scanned once."""
+    tags: list[str] = []
+    line_of = [0]  # skeleton line (1-based) -> source line
+    line, pos = 1, 0
+    for m in _TAG.finditer(source):
+        if _OPENER.search(source, pos, m.start()):
+            return None
+        line += source.count("\n", pos, m.start())
+        tag = m.group(0)
+        tags.append(tag)
+        line_of.extend(range(line, line + tag.count("\n") + 1))
+        line += tag.count("\n")
+        pos = m.end()
+    if _OPENER.search(source, pos):
+        return None
+    return "\n".join(tags), line_of
+
+
+def analyse(source: str, ctx: Context) -> tuple[Finding, ...] | TemplateSyntaxError:
+    """The findings of `source` (lines of `source`), or its syntax error."""
+    split = skeleton(source)
+    if split is not None and not isinstance(parse(split[0]), TemplateSyntaxError):
+        skel, line_of = split
+        return tuple(replace(f, lineno=line_of[min(max(f.lineno, 1), len(line_of) - 1)])
+                     for f in _scan(skel, ctx)) if len(line_of) > 1 else ()
+    tree = parse(source)  # the exact error, at the source's own line
+    if isinstance(tree, TemplateSyntaxError):
+        return tree
+    return _scan(source, ctx)

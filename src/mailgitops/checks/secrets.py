@@ -1,0 +1,119 @@
+"""No secret in the repository (RELIABILITY 20): literal passwords, tokens and private keys."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mailgitops.diagnostics import Diagnostic, error
+from mailgitops.repo import LoadedRepo
+from mailgitops.yamlsrc import PathKey, YamlDoc
+
+SECRET_KEY = re.compile(
+    r"(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|private[_-]?key|credentials?|auth[_-]?key)",
+    re.IGNORECASE,
+)
+REFERENCE_KEY = re.compile(r"(_env|_file|_path)$", re.IGNORECASE)
+PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----")
+# well-known token shapes that are secrets wherever they appear
+TOKEN = re.compile(
+    r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}"
+    r"|sk_live_[A-Za-z0-9]{20,}|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|glpat-[A-Za-z0-9_-]{20,})"
+)
+HINT = "use password_env: MAILGITOPS_SMTP_PASSWORD or password_file: <a file outside the repository>"
+MAX_SCAN_BYTES = 1_000_000
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character: random tokens score high, words low."""
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def looks_random(text: str) -> bool:
+    return len(text) >= 20 and " " not in text and entropy(text) >= 3.5
+
+
+def _walk(value: Any, path: PathKey) -> Iterator[tuple[PathKey, Any]]:
+    yield path, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, (*path, i))
+
+
+def _key_problem(path: PathKey, value: Any) -> str | None:
+    key = path[-1] if path else None
+    if not isinstance(key, str) or not SECRET_KEY.search(key) or REFERENCE_KEY.search(key):
+        return None
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+        kind = "a random-looking value" if looks_random(str(value)) else "a literal value"
+        return f"`{key}` holds {kind}: secrets must not be in the repository"
+    return None
+
+
+def check_doc(doc: YamlDoc) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for path, value in _walk(doc.data, ()):
+        found = _key_problem(path, value)
+        if found is None and isinstance(value, str):
+            if PRIVATE_KEY.search(value):
+                found = "a private key is written here: keys must not be in the repository"
+            elif TOKEN.search(value):
+                found = "this looks like an access token: tokens must not be in the repository"
+        if found:
+            out.append(doc.at(path, "secret-in-repo", found, hint=HINT))
+    return out
+
+
+def check_file(root: Path, path: Path) -> list[Diagnostic]:
+    """Non-YAML files under config/ (certificates, .env files): private keys and tokens."""
+    if path.is_symlink() or not path.is_file():
+        return []  # links are the loader's business; devices and pipes are never read
+    try:
+        with path.open("rb") as f:
+            text = f.read(MAX_SCAN_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return []
+    return scan_text(path.relative_to(root).as_posix(), text)
+
+
+def scan_text(rel: str, text: str) -> list[Diagnostic]:
+    """The first private key or token in a text file, at its line and column."""
+    for pattern, what in ((PRIVATE_KEY, "a private key"), (TOKEN, "an access token")):
+        m = pattern.search(text)
+        if m:
+            line = text.count("\n", 0, m.start()) + 1
+            col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+            return [error(rel, line, col, "secret-in-repo",
+                          f"this file holds {what}: secrets must not be in the repository",
+                          hint="delete it from the repository and keep it on the server")]
+    return []
+
+
+def check(loaded: LoadedRepo) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for doc in loaded.docs.values():
+        out.extend(check_doc(doc))
+    for rel, text in loaded.sources.items():
+        if rel.endswith(".md"):  # template bodies (their front matter is a doc above)
+            out.extend(scan_text(rel, text))
+    root = loaded.repo.root
+    cfg = root / "config"
+    if cfg.is_dir():
+        for path in sorted(cfg.rglob("*")):
+            rel = path.relative_to(root).as_posix()
+            if path.is_file() and rel not in loaded.docs:
+                out.extend(check_file(root, path))
+    for name in ("certs",):
+        if (root / name).is_dir():
+            for path in sorted((root / name).rglob("*")):
+                if path.is_file():
+                    out.extend(check_file(root, path))
+    return out

@@ -1,0 +1,132 @@
+"""Template texts: Jinja syntax and names (via jinja_scan), old placeholders, one-line subjects."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from jinja2 import TemplateSyntaxError
+
+from mailgitops import catalog
+from mailgitops.checks import placeholders
+from mailgitops.checks.jinja_cache import analyse
+from mailgitops.checks.jinja_scan import Context
+from mailgitops.diagnostics import Diagnostic, Severity
+from mailgitops.model import TemplateText
+from mailgitops.repo import LoadedRepo
+from mailgitops.yamlsrc import YamlDoc, json_path
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """Where one Jinja source sits in its .md file."""
+
+    name: str  # body | subject | preheader
+    source: str
+    first_line: int  # file line of the source's line 1
+    first_col: int  # 1-based column where line 1 starts (the YAML value for front matter)
+
+
+def template_contexts(loaded: LoadedRepo) -> dict[str, Context]:
+    """The namespaces each template can use: what every trigger sending it provides."""
+    specs = catalog.triggers()
+    users: dict[str, list[str]] = {}
+    for tid, trig in loaded.repo.workflow.triggers.items():
+        if tid in specs:
+            users.setdefault(trig.template, []).append(tid)
+    out: dict[str, Context] = {}
+    for tpl in loaded.repo.templates:
+        tids = users.get(tpl) or [t for t, s in specs.items() if s.default_template == tpl]
+        if not tids:
+            out[tpl] = Context(provided=None)
+            continue
+        provided = frozenset.intersection(*(frozenset(specs[t].provides) for t in tids))
+        out[tpl] = Context(provided=provided, triggers=tuple(sorted(tids)))
+    return out
+
+
+def _fields(text: TemplateText, doc: YamlDoc | None, lines: list[str]) -> list[_Field]:
+    out = [_Field("body", text.body, text.body_line, 1)]
+    front = text.front_matter or {}
+    for key in ("subject", "preheader"):
+        value = front.get(key)
+        if not isinstance(value, str) or doc is None:
+            continue
+        pos = doc.pos((key,))
+        first_line, first_col = pos.line, pos.col
+        raw = lines[pos.line - 1][pos.col - 1:] if 0 < pos.line <= len(lines) else ""
+        if raw[:1] in ("|", ">"):  # a block scalar starts on the next line
+            first_line, first_col = pos.line + 1, 1
+        out.append(_Field(key, value, first_line, first_col))
+    return out
+
+
+def _locate(lines: list[str], field: _Field, lineno: int, needle: str) -> tuple[int, int]:
+    """File line and column of `needle` on the source's line `lineno` (col 1 when not found)."""
+    line = field.first_line + max(lineno, 1) - 1
+    if not 0 < line <= len(lines):
+        return max(line, 1), 1
+    start = field.first_col - 1 if lineno <= 1 else 0
+    col = lines[line - 1].find(needle, start) if needle else -1
+    return line, col + 1 if col >= 0 else 1
+
+
+def _syntax_at(source: str, e: TemplateSyntaxError) -> tuple[int, str]:
+    """Jinja gives a line but no column: aim at the block left open (`for` never closed), at the
+    tag it names (`unknown tag 'endif'`), else at the first `{` of the line."""
+    message = e.message or ""
+    opened = re.search(r"innermost block that needs to be closed is '(\w+)'", message)
+    if opened:
+        lines = source.split("\n")[: max(e.lineno, 1)]
+        tag = re.compile(r"\{%-?\s*" + opened.group(1) + r"\b")
+        for i in range(len(lines) - 1, -1, -1):
+            if tag.search(lines[i]):
+                return i + 1, opened.group(1)
+    named = re.search(r"tag '(\w+)'", message)
+    return e.lineno, named.group(1) if named else "{"
+
+
+def _diag(file: str, at: tuple[int, int], f: _Field, code: str, message: str, *, hint: str | None,
+          severity: Severity = Severity.ERROR) -> Diagnostic:
+    path = json_path((f.name,)) if f.name != "body" else ""
+    return Diagnostic(file, at[0], at[1], code, message, severity, path, hint)
+
+
+def check_text(text: TemplateText, ctx: Context, loaded: LoadedRepo) -> list[Diagnostic]:
+    lines = loaded.sources.get(text.file, "").split("\n")
+    doc = loaded.docs.get(text.file)
+    out: list[Diagnostic] = []
+    for f in _fields(text, doc, lines):
+        fctx = Context(ctx.provided, ctx.triggers, subject=f.name == "subject")
+        found = analyse(f.source, fctx)
+        if isinstance(found, TemplateSyntaxError):
+            tree = found
+            at = _locate(lines, f, *_syntax_at(f.source, tree))
+            out.append(_diag(text.file, at, f, "jinja-syntax",
+                             f"template syntax error: {tree.message or 'invalid syntax'}",
+                             hint="check that every {{ has its }} and every {% if/for %} its {% end... %}"))
+        else:
+            for finding in found:
+                out.append(_diag(text.file, _locate(lines, f, finding.lineno, finding.needle), f,
+                                 finding.code, finding.message, hint=finding.hint,
+                                 severity=finding.severity))
+        for ph in placeholders.find(f.source):
+            hint = (f"write {{{{ {ph.jinja} }}}}" if ph.jinja
+                    else "write a Jinja variable such as {{ order.number }}; see schema/variables.yaml")
+            if ph.jinja and ph.jinja.startswith("job."):
+                hint += " inside {% for job in order.jobs %} ... {% endfor %}"
+            out.append(_diag(text.file, _locate(lines, f, ph.line + 1, ph.text), f, "legacy-placeholder",
+                             f"`{ph.text}` is the old placeholder style", hint=hint))
+        if f.name == "subject" and ("\n" in f.source or "\r" in f.source) and doc is not None:
+            out.append(doc.at(("subject",), "subject-line-break", "the subject contains a line break",
+                              hint='write the subject on one line, in quotes: subject: "..."'))
+    return out
+
+
+def check(loaded: LoadedRepo) -> list[Diagnostic]:
+    contexts = template_contexts(loaded)
+    out: list[Diagnostic] = []
+    for tid, tpl in loaded.repo.templates.items():
+        for text in tpl.texts.values():
+            out.extend(check_text(text, contexts[tid], loaded))
+    return out

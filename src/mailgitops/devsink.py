@@ -1,0 +1,76 @@
+"""A local SMTP sink on 127.0.0.1 for the demo and for trying things out; never used by the core.
+
+`python -m mailgitops.devsink --port 8025 --out DIR` keeps every message it receives as
+DIR/<n>.eml (needs aiosmtpd, from the test extras)."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpts: list[str]
+    data: bytes
+
+
+@dataclass
+class SinkHandler:
+    out: Path | None = None
+    messages: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
+        with self.lock:
+            self.messages.append(msg)
+            if self.out is not None:
+                self.out.mkdir(parents=True, exist_ok=True)
+                (self.out / f"{len(self.messages):04d}.eml").write_bytes(msg.data)
+        return "250 OK: kept by the mailgitops dev sink"
+
+
+class DevSink:
+    """Start with start(), stop with stop(); `messages` holds what arrived."""
+
+    def __init__(self, port: int = 8025, out: Path | None = None) -> None:
+        self.handler = SinkHandler(out)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=port)
+        self.port = port
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages
+
+    def start(self) -> DevSink:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument("--out", type=Path, default=Path("demo-out/sink"))
+    args = parser.parse_args()
+    sink = DevSink(args.port, args.out).start()
+    print(f"dev SMTP sink on 127.0.0.1:{args.port}, writing to {args.out}/ (Ctrl-C stops it)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sink.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""The dispatcher's Python API: load a bundle, handle one status event, get the outcome.
+
+Order of work (RELIABILITY 1-3): check the event, decide the messages, render every one to its
+final bytes with a Message-ID, commit them all in one transaction, and only then open a
+connection. What cannot be delivered now stays queued."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mailgitops import bundle as bundle_mod
+from mailgitops.dispatch import event as event_mod
+from mailgitops.dispatch import rules
+from mailgitops.dispatch.outbox import EventConflict, NewMessage, Outbox, Row, StoredEvent, open_outbox
+from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
+from mailgitops.dispatch.smtp import Connection, ServerConfig
+from mailgitops.errors import MailgitopsError
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    event_id: str
+    duplicate: bool
+    messages: tuple[dict[str, Any], ...]
+    flush: FlushReport | None = field(default=None, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "duplicate": self.duplicate, "messages": list(self.messages)}
+
+
+def payload_hash(event: Mapping[str, Any]) -> str:
+    text = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def new_message_id(sender_address: str) -> str:
+    """Made once, at enqueue, and kept on every retry (RELIABILITY 3). No DNS lookup for the
+    host name: the sender's domain identifies us."""
+    domain = sender_address.rpartition("@")[2] or "mailgitops.invalid"
+    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{secrets.token_hex(10)}@{domain}>"
+
+
+def row_status(row: Row) -> tuple[str, str | None]:
+    """The outbox's state in the words of the outcome: sent | queued | draft | skipped | failed."""
+    if row.status == "sent":
+        return "sent", (f"refused by the server for some recipients: {row.last_error}"
+                        if row.last_error else None)
+    if row.status in ("queued", "sending", "ambiguous"):
+        return "queued", row.last_error or "waiting to be sent"
+    if row.status == "draft":
+        return "draft", f"waiting for an operator: mailgitops drafts send {row.id}"
+    if row.status == "discarded":
+        return "skipped", "the operator discarded the draft"
+    if row.status == "expired":
+        return "failed", f"expired: {row.last_error}"
+    return "failed", row.last_error
+
+
+def attachment_files(refs: Sequence[rules.FileRef]) -> list[Any]:
+    from mailgitops.render.mime import FileAttachment
+
+    out = []
+    for ref in refs:
+        try:
+            data = ref.real.read_bytes()
+        except OSError as e:
+            raise MailgitopsError(f"cannot read attachment {ref.path}: {e.strerror}") from e
+        out.append(FileAttachment(ref.filename, ref.mime_type, data))
+    return out
+
+
+class Dispatcher:
+    """Holds one bundle, one outbox and one sender (its SMTP connection is reused across events)."""
+
+    def __init__(self, bundle: bundle_mod.Bundle, outbox: Outbox, *, attachments_root: Path | None = None,
+                 policy: RetryPolicy | None = None, server: ServerConfig | None = None) -> None:
+        self.bundle = bundle
+        self.settings = bundle.settings
+        self.compiled = bundle.compiled()
+        self.outbox = outbox
+        self.attachments_root = attachments_root
+        self.server = server or ServerConfig.from_settings(self.settings["smtp"])
+        self.sender = Sender(outbox, self.server, policy or RetryPolicy.from_env(), Connection)
+
+    @classmethod
+    def load(cls, bundle_path: str | Path, *, outbox: str | Outbox | None = None,
+             attachments_root: str | Path | None = None, policy: RetryPolicy | None = None) -> Dispatcher:
+        ob = outbox if outbox is not None and not isinstance(outbox, str) else open_outbox(outbox)
+        root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
+        return cls(bundle_mod.load(bundle_path), ob, attachments_root=root, policy=policy)
+
+    def close(self) -> None:
+        self.sender.close()
+
+    def __enter__(self) -> Dispatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def handle(self, event: Any, *, deliver: bool = True, source: str = "event") -> Outcome:
+        data = event_mod.require_valid(event, source)
+        digest = payload_hash(data)
+        prior = self.outbox.get_event(data["event_id"])
+        if prior is not None:
+            return self._duplicate(prior, digest)
+        planned = rules.plan(self.settings, data, self.attachments_root)
+        entries: list[dict[str, Any]] = []
+        messages: list[NewMessage] = []
+        for p in planned:
+            if isinstance(p, rules.Skipped):
+                entries.append({"role": p.role, "to": list(p.to), "cc": [], "language": p.lang,
+                                "status": "skipped", "reason": p.reason, "message_id": None,
+                                "draft_id": None})
+                continue
+            entries.append({"row": len(messages), "notes": list(p.notes)})
+            messages.append(self._prepare(data, p))
+        deliver = deliver and any(m.status == "queued" for m in messages) and self.outbox.paused() is None
+        claim = (self.sender.worker, self.sender.policy.lease_seconds) if deliver else None
+        try:
+            stored_event = StoredEvent(data["event_id"], digest, self.bundle.hash, entries)
+            ids = self.outbox.record_event(stored_event, messages, claim_for=claim)
+        except EventConflict:
+            prior = self.outbox.get_event(data["event_id"])  # a concurrent delivery of the same event
+            if prior is None:
+                raise
+            return self._duplicate(prior, digest)
+        # committed (and claimed by this worker) before any connection opens: RELIABILITY 1
+        report = None
+        if deliver:
+            report = FlushReport()
+            rows = [r for r in map(self.outbox.get, ids) if r is not None and r.status == "sending"]
+            self.sender.deliver(rows, report)
+        stored = self.outbox.get_event(data["event_id"])
+        assert stored is not None
+        return Outcome(data["event_id"], False, self._entries(stored), report)
+
+    def _duplicate(self, prior: StoredEvent, digest: str) -> Outcome:
+        if prior.payload_hash != digest:
+            raise EventConflict(f"event {prior.event_id} was already handled with different content; "
+                                "refused, nothing was queued",
+                                hint="give each distinct status change its own event_id")
+        return Outcome(prior.event_id, True, self._entries(prior))
+
+    def _entries(self, stored: StoredEvent) -> tuple[dict[str, Any], ...]:
+        out = []
+        for e in stored.entries:
+            if "row" not in e:
+                out.append(e)
+                continue
+            row = self.outbox.get(e["row"])
+            assert row is not None
+            status, reason = row_status(row)
+            if e.get("notes"):
+                reason = "; ".join([*([reason] if reason else []), *e["notes"]])
+            out.append({"role": row.role, "to": list(row.to), "cc": list(row.cc), "language": row.lang,
+                        "status": status, "reason": reason, "message_id": row.message_id,
+                        "draft_id": row.id if row.status == "draft" else None, "outbox_id": row.id})
+        return tuple(out)
+
+    def _prepare(self, data: Mapping[str, Any], p: rules.Planned) -> NewMessage:
+        from mailgitops.model import Sender as SenderModel
+        from mailgitops.render.context import build_context
+
+        sender = SenderModel(p.sender[0], p.sender[1])
+        ctx = build_context(data, recipient=p.person, order_url=self.settings["workflow"]["order_url"],
+                            sender=sender, webshop_name=p.webshop_name)
+        message_id = new_message_id(sender.address)
+        to = tuple(a for _, a in p.to)
+        if p.draft:
+            from mailgitops.render.email import draft_source
+
+            subject, markdown = draft_source(self.compiled, p.template_id, p.lang, ctx)
+            draft = {"subject": subject, "markdown": markdown, "sender": list(p.sender),
+                     "to": [list(t) for t in p.to], "printroom": ctx["printroom"],
+                     "attachments": [f.to_json() for f in p.attachments], "bundle_hash": self.bundle.hash}
+            return NewMessage(p.role, p.lang, p.template_id, message_id, sender.address, to, p.cc,
+                              raw=None, draft=draft, status="draft")
+        from mailgitops.render.email import render_email
+        from mailgitops.render.mime import build_message
+
+        email = render_email(self.compiled, p.template_id, p.lang, ctx)
+        msg = build_message(email, sender=sender, to=p.to, cc=p.cc, message_id=message_id,
+                            date=datetime.now(UTC), attachments=attachment_files(p.attachments))
+        return NewMessage(p.role, email.lang, p.template_id, message_id, sender.address, to, p.cc,
+                          raw=msg.as_bytes())
+
+    def flush(self, *, force: bool = False) -> FlushReport:
+        return self.sender.flush(force=force)

@@ -1,0 +1,135 @@
+"""W3 edit-before-send: list, show, edit, send and discard drafts.
+
+A draft is never sent by itself. Sending renders the operator's Markdown through the layout and
+moves the row draft -> queued in one statement, so two clicks (or two operators) send once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from mailgitops.dispatch import rules
+from mailgitops.dispatch.api import Dispatcher, attachment_files, row_status
+from mailgitops.dispatch.event import event_schema, schema_errors
+from mailgitops.dispatch.outbox import Outbox, Row
+from mailgitops.errors import MailgitopsError
+
+MAX_SUBJECT = 300
+MAX_MARKDOWN = 200_000
+
+
+def _get(outbox: Outbox, draft_id: int) -> Row:
+    row = outbox.get(draft_id)
+    if row is None or row.draft is None:
+        raise MailgitopsError(f"there is no draft {draft_id}", hint="see `mailgitops drafts list`")
+    return row
+
+
+def summary(row: Row) -> dict[str, Any]:
+    status, reason = row_status(row)
+    draft = row.draft or {}
+    return {"id": row.id, "event_id": row.event_id, "role": row.role, "to": list(row.to), "cc": list(row.cc),
+            "language": row.lang, "template": row.template_id, "subject": draft.get("subject"),
+            "status": status, "reason": reason, "message_id": row.message_id}
+
+
+def list_drafts(outbox: Outbox, *, include_done: bool = False) -> list[dict[str, Any]]:
+    rows = [r for r in outbox.rows(limit=100_000) if r.draft is not None]
+    return [summary(r) for r in rows if include_done or r.status == "draft"]
+
+
+def show(outbox: Outbox, draft_id: int) -> dict[str, Any]:
+    row = _get(outbox, draft_id)
+    draft = row.draft or {}
+    return {**summary(row), "markdown": draft.get("markdown"),
+            "attachments": draft.get("attachments", []),
+            "operator_attachments": draft.get("operator_attachments", [])}
+
+
+def _check_cc(addresses: Sequence[str]) -> list[str]:
+    schema = event_schema()
+    bad = [a for a in addresses if list(schema_errors(a, schema["$defs"]["email"], schema))]
+    if bad:
+        raise MailgitopsError(f"not a single email address: {', '.join(map(repr, bad))}",
+                              hint="give each CC address on its own, like name@example.com")
+    return list(dict.fromkeys(addresses))
+
+
+def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, markdown: str | None = None,
+         cc: Sequence[str] | None = None, attach: Sequence[str] = (), detach: Sequence[str] = ()) -> Row:
+    """Change what the operator may change; CC only with S5, extra files only with A1."""
+    outbox, settings = dispatcher.outbox, dispatcher.settings
+    row = _get(outbox, draft_id)
+    if row.status != "draft":
+        raise MailgitopsError(f"draft {draft_id} is already {row.status}; it can no longer be edited")
+    draft = dict(row.draft or {})
+    if subject is not None:
+        if not subject.strip() or len(subject) > MAX_SUBJECT or any(c in subject for c in "\r\n\x00"):
+            raise MailgitopsError("the subject must be one non-empty line of at most "
+                                  f"{MAX_SUBJECT} characters")
+        draft["subject"] = subject.strip()
+    if markdown is not None:
+        if len(markdown) > MAX_MARKDOWN or "\x00" in markdown:
+            raise MailgitopsError(f"the body must be text of at most {MAX_MARKDOWN:,} characters")
+        draft["markdown"] = markdown
+    new_cc = list(row.cc)
+    if cc is not None:
+        if not settings["smtp"]["allow_operator_cc"]:
+            raise MailgitopsError("operators may not change CC addresses (S5 is off)",
+                                  hint="set allow_operator_cc: true in config/smtp.yaml")
+        new_cc = _check_cc(cc)
+    if attach or detach:
+        if not settings["workflow"]["allow_operator_attachments"]:
+            raise MailgitopsError("operators may not attach files (A1 is off)",
+                                  hint="set allow_operator_attachments: true in config/workflow.yaml")
+        extra = [p for p in draft.get("operator_attachments", []) if p not in detach]
+        for rel in attach:
+            got = rules.resolve_attachment(dispatcher.attachments_root, "operator", rel, rel)
+            if not isinstance(got, rules.FileRef):
+                raise MailgitopsError(got.message, hint=got.hint)
+            extra.append(rel)
+        draft["operator_attachments"] = list(dict.fromkeys(extra))
+    if not outbox.set_draft(draft_id, draft, new_cc):
+        raise MailgitopsError(f"draft {draft_id} was sent or discarded meanwhile; nothing was changed")
+    return _get(outbox, draft_id)
+
+
+def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict[str, Any]:
+    """Render through the layout and queue once; a second call reports the state, sends nothing."""
+    from mailgitops.model import Sender
+    from mailgitops.render.email import render_markdown
+    from mailgitops.render.mime import build_message
+
+    outbox = dispatcher.outbox
+    row = _get(outbox, draft_id)
+    if row.status != "draft":
+        return {**summary(row), "already": True}
+    draft = row.draft or {}
+    refs = []
+    extra = [{"kind": "operator", "path": p} for p in draft.get("operator_attachments", [])]
+    for i, a in enumerate([*draft.get("attachments", []), *extra]):
+        got = rules.resolve_attachment(dispatcher.attachments_root, a["kind"], a["path"], f"attachments[{i}]")
+        if not isinstance(got, rules.FileRef):
+            raise MailgitopsError(f"draft {draft_id} cannot be sent: {got.message}", hint=got.hint)
+        refs.append(got)
+    email = render_markdown(dispatcher.compiled, row.template_id, row.lang, draft["subject"],
+                            draft["markdown"], context={"printroom": draft.get("printroom", {})})
+    sender = Sender(draft["sender"][0], draft["sender"][1])
+    msg = build_message(email, sender=sender, to=[(n, a) for n, a in draft["to"]], cc=row.cc,
+                        message_id=row.message_id, date=datetime.now(UTC),
+                        attachments=attachment_files(refs))
+    if not outbox.queue_draft(draft_id, msg.as_bytes(), [*row.to, *row.cc], row.cc):
+        return {**summary(_get(outbox, draft_id)), "already": True}
+    if deliver:
+        dispatcher.sender.flush(ids=[draft_id])
+    return {**summary(_get(outbox, draft_id)), "already": False}
+
+
+def discard(outbox: Outbox, draft_id: int) -> dict[str, Any]:
+    row = _get(outbox, draft_id)
+    if row.status == "draft" and not outbox.discard_draft(draft_id):
+        row = _get(outbox, draft_id)
+    elif row.status != "draft":
+        raise MailgitopsError(f"draft {draft_id} is already {row.status}; it cannot be discarded")
+    return summary(_get(outbox, draft_id))

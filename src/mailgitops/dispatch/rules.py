@@ -1,0 +1,264 @@
+"""Who gets which email: W2 send modes and roles, S1-S5 sender and CC, A1/T9 attachments from a
+confined folder, and the recipient's language. Every refusal is named; none is silent."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, NoReturn
+
+from mailgitops.diagnostics import Diagnostic, error
+from mailgitops.errors import MailgitopsError
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MAX_TOTAL_ATTACHMENT_BYTES = 25 * 1024 * 1024
+ATTACHMENT_TYPES: Mapping[str, str] = {
+    ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+    ".gif": "image/gif", ".tif": "image/tiff", ".tiff": "image/tiff", ".txt": "text/plain",
+    ".csv": "text/csv", ".xml": "application/xml", ".jdf": "application/vnd.cip4-jdf+xml",
+    ".zip": "application/zip",
+}
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """An attachment resolved inside the attachments root (RELIABILITY 18)."""
+
+    kind: str  # document | ticket | preflight_report | operator
+    path: str  # as the event wrote it, relative to the root
+    real: Path
+    filename: str  # the safe basename the recipient sees
+    mime_type: str
+    size: int
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "path": self.path}
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    role: str
+    person: Mapping[str, Any]  # the recipient as the event gave it
+    to: tuple[tuple[str | None, str], ...]
+    cc: tuple[str, ...]
+    lang: str  # requested: the recipient's language or the default
+    template_id: str
+    sender: tuple[str, str | None]  # (address, display name)
+    webshop_name: str | None
+    attachments: tuple[FileRef, ...]
+    draft: bool
+    notes: tuple[str, ...] = ()  # said in the outcome's reason (e.g. an attachment the event lacked)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    role: str
+    to: tuple[str, ...]
+    lang: str | None
+    reason: str
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def single_address(value: str) -> bool:
+    """RELIABILITY 13: one bare address, checked on its own, never re-parsed from a header."""
+    return _ADDRESS.fullmatch(value) is not None and len(value) <= 254
+
+
+def safe_basename(path: str) -> str:
+    base = path.replace("\\", "/").rsplit("/", 1)[-1]
+    base = _SAFE_NAME.sub("_", "".join(c for c in base if c.isprintable())).strip(" .")
+    return base[:120] or "attachment"
+
+
+def _bad(where: str, code: str, message: str, hint: str | None = None) -> Diagnostic:
+    return error("event", 0, 0, code, f"{where}: {message}", json_path=where, hint=hint)
+
+
+def resolve_attachment(  # noqa: PLR0911 -- one return per way a path can be refused
+    root: Path | None, kind: str, rel: str, where: str) -> FileRef | Diagnostic:
+    """Inside `root` only: no absolute path, no `..`, no symlink leading out, a known type and
+    a size limit. The basename the recipient sees is reduced to safe characters."""
+    if root is None:
+        return _bad(where, "no-attachments-root", "the event names a file but no attachments root is set",
+                    "pass --attachments-root DIR or set MAILGITOPS_ATTACHMENTS_ROOT")
+    if ("\x00" in rel or PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).is_absolute()
+            or PureWindowsPath(rel).drive or ".." in re.split(r"[/\\]", rel)):
+        return _bad(where, "attachment-outside-root", f"{rel!r} is not a relative path inside the "
+                    "attachments root", "write the path relative to the attachments root, without `..`")
+    try:
+        base = root.resolve(strict=True)
+        real = (base / rel).resolve(strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        return _bad(where, "attachment-missing", f"{rel!r} does not exist under the attachments root",
+                    "check the path the order system sends")
+    except (OSError, RuntimeError) as e:
+        return _bad(where, "attachment-unreadable", f"{rel!r} cannot be resolved: {e}")
+    if not real.is_relative_to(base):
+        return _bad(where, "attachment-outside-root", f"{rel!r} leads outside the attachments root "
+                    "(through a symbolic link)", "attach only files stored under the attachments root")
+    if not real.is_file():
+        return _bad(where, "attachment-not-a-file", f"{rel!r} is not a regular file")
+    suffix = PurePosixPath(rel).suffix.lower()
+    mime = ATTACHMENT_TYPES.get(real.suffix.lower()) or ATTACHMENT_TYPES.get(suffix)
+    if mime is None:
+        return _bad(where, "attachment-type", f"{rel!r}: files of this type are not attached",
+                    f"allowed: {', '.join(sorted(ATTACHMENT_TYPES))}")
+    size = real.stat().st_size
+    if size > MAX_ATTACHMENT_BYTES:
+        return _bad(where, "attachment-too-large", f"{rel!r} has {size:,} bytes, more than the "
+                    f"{MAX_ATTACHMENT_BYTES:,} allowed", "link to large files instead of attaching them")
+    return FileRef(kind, rel, real, safe_basename(rel), mime, size)
+
+
+def resolve_language(requested: str | None, active: Sequence[str], default: str) -> str:
+    """The recipient's language if active, else its base language (de-CH -> de), else the default."""
+    if requested:
+        for cand in (requested, requested.replace("_", "-").split("-")[0]):
+            for lang in active:
+                if lang.lower() == cand.lower():
+                    return lang
+    return default
+
+
+def _people(event: Mapping[str, Any], role: str) -> list[Mapping[str, Any]]:
+    if role == "approver":
+        approvers = list(event.get("approvers") or [])
+        if not approvers and isinstance(event.get("approver"), Mapping):
+            approvers = [event["approver"]]
+        return approvers
+    person = event.get(role)
+    return [person] if isinstance(person, Mapping) else []
+
+
+def _dedupe(addresses: Sequence[str], exclude: Sequence[str]) -> tuple[str, ...]:
+    seen = {a.lower() for a in exclude}
+    out = []
+    for a in addresses:
+        if a.lower() not in seen:
+            seen.add(a.lower())
+            out.append(a)
+    return tuple(out)
+
+
+def _collect(got: FileRef | Diagnostic, problems: list[Diagnostic], files: list[FileRef]) -> None:
+    if isinstance(got, Diagnostic):
+        problems.append(got)
+    else:
+        files.append(got)
+
+
+def plan(settings: Mapping[str, Any], event: Mapping[str, Any],
+         attachments_root: Path | None) -> list[Planned | Skipped]:
+    """The messages one (schema-valid) event leads to; raises MailgitopsError naming every problem."""
+    trigger_id = str(event["trigger"])
+    catalog, triggers = settings["catalog"], settings["workflow"]["triggers"]
+    smtp = settings["smtp"]
+    if trigger_id not in catalog:
+        raise MailgitopsError(f"event: unknown trigger `{trigger_id}`", diagnostics=[_bad(
+            "$.trigger", "unknown-trigger", f"`{trigger_id}` is not in the trigger catalog",
+            _did_you_mean(trigger_id, sorted(catalog)) or "see schema/triggers.yaml")])
+    trig = triggers.get(trigger_id)
+    if trig is None:
+        return [Skipped(role, (), None, f"trigger `{trigger_id}` is not configured in config/workflow.yaml")
+                for role in catalog[trigger_id]["default_recipients"]]
+    problems: list[Diagnostic] = []
+    extra_cc = list(event.get("operator_cc") or [])
+    if extra_cc and not smtp["allow_operator_cc"]:
+        problems.append(_bad("$.operator_cc", "operator-cc-not-allowed",
+                             "operators may not add CC addresses (S5 is off)",
+                             "set allow_operator_cc: true in config/smtp.yaml, or drop operator_cc"))
+    extra_files = list(event.get("operator_attachments") or [])
+    if extra_files and not settings["workflow"]["allow_operator_attachments"]:
+        problems.append(_bad("$.operator_attachments", "operator-attachments-not-allowed",
+                             "operators may not attach files (A1 is off)",
+                             "set allow_operator_attachments: true in config/workflow.yaml"))
+    if problems:
+        _refuse(event, problems)
+    out = _recipients(settings, event, trigger_id, extra_cc)
+    if any(isinstance(p, Planned) for p in out):  # files are only looked at when something is sent
+        files, notes = _attachments(settings, trig["template"], event, attachments_root)
+        out = [replace(p, attachments=files, notes=notes) if isinstance(p, Planned) else p for p in out]
+    return out
+
+
+def _refuse(event: Mapping[str, Any], problems: Sequence[Diagnostic]) -> NoReturn:
+    raise MailgitopsError(f"event {event['event_id']}: refused ({len(problems)} problem(s)); "
+                          "nothing was queued", diagnostics=problems)
+
+
+def _attachments(settings: Mapping[str, Any], template_id: str, event: Mapping[str, Any],
+                 attachments_root: Path | None) -> tuple[tuple[FileRef, ...], tuple[str, ...]]:
+    """T9 files the template attaches automatically, then A1 extra files. A kind the event does
+    not provide is left out and said so; a path that is given but wrong refuses the event."""
+    problems: list[Diagnostic] = []
+    files: list[FileRef] = []
+    notes: list[str] = []
+    given = event.get("attachments") or {}
+    for kind in settings["templates"].get(template_id, {}).get("attachments", ()):
+        if kind not in given:
+            notes.append(f"sent without the {kind.replace('_', ' ')}: the event named no "
+                         f"attachments.{kind}")
+            continue
+        _collect(resolve_attachment(attachments_root, kind, given[kind], f"$.attachments.{kind}"),
+                 problems, files)
+    for i, rel in enumerate(event.get("operator_attachments") or []):
+        _collect(resolve_attachment(attachments_root, "operator", rel, f"$.operator_attachments[{i}]"),
+                 problems, files)
+    if sum(f.size for f in files) > MAX_TOTAL_ATTACHMENT_BYTES:
+        problems.append(_bad("$.attachments", "attachments-too-large",
+                             f"the attachments add up to more than {MAX_TOTAL_ATTACHMENT_BYTES:,} bytes"))
+    if problems:
+        _refuse(event, problems)
+    return tuple(files), tuple(notes)
+
+
+def _recipients(settings: Mapping[str, Any], event: Mapping[str, Any], trigger_id: str,
+                extra_cc: Sequence[str]) -> list[Planned | Skipped]:
+    """W2: the configured roles, each person on their own, with sender (S1-S3) and CC (S4, S5)."""
+    smtp, langs, catalog = settings["smtp"], settings["languages"], settings["catalog"]
+    trig = settings["workflow"]["triggers"][trigger_id]
+    shop = settings["webshops"].get(event.get("webshop") or "")
+    sender = (shop or {}).get("sender") or smtp["sender"]  # S2 overrides S1/S3
+    cc_base = [*smtp["cc"], *trig.get("cc", ()), *extra_cc]  # S4 + the trigger's own + S5
+    out: list[Planned | Skipped] = []
+    for role in trig["to"]:
+        people = _people(event, role)
+        if trig["send"] == "never":
+            out.append(Skipped(role, tuple(p["email"] for p in people), None,
+                               "send: never is set for this trigger in config/workflow.yaml"))
+            continue
+        if not people:
+            out.append(Skipped(role, (), None, f"the event names no {role}"))
+            continue
+        notify = (event.get("customer") or {}).get("notify") or []
+        for p in people:
+            lang = resolve_language(p.get("language"), langs["active"], langs["default"])
+            if trig["send"] == "on_customer_request" and role == "customer" and trigger_id not in notify:
+                out.append(Skipped(role, (p["email"],), lang,
+                                   f"the customer did not ask for emails about {trigger_id} (send: "
+                                   "on_customer_request)"))
+                continue
+            out.append(Planned(
+                role=role, person=p, to=((p.get("name"), p["email"]),),
+                cc=_dedupe(cc_base, [p["email"]]), lang=lang, template_id=trig["template"],
+                sender=(sender["address"], sender.get("name")),
+                webshop_name=(shop or {}).get("name"), attachments=(),
+                draft=bool(trig["edit_before_send"] and catalog[trigger_id]["editable"])))
+    return out
+
+
+def attachments_root_from(value: str | None) -> Path | None:
+    """--attachments-root, else MAILGITOPS_ATTACHMENTS_ROOT, else none (events may not name files)."""
+    value = value or os.environ.get("MAILGITOPS_ATTACHMENTS_ROOT")
+    return Path(value) if value else None

@@ -1,0 +1,186 @@
+"""The sender loop: claim what is due, deliver it on one reused connection, record each outcome
+(sent, retry with backoff, failed, expired, ambiguous), and pause on auth/TLS failures."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from smtplib import SMTPServerDisconnected
+
+from mailgitops.dispatch.outbox import Outbox, Row
+from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
+
+BATCH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """RELIABILITY 6: backoff and lifetime are configurable (tests use milliseconds)."""
+
+    backoff_seconds: float = 60.0
+    factor: float = 2.0
+    max_backoff_seconds: float = 3600.0
+    lifetime_seconds: float = 3 * 86400.0
+    pause_seconds: float = 300.0
+    lease_seconds: float = 900.0
+
+    def delay(self, attempts: int) -> float:
+        delay = self.backoff_seconds * self.factor ** max(0, attempts - 1)
+        return float(min(self.max_backoff_seconds, delay))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RetryPolicy:
+        env = os.environ if env is None else env
+        names = {"backoff_seconds": "MAILGITOPS_RETRY_BACKOFF_SECONDS",
+                 "max_backoff_seconds": "MAILGITOPS_RETRY_MAX_BACKOFF_SECONDS",
+                 "lifetime_seconds": "MAILGITOPS_MESSAGE_LIFETIME_SECONDS",
+                 "pause_seconds": "MAILGITOPS_PAUSE_SECONDS"}
+        values: dict[str, float] = {}
+        for attr, var in names.items():
+            if env.get(var):
+                try:
+                    values[attr] = float(env[var])
+                except ValueError:
+                    from mailgitops.errors import UsageError
+                    raise UsageError(f"{var}={env[var]!r} is not a number of seconds") from None
+        return cls(**values)
+
+
+@dataclass
+class FlushReport:
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    expired: int = 0
+    ambiguous: int = 0
+    paused: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {"sent": self.sent, "retry": self.retry, "failed": self.failed, "expired": self.expired,
+                "ambiguous": self.ambiguous, "paused": self.paused}
+
+
+class Sender:
+    """Delivers outbox rows. Keeps its connection open between flushes; close() ends it."""
+
+    def __init__(self, outbox: Outbox, server: ServerConfig, policy: RetryPolicy | None = None,
+                 connect: Callable[[ServerConfig], Connection] = Connection) -> None:
+        self.outbox = outbox
+        self.server = server
+        self.policy = policy or RetryPolicy()
+        self.connect = connect
+        self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.conn: Connection | None = None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def flush(self, ids: Sequence[int] | None = None, *, force: bool = False) -> FlushReport:
+        """Send what is due now (only `ids` when given). A pause is honoured unless `force`."""
+        report = FlushReport()
+        pause = self.outbox.paused()
+        if pause is not None:
+            if not force:
+                report.paused = pause[1]
+                return report
+            self.outbox.pause(0.0, "")  # by hand, after a fix: try again now
+        start = time.time()  # rows rescheduled during this flush wait for the next one
+        while True:
+            rows = self.outbox.claim(worker=self.worker, lease_seconds=self.policy.lease_seconds,
+                                     limit=BATCH, ids=ids, due_before=start)
+            if not self.deliver(rows, report) or len(rows) < BATCH:
+                return report
+
+    def deliver(self, rows: Sequence[Row], report: FlushReport) -> bool:
+        """Send rows this worker has claimed; False when the connection could not be made."""
+        for i, row in enumerate(rows):
+            try:
+                self._ensure_open()
+            except TransportError as e:
+                self._connection_failed(rows[i:], e, report)
+                return False
+            self._send_one(row, report)
+        return True
+
+    def _ensure_open(self) -> None:
+        if self.conn is None or not self.conn.alive:
+            self.close()
+            conn = self.connect(self.server)
+            conn.open()
+            self.conn = conn
+
+    def _send_one(self, row: Row, report: FlushReport) -> None:
+        assert self.conn is not None and row.raw is not None
+        try:
+            result = self.conn.deliver(row.envelope_from, row.rcpts, row.raw)
+        except (SMTPServerDisconnected, OSError) as e:
+            # Lost before the final dot (or between commands): nothing was accepted.
+            self.close()
+            result = Delivery((), dict.fromkeys(row.rcpts, f"connection lost: {e}"), {})
+        except Exception as e:
+            self.close()
+            result = Delivery((), dict.fromkeys(row.rcpts, f"{type(e).__name__}: {e}"), {})
+        self.record(row, result, report)
+
+    def record(self, row: Row, result: Delivery, report: FlushReport) -> None:
+        now = time.time()
+        delivered = (*row.delivered, *result.accepted)
+        refused = {**row.refused, **result.permanent}
+        pending = tuple(r for r in row.rcpts if r in result.temporary)
+        if pending:
+            first = result.temporary[pending[0]]
+            error = first if len(pending) == 1 else f"{first} ({len(pending)} recipients)"
+            if now - row.created_at >= self.policy.lifetime_seconds:
+                self.outbox.update(row.id, self.worker, status="expired", rcpts=pending, delivered=delivered,
+                                   refused=refused, last_error=f"gave up after {row.attempts} attempt(s): "
+                                   f"{error}", lease_until=None)
+                report.expired += 1
+                return
+            status = "ambiguous" if result.ambiguous else "queued"
+            self.outbox.update(row.id, self.worker, status=status, rcpts=pending, delivered=delivered,
+                               refused=refused, last_error=error, lease_until=None,
+                               ambiguous=row.ambiguous + (1 if result.ambiguous else 0),
+                               next_attempt_at=now + self.policy.delay(row.attempts))
+            report.ambiguous += result.ambiguous
+            report.retry += 1
+            return
+        if delivered:
+            note = "; ".join(f"{a}: {r}" for a, r in refused.items()) or None
+            self.outbox.update(row.id, self.worker, status="sent", rcpts=(), delivered=delivered,
+                               refused=refused, last_error=note, sent_at=now, lease_until=None)
+            report.sent += 1
+        else:
+            self.outbox.update(row.id, self.worker, status="failed", rcpts=(), refused=refused,
+                               last_error="; ".join(f"{a}: {r}" for a, r in refused.items()) or result.reply,
+                               lease_until=None)
+            report.failed += 1
+
+    def _connection_failed(self, rows: Sequence[Row], e: TransportError, report: FlushReport) -> None:
+        if e.pauses:
+            until = time.time() + self.policy.pause_seconds
+            self.outbox.pause(until, e.message)
+            report.paused = e.message
+            for row in rows:  # not the message's fault: the attempt does not count
+                self.outbox.update(row.id, self.worker, status="queued", attempts=row.attempts - 1,
+                                   last_error=f"sending paused: {e.message}",
+                                   next_attempt_at=row.next_attempt_at, lease_until=None)
+            return
+        report.errors.append(e.message)
+        for row in rows:
+            self.record(row, Delivery((), dict.fromkeys(row.rcpts, e.message), {}), report)
+
+    def run(self, stop: threading.Event, interval: float = 1.0) -> None:
+        """The loop `serve` runs: flush, then wait; ends when `stop` is set."""
+        while not stop.is_set():
+            try:
+                self.flush()
+            finally:
+                if stop.wait(interval):
+                    self.close()

@@ -1,0 +1,114 @@
+"""Compare two render outputs email by email: what was added, removed or changed."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from mailgitops.errors import MailgitopsError
+from mailgitops.gitops.manifest import RenderedEmail, RenderOutput, load_output
+
+
+class Status(StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailChange:
+    """One template and language whose rendered email differs between base and head."""
+
+    template: str
+    lang: str
+    status: Status
+    before: RenderedEmail | None
+    after: RenderedEmail | None
+    text_diff: tuple[str, ...]  # unified diff lines of the text part, without line endings
+    html_changed: bool
+    new_warnings: tuple[str, ...]
+
+    @property
+    def subject_changed(self) -> bool:
+        before, after = self.before, self.after
+        return before is not None and after is not None and before.subject != after.subject
+
+    @property
+    def size_delta(self) -> int:
+        return (self.after.html_bytes if self.after else 0) - (self.before.html_bytes if self.before else 0)
+
+    @property
+    def fallback_changed(self) -> bool:
+        return (self.before is not None and self.after is not None
+                and self.before.language_used != self.after.language_used)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    changes: tuple[EmailChange, ...]  # sorted by template, then language
+    base_count: int
+    head_count: int
+
+    @property
+    def unchanged(self) -> int:
+        return self.head_count - sum(c.status is not Status.REMOVED for c in self.changes)
+
+    def count(self, status: Status) -> int:
+        return sum(c.status is status for c in self.changes)
+
+
+def _text_lines(out: RenderOutput, email: RenderedEmail | None) -> list[str]:
+    return out.read_text(email.text).splitlines() if email is not None else []
+
+
+def _unified(before: list[str], after: list[str], name: str) -> tuple[str, ...]:
+    lines = difflib.unified_diff(before, after, f"a/{name}", f"b/{name}", n=2, lineterm="")
+    return tuple(lines)
+
+
+def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str]) -> EmailChange | None:
+    before, after = base.emails.get(key), head.emails.get(key)
+    name = f"{key[0]}/{key[1]}.txt"
+    text_diff = _unified(_text_lines(base, before), _text_lines(head, after), name)
+    old_warnings = before.warnings if before else ()
+    new_warnings = tuple(w for w in (after.warnings if after else ()) if w not in old_warnings)
+    if before is None or after is None:
+        status = Status.ADDED if before is None else Status.REMOVED
+        return EmailChange(key[0], key[1], status, before, after, text_diff, True, new_warnings)
+    html_changed = base.read(before.html) != head.read(after.html)
+    differs = (text_diff or html_changed or new_warnings or before.subject != after.subject
+               or before.language_used != after.language_used or before.warnings != after.warnings)
+    if not differs:
+        return None
+    return EmailChange(key[0], key[1], Status.CHANGED, before, after, text_diff, html_changed, new_warnings)
+
+
+def compare(base: RenderOutput, head: RenderOutput) -> Comparison:
+    changes = []
+    for key in sorted(base.emails.keys() | head.emails.keys()):
+        change = _compare_one(base, head, key)
+        if change is not None:
+            changes.append(change)
+    return Comparison(tuple(changes), len(base.emails), len(head.emails))
+
+
+def compare_dirs(base_dir: Path, head_dir: Path) -> Comparison:
+    """Both folders must be `mailgitops render --out` outputs (each with a manifest.json).
+
+    Problems in both are reported together, so one run names everything to fix."""
+    outputs: list[RenderOutput] = []
+    problems: list[MailgitopsError] = []
+    for folder in (base_dir, head_dir):
+        try:
+            outputs.append(load_output(folder))
+        except MailgitopsError as e:
+            problems.append(e)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise MailgitopsError("; ".join(p.message for p in problems),
+                              diagnostics=[d for p in problems for d in p.diagnostics],
+                              hint=problems[0].hint)
+    return compare(outputs[0], outputs[1])

@@ -1,0 +1,129 @@
+"""Read one render output folder (`render --out DIR`) through its manifest.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mailgitops.diagnostics import Diagnostic, error
+from mailgitops.errors import MailgitopsError
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+_REQUIRED_STR = ("template", "lang", "subject", "html", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    """One manifest entry; paths are relative to the render output folder."""
+
+    template: str
+    lang: str
+    language_used: str
+    sample: str
+    subject: str
+    html: str
+    text: str
+    eml: str
+    html_bytes: int
+    warnings: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.template, self.lang)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOutput:
+    root: Path
+    emails: dict[tuple[str, str], RenderedEmail]
+
+    def read(self, rel: str) -> bytes:
+        return (self.root / rel).read_bytes()
+
+    def read_text(self, rel: str) -> str:
+        return self.read(rel).decode("utf-8", errors="replace")
+
+
+def _safe_rel(value: str) -> bool:
+    """Manifest paths must stay inside the output folder."""
+    p = PurePosixPath(value)
+    return bool(value) and not p.is_absolute() and ".." not in p.parts and "\\" not in value
+
+
+def _entry(raw: Any, index: int, where: str, root: Path) -> tuple[RenderedEmail | None, list[Diagnostic]]:
+    path = f"$.emails[{index}]"
+    if not isinstance(raw, dict):
+        return None, [error(where, 0, 0, "manifest-entry", f"{path} is not an object", json_path=path)]
+    diags = []
+    for key in _REQUIRED_STR:
+        if not isinstance(raw.get(key), str):
+            diags.append(error(where, 0, 0, "manifest-entry", f"{path}.{key} is missing or not a string",
+                               json_path=f"{path}.{key}"))
+    for key in ("html", "text"):
+        value = raw.get(key)
+        if isinstance(value, str) and not _safe_rel(value):
+            diags.append(error(where, 0, 0, "manifest-path", f"{path}.{key} `{value}` leaves the folder",
+                               json_path=f"{path}.{key}"))
+        elif isinstance(value, str) and not (root / value).is_file():
+            diags.append(error(where, 0, 0, "manifest-missing-file",
+                               f"{path}.{key} names `{value}`, which does not exist",
+                               json_path=f"{path}.{key}",
+                               hint="render again into an empty folder"))
+    if diags:
+        return None, diags
+    warnings = raw.get("warnings") or []
+    html_bytes = raw.get("html_bytes")
+    email = RenderedEmail(
+        template=raw["template"],
+        lang=raw["lang"],
+        language_used=str(raw.get("language_used") or raw["lang"]),
+        sample=str(raw.get("sample") or ""),
+        subject=raw["subject"],
+        html=raw["html"],
+        text=raw["text"],
+        eml=str(raw.get("eml") or ""),
+        html_bytes=html_bytes if isinstance(html_bytes, int) else (root / raw["html"]).stat().st_size,
+        warnings=tuple(str(w) for w in warnings) if isinstance(warnings, list) else (),
+    )
+    return email, []
+
+
+def load_output(root: Path) -> RenderOutput:
+    """The render output at `root`; a MailgitopsError naming every problem when it is not one."""
+    where = f"{root.as_posix().rstrip('/')}/{MANIFEST}"
+    hint = f"run `mailgitops render --out {root.as_posix()}` first"
+    try:
+        text = (root / MANIFEST).read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise MailgitopsError(f"{root.as_posix()} is not a render output: {MANIFEST} is missing",
+                              hint=hint) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise MailgitopsError(f"cannot read {where}: {e}", hint=hint) from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        d = error(where, e.lineno, e.colno, "manifest-json", f"not valid JSON: {e.msg}", hint=hint)
+        raise MailgitopsError(f"{where} is not valid JSON", diagnostics=[d]) from e
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("emails"), list):
+        found = data.get("format") if isinstance(data, dict) else None
+        raise MailgitopsError(
+            f"{where} is not a manifest of format {FORMAT} (found format {found!r})",
+            hint="render both sides with the same mailgitops version",
+        )
+    emails: dict[tuple[str, str], RenderedEmail] = {}
+    diags: list[Diagnostic] = []
+    for i, raw in enumerate(data["emails"]):
+        email, problems = _entry(raw, i, where, root)
+        diags.extend(problems)
+        if email is not None:
+            if email.key in emails:
+                diags.append(error(where, 0, 0, "manifest-duplicate",
+                                   f"$.emails[{i}] repeats {email.template}/{email.lang}",
+                                   json_path=f"$.emails[{i}]"))
+            emails[email.key] = email
+    if diags:
+        raise MailgitopsError(f"{where} has {len(diags)} problem(s)", diagnostics=diags)
+    return RenderOutput(root=root, emails=emails)

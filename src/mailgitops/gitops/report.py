@@ -1,0 +1,184 @@
+"""Turn a Comparison into the pull-request Markdown summary and the JSON list of changed emails."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from mailgitops.gitops.diff import Comparison, EmailChange, Status
+
+TITLE = "## Email preview"
+# GitHub refuses comments over 65,536 characters; stay below with room for the workflow's footer.
+MAX_CHARS = 60_000
+MAX_DIFF_LINES = 80
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#!<>])")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_chars: int = MAX_CHARS
+    max_diff_lines: int = MAX_DIFF_LINES
+
+
+def md_text(value: str) -> str:
+    """Inline text shown literally: no Markdown, no HTML, no table breaks, one line."""
+    value = " ".join(value.split())
+    return _MD_SPECIAL.sub(r"\\\1", value.replace("&", "&amp;")) or "(empty)"
+
+
+def _fence(lines: tuple[str, ...] | list[str]) -> str:
+    """A code fence longer than any backtick run inside, so no line can close it."""
+    longest = max((len(m) for line in lines for m in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _bytes(n: int) -> str:
+    return f"{n:,} B"
+
+
+def _size(change: EmailChange) -> str:
+    if change.before is None and change.after is not None:
+        return _bytes(change.after.html_bytes)
+    if change.after is None and change.before is not None:
+        return f"~~{_bytes(change.before.html_bytes)}~~"
+    assert change.before is not None and change.after is not None
+    before, delta = change.before.html_bytes, change.size_delta
+    if delta == 0:
+        return f"{_bytes(before)} (same)"
+    pct = f", {delta / before:+.1%}" if before else ""
+    return f"{_bytes(before)} → {_bytes(change.after.html_bytes)} ({delta:+,} B{pct})"
+
+
+def _subject(change: EmailChange) -> str:
+    if change.before is not None and change.after is not None and change.subject_changed:
+        return f"{md_text(change.before.subject)} → **{md_text(change.after.subject)}**"
+    email = change.after or change.before
+    assert email is not None
+    return md_text(email.subject)
+
+
+def _name(change: EmailChange) -> str:
+    return f"`{change.template}` · `{change.lang}`"
+
+
+def _headline(cmp: Comparison) -> str:
+    if not cmp.changes:
+        return f"**No email changed** ({cmp.head_count} rendered, all identical to the base)."
+    parts = [f"{cmp.count(s)} {s}" for s in (Status.CHANGED, Status.ADDED, Status.REMOVED) if cmp.count(s)]
+    total = len(cmp.changes)
+    noun = "email differs" if total == 1 else "emails differ"
+    return f"**{total} {noun}** from the base: {', '.join(parts)}; {cmp.unchanged} unchanged."
+
+
+def _table(cmp: Comparison) -> list[str]:
+    rows = ["| email | change | subject | HTML size |", "| --- | --- | --- | --- |"]
+    for c in cmp.changes:
+        rows.append(f"| {_name(c)} | {c.status} | {_subject(c)} | {_size(c)} |")
+    return rows
+
+
+def _what_changed(c: EmailChange) -> str:
+    if c.status is not Status.CHANGED:
+        return ""
+    parts = []
+    if c.subject_changed:
+        parts.append("subject")
+    if c.text_diff:
+        parts.append("text")
+    # The HTML carries the subject and the text too; it is news only when nothing else changed.
+    if c.html_changed and not parts:
+        parts.append("HTML only (layout or styling)")
+    if c.fallback_changed:
+        parts.append("language used")
+    if not parts:
+        parts.append("warnings")
+    return "Changed: " + ", ".join(parts) + "."
+
+
+def _fallback_note(c: EmailChange) -> str | None:
+    email = c.after or c.before
+    assert email is not None
+    if c.fallback_changed and c.before is not None and c.after is not None:
+        return (f"Language used: `{md_text(c.before.language_used)}` → `{md_text(c.after.language_used)}`"
+                " (another language's text is used when this one has none).")
+    if c.status is Status.ADDED and email.language_used != email.lang:
+        return f"Rendered from `{md_text(email.language_used)}`: there is no `{md_text(c.lang)}` text yet."
+    return None
+
+
+def _diff_block(c: EmailChange, limits: Limits) -> list[str]:
+    lines = list(c.text_diff[2:])  # the ---/+++ header names only the file, already in the heading
+    shown = lines[: limits.max_diff_lines]
+    more = len(lines) - len(shown)
+    fence = _fence(shown)
+    label = "Text of the new email" if c.status is Status.ADDED else "Text diff"
+    out = [f"<details><summary>{label}</summary>", "", f"{fence}diff", *shown, fence]
+    if more:
+        out.append(f"… {more} more line(s); the full text is in the previews artifact.")
+    return [*out, "", "</details>"]
+
+
+def _section(c: EmailChange, limits: Limits, *, with_diff: bool) -> list[str]:
+    out = [f"### {_name(c)}: {c.status}", ""]
+    facts = [f"- Subject: {_subject(c)}", f"- HTML size: {_size(c)}"]
+    if what := _what_changed(c):
+        facts.append(f"- {what}")
+    if note := _fallback_note(c):
+        facts.append(f"- {note}")
+    if c.new_warnings:
+        facts.append("- New warnings:")
+        facts.extend(f"  - {md_text(w)}" for w in c.new_warnings)
+    out.extend(facts)
+    # A removed email's whole text as minus lines tells a reviewer nothing the heading does not.
+    has_diff = bool(c.text_diff) and c.status is not Status.REMOVED
+    if with_diff and has_diff:
+        out.extend(["", *_diff_block(c, limits)])
+    elif has_diff:
+        out.append("- Text diff left out to keep this summary within GitHub's size limit;"
+                   " see the previews artifact.")
+    return [*out, ""]
+
+
+def to_markdown(cmp: Comparison, limits: Limits | None = None) -> str:
+    """The summary: headline, table, then one section per differing email. Deterministic."""
+    limits = limits or Limits()
+    head = [TITLE, "", _headline(cmp), ""]
+    if not cmp.changes:
+        return "\n".join(head)
+    head.extend([*_table(cmp), ""])
+    # Room for the closing "… and N more" line, so that it never pushes the total over.
+    used = sum(len(line) + 1 for line in head) + 100
+    body: list[str] = []
+    for i, c in enumerate(cmp.changes):
+        section = _section(c, limits, with_diff=True)
+        size = sum(len(line) + 1 for line in section)
+        if used + size > limits.max_chars:
+            section = _section(c, limits, with_diff=False)
+            size = sum(len(line) + 1 for line in section)
+        if used + size > limits.max_chars:
+            rest = len(cmp.changes) - i
+            body.append(f"… and {rest} more email(s); see the table above and the previews artifact.")
+            break
+        body.extend(section)
+        used += size
+    return "\n".join(head + body).rstrip("\n") + "\n"
+
+
+def to_json(cmp: Comparison) -> str:
+    """The differing emails for tools (the screenshot step): head paths, subjects, status."""
+    items = []
+    for c in cmp.changes:
+        items.append({
+            "template": c.template,
+            "lang": c.lang,
+            "status": str(c.status),
+            "subject_before": c.before.subject if c.before else None,
+            "subject_after": c.after.subject if c.after else None,
+            "html": c.after.html if c.after else None,
+            "html_bytes_before": c.before.html_bytes if c.before else None,
+            "html_bytes_after": c.after.html_bytes if c.after else None,
+            "new_warnings": list(c.new_warnings),
+        })
+    doc = {"format": 1, "base_count": cmp.base_count, "head_count": cmp.head_count, "changed": items}
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

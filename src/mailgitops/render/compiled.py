@@ -1,0 +1,182 @@
+"""Everything needed to render any template in any language at send time, without the repository or MJML."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import TemplateSyntaxError
+
+from mailgitops.diagnostics import Diagnostic, error
+from mailgitops.errors import MailgitopsError
+from mailgitops.model import Repo
+from mailgitops.render.jinja_env import compile_source
+from mailgitops.render.layout import LayoutError, compile_shell, effective_theme
+
+FORMAT = 1
+MAX_ASSET_BYTES = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledText:
+    subject: str  # Jinja source
+    preheader: str  # Jinja source ("" when none)
+    body: str  # Markdown + Jinja source
+    file: str  # repository-relative, for located errors
+    body_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTemplate:
+    id: str
+    layout: str
+    attachments: tuple[str, ...]  # T9: document, ticket, preflight_report
+    texts: Mapping[str, CompiledText]
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    name: str
+    mime_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTemplates:
+    default_lang: str
+    active_langs: tuple[str, ...]
+    templates: Mapping[str, CompiledTemplate]
+    shells: Mapping[str, str]  # "<layout>/<ltr|rtl>" -> HTML with @@MG:slot@@ markers
+    theme: Mapping[str, Any]
+    assets: Mapping[str, Asset]
+    layout_sources: Mapping[str, str]  # kept for the benchmark and lint (final MJML), not used to send
+
+    def shell(self, layout: str, dir_: str) -> str:
+        return self.shells[f"{layout}/{dir_}"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready and deterministic: sorted keys, no paths, no timestamps; assets base64."""
+        return {
+            "format": FORMAT,
+            "default_lang": self.default_lang,
+            "active_langs": list(self.active_langs),
+            "templates": {
+                tid: {
+                    "layout": t.layout,
+                    "attachments": list(t.attachments),
+                    "texts": {lang: {"subject": x.subject, "preheader": x.preheader, "body": x.body,
+                                     "file": x.file, "body_line": x.body_line}
+                              for lang, x in sorted(t.texts.items())},
+                }
+                for tid, t in sorted(self.templates.items())
+            },
+            "shells": dict(sorted(self.shells.items())),
+            "theme": _sorted(self.theme),
+            "assets": {n: {"mime_type": a.mime_type, "data": base64.b64encode(a.data).decode("ascii")}
+                       for n, a in sorted(self.assets.items())},
+            "layout_sources": dict(sorted(self.layout_sources.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CompiledTemplates:
+        if d.get("format") != FORMAT:
+            raise MailgitopsError(f"compiled templates have format {d.get('format')!r}, expected {FORMAT}",
+                                  hint="rebuild the bundle with this version of mailgitops")
+        return cls(
+            default_lang=d["default_lang"],
+            active_langs=tuple(d["active_langs"]),
+            templates={
+                tid: CompiledTemplate(
+                    id=tid, layout=t["layout"], attachments=tuple(t["attachments"]),
+                    texts={lang: CompiledText(**x) for lang, x in t["texts"].items()})
+                for tid, t in d["templates"].items()
+            },
+            shells=dict(d["shells"]),
+            theme=d["theme"],
+            assets={n: Asset(n, a["mime_type"], base64.b64decode(a["data"])) for n, a in d["assets"].items()},
+            layout_sources=dict(d.get("layout_sources", {})),
+        )
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _syntax(file: str, first_line: int, source: str, lang: str, what: str) -> Diagnostic | None:
+    try:
+        compile_source(lang, source)
+    except TemplateSyntaxError as e:
+        return error(file, first_line + (e.lineno or 1) - 1, 1, "template-syntax",
+                     f"Jinja syntax error in the {what}: {e.message}",
+                     hint="check that every {{ }} and {% %} is closed and every {% for %} has {% endfor %}")
+    return None
+
+
+def compile_repo_diagnostics(repo: Repo) -> tuple[CompiledTemplates | None, list[Diagnostic]]:
+    """Compile all templates and layouts; every problem as a located diagnostic."""
+    diags: list[Diagnostic] = []
+    templates: dict[str, CompiledTemplate] = {}
+    for tid, t in sorted(repo.templates.items()):
+        texts: dict[str, CompiledText] = {}
+        for lang, x in sorted(t.texts.items()):
+            ct = CompiledText(x.subject, x.preheader or "", x.body, x.file, x.body_line)
+            for what, src, line in (("subject", ct.subject, 2), ("preheader", ct.preheader, 2),
+                                    ("body", ct.body, ct.body_line)):
+                d = _syntax(x.file, line, src, lang, what)
+                if d:
+                    diags.append(d)
+            texts[lang] = ct
+        templates[tid] = CompiledTemplate(tid, t.layout, t.attachments.enabled(), texts)
+    assets: dict[str, Asset] = {}
+    for name, path in sorted(repo.assets.items()):
+        data = path.read_bytes()
+        if len(data) > MAX_ASSET_BYTES:
+            diags.append(error(f"templates/_assets/{name}", 0, 0, "asset-too-large",
+                               f"{name} is larger than {MAX_ASSET_BYTES:,} bytes",
+                               hint="shrink the image; every email carries it"))
+            continue
+        assets[name] = Asset(name, mimetypes.guess_type(name)[0] or "application/octet-stream", data)
+    theme = effective_theme(repo.theme)
+    dirs = ("ltr", "rtl")  # both, always: a recipient's language may fall back to either
+    shells: dict[str, str] = {}
+    used = sorted({t.layout for t in templates.values()})
+    for layout in used:
+        source = repo.layouts.get(layout)
+        users = [tid for tid, t in templates.items() if t.layout == layout]
+        if source is None:
+            diags.append(error(f"templates/{users[0]}/template.yaml", 1, 1, "unknown-layout",
+                               f"layout `{layout}` does not exist in templates/_layouts/",
+                               hint=f"available: {', '.join(sorted(repo.layouts)) or 'none'}"))
+            continue
+        for dir_ in dirs:
+            try:
+                shells[f"{layout}/{dir_}"] = compile_shell(source, theme, dir_, assets)
+            except LayoutError as e:
+                diags.append(error(f"templates/_layouts/{layout}.mjml", 1, 1, "layout-error",
+                                   f"the layout does not compile: {e}"))
+                break
+    if any(d.severity == "error" for d in diags):
+        return None, diags
+    return CompiledTemplates(
+        default_lang=repo.languages.default,
+        active_langs=repo.languages.active,
+        templates=templates,
+        shells=shells,
+        theme=theme,
+        assets=assets,
+        layout_sources={k: v for k, v in sorted(repo.layouts.items()) if k in used},
+    ), diags
+
+
+def compile_repo(repo: Repo) -> CompiledTemplates:
+    compiled, diags = compile_repo_diagnostics(repo)
+    if compiled is None:
+        raise MailgitopsError("the templates do not compile", diagnostics=diags)
+    return compiled

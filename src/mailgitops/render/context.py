@@ -1,0 +1,97 @@
+"""The Jinja context of one email, made from a status event (and, in previews, catalog examples)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from mailgitops.model import Sender
+
+_NAMESPACES = ("order", "customer", "operator", "cost_centre", "quote", "decision", "delivery", "export")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return copy.deepcopy(dict(value)) if isinstance(value, Mapping) else {}
+
+
+def order_link(order_url: str, number: Any) -> str:
+    """T7: workflow.yaml's `order_url` with `{order_number}` filled in (URL-quoted)."""
+    return order_url.replace("{order_number}", quote(str(number), safe=""))
+
+
+def _approver(event: Mapping[str, Any], recipient: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    approvers = [a for a in event.get("approvers") or [] if isinstance(a, Mapping)]
+    if recipient is not None and any(a.get("email") == recipient.get("email") for a in approvers):
+        return _dict(recipient)
+    if isinstance(event.get("approver"), Mapping):
+        return _dict(event["approver"])
+    return _dict(approvers[0]) if approvers else None
+
+
+def _set_missing(target: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = target
+    for key in parents:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {} if child is None else child
+            if not isinstance(child, dict):
+                return
+        node = child
+    if node.get(leaf) is None:
+        node[leaf] = copy.deepcopy(value)
+
+
+def _fill_examples(ctx: dict[str, Any]) -> None:
+    """Previews only: a value the sample lacks is taken from the variable catalog's example."""
+    from mailgitops import catalog  # here, not at the top: the send path never loads yaml
+
+    job_vars = {}
+    for name, spec in catalog.variables().items():
+        if spec.per_job:
+            job_vars[name.removeprefix("job.")] = spec.example
+        elif name != "order.jobs":
+            _set_missing(ctx, name, spec.example)
+    order = ctx["order"]
+    if not order.get("jobs"):
+        order["jobs"] = [{}]
+        order["job_count"] = 1
+    for job in order["jobs"]:
+        for name, example in job_vars.items():
+            _set_missing(job, name, example)
+
+
+def build_context(
+    event: Mapping[str, Any],
+    *,
+    recipient: Mapping[str, Any] | None,
+    order_url: str | None,
+    sender: Sender,
+    webshop_name: str | None,
+    preview: bool = False,
+) -> dict[str, Any]:
+    """Namespaces the event lacks stay missing at dispatch (StrictUndefined names them);
+    with `preview=True` they are filled from the catalog's examples."""
+    ctx: dict[str, Any] = {}
+    for ns in _NAMESPACES:
+        if isinstance(event.get(ns), Mapping):
+            ctx[ns] = _dict(event[ns])
+    if "order" in ctx or preview:
+        order = ctx.setdefault("order", {})
+        jobs = [_dict(j) for j in order.get("jobs") or [] if isinstance(j, Mapping)]
+        order["jobs"] = jobs
+        order.setdefault("job_count", len(jobs))
+        if order_url and order.get("number") is not None and not order.get("url"):
+            order["url"] = order_link(order_url, order["number"])
+    approver = _approver(event, recipient)
+    if approver is not None:
+        ctx["approver"] = approver
+    shop = event.get("webshop")
+    if isinstance(shop, str):
+        ctx["webshop"] = {"id": shop, "name": webshop_name or shop}
+    ctx["printroom"] = {"name": sender.name or sender.address, "email": sender.address}
+    if preview:
+        _fill_examples(ctx)
+    return ctx

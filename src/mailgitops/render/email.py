@@ -1,0 +1,164 @@
+"""One email from compiled templates: language fallback, Jinja → Markdown → HTML and text, slot fill."""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mailgitops.diagnostics import error
+from mailgitops.errors import MailgitopsError
+from mailgitops.render import markdown as md_stage
+from mailgitops.render.compiled import CompiledTemplate, CompiledTemplates, CompiledText
+from mailgitops.render.jinja_env import Tokenised, clean_source, render_tokens
+from mailgitops.render.layout import direction, fill_shell
+
+MAX_HTML_BYTES = 2_000_000
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~\"'$&%=:;/@^])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class InlineImage:
+    cid: str  # Content-ID without angle brackets; the HTML says src="cid:<cid>"
+    filename: str
+    mime_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    template_id: str
+    lang: str  # the language actually used (after fallback)
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    inline_images: tuple[InlineImage, ...]
+    warnings: tuple[str, ...]
+
+
+def resolve_lang(requested: str | None, available: Mapping[str, Any], default: str) -> str:
+    """The requested language, else its base (`de-CH` → `de`), else the default, else any.
+    Tags compare case-insensitively (`FR` is `fr`, `zh-cn` is `zh-CN`)."""
+    by_lower = {lang.lower(): lang for lang in available}
+    low = (requested or "").strip().lower().replace("_", "-")
+    for cand in (low, low.split("-", maxsplit=1)[0], default.lower()):
+        if cand and cand in by_lower:
+            return by_lower[cand]
+    return sorted(available)[0]
+
+
+def _template(compiled: CompiledTemplates, template_id: str) -> CompiledTemplate:
+    t = compiled.templates.get(template_id)
+    if t is None or not t.texts:
+        raise MailgitopsError(f"template `{template_id}` does not exist in the compiled templates",
+                              hint=f"templates: {', '.join(sorted(compiled.templates))}")
+    return t
+
+
+def _template_line(first: int) -> int:
+    """The template line of the innermost frame Jinja rewrote to `<template>`."""
+    tb = sys.exc_info()[2]
+    line = 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return first + line - 1 if line else first
+
+
+def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str, Any]) -> Tokenised:
+    first = x.body_line if what == "body" else 2
+    try:
+        return render_tokens(lang, source, ctx)
+    except Exception as e:  # template code is user input: whatever it raises (a Jinja error, a
+        # RecursionError from a macro calling itself, a filter's ValueError) is the template's problem
+        msg = getattr(e, "message", None) or str(e)
+        hint = ("a value this template uses is missing from the event; check the variable name "
+                "or wrap it in {% if ... %}") if "undefined" in msg else None
+        raise MailgitopsError(
+            f"{x.file}: the {what} cannot be rendered: {msg}",
+            diagnostics=[error(x.file, _template_line(first), 1, "render-error",
+                               f"the {what} cannot be rendered: {msg}", hint=hint)]) from e
+
+
+def one_line(value: str) -> str:
+    """Subjects and preheaders are one line: no CR/LF (header injection), no control characters."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, subject: str, preheader: str,
+              body: Tokenised, context: Mapping[str, Any]) -> RenderedEmail:
+    dir_ = direction(lang)
+    shape = md_stage.structure(body.text, compiled.theme, rtl=dir_ == "rtl")
+    filled = md_stage.fill(shape.html, body.values, compiled.assets, as_html=True)
+    fragment = filled.out
+    if dir_ == "rtl":
+        fragment = f'<div dir="rtl" style="direction:rtl;">{fragment}</div>'
+    printroom = context.get("printroom") if isinstance(context.get("printroom"), Mapping) else None
+    footer = ""
+    footer_text = ""
+    if printroom:
+        name, email_addr = str(printroom.get("name", "")), str(printroom.get("email", ""))
+        footer = f"{html.escape(name)} · {html.escape(email_addr)}"
+        footer_text = f"{name} · {email_addr}"
+    extra = str(compiled.theme.get("footer") or "").strip()
+    if extra:  # theme.yaml `footer`: the same line under every email, e.g. an address
+        footer = f"{footer}<br>{html.escape(extra)}" if footer else html.escape(extra)
+        footer_text = f"{footer_text}\n{extra}" if footer_text else extra
+    out = fill_shell(compiled.shell(t.layout, dir_), {
+        "lang": html.escape(lang), "title": html.escape(subject), "preheader": html.escape(preheader),
+        "content": fragment, "footer": footer})
+    if len(out.encode("utf-8")) > MAX_HTML_BYTES:
+        raise MailgitopsError(f"{t.id}/{lang}: the email is larger than {MAX_HTML_BYTES:,} bytes")
+    plain = md_stage.fill(shape.text, body.values, compiled.assets, as_html=False).out
+    if footer_text:
+        plain += f"\n-- \n{footer_text}\n"
+    names = list(dict.fromkeys(
+        ([str(compiled.theme["logo"])] if compiled.theme.get("logo") in compiled.assets else [])
+        + filled.inline_assets))
+    images = tuple(InlineImage(md_stage.cid_for(n), n, compiled.assets[n].mime_type, compiled.assets[n].data)
+                   for n in names if n in compiled.assets)
+    return RenderedEmail(t.id, lang, subject, preheader, out, plain, images,
+                         tuple(dict.fromkeys(shape.warnings + tuple(filled.warnings))))
+
+
+def render_email(compiled: CompiledTemplates, template_id: str, lang: str,
+                 context: Mapping[str, Any]) -> RenderedEmail:
+    t = _template(compiled, template_id)
+    used = resolve_lang(lang, t.texts, compiled.default_lang)
+    x = t.texts[used]
+    subject = one_line(_render(used, x, "subject", x.subject, context).fill())
+    preheader = one_line(_render(used, x, "preheader", x.preheader, context).fill()) if x.preheader else ""
+    body = _render(used, x, "body", x.body, context)
+    return _assemble(compiled, t, used, subject=subject, preheader=preheader, body=body, context=context)
+
+
+def render_markdown(compiled: CompiledTemplates, template_id: str, lang: str, subject: str,
+                    markdown: str, *, context: Mapping[str, Any] | None = None) -> RenderedEmail:
+    """An operator-edited draft: plain Markdown (no Jinja), same layout, same link and HTML rules."""
+    t = _template(compiled, template_id)
+    used = resolve_lang(lang, t.texts, compiled.default_lang)
+    return _assemble(compiled, t, used, subject=one_line(subject), preheader="",
+                     body=Tokenised(clean_source(markdown), ()), context=context or {})
+
+
+def escape_markdown(value: str) -> str:
+    """A value as Markdown that reads back as the same literal text (never a link or markup)."""
+    lines = [_MD_SPECIAL.sub(r"\\\1", line.strip()) for line in value.split("\n")]
+    return "  \n".join(lines)  # a line break inside a value stays a line break, not a new block
+
+
+def draft_source(compiled: CompiledTemplates, template_id: str, lang: str,
+                 context: Mapping[str, Any]) -> tuple[str, str]:
+    """(subject, Markdown) with values filled in and Markdown-escaped, for an operator to edit."""
+    t = _template(compiled, template_id)
+    used = resolve_lang(lang, t.texts, compiled.default_lang)
+    x = t.texts[used]
+    subject = one_line(_render(used, x, "subject", x.subject, context).fill())
+    body = _render(used, x, "body", x.body, context).fill(escape_markdown)
+    return subject, body

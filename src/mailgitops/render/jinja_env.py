@@ -1,0 +1,236 @@
+"""The sandboxed Jinja environment: limits, Babel filters, and values rendered as opaque tokens."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import re
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from jinja2 import StrictUndefined, Template, nodes, pass_context
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+
+# Values never reach Markdown: each `{{ ... }}` becomes TOKEN_OPEN + index + TOKEN_CLOSE, private-use
+# characters that Markdown treats as plain text; the real values are put in after parsing.
+TOKEN_OPEN = "\ue000"  # noqa: S105  (a marker, not a password)
+TOKEN_CLOSE = "\ue001"  # noqa: S105
+TOKEN_RE = re.compile("\ue000(\\d+)\ue001")
+MAX_OUTPUT_CHARS = 500_000
+MAX_RENDER_SECONDS = 2.0
+MAX_RANGE = 10_000
+MAX_POWER = 1_000
+MAX_REPEAT = 100_000
+
+_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("mailgitops_render_deadline", default=0.0)
+_values: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("mailgitops_values", default=None)
+_budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("mailgitops_budget", default=None)
+
+
+class RenderLimitError(Exception):
+    """A template ran too long or made too much output."""
+
+
+def _check_deadline() -> None:
+    deadline = _deadline.get()
+    if deadline and time.monotonic() > deadline:
+        raise RenderLimitError(f"rendering took longer than {MAX_RENDER_SECONDS:g} s")
+
+
+def _safe_range(*args: int) -> Iterator[int]:
+    r = range(*args)
+    if len(r) > MAX_RANGE:
+        raise SecurityError(f"range() is limited to {MAX_RANGE:,} items")
+    for i in r:
+        _check_deadline()  # empty loop bodies yield no output, so check time here too
+        yield i
+
+
+def _finalize(value: Any) -> str:
+    """Every `{{ value }}` becomes an opaque token (the value is kept aside)."""
+    values = _values.get()
+    # str() of StrictUndefined raises: a clear error. Token characters inside data are dropped so
+    # that a value can never pose as another value's token.
+    text = "" if value is None else clean_source(str(value))
+    if values is None:  # compile-time use (e.g. layouts) outside render_tokens
+        return text
+    budget = _budget.get()
+    if budget is not None:  # values count against the output cap although only a token is output
+        budget[0] -= len(text)
+    if budget is not None and budget[0] < 0:
+        raise RenderLimitError(f"the template made more than {MAX_OUTPUT_CHARS:,} characters")
+    values.append(text)
+    return f"{TOKEN_OPEN}{len(values) - 1}{TOKEN_CLOSE}"
+
+
+class LimitedSandbox(SandboxedEnvironment):
+    """The sandbox plus caps on `**` and on repeating strings and lists with `*`."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_POWER:
+            raise SecurityError(f"powers above {MAX_POWER} are not allowed in templates")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
+                    raise SecurityError(f"repeating more than {MAX_REPEAT:,} items is not allowed")
+        return super().call_binop(context, operator, left, right)
+
+
+def babel_locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        try:
+            return Locale.parse(lang.split("-", maxsplit=1)[0])
+        except (UnknownLocaleError, ValueError):
+            return Locale.parse("en")
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _make_filters(lang: str) -> dict[str, Any]:
+    loc = babel_locale(lang)
+
+    @pass_context
+    def money(ctx: Context, value: Any, currency: str | None = None) -> str:
+        order = ctx.get("order")
+        code = currency or (order.get("currency") if isinstance(order, Mapping) else None) or "EUR"
+        return str(format_currency(float(value), str(code), locale=loc))
+
+    def date(value: Any, fmt: str = "medium") -> str:
+        return str(format_date(_as_date(value), format=fmt, locale=loc))
+
+    def datetime(value: Any, fmt: str = "medium") -> str:
+        return str(format_datetime(_as_datetime(value), format=fmt, tzinfo=dt.UTC, locale=loc))
+
+    def number(value: Any) -> str:
+        return str(format_decimal(value, locale=loc))
+
+    return {"money": money, "date": date, "datetime": datetime, "number": number}
+
+
+@lru_cache(maxsize=64)
+def environment(lang: str) -> LimitedSandbox:
+    """One environment per language (the Babel filters format for it)."""
+    env = LimitedSandbox(
+        undefined=StrictUndefined,
+        autoescape=True,  # forced on: select_autoescape would turn it off for .md names
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(_make_filters(lang))
+    env.globals["range"] = _safe_range
+    for name in ("lipsum", "cycler", "joiner"):
+        env.globals.pop(name, None)
+    return env
+
+
+_PRIVATE = re.compile("[\ue000-\ue004]")
+
+
+def clean_source(source: str) -> str:
+    """Token and marker characters (U+E000..U+E004) in a template or a value would be mistaken
+    for the renderer's own: drop them."""
+    return _PRIVATE.sub("", source)
+
+
+@lru_cache(maxsize=4096)
+def compile_source(lang: str, source: str) -> Template:
+    """Compiling costs ~10 ms; every (language, source) is compiled once per process."""
+    return environment(lang).from_string(clean_source(source))
+
+
+@dataclass(frozen=True, slots=True)
+class Tokenised:
+    """Template output where each value is a token; `values[i]` is the text of token i."""
+
+    text: str
+    values: tuple[str, ...]
+
+    def fill(self, escape: Any = None) -> str:
+        """The output with values put back (optionally transformed, e.g. HTML-escaped)."""
+        def sub(m: re.Match[str]) -> str:
+            i = int(m.group(1))
+            if i >= len(self.values):
+                return ""
+            return self.values[i] if escape is None else str(escape(self.values[i]))
+        return TOKEN_RE.sub(sub, self.text)
+
+
+def render_tokens(lang: str, source: str, context: Mapping[str, Any]) -> Tokenised:
+    """Render with values as tokens, within the time and size caps. Raises what the template
+    raises (TemplateError, SecurityError, RenderLimitError...); email.py locates it."""
+    template = compile_source(lang, source)
+    values: list[Any] = []
+    vtok = _values.set(values)
+    btok = _budget.set([MAX_OUTPUT_CHARS])
+    dtok = _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
+    try:
+        parts: list[str] = []
+        size = 0
+        for chunk in template.generate(dict(context)):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderLimitError(f"the template made more than {MAX_OUTPUT_CHARS:,} characters")
+            _check_deadline()
+            parts.append(chunk)
+        return Tokenised("".join(parts), tuple(values))
+    finally:
+        _values.reset(vtok)
+        _budget.reset(btok)
+        _deadline.reset(dtok)
+
+
+def variables_used(lang: str, source: str) -> set[str]:
+    """Dotted variable names a template reads (`order.number`, `job.product.name`)."""
+    tree = environment(lang).parse(clean_source(source))
+    found: set[str] = set()
+
+    def dotted(node: nodes.Node) -> str | None:
+        if isinstance(node, nodes.Name):
+            return node.name
+        if isinstance(node, nodes.Getattr):
+            base = dotted(node.node)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            base = dotted(node.node)
+            return f"{base}.{node.arg.value}" if base else None
+        return None
+
+    inner: set[int] = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, nodes.Getattr | nodes.Getitem)
+        inner.add(id(node.node))
+    for node in tree.find_all((nodes.Name, nodes.Getattr, nodes.Getitem)):
+        if id(node) in inner:
+            continue
+        if isinstance(node, nodes.Name) and node.ctx != "load":
+            continue
+        name = dotted(node)
+        if name:
+            found.add(name)
+    return found

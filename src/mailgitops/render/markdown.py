@@ -1,0 +1,229 @@
+"""Markdown (raw HTML off) → themed HTML fragment; parsed once per structure, values filled after."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.attrs import attrs_block_plugin
+
+SAFE_LINK_SCHEMES = frozenset({"https", "http", "mailto"})
+CID_DOMAIN = "mailgitops"
+# Markers the cached HTML carries where a link or image goes: M_OPEN kind payload (M_SEP field)* M_END.
+# Links and images are decided at fill time, when their target's value is known.
+M_OPEN, M_END, M_SEP = "\ue002", "\ue003", "\ue004"
+# markdown-it percent-encodes the private-use token characters inside link targets
+_HREF_TOKEN = re.compile("(?:\ue000|%EE%80%80)(\\d+)(?:\ue001|%EE%80%81)")
+_FILL = re.compile("\ue002([LCIT])([^\ue003]*)\ue003|\ue000(\\d+)\ue001")
+_BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f<>\"'`\\]")
+
+
+def _text_rule(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    return html.escape(tokens[idx].content, quote=False)
+
+
+def _link_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    t = tokens[idx]
+    return f"{M_OPEN}L{t.attrs.get('href', '')}{M_SEP}{t.attrs.get('style', '')}{M_END}"
+
+
+def _link_close(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    return f"{M_OPEN}C{M_END}"
+
+
+def _image(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    t = tokens[idx]
+    alt = "".join(c.content for c in t.children or () if c.type in ("text", "code_inline"))
+    return f"{M_OPEN}I{t.attrs.get('src', '')}{M_SEP}{alt}{M_SEP}{t.attrs.get('style', '')}{M_END}"
+
+
+def _make_md() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.use(attrs_block_plugin).enable(["table", "strikethrough"])
+    for name, rule in (("text", _text_rule), ("link_open", _link_open), ("link_close", _link_close),
+                       ("image", _image)):
+        md.add_render_rule(name, rule)
+    return md
+
+
+MD = _make_md()
+
+
+def cid_for(asset: str) -> str:
+    return f"{asset}@{CID_DOMAIN}"
+
+
+def base_styles(theme: Mapping[str, Any], rtl: bool) -> dict[str, str]:
+    """Inline CSS per tag: mail clients drop <style> blocks, inline styles survive."""
+    heading = theme.get("heading_color", "#111111")
+    link = theme.get("link_color", "#1a5fb4")
+    accent = theme.get("accent_color", heading)
+    start = "right" if rtl else "left"
+    return {
+        "p": "margin:0 0 14px 0;",
+        "h1": f"margin:0 0 16px 0;font-size:24px;line-height:1.3;color:{heading};",
+        "h2": f"margin:20px 0 12px 0;font-size:20px;line-height:1.3;color:{heading};",
+        "h3": f"margin:18px 0 10px 0;font-size:17px;line-height:1.3;color:{heading};",
+        "h4": f"margin:16px 0 8px 0;font-size:15px;color:{heading};",
+        "a": f"color:{link};text-decoration:underline;",
+        "ul": f"margin:0 0 14px 0;padding-{start}:24px;",
+        "ol": f"margin:0 0 14px 0;padding-{start}:24px;",
+        "li": "margin:0 0 6px 0;",
+        "blockquote": f"margin:0 0 14px 0;padding:4px 12px;border-{start}:3px solid {accent};color:#555555;",
+        "hr": "border:none;border-top:1px solid #dddddd;margin:20px 0;",
+        "table": "border-collapse:collapse;margin:0 0 14px 0;",
+        "th": f"border:1px solid #dddddd;padding:6px 8px;text-align:{start};background-color:#f5f5f5;",
+        "td": "border:1px solid #dddddd;padding:6px 8px;",
+        "code": "font-family:Menlo,Consolas,monospace;font-size:90%;background-color:#f3f4f6;",
+        "pre": "font-family:Menlo,Consolas,monospace;background-color:#f3f4f6;padding:8px;"
+               "white-space:pre-wrap;",
+        "img": "max-width:100%;height:auto;border:0;",
+    }
+
+
+def style_override(style: Mapping[str, Any]) -> str:
+    """A theme.yaml `styles` entry as inline CSS (T3: one paragraph differs from the theme)."""
+    css = {"color": "color", "align": "text-align", "font_family": "font-family",
+           "font_size": "font-size", "font_weight": "font-weight", "background_color": "background-color"}
+    out = "".join(f"{prop}:{style[key]};" for key, prop in css.items() if key in style)
+    return out + ("padding:8px 12px;" if "background_color" in style else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Structure:
+    """A body's HTML and text with values as tokens and links as markers; the same for every
+    email whose Jinja output (values aside) is the same, so it is parsed once and cached."""
+
+    html: str
+    text: str
+    warnings: tuple[str, ...]
+
+
+def _style_tokens(tokens: list[Token], theme: Mapping[str, Any], rtl: bool) -> list[str]:
+    styles = base_styles(theme, rtl)
+    named: Mapping[str, Any] = theme.get("styles") or {}
+    warnings: list[str] = []
+    for tok in tokens:
+        if tok.type == "inline":
+            for child in tok.children or ():
+                if child.type == "link_open":
+                    child.attrs = {"href": child.attrs.get("href", ""), "style": styles["a"]}
+                elif child.type == "image":
+                    child.attrs = {"src": child.attrs.get("src", ""), "style": styles["img"]}
+                elif child.type == "code_inline":
+                    child.attrs = {"style": styles["code"]}
+            continue
+        if tok.nesting == -1:
+            continue
+        css = styles.get(tok.tag, "")
+        if tok.tag in ("th", "td") and "style" in tok.attrs:  # column alignment from the table syntax
+            css += str(tok.attrs["style"]) + ";"
+        for cls in str(tok.attrs.get("class", "")).split():
+            if cls in named:
+                css += style_override(named[cls])
+            else:
+                warnings.append(f"unknown paragraph style `{cls}` (theme.yaml `styles` has: "
+                                f"{', '.join(sorted(named)) or 'none'})")
+        # nothing written in `{...}` survives except the mapped style: no id, no on* handlers
+        tok.attrs = {"style": css} if css else {}
+    return warnings
+
+
+@lru_cache(maxsize=1024)
+def _structure(text: str, theme_json: str, rtl: bool) -> Structure:
+    from mailgitops.render.text import to_text  # text.py builds on this module's markers
+
+    tokens = MD.parse(text)
+    warnings = _style_tokens(tokens, json.loads(theme_json), rtl)
+    return Structure(MD.renderer.render(tokens, MD.options, {}), to_text(tokens), tuple(warnings))
+
+
+def structure(text: str, theme: Mapping[str, Any], *, rtl: bool) -> Structure:
+    return _structure(text, json.dumps(theme, sort_keys=True), rtl)
+
+
+def resolve_url(raw: str, values: Sequence[str], *, image: bool, assets: Mapping[str, Any]) -> str | None:
+    """The final URL of a link or image, or None when it is not allowed."""
+    whole = _HREF_TOKEN.fullmatch(raw)
+    if whole:
+        i = int(whole.group(1))
+        url = values[i].strip() if i < len(values) else ""
+    else:
+        url = _HREF_TOKEN.sub(
+            lambda m: quote(values[int(m.group(1))], safe="@") if int(m.group(1)) < len(values) else "", raw)
+    if image and url in assets:
+        return f"cid:{cid_for(url)}"
+    if not url or _BAD_URL_CHARS.search(url):
+        return None
+    scheme = urlsplit(url).scheme.lower()
+    if image:
+        return url if scheme == "https" else None
+    return url if scheme in SAFE_LINK_SCHEMES else None
+
+
+@dataclass
+class Filled:
+    out: str
+    warnings: list[str] = field(default_factory=list)
+    inline_assets: list[str] = field(default_factory=list)
+
+
+def fill(template: str, values: Sequence[str], assets: Mapping[str, Any], *, as_html: bool) -> Filled:
+    """Put values in (HTML-escaped, or as they are for the text part) and decide each link and
+    image: a target that is not https/http/mailto (images: https or an asset) is left out."""
+    result = Filled("")
+    dropped = False
+
+    def plain(s: str) -> str:
+        return _HREF_TOKEN.sub(lambda m: _value(values, int(m.group(1))), s)
+
+    def image(fields: list[str]) -> str:
+        url = resolve_url(fields[0], values, image=True, assets=assets)
+        if url is None:
+            result.warnings.append("an image that is neither an asset nor https was left out")
+            return ""
+        if url.startswith("cid:"):
+            result.inline_assets.append(url[4:].rsplit("@", 1)[0])
+        alt = plain(fields[1])
+        if not as_html:
+            return f"[{alt}]" if alt else ""
+        return f'<img src="{html.escape(url)}" alt="{html.escape(alt)}" style="{fields[2]}" />'
+
+    def link(kind: str, fields: list[str]) -> str:
+        nonlocal dropped
+        if kind == "C":
+            was, dropped = dropped, False
+            return "" if was or not as_html else "</a>"
+        url = resolve_url(fields[0], values, image=False, assets=assets)
+        if kind == "T":  # the text part writes a link's target out after its label
+            label = plain(fields[1])
+            return "" if url is None or url in (label, f"mailto:{label}") else f" ({url})"
+        if url is None:
+            result.warnings.append("a link with an unsafe or empty target was shown as plain text")
+            dropped = True
+            return ""
+        return f'<a href="{html.escape(url)}" style="{fields[1]}">'
+
+    def sub(m: re.Match[str]) -> str:
+        kind, payload, index = m.group(1), m.group(2), m.group(3)
+        if index is not None:
+            v = _value(values, int(index))
+            return html.escape(v, quote=False).replace("\n", "<br>\n") if as_html else v
+        fields = payload.split(M_SEP)
+        return image(fields) if kind == "I" else link(kind, fields)
+
+    result.out = _FILL.sub(sub, template)
+    return result
+
+
+def _value(values: Sequence[str], i: int) -> str:
+    return values[i] if i < len(values) else ""

@@ -1,0 +1,177 @@
+"""A rendered email as a complete MIME message: mixed ⊃ related ⊃ alternative, UTF-8, SMTP policy."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.header import Header
+from email.headerregistry import Address, HeaderRegistry
+from email.message import EmailMessage, MIMEPart
+from email.policy import SMTP, Policy
+from email.utils import encode_rfc2231, format_datetime
+from functools import lru_cache
+from typing import Any
+
+from mailgitops.errors import MailgitopsError
+from mailgitops.model import Sender
+from mailgitops.render.email import RenderedEmail, one_line
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_TOKEN = re.compile(r"[A-Za-z0-9][\w.+-]*")
+_SAFE_FILENAME = re.compile(r"[^\w.\- ()]+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class FileAttachment:
+    filename: str
+    mime_type: str
+    data: bytes
+
+
+class _CachedHeaders(HeaderRegistry):
+    """Header objects are immutable, and serialising asks for the same Content-Type a dozen times
+    per message (each a full parse); parse each distinct (name, text) once."""
+
+    def __call__(self, name: str, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._cached(name, value)
+        return super().__call__(name, value)
+
+    @lru_cache(maxsize=4096)  # noqa: B019  (one registry for the process; the cache is the point)
+    def _cached(self, name: str, value: str) -> Any:
+        return super().__call__(name, value)
+
+
+# email.policy.SMTP (CRLF, RFC-conforming folding) with the cache above
+POLICY = SMTP.clone(header_factory=_CachedHeaders())
+
+
+class _FoldedSubject(str):
+    """The subject, folded by `email.header.Header` (RFC 2047 encoded words when not ASCII).
+
+    Python 3.11's own folder leaves a space before a fold next to an encoded word (a client shows
+    "Warnschwelle  überschritten") and moves a long ASCII subject to a continuation line (parsed
+    back with a leading space); a str with `name` and `fold` is written as it folds itself."""
+
+    __slots__ = ()
+    name = "Subject"
+
+    def fold(self, *, policy: Policy) -> str:
+        charset = "us-ascii" if self.isascii() else "utf-8"
+        encoded = Header(str(self), charset, header_name="Subject").encode(linesep=policy.linesep)
+        return f"Subject: {encoded}{policy.linesep}"
+
+
+def address(addr: str, name: str | None = None) -> Address:
+    """One validated address: no CR/LF/NUL, no groups or lists, exactly one `@`."""
+    if _UNSAFE.search(addr) or (name and _UNSAFE.search(name)) or any(c in addr for c in ",;<>\"() "):
+        raise MailgitopsError(f"not a single email address: {addr!r}",
+                              hint="write one address per entry, like name@example.com")
+    local, _, domain = addr.rpartition("@")
+    if not local or not domain or "." not in domain:
+        raise MailgitopsError(f"not an email address: {addr!r}",
+                              hint="an address looks like name@example.com")
+    try:
+        return Address(display_name=name or "", username=local, domain=domain)
+    except (ValueError, IndexError) as e:
+        raise MailgitopsError(f"not an email address: {addr!r} ({e})") from e
+
+
+def safe_filename(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = _SAFE_FILENAME.sub("_", _UNSAFE.sub("", base)).strip(" .") or "attachment"
+    return base[:120]
+
+
+def build_message(
+    email: RenderedEmail,
+    *,
+    sender: Sender,
+    to: Sequence[tuple[str | None, str]],
+    cc: Sequence[str],
+    message_id: str,
+    date: datetime,
+    attachments: Sequence[FileAttachment],
+) -> EmailMessage:
+    if not to:
+        raise MailgitopsError("an email needs at least one recipient")
+    if _UNSAFE.search(message_id) or not re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", message_id):
+        raise MailgitopsError(f"not a Message-ID: {message_id!r}", hint="like <id@example.com>")
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = address(sender.address, sender.name)
+    msg["To"] = [address(addr, name) for name, addr in to]
+    if cc:
+        msg["Cc"] = [address(addr) for addr in cc]
+    msg["Subject"] = _FoldedSubject(one_line(email.subject))
+    # values made here and already valid are stored as they are (set_raw): the header registry
+    # would parse each one again and the body parts three times, which is most of the cost
+    msg.set_raw("Date", format_datetime(date))
+    msg.set_raw("Message-ID", message_id)
+    msg.set_raw("Auto-Submitted", "auto-generated")  # RFC 3834: autoresponders stay quiet
+    msg.set_raw("MIME-Version", "1.0")
+    seed = hashlib.sha256(message_id.encode()).hexdigest()[:24]
+    boundaries = (f"=_mg_{seed}_{n}" for n in range(3))
+    # MJML output has very long lines: quoted-printable keeps them within SMTP's 998 limit
+    body: MIMEPart = _multipart("alternative", [
+        _leaf('text/plain; charset="utf-8"', "quoted-printable", _qp(email.text)),
+        _leaf('text/html; charset="utf-8"', "quoted-printable", _qp(email.html)),
+    ], next(boundaries))
+    if email.inline_images:
+        body = _multipart("related", [body, *(
+            _leaf(img.mime_type, "base64", _b64(img.data), [
+                ("Content-ID", f"<{img.cid}>"),
+                ("Content-Disposition", f"inline; {_filename_param(img.filename)}")])
+            for img in email.inline_images)], next(boundaries))
+    if attachments:
+        body = _multipart("mixed", [body, *(
+            _leaf(_mime_type(att.mime_type), "base64", _b64(att.data), [
+                ("Content-Disposition", f"attachment; {_filename_param(att.filename)}")])
+            for att in attachments)], next(boundaries))
+    msg.set_raw("Content-Type", str(body.get("Content-Type")))
+    msg.set_payload(body.get_payload())
+    return msg
+
+
+def _qp(text: str) -> str:
+    # binascii's C encoder: email's own quoted-printable encoder is pure Python and slow
+    return binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True).decode("ascii")
+
+
+def _b64(data: bytes) -> str:
+    return base64.encodebytes(data).decode("ascii")
+
+
+def _mime_type(value: str) -> str:
+    maintype, _, subtype = value.partition("/")
+    ok = _TOKEN.fullmatch(maintype) and _TOKEN.fullmatch(subtype)
+    return value if ok else "application/octet-stream"
+
+
+def _filename_param(name: str) -> str:
+    safe = safe_filename(name)
+    return f'filename="{safe}"' if safe.isascii() else f"filename*={encode_rfc2231(safe, 'utf-8')}"
+
+
+def _leaf(content_type: str, cte: str, payload: str, extra: Sequence[tuple[str, str]] = ()) -> MIMEPart:
+    part = MIMEPart(policy=POLICY)
+    kind, sep, params = content_type.partition(";")
+    part.set_raw("Content-Type", _mime_type(kind) + sep + params)
+    part.set_raw("Content-Transfer-Encoding", cte)
+    for name, value in extra:
+        part.set_raw(name, value)
+    part.set_payload(payload)
+    return part
+
+
+def _multipart(subtype: str, parts: Sequence[MIMEPart], boundary: str) -> MIMEPart:
+    """Boundaries come from the Message-ID (the same message, the same bytes); `=_` never occurs
+    in quoted-printable or base64 bodies, so a boundary cannot collide with content."""
+    part = MIMEPart(policy=POLICY)
+    part.set_raw("Content-Type", f'multipart/{subtype}; boundary="{boundary}"')
+    part.set_payload(list(parts))
+    return part

@@ -1,0 +1,79 @@
+"""T8: put a template's shipped default text back into a config repository."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailgitops.defaults import defaults_root
+from mailgitops.errors import MailgitopsError
+from mailgitops.schemacheck import did_you_mean
+
+# In a source checkout the shipped defaults are the repository's own files, which may be the very
+# files being restored: there the committed version (git HEAD) is the default, not the edited file.
+
+
+@dataclass(frozen=True, slots=True)
+class Shipped:
+    """Read access to the shipped templates: `files(id)` and `read(id, name)`."""
+
+    root: Path
+    git: bool
+
+    def ids(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+
+    def files(self, template_id: str) -> list[str]:
+        folder = self.root / template_id
+        if self.git:
+            listed = _git(self.root.parent, "ls-tree", "--name-only", f"HEAD:templates/{template_id}")
+            if listed is not None:
+                return sorted(listed.decode().split())
+        return sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+
+    def read(self, template_id: str, name: str) -> bytes:
+        if self.git:
+            data = _git(self.root.parent, "show", f"HEAD:templates/{template_id}/{name}")
+            if data is not None:
+                return data
+        return (self.root / template_id / name).read_bytes()
+
+
+def _git(cwd: Path, *args: str) -> bytes | None:
+    try:
+        # fixed arguments, no shell; git from PATH like any developer tool
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=20,  # noqa: S603, S607
+                              check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def shipped() -> Shipped:
+    root = Path(str(defaults_root()))
+    return Shipped(root / "templates", git=(root / ".git").exists())
+
+
+def restore(root: Path, template_id: str, lang: str | None = None) -> list[str]:
+    """Write the shipped default of a template (all of it, or one language); returns the paths."""
+    source = shipped()
+    names = source.files(template_id)
+    if not names:
+        raise MailgitopsError(f"`{template_id}` is not a shipped template",
+                              hint=did_you_mean(template_id, source.ids())
+                              or f"shipped templates: {', '.join(source.ids())}")
+    if lang is not None:
+        wanted = f"{lang}.md"
+        if wanted not in names:
+            langs = ", ".join(n.removesuffix(".md") for n in names if n.endswith(".md"))
+            raise MailgitopsError(f"the shipped `{template_id}` has no `{lang}` text",
+                                  hint=f"shipped languages: {langs}")
+        names = [wanted]
+    target = root.resolve() / "templates" / template_id
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in names:
+        (target / name).write_bytes(source.read(template_id, name))
+        written.append(f"templates/{template_id}/{name}")
+    return written

@@ -1,0 +1,64 @@
+"""`mailgitops bundle`: deterministic, checked for staleness, refused when tampered with; the
+shipped repository's committed bundle is fresh."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mailgitops import bundle
+from mailgitops.errors import MailgitopsError
+from support.dispatchrepo import ROOT, cli, make_repo
+
+COMMITTED = ROOT / bundle.DEFAULT_PATH
+
+
+def test_committed_bundle_is_fresh() -> None:
+    proc = cli("bundle", "--root", str(ROOT), "--check", str(COMMITTED))
+    assert proc.returncode == 0, f"{proc.stderr}\nrebuild: mailgitops bundle --out {bundle.DEFAULT_PATH}"
+
+
+def test_same_input_same_bytes(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", port=2525)
+    copy = make_repo(tmp_path / "elsewhere" / "copy", port=2525)  # another path, same content
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert cli("bundle", "--root", str(repo), "--out", str(a)).returncode == 0
+    assert cli("bundle", "--root", str(copy), "--out", str(b)).returncode == 0
+    assert a.read_bytes() == b.read_bytes()
+    assert cli("bundle", "--root", str(repo), "--check", str(a)).returncode == 0
+
+
+def test_check_exits_1_when_stale(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", port=2525)
+    out = tmp_path / "b.json"
+    cli("bundle", "--root", str(repo), "--out", str(out))
+    md = repo / "templates" / "order-received" / "en.md"
+    md.write_text(md.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    proc = cli("bundle", "--root", str(repo), "--check", str(out))
+    assert proc.returncode == 1 and "stale" in proc.stderr and "--out" in proc.stderr
+
+
+def test_refuses_a_repository_that_does_not_validate(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", port=2525)
+    (repo / "config" / "languages.yaml").write_text("default: xx\nactive: [en]\n", encoding="utf-8")
+    proc = cli("bundle", "--root", str(repo), "--out", str(tmp_path / "b.json"))
+    assert proc.returncode == 1 and "config/languages.yaml" in proc.stderr
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_tampered_or_wrong_version_is_refused(tmp_path: Path) -> None:
+    doc = json.loads(COMMITTED.read_bytes())
+    doc["content"]["settings"]["smtp"]["server"]["host"] = "evil.example.net"
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(MailgitopsError, match="does not match the bundle's hash"):
+        bundle.load(tampered)
+    doc = json.loads(COMMITTED.read_bytes())
+    doc["format"] = "mailgitops-bundle/0"
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc), encoding="utf-8")
+    proc = cli("dispatch", "--bundle", str(old), "--event", "-", "--outbox", str(tmp_path / "o.sqlite"),
+               stdin="{}")
+    assert proc.returncode == 1 and "format" in proc.stderr and "Traceback" not in proc.stderr

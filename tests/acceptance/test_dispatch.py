@@ -1,0 +1,326 @@
+"""The dispatcher through the real CLI: every seed rule (S1-S5, A1, T9, W2, W3, W4), idempotency,
+refused events, against a real aiosmtpd server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
+from support.smtpd import SmtpServer
+
+FILES = SAMPLES / "files"
+MAIN_TRIGGERS = {"order_dispatched": {"send": "never"},
+                 "order_finalized": {"to": ["customer", "operator"]}}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SmtpServer]:
+    srv = SmtpServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def bundles(server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("repos")
+    main = make_repo(base / "main", port=server.port, triggers=MAIN_TRIGGERS)
+    strict = make_repo(base / "strict", port=server.port, allow_operator_cc=False,
+                       allow_operator_attachments=False)
+    return {"main": build_bundle(main), "strict": build_bundle(strict)}
+
+
+@pytest.fixture
+def sink(server: SmtpServer) -> SmtpServer:
+    server.messages.clear()
+    server.faults.clear()
+    return server
+
+
+class Run:
+    def __init__(self, tmp: Path, bundle: Path) -> None:
+        self.tmp, self.bundle, self.outbox = tmp, bundle, tmp / "outbox.sqlite"
+
+    def dispatch(self, event: dict[str, Any], *extra: str, root: Path | None = FILES) -> Any:
+        path = write_event(self.tmp, event)
+        args = ["dispatch", "--bundle", str(self.bundle), "--event", str(path), "--outbox", str(self.outbox)]
+        if root is not None:
+            args += ["--attachments-root", str(root)]
+        return cli(*args, *extra)
+
+    def ok(self, event: dict[str, Any], *extra: str) -> dict[str, Any]:
+        return outcome(self.dispatch(event, *extra))
+
+    def run(self, *args: str) -> Any:
+        return cli(*args, "--outbox", str(self.outbox))
+
+    def queued_rows(self) -> list[dict[str, Any]]:
+        got = outcome(self.run("outbox", "list"))
+        rows: list[dict[str, Any]] = got["messages"]
+        return rows
+
+
+@pytest.fixture
+def main(tmp_path: Path, bundles: dict[str, Path]) -> Run:
+    return Run(tmp_path, bundles["main"])
+
+
+@pytest.fixture
+def strict(tmp_path: Path, bundles: dict[str, Path]) -> Run:
+    return Run(tmp_path, bundles["strict"])
+
+
+def event(trigger: str, event_id: str, sample: str = "flyers", **changes: Any) -> dict[str, Any]:
+    data = sample_event(sample, trigger=trigger, event_id=event_id)
+    data.update(changes)
+    return data
+
+
+# --- S1 S2 S3: the sender ---------------------------------------------------------------------
+
+
+def test_s1_s3_print_room_sender_for_a_shop_without_its_own(main: Run, sink: SmtpServer) -> None:
+    got = main.ok(event("order_received", "s1", sample="business-cards"))
+    assert got["messages"][0]["status"] == "sent"
+    msg = sink.wait_for(1)[0].message
+    assert msg["From"] == "Print Room <printroom@example.com>"
+    assert sink.messages[0].mail_from == "printroom@example.com"
+
+
+def test_s2_webshop_sender_overrides(main: Run, sink: SmtpServer) -> None:
+    main.ok(event("order_received", "s2"))
+    msg = sink.wait_for(1)[0].message
+    assert msg["From"] == "Campus Print Shop <campus@example.com>"
+    assert sink.messages[0].mail_from == "campus@example.com"
+
+
+# --- S4 S5: CC ----------------------------------------------------------------------------------
+
+
+def test_s4_global_and_trigger_cc_are_added(main: Run, sink: SmtpServer) -> None:
+    got = main.ok(event("budget_threshold", "s4"))
+    assert [m["cc"] for m in got["messages"]] == [["archive@example.com", "controlling@example.com"]]
+    received = sink.wait_for(1)[0]
+    assert received.rcpts == ["budget@example.com", "archive@example.com", "controlling@example.com"]
+    assert received.message["Cc"] == "archive@example.com, controlling@example.com"
+
+
+def test_s5_operator_cc_honoured_where_allowed(main: Run, sink: SmtpServer) -> None:
+    got = main.ok(event("order_received", "s5-ok", operator_cc=["boss@example.com"]))
+    assert got["messages"][0]["cc"] == ["archive@example.com", "boss@example.com"]
+    assert "boss@example.com" in sink.wait_for(1)[0].rcpts
+
+
+def test_s5_operator_cc_refused_where_not_allowed(strict: Run, sink: SmtpServer) -> None:
+    proc = strict.dispatch(event("order_received", "s5-no", operator_cc=["boss@example.com"]))
+    assert proc.returncode == 1
+    assert "operator-cc-not-allowed" in proc.stderr and "allow_operator_cc" in proc.stderr
+    assert strict.queued_rows() == [] and sink.messages == []
+
+
+# --- A1 T9: attachments -------------------------------------------------------------------------
+
+
+def _attachment_names(msg: Any) -> list[str]:
+    return [p.get_filename() for p in msg.iter_attachments() if p.get_content_disposition() == "attachment"]
+
+
+def test_t9_template_attachments_come_from_the_event(main: Run, sink: SmtpServer) -> None:
+    main.ok(event("proof_ready", "t9"))
+    msg = sink.wait_for(1)[0].message
+    assert _attachment_names(msg) == ["final.pdf"]
+
+
+def test_a1_operator_attachments_where_allowed(main: Run, sink: SmtpServer) -> None:
+    main.ok(event("order_received", "a1-ok", operator_attachments=["jobs/PO-1001/ticket.pdf"]))
+    assert _attachment_names(sink.wait_for(1)[0].message) == ["ticket.pdf"]
+
+
+def test_a1_operator_attachments_refused_where_not_allowed(strict: Run, sink: SmtpServer) -> None:
+    proc = strict.dispatch(event("order_received", "a1-no", operator_attachments=["jobs/PO-1001/ticket.pdf"]))
+    assert proc.returncode == 1 and "operator-attachments-not-allowed" in proc.stderr
+    assert strict.queued_rows() == [] and sink.messages == []
+
+
+@pytest.mark.parametrize(("path", "code"), [
+    ("../outside.pdf", "bad-event"),
+    ("/etc/passwd", "bad-event"),
+    ("jobs/../../outside.pdf", "bad-event"),
+    ("escape/secret.pdf", "attachment-outside-root"),
+    ("jobs/PO-1001/missing.pdf", "attachment-missing"),
+    ("big.pdf", "attachment-too-large"),
+    ("script.sh", "attachment-type"),
+])
+def test_t9_attachment_paths_stay_inside_the_root(main: Run, sink: SmtpServer, tmp_path: Path, path: str,
+                                                  code: str) -> None:
+    root = tmp_path / "files"
+    (root / "jobs" / "PO-1001").mkdir(parents=True)
+    (root / "jobs" / "PO-1001" / "final.pdf").write_bytes(b"%PDF-1.4 ok")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.pdf").write_bytes(b"%PDF secret")
+    (root / "escape").symlink_to(tmp_path / "outside")
+    (root / "script.sh").write_text("echo hi")
+    with open(root / "big.pdf", "wb") as f:
+        f.truncate(21 * 1024 * 1024)
+    ev = event("proof_ready", f"t9-{code}", attachments={"document": path})
+    proc = main.dispatch(ev, root=root)
+    assert proc.returncode == 1, proc.stdout
+    assert code in proc.stderr
+    assert main.queued_rows() == [] and sink.messages == []
+
+
+def test_t9_no_attachments_root_is_a_clear_refusal(main: Run, sink: SmtpServer) -> None:
+    env_root = os.environ.pop("MAILGITOPS_ATTACHMENTS_ROOT", None)
+    try:
+        proc = main.dispatch(event("proof_ready", "t9-noroot"), root=None)
+    finally:
+        if env_root is not None:
+            os.environ["MAILGITOPS_ATTACHMENTS_ROOT"] = env_root
+    assert proc.returncode == 1 and "--attachments-root" in proc.stderr
+
+
+def test_attachments_root_from_the_environment(main: Run, sink: SmtpServer) -> None:
+    path = write_event(main.tmp, event("proof_ready", "t9-env"))
+    proc = cli("dispatch", "--bundle", str(main.bundle), "--event", str(path), "--outbox", str(main.outbox),
+               env={"MAILGITOPS_ATTACHMENTS_ROOT": str(FILES)})
+    assert outcome(proc)["messages"][0]["status"] == "sent"
+
+
+# --- W2: who gets it ----------------------------------------------------------------------------
+
+
+def test_w2_on_customer_request_sends_when_asked(main: Run, sink: SmtpServer) -> None:
+    got = main.ok(event("order_accepted", "w2-asked"))  # flyers' customer asked for order_accepted
+    assert got["messages"][0]["status"] == "sent"
+
+
+def test_w2_on_customer_request_skips_when_not_asked(main: Run, sink: SmtpServer) -> None:
+    got = main.ok(event("order_ready", "w2-not-asked", sample="business-cards"))
+    m = got["messages"][0]
+    assert m["status"] == "skipped" and "did not ask" in m["reason"]
+    assert sink.messages == []
+
+
+def test_w2_send_never_skips_with_reason(main: Run, sink: SmtpServer) -> None:
+    got = main.ok(event("order_dispatched", "w2-never"))
+    assert [(m["status"], m["reason"]) for m in got["messages"]] == [
+        ("skipped", "send: never is set for this trigger in config/workflow.yaml")]
+    assert sink.messages == []
+
+
+def test_w2_each_role_gets_its_own_message_in_its_own_language(main: Run, sink: SmtpServer) -> None:
+    got = main.ok(event("order_finalized", "w2-roles"))
+    assert [(m["role"], m["to"], m["language"], m["status"]) for m in got["messages"]] == [
+        ("customer", ["ada@example.org"], "de", "sent"), ("operator", ["op@example.com"], "en", "sent")]
+    subjects = sorted(r.message["Subject"] for r in sink.wait_for(2))
+    assert len(subjects) == 2 and subjects[0] != subjects[1]
+
+
+def test_language_falls_back_to_base_then_default(main: Run, sink: SmtpServer) -> None:
+    cards = main.ok(event("order_received", "lang-zh", sample="business-cards"))
+    assert cards["messages"][0]["language"] == "zh"  # zh-CN -> zh
+    ev = event("order_received", "lang-pt")
+    ev["customer"] = {**ev["customer"], "language": "pt-BR"}
+    assert main.ok(ev)["messages"][0]["language"] == "en"  # not active -> the default
+
+
+# --- W3 W4: drafts ------------------------------------------------------------------------------
+
+
+def test_w3_draft_edit_and_send_once(main: Run, sink: SmtpServer) -> None:
+    got = main.ok(event("quotation", "w3"))
+    m = got["messages"][0]
+    assert m["status"] == "draft" and sink.messages == []
+    draft_id = str(m["draft_id"])
+    listed = outcome(main.run("drafts", "list"))
+    assert [d["id"] for d in listed] == [m["draft_id"]]
+    shown = outcome(main.run("drafts", "show", draft_id))
+    assert "PO\\-1001" in shown["markdown"] or "PO-1001" in shown["markdown"]
+    body = main.tmp / "body.md"
+    body.write_text("Dear Ada,\n\nthe **new** price is 99 EUR.\n", encoding="utf-8")
+    where = ("--bundle", str(main.bundle), "--outbox", str(main.outbox))
+    edited = outcome(cli("drafts", "edit", draft_id, "--subject", "Your quote, revised", "--body", str(body),
+                         "--cc", "sales@example.com", *where))
+    assert edited["subject"] == "Your quote, revised" and edited["cc"] == ["sales@example.com"]
+    assert sink.messages == []  # editing never sends
+    first = outcome(cli("drafts", "send", draft_id, *where))
+    second = outcome(cli("drafts", "send", draft_id, *where))
+    assert first["status"] == "sent" and first["already"] is False
+    assert second["status"] == "sent" and second["already"] is True
+    received = sink.wait_for(1)
+    assert len(received) == 1
+    msg = received[0].message
+    assert msg["Subject"] == "Your quote, revised" and msg["Message-ID"] == m["message_id"]
+    assert received[0].rcpts == ["ada@example.org", "sales@example.com"]
+    html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
+    assert "<strong>new</strong>" in html
+
+
+def test_w3_discarded_draft_is_never_sent(main: Run, sink: SmtpServer) -> None:
+    m = main.ok(event("quotation", "w3-discard"))["messages"][0]
+    assert outcome(main.run("drafts", "discard", str(m["draft_id"])))["status"] == "skipped"
+    proc = cli("drafts", "send", str(m["draft_id"]), "--bundle", str(main.bundle),
+               "--outbox", str(main.outbox))
+    assert json.loads(proc.stdout)["already"] is True
+    assert sink.messages == []
+
+
+def test_w3_cc_edit_refused_without_s5(strict: Run, sink: SmtpServer, bundles: dict[str, Path]) -> None:
+    m = strict.ok(event("quotation", "w3-nocc"))["messages"][0]
+    proc = cli("drafts", "edit", str(m["draft_id"]), "--cc", "x@example.com", "--bundle", str(strict.bundle),
+               "--outbox", str(strict.outbox))
+    assert proc.returncode == 1 and "S5" in proc.stderr
+    proc = cli("drafts", "edit", str(m["draft_id"]), "--attach", "jobs/PO-1001/ticket.pdf", "--bundle",
+               str(strict.bundle), "--outbox", str(strict.outbox), "--attachments-root", str(FILES))
+    assert proc.returncode == 1 and "A1" in proc.stderr
+
+
+def test_w4_edit_before_send_on_a_trigger_that_cannot_is_refused(tmp_path: Path, server: SmtpServer) -> None:
+    repo = make_repo(tmp_path / "w4", port=server.port,
+                     triggers={"order_received": {"edit_before_send": True}})
+    proc = cli("bundle", "--root", str(repo), "--out", str(tmp_path / "b.json"))
+    assert proc.returncode == 1
+    assert "config/workflow.yaml" in proc.stderr and not (tmp_path / "b.json").exists()
+
+
+# --- idempotency and refusals -------------------------------------------------------------------
+
+
+def test_same_event_five_times_sends_once(main: Run, sink: SmtpServer) -> None:
+    ev = event("order_received", "five")
+    outcomes = [main.ok(ev) for _ in range(5)]
+    assert [o["duplicate"] for o in outcomes] == [False, True, True, True, True]
+    assert all(o["messages"] == outcomes[0]["messages"] for o in outcomes)
+    assert len(sink.wait_for(1)) == 1
+
+
+def test_same_id_different_content_is_refused(main: Run, sink: SmtpServer) -> None:
+    main.ok(event("order_received", "conflict"))
+    proc = main.dispatch(event("order_received", "conflict", webshop="staff"))
+    assert proc.returncode == 1 and "different content" in proc.stderr
+    assert len(sink.wait_for(1)) == 1
+
+
+def test_bad_event_names_every_problem_and_queues_nothing(main: Run, sink: SmtpServer) -> None:
+    bad = {"event_id": "bad id!", "trigger": "order_received", "occurred_at": "yesterday",
+           "customer": {"email": "ada@example.org; eve@example.org"}, "surprise": 1}
+    proc = main.dispatch(bad)
+    assert proc.returncode == 1
+    for where in ("$.event_id", "$.occurred_at", "$.customer.email", "$.surprise"):
+        assert where in proc.stderr
+    assert main.queued_rows() == [] and sink.messages == []
+
+
+def test_event_from_stdin_and_unknown_trigger(main: Run, sink: SmtpServer) -> None:
+    ev = event("order_recieved", "typo")
+    proc = cli("dispatch", "--bundle", str(main.bundle), "--event", "-", "--outbox", str(main.outbox),
+               stdin=json.dumps(ev))
+    assert proc.returncode == 1 and "did you mean `order_received`?" in proc.stderr
+    proc = cli("dispatch", "--bundle", str(main.bundle), "--event", "-", "--outbox", str(main.outbox),
+               stdin="{not json")
+    assert proc.returncode == 1 and "not valid JSON" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,236 @@
+"""The review loop without GitHub: the `run:` steps of the workflows `init` writes, executed in
+their order on a temporary git repository (init, push, pull request changing one German subject,
+merge), so the CI logic itself is what is tested."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mailgitops.bundle import DEFAULT_PATH as BUNDLE_PATH
+
+CHROMIUM = "/usr/bin/chromium"
+BIN = Path(sys.executable).parent
+NEW_SUBJECT = 'subject: "Auftrag {{ order.number }} ist angenommen"'
+
+
+def mailgitops(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mailgitops", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, check=False)
+
+
+def _missing(command: str) -> bool:
+    return not re.search(rf"^\s+{command}\s", mailgitops("--help").stdout, re.M)
+
+
+needs_render = pytest.mark.skipif(_missing("render"), reason="`mailgitops render` is not registered yet")
+needs_bundle = pytest.mark.skipif(_missing("bundle"), reason="`mailgitops bundle` is not registered yet")
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+@dataclass
+class Runner:
+    """Plays a GitHub runner: each `run:` step in bash -eo pipefail, as Actions does."""
+
+    repo: Path
+    temp: Path
+    chromium: str | None = CHROMIUM if Path(CHROMIUM).exists() else None
+
+    def env(self, extra: dict[str, str]) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+        env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", RUNNER_TEMP=str(self.temp),
+                   GITHUB_STEP_SUMMARY=str(self.temp / "step-summary.md"), **extra)
+        if self.chromium:
+            env["CHROMIUM"] = self.chromium
+        return env
+
+    def run_job(self, workflow: Path, expressions: dict[str, str], env: dict[str, str]) -> list[str]:
+        """Every run step of the workflow's only job, in order; returns the names of those run."""
+        doc = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+        (job,) = doc["jobs"].values()
+        ran = []
+        for step in job["steps"]:
+            script = step.get("run")
+            if script is None or "pip install" in script:
+                continue  # `uses:` steps are GitHub's; mailgitops is installed in this venv already
+            step_env = {k: self._expand(str(v), expressions) for k, v in {**job.get("env", {}),
+                                                                          **step.get("env", {})}.items()}
+            proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+                                   self._expand(script, expressions)],
+                                  cwd=self.repo, env=self.env({**env, **step_env}),
+                                  capture_output=True, text=True, check=False)
+            assert proc.returncode == 0, f"step {step.get('name')!r} failed:\n{proc.stdout}\n{proc.stderr}"
+            ran.append(str(step.get("name", script.splitlines()[0])))
+        return ran
+
+    @staticmethod
+    def _expand(text: str, expressions: dict[str, str]) -> str:
+        for expr, value in expressions.items():
+            text = text.replace("${{ " + expr + " }}", value)
+        assert "${{" not in text, f"an expression this test does not know: {text}"
+        return text
+
+
+def change_german_subject(repo: Path) -> None:
+    de = repo / "templates" / "order-accepted" / "de.md"
+    text = re.sub(r"^subject: .*$", NEW_SUBJECT, de.read_text(encoding="utf-8"), count=1, flags=re.M)
+    de.write_text(text, encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "Friendlier subject for accepted orders")
+
+
+@pytest.fixture
+def printroom(tmp_path: Path) -> tuple[Path, Path]:
+    """`mailgitops init`, committed on main and pushed to a bare 'GitHub' remote."""
+    repo, origin = tmp_path / "printroom", tmp_path / "origin.git"
+    assert mailgitops("init", repo).returncode == 0
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "Admin")
+    git(repo, "config", "user.email", "admin@example.com")
+    git(repo, "remote", "add", "origin", str(origin))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Our emails")
+    git(repo, "push", "-q", "origin", "main")
+    return repo, origin
+
+
+@pytest.mark.slow
+@needs_render
+@needs_bundle
+def test_init_output_validates_renders_and_bundles(tmp_path: Path) -> None:
+    repo = tmp_path / "new"
+    assert mailgitops("init", repo).returncode == 0
+    r = mailgitops("validate", "--root", repo)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = mailgitops("render", "--root", repo, "--out", tmp_path / "previews")
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((tmp_path / "previews" / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["emails"]) > 0
+    bundle = tmp_path / "bundle.json"
+    assert mailgitops("bundle", "--root", repo, "--out", bundle).returncode == 0
+    assert mailgitops("bundle", "--root", repo, "--check", bundle).returncode == 0
+
+
+@pytest.mark.slow
+@needs_render
+def test_pull_request_changing_one_german_subject(printroom: tuple[Path, Path], tmp_path: Path) -> None:
+    repo, _ = printroom
+    runner = Runner(repo, tmp_path / "runner")
+    runner.temp.mkdir()
+    base_sha = git(repo, "rev-parse", "HEAD")
+    change_german_subject(repo)
+
+    ran = runner.run_job(repo / ".github" / "workflows" / "pr.yml",
+                         {"github.event.pull_request.number": "1",
+                          "github.event.pull_request.base.sha": base_sha},
+                         {})
+    assert ran == ["Validate (problems appear as annotations on the changed lines)",
+                   "Render the emails of the base and of the head",
+                   "Compare base and head",
+                   "Screenshots of the changed emails (headless Chromium)"]
+
+    summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
+    assert "**1 email differs** from the base: 1 changed;" in summary
+    assert re.search(r"\| `order-accepted` · `de` \| changed \| Ihr Auftrag \S+ wurde angenommen → "
+                     r"\*\*Auftrag \S+ ist angenommen\*\* \|", summary), summary
+    assert summary in (runner.temp / "step-summary.md").read_text(encoding="utf-8")
+    changes = json.loads((repo / "previews" / "changes.json").read_text(encoding="utf-8"))
+    assert [(c["template"], c["lang"]) for c in changes["changed"]] == [("order-accepted", "de")]
+    if Path(CHROMIUM).exists():
+        png = repo / "previews" / "screenshots" / "order-accepted" / "de.png"
+        assert png.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+@needs_bundle
+def test_push_to_main_keeps_the_committed_bundle_fresh(printroom: tuple[Path, Path], tmp_path: Path) -> None:
+    repo, origin = printroom
+    runner = Runner(repo, tmp_path / "runner")
+    runner.temp.mkdir()
+    main_yml = repo / ".github" / "workflows" / "main.yml"
+    summary = runner.temp / "step-summary.md"
+
+    def push_to_main() -> list[str]:
+        git(repo, "push", "-q", "origin", "main")
+        return runner.run_job(main_yml, {"github.ref": "refs/heads/main"},
+                              {"GITHUB_SHA": git(repo, "rev-parse", "HEAD"), "GITHUB_REF_NAME": "main"})
+
+    # The first push has no bundle: the workflow builds it and commits it to main.
+    assert push_to_main() == ["Validate", "Check the committed bundle; rebuild and commit it when stale"]
+    assert git(origin, "log", "-1", "--format=%s", "main").startswith("Rebuild the bundle for")
+    git(repo, "pull", "-q", "origin", "main")
+    bundle = repo / BUNDLE_PATH
+    assert mailgitops("bundle", "--root", repo, "--check", bundle).returncode == 0
+
+    # A merged change makes it stale: rebuilt and committed again.
+    git(repo, "switch", "-q", "-c", "friendlier-subject")
+    change_german_subject(repo)
+    git(repo, "switch", "-q", "main")
+    git(repo, "merge", "-q", "--ff-only", "friendlier-subject")
+    assert mailgitops("bundle", "--root", repo, "--check", bundle).returncode == 1
+    merged = git(repo, "rev-parse", "HEAD")
+    push_to_main()
+    assert git(origin, "rev-parse", "main") != merged
+    assert "rebuilt and committed" in summary.read_text(encoding="utf-8")
+
+    # Fresh now: the next run commits nothing.
+    git(repo, "pull", "-q", "origin", "main")
+    head = git(origin, "rev-parse", "main")
+    summary.unlink()
+    push_to_main()
+    assert git(origin, "rev-parse", "main") == head
+    assert "is up to date" in summary.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@needs_render
+def test_the_base_not_rendering_shows_every_email_as_added(printroom: tuple[Path, Path],
+                                                           tmp_path: Path) -> None:
+    repo, _ = printroom
+    base_sha = git(repo, "rev-parse", "HEAD")
+    git(repo, "rm", "-q", "-r", "config")
+    git(repo, "commit", "-q", "-m", "broken base")
+    broken = git(repo, "rev-parse", "HEAD")
+    git(repo, "revert", "--no-edit", "HEAD")
+    # A browser that fails at once: every email is "added", and failed screenshots must not fail the job.
+    runner = Runner(repo, tmp_path / "runner", chromium="/bin/false")
+    runner.temp.mkdir()
+    runner.run_job(repo / ".github" / "workflows" / "pr.yml",
+                   {"github.event.pull_request.number": "1",
+                    "github.event.pull_request.base.sha": broken}, {})
+    summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
+    assert "added; 0 unchanged." in summary
+    assert base_sha != broken
+
+
+def test_workflow_order_matches_the_issue() -> None:
+    """validate → render base and head → diff → screenshots → artifact → comment."""
+    root = Path(__file__).parents[2]
+    for wf in (root / ".github" / "workflows" / "pr.yml",
+               root / "src" / "mailgitops" / "gitops" / "scaffold" / "github" / "workflows" / "pr.yml"):
+        steps = yaml.safe_load(wf.read_text(encoding="utf-8"))["jobs"]["preview"]["steps"]
+        text = [s.get("run", "") + s.get("uses", "") for s in steps]
+        order = ["mailgitops validate --format github", "git worktree add", "mailgitops diff",
+                 "screenshot", "actions/upload-artifact", "actions/github-script"]
+        positions = [next(i for i, t in enumerate(text) if key in t) for key in order]
+        assert positions == sorted(positions), wf
+
+
+def test_workflows_use_the_bundle_path_the_dispatcher_expects() -> None:
+    root = Path(__file__).parents[2]
+    for wf in (root / ".github" / "workflows" / "main.yml",
+               root / "src" / "mailgitops" / "gitops" / "scaffold" / "github" / "workflows" / "main.yml"):
+        job = yaml.safe_load(wf.read_text(encoding="utf-8"))["jobs"]["bundle"]
+        assert job["env"]["BUNDLE"] == BUNDLE_PATH

@@ -1,0 +1,122 @@
+"""Delivery under faults (RELIABILITY 1-8) against a real aiosmtpd server with faults injected:
+every accepted email ends sent, failed or expired; none lost; none sent twice outside the
+ambiguous window (counted on its own)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mailgitops.dispatch.api import Dispatcher
+from mailgitops.dispatch.outbox import SqliteOutbox
+from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
+from support.faultmatrix import FAST, cases, run_bad_inputs, run_case
+from support.smtpd import SmtpServer
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SmtpServer]:
+    srv = SmtpServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def bundle(server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(make_repo(tmp_path_factory.mktemp("faults") / "repo", port=server.port))
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda c: c.name)
+def test_fault_matrix(case: object, server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    result = run_case(case, server, bundle, tmp_path)  # type: ignore[arg-type]
+    assert result.lost == 0
+    assert result.duplicates == 0
+    assert result.survived, result
+
+
+def test_ambiguous_window_is_counted_and_keeps_the_message_id(server: SmtpServer, bundle: Path,
+                                                               tmp_path: Path) -> None:
+    case = next(c for c in cases() if "final dot" in c.name)
+    result = run_case(case, server, bundle, tmp_path)
+    assert result.ambiguous == 2 and result.duplicates == 0  # To and Cc each got it twice
+    ids = [m.message_id for m in server.messages]
+    assert len(ids) == len(set(ids)) + 1  # the one redelivery carries the same Message-ID
+
+
+def test_one_refused_recipient_does_not_resend_to_the_others(server: SmtpServer, bundle: Path,
+                                                             tmp_path: Path) -> None:
+    server.messages.clear()
+    server.faults.clear()
+    server.faults.refuse["archive@example.com"] = "550 5.1.1 no such mailbox"
+    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+                         policy=FAST) as d:
+        got = d.handle(sample_event(trigger="order_received", event_id="rcpt")).to_json()
+        d.flush()
+    m = got["messages"][0]
+    assert m["status"] == "sent" and "archive@example.com" in m["reason"] and "550" in m["reason"]
+    assert [r.rcpts for r in server.messages] == [["ada@example.org"]]
+
+
+def test_5xx_failure_keeps_the_server_reply(server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    server.messages.clear()
+    server.faults.clear()
+    server.faults.add("DATA_END", "554 5.7.1 spam detected")
+    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+                         policy=FAST) as d:
+        m = d.handle(sample_event(trigger="order_received", event_id="spam")).to_json()["messages"][0]
+    assert m["status"] == "failed" and "554 5.7.1 spam detected" in m["reason"]
+
+
+def test_bad_inputs_give_a_clear_error_and_send_nothing(server: SmtpServer, bundle: Path,
+                                                        tmp_path: Path) -> None:
+    tried, ok, failures = run_bad_inputs(server, bundle, tmp_path)
+    assert failures == [] and ok == tried
+
+
+def test_queued_then_outbox_flush_through_the_cli(server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    server.messages.clear()
+    server.faults.clear()
+    server.faults.add("MAIL", "451 4.3.0 try later")
+    ob = str(tmp_path / "o.sqlite")
+    path = write_event(tmp_path, sample_event(trigger="order_received", event_id="flush"))
+    got = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))
+    m = got["messages"][0]
+    assert m["status"] == "queued" and "451" in m["reason"]
+    listed = outcome(cli("outbox", "list", "--status", "queued", "--outbox", ob))
+    assert [r["message_id"] for r in listed["messages"]] == [m["message_id"]]
+    flushed = outcome(cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob))
+    assert flushed["sent"] == 1
+    assert [r.message_id for r in server.wait_for(1)] == [m["message_id"]]
+    again = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))
+    assert again["duplicate"] is True and again["messages"][0]["status"] == "sent"
+
+
+def test_failed_message_retried_by_hand(server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    server.messages.clear()
+    server.faults.clear()
+    server.faults.add("DATA_END", "554 5.6.0 refused")
+    ob = str(tmp_path / "o.sqlite")
+    path = write_event(tmp_path, sample_event(trigger="order_received", event_id="retry"))
+    m = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))["messages"][0]
+    assert m["status"] == "failed"
+    outcome(cli("outbox", "retry", str(m["outbox_id"]), "--outbox", ob))
+    assert outcome(cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob))["sent"] == 1
+    assert [r.message_id for r in server.wait_for(1)] == [m["message_id"]]
+
+
+def test_two_workers_never_claim_the_same_row(server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    server.messages.clear()
+    server.faults.clear()
+    path = tmp_path / "o.sqlite"
+    with Dispatcher.load(bundle, outbox=str(path), attachments_root=SAMPLES / "files", policy=FAST) as d:
+        for i in range(20):
+            d.handle(sample_event(trigger="order_received", event_id=f"w-{i}"), deliver=False)
+    a, b = SqliteOutbox(path), SqliteOutbox(path)
+    got_a = a.claim(worker="a", lease_seconds=60, limit=15)
+    got_b = b.claim(worker="b", lease_seconds=60, limit=15)
+    assert len(got_a) == 15 and len(got_b) == 5
+    assert not {r.id for r in got_a} & {r.id for r in got_b}
+    a.close()
+    b.close()

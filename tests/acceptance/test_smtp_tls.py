@@ -1,0 +1,158 @@
+"""S6-S11 through `mailgitops smtp check` / `send-test` and the dispatcher: STARTTLS and implicit
+TLS with a self-signed certificate made here, trusted by pin and by file and refused without;
+AUTH; plain words for each failure; auth/TLS failures pause sending."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailgitops.dispatch.api import Dispatcher
+from mailgitops.dispatch.sender import RetryPolicy
+from mailgitops.dispatch.smtp import Connection, ServerConfig, TransportError
+from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, sample_event
+from support.smtpd import Cert, SilentServer, SmtpServer, free_port, make_cert
+
+PASSWORD = "test-only-password"  # a throwaway for the local test server
+AUTH = {"mode": "custom", "username": "printroom", "password_env": "MG_TEST_SMTP_PASSWORD"}
+ENV = {"MG_TEST_SMTP_PASSWORD": PASSWORD}
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
+    return make_cert(tmp_path_factory.mktemp("cert"))
+
+
+@pytest.fixture(scope="module")
+def starttls(cert: Cert) -> Iterator[SmtpServer]:
+    srv = SmtpServer(tls="starttls", cert=cert, users={"printroom": PASSWORD}, require_starttls=True).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def implicit(cert: Cert) -> Iterator[SmtpServer]:
+    # implicit TLS: aiosmtpd cannot tell the session is encrypted, so it is told AUTH may be offered
+    srv = SmtpServer(tls="tls", cert=cert, users={"printroom": PASSWORD}, auth_require_tls=False).start()
+    yield srv
+    srv.stop()
+
+
+def check(repo: Path, env: dict[str, str] | None = None) -> Any:
+    return cli("smtp", "check", "--root", str(repo), env=env)
+
+
+def test_starttls_trusted_by_pin(tmp_path: Path, starttls: SmtpServer, cert: Cert) -> None:
+    repo = make_repo(tmp_path, port=starttls.port, security="starttls", pin=cert.sha256, auth=AUTH)
+    proc = check(repo, ENV)
+    assert proc.returncode == 0, proc.stderr
+    assert "pinned certificate" in proc.stdout and "authenticated as printroom" in proc.stdout
+    assert starttls.messages == []
+
+
+def test_starttls_trusted_by_ca_file(tmp_path: Path, starttls: SmtpServer, cert: Cert) -> None:
+    repo = make_repo(tmp_path, port=starttls.port, security="starttls", ca_pem=cert.cert_pem, auth=AUTH)
+    proc = check(repo, ENV)
+    assert proc.returncode == 0, proc.stderr
+    assert "ca_file" in proc.stdout
+
+
+def test_self_signed_refused_without_trust_and_fingerprint_shown(tmp_path: Path, starttls: SmtpServer,
+                                                                 cert: Cert) -> None:
+    repo = make_repo(tmp_path, port=starttls.port, security="starttls", auth=AUTH)
+    proc = check(repo, ENV)
+    assert proc.returncode == 1
+    assert "not trusted" in proc.stderr and cert.sha256 in proc.stderr
+
+
+def test_wrong_pin_is_a_mismatch_with_the_fingerprint_seen(tmp_path: Path, starttls: SmtpServer,
+                                                          cert: Cert) -> None:
+    repo = make_repo(tmp_path, port=starttls.port, security="starttls", pin="ab" * 32, auth=AUTH)
+    proc = check(repo, ENV)
+    assert proc.returncode == 1
+    assert "does not match" in proc.stderr and cert.sha256 in proc.stderr
+
+
+def test_implicit_tls_with_pin(tmp_path: Path, implicit: SmtpServer, cert: Cert) -> None:
+    repo = make_repo(tmp_path, port=implicit.port, security="tls", pin=cert.sha256, auth=AUTH)
+    proc = check(repo, ENV)
+    assert proc.returncode == 0, proc.stderr
+    proc = cli("smtp", "send-test", "--root", str(repo), "--to", "me@example.org", env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    assert implicit.wait_for(1)[0].rcpts == ["me@example.org"]
+    implicit.messages.clear()
+
+
+def test_auth_rejected_is_said_plainly(tmp_path: Path, starttls: SmtpServer, cert: Cert) -> None:
+    repo = make_repo(tmp_path, port=starttls.port, security="starttls", pin=cert.sha256, auth=AUTH)
+    proc = check(repo, {"MG_TEST_SMTP_PASSWORD": "wrong"})
+    assert proc.returncode == 1 and "rejected the user name or password" in proc.stderr
+    proc = check(repo, {"MG_TEST_SMTP_PASSWORD": ""})
+    assert proc.returncode == 1 and "MG_TEST_SMTP_PASSWORD" in proc.stderr
+
+
+def test_starttls_required_never_falls_back(tmp_path: Path) -> None:
+    plain = SmtpServer().start()
+    try:
+        repo = make_repo(tmp_path, port=plain.port, security="starttls", pin="ab" * 32)
+        proc = check(repo)
+    finally:
+        plain.stop()
+    assert proc.returncode == 1 and "does not offer STARTTLS" in proc.stderr
+
+
+def test_refused_and_timeout_are_said_plainly(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "refused", port=free_port())
+    proc = check(repo)
+    assert proc.returncode == 1 and "refused the connection" in proc.stderr
+    silent = SilentServer().start()
+    try:
+        repo = make_repo(tmp_path / "silent", port=silent.port, timeout=0.3)
+        proc = check(repo)
+    finally:
+        silent.stop()
+    assert proc.returncode == 1 and "no answer" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_no_password_over_cleartext_except_loopback() -> None:
+    cfg = ServerConfig(host="192.0.2.10", port=25, auth_mode="custom", username="u", password_env="X")
+    with pytest.raises(TransportError) as e:
+        Connection(cfg, env={"X": "secret"}).open()
+    assert e.value.kind == "cleartext-auth"
+
+
+def test_dispatch_over_starttls_with_auth(tmp_path: Path, starttls: SmtpServer, cert: Cert,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MG_TEST_SMTP_PASSWORD", PASSWORD)
+    starttls.messages.clear()
+    bundle = build_bundle(make_repo(tmp_path, port=starttls.port, security="starttls", pin=cert.sha256,
+                                    auth=AUTH))
+    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files") as d:
+        got = d.handle(sample_event(trigger="order_received", event_id="tls-1")).to_json()
+    assert got["messages"][0]["status"] == "sent"
+    assert len(starttls.wait_for(1)) == 1
+
+
+def test_auth_failure_pauses_sending_until_fixed(tmp_path: Path, starttls: SmtpServer, cert: Cert,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MG_TEST_SMTP_PASSWORD", "wrong")
+    starttls.messages.clear()
+    bundle = build_bundle(make_repo(tmp_path, port=starttls.port, security="starttls", pin=cert.sha256,
+                                    auth=AUTH))
+    policy = RetryPolicy(backoff_seconds=0.001, pause_seconds=60)
+    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+                         policy=policy) as d:
+        first = d.handle(sample_event(trigger="order_received", event_id="auth-1")).to_json()["messages"][0]
+        assert first["status"] == "queued" and "sending paused" in first["reason"]
+        second = d.handle(sample_event(trigger="order_received", event_id="auth-2")).to_json()["messages"][0]
+        assert second["status"] == "queued"
+        assert d.flush().paused is not None  # the loop does not hammer the server while paused
+        row = d.outbox.get(first["outbox_id"])
+        assert row is not None and row.attempts == 0
+        monkeypatch.setenv("MG_TEST_SMTP_PASSWORD", PASSWORD)
+        report = d.flush(force=True)  # `outbox flush` after the password is fixed
+    assert report.sent == 2
+    assert len(starttls.wait_for(2)) == 2

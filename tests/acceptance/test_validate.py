@@ -1,0 +1,179 @@
+"""`mailgitops validate` through the real CLI: the shipped repository and the bad-input corpus.
+
+Each folder under bad_repos/ is a mutation of the shipped repository: it holds only the files that
+differ (laid over a copy of config/ and templates/), `expected.txt` (`path:line:col code` for every
+expected problem; `# warnings-only` marks a case that passes without --strict), and optionally
+`delete.txt` (shipped files to remove) and `pad.txt` (`path bytes`: grow a file past a size cap).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mailgitops.catalog import triggers
+from mailgitops.checks import addresses, crossfile, secrets, smtp, templates
+from mailgitops.cli.main import cli
+from mailgitops.repo import load_repo
+
+PROJECT = Path(__file__).resolve().parents[2]
+CORPUS = Path(__file__).parent / "bad_repos"
+MAILGITOPS = Path(sys.executable).parent / "mailgitops"
+META = {"expected.txt", "delete.txt", "pad.txt"}
+# run as a separate process (the installed console script); the rest use CliRunner for speed
+SUBPROCESS_CASES = {
+    "yaml-syntax-unclosed-list", "tpl-job-outside-loop-t6", "addr-cc-split-bad-part",
+    "secret-literal-password", "cross-unused-template", "smtp-port-mode-mismatch",
+}
+
+
+def shipped_templates_complete() -> bool:
+    wanted = {t.default_template for t in triggers().values()}
+    have = {p.name for p in (PROJECT / "templates").iterdir() if p.is_dir()}
+    return wanted <= have
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    expected: frozenset[tuple[str, int, int, str]]
+    warnings_only: bool
+
+
+def load_case(folder: Path) -> Case:
+    expected = set()
+    warnings_only = False
+    for line in (folder / "expected.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            warnings_only |= "warnings-only" in line
+            continue
+        if line.strip():
+            where, code = line.rsplit(" ", 1)
+            path, ln, col = where.rsplit(":", 2)
+            expected.add((path, int(ln), int(col), code))
+    return Case(folder.name, frozenset(expected), warnings_only)
+
+
+def build_repo(folder: Path, dest: Path) -> Path:
+    for part in ("config", "templates"):
+        shutil.copytree(PROJECT / part, dest / part)
+    for src in folder.rglob("*"):
+        rel = src.relative_to(folder).as_posix()
+        if src.is_file() and rel not in META:
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest / rel)
+    delete = folder / "delete.txt"
+    for rel in delete.read_text().split() if delete.exists() else ():
+        target = dest / rel
+        if not target.exists():
+            pytest.skip(f"{rel} is not in the shipped repository yet")
+        target.unlink()
+    pad = folder / "pad.txt"
+    if pad.exists():
+        rel, size = pad.read_text().split()
+        with (dest / rel).open("a", encoding="utf-8") as f:
+            f.write("#" + "x" * int(size) + "\n")
+    return dest
+
+
+def run_cli(root: Path, *args: str, subprocess_: bool = False) -> tuple[int, str]:
+    argv = ["validate", "--root", str(root), "--format", "json", *args]
+    if subprocess_:
+        proc = subprocess.run([str(MAILGITOPS), *argv], capture_output=True, text=True, timeout=120,
+                              check=False)
+        return proc.returncode, proc.stdout + proc.stderr
+    result = CliRunner().invoke(cli, argv)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def found(output: str) -> list[dict[str, object]]:
+    start = output.index("[")
+    parsed: list[dict[str, object]] = json.loads(output[start:output.rindex("]") + 1])
+    return parsed
+
+
+CASES = sorted(p for p in CORPUS.iterdir() if (p / "expected.txt").exists())
+
+
+def test_corpus_is_big_enough() -> None:
+    assert len(CASES) >= 45
+
+
+@pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
+def test_bad_repository(folder: Path, tmp_path: Path) -> None:
+    case = load_case(folder)
+    root = build_repo(folder, tmp_path / "repo")
+    code, output = run_cli(root, subprocess_=case.name in SUBPROCESS_CASES)
+    assert "Traceback" not in output
+    diags = found(output)
+    got = {(d["file"], d["line"], d["col"], d["code"]) for d in diags}
+    missing = case.expected - got
+    assert not missing, f"not reported: {sorted(missing)}\nreported: {sorted(got)}"
+    errors = [d for d in diags if d["severity"] == "error"]
+    if case.warnings_only:
+        assert code == 0 and not errors, errors
+        strict_code, _ = run_cli(root, "--strict", subprocess_=case.name in SUBPROCESS_CASES)
+        assert strict_code == 1
+    else:
+        assert code == 1
+
+
+NEEDS_TEMPLATES = pytest.mark.skipif(not shipped_templates_complete(),
+                                     reason="shipped templates are still being written")
+
+
+@NEEDS_TEMPLATES
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_shipped_repository_is_clean(fmt: str) -> None:
+    proc = subprocess.run([str(MAILGITOPS), "validate", "--root", str(PROJECT), "--format", fmt],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    if fmt == "json":
+        assert [d for d in json.loads(proc.stdout) if d["severity"] == "error"] == []
+
+
+@NEEDS_TEMPLATES
+def test_shipped_repository_has_no_warnings_from_the_validate_checks() -> None:
+    loaded = load_repo(PROJECT)
+    diags = list(loaded.diagnostics)
+    for check in (crossfile.check, templates.check, smtp.check, addresses.check, secrets.check):
+        diags.extend(check(loaded))
+    assert diags == []
+
+
+def test_text_format_names_path_line_col(tmp_path: Path) -> None:
+    root = build_repo(CORPUS / "tpl-job-outside-loop-t6", tmp_path / "repo")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(root)])
+    assert result.exit_code == 1
+    assert "templates/order-accepted/en.md:4:9: error: `job.product.name` is a per-job item" in result.output
+    assert "{% for job in order.jobs %}" in result.output
+
+
+def test_github_format_annotates(tmp_path: Path) -> None:
+    root = build_repo(CORPUS / "smtp-port-mode-mismatch", tmp_path / "repo")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(root), "--format", "github"])
+    assert result.exit_code == 0
+    assert "::warning file=config/smtp.yaml,line=" in result.output
+
+
+def test_wrong_usage_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["validate", "--root", str(tmp_path), "--format", "xml"])
+    assert result.exit_code == 2
+    result = CliRunner().invoke(cli, ["validate", "--root", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "no such folder" in result.output
+
+
+def test_empty_folder_reports_the_missing_files(tmp_path: Path) -> None:
+    code, output = run_cli(tmp_path)
+    assert code == 1
+    assert {d["file"] for d in found(output)} >= {"config/smtp.yaml", "config/workflow.yaml", "templates"}

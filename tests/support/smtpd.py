@@ -1,0 +1,286 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 for tests, with faults injected on demand,
+STARTTLS / implicit TLS with a self-signed certificate made at run time, and AUTH."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpts: list[str]
+    data: bytes
+
+    @property
+    def message_id(self) -> str:
+        return str(message_from_bytes(self.data, policy=policy.default)["Message-ID"])
+
+    @property
+    def message(self) -> Any:
+        return message_from_bytes(self.data, policy=policy.default)
+
+
+@dataclass
+class Faults:
+    """stage -> replies to give (one per command, consumed). Stages: EHLO, MAIL, RCPT, DATA
+    (the command), MID_DATA (drop while the body arrives), DATA_END (after the final dot).
+    A reply "drop" closes the connection; "drop-accepted" at DATA_END keeps the message first
+    (the window SMTP cannot close). `refuse` maps an address to a lasting RCPT refusal."""
+
+    queue: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    refuse: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, stage: str, reply: str, times: int = 1) -> None:
+        with self.lock:
+            self.queue[stage].extend([reply] * times)
+
+    def take(self, stage: str) -> str | None:
+        with self.lock:
+            q = self.queue.get(stage)
+            return q.pop(0) if q else None
+
+    def clear(self) -> None:
+        with self.lock:
+            self.queue.clear()
+            self.refuse.clear()
+
+
+class FaultySMTP(SMTP):  # type: ignore[misc]
+    faults: Faults
+
+    async def _fault(self, stage: str) -> bool:
+        act = self.faults.take(stage)
+        if act is None:
+            return False
+        if act.startswith("drop"):
+            self.transport.close()
+        else:
+            await self.push(act)
+            if act.startswith("421"):
+                self.transport.close()
+        return True
+
+    async def smtp_EHLO(self, arg: str) -> None:
+        if not await self._fault("EHLO"):
+            await super().smtp_EHLO(arg)
+
+    async def smtp_MAIL(self, arg: str) -> None:
+        if not await self._fault("MAIL"):
+            await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg: str) -> None:
+        addr = (arg or "").partition(":")[2].strip().strip("<>").split(">")[0]
+        if addr in self.faults.refuse and self.envelope.mail_from is not None:
+            await self.push(self.faults.refuse[addr])
+            return
+        if not await self._fault("RCPT"):
+            await super().smtp_RCPT(arg)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        if await self._fault("DATA"):
+            return
+        if self.faults.take("MID_DATA") is not None and self.envelope.rcpt_tos:
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            await self._reader.readline()
+            self.transport.close()
+            return
+        await super().smtp_DATA(arg)
+
+
+@dataclass
+class Handler:
+    faults: Faults
+    messages: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        act = self.faults.take("DATA_END")
+        msg = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
+        if act == "drop-accepted":
+            with self.lock:
+                self.messages.append(msg)
+            server.transport.close()
+            return "250 OK"  # never reaches the client
+        if act == "drop":
+            server.transport.close()
+            return "451 never seen"
+        if act is not None:
+            return act
+        with self.lock:
+            self.messages.append(msg)
+        return "250 OK queued"
+
+
+class _Controller(Controller):  # type: ignore[misc]
+    def __init__(self, handler: Handler, faults: Faults, **kw: Any) -> None:
+        self.faults = faults
+        super().__init__(handler, **kw)
+
+    def factory(self) -> FaultySMTP:
+        smtp = FaultySMTP(self.handler, **self.SMTP_kwargs)
+        smtp.faults = self.faults
+        return smtp
+
+
+@dataclass
+class Cert:
+    cert_pem: Path
+    key_pem: Path
+    sha256: str
+
+    def server_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(self.cert_pem, self.key_pem)
+        return ctx
+
+
+def make_cert(folder: Path, name: str = "server") -> Cert:
+    """A throwaway self-signed certificate for localhost / 127.0.0.1 (never committed)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_pem, key_pem = folder / f"{name}.pem", folder / f"{name}.key"
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return Cert(cert_pem, key_pem, hashlib.sha256(der).hexdigest())
+
+
+class SmtpServer:
+    """aiosmtpd on 127.0.0.1:port. tls: None | "starttls" | "tls"; users: {name: password}."""
+
+    def __init__(self, port: int | None = None, *, tls: str | None = None, cert: Cert | None = None,
+                 users: dict[str, str] | None = None, require_starttls: bool = False,
+                 auth_require_tls: bool = True) -> None:
+        self.port = port or free_port()
+        self.faults = Faults()
+        self.handler = Handler(self.faults)
+        self.users = users
+        kw: dict[str, Any] = {"hostname": "127.0.0.1", "port": self.port, "ready_timeout": 5.0}
+        if tls == "starttls":
+            assert cert is not None
+            kw["tls_context"] = cert.server_context()
+            kw["require_starttls"] = require_starttls
+        elif tls == "tls":
+            assert cert is not None
+            kw["ssl_context"] = cert.server_context()
+        if users is not None:
+            kw["authenticator"] = self._authenticate
+            kw["auth_require_tls"] = auth_require_tls
+        self.kw = kw
+        self.controller: _Controller | None = None
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+        ok = (isinstance(data, LoginPassword) and self.users is not None
+              and self.users.get(data.login.decode()) == data.password.decode())
+        return AuthResult(success=ok, handled=False)
+
+    def _tls_probe(self) -> None:
+        """aiosmtpd's readiness probe, over TLS: the test's own throwaway certificate."""
+        probe = ssl.create_default_context()
+        probe.check_hostname = False
+        probe.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as raw, \
+                probe.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.recv(1024)
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages
+
+    def start(self) -> SmtpServer:
+        self.controller = _Controller(self.handler, self.faults, **self.kw)
+        if "ssl_context" in self.kw:
+            self.controller._trigger_server = self._tls_probe
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            with contextlib.suppress(Exception):
+                self.controller.stop()
+            self.controller = None
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
+        end = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < end:
+            time.sleep(0.01)
+        return self.messages
+
+
+class SilentServer:
+    """Accepts connections and never greets (or greets with `greeting` and closes)."""
+
+    def __init__(self, greeting: bytes | None = None) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = int(self.sock.getsockname()[1])
+        self.greeting = greeting
+        self.conns: list[socket.socket] = []
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.sock.settimeout(0.05)
+        while not self.stop_flag.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            if self.greeting is not None:
+                with contextlib.suppress(OSError):
+                    conn.sendall(self.greeting)
+                conn.close()
+            else:
+                self.conns.append(conn)
+
+    def start(self) -> SilentServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_flag.set()
+        self.thread.join(2)
+        for c in self.conns:
+            c.close()
+        self.sock.close()

@@ -1,0 +1,39 @@
+"""crossfile: who a trigger may send to, and the shipped repository passing every rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailgitops import catalog
+from mailgitops.checks import crossfile
+from mailgitops.checks.crossfile import allowed_roles
+from mailgitops.repo import load_repo
+
+
+@pytest.mark.parametrize(
+    ("trigger", "roles"),
+    [
+        ("order_accepted", {"customer", "operator"}),
+        ("price_approval", {"customer", "operator", "approver"}),
+        ("export_completed", {"operator"}),
+        ("budget_threshold", {"customer", "operator", "approver"}),
+    ],
+)
+def test_allowed_roles(trigger: str, roles: set[str]) -> None:
+    assert allowed_roles(catalog.triggers()[trigger]) == roles
+
+
+def test_missing_language_names_the_file(repo_copy: Path) -> None:
+    (repo_copy / "templates/quotation/nl.md").unlink()
+    diags = [d for d in crossfile.check(load_repo(repo_copy)) if d.code == "missing-language"]
+    assert [(d.file, d.message.split(" ")[0]) for d in diags] == [
+        ("templates/quotation/template.yaml", "templates/quotation/nl.md")]
+
+
+def test_unknown_trigger_suggests_the_catalog_id(repo_copy: Path) -> None:
+    wf = repo_copy / "config/workflow.yaml"
+    wf.write_text(wf.read_text().replace("  order_ready:\n", "  order_redy:\n"))
+    [d] = [d for d in crossfile.check(load_repo(repo_copy)) if d.code == "unknown-trigger"]
+    assert d.hint == "did you mean `order_ready`?"

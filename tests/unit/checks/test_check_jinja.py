@@ -1,0 +1,116 @@
+"""jinja_scan: names, chains, loops, filters and unsafe constructs, found without rendering."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailgitops.checks.jinja_cache import analyse, parse, skeleton
+from mailgitops.checks.jinja_scan import Context, environment, scan
+
+ALL = Context(provided=frozenset({"order", "customer", "operator"}), triggers=("order_accepted",))
+
+
+def codes(source: str, ctx: Context = ALL) -> list[tuple[int, str]]:
+    return sorted((f.lineno, f.code) for f in scan(environment().parse(source), ctx))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ order.number }} {{ customer.name | upper }} {{ printroom.name }} {{ webshop.name }}",
+        "{% for job in order.jobs %}{{ job.name }} {{ job.product.paper }} {{ loop.index }}{% endfor %}",
+        "{% for j in order.jobs | sort(attribute='name') %}{{ j.copies }}{% endfor %}",
+        "{% set n = order.jobs | length %}{{ n }} {{ order.price | money }}"
+        " {{ order.due_date | date('long') }}",
+        "{% if order.title is defined %}{{ order.title | default('-') }}{% endif %}",
+        "{{ order.jobs[0].name }} {% with first = order.jobs[0] %}{{ first.product.name }}{% endwith %}",
+        "{% set ns = namespace(total=0) %}{% for job in order.jobs %}"
+        "{% set ns.total = ns.total + job.copies %}{% endfor %}{{ ns.total }}",
+        "{% for i in range(3) %}{{ loop.cycle('a', 'b') }}{% endfor %}",
+        "{% macro row(label, value) %}{{ label }}: {{ value }}{% endmacro %}{{ row('No.', order.number) }}",
+    ],
+)
+def test_valid_templates_have_no_findings(source: str) -> None:
+    assert codes(source) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("{{ order.numbr }}", [(1, "unknown-variable")]),
+        ("{{ ordr.number }}", [(1, "unknown-variable")]),
+        ("\n{% for job in order.jobs %}{{ job.product.nme }}{% endfor %}", [(2, "unknown-variable")]),
+        ("{{ job.name }}", [(1, "job-outside-loop")]),
+        ("{% for job in order.jobs %}{% endfor %}{{ job.name }}", [(1, "job-outside-loop")]),
+        ("{{ cost_centre.code }}", [(1, "variable-not-provided")]),
+        ("{{ order.price | euro }}", [(1, "unknown-filter")]),
+        ("{{ order.price | safe }}", [(1, "unsafe-template")]),
+        ("{{ order.number is prime }}", [(1, "unknown-test")]),
+        ("{{ loop.index }}", [(1, "unknown-variable")]),
+        ("{% for job in order.jobs %}{{ loop.idx }}{% endfor %}", [(1, "unknown-variable")]),
+        ("{{ order.number.upper() }}", [(1, "unknown-variable")]),
+        ("{{ order.__class__ }}", [(1, "unsafe-template")]),  # once, as unsafe
+        ("{{ order['_secret'] }}", [(1, "unsafe-template")]),
+        ("{% import 'x' as m %}{{ m.row() }}", [(1, "unsafe-template")]),
+        ("{{ ().__class__.mro() }}", [(1, "unsafe-template"), (1, "unsafe-template")]),
+        ("{% include 'x' %}", [(1, "unsafe-template")]),
+        ("{% from 'x' import y %}", [(1, "unsafe-template")]),
+        ("{% extends 'x' %}", [(1, "unsafe-template")]),
+        ("{{ range(10000000) | length }}", [(1, "unsafe-template")]),
+        ("{{ 2 ** 64 }}", [(1, "unsafe-template")]),
+        ("{{ 'ab' * 100000 }}", [(1, "unsafe-template")]),
+        ("{% autoescape false %}{{ order.number }}{% endautoescape %}", [(1, "unsafe-template")]),
+        ("{% set ns.total = 1 %}", [(1, "unknown-variable")]),
+    ],
+)
+def test_problems_are_found_at_their_line(source: str, expected: list[tuple[int, str]]) -> None:
+    assert codes(source) == expected
+
+
+def test_hints_name_the_fix() -> None:
+    by_code = {f.code: f for f in scan(environment().parse(
+        "{{ order.numbr }}{{ job.name }}{{ cost_centre.code }}{{ order.price | mony }}"), ALL)}
+    assert by_code["unknown-variable"].hint == "did you mean `order.number`?"
+    assert "{% for job in order.jobs %}" in (by_code["job-outside-loop"].hint or "")
+    assert "`order_accepted` does not provide `cost_centre`" in by_code["variable-not-provided"].message
+    assert by_code["unknown-filter"].hint == "did you mean `money`?"
+
+
+def test_renamed_loop_variable_gets_its_own_did_you_mean() -> None:
+    [finding] = scan(environment().parse("{% for j in order.jobs %}{{ j.nam }}{% endfor %}"), ALL)
+    assert finding.hint == "did you mean `j.name`?"
+
+
+def test_unknown_trigger_context_skips_the_namespace_check() -> None:
+    assert codes("{{ cost_centre.code }}", Context(provided=None)) == []
+
+
+def test_subject_refuses_multi_line_values_unless_replaced() -> None:
+    subject = Context(provided=ALL.provided, subject=True)
+    assert codes("Re: {{ order.comment }}", subject) == [(1, "subject-line-break")]
+    assert codes("Re: {{ order.comment | replace('\\n', ' ') }}", subject) == []
+    assert codes("Re: {{ order.comment }}") == []  # in the body it is fine
+
+
+def test_parse_is_cached() -> None:
+    assert parse("{{ order.number }}") is parse("{{ order.number }}")
+
+
+def test_translations_share_one_skeleton_and_keep_their_own_lines() -> None:
+    en = "Dear {{ customer.name }},\n\nyour order {{ order.numbr }}."
+    de = "Guten Tag {{ customer.name }},\nIhr Auftrag {{ order.numbr }}."
+    en_skel, de_skel = skeleton(en), skeleton(de)
+    assert en_skel is not None and de_skel is not None and en_skel[0] == de_skel[0]
+    for text, line in ((en, 3), (de, 2)):
+        found = analyse(text, ALL)
+        assert not isinstance(found, Exception)
+        assert [(f.lineno, f.code) for f in found] == [(line, "unknown-variable")]
+
+
+def test_a_split_jinja_would_not_make_falls_back_to_the_real_parse() -> None:
+    found = analyse('{{ "}}" ~ order.numbr }}\n', ALL)
+    assert not isinstance(found, Exception)
+    assert [(f.lineno, f.code) for f in found] == [(1, "unknown-variable")]
+    error = analyse("a\n{% for x in order.jobs %}", ALL)
+    assert isinstance(error, Exception) and error.lineno == 2
+    assert skeleton("a {{ order.number }") is None  # an unclosed tag is left to Jinja

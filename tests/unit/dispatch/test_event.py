@@ -1,0 +1,109 @@
+"""The send path's small event validator agrees with jsonschema on good and bad events."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from mailgitops.dispatch.event import SUPPORTED_KEYWORDS, check_event, event_schema, parse_event
+from mailgitops.errors import MailgitopsError
+from support.dispatchrepo import sample_event
+
+GOOD = sample_event("flyers")
+
+
+def _bad(**changes: Any) -> dict[str, Any]:
+    ev = copy.deepcopy(GOOD)
+    for dotted, value in changes.items():
+        node = ev
+        *parents, leaf = dotted.split("__")
+        for p in parents:
+            node = node[int(p)] if isinstance(node, list) else node[p]
+        if value is KeyError:
+            del node[leaf]
+        else:
+            node[leaf] = value
+    return ev
+
+
+CORPUS: list[Any] = [
+    GOOD, sample_event("business-cards"), [], "event", None, 42, {},
+    _bad(event_id=KeyError), _bad(event_id=""), _bad(event_id="a b"), _bad(event_id=7),
+    _bad(event_id="x" * 201),
+    _bad(trigger="Order"), _bad(trigger=None), _bad(surprise=1), _bad(webshop="../x"),
+    _bad(customer__email="a@example.org; b@example.org"), _bad(customer__email="Eve <e@example.org>"),
+    _bad(customer__email="a@example.org\nBcc: x@example.org"), _bad(customer__email="a@b"),
+    _bad(customer__email=KeyError), _bad(customer__language="german!"), _bad(customer__notify="all"),
+    _bad(customer__notify=[1]), _bad(customer__name="x\ny"), _bad(customer=[]),
+    _bad(order__number=""), _bad(order__number=KeyError), _bad(order__jobs="many"),
+    _bad(order__jobs__0__copies="500"), _bad(order__jobs__0__copies=-1), _bad(order__jobs__0__copies=True),
+    _bad(order__jobs__0__copies=2.5), _bad(order__jobs__0__name=3),
+    _bad(approvers=[{"name": "x"}]), _bad(approvers={"email": "a@example.org"}),
+    _bad(approvers=[{"email": "a@example.org"}] * 51),
+    _bad(attachments__document="../x.pdf"), _bad(attachments__document="/etc/passwd"),
+    _bad(attachments__document="C:\\x.pdf"), _bad(attachments__document="a\\..\\b"),
+    _bad(attachments__other="x.pdf"), _bad(attachments__ticket=""),
+    _bad(operator_cc=["a@example.org", "b"]), _bad(operator_cc="a@example.org"),
+    _bad(operator_attachments=["ok.pdf", "../no.pdf"]), _bad(operator=None),
+]
+
+
+def _paths_jsonschema(ev: Any) -> list[str]:
+    v = Draft202012Validator(event_schema())
+    out = []
+    for e in v.iter_errors(ev):
+        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.absolute_path)
+        if e.validator == "additionalProperties":  # we name the extra field itself
+            extra = [k for k in e.instance if k not in e.schema.get("properties", {})]
+            out.extend(f"{path}.{k}" for k in extra)
+        else:
+            out.append(path)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("ev", CORPUS, ids=lambda e: json.dumps(e, ensure_ascii=False)[:60])
+def test_agrees_with_jsonschema(ev: Any) -> None:
+    ours = sorted(d.json_path for d in check_event(ev))
+    assert ours == _paths_jsonschema(ev)
+
+
+def test_date_time_is_checked_even_without_a_format_library() -> None:
+    assert [d.json_path for d in check_event(_bad(occurred_at="yesterday"))] == ["$.occurred_at"]
+    assert check_event(_bad(occurred_at="2026-11-27T10:00:00+01:00")) == []
+
+
+def test_schema_uses_only_what_the_small_validator_understands() -> None:
+    used: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in ("properties", "$defs"):
+                    for sub in v.values():
+                        walk(sub)
+                    used.add(k)
+                else:
+                    used.add(k)
+                    walk(v)
+        elif isinstance(node, list):
+            for x in node:
+                walk(x)
+
+    walk(event_schema())
+    assert used - SUPPORTED_KEYWORDS == set()
+
+
+def test_every_problem_is_named_at_once() -> None:
+    with pytest.raises(MailgitopsError) as e:
+        parse_event(json.dumps(_bad(event_id="a b", trigger="X", occurred_at="now", surprise=1)))
+    assert sorted(d.json_path for d in e.value.diagnostics) == [
+        "$.event_id", "$.occurred_at", "$.surprise", "$.trigger"]
+
+
+def test_not_json_is_a_clear_error() -> None:
+    with pytest.raises(MailgitopsError, match="not valid JSON"):
+        parse_event(b"{nope")

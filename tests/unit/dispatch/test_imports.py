@@ -1,0 +1,43 @@
+"""The send path stays light: no jsonschema, mjml, yaml, validator or click outside cli/."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event, write_event
+
+HEAVY = ("jsonschema", "mjml", "yaml", "referencing", "mailgitops.validate", "mailgitops.repo",
+         "mailgitops.checks", "mailgitops.schemacheck", "mailgitops.catalog")
+
+SCRIPT = """
+import json, sys
+from mailgitops.dispatch.api import Dispatcher
+core = sorted(m for m in sys.modules)
+with Dispatcher.load(sys.argv[1], outbox=sys.argv[2], attachments_root=sys.argv[3]) as d:
+    d.handle(json.load(open(sys.argv[4])), deliver=False)
+print(json.dumps({"core": core, "after": sorted(sys.modules)}))
+"""
+
+
+def test_dispatch_path_imports(tmp_path: Path) -> None:
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=25))
+    ev = write_event(tmp_path, sample_event(trigger="order_received", event_id="imports"))
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(bundle), str(tmp_path / "o.sqlite"),
+                           str(SAMPLES / "files"), str(ev)], capture_output=True, text=True, check=True)
+    mods = json.loads(proc.stdout)
+    loaded = set(mods["after"])
+    heavy = sorted(m for m in loaded if m.startswith(HEAVY))
+    assert heavy == []
+    # the core never imports click
+    assert not any(m == "click" or m.startswith("click.") for m in mods["core"])
+
+
+def test_cli_dispatch_command_module_is_light() -> None:
+    code = ("import sys; from mailgitops.cli.main import cli; cli.get_command(None, 'dispatch'); "
+            "print(' '.join(sorted(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = proc.stdout.split()
+    assert [m for m in loaded if m.startswith(HEAVY)] == []

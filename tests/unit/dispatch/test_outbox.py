@@ -1,0 +1,79 @@
+"""The SQLite outbox: durable settings, idempotent events, leases, drafts sent once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from mailgitops.dispatch.outbox import EventConflict, NewMessage, SqliteOutbox, StoredEvent
+
+
+def _msg(n: int = 0, status: str = "queued") -> NewMessage:
+    return NewMessage("customer", "en", "order-received", f"<m{n}@example.com>", "p@example.com",
+                      ("a@example.org",), ("cc@example.org",), None if status == "draft" else b"raw",
+                      {"subject": "s", "markdown": "m"} if status == "draft" else None, status)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def ob(tmp_path: Path) -> SqliteOutbox:
+    return SqliteOutbox(tmp_path / "o.sqlite")
+
+
+def test_wal_and_full_sync(ob: SqliteOutbox) -> None:
+    assert ob.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert ob.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_event_and_messages_are_stored_together_with_message_ids(ob: SqliteOutbox, tmp_path: Path) -> None:
+    ids = ob.record_event(StoredEvent("e1", "h1", "b", [{"row": 0}, {"role": "x", "status": "skipped"}]),
+                          [_msg(1)])
+    again = SqliteOutbox(tmp_path / "o.sqlite")  # another process sees it: it is committed
+    row = again.get(ids[0])
+    assert row is not None and row.message_id == "<m1@example.com>" and row.rcpts == ("a@example.org",
+                                                                                     "cc@example.org")
+    stored = again.get_event("e1")
+    assert stored is not None and stored.entries[0] == {"row": ids[0]}
+
+
+def test_same_event_id_again_is_refused_and_adds_nothing(ob: SqliteOutbox) -> None:
+    ob.record_event(StoredEvent("e1", "h1", "b", [{"row": 0}]), [_msg(1)])
+    with pytest.raises(EventConflict, match="different content"):
+        ob.record_event(StoredEvent("e1", "h2", "b", [{"row": 0}]), [_msg(2)])
+    assert len(ob.rows()) == 1
+
+
+def test_claim_leases_and_an_expired_lease_counts_as_ambiguous(ob: SqliteOutbox) -> None:
+    ob.record_event(StoredEvent("e1", "h", "b", [{"row": 0}]), [_msg(1)])
+    first = ob.claim(worker="w1", lease_seconds=0.05, limit=10)
+    assert [r.status for r in first] == ["sending"]
+    assert ob.claim(worker="w2", lease_seconds=10, limit=10) == []  # held by w1
+    time.sleep(0.06)  # w1 "died" mid-conversation
+    second = ob.claim(worker="w2", lease_seconds=10, limit=10)
+    assert len(second) == 1 and second[0].ambiguous == 1 and second[0].message_id == first[0].message_id
+    assert not ob.update(first[0].id, "w1", status="sent")  # w1 no longer holds it
+
+
+def test_draft_is_queued_once(ob: SqliteOutbox) -> None:
+    [row_id] = ob.record_event(StoredEvent("e1", "h", "b", [{"row": 0}]), [_msg(1, "draft")])
+    assert ob.claim(worker="w", lease_seconds=10, limit=10) == []  # never sent by itself
+    assert ob.queue_draft(row_id, b"final", ["a@example.org"], []) is True
+    assert ob.queue_draft(row_id, b"final", ["a@example.org"], []) is False
+    assert ob.discard_draft(row_id) is False
+    assert [r.id for r in ob.claim(worker="w", lease_seconds=10, limit=10)] == [row_id]
+
+
+def test_pause_expires(ob: SqliteOutbox) -> None:
+    ob.pause(time.time() + 60, "auth rejected")
+    assert ob.paused() == (pytest.approx(time.time() + 60, abs=2), "auth rejected")
+    ob.pause(0, "")
+    assert ob.paused() is None
+
+
+def test_postgres_url_is_a_clear_error() -> None:
+    from mailgitops.dispatch.outbox import open_outbox
+    from mailgitops.errors import MailgitopsError
+
+    with pytest.raises(MailgitopsError, match="PostgreSQL"):
+        open_outbox("postgresql://x/y")

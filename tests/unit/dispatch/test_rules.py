@@ -1,0 +1,61 @@
+"""Attachment confinement (RELIABILITY 18) and language fallback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mailgitops.diagnostics import Diagnostic
+from mailgitops.dispatch.rules import FileRef, resolve_attachment, resolve_language, safe_basename
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    r = tmp_path / "root"
+    (r / "jobs").mkdir(parents=True)
+    (r / "jobs" / "a.pdf").write_bytes(b"%PDF")
+    (tmp_path / "secret.pdf").write_bytes(b"%PDF secret")
+    (r / "link.pdf").symlink_to(tmp_path / "secret.pdf")
+    (r / "inner.pdf").symlink_to(r / "jobs" / "a.pdf")
+    return r
+
+
+@pytest.mark.parametrize(("rel", "code"), [
+    ("../secret.pdf", "attachment-outside-root"),
+    ("/etc/passwd", "attachment-outside-root"),
+    ("jobs/../../secret.pdf", "attachment-outside-root"),
+    ("link.pdf", "attachment-outside-root"),
+    ("C:\\windows\\x.pdf", "attachment-outside-root"),
+    ("jobs\\..\\..\\secret.pdf", "attachment-outside-root"),
+    ("nul\x00.pdf", "attachment-outside-root"),
+    ("jobs", "attachment-not-a-file"),
+    ("jobs/missing.pdf", "attachment-missing"),
+])
+def test_paths_are_confined(root: Path, rel: str, code: str) -> None:
+    got = resolve_attachment(root, "document", rel, "$.attachments.document")
+    assert isinstance(got, Diagnostic) and got.code == code
+
+
+def test_a_symlink_inside_the_root_is_fine(root: Path) -> None:
+    got = resolve_attachment(root, "document", "inner.pdf", "x")
+    assert isinstance(got, FileRef) and got.filename == "inner.pdf" and got.mime_type == "application/pdf"
+
+
+def test_no_root_configured(root: Path) -> None:
+    got = resolve_attachment(None, "document", "jobs/a.pdf", "x")
+    assert isinstance(got, Diagnostic) and "MAILGITOPS_ATTACHMENTS_ROOT" in (got.hint or "")
+
+
+def test_safe_basename() -> None:
+    assert safe_basename("jobs/PO 1/Final\r\n<x>.pdf") == "Final_x_.pdf"
+    assert safe_basename("..") == "attachment"
+    assert os.sep not in safe_basename("a/b/c.pdf")
+
+
+@pytest.mark.parametrize(("asked", "used"), [
+    ("de", "de"), ("de-CH", "de"), ("DE", "de"), ("zh-CN", "zh"), ("zh_CN", "zh"), ("pt", "en"), (None, "en"),
+])
+def test_language_fallback(asked: str | None, used: str) -> None:
+    assert resolve_language(asked, ["en", "de", "fr", "nl", "zh"], "en") == used

@@ -1,0 +1,225 @@
+"""`diff` on real render output folders: what a reviewer reads in the pull-request comment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from mailgitops.errors import MailgitopsError
+from mailgitops.gitops.diff import Status, compare_dirs
+from mailgitops.gitops.report import Limits, md_text, to_json, to_markdown
+
+
+def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mailgitops", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, check=False)
+
+
+def summary(base: Path, head: Path, limits: Limits | None = None) -> str:
+    return to_markdown(compare_dirs(base, head), limits)
+
+
+def test_identical_outputs_say_so_and_list_nothing(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    head = write_output(tmp_path / "head", base_emails)
+    md = summary(base, head)
+    assert "**No email changed** (4 rendered" in md
+    assert "order-accepted" not in md
+
+
+def test_changed_subject_names_the_email_and_both_subjects(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    key = ("order-accepted", "de")
+    head_emails = {**base_emails, key: replace(base_emails[key], subject="Auftrag PO-1001 angenommen")}
+    head = write_output(tmp_path / "head", head_emails)
+    md = summary(base, head)
+    assert "**1 email differs** from the base: 1 changed; 3 unchanged." in md
+    assert "| `order-accepted` · `de` | changed | Ihr Auftrag PO-1001 wurde angenommen → " \
+           "**Auftrag PO-1001 angenommen** |" in md
+    assert "### `order-accepted` · `de`: changed" in md
+    assert "Changed: subject." in md
+    # Unchanged emails are not listed.
+    assert "`en`" not in md and "order-ready" not in md
+
+
+def test_text_change_shows_a_collapsible_unified_diff(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    key = ("order-accepted", "en")
+    new_text = base_emails[key].text.replace("we accepted your order.", "we have accepted your order.")
+    head = write_output(tmp_path / "head", {**base_emails, key: replace(base_emails[key], text=new_text)})
+    md = summary(base, head)
+    assert "<details><summary>Text diff</summary>" in md
+    assert "-we accepted your order.\n+we have accepted your order." in md
+    assert "```diff" in md and "</details>" in md
+    assert "Changed: text." in md
+
+
+def test_added_and_removed_templates_and_languages(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    head_emails = {k: v for k, v in base_emails.items() if k != ("order-ready", "en")}
+    head_emails[("order-ready", "fr")] = replace(base_emails[("order-ready", "en")], subject="Votre commande",
+                                                 language_used="en")
+    head_emails[("quotation", "de")] = replace(base_emails[("order-ready", "de")], subject="Ihr Angebot")
+    head_emails[("quotation", "en")] = replace(base_emails[("order-ready", "en")], subject="Your quotation")
+    head = write_output(tmp_path / "head", head_emails)
+    cmp = compare_dirs(base, head)
+    assert [(c.template, c.lang, c.status) for c in cmp.changes] == [
+        ("order-ready", "en", Status.REMOVED),
+        ("order-ready", "fr", Status.ADDED),
+        ("quotation", "de", Status.ADDED),
+        ("quotation", "en", Status.ADDED),
+    ]
+    md = to_markdown(cmp)
+    assert "**4 emails differ** from the base: 3 added, 1 removed; 3 unchanged." in md
+    assert "| `order-ready` · `en` | removed | Your order PO-1001 is ready | ~~" in md
+    assert "Rendered from `en`: there is no `fr` text yet." in md
+
+
+def test_html_only_change_and_size_change(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    key = ("order-ready", "de")
+    html = base_emails[key].html.replace("<p>", '<p style="color: #123456">')
+    head = write_output(tmp_path / "head", {**base_emails, key: replace(base_emails[key], html=html)})
+    md = summary(base, head)
+    grown = len(html) - len(base_emails[key].html)
+    assert f"({grown:+,} B, " in md
+    assert "Changed: HTML only (layout or styling)." in md
+    assert "Text diff" not in md
+
+
+def test_only_new_warnings_are_listed(tmp_path, write_output, base_emails) -> None:
+    key = ("order-accepted", "en")
+    old = {**base_emails, key: replace(base_emails[key], warnings=("subject is long",))}
+    new = {**base_emails, key: replace(base_emails[key], warnings=("subject is long", "no preheader"))}
+    md = summary(write_output(tmp_path / "base", old), write_output(tmp_path / "head", new))
+    assert "- New warnings:\n  - no preheader" in md
+    assert "  - subject is long" not in md
+
+
+def test_output_is_deterministic_whatever_the_manifest_order(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    changed = {k: replace(v, subject=v.subject + "!", text=v.text + "PS\n") for k, v in base_emails.items()}
+    head_a = write_output(tmp_path / "a", changed)
+    head_b = write_output(tmp_path / "b", changed, reverse=True)
+    first = summary(base, head_a)
+    assert first == summary(base, head_a) == summary(base, head_b)
+    assert str(tmp_path) not in first  # no machine-specific paths in a comment
+    assert to_json(compare_dirs(base, head_a)) == to_json(compare_dirs(base, head_b))
+
+
+def test_long_diffs_are_capped_per_email(tmp_path, write_output, base_emails) -> None:
+    key = ("order-ready", "en")
+    long_text = "".join(f"line {i}\n" for i in range(200))
+    base = write_output(tmp_path / "base", base_emails)
+    head = write_output(tmp_path / "head", {**base_emails, key: replace(base_emails[key], text=long_text)})
+    md = summary(base, head, Limits(max_diff_lines=10))
+    assert "more line(s); the full text is in the previews artifact." in md
+    assert "+line 5\n" in md and "+line 150\n" not in md
+
+
+def test_the_whole_summary_stays_under_the_size_limit(tmp_path, write_output, base_emails) -> None:
+    one = base_emails[("order-ready", "en")]
+    big = {(f"t{i:02}", "en"): replace(one, subject=f"S{i}", text="x\n" * 50) for i in range(30)}
+    bigger = {k: replace(v, subject=v.subject + "!", text="y\n" * 50) for k, v in big.items()}
+    md = summary(write_output(tmp_path / "base", big), write_output(tmp_path / "head", bigger),
+                 Limits(max_chars=6000))
+    assert len(md) <= 6000
+    assert "| `t29` · `en` | changed |" in md  # the table still names every email
+    assert "more email(s); see the table above and the previews artifact." in md
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("<b>x</b>", r"\<b\>x\</b\>"),
+        ("a | b", r"a \| b"),
+        ("[x](http://evil)", r"\[x\](http://evil)"),
+        ("<!-- mailgitops-preview -->", r"\<\!-- mailgitops-preview --\>"),
+        ("Fish & Chips\nnext", "Fish &amp; Chips next"),
+    ],
+)
+def test_subjects_are_shown_literally(raw: str, shown: str) -> None:
+    assert md_text(raw) == shown
+
+
+def test_a_body_with_backticks_cannot_close_the_diff_fence(tmp_path, write_output, base_emails) -> None:
+    key = ("order-ready", "en")
+    base = write_output(tmp_path / "base", base_emails)
+    head = write_output(tmp_path / "head", {**base_emails, key: replace(base_emails[key], text="```\nhi\n")})
+    md = summary(base, head)
+    assert "````diff\n" in md
+
+
+def test_json_lists_changed_emails_with_head_html(tmp_path, write_output, base_emails) -> None:
+    key = ("order-accepted", "de")
+    base = write_output(tmp_path / "base", base_emails)
+    head = write_output(tmp_path / "head", {**base_emails, key: replace(base_emails[key], subject="Neu")})
+    doc = json.loads(to_json(compare_dirs(base, head)))
+    assert doc["changed"] == [{
+        "template": "order-accepted", "lang": "de", "status": "changed",
+        "subject_before": "Ihr Auftrag PO-1001 wurde angenommen", "subject_after": "Neu",
+        "html": "order-accepted/de.html", "html_bytes_before": 38, "html_bytes_after": 38,
+        "new_warnings": [],
+    }]
+
+
+# --- bad input: exit 1 with the problem named, never a traceback --------------------------------
+
+
+def test_a_folder_without_manifest_is_refused_with_the_fix(tmp_path, write_output, base_emails) -> None:
+    head = write_output(tmp_path / "head", base_emails)
+    (tmp_path / "empty").mkdir()
+    r = cli("diff", tmp_path / "empty", head)
+    assert r.returncode == 1
+    assert "manifest.json is missing" in r.stderr and "mailgitops render --out" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_manifest_problems_of_both_sides_are_reported_together(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    head = write_output(tmp_path / "head", base_emails)
+    (base / "manifest.json").write_text('{"format": 1,\n "emails": [}', encoding="utf-8")
+    doc = json.loads((head / "manifest.json").read_text())
+    doc["emails"][0]["text"] = "../../etc/passwd"
+    del doc["emails"][1]["subject"]
+    (head / "manifest.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(MailgitopsError) as info:
+        compare_dirs(base, head)
+    found = {(d.code, d.line) for d in info.value.diagnostics}
+    assert ("manifest-json", 2) in found
+    assert ("manifest-path", 0) in found and ("manifest-entry", 0) in found
+    r = cli("diff", base, head)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "$.emails[0].text `../../etc/passwd` leaves the folder" in r.stderr
+
+
+def test_a_manifest_of_another_format_is_refused(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    (base / "manifest.json").write_text('{"format": 2, "emails": []}', encoding="utf-8")
+    with pytest.raises(MailgitopsError, match="not a manifest of format 1"):
+        compare_dirs(base, base)
+
+
+def test_cli_writes_markdown_and_json_files(tmp_path, write_output, base_emails) -> None:
+    key = ("order-accepted", "de")
+    base = write_output(tmp_path / "base", base_emails)
+    head = write_output(tmp_path / "head", {**base_emails, key: replace(base_emails[key], subject="Neu")})
+    r = cli("diff", base, head, "--out", tmp_path / "out" / "summary.md", "--json", tmp_path / "changes.json")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    md = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert md == summary(base, head)
+    assert json.loads((tmp_path / "changes.json").read_text())["changed"][0]["lang"] == "de"
+    to_stdout = cli("diff", base, head)
+    assert to_stdout.stdout == md
+
+
+def test_cli_usage_errors_exit_2(tmp_path) -> None:
+    r = cli("diff", tmp_path / "nope", tmp_path)
+    assert r.returncode == 2
+    assert "does not exist" in r.stderr

@@ -1,0 +1,88 @@
+"""`diff` on real `mailgitops render` outputs of a repository made by `init`, before and after edits."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mailgitops.gitops.diff import Status, compare_dirs
+from mailgitops.gitops.report import to_markdown
+
+
+def mailgitops(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mailgitops", *map(str, args)],
+                          capture_output=True, text=True, check=False)
+
+
+pytestmark = pytest.mark.skipif(
+    not re.search(r"^\s+render\s", mailgitops("--help").stdout, re.M),
+    reason="`mailgitops render` is not registered yet",
+)
+
+
+def _edit(repo: Path) -> None:
+    """Remove a template (and its trigger), add Italian everywhere, change one English body."""
+    wf = repo / "config" / "workflow.yaml"
+    wf.write_text(re.sub(r"  export_completed:\n(    .*\n)+", "", wf.read_text(encoding="utf-8")),
+                  encoding="utf-8")
+    shutil.rmtree(repo / "templates" / "export-completed")
+    langs = repo / "config" / "languages.yaml"
+    langs.write_text(re.sub(r"active: \[(.*)\]", r"active: [\1, it]", langs.read_text(encoding="utf-8")),
+                     encoding="utf-8")
+    for folder in (repo / "templates").iterdir():
+        if (folder / "en.md").is_file():
+            shutil.copy(folder / "en.md", folder / "it.md")
+    ready = repo / "templates" / "order-ready" / "en.md"
+    ready.write_text(ready.read_text(encoding="utf-8") + "\nSee you soon.\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("real")
+    repo = tmp / "repo"
+    assert mailgitops("init", repo).returncode == 0
+    r = mailgitops("render", "--root", repo, "--out", tmp / "base")
+    assert r.returncode == 0, r.stderr
+    _edit(repo)
+    r = mailgitops("validate", "--root", repo)
+    assert r.returncode == 0, r.stdout
+    r = mailgitops("render", "--root", repo, "--out", tmp / "head")
+    assert r.returncode == 0, r.stderr
+    return tmp / "base", tmp / "head"
+
+
+def test_added_removed_and_changed_emails(outputs: tuple[Path, Path]) -> None:
+    cmp = compare_dirs(*outputs)
+    by_status = {s: {(c.template, c.lang) for c in cmp.changes if c.status is s} for s in Status}
+    repo = outputs[1].parent / "repo"
+    kept = {p.name for p in (repo / "templates").iterdir() if not p.name.startswith("_")}
+    assert len(kept) >= 10
+    old_langs = ("de", "en", "fr", "nl", "zh")
+    assert by_status[Status.REMOVED] == {("export-completed", lang) for lang in old_langs}
+    assert by_status[Status.ADDED] == {(t, "it") for t in kept}
+    assert by_status[Status.CHANGED] == {("order-ready", "en")}
+    (changed,) = [c for c in cmp.changes if c.status is Status.CHANGED]
+    assert "+See you soon." in changed.text_diff
+    assert changed.size_delta > 0 and not changed.subject_changed
+
+
+def test_summary_of_real_outputs(outputs: tuple[Path, Path]) -> None:
+    md = to_markdown(compare_dirs(*outputs))
+    assert re.search(r"\*\*\d+ emails differ\*\* from the base: 1 changed, \d+ added, 5 removed; "
+                     r"\d+ unchanged\.", md)
+    assert "### `order-ready` · `en`: changed" in md
+    assert "+See you soon." in md
+    assert md == to_markdown(compare_dirs(*outputs))
+
+
+def test_same_repository_rendered_twice_has_no_changes(outputs: tuple[Path, Path], tmp_path: Path) -> None:
+    head = outputs[1]
+    repo = head.parent / "repo"
+    r = mailgitops("render", "--root", repo, "--out", tmp_path / "again")
+    assert r.returncode == 0, r.stderr
+    assert compare_dirs(head, tmp_path / "again").changes == ()

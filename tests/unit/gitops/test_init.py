@@ -1,0 +1,111 @@
+"""`init`: a new print room's repository, complete and valid as written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from mailgitops import __version__
+from mailgitops.defaults import defaults_root
+from mailgitops.validate import validate_repo
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mailgitops", *map(str, args)],
+                          capture_output=True, text=True, check=False)
+
+
+def test_defaults_root_holds_the_shipped_config_and_templates() -> None:
+    root = defaults_root()
+    assert (root / "config" / "smtp.yaml").is_file()
+    assert (root / "templates").is_dir()
+
+
+def test_init_writes_a_complete_repository(tmp_path: Path) -> None:
+    target = tmp_path / "printroom"
+    r = cli("init", target)
+    assert r.returncode == 0, r.stderr
+    assert "next steps" in r.stdout
+    for rel in ("config/smtp.yaml", "config/languages.yaml", "config/workflow.yaml",
+                "schema/smtp.schema.json", "schema/variables.yaml", "schema/triggers.yaml",
+                ".github/workflows/pr.yml", ".github/workflows/main.yml",
+                ".pre-commit-config.yaml", ".gitignore", "README.md", "requirements.txt",
+                ".vscode/extensions.json"):
+        assert (target / rel).is_file(), rel
+    assert f"mailgitops=={__version__}\n" in (target / "requirements.txt").read_text()
+    assert "@MAILGITOPS_VERSION@" not in (target / "README.md").read_text()
+    # Every shipped template came along.
+    shipped = sorted(p.name for p in (defaults_root() / "templates").iterdir())
+    assert sorted(p.name for p in (target / "templates").iterdir()) == shipped
+
+
+def test_init_output_validates_cleanly(tmp_path: Path) -> None:
+    cli("init", tmp_path / "r")
+    result = validate_repo(tmp_path / "r")
+    assert result.errors == ()
+
+
+def test_every_schema_line_points_at_a_file_that_exists(tmp_path: Path) -> None:
+    cli("init", tmp_path / "r")
+    root = tmp_path / "r"
+    files = [*root.glob("config/**/*.yaml"), *root.glob("templates/**/*.yaml"),
+             *root.glob("templates/**/*.md")]
+    seen = 0
+    for f in sorted(files):
+        m = re.search(r"yaml-language-server: \$schema=(\S+)", f.read_text(encoding="utf-8"))
+        if m:
+            seen += 1
+            assert (f.parent / m.group(1)).resolve().is_file(), f"{f}: {m.group(1)}"
+    assert seen >= 4
+
+
+def test_pre_commit_config_runs_validate_on_config_and_templates(tmp_path: Path) -> None:
+    cli("init", tmp_path / "r")
+    doc = yaml.safe_load((tmp_path / "r" / ".pre-commit-config.yaml").read_text())
+    hook = doc["repos"][0]["hooks"][0]
+    assert hook["entry"] == "mailgitops validate"
+    assert hook["pass_filenames"] is False
+    assert re.match(hook["files"], "templates/order-accepted/de.md")
+    assert not re.match(hook["files"], "README.md")
+
+
+def test_the_shipped_hook_definition(tmp_path: Path) -> None:
+    hooks = yaml.safe_load((Path(__file__).parents[3] / ".pre-commit-hooks.yaml").read_text())
+    assert hooks == [hooks[0]]
+    assert {k: hooks[0][k] for k in ("id", "entry", "pass_filenames", "files", "language")} == {
+        "id": "mailgitops-validate", "entry": "mailgitops validate", "pass_filenames": False,
+        "files": "^(config|templates)/", "language": "python"}
+
+
+def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    r = cli("init", tmp_path)
+    assert r.returncode == 2
+    assert "is not empty (notes.txt)" in r.stderr and "--force" in r.stderr
+    assert not (tmp_path / "config").exists()
+
+
+def test_init_accepts_a_fresh_clone(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    assert cli("init", tmp_path).returncode == 0
+    assert (tmp_path / "config" / "smtp.yaml").is_file()
+
+
+def test_force_overwrites_ours_and_keeps_the_rest(tmp_path: Path) -> None:
+    cli("init", tmp_path)
+    (tmp_path / "config" / "smtp.yaml").write_text("broken: [")
+    (tmp_path / "notes.txt").write_text("mine")
+    r = cli("init", tmp_path, "--force")
+    assert r.returncode == 0, r.stderr
+    assert "sender:" in (tmp_path / "config" / "smtp.yaml").read_text()
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_init_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    r = cli("init", tmp_path / "f")
+    assert r.returncode == 2 and "Traceback" not in r.stderr

@@ -1,0 +1,65 @@
+"""Screenshots of changed emails: real headless Chromium on real HTML files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mailgitops.gitops.screenshot import main, planned_shots, screenshot_changed
+
+CHROMIUM = "/usr/bin/chromium"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _changes(tmp_path: Path) -> tuple[Path, Path]:
+    head = tmp_path / "head"
+    (head / "order-accepted").mkdir(parents=True)
+    (head / "order-accepted" / "de.html").write_text(
+        "<html><body><h1>Auftrag angenommen</h1></body></html>", encoding="utf-8")
+    changes = tmp_path / "changes.json"
+    changes.write_text(json.dumps({"format": 1, "changed": [
+        {"template": "order-accepted", "lang": "de", "status": "changed", "html": "order-accepted/de.html"},
+        {"template": "old", "lang": "en", "status": "removed", "html": None},
+    ]}), encoding="utf-8")
+    return changes, head
+
+
+def test_only_added_and_changed_emails_are_planned(tmp_path: Path) -> None:
+    changes, head = _changes(tmp_path)
+    shots = planned_shots(changes, head, tmp_path / "shots")
+    assert [(s.template, s.lang, s.png.relative_to(tmp_path).as_posix()) for s in shots] == [
+        ("order-accepted", "de", "shots/order-accepted/de.png")]
+
+
+def test_without_a_browser_it_warns_and_succeeds(tmp_path: Path) -> None:
+    changes, head = _changes(tmp_path)
+    written, warnings = screenshot_changed(changes, head, tmp_path / "shots", browser=None)
+    assert written == []
+    assert warnings == ["no Chromium found (set CHROMIUM=/path/to/chromium); no screenshots taken"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="headless Chromium (/usr/bin/chromium) is absent")
+def test_a_png_per_changed_email(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    changes, head = _changes(tmp_path)
+    monkeypatch.setenv("CHROMIUM", CHROMIUM)
+    assert main([str(changes), str(head), str(tmp_path / "shots")]) == 0
+    png = tmp_path / "shots" / "order-accepted" / "de.png"
+    assert png.read_bytes().startswith(PNG_MAGIC)
+    assert capsys.readouterr().out.strip() == png.as_posix()
+
+
+def test_the_script_warns_and_succeeds_when_the_browser_fails(tmp_path: Path) -> None:
+    changes, head = _changes(tmp_path)
+    script = Path(__file__).parents[3] / "scripts" / "screenshot_changed"
+    r = subprocess.run([str(script), str(changes), str(head), str(tmp_path / "shots")],
+                       env={**os.environ, "CHROMIUM": "/bin/false"}, capture_output=True, text=True,
+                       timeout=60, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "order-accepted/de: screenshot failed (exit 1" in r.stderr

@@ -1,0 +1,105 @@
+"""Rendering one email: languages, theme (T3), logo (T4), per-job block (T6), link (T7), text part."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mailgitops.errors import MailgitopsError
+from mailgitops.model import Repo
+from mailgitops.render.compiled import CompiledTemplates
+from mailgitops.render.email import render_email, render_markdown, resolve_lang
+from unit.render.render_helpers import flyers_context
+
+
+@pytest.mark.parametrize(("requested", "used"), [
+    ("de", "de"), ("de-CH", "de"), ("zh-CN", "zh"), ("pt-BR", "en"), ("FR", "fr"), ("", "en")])
+def test_language_fallback(shipped_repo: Repo, compiled: CompiledTemplates, requested: str,
+                           used: str) -> None:
+    email = render_email(compiled, "order-accepted", requested, flyers_context(shipped_repo))
+    assert email.lang == used
+    assert f'lang="{used}"' in email.html
+
+
+def test_resolve_lang_prefers_exact_then_base_then_default() -> None:
+    assert resolve_lang("de-CH", {"de-CH": 1, "de": 1, "en": 1}, "en") == "de-CH"
+    assert resolve_lang("de-AT", {"de": 1, "en": 1}, "en") == "de"
+    assert resolve_lang("ja", {"de": 1, "en": 1}, "en") == "en"
+
+
+def test_jobs_are_a_list_in_both_parts(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
+    email = render_email(compiled, "order-accepted", "en", flyers_context(shipped_repo))
+    assert email.html.count("<li") >= 3
+    for job in ("Flyer", "Poster", "Programme booklet"):
+        assert any(line.startswith("- ") and job in line for line in email.text.splitlines())
+
+
+def test_theme_and_logo(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
+    email = render_email(compiled, "order-accepted", "en", flyers_context(shipped_repo))
+    theme = shipped_repo.theme
+    assert str(theme["link_color"]) in email.html and str(theme["font_family"]).split(",")[0] in email.html
+    assert [i.filename for i in email.inline_images] == [theme["logo"]]
+    assert f'src="cid:{email.inline_images[0].cid}"' in email.html
+    assert email.inline_images[0].data.startswith(b"\x89PNG")
+
+
+def test_paragraph_style_override_and_unknown_style(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
+    md = "{.note}\nSmall print.\n\n{.nope}\nOther\n"
+    email = render_markdown(compiled, "order-accepted", "en", "s", md)
+    note = shipped_repo.theme["styles"]["note"]
+    assert f'<p style="margin:0 0 14px 0;color:{note["color"]};' in email.html
+    assert '<p class=' not in email.html
+    assert any("unknown paragraph style `nope`" in w for w in email.warnings)
+
+
+def test_remote_https_images_are_allowed_others_not(compiled: CompiledTemplates) -> None:
+    md = "![chart](https://cdn.example.com/c.png)\n\n![x](http://cdn.example.com/c.png)\n"
+    email = render_markdown(compiled, "order-accepted", "en", "s", md)
+    assert 'src="https://cdn.example.com/c.png"' in email.html
+    assert "http://cdn.example.com" not in email.html
+
+
+def test_right_to_left_languages(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
+    texts = dict(compiled.templates["order-accepted"].texts)
+    texts["ar"] = texts["en"]
+    t = compiled.templates["order-accepted"]
+    rtl = type(compiled)(**{**{f: getattr(compiled, f) for f in compiled.__slots__},
+                           "templates": {**compiled.templates, "order-accepted": type(t)(
+                               t.id, t.layout, t.attachments, texts)}})
+    email = render_email(rtl, "order-accepted", "ar", flyers_context(shipped_repo))
+    assert 'dir="rtl"' in email.html and "direction:rtl" in email.html
+
+
+def test_missing_value_at_dispatch_is_a_located_error(shipped_repo: Repo,
+                                                      compiled: CompiledTemplates) -> None:
+    ctx = flyers_context(shipped_repo)
+    del ctx["customer"]
+    with pytest.raises(MailgitopsError) as info:
+        render_email(compiled, "order-accepted", "de", ctx)
+    d = info.value.diagnostics[0]
+    assert d.file == "templates/order-accepted/de.md" and d.line > 3
+    assert "customer" in d.message
+
+
+def test_compiled_templates_round_trip_and_render_without_mjml(shipped_repo: Repo,
+                                                               compiled: CompiledTemplates) -> None:
+    data = compiled.to_dict()
+    text = json.dumps(data, sort_keys=True)
+    assert json.dumps(type(compiled).from_dict(json.loads(text)).to_dict(), sort_keys=True) == text
+    assert str(shipped_repo.root) not in text
+    code = (
+        "import json, sys\n"
+        "from mailgitops.render.compiled import CompiledTemplates\n"
+        "from mailgitops.render.email import render_email\n"
+        "c = CompiledTemplates.from_dict(json.load(sys.stdin))\n"
+        "e = render_email(c, 'order-accepted', 'zh', {'order': {'number': 'PO-9', 'jobs': [], "
+        "'title': '', 'url': 'https://x.example/9', 'due_date': '2026-01-02'}, 'customer': {'name': 'A'}, "
+        "'printroom': {'name': 'P', 'email': 'p@example.com'}})\n"
+        "assert 'PO-9' in e.html and 'PO-9' in e.subject\n"
+        "print(sorted(m for m in ('mjml', 'jsonschema', 'click') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

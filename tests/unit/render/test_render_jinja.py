@@ -1,0 +1,87 @@
+"""The sandbox: limits, StrictUndefined, Babel filters, and the values-as-tokens contract."""
+
+from __future__ import annotations
+
+import pytest
+from jinja2 import UndefinedError
+from jinja2.exceptions import SecurityError
+
+from mailgitops.render.jinja_env import RenderLimitError, render_tokens, variables_used
+
+
+def render(source: str, lang: str = "en", **ctx: object) -> str:
+    return render_tokens(lang, source, ctx).fill()
+
+
+@pytest.mark.parametrize("source", [
+    "{{ 2 ** 100000 }}",
+    "{{ 'x' * 10000000 }}",
+    "{{ [1] * 10000000 }}",
+    "{% for i in range(100000000) %}{% endfor %}",
+    "{{ ''.__class__.__mro__ }}",
+])
+def test_hostile_templates_are_refused(source: str) -> None:
+    with pytest.raises((SecurityError, RenderLimitError, UndefinedError)):
+        render(source)
+
+
+def test_a_template_that_runs_too_long_is_stopped() -> None:
+    with pytest.raises(RenderLimitError, match="longer than"):
+        render("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}")
+
+
+def test_huge_output_is_stopped() -> None:
+    with pytest.raises(RenderLimitError, match="more than"):
+        render("{% for i in range(10000) %}{{ 'x' * 99999 }}{% endfor %}")
+
+
+def test_a_missing_value_is_an_error_not_an_empty_string() -> None:
+    with pytest.raises(UndefinedError, match="number"):
+        render("Order {{ order.number }}", order={})
+
+
+def test_values_are_tokens_until_filled() -> None:
+    out = render_tokens("en", "Hi {{ name }}!", {"name": "<b>x</b>"})
+    assert "<b>" not in out.text
+    assert out.values == ("<b>x</b>",)
+    assert out.fill() == "Hi <b>x</b>!"
+
+
+def test_a_value_cannot_pose_as_a_token() -> None:
+    out = render_tokens("en", "{{ a }}{{ b }}", {"a": "\ue0001\ue001", "b": "secret"})
+    assert out.fill() == "1secret"
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", "€1,284.50"), ("de", "1.284,50\xa0€"), ("fr", "1\u202f284,50\xa0€"), ("zh", "€1,284.50"),
+])
+def test_money_is_formatted_for_the_language(lang: str, expected: str) -> None:
+    assert render("{{ order.price | money }}", lang, order={"price": 1284.5, "currency": "EUR"}) == expected
+
+
+def test_dates_and_numbers_follow_the_language() -> None:
+    assert render("{{ d | date('long') }}", "de", d="2026-12-04") == "4. Dezember 2026"
+    assert render("{{ d | date }}", "en", d="2026-12-04") == "Dec 4, 2026"
+    assert render("{{ n | number }}", "de", n=12345) == "12.345"
+    assert "2026" in render("{{ t | datetime }}", "fr", t="2026-11-20T09:30:00Z")
+
+
+def test_variables_used_lists_dotted_names() -> None:
+    src = ("{{ order.number }}{% for job in order.jobs %}{{ job.product.name }}{% endfor %}"
+           "{{ customer['name'] }}")
+    assert variables_used("en", src) == {"order.number", "order.jobs", "job.product.name", "customer.name"}
+
+
+def test_a_macro_calling_itself_is_a_located_render_error(tmp_path: object) -> None:
+    from mailgitops.errors import MailgitopsError
+    from mailgitops.render.compiled import CompiledTemplate, CompiledTemplates, CompiledText
+    from mailgitops.render.email import render_email
+
+    body = "Hi\n{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}\n"
+    text = CompiledText("S", "", body, "templates/t/en.md", 4)
+    compiled = CompiledTemplates("en", ("en",), {"t": CompiledTemplate("t", "default", (), {"en": text})},
+                                 {"default/ltr": "@@MG:content@@"}, {}, {}, {})
+    with pytest.raises(MailgitopsError) as info:
+        render_email(compiled, "t", "en", {})
+    assert info.value.diagnostics[0].file == "templates/t/en.md"
+    assert info.value.diagnostics[0].line == 5

@@ -1,0 +1,100 @@
+"""Issue 3 item 9: every message parses back with Python's `email` package as a client would see it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+from email.message import EmailMessage
+from email.policy import SMTP, default
+
+import pytest
+
+from mailgitops.errors import MailgitopsError
+from mailgitops.model import Repo, Sender
+from mailgitops.render.compiled import CompiledTemplates
+from mailgitops.render.email import render_email
+from mailgitops.render.mime import FileAttachment, build_message
+from unit.render.render_helpers import flyers_context
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+DATE = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
+
+
+def build(repo: Repo, compiled: CompiledTemplates, lang: str = "de", *, name: str = "Ada Lovelace",
+          attachments: tuple[FileAttachment, ...] = ()) -> EmailMessage:
+    ctx = flyers_context(repo, customer={"name": name})
+    rendered = render_email(compiled, "order-accepted", lang, ctx)
+    msg = build_message(rendered, sender=Sender("campus@example.com", "Campus Print Shop"),
+                        to=[(name, "ada@example.org")], cc=["archive@example.com"],
+                        message_id="<abc123@example.com>", date=DATE, attachments=attachments)
+    parsed = email.message_from_bytes(msg.as_bytes(policy=SMTP), policy=default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+@pytest.mark.parametrize(("lang", "subject"), [("de", "Ihr Auftrag PO-1001 wurde angenommen"),
+                                                ("zh", "您的订单 PO-1001 已受理")])
+def test_subject_decodes_and_both_parts_are_present(shipped_repo: Repo, compiled: CompiledTemplates,
+                                                    lang: str, subject: str) -> None:
+    msg = build(shipped_repo, compiled, lang)
+    assert str(msg["Subject"]) == subject
+    raw = msg.as_bytes()
+    assert subject.encode() not in raw or subject.isascii()  # RFC 2047 on the wire
+    plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert plain is not None and html is not None
+    assert "PO-1001" in plain.get_content() and "PO-1001" in html.get_content()
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["Message-ID"] == "<abc123@example.com>"
+    assert msg["From"].addresses[0].display_name == "Campus Print Shop"
+    assert msg["Cc"].addresses[0].addr_spec == "archive@example.com"
+
+
+def test_structure_inline_logo_and_attachments(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
+    msg = build(shipped_repo, compiled, attachments=(FileAttachment("final.pdf", "application/pdf", PDF),))
+    assert msg.get_content_type() == "multipart/mixed"
+    related = msg.get_payload()[0]
+    assert related.get_content_type() == "multipart/related"
+    assert related.get_payload()[0].get_content_type() == "multipart/alternative"
+    logo = related.get_payload()[1]
+    cid = logo["Content-ID"].strip("<>")
+    html = msg.get_body(("html",))
+    assert html is not None and f"cid:{cid}" in html.get_content()
+    assert logo.get_content_type() == "image/png"
+    atts = list(msg.iter_attachments())
+    assert [(a.get_filename(), a.get_content_type(), a.get_content()) for a in atts] == [
+        ("final.pdf", "application/pdf", PDF)]
+
+
+def test_long_html_lines_are_encoded(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
+    raw = build(shipped_repo, compiled).as_bytes(policy=SMTP)
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+
+
+@pytest.mark.parametrize("name", ["Ada\r\nBcc: evil@example.com", "Ada\nX-Evil: 1", "Ada\x00"])
+def test_no_header_can_be_injected_through_a_value(shipped_repo: Repo, compiled: CompiledTemplates,
+                                                    name: str) -> None:
+    ctx = flyers_context(shipped_repo, customer={"name": name},
+                         order={"number": name})
+    rendered = render_email(compiled, "order-accepted", "en", ctx)
+    with pytest.raises(MailgitopsError):
+        build_message(rendered, sender=Sender("p@example.com"), to=[(name, "ada@example.org")], cc=[],
+                      message_id="<a@b.c>", date=DATE, attachments=())
+    msg = build_message(rendered, sender=Sender("p@example.com"), to=[("Ada", "ada@example.org")], cc=[],
+                        message_id="<a@b.c>", date=DATE, attachments=())
+    parsed = email.message_from_bytes(msg.as_bytes(policy=SMTP), policy=default)
+    assert parsed["Bcc"] is None and parsed["X-Evil"] is None
+    assert "\n" not in str(parsed["Subject"])
+
+
+@pytest.mark.parametrize("addr", ["a@b.c, evil@x.y", "a@b.c; evil@x.y", "a@b.c\r\nBcc: e@x.y", "nobody",
+                                  "Group: a@b.c;", "<a@b.c>"])
+def test_each_address_is_checked_on_its_own(shipped_repo: Repo, compiled: CompiledTemplates,
+                                            addr: str) -> None:
+    rendered = render_email(compiled, "order-accepted", "en", flyers_context(shipped_repo))
+    with pytest.raises(MailgitopsError):
+        build_message(rendered, sender=Sender("p@example.com"), to=[(None, addr)], cc=[],
+                      message_id="<a@b.c>", date=DATE, attachments=())
+
+
+def test_same_input_same_bytes(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
+    assert build(shipped_repo, compiled).as_bytes() == build(shipped_repo, compiled).as_bytes()
