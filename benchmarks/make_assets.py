@@ -71,11 +71,16 @@ def pdf(title: str) -> bytes:
 
 def main() -> None:
     (ROOT / "templates/_assets/logo.png").write_bytes(logo_png())
-    jobs = ROOT / "config/samples/files/jobs/PO-1001"
-    jobs.mkdir(parents=True, exist_ok=True)
-    for name, title in (("final.pdf", "print file"), ("ticket.pdf", "job ticket"),
-                        ("preflight.pdf", "preflight report")):
-        (jobs / name).write_bytes(pdf(f"PO-1001 - {title} (sample)"))
+    files = {
+        "PO-1001": (("final.pdf", "print file"), ("ticket.pdf", "job ticket"),
+                    ("preflight.pdf", "preflight report")),
+        "PO-1002": (("final.pdf", "print file"),),
+    }
+    for order, names in files.items():
+        jobs = ROOT / "config/samples/files/jobs" / order
+        jobs.mkdir(parents=True, exist_ok=True)
+        for name, title in names:
+            (jobs / name).write_bytes(pdf(f"{order} - {title} (sample)"))
 
 
 if __name__ == "__main__":

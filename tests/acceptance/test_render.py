@@ -155,3 +155,20 @@ def test_gallery_in_headless_chromium(previews: Path, tmp_path: Path) -> None:
     for e in manifest["emails"]:
         # "ok": the frame loaded and its <title> is the email's subject
         assert cards[f"{e['template']}-{e['lang']}"] == "ok", e
+
+
+def test_a_broken_layout_is_located(repo: Path, tmp_path: Path) -> None:
+    layout = repo / "templates/_layouts/default.mjml"
+    layout.write_text(layout.read_text(encoding="utf-8").replace("{{ slot.content }}", ""), encoding="utf-8")
+    code, _, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / "o"))
+    assert code == 1
+    assert "templates/_layouts/default.mjml:1:1" in err and "slot.content" in err
+
+
+def test_gallery_escapes_what_it_shows() -> None:
+    from mailgitops.render.gallery import gallery_html
+    from mailgitops.render.outputs import ManifestEntry
+
+    page = gallery_html([ManifestEntry("t", "en", "en", "s", '<img src=x onerror="alert(1)">', 10, 20,
+                                       ("<b>warn</b>",))])
+    assert "<img src=x" not in page and "&lt;img src=x" in page and "&lt;b&gt;warn" in page

@@ -71,6 +71,17 @@ def _finalize(value: Any) -> str:
     return f"{TOKEN_OPEN}{len(values) - 1}{TOKEN_CLOSE}"
 
 
+class OptionalUndefined(StrictUndefined):
+    """A missing value may be tested (`{% if order.comment %}` is false) but never printed.
+
+    Events leave optional fields out; printing one is still the clear StrictUndefined error."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+
 class LimitedSandbox(SandboxedEnvironment):
     """The sandbox plus caps on `**` and on repeating strings and lists with `*`."""
 
@@ -134,7 +145,7 @@ def _make_filters(lang: str) -> dict[str, Any]:
 def environment(lang: str) -> LimitedSandbox:
     """One environment per language (the Babel filters format for it)."""
     env = LimitedSandbox(
-        undefined=StrictUndefined,
+        undefined=OptionalUndefined,
         autoescape=True,  # forced on: select_autoescape would turn it off for .md names
         finalize=_finalize,
         trim_blocks=True,

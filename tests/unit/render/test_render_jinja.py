@@ -85,3 +85,10 @@ def test_a_macro_calling_itself_is_a_located_render_error(tmp_path: object) -> N
         render_email(compiled, "t", "en", {})
     assert info.value.diagnostics[0].file == "templates/t/en.md"
     assert info.value.diagnostics[0].line == 5
+
+
+def test_missing_optional_value_can_be_tested_but_not_printed() -> None:
+    """Events leave optional fields out: `{% if %}` on one is false, printing one is an error."""
+    assert render("{% if order.comment %}C{% endif %}ok", order={}) == "ok"
+    with pytest.raises(UndefinedError, match="comment"):
+        render("{{ order.comment }}", order={})
