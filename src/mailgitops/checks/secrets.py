@@ -84,12 +84,12 @@ def check_file(root: Path, path: Path) -> list[Diagnostic]:
     return scan_text(path.relative_to(root).as_posix(), text)
 
 
-def scan_text(rel: str, text: str) -> list[Diagnostic]:
-    """The first private key or token in a text file, at its line and column."""
+def scan_text(rel: str, text: str, first_line: int = 1) -> list[Diagnostic]:
+    """The first private key or token in a text (starting on `first_line` of file `rel`)."""
     for pattern, what in ((PRIVATE_KEY, "a private key"), (TOKEN, "an access token")):
         m = pattern.search(text)
         if m:
-            line = text.count("\n", 0, m.start()) + 1
+            line = text.count("\n", 0, m.start()) + first_line
             col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
             return [error(rel, line, col, "secret-in-repo",
                           f"this file holds {what}: secrets must not be in the repository",
@@ -101,9 +101,9 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for doc in loaded.docs.values():
         out.extend(check_doc(doc))
-    for rel, text in loaded.sources.items():
-        if rel.endswith(".md"):  # template bodies (their front matter is a doc above)
-            out.extend(scan_text(rel, text))
+    for tpl in loaded.repo.templates.values():
+        for text in tpl.texts.values():  # bodies; the front matter is one of the docs above
+            out.extend(scan_text(text.file, text.body, text.body_line))
     root = loaded.repo.root
     cfg = root / "config"
     if cfg.is_dir():

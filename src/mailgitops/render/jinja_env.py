@@ -78,7 +78,7 @@ class OptionalUndefined(StrictUndefined):
 
     __slots__ = ()
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # type: ignore[override]  # falsy instead of raising, on purpose
         return False
 
 

@@ -50,3 +50,9 @@ def test_private_key_file_under_config(repo_copy: Path) -> None:
     (repo_copy / "config/keys/smtp.key").write_text(f"\n{PEM}\nMIIE\n", encoding="utf-8")
     [d] = secrets.check(load_repo(repo_copy))
     assert (d.file, d.line, d.col, d.code) == ("config/keys/smtp.key", 2, 1, "secret-in-repo")
+
+
+def test_private_key_in_a_template_body(repo_copy: Path) -> None:
+    (repo_copy / "templates/quotation/en.md").write_text(f"---\nsubject: Quote\n---\nHello\n\n{PEM}\n")
+    found = [(d.file, d.line, d.col) for d in secrets.check(load_repo(repo_copy))]
+    assert found == [("templates/quotation/en.md", 6, 1)]
