@@ -62,9 +62,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--out", type=Path, default=Path("demo-out/sink"))
+    parser.add_argument("--discard", action="store_true", help="keep nothing on disk (benchmarks)")
     args = parser.parse_args()
-    sink = DevSink(args.port, args.out).start()
-    print(f"dev SMTP sink on 127.0.0.1:{args.port}, writing to {args.out}/ (Ctrl-C stops it)", flush=True)
+    sink = DevSink(args.port, None if args.discard else args.out).start()
+    where = "discarding messages" if args.discard else f"writing to {args.out}/"
+    print(f"dev SMTP sink on 127.0.0.1:{args.port}, {where} (Ctrl-C stops it)", flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -324,3 +324,19 @@ def test_event_from_stdin_and_unknown_trigger(main: Run, sink: SmtpServer) -> No
     proc = cli("dispatch", "--bundle", str(main.bundle), "--event", "-", "--outbox", str(main.outbox),
                stdin="{not json")
     assert proc.returncode == 1 and "not valid JSON" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_event_missing_data_the_template_needs_is_refused(main: Run, sink: SmtpServer) -> None:
+    ev = {k: v for k, v in event("order_received", "no-order").items() if k != "order"}
+    proc = main.dispatch(ev)
+    assert proc.returncode == 1 and "templates/order-received/" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert main.queued_rows() == [] and sink.messages == []
+
+
+def test_outbox_that_cannot_be_written_is_a_clear_error(main: Run, sink: SmtpServer, tmp_path: Path) -> None:
+    path = write_event(tmp_path, event("order_received", "no-outbox"))
+    proc = cli("dispatch", "--bundle", str(main.bundle), "--event", str(path),
+               "--outbox", str(tmp_path / "missing-dir" / "o.sqlite"))
+    assert proc.returncode == 1 and "cannot open the outbox" in proc.stderr
+    assert sink.messages == []

@@ -54,6 +54,10 @@ def cases() -> list[Case]:
     out = [_stage_case(stage, reply) for reply in ("421 4.3.2 closing, try later", "451 4.3.0 try later")
            for stage in ("EHLO", "MAIL", "RCPT", "DATA", "DATA_END")]
     out += [
+        Case("421 for the second recipient",
+             lambda s: s.faults.add("RCPT:archive@example.com", "421 4.3.2 closing"), "sent"),
+        Case("451 for the second recipient",
+             lambda s: s.faults.add("RCPT:archive@example.com", "451 4.2.1 mailbox busy"), "sent"),
         Case("550 for one of several recipients",
              lambda s: s.faults.refuse.update({"archive@example.com": "550 5.1.1 no such mailbox"}), "sent"),
         Case("554 after DATA", lambda s: s.faults.add("DATA_END", "554 5.6.0 message refused", 3), "failed"),
@@ -117,7 +121,9 @@ def run_case(case: Case, server: SmtpServer, bundle: Path, workdir: Path) -> Res
     for r in rows:
         result.end[r.status] += 1
         got = {rcpt: copies.get((r.message_id, rcpt), 0) for rcpt in (*r.to, *r.cc)}
-        if r.status not in FINAL or (r.status == "sent" and not any(got.values())):
+        # lost: not at an end state, or `sent` while a recipient the server did not refuse has no copy
+        missing = [a for a, n in got.items() if n == 0 and a not in r.refused]
+        if r.status not in FINAL or (r.status == "sent" and missing):
             result.lost += 1
         extra = sum(n - 1 for n in got.values() if n > 1)
         if r.ambiguous:

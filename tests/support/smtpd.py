@@ -93,6 +93,8 @@ class FaultySMTP(SMTP):  # type: ignore[misc]
 
     async def smtp_RCPT(self, arg: str) -> None:
         addr = (arg or "").partition(":")[2].strip().strip("<>").split(">")[0]
+        if await self._fault(f"RCPT:{addr}"):
+            return
         if addr in self.faults.refuse and self.envelope.mail_from is not None:
             await self.push(self.faults.refuse[addr])
             return

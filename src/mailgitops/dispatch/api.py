@@ -151,6 +151,7 @@ class Dispatcher:
 
     def _entries(self, stored: StoredEvent) -> tuple[dict[str, Any], ...]:
         out = []
+        pause = self.outbox.paused()
         for e in stored.entries:
             if "row" not in e:
                 out.append(e)
@@ -158,6 +159,8 @@ class Dispatcher:
             row = self.outbox.get(e["row"])
             assert row is not None
             status, reason = row_status(row)
+            if status == "queued" and pause is not None and not (reason or "").startswith("sending paused"):
+                reason = f"sending paused: {pause[1]}"
             if e.get("notes"):
                 reason = "; ".join([*([reason] if reason else []), *e["notes"]])
             out.append({"role": row.role, "to": list(row.to), "cc": list(row.cc), "language": row.lang,

@@ -6,13 +6,15 @@ claim rows with a lease in a short transaction and never hold a lock across SMTP
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar
 
 from mailgitops.errors import MailgitopsError
 
@@ -138,13 +140,31 @@ def _row(r: sqlite3.Row) -> Row:
         created_at=r["created_at"], updated_at=r["updated_at"], sent_at=r["sent_at"])
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _locked(fn: Callable[P, T]) -> Callable[P, T]:
+    """One connection shared by the request thread and the sender loop: one call at a time, so
+    a transaction never interleaves with another thread's statements."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with args[0].lock:  # type: ignore[attr-defined]
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 class SqliteOutbox:
-    """One file, one connection per instance; safe for several processes (WAL + leases)."""
+    """One file, one connection per instance (shared by threads under a lock); safe for several
+    processes (WAL, leases)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+            self.lock = threading.RLock()
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed row survives power loss, so "accepted" really means on disk
@@ -155,12 +175,14 @@ class SqliteOutbox:
             raise MailgitopsError(f"cannot open the outbox {self.path}: {e}",
                                   hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a writable file") from e
 
+    @_locked
     def close(self) -> None:
         self.db.close()
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.db.execute(sql, params).rowcount
 
+    @_locked
     def record_event(self, event: StoredEvent, messages: Sequence[NewMessage], *,
                      claim_for: tuple[str, float] | None = None) -> list[int]:
         """Insert the event and its messages atomically. Same id again: EventConflict (callers
@@ -209,16 +231,19 @@ class SqliteOutbox:
                                   "nothing was accepted, send it again") from e
         return ids
 
+    @_locked
     def get_event(self, event_id: str) -> StoredEvent | None:
         r = self.db.execute("SELECT * FROM events WHERE event_id=?", (event_id,)).fetchone()
         if r is None:
             return None
         return StoredEvent(r["event_id"], r["payload_hash"], r["bundle_hash"], json.loads(r["entries"]))
 
+    @_locked
     def get(self, row_id: int) -> Row | None:
         r = self.db.execute("SELECT * FROM messages WHERE id=?", (row_id,)).fetchone()
         return _row(r) if r is not None else None
 
+    @_locked
     def rows(self, status: str | None = None, limit: int = 1000) -> list[Row]:
         if status is None:
             rows = self.db.execute("SELECT * FROM messages ORDER BY id LIMIT ?", (limit,))
@@ -227,6 +252,7 @@ class SqliteOutbox:
                                    (status, limit))
         return [_row(r) for r in rows]
 
+    @_locked
     def claim(self, *, worker: str, lease_seconds: float, limit: int,
               ids: Sequence[int] | None = None, due_before: float | None = None) -> list[Row]:
         """Due rows become `sending` under this worker's lease. A `sending` row whose lease ran
@@ -254,6 +280,7 @@ class SqliteOutbox:
             raise
         return sorted((_row(r) for r in rows), key=lambda r: r.id)
 
+    @_locked
     def update(self, row_id: int, worker: str | None, **fields: Any) -> bool:
         """Set fields of a row this worker holds (worker None: any row): the sender's record of
         an attempt. Written without waiting for fsync (WAL, synchronous=NORMAL): it survives a
@@ -282,6 +309,7 @@ class SqliteOutbox:
         finally:
             self.db.execute("PRAGMA synchronous=FULL")
 
+    @_locked
     def retry(self, row_id: int) -> bool:
         """By hand: to every recipient that has not accepted it yet, lifetime counted afresh."""
         row = self.get(row_id)
@@ -294,11 +322,13 @@ class SqliteOutbox:
             " lease_until=NULL, rcpts_json=?, refused_json='{}' WHERE id=? AND status=?",
             (now, now, now, json.dumps(pending), row_id, row.status)) == 1
 
+    @_locked
     def set_draft(self, row_id: int, draft: Mapping[str, Any], cc: Sequence[str]) -> bool:
         return self._write("UPDATE messages SET draft_json=?, cc_json=?, updated_at=? WHERE id=?"
                            " AND status='draft'", (json.dumps(draft), json.dumps(list(cc)), time.time(),
                                                    row_id)) == 1
 
+    @_locked
     def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool:
         """draft -> queued in one statement: of two concurrent sends, exactly one wins (RELIABILITY 7)."""
         now = time.time()
@@ -307,14 +337,17 @@ class SqliteOutbox:
             " created_at=?, updated_at=? WHERE id=? AND status='draft'",
             (raw, json.dumps(list(rcpts)), json.dumps(list(cc)), now, now, now, row_id)) == 1
 
+    @_locked
     def discard_draft(self, row_id: int) -> bool:
         return self._write("UPDATE messages SET status='discarded', updated_at=? WHERE id=?"
                            " AND status='draft'", (time.time(), row_id)) == 1
 
+    @_locked
     def pause(self, until: float, reason: str) -> None:
         self._write("INSERT OR REPLACE INTO meta VALUES ('paused', ?)",
                     (json.dumps({"until": until, "reason": reason}),))
 
+    @_locked
     def paused(self) -> tuple[float, str] | None:
         r = self.db.execute("SELECT value FROM meta WHERE key='paused'").fetchone()
         if r is None:
@@ -322,6 +355,7 @@ class SqliteOutbox:
         v = json.loads(r[0])
         return (float(v["until"]), str(v["reason"])) if v["until"] > time.time() else None
 
+    @_locked
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = dict.fromkeys(STATUSES, 0)
         for status, n in self.db.execute("SELECT status, count(*) FROM messages GROUP BY status"):

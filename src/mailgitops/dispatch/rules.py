@@ -3,7 +3,6 @@ confined folder, and the recipient's language. Every refusal is named; none is s
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -66,6 +65,8 @@ class Skipped:
 
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> str | None:
+    import difflib  # only for an unknown trigger
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
 

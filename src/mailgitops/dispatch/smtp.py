@@ -7,7 +7,6 @@ and waits forever unless given a timeout: both are always set here (RELIABILITY 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import re
 import smtplib
@@ -104,6 +103,8 @@ def fingerprint(der: bytes) -> str:
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress  # only with a password on a cleartext connection: keep the cold start light
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -234,9 +235,8 @@ class Connection:
                 accepted.append(r)
             else:
                 (temporary if code < 500 else permanent)[r] = _reply(code, msg)
-                if code == 421:  # the server is closing: the rest wait for the next session
-                    temporary.update({x: _reply(code, msg) for x in rcpts if x not in accepted
-                                      and x not in permanent})
+                if code == 421:  # the server is closing: the transaction is gone, all wait
+                    temporary.update({x: _reply(code, msg) for x in rcpts if x not in permanent})
                     self.close()
                     return Delivery((), temporary, permanent, reply=_reply(code, msg))
         if not accepted:
@@ -256,8 +256,8 @@ class Connection:
             code, msg = smtp.getreply()
         except smtplib.SMTPServerDisconnected as e:
             self.close()
-            return Delivery((), {r: f"connection lost after the final dot: {e}" for r in accepted},
-                            permanent | {}, ambiguous=True, reply=str(e))
+            lost = {r: f"connection lost after the final dot: {e}" for r in accepted}
+            return Delivery((), {**temporary, **lost}, permanent, ambiguous=True, reply=str(e))
         if smtp.sock is not None:
             smtp.sock.settimeout(self.cfg.timeout)
         if 200 <= code < 300:

@@ -1,0 +1,43 @@
+"""The sender loop (what `serve` runs): flushes until stopped; backoff is configurable."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from mailgitops.dispatch.api import Dispatcher
+from mailgitops.dispatch.sender import RetryPolicy
+from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
+from support.smtpd import SmtpServer
+
+
+def test_retry_policy_from_env() -> None:
+    p = RetryPolicy.from_env({"MAILGITOPS_RETRY_BACKOFF_SECONDS": "0.5",
+                              "MAILGITOPS_MESSAGE_LIFETIME_SECONDS": "10"})
+    assert (p.backoff_seconds, p.lifetime_seconds) == (0.5, 10)
+    assert [p.delay(n) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
+    assert RetryPolicy(max_backoff_seconds=5).delay(30) == 5
+
+
+def test_loop_delivers_queued_mail_until_stopped(tmp_path: Path) -> None:
+    server = SmtpServer().start()
+    try:
+        bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
+        d = Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+                            policy=RetryPolicy(backoff_seconds=0.001))
+        for i in range(3):
+            d.handle(sample_event(trigger="order_received", event_id=f"loop-{i}"), deliver=False)
+        stop = threading.Event()
+        worker = threading.Thread(target=d.sender.run, args=(stop, 0.01))
+        worker.start()
+        end = time.monotonic() + 5
+        while len(server.messages) < 3 and time.monotonic() < end:
+            time.sleep(0.01)
+        stop.set()
+        worker.join(5)
+        assert len(server.messages) == 3 and not worker.is_alive()
+        assert d.outbox.counts()["sent"] == 3
+        d.close()
+    finally:
+        server.stop()
