@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     PROBLEMS = 1  # the input has problems; every one was reported
     USAGE = 2  # the command line itself is wrong
     UNEXPECTED = 3  # a bug in mailgitops: report it
+    TEMPORARY = 75  # sysexits EX_TEMPFAIL: nothing was accepted (e.g. the outbox is not writable); retry
     INTERRUPTED = 130
 
 

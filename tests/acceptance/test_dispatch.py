@@ -334,9 +334,22 @@ def test_event_missing_data_the_template_needs_is_refused(main: Run, sink: SmtpS
     assert main.queued_rows() == [] and sink.messages == []
 
 
-def test_outbox_that_cannot_be_written_is_a_clear_error(main: Run, sink: SmtpServer, tmp_path: Path) -> None:
+def test_outbox_that_cannot_be_written_is_a_temporary_error(main: Run, sink: SmtpServer, tmp_path: Path) -> None:
+    """RELIABILITY 1: nothing is acknowledged before it is on disk; the caller is told to retry (75)."""
     path = write_event(tmp_path, event("order_received", "no-outbox"))
     proc = cli("dispatch", "--bundle", str(main.bundle), "--event", str(path),
                "--outbox", str(tmp_path / "missing-dir" / "o.sqlite"))
-    assert proc.returncode == 1 and "cannot open the outbox" in proc.stderr
+    assert proc.returncode == 75 and "cannot open the outbox" in proc.stderr
+    assert "Traceback" not in proc.stderr
     assert sink.messages == []
+
+
+
+def test_event_missing_one_value_names_it(main: Run, sink: SmtpServer) -> None:
+    ev = event("order_received", "no-due-date")
+    del ev["order"]["due_date"]
+    proc = main.dispatch(ev)
+    assert proc.returncode == 1, proc.stderr
+    assert "the event has no `order.due_date`" in proc.stderr
+    assert "templates/order-received/" in proc.stderr and "Traceback" not in proc.stderr
+    assert main.queued_rows() == [] and sink.messages == []

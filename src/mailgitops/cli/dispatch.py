@@ -110,7 +110,8 @@ def register(group: click.Group) -> None:
         The messages are committed to the outbox (with their Message-IDs) before any connection
         opens, then delivered at once; what cannot be delivered stays queued for `outbox flush`.
         The same event_id again sends nothing ("duplicate": true). An event the schema rejects
-        is refused with every problem named (exit 1) and nothing is queued.
+        is refused with every problem named (exit 1) and nothing is queued. When the outbox
+        cannot be written, nothing is accepted and the exit code is 75 (temporary: retry).
         """
         run(_dispatch, bundle, event, outbox, attachments_root, queue_only)
 

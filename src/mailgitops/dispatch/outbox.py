@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, Protocol, TypeVar
 
-from mailgitops.errors import MailgitopsError
+from mailgitops.errors import ExitCode, MailgitopsError
 
 Status = Literal["queued", "sending", "sent", "failed", "expired", "draft", "ambiguous", "discarded"]
 STATUSES: tuple[Status, ...] = ("queued", "sending", "sent", "failed", "expired", "draft", "ambiguous",
@@ -173,7 +173,8 @@ class SqliteOutbox:
             self.db.executescript(_SCHEMA)
         except sqlite3.Error as e:
             raise MailgitopsError(f"cannot open the outbox {self.path}: {e}",
-                                  hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a writable file") from e
+                                  hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a writable file",
+                                  exit_code=ExitCode.TEMPORARY) from e
 
     @_locked
     def close(self) -> None:
@@ -228,7 +229,8 @@ class SqliteOutbox:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             raise MailgitopsError(f"the outbox could not store event {event.event_id}: {e}; "
-                                  "nothing was accepted, send it again") from e
+                                  "nothing was accepted, send it again",
+                                  exit_code=ExitCode.TEMPORARY) from e
         return ids
 
     @_locked

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jinja2 import UndefinedError
+
 from mailgitops.diagnostics import error
 from mailgitops.errors import MailgitopsError
 from mailgitops.render import markdown as md_stage
@@ -71,6 +73,21 @@ def _template_line(first: int) -> int:
     return first + line - 1 if line else first
 
 
+_MISSING_ATTR = re.compile(r"has no attribute '(\w+)'|'(\w+)' is undefined")
+
+
+def _missing_value(msg: str, source: str, line: int) -> str | None:
+    """Jinja says "'dict object' has no attribute 'due_date'"; the template line says which
+    value that was (`order.due_date`), which is what the order system's developer must send."""
+    m = _MISSING_ATTR.search(msg)
+    if m is None:
+        return None
+    name = m.group(1) or m.group(2)
+    text = source.split("\n")[line - 1] if 0 < line <= source.count("\n") + 1 else source
+    full = re.search(rf"\b((?:[A-Za-z_]\w*\.)*{re.escape(name)})\b", text)
+    return full.group(1) if full else name
+
+
 def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str, Any]) -> Tokenised:
     first = x.body_line if what == "body" else 2
     try:
@@ -78,11 +95,16 @@ def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str
     except Exception as e:  # template code is user input: whatever it raises (a Jinja error, a
         # RecursionError from a macro calling itself, a filter's ValueError) is the template's problem
         msg = getattr(e, "message", None) or str(e)
-        hint = ("a value this template uses is missing from the event; check the variable name "
-                "or wrap it in {% if ... %}") if "undefined" in msg else None
+        line = _template_line(first)
+        hint = None
+        missing = _missing_value(msg, source, line - first + 1) if isinstance(e, UndefinedError) else None
+        if missing is not None:
+            msg = f"the event has no `{missing}`, which this template prints"
+            hint = (f"send `{missing}` in the event, or print it only when present: "
+                    f"{{% if {missing} %}}...{{% endif %}}")
         raise MailgitopsError(
-            f"{x.file}: the {what} cannot be rendered: {msg}",
-            diagnostics=[error(x.file, _template_line(first), 1, "render-error",
+            f"{x.file}:{line}: the {what} cannot be rendered: {msg}",
+            diagnostics=[error(x.file, line, 1, "render-error",
                                f"the {what} cannot be rendered: {msg}", hint=hint)]) from e
 
 
