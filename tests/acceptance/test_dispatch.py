@@ -334,7 +334,7 @@ def test_event_missing_data_the_template_needs_is_refused(main: Run, sink: SmtpS
     assert main.queued_rows() == [] and sink.messages == []
 
 
-def test_outbox_that_cannot_be_written_is_a_temporary_error(main: Run, sink: SmtpServer, tmp_path: Path) -> None:
+def test_unwritable_outbox_is_a_temporary_error(main: Run, sink: SmtpServer, tmp_path: Path) -> None:
     """RELIABILITY 1: nothing is acknowledged before it is on disk; the caller is told to retry (75)."""
     path = write_event(tmp_path, event("order_received", "no-outbox"))
     proc = cli("dispatch", "--bundle", str(main.bundle), "--event", str(path),
