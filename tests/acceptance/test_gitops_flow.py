@@ -27,14 +27,6 @@ def mailgitops(*args: str | Path, cwd: Path | None = None) -> subprocess.Complet
                           capture_output=True, text=True, cwd=cwd, check=False)
 
 
-def _missing(command: str) -> bool:
-    return not re.search(rf"^\s+{command}\s", mailgitops("--help").stdout, re.M)
-
-
-needs_render = pytest.mark.skipif(_missing("render"), reason="`mailgitops render` is not registered yet")
-needs_bundle = pytest.mark.skipif(_missing("bundle"), reason="`mailgitops bundle` is not registered yet")
-
-
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
                           check=True).stdout.strip()
@@ -107,8 +99,6 @@ def printroom(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.mark.slow
-@needs_render
-@needs_bundle
 def test_init_output_validates_renders_and_bundles(tmp_path: Path) -> None:
     repo = tmp_path / "new"
     assert mailgitops("init", repo).returncode == 0
@@ -124,7 +114,6 @@ def test_init_output_validates_renders_and_bundles(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@needs_render
 def test_pull_request_changing_one_german_subject(printroom: tuple[Path, Path], tmp_path: Path) -> None:
     repo, _ = printroom
     runner = Runner(repo, tmp_path / "runner")
@@ -154,7 +143,6 @@ def test_pull_request_changing_one_german_subject(printroom: tuple[Path, Path], 
 
 
 @pytest.mark.slow
-@needs_bundle
 def test_push_to_main_keeps_the_committed_bundle_fresh(printroom: tuple[Path, Path], tmp_path: Path) -> None:
     repo, origin = printroom
     runner = Runner(repo, tmp_path / "runner")
@@ -195,7 +183,6 @@ def test_push_to_main_keeps_the_committed_bundle_fresh(printroom: tuple[Path, Pa
 
 
 @pytest.mark.slow
-@needs_render
 def test_the_base_not_rendering_shows_every_email_as_added(printroom: tuple[Path, Path],
                                                            tmp_path: Path) -> None:
     repo, _ = printroom

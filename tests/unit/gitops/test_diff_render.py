@@ -19,12 +19,6 @@ def mailgitops(*args: str | Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, check=False)
 
 
-pytestmark = pytest.mark.skipif(
-    not re.search(r"^\s+render\s", mailgitops("--help").stdout, re.M),
-    reason="`mailgitops render` is not registered yet",
-)
-
-
 def _edit(repo: Path) -> None:
     """Remove a template (and its trigger), add Italian everywhere, change one English body."""
     wf = repo / "config" / "workflow.yaml"
