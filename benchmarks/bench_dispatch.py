@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from mailgitops.dispatch.api import Dispatcher  # noqa: E402
-from mailgitops.dispatch.outbox import SqliteOutbox  # noqa: E402
+from mailgitops.dispatch.outbox_sqlite import SqliteOutbox  # noqa: E402
 from mailgitops.dispatch.sender import RetryPolicy  # noqa: E402
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event  # noqa: E402
 

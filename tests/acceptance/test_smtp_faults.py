@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mailgitops.dispatch.api import Dispatcher
-from mailgitops.dispatch.outbox import SqliteOutbox
+from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.faultmatrix import FAST, cases, run_bad_inputs, run_case
 from support.smtpd import SmtpServer

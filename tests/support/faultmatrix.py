@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mailgitops.dispatch.api import Dispatcher
-from mailgitops.dispatch.outbox import SqliteOutbox
+from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
 from mailgitops.dispatch.sender import RetryPolicy
 from mailgitops.dispatch.smtp import ServerConfig
 from mailgitops.errors import MailgitopsError

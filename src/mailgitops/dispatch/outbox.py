@@ -1,4 +1,4 @@
-"""The durable outbox: a `Protocol` and its SQLite backend (WAL, synchronous=FULL).
+"""The durable outbox: its value types, the `Protocol` every backend implements, and the registry.
 
 A message is stored, with its final bytes and Message-ID, before any connection opens; an
 event is recorded with its messages in one transaction, idempotent on `event_id`. Workers
@@ -6,17 +6,11 @@ claim rows with a lease in a short transaction and never hold a lock across SMTP
 
 from __future__ import annotations
 
-import functools
-import json
-import sqlite3
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal, ParamSpec, Protocol, TypeVar
+from typing import Any, Literal, Protocol
 
-from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.errors import MailgitopsError
 
 Status = Literal["queued", "sending", "sent", "failed", "expired", "draft", "ambiguous", "discarded"]
 STATUSES: tuple[Status, ...] = ("queued", "sending", "sent", "failed", "expired", "draft", "ambiguous",
@@ -104,273 +98,16 @@ class Outbox(Protocol):
     def close(self) -> None: ...
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-  event_id TEXT PRIMARY KEY, payload_hash TEXT NOT NULL, bundle_hash TEXT NOT NULL,
-  entries TEXT NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS messages (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL REFERENCES events(event_id),
-  role TEXT NOT NULL, lang TEXT NOT NULL, template_id TEXT NOT NULL,
-  message_id TEXT NOT NULL UNIQUE, envelope_from TEXT NOT NULL,
-  to_json TEXT NOT NULL, cc_json TEXT NOT NULL, rcpts_json TEXT NOT NULL,
-  delivered_json TEXT NOT NULL DEFAULT '[]', refused_json TEXT NOT NULL DEFAULT '{}',
-  raw BLOB, draft_json TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-  ambiguous INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, lease_until REAL,
-  worker TEXT, last_error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL, sent_at REAL);
-CREATE INDEX IF NOT EXISTS messages_due ON messages(status, next_attempt_at);
-CREATE INDEX IF NOT EXISTS messages_event ON messages(event_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-_JSON_FIELDS = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
-                "refused": "refused_json", "draft": "draft_json"}
-_PLAIN_FIELDS = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_until", "worker",
-                 "last_error", "sent_at", "raw"}
+def _sqlite(location: str) -> Outbox:
+    from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
+
+    return SqliteOutbox(location)
 
 
-def _row(r: sqlite3.Row) -> Row:
-    draft = r["draft_json"]
-    return Row(
-        id=r["id"], event_id=r["event_id"], role=r["role"], lang=r["lang"], template_id=r["template_id"],
-        message_id=r["message_id"], envelope_from=r["envelope_from"],
-        to=tuple(json.loads(r["to_json"])), cc=tuple(json.loads(r["cc_json"])),
-        rcpts=tuple(json.loads(r["rcpts_json"])), delivered=tuple(json.loads(r["delivered_json"])),
-        refused=json.loads(r["refused_json"]), raw=r["raw"],
-        draft=json.loads(draft) if draft else None, status=r["status"], attempts=r["attempts"],
-        ambiguous=r["ambiguous"], next_attempt_at=r["next_attempt_at"], last_error=r["last_error"],
-        created_at=r["created_at"], updated_at=r["updated_at"], sent_at=r["sent_at"])
+BACKENDS: dict[str, Callable[[str], Outbox]] = {"sqlite": _sqlite}
 
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def _locked(fn: Callable[P, T]) -> Callable[P, T]:
-    """One connection shared by the request thread and the sender loop: one call at a time, so
-    a transaction never interleaves with another thread's statements."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        with args[0].lock:  # type: ignore[attr-defined]
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-class SqliteOutbox:
-    """One file, one connection per instance (shared by threads under a lock); safe for several
-    processes (WAL, leases)."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        try:
-            self.lock = threading.RLock()
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            # FULL: a committed row survives power loss, so "accepted" really means on disk
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(_SCHEMA)
-        except sqlite3.Error as e:
-            raise MailgitopsError(f"cannot open the outbox {self.path}: {e}",
-                                  hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a writable file",
-                                  exit_code=ExitCode.TEMPORARY) from e
-
-    @_locked
-    def close(self) -> None:
-        self.db.close()
-
-    def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self.db.execute(sql, params).rowcount
-
-    @_locked
-    def record_event(self, event: StoredEvent, messages: Sequence[NewMessage], *,
-                     claim_for: tuple[str, float] | None = None) -> list[int]:
-        """Insert the event and its messages atomically. Same id again: EventConflict (callers
-        check get_event first for the duplicate answer). With `claim_for` (worker, lease seconds)
-        queued messages are claimed in the same commit: one fsync less before delivering."""
-        now = time.time()
-        worker, lease_until = (claim_for[0], now + claim_for[1]) if claim_for else (None, None)
-        ids: list[int] = []
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            prior = self.db.execute("SELECT payload_hash FROM events WHERE event_id=?",
-                                    (event.event_id,)).fetchone()
-            if prior is not None:
-                self.db.execute("ROLLBACK")
-                raise EventConflict(f"event {event.event_id} was already handled"
-                                    + ("" if prior[0] == event.payload_hash else " with different content"),
-                                    hint="give each distinct event its own event_id")
-            self.db.execute("INSERT INTO events VALUES (?,?,?,'[]',?)",
-                            (event.event_id, event.payload_hash, event.bundle_hash, now))
-            for m in messages:
-                claimed = worker is not None and m.status == "queued"
-                cur = self.db.execute(
-                    "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"
-                    " to_json, cc_json, rcpts_json, raw, draft_json, status, next_attempt_at, created_at,"
-                    " updated_at, attempts, worker, lease_until)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
-                     json.dumps(m.to), json.dumps(m.cc), json.dumps([*m.to, *m.cc]), m.raw,
-                     json.dumps(m.draft) if m.draft is not None else None,
-                     "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
-                     worker if claimed else None, lease_until if claimed else None))
-                assert cur.lastrowid is not None
-                ids.append(cur.lastrowid)
-            entries = [dict(e, row=ids[e["row"]]) if isinstance(e.get("row"), int) else e
-                       for e in event.entries]
-            self.db.execute("UPDATE events SET entries=? WHERE event_id=?",
-                            (json.dumps(entries), event.event_id))
-            self.db.execute("COMMIT")
-        except sqlite3.IntegrityError as e:
-            self.db.execute("ROLLBACK")
-            raise EventConflict(f"event {event.event_id} could not be stored: {e}") from e
-        except sqlite3.Error as e:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise MailgitopsError(f"the outbox could not store event {event.event_id}: {e}; "
-                                  "nothing was accepted, send it again",
-                                  exit_code=ExitCode.TEMPORARY) from e
-        return ids
-
-    @_locked
-    def get_event(self, event_id: str) -> StoredEvent | None:
-        r = self.db.execute("SELECT * FROM events WHERE event_id=?", (event_id,)).fetchone()
-        if r is None:
-            return None
-        return StoredEvent(r["event_id"], r["payload_hash"], r["bundle_hash"], json.loads(r["entries"]))
-
-    @_locked
-    def get(self, row_id: int) -> Row | None:
-        r = self.db.execute("SELECT * FROM messages WHERE id=?", (row_id,)).fetchone()
-        return _row(r) if r is not None else None
-
-    @_locked
-    def rows(self, status: str | None = None, limit: int = 1000) -> list[Row]:
-        if status is None:
-            rows = self.db.execute("SELECT * FROM messages ORDER BY id LIMIT ?", (limit,))
-        else:
-            rows = self.db.execute("SELECT * FROM messages WHERE status=? ORDER BY id LIMIT ?",
-                                   (status, limit))
-        return [_row(r) for r in rows]
-
-    @_locked
-    def claim(self, *, worker: str, lease_seconds: float, limit: int,
-              ids: Sequence[int] | None = None, due_before: float | None = None) -> list[Row]:
-        """Due rows become `sending` under this worker's lease. A `sending` row whose lease ran
-        out belongs to a worker that died mid-conversation: it may have gone out, so it is
-        counted ambiguous before it is sent again (same Message-ID)."""
-        now = time.time()
-        due = now if due_before is None else min(now, due_before)
-        where = ("((status IN ('queued','ambiguous') AND next_attempt_at<=?)"
-                 " OR (status='sending' AND lease_until<?))")
-        params: list[Any] = [now + lease_seconds, worker, now, due, now]
-        if ids is not None:
-            where += f" AND id IN ({','.join('?' * len(ids))})"
-            params.extend(ids)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            # fixed text with ? placeholders only: nothing from the caller is spliced in
-            sql = ("UPDATE messages SET ambiguous = ambiguous + (status='sending'), status='sending',"  # noqa: S608
-                   " lease_until=?, worker=?, attempts=attempts+1, updated_at=?"
-                   f" WHERE id IN (SELECT id FROM messages WHERE {where} ORDER BY next_attempt_at, id"
-                   " LIMIT ?) RETURNING *")
-            rows = self.db.execute(sql, (*params, limit)).fetchall()
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        return sorted((_row(r) for r in rows), key=lambda r: r.id)
-
-    @_locked
-    def update(self, row_id: int, worker: str | None, **fields: Any) -> bool:
-        """Set fields of a row this worker holds (worker None: any row): the sender's record of
-        an attempt. Written without waiting for fsync (WAL, synchronous=NORMAL): it survives a
-        process crash; a power cut may lose it, which leaves the row `sending` until its lease
-        runs out and it is sent again as ambiguous, the window RELIABILITY 4 already counts.
-        Accepting an event (record_event) always waits for the disk."""
-        sets: list[str] = ["updated_at=?"]
-        params: list[Any] = [time.time()]
-        for k, v in fields.items():
-            if k in _JSON_FIELDS:
-                sets.append(f"{_JSON_FIELDS[k]}=?")
-                params.append(json.dumps(v if not isinstance(v, tuple) else list(v)))
-            elif k in _PLAIN_FIELDS:
-                sets.append(f"{k}=?")
-                params.append(v)
-            else:
-                raise KeyError(k)
-        sql = f"UPDATE messages SET {', '.join(sets)} WHERE id=?"  # noqa: S608 -- column names from fixed sets
-        params.append(row_id)
-        if worker is not None:
-            sql += " AND status='sending' AND worker=?"
-            params.append(worker)
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            return self._write(sql, params) == 1
-        finally:
-            self.db.execute("PRAGMA synchronous=FULL")
-
-    @_locked
-    def retry(self, row_id: int) -> bool:
-        """By hand: to every recipient that has not accepted it yet, lifetime counted afresh."""
-        row = self.get(row_id)
-        if row is None or row.status not in ("failed", "expired", "ambiguous", "queued"):
-            return False
-        pending = [r for r in (*row.to, *row.cc) if r not in row.delivered]
-        now = time.time()
-        return self._write(
-            "UPDATE messages SET status='queued', next_attempt_at=?, created_at=?, updated_at=?,"
-            " lease_until=NULL, rcpts_json=?, refused_json='{}' WHERE id=? AND status=?",
-            (now, now, now, json.dumps(pending), row_id, row.status)) == 1
-
-    @_locked
-    def set_draft(self, row_id: int, draft: Mapping[str, Any], cc: Sequence[str]) -> bool:
-        return self._write("UPDATE messages SET draft_json=?, cc_json=?, updated_at=? WHERE id=?"
-                           " AND status='draft'", (json.dumps(draft), json.dumps(list(cc)), time.time(),
-                                                   row_id)) == 1
-
-    @_locked
-    def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool:
-        """draft -> queued in one statement: of two concurrent sends, exactly one wins (RELIABILITY 7)."""
-        now = time.time()
-        return self._write(
-            "UPDATE messages SET status='queued', raw=?, rcpts_json=?, cc_json=?, next_attempt_at=?,"
-            " created_at=?, updated_at=? WHERE id=? AND status='draft'",
-            (raw, json.dumps(list(rcpts)), json.dumps(list(cc)), now, now, now, row_id)) == 1
-
-    @_locked
-    def discard_draft(self, row_id: int) -> bool:
-        return self._write("UPDATE messages SET status='discarded', updated_at=? WHERE id=?"
-                           " AND status='draft'", (time.time(), row_id)) == 1
-
-    @_locked
-    def pause(self, until: float, reason: str) -> None:
-        self._write("INSERT OR REPLACE INTO meta VALUES ('paused', ?)",
-                    (json.dumps({"until": until, "reason": reason}),))
-
-    @_locked
-    def paused(self) -> tuple[float, str] | None:
-        r = self.db.execute("SELECT value FROM meta WHERE key='paused'").fetchone()
-        if r is None:
-            return None
-        v = json.loads(r[0])
-        return (float(v["until"]), str(v["reason"])) if v["until"] > time.time() else None
-
-    @_locked
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = dict.fromkeys(STATUSES, 0)
-        for status, n in self.db.execute("SELECT status, count(*) FROM messages GROUP BY status"):
-            out[status] = n
-        out["ambiguous_redeliveries"] = self.db.execute(
-            "SELECT coalesce(sum(ambiguous),0) FROM messages").fetchone()[0]
-        return out
-
-
-BACKENDS = {"sqlite": SqliteOutbox}
-
-
-def open_outbox(location: str | None) -> SqliteOutbox:
+def open_outbox(location: str | None) -> Outbox:
     """A SQLite file path (default ./mailgitops-outbox.sqlite); a PostgreSQL URL is not built yet."""
     loc = location or DEFAULT_PATH
     if loc.startswith(("postgres://", "postgresql://")):

@@ -6,121 +6,24 @@ and waits forever unless given a timeout: both are always set here (RELIABILITY 
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import smtplib
 import socket
 import ssl
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
 
-ErrorKind = Literal["dns", "refused", "timeout", "dropped", "tls", "cert", "starttls", "auth",
-                    "cleartext-auth", "temporary", "permanent", "config"]
-PAUSING: frozenset[str] = frozenset({"tls", "cert", "starttls", "auth", "cleartext-auth", "config"})
-DATA_TIMEOUT_SECONDS = 600.0  # RFC 5321 4.5.3.2.6: the server may take 10 minutes after the final dot
+from mailgitops.dispatch.smtp_config import (
+    DATA_TIMEOUT_SECONDS,
+    PAUSING,
+    Delivery,
+    ErrorKind,
+    ServerConfig,
+    TransportError,
+)
+from mailgitops.dispatch.smtp_trust import check_pin, fingerprint, is_loopback, peer_fingerprint, tls_context
 
-
-class TransportError(Exception):
-    """The connection could not be made ready for mail; `kind` says which way it failed."""
-
-    def __init__(self, kind: ErrorKind, message: str, *, seen_pin: str | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.seen_pin = seen_pin
-
-    @property
-    def pauses(self) -> bool:
-        """Auth, TLS and config failures stop sending: retrying would only hammer the server."""
-        return self.kind in PAUSING
-
-
-@dataclass(frozen=True, slots=True)
-class ServerConfig:
-    host: str
-    port: int
-    security: Literal["none", "starttls", "tls"] = "none"
-    ca_pem: str | None = None  # S9: trust exactly this certificate / CA
-    pin_sha256: str | None = None  # S9: or exactly the server certificate with this fingerprint
-    timeout: float = 30.0
-    data_timeout: float = DATA_TIMEOUT_SECONDS
-    auth_mode: Literal["anonymous", "custom"] = "anonymous"
-    username: str | None = None
-    password_env: str | None = None
-    password_file: str | None = None
-
-    @classmethod
-    def from_settings(cls, smtp: Mapping[str, Any]) -> ServerConfig:
-        s, a = smtp["server"], smtp["auth"]
-        return cls(host=s["host"], port=int(s["port"]), security=s["security"], ca_pem=s.get("ca_pem"),
-                   pin_sha256=s.get("pin_sha256"), timeout=float(s.get("timeout_seconds", 30)),
-                   auth_mode=a.get("mode", "anonymous"), username=a.get("username"),
-                   password_env=a.get("password_env"), password_file=a.get("password_file"))
-
-    def password(self, env: Mapping[str, str] | None = None) -> str | None:
-        """S10: from the named environment variable or file, never from the repository."""
-        if self.auth_mode != "custom":
-            return None
-        env = os.environ if env is None else env
-        if self.password_env:
-            value = env.get(self.password_env)
-            if not value:
-                raise TransportError("config", f"auth.password_env names {self.password_env}, "
-                                     "but that environment variable is not set")
-            return value
-        if self.password_file:
-            try:
-                return Path(self.password_file).read_text(encoding="utf-8").strip()
-            except OSError as e:
-                raise TransportError("config", f"cannot read auth.password_file "
-                                     f"{self.password_file}: {e.strerror}") from e
-        raise TransportError("config", "auth mode is custom but neither password_env nor password_file "
-                             "is set")
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One message's result: who took it, who refused it and how, and whether it is unknown."""
-
-    accepted: tuple[str, ...] = ()
-    temporary: Mapping[str, str] = field(default_factory=dict)  # address -> reply (retry)
-    permanent: Mapping[str, str] = field(default_factory=dict)  # address -> reply (failed)
-    ambiguous: bool = False  # lost after the final dot: it may have been delivered
-    reply: str = ""
-
-
-def _norm_pin(pin: str) -> str:
-    return re.sub(r"[^0-9a-f]", "", pin.lower())
-
-
-def fingerprint(der: bytes) -> str:
-    return hashlib.sha256(der).hexdigest()
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    import ipaddress  # only with a password on a cleartext connection: keep the cold start light
-
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def tls_context(cfg: ServerConfig) -> ssl.SSLContext:
-    # with ca_pem, only that certificate / CA is trusted (S9), not the system's list
-    ctx = ssl.create_default_context(cadata=cfg.ca_pem) if cfg.ca_pem else ssl.create_default_context()
-    if cfg.pin_sha256 and not cfg.ca_pem:
-        # The pin replaces chain and name checks with a stricter one (this exact certificate),
-        # checked in _check_pin before any SMTP command is sent; it is never skipped.
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
+__all__ = ["DATA_TIMEOUT_SECONDS", "PAUSING", "Connection", "Delivery", "ErrorKind", "ServerConfig",
+           "TransportError", "classify_open_error", "fingerprint"]
 
 def _reply(code: int, msg: bytes | str) -> str:
     text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else msg
@@ -153,16 +56,6 @@ def _hello(smtp: smtplib.SMTP) -> None:
         if code == 250:
             return
     raise smtplib.SMTPResponseException(code, msg)
-
-
-def check_pin(sock: Any, cfg: ServerConfig) -> None:
-    if not cfg.pin_sha256:
-        return
-    der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
-    seen = fingerprint(der) if der else "(no certificate)"
-    if seen != _norm_pin(cfg.pin_sha256):
-        raise TransportError("cert", f"the server's certificate has SHA-256 fingerprint {seen}, which does "
-                             f"not match server.pin_sha256 {_norm_pin(cfg.pin_sha256)}", seen_pin=seen)
 
 
 class Connection:
@@ -320,24 +213,3 @@ def classify_open_error(  # noqa: PLR0911 -- one return per failure kind reads a
     if isinstance(e, smtplib.SMTPServerDisconnected | ConnectionError | OSError):
         return TransportError("dropped", f"{where} dropped the connection: {e}")
     return e
-
-
-def peer_fingerprint(cfg: ServerConfig) -> str:
-    """The fingerprint of the certificate the server shows, fetched on a separate connection
-    that sends nothing but (for starttls) EHLO and STARTTLS, only to report a mismatch."""
-    probe = ssl.create_default_context()
-    probe.check_hostname = False
-    probe.verify_mode = ssl.CERT_NONE  # report-only: this connection never carries mail or AUTH
-    try:
-        with socket.create_connection((cfg.host, cfg.port), timeout=cfg.timeout) as plain:
-            if cfg.security == "starttls":
-                s = smtplib.SMTP(timeout=cfg.timeout, local_hostname="localhost")
-                s.sock = plain
-                s.getreply()
-                s.ehlo()
-                s.docmd("STARTTLS")
-            with probe.wrap_socket(plain, server_hostname=cfg.host) as tls:
-                der = tls.getpeercert(binary_form=True)
-                return fingerprint(der) if der else "(none)"
-    except (OSError, smtplib.SMTPException):
-        return "(could not be read)"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mailgitops.dispatch.outbox import EventConflict, NewMessage, SqliteOutbox, StoredEvent
+from mailgitops.dispatch.outbox import EventConflict, NewMessage, StoredEvent
+from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
 
 
 def _msg(n: int = 0, status: str = "queued") -> NewMessage:

@@ -1,0 +1,83 @@
+"""SMTP settings as the transport needs them, the error kinds, and one delivery's result (S6-S10)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+ErrorKind = Literal["dns", "refused", "timeout", "dropped", "tls", "cert", "starttls", "auth",
+                    "cleartext-auth", "temporary", "permanent", "config"]
+PAUSING: frozenset[str] = frozenset({"tls", "cert", "starttls", "auth", "cleartext-auth", "config"})
+DATA_TIMEOUT_SECONDS = 600.0  # RFC 5321 4.5.3.2.6: the server may take 10 minutes after the final dot
+
+
+class TransportError(Exception):
+    """The connection could not be made ready for mail; `kind` says which way it failed."""
+
+    def __init__(self, kind: ErrorKind, message: str, *, seen_pin: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.seen_pin = seen_pin
+
+    @property
+    def pauses(self) -> bool:
+        """Auth, TLS and config failures stop sending: retrying would only hammer the server."""
+        return self.kind in PAUSING
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str
+    port: int
+    security: Literal["none", "starttls", "tls"] = "none"
+    ca_pem: str | None = None  # S9: trust exactly this certificate / CA
+    pin_sha256: str | None = None  # S9: or exactly the server certificate with this fingerprint
+    timeout: float = 30.0
+    data_timeout: float = DATA_TIMEOUT_SECONDS
+    auth_mode: Literal["anonymous", "custom"] = "anonymous"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+
+    @classmethod
+    def from_settings(cls, smtp: Mapping[str, Any]) -> ServerConfig:
+        s, a = smtp["server"], smtp["auth"]
+        return cls(host=s["host"], port=int(s["port"]), security=s["security"], ca_pem=s.get("ca_pem"),
+                   pin_sha256=s.get("pin_sha256"), timeout=float(s.get("timeout_seconds", 30)),
+                   auth_mode=a.get("mode", "anonymous"), username=a.get("username"),
+                   password_env=a.get("password_env"), password_file=a.get("password_file"))
+
+    def password(self, env: Mapping[str, str] | None = None) -> str | None:
+        """S10: from the named environment variable or file, never from the repository."""
+        if self.auth_mode != "custom":
+            return None
+        env = os.environ if env is None else env
+        if self.password_env:
+            value = env.get(self.password_env)
+            if not value:
+                raise TransportError("config", f"auth.password_env names {self.password_env}, "
+                                     "but that environment variable is not set")
+            return value
+        if self.password_file:
+            try:
+                return Path(self.password_file).read_text(encoding="utf-8").strip()
+            except OSError as e:
+                raise TransportError("config", f"cannot read auth.password_file "
+                                     f"{self.password_file}: {e.strerror}") from e
+        raise TransportError("config", "auth mode is custom but neither password_env nor password_file "
+                             "is set")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message's result: who took it, who refused it and how, and whether it is unknown."""
+
+    accepted: tuple[str, ...] = ()
+    temporary: Mapping[str, str] = field(default_factory=dict)  # address -> reply (retry)
+    permanent: Mapping[str, str] = field(default_factory=dict)  # address -> reply (failed)
+    ambiguous: bool = False  # lost after the final dot: it may have been delivered
+    reply: str = ""
