@@ -4,9 +4,11 @@ Run: .venv/bin/python benchmarks/bench_validate.py [--runs N]
 
 Two repositories: the shipped one, and one generated into a temp dir with 200 templates x 10
 languages (each template with its own Jinja, each file with its own text). For each, the time of:
-  - validate (checks):  a fresh process running load + schema + the checks of issue 2 (YAML,
-                        schema, cross-file, Jinja analysis, SMTP, addresses, secrets);
-  - validate (CLI):     `mailgitops validate`, every registered check (render lints included);
+  - ours:               `mailgitops validate --format json`, the full CLI as CI runs it: every
+                        registered check, the render lints of issue 3 included; this is the
+                        number the target is about;
+  - checks only:        for orientation, a fresh process running load + schema + the checks of
+                        issue 2 (YAML, schema, cross-file, Jinja analysis, SMTP, addresses, secrets);
   - check-jsonschema:   one `check-jsonschema --schemafile` run per schema over the same YAML
                         files (front matter inside .md files is beyond it; it checks less).
 Times are the median of --runs runs, each a new process, as CI would start them.
@@ -106,26 +108,19 @@ def measure(label: str, root: Path, runs: int) -> None:
     n_md = len(list((root / "templates").glob("*/*.md")))
     groups = {k: v for k, v in yaml_groups(root).items() if v}
     n_yaml = sum(len(v) for v in groups.values())
-    ours = timed([[str(BIN / "python"), "-c", CHECKS_ONLY, str(root)]], runs)
     # exit 1 allowed: the render lints may find what the generated repository's copies lack
-    try:
-        cli: float | None = timed(
-            [[str(BIN / "mailgitops"), "validate", "--root", str(root), "--format", "json"]], runs, ok=(0, 1))
-    except SystemExit as e:  # another stage broken in this checkout: still report ours
-        print(f"  (validate CLI not timed: {str(e)[:300]})")
-        cli = None
+    ours = timed([[str(BIN / "mailgitops"), "validate", "--root", str(root), "--format", "json"]], runs,
+                 ok=(0, 1))
+    checks = timed([[str(BIN / "python"), "-c", CHECKS_ONLY, str(root)]], runs)
     # sample.schema.json $refs event.schema.json by its https $id: point the base at the local folder
     theirs = timed([[str(BIN / "check-jsonschema"), "--schemafile", str(SCHEMAS / f"{kind}.schema.json"),
                      "--base-uri", (SCHEMAS / f"{kind}.schema.json").as_uri(), *map(str, files)]
                     for kind, files in groups.items()], runs)
     print(f"\n{label}: {n_yaml} YAML files, {n_md} template texts")
-    print(f"  validate (checks)   {ours:7.2f} s")
-    if cli is not None:
-        print(f"  validate (CLI)      {cli:7.2f} s   (every registered check, render lints included)")
+    print(f"  ours (validate CLI) {ours:7.2f} s   (every registered check, render lints included)")
+    print(f"  checks only         {checks:7.2f} s   (issue 2's checks, no render lints; orientation)")
     print(f"  check-jsonschema    {theirs:7.2f} s   ({len(groups)} runs, YAML files only)")
-    print(f"  ratio checks/cjs    {ours / theirs:7.2f}   (target <= 1.0, aim 0.5)")
-    if cli is not None:
-        print(f"  ratio CLI/cjs       {cli / theirs:7.2f}")
+    print(f"  ratio ours/cjs      {ours / theirs:7.2f}   (target <= 1.0, aim 0.5)")
 
 
 def main() -> None:

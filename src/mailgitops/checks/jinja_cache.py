@@ -9,6 +9,7 @@ from functools import lru_cache
 from jinja2 import TemplateSyntaxError, nodes
 
 from mailgitops.checks.jinja_scan import Context, Finding, environment, scan
+from mailgitops.render.jinja_env import names_in
 
 # Jinja's default delimiters. A split that differs from Jinja's own lexer (a `}}` inside a string)
 # makes the skeleton fail to parse, and then the real source is parsed instead.
@@ -38,7 +39,8 @@ def _scan(source: str, ctx: Context) -> tuple[Finding, ...]:
                         "simplify the nested expressions"),)
 
 
-def skeleton(source: str) -> tuple[str, list[int]] | None:
+@lru_cache(maxsize=8192)
+def skeleton(source: str) -> tuple[str, tuple[int, ...]] | None:
     """The Jinja tags alone, one per line, and for each skeleton line the source line it came from;
     None when the text between tags still holds a tag opener (an unclosed `{{`).
 
@@ -58,7 +60,39 @@ def skeleton(source: str) -> tuple[str, list[int]] | None:
         pos = m.end()
     if _OPENER.search(source, pos):
         return None
-    return "\n".join(tags), line_of
+    return "\n".join(tags), tuple(line_of)
+
+
+def _parsed(source: str) -> str:
+    """What stands for `source` in the parse cache: its skeleton when that parses (it holds every
+    tag, so it reads the same names), else the source itself."""
+    split = skeleton(source)
+    if split is not None and not isinstance(parse(split[0]), TemplateSyntaxError):
+        return split[0]
+    return source
+
+
+def syntax_error(source: str) -> TemplateSyntaxError | None:
+    """The source's syntax error, if any; after `analyse` (checks/templates.py) only cache hits."""
+    tree = parse(_parsed(source))
+    return tree if isinstance(tree, TemplateSyntaxError) else None
+
+
+@lru_cache(maxsize=8192)
+def _names(parsed: str) -> frozenset[str] | None:
+    tree = parse(parsed)
+    if isinstance(tree, TemplateSyntaxError):
+        return None
+    try:
+        return frozenset(names_in(tree))
+    except RecursionError:  # pragma: no cover - the parser gives up first
+        return None
+
+
+def variables(source: str) -> frozenset[str] | None:
+    """Dotted names the source reads (`order.number`), None on a syntax error; translations that
+    share a skeleton share one walk of its tree."""
+    return _names(_parsed(source))
 
 
 def analyse(source: str, ctx: Context) -> tuple[Finding, ...] | TemplateSyntaxError:

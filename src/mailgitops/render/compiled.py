@@ -116,11 +116,18 @@ def _syntax(file: str, first_line: int, source: str, lang: str, what: str) -> Di
         return error(file, first_line + (e.lineno or 1) - 1, 1, "template-syntax",
                      f"Jinja syntax error in the {what}: {e.message}",
                      hint="check that every {{ }} and {% %} is closed and every {% for %} has {% endfor %}")
+    except RecursionError:  # Jinja's parser and code generator recurse once per nesting level
+        return error(file, first_line, 1, "template-syntax", f"the {what} nests too deeply to compile",
+                     hint="simplify the nested brackets, {% if %} and {% for %} blocks")
     return None
 
 
-def compile_repo_diagnostics(repo: Repo) -> tuple[CompiledTemplates | None, list[Diagnostic]]:
-    """Compile all templates and layouts; every problem as a located diagnostic."""
+def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True) -> tuple[
+        CompiledTemplates | None, list[Diagnostic]]:
+    """Compile all templates and layouts; every problem as a located diagnostic.
+
+    `check_texts=False` skips compiling each text up front (~2 ms each): `validate` has already
+    parsed them (checks/templates.py) and renders only the few it needs, compiling those then."""
     diags: list[Diagnostic] = []
     templates: dict[str, CompiledTemplate] = {}
     for tid, t in sorted(repo.templates.items()):
@@ -128,7 +135,7 @@ def compile_repo_diagnostics(repo: Repo) -> tuple[CompiledTemplates | None, list
         for lang, x in sorted(t.texts.items()):
             ct = CompiledText(x.subject, x.preheader or "", x.body, x.file, x.body_line)
             for what, src, line in (("subject", ct.subject, 2), ("preheader", ct.preheader, 2),
-                                    ("body", ct.body, ct.body_line)):
+                                    ("body", ct.body, ct.body_line)) if check_texts else ():
                 d = _syntax(x.file, line, src, lang, what)
                 if d:
                     diags.append(d)

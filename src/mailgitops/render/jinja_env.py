@@ -218,7 +218,11 @@ def render_tokens(lang: str, source: str, context: Mapping[str, Any]) -> Tokenis
 
 def variables_used(lang: str, source: str) -> set[str]:
     """Dotted variable names a template reads (`order.number`, `job.product.name`)."""
-    tree = environment(lang).parse(clean_source(source))
+    return names_in(environment(lang).parse(clean_source(source)))
+
+
+def names_in(tree: nodes.Template) -> set[str]:
+    """Dotted variable names read in a parsed template (shared with checks/jinja_cache.py)."""
     found: set[str] = set()
 
     def dotted(node: nodes.Node) -> str | None:
@@ -232,16 +236,15 @@ def variables_used(lang: str, source: str) -> set[str]:
             return f"{base}.{node.arg.value}" if base else None
         return None
 
-    inner: set[int] = set()
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        assert isinstance(node, nodes.Getattr | nodes.Getitem)
-        inner.add(id(node.node))
-    for node in tree.find_all((nodes.Name, nodes.Getattr, nodes.Getitem)):
-        if id(node) in inner:
-            continue
-        if isinstance(node, nodes.Name) and node.ctx != "load":
-            continue
-        name = dotted(node)
-        if name:
-            found.add(name)
+    # one walk, no recursion; a chain's inner links (`order` of `order.number`) are not names
+    stack: list[tuple[nodes.Node, bool]] = [(tree, False)]
+    while stack:
+        node, inner = stack.pop()
+        chain = isinstance(node, nodes.Getattr | nodes.Getitem)
+        if not inner and (chain or (isinstance(node, nodes.Name) and node.ctx == "load")):
+            name = dotted(node)
+            if name:
+                found.add(name)
+        base = node.node if chain else None  # type: ignore[attr-defined]
+        stack.extend((child, child is base) for child in node.iter_child_nodes())
     return found

@@ -1,95 +1,156 @@
-"""Warnings for `validate` from the rendered emails: size, alt text, http links, translation drift."""
+"""Warnings for `validate` (issue 3 item 7): HTML size, alt text, non-https links, translation drift.
+
+They are read from the sources, so `validate` does not render 2,000 emails:
+- alt text and links: each text's Markdown (render/source_lint.py), at its line in the .md file. A
+  link target that is a variable is judged by the value a preview gives it: `{{ order.url }}` is
+  made from workflow.yaml `order_url`, which the schema requires to be https; other variables take
+  the template's default sample, else the variable catalog's example. The layout's own images and
+  links (the logo's alt text is theme.yaml `logo_alt`) are read once per layout from its compiled
+  HTML shell.
+- translation drift: the variable sets checks/jinja_cache.py keeps for checks/templates.py (one
+  walk per Jinja skeleton, no second parse).
+- HTML size: a text is rendered (default sample, as `render` does) only when an upper bound of
+  its HTML reaches RENDER_FROM_BYTES: the compiled layout shell's bytes + source_lint.html_bound of
+  the body (each source byte 5 times, 120 bytes for each character that can open an element, text
+  inside `{% for %}` once per item of the sample's longest list or literal range(), each value as
+  long as the sample's longest) + subject, preheader and footer. Below it the email cannot reach
+  Gmail's 102 KB clip unless filters make text (join, repetition); those are not bounded.
+Texts the template checks found broken (a Jinja syntax error) are skipped: they are reported there.
+`mailgitops render` lists the same lints per email from the real HTML (render/html_lint.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from html.parser import HTMLParser
-from pathlib import Path
+from typing import Any
 
-from jinja2 import TemplateSyntaxError
-
+from mailgitops.checks.jinja_cache import syntax_error, variables
 from mailgitops.diagnostics import Diagnostic, Severity, warning
 from mailgitops.errors import MailgitopsError
-from mailgitops.model import Repo
-from mailgitops.render.compiled import compile_repo_diagnostics
-from mailgitops.render.jinja_env import variables_used
-from mailgitops.render.outputs import default_sample, preview
+from mailgitops.model import Repo, TemplateText
+from mailgitops.render.compiled import CompiledTemplates, compile_repo_diagnostics
+from mailgitops.render.html_lint import size_finding, tag_findings
+from mailgitops.render.layout import direction
+from mailgitops.render.outputs import default_sample, preview, preview_context
+from mailgitops.render.source_lint import ESCAPE_FACTOR, html_bound, lint_markdown
 from mailgitops.repo import LoadedRepo
 
-GMAIL_CLIP_BYTES = 102 * 1024
 THEME_FILE = "templates/_layouts/theme.yaml"
+RENDER_FROM_BYTES = 60 * 1024
+# the template checks (checks/templates.py, checks/crossfile.py) report these, located
+REPORTED_ELSEWHERE = frozenset({"template-syntax", "unknown-layout"})
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.images: list[tuple[str, str]] = []  # (src, alt)
-        self.links: list[str] = []
+class _Previews:
+    """Preview contexts, one per (sample, audience), built only when a lint needs a value."""
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "img":
-            self.images.append((a.get("src") or "", (a.get("alt") or "").strip()))
-        elif tag == "a" and a.get("href"):
-            self.links.append(a["href"] or "")
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self.contexts: dict[tuple[str, str], tuple[dict[str, Any], int, int]] = {}
+
+    def get(self, tid: str) -> tuple[dict[str, Any], int, int]:
+        """(context, longest list, longest value in bytes) of template `tid`'s preview."""
+        sample = default_sample(self.repo, tid)
+        key = (sample, self.repo.templates[tid].audience)
+        if key not in self.contexts:
+            ctx = preview_context(self.repo, tid, sample)
+            sizes = list(_sizes(ctx))
+            self.contexts[key] = (ctx, max((n for n, _ in sizes), default=0),
+                                  max((v for _, v in sizes), default=0))
+        return self.contexts[key]
+
+    def value(self, tid: str, name: str) -> str | None:
+        node: Any = self.get(tid)[0]
+        parts = name.split(".")
+        if parts[0] == "job":  # inside {% for job in order.jobs %}: the first job, as previews show
+            order = node.get("order")
+            jobs = order.get("jobs") if isinstance(order, Mapping) else None
+            node, parts = (jobs[0] if isinstance(jobs, list) and jobs else {}), parts[1:]
+        for key in parts:
+            if not isinstance(node, Mapping) or key not in node:
+                return None
+            node = node[key]
+        return None if node is None or isinstance(node, Mapping | list) else str(node)
 
 
-def _line_of(root: Path, file: str, needle: str, fallback: int) -> int:
+def _sizes(node: Any) -> Iterator[tuple[int, int]]:
+    """(list length, value bytes) of every list and leaf value in a context."""
+    if isinstance(node, Mapping):
+        for v in node.values():
+            yield from _sizes(v)
+    elif isinstance(node, list | tuple):
+        yield len(node), 0
+        for v in node:
+            yield from _sizes(v)
+    else:
+        yield 0, len(str(node).encode("utf-8"))
+
+
+def _shell_lints(loaded: LoadedRepo, compiled: CompiledTemplates) -> list[Diagnostic]:
+    out: dict[tuple[str, str], Diagnostic] = {}
+    for key, shell in sorted(compiled.shells.items()):
+        layout = key.split("/", 1)[0]
+        file = f"templates/_layouts/{layout}.mjml"
+        for f in tag_findings(shell, compiled.theme):
+            if f.logo:
+                doc = loaded.docs.get(THEME_FILE)
+                alt_key = "logo_alt" if "logo_alt" in loaded.repo.theme else "logo"
+                pos = doc.key_pos((alt_key,)) if doc else None
+                d = warning(THEME_FILE, pos.line if pos else 1, pos.col if pos else 1, f.code, f.message,
+                            hint=f.hint)
+            else:
+                lines = compiled.layout_sources.get(layout, "").split("\n")
+                line = next((i for i, t in enumerate(lines, 1) if f.needle and f.needle in t), 1)
+                col = lines[line - 1].find(f.needle) + 1 if f.needle and line <= len(lines) else 1
+                d = warning(file, line, max(col, 1), f.code, f"the layout's {f.message}", hint=f.hint)
+            out.setdefault((d.file, d.message), d)
+    return list(out.values())
+
+
+def _broken(x: TemplateText) -> bool:
+    return any(syntax_error(s) is not None for s in (x.subject, x.preheader or "", x.body))
+
+
+def _text_lints(repo: Repo, compiled: CompiledTemplates, previews: _Previews, tid: str,
+                x: TemplateText) -> list[Diagnostic]:
+    out = [warning(x.file, x.body_line + f.line - 1, f.col, f.code, f.message, hint=f.hint)
+           for f in lint_markdown(x.body, lambda name: previews.value(tid, name))]
+    _ctx, items, value_bytes = previews.get(tid)
+    shell = compiled.shell(repo.templates[tid].layout, direction(x.lang))
+    around = x.subject + (x.preheader or "") + str(compiled.theme.get("footer") or "")
+    bound = (len(shell.encode("utf-8")) + html_bound(x.body, items, value_bytes)
+             + ESCAPE_FACTOR * (len(around.encode("utf-8")) + 3 * value_bytes))  # + the footer's values
+    if bound < RENDER_FROM_BYTES:
+        return out
     try:
-        lines = (root / file).read_text(encoding="utf-8").split("\n")
-    except OSError:
-        return fallback
-    return next((i for i, line in enumerate(lines, 1) if needle and needle in line), fallback)
-
-
-def _email_lints(repo: Repo, file: str, body_line: int, html: str) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    size = len(html.encode("utf-8"))
-    if size > GMAIL_CLIP_BYTES:
-        out.append(warning(file, 1, 1, "html-too-large",
-                           f"the email's HTML is {size / 1024:.0f} KB; Gmail clips messages over 102 KB",
-                           hint="shorten the text or split it over several emails"))
-    tags = _Tags()
-    tags.feed(html)
-    for src, alt in tags.images:
-        if alt:
-            continue
-        logo = repo.theme.get("logo")
-        if logo and src.startswith(f"cid:{logo}@"):
-            out.append(warning(THEME_FILE, _line_of(repo.root, THEME_FILE, "logo", 1), 1, "image-without-alt",
-                               "the logo has no alt text", hint="set `logo_alt` in theme.yaml"))
-        else:
-            out.append(warning(file, _line_of(repo.root, file, src.removeprefix("cid:").split("@")[0],
-                                              body_line), 1, "image-without-alt",
-                               f"image {src} has no alt text",
-                               hint="describe it: ![Our opening hours](https://...)"))
-    for href in tags.links:
-        if href.lower().startswith(("https:", "mailto:")):
-            continue
-        out.append(warning(file, _line_of(repo.root, file, href, body_line), 1, "insecure-link",
-                           f"link {href} is not https", hint="use an https:// address"))
+        p = preview(repo, compiled, tid, x.lang, default_sample(repo, tid))
+    except MailgitopsError as e:
+        return out + [replace(d, code="preview-failed").as_warning() for d in e.diagnostics]
+    size = size_finding(p.email.html)
+    if size:
+        out.append(warning(x.file, 1, 1, size.code, size.message, hint=size.hint))
     return out
 
 
 def _variable_drift(repo: Repo) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     default = repo.languages.default
+
+    def used(x: TemplateText) -> frozenset[str] | None:
+        found = [variables(s) for s in (x.subject, x.preheader or "", x.body)]
+        return None if any(f is None for f in found) else frozenset().union(*(f for f in found if f))
+
     for _tid, t in sorted(repo.templates.items()):
         base = t.texts.get(default)
-        if base is None:
-            continue
-        try:
-            ref = variables_used(default, f"{base.subject}\n{base.preheader or ''}\n{base.body}")
-        except TemplateSyntaxError:  # reported by checks/templates.py
+        ref = used(base) if base is not None else None
+        if ref is None:
             continue
         for lang, x in sorted(t.texts.items()):
-            if lang == default:
+            names = used(x) if lang != default else None
+            if names is None:
                 continue
-            try:
-                used = variables_used(lang, f"{x.subject}\n{x.preheader or ''}\n{x.body}")
-            except TemplateSyntaxError:
-                continue
-            extra, missing = sorted(used - ref), sorted(ref - used)
+            extra, missing = sorted(names - ref), sorted(ref - names)
             if extra or missing:
                 parts = ([f"uses {', '.join(extra)}"] if extra else []) + (
                     [f"leaves out {', '.join(missing)}"] if missing else [])
@@ -104,17 +165,15 @@ def lint_rendered(loaded: LoadedRepo) -> list[Diagnostic]:
     if any(d.severity is Severity.ERROR for d in loaded.diagnostics):
         return []  # the loader's errors come first; rendering a broken repository says nothing new
     repo = loaded.repo
-    compiled, diags = compile_repo_diagnostics(repo)
-    out = [d for d in diags if d.code != "template-syntax"]  # checks/templates.py reports those
+    compiled, diags = compile_repo_diagnostics(repo, check_texts=False)
+    out = [d for d in diags if d.code not in REPORTED_ELSEWHERE]
     if compiled is None:
         return out
+    out.extend(_shell_lints(loaded, compiled))
+    previews = _Previews(repo)
     for tid, t in sorted(repo.templates.items()):
-        for lang, x in sorted(t.texts.items()):
-            try:
-                p = preview(repo, compiled, tid, lang, default_sample(repo, tid))
-            except MailgitopsError as e:
-                out.extend(replace(d, code="preview-failed").as_warning() for d in e.diagnostics)
-                continue
-            out.extend(_email_lints(repo, x.file, x.body_line, p.email.html))
+        for _lang, x in sorted(t.texts.items()):
+            if not _broken(x):
+                out.extend(_text_lints(repo, compiled, previews, tid, x))
     out.extend(_variable_drift(repo))
     return out

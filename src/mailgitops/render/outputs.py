@@ -18,6 +18,7 @@ from mailgitops.model import Repo, Sender
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.context import build_context
 from mailgitops.render.email import RenderedEmail, render_email
+from mailgitops.render.html_lint import email_findings
 from mailgitops.render.mime import FileAttachment, build_message
 from mailgitops.schemacheck import did_you_mean
 
@@ -106,16 +107,24 @@ def _attachments(repo: Repo, template_kinds: Sequence[str], data: dict[str, Any]
     return files, notes
 
 
+def preview_context(repo: Repo, template_id: str, sample_name: str) -> dict[str, Any]:
+    """The Jinja context a preview of this template renders with (the sample, examples filled in)."""
+    sample = repo.samples.get(sample_name)
+    data: dict[str, Any] = dict(sample.data) if sample is not None else {}
+    recipient = _recipient(data, repo.templates[template_id].audience)
+    sender, shop_name = _sender(repo, data)
+    return build_context(data, recipient=recipient, order_url=repo.workflow.order_url, sender=sender,
+                         webshop_name=shop_name, preview=True)
+
+
 def preview(repo: Repo, compiled: CompiledTemplates, template_id: str, lang: str,
             sample_name: str) -> Preview:
     """One preview email, exactly as it would be sent, with a fixed Date and Message-ID."""
     sample = repo.samples.get(sample_name)
     data: dict[str, Any] = dict(sample.data) if sample is not None else {}
-    template = repo.templates[template_id]
-    recipient = _recipient(data, template.audience)
-    sender, shop_name = _sender(repo, data)
-    ctx = build_context(data, recipient=recipient, order_url=repo.workflow.order_url, sender=sender,
-                        webshop_name=shop_name, preview=True)
+    recipient = _recipient(data, repo.templates[template_id].audience)
+    sender, _shop = _sender(repo, data)
+    ctx = preview_context(repo, template_id, sample_name)
     email = render_email(compiled, template_id, lang, ctx)
     files, notes = _attachments(repo, compiled.templates[template_id].attachments, data)
     cc = list(repo.smtp.cc)
@@ -167,6 +176,8 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
             finally:
                 if progress:
                     progress(1)
+            # the lints `validate` reads from the sources, here exact: this is the real HTML
+            lints = tuple(f.message for f in email_findings(p.email.html, compiled.theme))
             eml = p.message.as_bytes()
             html_bytes = p.email.html.encode("utf-8")
             folder = out / tid
@@ -175,7 +186,7 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
             (folder / f"{lang}.txt").write_bytes(p.email.text.encode("utf-8"))
             (folder / f"{lang}.eml").write_bytes(eml)
             result.entries.append(ManifestEntry(tid, lang, p.email.lang, name, p.email.subject,
-                                                len(html_bytes), len(eml), p.warnings))
+                                                len(html_bytes), len(eml), p.warnings + lints))
     assets_dir = out / "_assets"
     for asset in compiled.assets.values():
         assets_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,77 @@
+"""render/source_lint.py: the Markdown read with Jinja taken out, findings at their source lines."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+
+import pytest
+from jinja2 import Environment
+
+from mailgitops.render import source_lint
+from mailgitops.render.source_lint import lint_markdown, placeheld
+
+TOKEN = re.compile("\ue000\\d+\ue001")
+VALUES = {"order.url": "https://print.example.com/orders/PO-1", "delivery.tracking_url": "http://track.example",
+          "customer.name": "Ada"}
+
+
+def found(source: str) -> list[tuple[int, int, str]]:
+    return [(f.line, f.col, f.code) for f in lint_markdown(source, VALUES.get)]
+
+
+def test_block_tags_vanish_as_jinja_trims_them() -> None:
+    p = placeheld("a\n  {% if x %}\nb {{ order.url }}\n{% endif %}\nc {# note #}\nd\n")
+    assert p.text == "a\nb \ue0000\ue001\nc d\n"
+    assert p.exprs == ("{{ order.url }}",)
+    assert p.line_of == (1, 3, 5, 7)  # output line i starts on source line line_of[i]
+
+
+@pytest.mark.parametrize("source", [
+    "a  {%- if x %}\n b {% endif -%}\n\n c\n", "a\n\t{%+ if x %}b{% endif %}\n", "x {# c #}\ny",
+    "{{- y }}\n  q {{ y -}}  \n r", "{% if x %}a{% endif %}\n\n  {% if x %}\n  x\n  {% endif %}\nend",
+])
+def test_the_text_is_what_jinja_makes(source: str) -> None:
+    env = Environment(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    assert env.from_string(source).render(x=True, y="") == TOKEN.sub("", placeheld(source).text)
+
+
+def test_each_finding_at_its_own_line_and_column() -> None:
+    source = ("Dear {{ customer.name }},\n\n{% for job in order.jobs %}\n"
+              "- {{ job.name }}: [proof](http://{{ job.name }}.example)\n{% endfor %}\n\n"
+              "[order]({{ order.url }}) [track]({{ delivery.tracking_url }})\n\n"
+              "> ![](https://cdn.example/x.png) <http://auto.example> [mail](mailto:a@b.example)\n\n"
+              "[ref][r]\n\n[r]: ftp://files.example\n")
+    assert found(source) == [
+        (4, 27, "insecure-link"),  # a literal http:// before a value
+        (7, 34, "insecure-link"),  # a variable whose value is http://
+        (9, 3, "image-without-alt"),
+        (9, 35, "insecure-link"),  # an autolink
+        (13, 6, "insecure-link"),  # a reference definition
+    ]
+
+
+def test_code_and_unknown_values_are_not_judged() -> None:
+    assert found("```\n[a](http://x)\n```\n\n    [b](http://y)\n\n`![](z)`\n") == []
+    assert found("[a]({{ order.unknown }}) [b]({{ order.url ~ '/x' }}) [c](https://ok)\n") == []
+
+
+def test_the_quick_look_never_skips_what_the_parse_finds() -> None:
+    # texts whose quick look says "nothing to parse" must have no findings: random mixes of the
+    # pieces that make, hide or move links and images
+    pieces = ["[a](http://x)", "[b](https://y)", "![](i.png)", "![c](i.png)", "![ ](i.png)", "<http://z>",
+              "[r]", "\n[r]: http://d\n", "{% if x %}", "{% endif %}", "{%- if y %}", "{# c #}", "`",
+              "{{ order.url }}", "]({{ delivery.tracking_url }})", "](", "[", "]", "!", " ", "\n", "\n\n",
+              "&#32;", "\\", "    ", "> ", "- ", "```\n", "{{ customer.name }}", "http://", "<", ">", ":"]
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(3000):
+        source = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 14)))
+        if not source_lint._worth_parsing(source, VALUES.get):
+            assert found(source) == [], source
+            checked += 1
+    assert checked > 300
+    for a, b in itertools.product(pieces, repeat=2):
+        if not source_lint._worth_parsing(a + b, VALUES.get):
+            assert found(a + b) == [], a + b
