@@ -1,5 +1,5 @@
 """`python -m mailgitops` runs the CLI."""
 
-from mailgitops.cli.main import main
+from mailgitops.cli.entry import main
 
 main()

@@ -7,18 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from mailgitops.identity import Sender
+
+__all__ = ["Sender"]  # re-exported: model users see every config value type in one place
+
 Security = Literal["none", "starttls", "tls"]
 AuthMode = Literal["anonymous", "custom"]
 SendMode = Literal["always", "on_customer_request", "never"]
 Role = Literal["customer", "operator", "approver"]
 
 DEFAULT_PORTS: Mapping[str, int] = {"none": 25, "starttls": 587, "tls": 465}
-
-
-@dataclass(frozen=True, slots=True)
-class Sender:
-    address: str
-    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,71 +5,20 @@ here pulls in the validator (jsonschema, yaml) or the layout compiler (mjml)."""
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from mailgitops.cli.dispatch_core import DEFAULT_BUNDLE, dispatch_event, dispatcher, echo_json
 from mailgitops.cli.main import CONTEXT, run
 
 if TYPE_CHECKING:
     from mailgitops.dispatch.api import Dispatcher
 
-DEFAULT_BUNDLE = "bundle/mailgitops.bundle.json"
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
-
-
-def _dispatcher(bundle: str, outbox: str | None, attachments_root: str | None) -> Dispatcher:
-    from mailgitops.dispatch.api import Dispatcher
-
-    return Dispatcher.load(bundle, outbox=outbox, attachments_root=attachments_root)
-
-
-def _read_event(source: str) -> Any:
-    from mailgitops.errors import MailgitopsError
-
-    if source == "-":
-        raw = sys.stdin.buffer.read()
-    else:
-        try:
-            with open(source, "rb") as f:
-                raw = f.read()
-        except OSError as e:
-            raise MailgitopsError(f"cannot read the event {source}: {e.strerror}") from e
-    if source.endswith((".yaml", ".yml")):  # sample orders (config/samples) are events in YAML
-        from mailgitops.yamlsrc import load_yaml
-
-        doc, diags = load_yaml(raw.decode("utf-8", "replace"), source)
-        if diags:
-            raise MailgitopsError(f"{source} is not valid YAML", diagnostics=diags)
-        return doc.data
-    from mailgitops.dispatch.event import MAX_EVENT_BYTES
-
-    if len(raw) > MAX_EVENT_BYTES:
-        raise MailgitopsError(f"{source}: the event is larger than {MAX_EVENT_BYTES:,} bytes; refused")
-    try:
-        return json.loads(raw)
-    except ValueError as e:
-        raise MailgitopsError(f"{source}: not valid JSON ({e}); nothing was queued",
-                              hint="send one JSON object as described in schema/event.schema.json") from e
-
-
-def _dispatch(bundle: str, event: str, outbox: str | None, root: str | None, queue_only: bool) -> int:
-    data = _read_event(event)
-    with _dispatcher(bundle, outbox, root) as d:
-        outcome = d.handle(data, deliver=not queue_only, source=event if event != "-" else "stdin")
-    _echo_json(outcome.to_json())
-    return 0
-
-
 def _with(bundle: str, outbox: str | None, root: str | None, fn: Callable[[Dispatcher], Any]) -> int:
-    with _dispatcher(bundle, outbox, root) as d:
-        _echo_json(fn(d))
+    with dispatcher(bundle, outbox, root) as d:
+        echo_json(fn(d))
     return 0
 
 
@@ -78,7 +27,7 @@ def _outbox_only(outbox: str | None, fn: Callable[[Any], Any]) -> int:
 
     ob = open_outbox(outbox)
     try:
-        _echo_json(fn(ob))
+        echo_json(fn(ob))
     finally:
         ob.close()
     return 0
@@ -113,7 +62,7 @@ def register(group: click.Group) -> None:
         is refused with every problem named (exit 1) and nothing is queued. When the outbox
         cannot be written, nothing is accepted and the exit code is 75 (temporary: retry).
         """
-        run(_dispatch, bundle, event, outbox, attachments_root, queue_only)
+        run(dispatch_event, bundle, event, outbox, attachments_root, queue_only)
 
     @group.group("drafts", context_settings=CONTEXT)
     def drafts() -> None:

@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import click
 
 from mailgitops import __version__
-from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.cli.runner import run
+
+__all__ = ["CONTEXT", "cli", "main", "root_option", "run"]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def run(fn: Callable[..., int], *args: Any, **kwargs: Any) -> None:
-    """Call a plain command function and turn its result or error into the exit code.
-
-    The one place where exceptions become exit codes: user errors print their message,
-    bugs print one line asking for a report (the traceback only with MAILGITOPS_DEBUG=1)."""
-    try:
-        code = fn(*args, **kwargs)
-    except MailgitopsError as e:
-        click.echo(f"error: {e}", err=True)
-        for d in e.diagnostics:
-            click.echo(f"  {d.file}:{d.line}:{d.col}: {d.full_message()} [{d.code}]", err=True)
-        code = int(e.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        code = int(ExitCode.INTERRUPTED)
-    except click.exceptions.Exit:
-        raise
-    except Exception as e:
-        if os.environ.get("MAILGITOPS_DEBUG"):
-            import traceback  # only here: the dispatcher's cold start does not pay for it
-
-            traceback.print_exc()
-        click.echo(f"unexpected error: {type(e).__name__}: {e}\n"
-                   "This is a bug in mailgitops; rerun with MAILGITOPS_DEBUG=1 for details.",
-                   err=True)
-        code = int(ExitCode.UNEXPECTED)
-    sys.exit(code)
 
 
 root_option = click.option(

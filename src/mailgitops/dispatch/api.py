@@ -169,7 +169,7 @@ class Dispatcher:
         return tuple(out)
 
     def _prepare(self, data: Mapping[str, Any], p: rules.Planned) -> NewMessage:
-        from mailgitops.model import Sender as SenderModel
+        from mailgitops.identity import Sender as SenderModel
         from mailgitops.render.context import build_context
 
         sender = SenderModel(p.sender[0], p.sender[1])

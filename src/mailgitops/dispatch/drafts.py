@@ -97,7 +97,7 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
 
 def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict[str, Any]:
     """Render through the layout and queue once; a second call reports the state, sends nothing."""
-    from mailgitops.model import Sender
+    from mailgitops.identity import Sender
     from mailgitops.render.email import render_markdown
     from mailgitops.render.mime import build_message
 

@@ -6,15 +6,17 @@ import base64
 import mimetypes
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import TemplateSyntaxError
 
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError
-from mailgitops.model import Repo
 from mailgitops.render.jinja_env import compile_source
 from mailgitops.render.layout import LayoutError, compile_shell, effective_theme
+
+if TYPE_CHECKING:  # the dispatcher loads compiled templates without the repository model
+    from mailgitops.model import Repo
 
 FORMAT = 1
 MAX_ASSET_BYTES = 1_000_000

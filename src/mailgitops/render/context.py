@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from mailgitops.model import Sender
+from mailgitops.identity import Sender
 
 _NAMESPACES = ("order", "customer", "operator", "cost_centre", "quote", "decision", "delivery", "export")
 

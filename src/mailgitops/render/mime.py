@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from mailgitops.errors import MailgitopsError
-from mailgitops.model import Sender
+from mailgitops.identity import Sender
 from mailgitops.render.email import RenderedEmail, one_line
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")

@@ -1,0 +1,61 @@
+"""The runtime side of `dispatch` without click: read an event, hand it to the dispatcher, print
+the outcome. Used by the click command and by the fast console entry (cli/entry.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mailgitops.dispatch.api import Dispatcher
+
+DEFAULT_BUNDLE = "bundle/mailgitops.bundle.json"
+
+
+def echo_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def dispatcher(bundle: str, outbox: str | None, attachments_root: str | None) -> Dispatcher:
+    from mailgitops.dispatch.api import Dispatcher
+
+    return Dispatcher.load(bundle, outbox=outbox, attachments_root=attachments_root)
+
+
+def read_event(source: str) -> Any:
+    from mailgitops.errors import MailgitopsError
+
+    if source == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        try:
+            with open(source, "rb") as f:
+                raw = f.read()
+        except OSError as e:
+            raise MailgitopsError(f"cannot read the event {source}: {e.strerror}") from e
+    if source.endswith((".yaml", ".yml")):  # sample orders (config/samples) are events in YAML
+        from mailgitops.yamlsrc import load_yaml
+
+        doc, diags = load_yaml(raw.decode("utf-8", "replace"), source)
+        if diags:
+            raise MailgitopsError(f"{source} is not valid YAML", diagnostics=diags)
+        return doc.data
+    from mailgitops.dispatch.event import MAX_EVENT_BYTES
+
+    if len(raw) > MAX_EVENT_BYTES:
+        raise MailgitopsError(f"{source}: the event is larger than {MAX_EVENT_BYTES:,} bytes; refused")
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise MailgitopsError(f"{source}: not valid JSON ({e}); nothing was queued",
+                              hint="send one JSON object as described in schema/event.schema.json") from e
+
+
+def dispatch_event(bundle: str, event: str, outbox: str | None, root: str | None, queue_only: bool) -> int:
+    """`mailgitops dispatch`: handle one event and print the outcome (PRODUCT.md section 3)."""
+    data = read_event(event)
+    with dispatcher(bundle, outbox, root) as d:
+        outcome = d.handle(data, deliver=not queue_only, source=event if event != "-" else "stdin")
+    echo_json(outcome.to_json())
+    return 0

@@ -1,0 +1,44 @@
+"""The one place where a command's result or exception becomes the process's exit code.
+
+Click-free, so that the dispatcher's fast entry (cli/entry.py) can use it too."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from mailgitops.errors import ExitCode, MailgitopsError
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def run(fn: Callable[..., int], *args: Any, **kwargs: Any) -> NoReturn:
+    """Call a plain command function and exit with its code.
+
+    User errors print their message and diagnostics; bugs print one line asking for a report
+    (the traceback only with MAILGITOPS_DEBUG=1). Never a traceback for bad input."""
+    try:
+        code = fn(*args, **kwargs)
+    except MailgitopsError as e:
+        _err(f"error: {e}")
+        for d in e.diagnostics:
+            _err(f"  {d.file}:{d.line}:{d.col}: {d.full_message()} [{d.code}]")
+        code = int(e.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        code = int(ExitCode.INTERRUPTED)
+    except Exception as e:
+        if os.environ.get("MAILGITOPS_DEBUG"):
+            import traceback  # only here: the dispatcher's cold start does not pay for it
+
+            traceback.print_exc()
+        _err(f"unexpected error: {type(e).__name__}: {e}\n"
+             "This is a bug in mailgitops; rerun with MAILGITOPS_DEBUG=1 for details.")
+        code = int(ExitCode.UNEXPECTED)
+    sys.stdout.flush()
+    sys.exit(code)
