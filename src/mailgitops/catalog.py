@@ -34,6 +34,7 @@ class VariableSpec:
 ALWAYS_PROVIDED = ("printroom", "webshop")
 SCHEMA_KINDS = (
     "smtp", "languages", "workflow", "webshop", "template", "front-matter", "sample", "event", "theme",
+    "catalog",
 )
 
 
@@ -82,6 +83,6 @@ def filters() -> dict[str, str]:
 @cache
 def schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of one file kind: smtp, languages, workflow, webshop, template,
-    front-matter, sample, event, theme."""
+    front-matter, sample, event, theme, catalog (of triggers.yaml and variables.yaml)."""
     loaded: dict[str, Any] = json.loads(_read(f"{kind}.schema.json"))
     return loaded

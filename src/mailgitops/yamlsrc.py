@@ -34,6 +34,11 @@ _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _YAML11_BOOLS = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE)$")
 _OCTAL_LOOKING = re.compile(r"^[-+]?0[0-9_]+$")
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
+# numbers only YAML 1.1 reads (1.2 tools read text): `5_87`, `0b1010`; and `1e3`, the reverse
+_YAML11_ONLY_NUMBER = re.compile(r"^[-+]?(0b[01_]+|[0-9][0-9_]*_[0-9_]*(\.[0-9_]*)?)$")
+_YAML12_ONLY_NUMBER = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+_STR = "tag:yaml.org,2002:str"
+_VALUE = "tag:yaml.org,2002:value"  # PyYAML's reading of a plain `=`
 
 
 def json_path(path: PathKey) -> str:
@@ -106,7 +111,7 @@ class _Converter:
             self.aliases.append(path)
             return None
         self.seen.add(id(node))
-        if node.tag not in _STD_TAGS:
+        if node.tag not in _STD_TAGS and not (node.tag == _VALUE and isinstance(node, yaml.ScalarNode)):
             self._err(node, "yaml-tag", f"custom YAML tag {node.tag!r} is not allowed", path,
                       hint="remove the tag; only plain YAML values are accepted")
             return None
@@ -157,12 +162,30 @@ class _Converter:
                       f"`{text}` is read as a base-60 number by YAML 1.1", path,
                       hint=f'quote it: "{text}"')
             return text
+        reading = self._version_dependent(node, text) if plain else None
+        if reading:
+            self._err(node, "yaml-ambiguous", f"`{text}` {reading}", path,
+                      hint=f'quote it so every tool reads the same text: "{text}"'
+                      + ("" if text == "=" else ", or write the number in plain digits"))
+            return text
         if node.tag == "tag:yaml.org,2002:timestamp":
             return text  # dates stay text; the schema says which format it must have
         value = yaml.constructor.SafeConstructor.construct_scalar(_CONSTRUCTOR, node)
         if plain and node.tag in _NUMBER_TAGS:
             self.doc.raw[path] = text
         return _resolve(node.tag, str(value))
+
+
+    @staticmethod
+    def _version_dependent(node: yaml.ScalarNode, text: str) -> str | None:
+        """How YAML 1.1 and 1.2 tools read a plain scalar differently (editors use 1.2)."""
+        if node.tag == _VALUE:
+            return "has a special meaning in YAML 1.1 (the `value` key)"
+        if _YAML11_ONLY_NUMBER.match(text):
+            return "is read as a number by YAML 1.1 tools and as text by others"
+        if node.tag == _STR and _YAML12_ONLY_NUMBER.match(text):
+            return "is read as a number by YAML 1.2 tools and as text by YAML 1.1 ones"
+        return None
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()

@@ -171,3 +171,67 @@ def test_empty_folder_reports_the_missing_files(tmp_path: Path) -> None:
     code, output = run_cli(tmp_path)
     assert code == 1
     assert {d["file"] for d in found(output)} >= {"config/smtp.yaml", "config/workflow.yaml", "templates"}
+
+
+def test_root_without_schema_folder_validates_with_packaged_schemas(tmp_path: Path) -> None:
+    """A repository holding only config/ and templates/ (no schema/), run from elsewhere."""
+    root = tmp_path / "other"
+    for part in ("config", "templates"):
+        shutil.copytree(PROJECT / part, root / part)
+    assert not (root / "schema").exists()
+    proc = subprocess.run([str(MAILGITOPS), "validate", "--root", str(root)], capture_output=True,
+                          text=True, timeout=120, check=False, cwd=tmp_path)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "no problems found"), proc.stdout + proc.stderr
+
+
+def test_github_format_escapes_values_that_could_forge_annotations(tmp_path: Path) -> None:
+    root = build_repo(CORPUS / "addr-cc-header-injection", tmp_path / "repo")
+    (root / "config/webshops/shop,x.yaml").write_text('name: Shop\n"evil\\n::error file=x::100%": 1\n',
+                                                      encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(root), "--format", "github"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert [ln.split(" ", 1)[0] for ln in lines[:-1]] == ["::error", "::error"]  # nothing forged
+    assert lines[-1] == "2 error(s), 0 warning(s)"
+    assert "::error file=config/webshops/shop%2Cx.yaml,line=2,col=1,title=unknown-key::" in lines[1]
+    assert "`evil\\n::error file=x::100%25`" in lines[1]
+    assert "`archive@example.com\\r\\nBcc: victim@example.net`" in lines[0]
+
+
+def test_text_format_keeps_each_problem_on_one_line(tmp_path: Path) -> None:
+    root = build_repo(CORPUS / "addr-cc-header-injection", tmp_path / "repo")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(root)])
+    assert result.output.splitlines()[0].startswith("config/smtp.yaml:7:5: error: cc address ")
+    assert len(result.output.splitlines()) == 2
+
+
+def test_wrong_usage_exits_2_through_the_console_script(tmp_path: Path) -> None:
+    for argv in (["--format", "xml"], ["--root", str(tmp_path / "nowhere")], ["--bogus"]):
+        proc = subprocess.run([str(MAILGITOPS), "validate", "--root", str(tmp_path), *argv],
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert proc.returncode == 2, (argv, proc.stdout + proc.stderr)
+        assert "Traceback" not in proc.stderr
+
+
+def test_github_format_is_picked_inside_github_actions(tmp_path: Path) -> None:
+    root = build_repo(CORPUS / "smtp-port-mode-mismatch", tmp_path / "repo")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(root)], env={"GITHUB_ACTIONS": "true"})
+    assert result.output.startswith("::warning file=config/smtp.yaml,line=")
+    result = CliRunner().invoke(cli, ["validate", "--root", str(root)], env={"GITHUB_ACTIONS": None})
+    assert result.output.startswith("config/smtp.yaml:")
+
+
+def test_shipped_repository_is_the_starting_point_issue_2_describes() -> None:
+    """Five active languages (default en), every catalog trigger, two webshops (one overriding
+    the sender), two or more samples (one with several jobs), every template in every language."""
+    repo = load_repo(PROJECT).repo
+    assert (repo.languages.default, set(repo.languages.active)) == ("en", {"en", "de", "fr", "nl", "zh"})
+    assert set(repo.workflow.triggers) == set(triggers())
+    assert len(repo.webshops) >= 2 and any(w.sender for w in repo.webshops.values())
+    assert len(repo.samples) >= 2
+    assert any(len(s.data.get("order", {}).get("jobs", [])) > 1 for s in repo.samples.values())
+    for t in triggers().values():
+        tpl = repo.templates[t.default_template]
+        assert set(tpl.texts) == set(repo.languages.active), t.id
+        for text in tpl.texts.values():
+            assert "TODO" not in text.body + text.subject and text.subject.strip(), text.file

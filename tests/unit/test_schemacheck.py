@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailgitops import schemacheck
+from mailgitops import catalog, schemacheck
 from mailgitops.yamlsrc import load_yaml
 
 SMTP_OK = "sender: {address: a@example.com}\nserver:\n  host: smtp.example.com\n"
@@ -58,3 +58,42 @@ def test_addresses_are_left_to_the_address_check() -> None:
 def test_did_you_mean() -> None:
     assert schemacheck.did_you_mean("starttsl", ["none", "starttls", "tls"]) == "did you mean `starttls`?"
     assert schemacheck.did_you_mean("zzz", ["none"]) is None
+
+
+def test_pattern_errors_say_what_is_expected_not_the_regex() -> None:
+    text = "sender: {address: a@example.com}\nserver: {host: smtp example.com}\n"
+    [(line, col, code, message, _)] = check(text)
+    assert (line, col, code) == (2, 16, "schema-pattern")
+    assert message == "`smtp example.com` is not a host name or IP address such as smtp.example.com"
+    [(_, _, _, message, _)] = check("default: EN\nactive: [en]\n", "languages")
+    assert message == "`EN` is not a language tag such as en, de or pt-BR"
+
+
+def test_pattern_without_error_message_falls_back_to_the_description() -> None:
+    text = "event_id: e1\ntrigger: order_ready\noccurred_at: '2026-11-27T10:00:00Z'\n" \
+           "attachments: {document: ../../etc/passwd}\n"
+    [(line, _, code, message, hint)] = check(text, "sample")
+    assert (line, code, message) == (4, "schema-pattern", "`../../etc/passwd` is not in the expected form")
+    assert hint is not None and "no '..'" in hint
+
+
+def _patterns(node: object, where: str = "$") -> list[tuple[str, dict[str, object]]]:
+    if isinstance(node, dict):
+        own = [(where, node)] if "pattern" in node else []
+        return own + [p for k, v in node.items() for p in _patterns(v, f"{where}.{k}")]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _patterns(v, f"{where}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize("kind", ["smtp", "languages", "workflow", "webshop", "template", "theme"])
+def test_every_pattern_an_admin_can_break_has_an_error_message(kind: str) -> None:
+    """Editors show `errorMessage` as it is, and validate completes "`x` is not ..." with it."""
+    bare = [where for where, node in _patterns(catalog.schema(kind)) if not node.get("errorMessage")]
+    assert bare == []
+
+
+def test_sample_addresses_are_left_to_the_address_check_but_types_are_not() -> None:
+    base = "event_id: e1\ntrigger: order_ready\noccurred_at: '2026-11-27T10:00:00Z'\n"
+    assert check(base + "customer: {email: 'Ada <ada@example.org>'}\n", "sample") == []
+    assert [r[2] for r in check(base + "customer: {email: 42}\n", "sample")] == ["wrong-type"]

@@ -25,6 +25,12 @@ def test_positions_of_values_and_keys() -> None:
     [
         ("port: 025\n", [(1, 7, "yaml-ambiguous")]),
         ("lang: no\n", [(1, 7, "yaml-ambiguous")]),
+        ("port: 5_87\n", [(1, 7, "yaml-ambiguous")]),  # 587 to YAML 1.1, text to 1.2
+        ("port: 0b1001001011\n", [(1, 7, "yaml-ambiguous")]),
+        ("n: 1e3\n", [(1, 4, "yaml-ambiguous")]),  # text to YAML 1.1, 1000.0 to 1.2
+        ("n: 1.5e3\n", [(1, 4, "yaml-ambiguous")]),
+        ("n: =\n", [(1, 4, "yaml-ambiguous")]),  # PyYAML's `value` tag, not a custom tag
+        ("n: 1.5e+3\nm: 0x24B\no: -12\np: ab_c\nq: \"1e3\"\n", []),  # same in both versions
         ("a: 1\na: 2\n", [(2, 1, "duplicate-key")]),
         ("x: &a 1\ny: *a\n", [(2, 4, "yaml-alias")]),
         ("x: !!python/object:os.system 1\n", [(1, 4, "yaml-tag")]),
@@ -43,3 +49,10 @@ def test_size_cap() -> None:
 def test_yaml_ambiguity_keeps_the_text() -> None:
     doc, _ = load_yaml("port: 025\nlang: no\n", "f.yaml")
     assert doc.data == {"port": "025", "lang": "no"}
+
+
+def test_version_dependent_number_names_both_readings_and_the_fix() -> None:
+    _, [d] = load_yaml("port: 5_87\n", "f.yaml")
+    assert d.message == "`5_87` is read as a number by YAML 1.1 tools and as text by others"
+    assert d.hint == 'quote it so every tool reads the same text: "5_87", or write the number in plain digits'
+

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from functools import cache
 from typing import Any
 
+from mailgitops import catalog
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.repo import LoadedRepo
 from mailgitops.yamlsrc import PathKey, YamlDoc, json_path
@@ -54,6 +57,23 @@ def problem(addr: str) -> tuple[str, str] | None:  # noqa: PLR0911, PLR0912 - on
     return None
 
 
+@cache
+def _event_email() -> re.Pattern[str]:
+    """The order event's address rule: a sample order is an event, so it must pass it too."""
+    return re.compile(catalog.schema("event")["$defs"]["email"]["pattern"])
+
+
+def event_problem(addr: str) -> tuple[str, str] | None:
+    """`problem`, plus what the order event's schema refuses (non-ASCII, a domain without a dot)."""
+    found = problem(addr)
+    if found is None and not _event_email().match(addr):
+        return ("is not an address the order event accepts (ASCII letters and digits, a domain with a dot)",
+                "write the address as the order system sends it, e.g. ada@example.org")
+    if found is not None and found[1] == SPLIT_HINT:
+        return found[0], "an order event holds one address per field; keep one here"
+    return found
+
+
 def _parts(value: str) -> Iterator[tuple[int, str]]:
     for m in _PARTS.finditer(value):
         text = m.group(0)
@@ -76,12 +96,13 @@ def _located(doc: YamlDoc, path: PathKey, lines: list[str], *, value: str, offse
 
 
 def check_value(doc: YamlDoc, path: PathKey, value: Any, lines: list[str], what: str,
-                *, split: bool) -> list[Diagnostic]:
-    """`value` is one address, or (split=True) a `;`-separated string or list of them."""
+                *, split: bool, event: bool = False) -> list[Diagnostic]:
+    """`value` is one address, or (split=True) a `;`-separated string or list of them;
+    event=True also applies the order event's rule (for sample orders)."""
     if split and isinstance(value, list):
         out: list[Diagnostic] = []
         for i, item in enumerate(value):
-            out.extend(check_value(doc, (*path, i), item, lines, what, split=True))
+            out.extend(check_value(doc, (*path, i), item, lines, what, split=True, event=event))
         return out
     if not isinstance(value, str):
         return []
@@ -91,12 +112,38 @@ def check_value(doc: YamlDoc, path: PathKey, value: Any, lines: list[str], what:
         return [error(doc.file, line, col, "bad-address", f"{what}: empty address",
                       json_path=json_path(path), hint="remove the entry or write an address")]
     out = []
+    rule = event_problem if event else problem
     for offset, part in parts:
-        found = problem(part)
+        found = rule(part)
         if found:
             line, col = _located(doc, path, lines, value=value, offset=offset, part=part)
             out.append(error(doc.file, line, col, "bad-address", f"{what} `{part}` {found[0]}",
                              json_path=json_path(path), hint=found[1]))
+    return out
+
+
+def check_sample(doc: YamlDoc, lines: list[str]) -> list[Diagnostic]:
+    """A sample order's people and operator_cc: each field holds exactly one address (an event
+    carries no `a@x; b@y` lists), so a second address in one field is an error, not split."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    out: list[Diagnostic] = []
+    fields: list[tuple[PathKey, Any, str]] = []
+    for role in ("customer", "operator", "approver"):
+        person = data.get(role)
+        if isinstance(person, dict) and "email" in person:
+            fields.append(((role, "email"), person["email"], f"{role} email"))
+    for key, what in (("approvers", "approver email"), ("operator_cc", "operator_cc address")):
+        items = data.get(key)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            value = item.get("email") if isinstance(item, dict) and key == "approvers" else item
+            path: PathKey = (key, i, "email") if key == "approvers" else (key, i)
+            if value is not None or key == "operator_cc":
+                fields.append((path, value, what))
+    for path, value, what in fields:
+        for d in check_value(doc, path, value, lines, what, split=False, event=True):
+            # operator_cc entries have no `name:` beside them to move a display name to
+            bare = path[0] == "operator_cc" and "`name:`" in (d.hint or "")
+            out.append(replace(d, hint="write only the address, e.g. boss@example.com") if bare else d)
     return out
 
 
@@ -117,4 +164,6 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
                 if isinstance(trig, dict) and "cc" in trig:
                     out += check_value(doc, ("triggers", tid, "cc"), trig["cc"], lines,
                                        f"cc address of `{tid}`", split=True)
+        if file.startswith("config/samples/"):
+            out += check_sample(doc, lines)
     return out

@@ -73,7 +73,7 @@ def check_doc(doc: YamlDoc) -> list[Diagnostic]:
 
 
 def check_file(root: Path, path: Path) -> list[Diagnostic]:
-    """Non-YAML files under config/ (certificates, .env files): private keys and tokens."""
+    """Files the loader did not read (certificates, .env files, assets): private keys and tokens."""
     if path.is_symlink() or not path.is_file():
         return []  # links are the loader's business; devices and pipes are never read
     try:
@@ -93,27 +93,25 @@ def scan_text(rel: str, text: str, first_line: int = 1) -> list[Diagnostic]:
             col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
             return [error(rel, line, col, "secret-in-repo",
                           f"this file holds {what}: secrets must not be in the repository",
-                          hint="delete it from the repository and keep it on the server")]
+                          hint="remove it, and revoke it: git history keeps a copy; keep it on the server")]
     return []
 
 
 def check(loaded: LoadedRepo) -> list[Diagnostic]:
+    """Values by their key (YAML and front matter), then every file's whole text, comments
+    included: a token pasted into a `#` comment or a layout is just as leaked."""
     out: list[Diagnostic] = []
     for doc in loaded.docs.values():
         out.extend(check_doc(doc))
-    for tpl in loaded.repo.templates.values():
-        for text in tpl.texts.values():  # bodies; the front matter is one of the docs above
-            out.extend(scan_text(text.file, text.body, text.body_line))
+    reported = {(d.file, d.line) for d in out}
+    for rel, text in sorted(loaded.sources.items()):
+        out.extend(d for d in scan_text(rel, text) if (d.file, d.line) not in reported)
     root = loaded.repo.root
-    cfg = root / "config"
-    if cfg.is_dir():
-        for path in sorted(cfg.rglob("*")):
-            rel = path.relative_to(root).as_posix()
-            if path.is_file() and rel not in loaded.docs:
+    for name in ("config", "templates", "certs"):
+        folder = root / name
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.relative_to(root).as_posix() not in loaded.sources:
                 out.extend(check_file(root, path))
-    for name in ("certs",):
-        if (root / name).is_dir():
-            for path in sorted((root / name).rglob("*")):
-                if path.is_file():
-                    out.extend(check_file(root, path))
     return out

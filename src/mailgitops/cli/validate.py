@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from mailgitops.cli.main import CONTEXT, root_option, run
-from mailgitops.diagnostics import REPORTERS
+from mailgitops.diagnostics import REPORTERS, Diagnostic
 from mailgitops.errors import UsageError
 from mailgitops.validate import validate_repo
+
+
+def _printable(text: str) -> str:
+    """A value quoted in a message may hold a line break or control character (a header
+    injection attempt, a key with `\n` in it): show it escaped, so every problem stays one line
+    and no text can pose as another problem or a workflow command."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def one_line(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return [replace(d, file=_printable(d.file), message=_printable(d.message),
+                    hint=None if d.hint is None else _printable(d.hint)) for d in diags]
 
 
 def _validate(root: str, fmt: str | None, strict: bool) -> int:
@@ -20,7 +36,7 @@ def _validate(root: str, fmt: str | None, strict: bool) -> int:
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     result = validate_repo(Path(root))
-    click.echo(REPORTERS[fmt](result.diagnostics))
+    click.echo(REPORTERS[fmt](one_line(result.diagnostics)))
     return result.exit_code(strict=strict)
 
 

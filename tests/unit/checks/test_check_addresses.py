@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from mailgitops.checks.addresses import check_value, problem
+from mailgitops.checks.addresses import check, check_value, event_problem, problem
+from mailgitops.repo import load_repo
 from mailgitops.yamlsrc import load_yaml
 
 
@@ -53,3 +56,37 @@ def test_list_items_are_located_one_by_one() -> None:
     doc, _ = load_yaml(text, "f.yaml")
     [d] = check_value(doc, ("cc",), doc.data["cc"], text.split("\n"), "cc address", split=True)
     assert (d.line, d.col, d.json_path) == (3, 5, "$.cc[1]")
+
+
+def test_sample_order_addresses_each_checked_once_with_the_fault_named(repo_copy: Path) -> None:
+    """A sample order is an event: one plain ASCII address per field, nothing split or dropped."""
+    flyers = repo_copy / "config/samples/flyers.yaml"
+    text = flyers.read_text(encoding="utf-8")
+    text = text.replace("email: ada@example.org", 'email: "ada@example.org; bob@example.org"')
+    text = text.replace("email: op@example.com", "email: olivia@exämple.com")
+    text = text.replace("email: budget@example.com", "email: budget@example")
+    cc = 'operator_cc: [ok@example.com, "Boss <b@example.com>"]'
+    text = text.replace("\nattachments:", f"\n{cc}\nattachments:")
+    flyers.write_text(text, encoding="utf-8")
+    loaded = load_repo(repo_copy)
+    diags = [d for d in [*loaded.diagnostics, *check(loaded)] if d.file == "config/samples/flyers.yaml"]
+    got = {(d.json_path, d.code) for d in diags}
+    assert got == {("$.customer.email", "bad-address"), ("$.operator.email", "bad-address"),
+                   ("$.approvers[0].email", "bad-address"), ("$.operator_cc[1]", "bad-address")}
+    by_path = {d.json_path: d for d in diags}
+    assert "more than one address" in by_path["$.customer.email"].message
+    assert by_path["$.customer.email"].hint == "an order event holds one address per field; keep one here"
+    assert "order event accepts" in by_path["$.operator.email"].message
+    assert "no top-level part" in by_path["$.approvers[0].email"].message
+    assert by_path["$.operator_cc[1]"].hint == "write only the address, e.g. boss@example.com"
+
+
+@pytest.mark.parametrize("addr", ["ada@example.org", "a.b+tag@sub.example.co.uk"])
+def test_event_rule_accepts_plain_addresses(addr: str) -> None:
+    assert event_problem(addr) is None
+
+
+@pytest.mark.parametrize("addr", ["李华@例子.中国", "ops@localhost", "x@[127.0.0.1]"])
+def test_event_rule_refuses_what_the_order_event_would(addr: str) -> None:
+    found = event_problem(addr)
+    assert found is not None and "order event" in found[0]

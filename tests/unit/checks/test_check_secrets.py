@@ -56,3 +56,30 @@ def test_private_key_in_a_template_body(repo_copy: Path) -> None:
     (repo_copy / "templates/quotation/en.md").write_text(f"---\nsubject: Quote\n---\nHello\n\n{PEM}\n")
     found = [(d.file, d.line, d.col) for d in secrets.check(load_repo(repo_copy))]
     assert found == [("templates/quotation/en.md", 6, 1)]
+
+
+def test_tokens_and_keys_anywhere_in_the_repository(repo_copy: Path) -> None:
+    """Comments, layouts, front matter comments and asset folders are scanned too."""
+    root = repo_copy
+    token = "ghp_" + "a1B2" * 9
+    with (root / "config/workflow.yaml").open("a", encoding="utf-8") as f:
+        f.write(f"# deploy with {token}\n")
+    with (root / "templates/_layouts/default.mjml").open("a", encoding="utf-8") as f:
+        f.write(f"<!-- {token} -->\n")
+    md = root / "templates/quotation/en.md"
+    md.write_text(md.read_text(encoding="utf-8").replace("---\n", f"---\n# {token}\n", 1), encoding="utf-8")
+    (root / "templates/_assets/id_ed25519").write_text(PEM + "\nabc\n", encoding="utf-8")
+    found = {(d.file, d.line, d.code) for d in secrets.check(load_repo(root))}
+    assert {(f, c) for f, _, c in found} == {
+        ("config/workflow.yaml", "secret-in-repo"), ("templates/_layouts/default.mjml", "secret-in-repo"),
+        ("templates/quotation/en.md", "secret-in-repo"), ("templates/_assets/id_ed25519", "secret-in-repo"),
+    }
+    assert ("templates/quotation/en.md", 2, "secret-in-repo") in found
+
+
+def test_a_value_and_its_line_are_reported_once(repo_copy: Path) -> None:
+    root = repo_copy
+    with (root / "config/workflow.yaml").open("a", encoding="utf-8") as f:
+        f.write("api_token: ghp_" + "a1B2" * 9 + "\n")
+    diags = [d for d in secrets.check(load_repo(root)) if d.file == "config/workflow.yaml"]
+    assert len(diags) == 1
