@@ -70,6 +70,12 @@ def test_proof_preview_attaches_the_sample_pdf(previews: Path) -> None:
     assert isinstance(msg, EmailMessage)
     atts = [(a.get_filename(), a.get_content_type()) for a in msg.iter_attachments()]
     assert ("final.pdf", "application/pdf") in atts
+    operator = email.message_from_bytes((previews / "order-received-operator/en.eml").read_bytes(),
+                                        policy=default)
+    assert isinstance(operator, EmailMessage)
+    assert [(a.get_filename(), a.get_content_type(), a.get_content_disposition())
+            for a in operator.iter_attachments()] == [("ticket.pdf", "application/pdf", "attachment"),
+                                                      ("preflight.pdf", "application/pdf", "attachment")]
 
 
 def test_same_input_same_bytes(repo: Path, tmp_path: Path) -> None:
@@ -174,3 +180,110 @@ def test_gallery_escapes_what_it_shows() -> None:
     page = gallery_html([ManifestEntry("t", "en", "en", "s", '<img src=x onerror="alert(1)">', 10, 20,
                                        ("<b>warn</b>",))])
     assert "<img src=x" not in page and "&lt;img src=x" in page and "&lt;b&gt;warn" in page
+
+
+def test_an_unknown_filter_is_located_with_did_you_mean(repo: Path, tmp_path: Path) -> None:
+    en = repo / "templates/order-accepted/en.md"
+    source = en.read_text(encoding="utf-8")
+    en.write_text(source.replace("{{ customer.name }}", "{{ customer.name | monye }}"), encoding="utf-8")
+    line = next(i for i, t in enumerate(en.read_text(encoding="utf-8").split("\n"), 1) if "monye" in t)
+    code, _, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / "o"))
+    assert code == 1 and "Traceback" not in err
+    assert f"templates/order-accepted/en.md:{line}:" in err
+    assert "unknown filter `monye`" in err and "did you mean `money`?" in err
+
+
+@pytest.mark.parametrize(("find", "replace", "says"), [
+    ("{{ theme.link_color }}", "{{ theme.link_color | nope }}", "No filter named 'nope'"),
+    ("{{ theme.link_color }}", "{{ theme.nokey.deeper }}", "no attribute 'nokey'"),
+    ("<mj-body", "<mj-bodyy", "MJML"),
+])
+def test_a_broken_layout_line_is_named(repo: Path, tmp_path: Path, find: str, replace: str,
+                                       says: str) -> None:
+    layout = repo / "templates/_layouts/default.mjml"
+    source = layout.read_text(encoding="utf-8")
+    line = next(i for i, t in enumerate(source.split("\n"), 1) if find in t)
+    layout.write_text(source.replace(find, replace), encoding="utf-8")
+    code, _, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / "o"))
+    assert code == 1 and "Traceback" not in err
+    assert f"templates/_layouts/default.mjml:{line}:1" in err and says in err
+
+
+def test_from_is_the_webshops_sender_else_the_print_rooms(previews: Path) -> None:
+    """S2: the flyers sample comes from the campus shop (own sender), business-cards from the
+    staff shop (none: the print room's, S1/S3)."""
+    shop = email.message_from_bytes((previews / "order-accepted/en.eml").read_bytes(), policy=default)
+    room = email.message_from_bytes((previews / "order-ready/en.eml").read_bytes(), policy=default)
+    assert isinstance(shop, EmailMessage) and isinstance(room, EmailMessage)
+    assert (shop["From"].addresses[0].display_name, shop["From"].addresses[0].addr_spec) == (
+        "Campus Print Shop", "campus@example.com")
+    assert (room["From"].addresses[0].display_name, room["From"].addresses[0].addr_spec) == (
+        "Print Room", "printroom@example.com")
+    for msg in (shop, room):
+        assert msg["Date"] and msg["Message-ID"] and msg["Auto-Submitted"] == "auto-generated"
+        assert "archive@example.com" in str(msg["Cc"])
+
+
+def test_a_hostile_customer_shows_literally_in_both_parts(repo: Path, tmp_path: Path) -> None:
+    name = "[x](http://evil) <b>x</b> {{ 7*7 }}"
+    sample = repo / "config/samples/flyers.yaml"
+    sample.write_text(sample.read_text(encoding="utf-8").replace(
+        "  name: Ada Lovelace\n", f"  name: {json.dumps(name)}\n"), encoding="utf-8")
+    code, _, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / "o"),
+                          "--template", "order-accepted", "--sample", "flyers")
+    assert code == 0, err
+    for lang in ("en", "de", "zh"):
+        raw = (tmp_path / f"o/order-accepted/{lang}.eml").read_bytes()
+        msg = email.message_from_bytes(raw, policy=default)
+        assert isinstance(msg, EmailMessage)
+        text, html = msg.get_body(("plain",)), msg.get_body(("html",))
+        assert text is not None and html is not None
+        assert name in text.get_content()
+        assert "[x](http://evil) &lt;b&gt;x&lt;/b&gt; {{ 7*7 }}" in html.get_content()
+        assert 'href="http://evil' not in html.get_content() and "<b>x" not in html.get_content()
+        assert msg["To"].addresses[0].display_name == name
+
+
+def test_restore_outside_a_repository_writes_nothing(tmp_path: Path) -> None:
+    code, _, err = invoke("restore", "--root", str(tmp_path), "order-ready")
+    assert code == 2 and "not a config repository" in err and "--root" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_restore_in_a_repository_made_by_init_writes_its_languages(tmp_path: Path) -> None:
+    root = tmp_path / "new"
+    code, _, err = invoke("init", str(root))
+    assert code == 0, err
+    langs = root / "config/languages.yaml"
+    langs.write_text(re.sub(r"active: \[.*\]", "active: [en, de]", langs.read_text(encoding="utf-8")),
+                     encoding="utf-8")
+    shutil.rmtree(root / "templates/quotation")
+    for extra in root.glob("templates/*/*.md"):
+        if extra.stem not in ("en", "de"):
+            extra.unlink()
+    code, out, err = invoke("restore", "--root", str(root), "quotation")
+    assert code == 0, err
+    assert sorted(p.name for p in (root / "templates/quotation").iterdir()) == ["de.md", "en.md",
+                                                                              "template.yaml"]
+    code, out, err = invoke("validate", "--root", str(root))
+    assert code == 0 and "warning" not in out + err, out + err
+
+
+def test_a_line_break_in_a_sample_value_is_refused_on_one_line(repo: Path, tmp_path: Path) -> None:
+    """Header injection through a customer name: the sample is refused where it is, the value shown
+    escaped, and no email is written."""
+    sample = repo / "config/samples/flyers.yaml"
+    sample.write_text(sample.read_text(encoding="utf-8").replace(
+        "  name: Ada Lovelace\n", '  name: "Ada\\r\\nBcc: evil@example.com"\n'), encoding="utf-8")
+    code, _, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / "o"))
+    assert code == 1 and "Traceback" not in err
+    assert re.search(r"config/samples/flyers\.yaml:\d+:\d+: .*Ada\\r\\nBcc: evil@example\.com", err)
+    assert "\nBcc:" not in err and not (tmp_path / "o").exists()
+
+
+def test_an_unmakeable_out_folder_or_a_missing_root_is_wrong_usage(repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    code, _, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / "file/sub"))
+    assert code == 2 and "cannot create the folder" in err
+    code, _, err = invoke("render", "--root", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
+    assert code == 2 and "no such folder" in err

@@ -14,16 +14,19 @@ from mailgitops.errors import ExitCode, MailgitopsError, UsageError
 
 def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, ...],
             sample: str | None) -> int:
+    from mailgitops.cli.validate import one_line  # values in messages shown escaped, as validate does
     from mailgitops.render.compiled import compile_repo_diagnostics
     from mailgitops.render.gallery import gallery_html
     from mailgitops.render.outputs import write_previews
     from mailgitops.repo import load_repo
 
+    if not Path(root).is_dir():
+        raise UsageError(f"--root {root}: no such folder", hint="pass the config repository's folder")
     loaded = load_repo(Path(root))
     errors = [d for d in loaded.diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise MailgitopsError("the repository has problems; fix them first (`mailgitops validate`)",
-                              diagnostics=sort_diagnostics(errors))
+                              diagnostics=one_line(sort_diagnostics(errors)))
     repo = loaded.repo
     for lang in langs:
         if lang not in repo.languages.active:
@@ -31,17 +34,25 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
                              hint=f"active: {', '.join(repo.languages.active)}")
     compiled, diags = compile_repo_diagnostics(repo)
     if compiled is None:
-        raise MailgitopsError("the templates do not compile", diagnostics=sort_diagnostics(diags))
+        raise MailgitopsError("the templates do not compile", diagnostics=one_line(sort_diagnostics(diags)))
     out_dir = Path(out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot create the folder ({e.strerror})",
+                         hint="pass a folder you can write to") from e
     total = len(templates or repo.templates) * len(langs or repo.languages.active)
-    if sys.stderr.isatty():
-        with click.progressbar(length=total, label="rendering", file=sys.stderr) as bar:
-            result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample,
-                                    progress=bar.update)
-    else:
-        result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample)
-    (out_dir / "index.html").write_text(gallery_html(result.entries), encoding="utf-8")
-    problems = sort_diagnostics(result.diagnostics)
+    try:
+        if sys.stderr.isatty():
+            with click.progressbar(length=total, label="rendering", file=sys.stderr) as bar:
+                result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs,
+                                        sample=sample, progress=bar.update)
+        else:
+            result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample)
+        (out_dir / "index.html").write_text(gallery_html(result.entries), encoding="utf-8")
+    except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
+        raise MailgitopsError(f"cannot write the previews to {out_dir}: {e.strerror} ({e.filename})") from e
+    problems = one_line(sort_diagnostics(result.diagnostics))  # a value in a message stays on its line
     if problems:
         click.echo(format_text(problems), err=True)
     n_warn = sum(bool(e.warnings) for e in result.entries)

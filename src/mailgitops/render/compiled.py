@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from jinja2 import TemplateSyntaxError
 
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError
-from mailgitops.render.jinja_env import compile_source
+from mailgitops.render.jinja_env import compile_source, environment
 from mailgitops.render.layout import LayoutError, compile_shell, effective_theme
 
 if TYPE_CHECKING:  # the dispatcher loads compiled templates without the repository model
@@ -111,11 +112,25 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+_UNKNOWN = re.compile(r"No (filter|test) named '([^']+)'")
+
+
 def _syntax(file: str, first_line: int, source: str, lang: str, what: str) -> Diagnostic | None:
     try:
         compile_source(lang, source)
     except TemplateSyntaxError as e:
-        return error(file, first_line + (e.lineno or 1) - 1, 1, "template-syntax",
+        line = first_line + (e.lineno or 1) - 1
+        unknown = _UNKNOWN.search(e.message or "")
+        if unknown:  # Jinja reports it as a syntax error; the fix is a different name, not a bracket
+            from mailgitops.schemacheck import did_you_mean  # here: the dispatcher never loads jsonschema
+
+            kind, name = unknown.groups()
+            known = sorted(getattr(environment(lang), f"{kind}s"))
+            text = source.split("\n")[(e.lineno or 1) - 1] if source else ""
+            col = max(text.find(name), 0) + 1
+            return error(file, line, col, "template-syntax", f"unknown {kind} `{name}` in the {what}",
+                         hint=did_you_mean(name, known) or f"{kind}s: {', '.join(known)}")
+        return error(file, line, 1, "template-syntax",
                      f"Jinja syntax error in the {what}: {e.message}",
                      hint="check that every {{ }} and {% %} is closed and every {% for %} has {% endfor %}")
     except RecursionError:  # Jinja's parser and code generator recurse once per nesting level
@@ -168,8 +183,8 @@ def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True) -> tuple[
             try:
                 shells[f"{layout}/{dir_}"] = compile_shell(source, theme, dir_, assets)
             except LayoutError as e:
-                diags.append(error(f"templates/_layouts/{layout}.mjml", 1, 1, "layout-error",
-                                   f"the layout does not compile: {e}"))
+                diags.append(error(f"templates/_layouts/{layout}.mjml", e.line, 1, "layout-error",
+                                   f"the layout does not compile: {e}", hint=e.hint))
                 break
     if any(d.severity == "error" for d in diags):
         return None, diags

@@ -19,6 +19,8 @@ from mailgitops.render.jinja_env import Tokenised, clean_source, render_tokens
 from mailgitops.render.layout import direction, fill_shell
 
 MAX_HTML_BYTES = 2_000_000
+MAX_SUBJECT_CHARS = 300  # as an operator's edited subject (dispatch/drafts.py); clients show ~70
+MAX_PREHEADER_CHARS = 150  # inbox lists show ~100; the rest is never seen
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~\"'$&%=:;/@^])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -73,6 +75,7 @@ def _template_line(first: int) -> int:
     return first + line - 1 if line else first
 
 
+_LOCALS = re.compile(r"\w+\.<locals>\.(\w+)\(\)")  # a filter's Python name, as its template name
 _MISSING_ATTR = re.compile(r"has no attribute '(\w+)'|'(\w+)' is undefined")
 
 
@@ -94,7 +97,7 @@ def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str
         return render_tokens(lang, source, ctx)
     except Exception as e:  # template code is user input: whatever it raises (a Jinja error, a
         # RecursionError from a macro calling itself, a filter's ValueError) is the template's problem
-        msg = getattr(e, "message", None) or str(e)
+        msg = _LOCALS.sub(r"the `\1` filter", getattr(e, "message", None) or str(e))
         line = _template_line(first)
         hint = None
         missing = _missing_value(msg, source, line - first + 1) if isinstance(e, UndefinedError) else None
@@ -108,16 +111,41 @@ def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str
                                f"the {what} cannot be rendered: {msg}", hint=hint)]) from e
 
 
-def one_line(value: str) -> str:
-    """Subjects and preheaders are one line: no CR/LF (header injection), no control characters."""
-    return " ".join(_CONTROL.sub(" ", value).split())
+def one_line(value: str, limit: int | None = None) -> str:
+    """Subjects and preheaders are one line: no CR/LF (header injection), no control characters;
+    with `limit`, at most that many characters (the last one `…` when cut)."""
+    line = " ".join(_CONTROL.sub(" ", value).split())
+    if limit is not None and len(line) > limit:
+        line = line[:limit - 1].rstrip() + "…"
+    return line
 
 
-def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, subject: str, preheader: str,
-              body: Tokenised, context: Mapping[str, Any]) -> RenderedEmail:
+def _subject(value: str) -> tuple[str, tuple[str, ...]]:
+    subject = one_line(value, MAX_SUBJECT_CHARS)
+    if subject == one_line(value):
+        return subject, ()
+    return subject, (f"the subject was longer than {MAX_SUBJECT_CHARS} characters and was shortened",)
+
+
+def _first_words(text: str) -> str:
+    """A preheader for a text that has none: its first paragraph, or the second when the first
+    is only a greeting ("Dear Ada," / "Guten Tag Ada Lovelace,")."""
+    paras = [one_line(p) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if len(paras) > 1 and paras[0].endswith((",", "\uff0c", "\u060c", ":")) and len(paras[0]) <= 80:
+        paras = paras[1:]
+    return one_line(paras[0], MAX_PREHEADER_CHARS) if paras else ""
+
+
+def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, subject: str,
+              preheader: str | None, body: Tokenised, context: Mapping[str, Any]) -> RenderedEmail:
+    """`preheader=None`: none was written (an operator's draft); the text's first words are used."""
     dir_ = direction(lang)
+    subject, notes = _subject(subject)
     shape = md_stage.structure(body.text, compiled.theme, rtl=dir_ == "rtl")
     filled = md_stage.fill(shape.html, body.values, compiled.assets, as_html=True)
+    plain = md_stage.fill(shape.text, body.values, compiled.assets, as_html=False).out
+    if preheader is None:
+        preheader = _first_words(plain)
     fragment = filled.out
     if dir_ == "rtl":
         fragment = f'<div dir="rtl" style="direction:rtl;">{fragment}</div>'
@@ -137,7 +165,6 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
         "content": fragment, "footer": footer})
     if len(out.encode("utf-8")) > MAX_HTML_BYTES:
         raise MailgitopsError(f"{t.id}/{lang}: the email is larger than {MAX_HTML_BYTES:,} bytes")
-    plain = md_stage.fill(shape.text, body.values, compiled.assets, as_html=False).out
     if footer_text:
         plain += f"\n-- \n{footer_text}\n"
     names = list(dict.fromkeys(
@@ -146,7 +173,7 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
     images = tuple(InlineImage(md_stage.cid_for(n), n, compiled.assets[n].mime_type, compiled.assets[n].data)
                    for n in names if n in compiled.assets)
     return RenderedEmail(t.id, lang, subject, preheader, out, plain, images,
-                         tuple(dict.fromkeys(shape.warnings + tuple(filled.warnings))))
+                         tuple(dict.fromkeys(notes + shape.warnings + tuple(filled.warnings))))
 
 
 def render_email(compiled: CompiledTemplates, template_id: str, lang: str,
@@ -154,18 +181,22 @@ def render_email(compiled: CompiledTemplates, template_id: str, lang: str,
     t = _template(compiled, template_id)
     used = resolve_lang(lang, t.texts, compiled.default_lang)
     x = t.texts[used]
-    subject = one_line(_render(used, x, "subject", x.subject, context).fill())
-    preheader = one_line(_render(used, x, "preheader", x.preheader, context).fill()) if x.preheader else ""
+    subject = _render(used, x, "subject", x.subject, context).fill()
+    preheader = (one_line(_render(used, x, "preheader", x.preheader, context).fill(), MAX_PREHEADER_CHARS)
+                 if x.preheader else "")
     body = _render(used, x, "body", x.body, context)
     return _assemble(compiled, t, used, subject=subject, preheader=preheader, body=body, context=context)
 
 
 def render_markdown(compiled: CompiledTemplates, template_id: str, lang: str, subject: str,
-                    markdown: str, *, context: Mapping[str, Any] | None = None) -> RenderedEmail:
-    """An operator-edited draft: plain Markdown (no Jinja), same layout, same link and HTML rules."""
+                    markdown: str, *, context: Mapping[str, Any] | None = None,
+                    preheader: str | None = None) -> RenderedEmail:
+    """An operator-edited draft: plain Markdown (no Jinja), same layout, same link and HTML rules.
+    Without `preheader` the inbox line is the draft's own first words (what the operator wrote)."""
     t = _template(compiled, template_id)
     used = resolve_lang(lang, t.texts, compiled.default_lang)
-    return _assemble(compiled, t, used, subject=one_line(subject), preheader="",
+    shown = one_line(preheader, MAX_PREHEADER_CHARS) if preheader else None
+    return _assemble(compiled, t, used, subject=subject, preheader=shown,
                      body=Tokenised(clean_source(markdown), ()), context=context or {})
 
 
@@ -181,6 +212,6 @@ def draft_source(compiled: CompiledTemplates, template_id: str, lang: str,
     t = _template(compiled, template_id)
     used = resolve_lang(lang, t.texts, compiled.default_lang)
     x = t.texts[used]
-    subject = one_line(_render(used, x, "subject", x.subject, context).fill())
+    subject = one_line(_render(used, x, "subject", x.subject, context).fill(), MAX_SUBJECT_CHARS)
     body = _render(used, x, "body", x.body, context).fill(escape_markdown)
     return subject, body

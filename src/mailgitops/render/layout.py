@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from jinja2 import TemplateSyntaxError
+
 from mailgitops.render.jinja_env import compile_source
 from mailgitops.render.markdown import cid_for
 
@@ -30,7 +32,47 @@ DEFAULT_THEME: Mapping[str, Any] = {
 
 
 class LayoutError(Exception):
-    """The layout's MJML or Jinja could not be compiled."""
+    """The layout's MJML or Jinja could not be compiled; `line` is the layout file's line."""
+
+    def __init__(self, message: str, line: int = 1, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.hint = hint
+
+
+_MJML_POS = re.compile(r"position (\d+)")
+
+
+def _jinja_line(e: Exception) -> int:
+    """The layout line of a Jinja error: the syntax error's own, else the innermost template frame."""
+    if isinstance(e, TemplateSyntaxError) and e.lineno:
+        return e.lineno
+    line, tb = 1, e.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _mjml_line(message: str, mjml: str, source: str) -> int:
+    """MJML names a character offset in the MJML that Jinja made; the layout line is the one
+    that reads the same (Jinja drops `{% %}` lines, so the numbers differ)."""
+    m = _MJML_POS.search(message)
+    if m is None:
+        return 1
+    offset = int(m.group(1))
+    made = mjml[:offset].count("\n")
+    text = mjml.split("\n")[made].strip() if made < mjml.count("\n") + 1 else ""
+    src = source.split("\n")
+    key = text.split()[0] if text.split() else ""
+    for i, line in enumerate(src, 1):  # the first layout line that starts the same way
+        if key and line.strip().startswith(key) and line.strip()[:40] == text[:40]:
+            return i
+    for i, line in enumerate(src, 1):
+        if key and line.strip().startswith(key):
+            return i
+    return min(made + 1, len(src))
 
 
 def direction(lang: str) -> str:
@@ -58,8 +100,10 @@ def layout_mjml(source: str, theme: Mapping[str, Any], dir_: str, assets: Mappin
     try:
         # the theme is config and goes through autoescape; slots are filled after, as HTML
         mjml = str(compile_source("en", source).render(ctx))
-    except Exception as e:
-        raise LayoutError(str(e)) from e
+    except Exception as e:  # the layout is user input: whatever Jinja raises is the layout's problem
+        raise LayoutError(str(getattr(e, "message", None) or e), _jinja_line(e),
+                          "the layout is Jinja over MJML: check the {{ }} and {% %} on this line; "
+                          "it may use `theme.<key>`, `dir`, `align`, `logo_src` and `slot.<name>`") from e
     return mjml if slots is None else fill_shell(mjml, slots)
 
 
@@ -70,11 +114,13 @@ def compile_shell(source: str, theme: Mapping[str, Any], dir_: str, assets: Mapp
     mjml = layout_mjml(source, theme, dir_, assets)
     try:
         shell = str(mjml2html(mjml, disable_comments=True))
-    except Exception as e:
-        raise LayoutError(f"MJML: {e}") from e
+    except Exception as e:  # mjml-python raises plain exceptions for MJML it cannot read
+        raise LayoutError(f"MJML: {e}", _mjml_line(str(e), mjml, source),
+                          "check that every <mj-...> element is closed and allowed where it is") from e
     missing = [s for s in ("content",) if f"@@MG:{s}@@" not in shell]
     if missing:
-        raise LayoutError("the layout has no `{{ slot.content }}`: the email's text would not appear")
+        raise LayoutError("the layout has no `{{ slot.content }}`: the email's text would not appear",
+                          hint="put <mj-text>{{ slot.content }}</mj-text> inside an <mj-column>")
     return shell
 
 

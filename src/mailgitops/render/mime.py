@@ -24,6 +24,8 @@ from mailgitops.render.email import RenderedEmail, one_line
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 _TOKEN = re.compile(r"[A-Za-z0-9][\w.+-]*")
 _SAFE_FILENAME = re.compile(r"[^\w.\- ()]+", re.UNICODE)
+FOLD_AT = 78  # RFC 5322 2.1.1: lines SHOULD stay within 78 characters (MUST within 998)
+MAX_DISPLAY_NAME = 200  # a longer name is no one's name; a long unbroken one could not be folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +64,15 @@ class _FoldedSubject(str):
     name = "Subject"
 
     def fold(self, *, policy: Policy) -> str:
-        charset = "us-ascii" if self.isascii() else "utf-8"
-        encoded = Header(str(self), charset, header_name="Subject").encode(linesep=policy.linesep)
-        return f"Subject: {encoded}{policy.linesep}"
+        sep = policy.linesep
+        if self.isascii():
+            encoded = Header(str(self), "us-ascii", header_name="Subject").encode(linesep=sep)
+            if all(len(line) <= FOLD_AT for line in f"Subject: {encoded}".split(sep)):
+                return f"Subject: {encoded}{sep}"
+        # a word too long to fold at a space (a long order number, a URL, no spaces at all) would
+        # break RFC 5322's 998-character line limit: encoded words can be split anywhere
+        encoded = Header(str(self), "utf-8", header_name="Subject").encode(linesep=sep)
+        return f"Subject: {encoded}{sep}"
 
 
 def address(addr: str, name: str | None = None) -> Address:
@@ -76,8 +84,11 @@ def address(addr: str, name: str | None = None) -> Address:
     if not local or not domain or "." not in domain:
         raise MailgitopsError(f"not an email address: {addr!r}",
                               hint="an address looks like name@example.com")
+    shown = " ".join((name or "").split())  # one line: tabs and runs of spaces as one space
+    if len(shown) > MAX_DISPLAY_NAME:
+        shown = shown[:MAX_DISPLAY_NAME - 1].rstrip() + "…"
     try:
-        return Address(display_name=name or "", username=local, domain=domain)
+        return Address(display_name=shown, username=local, domain=domain)
     except (ValueError, IndexError) as e:
         raise MailgitopsError(f"not an email address: {addr!r} ({e})") from e
 

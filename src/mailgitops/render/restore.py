@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailgitops.defaults import defaults_root
-from mailgitops.errors import MailgitopsError
+from mailgitops.errors import MailgitopsError, UsageError
 from mailgitops.schemacheck import did_you_mean
+from mailgitops.yamlsrc import load_yaml
+
+LANGUAGES = "config/languages.yaml"
 
 # In a source checkout the shipped defaults are the repository's own files, which may be the very
 # files being restored: there the committed version (git HEAD) is the default, not the edited file.
@@ -55,8 +58,25 @@ def shipped() -> Shipped:
     return Shipped(root / "templates", git=(root / ".git").exists())
 
 
+def _active(root: Path) -> set[str] | None:
+    """The repository's active languages, or None when languages.yaml cannot be read (validate says why)."""
+    try:
+        doc, diags = load_yaml((root / LANGUAGES).read_text(encoding="utf-8"), LANGUAGES)
+    except (OSError, UnicodeDecodeError):
+        return None
+    active = doc.data.get("active") if isinstance(doc.data, dict) and not diags else None
+    return {str(a) for a in active} if isinstance(active, list) else None
+
+
 def restore(root: Path, template_id: str, lang: str | None = None) -> list[str]:
-    """Write the shipped default of a template (all of it, or one language); returns the paths."""
+    """Write the shipped default of a template (all of it, or one language); returns the paths.
+
+    Without `lang`: template.yaml and the texts of the repository's active languages (a text in a
+    language the repository does not use would only be warned about by `validate`)."""
+    if not (root / "config").is_dir():
+        # never scatter a templates/ folder into whatever directory the command was run in
+        raise UsageError(f"{root.resolve()} is not a config repository (it has no config/ folder)",
+                         hint="run it in the repository, or pass --root DIR")
     source = shipped()
     names = source.files(template_id)
     if not names:
@@ -70,6 +90,10 @@ def restore(root: Path, template_id: str, lang: str | None = None) -> list[str]:
             raise MailgitopsError(f"the shipped `{template_id}` has no `{lang}` text",
                                   hint=f"shipped languages: {langs}")
         names = [wanted]
+    else:
+        active = _active(root)
+        if active is not None:
+            names = [n for n in names if not n.endswith(".md") or n.removesuffix(".md") in active]
     target = root.resolve() / "templates" / template_id
     target.mkdir(parents=True, exist_ok=True)
     written = []

@@ -11,7 +11,7 @@ import pytest
 from mailgitops.errors import MailgitopsError
 from mailgitops.model import Repo
 from mailgitops.render.compiled import CompiledTemplates
-from mailgitops.render.email import render_email, render_markdown, resolve_lang
+from mailgitops.render.email import draft_source, render_email, render_markdown, resolve_lang
 from unit.render.render_helpers import flyers_context
 
 
@@ -71,6 +71,8 @@ def test_right_to_left_languages(shipped_repo: Repo, compiled: CompiledTemplates
                                t.id, t.layout, t.attachments, texts)}})
     email = render_email(rtl, "order-accepted", "ar", flyers_context(shipped_repo))
     assert 'dir="rtl"' in email.html and "direction:rtl" in email.html
+    assert "direction:ltr" not in email.html  # sections and columns too, not only the text
+    assert '<html lang="ar" dir="rtl"' in email.html
 
 
 def test_missing_value_at_dispatch_is_a_located_error(shipped_repo: Repo,
@@ -103,3 +105,22 @@ def test_compiled_templates_round_trip_and_render_without_mjml(shipped_repo: Rep
     )
     out = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_operator_draft_has_a_preheader(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
+    """Without one the inbox line would be whatever the layout shows first; a draft's own words
+    (after the greeting) are what the operator wrote, so they are the preheader unless one is given."""
+    subject, markdown = draft_source(compiled, "order-accepted", "de", flyers_context(shipped_repo))
+    email = render_markdown(compiled, "order-accepted", "de", subject, markdown)
+    assert email.preheader.startswith("vielen Dank für Ihren Auftrag.")
+    assert len(email.preheader) <= 150
+    assert f">{email.preheader}</div>" in email.html  # the hidden preview text at the top of the body
+    given = render_markdown(compiled, "order-accepted", "de", subject, markdown, preheader="Kurz\r\ngesagt")
+    assert given.preheader == "Kurz gesagt" and ">Kurz gesagt</div>" in given.html
+
+
+def test_a_greeting_alone_is_not_the_preheader(compiled: CompiledTemplates) -> None:
+    email = render_markdown(compiled, "order-accepted", "en", "s", "Dear Ada,\n\nYour **order** is ready.\n")
+    assert email.preheader == "Your order is ready."
+    one = render_markdown(compiled, "order-accepted", "en", "s", "Only this line\n")
+    assert one.preheader == "Only this line"

@@ -12,8 +12,8 @@ import pytest
 from mailgitops.errors import MailgitopsError
 from mailgitops.model import Repo, Sender
 from mailgitops.render.compiled import CompiledTemplates
-from mailgitops.render.email import render_email
-from mailgitops.render.mime import FileAttachment, build_message
+from mailgitops.render.email import MAX_SUBJECT_CHARS, RenderedEmail, render_email
+from mailgitops.render.mime import MAX_DISPLAY_NAME, FileAttachment, build_message
 from unit.render.render_helpers import flyers_context
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -98,3 +98,48 @@ def test_each_address_is_checked_on_its_own(shipped_repo: Repo, compiled: Compil
 
 def test_same_input_same_bytes(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
     assert build(shipped_repo, compiled).as_bytes() == build(shipped_repo, compiled).as_bytes()
+
+
+def _plain(subject: str) -> RenderedEmail:
+    return RenderedEmail("t", "en", subject, "", "<p>x</p>", "x\n", (), ())
+
+
+@pytest.mark.parametrize("subject", ["A" * 290, "Order " + "x" * 120 + " is ready", "Ä" * 290,
+                                     "PO-" + "9" * 100 + " 订单"])
+def test_a_subject_without_spaces_is_folded_within_the_line_limit(subject: str) -> None:
+    """RFC 5322 2.1.1: no line over 998 characters (and none over 78 here); a word too long to fold
+    at a space goes out as RFC 2047 encoded words, which may be split anywhere."""
+    msg = build_message(_plain(subject), sender=Sender("p@example.com", "Print Room"),
+                        to=[("Ada", "ada@example.org")], cc=[], message_id="<a@b.c>", date=DATE,
+                        attachments=())
+    raw = msg.as_bytes(policy=SMTP)
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    parsed = email.message_from_bytes(raw, policy=default)
+    assert str(parsed["Subject"]) == subject
+
+
+def test_a_subject_made_huge_by_a_value_is_capped_with_a_warning(shipped_repo: Repo,
+                                                                compiled: CompiledTemplates) -> None:
+    ctx = flyers_context(shipped_repo, order={"number": "N" * 5000})
+    rendered = render_email(compiled, "order-accepted", "en", ctx)
+    assert len(rendered.subject) == MAX_SUBJECT_CHARS and rendered.subject.endswith("…")
+    assert any("subject was longer" in w for w in rendered.warnings)
+    msg = build_message(rendered, sender=Sender("p@example.com"), to=[("Ada", "ada@example.org")], cc=[],
+                        message_id="<a@b.c>", date=DATE, attachments=())
+    raw = msg.as_bytes(policy=SMTP)
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert str(email.message_from_bytes(raw, policy=default)["Subject"]) == rendered.subject
+
+
+def test_a_huge_display_name_is_shortened_not_a_998_character_line() -> None:
+    name = "A" * 1200
+    msg = build_message(_plain("Hi"), sender=Sender("p@example.com", name), to=[(name, "ada@example.org")],
+                        cc=[], message_id="<a@b.c>", date=DATE, attachments=())
+    raw = msg.as_bytes(policy=SMTP)
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    parsed = email.message_from_bytes(raw, policy=default)
+    # Python 3.11's parser puts a space between adjacent encoded words (RFC 2047 says drop it)
+    shown = parsed["To"].addresses[0].display_name.replace(" ", "")
+    assert shown == "A" * (MAX_DISPLAY_NAME - 1) + "…"
+    assert parsed["To"].addresses[0].addr_spec == "ada@example.org"
