@@ -28,13 +28,17 @@ class SinkHandler:
     messages: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        # a sink restarted on the same folder (the demo's "server down, then up") adds, never overwrites
+        self.first = len(list(self.out.glob("*.eml"))) if self.out is not None and self.out.is_dir() else 0
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
         with self.lock:
             self.messages.append(msg)
             if self.out is not None:
                 self.out.mkdir(parents=True, exist_ok=True)
-                (self.out / f"{len(self.messages):04d}.eml").write_bytes(msg.data)
+                (self.out / f"{self.first + len(self.messages):04d}.eml").write_bytes(msg.data)
         return "250 OK: kept by the mailgitops dev sink"
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from mailgitops import bundle
 from mailgitops.errors import MailgitopsError
-from support.dispatchrepo import ROOT, cli, make_repo
+from support.dispatchrepo import ROOT, cli, make_repo, sample_event
 
 COMMITTED = ROOT / bundle.DEFAULT_PATH
 
@@ -25,7 +25,8 @@ def test_same_input_same_bytes(tmp_path: Path) -> None:
     copy = make_repo(tmp_path / "elsewhere" / "copy", port=2525)  # another path, same content
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     assert cli("bundle", "--root", str(repo), "--out", str(a)).returncode == 0
-    assert cli("bundle", "--root", str(copy), "--out", str(b)).returncode == 0
+    other_machine = {"TZ": "Asia/Tokyo", "LANG": "C", "LC_ALL": "C", "PYTHONHASHSEED": "12345"}
+    assert cli("bundle", "--root", str(copy), "--out", str(b), env=other_machine).returncode == 0
     assert a.read_bytes() == b.read_bytes()
     assert cli("bundle", "--root", str(repo), "--check", str(a)).returncode == 0
 
@@ -62,3 +63,21 @@ def test_tampered_or_wrong_version_is_refused(tmp_path: Path) -> None:
     proc = cli("dispatch", "--bundle", str(old), "--event", "-", "--outbox", str(tmp_path / "o.sqlite"),
                stdin="{}")
     assert proc.returncode == 1 and "format" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_tampered_bundle_is_refused_by_dispatch_and_nothing_is_created(tmp_path: Path) -> None:
+    doc = json.loads(COMMITTED.read_bytes())
+    doc["content"]["settings"]["smtp"]["cc"] = ["spy@example.net"]
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(doc), encoding="utf-8")
+    outbox = tmp_path / "o.sqlite"
+    event = json.dumps(sample_event(trigger="order_received", event_id="tampered"))
+    proc = cli("dispatch", "--bundle", str(tampered), "--event", "-", "--outbox", str(outbox), stdin=event)
+    assert proc.returncode == 1 and "does not match the bundle's hash" in proc.stderr
+    assert "mailgitops bundle --out" in proc.stderr and "Traceback" not in proc.stderr
+    assert not outbox.exists()
+
+
+def test_check_of_a_missing_file_exits_1(tmp_path: Path) -> None:
+    proc = cli("bundle", "--root", str(ROOT), "--check", str(tmp_path / "none.json"))
+    assert proc.returncode == 1 and "stale" in proc.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -353,3 +354,77 @@ def test_event_missing_one_value_names_it(main: Run, sink: SmtpServer) -> None:
     assert "the event has no `order.due_date`" in proc.stderr
     assert "templates/order-received/" in proc.stderr and "Traceback" not in proc.stderr
     assert main.queued_rows() == [] and sink.messages == []
+
+
+def test_w2_each_approver_gets_a_message_of_their_own(main: Run, sink: SmtpServer) -> None:
+    ev = event("budget_threshold", "w2-approvers", approvers=[
+        {"name": "Bob Budget", "email": "budget@example.com", "language": "nl"},
+        {"name": "Fay Finance", "email": "finance@example.com", "language": "fr"}])
+    got = main.ok(ev)
+    assert [(m["role"], m["to"], m["language"], m["status"]) for m in got["messages"]] == [
+        ("approver", ["budget@example.com"], "nl", "sent"),
+        ("approver", ["finance@example.com"], "fr", "sent")]
+    received = sink.wait_for(2)
+    assert sorted(r.rcpts[0] for r in received) == ["budget@example.com", "finance@example.com"]
+    assert len({r.message_id for r in received}) == 2
+
+
+def test_a1_operator_attaches_a_file_to_a_draft(main: Run, sink: SmtpServer) -> None:
+    m = main.ok(event("quotation", "a1-draft"))["messages"][0]
+    where = ("--bundle", str(main.bundle), "--outbox", str(main.outbox), "--attachments-root", str(FILES))
+    edited = outcome(cli("drafts", "edit", str(m["draft_id"]), "--attach", "jobs/PO-1001/ticket.pdf", *where))
+    assert edited["operator_attachments"] == ["jobs/PO-1001/ticket.pdf"]
+    outside = cli("drafts", "edit", str(m["draft_id"]), "--attach", "../flyers.yaml", *where)
+    assert outside.returncode == 1 and "inside the attachments root" in outside.stderr
+    assert outcome(cli("drafts", "send", str(m["draft_id"]), *where))["status"] == "sent"
+    assert _attachment_names(sink.wait_for(1)[0].message) == ["ticket.pdf"]
+
+
+def test_w3_two_concurrent_send_processes_send_once(main: Run, sink: SmtpServer) -> None:
+    """RELIABILITY 7: two operators click "send" at the same moment: one email."""
+    import subprocess
+
+    from support.dispatchrepo import MAILGITOPS
+
+    m = main.ok(event("quotation", "w3-race"))["messages"][0]
+    argv = [*MAILGITOPS, "drafts", "send", str(m["draft_id"]), "--bundle", str(main.bundle),
+            "--outbox", str(main.outbox)]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    answers = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], answers
+    already = sorted(json.loads(out)["already"] for out, _ in answers)
+    assert already == [False, True, True, True]
+    time.sleep(0.3)  # a second copy, if any, would have arrived by now
+    assert [r.message_id for r in sink.messages] == [m["message_id"]]
+
+
+def test_every_refusal_is_named_at_once(strict: Run, sink: SmtpServer) -> None:
+    ev = event("proof_ready", "all-at-once", operator_cc=["boss@example.com"],
+               attachments={"document": "jobs/PO-1001/missing.pdf"})
+    proc = strict.dispatch(ev)
+    assert proc.returncode == 1
+    assert "operator-cc-not-allowed" in proc.stderr and "attachment-missing" in proc.stderr
+    bad = event("order_recieved", "all-at-once-2", occurred_at="yesterday")
+    proc = strict.dispatch(bad)
+    assert proc.returncode == 1
+    assert "did you mean `order_received`?" in proc.stderr and "$.occurred_at" in proc.stderr
+    assert strict.queued_rows() == [] and sink.messages == []
+
+
+def test_same_event_from_five_processes_at_once_sends_once(main: Run, sink: SmtpServer) -> None:
+    """RELIABILITY 2: the order system retries while the first delivery is still running."""
+    import subprocess
+
+    from support.dispatchrepo import MAILGITOPS
+
+    path = write_event(main.tmp, event("order_received", "five-at-once"))
+    argv = [*MAILGITOPS, "dispatch", "--bundle", str(main.bundle), "--event", str(path),
+            "--outbox", str(main.outbox), "--attachments-root", str(FILES)]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(5)]
+    answers = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 5, answers
+    assert sorted(json.loads(out)["duplicate"] for out, _ in answers) == [False, True, True, True, True]
+    time.sleep(0.3)
+    assert len(sink.messages) == 1

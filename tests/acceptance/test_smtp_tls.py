@@ -156,3 +156,98 @@ def test_auth_failure_pauses_sending_until_fixed(tmp_path: Path, starttls: SmtpS
         report = d.flush(force=True)  # `outbox flush` after the password is fixed
     assert report.sent == 2
     assert len(starttls.wait_for(2)) == 2
+
+
+def _resolver_stays_local() -> str | None:
+    """None when resolving a `.invalid` name cannot reach a DNS server on the network, else why."""
+    import ipaddress
+
+    try:
+        nss = Path("/etc/nsswitch.conf").read_text(encoding="utf-8")
+    except OSError:
+        return "no /etc/nsswitch.conf: cannot tell where the resolver would ask"
+    hosts = next((line.split(":", 1)[1].split() for line in nss.splitlines() if line.startswith("hosts:")),
+                 [])
+    if "dns" not in hosts:
+        return None
+    try:
+        conf = Path("/etc/resolv.conf").read_text(encoding="utf-8")
+    except OSError:
+        return None  # no resolv.conf: glibc asks 127.0.0.1
+    servers = [line.split()[1] for line in conf.splitlines() if line.startswith("nameserver") and
+               len(line.split()) > 1]
+    remote = [s for s in servers if not ipaddress.ip_address(s.split("%")[0]).is_loopback]
+    return (f"the resolver would ask the DNS server(s) {', '.join(remote)} on the network about the "
+            "`.invalid` name; this test contacts nothing beyond 127.0.0.1") if remote else None
+
+
+def test_name_not_found_is_said_plainly(tmp_path: Path) -> None:
+    why = _resolver_stays_local()
+    if why is not None:
+        pytest.skip(why)
+    repo = make_repo(tmp_path, port=2525)
+    smtp = repo / "config" / "smtp.yaml"
+    smtp.write_text(smtp.read_text(encoding="utf-8").replace("127.0.0.1", "mail.mailgitops.invalid"),
+                    encoding="utf-8")
+    proc = check(repo)
+    assert proc.returncode == 1
+    assert "was not found" in proc.stderr and "mail.mailgitops.invalid" in proc.stderr
+
+
+def test_name_not_found_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same words without any resolver: getaddrinfo answers as it does for an unknown name."""
+    import socket
+
+    def no_such_name(host: str, *args: object, **kw: object) -> object:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    with pytest.raises(TransportError) as e:
+        Connection(ServerConfig(host="mail.mailgitops.invalid", port=25, timeout=1)).open()
+    assert e.value.kind == "dns" and "'mail.mailgitops.invalid' was not found" in e.value.message
+
+
+def test_auth_in_cleartext_to_loopback_with_password_file(tmp_path: Path) -> None:
+    """S10: the password from password_file; AUTH without TLS is allowed only because it is 127.0.0.1."""
+    secret = tmp_path / "smtp-password"
+    secret.write_text(PASSWORD + "\n", encoding="utf-8")
+    plain = SmtpServer(users={"printroom": PASSWORD}, auth_require_tls=False).start()
+    try:
+        auth = {"mode": "custom", "username": "printroom", "password_file": str(secret)}
+        repo = make_repo(tmp_path / "repo", port=plain.port, auth=auth)
+        ok = check(repo)
+        secret.write_text("wrong\n", encoding="utf-8")
+        wrong = check(repo)
+    finally:
+        plain.stop()
+    assert ok.returncode == 0, ok.stderr
+    assert "authenticated as printroom" in ok.stdout
+    assert wrong.returncode == 1 and "rejected the user name or password" in wrong.stderr
+
+
+def test_tls_failure_pauses_sending(tmp_path: Path, starttls: SmtpServer, cert: Cert) -> None:
+    """A certificate that does not match the pin stops the sender instead of hammering the server."""
+    starttls.messages.clear()
+    bundle = build_bundle(make_repo(tmp_path, port=starttls.port, security="starttls", pin="ab" * 32))
+    policy = RetryPolicy(backoff_seconds=0.001, pause_seconds=60)
+    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+                         policy=policy) as d:
+        m = d.handle(sample_event(trigger="order_received", event_id="tls-pause")).to_json()["messages"][0]
+        assert m["status"] == "queued" and "sending paused" in m["reason"] and cert.sha256 in m["reason"]
+        assert d.flush().paused is not None
+        row = d.outbox.get(m["outbox_id"])
+        assert row is not None and row.status == "queued" and row.attempts == 0
+    assert starttls.messages == []
+
+
+def test_host_name_is_verified_even_for_a_trusted_ca_file(tmp_path: Path) -> None:
+    """S9: trusting a certificate by file does not switch off the host-name check."""
+    other = make_cert(tmp_path / "other", dns="mail.example.net", ip=None)
+    srv = SmtpServer(tls="starttls", cert=other).start()
+    try:
+        repo = make_repo(tmp_path / "repo", port=srv.port, security="starttls", ca_pem=other.cert_pem)
+        proc = check(repo)
+    finally:
+        srv.stop()
+    assert proc.returncode == 1 and "not trusted" in proc.stderr
+    assert "mismatch" in proc.stderr.lower() and other.sha256 in proc.stderr

@@ -44,10 +44,11 @@ class Received:
 
 @dataclass
 class Faults:
-    """stage -> replies to give (one per command, consumed). Stages: EHLO, MAIL, RCPT, DATA
-    (the command), MID_DATA (drop while the body arrives), DATA_END (after the final dot).
-    A reply "drop" closes the connection; "drop-accepted" at DATA_END keeps the message first
-    (the window SMTP cannot close). `refuse` maps an address to a lasting RCPT refusal."""
+    """stage -> replies to give (one per command, consumed). Stages: GREET (instead of the 220
+    greeting, then the connection closes), EHLO, MAIL, RCPT, DATA (the command), MID_DATA (drop
+    while the body arrives), DATA_END (after the final dot). A reply "drop" closes the
+    connection; "drop-accepted" at DATA_END keeps the message first (the window SMTP cannot
+    close). `refuse` maps an address to a lasting RCPT refusal."""
 
     queue: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     refuse: dict[str, str] = field(default_factory=dict)
@@ -82,6 +83,15 @@ class FaultySMTP(SMTP):  # type: ignore[misc]
             if act.startswith("421"):
                 self.transport.close()
         return True
+
+    async def _handle_client(self) -> None:
+        act = self.faults.take("GREET")
+        if act is None:
+            await super()._handle_client()
+            return
+        if not act.startswith("drop"):
+            await self.push(act)
+        self.transport.close()
 
     async def smtp_EHLO(self, arg: str) -> None:
         if not await self._fault("EHLO"):
@@ -159,22 +169,24 @@ class Cert:
         return ctx
 
 
-def make_cert(folder: Path, name: str = "server") -> Cert:
-    """A throwaway self-signed certificate for localhost / 127.0.0.1 (never committed)."""
+def make_cert(folder: Path, name: str = "server", dns: str = "localhost",
+              ip: str | None = "127.0.0.1") -> Cert:
+    """A throwaway self-signed certificate for `dns` and `ip` (never committed)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns)])
+    names: list[x509.GeneralName] = [x509.DNSName(dns)]
+    if ip is not None:
+        names.append(x509.IPAddress(ipaddress.ip_address(ip)))
     now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))
     folder.mkdir(parents=True, exist_ok=True)

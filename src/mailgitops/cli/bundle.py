@@ -25,7 +25,7 @@ def _bundle(root: str, out: str | None, check: str | None) -> int:
     if bundle.is_fresh(Path(root), Path(check)):
         click.echo(f"{check} is up to date")
         return 0
-    click.echo(f"{check} is stale: it does not match the repository at {root}.\n"
+    click.echo(f"{check} is stale: it is not what the repository in {Path(root).resolve()} builds now.\n"
                f"  rebuild it with: mailgitops bundle --root {root} --out {check}", err=True)
     return 1
 

@@ -48,7 +48,9 @@ root_option = click.option("--attachments-root", "attachments_root", envvar="MAI
 def register(group: click.Group) -> None:
     @group.command("dispatch", context_settings=CONTEXT)
     @bundle_option
-    @click.option("--event", "event", required=True, help="The status event: a JSON file, or - for stdin.")
+    @click.option("--event", "event", required=True,
+                  help="The status event: a JSON file (or a YAML sample like config/samples/flyers.yaml), "
+                       "or - for JSON on stdin.")
     @outbox_option
     @root_option
     @click.option("--queue-only", is_flag=True, help="Queue the messages; leave delivery to `outbox flush`.")
@@ -152,14 +154,16 @@ def register(group: click.Group) -> None:
     @click.argument("message_id", type=int)
     @outbox_option
     def outbox_retry(message_id: int, outbox: str | None) -> None:
-        """Queue a failed, expired or ambiguous message again (same Message-ID); `flush` sends it."""
+        """Queue a failed, expired or ambiguous message again, or a queued one without waiting for
+        its backoff (same Message-ID); `flush` sends it."""
         from mailgitops.errors import MailgitopsError
 
         def retry(ob: Any) -> Any:
             if not ob.retry(message_id):
                 row = ob.get(message_id)
-                raise MailgitopsError(f"message {message_id} " + (f"is {row.status}; only failed, expired "
-                                      "or ambiguous messages are retried" if row else "does not exist"))
+                why = (f"is {row.status}; only queued, failed, expired or ambiguous messages are retried"
+                       if row else "does not exist")
+                raise MailgitopsError(f"message {message_id} {why}")
             return ob.get(message_id).to_json()
 
         run(_outbox_only, outbox, retry)

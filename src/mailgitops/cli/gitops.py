@@ -36,11 +36,12 @@ def _diff(base: str, head: str, out: str | None, json_out: str | None) -> int:
     return 0
 
 
-def _init(directory: str, force: bool) -> int:
-    from mailgitops.gitops.init import BUNDLE_PATH, init_repository
+def _init(directory: str, force: bool, install: str | None) -> int:
+    from mailgitops.gitops.init import BUNDLE_PATH, default_requirement, init_repository
 
-    result = init_repository(Path(directory), force=force)
+    result = init_repository(Path(directory), force=force, requirement=install)
     click.echo(f"wrote {len(result.written)} files into {directory}")
+    click.echo(f"CI and pre-commit install `{install or default_requirement()}` (requirements.txt)")
     click.echo("\nnext steps:")
     for step in (
         f"cd {directory}",
@@ -66,8 +67,9 @@ def register(group: click.Group) -> None:
         """Summarise what changed between two render outputs, as Markdown for a pull request.
 
         BASE_DIR and HEAD_DIR are `mailgitops render --out` folders (each with a manifest.json).
-        For each template and language: added, removed or changed, the subject before → after, a text
-        diff of the body, the HTML size change and new warnings. Unchanged emails are not listed.
+        For each template and language: added, removed or changed, the subject before → after, a
+        changed From, Reply-To, To or Cc, a text diff of the body, the HTML size change and new
+        warnings. Unchanged emails are not listed.
         The output is deterministic: the same two folders give the same bytes.
         """
         run(_diff, base_dir, head_dir, out, json_out)
@@ -76,12 +78,16 @@ def register(group: click.Group) -> None:
     @click.argument("directory", type=click.Path(file_okay=False))
     @click.option("--force", is_flag=True,
                   help="Write into a non-empty folder, overwriting files of the same name.")
-    def init_cmd(directory: str, force: bool) -> None:
+    @click.option("--install", "install", metavar="SPEC", default=None,
+                  help="The pip requirement CI and pre-commit install mailgitops with, written to "
+                       "requirements.txt (default: mailgitops==<this version>), e.g. "
+                       "'mailgitops @ git+https://git.example.com/tools/mailgitops@v0.1.0'.")
+    def init_cmd(directory: str, force: bool, install: str | None) -> None:
         """Start a new print room's config repository in DIRECTORY.
 
         Writes config/ and templates/ (the shipped defaults), schema/ (for editors), the GitHub
         workflows (pull-request previews; bundle on main), .pre-commit-config.yaml,
-        requirements.txt and a README for admins. The result validates, renders and bundles
-        as it is. Refuses a non-empty folder unless --force.
+        requirements.txt (where CI gets mailgitops from; see --install) and a README for admins.
+        The result validates, renders and bundles as it is. Refuses a non-empty folder unless --force.
         """
-        run(_init, directory, force)
+        run(_init, directory, force, install)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from mailgitops import bundle as bundle_mod
+from mailgitops.diagnostics import Diagnostic
 from mailgitops.dispatch import event as event_mod
 from mailgitops.dispatch import rules
 from mailgitops.dispatch.outbox import EventConflict, NewMessage, Outbox, Row, StoredEvent, open_outbox
@@ -44,7 +45,7 @@ def new_message_id(sender_address: str) -> str:
     """Made once, at enqueue, and kept on every retry (RELIABILITY 3). No DNS lookup for the
     host name: the sender's domain identifies us."""
     domain = sender_address.rpartition("@")[2] or "mailgitops.invalid"
-    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{secrets.token_hex(10)}@{domain}>"
+    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{os.urandom(10).hex()}@{domain}>"
 
 
 def row_status(row: Row) -> tuple[str, str | None]:
@@ -92,9 +93,10 @@ class Dispatcher:
     @classmethod
     def load(cls, bundle_path: str | Path, *, outbox: str | Outbox | None = None,
              attachments_root: str | Path | None = None, policy: RetryPolicy | None = None) -> Dispatcher:
+        loaded = bundle_mod.load(bundle_path)  # first: a refused bundle leaves no outbox file behind
         ob = outbox if outbox is not None and not isinstance(outbox, str) else open_outbox(outbox)
         root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
-        return cls(bundle_mod.load(bundle_path), ob, attachments_root=root, policy=policy)
+        return cls(loaded, ob, attachments_root=root, policy=policy)
 
     def close(self) -> None:
         self.sender.close()
@@ -106,7 +108,7 @@ class Dispatcher:
         self.close()
 
     def handle(self, event: Any, *, deliver: bool = True, source: str = "event") -> Outcome:
-        data = event_mod.require_valid(event, source)
+        data = event_mod.require_valid(event, source, more=lambda ev: self._unknown_trigger(ev, source))
         digest = payload_hash(data)
         prior = self.outbox.get_event(data["event_id"])
         if prior is not None:
@@ -141,6 +143,11 @@ class Dispatcher:
         stored = self.outbox.get_event(data["event_id"])
         assert stored is not None
         return Outcome(data["event_id"], False, self._entries(stored), report)
+
+    def _unknown_trigger(self, data: Any, source: str) -> list[Diagnostic]:
+        """Named with the schema's problems, so one answer lists them all."""
+        got = rules.unknown_trigger(self.settings, data.get("trigger")) if isinstance(data, dict) else None
+        return [replace(got, file=source)] if got is not None else []
 
     def _duplicate(self, prior: StoredEvent, digest: str) -> Outcome:
         if prior.payload_hash != digest:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -156,8 +156,12 @@ def parse_event(raw: bytes | str, source: str = "event") -> dict[str, Any]:
     return require_valid(data, source)
 
 
-def require_valid(data: Any, source: str = "event") -> dict[str, Any]:
+def require_valid(data: Any, source: str = "event",
+                  more: Callable[[Any], list[Diagnostic]] | None = None) -> dict[str, Any]:
+    """The event, or MailgitopsError naming every schema problem (and those `more` finds)."""
     diags = check_event(data, source)
+    if more is not None:
+        diags += more(data)
     if diags:
         raise MailgitopsError(f"{source}: the event was refused ({len(diags)} problem(s)); "
                               "nothing was queued", diagnostics=diags)

@@ -165,10 +165,9 @@ def plan(settings: Mapping[str, Any], event: Mapping[str, Any],
     trigger_id = str(event["trigger"])
     catalog, triggers = settings["catalog"], settings["workflow"]["triggers"]
     smtp = settings["smtp"]
-    if trigger_id not in catalog:
-        raise MailgitopsError(f"event: unknown trigger `{trigger_id}`", diagnostics=[_bad(
-            "$.trigger", "unknown-trigger", f"`{trigger_id}` is not in the trigger catalog",
-            _did_you_mean(trigger_id, sorted(catalog)) or "see schema/triggers.yaml")])
+    unknown = unknown_trigger(settings, trigger_id)
+    if unknown is not None:
+        raise MailgitopsError(f"event: unknown trigger `{trigger_id}`", diagnostics=[unknown])
     trig = triggers.get(trigger_id)
     if trig is None:
         return [Skipped(role, (), None, f"trigger `{trigger_id}` is not configured in config/workflow.yaml")
@@ -184,13 +183,23 @@ def plan(settings: Mapping[str, Any], event: Mapping[str, Any],
         problems.append(_bad("$.operator_attachments", "operator-attachments-not-allowed",
                              "operators may not attach files (A1 is off)",
                              "set allow_operator_attachments: true in config/workflow.yaml"))
-    if problems:
-        _refuse(event, problems)
     out = _recipients(settings, event, trigger_id, extra_cc)
     if any(isinstance(p, Planned) for p in out):  # files are only looked at when something is sent
-        files, notes = _attachments(settings, trig["template"], event, attachments_root)
+        files, notes = _attachments(settings, trig["template"], event, attachments_root, problems)
         out = [replace(p, attachments=files, notes=notes) if isinstance(p, Planned) else p for p in out]
+    if problems:  # every refusal at once: S5, A1 and each attachment path
+        _refuse(event, problems)
     return out
+
+
+def unknown_trigger(settings: Mapping[str, Any], trigger_id: Any) -> Diagnostic | None:
+    """A trigger the catalog lacks, with a "did you mean"; None when it is known (or not a string:
+    the schema names that)."""
+    catalog = settings["catalog"]
+    if not isinstance(trigger_id, str) or trigger_id in catalog:
+        return None
+    return _bad("$.trigger", "unknown-trigger", f"`{trigger_id}` is not in the trigger catalog",
+                _did_you_mean(trigger_id, sorted(catalog)) or "see schema/triggers.yaml")
 
 
 def _refuse(event: Mapping[str, Any], problems: Sequence[Diagnostic]) -> NoReturn:
@@ -199,10 +208,10 @@ def _refuse(event: Mapping[str, Any], problems: Sequence[Diagnostic]) -> NoRetur
 
 
 def _attachments(settings: Mapping[str, Any], template_id: str, event: Mapping[str, Any],
-                 attachments_root: Path | None) -> tuple[tuple[FileRef, ...], tuple[str, ...]]:
+                 attachments_root: Path | None,
+                 problems: list[Diagnostic]) -> tuple[tuple[FileRef, ...], tuple[str, ...]]:
     """T9 files the template attaches automatically, then A1 extra files. A kind the event does
-    not provide is left out and said so; a path that is given but wrong refuses the event."""
-    problems: list[Diagnostic] = []
+    not provide is left out and said so; a path that is given but wrong is added to `problems`."""
     files: list[FileRef] = []
     notes: list[str] = []
     given = event.get("attachments") or {}
@@ -213,14 +222,14 @@ def _attachments(settings: Mapping[str, Any], template_id: str, event: Mapping[s
             continue
         _collect(resolve_attachment(attachments_root, kind, given[kind], f"$.attachments.{kind}"),
                  problems, files)
-    for i, rel in enumerate(event.get("operator_attachments") or []):
+    allowed = settings["workflow"]["allow_operator_attachments"]  # off: refused in plan(), not read
+    extra = (event.get("operator_attachments") or []) if allowed else []
+    for i, rel in enumerate(extra):
         _collect(resolve_attachment(attachments_root, "operator", rel, f"$.operator_attachments[{i}]"),
                  problems, files)
     if sum(f.size for f in files) > MAX_TOTAL_ATTACHMENT_BYTES:
         problems.append(_bad("$.attachments", "attachments-too-large",
                              f"the attachments add up to more than {MAX_TOTAL_ATTACHMENT_BYTES:,} bytes"))
-    if problems:
-        _refuse(event, problems)
     return tuple(files), tuple(notes)
 
 

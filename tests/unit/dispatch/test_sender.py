@@ -6,6 +6,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.sender import RetryPolicy
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
@@ -39,5 +41,26 @@ def test_loop_delivers_queued_mail_until_stopped(tmp_path: Path) -> None:
         assert len(server.messages) == 3 and not worker.is_alive()
         assert d.outbox.counts()["sent"] == 3
         d.close()
+    finally:
+        server.stop()
+
+
+def test_a_4xx_waits_for_its_backoff_then_goes_out_with_the_same_message_id(tmp_path: Path) -> None:
+    server = SmtpServer().start()
+    try:
+        server.faults.add("MAIL", "451 4.3.0 try later")
+        bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
+        policy = RetryPolicy(backoff_seconds=0.5, factor=2.0)
+        with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+                             policy=policy) as d:
+            m = d.handle(sample_event(trigger="order_received", event_id="backoff")).to_json()["messages"][0]
+            assert m["status"] == "queued" and "451 4.3.0 try later" in m["reason"]
+            row = d.outbox.get(m["outbox_id"])
+            assert row is not None and row.attempts == 1
+            assert row.next_attempt_at == pytest.approx(row.created_at + 0.5, abs=0.3)
+            assert d.flush().sent == 0  # not due yet: the backoff is honoured
+            time.sleep(0.6)
+            assert d.flush().sent == 1
+        assert [r.message_id for r in server.wait_for(1)] == [m["message_id"]]
     finally:
         server.stop()
