@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from mailgitops.bundle import DEFAULT_PATH as BUNDLE_PATH
+from mailgitops.gitops.screenshot import page, planned_shots
 
 CHROMIUM = "/usr/bin/chromium"
 BIN = Path(sys.executable).parent
@@ -135,11 +136,37 @@ def test_pull_request_changing_one_german_subject(printroom: tuple[Path, Path], 
     assert re.search(r"\| `order-accepted` · `de` \| changed \| Ihr Auftrag \S+ wurde angenommen → "
                      r"\*\*Auftrag \S+ ist angenommen\*\* \|", summary), summary
     assert summary in (runner.temp / "step-summary.md").read_text(encoding="utf-8")
+    assert "Settings changed" not in summary
     changes = json.loads((repo / "previews" / "changes.json").read_text(encoding="utf-8"))
     assert [(c["template"], c["lang"]) for c in changes["changed"]] == [("order-accepted", "de")]
+    # The screenshot shows the email under a header band that carries the new subject.
+    (shot,) = planned_shots(repo / "previews" / "changes.json", repo / "previews" / "head",
+                            repo / "previews" / "screenshots")
+    assert re.search(r"<b>Auftrag \S+ ist angenommen</b>", page(shot))
     if Path(CHROMIUM).exists():
         png = repo / "previews" / "screenshots" / "order-accepted" / "de.png"
         assert png.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+def test_a_settings_only_change_is_named_in_the_comment(printroom: tuple[Path, Path], tmp_path: Path) -> None:
+    """`send: never` renders no email differently, but a reviewer must still see that it changed."""
+    repo, _ = printroom
+    runner = Runner(repo, tmp_path / "runner", chromium=None)
+    runner.temp.mkdir()
+    base_sha = git(repo, "rev-parse", "HEAD")
+    wf = repo / "config" / "workflow.yaml"
+    text = wf.read_text(encoding="utf-8")
+    start = text.index("  order_accepted:")
+    send = text.index("send:", start)
+    wf.write_text(text[:send] + "send: never" + text[text.index("\n", send):], encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "Stop the accepted email for now")
+    runner.run_job(repo / ".github" / "workflows" / "pr.yml",
+                   {"github.event.pull_request.number": "2",
+                    "github.event.pull_request.base.sha": base_sha}, {})
+    summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
+    assert "**No email changed**" in summary
+    assert "**Settings changed**" in summary and "- `config/workflow.yaml`" in summary
 
 
 @pytest.mark.slow
@@ -180,6 +207,47 @@ def test_push_to_main_keeps_the_committed_bundle_fresh(printroom: tuple[Path, Pa
     push_to_main()
     assert git(origin, "rev-parse", "main") == head
     assert "is up to date" in summary.read_text(encoding="utf-8")
+
+
+def _run_main_expecting(repo: Path, runner: Runner, ok: bool) -> subprocess.CompletedProcess[str]:
+    """The bundle step of main.yml on `repo` as it is (no fetch first, like a run that started earlier)."""
+    job = yaml.safe_load((repo / ".github" / "workflows" / "main.yml").read_text(encoding="utf-8"))["jobs"]
+    (step,) = [s for s in job["bundle"]["steps"] if "bundle --check" in s.get("run", "")]
+    env = runner.env({"BUNDLE": BUNDLE_PATH, "GITHUB_REF_NAME": "main"})
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                          cwd=repo, env=env, capture_output=True, text=True, check=False)
+    assert (proc.returncode == 0) == ok, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.mark.slow
+def test_main_moving_on_during_the_run_is_left_to_the_newer_run(printroom: tuple[Path, Path],
+                                                                 tmp_path: Path) -> None:
+    repo, origin = printroom
+    runner = Runner(repo, tmp_path / "runner")
+    runner.temp.mkdir()
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(origin), str(other)], check=True)
+    git(other, "-c", "user.name=B", "-c", "user.email=b@example.com", "commit", "-q", "--allow-empty",
+        "-m", "a second merge")
+    git(other, "push", "-q", "origin", "main")
+    newer = git(origin, "rev-parse", "main")
+    proc = _run_main_expecting(repo, runner, ok=True)
+    assert "::notice::main moved on" in proc.stdout
+    assert git(origin, "rev-parse", "main") == newer
+
+
+@pytest.mark.slow
+def test_a_refused_push_fails_the_run_and_names_the_fix(printroom: tuple[Path, Path], tmp_path: Path) -> None:
+    repo, origin = printroom
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected branch' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    runner = Runner(repo, tmp_path / "runner")
+    runner.temp.mkdir()
+    proc = _run_main_expecting(repo, runner, ok=False)
+    assert "::error::cannot push the rebuilt bundle to main" in proc.stdout
+    assert "branch protection" in proc.stdout
 
 
 @pytest.mark.slow

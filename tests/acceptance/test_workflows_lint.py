@@ -72,7 +72,8 @@ const github = {
     createComment: async (a) => calls.push(['create', a.issue_number, a.body]),
   } },
 };
-const context = { repo: { owner: 'printroom', repo: 'emails' }, issue: { number: 7 } };
+const context = { repo: { owner: 'printroom', repo: 'emails' }, issue: { number: 7 },
+                  payload: { pull_request: { head: { sha: 'abcdef0123456789' } } } };
 const script = fs.readFileSync(process.env.SCRIPT, 'utf8');
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 new AsyncFunction('github', 'context', 'require', 'process', script)(github, context, require, process)
@@ -86,10 +87,11 @@ def _comment_script(workflow: Path) -> str:
     return str(step["with"]["script"])
 
 
-def _run_comment_step(workflow: Path, tmp_path: Path,
-                      existing: list[dict[str, object]]) -> list[list[object]]:
+def _run_comment_step(workflow: Path, tmp_path: Path, existing: list[dict[str, object]],
+                      *, summary: bool = True) -> list[list[object]]:
     (tmp_path / "previews").mkdir(exist_ok=True)
-    (tmp_path / "previews" / "summary.md").write_text("## Email preview\n\nsummary\n", encoding="utf-8")
+    if summary:
+        (tmp_path / "previews" / "summary.md").write_text("## Email preview\n\nsummary\n", encoding="utf-8")
     script = tmp_path / "script.js"
     script.write_text(_comment_script(workflow), encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "EXISTING": json.dumps(existing), "SCRIPT": str(script),
@@ -119,3 +121,19 @@ def test_comment_is_created_once_then_updated(workflow: Path, tmp_path: Path) ->
         {"id": 5, "user": bot, "body": f"{MARKER}\nold summary"},
     ])
     assert [c[:2] for c in again[1:]] == [["update", 5]]
+
+
+@pytest.mark.parametrize("workflow", [
+    ROOT / ".github" / "workflows" / "pr.yml",
+    ROOT / "src" / "mailgitops" / "gitops" / "scaffold" / "github" / "workflows" / "pr.yml",
+], ids=["repository", "init"])
+def test_a_failed_check_replaces_the_old_preview(workflow: Path, tmp_path: Path) -> None:
+    """Validation failed on the latest push: no summary.md, but the comment must not show the old one."""
+    step = next(s for s in yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"]["preview"]["steps"]
+                if s.get("uses", "").startswith("actions/github-script@"))
+    assert "!cancelled()" in step["if"]
+    old = {"id": 5, "user": {"type": "Bot"}, "body": f"{MARKER}\nold"}
+    calls = _run_comment_step(workflow, tmp_path, [old], summary=False)
+    (kind, comment_id, body), = calls[1:]
+    assert (kind, comment_id) == ("update", 5)
+    assert isinstance(body, str) and "**No preview for abcdef0**" in body and "validation error" in body

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
 from enum import StrEnum
 from pathlib import Path
 
@@ -29,6 +31,8 @@ class EmailChange:
     text_diff: tuple[str, ...]  # unified diff lines of the text part, without line endings
     html_changed: bool
     new_warnings: tuple[str, ...]
+    # (header, before, after) for the addressing headers that differ, e.g. a new sender name.
+    header_changes: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def subject_changed(self) -> bool:
@@ -63,6 +67,26 @@ def _text_lines(out: RenderOutput, email: RenderedEmail | None) -> list[str]:
     return out.read_text(email.text).splitlines() if email is not None else []
 
 
+# What a recipient sees of the envelope; Date and Message-ID are the renderer's, not the admin's.
+ADDRESS_HEADERS = ("From", "Reply-To", "To", "Cc")
+
+
+def _headers(out: RenderOutput, email: RenderedEmail) -> dict[str, str]:
+    if not email.eml:
+        return {}
+    msg = BytesHeaderParser(policy=default_policy).parsebytes(out.read(email.eml))
+    return {name: " ".join(str(msg[name]).split()) for name in ADDRESS_HEADERS if msg[name] is not None}
+
+
+def _header_changes(base: RenderOutput, before: RenderedEmail,
+                    head: RenderOutput, after: RenderedEmail) -> tuple[tuple[str, str, str], ...]:
+    if not (before.eml and after.eml):
+        return ()
+    old, new = _headers(base, before), _headers(head, after)
+    return tuple((name, old.get(name, ""), new.get(name, "")) for name in ADDRESS_HEADERS
+                 if old.get(name, "") != new.get(name, ""))
+
+
 def _unified(before: list[str], after: list[str], name: str) -> tuple[str, ...]:
     lines = difflib.unified_diff(before, after, f"a/{name}", f"b/{name}", n=2, lineterm="")
     return tuple(lines)
@@ -78,11 +102,13 @@ def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str]) -
         status = Status.ADDED if before is None else Status.REMOVED
         return EmailChange(key[0], key[1], status, before, after, text_diff, True, new_warnings)
     html_changed = base.read(before.html) != head.read(after.html)
-    differs = (text_diff or html_changed or new_warnings or before.subject != after.subject
+    headers = _header_changes(base, before, head, after)
+    differs = (text_diff or html_changed or new_warnings or headers or before.subject != after.subject
                or before.language_used != after.language_used or before.warnings != after.warnings)
     if not differs:
         return None
-    return EmailChange(key[0], key[1], Status.CHANGED, before, after, text_diff, html_changed, new_warnings)
+    return EmailChange(key[0], key[1], Status.CHANGED, before, after, text_diff, html_changed, new_warnings,
+                       headers)
 
 
 def compare(base: RenderOutput, head: RenderOutput) -> Comparison:

@@ -12,7 +12,7 @@ from mailgitops.bundle import DEFAULT_PATH as BUNDLE_PATH
 from mailgitops.defaults import defaults_root, schemas_root
 from mailgitops.errors import MailgitopsError, UsageError
 
-__all__ = ["BUNDLE_PATH", "InitResult", "init_repository", "planned_files"]
+__all__ = ["BUNDLE_PATH", "InitResult", "default_requirement", "init_repository", "planned_files"]
 
 # Scaffold files are stored without leading dots (hidden files are easy to lose in packaging).
 _SCAFFOLD_NAMES = {
@@ -25,6 +25,21 @@ _SKIP = {"__pycache__", "__init__.py", ".DS_Store"}
 # Present in a fresh clone of an empty remote; not a reason to refuse.
 _IGNORED_EXISTING = {".git"}
 VERSION_MARK = "@MAILGITOPS_VERSION@"
+REQUIREMENT_MARK = "@MAILGITOPS_REQUIREMENT@"
+
+
+def default_requirement() -> str:
+    """The requirements.txt line CI installs mailgitops with, unless `init --install` names another."""
+    return f"mailgitops=={__version__}"
+
+
+def _check_requirement(spec: str) -> str:
+    spec = spec.strip()
+    if not spec or "\n" in spec or "\r" in spec or spec.startswith(("#", "-")):
+        raise UsageError(f"--install {spec!r} is not one requirement line",
+                         hint="give a pip requirement such as mailgitops==0.1.0 or "
+                              "'mailgitops @ git+https://git.example.com/tools/mailgitops@v0.1.0'")
+    return spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +95,20 @@ def _check_target(root: Path, force: bool) -> None:
             )
 
 
-def _content(target: str, src: Traversable) -> bytes:
+def _content(src: Traversable, requirement: str) -> bytes:
     data = src.read_bytes()
-    if VERSION_MARK.encode() in data:
-        data = data.replace(VERSION_MARK.encode(), __version__.encode())
+    for mark, value in ((VERSION_MARK, __version__), (REQUIREMENT_MARK, requirement)):
+        data = data.replace(mark.encode(), value.encode())
     return data
 
 
-def init_repository(root: Path, *, force: bool = False) -> InitResult:
+def init_repository(root: Path, *, force: bool = False, requirement: str | None = None) -> InitResult:
     """Write config/, templates/, schema/, the workflows, the pre-commit config and the README.
 
-    Refuses a non-empty folder unless `force`; with `force`, files of the same name are
-    overwritten and all others are left alone."""
+    `requirement` is the line of requirements.txt that CI and pre-commit install mailgitops with
+    (default: this version from PyPI). Refuses a non-empty folder unless `force`; with `force`,
+    files of the same name are overwritten and all others are left alone."""
+    requirement = _check_requirement(requirement) if requirement is not None else default_requirement()
     _check_target(root, force)
     plan = planned_files()
     written = []
@@ -99,7 +116,7 @@ def init_repository(root: Path, *, force: bool = False) -> InitResult:
         for target, src in plan:
             dest = root / target
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(_content(target, src))
+            dest.write_bytes(_content(src, requirement))
             written.append(target)
     except OSError as e:
         raise MailgitopsError(f"cannot write the repository into {root}: {e.strerror or e}",

@@ -62,6 +62,10 @@ def _entry(raw: Any, index: int, where: str, root: Path) -> tuple[RenderedEmail 
         if not isinstance(raw.get(key), str):
             diags.append(error(where, 0, 0, "manifest-entry", f"{path}.{key} is missing or not a string",
                                json_path=f"{path}.{key}"))
+    eml = raw.get("eml")
+    if isinstance(eml, str) and eml and not _safe_rel(eml):
+        diags.append(error(where, 0, 0, "manifest-path", f"{path}.eml `{eml}` leaves the folder",
+                           json_path=f"{path}.eml"))
     for key in ("html", "text"):
         value = raw.get(key)
         if isinstance(value, str) and not _safe_rel(value):
@@ -84,7 +88,8 @@ def _entry(raw: Any, index: int, where: str, root: Path) -> tuple[RenderedEmail 
         subject=raw["subject"],
         html=raw["html"],
         text=raw["text"],
-        eml=str(raw.get("eml") or ""),
+        # The .eml is optional: without it the diff only leaves out the From/To/Cc comparison.
+        eml=eml if isinstance(eml, str) and eml and (root / eml).is_file() else "",
         html_bytes=html_bytes if isinstance(html_bytes, int) else (root / raw["html"]).stat().st_size,
         warnings=tuple(str(w) for w in warnings) if isinstance(warnings, list) else (),
     )

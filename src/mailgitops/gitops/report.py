@@ -46,7 +46,8 @@ def _size(change: EmailChange) -> str:
     before, delta = change.before.html_bytes, change.size_delta
     if delta == 0:
         return f"{_bytes(before)} (same)"
-    pct = f", {delta / before:+.1%}" if before else ""
+    # "-0.0%" says nothing; below a tenth of a percent the byte count alone is shown.
+    pct = f", {delta / before:+.1%}" if before and abs(delta / before) >= 0.0005 else ""
     return f"{_bytes(before)} → {_bytes(change.after.html_bytes)} ({delta:+,} B{pct})"
 
 
@@ -86,6 +87,7 @@ def _what_changed(c: EmailChange) -> str:
         parts.append("subject")
     if c.text_diff:
         parts.append("text")
+    parts.extend(name for name, _, _ in c.header_changes)
     # The HTML carries the subject and the text too; it is news only when nothing else changed.
     if c.html_changed and not parts:
         parts.append("HTML only (layout or styling)")
@@ -121,7 +123,9 @@ def _diff_block(c: EmailChange, limits: Limits) -> list[str]:
 
 def _section(c: EmailChange, limits: Limits, *, with_diff: bool) -> list[str]:
     out = [f"### {_name(c)}: {c.status}", ""]
-    facts = [f"- Subject: {_subject(c)}", f"- HTML size: {_size(c)}"]
+    facts = [f"- Subject: {_subject(c)}"]
+    facts.extend(f"- {name}: {md_text(old)} → **{md_text(new)}**" for name, old, new in c.header_changes)
+    facts.append(f"- HTML size: {_size(c)}")
     if what := _what_changed(c):
         facts.append(f"- {what}")
     if note := _fallback_note(c):
@@ -176,6 +180,7 @@ def to_json(cmp: Comparison) -> str:
             "subject_before": c.before.subject if c.before else None,
             "subject_after": c.after.subject if c.after else None,
             "html": c.after.html if c.after else None,
+            "eml": (c.after.eml or None) if c.after else None,
             "html_bytes_before": c.before.html_bytes if c.before else None,
             "html_bytes_after": c.after.html_bytes if c.after else None,
             "new_warnings": list(c.new_warnings),

@@ -17,6 +17,7 @@ class Email:
     html: str = "<html><body><p>Hello</p></body></html>"
     warnings: tuple[str, ...] = ()
     language_used: str | None = None
+    headers: str = "From: Print Room <printroom@example.com>\nTo: Ada <ada@example.org>\n"
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -31,7 +32,7 @@ def _write(root: Path, emails: Mapping[tuple[str, str], Email], *, reverse: bool
         folder.mkdir(exist_ok=True)
         (folder / f"{lang}.html").write_text(e.html, encoding="utf-8")
         (folder / f"{lang}.txt").write_text(e.text, encoding="utf-8")
-        (folder / f"{lang}.eml").write_text(f"Subject: {e.subject}\n\n{e.text}", encoding="utf-8")
+        (folder / f"{lang}.eml").write_text(f"{e.headers}Subject: {e.subject}\n\n{e.text}", encoding="utf-8")
         entries.append({
             "template": template, "lang": lang, "language_used": e.language_used or lang,
             "sample": "flyers", "subject": e.subject,

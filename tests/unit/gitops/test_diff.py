@@ -92,6 +92,31 @@ def test_html_only_change_and_size_change(tmp_path, write_output, base_emails) -
     assert "Text diff" not in md
 
 
+def test_a_new_sender_name_is_named_even_when_the_text_is_the_same(tmp_path, write_output,
+                                                                     base_emails) -> None:
+    key = ("order-accepted", "de")
+    headers = "From: Campus Copy Shop <printroom@example.com>\nTo: Ada <ada@example.org>\n"
+    base = write_output(tmp_path / "base", base_emails)
+    head = write_output(tmp_path / "head", {**base_emails, key: replace(base_emails[key], headers=headers)})
+    cmp = compare_dirs(base, head)
+    assert [(c.template, c.lang) for c in cmp.changes] == [key]
+    assert cmp.changes[0].header_changes == (
+        ("From", "Print Room <printroom@example.com>", "Campus Copy Shop <printroom@example.com>"),)
+    md = to_markdown(cmp)
+    assert ("- From: Print Room \\<printroom@example.com\\> → "
+            "**Campus Copy Shop \\<printroom@example.com\\>**") in md
+    assert "- Changed: From." in md
+
+
+def test_a_tiny_size_change_shows_bytes_without_a_zero_percent(tmp_path, write_output, base_emails) -> None:
+    key = ("order-ready", "de")
+    html = base_emails[key].html.replace("<p>", "<p>" + "x" * 5000, 1)
+    base = write_output(tmp_path / "base", {**base_emails, key: replace(base_emails[key], html=html)})
+    head = write_output(tmp_path / "head", {**base_emails, key: replace(base_emails[key], html=html + " ")})
+    md = summary(base, head)
+    assert "(+1 B)" in md and "0.0%" not in md
+
+
 def test_only_new_warnings_are_listed(tmp_path, write_output, base_emails) -> None:
     key = ("order-accepted", "en")
     old = {**base_emails, key: replace(base_emails[key], warnings=("subject is long",))}
@@ -163,8 +188,8 @@ def test_json_lists_changed_emails_with_head_html(tmp_path, write_output, base_e
     assert doc["changed"] == [{
         "template": "order-accepted", "lang": "de", "status": "changed",
         "subject_before": "Ihr Auftrag PO-1001 wurde angenommen", "subject_after": "Neu",
-        "html": "order-accepted/de.html", "html_bytes_before": 38, "html_bytes_after": 38,
-        "new_warnings": [],
+        "html": "order-accepted/de.html", "eml": "order-accepted/de.eml",
+        "html_bytes_before": 38, "html_bytes_after": 38, "new_warnings": [],
     }]
 
 

@@ -65,6 +65,18 @@ def test_added_removed_and_changed_emails(outputs: tuple[Path, Path]) -> None:
     assert changed.size_delta > 0 and not changed.subject_changed
 
 
+def test_added_template_and_removed_language_the_other_way_round(outputs: tuple[Path, Path]) -> None:
+    """The same two outputs swapped: a template comes in (in every language), a language goes."""
+    base, head = outputs
+    cmp = compare_dirs(head, base)
+    by_status = {s: {(c.template, c.lang) for c in cmp.changes if c.status is s} for s in Status}
+    assert by_status[Status.ADDED] == {("export-completed", lang) for lang in ("de", "en", "fr", "nl", "zh")}
+    assert by_status[Status.REMOVED] == {(c.template, "it") for c in compare_dirs(base, head).changes
+                                         if c.lang == "it"}
+    md = to_markdown(cmp)
+    assert "| `export-completed` · `de` | added |" in md and "| `order-ready` · `it` | removed |" in md
+
+
 def test_summary_of_real_outputs(outputs: tuple[Path, Path]) -> None:
     md = to_markdown(compare_dirs(*outputs))
     assert re.search(r"\*\*\d+ emails differ\*\* from the base: 1 changed, \d+ added, 5 removed; "

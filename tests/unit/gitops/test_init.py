@@ -76,9 +76,10 @@ def test_pre_commit_config_runs_validate_on_config_and_templates(tmp_path: Path)
 def test_the_shipped_hook_definition(tmp_path: Path) -> None:
     hooks = yaml.safe_load((Path(__file__).parents[3] / ".pre-commit-hooks.yaml").read_text())
     assert hooks == [hooks[0]]
-    assert {k: hooks[0][k] for k in ("id", "entry", "pass_filenames", "files", "language")} == {
-        "id": "mailgitops-validate", "entry": "mailgitops validate", "pass_filenames": False,
-        "files": "^(config|templates)/", "language": "python"}
+    # pre-commit's manifest format: id, name, entry and language are required.
+    assert {k: hooks[0][k] for k in ("id", "name", "entry", "pass_filenames", "files", "language")} == {
+        "id": "mailgitops-validate", "name": "mailgitops validate", "entry": "mailgitops validate",
+        "pass_filenames": False, "files": "^(config|templates)/", "language": "python"}
 
 
 def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
@@ -109,3 +110,29 @@ def test_init_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     r = cli("init", tmp_path / "f")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_install_names_where_ci_gets_mailgitops(tmp_path: Path) -> None:
+    spec = "mailgitops @ git+https://git.example.com/tools/mailgitops@v0.1.0"
+    r = cli("init", tmp_path / "r", "--install", spec)
+    assert r.returncode == 0, r.stderr
+    assert f"install `{spec}`" in r.stdout
+    lines = (tmp_path / "r" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    assert [line for line in lines if line and not line.startswith("#")] == [spec]
+    readme = (tmp_path / "r" / "README.md").read_text(encoding="utf-8")
+    assert spec in readme and "<org>" not in readme and "@MAILGITOPS" not in readme
+
+
+def test_no_placeholder_url_is_left_in_a_new_repository(tmp_path: Path) -> None:
+    cli("init", tmp_path / "r")
+    for f in sorted((tmp_path / "r").rglob("*")):
+        if f.is_file() and f.suffix in {".md", ".txt", ".yml", ".yaml", ".json", ""}:
+            text = f.read_text(encoding="utf-8")
+            assert "<org>" not in text and "@MAILGITOPS_" not in text, f
+
+
+def test_install_must_be_one_requirement_line(tmp_path: Path) -> None:
+    r = cli("init", tmp_path / "r", "--install", "-r other.txt")
+    assert r.returncode == 2
+    assert "is not one requirement line" in r.stderr and "mailgitops==0.1.0" in r.stderr
+    assert not (tmp_path / "r").exists()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from mailgitops.gitops.screenshot import main, planned_shots, screenshot_changed
+from mailgitops.gitops.screenshot import MAX_HEIGHT, Shot, main, page, planned_shots, screenshot_changed
 
 CHROMIUM = "/usr/bin/chromium"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -64,3 +65,42 @@ def test_the_script_warns_and_succeeds_when_the_browser_fails(tmp_path: Path) ->
                        timeout=60, check=False)
     assert r.returncode == 0, r.stderr
     assert "order-accepted/de: screenshot failed (exit 1" in r.stderr
+
+
+def _png_size(png: Path) -> tuple[int, int]:
+    width, height = struct.unpack(">II", png.read_bytes()[16:24])
+    return int(width), int(height)
+
+
+def test_the_page_shows_subject_and_addresses_from_the_eml_escaped(tmp_path: Path) -> None:
+    email = '<html><head></head><body><img src="../_assets/logo.png"></body></html>'
+    (tmp_path / "de.html").write_text(email, encoding="utf-8")
+    (tmp_path / "de.eml").write_bytes(
+        b"From: Print Room <printroom@example.com>\r\nTo: Ada <ada@example.org>\r\n"
+        b"Subject: =?utf-8?q?Auftrag_<b>PO-1001</b>_angenommen?=\r\n\r\nbody\r\n")
+    shot = Shot("order-accepted", "de", tmp_path / "de.html", tmp_path / "de.png", "fallback",
+                tmp_path / "de.eml")
+    html = page(shot)
+    assert "<b>Auftrag &lt;b&gt;PO-1001&lt;/b&gt; angenommen</b>" in html
+    assert "Print Room &lt;printroom@example.com&gt;" in html and "Cc:" not in html
+    assert f'<base href="{tmp_path.as_uri()}/">' in html  # the logo still resolves from a copy
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which(CHROMIUM) is None and not os.environ.get("CI"),  # CI: fail, not skip
+                    reason="headless Chromium (/usr/bin/chromium) is absent")
+def test_screenshots_are_as_tall_as_the_email(tmp_path: Path) -> None:
+    head = tmp_path / "head"
+    (head / "t").mkdir(parents=True)
+    (head / "t" / "short.html").write_text("<html><body><p>Short</p></body></html>", encoding="utf-8")
+    paras = "".join(f"<p>Paragraph {i}</p>" for i in range(120))
+    (head / "t" / "long.html").write_text(f"<html><body>{paras}</body></html>", encoding="utf-8")
+    changes = tmp_path / "changes.json"
+    changes.write_text(json.dumps({"format": 1, "changed": [
+        {"template": "t", "lang": lang, "status": "changed", "html": f"t/{lang}.html",
+         "subject_after": f"{lang} subject"} for lang in ("long", "short")]}), encoding="utf-8")
+    written, warnings = screenshot_changed(changes, head, tmp_path / "shots", browser=CHROMIUM)
+    assert warnings == [] and len(written) == 2
+    short, long_ = (_png_size(tmp_path / "shots" / "t" / f"{n}.png") for n in ("short", "long"))
+    assert short == (800, 400)
+    assert 4000 < long_[1] < MAX_HEIGHT, long_  # the whole email, not cut at the window's edge
