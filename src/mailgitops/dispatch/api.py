@@ -13,16 +13,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailgitops import bundle as bundle_mod
-from mailgitops.diagnostics import Diagnostic
 from mailgitops.dispatch import event as event_mod
 from mailgitops.dispatch import rules
 from mailgitops.dispatch.outbox import EventConflict, NewMessage, Outbox, Row, StoredEvent, open_outbox
 from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
 from mailgitops.dispatch.smtp import Connection, ServerConfig
 from mailgitops.errors import MailgitopsError
+
+if TYPE_CHECKING:
+    from mailgitops.diagnostics import Diagnostic
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,11 @@ class Dispatcher:
 
     def __init__(self, bundle: bundle_mod.Bundle, outbox: Outbox, *, attachments_root: Path | None = None,
                  policy: RetryPolicy | None = None, server: ServerConfig | None = None) -> None:
+        from mailgitops.render import diskcache
+
+        # the bundle is reviewed and rarely changes: its compiled Jinja and parsed Markdown are
+        # worth keeping for the next process (render/diskcache.py says why that is never stale)
+        diskcache.enable()
         self.bundle = bundle
         self.settings = bundle.settings
         self.compiled = bundle.compiled()

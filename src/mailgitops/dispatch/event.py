@@ -11,10 +11,12 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError
+
+if TYPE_CHECKING:  # diagnostics are made only for a bad event: a good one does not import them
+    from mailgitops.diagnostics import Diagnostic
 
 MAX_EVENT_BYTES = 1_000_000
 _TYPES: Mapping[str, tuple[type, ...]] = {
@@ -140,8 +142,13 @@ def _type_name(value: Any) -> str:
 def check_event(event: Any, source: str = "event") -> list[Diagnostic]:
     """Every schema problem of one event, as diagnostics (json_path set, line/col 0)."""
     schema = event_schema()
+    problems = list(schema_errors(event, schema, schema))
+    if not problems:
+        return []
+    from mailgitops.diagnostics import error
+
     return [error(source, 0, 0, "bad-event", f"{_json_path(path)}: {msg}", json_path=_json_path(path))
-            for path, msg in schema_errors(event, schema, schema)]
+            for path, msg in problems]
 
 
 def parse_event(raw: bytes | str, source: str = "event") -> dict[str, Any]:

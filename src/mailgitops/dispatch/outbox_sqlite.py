@@ -1,4 +1,13 @@
-"""The SQLite outbox backend: WAL, synchronous=FULL, lease-based claims in short transactions."""
+"""The SQLite outbox backend: WAL, synchronous=FULL, lease-based claims in short transactions.
+
+Durability (RELIABILITY 1 and 4): every commit waits for the disk (FULL), except the sender's
+record of an attempt (`update`), written with synchronous=NORMAL. In WAL mode NORMAL is still
+atomic and survives a crash of the process; only a power cut or an OS crash can lose the last
+such commits. Losing "sent" leaves the row as its claim left it, `sending` under a lease, so once
+the lease ends it is claimed again, counted ambiguous and sent with the same Message-ID: exactly
+the window RELIABILITY 4 allows ("a crash after the server's 250 and before the outbox records
+it"). It saves one fsync per message; accepting an event, queuing a draft and claiming stay FULL
+(tests/unit/dispatch/test_outbox.py checks which level each commit runs at)."""
 
 from __future__ import annotations
 
@@ -198,6 +207,8 @@ class SqliteOutbox:
         an attempt. Written without waiting for fsync (WAL, synchronous=NORMAL): it survives a
         process crash; a power cut may lose it, which leaves the row `sending` until its lease
         runs out and it is sent again as ambiguous, the window RELIABILITY 4 already counts.
+        A lost retry or failure mark is the same: one more attempt, never a lost message; a
+        later FULL commit makes the earlier NORMAL ones durable too (one log, synced in order).
         Accepting an event (record_event) always waits for the disk."""
         sets: list[str] = ["updated_at=?"]
         params: list[Any] = [time.time()]

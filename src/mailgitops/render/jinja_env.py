@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import re
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
-from jinja2 import StrictUndefined, Template, nodes, pass_context
+import jinja2
+from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, nodes, pass_context
+from jinja2.bccache import Bucket
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
+
+from mailgitops.render import diskcache
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 # Values never reach Markdown: each `{{ ... }}` becomes TOKEN_OPEN + index + TOKEN_CLOSE, private-use
 # characters that Markdown treats as plain text; the real values are put in after parsing.
@@ -98,6 +103,8 @@ class LimitedSandbox(SandboxedEnvironment):
 
 
 def babel_locale(lang: str) -> Locale:
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(lang.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -121,22 +128,34 @@ def _as_datetime(value: Any) -> dt.datetime:
 
 
 def _make_filters(lang: str) -> dict[str, Any]:
-    loc = babel_locale(lang)
+    # Babel (and the part of it each filter needs) is imported at the first call, and the locale's
+    # data loaded then: an email that formats nothing does not pay for it.
+    @lru_cache(maxsize=1)
+    def loc() -> Locale:
+        return babel_locale(lang)
 
     @pass_context
     def money(ctx: Context, value: Any, currency: str | None = None) -> str:
+        from babel.numbers import format_currency
+
         order = ctx.get("order")
         code = currency or (order.get("currency") if isinstance(order, Mapping) else None) or "EUR"
-        return str(format_currency(float(value), str(code), locale=loc))
+        return str(format_currency(float(value), str(code), locale=loc()))
 
     def date(value: Any, fmt: str = "medium") -> str:
-        return str(format_date(_as_date(value), format=fmt, locale=loc))
+        from babel.dates import format_date
+
+        return str(format_date(_as_date(value), format=fmt, locale=loc()))
 
     def datetime(value: Any, fmt: str = "medium") -> str:
-        return str(format_datetime(_as_datetime(value), format=fmt, tzinfo=dt.UTC, locale=loc))
+        from babel.dates import format_datetime
+
+        return str(format_datetime(_as_datetime(value), format=fmt, tzinfo=dt.UTC, locale=loc()))
 
     def number(value: Any) -> str:
-        return str(format_decimal(value, locale=loc))
+        from babel.numbers import format_decimal
+
+        return str(format_decimal(value, locale=loc()))
 
     return {"money": money, "date": date, "datetime": datetime, "number": number}
 
@@ -169,15 +188,56 @@ def clean_source(source: str) -> str:
     return _PRIVATE.sub("", source)
 
 
+class _BytecodeCache(FileSystemBytecodeCache):
+    """Jinja's own file cache, but a folder that cannot be read or written is a miss, never an
+    error (Jinja already treats a corrupt or foreign-version entry as a miss)."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+@lru_cache(maxsize=1)
+def _bytecode_cache(folder: Path) -> _BytecodeCache:
+    return _BytecodeCache(str(folder), "%s.jinja")
+
+
+@lru_cache(maxsize=1)
+def _compiler_fingerprint() -> str:
+    """What the code depends on besides the source: Jinja's version and this module (the sandbox,
+    its intercepted operators and the environment's options)."""
+    return diskcache.source_fingerprint(__file__, jinja2.__file__)
+
+
 @lru_cache(maxsize=4096)
 def compile_source(lang: str, source: str) -> Template:
-    """Compiling costs ~10 ms; every (language, source) is compiled once per process."""
-    return environment(lang).from_string(clean_source(source))
+    """Compiling costs ~1-3 ms; every (language, source) is compiled once per process and, for
+    the dispatcher, kept in Jinja's bytecode cache across processes."""
+    env = environment(lang)
+    text = clean_source(source)
+    folder = diskcache.directory("jinja")
+    if folder is None:
+        return env.from_string(text)
+    # The bucket's name is the source's hash with the compiler's: a new source or a new Jinja
+    # is a new entry, so stale code is never served. Jinja also checks the source's checksum and
+    # its own bytecode format (Python version included) before using an entry.
+    bcc = _bytecode_cache(folder)
+    bucket = bcc.get_bucket(env, diskcache.digest(_compiler_fingerprint(), text), None, text)
+    if bucket.code is None:
+        bucket.code = env.compile(text)  # as from_string does: named "<template>" in tracebacks
+        bcc.set_bucket(bucket)
+    return env.template_class.from_code(env, bucket.code, env.make_globals(None), None)
 
 
-@dataclass(frozen=True, slots=True)
-class Tokenised:
-    """Template output where each value is a token; `values[i]` is the text of token i."""
+class Tokenised(NamedTuple):
+    """Template output where each value is a token; `values[i]` is the text of token i.
+    (A NamedTuple: an internal record made per render, cheaper to define than a dataclass.)"""
 
     text: str
     values: tuple[str, ...]

@@ -7,15 +7,14 @@ import binascii
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage, MIMEPart
-from email.policy import SMTP, Policy
+from email.policy import EmailPolicy, Policy
 from email.utils import encode_rfc2231, format_datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from mailgitops.errors import MailgitopsError
 from mailgitops.identity import Sender
@@ -28,8 +27,9 @@ FOLD_AT = 78  # RFC 5322 2.1.1: lines SHOULD stay within 78 characters (MUST wit
 MAX_DISPLAY_NAME = 200  # a longer name is no one's name; a long unbroken one could not be folded
 
 
-@dataclass(frozen=True, slots=True)
-class FileAttachment:
+class FileAttachment(NamedTuple):
+    """(A NamedTuple, not a dataclass: an internal record, ~0.3 ms less at every cold start.)"""
+
     filename: str
     mime_type: str
     data: bytes
@@ -39,6 +39,10 @@ class _CachedHeaders(HeaderRegistry):
     """Header objects are immutable, and serialising asks for the same Content-Type a dozen times
     per message (each a full parse); parse each distinct (name, text) once."""
 
+    @lru_cache(maxsize=256)  # noqa: B019  (the stock registry makes a new class on every lookup,
+    def __getitem__(self, name: str) -> Any:  # and `msg[name] = ...` looks one up each time)
+        return super().__getitem__(name)
+
     def __call__(self, name: str, value: Any) -> Any:
         if isinstance(value, str):
             return self._cached(name, value)
@@ -46,11 +50,27 @@ class _CachedHeaders(HeaderRegistry):
 
     @lru_cache(maxsize=4096)  # noqa: B019  (one registry for the process; the cache is the point)
     def _cached(self, name: str, value: str) -> Any:
-        return super().__call__(name, value)
+        header: Any = super().__call__(name, value)
+        header._mg_folded = {}  # shared by every message that has this header: see _Policy._fold
+        return header
 
 
-# email.policy.SMTP (CRLF, RFC-conforming folding) with the cache above
-POLICY = SMTP.clone(header_factory=_CachedHeaders())
+class _Policy(EmailPolicy):
+    """Folding a structured header (From, To, Cc) walks its whole parse tree; a cached header
+    object is immutable, so each one is folded once per policy and the text reused."""
+
+    def _fold(self, name: str, value: Any, refold_binary: bool = False) -> str:
+        memo: dict[Policy, str] | None = getattr(value, "_mg_folded", None)
+        if memo is None:
+            return str(super()._fold(name, value, refold_binary))  # type: ignore[misc]
+        folded = memo.get(self)
+        if folded is None:
+            folded = memo[self] = str(super()._fold(name, value, refold_binary))  # type: ignore[misc]
+        return folded
+
+
+# email.policy.SMTP (CRLF, RFC-conforming folding) with the caches above
+POLICY = _Policy(linesep="\r\n", header_factory=_CachedHeaders())
 
 
 class _FoldedSubject(str):
@@ -93,6 +113,14 @@ def address(addr: str, name: str | None = None) -> Address:
         raise MailgitopsError(f"not an email address: {addr!r} ({e})") from e
 
 
+def _address_list(addresses: Sequence[Address]) -> str:
+    """The validated addresses as header text. Given Address objects, the header registry makes
+    exactly this text and parses it (AddressHeader.parse: parse_tree = value_parser(decoded)), and
+    the header is folded from that parse tree: handing it the text gives the same bytes, parsed
+    once per distinct value by the cache above instead of once per message."""
+    return ", ".join(str(a) for a in addresses)
+
+
 def safe_filename(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = _SAFE_FILENAME.sub("_", _UNSAFE.sub("", base)).strip(" .") or "attachment"
@@ -114,10 +142,10 @@ def build_message(
     if _UNSAFE.search(message_id) or not re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", message_id):
         raise MailgitopsError(f"not a Message-ID: {message_id!r}", hint="like <id@example.com>")
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = address(sender.address, sender.name)
-    msg["To"] = [address(addr, name) for name, addr in to]
+    msg["From"] = _address_list([address(sender.address, sender.name)])
+    msg["To"] = _address_list([address(addr, name) for name, addr in to])
     if cc:
-        msg["Cc"] = [address(addr) for addr in cc]
+        msg["Cc"] = _address_list([address(addr) for addr in cc])
     msg["Subject"] = _FoldedSubject(one_line(email.subject))
     # values made here and already valid are stored as they are (set_raw): the header registry
     # would parse each one again and the body parts three times, which is most of the cost

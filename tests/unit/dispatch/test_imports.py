@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,22 @@ def test_cli_dispatch_command_module_is_light() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = proc.stdout.split()
     assert [m for m in loaded if m.startswith(HEAVY)] == []
+
+
+def test_a_second_cold_dispatch_skips_markdown_and_diagnostics(tmp_path: Path) -> None:
+    """The 2nd..nth process reads the body's parsed structure and the compiled Jinja from the
+    per-user cache, so markdown-it is not even imported; a good event makes no diagnostics."""
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=25))
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("MAILGITOPS_NO_CACHE", None)
+    loaded = []
+    for i in range(2):
+        ev = write_event(tmp_path, sample_event(trigger="order_received", event_id=f"imports-{i}"))
+        proc = subprocess.run([sys.executable, "-c", SCRIPT, str(bundle), str(tmp_path / "o.sqlite"),
+                               str(SAMPLES / "files"), str(ev)], capture_output=True, text=True, check=True,
+                              env=env)
+        loaded.append(set(json.loads(proc.stdout)["after"]))
+    assert "markdown_it" in loaded[0]
+    assert not any(m.startswith(("markdown_it", "mdit_py_plugins")) for m in loaded[1])
+    assert "mailgitops.diagnostics" not in loaded[1]
+    assert list((tmp_path / "cache" / "mailgitops" / "jinja").iterdir())

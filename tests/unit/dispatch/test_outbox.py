@@ -78,3 +78,45 @@ def test_postgres_url_is_a_clear_error() -> None:
 
     with pytest.raises(MailgitopsError, match="PostgreSQL"):
         open_outbox("postgresql://x/y")
+
+
+def _sync_at_each_commit(trace: list[str]) -> list[tuple[str, str]]:
+    """Each commit (a BEGIN..COMMIT, or a write on its own) and the synchronous level in force then."""
+    level, in_transaction, out = "FULL", False, []
+    for sql in trace:
+        s = " ".join(sql.split()).upper()
+        if s.startswith("PRAGMA SYNCHRONOUS="):
+            level = s.split("=", 1)[1]
+        elif s.startswith("BEGIN"):
+            in_transaction = True
+        elif s.startswith("COMMIT"):
+            out.append(("BEGIN", level))
+            in_transaction = False
+        elif s.startswith(("INSERT", "UPDATE", "DELETE")) and not in_transaction:
+            out.append((s.split()[0], level))
+    return out
+
+
+def test_accepting_an_event_waits_for_the_disk_and_only_the_attempt_record_does_not(ob: SqliteOutbox) -> None:
+    """RELIABILITY 1: record_event commits with synchronous=FULL (fsync before "accepted"). The
+    sender's record of an attempt (update) uses NORMAL: lost only to a power cut, which leaves the
+    row `sending` until its lease ends and it is sent again as ambiguous, same Message-ID
+    (RELIABILITY 4). Drafts queued by an operator and claims stay FULL too."""
+    trace: list[str] = []
+    ob.db.set_trace_callback(trace.append)
+    [row_id] = ob.record_event(StoredEvent("e1", "h", "b", [{"row": 0}]), [_msg(1)],
+                               claim_for=("w1", 60.0))
+    assert ob.update(row_id, "w1", status="sent", rcpts=(), delivered=("a@example.org",))
+    [draft_id] = ob.record_event(StoredEvent("e2", "h", "b", [{"row": 0}]), [_msg(2, "draft")])
+    assert ob.queue_draft(draft_id, b"raw", ["a@example.org"], [])
+    assert [r.id for r in ob.claim(worker="w2", lease_seconds=60, limit=10)] == [draft_id]
+    ob.db.set_trace_callback(None)
+    commits = _sync_at_each_commit(trace)
+    assert commits == [
+        ("BEGIN", "FULL"),  # record_event e1
+        ("UPDATE", "NORMAL"),  # the "sent" mark
+        ("BEGIN", "FULL"),  # record_event e2 (a draft)
+        ("UPDATE", "FULL"),  # queue_draft: the operator's send is accepted durably
+        ("BEGIN", "FULL"),  # claim
+    ]
+    assert ob.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # back to FULL after update()
