@@ -20,11 +20,11 @@ root_option = click.option(
 )
 
 
-FAMILIES = ("validate", "render", "bundle", "dispatch", "smtp", "gitops")
+FAMILIES = ("validate", "render", "bundle", "dispatch", "smtp", "gitops", "serve")
 # Commands whose family is known load only that module: the dispatcher's cold start must not
 # pay for the validator (jsonschema, yaml) or the renderer's build step (mjml).
 FAST_FAMILY = {"dispatch": "dispatch", "drafts": "dispatch", "outbox": "dispatch", "bundle": "bundle",
-               "smtp": "smtp"}
+               "smtp": "smtp", "serve": "serve"}
 
 
 class LazyGroup(click.Group):

@@ -1,0 +1,44 @@
+"""Who may call the service: the bearer token from MAILGITOPS_API_TOKEN, checked in constant time."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+from mailgitops.errors import UsageError
+
+TOKEN_ENV = "MAILGITOPS_API_TOKEN"  # noqa: S105 -- the variable's name, not a secret
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def startup_token(token: str | None, host: str, *, insecure_no_token: bool) -> str | None:
+    """The token every request must carry, or None (no token) only for loopback with the flag."""
+    if token:
+        return token
+    if not insecure_no_token:
+        raise UsageError(f"{TOKEN_ENV} is not set: serve refuses to start without an API token",
+                         hint=f"set {TOKEN_ENV} to a long random secret (e.g. `openssl rand -hex 32`); "
+                              "for a local test only, pass --insecure-no-token with --host 127.0.0.1")
+    if not is_loopback(host):
+        raise UsageError(f"--insecure-no-token is refused on {host}: without a token, anyone who can "
+                         "reach the port could send emails",
+                         hint=f"set {TOKEN_ENV}, or listen on a loopback address (127.0.0.1, ::1)")
+    return None
+
+
+def authorized(header: str | None, token: str | None) -> bool:
+    """`Authorization: Bearer <token>`; compare_digest so the answer time says nothing of the token."""
+    if token is None:
+        return True
+    scheme, _, given = (header or "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))

@@ -1,0 +1,211 @@
+"""The endpoints: events, drafts, outbox, health and metrics. Each takes the Service and the
+Request and returns a Response; the rules live in dispatch/ (api.py, drafts.py), not here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailgitops.errors import MailgitopsError
+from mailgitops.serve.app import HttpError, Request, Response, from_error, json_body, json_response, problem
+from mailgitops.serve.service import Service
+
+EDIT_FIELDS = {"subject": str, "body": str, "cc": list, "attach": list, "detach": list}
+
+
+def post_event(service: Service, req: Request) -> Response:
+    """202 once the rows are committed (RELIABILITY 1); the sender loop delivers them."""
+    from mailgitops.dispatch.outbox import EventConflict
+
+    event = json_body(req)
+    try:
+        outcome = service.dispatcher().handle(event, deliver=False, source="event")
+    except EventConflict as e:
+        service.count("conflict")
+        raise from_error(e, 409) from None
+    except MailgitopsError as e:
+        err = from_error(e, 422)
+        service.count("unavailable" if err.status == 503 else "invalid")
+        raise err from None
+    if outcome.duplicate:
+        service.count("duplicate")
+        return json_response(200, outcome.to_json())
+    service.count("accepted")
+    service.wake.set()
+    return json_response(202, outcome.to_json())
+
+
+def _draft_row(service: Service, draft_id: str) -> Any:
+    row = service.dispatcher().outbox.get(int(draft_id))
+    if row is None or row.draft is None:
+        raise HttpError(404, f"there is no draft {draft_id}", hint="GET /drafts lists them")
+    return row
+
+
+def list_drafts(service: Service, req: Request) -> Response:
+    from mailgitops.dispatch import drafts
+
+    include_done = req.query.get("all", "") not in ("", "0", "false")
+    return json_response(200, drafts.list_drafts(service.dispatcher().outbox, include_done=include_done))
+
+
+def show_draft(service: Service, req: Request, draft_id: str) -> Response:
+    from mailgitops.dispatch import drafts
+
+    _draft_row(service, draft_id)
+    return json_response(200, drafts.show(service.dispatcher().outbox, int(draft_id)))
+
+
+def _edit_args(value: Any) -> dict[str, Any]:
+    """The request's fields, each checked; every problem named at once."""
+    if not isinstance(value, dict):
+        raise HttpError(422, "the body must be a JSON object",
+                        problems=[problem("expected an object with subject, body, cc, attach, detach")])
+    problems = []
+    for key, val in value.items():
+        kind = EDIT_FIELDS.get(key)
+        if kind is None:
+            problems.append(problem(f"unknown field {key!r}", json_path=f"$.{key}",
+                                    hint=f"use one of {', '.join(EDIT_FIELDS)}"))
+        elif val is not None and (not isinstance(val, kind)
+                                  or (kind is list and not all(isinstance(v, str) for v in val))):
+            want = "a list of strings" if kind is list else "a string"
+            problems.append(problem(f"{key} must be {want}", json_path=f"$.{key}"))
+    if problems:
+        raise HttpError(422, f"the edit was refused ({len(problems)} problem(s)); nothing was changed",
+                        problems=problems)
+    return {"subject": value.get("subject"), "markdown": value.get("body"), "cc": value.get("cc"),
+            "attach": value.get("attach") or (), "detach": value.get("detach") or ()}
+
+
+def _refused(service: Service, draft_id: str, e: MailgitopsError) -> HttpError:
+    """No longer a draft (sent or discarded meanwhile) is a conflict; anything else is the request's."""
+    err = from_error(e, 422)
+    if err.status == 422 and _draft_row(service, draft_id).status != "draft":
+        err.status = 409
+    return err
+
+
+def edit_draft(service: Service, req: Request, draft_id: str) -> Response:
+    from mailgitops.dispatch import drafts
+
+    args = _edit_args(json_body(req))
+    disp = service.dispatcher()
+    _draft_row(service, draft_id)
+    try:
+        drafts.edit(disp, int(draft_id), **args)
+    except MailgitopsError as e:
+        raise _refused(service, draft_id, e) from None
+    return json_response(200, drafts.show(disp.outbox, int(draft_id)))
+
+
+def send_draft(service: Service, req: Request, draft_id: str) -> Response:
+    """Queued once however often it is called (RELIABILITY 7): 202 the first time, 200 after."""
+    from mailgitops.dispatch import drafts
+
+    disp = service.dispatcher()
+    if _draft_row(service, draft_id).status == "discarded":
+        raise HttpError(409, f"draft {draft_id} was discarded; it is never sent",
+                        extra={"draft": drafts.summary(_draft_row(service, draft_id))})
+    result = drafts.send(disp, int(draft_id), deliver=False)
+    if result["already"]:
+        return json_response(200, result)
+    service.wake.set()
+    return json_response(202, result)
+
+
+def discard_draft(service: Service, req: Request, draft_id: str) -> Response:
+    from mailgitops.dispatch import drafts
+
+    _draft_row(service, draft_id)
+    try:
+        return json_response(200, drafts.discard(service.dispatcher().outbox, int(draft_id)))
+    except MailgitopsError as e:
+        raise _refused(service, draft_id, e) from None
+
+
+def outbox(service: Service, req: Request) -> Response:
+    from mailgitops.dispatch.outbox import STATUSES
+
+    status = req.query.get("status") or None
+    problems = []
+    if status is not None and status not in STATUSES:
+        problems.append(problem(f"unknown status {status!r}", json_path="status",
+                                hint=f"use one of {', '.join(STATUSES)}"))
+    limit = req.query.get("limit", "1000")
+    if not limit.isdigit() or not 1 <= int(limit) <= 100_000:
+        problems.append(problem("limit must be a whole number from 1 to 100000", json_path="limit"))
+    if problems:
+        raise HttpError(400, "bad query", problems=problems)
+    ob = service.dispatcher().outbox
+    return json_response(200, {"counts": ob.counts(),
+                               "messages": [r.to_json() for r in ob.rows(status, int(limit))]})
+
+
+def _state(service: Service) -> dict[str, Any]:
+    """What /health and /metrics report; the outbox may be unavailable (then it says why)."""
+    state: dict[str, Any] = {"bundle_hash": service.bundle.hash, "outbox": None, "paused": None,
+                             "outbox_error": None}
+    try:
+        ob = service.dispatcher().outbox
+        state["outbox"] = ob.counts()
+        pause = ob.paused()
+    except MailgitopsError as e:
+        state["outbox_error"] = e.message
+        return state
+    if pause is not None:
+        state["paused"] = {"reason": pause[1], "until": pause[0]}
+    return state
+
+
+def health(service: Service, req: Request) -> Response:
+    """200 when events are accepted and sent; 503 with the reason when sending is paused or the
+    outbox cannot be opened."""
+    state = _state(service)
+    if state["outbox_error"] is not None:
+        return json_response(503, {"status": "outbox-unavailable", "reason": state["outbox_error"], **state},
+                             {"Retry-After": "10"})
+    if state["paused"] is not None:
+        reason = f"sending paused: {state['paused']['reason']}"
+        return json_response(503, {"status": "paused", "reason": reason, **state})
+    return json_response(200, {"status": "ok", "reason": None, **state})
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def metrics(service: Service, req: Request) -> Response:
+    """Prometheus text format (version 0.0.4)."""
+    from mailgitops.dispatch.outbox import STATUSES
+
+    state = _state(service)
+    counts = state["outbox"] or {}
+    events = service.counts()
+    lines = ["# HELP mailgitops_outbox_messages Messages in the outbox, by status.",
+             "# TYPE mailgitops_outbox_messages gauge"]
+    lines += [f'mailgitops_outbox_messages{{status="{s}"}} {counts.get(s, 0)}' for s in STATUSES]
+    lines += ["# HELP mailgitops_ambiguous_redeliveries_total Messages sent again after a lost reply "
+              "(same Message-ID; RELIABILITY 4).",
+              "# TYPE mailgitops_ambiguous_redeliveries_total counter",
+              f"mailgitops_ambiguous_redeliveries_total {counts.get('ambiguous_redeliveries', 0)}",
+              "# HELP mailgitops_sending_paused 1 while sending is paused after an auth or TLS failure.",
+              "# TYPE mailgitops_sending_paused gauge",
+              f"mailgitops_sending_paused {int(state['paused'] is not None)}",
+              "# HELP mailgitops_outbox_available 0 while the outbox cannot be opened (events get 503).",
+              "# TYPE mailgitops_outbox_available gauge",
+              f"mailgitops_outbox_available {int(state['outbox_error'] is None)}",
+              "# HELP mailgitops_events_accepted_total Events accepted (202) since this process started.",
+              "# TYPE mailgitops_events_accepted_total counter",
+              f"mailgitops_events_accepted_total {events['accepted']}",
+              "# HELP mailgitops_events_duplicate_total Events answered as duplicates since start.",
+              "# TYPE mailgitops_events_duplicate_total counter",
+              f"mailgitops_events_duplicate_total {events['duplicate']}",
+              "# HELP mailgitops_events_refused_total Events refused since start, by reason.",
+              "# TYPE mailgitops_events_refused_total counter"]
+    lines += [f'mailgitops_events_refused_total{{reason="{r}"}} {events[r]}'
+              for r in ("invalid", "conflict", "unavailable")]
+    lines += ["# HELP mailgitops_bundle_info The bundle this process runs.",
+              "# TYPE mailgitops_bundle_info gauge",
+              f'mailgitops_bundle_info{{hash="{_label(service.bundle.hash)}"}} 1']
+    body = ("\n".join(lines) + "\n").encode("utf-8")
+    return Response(200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}, body)

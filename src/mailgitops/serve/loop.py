@@ -1,0 +1,75 @@
+"""The sender loop thread: sends what is due (dispatch/sender.py does the SMTP work), honours
+backoff and pauses, and on stop finishes the message in flight without claiming another."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from mailgitops.dispatch.sender import FlushReport
+from mailgitops.errors import MailgitopsError
+from mailgitops.serve.service import Service
+
+INTERVAL = 1.0
+
+
+def log(line: str) -> None:
+    sys.stderr.write(f"mailgitops serve: {line}\n")
+    sys.stderr.flush()
+
+
+class SenderLoop:
+    def __init__(self, service: Service, interval: float = INTERVAL) -> None:
+        self.service = service
+        self.interval = interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="mailgitops-sender")
+        self._last_problem: str | None = None
+
+    def start(self) -> SenderLoop:
+        self.thread.start()
+        return self
+
+    def shutdown(self) -> None:
+        """Waits for the SMTP transaction in flight (a kill now could leave it ambiguous)."""
+        self.stop.set()
+        self.service.wake.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self.service.wake.clear()  # before flushing: a wake-up during the flush is not lost
+            try:
+                report = self.flush_once()
+                problem = f"sending paused: {report.paused}" if report.paused else None
+                if report.sent or report.retry or report.failed or report.expired:
+                    log(f"sender: sent {report.sent}, retry {report.retry}, failed {report.failed}, "
+                        f"expired {report.expired}, ambiguous {report.ambiguous}")
+            except MailgitopsError as e:
+                problem = e.message
+            except Exception as e:  # a bug must not stop sending for good: say it once, go on
+                problem = f"unexpected {type(e).__name__}: {e}"
+            if problem != self._last_problem:
+                log(f"sender: {problem}" if problem else "sender: running")
+                self._last_problem = problem
+            self.service.wake.wait(self.interval)
+        disp = self.service.opened()
+        if disp is not None:
+            disp.sender.close()
+
+    def flush_once(self) -> FlushReport:
+        """Sender.flush, one row per claim so that a stop releases nothing half-claimed."""
+        disp = self.service.dispatcher()
+        sender, report = disp.sender, FlushReport()
+        pause = disp.outbox.paused()
+        if pause is not None:
+            report.paused = pause[1]
+            return report
+        start = time.time()  # rows rescheduled during this pass wait for their backoff
+        while not self.stop.is_set():
+            rows = disp.outbox.claim(worker=sender.worker, lease_seconds=sender.policy.lease_seconds,
+                                     limit=1, due_before=start)
+            if not rows or not sender.deliver(rows, report):
+                break
+        return report

@@ -1,0 +1,72 @@
+"""The state one `serve` process holds: the bundle, the dispatcher (opened when the outbox can be),
+the sender loop's wake-up and the counters behind /metrics."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mailgitops import bundle as bundle_mod
+from mailgitops.errors import ExitCode, MailgitopsError
+
+if TYPE_CHECKING:
+    from mailgitops.dispatch.api import Dispatcher
+    from mailgitops.dispatch.sender import RetryPolicy
+
+
+class Service:
+    """Loads the bundle at once (a bad bundle must stop the start), but opens the outbox lazily:
+    an outbox that cannot be opened now answers 503 (retry) instead of keeping the service down."""
+
+    def __init__(self, bundle_path: str | Path, *, outbox: str | None, attachments_root: str | Path | None,
+                 token: str | None, policy: RetryPolicy | None = None) -> None:
+        from mailgitops.dispatch import rules
+
+        self.bundle = bundle_mod.load(bundle_path)
+        self.outbox_location = outbox
+        self.attachments_root = (Path(attachments_root) if attachments_root
+                                 else rules.attachments_root_from(None))
+        self.token = token
+        self.policy = policy
+        self.wake = threading.Event()  # set when rows were queued: the sender loop runs at once
+        self._lock = threading.Lock()
+        self._dispatcher: Dispatcher | None = None
+        self._counts: dict[str, int] = {"accepted": 0, "duplicate": 0, "invalid": 0, "conflict": 0,
+                                        "unavailable": 0}
+        try:  # open now, so that a wrong setting stops the start instead of failing every request
+            self.dispatcher()
+        except MailgitopsError as e:
+            if e.exit_code != ExitCode.TEMPORARY:
+                raise
+
+    def dispatcher(self) -> Dispatcher:
+        """The dispatcher; MailgitopsError (exit code TEMPORARY) while the outbox cannot be opened."""
+        with self._lock:
+            if self._dispatcher is None:
+                from mailgitops.dispatch.api import Dispatcher
+                from mailgitops.dispatch.outbox import open_outbox
+
+                outbox = open_outbox(self.outbox_location)
+                self._dispatcher = Dispatcher(self.bundle, outbox, attachments_root=self.attachments_root,
+                                              policy=self.policy)
+            return self._dispatcher
+
+    def opened(self) -> Dispatcher | None:
+        with self._lock:
+            return self._dispatcher
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] = self._counts.get(name, 0) + 1
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._dispatcher is not None:
+                self._dispatcher.close()
+                self._dispatcher.outbox.close()
+                self._dispatcher = None

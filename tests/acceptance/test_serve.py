@@ -1,0 +1,271 @@
+"""`mailgitops serve` through real HTTP (urllib) on 127.0.0.1, with a real aiosmtpd sink: the token,
+202-then-delivered, idempotency, refusals, drafts, health, metrics, an unwritable outbox, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailgitops.dispatch.outbox import open_outbox
+from mailgitops.dispatch.sender import RetryPolicy
+from mailgitops.serve.http import Server
+from mailgitops.serve.service import Service
+from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
+from support.smtpd import SmtpServer, free_port
+
+FILES = SAMPLES / "files"
+TOKEN = "test-token-" + "x" * 20
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    srv = SmtpServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def bundle(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(make_repo(tmp_path_factory.mktemp("repo"), port=smtp.port))
+
+
+@pytest.fixture
+def sink(smtp: SmtpServer) -> SmtpServer:
+    smtp.messages.clear()
+    smtp.faults.clear()
+    return smtp
+
+
+class Api:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def call(self, method: str, path: str, body: Any = None, *, headers: dict[str, str] | None = None,
+             raw: bytes | None = None, auth: bool = True) -> tuple[int, dict[str, str], Any]:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        json_header = {"Content-Type": "application/json"} if data is not None else {}
+        hdrs = {**(AUTH if auth else {}), **json_header, **(headers or {})}
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                status, rh, text = resp.status, dict(resp.headers), resp.read().decode()
+        except urllib.error.HTTPError as e:
+            status, rh, text = e.code, dict(e.headers), e.read().decode()
+        ctype = rh.get("Content-Type", "")
+        return status, rh, json.loads(text) if ctype.startswith("application/json") else text
+
+
+@pytest.fixture
+def served(bundle: Path, tmp_path: Path) -> Iterator[tuple[Api, Server]]:
+    service = Service(bundle, outbox=str(tmp_path / "outbox.sqlite"), attachments_root=FILES, token=TOKEN,
+                      policy=RetryPolicy(backoff_seconds=0.01))
+    server = Server(service, "127.0.0.1", 0, interval=0.05).start()
+    yield Api(f"http://127.0.0.1:{server.port}"), server
+    server.stop()
+
+
+@pytest.fixture
+def api(served: tuple[Api, Server]) -> Api:
+    return served[0]
+
+
+def event(trigger: str, event_id: str, **changes: Any) -> dict[str, Any]:
+    return sample_event("flyers", trigger=trigger, event_id=event_id, **changes)
+
+
+def settle(seconds: float = 0.5) -> None:
+    time.sleep(seconds)  # give the sender loop the time to send a second copy, if it wrongly would
+
+
+def test_requests_without_the_right_token_are_refused(api: Api, sink: SmtpServer) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
+        status, rh, body = api.call("POST", "/events", event("order_received", "no-token"), auth=False,
+                                    headers=headers)
+        assert status == 401 and "token" in body["error"] and rh["WWW-Authenticate"].startswith("Bearer")
+    assert api.call("GET", "/drafts", auth=False)[0] == 401
+    assert api.call("GET", "/metrics", auth=False)[0] == 401
+    assert api.call("GET", "/health", auth=False)[0] == 200
+    settle(0.2)
+    assert sink.messages == [] and api.call("GET", "/outbox")[2]["messages"] == []
+
+
+def test_accepted_event_is_then_delivered(api: Api, sink: SmtpServer) -> None:
+    status, _, got = api.call("POST", "/events", event("order_received", "accept-1"))
+    assert status == 202 and got["duplicate"] is False
+    [m] = got["messages"]
+    assert m["status"] == "queued" and m["to"] == ["ada@example.org"]
+    [received] = sink.wait_for(1)
+    assert received.message_id == m["message_id"]
+    outbox = api.call("GET", "/outbox?status=sent")[2]
+    assert [r["message_id"] for r in outbox["messages"]] == [m["message_id"]]
+
+
+def test_the_same_event_five_times_sends_one_email(api: Api, sink: SmtpServer) -> None:
+    ev = event("order_received", "five-times")
+    answers: list[tuple[int, Any]] = []
+    threads = [threading.Thread(target=lambda: answers.append(api.call("POST", "/events", ev)[::2]))
+               for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(s for s, _ in answers) == [200, 200, 200, 200, 202]
+    assert [b["duplicate"] for s, b in answers if s == 200] == [True] * 4
+    assert len({b["messages"][0]["message_id"] for _, b in answers}) == 1
+    sink.wait_for(1)
+    settle()
+    assert len(sink.messages) == 1
+
+
+def test_bad_event_names_every_problem_and_queues_nothing(api: Api, sink: SmtpServer) -> None:
+    ev = event("order_recieved", "bad-1", customer={"name": "Ada", "email": "not an address"})
+    del ev["order"]
+    status, _, body = api.call("POST", "/events", ev)
+    assert status == 422 and "refused" in body["error"]
+    text = " ".join(p["message"] + " " + (p["hint"] or "") for p in body["problems"])
+    assert "order" in text and "email" in text and "order_recieved" in text and "order_received" in text
+    assert {p["code"] for p in body["problems"]} >= {"bad-event"}
+    assert all(p["file"] == "event" for p in body["problems"])
+    outbox = api.call("GET", "/outbox")[2]
+    assert outbox["messages"] == [] and sink.messages == []
+
+
+def test_same_event_id_with_other_content_is_a_conflict(api: Api, sink: SmtpServer) -> None:
+    assert api.call("POST", "/events", event("order_received", "conflict-1"))[0] == 202
+    changed = event("order_received", "conflict-1", occurred_at="2026-11-28T09:00:00Z")
+    status, _, body = api.call("POST", "/events", changed)
+    assert status == 409 and "different content" in body["error"]
+    sink.wait_for(1)
+    settle()
+    assert len(sink.messages) == 1
+
+
+def test_draft_edit_then_send_twice_sends_once(api: Api, sink: SmtpServer) -> None:
+    status, _, got = api.call("POST", "/events", event("quotation", "draft-1"))
+    assert status == 202 and got["messages"][0]["status"] == "draft"
+    draft_id = got["messages"][0]["draft_id"]
+    assert [d["id"] for d in api.call("GET", "/drafts")[2]] == [draft_id]
+    assert "markdown" in api.call("GET", f"/drafts/{draft_id}")[2]
+    status, _, edited = api.call("POST", f"/drafts/{draft_id}",
+                                 {"subject": "Your quote, revised", "body": "Hello, **new** price."})
+    assert status == 200 and edited["subject"] == "Your quote, revised"
+    settle(0.3)
+    assert sink.messages == []  # a draft is never sent by itself
+    first = api.call("POST", f"/drafts/{draft_id}/send")
+    second = api.call("POST", f"/drafts/{draft_id}/send")
+    assert first[0] == 202 and first[2]["already"] is False
+    assert second[0] == 200 and second[2]["already"] is True
+    [received] = sink.wait_for(1)
+    settle()
+    assert len(sink.messages) == 1 and received.message["Subject"] == "Your quote, revised"
+    status, _, body = api.call("POST", f"/drafts/{draft_id}", {"subject": "too late"})
+    assert status == 409 and "can no longer be edited" in body["error"]
+
+
+def test_draft_edit_names_every_bad_field(api: Api) -> None:
+    got = api.call("POST", "/events", event("quotation", "draft-2"))[2]
+    draft_id = got["messages"][0]["draft_id"]
+    status, _, body = api.call("POST", f"/drafts/{draft_id}", {"subject": 5, "cc": "a@x", "colour": "red"})
+    assert status == 422
+    assert sorted(p["json_path"] for p in body["problems"]) == ["$.cc", "$.colour", "$.subject"]
+    assert api.call("POST", "/drafts/999/send")[0] == 404
+    assert api.call("POST", f"/drafts/{draft_id}/discard")[2]["status"] == "skipped"
+    assert api.call("POST", f"/drafts/{draft_id}/send")[0] == 409
+
+
+def test_health_and_metrics(served: tuple[Api, Server], sink: SmtpServer, tmp_path: Path) -> None:
+    api, server = served
+    api.call("POST", "/events", event("order_received", "metrics-1"))
+    sink.wait_for(1)
+    deadline = time.monotonic() + 5
+    while api.call("GET", "/health")[2]["outbox"]["sent"] != 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    status, _, health = api.call("GET", "/health", auth=False)
+    assert status == 200 and health["status"] == "ok"
+    assert health["bundle_hash"] == server.service.bundle.hash and health["outbox"]["sent"] == 1
+    status, rh, text = api.call("GET", "/metrics")
+    assert status == 200 and rh["Content-Type"].startswith("text/plain; version=0.0.4")
+    for line in ('mailgitops_outbox_messages{status="sent"} 1',
+                 'mailgitops_outbox_messages{status="queued"} 0',
+                 "mailgitops_ambiguous_redeliveries_total 0", "mailgitops_sending_paused 0",
+                 "mailgitops_events_accepted_total 1", "# TYPE mailgitops_events_accepted_total counter"):
+        assert line in text.splitlines()
+    # what the sender records after an authentication failure (dispatch/sender.py)
+    outbox = open_outbox(str(tmp_path / "outbox.sqlite"))
+    outbox.pause(time.time() + 60, "the server refused the user name or password")
+    outbox.close()
+    status, _, health = api.call("GET", "/health", auth=False)
+    assert status == 503 and health["status"] == "paused" and "password" in health["reason"]
+    assert "mailgitops_sending_paused 1" in api.call("GET", "/metrics")[2].splitlines()
+
+
+def test_unwritable_outbox_answers_503_and_accepts_nothing(bundle: Path, tmp_path: Path,
+                                                          sink: SmtpServer) -> None:
+    folder = tmp_path / "missing-dir"
+    service = Service(bundle, outbox=str(folder / "o.sqlite"), attachments_root=FILES, token=TOKEN)
+    server = Server(service, "127.0.0.1", 0, interval=0.05).start()
+    api = Api(f"http://127.0.0.1:{server.port}")
+    try:
+        status, rh, body = api.call("POST", "/events", event("order_received", "no-outbox"))
+        assert status == 503 and rh["Retry-After"].isdigit() and "outbox" in body["error"]
+        status, _, health = api.call("GET", "/health", auth=False)
+        assert status == 503 and health["status"] == "outbox-unavailable"
+        assert "mailgitops_events_refused_total{reason=\"unavailable\"} 1" in api.call("GET", "/metrics")[2]
+        folder.mkdir()  # fixed: the order system's retry is accepted and sent
+        assert api.call("POST", "/events", event("order_received", "no-outbox"))[0] == 202
+        assert len(sink.wait_for(1)) == 1
+    finally:
+        server.stop()
+
+
+def test_bad_requests_get_json_errors(api: Api) -> None:
+    assert api.call("POST", "/events", raw=b"{not json")[0] == 400
+    status, _, body = api.call("POST", "/events", raw=b"{}", headers={"Content-Type": "text/plain"})
+    assert status == 415 and "application/json" in body["error"]
+    assert api.call("POST", "/events", raw=b"x" * 1_000_001)[0] == 413
+    assert api.call("GET", "/nowhere")[0] == 404
+    status, rh, _ = api.call("DELETE", "/events")
+    assert status == 405 and rh["Allow"] == "POST"
+    status, _, body = api.call("GET", "/outbox?status=lost")
+    assert status == 400 and "queued" in body["problems"][0]["hint"]
+
+
+def test_sigterm_stops_the_service_cleanly(bundle: Path, tmp_path: Path, sink: SmtpServer) -> None:
+    port = free_port()
+    env = {**os.environ, "MAILGITOPS_API_TOKEN": TOKEN, "MAILGITOPS_RETRY_BACKOFF_SECONDS": "0.01"}
+    proc = subprocess.Popen([sys.executable, "-m", "mailgitops", "serve", "--bundle", str(bundle), "--port",
+                             str(port), "--outbox", str(tmp_path / "o.sqlite"), "--attachments-root",
+                             str(FILES)], env=env, stderr=subprocess.PIPE, text=True)
+    api = Api(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if api.call("GET", "/health", auth=False)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        assert api.call("POST", "/events", event("order_received", "sigterm-1"))[0] == 202
+        sink.wait_for(1)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert len(sink.messages) == 1
+    assert '"POST /events" 202' in stderr and "stopped" in stderr
+    assert TOKEN not in stderr and "Traceback" not in stderr and "ada@example.org" not in stderr

@@ -1,0 +1,246 @@
+"""The handlers without sockets: routing, the token, body rules, every status code of the events,
+drafts, outbox, health and metrics endpoints."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.serve import handlers
+from mailgitops.serve.app import MAX_BODY, Request, Response, respond
+from mailgitops.serve.service import Service
+from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
+from support.smtpd import free_port
+
+TOKEN = "unit-token"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(make_repo(tmp_path_factory.mktemp("repo"), port=free_port()))
+
+
+@pytest.fixture
+def service(bundle: Path, tmp_path: Path) -> Iterator[Service]:
+    svc = Service(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files", token=TOKEN)
+    yield svc
+    svc.close()
+
+
+def call(service: Service, method: str, target: str, body: Any = None, *, token: str | None = TOKEN,
+         raw: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, Response, Any]:
+    path, _, query = target.partition("?")
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+    hdrs = {"content-length": str(len(data)), "content-type": "application/json",
+            **({"authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
+    params = dict(p.split("=", 1) for p in query.split("&") if p)
+    resp = respond(service, Request(method, path, params, hdrs, data))
+    parsed = json.loads(resp.body) if resp.headers["Content-Type"].startswith("application/json") else None
+    return resp.status, resp, parsed
+
+
+def event(trigger: str = "order_received", event_id: str = "u-1", **changes: Any) -> dict[str, Any]:
+    return sample_event("flyers", trigger=trigger, event_id=event_id, **changes)
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/events"), ("GET", "/drafts"), ("GET", "/drafts/1"), ("POST", "/drafts/1"),
+    ("POST", "/drafts/1/send"), ("POST", "/drafts/1/discard"), ("GET", "/outbox"), ("GET", "/metrics"),
+    ("GET", "/nowhere"),
+])
+def test_everything_but_health_needs_the_token(service: Service, method: str, path: str) -> None:
+    status, resp, body = call(service, method, path, event(), token=None)
+    assert status == 401 and body["error"] == "missing or wrong API token"
+    assert resp.headers["WWW-Authenticate"] == 'Bearer realm="mailgitops"'
+    assert call(service, method, path, event(), token="nope")[0] == 401
+    assert call(service, "GET", "/health", token=None)[0] == 200
+
+
+def test_event_accepted_then_duplicate_then_conflict(service: Service) -> None:
+    status, _, first = call(service, "POST", "/events", event())
+    assert status == 202 and first["duplicate"] is False
+    assert [m["status"] for m in first["messages"]] == ["queued"]
+    assert service.wake.is_set()  # the sender loop is told at once
+    status, _, again = call(service, "POST", "/events", event())
+    assert status == 200 and again["duplicate"] is True
+    assert again["messages"][0]["message_id"] == first["messages"][0]["message_id"]
+    status, _, body = call(service, "POST", "/events", event(occurred_at="2026-11-28T09:00:00Z"))
+    assert status == 409 and "different content" in body["error"] and body["hint"]
+    assert service.counts() == {"accepted": 1, "duplicate": 1, "invalid": 0, "conflict": 1, "unavailable": 0}
+
+
+def test_bad_event_is_422_with_every_problem(service: Service) -> None:
+    ev = event(trigger="order_recieved", occurred_at="yesterday")
+    status, _, body = call(service, "POST", "/events", ev)
+    assert status == 422 and "nothing was queued" in body["error"]
+    paths = {p["json_path"] for p in body["problems"]}
+    assert {"$.trigger", "$.occurred_at"} <= paths
+    assert any(p["hint"] == "did you mean `order_received`?" for p in body["problems"])
+    assert service.dispatcher().outbox.rows() == []
+    assert call(service, "POST", "/events", [1, 2])[0] == 422
+
+
+def test_outbox_write_failure_is_503_and_nothing_accepted(service: Service,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: Any, **kwargs: Any) -> list[int]:
+        raise MailgitopsError("the outbox could not store event u-1: disk I/O error; nothing was accepted",
+                              exit_code=ExitCode.TEMPORARY)
+
+    monkeypatch.setattr(service.dispatcher().outbox, "record_event", fail)
+    status, resp, body = call(service, "POST", "/events", event())
+    assert status == 503 and resp.headers["Retry-After"] == "10" and "nothing was accepted" in body["error"]
+    assert service.dispatcher().outbox.get_event("u-1") is None
+    assert service.counts()["unavailable"] == 1 and service.counts()["accepted"] == 0
+
+
+def test_outbox_that_cannot_be_opened(bundle: Path, tmp_path: Path) -> None:
+    svc = Service(bundle, outbox=str(tmp_path / "no" / "o.sqlite"), attachments_root=None, token=TOKEN)
+    status, resp, body = call(svc, "POST", "/events", event())
+    assert status == 503 and "cannot open the outbox" in body["error"] and "Retry-After" in resp.headers
+    status, _, health = call(svc, "GET", "/health", token=None)
+    assert status == 503 and health["status"] == "outbox-unavailable"
+
+
+@pytest.mark.parametrize(("headers", "raw", "status", "words"), [
+    ({"content-type": "text/plain"}, b"{}", 415, "application/json"),
+    ({"content-type": ""}, b"{}", 415, "unnamed"),
+    ({}, b"{not json", 400, "not valid JSON"),
+    ({}, b"\xff\xfe", 400, "not valid JSON"),
+    ({"content-length": str(MAX_BODY + 1)}, b"", 413, "larger than"),
+    ({"content-length": "ten"}, b"", 400, "not a number"),
+    ({"content-length": "-1"}, b"", 400, "negative"),
+    ({"transfer-encoding": "chunked"}, b"", 411, "Content-Length"),
+])
+def test_body_rules(service: Service, headers: dict[str, str], raw: bytes, status: int, words: str) -> None:
+    got, _, body = call(service, "POST", "/events", raw=raw, headers=headers)
+    assert got == status and words in body["error"]
+
+
+def test_unknown_paths_and_methods(service: Service) -> None:
+    assert call(service, "GET", "/drafts/abc")[0] == 404
+    status, resp, body = call(service, "PUT", "/drafts/3")
+    assert status == 405 and resp.headers["Allow"] == "GET, POST"
+    assert body == {"error": "PUT is not allowed on /drafts/3", "problems": []}
+
+
+def _draft(service: Service, event_id: str = "d-1") -> int:
+    status, _, got = call(service, "POST", "/events", event("quotation", event_id))
+    assert status == 202
+    draft_id: int = got["messages"][0]["draft_id"]
+    return draft_id
+
+
+def test_draft_edit_send_discard(service: Service) -> None:
+    draft_id = _draft(service)
+    assert [d["id"] for d in call(service, "GET", "/drafts")[2]] == [draft_id]
+    status, _, edited = call(service, "POST", f"/drafts/{draft_id}",
+                             {"subject": "New subject", "body": "New body", "cc": ["boss@example.com"]})
+    assert status == 200 and edited["subject"] == "New subject" and edited["markdown"] == "New body"
+    assert edited["cc"] == ["boss@example.com"]
+    status, _, body = call(service, "POST", f"/drafts/{draft_id}", {"subject": "two\nlines"})
+    assert status == 422 and "one non-empty line" in body["error"]
+    service.wake.clear()
+    first, _, sent = call(service, "POST", f"/drafts/{draft_id}/send")
+    assert first == 202 and sent["already"] is False and sent["status"] == "queued" and service.wake.is_set()
+    again, _, sent = call(service, "POST", f"/drafts/{draft_id}/send")
+    assert again == 200 and sent["already"] is True
+    assert len(service.dispatcher().outbox.rows("queued")) == 1
+    assert call(service, "POST", f"/drafts/{draft_id}/discard")[0] == 409
+    assert call(service, "GET", "/drafts")[2] == []
+    assert [d["id"] for d in call(service, "GET", "/drafts?all=1")[2]] == [draft_id]
+
+
+def test_discarded_draft_is_never_sent(service: Service) -> None:
+    draft_id = _draft(service)
+    status, _, body = call(service, "POST", f"/drafts/{draft_id}/discard")
+    assert status == 200 and body["status"] == "skipped"
+    status, _, body = call(service, "POST", f"/drafts/{draft_id}/send")
+    assert status == 409 and "discarded" in body["error"]
+    assert service.dispatcher().outbox.rows("queued") == []
+
+
+def test_draft_edit_problems_all_named(service: Service) -> None:
+    draft_id = _draft(service)
+    status, _, body = call(service, "POST", f"/drafts/{draft_id}",
+                           {"subject": 1, "cc": [1], "attach": "x.pdf", "to": ["a@b"]})
+    assert status == 422
+    assert sorted(p["json_path"] for p in body["problems"]) == ["$.attach", "$.cc", "$.subject", "$.to"]
+    assert call(service, "POST", f"/drafts/{draft_id}", ["subject"])[0] == 422
+    status, _, body = call(service, "POST", f"/drafts/{draft_id}", {"attach": ["../../etc/passwd"]})
+    assert status == 422 and body["error"]
+    assert call(service, "GET", "/drafts/4242")[0] == 404
+    assert call(service, "POST", "/drafts/4242", {"subject": "x"})[0] == 404
+    assert call(service, "POST", "/drafts/4242/discard")[0] == 404
+    # a message that is not a draft is not one here either
+    queued = call(service, "POST", "/events", event())[2]["messages"][0]["outbox_id"]
+    assert call(service, "GET", f"/drafts/{queued}")[0] == 404
+
+
+def test_outbox_listing(service: Service) -> None:
+    call(service, "POST", "/events", event())
+    status, _, body = call(service, "GET", "/outbox?status=queued")
+    assert status == 200 and body["counts"]["queued"] == 1 and len(body["messages"]) == 1
+    assert call(service, "GET", "/outbox?status=sent")[2]["messages"] == []
+    status, _, body = call(service, "GET", "/outbox?status=lost&limit=0")
+    assert status == 400 and [p["json_path"] for p in body["problems"]] == ["status", "limit"]
+
+
+def test_health_reports_a_pause(service: Service) -> None:
+    status, _, body = call(service, "GET", "/health", token=None)
+    assert status == 200 and body["bundle_hash"] == service.bundle.hash and body["outbox"]["queued"] == 0
+    service.dispatcher().outbox.pause(time.time() + 60, "TLS certificate not trusted")
+    status, _, body = call(service, "GET", "/health", token=None)
+    assert status == 503 and body["reason"] == "sending paused: TLS certificate not trusted"
+
+
+METRIC = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"\})? \d+$')
+
+
+def test_metrics_are_prometheus_text(service: Service) -> None:
+    call(service, "POST", "/events", event())
+    call(service, "POST", "/events", event())
+    status, resp, _ = call(service, "GET", "/metrics")
+    assert status == 200 and resp.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    lines = resp.body.decode().splitlines()
+    samples = [line for line in lines if not line.startswith("#")]
+    assert all(METRIC.match(line) for line in samples), samples
+    names = {re.split(r"[{ ]", line)[0] for line in samples}
+    for name in names:
+        assert f"# TYPE {name} counter" in lines or f"# TYPE {name} gauge" in lines
+    for want in ('mailgitops_outbox_messages{status="queued"} 1', "mailgitops_events_accepted_total 1",
+                 "mailgitops_events_duplicate_total 1", "mailgitops_sending_paused 0",
+                 "mailgitops_ambiguous_redeliveries_total 0", "mailgitops_outbox_available 1",
+                 f'mailgitops_bundle_info{{hash="{service.bundle.hash}"}} 1'):
+        assert want in lines
+
+
+def test_a_bug_is_a_json_500_without_traceback(service: Service, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(*args: Any) -> Response:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(handlers, "outbox", broken)
+    monkeypatch.delenv("MAILGITOPS_DEBUG", raising=False)
+    status, _, body = call(service, "GET", "/outbox")
+    assert status == 500 and "bug" in body["error"] and "boom" not in body["error"]
+    err = capsys.readouterr().err
+    assert "RuntimeError: boom" in err and "Traceback" not in err
+
+
+def test_sqlite_failure_mid_run_is_503(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    def gone(*args: Any, **kwargs: Any) -> Any:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    draft_id = _draft(service)
+    monkeypatch.setattr(service.dispatcher().outbox, "queue_draft", gone)
+    status, resp, body = call(service, "POST", f"/drafts/{draft_id}/send")
+    assert status == 503 and "readonly" in body["error"] and resp.headers["Retry-After"]
