@@ -27,19 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from mailgitops.dispatch.api import Dispatcher  # noqa: E402
-from mailgitops.dispatch.outbox_sqlite import SqliteOutbox  # noqa: E402
-from mailgitops.dispatch.sender import RetryPolicy  # noqa: E402
-from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event  # noqa: E402
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
+from mailgitops.dispatch.api import Dispatcher  # noqa: E402 -- after sys.path gains tests/
+from mailgitops.dispatch.outbox_sqlite import SqliteOutbox  # noqa: E402 -- after sys.path gains tests/
+from mailgitops.dispatch.sender import RetryPolicy  # noqa: E402 -- after sys.path gains tests/
+from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event  # noqa: E402 -- after sys.path gains tests/
+from support.smtpd import free_port  # noqa: E402 -- after sys.path gains tests/
 
 Envelope = tuple[str, list[str]]
 

@@ -146,5 +146,9 @@ def load(path: str | Path) -> Bundle:
         raise MailgitopsError(f"{p}: the content does not match the bundle's hash {doc.get('hash')!r}; "
                               "the file was changed after it was built and is refused",
                               hint="rebuild it from the reviewed repository: `mailgitops bundle --out FILE`")
+    if not isinstance(content.get("settings"), dict) or not isinstance(content.get("compiled"), dict):
+        raise MailgitopsError(f"{p}: the bundle has no settings or no compiled templates; it was not "
+                              "written by `mailgitops bundle` and is refused",
+                              hint="rebuild it from the reviewed repository: `mailgitops bundle --out FILE`")
     return Bundle(path=str(p), hash=str(doc["hash"]), settings=content["settings"],
                   compiled_raw=content["compiled"])

@@ -59,8 +59,15 @@ def triggers() -> dict[str, TriggerSpec]:
 
 
 @cache
+def _variables_file() -> dict[str, Any]:
+    """variables.yaml, parsed once for both of its sections."""
+    loaded: dict[str, Any] = yaml.load(_read("variables.yaml"), Loader=yaml.CSafeLoader)
+    return loaded
+
+
+@cache
 def variables() -> dict[str, VariableSpec]:
-    raw = yaml.load(_read("variables.yaml"), Loader=yaml.CSafeLoader)["variables"]
+    raw = _variables_file()["variables"]
     return {
         name: VariableSpec(
             name=name,
@@ -76,7 +83,7 @@ def variables() -> dict[str, VariableSpec]:
 
 @cache
 def filters() -> dict[str, str]:
-    raw: dict[str, str] = yaml.load(_read("variables.yaml"), Loader=yaml.CSafeLoader)["filters"]
+    raw: dict[str, str] = _variables_file()["filters"]
     return raw
 
 

@@ -37,23 +37,19 @@ class Diagnostic:
         return self.message if not self.hint else f"{self.message} ({self.hint})"
 
 
-def error(file: str, line: int, col: int, code: str, message: str, **kw: str | None) -> Diagnostic:
-    return Diagnostic(file, line, col, code, message, Severity.ERROR, **kw)  # type: ignore[arg-type]
+def error(file: str, line: int, col: int, code: str, message: str, *, json_path: str = "",
+          hint: str | None = None) -> Diagnostic:
+    return Diagnostic(file, line, col, code, message, Severity.ERROR, json_path, hint)
 
 
-def warning(
-    file: str, line: int, col: int, code: str, message: str, **kw: str | None
-) -> Diagnostic:
-    return Diagnostic(file, line, col, code, message, Severity.WARNING, **kw)  # type: ignore[arg-type]
+def warning(file: str, line: int, col: int, code: str, message: str, *, json_path: str = "",
+            hint: str | None = None) -> Diagnostic:
+    return Diagnostic(file, line, col, code, message, Severity.WARNING, json_path, hint)
 
 
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Sorted by position, exact duplicates removed (two checks may see the same fault)."""
     return sorted(set(diags), key=lambda d: d.sort_key)
-
-
-def has_errors(diags: Iterable[Diagnostic], *, strict: bool = False) -> bool:
-    return any(d.severity is Severity.ERROR or strict for d in diags)
 
 
 # --- reporters -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.yamlsrc import Pos, YamlDoc, load_yaml
@@ -36,13 +36,10 @@ def split(text: str, file: str) -> tuple[SplitTemplate | None, list[Diagnostic]]
                             hint="add a line `---` after the subject")]
     front_text = "\n".join(lines[1:end])
     doc, diags = load_yaml(front_text, file)
-    # shift positions: the front matter starts on line 2 of the .md file
+    # the YAML parser counted from the front matter's first line, which is line 2 of the .md file
     doc.values = {k: Pos(p.line + 1, p.col) for k, p in doc.values.items()}
     doc.keys = {k: Pos(p.line + 1, p.col) for k, p in doc.keys.items()}
-    diags = [
-        Diagnostic(d.file, d.line + 1, d.col, d.code, d.message, d.severity, d.json_path, d.hint)
-        for d in diags
-    ]
+    diags = [replace(d, line=d.line + 1) for d in diags]
     if doc.data is None and not diags:
         doc.data = {}
         doc.values[()] = Pos(1, 1)

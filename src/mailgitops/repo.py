@@ -78,19 +78,30 @@ class _Loader:
             self.diags.append(error(rel, 1, 1, "encoding", f"file is not UTF-8 text ({e.reason})",
                                     hint="save the file as UTF-8"))
         except OSError as e:
-            self.diags.append(error(rel, 0, 0, "unreadable", f"cannot read the file: {e.strerror}"))
+            self.diags.append(error(rel, 0, 0, "unreadable", f"cannot read the file: {e.strerror}",
+                                    hint="check the file's permissions"))
         else:
             if text is not None:
                 self.sources[rel] = text
             return text
         return None
 
+    def outside(self, path: Path) -> bool:
+        """True (and reported) when `path` or a folder above it links to outside the repository."""
+        try:
+            if path.resolve().is_relative_to(self.root):
+                return False
+            message = "the file is a link to outside the repository"
+        except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a link loop
+            message = "the file is a link that leads nowhere (a loop)"
+        self.diags.append(error(self.rel(path), 1, 1, "outside-repo", message,
+                                hint="replace the link with the file itself"))
+        return True
+
     def _read_capped(self, path: Path, rel: str) -> str | None:
         """A regular file inside the repository, at most MAX_READ_BYTES: a link to /dev/zero or
         to a file elsewhere on the CI machine is refused before anything is read."""
-        if path.is_symlink() and not path.resolve().is_relative_to(self.root):
-            self.diags.append(error(rel, 1, 1, "outside-repo", "the file is a link to outside the repository",
-                                    hint="commit the file itself"))
+        if self.outside(path):
             return None
         if path.exists() and not path.is_file():
             self.diags.append(error(rel, 1, 1, "unreadable", "not a regular file",
@@ -211,7 +222,8 @@ def _templates(ld: _Loader) -> dict[str, Template]:
     out: dict[str, Template] = {}
     tdir = ld.root / "templates"
     if not tdir.is_dir():
-        ld.diags.append(error("templates", 0, 0, "missing-file", "the templates/ folder is missing"))
+        ld.diags.append(error("templates", 0, 0, "missing-file", "the templates/ folder is missing",
+                              hint="run `mailgitops init` for a starting point"))
         return out
     for d in sorted(p for p in tdir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
         meta = ld.yaml(d / "template.yaml", "template")
@@ -267,8 +279,10 @@ def load_repo(root: Path) -> LoadedRepo:
             layouts[p.stem] = text
     theme_path = root / LAYOUTS_DIR / "theme.yaml"
     theme = ld.yaml(theme_path, "theme") if theme_path.exists() else {}
+    # every preview and the bundle carry the assets: a link to a file elsewhere would publish it
     assets_dir = root / ASSETS_DIR
-    assets = {p.name: p for p in sorted(assets_dir.iterdir()) if p.is_file()} if assets_dir.is_dir() else {}
+    found = sorted(assets_dir.iterdir()) if assets_dir.is_dir() else []
+    assets = {p.name: p for p in found if p.is_file() and not ld.outside(p)}
     repo = Repo(root=root, smtp=smtp, languages=languages, workflow=workflow, webshops=webshops,
                 templates=templates, samples=samples, layouts=layouts, theme=theme, assets=assets)
     return LoadedRepo(repo=repo, docs=ld.docs, diagnostics=ld.diags, sources=ld.sources)

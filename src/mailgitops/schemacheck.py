@@ -35,9 +35,15 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like `word`, if any is close enough to be a typo of it."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    match = closest(word, choices)
+    return f"did you mean `{match}`?" if match else None
 
 
 def _leaves(err: ValidationError) -> list[ValidationError]:
@@ -62,8 +68,9 @@ def _describe(err: ValidationError, doc: YamlDoc) -> list[Diagnostic]:
         ]
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
+        under = f" under `{path[-1]}`" if path and isinstance(path[-1], str) else ""
         return [doc.at(path, "missing-key", f"required key `{missing}` is missing",
-                       key=bool(path))]
+                       hint=f"add `{missing}:`{under}", key=bool(path))]
     if err.validator == "enum":
         options = [str(o) for o in schema.get("enum", [])]
         pick = did_you_mean(str(err.instance), options) or f"write one of: {', '.join(options)}"

@@ -13,7 +13,7 @@ from mailgitops.diagnostics import Diagnostic, error
 try:  # libyaml is ~7x faster and still gives node marks
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]  # same interface, another class
 
 MAX_YAML_BYTES = 1_000_000
 MAX_DEPTH = 40  # config files nest 4 levels; deep nesting is an attack on recursion limits
@@ -130,7 +130,8 @@ class _Converter:
                           hint="write the keys out in full")
                 continue
             if not isinstance(knode, yaml.ScalarNode):
-                self._err(knode, "yaml-key", "mapping keys must be plain text", path)
+                self._err(knode, "yaml-key", "mapping keys must be plain text", path,
+                          hint="write the key as a plain word followed by a colon, e.g. `name:`")
                 continue
             key = str(knode.value)
             kpath = (*path, key)
@@ -203,6 +204,35 @@ def _resolve(tag: str, text: str) -> Any:
     return text
 
 
+def _compose(text: str, file: str) -> tuple[list[yaml.Node], Diagnostic | None]:
+    """The node trees of every document in `text`, or the syntax error that stops the parser."""
+    try:
+        return list(yaml.compose_all(text, Loader=_Loader)), None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = e.problem or "invalid YAML"
+        if e.context:
+            problem = f"{problem} ({e.context})"
+        return [], error(file, line, col, "yaml-syntax", f"YAML syntax error: {problem}",
+                         hint="check indentation, colons and quotes on this line and the one above")
+    except yaml.reader.ReaderError as e:  # a control character: no mark, only an offset
+        line, col = _offset_pos(text, e.position)
+        return [], error(file, line, col, "yaml-syntax", f"YAML cannot read this character: {e.reason}",
+                         hint="remove it (it may be invisible: retype the line)")
+    except yaml.YAMLError as e:
+        return [], error(file, 1, 1, "yaml-syntax", f"YAML error: {e}",
+                         hint="save the file as plain YAML text")
+
+
+def _offset_pos(text: str, offset: int) -> tuple[int, int]:
+    """Line and column of a reader error's offset: libyaml counts UTF-8 bytes, PyYAML characters."""
+    if not issubclass(_Loader, yaml.reader.Reader):  # libyaml's loader
+        offset = len(text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
+    start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - start + 1
+
+
 def load_yaml(text: str, file: str) -> tuple[YamlDoc, list[Diagnostic]]:
     """Parse one YAML document; positions are kept, problems returned (never raised)."""
     doc = YamlDoc(file=file, data=None)
@@ -211,18 +241,9 @@ def load_yaml(text: str, file: str) -> tuple[YamlDoc, list[Diagnostic]]:
         return doc, [error(file, 1, 1, "file-too-large",
                            f"file is {size:,} bytes; the limit is {MAX_YAML_BYTES:,}",
                            hint="config files are small; split it or remove generated content")]
-    try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = e.problem or "invalid YAML"
-        if e.context:
-            problem = f"{problem} ({e.context})"
-        return doc, [error(file, line, col, "yaml-syntax", f"YAML syntax error: {problem}",
-                           hint="check indentation, colons and quotes on this line and the one above")]
-    except yaml.YAMLError as e:
-        return doc, [error(file, 1, 1, "yaml-syntax", f"YAML error: {e}")]
+    nodes, problem = _compose(text, file)
+    if problem is not None:
+        return doc, [problem]
     if len(nodes) > 1:
         n = nodes[1]
         return doc, [error(file, n.start_mark.line + 1, 1, "yaml-multiple-documents",

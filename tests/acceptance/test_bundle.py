@@ -81,3 +81,13 @@ def test_tampered_bundle_is_refused_by_dispatch_and_nothing_is_created(tmp_path:
 def test_check_of_a_missing_file_exits_1(tmp_path: Path) -> None:
     proc = cli("bundle", "--root", str(ROOT), "--check", str(tmp_path / "none.json"))
     assert proc.returncode == 1 and "stale" in proc.stderr
+
+
+def test_a_consistent_hash_over_the_wrong_content_is_refused(tmp_path: Path) -> None:
+    """A hand-made file with a matching hash but no settings is refused, not a crash."""
+    content = {"settings": {}}
+    doc = {"format": bundle.FORMAT, "hash": bundle.content_hash(content), "content": content}
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(MailgitopsError, match="no compiled templates"):
+        bundle.load(odd)

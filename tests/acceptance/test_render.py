@@ -287,3 +287,15 @@ def test_an_unmakeable_out_folder_or_a_missing_root_is_wrong_usage(repo: Path, t
     assert code == 2 and "cannot create the folder" in err
     code, _, err = invoke("render", "--root", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
     assert code == 2 and "no such folder" in err
+
+
+def test_a_send_time_refusal_keeps_its_hint_apart(repo: Path, tmp_path: Path) -> None:
+    """`render` does not run the address checks; what the MIME stage refuses is still one clean line."""
+    smtp = repo / "config/smtp.yaml"
+    text = smtp.read_text(encoding="utf-8")
+    smtp.write_text(text.replace('cc: "archive@example.com"', 'cc: "archive@example"'), encoding="utf-8")
+    code, _, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / "o"),
+                          "--template", "quotation", "--lang", "en")
+    assert code == 1
+    assert ("templates/quotation:0:0: error: not an email address: 'archive@example' "
+            "(an address looks like name@example.com) [render-error]") in err

@@ -49,8 +49,13 @@ def sink(smtp: SmtpServer) -> SmtpServer:
     return smtp
 
 
+# no proxy from the environment (HTTP_PROXY): requests go straight to 127.0.0.1, never elsewhere
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 class Api:
     def __init__(self, base: str) -> None:
+        assert base.startswith("http://127.0.0.1:")
         self.base = base
 
     def call(self, method: str, path: str, body: Any = None, *, headers: dict[str, str] | None = None,
@@ -60,7 +65,7 @@ class Api:
         hdrs = {**(AUTH if auth else {}), **json_header, **(headers or {})}
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=hdrs)
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with _OPENER.open(req, timeout=30) as resp:
                 status, rh, text = resp.status, dict(resp.headers), resp.read().decode()
         except urllib.error.HTTPError as e:
             status, rh, text = e.code, dict(e.headers), e.read().decode()
@@ -257,7 +262,8 @@ def test_sigterm_stops_the_service_cleanly(bundle: Path, tmp_path: Path, sink: S
                 if api.call("GET", "/health", auth=False)[0] == 200:
                     break
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         assert api.call("POST", "/events", event("order_received", "sigterm-1"))[0] == 202
         sink.wait_for(1)
         proc.send_signal(signal.SIGTERM)

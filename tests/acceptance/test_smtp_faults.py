@@ -4,6 +4,7 @@ ambiguous window (counted on its own)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
-from support.faultmatrix import FAST, cases, run_bad_inputs, run_case
+from support.faultmatrix import FAST, Case, cases, run_bad_inputs, run_case
 from support.smtpd import SmtpServer
 
 
@@ -29,8 +30,8 @@ def bundle(server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda c: c.name)
-def test_fault_matrix(case: object, server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
-    result = run_case(case, server, bundle, tmp_path)  # type: ignore[arg-type]
+def test_fault_matrix(case: Case, server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    result = run_case(case, server, bundle, tmp_path)
     assert result.lost == 0
     assert result.duplicates == 0
     assert result.survived, result
@@ -43,6 +44,24 @@ def test_ambiguous_window_is_counted_and_keeps_the_message_id(server: SmtpServer
     assert result.ambiguous == 2 and result.duplicates == 0  # To and Cc each got it twice
     ids = [m.message_id for m in server.messages]
     assert len(ids) == len(set(ids)) + 1  # the one redelivery carries the same Message-ID
+
+
+def test_an_unreadable_reply_after_the_final_dot_is_ambiguous(server: SmtpServer, bundle: Path,
+                                                             tmp_path: Path) -> None:
+    """smtplib reads a garbled reply as code -1: the server may have said 250, so it is not a
+    plain retry but an ambiguous one (RELIABILITY 4), same Message-ID."""
+    server.messages.clear()
+    server.faults.clear()
+    server.faults.add("DATA_END", "garbled reply")
+    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+                         policy=FAST) as d:
+        m = d.handle(sample_event(trigger="order_received", event_id="garbled")).to_json()["messages"][0]
+        assert m["status"] == "queued" and "unreadable reply after the final dot" in m["reason"]
+        row = d.outbox.get(m["outbox_id"])
+        assert row is not None and row.status == "ambiguous" and row.ambiguous == 1
+        time.sleep(0.02)  # FAST's backoff
+        assert d.flush().sent == 1
+    assert [r.message_id for r in server.wait_for(1)] == [m["message_id"]]
 
 
 def test_one_refused_recipient_does_not_resend_to_the_others(server: SmtpServer, bundle: Path,

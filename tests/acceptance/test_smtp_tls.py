@@ -117,11 +117,17 @@ def test_refused_and_timeout_are_said_plainly(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "no answer" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_no_password_over_cleartext_except_loopback() -> None:
+def test_no_password_over_cleartext_except_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def no_network(*args: object, **kw: object) -> object:
+        raise AssertionError("the refusal must come before any connection")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)  # nothing may leave 127.0.0.1
     cfg = ServerConfig(host="192.0.2.10", port=25, auth_mode="custom", username="u", password_env="X")
     with pytest.raises(TransportError) as e:
         Connection(cfg, env={"X": "secret"}).open()
-    assert e.value.kind == "cleartext-auth"
+    assert e.value.kind == "cleartext-auth" and "secret" not in e.value.message
 
 
 def test_dispatch_over_starttls_with_auth(tmp_path: Path, starttls: SmtpServer, cert: Cert,
@@ -251,3 +257,23 @@ def test_host_name_is_verified_even_for_a_trusted_ca_file(tmp_path: Path) -> Non
         srv.stop()
     assert proc.returncode == 1 and "not trusted" in proc.stderr
     assert "mismatch" in proc.stderr.lower() and other.sha256 in proc.stderr
+
+
+def test_a_password_smtplib_cannot_send_pauses_and_is_not_shown(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """smtplib's AUTH PLAIN encodes the password as ASCII: a non-ASCII one fails inside smtplib.
+    It pauses sending with the row queued (not stuck `sending`), and the password is not quoted."""
+    monkeypatch.setenv("MG_TEST_SMTP_PASSWORD", "p\u00e4ssw\u00f6rd")
+    plain = SmtpServer(users={"printroom": PASSWORD}, auth_require_tls=False).start()
+    try:
+        bundle = build_bundle(make_repo(tmp_path, port=plain.port, auth=AUTH))
+        policy = RetryPolicy(backoff_seconds=0.001, pause_seconds=60)
+        with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+                             policy=policy) as d:
+            m = d.handle(sample_event(trigger="order_received", event_id="ascii")).to_json()["messages"][0]
+            row = d.outbox.get(m["outbox_id"])
+    finally:
+        plain.stop()
+    assert m["status"] == "queued" and "sending paused" in m["reason"] and "config/smtp.yaml" in m["reason"]
+    assert row is not None and row.status == "queued" and row.attempts == 0
+    assert "\u00e4" not in m["reason"] and "\u00f6" not in m["reason"] and plain.messages == []

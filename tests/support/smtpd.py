@@ -69,7 +69,7 @@ class Faults:
             self.refuse.clear()
 
 
-class FaultySMTP(SMTP):  # type: ignore[misc]
+class FaultySMTP(SMTP):  # type: ignore[misc]  # aiosmtpd has no type hints
     faults: Faults
 
     async def _fault(self, stage: str) -> bool:
@@ -146,7 +146,7 @@ class Handler:
         return "250 OK queued"
 
 
-class _Controller(Controller):  # type: ignore[misc]
+class _Controller(Controller):  # type: ignore[misc]  # aiosmtpd has no type hints
     def __init__(self, handler: Handler, faults: Faults, **kw: Any) -> None:
         self.faults = faults
         super().__init__(handler, **kw)

@@ -36,6 +36,7 @@ def test_positions_of_values_and_keys() -> None:
         ("x: !!python/object:os.system 1\n", [(1, 4, "yaml-tag")]),
         ("a: [1\nb: 2\n", [(2, 2, "yaml-syntax")]),
         ("a: 1\n---\nb: 2\n", [(3, 1, "yaml-multiple-documents")]),
+        ("a: ü\nb: éé\x07\n", [(2, 6, "yaml-syntax")]),  # a control character, after non-ASCII text
     ],
 )
 def test_traps_are_reported_at_their_position(text: str, expected: list[tuple[int, int, str]]) -> None:
@@ -56,3 +57,13 @@ def test_version_dependent_number_names_both_readings_and_the_fix() -> None:
     assert d.message == "`5_87` is read as a number by YAML 1.1 tools and as text by others"
     assert d.hint == 'quote it so every tool reads the same text: "5_87", or write the number in plain digits'
 
+
+
+def test_a_control_character_is_located_by_the_pure_loader_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML without libyaml counts the reader error's offset in characters, libyaml in bytes."""
+    import yaml
+
+    from mailgitops import yamlsrc
+
+    monkeypatch.setattr(yamlsrc, "_Loader", yaml.SafeLoader)
+    assert codes_at("a: ü\nb: éé\x07\n") == [(2, 6, "yaml-syntax")]

@@ -35,7 +35,8 @@ def _doc(loaded: LoadedRepo, file: str) -> YamlDoc:
     return loaded.docs.get(file) or YamlDoc(file=file, data={})
 
 
-def _template_anchor(loaded: LoadedRepo, tid: str) -> str:
+def _template_anchor(tid: str) -> str:
+    """Where a problem with a whole template is reported: its template.yaml."""
     return f"templates/{tid}/template.yaml"
 
 
@@ -82,7 +83,7 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
                            hint=f"add {langs.default} to active, or pick one of: {', '.join(langs.active)}"))
     used = {t.template for t in repo.workflow.triggers.values()}
     for tid, tpl in repo.templates.items():
-        anchor = _template_anchor(loaded, tid)
+        anchor = _template_anchor(tid)
         if loaded_ok(loaded, WORKFLOW) and tid not in used:
             out.append(warning(anchor, 1, 1, "unused-template",
                                f"template `{tid}` is used by no trigger in {WORKFLOW}",
@@ -98,12 +99,14 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
                 out.append(warning(text.file, 1, 1, "inactive-language",
                                    f"`{lang}` is not an active language, so this file is never sent",
                                    hint=f"add {lang} to `active` in {LANGUAGES}, or delete the file"))
-        if repo.layouts and tpl.layout not in repo.layouts:
+        if tpl.layout not in repo.layouts:  # with no layout at all, nothing can be rendered either
             tdoc = _doc(loaded, anchor)
             out.append(tdoc.at(("layout",), "unknown-layout",
                                f"layout `{tpl.layout}` is not in templates/_layouts/",
                                hint=did_you_mean(tpl.layout, repo.layouts)
-                               or f"one of: {', '.join(sorted(repo.layouts))}"))
+                               or (f"one of: {', '.join(sorted(repo.layouts))}" if repo.layouts else
+                                   f"add templates/_layouts/{tpl.layout}.mjml; `mailgitops init` "
+                                   "writes the default one")))
     return out
 
 

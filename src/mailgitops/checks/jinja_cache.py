@@ -9,11 +9,10 @@ from functools import lru_cache
 from jinja2 import TemplateSyntaxError, nodes
 
 from mailgitops.checks.jinja_scan import Context, Finding, environment, scan
-from mailgitops.render.jinja_env import names_in
+from mailgitops.render.jinja_env import TAG_RE, names_in
 
-# Jinja's default delimiters. A split that differs from Jinja's own lexer (a `}}` inside a string)
-# makes the skeleton fail to parse, and then the real source is parsed instead.
-_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+# TAG_RE splits by Jinja's default delimiters. A split that differs from Jinja's own lexer (a `}}`
+# inside a string) makes the skeleton fail to parse, and then the real source is parsed instead.
 _OPENER = re.compile(r"\{[{%#]")
 
 
@@ -49,7 +48,7 @@ def skeleton(source: str) -> tuple[str, tuple[int, ...]] | None:
     tags: list[str] = []
     line_of = [0]  # skeleton line (1-based) -> source line
     line, pos = 1, 0
-    for m in _TAG.finditer(source):
+    for m in TAG_RE.finditer(source):
         if _OPENER.search(source, pos, m.start()):
             return None
         line += source.count("\n", pos, m.start())

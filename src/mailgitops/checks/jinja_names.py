@@ -175,7 +175,8 @@ class NameChecker:
         if root in GLOBAL_FUNCTIONS:
             return
         if root == "loop":
-            self.add(node, shown, "unknown-variable", "`loop` only exists inside {% for %} ... {% endfor %}")
+            self.add(node, shown, "unknown-variable", "`loop` only exists inside {% for %} ... {% endfor %}",
+                     "move it into the loop, or remove it")
             return
         self.add(node, shown, "unknown-variable", f"unknown variable `{shown}`",
                  did_you_mean(shown, catalog.variables()) or did_you_mean(root, namespaces)

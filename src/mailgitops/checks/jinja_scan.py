@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
@@ -20,6 +19,7 @@ from mailgitops.checks.jinja_names import (
     chain,
     lookup,
 )
+from mailgitops.render import jinja_env
 from mailgitops.schemacheck import did_you_mean
 
 __all__ = ["Context", "Finding", "environment", "scan"]
@@ -29,15 +29,15 @@ SAFE_BUILTIN_FILTERS = frozenset({
     "round", "replace", "truncate", "first", "last", "int", "float", "string", "abs", "format",
     "wordcount", "e", "escape", "sort", "sum", "min", "max",
 })
-# the renderer's limits (render/jinja_env.py), found here before anything is rendered
-MAX_RANGE = 10_000
-MAX_REPEAT = 100_000
+# the renderer's limits, found here before anything is rendered
+MAX_RANGE = jinja_env.MAX_RANGE
+MAX_REPEAT = jinja_env.MAX_REPEAT
 
 
-@cache
 def environment() -> SandboxedEnvironment:
-    """Parsing only; the renderer builds its own environment with the same syntax."""
-    return SandboxedEnvironment(autoescape=True)
+    """The renderer's own environment (render/jinja_env.py), for parsing only: the checks read a
+    template exactly as it will be rendered. Parsing does not depend on the language."""
+    return jinja_env.environment("en")
 
 
 class Scanner(NameChecker):
@@ -143,7 +143,7 @@ class Scanner(NameChecker):
     def visit_Test(self, node: nodes.Test, scope: Scope) -> None:
         if node.name not in TESTS:
             self.add(node, node.name, "unknown-test", f"unknown test `{node.name}`",
-                     did_you_mean(node.name, TESTS))
+                     did_you_mean(node.name, TESTS) or "e.g. `is defined`, `is none`, `is number`")
         self.walk(node.node, scope)
         self.walk_all([*node.args, *node.kwargs, node.dyn_args, node.dyn_kwargs], scope)
 

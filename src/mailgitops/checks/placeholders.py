@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mailgitops import catalog
-from mailgitops.schemacheck import did_you_mean
+from mailgitops.schemacheck import closest
 
 # `{%name%}` is Jinja, so a `{` before or a `}` after the match rules it out
 PLACEHOLDER = re.compile(r"(?<![{%\w])%([A-Za-z][A-Za-z0-9_]*)%(?![}\w])")
@@ -57,8 +57,8 @@ def translate(name: str) -> str | None:
     snake = _snake(name)
     if snake in by_flat:
         return by_flat[snake]
-    guess = did_you_mean(snake, by_flat)
-    return by_flat[guess.split("`")[1]] if guess else None
+    guess = closest(snake, by_flat)
+    return by_flat[guess] if guess else None
 
 
 def find(text: str) -> Iterator[Placeholder]:

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from mailgitops.diagnostics import Diagnostic
+from mailgitops.model import DEFAULT_PORTS
 from mailgitops.repo import LoadedRepo
 from mailgitops.yamlsrc import YamlDoc
 
 SMTP = "config/smtp.yaml"
-USUAL_MODE = {25: "none", 587: "starttls", 465: "tls"}
-USUAL_PORT = {"none": 25, "starttls": 587, "tls": 465}
+USUAL_PORT = DEFAULT_PORTS  # the port each security mode uses when none is written
+USUAL_MODE = {port: mode for mode, port in USUAL_PORT.items()}
 # one documented pin format: 64 hex digits, optionally in colon-separated pairs (as openssl prints)
 PIN = re.compile(r"^(?:[0-9A-Fa-f]{64}|(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2})$")
 PIN_HINT = ("64 hex digits (colons allowed), as printed by "

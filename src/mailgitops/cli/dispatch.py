@@ -12,9 +12,11 @@ import click
 
 from mailgitops.cli.dispatch_core import DEFAULT_BUNDLE, dispatch_event, dispatcher, echo_json
 from mailgitops.cli.main import CONTEXT, run
+from mailgitops.dispatch.outbox import STATUSES  # a light module: the value types and the registry
 
 if TYPE_CHECKING:
     from mailgitops.dispatch.api import Dispatcher
+
 
 def _with(bundle: str, outbox: str | None, root: str | None, fn: Callable[[Dispatcher], Any]) -> int:
     with dispatcher(bundle, outbox, root) as d:
@@ -142,8 +144,7 @@ def register(group: click.Group) -> None:
         """What is queued, sent, failed; send what is due now."""
 
     @outbox_group.command("list")
-    @click.option("--status", type=click.Choice(["queued", "sending", "sent", "failed", "expired", "draft",
-                                                 "ambiguous", "discarded"]), default=None)
+    @click.option("--status", type=click.Choice(STATUSES), default=None)
     @outbox_option
     def outbox_list(status: str | None, outbox: str | None) -> None:
         """The outbox's messages (newest last) and the count of each status, as JSON."""
@@ -163,7 +164,8 @@ def register(group: click.Group) -> None:
                 row = ob.get(message_id)
                 why = (f"is {row.status}; only queued, failed, expired or ambiguous messages are retried"
                        if row else "does not exist")
-                raise MailgitopsError(f"message {message_id} {why}")
+                raise MailgitopsError(f"message {message_id} {why}",
+                                      hint="`mailgitops outbox list` shows each message's id and status")
             return ob.get(message_id).to_json()
 
         run(_outbox_only, outbox, retry)

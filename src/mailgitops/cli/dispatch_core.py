@@ -24,6 +24,7 @@ def dispatcher(bundle: str, outbox: str | None, attachments_root: str | None) ->
 
 
 def read_event(source: str) -> Any:
+    """The event from a JSON file, stdin (-) or a sample order in YAML; not yet checked."""
     from mailgitops.errors import MailgitopsError
 
     if source == "-":
@@ -33,7 +34,8 @@ def read_event(source: str) -> Any:
             with open(source, "rb") as f:
                 raw = f.read()
         except OSError as e:
-            raise MailgitopsError(f"cannot read the event {source}: {e.strerror}") from e
+            raise MailgitopsError(f"cannot read the event {source}: {e.strerror}",
+                                  hint="pass --event a readable JSON file, or --event - for stdin") from e
     if source.endswith((".yaml", ".yml")):  # sample orders (config/samples) are events in YAML
         from mailgitops.yamlsrc import load_yaml
 
@@ -41,15 +43,9 @@ def read_event(source: str) -> Any:
         if diags:
             raise MailgitopsError(f"{source} is not valid YAML", diagnostics=diags)
         return doc.data
-    from mailgitops.dispatch.event import MAX_EVENT_BYTES
+    from mailgitops.dispatch.event import load_json
 
-    if len(raw) > MAX_EVENT_BYTES:
-        raise MailgitopsError(f"{source}: the event is larger than {MAX_EVENT_BYTES:,} bytes; refused")
-    try:
-        return json.loads(raw)
-    except ValueError as e:
-        raise MailgitopsError(f"{source}: not valid JSON ({e}); nothing was queued",
-                              hint="send one JSON object as described in schema/event.schema.json") from e
+    return load_json(raw, source)  # checked against the schema by Dispatcher.handle
 
 
 def dispatch_event(bundle: str, event: str, outbox: str | None, root: str | None, queue_only: bool) -> int:

@@ -17,7 +17,8 @@ def _write(path: str, text: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     except OSError as e:
-        raise MailgitopsError(f"cannot write {path}: {e.strerror or e}") from e
+        raise MailgitopsError(f"cannot write {path}: {e.strerror or e}",
+                              hint="pass a path in a folder you can write to") from e
 
 
 def _diff(base: str, head: str, out: str | None, json_out: str | None) -> int:

@@ -64,7 +64,8 @@ def cli() -> None:
       mailgitops bundle --out bundle.json what the dispatcher runs
       mailgitops dispatch --bundle bundle.json --event event.json
 
-    Exit codes: 0 success, 1 problems in the input (all reported), 2 wrong usage.
+    Exit codes: 0 success, 1 problems in the input (all reported), 2 wrong usage,
+    3 a bug in mailgitops, 75 temporary (the outbox could not be written: retry), 130 interrupted.
     """
 
 

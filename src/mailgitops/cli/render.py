@@ -14,7 +14,8 @@ from mailgitops.errors import ExitCode, MailgitopsError, UsageError
 
 def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, ...],
             sample: str | None) -> int:
-    from mailgitops.cli.validate import one_line  # values in messages shown escaped, as validate does
+    # a value quoted in a message (a sample's line break) stays on its line, as in validate
+    from mailgitops.cli.validate import escape_controls
     from mailgitops.render.compiled import compile_repo_diagnostics
     from mailgitops.render.gallery import gallery_html
     from mailgitops.render.outputs import write_previews
@@ -26,7 +27,7 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
     errors = [d for d in loaded.diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise MailgitopsError("the repository has problems; fix them first (`mailgitops validate`)",
-                              diagnostics=one_line(sort_diagnostics(errors)))
+                              diagnostics=escape_controls(sort_diagnostics(errors)))
     repo = loaded.repo
     for lang in langs:
         if lang not in repo.languages.active:
@@ -34,7 +35,8 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
                              hint=f"active: {', '.join(repo.languages.active)}")
     compiled, diags = compile_repo_diagnostics(repo)
     if compiled is None:
-        raise MailgitopsError("the templates do not compile", diagnostics=one_line(sort_diagnostics(diags)))
+        raise MailgitopsError("the templates do not compile",
+                              diagnostics=escape_controls(sort_diagnostics(diags)))
     out_dir = Path(out)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -52,7 +54,7 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
         (out_dir / "index.html").write_text(gallery_html(result.entries), encoding="utf-8")
     except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
         raise MailgitopsError(f"cannot write the previews to {out_dir}: {e.strerror} ({e.filename})") from e
-    problems = one_line(sort_diagnostics(result.diagnostics))  # a value in a message stays on its line
+    problems = escape_controls(sort_diagnostics(result.diagnostics))
     if problems:
         click.echo(format_text(problems), err=True)
     n_warn = sum(bool(e.warnings) for e in result.entries)

@@ -24,7 +24,8 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
-def one_line(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+def escape_controls(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Each diagnostic with its file, message and hint made printable (see `_printable`)."""
     return [replace(d, file=_printable(d.file), message=_printable(d.message),
                     hint=None if d.hint is None else _printable(d.hint)) for d in diags]
 
@@ -36,7 +37,7 @@ def _validate(root: str, fmt: str | None, strict: bool) -> int:
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     result = validate_repo(Path(root))
-    click.echo(REPORTERS[fmt](one_line(result.diagnostics)))
+    click.echo(REPORTERS[fmt](escape_controls(result.diagnostics)))
     return result.exit_code(strict=strict)
 
 

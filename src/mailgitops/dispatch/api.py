@@ -74,7 +74,8 @@ def attachment_files(refs: Sequence[rules.FileRef]) -> list[Any]:
         try:
             data = ref.real.read_bytes()
         except OSError as e:
-            raise MailgitopsError(f"cannot read attachment {ref.path}: {e.strerror}") from e
+            raise MailgitopsError(f"cannot read attachment {ref.path}: {e.strerror}; nothing was queued",
+                                  hint="let the dispatcher's user read the attachments root") from e
         out.append(FileAttachment(ref.filename, ref.mime_type, data))
     return out
 
@@ -96,17 +97,24 @@ class Dispatcher:
         self.attachments_root = attachments_root
         self.server = server or ServerConfig.from_settings(self.settings["smtp"])
         self.sender = Sender(outbox, self.server, policy or RetryPolicy.from_env(), Connection)
+        self.owns_outbox = False
 
     @classmethod
     def load(cls, bundle_path: str | Path, *, outbox: str | Outbox | None = None,
              attachments_root: str | Path | None = None, policy: RetryPolicy | None = None) -> Dispatcher:
         loaded = bundle_mod.load(bundle_path)  # first: a refused bundle leaves no outbox file behind
-        ob = outbox if outbox is not None and not isinstance(outbox, str) else open_outbox(outbox)
+        owned = outbox is None or isinstance(outbox, str)
+        ob = open_outbox(outbox) if isinstance(outbox, str | None) else outbox
         root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
-        return cls(loaded, ob, attachments_root=root, policy=policy)
+        d = cls(loaded, ob, attachments_root=root, policy=policy)
+        d.owns_outbox = owned
+        return d
 
     def close(self) -> None:
+        """Ends the SMTP session; closes the outbox too when load() opened it (given one, the caller does)."""
         self.sender.close()
+        if self.owns_outbox:
+            self.outbox.close()
 
     def __enter__(self) -> Dispatcher:
         return self

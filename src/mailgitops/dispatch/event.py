@@ -151,16 +151,21 @@ def check_event(event: Any, source: str = "event") -> list[Diagnostic]:
             for path, msg in problems]
 
 
+def load_json(raw: bytes | str, source: str = "event") -> Any:
+    """The event's JSON as Python values, not yet checked; MailgitopsError if too large or not JSON."""
+    if len(raw) > MAX_EVENT_BYTES:
+        raise MailgitopsError(f"{source}: the event is larger than {MAX_EVENT_BYTES:,} bytes; refused",
+                              hint="send only the order's data; files go under the attachments root")
+    try:
+        return json.loads(raw)
+    except ValueError as e:  # UnicodeDecodeError included
+        raise MailgitopsError(f"{source}: not valid JSON ({e}); nothing was queued",
+                              hint="send one JSON object as described in schema/event.schema.json") from e
+
+
 def parse_event(raw: bytes | str, source: str = "event") -> dict[str, Any]:
     """JSON text -> checked event dict, or MailgitopsError naming every problem."""
-    if len(raw) > MAX_EVENT_BYTES:
-        raise MailgitopsError(f"{source}: the event is larger than {MAX_EVENT_BYTES} bytes; refused")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise MailgitopsError(f"{source}: not valid JSON ({e})",
-                              hint="send one JSON object as described in schema/event.schema.json") from e
-    return require_valid(data, source)
+    return require_valid(load_json(raw, source), source)
 
 
 def require_valid(data: Any, source: str = "event",

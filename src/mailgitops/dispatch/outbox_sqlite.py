@@ -69,7 +69,7 @@ def _locked(fn: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        with args[0].lock:  # type: ignore[attr-defined]
+        with args[0].lock:  # type: ignore[attr-defined]  # only SqliteOutbox methods are wrapped
             return fn(*args, **kwargs)
 
     return wrapper

@@ -22,8 +22,6 @@ ATTACHMENT_TYPES: Mapping[str, str] = {
     ".csv": "text/csv", ".xml": "application/xml", ".jdf": "application/vnd.cip4-jdf+xml",
     ".zip": "application/zip",
 }
-_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()-]+")
 # The plan's records are NamedTuples, not frozen dataclasses: immutable all the same, and each is
 # ~0.3 ms cheaper to define, which every cold `mailgitops dispatch` pays (issue 4).
@@ -72,8 +70,12 @@ def _did_you_mean(word: str, choices: Sequence[str]) -> str | None:
 
 
 def single_address(value: str) -> bool:
-    """RELIABILITY 13: one bare address, checked on its own, never re-parsed from a header."""
-    return _ADDRESS.fullmatch(value) is not None and len(value) <= 254
+    """RELIABILITY 13: one bare address, checked on its own, never re-parsed from a header; by
+    the same rule as the event's addresses (schema/event.schema.json `$defs.email`)."""
+    from mailgitops.dispatch.event import event_schema, schema_errors
+
+    schema = event_schema()
+    return next(schema_errors(value, schema["$defs"]["email"], schema), None) is None
 
 
 def safe_basename(path: str) -> str:

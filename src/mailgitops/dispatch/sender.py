@@ -7,13 +7,17 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from smtplib import SMTPServerDisconnected
 
 from mailgitops.dispatch.outbox import Outbox, Row
 from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
 
 BATCH = 50
+# A session idle this long is ended and a fresh one opened: servers may drop an idle client
+# (RFC 5321 4.5.3.2.7 lets them after 5 minutes, some do sooner), and a dropped session would
+# cost the next message a failed attempt and a full backoff.
+IDLE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,8 @@ class RetryPolicy:
                     values[attr] = float(env[var])
                 except ValueError:
                     from mailgitops.errors import UsageError
-                    raise UsageError(f"{var}={env[var]!r} is not a number of seconds") from None
+                    raise UsageError(f"{var}={env[var]!r} is not a number of seconds",
+                                     hint=f"write seconds as a number, like {var}=60 or 0.5") from None
         return cls(**values)
 
 
@@ -57,7 +62,6 @@ class FlushReport:
     expired: int = 0
     ambiguous: int = 0
     paused: str | None = None
-    errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         return {"sent": self.sent, "retry": self.retry, "failed": self.failed, "expired": self.expired,
@@ -75,14 +79,18 @@ class Sender:
         self.connect = connect
         self.worker = f"{os.getpid()}-{os.urandom(4).hex()}"  # not uuid or secrets: cold start
         self.conn: Connection | None = None
+        self.last_used = 0.0  # time.monotonic() of the last message on `conn`
 
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
 
-    def flush(self, ids: Sequence[int] | None = None, *, force: bool = False) -> FlushReport:
-        """Send what is due now (only `ids` when given). A pause is honoured unless `force`."""
+    def flush(self, ids: Sequence[int] | None = None, *, force: bool = False, batch: int = BATCH,
+              stop: threading.Event | None = None) -> FlushReport:
+        """Send what is due now (only `ids` when given), claiming `batch` rows at a time. A pause
+        is honoured unless `force`; once `stop` is set nothing more is claimed (serve's loop
+        claims one row at a time, so a stop leaves no claimed row unsent)."""
         report = FlushReport()
         pause = self.outbox.paused()
         if pause is not None:
@@ -91,11 +99,12 @@ class Sender:
                 return report
             self.outbox.pause(0.0, "")  # by hand, after a fix: try again now
         start = time.time()  # rows rescheduled during this flush wait for the next one
-        while True:
+        while stop is None or not stop.is_set():
             rows = self.outbox.claim(worker=self.worker, lease_seconds=self.policy.lease_seconds,
-                                     limit=BATCH, ids=ids, due_before=start)
-            if not self.deliver(rows, report) or len(rows) < BATCH:
-                return report
+                                     limit=batch, ids=ids, due_before=start)
+            if not self.deliver(rows, report) or len(rows) < batch:
+                break
+        return report
 
     def deliver(self, rows: Sequence[Row], report: FlushReport) -> bool:
         """Send rows this worker has claimed; False when the connection could not be made."""
@@ -109,11 +118,14 @@ class Sender:
         return True
 
     def _ensure_open(self) -> None:
+        if self.conn is not None and time.monotonic() - self.last_used > IDLE_SECONDS:
+            self.close()
         if self.conn is None or not self.conn.alive:
             self.close()
             conn = self.connect(self.server)
             conn.open()
             self.conn = conn
+            self.last_used = time.monotonic()
 
     def _send_one(self, row: Row, report: FlushReport) -> None:
         assert self.conn is not None and row.raw is not None
@@ -123,9 +135,10 @@ class Sender:
             # Lost before the final dot (or between commands): nothing was accepted.
             self.close()
             result = Delivery((), dict.fromkeys(row.rcpts, f"connection lost: {e}"), {})
-        except Exception as e:
+        except Exception as e:  # a bug in one message must leave it in a visible state, not stop the loop
             self.close()
             result = Delivery((), dict.fromkeys(row.rcpts, f"{type(e).__name__}: {e}"), {})
+        self.last_used = time.monotonic()
         self.record(row, result, report)
 
     def record(self, row: Row, result: Delivery, report: FlushReport) -> None:
@@ -173,15 +186,5 @@ class Sender:
                                    last_error=f"sending paused: {e.message}",
                                    next_attempt_at=row.next_attempt_at, lease_until=None)
             return
-        report.errors.append(e.message)
         for row in rows:
             self.record(row, Delivery((), dict.fromkeys(row.rcpts, e.message), {}), report)
-
-    def run(self, stop: threading.Event, interval: float = 1.0) -> None:
-        """The loop `serve` runs: flush, then wait; ends when `stop` is set."""
-        while not stop.is_set():
-            try:
-                self.flush()
-            finally:
-                if stop.wait(interval):
-                    self.close()

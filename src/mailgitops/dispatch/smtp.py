@@ -12,18 +12,12 @@ import socket
 import ssl
 from collections.abc import Mapping, Sequence
 
-from mailgitops.dispatch.smtp_config import (
-    DATA_TIMEOUT_SECONDS,
-    PAUSING,
-    Delivery,
-    ErrorKind,
-    ServerConfig,
-    TransportError,
-)
-from mailgitops.dispatch.smtp_trust import check_pin, fingerprint, is_loopback, peer_fingerprint, tls_context
+from mailgitops.dispatch.smtp_config import Delivery, ErrorKind, ServerConfig, TransportError
+from mailgitops.dispatch.smtp_trust import check_pin, is_loopback, peer_fingerprint, tls_context
 
-__all__ = ["DATA_TIMEOUT_SECONDS", "PAUSING", "Connection", "Delivery", "ErrorKind", "ServerConfig",
-           "TransportError", "classify_open_error", "fingerprint"]
+# what the sender and `smtp check` use; smtp_config and smtp_trust hold the parts
+__all__ = ["Connection", "Delivery", "ServerConfig", "TransportError", "classify_open_error"]
+
 
 def _reply(code: int, msg: bytes | str) -> str:
     text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else msg
@@ -39,6 +33,7 @@ class _SMTP(smtplib.SMTP):
         self._host = cfg.host  # smtplib names the server for STARTTLS's host check from this
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        # smtplib's private hook for the socket; typeshed does not declare it
         sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
         if self.cfg.security == "tls" and self.ctx is not None:
             sock = self.ctx.wrap_socket(sock, server_hostname=host)
@@ -109,9 +104,7 @@ class Connection:
                 self.smtp.close()
                 self.smtp = None
 
-    def deliver(  # noqa: PLR0911 -- each SMTP stage ends the transaction its own way
-        self, envelope_from: str, rcpts: Sequence[str], raw: bytes
-    ) -> Delivery:
+    def deliver(self, envelope_from: str, rcpts: Sequence[str], raw: bytes) -> Delivery:
         """MAIL, RCPT per recipient, DATA; raises SMTPServerDisconnected before the final dot."""
         smtp = self.smtp
         assert smtp is not None
@@ -139,18 +132,26 @@ class Connection:
         if code != 354:
             self._rset()
             return self._refuse_part(accepted, code, msg, temporary, permanent)
+        return self._data(smtp, raw, accepted, temporary, permanent)
+
+    def _data(self, smtp: _SMTP, raw: bytes, accepted: list[str], temporary: dict[str, str],
+              permanent: dict[str, str]) -> Delivery:
+        """The body and the final dot, then the reply that decides the recipients' outcome."""
         body = re.sub(rb"(?m)^\.", b"..", raw)
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
         smtp.send(body + b".\r\n")  # a drop here is before the final dot: safe to retry
+        # From here on the server may have the message: anything but a reply is ambiguous (RELIABILITY 4)
         try:
             assert smtp.sock is not None
             smtp.sock.settimeout(self.cfg.data_timeout)
             code, msg = smtp.getreply()
-        except smtplib.SMTPServerDisconnected as e:
-            self.close()
-            lost = {r: f"connection lost after the final dot: {e}" for r in accepted}
-            return Delivery((), {**temporary, **lost}, permanent, ambiguous=True, reply=str(e))
+            # smtplib's -1 is a reply it could not read: it may have been a 250
+            lost = None if 200 <= code < 600 else f"unreadable reply after the final dot: {_reply(code, msg)}"
+        except (smtplib.SMTPServerDisconnected, OSError) as e:
+            lost = f"connection lost after the final dot: {e}"
+        if lost is not None:
+            return self._lost_after_dot(accepted, temporary, permanent, lost)
         if smtp.sock is not None:
             smtp.sock.settimeout(self.cfg.timeout)
         if 200 <= code < 300:
@@ -158,6 +159,13 @@ class Connection:
         if code == 421:
             self.close()
         return self._refuse_part(accepted, code, msg, temporary, permanent)
+
+    def _lost_after_dot(self, accepted: Sequence[str], temporary: dict[str, str], permanent: dict[str, str],
+                        why: str) -> Delivery:
+        """The server may have kept it: retried as ambiguous, with the same Message-ID."""
+        self.close()
+        return Delivery((), {**temporary, **dict.fromkeys(accepted, why)}, permanent, ambiguous=True,
+                        reply=why)
 
     def _refuse_all(self, rcpts: Sequence[str], code: int, msg: bytes) -> Delivery:
         self._rset()
@@ -198,7 +206,7 @@ def classify_open_error(  # noqa: PLR0911 -- one return per failure kind reads a
         seen = peer_fingerprint(cfg)
         return TransportError("cert", f"the certificate of {where} is not trusted: {e.verify_message}; "
                               f"it has SHA-256 fingerprint {seen} (trust it with server.ca_file or "
-                              "server.pin_sha256 if it is yours)", seen_pin=seen)
+                              "server.pin_sha256 if it is yours)")
     if isinstance(e, ssl.SSLError):
         return TransportError("tls", f"TLS with {where} failed: {e.reason or e}")
     if isinstance(e, smtplib.SMTPAuthenticationError):
@@ -212,4 +220,11 @@ def classify_open_error(  # noqa: PLR0911 -- one return per failure kind reads a
         return TransportError(kind, f"{where} answered {_reply(code, e.smtp_error)}")
     if isinstance(e, smtplib.SMTPServerDisconnected | ConnectionError | OSError):
         return TransportError("dropped", f"{where} dropped the connection: {e}")
+    if isinstance(e, smtplib.SMTPException):  # login: "No suitable authentication method found."
+        return TransportError("auth", f"{where} cannot authenticate us: {e}")
+    if isinstance(e, Exception):
+        # Anything else (a password smtplib cannot encode, say) must still pause sending rather
+        # than leave claimed rows behind; its text is not shown, as it may quote the password.
+        return TransportError("config", f"getting {where} ready for mail failed ({type(e).__name__}); "
+                              "check server and auth in config/smtp.yaml and the password's characters")
     return e

@@ -17,11 +17,10 @@ DATA_TIMEOUT_SECONDS = 600.0  # RFC 5321 4.5.3.2.6: the server may take 10 minut
 class TransportError(Exception):
     """The connection could not be made ready for mail; `kind` says which way it failed."""
 
-    def __init__(self, kind: ErrorKind, message: str, *, seen_pin: str | None = None) -> None:
+    def __init__(self, kind: ErrorKind, message: str) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
-        self.seen_pin = seen_pin
 
     @property
     def pauses(self) -> bool:

@@ -22,12 +22,14 @@ def fingerprint(der: bytes) -> str:
 
 
 def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1 (also written [::1]): the only hosts a password may go to in
+    cleartext (RELIABILITY 11), and the only ones `serve --insecure-no-token` may listen on."""
     if host == "localhost":
         return True
     import ipaddress  # only with a password on a cleartext connection: keep the cold start light
 
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 
@@ -50,7 +52,7 @@ def check_pin(sock: Any, cfg: ServerConfig) -> None:
     seen = fingerprint(der) if der else "(no certificate)"
     if seen != _norm_pin(cfg.pin_sha256):
         raise TransportError("cert", f"the server's certificate has SHA-256 fingerprint {seen}, which does "
-                             f"not match server.pin_sha256 {_norm_pin(cfg.pin_sha256)}", seen_pin=seen)
+                             f"not match server.pin_sha256 {_norm_pin(cfg.pin_sha256)}")
 
 
 def peer_fingerprint(cfg: ServerConfig) -> str:

@@ -164,7 +164,13 @@ def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True) -> tuple[
         templates[tid] = CompiledTemplate(tid, t.layout, t.attachments.enabled(), texts)
     assets: dict[str, Asset] = {}
     for name, path in sorted(repo.assets.items()):
-        data = path.read_bytes()
+        try:
+            with path.open("rb") as f:
+                data = f.read(MAX_ASSET_BYTES + 1)  # a huge file is refused unread
+        except OSError as e:
+            diags.append(error(f"templates/_assets/{name}", 0, 0, "unreadable",
+                               f"cannot read {name}: {e.strerror}", hint="check the file's permissions"))
+            continue
         if len(data) > MAX_ASSET_BYTES:
             diags.append(error(f"templates/_assets/{name}", 0, 0, "asset-too-large",
                                f"{name} is larger than {MAX_ASSET_BYTES:,} bytes",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -14,7 +13,7 @@ from jinja2 import UndefinedError
 from mailgitops.errors import MailgitopsError
 from mailgitops.render import markdown as md_stage
 from mailgitops.render.compiled import CompiledTemplate, CompiledTemplates, CompiledText
-from mailgitops.render.jinja_env import Tokenised, clean_source, render_tokens
+from mailgitops.render.jinja_env import Tokenised, clean_source, render_tokens, template_line
 from mailgitops.render.layout import direction, fill_shell
 
 MAX_HTML_BYTES = 2_000_000
@@ -64,17 +63,6 @@ def _template(compiled: CompiledTemplates, template_id: str) -> CompiledTemplate
     return t
 
 
-def _template_line(first: int) -> int:
-    """The template line of the innermost frame Jinja rewrote to `<template>`."""
-    tb = sys.exc_info()[2]
-    line = 0
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return first + line - 1 if line else first
-
-
 _LOCALS = re.compile(r"\w+\.<locals>\.(\w+)\(\)")  # a filter's Python name, as its template name
 _MISSING_ATTR = re.compile(r"has no attribute '(\w+)'|'(\w+)' is undefined")
 
@@ -98,7 +86,7 @@ def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str
     except Exception as e:  # template code is user input: whatever it raises (a Jinja error, a
         # RecursionError from a macro calling itself, a filter's ValueError) is the template's problem
         msg = _LOCALS.sub(r"the `\1` filter", getattr(e, "message", None) or str(e))
-        line = _template_line(first)
+        line = first + max(template_line(e), 1) - 1
         hint = None
         missing = _missing_value(msg, source, line - first + 1) if isinstance(e, UndefinedError) else None
         if missing is not None:

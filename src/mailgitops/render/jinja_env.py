@@ -1,4 +1,4 @@
-"""The sandboxed Jinja environment: limits, Babel filters, and values rendered as opaque tokens."""
+"""The sandboxed Jinja environment (limits, Babel filters, values as opaque tokens) and its source helpers."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 # Values never reach Markdown: each `{{ ... }}` becomes TOKEN_OPEN + index + TOKEN_CLOSE, private-use
 # characters that Markdown treats as plain text; the real values are put in after parsing.
 TOKEN_OPEN = "\ue000"  # noqa: S105  (a marker, not a password)
-TOKEN_CLOSE = "\ue001"  # noqa: S105
+TOKEN_CLOSE = "\ue001"  # noqa: S105  (a marker, not a password)
 TOKEN_RE = re.compile("\ue000(\\d+)\ue001")
+# Every tag in a source, by Jinja's default delimiters (what the checks and lints read without parsing).
+TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 MAX_OUTPUT_CHARS = 500_000
 MAX_RENDER_SECONDS = 2.0
 MAX_RANGE = 10_000
@@ -276,13 +278,19 @@ def render_tokens(lang: str, source: str, context: Mapping[str, Any]) -> Tokenis
         _deadline.reset(dtok)
 
 
-def variables_used(lang: str, source: str) -> set[str]:
-    """Dotted variable names a template reads (`order.number`, `job.product.name`)."""
-    return names_in(environment(lang).parse(clean_source(source)))
+def template_line(exc: BaseException) -> int:
+    """The template line of the innermost frame Jinja rewrote to `<template>` in `exc`'s traceback
+    (Jinja gives a runtime error no line of its own); 0 when no template code was running."""
+    line, tb = 0, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def names_in(tree: nodes.Template) -> set[str]:
-    """Dotted variable names read in a parsed template (shared with checks/jinja_cache.py)."""
+    """Dotted variable names read in a parsed template (checks/jinja_cache.py `variables`)."""
     found: set[str] = set()
 
     def dotted(node: nodes.Node) -> str | None:
@@ -300,11 +308,11 @@ def names_in(tree: nodes.Template) -> set[str]:
     stack: list[tuple[nodes.Node, bool]] = [(tree, False)]
     while stack:
         node, inner = stack.pop()
-        chain = isinstance(node, nodes.Getattr | nodes.Getitem)
-        if not inner and (chain or (isinstance(node, nodes.Name) and node.ctx == "load")):
+        link = node if isinstance(node, nodes.Getattr | nodes.Getitem) else None
+        if not inner and (link is not None or (isinstance(node, nodes.Name) and node.ctx == "load")):
             name = dotted(node)
             if name:
                 found.add(name)
-        base = node.node if chain else None  # type: ignore[attr-defined]
+        base = link.node if link is not None else None
         stack.extend((child, child is base) for child in node.iter_child_nodes())
     return found

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError
 
-from mailgitops.render.jinja_env import compile_source
+from mailgitops.render.jinja_env import compile_source, template_line
 from mailgitops.render.markdown import cid_for
 
 SLOTS = ("lang", "title", "preheader", "content", "footer")
@@ -47,12 +47,7 @@ def _jinja_line(e: Exception) -> int:
     """The layout line of a Jinja error: the syntax error's own, else the innermost template frame."""
     if isinstance(e, TemplateSyntaxError) and e.lineno:
         return e.lineno
-    line, tb = 1, e.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
+    return template_line(e) or 1
 
 
 def _mjml_line(message: str, mjml: str, source: str) -> int:

@@ -38,7 +38,8 @@ from mailgitops.repo import LoadedRepo
 
 THEME_FILE = "templates/_layouts/theme.yaml"
 RENDER_FROM_BYTES = 60 * 1024
-# the template checks (checks/templates.py, checks/crossfile.py) report these, located
+# faults the checks report themselves, located at the value: a Jinja syntax error (checks/templates.py
+# `jinja-syntax`; compiled here only with check_texts=True) and an unknown layout (checks/crossfile.py)
 REPORTED_ELSEWHERE = frozenset({"template-syntax", "unknown-layout"})
 
 

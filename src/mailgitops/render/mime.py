@@ -60,6 +60,7 @@ class _Policy(EmailPolicy):
     object is immutable, so each one is folded once per policy and the text reused."""
 
     def _fold(self, name: str, value: Any, refold_binary: bool = False) -> str:
+        # (typeshed leaves out EmailPolicy._fold, hence the ignores below; it exists since 3.3)
         memo: dict[Policy, str] | None = getattr(value, "_mg_folded", None)
         if memo is None:
             return str(super()._fold(name, value, refold_binary))  # type: ignore[misc]

@@ -171,7 +171,7 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
                 p = preview(repo, compiled, tid, lang, name)
             except MailgitopsError as e:
                 result.diagnostics.extend(e.diagnostics or [error(f"templates/{tid}", 0, 0, "render-error",
-                                                                  str(e))])
+                                                                  e.message, hint=e.hint)])
                 continue
             finally:
                 if progress:

@@ -95,9 +95,13 @@ def restore(root: Path, template_id: str, lang: str | None = None) -> list[str]:
         if active is not None:
             names = [n for n in names if not n.endswith(".md") or n.removesuffix(".md") in active]
     target = root.resolve() / "templates" / template_id
-    target.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in names:
-        (target / name).write_bytes(source.read(template_id, name))
-        written.append(f"templates/{template_id}/{name}")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (target / name).write_bytes(source.read(template_id, name))
+            written.append(f"templates/{template_id}/{name}")
+    except OSError as e:  # a read-only checkout, a full disk: the environment, not a bug
+        raise MailgitopsError(f"cannot write templates/{template_id}/: {e.strerror or e}",
+                              hint="check the folder's permissions and free space") from e
     return written

@@ -16,13 +16,9 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from mailgitops.render.jinja_env import TOKEN_CLOSE, TOKEN_OPEN
+from mailgitops.render.jinja_env import TAG_RE, TOKEN_CLOSE, TOKEN_OPEN, TOKEN_RE
 
-_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _NEWLINE = re.compile("\n")
-_TOKEN = re.compile("\ue000(\\d+)\ue001")
-_LEADING_TOKEN = re.compile("\ue000(\\d+)\ue001")
-_VARIABLE = re.compile(r"\{\{-?\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*-?\}\}\Z")
 # Every place a parse could find something at (a superset), read with block tags and comments cut
 # out: an image whose alt text does not start with a plain character, and whatever follows `](`,
 # `]:` (a reference definition) or `<` + scheme (an autolink). Spaces are allowed where `{%-`
@@ -30,7 +26,8 @@ _VARIABLE = re.compile(r"\{\{-?\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*-?\}\}\Z")
 _BLOCK = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _CANDIDATE = re.compile(
     r"!\s*\[\s*(?:[\]`&\\<!\[]|\Z)|\]\s*[(:]\s*<?\s*|<\s*(?=[A-Za-z][A-Za-z0-9+.\-]{1,31}:)")
-_LEADING_VARIABLE = re.compile(r"\{\{-?\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*-?\}\}")
+# `{{ order.url }}`: a plain variable, whose preview value says whether the link is https
+_VARIABLE = re.compile(r"\{\{-?\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*-?\}\}")
 _SECURE_START = re.compile(r"(?:https|mailto):", re.IGNORECASE)
 _FOR = re.compile(r"\{%[-+]?\s*(for|endfor)\b")
 _RANGE = re.compile(r"range\(\s*(\d+)")
@@ -94,7 +91,7 @@ def placeheld(source: str) -> _Placeheld:
         fresh[0] = source[end - 1] == "\n"
 
     pos = 0
-    for m in _TAG.finditer(source):
+    for m in TAG_RE.finditer(source):
         tag, start = m.group(0), m.start()
         if tag.startswith("{{"):
             while tag[2:3] == "-" and start > pos and source[start - 1].isspace():
@@ -142,7 +139,7 @@ def _raw(target: str, exprs: tuple[str, ...]) -> str:
         i = int(m.group(1))
         return exprs[i] if i < len(exprs) else ""
 
-    return _TOKEN.sub(expr, target)
+    return TOKEN_RE.sub(expr, target)
 
 
 def _locate(source_lines: list[str], p: _Placeheld, block: Token, needle: str,
@@ -163,11 +160,11 @@ def _locate(source_lines: list[str], p: _Placeheld, block: Token, needle: str,
 
 def _scheme(target: str, exprs: tuple[str, ...], value_of: Callable[[str], str | None]) -> str | None:
     """The link's scheme (lower case, "" for none), or None when only sending decides it."""
-    lead = _LEADING_TOKEN.match(target)
+    lead = TOKEN_RE.match(target)
     if lead is None:
         return _scheme_of(target)
     i = int(lead.group(1))
-    var = _VARIABLE.match(exprs[i]) if i < len(exprs) else None
+    var = _VARIABLE.fullmatch(exprs[i]) if i < len(exprs) else None
     value = value_of(var.group(1)) if var else None
     return None if value is None else _scheme_of(value.strip())
 
@@ -189,7 +186,7 @@ def _worth_parsing(source: str, value_of: Callable[[str], str | None]) -> bool:
             return True
         if _SECURE_START.match(text, m.end()):
             continue
-        var = _LEADING_VARIABLE.match(text, m.end())
+        var = _VARIABLE.match(text, m.end())
         if var:
             value = value_of(var.group(1))
             if value is None or _scheme_of(value.strip()) in SECURE_SCHEMES:

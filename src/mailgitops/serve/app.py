@@ -10,11 +10,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mailgitops.dispatch.event import MAX_EVENT_BYTES
 from mailgitops.errors import ExitCode, MailgitopsError
 from mailgitops.serve.auth import authorized
 from mailgitops.serve.service import Service
 
-MAX_BODY = 1_000_000  # the event's own cap (dispatch/event.py MAX_EVENT_BYTES); a draft body fits too
+MAX_BODY = MAX_EVENT_BYTES  # the event's own cap; a draft's edit fits too
 RETRY_AFTER = "10"
 JSON_TYPE = "application/json"
 
@@ -163,8 +164,12 @@ def respond(service: Service, req: Request) -> Response:
     except MailgitopsError as e:
         return error_response(from_error(e, 422))
     except sqlite3.Error as e:  # the outbox file went away or became read-only mid-run: retry later
-        return error_response(HttpError(503, f"the outbox could not be read or written: {e}; "
-                                             "nothing was changed", headers={"Retry-After": RETRY_AFTER}))
+        # not "nothing was changed": a read after an event's commit can fail too, and then the
+        # retry is answered as a duplicate (RELIABILITY 2), which is what makes the advice safe
+        return error_response(HttpError(503, f"the outbox could not be read or written: {e}",
+                                        hint="send the request again later; an event that was stored "
+                                             "is answered as a duplicate, never sent twice",
+                                        headers={"Retry-After": RETRY_AFTER}))
     except Exception as e:  # a bug: one line in the answer and on stderr, never a traceback
         _log_bug(req, e)
         return error_response(HttpError(500, f"unexpected error: {type(e).__name__}; this is a bug in "

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 
+from mailgitops.dispatch.smtp_trust import is_loopback
 from mailgitops.errors import UsageError
 
+__all__ = ["TOKEN_ENV", "authorized", "is_loopback", "startup_token"]
+
 TOKEN_ENV = "MAILGITOPS_API_TOKEN"  # noqa: S105 -- the variable's name, not a secret
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def startup_token(token: str | None, host: str, *, insecure_no_token: bool) -> str | None:

@@ -6,7 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from mailgitops.errors import MailgitopsError
-from mailgitops.serve.app import HttpError, Request, Response, from_error, json_body, json_response, problem
+from mailgitops.serve.app import (
+    RETRY_AFTER,
+    HttpError,
+    Request,
+    Response,
+    from_error,
+    json_body,
+    json_response,
+    problem,
+)
 from mailgitops.serve.service import Service
 
 EDIT_FIELDS = {"subject": str, "body": str, "cc": list, "attach": list, "detach": list}
@@ -163,7 +172,7 @@ def health(service: Service, req: Request) -> Response:
     state = _state(service)
     if state["outbox_error"] is not None:
         return json_response(503, {"status": "outbox-unavailable", "reason": state["outbox_error"], **state},
-                             {"Retry-After": "10"})
+                             {"Retry-After": RETRY_AFTER})
     if state["paused"] is not None:
         reason = f"sending paused: {state['paused']['reason']}"
         return json_response(503, {"status": "paused", "reason": reason, **state})

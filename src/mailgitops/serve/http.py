@@ -18,6 +18,7 @@ from mailgitops.serve.loop import SenderLoop, log
 from mailgitops.serve.service import Service
 
 _LOG_LOCK = threading.Lock()
+DRAIN_LIMIT = 16 * MAX_BODY  # a refused body up to this size is read and dropped (see _drain)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,6 +48,23 @@ class _Handler(BaseHTTPRequestHandler):
                              f"{len(resp.body)} {1000 * (time.monotonic() - start):.1f}ms\n")
             sys.stderr.flush()
         self._send(resp, head=self.command == "HEAD")
+        if length > MAX_BODY:
+            self._drain(length)
+
+    def _drain(self, length: int) -> None:
+        """Read and drop the body that was refused unread. The client is still sending it, and a
+        close with unread data makes the kernel answer with a reset, which can reach the client
+        before it reads our 413: it would see a broken connection instead of the reason."""
+        left = min(length, DRAIN_LIMIT)
+        try:
+            self.connection.settimeout(5)
+            while left > 0:
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except OSError:
+            return  # the client gave up: nothing more to tell it
 
     def _send(self, resp: Response, *, head: bool = False) -> None:
         self.send_response_only(resp.status)

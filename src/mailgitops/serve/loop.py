@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 
 from mailgitops.dispatch.sender import FlushReport
 from mailgitops.errors import MailgitopsError
@@ -60,16 +59,4 @@ class SenderLoop:
 
     def flush_once(self) -> FlushReport:
         """Sender.flush, one row per claim so that a stop releases nothing half-claimed."""
-        disp = self.service.dispatcher()
-        sender, report = disp.sender, FlushReport()
-        pause = disp.outbox.paused()
-        if pause is not None:
-            report.paused = pause[1]
-            return report
-        start = time.time()  # rows rescheduled during this pass wait for their backoff
-        while not self.stop.is_set():
-            rows = disp.outbox.claim(worker=sender.worker, lease_seconds=sender.policy.lease_seconds,
-                                     limit=1, due_before=start)
-            if not rows or not sender.deliver(rows, report):
-                break
-        return report
+        return self.service.dispatcher().sender.flush(batch=1, stop=self.stop)

@@ -37,3 +37,15 @@ def test_unknown_trigger_suggests_the_catalog_id(repo_copy: Path) -> None:
     wf.write_text(wf.read_text().replace("  order_ready:\n", "  order_redy:\n"))
     [d] = [d for d in crossfile.check(load_repo(repo_copy)) if d.code == "unknown-trigger"]
     assert d.hint == "did you mean `order_ready`?"
+
+
+def test_a_repository_without_any_layout_fails_validation(repo_copy: Path) -> None:
+    """`render` cannot compile a template without its layout, so `validate` must not pass it."""
+    for mjml in (repo_copy / "templates/_layouts").glob("*.mjml"):
+        mjml.unlink()
+    found = [d for d in crossfile.check(load_repo(repo_copy)) if d.code == "unknown-layout"]
+    assert {d.file for d in found} == {f"templates/{p.name}/template.yaml"
+                                       for p in (repo_copy / "templates").iterdir()
+                                       if p.is_dir() and not p.name.startswith("_")}
+    assert all("templates/_layouts/default.mjml" in (d.hint or "") for d in found)
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailgitops.checks.jinja_cache import analyse, parse, skeleton
+from mailgitops.checks.jinja_cache import analyse, parse, skeleton, variables
 from mailgitops.checks.jinja_scan import Context, environment, scan
 
 ALL = Context(provided=frozenset({"order", "customer", "operator"}), triggers=("order_accepted",))
@@ -117,3 +117,10 @@ def test_a_split_jinja_would_not_make_falls_back_to_the_real_parse() -> None:
     error = analyse("a\n{% for x in order.jobs %}", ALL)
     assert isinstance(error, Exception) and error.lineno == 2
     assert skeleton("a {{ order.number }") is None  # an unclosed tag is left to Jinja
+
+
+def test_variables_lists_the_dotted_names_a_source_reads() -> None:
+    src = ("{{ order.number }}{% for job in order.jobs %}{{ job.product.name }}{% endfor %}"
+           "{{ customer['name'] }}")
+    assert variables(src) == {"order.number", "order.jobs", "job.product.name", "customer.name"}
+    assert variables("{% if %}") is None  # a syntax error: nothing to compare translations by

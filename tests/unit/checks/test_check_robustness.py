@@ -33,7 +33,8 @@ def test_random_printable_text(repo_copy: Path, seed: int) -> None:
     text = "".join(rng.choice(alphabet) for _ in range(2000))
     (repo_copy / "config/languages.yaml").write_text(text, encoding="utf-8")
     (repo_copy / "templates/quotation/en.md").write_text("---\nsubject: x\n---\n" + text, encoding="utf-8")
-    validate_repo(repo_copy)
+    found = {d.file for d in validate_repo(repo_copy).errors}
+    assert {"config/languages.yaml", "templates/quotation/en.md"} <= found  # reported, not raised
 
 
 @pytest.mark.parametrize("text", [
@@ -66,7 +67,8 @@ def test_deeply_nested_jinja(repo_copy: Path) -> None:
 def test_nul_and_control_characters_in_a_template(repo_copy: Path) -> None:
     (repo_copy / "templates/quotation/en.md").write_text("---\nsubject: \"a\\0b\"\n---\n\x00\x07{{\x00}}",
                                                          encoding="utf-8")
-    validate_repo(repo_copy)
+    found = {(d.file, d.line, d.code) for d in validate_repo(repo_copy).errors}
+    assert ("templates/quotation/en.md", 4, "jinja-syntax") in found
 
 
 def test_links_to_devices_and_outside_files_are_not_read(repo_copy: Path, tmp_path: Path) -> None:
@@ -80,6 +82,23 @@ def test_links_to_devices_and_outside_files_are_not_read(repo_copy: Path, tmp_pa
     found = {(d.file, d.code) for d in validate_repo(repo_copy).errors}
     assert ("config/smtp.yaml", "outside-repo") in found
     assert ("config/languages.yaml", "outside-repo") in found
+
+
+def test_an_asset_linked_to_a_file_elsewhere_is_not_published(repo_copy: Path, tmp_path: Path) -> None:
+    """Every preview and the bundle carry the assets: a link would publish a file of the CI machine."""
+    secret = tmp_path / "id_rsa"
+    secret.write_text("not for the bundle\n")
+    (repo_copy / "templates/_assets/leak.png").symlink_to(secret)
+    loaded = load_repo(repo_copy)
+    assert "leak.png" not in loaded.repo.assets
+    assert ("templates/_assets/leak.png", "outside-repo") in {(d.file, d.code) for d in loaded.diagnostics}
+
+
+def test_a_link_loop_is_reported_not_followed(repo_copy: Path) -> None:
+    (repo_copy / "config/languages.yaml").unlink()
+    (repo_copy / "config/languages.yaml").symlink_to("languages.yaml")
+    [d] = [d for d in validate_repo(repo_copy).errors if d.file == "config/languages.yaml"]
+    assert d.code == "outside-repo" and "loop" in d.message
 
 
 def test_a_huge_template_is_refused_unread(repo_copy: Path) -> None:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from mailgitops.dispatch.outbox import EventConflict, NewMessage, StoredEvent
+from mailgitops.dispatch.outbox import EventConflict, NewMessage, Status, StoredEvent
 from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
 
 
-def _msg(n: int = 0, status: str = "queued") -> NewMessage:
+def _msg(n: int = 0, status: Status = "queued") -> NewMessage:
     return NewMessage("customer", "en", "order-received", f"<m{n}@example.com>", "p@example.com",
                       ("a@example.org",), ("cc@example.org",), None if status == "draft" else b"raw",
-                      {"subject": "s", "markdown": "m"} if status == "draft" else None, status)  # type: ignore[arg-type]
+                      {"subject": "s", "markdown": "m"} if status == "draft" else None, status)
 
 
 @pytest.fixture

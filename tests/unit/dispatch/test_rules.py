@@ -1,4 +1,4 @@
-"""Attachment confinement (RELIABILITY 18) and language fallback."""
+"""Attachment confinement (RELIABILITY 18), language fallback, and the one address rule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from mailgitops.diagnostics import Diagnostic
-from mailgitops.dispatch.rules import FileRef, resolve_attachment, resolve_language, safe_basename
+from mailgitops.dispatch.rules import (
+    FileRef,
+    resolve_attachment,
+    resolve_language,
+    safe_basename,
+    single_address,
+)
 
 
 @pytest.fixture
@@ -59,3 +65,15 @@ def test_safe_basename() -> None:
 ])
 def test_language_fallback(asked: str | None, used: str) -> None:
     assert resolve_language(asked, ["en", "de", "fr", "nl", "zh"], "en") == used
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("ada@example.org", True), ("a.b+c@mail.example.co.uk", True),
+    ("a@b", False), ("Eve <eve@example.org>", False), ("a@example.org; b@example.org", False),
+    ("a@example.org, b@example.org", False), ("undisclosed:;", False), ("a@example.org\n", False),
+    ("a@example.org\r\nBcc: x@example.org", False), ("a\x00@example.org", False),
+    ("adä@example.org", False), ("a@" + "x" * 64 + ".org", False), ("", False),
+])
+def test_single_address_is_the_event_schema_rule(value: str, ok: bool) -> None:
+    """RELIABILITY 13: one bare address; `drafts edit --cc` and `smtp send-test --to` use this too."""
+    assert single_address(value) is ok

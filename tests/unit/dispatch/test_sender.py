@@ -1,15 +1,14 @@
-"""The sender loop (what `serve` runs): flushes until stopped; backoff is configurable."""
+"""The sender: backoff is configurable and honoured (serve's loop thread is tested in tests/unit/serve)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from mailgitops.dispatch.api import Dispatcher
-from mailgitops.dispatch.sender import RetryPolicy
+from mailgitops.dispatch.sender import IDLE_SECONDS, RetryPolicy
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
 from support.smtpd import SmtpServer
 
@@ -20,29 +19,6 @@ def test_retry_policy_from_env() -> None:
     assert (p.backoff_seconds, p.lifetime_seconds) == (0.5, 10)
     assert [p.delay(n) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
     assert RetryPolicy(max_backoff_seconds=5).delay(30) == 5
-
-
-def test_loop_delivers_queued_mail_until_stopped(tmp_path: Path) -> None:
-    server = SmtpServer().start()
-    try:
-        bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
-        d = Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
-                            policy=RetryPolicy(backoff_seconds=0.001))
-        for i in range(3):
-            d.handle(sample_event(trigger="order_received", event_id=f"loop-{i}"), deliver=False)
-        stop = threading.Event()
-        worker = threading.Thread(target=d.sender.run, args=(stop, 0.01))
-        worker.start()
-        end = time.monotonic() + 5
-        while len(server.messages) < 3 and time.monotonic() < end:
-            time.sleep(0.01)
-        stop.set()
-        worker.join(5)
-        assert len(server.messages) == 3 and not worker.is_alive()
-        assert d.outbox.counts()["sent"] == 3
-        d.close()
-    finally:
-        server.stop()
 
 
 def test_a_4xx_waits_for_its_backoff_then_goes_out_with_the_same_message_id(tmp_path: Path) -> None:
@@ -62,5 +38,25 @@ def test_a_4xx_waits_for_its_backoff_then_goes_out_with_the_same_message_id(tmp_
             time.sleep(0.6)
             assert d.flush().sent == 1
         assert [r.message_id for r in server.wait_for(1)] == [m["message_id"]]
+    finally:
+        server.stop()
+
+
+def test_an_idle_session_is_replaced_before_the_next_message(tmp_path: Path) -> None:
+    """A server may have dropped a session left idle (RFC 5321 lets it after 5 minutes): the
+    next message goes out on a fresh one instead of failing once and waiting for its backoff."""
+    server = SmtpServer().start()
+    try:
+        bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
+        with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+                             policy=RetryPolicy(backoff_seconds=60)) as d:
+            d.handle(sample_event(trigger="order_received", event_id="idle-1"))
+            first = d.sender.conn
+            d.handle(sample_event(trigger="order_received", event_id="idle-2"))
+            assert d.sender.conn is first  # busy: the session is reused
+            d.sender.last_used -= IDLE_SECONDS + 1
+            m = d.handle(sample_event(trigger="order_received", event_id="idle-3")).to_json()["messages"][0]
+            assert d.sender.conn is not first and m["status"] == "sent"
+        assert len(server.wait_for(3)) == 3
     finally:
         server.stop()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from mailgitops.errors import MailgitopsError
 from mailgitops.model import Repo
-from mailgitops.render.compiled import CompiledTemplates
+from mailgitops.render.compiled import MAX_ASSET_BYTES, CompiledTemplates, compile_repo_diagnostics
 from mailgitops.render.email import draft_source, render_email, render_markdown, resolve_lang
+from mailgitops.repo import load_repo
 from unit.render.render_helpers import flyers_context
 
 
@@ -124,3 +126,10 @@ def test_a_greeting_alone_is_not_the_preheader(compiled: CompiledTemplates) -> N
     assert email.preheader == "Your order is ready."
     one = render_markdown(compiled, "order-accepted", "en", "s", "Only this line\n")
     assert one.preheader == "Only this line"
+
+
+def test_an_asset_over_the_cap_is_a_located_error(repo_copy: Path) -> None:
+    (repo_copy / "templates/_assets/poster.png").write_bytes(b"\0" * (MAX_ASSET_BYTES + 1))
+    compiled, diags = compile_repo_diagnostics(load_repo(repo_copy).repo)
+    assert compiled is None
+    assert [(d.file, d.code) for d in diags] == [("templates/_assets/poster.png", "asset-too-large")]

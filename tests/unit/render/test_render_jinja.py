@@ -6,7 +6,7 @@ import pytest
 from jinja2 import UndefinedError
 from jinja2.exceptions import SecurityError
 
-from mailgitops.render.jinja_env import RenderLimitError, render_tokens, variables_used
+from mailgitops.render.jinja_env import RenderLimitError, render_tokens
 
 
 def render(source: str, lang: str = "en", **ctx: object) -> str:
@@ -64,12 +64,6 @@ def test_dates_and_numbers_follow_the_language() -> None:
     assert render("{{ d | date }}", "en", d="2026-12-04") == "Dec 4, 2026"
     assert render("{{ n | number }}", "de", n=12345) == "12.345"
     assert "2026" in render("{{ t | datetime }}", "fr", t="2026-11-20T09:30:00Z")
-
-
-def test_variables_used_lists_dotted_names() -> None:
-    src = ("{{ order.number }}{% for job in order.jobs %}{{ job.product.name }}{% endfor %}"
-           "{{ customer['name'] }}")
-    assert variables_used("en", src) == {"order.number", "order.jobs", "job.product.name", "customer.name"}
 
 
 def test_a_macro_calling_itself_is_a_located_render_error(tmp_path: object) -> None:

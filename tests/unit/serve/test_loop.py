@@ -1,4 +1,5 @@
-"""The sender loop: a pause is honoured, and a stop claims nothing more (no lease left behind)."""
+"""The sender loop: it delivers until shut down, a pause is honoured, and a stop claims nothing
+more (no lease left behind)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,15 @@ def test_a_stop_claims_nothing_more(service: Service, smtp: SmtpServer) -> None:
     assert loop.flush_once().sent == 0
     counts = service.dispatcher().outbox.counts()
     assert counts["queued"] == 3 and counts["sending"] == 0 and smtp.messages == []
+
+
+def test_the_thread_delivers_what_is_queued_and_stops_cleanly(service: Service, smtp: SmtpServer) -> None:
+    loop = SenderLoop(service, interval=0.01).start()
+    try:
+        assert len(smtp.wait_for(3)) == 3
+    finally:
+        loop.shutdown()
+    assert not loop.thread.is_alive()
+    counts = service.dispatcher().outbox.counts()
+    assert counts["sent"] == 3 and counts["sending"] == 0
+    assert service.dispatcher().sender.conn is None  # the connection was closed at the stop
