@@ -126,8 +126,8 @@ def test_no_password_over_cleartext_except_loopback(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(socket, "create_connection", no_network)  # nothing may leave 127.0.0.1
     cfg = ServerConfig(host="192.0.2.10", port=25, auth_mode="custom", username="u", password_env="X")
     with pytest.raises(TransportError) as e:
-        Connection(cfg, env={"X": "secret"}).open()
-    assert e.value.kind == "cleartext-auth" and "secret" not in e.value.message
+        Connection(cfg, env={"X": "s3cr3t-pass"}).open()
+    assert e.value.kind == "cleartext-auth" and "s3cr3t-pass" not in e.value.message
 
 
 def test_dispatch_over_starttls_with_auth(tmp_path: Path, starttls: SmtpServer, cert: Cert,
@@ -215,14 +215,14 @@ def test_name_not_found_message(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_auth_in_cleartext_to_loopback_with_password_file(tmp_path: Path) -> None:
     """S10: the password from password_file; AUTH without TLS is allowed only because it is 127.0.0.1."""
-    secret = tmp_path / "smtp-password"
-    secret.write_text(PASSWORD + "\n", encoding="utf-8")
+    pw_file = tmp_path / "smtp-password"
+    pw_file.write_text(PASSWORD + "\n", encoding="utf-8")
     plain = SmtpServer(users={"printroom": PASSWORD}, auth_require_tls=False).start()
     try:
-        auth = {"mode": "custom", "username": "printroom", "password_file": str(secret)}
+        auth = {"mode": "custom", "username": "printroom", "password_file": str(pw_file)}
         repo = make_repo(tmp_path / "repo", port=plain.port, auth=auth)
         ok = check(repo)
-        secret.write_text("wrong\n", encoding="utf-8")
+        pw_file.write_text("wrong\n", encoding="utf-8")
         wrong = check(repo)
     finally:
         plain.stop()

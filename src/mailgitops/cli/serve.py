@@ -11,13 +11,13 @@ from mailgitops.cli.main import CONTEXT, run
 
 
 def serve(*, bundle: str, outbox: str | None, attachments_root: str | None, host: str, port: int,
-          insecure_no_token: bool) -> int:
+          allow_tokenless: bool) -> int:
     from mailgitops.serve.auth import TOKEN_ENV, startup_token
     from mailgitops.serve.http import Server
     from mailgitops.serve.loop import log
     from mailgitops.serve.service import Service
 
-    token = startup_token(os.environ.get(TOKEN_ENV), host, insecure_no_token=insecure_no_token)
+    token = startup_token(os.environ.get(TOKEN_ENV), host, allow_tokenless=allow_tokenless)
     if token is None:
         log(f"warning: {TOKEN_ENV} is not set (--insecure-no-token): any local process can send emails")
     service = Service(bundle, outbox=outbox, attachments_root=attachments_root, token=token)
@@ -33,10 +33,10 @@ def register(group: click.Group) -> None:
                   help="The address to listen on (loopback unless a proxy or the order system needs more).")
     @click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535),
                   help="The TCP port (0: any free port, printed at start).")
-    @click.option("--insecure-no-token", is_flag=True,
+    @click.option("--insecure-no-token", "allow_tokenless", is_flag=True,
                   help="Run without MAILGITOPS_API_TOKEN: only on a loopback host, only for local tests.")
     def serve_cmd(*, bundle: str, outbox: str | None, attachments_root: str | None, host: str, port: int,
-                  insecure_no_token: bool) -> None:
+                  allow_tokenless: bool) -> None:
         """The HTTP service for the order system: events, drafts, outbox, health, metrics.
 
         POST /events answers 202 once the messages are committed to the outbox; a sender loop
@@ -45,4 +45,4 @@ def register(group: click.Group) -> None:
         it cleanly (the SMTP transaction in flight is finished) with exit 0. See docs/serve.md.
         """
         run(serve, bundle=bundle, outbox=outbox, attachments_root=attachments_root, host=host, port=port,
-            insecure_no_token=insecure_no_token)
+            allow_tokenless=allow_tokenless)

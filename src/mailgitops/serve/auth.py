@@ -12,11 +12,11 @@ __all__ = ["TOKEN_ENV", "authorized", "is_loopback", "startup_token"]
 TOKEN_ENV = "MAILGITOPS_API_TOKEN"  # noqa: S105 -- the variable's name, not a secret
 
 
-def startup_token(token: str | None, host: str, *, insecure_no_token: bool) -> str | None:
+def startup_token(token: str | None, host: str, *, allow_tokenless: bool) -> str | None:
     """The token every request must carry, or None (no token) only for loopback with the flag."""
     if token:
         return token
-    if not insecure_no_token:
+    if not allow_tokenless:
         raise UsageError(f"{TOKEN_ENV} is not set: serve refuses to start without an API token",
                          hint=f"set {TOKEN_ENV} to a long random secret (e.g. `openssl rand -hex 32`); "
                               "for a local test only, pass --insecure-no-token with --host 127.0.0.1")

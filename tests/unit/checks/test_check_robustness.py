@@ -74,10 +74,10 @@ def test_nul_and_control_characters_in_a_template(repo_copy: Path) -> None:
 def test_links_to_devices_and_outside_files_are_not_read(repo_copy: Path, tmp_path: Path) -> None:
     (repo_copy / "config/smtp.yaml").unlink()
     (repo_copy / "config/smtp.yaml").symlink_to("/dev/zero")
-    secret = tmp_path / "elsewhere.yaml"
-    secret.write_text("default: en\nactive: [en]\n")
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("default: en\nactive: [en]\n")
     (repo_copy / "config/languages.yaml").unlink()
-    (repo_copy / "config/languages.yaml").symlink_to(secret)
+    (repo_copy / "config/languages.yaml").symlink_to(outside)
     (repo_copy / "config/loop").symlink_to(repo_copy / "config")  # rglob must not spin
     found = {(d.file, d.code) for d in validate_repo(repo_copy).errors}
     assert ("config/smtp.yaml", "outside-repo") in found
@@ -86,9 +86,9 @@ def test_links_to_devices_and_outside_files_are_not_read(repo_copy: Path, tmp_pa
 
 def test_an_asset_linked_to_a_file_elsewhere_is_not_published(repo_copy: Path, tmp_path: Path) -> None:
     """Every preview and the bundle carry the assets: a link would publish a file of the CI machine."""
-    secret = tmp_path / "id_rsa"
-    secret.write_text("not for the bundle\n")
-    (repo_copy / "templates/_assets/leak.png").symlink_to(secret)
+    outside = tmp_path / "id_rsa"
+    outside.write_text("not for the bundle\n")
+    (repo_copy / "templates/_assets/leak.png").symlink_to(outside)
     loaded = load_repo(repo_copy)
     assert "leak.png" not in loaded.repo.assets
     assert ("templates/_assets/leak.png", "outside-repo") in {(d.file, d.code) for d in loaded.diagnostics}

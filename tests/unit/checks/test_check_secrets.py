@@ -20,7 +20,7 @@ PEM = "-----BEGIN " + "RSA PRIVATE KEY-----"
         ("auth: {password: hunter2}\n", [(1, 18)]),
         ("smtp_passwd: x\n", [(1, 14)]),
         ("api_key: abc\n", [(1, 10)]),
-        ("client_secret: 9fT2kQ7xLm4ZrB8vN1cW6yH3dJ0sPq5E\n", [(1, 16)]),
+        ("client_secret: 9fT2kQ7xLm4ZrB8vN1cW6yH3dJ0sPq5E\n", [(1, 16)]),  # a dummy value
         ("auth:\n  token: 12345\n", [(2, 10)]),
         ("password: ''\n", []),
         ("password: null\n", []),

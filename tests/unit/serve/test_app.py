@@ -19,7 +19,7 @@ from mailgitops.serve.service import Service
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
 from support.smtpd import free_port
 
-TOKEN = "unit-token"
+TOKEN = "unit-token"  # a dummy bearer token for the handlers
 
 
 @pytest.fixture(scope="module")

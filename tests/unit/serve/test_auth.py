@@ -10,27 +10,27 @@ from mailgitops.serve.auth import authorized, is_loopback, startup_token
 
 def test_a_token_is_required_to_start() -> None:
     with pytest.raises(UsageError) as e:
-        startup_token(None, "127.0.0.1", insecure_no_token=False)
+        startup_token(None, "127.0.0.1", allow_tokenless=False)
     assert e.value.exit_code == ExitCode.USAGE and "MAILGITOPS_API_TOKEN" in str(e.value)
     with pytest.raises(UsageError):
-        startup_token("", "127.0.0.1", insecure_no_token=False)
+        startup_token("", "127.0.0.1", allow_tokenless=False)
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "print.example.com"])
 def test_no_token_is_refused_off_loopback(host: str) -> None:
     with pytest.raises(UsageError) as e:
-        startup_token(None, host, insecure_no_token=True)
+        startup_token(None, host, allow_tokenless=True)
     assert "loopback" in str(e.value)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
 def test_no_token_on_loopback_with_the_flag(host: str) -> None:
     assert is_loopback(host)
-    assert startup_token(None, host, insecure_no_token=True) is None
+    assert startup_token(None, host, allow_tokenless=True) is None
 
 
 def test_a_set_token_is_always_used() -> None:
-    assert startup_token("s3cret", "0.0.0.0", insecure_no_token=True) == "s3cret"
+    assert startup_token("s3cret", "0.0.0.0", allow_tokenless=True) == "s3cret"
 
 
 @pytest.mark.parametrize(("header", "ok"), [
