@@ -428,3 +428,10 @@ def test_same_event_from_five_processes_at_once_sends_once(main: Run, sink: Smtp
     assert sorted(json.loads(out)["duplicate"] for out, _ in answers) == [False, True, True, True, True]
     time.sleep(0.3)
     assert len(sink.messages) == 1
+
+
+def test_outbox_list_shows_the_newest_and_says_how_many_more(main: Run, sink: SmtpServer) -> None:
+    ids = [main.ok(event("order_received", f"list-{i}"))["messages"][0]["outbox_id"] for i in range(3)]
+    got = outcome(main.run("outbox", "list", "--limit", "2"))
+    assert [m["id"] for m in got["messages"]] == ids[1:]
+    assert got["more"] == 1 and got["counts"]["sent"] == 3

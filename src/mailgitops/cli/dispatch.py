@@ -35,6 +35,14 @@ def _outbox_only(outbox: str | None, fn: Callable[[Any], Any]) -> int:
     return 0
 
 
+def _listing(ob: Any, status: str | None, limit: int) -> dict[str, Any]:
+    counts: dict[str, int] = ob.counts()
+    rows = ob.rows(status, limit, newest=True)
+    matching = counts.get(status, 0) if status else sum(counts.get(s, 0) for s in STATUSES)
+    return {"counts": counts, "messages": [r.to_json() for r in rows],
+            "more": max(0, matching - len(rows))}
+
+
 bundle_option = click.option("--bundle", envvar="MAILGITOPS_BUNDLE", default=DEFAULT_BUNDLE,
                              show_default=True, type=click.Path(dir_okay=False),
                              help="The bundle to run (MAILGITOPS_BUNDLE).")
@@ -144,12 +152,16 @@ def register(group: click.Group) -> None:
         """What is queued, sent, failed; send what is due now."""
 
     @outbox_group.command("list")
-    @click.option("--status", type=click.Choice(STATUSES), default=None)
+    @click.option("--status", type=click.Choice(STATUSES), default=None,
+                  help="Only messages in this state.")
+    @click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True,
+                  help="How many of the newest messages to show.")
     @outbox_option
-    def outbox_list(status: str | None, outbox: str | None) -> None:
-        """The outbox's messages (newest last) and the count of each status, as JSON."""
-        run(_outbox_only, outbox, lambda ob: {"counts": ob.counts(),
-                                              "messages": [r.to_json() for r in ob.rows(status)]})
+    def outbox_list(status: str | None, limit: int, outbox: str | None) -> None:
+        """The newest messages (newest last) and the count of each status, as JSON.
+
+        When more messages match than --limit shows, `more` says how many were left out."""
+        run(_outbox_only, outbox, lambda ob: _listing(ob, status, limit))
 
     @outbox_group.command("retry")
     @click.argument("message_id", type=int)

@@ -165,13 +165,16 @@ class SqliteOutbox:
         return _row(r) if r is not None else None
 
     @_locked
-    def rows(self, status: str | None = None, limit: int = 1000) -> list[Row]:
+    def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False) -> list[Row]:
+        """Oldest first; with `newest`, the last `limit` rows (still oldest first)."""
+        order = "DESC" if newest else "ASC"
         if status is None:
-            rows = self.db.execute("SELECT * FROM messages ORDER BY id LIMIT ?", (limit,))
+            rows = self.db.execute(f"SELECT * FROM messages ORDER BY id {order} LIMIT ?", (limit,))  # noqa: S608 -- order is one of two literals
         else:
-            rows = self.db.execute("SELECT * FROM messages WHERE status=? ORDER BY id LIMIT ?",
+            rows = self.db.execute(f"SELECT * FROM messages WHERE status=? ORDER BY id {order} LIMIT ?",  # noqa: S608 -- order is one of two literals
                                    (status, limit))
-        return [_row(r) for r in rows]
+        out = [_row(r) for r in rows]
+        return out[::-1] if newest else out
 
     @_locked
     def claim(self, *, worker: str, lease_seconds: float, limit: int,
