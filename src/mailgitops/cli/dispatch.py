@@ -12,7 +12,7 @@ import click
 
 from mailgitops.cli.dispatch_core import DEFAULT_BUNDLE, dispatch_event, dispatcher, echo_json
 from mailgitops.cli.main import CONTEXT, run
-from mailgitops.dispatch.outbox import STATUSES  # a light module: the value types and the registry
+from mailgitops.dispatch.outbox import STATUSES, listing  # a light module: the value types and the registry
 
 if TYPE_CHECKING:
     from mailgitops.dispatch.api import Dispatcher
@@ -33,14 +33,6 @@ def _outbox_only(outbox: str | None, fn: Callable[[Any], Any]) -> int:
     finally:
         ob.close()
     return 0
-
-
-def _listing(ob: Any, status: str | None, limit: int) -> dict[str, Any]:
-    counts: dict[str, int] = ob.counts()
-    rows = ob.rows(status, limit, newest=True)
-    matching = counts.get(status, 0) if status else sum(counts.get(s, 0) for s in STATUSES)
-    return {"counts": counts, "messages": [r.to_json() for r in rows],
-            "more": max(0, matching - len(rows))}
 
 
 bundle_option = click.option("--bundle", envvar="MAILGITOPS_BUNDLE", default=DEFAULT_BUNDLE,
@@ -161,7 +153,7 @@ def register(group: click.Group) -> None:
         """The newest messages (newest last) and the count of each status, as JSON.
 
         When more messages match than --limit shows, `more` says how many were left out."""
-        run(_outbox_only, outbox, lambda ob: _listing(ob, status, limit))
+        run(_outbox_only, outbox, lambda ob: listing(ob, status, limit))
 
     @outbox_group.command("retry")
     @click.argument("message_id", type=int)

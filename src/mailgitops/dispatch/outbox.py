@@ -112,3 +112,12 @@ def open_outbox(location: str | None) -> Outbox:
         raise MailgitopsError("the PostgreSQL outbox is not available in this version",
                               hint="use a SQLite file: --outbox ./mailgitops-outbox.sqlite")
     return BACKENDS["sqlite"](loc)
+
+
+def listing(ob: Outbox, status: str | None, limit: int) -> dict[str, Any]:
+    """What `outbox list` and `GET /outbox` show: the newest `limit` messages (oldest first), the
+    count of each status, and how many matching messages were left out (`more`)."""
+    counts = ob.counts()
+    rows = ob.rows(status, limit, newest=True)
+    matching = counts.get(status, 0) if status else sum(counts.get(s, 0) for s in STATUSES)
+    return {"counts": counts, "messages": [r.to_json() for r in rows], "more": max(0, matching - len(rows))}

@@ -133,21 +133,19 @@ def discard_draft(service: Service, req: Request, draft_id: str) -> Response:
 
 
 def outbox(service: Service, req: Request) -> Response:
-    from mailgitops.dispatch.outbox import STATUSES
+    from mailgitops.dispatch.outbox import STATUSES, listing
 
     status = req.query.get("status") or None
     problems = []
     if status is not None and status not in STATUSES:
         problems.append(problem(f"unknown status {status!r}", json_path="status",
                                 hint=f"use one of {', '.join(STATUSES)}"))
-    limit = req.query.get("limit", "1000")
+    limit = req.query.get("limit", "100")
     if not limit.isdigit() or not 1 <= int(limit) <= 100_000:
         problems.append(problem("limit must be a whole number from 1 to 100000", json_path="limit"))
     if problems:
         raise HttpError(400, "bad query", problems=problems)
-    ob = service.dispatcher().outbox
-    return json_response(200, {"counts": ob.counts(),
-                               "messages": [r.to_json() for r in ob.rows(status, int(limit))]})
+    return json_response(200, listing(service.dispatcher().outbox, status, int(limit)))
 
 
 def _state(service: Service) -> dict[str, Any]:
