@@ -1,28 +1,24 @@
-"""The sandboxed Jinja environment (limits, Babel filters, values as opaque tokens) and its source helpers."""
+"""The sandboxed Jinja environment (limits, values as opaque tokens) and its source helpers."""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import datetime as dt
 import re
 import time
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import jinja2
-from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, nodes, pass_context
+from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, nodes
 from jinja2.bccache import Bucket
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-from mailgitops.render import diskcache
-
-if TYPE_CHECKING:
-    from babel import Locale
+from mailgitops.render import diskcache, formats
 
 # Values never reach Markdown: each `{{ ... }}` becomes TOKEN_OPEN + index + TOKEN_CLOSE, private-use
 # characters that Markdown treats as plain text; the real values are put in after parsing.
@@ -104,64 +100,6 @@ class LimitedSandbox(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
-def babel_locale(lang: str) -> Locale:
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        return Locale.parse(lang.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        try:
-            return Locale.parse(lang.split("-", maxsplit=1)[0])
-        except (UnknownLocaleError, ValueError):
-            return Locale.parse("en")
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
-def _as_datetime(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
-    parsed = dt.datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _make_filters(lang: str) -> dict[str, Any]:
-    # Babel (and the part of it each filter needs) is imported at the first call, and the locale's
-    # data loaded then: an email that formats nothing does not pay for it.
-    @lru_cache(maxsize=1)
-    def loc() -> Locale:
-        return babel_locale(lang)
-
-    @pass_context
-    def money(ctx: Context, value: Any, currency: str | None = None) -> str:
-        from babel.numbers import format_currency
-
-        order = ctx.get("order")
-        code = currency or (order.get("currency") if isinstance(order, Mapping) else None) or "EUR"
-        return str(format_currency(float(value), str(code), locale=loc()))
-
-    def date(value: Any, fmt: str = "medium") -> str:
-        from babel.dates import format_date
-
-        return str(format_date(_as_date(value), format=fmt, locale=loc()))
-
-    def datetime(value: Any, fmt: str = "medium") -> str:
-        from babel.dates import format_datetime
-
-        return str(format_datetime(_as_datetime(value), format=fmt, tzinfo=dt.UTC, locale=loc()))
-
-    def number(value: Any) -> str:
-        from babel.numbers import format_decimal
-
-        return str(format_decimal(value, locale=loc()))
-
-    return {"money": money, "date": date, "datetime": datetime, "number": number}
-
-
 @lru_cache(maxsize=64)
 def environment(lang: str) -> LimitedSandbox:
     """One environment per language (the Babel filters format for it)."""
@@ -174,7 +112,7 @@ def environment(lang: str) -> LimitedSandbox:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(_make_filters(lang))
+    env.filters.update(formats.filters(lang))
     env.globals["range"] = _safe_range
     for name in ("lipsum", "cycler", "joiner"):
         env.globals.pop(name, None)
