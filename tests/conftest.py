@@ -1,13 +1,17 @@
-"""Suite-wide: the dispatcher's per-user cache (render/diskcache.py) goes to a folder of this run,
-so tests neither read a developer's cache nor leave entries in their home."""
+"""Suite-wide: a real SMTP server per test module (`smtp_server`, `sink`), and the dispatcher's
+per-user cache (render/diskcache.py) in a folder of this run, so tests neither read a
+developer's cache nor leave entries in their home."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 
 import pytest
+
+from support.smtpd import SmtpServer
 
 _CACHE = tempfile.mkdtemp(prefix="mailgitops-test-cache-")
 
@@ -18,3 +22,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_CACHE, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real aiosmtpd server on 127.0.0.1, shared by the tests of one module."""
+    srv = SmtpServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def sink(smtp_server: SmtpServer) -> SmtpServer:
+    """The module's server with no messages and no faults left over from an earlier test."""
+    smtp_server.messages.clear()
+    smtp_server.faults.clear()
+    return smtp_server

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,27 +19,15 @@ MAIN_TRIGGERS = {"order_dispatched": {"send": "never"},
                  "order_finalized": {"to": ["customer", "operator"]}}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SmtpServer]:
-    srv = SmtpServer().start()
-    yield srv
-    srv.stop()
-
 
 @pytest.fixture(scope="module")
-def bundles(server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def bundles(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("repos")
-    main = make_repo(base / "main", port=server.port, triggers=MAIN_TRIGGERS)
-    strict = make_repo(base / "strict", port=server.port, allow_operator_cc=False,
+    main = make_repo(base / "main", port=smtp_server.port, triggers=MAIN_TRIGGERS)
+    strict = make_repo(base / "strict", port=smtp_server.port, allow_operator_cc=False,
                        allow_operator_attachments=False)
     return {"main": build_bundle(main), "strict": build_bundle(strict)}
 
-
-@pytest.fixture
-def sink(server: SmtpServer) -> SmtpServer:
-    server.messages.clear()
-    server.faults.clear()
-    return server
 
 
 class Run:
@@ -281,8 +268,9 @@ def test_w3_cc_edit_refused_without_s5(strict: Run, sink: SmtpServer, bundles: d
     assert proc.returncode == 1 and "A1" in proc.stderr
 
 
-def test_w4_edit_before_send_on_a_trigger_that_cannot_is_refused(tmp_path: Path, server: SmtpServer) -> None:
-    repo = make_repo(tmp_path / "w4", port=server.port,
+def test_w4_edit_before_send_on_a_trigger_that_cannot_is_refused(tmp_path: Path,
+                                                                   smtp_server: SmtpServer) -> None:
+    repo = make_repo(tmp_path / "w4", port=smtp_server.port,
                      triggers={"order_received": {"edit_before_send": True}})
     proc = cli("bundle", "--root", str(repo), "--out", str(tmp_path / "b.json"))
     assert proc.returncode == 1

@@ -30,23 +30,11 @@ TOKEN = "test-token-" + "x" * 20
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    srv = SmtpServer().start()
-    yield srv
-    srv.stop()
-
 
 @pytest.fixture(scope="module")
-def bundle(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_bundle(make_repo(tmp_path_factory.mktemp("repo"), port=smtp.port))
+def bundle(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(make_repo(tmp_path_factory.mktemp("repo"), port=smtp_server.port))
 
-
-@pytest.fixture
-def sink(smtp: SmtpServer) -> SmtpServer:
-    smtp.messages.clear()
-    smtp.faults.clear()
-    return smtp
 
 
 # no proxy from the environment (HTTP_PROXY): requests go straight to 127.0.0.1, never elsewhere

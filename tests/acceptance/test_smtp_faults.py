@@ -5,7 +5,6 @@ ambiguous window (counted on its own)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,41 +17,32 @@ from support.smtpd import SmtpServer
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[SmtpServer]:
-    srv = SmtpServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def bundle(server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_bundle(make_repo(tmp_path_factory.mktemp("faults") / "repo", port=server.port))
+def bundle(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(make_repo(tmp_path_factory.mktemp("faults") / "repo", port=smtp_server.port))
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda c: c.name)
-def test_fault_matrix(case: Case, server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
-    result = run_case(case, server, bundle, tmp_path)
+def test_fault_matrix(case: Case, smtp_server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    result = run_case(case, smtp_server, bundle, tmp_path)
     assert result.lost == 0
     assert result.duplicates == 0
     assert result.survived, result
 
 
-def test_ambiguous_window_is_counted_and_keeps_the_message_id(server: SmtpServer, bundle: Path,
+def test_ambiguous_window_is_counted_and_keeps_the_message_id(smtp_server: SmtpServer, bundle: Path,
                                                                tmp_path: Path) -> None:
     case = next(c for c in cases() if "final dot" in c.name)
-    result = run_case(case, server, bundle, tmp_path)
+    result = run_case(case, smtp_server, bundle, tmp_path)
     assert result.ambiguous == 2 and result.duplicates == 0  # To and Cc each got it twice
-    ids = [m.message_id for m in server.messages]
+    ids = [m.message_id for m in smtp_server.messages]
     assert len(ids) == len(set(ids)) + 1  # the one redelivery carries the same Message-ID
 
 
-def test_an_unreadable_reply_after_the_final_dot_is_ambiguous(server: SmtpServer, bundle: Path,
+def test_an_unreadable_reply_after_the_final_dot_is_ambiguous(sink: SmtpServer, bundle: Path,
                                                              tmp_path: Path) -> None:
     """smtplib reads a garbled reply as code -1: the server may have said 250, so it is not a
     plain retry but an ambiguous one (RELIABILITY 4), same Message-ID."""
-    server.messages.clear()
-    server.faults.clear()
-    server.faults.add("DATA_END", "garbled reply")
+    sink.faults.add("DATA_END", "garbled reply")
     with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
                          policy=FAST) as d:
         m = d.handle(sample_event(trigger="order_received", event_id="garbled")).to_json()["messages"][0]
@@ -61,43 +51,37 @@ def test_an_unreadable_reply_after_the_final_dot_is_ambiguous(server: SmtpServer
         assert row is not None and row.status == "ambiguous" and row.ambiguous == 1
         time.sleep(0.02)  # FAST's backoff
         assert d.flush().sent == 1
-    assert [r.message_id for r in server.wait_for(1)] == [m["message_id"]]
+    assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
 
 
-def test_one_refused_recipient_does_not_resend_to_the_others(server: SmtpServer, bundle: Path,
+def test_one_refused_recipient_does_not_resend_to_the_others(sink: SmtpServer, bundle: Path,
                                                              tmp_path: Path) -> None:
-    server.messages.clear()
-    server.faults.clear()
-    server.faults.refuse["archive@example.com"] = "550 5.1.1 no such mailbox"
+    sink.faults.refuse["archive@example.com"] = "550 5.1.1 no such mailbox"
     with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
                          policy=FAST) as d:
         got = d.handle(sample_event(trigger="order_received", event_id="rcpt")).to_json()
         d.flush()
     m = got["messages"][0]
     assert m["status"] == "sent" and "archive@example.com" in m["reason"] and "550" in m["reason"]
-    assert [r.rcpts for r in server.messages] == [["ada@example.org"]]
+    assert [r.rcpts for r in sink.messages] == [["ada@example.org"]]
 
 
-def test_5xx_failure_keeps_the_server_reply(server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
-    server.messages.clear()
-    server.faults.clear()
-    server.faults.add("DATA_END", "554 5.7.1 spam detected")
+def test_5xx_failure_keeps_the_server_reply(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    sink.faults.add("DATA_END", "554 5.7.1 spam detected")
     with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
                          policy=FAST) as d:
         m = d.handle(sample_event(trigger="order_received", event_id="spam")).to_json()["messages"][0]
     assert m["status"] == "failed" and "554 5.7.1 spam detected" in m["reason"]
 
 
-def test_bad_inputs_give_a_clear_error_and_send_nothing(server: SmtpServer, bundle: Path,
+def test_bad_inputs_give_a_clear_error_and_send_nothing(smtp_server: SmtpServer, bundle: Path,
                                                         tmp_path: Path) -> None:
-    tried, ok, failures = run_bad_inputs(server, bundle, tmp_path)
+    tried, ok, failures = run_bad_inputs(smtp_server, bundle, tmp_path)
     assert failures == [] and ok == tried
 
 
-def test_queued_then_outbox_flush_through_the_cli(server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
-    server.messages.clear()
-    server.faults.clear()
-    server.faults.add("MAIL", "451 4.3.0 try later")
+def test_queued_then_outbox_flush_through_the_cli(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    sink.faults.add("MAIL", "451 4.3.0 try later")
     ob = str(tmp_path / "o.sqlite")
     path = write_event(tmp_path, sample_event(trigger="order_received", event_id="flush"))
     got = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))
@@ -107,27 +91,23 @@ def test_queued_then_outbox_flush_through_the_cli(server: SmtpServer, bundle: Pa
     assert [r["message_id"] for r in listed["messages"]] == [m["message_id"]]
     flushed = outcome(cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob))
     assert flushed["sent"] == 1
-    assert [r.message_id for r in server.wait_for(1)] == [m["message_id"]]
+    assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
     again = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))
     assert again["duplicate"] is True and again["messages"][0]["status"] == "sent"
 
 
-def test_failed_message_retried_by_hand(server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
-    server.messages.clear()
-    server.faults.clear()
-    server.faults.add("DATA_END", "554 5.6.0 refused")
+def test_failed_message_retried_by_hand(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    sink.faults.add("DATA_END", "554 5.6.0 refused")
     ob = str(tmp_path / "o.sqlite")
     path = write_event(tmp_path, sample_event(trigger="order_received", event_id="retry"))
     m = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))["messages"][0]
     assert m["status"] == "failed"
     outcome(cli("outbox", "retry", str(m["outbox_id"]), "--outbox", ob))
     assert outcome(cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob))["sent"] == 1
-    assert [r.message_id for r in server.wait_for(1)] == [m["message_id"]]
+    assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
 
 
-def test_two_workers_never_claim_the_same_row(server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
-    server.messages.clear()
-    server.faults.clear()
+def test_two_workers_never_claim_the_same_row(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
     path = tmp_path / "o.sqlite"
     with Dispatcher.load(bundle, outbox=str(path), attachments_root=SAMPLES / "files", policy=FAST) as d:
         for i in range(20):

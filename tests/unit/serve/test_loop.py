@@ -15,17 +15,9 @@ from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
 from support.smtpd import SmtpServer
 
 
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    srv = SmtpServer().start()
-    yield srv
-    srv.stop()
-
-
 @pytest.fixture
-def service(smtp: SmtpServer, tmp_path: Path) -> Iterator[Service]:
-    smtp.messages.clear()
-    bundle = build_bundle(make_repo(tmp_path / "repo", port=smtp.port))
+def service(sink: SmtpServer, tmp_path: Path) -> Iterator[Service]:
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=sink.port))
     svc = Service(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files", token=None)
     for i in range(3):
         svc.dispatcher().handle(sample_event(trigger="order_received", event_id=f"loop-{i}"), deliver=False)
@@ -33,31 +25,32 @@ def service(smtp: SmtpServer, tmp_path: Path) -> Iterator[Service]:
     svc.close()
 
 
-def test_a_pass_sends_what_is_due(service: Service, smtp: SmtpServer) -> None:
+def test_a_pass_sends_what_is_due(service: Service, smtp_server: SmtpServer) -> None:
     report = SenderLoop(service).flush_once()
-    assert report.sent == 3 and len(smtp.wait_for(3)) == 3
+    assert report.sent == 3 and len(smtp_server.wait_for(3)) == 3
     assert service.dispatcher().outbox.counts()["sent"] == 3
 
 
-def test_a_pause_is_honoured(service: Service, smtp: SmtpServer) -> None:
+def test_a_pause_is_honoured(service: Service, smtp_server: SmtpServer) -> None:
     service.dispatcher().outbox.pause(time.time() + 60, "authentication failed")
     report = SenderLoop(service).flush_once()
     assert report.paused == "authentication failed" and report.sent == 0
-    assert service.dispatcher().outbox.counts()["queued"] == 3 and smtp.messages == []
+    assert service.dispatcher().outbox.counts()["queued"] == 3 and smtp_server.messages == []
 
 
-def test_a_stop_claims_nothing_more(service: Service, smtp: SmtpServer) -> None:
+def test_a_stop_claims_nothing_more(service: Service, smtp_server: SmtpServer) -> None:
     loop = SenderLoop(service)
     loop.stop.set()
     assert loop.flush_once().sent == 0
     counts = service.dispatcher().outbox.counts()
-    assert counts["queued"] == 3 and counts["sending"] == 0 and smtp.messages == []
+    assert counts["queued"] == 3 and counts["sending"] == 0 and smtp_server.messages == []
 
 
-def test_the_thread_delivers_what_is_queued_and_stops_cleanly(service: Service, smtp: SmtpServer) -> None:
+def test_the_thread_delivers_what_is_queued_and_stops_cleanly(service: Service,
+                                                              smtp_server: SmtpServer) -> None:
     loop = SenderLoop(service, interval=0.01).start()
     try:
-        assert len(smtp.wait_for(3)) == 3
+        assert len(smtp_server.wait_for(3)) == 3
     finally:
         loop.shutdown()
     assert not loop.thread.is_alive()
