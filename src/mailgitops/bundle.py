@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailgitops.errors import MailgitopsError
+from mailgitops.settings import Settings
 
 if TYPE_CHECKING:
-    from mailgitops.model import Repo, Sender
+    from mailgitops.model import Repo
     from mailgitops.render.compiled import CompiledTemplates
 
 FORMAT = "mailgitops-bundle/1"
@@ -26,7 +27,7 @@ DEFAULT_PATH = "bundle/mailgitops.bundle.json"
 class Bundle:
     path: str
     hash: str
-    settings: Mapping[str, Any]  # smtp, languages, workflow, webshops, templates, catalog
+    settings: Settings
     compiled_raw: Mapping[str, Any]
 
     def compiled(self) -> CompiledTemplates:
@@ -54,13 +55,20 @@ def serialize(content: Mapping[str, Any]) -> bytes:
     return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _sender(s: Sender | None) -> dict[str, Any] | None:
-    return None if s is None else {"address": s.address, "name": s.name}
-
-
-def settings_of(repo: Repo) -> dict[str, Any]:
+def settings_of(repo: Repo) -> Settings:
     """The runtime settings the dispatcher needs, from the validated model."""
     from mailgitops import catalog
+    from mailgitops.settings import (
+        AuthSettings,
+        CatalogEntry,
+        LanguageSettings,
+        ServerSettings,
+        SmtpSettings,
+        TemplateSettings,
+        TriggerSettings,
+        WebshopSettings,
+        WorkflowSettings,
+    )
 
     smtp, server, auth = repo.smtp, repo.smtp.server, repo.smtp.auth
     ca_pem = None
@@ -71,29 +79,23 @@ def settings_of(repo: Repo) -> dict[str, Any]:
             raise MailgitopsError(f"config/smtp.yaml: cannot read server.ca_file {server.ca_file}: {e}"
                                   ) from e
     wf = repo.workflow
-    cat = catalog.triggers()
-    return {
-        "smtp": {
-            "sender": _sender(smtp.sender), "cc": list(smtp.cc), "allow_operator_cc": smtp.allow_operator_cc,
-            "server": {"host": server.host, "port": server.port, "security": server.security,
-                       "allow_self_signed": server.allow_self_signed, "ca_pem": ca_pem,
-                       "pin_sha256": server.pin_sha256, "timeout_seconds": server.timeout_seconds},
-            "auth": {"mode": auth.mode, "username": auth.username, "password_env": auth.password_env,
-                     "password_file": auth.password_file},
-        },
-        "languages": {"default": repo.languages.default, "active": list(repo.languages.active)},
-        "workflow": {
-            "allow_operator_attachments": wf.allow_operator_attachments, "order_url": wf.order_url,
-            "triggers": {t.id: {"template": t.template, "send": t.send, "to": list(t.to),
-                                "edit_before_send": t.edit_before_send, "cc": list(t.cc)}
-                         for t in wf.triggers.values()},
-        },
-        "webshops": {w.id: {"name": w.name, "sender": _sender(w.sender)} for w in repo.webshops.values()},
-        "templates": {t.id: {"audience": t.audience, "attachments": list(t.attachments.enabled())}
-                      for t in repo.templates.values()},
-        "catalog": {c.id: {"editable": c.editable, "default_recipients": list(c.default_recipients),
-                           "default_template": c.default_template} for c in cat.values()},
-    }
+    return Settings(
+        smtp=SmtpSettings(
+            sender=smtp.sender, cc=smtp.cc, allow_operator_cc=smtp.allow_operator_cc,
+            server=ServerSettings(server.host, server.port, server.security, server.allow_self_signed,
+                                  ca_pem, server.pin_sha256, float(server.timeout_seconds)),
+            auth=AuthSettings(auth.mode, auth.username, auth.password_env, auth.password_file)),
+        languages=LanguageSettings(repo.languages.default, repo.languages.active),
+        workflow=WorkflowSettings(
+            allow_operator_attachments=wf.allow_operator_attachments, order_url=wf.order_url,
+            triggers={t.id: TriggerSettings(t.template, t.send, t.to, t.edit_before_send, t.cc)
+                      for t in wf.triggers.values()}),
+        webshops={w.id: WebshopSettings(w.name, w.sender) for w in repo.webshops.values()},
+        templates={t.id: TemplateSettings(t.audience, t.attachments.enabled())
+                   for t in repo.templates.values()},
+        catalog={c.id: CatalogEntry(c.editable, c.default_recipients, c.default_template)
+                 for c in catalog.triggers().values()},
+    )
 
 
 def build(root: Path) -> bytes:
@@ -107,7 +109,7 @@ def build(root: Path) -> bytes:
                               "no bundle was built",
                               diagnostics=result.errors, hint="run `mailgitops validate` and fix them first")
     repo = result.loaded.repo
-    return serialize({"settings": settings_of(repo), "compiled": compile_repo(repo).to_dict()})
+    return serialize({"settings": settings_of(repo).to_json(), "compiled": compile_repo(repo).to_dict()})
 
 
 def write(root: Path, out: Path) -> bytes:
@@ -150,5 +152,5 @@ def load(path: str | Path) -> Bundle:
         raise MailgitopsError(f"{p}: the bundle has no settings or no compiled templates; it was not "
                               "written by `mailgitops bundle` and is refused",
                               hint="rebuild it from the reviewed repository: `mailgitops bundle --out FILE`")
-    return Bundle(path=str(p), hash=str(doc["hash"]), settings=content["settings"],
+    return Bundle(path=str(p), hash=str(doc["hash"]), settings=Settings.from_json(content["settings"]),
                   compiled_raw=content["compiled"])

@@ -10,13 +10,15 @@ from typing import Any
 
 import yaml
 
+from mailgitops.settings import Role
+
 
 @dataclass(frozen=True, slots=True)
 class TriggerSpec:
     id: str
     description: str
     default_template: str
-    default_recipients: tuple[str, ...]
+    default_recipients: tuple[Role, ...]
     editable: bool
     provides: tuple[str, ...]  # variable namespaces the event fills in, besides ALWAYS_PROVIDED
 
@@ -34,7 +36,7 @@ class VariableSpec:
 ALWAYS_PROVIDED = ("printroom", "webshop")
 SCHEMA_KINDS = (
     "smtp", "languages", "workflow", "webshop", "template", "front-matter", "sample", "event", "theme",
-    "catalog",
+    "catalog", "bundle",
 )
 
 
@@ -50,7 +52,7 @@ def triggers() -> dict[str, TriggerSpec]:
             id=tid,
             description=t["description"],
             default_template=t["default_template"],
-            default_recipients=tuple(t["default_recipients"]),
+            default_recipients=tuple(t["default_recipients"]),  # the catalog schema allows roles only
             editable=bool(t["editable"]),
             provides=tuple(t["provides"]),
         )

@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from mailgitops.identity import Sender
+from mailgitops.settings import AttachmentKind, AuthMode, Role, Security, SendMode
 
-__all__ = ["Sender"]  # re-exported: model users see every config value type in one place
-
-Security = Literal["none", "starttls", "tls"]
-AuthMode = Literal["anonymous", "custom"]
-SendMode = Literal["always", "on_customer_request", "never"]
-Role = Literal["customer", "operator", "approver"]
+# re-exported: model users see every config value type in one place
+__all__ = ["AttachmentKind", "AuthMode", "Role", "Security", "SendMode", "Sender"]
 
 DEFAULT_PORTS: Mapping[str, int] = {"none": 25, "starttls": 587, "tls": 465}
 
@@ -39,7 +36,7 @@ class Auth:
 
 
 @dataclass(frozen=True, slots=True)
-class SmtpSettings:
+class Smtp:
     sender: Sender  # S1 S3
     server: Server  # S6 S8 S9
     auth: Auth  # S10
@@ -57,7 +54,7 @@ class Languages:
 class Webshop:
     id: str
     name: str
-    sender: Sender | None = None  # S2: overrides SmtpSettings.sender
+    sender: Sender | None = None  # S2: overrides Smtp.sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +82,9 @@ class Attachments:
     ticket: bool = False
     preflight_report: bool = False
 
-    def enabled(self) -> tuple[str, ...]:
-        return tuple(k for k in ("document", "ticket", "preflight_report") if getattr(self, k))
+    def enabled(self) -> tuple[AttachmentKind, ...]:
+        kinds: tuple[AttachmentKind, ...] = ("document", "ticket", "preflight_report")
+        return tuple(k for k in kinds if getattr(self, k))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +123,7 @@ class Sample:
 @dataclass(frozen=True, slots=True)
 class Repo:
     root: Path
-    smtp: SmtpSettings
+    smtp: Smtp
     languages: Languages
     workflow: Workflow
     webshops: Mapping[str, Webshop]

@@ -20,7 +20,7 @@ from mailgitops.model import (
     Security,
     Sender,
     Server,
-    SmtpSettings,
+    Smtp,
     Template,
     TemplateText,
     Trigger,
@@ -142,13 +142,13 @@ def _sender(raw: Any) -> Sender | None:
     return Sender(str(addr), raw.get("name")) if isinstance(addr, str) else None
 
 
-def _smtp(raw: dict[str, Any]) -> SmtpSettings:
+def _smtp(raw: dict[str, Any]) -> Smtp:
     server = _d(raw.get("server"))
     raw_security = server.get("security", "none")
     security: Security = raw_security if raw_security in ("none", "starttls", "tls") else "none"
     port = server.get("port")
     auth = _d(raw.get("auth"))
-    return SmtpSettings(
+    return Smtp(
         sender=_sender(raw.get("sender")) or Sender("invalid@invalid"),
         cc=split_cc(raw.get("cc")),
         allow_operator_cc=raw.get("allow_operator_cc") is True,

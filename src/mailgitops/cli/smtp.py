@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from mailgitops.cli.main import CONTEXT, root_option, run
 
+if TYPE_CHECKING:
+    from mailgitops.dispatch.smtp import Connection
+    from mailgitops.settings import SmtpSettings
 
-def _settings(root: str, bundle: str | None) -> dict[str, Any]:
+
+def _settings(root: str, bundle: str | None) -> SmtpSettings:
     from mailgitops.errors import MailgitopsError
 
     if bundle is not None:
         from mailgitops.bundle import load
 
-        return dict(load(bundle).settings["smtp"])
+        return load(bundle).settings.smtp
     from mailgitops.bundle import settings_of
     from mailgitops.repo import load_repo
 
@@ -26,10 +30,10 @@ def _settings(root: str, bundle: str | None) -> dict[str, Any]:
     if smtp_diags:
         raise MailgitopsError("config/smtp.yaml has problems", diagnostics=smtp_diags,
                               hint="run `mailgitops validate`")
-    return dict(settings_of(loaded.repo)["smtp"])
+    return settings_of(loaded.repo).smtp
 
 
-def _open(smtp: dict[str, Any]) -> Any:
+def _open(smtp: SmtpSettings) -> Connection:
     from mailgitops.dispatch.smtp import Connection, ServerConfig, TransportError
     from mailgitops.errors import MailgitopsError
 
@@ -42,13 +46,13 @@ def _open(smtp: dict[str, Any]) -> Any:
     return conn
 
 
-def _describe(smtp: dict[str, Any]) -> str:
-    s, a = smtp["server"], smtp["auth"]
-    trust = ("pinned certificate" if s.get("pin_sha256") else "the configured ca_file" if s.get("ca_pem")
+def _describe(smtp: SmtpSettings) -> str:
+    s, a = smtp.server, smtp.auth
+    trust = ("pinned certificate" if s.pin_sha256 else "the configured ca_file" if s.ca_pem
              else "the system's trusted CAs")
-    tls = "no TLS" if s["security"] == "none" else f"{s['security']}, certificate verified against {trust}"
-    auth = f"authenticated as {a.get('username')}" if a.get("mode") == "custom" else "anonymous"
-    return f"{s['host']}:{s['port']} ({tls}; {auth})"
+    tls = "no TLS" if s.security == "none" else f"{s.security}, certificate verified against {trust}"
+    auth = f"authenticated as {a.username}" if a.mode == "custom" else "anonymous"
+    return f"{s.host}:{s.port} ({tls}; {auth})"
 
 
 def _check(root: str, bundle: str | None) -> int:
@@ -71,19 +75,19 @@ def _send_test(root: str, bundle: str | None, to: str) -> int:
     if not single_address(to):
         raise UsageError(f"--to {to!r} is not one email address")
     smtp = _settings(root, bundle)
-    sender = smtp["sender"]
+    sender = smtp.sender
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = address(sender["address"], sender.get("name"))
+    msg["From"] = address(sender.address, sender.name)
     msg["To"] = address(to)
     msg["Subject"] = "mailgitops test email"
     msg["Date"] = datetime.now(UTC)
-    msg["Message-ID"] = new_message_id(sender["address"])
+    msg["Message-ID"] = new_message_id(sender.address)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(f"This is a test email from mailgitops, sent through {_describe(smtp)}.\n"
                     "If you can read it, the print room's emails can reach this address.\n")
     conn = _open(smtp)
     try:
-        result = conn.deliver(sender["address"], [to], msg.as_bytes())
+        result = conn.deliver(sender.address, [to], msg.as_bytes())
     finally:
         conn.close()
     if result.accepted:

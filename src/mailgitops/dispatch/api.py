@@ -95,7 +95,7 @@ class Dispatcher:
         self.compiled = bundle.compiled()
         self.outbox = outbox
         self.attachments_root = attachments_root
-        self.server = server or ServerConfig.from_settings(self.settings["smtp"])
+        self.server = server or ServerConfig.from_settings(self.settings.smtp)
         self.sender = Sender(outbox, self.server, policy or RetryPolicy.from_env(), Connection)
         self.owns_outbox = False
 
@@ -195,7 +195,7 @@ class Dispatcher:
         from mailgitops.render.context import build_context
 
         sender = SenderModel(p.sender[0], p.sender[1])
-        ctx = build_context(data, recipient=p.person, order_url=self.settings["workflow"]["order_url"],
+        ctx = build_context(data, recipient=p.person, order_url=self.settings.workflow.order_url,
                             sender=sender, webshop_name=p.webshop_name)
         message_id = new_message_id(sender.address)
         to = tuple(a for _, a in p.to)

@@ -13,6 +13,7 @@ from mailgitops.errors import MailgitopsError
 
 if TYPE_CHECKING:  # made only when something is refused: an accepted event does not import them
     from mailgitops.diagnostics import Diagnostic
+    from mailgitops.settings import Settings
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_TOTAL_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -163,43 +164,41 @@ def _collect(got: FileRef | Diagnostic, problems: list[Diagnostic], files: list[
         problems.append(got)
 
 
-def plan(settings: Mapping[str, Any], event: Mapping[str, Any],
+def plan(settings: Settings, event: Mapping[str, Any],
          attachments_root: Path | None) -> list[Planned | Skipped]:
     """The messages one (schema-valid) event leads to; raises MailgitopsError naming every problem."""
     trigger_id = str(event["trigger"])
-    catalog, triggers = settings["catalog"], settings["workflow"]["triggers"]
-    smtp = settings["smtp"]
     unknown = unknown_trigger(settings, trigger_id)
     if unknown is not None:
         raise MailgitopsError(f"event: unknown trigger `{trigger_id}`", diagnostics=[unknown])
-    trig = triggers.get(trigger_id)
+    trig = settings.workflow.triggers.get(trigger_id)
     if trig is None:
         return [Skipped(role, (), None, f"trigger `{trigger_id}` is not configured in config/workflow.yaml")
-                for role in catalog[trigger_id]["default_recipients"]]
+                for role in settings.catalog[trigger_id].default_recipients]
     problems: list[Diagnostic] = []
     extra_cc = list(event.get("operator_cc") or [])
-    if extra_cc and not smtp["allow_operator_cc"]:
+    if extra_cc and not settings.smtp.allow_operator_cc:
         problems.append(_bad("$.operator_cc", "operator-cc-not-allowed",
                              "operators may not add CC addresses (S5 is off)",
                              "set allow_operator_cc: true in config/smtp.yaml, or drop operator_cc"))
     extra_files = list(event.get("operator_attachments") or [])
-    if extra_files and not settings["workflow"]["allow_operator_attachments"]:
+    if extra_files and not settings.workflow.allow_operator_attachments:
         problems.append(_bad("$.operator_attachments", "operator-attachments-not-allowed",
                              "operators may not attach files (A1 is off)",
                              "set allow_operator_attachments: true in config/workflow.yaml"))
     out = _recipients(settings, event, trigger_id, extra_cc)
     if any(isinstance(p, Planned) for p in out):  # files are only looked at when something is sent
-        files, notes = _attachments(settings, trig["template"], event, attachments_root, problems)
+        files, notes = _attachments(settings, trig.template, event, attachments_root, problems)
         out = [p._replace(attachments=files, notes=notes) if isinstance(p, Planned) else p for p in out]
     if problems:  # every refusal at once: S5, A1 and each attachment path
         _refuse(event, problems)
     return out
 
 
-def unknown_trigger(settings: Mapping[str, Any], trigger_id: Any) -> Diagnostic | None:
+def unknown_trigger(settings: Settings, trigger_id: object) -> Diagnostic | None:
     """A trigger the catalog lacks, with a "did you mean"; None when it is known (or not a string:
     the schema names that)."""
-    catalog = settings["catalog"]
+    catalog = settings.catalog
     if not isinstance(trigger_id, str) or trigger_id in catalog:
         return None
     return _bad("$.trigger", "unknown-trigger", f"`{trigger_id}` is not in the trigger catalog",
@@ -211,7 +210,7 @@ def _refuse(event: Mapping[str, Any], problems: Sequence[Diagnostic]) -> NoRetur
                           "nothing was queued", diagnostics=problems)
 
 
-def _attachments(settings: Mapping[str, Any], template_id: str, event: Mapping[str, Any],
+def _attachments(settings: Settings, template_id: str, event: Mapping[str, Any],
                  attachments_root: Path | None,
                  problems: list[Diagnostic]) -> tuple[tuple[FileRef, ...], tuple[str, ...]]:
     """T9 files the template attaches automatically, then A1 extra files. A kind the event does
@@ -219,14 +218,15 @@ def _attachments(settings: Mapping[str, Any], template_id: str, event: Mapping[s
     files: list[FileRef] = []
     notes: list[str] = []
     given = event.get("attachments") or {}
-    for kind in settings["templates"].get(template_id, {}).get("attachments", ()):
+    template = settings.templates.get(template_id)
+    for kind in template.attachments if template is not None else ():
         if kind not in given:
             notes.append(f"sent without the {kind.replace('_', ' ')}: the event named no "
                          f"attachments.{kind}")
             continue
         _collect(resolve_attachment(attachments_root, kind, given[kind], f"$.attachments.{kind}"),
                  problems, files)
-    allowed = settings["workflow"]["allow_operator_attachments"]  # off: refused in plan(), not read
+    allowed = settings.workflow.allow_operator_attachments  # off: refused in plan(), not read
     extra = (event.get("operator_attachments") or []) if allowed else []
     for i, rel in enumerate(extra):
         _collect(resolve_attachment(attachments_root, "operator", rel, f"$.operator_attachments[{i}]"),
@@ -237,18 +237,18 @@ def _attachments(settings: Mapping[str, Any], template_id: str, event: Mapping[s
     return tuple(files), tuple(notes)
 
 
-def _recipients(settings: Mapping[str, Any], event: Mapping[str, Any], trigger_id: str,
+def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
                 extra_cc: Sequence[str]) -> list[Planned | Skipped]:
     """W2: the configured roles, each person on their own, with sender (S1-S3) and CC (S4, S5)."""
-    smtp, langs, catalog = settings["smtp"], settings["languages"], settings["catalog"]
-    trig = settings["workflow"]["triggers"][trigger_id]
-    shop = settings["webshops"].get(event.get("webshop") or "")
-    sender = (shop or {}).get("sender") or smtp["sender"]  # S2 overrides S1/S3
-    cc_base = [*smtp["cc"], *trig.get("cc", ()), *extra_cc]  # S4 + the trigger's own + S5
+    langs = settings.languages
+    trig = settings.workflow.triggers[trigger_id]
+    shop = settings.webshops.get(event.get("webshop") or "")
+    sender = (shop.sender if shop else None) or settings.smtp.sender  # S2 overrides S1/S3
+    cc_base = [*settings.smtp.cc, *trig.cc, *extra_cc]  # S4 + the trigger's own + S5
     out: list[Planned | Skipped] = []
-    for role in trig["to"]:
+    for role in trig.to:
         people = _people(event, role)
-        if trig["send"] == "never":
+        if trig.send == "never":
             out.append(Skipped(role, tuple(p["email"] for p in people), None,
                                "send: never is set for this trigger in config/workflow.yaml"))
             continue
@@ -257,18 +257,18 @@ def _recipients(settings: Mapping[str, Any], event: Mapping[str, Any], trigger_i
             continue
         notify = (event.get("customer") or {}).get("notify") or []
         for p in people:
-            lang = resolve_language(p.get("language"), langs["active"], langs["default"])
-            if trig["send"] == "on_customer_request" and role == "customer" and trigger_id not in notify:
+            lang = resolve_language(p.get("language"), langs.active, langs.default)
+            if trig.send == "on_customer_request" and role == "customer" and trigger_id not in notify:
                 out.append(Skipped(role, (p["email"],), lang,
                                    f"the customer did not ask for emails about {trigger_id} (send: "
                                    "on_customer_request)"))
                 continue
             out.append(Planned(
                 role=role, person=p, to=((p.get("name"), p["email"]),),
-                cc=_dedupe(cc_base, [p["email"]]), lang=lang, template_id=trig["template"],
-                sender=(sender["address"], sender.get("name")),
-                webshop_name=(shop or {}).get("name"), attachments=(),
-                draft=bool(trig["edit_before_send"] and catalog[trigger_id]["editable"])))
+                cc=_dedupe(cc_base, [p["email"]]), lang=lang, template_id=trig.template,
+                sender=(sender.address, sender.name),
+                webshop_name=shop.name if shop else None, attachments=(),
+                draft=trig.edit_before_send and settings.catalog[trigger_id].editable))
     return out
 
 

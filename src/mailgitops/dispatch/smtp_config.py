@@ -6,7 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
+
+from mailgitops.settings import AuthMode, Security, SmtpSettings
 
 ErrorKind = Literal["dns", "refused", "timeout", "dropped", "tls", "cert", "starttls", "auth",
                     "cleartext-auth", "temporary", "permanent", "config"]
@@ -32,23 +34,22 @@ class TransportError(Exception):
 class ServerConfig:
     host: str
     port: int
-    security: Literal["none", "starttls", "tls"] = "none"
+    security: Security = "none"
     ca_pem: str | None = None  # S9: trust exactly this certificate / CA
     pin_sha256: str | None = None  # S9: or exactly the server certificate with this fingerprint
     timeout: float = 30.0
     data_timeout: float = DATA_TIMEOUT_SECONDS
-    auth_mode: Literal["anonymous", "custom"] = "anonymous"
+    auth_mode: AuthMode = "anonymous"
     username: str | None = None
     password_env: str | None = None
     password_file: str | None = None
 
     @classmethod
-    def from_settings(cls, smtp: Mapping[str, Any]) -> ServerConfig:
-        s, a = smtp["server"], smtp["auth"]
-        return cls(host=s["host"], port=int(s["port"]), security=s["security"], ca_pem=s.get("ca_pem"),
-                   pin_sha256=s.get("pin_sha256"), timeout=float(s.get("timeout_seconds", 30)),
-                   auth_mode=a.get("mode", "anonymous"), username=a.get("username"),
-                   password_env=a.get("password_env"), password_file=a.get("password_file"))
+    def from_settings(cls, smtp: SmtpSettings) -> ServerConfig:
+        s, a = smtp.server, smtp.auth
+        return cls(host=s.host, port=s.port, security=s.security, ca_pem=s.ca_pem, pin_sha256=s.pin_sha256,
+                   timeout=float(s.timeout_seconds), auth_mode=a.mode, username=a.username,
+                   password_env=a.password_env, password_file=a.password_file)
 
     def password(self, env: Mapping[str, str] | None = None) -> str | None:
         """S10: from the named environment variable or file, never from the repository."""

@@ -1,0 +1,140 @@
+"""The runtime settings: what the bundle carries for the dispatcher, typed once for both sides.
+
+The bundle writes them with `settings_of(repo)` (bundle.py) and `Settings.to_json()`; the
+dispatcher reads them with `Settings.from_json()`. schemas/bundle.schema.json is their contract.
+NamedTuples, not dataclasses: immutable all the same and cheaper to define, which every cold
+`mailgitops dispatch` pays (dispatch/rules.py says how much)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple
+
+from mailgitops.identity import Sender
+
+Security = Literal["none", "starttls", "tls"]
+AuthMode = Literal["anonymous", "custom"]
+SendMode = Literal["always", "on_customer_request", "never"]
+Role = Literal["customer", "operator", "approver"]
+AttachmentKind = Literal["document", "ticket", "preflight_report"]
+
+
+class ServerSettings(NamedTuple):
+    host: str
+    port: int
+    security: Security
+    allow_self_signed: bool
+    ca_pem: str | None  # the ca_file's text: the dispatcher's machine need not have the file
+    pin_sha256: str | None
+    timeout_seconds: float
+
+
+class AuthSettings(NamedTuple):
+    mode: AuthMode
+    username: str | None
+    password_env: str | None
+    password_file: str | None
+
+
+class SmtpSettings(NamedTuple):
+    sender: Sender
+    cc: tuple[str, ...]
+    allow_operator_cc: bool
+    server: ServerSettings
+    auth: AuthSettings
+
+
+class LanguageSettings(NamedTuple):
+    default: str
+    active: tuple[str, ...]
+
+
+class TriggerSettings(NamedTuple):
+    template: str
+    send: SendMode
+    to: tuple[Role, ...]
+    edit_before_send: bool
+    cc: tuple[str, ...]
+
+
+class WorkflowSettings(NamedTuple):
+    allow_operator_attachments: bool
+    order_url: str | None
+    triggers: Mapping[str, TriggerSettings]
+
+
+class WebshopSettings(NamedTuple):
+    name: str
+    sender: Sender | None  # None: the print room's sender
+
+
+class TemplateSettings(NamedTuple):
+    audience: Role
+    attachments: tuple[AttachmentKind, ...]  # attached automatically when the event names the file
+
+
+class CatalogEntry(NamedTuple):
+    """One trigger of the catalog, as far as sending needs it."""
+
+    editable: bool
+    default_recipients: tuple[Role, ...]
+    default_template: str
+
+
+class Settings(NamedTuple):
+    smtp: SmtpSettings
+    languages: LanguageSettings
+    workflow: WorkflowSettings
+    webshops: Mapping[str, WebshopSettings]
+    templates: Mapping[str, TemplateSettings]
+    catalog: Mapping[str, CatalogEntry]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values in the bundle's shape (schemas/bundle.schema.json `$defs.settings`)."""
+        s, wf = self.smtp, self.workflow
+        return {
+            "smtp": {"sender": _sender_json(s.sender), "cc": list(s.cc),
+                     "allow_operator_cc": s.allow_operator_cc,
+                     "server": s.server._asdict(), "auth": s.auth._asdict()},
+            "languages": {"default": self.languages.default, "active": list(self.languages.active)},
+            "workflow": {"allow_operator_attachments": wf.allow_operator_attachments,
+                         "order_url": wf.order_url,
+                         "triggers": {k: {**t._asdict(), "to": list(t.to), "cc": list(t.cc)}
+                                      for k, t in wf.triggers.items()}},
+            "webshops": {k: {"name": w.name, "sender": _sender_json(w.sender)}
+                         for k, w in self.webshops.items()},
+            "templates": {k: {"audience": t.audience, "attachments": list(t.attachments)}
+                          for k, t in self.templates.items()},
+            "catalog": {k: {**c._asdict(), "default_recipients": list(c.default_recipients)}
+                        for k, c in self.catalog.items()},
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Settings:
+        """The typed settings from a bundle's JSON, which has already passed the bundle schema's
+        structural check (bundle.load), so the keys and types are known to be there."""
+        s, wf = raw["smtp"], raw["workflow"]
+        return cls(
+            smtp=SmtpSettings(sender=_sender(s["sender"]), cc=tuple(s["cc"]),
+                              allow_operator_cc=s["allow_operator_cc"],
+                              server=ServerSettings(**s["server"]), auth=AuthSettings(**s["auth"])),
+            languages=LanguageSettings(raw["languages"]["default"], tuple(raw["languages"]["active"])),
+            workflow=WorkflowSettings(
+                allow_operator_attachments=wf["allow_operator_attachments"], order_url=wf["order_url"],
+                triggers={k: TriggerSettings(t["template"], t["send"], tuple(t["to"]), t["edit_before_send"],
+                                             tuple(t["cc"])) for k, t in wf["triggers"].items()}),
+            webshops={k: WebshopSettings(w["name"], _sender(w["sender"]) if w["sender"] else None)
+                      for k, w in raw["webshops"].items()},
+            templates={k: TemplateSettings(t["audience"], tuple(t["attachments"]))
+                       for k, t in raw["templates"].items()},
+            catalog={k: CatalogEntry(c["editable"], tuple(c["default_recipients"]), c["default_template"])
+                     for k, c in raw["catalog"].items()},
+        )
+
+
+def _sender(raw: Mapping[str, Any]) -> Sender:
+    return Sender(raw["address"], raw.get("name"))
+
+
+def _sender_json(s: Sender | None) -> dict[str, str | None] | None:
+    return None if s is None else {"address": s.address, "name": s.name}
