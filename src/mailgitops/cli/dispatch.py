@@ -12,19 +12,19 @@ import click
 
 from mailgitops.cli.dispatch_core import DEFAULT_BUNDLE, dispatch_event, dispatcher, echo_json
 from mailgitops.cli.main import CONTEXT, run
-from mailgitops.dispatch.outbox import STATUSES, listing  # a light module: the value types and the registry
 
 if TYPE_CHECKING:
     from mailgitops.dispatch.api import Dispatcher
 
 
-def _with(bundle: str, outbox: str | None, root: str | None, fn: Callable[[Dispatcher], Any]) -> int:
+def with_dispatcher(bundle: str, outbox: str | None, root: str | None,
+                    fn: Callable[[Dispatcher], Any]) -> int:
     with dispatcher(bundle, outbox, root) as d:
         echo_json(fn(d))
     return 0
 
 
-def _outbox_only(outbox: str | None, fn: Callable[[Any], Any]) -> int:
+def with_outbox(outbox: str | None, fn: Callable[[Any], Any]) -> int:
     from mailgitops.dispatch.outbox import open_outbox
 
     ob = open_outbox(outbox)
@@ -79,7 +79,7 @@ def register(group: click.Group) -> None:
         """The drafts waiting for an operator, as JSON."""
         from mailgitops.dispatch import drafts as d
 
-        run(_outbox_only, outbox, lambda ob: d.list_drafts(ob, include_done=include_done))
+        run(with_outbox, outbox, lambda ob: d.list_drafts(ob, include_done=include_done))
 
     @drafts.command("show")
     @click.argument("draft_id", type=int)
@@ -88,7 +88,7 @@ def register(group: click.Group) -> None:
         """One draft: recipients, subject and the Markdown body with the values filled in."""
         from mailgitops.dispatch import drafts as d
 
-        run(_outbox_only, outbox, lambda ob: d.show(ob, draft_id))
+        run(with_outbox, outbox, lambda ob: d.show(ob, draft_id))
 
     @drafts.command("edit")
     @click.argument("draft_id", type=int)
@@ -117,7 +117,7 @@ def register(group: click.Group) -> None:
             d.edit(disp, draft_id, subject=subject, markdown=body, cc=new_cc, attach=attach, detach=detach)
             return d.show(disp.outbox, draft_id)
 
-        run(_with, bundle, outbox, attachments_root, edit)
+        run(with_dispatcher, bundle, outbox, attachments_root, edit)
 
     @drafts.command("send")
     @click.argument("draft_id", type=int)
@@ -128,7 +128,7 @@ def register(group: click.Group) -> None:
         """Render the draft through the layout and send it; a second send sends nothing."""
         from mailgitops.dispatch import drafts as d
 
-        run(_with, bundle, outbox, attachments_root, lambda disp: d.send(disp, draft_id))
+        run(with_dispatcher, bundle, outbox, attachments_root, lambda disp: d.send(disp, draft_id))
 
     @drafts.command("discard")
     @click.argument("draft_id", type=int)
@@ -137,47 +137,4 @@ def register(group: click.Group) -> None:
         """Drop a draft: it is never sent."""
         from mailgitops.dispatch import drafts as d
 
-        run(_outbox_only, outbox, lambda ob: d.discard(ob, draft_id))
-
-    @group.group("outbox", context_settings=CONTEXT)
-    def outbox_group() -> None:
-        """What is queued, sent, failed; send what is due now."""
-
-    @outbox_group.command("list")
-    @click.option("--status", type=click.Choice(STATUSES), default=None,
-                  help="Only messages in this state.")
-    @click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True,
-                  help="How many of the newest messages to show.")
-    @outbox_option
-    def outbox_list(status: str | None, limit: int, outbox: str | None) -> None:
-        """The newest messages (newest last) and the count of each status, as JSON.
-
-        When more messages match than --limit shows, `more` says how many were left out."""
-        run(_outbox_only, outbox, lambda ob: listing(ob, status, limit))
-
-    @outbox_group.command("retry")
-    @click.argument("message_id", type=int)
-    @outbox_option
-    def outbox_retry(message_id: int, outbox: str | None) -> None:
-        """Queue a failed, expired or ambiguous message again, or a queued one without waiting for
-        its backoff (same Message-ID); `flush` sends it."""
-        from mailgitops.errors import MailgitopsError
-
-        def retry(ob: Any) -> Any:
-            if not ob.retry(message_id):
-                row = ob.get(message_id)
-                why = (f"is {row.status}; only queued, failed, expired or ambiguous messages are retried"
-                       if row else "does not exist")
-                raise MailgitopsError(f"message {message_id} {why}",
-                                      hint="`mailgitops outbox list` shows each message's id and status")
-            return ob.get(message_id).to_json()
-
-        run(_outbox_only, outbox, retry)
-
-    @outbox_group.command("flush")
-    @bundle_option
-    @outbox_option
-    def outbox_flush(bundle: str, outbox: str | None) -> None:
-        """Send every message that is due now (also while sending is paused after an auth or TLS
-        failure: run it once the server or the password is fixed)."""
-        run(_with, bundle, outbox, None, lambda disp: disp.flush(force=True).to_json())
+        run(with_outbox, outbox, lambda ob: d.discard(ob, draft_id))

@@ -187,7 +187,8 @@ class Dispatcher:
                 reason = "; ".join([*([reason] if reason else []), *e["notes"]])
             out.append({"role": row.role, "to": list(row.to), "cc": list(row.cc), "language": row.lang,
                         "status": status, "reason": reason, "message_id": row.message_id,
-                        "draft_id": row.id if row.status == "draft" else None, "outbox_id": row.id})
+                        "draft_id": row.id if row.status == "draft" else None, "outbox_id": row.id,
+                        "recipients": [dict(r) for r in row.recipients]})
         return tuple(out)
 
     def _prepare(self, data: Mapping[str, Any], p: rules.Planned) -> NewMessage:

@@ -117,7 +117,7 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict
     msg = build_message(email, sender=sender, to=[(n, a) for n, a in draft["to"]], cc=row.cc,
                         message_id=row.message_id, date=datetime.now(UTC),
                         attachments=attachment_files(refs))
-    if not outbox.queue_draft(draft_id, msg.as_bytes(), [*row.to, *row.cc], row.cc):
+    if not outbox.queue_draft(draft_id, msg.as_bytes(), [*row.to, *row.cc, *row.bcc], row.cc):
         return {**summary(_get(outbox, draft_id)), "already": True}
     if deliver:
         dispatcher.sender.flush(ids=[draft_id])

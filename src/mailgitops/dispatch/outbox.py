@@ -6,7 +6,8 @@ claim rows with a lease in a short transaction and never hold a lock across SMTP
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
 from mailgitops.errors import MailgitopsError
@@ -34,6 +35,28 @@ class NewMessage(NamedTuple):
     raw: bytes | None  # None for a draft: rendered when the operator sends it
     draft: Mapping[str, Any] | None = None
     status: Status = "queued"
+    bcc: tuple[str, ...] = ()  # envelope only, never in a header
+
+
+Recipient = dict[str, Any]  # {address, kind: to|cc|bcc, result: accepted|refused|deferred, code, text}
+
+
+def initial_recipients(to: Iterable[str], cc: Iterable[str], bcc: Iterable[str] = (),
+                       text: str = "waiting to be sent") -> list[Recipient]:
+    """Each envelope recipient once (To before CC before BCC), none tried yet."""
+    out: list[Recipient] = []
+    seen: set[str] = set()
+    for kind, addresses in (("to", to), ("cc", cc), ("bcc", bcc)):
+        for a in addresses:
+            if a not in seen:
+                seen.add(a)
+                out.append({"address": a, "kind": kind, "result": "deferred", "code": None, "text": text})
+    return out
+
+
+def iso(ts: float | None) -> str | None:
+    """A time shown to a person or a program: ISO 8601 with its zone (UTC), never a raw epoch."""
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
 class Row(NamedTuple):
@@ -59,13 +82,19 @@ class Row(NamedTuple):
     created_at: float
     updated_at: float
     sent_at: float | None
+    bcc: tuple[str, ...] = ()
+    recipients: tuple[Recipient, ...] = ()  # every envelope recipient's latest result
+    sha256: str | None = None  # of `raw`, checked before it is sent
 
     def to_json(self) -> dict[str, Any]:
+        waiting = self.status in ("queued", "ambiguous")
         return {"id": self.id, "event_id": self.event_id, "role": self.role, "status": self.status,
-                "to": list(self.to), "cc": list(self.cc), "language": self.lang,
+                "to": list(self.to), "cc": list(self.cc), "bcc": list(self.bcc), "language": self.lang,
                 "template": self.template_id, "message_id": self.message_id, "attempts": self.attempts,
                 "ambiguous": self.ambiguous, "last_error": self.last_error,
-                "refused": dict(self.refused), "next_attempt_at": self.next_attempt_at}
+                "recipients": [dict(r) for r in self.recipients],
+                "created_at": iso(self.created_at), "sent_at": iso(self.sent_at),
+                "next_attempt_at": iso(self.next_attempt_at) if waiting else None}
 
 
 class StoredEvent(NamedTuple):
@@ -77,6 +106,8 @@ class StoredEvent(NamedTuple):
 
 class Outbox(Protocol):
     """What the dispatcher needs from an outbox; SQLite here, PostgreSQL can implement it later."""
+
+    migrated: tuple[int, int]  # schema version found at open (0: made new) and the version now
 
     def record_event(self, event: StoredEvent, messages: Sequence[NewMessage], *,
                      claim_for: tuple[str, float] | None = None) -> list[int]: ...
@@ -93,25 +124,38 @@ class Outbox(Protocol):
     def pause(self, until: float, reason: str) -> None: ...
     def paused(self) -> tuple[float, str] | None: ...
     def counts(self) -> dict[str, int]: ...
+    def recipient_counts(self) -> dict[tuple[str, str], int]: ...
     def close(self) -> None: ...
 
 
-def _sqlite(location: str) -> Outbox:
+def _sqlite(location: str, migrate: bool) -> Outbox:
     from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
 
-    return SqliteOutbox(location)
+    return SqliteOutbox(location, migrate=migrate)
 
 
-BACKENDS: dict[str, Callable[[str], Outbox]] = {"sqlite": _sqlite}
+BACKENDS: dict[str, Callable[[str, bool], Outbox]] = {"sqlite": _sqlite}
 
 
-def open_outbox(location: str | None) -> Outbox:
-    """A SQLite file path (default ./mailgitops-outbox.sqlite); a PostgreSQL URL is not built yet."""
+def open_outbox(location: str | None, *, migrate: bool = False) -> Outbox:
+    """A SQLite file path (default ./mailgitops-outbox.sqlite); a PostgreSQL URL is not built yet.
+    An outbox with an older schema is refused unless `migrate` (what `outbox migrate` does)."""
     loc = location or DEFAULT_PATH
     if loc.startswith(("postgres://", "postgresql://")):
         raise MailgitopsError("the PostgreSQL outbox is not available in this version",
                               hint="use a SQLite file: --outbox ./mailgitops-outbox.sqlite")
-    return BACKENDS["sqlite"](loc)
+    return BACKENDS["sqlite"](loc, migrate)
+
+
+def migrate(location: str | None) -> dict[str, Any]:
+    """`outbox migrate`: bring the schema up to this version; says what it found and did."""
+    ob = open_outbox(location, migrate=True)
+    try:
+        found, now = ob.migrated
+    finally:
+        ob.close()
+    return {"outbox": location or DEFAULT_PATH, "found_version": found, "version": now,
+            "changed": found != now}
 
 
 def listing(ob: Outbox, status: str | None, limit: int) -> dict[str, Any]:
@@ -121,3 +165,14 @@ def listing(ob: Outbox, status: str | None, limit: int) -> dict[str, Any]:
     rows = ob.rows(status, limit, newest=True)
     matching = counts.get(status, 0) if status else sum(counts.get(s, 0) for s in STATUSES)
     return {"counts": counts, "messages": [r.to_json() for r in rows], "more": max(0, matching - len(rows))}
+
+
+def recipient_metric_lines(counts: Mapping[tuple[str, str], int]) -> list[str]:
+    """Prometheus lines for /metrics: envelope recipients by kind and latest result. An alert on
+    kind="to",result="refused" fires when customers were not told."""
+    lines = ["# HELP mailgitops_recipients Envelope recipients in the outbox by kind (to, cc, bcc) and "
+             "the server's latest answer (accepted, refused, deferred).",
+             "# TYPE mailgitops_recipients gauge"]
+    lines += [f'mailgitops_recipients{{kind="{k}",result="{r}"}} {counts.get((k, r), 0)}'
+              for k in ("to", "cc", "bcc") for r in ("accepted", "refused", "deferred")]
+    return lines

@@ -12,6 +12,7 @@ it"). It saves one fsync per message; accepting an event, queuing a draft and cl
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import sqlite3
 import threading
@@ -20,28 +21,20 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from mailgitops.dispatch.outbox import STATUSES, EventConflict, NewMessage, Row, StoredEvent
+from mailgitops.dispatch import outbox_schema
+from mailgitops.dispatch.outbox import (
+    STATUSES,
+    EventConflict,
+    NewMessage,
+    Row,
+    StoredEvent,
+    initial_recipients,
+)
 from mailgitops.errors import ExitCode, MailgitopsError
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-  event_id TEXT PRIMARY KEY, payload_hash TEXT NOT NULL, bundle_hash TEXT NOT NULL,
-  entries TEXT NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS messages (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL REFERENCES events(event_id),
-  role TEXT NOT NULL, lang TEXT NOT NULL, template_id TEXT NOT NULL,
-  message_id TEXT NOT NULL UNIQUE, envelope_from TEXT NOT NULL,
-  to_json TEXT NOT NULL, cc_json TEXT NOT NULL, rcpts_json TEXT NOT NULL,
-  delivered_json TEXT NOT NULL DEFAULT '[]', refused_json TEXT NOT NULL DEFAULT '{}',
-  raw BLOB, draft_json TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-  ambiguous INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, lease_until REAL,
-  worker TEXT, last_error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL, sent_at REAL);
-CREATE INDEX IF NOT EXISTS messages_due ON messages(status, next_attempt_at);
-CREATE INDEX IF NOT EXISTS messages_event ON messages(event_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
 _JSON_FIELDS = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
-                "refused": "refused_json", "draft": "draft_json"}
+                "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json",
+                "recipients": "recipients_json"}
 _PLAIN_FIELDS = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_until", "worker",
                  "last_error", "sent_at", "raw"}
 
@@ -56,7 +49,13 @@ def _row(r: sqlite3.Row) -> Row:
         refused=json.loads(r["refused_json"]), raw=r["raw"],
         draft=json.loads(draft) if draft else None, status=r["status"], attempts=r["attempts"],
         ambiguous=r["ambiguous"], next_attempt_at=r["next_attempt_at"], last_error=r["last_error"],
-        created_at=r["created_at"], updated_at=r["updated_at"], sent_at=r["sent_at"])
+        created_at=r["created_at"], updated_at=r["updated_at"], sent_at=r["sent_at"],
+        bcc=tuple(json.loads(r["bcc_json"])), recipients=tuple(json.loads(r["recipients_json"])),
+        sha256=r["raw_sha256"])
+
+
+def _sha(raw: bytes | None) -> str | None:
+    return hashlib.sha256(raw).hexdigest() if raw is not None else None
 
 
 P = ParamSpec("P")
@@ -79,7 +78,7 @@ class SqliteOutbox:
     """One file, one connection per instance (shared by threads under a lock); safe for several
     processes (WAL, leases)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, migrate: bool = False) -> None:
         self.path = str(path)
         try:
             self.lock = threading.RLock()
@@ -89,7 +88,7 @@ class SqliteOutbox:
             # FULL: a committed row survives power loss, so "accepted" really means on disk
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(_SCHEMA)
+            self.migrated = outbox_schema.prepare(self.db, self.path, migrate=migrate)
         except sqlite3.Error as e:
             raise MailgitopsError(f"cannot open the outbox {self.path}: {e}",
                                   hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a writable file",
@@ -124,13 +123,16 @@ class SqliteOutbox:
                             (event.event_id, event.payload_hash, event.bundle_hash, now))
             for m in messages:
                 claimed = worker is not None and m.status == "queued"
+                recips = initial_recipients(m.to, m.cc, m.bcc)
+                rcpts = [r["address"] for r in recips]
                 cur = self.db.execute(
                     "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"
-                    " to_json, cc_json, rcpts_json, raw, draft_json, status, next_attempt_at, created_at,"
-                    " updated_at, attempts, worker, lease_until)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " to_json, cc_json, bcc_json, rcpts_json, recipients_json, raw, raw_sha256, draft_json,"
+                    " status, next_attempt_at, created_at, updated_at, attempts, worker, lease_until)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
-                     json.dumps(m.to), json.dumps(m.cc), json.dumps([*m.to, *m.cc]), m.raw,
+                     json.dumps(m.to), json.dumps(m.cc), json.dumps(m.bcc), json.dumps(rcpts),
+                     json.dumps(recips), m.raw, _sha(m.raw),
                      json.dumps(m.draft) if m.draft is not None else None,
                      "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
                      worker if claimed else None, lease_until if claimed else None))
@@ -241,12 +243,15 @@ class SqliteOutbox:
         row = self.get(row_id)
         if row is None or row.status not in ("failed", "expired", "ambiguous", "queued"):
             return False
-        pending = [r for r in (*row.to, *row.cc) if r not in row.delivered]
+        recips = [r if r["result"] == "accepted" else
+                  {**r, "result": "deferred", "code": None, "text": "queued again by hand"}
+                  for r in row.recipients]
+        pending = [r["address"] for r in recips if r["result"] != "accepted"]
         now = time.time()
         return self._write(
             "UPDATE messages SET status='queued', next_attempt_at=?, created_at=?, updated_at=?,"
-            " lease_until=NULL, rcpts_json=?, refused_json='{}' WHERE id=? AND status=?",
-            (now, now, now, json.dumps(pending), row_id, row.status)) == 1
+            " lease_until=NULL, rcpts_json=?, recipients_json=?, refused_json='{}' WHERE id=? AND status=?",
+            (now, now, now, json.dumps(pending), json.dumps(recips), row_id, row.status)) == 1
 
     @_locked
     def set_draft(self, row_id: int, draft: Mapping[str, Any], cc: Sequence[str]) -> bool:
@@ -256,12 +261,17 @@ class SqliteOutbox:
 
     @_locked
     def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool:
-        """draft -> queued in one statement: of two concurrent sends, exactly one wins (RELIABILITY 7)."""
+        """draft -> queued in one statement: of two concurrent sends, exactly one wins (RELIABILITY 7).
+        `rcpts` is the whole envelope: To and `cc` are named as such, any other address is BCC."""
         now = time.time()
+        got = self.db.execute("SELECT to_json FROM messages WHERE id=?", (row_id,)).fetchone()
+        to = json.loads(got[0]) if got else []
+        recips = initial_recipients(to, cc, [r for r in rcpts if r not in to and r not in cc])
         return self._write(
-            "UPDATE messages SET status='queued', raw=?, rcpts_json=?, cc_json=?, next_attempt_at=?,"
-            " created_at=?, updated_at=? WHERE id=? AND status='draft'",
-            (raw, json.dumps(list(rcpts)), json.dumps(list(cc)), now, now, now, row_id)) == 1
+            "UPDATE messages SET status='queued', raw=?, raw_sha256=?, rcpts_json=?, recipients_json=?,"
+            " cc_json=?, next_attempt_at=?, created_at=?, updated_at=? WHERE id=? AND status='draft'",
+            (raw, _sha(raw), json.dumps([r["address"] for r in recips]), json.dumps(recips),
+             json.dumps(list(cc)), now, now, now, row_id)) == 1
 
     @_locked
     def discard_draft(self, row_id: int) -> bool:
@@ -289,3 +299,11 @@ class SqliteOutbox:
         out["ambiguous_redeliveries"] = self.db.execute(
             "SELECT coalesce(sum(ambiguous),0) FROM messages").fetchone()[0]
         return out
+
+    @_locked
+    def recipient_counts(self) -> dict[tuple[str, str], int]:
+        """(kind, result) -> how many envelope recipients, over every message kept."""
+        got = self.db.execute(
+            "SELECT json_extract(r.value, '$.kind'), json_extract(r.value, '$.result'), count(*)"
+            " FROM messages, json_each(messages.recipients_json) AS r GROUP BY 1, 2")
+        return {(str(k), str(v)): int(n) for k, v, n in got}

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from smtplib import SMTPServerDisconnected
 
+from mailgitops.dispatch import recipients
 from mailgitops.dispatch.outbox import Outbox, Row
 from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
 
@@ -142,38 +143,41 @@ class Sender:
         self.record(row, result, report)
 
     def record(self, row: Row, result: Delivery, report: FlushReport) -> None:
+        """Each tried recipient's result, then the message's state by the rule in recipients.py."""
         now = time.time()
-        delivered = (*row.delivered, *result.accepted)
-        refused = {**row.refused, **result.permanent}
-        # a recipient with no outcome at all is retried, never dropped
-        pending = tuple(r for r in row.rcpts if r in result.temporary
-                        or (r not in result.accepted and r not in result.permanent))
-        if pending:
-            first = result.temporary.get(pending[0], "no reply for this recipient")
-            error = first if len(pending) == 1 else f"{first} ({len(pending)} recipients)"
-            if now - row.created_at >= self.policy.lifetime_seconds:
-                self.outbox.update(row.id, self.worker, status="expired", rcpts=pending, delivered=delivered,
-                                   refused=refused, last_error=f"gave up after {row.attempts} attempt(s): "
-                                   f"{error}", lease_until=None)
+        recips = recipients.apply(row.recipients, row.rcpts, result)
+        delivered = tuple(r["address"] for r in recips if r["result"] == "accepted")
+        refused = {r["address"]: recipients.describe(r).partition(": ")[2]
+                   for r in recips if r["result"] == "refused"}
+        got = recipients.verdict(recips)
+        common = {"delivered": delivered, "refused": refused, "lease_until": None}
+        if got.status == "waiting" and now - row.created_at >= self.policy.lifetime_seconds:
+            recips = recipients.expire(recips, f"gave up after {row.attempts} attempt(s)")
+            to_waiting = any(r["kind"] == "to" and r["result"] == "deferred" for r in recips)
+            note = "; ".join(recipients.describe(r) for r in recips if r["result"] != "accepted")
+            if to_waiting:
+                self.outbox.update(row.id, self.worker, status="expired", rcpts=got.pending,
+                                   recipients=recips, last_error=note, **common)
                 report.expired += 1
-                return
+            else:  # every To has it; only a copy ran out of time
+                self.outbox.update(row.id, self.worker, status="sent", rcpts=(), recipients=recips,
+                                   last_error=note, sent_at=now, **common)
+                report.sent += 1
+            return
+        if got.status == "waiting":
             status = "ambiguous" if result.ambiguous else "queued"
-            self.outbox.update(row.id, self.worker, status=status, rcpts=pending, delivered=delivered,
-                               refused=refused, last_error=error, lease_until=None,
-                               ambiguous=row.ambiguous + (1 if result.ambiguous else 0),
-                               next_attempt_at=now + self.policy.delay(row.attempts))
+            self.outbox.update(row.id, self.worker, status=status, rcpts=got.pending, recipients=recips,
+                               last_error=got.error, ambiguous=row.ambiguous + (1 if result.ambiguous else 0),
+                               next_attempt_at=now + self.policy.delay(row.attempts), **common)
             report.ambiguous += result.ambiguous
             report.retry += 1
-            return
-        if delivered:
-            note = "; ".join(f"{a}: {r}" for a, r in refused.items()) or None
-            self.outbox.update(row.id, self.worker, status="sent", rcpts=(), delivered=delivered,
-                               refused=refused, last_error=note, sent_at=now, lease_until=None)
+        elif got.status == "sent":
+            self.outbox.update(row.id, self.worker, status="sent", rcpts=(), recipients=recips,
+                               last_error=got.error, sent_at=now, **common)
             report.sent += 1
         else:
-            self.outbox.update(row.id, self.worker, status="failed", rcpts=(), refused=refused,
-                               last_error="; ".join(f"{a}: {r}" for a, r in refused.items()) or result.reply,
-                               lease_until=None)
+            self.outbox.update(row.id, self.worker, status="failed", rcpts=(), recipients=recips,
+                               last_error=got.error or result.reply, **common)
             report.failed += 1
 
     def _connection_failed(self, rows: Sequence[Row], e: TransportError, report: FlushReport) -> None:

@@ -72,12 +72,46 @@ class ServerConfig:
                              "is set")
 
 
+RcptResult = Literal["accepted", "refused", "deferred"]
+
+
+class RecipientResult(NamedTuple):
+    """What the server said to one envelope recipient: `code` is None when there was no reply
+    (a dropped connection, a timeout)."""
+
+    result: RcptResult
+    code: int | None
+    text: str
+
+
+def split_reply(reply: str) -> tuple[int | None, str]:
+    """"550 5.1.1 no such user" -> (550, "5.1.1 no such user"); text without a reply code -> (None, text)."""
+    head, _, rest = reply.partition(" ")
+    if len(head) == 3 and head.isdigit():
+        return int(head), rest
+    return None, reply
+
+
 class Delivery(NamedTuple):
-    """One message's result: who took it, who refused it and how, and whether it is unknown.
+    """One message's result per envelope recipient: who took it, who refused it and how, and
+    whether it is unknown. The interface between the transport and the outbox: each reply in
+    `temporary` and `permanent` is the server's "CODE text" (or plain text when there was no
+    reply), and `reply` is the reply that decided the accepted ones (the final dot's 250).
     (A NamedTuple: made per attempt, and ~0.3 ms cheaper than a dataclass at every cold start.)"""
 
     accepted: tuple[str, ...]
-    temporary: Mapping[str, str]  # address -> reply (retry)
-    permanent: Mapping[str, str]  # address -> reply (failed)
+    temporary: Mapping[str, str]  # address -> reply (deferred: retried for this address alone)
+    permanent: Mapping[str, str]  # address -> reply (refused for good)
     ambiguous: bool = False  # lost after the final dot: it may have been delivered
     reply: str = ""
+
+    def result(self, address: str) -> RecipientResult:
+        """This attempt's result for one recipient; one the server never answered is deferred."""
+        if address in self.permanent:
+            return RecipientResult("refused", *split_reply(self.permanent[address]))
+        if address in self.temporary:
+            return RecipientResult("deferred", *split_reply(self.temporary[address]))
+        if address in self.accepted:
+            code, text = split_reply(self.reply)
+            return RecipientResult("accepted", code if code is not None else 250, text)
+        return RecipientResult("deferred", None, "no reply for this recipient")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mailgitops.dispatch.outbox import iso
 from mailgitops.errors import MailgitopsError
 from mailgitops.serve.app import (
     RETRY_AFTER,
@@ -160,7 +161,7 @@ def _state(service: Service) -> dict[str, Any]:
         state["outbox_error"] = e.message
         return state
     if pause is not None:
-        state["paused"] = {"reason": pause[1], "until": pause[0]}
+        state["paused"] = {"reason": pause[1], "until": iso(pause[0])}
     return state
 
 
@@ -183,7 +184,7 @@ def _label(value: str) -> str:
 
 def metrics(service: Service, req: Request) -> Response:
     """Prometheus text format (version 0.0.4)."""
-    from mailgitops.dispatch.outbox import STATUSES
+    from mailgitops.dispatch.outbox import STATUSES, recipient_metric_lines
 
     state = _state(service)
     counts = state["outbox"] or {}
@@ -191,6 +192,10 @@ def metrics(service: Service, req: Request) -> Response:
     lines = ["# HELP mailgitops_outbox_messages Messages in the outbox, by status.",
              "# TYPE mailgitops_outbox_messages gauge"]
     lines += [f'mailgitops_outbox_messages{{status="{s}"}} {counts.get(s, 0)}' for s in STATUSES]
+    try:
+        lines += recipient_metric_lines(service.dispatcher().outbox.recipient_counts())
+    except MailgitopsError:
+        lines += recipient_metric_lines({})
     lines += ["# HELP mailgitops_ambiguous_redeliveries_total Messages sent again after a lost reply "
               "(same Message-ID; RELIABILITY 4).",
               "# TYPE mailgitops_ambiguous_redeliveries_total counter",

@@ -1,0 +1,72 @@
+"""`mailgitops outbox ...`: what is queued, sent, failed; send what is due; migrate, prune, resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from mailgitops.cli.dispatch import bundle_option, outbox_option, with_dispatcher, with_outbox
+from mailgitops.cli.dispatch_core import echo_json
+from mailgitops.cli.main import CONTEXT, run
+from mailgitops.dispatch.outbox import STATUSES, listing  # a light module: the value types and the registry
+
+
+def register(group: click.Group) -> None:
+    @group.group("outbox", context_settings=CONTEXT)
+    def outbox_group() -> None:
+        """What is queued, sent, failed; send what is due now."""
+
+    @outbox_group.command("list")
+    @click.option("--status", type=click.Choice(STATUSES), default=None,
+                  help="Only messages in this state.")
+    @click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True,
+                  help="How many of the newest messages to show.")
+    @outbox_option
+    def outbox_list(status: str | None, limit: int, outbox: str | None) -> None:
+        """The newest messages (newest last) and the count of each status, as JSON.
+
+        When more messages match than --limit shows, `more` says how many were left out."""
+        run(with_outbox, outbox, lambda ob: listing(ob, status, limit))
+
+    @outbox_group.command("retry")
+    @click.argument("message_id", type=int)
+    @outbox_option
+    def outbox_retry(message_id: int, outbox: str | None) -> None:
+        """Queue a failed, expired or ambiguous message again, or a queued one without waiting for
+        its backoff (same Message-ID); `flush` sends it."""
+        from mailgitops.errors import MailgitopsError
+
+        def retry(ob: Any) -> Any:
+            if not ob.retry(message_id):
+                row = ob.get(message_id)
+                why = (f"is {row.status}; only queued, failed, expired or ambiguous messages are retried"
+                       if row else "does not exist")
+                raise MailgitopsError(f"message {message_id} {why}",
+                                      hint="`mailgitops outbox list` shows each message's id and status")
+            return ob.get(message_id).to_json()
+
+        run(with_outbox, outbox, retry)
+
+    @outbox_group.command("flush")
+    @bundle_option
+    @outbox_option
+    def outbox_flush(bundle: str, outbox: str | None) -> None:
+        """Send every message that is due now (also while sending is paused after an auth or TLS
+        failure: run it once the server or the password is fixed)."""
+        run(with_dispatcher, bundle, outbox, None, lambda disp: disp.flush(force=True).to_json())
+
+    @outbox_group.command("migrate")
+    @outbox_option
+    def outbox_migrate(outbox: str | None) -> None:
+        """Bring the outbox's schema up to this version of mailgitops (back it up first).
+
+        A dispatcher, `serve` or `flush` never runs on an older schema: they stop and name this
+        command. Running it again when the schema is current changes nothing."""
+        from mailgitops.dispatch.outbox import migrate
+
+        def apply() -> int:
+            echo_json(migrate(outbox))
+            return 0
+
+        run(apply)

@@ -1,0 +1,108 @@
+"""The SQLite outbox's schema and its versioned migrations (PRAGMA user_version).
+
+A fresh file is made at the newest version. An older one is never used as it is: the process
+stops and names `mailgitops outbox migrate`, which applies each step in one transaction. A file
+from a newer mailgitops is refused: this version cannot know what its columns mean."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
+
+from mailgitops.dispatch.outbox import initial_recipients
+from mailgitops.errors import ExitCode, MailgitopsError
+
+_V1 = """
+CREATE TABLE IF NOT EXISTS events (
+  event_id TEXT PRIMARY KEY, payload_hash TEXT NOT NULL, bundle_hash TEXT NOT NULL,
+  entries TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL REFERENCES events(event_id),
+  role TEXT NOT NULL, lang TEXT NOT NULL, template_id TEXT NOT NULL,
+  message_id TEXT NOT NULL UNIQUE, envelope_from TEXT NOT NULL,
+  to_json TEXT NOT NULL, cc_json TEXT NOT NULL, rcpts_json TEXT NOT NULL,
+  delivered_json TEXT NOT NULL DEFAULT '[]', refused_json TEXT NOT NULL DEFAULT '{}',
+  raw BLOB, draft_json TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+  ambiguous INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, lease_until REAL,
+  worker TEXT, last_error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL, sent_at REAL);
+CREATE INDEX IF NOT EXISTS messages_due ON messages(status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS messages_event ON messages(event_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# version 2: per-recipient results, BCC, the checksum of the stored bytes, and who holds a lease
+# (host, pid, process start) so a row left by a dead process is recovered at once
+_V2 = """
+ALTER TABLE messages ADD COLUMN bcc_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE messages ADD COLUMN recipients_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE messages ADD COLUMN raw_sha256 TEXT;
+ALTER TABLE messages ADD COLUMN lease_host TEXT;
+ALTER TABLE messages ADD COLUMN lease_pid INTEGER;
+ALTER TABLE messages ADD COLUMN lease_started REAL;
+"""
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _to_v2(db: sqlite3.Connection) -> None:
+    for sql in _statements(_V2):
+        db.execute(sql)
+    rows = db.execute("SELECT id, to_json, cc_json, rcpts_json, delivered_json, refused_json, raw, status"
+                      " FROM messages").fetchall()
+    for rid, to, cc, rcpts, delivered, refused, raw, status in rows:
+        recips = initial_recipients(json.loads(to), json.loads(cc))
+        done, no, waiting = set(json.loads(delivered)), json.loads(refused), set(json.loads(rcpts))
+        for r in recips:
+            if r["address"] in done:
+                r.update(result="accepted", code=250, text="accepted (recorded before version 2)")
+            elif r["address"] in no:
+                code, _, text = str(no[r["address"]]).partition(" ")
+                r.update(result="refused", code=int(code) if code.isdigit() else None, text=text)
+            elif status not in ("queued", "sending", "ambiguous", "draft") or r["address"] not in waiting:
+                r.update(text="no per-recipient result (recorded before version 2)")
+        db.execute("UPDATE messages SET recipients_json=?, raw_sha256=? WHERE id=?",
+                   (json.dumps(recips), hashlib.sha256(raw).hexdigest() if raw is not None else None, rid))
+
+
+STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2}
+VERSION = max(STEPS)
+
+
+def _version(db: sqlite3.Connection) -> int:
+    v = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if v == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE name='messages'").fetchone():
+        return 1  # made before versions were recorded
+    return v
+
+
+def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tuple[int, int]:
+    """Make a fresh file, check an existing one, or (with `migrate`) bring it up to date.
+    Returns (version found, version now); 0 found means the file was new."""
+    db.execute("BEGIN IMMEDIATE")  # one process at a time decides and applies
+    try:
+        found = _version(db)
+        if found > VERSION:
+            raise MailgitopsError(
+                f"the outbox {path} has schema version {found}, made by a newer mailgitops; this one "
+                f"knows versions up to {VERSION} and will not touch it",
+                hint="run the newer mailgitops here (upgrade this machine), or use another --outbox")
+        if 0 < found < VERSION and not migrate:
+            raise MailgitopsError(
+                f"the outbox {path} has schema version {found}; this mailgitops needs version {VERSION}",
+                hint=f"back up the file, then run: mailgitops outbox migrate --outbox {path}",
+                exit_code=ExitCode.PROBLEMS)
+        if found == 0:
+            for sql in _statements(_V1):
+                db.execute(sql)
+        for step in range(max(found, 1) + 1, VERSION + 1):
+            STEPS[step](db)
+        db.execute(f"PRAGMA user_version={VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return found, VERSION
