@@ -41,7 +41,7 @@ def test_a_refused_customer_is_failed_although_the_archive_copy_was_accepted(
     got = _by_address(m)
     assert got[CUSTOMER] == {"address": CUSTOMER, "kind": "to", "result": "refused", "code": 550,
                              "text": "5.1.1 no such user here"}
-    assert got[ARCHIVE]["kind"] == "cc" and got[ARCHIVE]["result"] == "accepted" and got[ARCHIVE]["code"] == 250
+    assert (got[ARCHIVE]["kind"], got[ARCHIVE]["result"], got[ARCHIVE]["code"]) == ("cc", "accepted", 250)
     assert [r.rcpts for r in sink.wait_for(1)] == [[ARCHIVE]]  # the archive did get its copy
     listed = outcome(cli("outbox", "list", "--outbox", ob))
     assert listed["counts"]["failed"] == 1 and listed["counts"]["sent"] == 0

@@ -200,7 +200,7 @@ def test_health_reports_a_pause(service: Service) -> None:
     assert status == 503 and body["reason"] == "sending paused: TLS certificate not trusted"
 
 
-METRIC = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"\})? \d+$')
+METRIC = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? \d+$')
 
 
 def test_metrics_are_prometheus_text(service: Service) -> None:
