@@ -1,0 +1,99 @@
+"""`mailgitops translations export|import`: the translator round-trip through XLIFF 2.0."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from mailgitops.cli.main import CONTEXT, root_option, run
+
+_LABELS = {
+    "updated": "translated, written",
+    "untranslated": "not translated yet (left as they are)",
+    "new": "new since the export (not in the file: export again to translate them)",
+    "changed": "changed since the export (the source text changed: not written, export again)",
+    "stale": "stale (no longer in the templates: ignored)",
+}
+
+
+def _export(root: str, lang: str, out: str | None) -> int:
+    from mailgitops.translations.exporter import export
+
+    result = export(Path(root), lang)
+    if out is None:
+        click.echo(result.xliff, nl=False)
+    else:
+        Path(out).write_text(result.xliff, encoding="utf-8", newline="")
+    click.echo(f"exported {result.units} units of {result.templates} templates for {lang} "
+               f"({result.translated} already translated){'' if out is None else f' to {out}'}", err=True)
+    return 0
+
+
+def _import(root: str, file: str, fmt: str) -> int:
+    from mailgitops.translations.importer import STATUSES, import_file
+
+    report = import_file(Path(root), Path(file), file)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "lang": report.lang,
+            "written": list(report.written),
+            "not_written": [{"file": f, "reason": r} for f, r in report.not_written],
+            "counts": {s: report.count(s) for s in STATUSES},
+            "units": [{"file": u.file, "unit": u.unit, "status": u.status} for u in report.units],
+        }, ensure_ascii=False, indent=2))
+        return 0
+    for path in report.written:
+        units = [u.unit for u in report.units if u.file == path and u.status == "updated"]
+        click.echo(f"wrote {path} ({', '.join(units)})")
+    for path, why in report.not_written:
+        click.echo(f"did not write {path}: {why}")
+    for status, label in _LABELS.items():
+        found = [u for u in report.units if u.status == status]
+        if found and status != "updated":
+            click.echo(f"{len(found)} unit(s) {label}:")
+            for u in found:
+                click.echo(f"  {u.file} {u.unit}")
+    click.echo(f"{report.count('updated')} updated, {report.count('unchanged')} unchanged, "
+               f"{report.count('new')} new, {report.count('changed')} changed, {report.count('stale')} stale")
+    return 0
+
+
+def register(group: click.Group) -> None:
+    @group.group("translations", context_settings=CONTEXT)
+    def translations() -> None:
+        """Hand templates to translators as XLIFF 2.0 and bring their work back.
+
+        \b
+          mailgitops translations export --lang de --out de.xlf
+          (the translator works on de.xlf in their translation tool)
+          mailgitops translations import de.xlf
+        """
+
+    @translations.command("export", context_settings=CONTEXT)
+    @root_option
+    @click.option("--lang", required=True, help="The language to translate into, e.g. de.")
+    @click.option("--out", type=click.Path(dir_okay=False), help="Write to FILE (default: standard output).")
+    def export_cmd(root: str, lang: str, out: str | None) -> None:
+        """Every template's subject, preheader and paragraphs as XLIFF 2.0.
+
+        Each unit holds the source language's text and, where it exists, the current
+        translation. Placeholders are locked tags a translation tool will not let the translator
+        edit; notes explain each variable. Exit 1 when a template's translation cannot be paired
+        with its source paragraph by paragraph.
+        """
+        run(_export, root, lang, out)
+
+    @translations.command("import", context_settings=CONTEXT)
+    @root_option
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    def import_cmd(root: str, file: str, fmt: str) -> None:
+        """Write a translated XLIFF file back into templates/<id>/<lang>.md.
+
+        Nothing is written when any unit drops, changes or adds a placeholder (each is named
+        with its line in FILE; exit 1). Reports the units that are new, changed or stale since
+        the export; untouched files keep their exact bytes.
+        """
+        run(_import, root, file, fmt)
