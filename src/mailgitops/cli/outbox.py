@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from mailgitops.cli.dispatch import bundle_option, outbox_option, with_dispatcher, with_outbox
+from mailgitops.cli.dispatch import bundle_option, outbox_option, with_outbox
 from mailgitops.cli.dispatch_core import echo_json
 from mailgitops.cli.main import CONTEXT, run
 from mailgitops.dispatch.outbox import STATUSES, listing  # a light module: the value types and the registry
@@ -52,9 +52,19 @@ def register(group: click.Group) -> None:
     @bundle_option
     @outbox_option
     def outbox_flush(bundle: str, outbox: str | None) -> None:
-        """Send every message that is due now (also while sending is paused after an auth or TLS
-        failure: run it once the server or the password is fixed)."""
-        run(with_dispatcher, bundle, outbox, None, lambda disp: disp.flush(force=True).to_json())
+        """Send every message that is due now, then say what still waits and until when.
+
+        A pause after a TLS or server failure is tried again at once (run it once that is fixed).
+        After a rejected password nothing is tried until the password changes or
+        `mailgitops outbox resume` is run. Exit codes: 0 nothing is left waiting, 75 messages
+        still wait (backoff, a server that is down, a pause), 1 a message failed for good."""
+        run(_flush, bundle, outbox)
+
+    @outbox_group.command("resume")
+    @outbox_option
+    def outbox_resume(outbox: str | None) -> None:
+        """End a pause (after a rejected password, say): the next flush or sender loop tries again."""
+        run(with_outbox, outbox, _resume)
 
     @outbox_group.command("migrate")
     @outbox_option
@@ -70,3 +80,22 @@ def register(group: click.Group) -> None:
             return 0
 
         run(apply)
+
+
+def _flush(bundle: str, outbox: str | None) -> int:
+    import sys
+
+    from mailgitops.cli.dispatch_core import dispatcher
+    from mailgitops.dispatch.summary import flush_summary, summary_line
+
+    with dispatcher(bundle, outbox, None) as d:
+        summary, code = flush_summary(d.outbox, d.flush(force=True))
+    echo_json(summary)
+    sys.stderr.write(f"mailgitops outbox flush: {summary_line(summary)}\n")
+    return code
+
+
+def _resume(ob: Any) -> dict[str, Any]:
+    pause = ob.paused()
+    ob.pause(0.0, "")
+    return {"resumed": pause is not None, "was_paused_for": pause.reason if pause else None}

@@ -139,7 +139,8 @@ class Dispatcher:
                 continue
             entries.append({"row": len(messages), "notes": list(p.notes)})
             messages.append(self._prepare(data, p))
-        deliver = deliver and any(m.status == "queued" for m in messages) and self.outbox.paused() is None
+        deliver = (deliver and any(m.status == "queued" for m in messages)
+                   and self.sender.current_pause() is None)
         claim = (self.sender.worker, self.sender.policy.lease_seconds) if deliver else None
         try:
             stored_event = StoredEvent(data["event_id"], digest, self.bundle.hash, entries)
@@ -173,7 +174,7 @@ class Dispatcher:
 
     def _entries(self, stored: StoredEvent) -> tuple[dict[str, Any], ...]:
         out = []
-        pause = self.outbox.paused()
+        pause = self.sender.current_pause()
         for e in stored.entries:
             if "row" not in e:
                 out.append(e)

@@ -26,6 +26,7 @@ from mailgitops.dispatch.outbox import (
     STATUSES,
     EventConflict,
     NewMessage,
+    Pause,
     Row,
     StoredEvent,
     initial_recipients,
@@ -279,17 +280,20 @@ class SqliteOutbox:
                            " AND status='draft'", (time.time(), row_id)) == 1
 
     @_locked
-    def pause(self, until: float, reason: str) -> None:
+    def pause(self, until: float | None, reason: str, *, secret: str | None = None) -> None:
+        """Pause sending (`until` None: until resumed); pause(0, "") ends a pause."""
         self._write("INSERT OR REPLACE INTO meta VALUES ('paused', ?)",
-                    (json.dumps({"until": until, "reason": reason}),))
+                    (json.dumps({"until": until, "reason": reason, "secret": secret}),))
 
     @_locked
-    def paused(self) -> tuple[float, str] | None:
+    def paused(self) -> Pause | None:
         r = self.db.execute("SELECT value FROM meta WHERE key='paused'").fetchone()
         if r is None:
             return None
         v = json.loads(r[0])
-        return (float(v["until"]), str(v["reason"])) if v["until"] > time.time() else None
+        if v["until"] is not None and v["until"] <= time.time():
+            return None
+        return Pause(None if v["until"] is None else float(v["until"]), str(v["reason"]), v.get("secret"))
 
     @_locked
     def counts(self) -> dict[str, int]:

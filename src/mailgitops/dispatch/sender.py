@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from smtplib import SMTPServerDisconnected
 
 from mailgitops.dispatch import recipients
-from mailgitops.dispatch.outbox import Outbox, Row
+from mailgitops.dispatch.outbox import Outbox, Pause, Row, iso
 from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
 
 BATCH = 50
@@ -63,10 +64,31 @@ class FlushReport:
     expired: int = 0
     ambiguous: int = 0
     paused: str | None = None
+    paused_until: float | None = None  # None while paused: until the secret changes or `outbox resume`
 
     def to_json(self) -> dict[str, object]:
         return {"sent": self.sent, "retry": self.retry, "failed": self.failed, "expired": self.expired,
-                "ambiguous": self.ambiguous, "paused": self.paused}
+                "ambiguous": self.ambiguous, "paused": self.paused,
+                "paused_until": iso(self.paused_until) if self.paused else None}
+
+
+# The salted hash kept with an authentication pause, to notice a changed password without storing
+# it: PBKDF2 makes guessing the password from the stored value slow (computed once per process).
+_SECRET_ROUNDS = 50_000
+
+
+def _secret(server: ServerConfig, env: Mapping[str, str] | None = None) -> bytes:
+    """The configured server, user name and password (none set counts as empty)."""
+    try:
+        password = server.password(env) or ""
+    except TransportError:
+        password = ""
+    return f"{server.host}\0{server.username or ''}\0{password}".encode()
+
+
+def secret_tag(secret: bytes, salt: bytes) -> str:
+    digest = hashlib.pbkdf2_hmac("sha256", secret, salt, _SECRET_ROUNDS)
+    return f"pbkdf2-sha256${_SECRET_ROUNDS}${salt.hex()}${digest.hex()}"
 
 
 class Sender:
@@ -81,6 +103,27 @@ class Sender:
         self.worker = f"{os.getpid()}-{os.urandom(4).hex()}"  # not uuid or secrets: cold start
         self.conn: Connection | None = None
         self.last_used = 0.0  # time.monotonic() of the last message on `conn`
+        self._tags: dict[tuple[bytes, bytes], str] = {}  # in memory only: each tag computed once
+
+    def _tag(self, salt: bytes) -> str:
+        """The tag of the password configured now (a password file may change while serve runs)."""
+        secret = _secret(self.server)
+        key = (salt, hashlib.sha256(secret).digest())
+        if key not in self._tags:
+            self._tags[key] = secret_tag(secret, salt)
+        return self._tags[key]
+
+    def current_pause(self) -> Pause | None:
+        """The outbox's pause; an authentication pause ends by itself once the configured password
+        (or user name) is no longer the one that failed."""
+        pause = self.outbox.paused()
+        if pause is None or pause.secret is None:
+            return pause
+        salt = bytes.fromhex(pause.secret.split("$")[2])
+        if self._tag(salt) == pause.secret:
+            return pause
+        self.outbox.pause(0.0, "")
+        return None
 
     def close(self) -> None:
         if self.conn is not None:
@@ -93,10 +136,12 @@ class Sender:
         is honoured unless `force`; once `stop` is set nothing more is claimed (serve's loop
         claims one row at a time, so a stop leaves no claimed row unsent)."""
         report = FlushReport()
-        pause = self.outbox.paused()
+        pause = self.current_pause()
         if pause is not None:
-            if not force:
-                report.paused = pause[1]
+            # an authentication failure is not retried with the same password: a server that
+            # counts failed logins would lock the print room out (`outbox resume` overrides)
+            if not force or pause.secret is not None:
+                report.paused, report.paused_until = pause.reason, pause.until
                 return report
             self.outbox.pause(0.0, "")  # by hand, after a fix: try again now
         start = time.time()  # rows rescheduled during this flush wait for the next one
@@ -182,9 +227,13 @@ class Sender:
 
     def _connection_failed(self, rows: Sequence[Row], e: TransportError, report: FlushReport) -> None:
         if e.pauses:
-            until = time.time() + self.policy.pause_seconds
-            self.outbox.pause(until, e.message)
-            report.paused = e.message
+            if e.kind == "auth":
+                until: float | None = None
+                self.outbox.pause(None, e.message, secret=self._tag(os.urandom(16)))
+            else:
+                until = time.time() + self.policy.pause_seconds
+                self.outbox.pause(until, e.message)
+            report.paused, report.paused_until = e.message, until
             for row in rows:  # not the message's fault: the attempt does not count
                 self.outbox.update(row.id, self.worker, status="queued", attempts=row.attempts - 1,
                                    last_error=f"sending paused: {e.message}",

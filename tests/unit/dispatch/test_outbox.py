@@ -67,9 +67,11 @@ def test_draft_is_queued_once(ob: SqliteOutbox) -> None:
 
 def test_pause_expires(ob: SqliteOutbox) -> None:
     ob.pause(time.time() + 60, "auth rejected")
-    assert ob.paused() == (pytest.approx(time.time() + 60, abs=2), "auth rejected")
+    assert ob.paused() == (pytest.approx(time.time() + 60, abs=2), "auth rejected", None)
     ob.pause(0, "")
     assert ob.paused() is None
+    ob.pause(None, "password rejected", secret="pbkdf2-sha256$1$00$ab")  # until resumed
+    assert ob.paused() == (None, "password rejected", "pbkdf2-sha256$1$00$ab")
 
 
 def test_postgres_url_is_a_clear_error() -> None:

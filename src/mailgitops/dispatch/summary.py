@@ -1,0 +1,50 @@
+"""What `outbox flush` reports and how it exits: what went out, what still waits and until when,
+what failed for good, and the ambiguous redeliveries the outbox has counted so far."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailgitops.dispatch.outbox import Outbox, iso
+from mailgitops.dispatch.sender import FlushReport
+from mailgitops.errors import ExitCode
+
+WAITING = ("sending", "ambiguous", "queued")
+SHOWN = 20  # messages named in the summary; the count covers all
+
+
+def flush_summary(outbox: Outbox, report: FlushReport) -> tuple[dict[str, Any], int]:
+    """The JSON summary and the exit code: 1 when a message failed for good in this flush,
+    else 75 while anything waits (queued, being retried, paused), else 0."""
+    counts = outbox.counts()
+    waiting = sum(counts.get(s, 0) for s in WAITING)
+    rows = [r for s in WAITING for r in outbox.rows(s, SHOWN)][:SHOWN]
+    due = [r.next_attempt_at for s in ("ambiguous", "queued") for r in outbox.rows(s, 1)]
+    out: dict[str, Any] = {
+        **report.to_json(),
+        "waiting": waiting,
+        "next_attempt_at": iso(min(due)) if due and not report.paused else None,
+        "waiting_messages": [{"id": r.id, "role": r.role, "to": list(r.to), "status": r.status,
+                              "next_attempt_at": iso(r.next_attempt_at) if r.status != "sending" else None,
+                              "reason": r.last_error} for r in rows],
+        "failed_total": counts.get("failed", 0), "expired_total": counts.get("expired", 0),
+        "ambiguous_redeliveries": counts.get("ambiguous_redeliveries", 0),
+    }
+    if report.failed or report.expired:
+        return out, int(ExitCode.PROBLEMS)
+    if report.paused or waiting:
+        return out, int(ExitCode.TEMPORARY)
+    return out, int(ExitCode.OK)
+
+
+def summary_line(s: dict[str, Any]) -> str:
+    """One line for a person: what went out and, when something waits, what and until when."""
+    parts = [f"sent {s['sent']}, failed {s['failed']}, expired {s['expired']}, "
+             f"ambiguous redeliveries {s['ambiguous_redeliveries']}"]
+    if s["paused"]:
+        until = s["paused_until"] or "the password changes or `mailgitops outbox resume` is run"
+        parts.append(f"sending paused until {until}: {s['paused']}")
+    if s["waiting"]:
+        when = f", next attempt at {s['next_attempt_at']}" if s["next_attempt_at"] else ""
+        parts.append(f"{s['waiting']} message(s) still wait{when}")
+    return "; ".join(parts)

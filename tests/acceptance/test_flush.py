@@ -1,0 +1,105 @@
+"""`outbox flush` through the CLI: exit 0 / 75 / 1, a summary that names what waits and until
+when (ISO 8601 with zone), and an authentication pause that is not retried with the same
+password until it changes or `outbox resume` is run."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.dispatchrepo import build_bundle, cli, make_repo, outcome, sample_event, write_event
+from support.smtpd import SmtpServer, free_port
+
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
+PASSWORD = "test-only-password"  # a throwaway for the local test server
+AUTH = {"mode": "custom", "username": "printroom", "password_env": "MG_TEST_FLUSH_PASSWORD"}
+
+
+def _dispatch(bundle: Path, tmp_path: Path, ob: str, event_id: str, *extra: str,
+              env: dict[str, str] | None = None) -> dict[str, Any]:
+    path = write_event(tmp_path, sample_event(trigger="order_received", event_id=event_id))
+    return outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob, *extra,
+                       env=env))
+
+
+def _flush(bundle: Path, ob: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+    proc = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob, env=env)
+    return proc.returncode, json.loads(proc.stdout), proc.stderr
+
+
+def test_flush_exits_75_while_the_server_is_down_and_says_until_when(tmp_path: Path) -> None:
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=free_port()))  # nothing listens there
+    ob = str(tmp_path / "o.sqlite")
+    slow = {"MAILGITOPS_RETRY_BACKOFF_SECONDS": "600"}
+    _dispatch(bundle, tmp_path, ob, "down-1", "--queue-only", env=slow)
+    code, summary, stderr = _flush(bundle, ob, env=slow)
+    assert code == 75, stderr
+    assert summary["sent"] == 0 and summary["waiting"] == 1 and summary["retry"] == 1
+    assert ISO.match(summary["next_attempt_at"])
+    [waiting] = summary["waiting_messages"]
+    assert waiting["status"] == "queued" and ISO.match(waiting["next_attempt_at"])
+    assert "refused the connection" in waiting["reason"]
+    assert "1 message(s) still wait, next attempt at " in stderr
+    listed = outcome(cli("outbox", "list", "--outbox", ob))
+    assert ISO.match(listed["messages"][0]["next_attempt_at"])  # never a raw epoch number
+    assert ISO.match(listed["messages"][0]["created_at"])
+
+
+def test_flush_exits_0_when_nothing_waits_and_1_when_a_message_failed_for_good(
+        sink: SmtpServer, tmp_path: Path) -> None:
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=sink.port))
+    ob = str(tmp_path / "o.sqlite")
+    _dispatch(bundle, tmp_path, ob, "ok-1", "--queue-only")
+    code, summary, _ = _flush(bundle, ob)
+    assert (code, summary["sent"], summary["waiting"]) == (0, 1, 0)
+    sink.faults.refuse["ada@example.org"] = "550 5.1.1 no such user"
+    _dispatch(bundle, tmp_path, ob, "bad-1", "--queue-only")
+    code, summary, _ = _flush(bundle, ob)
+    assert (code, summary["failed"], summary["failed_total"]) == (1, 1, 1)
+    code, summary, _ = _flush(bundle, ob)  # nothing new failed, nothing waits
+    assert (code, summary["failed"]) == (0, 0)
+
+
+class CountingServer(SmtpServer):
+    """Counts login attempts: a wrong password must not be tried again and again."""
+
+    logins = 0
+
+    def _authenticate(self, *args: Any) -> Any:
+        self.logins += 1
+        return super()._authenticate(*args)
+
+
+@pytest.fixture
+def auth_server() -> Any:
+    srv = CountingServer(users={"printroom": PASSWORD}, auth_require_tls=False).start()
+    yield srv
+    srv.stop()
+
+
+def test_a_rejected_password_is_not_tried_again_until_it_changes(auth_server: CountingServer,
+                                                                 tmp_path: Path) -> None:
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=auth_server.port, auth=AUTH))
+    ob = str(tmp_path / "o.sqlite")
+    wrong = {"MG_TEST_FLUSH_PASSWORD": "wrong-password"}
+    m = _dispatch(bundle, tmp_path, ob, "auth-1", env=wrong)["messages"][0]
+    assert m["status"] == "queued" and "sending paused" in m["reason"]
+    tried = auth_server.logins  # one attempt (smtplib may try two mechanisms in it)
+    assert tried >= 1
+    for _ in range(3):
+        code, summary, stderr = _flush(bundle, ob, env=wrong)
+        assert code == 75 and summary["paused"] and summary["paused_until"] is None
+        assert "outbox resume" in stderr
+    assert auth_server.logins == tried  # no login tried again with the same password
+    stored = Path(ob).read_bytes()
+    assert b"wrong-password" not in stored  # only a salted hash of it is kept
+    assert outcome(cli("outbox", "resume", "--outbox", ob))["resumed"] is True
+    code, _, _ = _flush(bundle, ob, env=wrong)  # resumed by hand: one more try, paused again
+    assert code == 75 and auth_server.logins > tried
+    code, summary, _ = _flush(bundle, ob, env={"MG_TEST_FLUSH_PASSWORD": PASSWORD})
+    assert (code, summary["sent"]) == (0, 1)  # a new password lifts the pause by itself
+    assert [r.message_id for r in auth_server.wait_for(1)] == [m["message_id"]]
