@@ -1,0 +1,94 @@
+"""`mailgitops plan`: what dispatch would do with an event, without storing or sending."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mailgitops.cli.dispatch_core import DEFAULT_BUNDLE, read_event
+from mailgitops.cli.main import CONTEXT, run
+
+
+def write_files(plan: dict[str, Any], out: Path) -> None:
+    """Each message's HTML and text as `NN-role-lang.html|.txt` in `out`, named in the plan."""
+    out.mkdir(parents=True, exist_ok=True)
+    for n, m in enumerate(plan["messages"], start=1):
+        if "html" not in m:
+            continue
+        stem = f"{n:02d}-{m['role']}-{m['language']['used']}"
+        (out / f"{stem}.html").write_text(m["html"], encoding="utf-8")
+        (out / f"{stem}.txt").write_text(m["text"], encoding="utf-8")
+        m["files"] = {"html": str(out / f"{stem}.html"), "text": str(out / f"{stem}.txt")}
+
+
+def without_bodies(plan: dict[str, Any]) -> dict[str, Any]:
+    return {**plan, "messages": [{k: v for k, v in m.items() if k not in ("html", "text")}
+                                 for m in plan["messages"]]}
+
+
+def as_text(plan: dict[str, Any]) -> str:
+    lines = [f"event {plan['event_id']} ({plan['trigger']}), bundle {plan['bundle'][:19]}…"]
+    if "delivery" in plan:
+        lines.append(f"delivery: {plan['delivery']}")
+    rows = [("ROLE", "TO", "LANGUAGE", "TEMPLATE", "STATUS")]
+    for m in plan["messages"]:
+        lang = " → ".join(m["language"]["path"]) or (m["language"]["used"] or "-")
+        rows.append((m["role"], ", ".join(m["to"]) or "-", lang, m["template"] or "-", m["status"]))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for i, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if i == 0:
+            continue
+        m = plan["messages"][i - 1]
+        details = [("why", m["reason"])] if m["status"] == "skipped" else [("rule", m["rule"])]
+        if m["status"] != "skipped":
+            details += [("from", m["from"]), ("subject", m["subject"])]
+            details += [("cc", ", ".join(m["cc"]))] if m["cc"] else []
+            details += [("attach", f"{a['kind']}: {a['path']} ({a['filename']}, {a['mime_type']}, "
+                                   f"{a['size']:,} bytes)") for a in m["attachments"]]
+            details += [("note", n) for n in m["notes"]] + [("warning", w) for w in m["warnings"]]
+            details += [("files", f"{f['html']}, {f['text']}") for f in [m.get("files")] if f]
+        lines += [f"    {k}: {v}" for k, v in details]
+    return "\n".join(lines)
+
+
+def _plan(bundle: str, event: str, attachments_root: str | None, out: str | None, fmt: str) -> int:
+    from mailgitops import bundle as bundle_mod
+    from mailgitops.dispatch import rules
+    from mailgitops.dispatch.explain import explain
+
+    loaded = bundle_mod.load(bundle)
+    root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
+    plan = explain(loaded, read_event(event), root, source=event if event != "-" else "stdin")
+    if out is not None:
+        write_files(plan, Path(out))
+    plan = without_bodies(plan)
+    click.echo(as_text(plan) if fmt == "text" else json.dumps(plan, ensure_ascii=False, indent=2))
+    return 0
+
+
+def register(group: click.Group) -> None:
+    @group.command("plan", context_settings=CONTEXT)
+    @click.option("--bundle", envvar="MAILGITOPS_BUNDLE", default=DEFAULT_BUNDLE, show_default=True,
+                  type=click.Path(dir_okay=False), help="The bundle to run (MAILGITOPS_BUNDLE).")
+    @click.option("--event", "event", required=True,
+                  help="The status event: a JSON file (or a YAML sample), or - for JSON on stdin.")
+    @click.option("--attachments-root", "attachments_root", envvar="MAILGITOPS_ATTACHMENTS_ROOT",
+                  default=None, type=click.Path(file_okay=False),
+                  help="The folder event attachment paths are relative to (MAILGITOPS_ATTACHMENTS_ROOT).")
+    @click.option("--out", type=click.Path(file_okay=False),
+                  help="Also write each message's rendered HTML and text into this folder.")
+    @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
+    def plan_cmd(bundle: str, event: str, attachments_root: str | None, out: str | None, fmt: str) -> None:
+        """What `dispatch` would do with this event, without storing or sending anything.
+
+        For each role and recipient: the language (and the fallback taken), the template, whether
+        it would be sent, held as a draft or skipped, and the rule of config/workflow.yaml that
+        decided it; the attachments found, the subject, and with --out the rendered HTML and
+        text. An event dispatch would refuse is refused the same way (exit 1, every problem
+        named). Touches neither the outbox nor the network.
+        """
+        run(_plan, bundle, event, attachments_root, out, fmt)

@@ -1,0 +1,129 @@
+"""`plan`: what `dispatch` would do with one event, and why, without an outbox or a connection.
+
+The decisions are dispatch's own (dispatch/rules.py `plan`, the same event check, the same
+rendering); this module only says them out loud: the rule of config/workflow.yaml that applied,
+the language fallback taken, the attachments found, and the email each recipient would get."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mailgitops.dispatch import event as event_mod
+from mailgitops.dispatch import rules
+
+if TYPE_CHECKING:
+    from mailgitops.bundle import Bundle
+    from mailgitops.diagnostics import Diagnostic
+    from mailgitops.render.email import RenderedEmail
+    from mailgitops.settings import Settings
+
+
+def language_path(requested: str | None, active: Sequence[str], default: str, used: str) -> list[str]:
+    """The steps from the recipient's language to the one used, as `rules.resolve_language` and
+    then the template's own fallback take them: ["de-CH: not active", "de"]."""
+    steps: list[str] = []
+    chosen = None
+    candidates = (requested, requested.replace("_", "-").split("-")[0]) if requested else ()
+    for cand in dict.fromkeys(c.lower() for c in candidates):
+        chosen = next((lang for lang in active if lang.lower() == cand), None)
+        if chosen:
+            break
+        steps.append(f"{cand}: not active")
+    if not requested:
+        steps.append("the recipient has no language")
+    steps.append(chosen or f"{default}: the default language")
+    chosen = chosen or default
+    if used != chosen:
+        steps.append(f"{used}: the template has no {chosen} text")
+    return steps
+
+
+def _rule(trigger_id: str, trig: Any, planned: rules.Planned | rules.Skipped) -> str:
+    where = f"config/workflow.yaml triggers.{trigger_id}"
+    if isinstance(planned, rules.Skipped):
+        return f"{where}: {planned.reason}"
+    send = f"send: {trig.send}"
+    if trig.send == "on_customer_request" and planned.role == "customer":
+        send += f" (the customer asked: {trigger_id} is in customer.notify)"
+    elif trig.send == "on_customer_request":
+        send += f" (applies to customers only; the {planned.role} always gets it)"
+    draft = "edit_before_send: true (held as a draft for an operator)" if planned.draft \
+        else "edit_before_send: false"
+    return f"{where}: {send}; to: [{', '.join(trig.to)}]; {draft}"
+
+
+def _render(bundle: Bundle, compiled: Any, data: Mapping[str, Any], p: rules.Planned) -> RenderedEmail:
+    from mailgitops.identity import Sender as SenderModel
+    from mailgitops.render.context import build_context
+    from mailgitops.render.email import draft_source, render_email, render_markdown
+
+    settings = bundle.settings
+    ctx = build_context(data, recipient=p.person, order_url=settings.workflow.order_url,
+                        sender=SenderModel(p.sender[0], p.sender[1]), webshop_name=p.webshop_name)
+    if not p.draft:
+        return render_email(compiled, p.template_id, p.lang, ctx)
+    # a draft goes out as the operator leaves it; unedited, that is the template's own text
+    subject, markdown = draft_source(compiled, p.template_id, p.lang, ctx)
+    return render_markdown(compiled, p.template_id, p.lang, subject, markdown, context=ctx)
+
+
+def _address(name: str | None, address: str) -> str:
+    return f"{name} <{address}>" if name else address
+
+
+def _message(bundle: Bundle, compiled: Any, data: Mapping[str, Any], trigger_id: str,
+             p: rules.Planned | rules.Skipped) -> dict[str, Any]:
+    settings: Settings = bundle.settings
+    trig = settings.workflow.triggers.get(trigger_id)
+    person: Mapping[str, Any] = p.person if isinstance(p, rules.Planned) else {}
+    entry: dict[str, Any] = {
+        "role": p.role,
+        "to": [a for _, a in p.to] if isinstance(p, rules.Planned) else list(p.to),
+        "cc": list(p.cc) if isinstance(p, rules.Planned) else [],
+        "status": "skipped" if isinstance(p, rules.Skipped) else ("draft" if p.draft else "sent"),
+        "reason": p.reason if isinstance(p, rules.Skipped) else None,
+        "rule": _rule(trigger_id, trig, p),
+        "template": trig.template if trig else None,
+    }
+    if isinstance(p, rules.Skipped):
+        entry["language"] = {"requested": None, "used": p.lang, "path": []}
+        return entry
+    email = _render(bundle, compiled, data, p)
+    requested = person.get("language")
+    entry["language"] = {"requested": requested, "used": email.lang,
+                         "path": language_path(requested, settings.languages.active,
+                                               settings.languages.default, email.lang)}
+    entry.update({
+        "from": _address(p.sender[1], p.sender[0]),
+        "subject": email.subject,
+        "preheader": email.preheader,
+        "attachments": [{"kind": f.kind, "path": f.path, "filename": f.filename,
+                         "mime_type": f.mime_type, "size": f.size} for f in p.attachments],
+        "notes": list(p.notes),
+        "warnings": list(email.warnings),
+        "html": email.html,
+        "text": email.text,
+    })
+    return entry
+
+
+def explain(bundle: Bundle, event: Any, attachments_root: Path | None,
+            source: str = "event") -> dict[str, Any]:
+    """The plan for `event` (raises MailgitopsError, as dispatch would, for an event it refuses)."""
+
+    def unknown(data: Any) -> list[Diagnostic]:
+        got = rules.unknown_trigger(bundle.settings, data.get("trigger")) if isinstance(data, dict) else None
+        return [replace(got, file=source)] if got is not None else []
+
+    data = event_mod.require_valid(event, source, more=unknown)
+    planned = rules.plan(bundle.settings, data, attachments_root)
+    compiled = bundle.compiled() if any(isinstance(p, rules.Planned) for p in planned) else None
+    return {
+        "event_id": data["event_id"],
+        "trigger": data["trigger"],
+        "bundle": bundle.hash,
+        "messages": [_message(bundle, compiled, data, data["trigger"], p) for p in planned],
+    }

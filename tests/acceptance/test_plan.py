@@ -1,0 +1,116 @@
+"""`mailgitops plan` through the real CLI: what dispatch would decide, checked against what
+dispatch then does with the same event on a real SMTP server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
+from support.smtpd import SmtpServer
+
+FILES = SAMPLES / "files"
+
+
+@pytest.fixture(scope="module")
+def bundle(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = make_repo(tmp_path_factory.mktemp("plan") / "repo", port=smtp_server.port,
+                     triggers={"order_finalized": {"to": ["customer", "operator"]}})
+    return build_bundle(repo)
+
+
+def plan(bundle: Path, tmp: Path, event: dict[str, Any], *extra: str) -> Any:
+    path = write_event(tmp, event)
+    return cli("plan", "--bundle", str(bundle), "--event", str(path), "--attachments-root", str(FILES),
+               *extra, cwd=tmp, env={"MAILGITOPS_OUTBOX": str(tmp / "outbox.sqlite")})
+
+
+def test_plan_matches_what_dispatch_then_sends(bundle: Path, tmp_path: Path, sink: SmtpServer) -> None:
+    event = sample_event("flyers", trigger="proof_ready", event_id="evt-plan-1")
+    got = outcome(plan(bundle, tmp_path, event, "--out", str(tmp_path / "out")))
+    assert not (tmp_path / "outbox.sqlite").exists() and sink.messages == []  # nothing stored or sent
+    (m,) = got["messages"]
+    assert (m["role"], m["to"], m["cc"], m["status"]) == ("customer", ["ada@example.org"],
+                                                         ["archive@example.com"], "sent")
+    assert m["template"] == "proof-ready"
+    assert m["language"] == {"requested": "de", "used": "de", "path": ["de"]}
+    assert m["rule"].startswith("config/workflow.yaml triggers.proof_ready: send: always; to: [customer]")
+    assert m["attachments"] == [{"kind": "document", "path": "jobs/PO-1001/final.pdf",
+                                 "filename": "final.pdf", "mime_type": "application/pdf",
+                                 "size": (FILES / "jobs/PO-1001/final.pdf").stat().st_size}]
+    assert m["from"] == "Campus Print Shop <campus@example.com>"
+    sent = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(write_event(tmp_path, event)),
+                       "--outbox", str(tmp_path / "real.sqlite"), "--attachments-root", str(FILES)))
+    assert sent["messages"][0]["status"] == "sent"
+    msg = sink.wait_for(1)[0].message
+    assert msg["Subject"] == m["subject"] and msg["To"] == "Ada Lovelace <ada@example.org>"
+    text = msg.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    html = msg.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n")
+    assert Path(m["files"]["text"]).read_text(encoding="utf-8").strip() == text.strip()
+    assert Path(m["files"]["html"]).read_text(encoding="utf-8").strip() == html.strip()
+
+
+@pytest.mark.parametrize(("language", "path", "used"), [
+    ("de-CH", ["de-ch: not active", "de"], "de"),
+    ("pt-BR", ["pt-br: not active", "pt: not active", "en: the default language"], "en"),
+    (None, ["the recipient has no language", "en: the default language"], "en"),
+])
+def test_the_language_fallback_is_spelled_out(bundle: Path, tmp_path: Path, language: str | None,
+                                              path: list[str], used: str) -> None:
+    event = sample_event("flyers")
+    event["customer"] = {**event["customer"], "language": language}
+    if language is None:
+        del event["customer"]["language"]
+    (m,) = outcome(plan(bundle, tmp_path, event))["messages"]
+    assert m["language"]["path"] == path and m["language"]["used"] == used
+
+
+def test_skipped_and_draft_messages_say_which_rule(bundle: Path, tmp_path: Path) -> None:
+    not_asked = sample_event("flyers")
+    not_asked["customer"] = {**not_asked["customer"], "notify": []}
+    (m,) = outcome(plan(bundle, tmp_path, not_asked))["messages"]
+    assert m["status"] == "skipped"
+    assert m["reason"] == ("the customer did not ask for emails about order_accepted "
+                           "(send: on_customer_request)")
+    assert "subject" not in m
+    (d,) = outcome(plan(bundle, tmp_path, sample_event("flyers", trigger="quotation")))["messages"]
+    assert d["status"] == "draft" and "edit_before_send: true" in d["rule"] and d["subject"]
+    no_operator = sample_event("flyers", trigger="order_finalized")
+    del no_operator["operator"]
+    roles = {m["role"]: m for m in outcome(plan(bundle, tmp_path, no_operator))["messages"]}
+    assert roles["customer"]["status"] == "sent"
+    operator = roles["operator"]
+    assert (operator["status"], operator["reason"]) == ("skipped", "the event names no operator")
+
+
+def test_the_text_format_is_a_table(bundle: Path, tmp_path: Path) -> None:
+    proc = plan(bundle, tmp_path, sample_event("flyers", trigger="order_finalized"), "--format", "text")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("event sample-flyers-001 (order_finalized), bundle sha256:")
+    assert lines[1].split() == ["ROLE", "TO", "LANGUAGE", "TEMPLATE", "STATUS"]
+    assert lines[2].split() == ["customer", "ada@example.org", "de", "order-finalized", "sent"]
+    assert "    subject: " in proc.stdout and "operator  op@example.com" in proc.stdout
+
+
+def test_an_event_dispatch_would_refuse_is_refused_alike(bundle: Path, tmp_path: Path) -> None:
+    event = sample_event("flyers", trigger="proof_ready")
+    event["attachments"] = {"document": "jobs/PO-1001/missing.pdf"}
+    proc = plan(bundle, tmp_path, event)
+    assert proc.returncode == 1
+    assert "$.attachments.document" in proc.stderr and "attachment-missing" in proc.stderr
+    proc = plan(bundle, tmp_path, sample_event("flyers", trigger="order_acepted"))
+    assert proc.returncode == 1 and "did you mean `order_accepted`?" in proc.stderr
+    proc = cli("plan", "--bundle", str(bundle), "--event", "-", stdin="{not json")
+    assert proc.returncode == 1 and "not valid JSON" in proc.stderr
+    assert not (tmp_path / "outbox.sqlite").exists()
+
+
+def test_plan_reads_the_event_from_stdin(bundle: Path, tmp_path: Path) -> None:
+    proc = cli("plan", "--bundle", str(bundle), "--event", "-", stdin=json.dumps(sample_event("flyers")),
+               cwd=tmp_path)
+    assert outcome(proc)["messages"][0]["subject"] == "Ihr Auftrag PO-1001 wurde angenommen"
+    assert list(tmp_path.iterdir()) == []
