@@ -1,6 +1,7 @@
-"""Suite-wide: a real SMTP server per test module (`smtp_server`, `sink`), and the dispatcher's
+"""Suite-wide: a real SMTP server per test module (`smtp_server`, `sink`), the dispatcher's
 per-user cache (render/diskcache.py) in a folder of this run, so tests neither read a
-developer's cache nor leave entries in their home."""
+developer's cache nor leave entries in their home, and the hooks of support/honest.py
+(no skips, browser tests need Chromium, slow tests first)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from support.honest import (  # noqa: F401  (hooks: pytest finds them by name in this module)
+    pytest_collection_modifyitems,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+    pytest_runtest_setup,
+)
 from support.smtpd import SmtpServer
 
+# Each pytest-xdist worker imports this file itself, so each has a cache folder of its own.
 _CACHE = tempfile.mkdtemp(prefix="mailgitops-test-cache-")
 
 

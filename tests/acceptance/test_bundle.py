@@ -20,6 +20,7 @@ def test_committed_bundle_is_fresh() -> None:
     assert proc.returncode == 0, f"{proc.stderr}\nrebuild: mailgitops bundle --out {bundle.DEFAULT_PATH}"
 
 
+@pytest.mark.slow
 def test_same_input_same_bytes(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", port=2525)
     copy = make_repo(tmp_path / "elsewhere" / "copy", port=2525)  # another path, same content
@@ -31,6 +32,7 @@ def test_same_input_same_bytes(tmp_path: Path) -> None:
     assert cli("bundle", "--root", str(repo), "--check", str(a)).returncode == 0
 
 
+@pytest.mark.slow
 def test_check_exits_1_when_stale(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", port=2525)
     out = tmp_path / "b.json"

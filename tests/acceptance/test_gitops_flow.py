@@ -39,7 +39,7 @@ class Runner:
 
     repo: Path
     temp: Path
-    chromium: str | None = CHROMIUM if Path(CHROMIUM).exists() else None
+    chromium: str | None = CHROMIUM
 
     def env(self, extra: dict[str, str]) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
@@ -115,6 +115,7 @@ def test_init_output_validates_renders_and_bundles(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_pull_request_changing_one_german_subject(printroom: tuple[Path, Path], tmp_path: Path) -> None:
     repo, _ = printroom
     runner = Runner(repo, tmp_path / "runner")
@@ -143,9 +144,8 @@ def test_pull_request_changing_one_german_subject(printroom: tuple[Path, Path], 
     (shot,) = planned_shots(repo / "previews" / "changes.json", repo / "previews" / "head",
                             repo / "previews" / "screenshots")
     assert re.search(r"<b>Auftrag \S+ ist angenommen</b>", page(shot))
-    if Path(CHROMIUM).exists():
-        png = repo / "previews" / "screenshots" / "order-accepted" / "de.png"
-        assert png.read_bytes().startswith(b"\x89PNG")
+    png = repo / "previews" / "screenshots" / "order-accepted" / "de.png"
+    assert png.read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.slow

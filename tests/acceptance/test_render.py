@@ -143,11 +143,8 @@ def test_restore_puts_the_default_back(repo: Path) -> None:
     assert code == 1 and "did you mean `order-ready`?" in err
 
 
+@pytest.mark.slow
 @pytest.mark.browser
-# in CI (CI=true) a missing browser fails the test instead of skipping it
-@pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                    reason="needs headless Chromium at /usr/bin/chromium "
-                    "(scripts/setup --test installs it)")
 def test_gallery_in_headless_chromium(previews: Path, tmp_path: Path) -> None:
     cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",

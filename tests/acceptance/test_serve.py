@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from mailgitops.dispatch.sender import RetryPolicy
 from mailgitops.serve.http import Server
 from mailgitops.serve.service import Service
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
-from support.smtpd import SmtpServer, free_port
+from support.smtpd import SmtpServer
 
 FILES = SAMPLES / "files"
 TOKEN = "test-token-" + "x" * 20
@@ -79,11 +80,14 @@ def event(trigger: str, event_id: str, **changes: Any) -> dict[str, Any]:
     return sample_event("flyers", trigger=trigger, event_id=event_id, **changes)
 
 
-def settle(seconds: float = 0.5) -> None:
-    time.sleep(seconds)  # give the sender loop the time to send a second copy, if it wrongly would
+def settle(server: Server) -> None:
+    """A server-side synchronisation point: a whole pass of the sender loop that began after this
+    call has ended, so a second copy it would wrongly send has been sent (and would be counted)."""
+    assert server.loop.wait_for_a_full_pass(timeout=20), "the sender loop did not finish a pass in 20 s"
 
 
-def test_requests_without_the_right_token_are_refused(api: Api, sink: SmtpServer) -> None:
+def test_requests_without_the_right_token_are_refused(served: tuple[Api, Server], sink: SmtpServer) -> None:
+    api, server = served
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
         status, rh, body = api.call("POST", "/events", event("order_received", "no-token"), auth=False,
                                     headers=headers)
@@ -91,7 +95,7 @@ def test_requests_without_the_right_token_are_refused(api: Api, sink: SmtpServer
     assert api.call("GET", "/drafts", auth=False)[0] == 401
     assert api.call("GET", "/metrics", auth=False)[0] == 401
     assert api.call("GET", "/health", auth=False)[0] == 200
-    settle(0.2)
+    settle(server)
     assert sink.messages == [] and api.call("GET", "/outbox")[2]["messages"] == []
 
 
@@ -106,7 +110,8 @@ def test_accepted_event_is_then_delivered(api: Api, sink: SmtpServer) -> None:
     assert [r["message_id"] for r in outbox["messages"]] == [m["message_id"]]
 
 
-def test_the_same_event_five_times_sends_one_email(api: Api, sink: SmtpServer) -> None:
+def test_the_same_event_five_times_sends_one_email(served: tuple[Api, Server], sink: SmtpServer) -> None:
+    api, server = served
     ev = event("order_received", "five-times")
     answers: list[tuple[int, Any]] = []
     threads = [threading.Thread(target=lambda: answers.append(api.call("POST", "/events", ev)[::2]))
@@ -119,7 +124,7 @@ def test_the_same_event_five_times_sends_one_email(api: Api, sink: SmtpServer) -
     assert [b["duplicate"] for s, b in answers if s == 200] == [True] * 4
     assert len({b["messages"][0]["message_id"] for _, b in answers}) == 1
     sink.wait_for(1)
-    settle()
+    settle(server)
     assert len(sink.messages) == 1
 
 
@@ -136,17 +141,19 @@ def test_bad_event_names_every_problem_and_queues_nothing(api: Api, sink: SmtpSe
     assert outbox["messages"] == [] and sink.messages == []
 
 
-def test_same_event_id_with_other_content_is_a_conflict(api: Api, sink: SmtpServer) -> None:
+def test_same_event_id_with_other_content_is_a_conflict(served: tuple[Api, Server], sink: SmtpServer) -> None:
+    api, server = served
     assert api.call("POST", "/events", event("order_received", "conflict-1"))[0] == 202
     changed = event("order_received", "conflict-1", occurred_at="2026-11-28T09:00:00Z")
     status, _, body = api.call("POST", "/events", changed)
     assert status == 409 and "different content" in body["error"]
     sink.wait_for(1)
-    settle()
+    settle(server)
     assert len(sink.messages) == 1
 
 
-def test_draft_edit_then_send_twice_sends_once(api: Api, sink: SmtpServer) -> None:
+def test_draft_edit_then_send_twice_sends_once(served: tuple[Api, Server], sink: SmtpServer) -> None:
+    api, server = served
     status, _, got = api.call("POST", "/events", event("quotation", "draft-1"))
     assert status == 202 and got["messages"][0]["status"] == "draft"
     draft_id = got["messages"][0]["draft_id"]
@@ -155,14 +162,14 @@ def test_draft_edit_then_send_twice_sends_once(api: Api, sink: SmtpServer) -> No
     status, _, edited = api.call("POST", f"/drafts/{draft_id}",
                                  {"subject": "Your quote, revised", "body": "Hello, **new** price."})
     assert status == 200 and edited["subject"] == "Your quote, revised"
-    settle(0.3)
+    settle(server)
     assert sink.messages == []  # a draft is never sent by itself
     first = api.call("POST", f"/drafts/{draft_id}/send")
     second = api.call("POST", f"/drafts/{draft_id}/send")
     assert first[0] == 202 and first[2]["already"] is False
     assert second[0] == 200 and second[2]["already"] is True
     [received] = sink.wait_for(1)
-    settle()
+    settle(server)
     assert len(sink.messages) == 1 and received.message["Subject"] == "Your quote, revised"
     status, _, body = api.call("POST", f"/drafts/{draft_id}", {"subject": "too late"})
     assert status == 409 and "can no longer be edited" in body["error"]
@@ -183,9 +190,7 @@ def test_health_and_metrics(served: tuple[Api, Server], sink: SmtpServer, tmp_pa
     api, server = served
     api.call("POST", "/events", event("order_received", "metrics-1"))
     sink.wait_for(1)
-    deadline = time.monotonic() + 5
-    while api.call("GET", "/health")[2]["outbox"]["sent"] != 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    settle(server)  # the outbox row is marked sent once the server's 250 reached the sender
     status, _, health = api.call("GET", "/health", auth=False)
     assert status == 200 and health["status"] == "ok"
     assert health["bundle_hash"] == server.service.bundle.hash and health["outbox"]["sent"] == 1
@@ -237,25 +242,26 @@ def test_bad_requests_get_json_errors(api: Api) -> None:
 
 
 def test_sigterm_stops_the_service_cleanly(bundle: Path, tmp_path: Path, sink: SmtpServer) -> None:
-    port = free_port()
     env = {**os.environ, "MAILGITOPS_API_TOKEN": TOKEN, "MAILGITOPS_RETRY_BACKOFF_SECONDS": "0.01"}
+    # --port 0: the system picks a free port and the "listening on" line names it
     proc = subprocess.Popen([sys.executable, "-m", "mailgitops", "serve", "--bundle", str(bundle), "--port",
-                             str(port), "--outbox", str(tmp_path / "o.sqlite"), "--attachments-root",
+                             "0", "--outbox", str(tmp_path / "o.sqlite"), "--attachments-root",
                              str(FILES)], env=env, stderr=subprocess.PIPE, text=True)
-    api = Api(f"http://127.0.0.1:{port}")
+    assert proc.stderr is not None
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if api.call("GET", "/health", auth=False)[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.05)
+        before: list[str] = []
+        listening = None
+        for line in proc.stderr:  # ends when the process does: then the asserts below say why
+            before.append(line)
+            if listening := re.search(r"listening on (http://127\.0\.0\.1:\d+)", line):
+                break
+        assert listening, "".join(before)
+        api = Api(listening[1])
         assert api.call("POST", "/events", event("order_received", "sigterm-1"))[0] == 202
         sink.wait_for(1)
         proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=20)
+        _, rest = proc.communicate(timeout=20)
+        stderr = "".join(before) + rest
     finally:
         if proc.poll() is None:
             proc.kill()

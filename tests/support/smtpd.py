@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import ipaddress
 import socket
 import ssl
 import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -126,14 +126,19 @@ class FaultySMTP(SMTP):  # type: ignore[misc]  # aiosmtpd has no type hints
 class Handler:
     faults: Faults
     messages: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # notified on every accepted message: tests wait on it instead of polling with sleeps
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def _keep(self, msg: Received) -> None:
+        with self.arrived:
+            self.messages.append(msg)
+            self.arrived.notify_all()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         act = self.faults.take("DATA_END")
         msg = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
         if act == "drop-accepted":
-            with self.lock:
-                self.messages.append(msg)
+            self._keep(msg)
             server.transport.close()
             return "250 OK"  # never reaches the client
         if act == "drop":
@@ -141,8 +146,7 @@ class Handler:
             return "451 never seen"
         if act is not None:
             return act
-        with self.lock:
-            self.messages.append(msg)
+        self._keep(msg)
         return "250 OK queued"
 
 
@@ -204,6 +208,7 @@ class SmtpServer:
     def __init__(self, port: int | None = None, *, tls: str | None = None, cert: Cert | None = None,
                  users: dict[str, str] | None = None, require_starttls: bool = False,
                  auth_require_tls: bool = True) -> None:
+        self.chosen_port = port is None
         self.port = port or free_port()
         self.faults = Faults()
         self.handler = Handler(self.faults)
@@ -242,11 +247,20 @@ class SmtpServer:
         return self.handler.messages
 
     def start(self) -> SmtpServer:
-        self.controller = _Controller(self.handler, self.faults, **self.kw)
-        if "ssl_context" in self.kw:
-            self.controller._trigger_server = self._tls_probe
-        self.controller.start()
-        return self
+        """Binds the port; a free port chosen by free_port() may be taken by another process (a
+        parallel test worker) before the bind, so a chosen port is chosen again on EADDRINUSE."""
+        for attempt in range(20):
+            self.controller = _Controller(self.handler, self.faults, **self.kw)
+            if "ssl_context" in self.kw:
+                self.controller._trigger_server = self._tls_probe
+            try:
+                self.controller.start()
+                return self
+            except OSError as e:
+                if e.errno != errno.EADDRINUSE or not self.chosen_port or attempt == 19:
+                    raise
+                self.port = self.kw["port"] = free_port()
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         if self.controller is not None:
@@ -254,11 +268,12 @@ class SmtpServer:
                 self.controller.stop()
             self.controller = None
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
-        end = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < end:
-            time.sleep(0.01)
-        return self.messages
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """The messages once `count` have arrived (or the timeout passed: the caller's assert
+        on what is returned then says what was missing)."""
+        with self.handler.arrived:
+            self.handler.arrived.wait_for(lambda: len(self.messages) >= count, timeout)
+            return list(self.messages)
 
 
 class SilentServer:

@@ -25,6 +25,10 @@ class SenderLoop:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="mailgitops-sender")
         self._last_problem: str | None = None
+        # Completed passes, so a caller can wait for a pass that began after some moment (tests
+        # check "nothing else is sent" after it, instead of sleeping and hoping it was long enough).
+        self.passes = 0
+        self._passed = threading.Condition()
 
     def start(self) -> SenderLoop:
         self.thread.start()
@@ -52,10 +56,21 @@ class SenderLoop:
             if problem != self._last_problem:
                 log(f"sender: {problem}" if problem else "sender: running")
                 self._last_problem = problem
+            with self._passed:
+                self.passes += 1
+                self._passed.notify_all()
             self.service.wake.wait(self.interval)
         disp = self.service.opened()
         if disp is not None:
             disp.sender.close()
+
+    def wait_for_a_full_pass(self, timeout: float) -> bool:
+        """Wakes the loop and waits until a pass that began after this call has ended (the pass
+        in progress, if any, began before). False when the timeout came first."""
+        with self._passed:
+            target = self.passes + 2 if self.thread.is_alive() else self.passes
+            self.service.wake.set()
+            return self._passed.wait_for(lambda: self.passes >= target, timeout)
 
     def flush_once(self) -> FlushReport:
         """Sender.flush, one row per claim so that a stop releases nothing half-claimed."""

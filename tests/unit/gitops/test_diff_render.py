@@ -50,6 +50,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return tmp / "base", tmp / "head"
 
 
+@pytest.mark.slow
 def test_added_removed_and_changed_emails(outputs: tuple[Path, Path]) -> None:
     cmp = compare_dirs(*outputs)
     by_status = {s: {(c.template, c.lang) for c in cmp.changes if c.status is s} for s in Status}
@@ -86,6 +87,7 @@ def test_summary_of_real_outputs(outputs: tuple[Path, Path]) -> None:
     assert md == to_markdown(compare_dirs(*outputs))
 
 
+@pytest.mark.slow
 def test_same_repository_rendered_twice_has_no_changes(outputs: tuple[Path, Path], tmp_path: Path) -> None:
     head = outputs[1]
     repo = head.parent / "repo"

@@ -7,6 +7,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,9 +45,8 @@ def test_without_a_browser_it_warns_and_succeeds(tmp_path: Path) -> None:
     assert warnings == ["no Chromium found (set CHROMIUM=/path/to/chromium); no screenshots taken"]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None and not os.environ.get("CI"),  # CI: fail, not skip
-                    reason="headless Chromium (/usr/bin/chromium) is absent")
 def test_a_png_per_changed_email(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     changes, head = _changes(tmp_path)
@@ -65,6 +65,35 @@ def test_the_script_warns_and_succeeds_when_the_browser_fails(tmp_path: Path) ->
                        timeout=60, check=False)
     assert r.returncode == 0, r.stderr
     assert "order-accepted/de: screenshot failed (exit 1" in r.stderr
+
+
+def _script_elsewhere(tmp_path: Path) -> Path:
+    """The script in a checkout that has no .venv: it must find mailgitops another way."""
+    script = tmp_path / "checkout" / "scripts" / "screenshot_changed"
+    script.parent.mkdir(parents=True)
+    shutil.copy2(Path(__file__).parents[3] / "scripts" / "screenshot_changed", script)
+    return script
+
+
+def test_the_script_uses_the_python_of_mailgitops_on_path(tmp_path: Path) -> None:
+    changes, head = _changes(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHON", "VIRTUAL_ENV"}}
+    env.update(PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin", CHROMIUM="/bin/false")
+    r = subprocess.run([str(_script_elsewhere(tmp_path)), str(changes), str(head), str(tmp_path / "shots")],
+                       env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "order-accepted/de: screenshot failed (exit 1" in r.stderr
+
+
+def test_the_script_says_when_no_python_has_mailgitops(tmp_path: Path) -> None:
+    changes, head = _changes(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHON", "VIRTUAL_ENV"}}
+    env["PATH"] = "/usr/bin:/bin"  # the system's python3, without mailgitops
+    r = subprocess.run([str(_script_elsewhere(tmp_path)), str(changes), str(head),
+                        str(tmp_path / "shots")], env=env, capture_output=True, text=True, timeout=60,
+                       check=False)
+    assert r.returncode == 1
+    assert "no Python with mailgitops installed (set PYTHON=/path/to/python)" in r.stderr
 
 
 def _png_size(png: Path) -> tuple[int, int]:
@@ -86,9 +115,8 @@ def test_the_page_shows_subject_and_addresses_from_the_eml_escaped(tmp_path: Pat
     assert f'<base href="{tmp_path.as_uri()}/">' in html  # the logo still resolves from a copy
 
 
+@pytest.mark.slow
 @pytest.mark.browser
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None and not os.environ.get("CI"),  # CI: fail, not skip
-                    reason="headless Chromium (/usr/bin/chromium) is absent")
 def test_screenshots_are_as_tall_as_the_email(tmp_path: Path) -> None:
     head = tmp_path / "head"
     (head / "t").mkdir(parents=True)
