@@ -3,6 +3,7 @@ STARTTLS / implicit TLS with a self-signed certificate made at run time, and AUT
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import errno
@@ -48,11 +49,15 @@ class Faults:
     greeting, then the connection closes), EHLO, MAIL, RCPT, DATA (the command), MID_DATA (drop
     while the body arrives), DATA_END (after the final dot). A reply "drop" closes the
     connection; "drop-accepted" at DATA_END keeps the message first (the window SMTP cannot
-    close). `refuse` maps an address to a lasting RCPT refusal."""
+    close). `refuse` maps an address to a lasting RCPT refusal. "stall" at DATA_END holds the reply
+    (setting `stalled`) until `release` is set, then answers 451 and keeps nothing: a client killed
+    meanwhile died after its final dot."""
 
     queue: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     refuse: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stalled: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def add(self, stage: str, reply: str, times: int = 1) -> None:
         with self.lock:
@@ -67,6 +72,8 @@ class Faults:
         with self.lock:
             self.queue.clear()
             self.refuse.clear()
+            self.release.set()  # a reply still held is let go
+            self.stalled, self.release = threading.Event(), threading.Event()
 
 
 class FaultySMTP(SMTP):  # type: ignore[misc]  # aiosmtpd has no type hints
@@ -144,6 +151,12 @@ class Handler:
         if act == "drop":
             server.transport.close()
             return "451 never seen"
+        if act == "stall":
+            release = self.faults.release
+            self.faults.stalled.set()
+            while not release.is_set():
+                await asyncio.sleep(0.02)
+            return "451 4.3.0 held, not kept"
         if act is not None:
             return act
         self._keep(msg)
@@ -263,6 +276,7 @@ class SmtpServer:
         raise AssertionError("unreachable")
 
     def stop(self) -> None:
+        self.faults.release.set()
         if self.controller is not None:
             with contextlib.suppress(Exception):
                 self.controller.stop()

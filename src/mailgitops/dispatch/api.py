@@ -98,6 +98,8 @@ class Dispatcher:
         self.server = server or ServerConfig.from_settings(self.settings.smtp)
         self.sender = Sender(outbox, self.server, policy or RetryPolicy.from_env(), Connection)
         self.owns_outbox = False
+        # rows a killed dispatcher on this host left `sending`: due again now, not after the lease
+        self.recovered = outbox.recover()
 
     @classmethod
     def load(cls, bundle_path: str | Path, *, outbox: str | Outbox | None = None,
@@ -220,4 +222,6 @@ class Dispatcher:
                           raw=msg.as_bytes())
 
     def flush(self, *, force: bool = False) -> FlushReport:
-        return self.sender.flush(force=force)
+        report = self.sender.flush(force=force)
+        report.recovered, self.recovered = self.recovered, 0
+        return report

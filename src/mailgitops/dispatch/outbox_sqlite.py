@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from mailgitops.dispatch import outbox_schema
+from mailgitops.dispatch import lease, outbox_schema
 from mailgitops.dispatch.outbox import (
     STATUSES,
     EventConflict,
@@ -129,14 +129,16 @@ class SqliteOutbox:
                 cur = self.db.execute(
                     "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"
                     " to_json, cc_json, bcc_json, rcpts_json, recipients_json, raw, raw_sha256, draft_json,"
-                    " status, next_attempt_at, created_at, updated_at, attempts, worker, lease_until)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " status, next_attempt_at, created_at, updated_at, attempts, worker, lease_until,"
+                    " lease_host, lease_pid, lease_started)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
                      json.dumps(m.to), json.dumps(m.cc), json.dumps(m.bcc), json.dumps(rcpts),
                      json.dumps(recips), m.raw, _sha(m.raw),
                      json.dumps(m.draft) if m.draft is not None else None,
                      "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
-                     worker if claimed else None, lease_until if claimed else None))
+                     worker if claimed else None, lease_until if claimed else None,
+                     *(lease.me() if claimed else (None, None, None))))
                 assert cur.lastrowid is not None
                 ids.append(cur.lastrowid)
             entries = [dict(e, row=ids[e["row"]]) if isinstance(e.get("row"), int) else e
@@ -189,7 +191,7 @@ class SqliteOutbox:
         due = now if due_before is None else min(now, due_before)
         where = ("((status IN ('queued','ambiguous') AND next_attempt_at<=?)"
                  " OR (status='sending' AND lease_until<?))")
-        params: list[Any] = [now + lease_seconds, worker, now, due, now]
+        params: list[Any] = [now + lease_seconds, worker, now, *lease.me(), due, now]
         if ids is not None:
             where += f" AND id IN ({','.join('?' * len(ids))})"
             params.extend(ids)
@@ -197,7 +199,8 @@ class SqliteOutbox:
         try:
             # fixed text with ? placeholders only: nothing from the caller is spliced in
             sql = ("UPDATE messages SET ambiguous = ambiguous + (status='sending'), status='sending',"  # noqa: S608
-                   " lease_until=?, worker=?, attempts=attempts+1, updated_at=?"
+                   " lease_until=?, worker=?, attempts=attempts+1, updated_at=?,"
+                   " lease_host=?, lease_pid=?, lease_started=?"
                    f" WHERE id IN (SELECT id FROM messages WHERE {where} ORDER BY next_attempt_at, id"
                    " LIMIT ?) RETURNING *")
             rows = self.db.execute(sql, (*params, limit)).fetchall()
@@ -206,6 +209,22 @@ class SqliteOutbox:
             self.db.execute("ROLLBACK")
             raise
         return sorted((_row(r) for r in rows), key=lambda r: r.id)
+
+    @_locked
+    def recover(self) -> int:
+        """Rows left `sending` by a process on this host that no longer runs: they may have gone
+        out, so each is counted ambiguous and made due now (sent again with its Message-ID)."""
+        held = self.db.execute("SELECT id, worker, lease_pid, lease_started FROM messages"
+                               " WHERE status='sending' AND lease_host=?", (lease.host(),)).fetchall()
+        dead = [(r[0], r[1]) for r in held if r[2] is not None and not lease.alive(r[2], r[3])]
+        now, n = time.time(), 0
+        for row_id, worker in dead:
+            n += self._write(
+                "UPDATE messages SET status='ambiguous', ambiguous=ambiguous+1, lease_until=NULL,"
+                " next_attempt_at=?, updated_at=?, last_error=? WHERE id=? AND status='sending' AND worker=?",
+                (now, now, "the process sending it ended mid-delivery; sent again with the same Message-ID",
+                 row_id, worker))
+        return n
 
     @_locked
     def update(self, row_id: int, worker: str | None, **fields: Any) -> bool:

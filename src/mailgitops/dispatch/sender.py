@@ -65,10 +65,11 @@ class FlushReport:
     ambiguous: int = 0
     paused: str | None = None
     paused_until: float | None = None  # None while paused: until the secret changes or `outbox resume`
+    recovered: int = 0  # rows a dead process left `sending`, made due again (each counted ambiguous)
 
     def to_json(self) -> dict[str, object]:
         return {"sent": self.sent, "retry": self.retry, "failed": self.failed, "expired": self.expired,
-                "ambiguous": self.ambiguous, "paused": self.paused,
+                "ambiguous": self.ambiguous, "recovered": self.recovered, "paused": self.paused,
                 "paused_until": iso(self.paused_until) if self.paused else None}
 
 

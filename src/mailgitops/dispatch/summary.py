@@ -40,7 +40,8 @@ def flush_summary(outbox: Outbox, report: FlushReport) -> tuple[dict[str, Any], 
 def summary_line(s: dict[str, Any]) -> str:
     """One line for a person: what went out and, when something waits, what and until when."""
     parts = [f"sent {s['sent']}, failed {s['failed']}, expired {s['expired']}, "
-             f"ambiguous redeliveries {s['ambiguous_redeliveries']}"]
+             f"recovered from a dead process {s['recovered']}, "
+             f"ambiguous redeliveries {s['ambiguous_redeliveries']} in all"]
     if s["paused"]:
         until = s["paused_until"] or "the password changes or `mailgitops outbox resume` is run"
         parts.append(f"sending paused until {until}: {s['paused']}")

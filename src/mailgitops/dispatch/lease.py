@@ -1,0 +1,50 @@
+"""Who holds a lease: this host, this process id and the process's start time, so that a row
+left `sending` by a process that has died (kill -9, a crash, a reboot) is known at once instead
+of after the lease runs out. The start time tells a reused process id from the original."""
+
+from __future__ import annotations
+
+import os
+import socket
+from functools import cache
+
+
+@cache
+def host() -> str:
+    return socket.gethostname() or "localhost"
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return None
+    return text.rpartition(")")[2].split()  # the command name may hold spaces and parentheses
+
+
+def process_start(pid: int) -> float | None:
+    """The process's start time in clock ticks since boot (Linux); None where /proc is not there."""
+    fields = _stat(pid)
+    return float(fields[19]) if fields and len(fields) > 19 else None
+
+
+@cache
+def me() -> tuple[str, int, float | None]:
+    return host(), os.getpid(), process_start(os.getpid())
+
+
+def alive(pid: int, started: float | None) -> bool:
+    """Whether the process that took a lease on this host still runs (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    fields = _stat(pid)
+    if fields is None:
+        return True  # no /proc: the process id is all there is to go by
+    if fields[0] in ("Z", "X"):
+        return False
+    return started is None or process_start(pid) == started

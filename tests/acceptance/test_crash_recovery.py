@@ -1,0 +1,72 @@
+"""kill -9 during delivery: the row the dead process left `sending` is recovered by the next
+dispatcher, serve or flush at once (not after the 15-minute lease), sent again with the same
+Message-ID, and counted as an ambiguous redelivery in the summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mailgitops.dispatch.outbox import open_outbox
+from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
+from support.dispatchrepo import MAILGITOPS, build_bundle, cli, make_repo, sample_event, write_event
+from support.smtpd import SmtpServer
+
+
+@pytest.fixture(scope="module")
+def bundle(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(make_repo(tmp_path_factory.mktemp("crash") / "repo", port=smtp_server.port))
+
+
+def test_a_dispatcher_killed_after_its_final_dot_is_recovered_by_the_next_flush(
+        sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    sink.faults.add("DATA_END", "stall")  # the server holds its reply: the client is mid-delivery
+    ob = str(tmp_path / "o.sqlite")
+    event = write_event(tmp_path, sample_event(trigger="order_received", event_id="killed"))
+    proc = subprocess.Popen([*MAILGITOPS, "dispatch", "--bundle", str(bundle), "--event", str(event),
+                             "--outbox", ob], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert sink.faults.stalled.wait(60), "the dispatcher never reached the final dot"
+    finally:
+        proc.kill()  # SIGKILL: no clean-up of any kind
+        proc.wait()
+    sink.faults.release.set()
+    left = SqliteOutbox(ob)
+    [row] = left.rows()
+    left.close()
+    assert row.status == "sending"  # under a 15-minute lease held by a process that is gone
+    flushed = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob)
+    summary = json.loads(flushed.stdout)
+    assert flushed.returncode == 0, flushed.stderr
+    assert (summary["recovered"], summary["sent"], summary["ambiguous_redeliveries"]) == (1, 1, 1)
+    assert "ambiguous redeliveries 1" in flushed.stderr
+    assert [m.message_id for m in sink.wait_for(1)] == [row.message_id]  # same Message-ID
+    after = open_outbox(ob)
+    [done] = after.rows()
+    after.close()
+    assert done.status == "sent" and done.ambiguous == 1
+
+
+def test_a_lease_held_by_a_running_process_is_left_alone(tmp_path: Path) -> None:
+    from mailgitops.dispatch.outbox import NewMessage, StoredEvent
+
+    ob = SqliteOutbox(tmp_path / "o.sqlite")
+    msg = NewMessage("customer", "en", "t", "<m@x>", "p@x", ("a@x.org",), (), b"raw")
+    [row_id] = ob.record_event(StoredEvent("e", "h", "b", [{"row": 0}]), [msg], claim_for=("w", 900.0))
+    other = SqliteOutbox(tmp_path / "o.sqlite")
+    assert other.recover() == 0  # this test process holds it and is alive
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead_pid = int(done.stdout)
+    assert dead_pid != os.getpid()
+    ob.db.execute("UPDATE messages SET lease_pid=?, lease_started=NULL WHERE id=?", (dead_pid, row_id))
+    assert other.recover() == 1
+    got = other.get(row_id)
+    assert got is not None and got.status == "ambiguous" and got.ambiguous == 1
+    ob.close()
+    other.close()
