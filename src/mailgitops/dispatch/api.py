@@ -61,8 +61,8 @@ def row_status(row: Row) -> tuple[str, str | None]:
         return "draft", f"waiting for an operator: mailgitops drafts send {row.id}"
     if row.status == "discarded":
         return "skipped", "the operator discarded the draft"
-    if row.status == "expired":
-        return "failed", f"expired: {row.last_error}"
+    if row.status in ("expired", "corrupt"):
+        return "failed", f"{row.status}: {row.last_error}"
     return "failed", row.last_error
 
 

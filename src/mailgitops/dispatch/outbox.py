@@ -12,9 +12,11 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from mailgitops.errors import MailgitopsError
 
-Status = Literal["queued", "sending", "sent", "failed", "expired", "draft", "ambiguous", "discarded"]
+Status = Literal["queued", "sending", "sent", "failed", "expired", "draft", "ambiguous", "discarded",
+                 "corrupt"]
+# corrupt: the stored bytes no longer match their SHA-256; never sent, kept for inspection
 STATUSES: tuple[Status, ...] = ("queued", "sending", "sent", "failed", "expired", "draft", "ambiguous",
-                                "discarded")
+                                "discarded", "corrupt")
 DEFAULT_PATH = "mailgitops-outbox.sqlite"
 # The records below are NamedTuples, not frozen dataclasses: immutable all the same, and each is
 # ~0.3 ms cheaper to define, which every cold `mailgitops dispatch` pays (issue 4).

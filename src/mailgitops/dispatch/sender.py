@@ -66,10 +66,12 @@ class FlushReport:
     paused: str | None = None
     paused_until: float | None = None  # None while paused: until the secret changes or `outbox resume`
     recovered: int = 0  # rows a dead process left `sending`, made due again (each counted ambiguous)
+    corrupt: int = 0  # stored bytes that failed their checksum: quarantined, never sent
 
     def to_json(self) -> dict[str, object]:
         return {"sent": self.sent, "retry": self.retry, "failed": self.failed, "expired": self.expired,
-                "ambiguous": self.ambiguous, "recovered": self.recovered, "paused": self.paused,
+                "ambiguous": self.ambiguous, "recovered": self.recovered, "corrupt": self.corrupt,
+                "paused": self.paused,
                 "paused_until": iso(self.paused_until) if self.paused else None}
 
 
@@ -176,6 +178,14 @@ class Sender:
 
     def _send_one(self, row: Row, report: FlushReport) -> None:
         assert self.conn is not None and row.raw is not None
+        if row.sha256 is not None and hashlib.sha256(row.raw).hexdigest() != row.sha256:
+            # the disk (or someone) changed the stored bytes: garbage must not reach a customer
+            self.outbox.update(row.id, self.worker, status="corrupt", lease_until=None,
+                               last_error="the stored message no longer matches its SHA-256 checksum; "
+                                          "not sent. Check the disk; the event can be sent again under a "
+                                          "new event_id")
+            report.corrupt += 1
+            return
         try:
             result = self.conn.deliver(row.envelope_from, row.rcpts, row.raw)
         except (SMTPServerDisconnected, OSError) as e:

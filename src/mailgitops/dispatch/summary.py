@@ -28,9 +28,10 @@ def flush_summary(outbox: Outbox, report: FlushReport) -> tuple[dict[str, Any], 
                               "next_attempt_at": iso(r.next_attempt_at) if r.status != "sending" else None,
                               "reason": r.last_error} for r in rows],
         "failed_total": counts.get("failed", 0), "expired_total": counts.get("expired", 0),
+        "corrupt_total": counts.get("corrupt", 0),
         "ambiguous_redeliveries": counts.get("ambiguous_redeliveries", 0),
     }
-    if report.failed or report.expired:
+    if report.failed or report.expired or report.corrupt:
         return out, int(ExitCode.PROBLEMS)
     if report.paused or waiting:
         return out, int(ExitCode.TEMPORARY)
@@ -39,7 +40,7 @@ def flush_summary(outbox: Outbox, report: FlushReport) -> tuple[dict[str, Any], 
 
 def summary_line(s: dict[str, Any]) -> str:
     """One line for a person: what went out and, when something waits, what and until when."""
-    parts = [f"sent {s['sent']}, failed {s['failed']}, expired {s['expired']}, "
+    parts = [f"sent {s['sent']}, failed {s['failed']}, expired {s['expired']}, corrupt {s['corrupt']}, "
              f"recovered from a dead process {s['recovered']}, "
              f"ambiguous redeliveries {s['ambiguous_redeliveries']} in all"]
     if s["paused"]:
