@@ -1,12 +1,16 @@
-"""The bundle: one deterministic, content-hashed file holding everything the dispatcher runs.
+"""The bundle: one deterministic, content-hashed (optionally signed) file holding everything the
+dispatcher runs.
 
 Build and check need the whole validator and renderer; load needs only json and hashlib, so
-the send path stays light (the heavy imports live inside build())."""
+the send path stays light (the heavy imports live inside build()). Load checks the file's
+structure against schemas/bundle.schema.json with the send path's own small checker
+(jsonshape.py), so a hand-made bundle is refused with the place that is wrong, never a KeyError."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +25,9 @@ if TYPE_CHECKING:
 
 FORMAT = "mailgitops-bundle/1"
 DEFAULT_PATH = "bundle/mailgitops.bundle.json"
+KEY_ENV = "MAILGITOPS_BUNDLE_KEY"  # when set, dispatch and serve run only bundles signed with it
+MIN_KEY_CHARS = 16  # a shorter key could be guessed; `openssl rand -hex 32` gives 64
+_REBUILD = "rebuild it from the reviewed repository: `mailgitops bundle --out FILE`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +51,35 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+def _canonical(content: Mapping[str, Any]) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def content_hash(content: Mapping[str, Any]) -> str:
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(_canonical(content)).hexdigest()
 
 
-def serialize(content: Mapping[str, Any]) -> bytes:
-    """Same content, same bytes: keys sorted at every level, fixed separators, one trailing newline."""
+def signature(content: Mapping[str, Any], key: str) -> str:
+    """HMAC-SHA256 over the same canonical bytes the hash covers: whoever lacks the key cannot
+    make a bundle the dispatcher accepts, even with a recomputed hash."""
+    import hmac  # only signed set-ups pay for it
+
+    return "hmac-sha256:" + hmac.new(key.encode("utf-8"), _canonical(content), hashlib.sha256).hexdigest()
+
+
+def check_key(key: str, where: str) -> str:
+    if len(key) < MIN_KEY_CHARS:
+        raise MailgitopsError(f"{where} holds a key of {len(key)} characters; a signing key needs at "
+                              f"least {MIN_KEY_CHARS}", hint="make one with `openssl rand -hex 32`")
+    return key
+
+
+def serialize(content: Mapping[str, Any], key: str | None = None) -> bytes:
+    """Same content (and key), same bytes: keys sorted at every level, fixed separators, one
+    trailing newline; with a key, a `signature` beside the hash."""
     doc = {"format": FORMAT, "hash": content_hash(content), "content": _sorted(content)}
+    if key is not None:
+        doc["signature"] = signature(content, key)
     return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -98,7 +126,7 @@ def settings_of(repo: Repo) -> Settings:
     )
 
 
-def build(root: Path) -> bytes:
+def build(root: Path, key: str | None = None) -> bytes:
     """The bundle of the repository at `root`; refuses (with every diagnostic) if it does not validate."""
     from mailgitops.render.compiled import compile_repo
     from mailgitops.validate import validate_repo
@@ -109,11 +137,12 @@ def build(root: Path) -> bytes:
                               "no bundle was built",
                               diagnostics=result.errors, hint="run `mailgitops validate` and fix them first")
     repo = result.loaded.repo
-    return serialize({"settings": settings_of(repo).to_json(), "compiled": compile_repo(repo).to_dict()})
+    return serialize({"settings": settings_of(repo).to_json(), "compiled": compile_repo(repo).to_dict()},
+                     key)
 
 
-def write(root: Path, out: Path) -> bytes:
-    data = build(root)
+def write(root: Path, out: Path, key: str | None = None) -> bytes:
+    data = build(root, key)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(data)
@@ -121,36 +150,88 @@ def write(root: Path, out: Path) -> bytes:
     return data
 
 
-def is_fresh(root: Path, file: Path) -> bool:
+def is_fresh(root: Path, file: Path, key: str | None = None) -> bool:
+    """FILE is what `write` would write now. Without the key, a signed FILE is compared without its
+    signature (CI can check freshness without holding the signing key)."""
     try:
         current = file.read_bytes()
     except OSError:
         return False
-    return current == build(root)
+    built = build(root, key)
+    if current == built:
+        return True
+    if key is None:
+        try:
+            doc = json.loads(current)
+        except ValueError:
+            return False
+        if isinstance(doc, dict) and doc.pop("signature", None) is not None:
+            return bool(doc == json.loads(built))
+    return False
 
 
-def load(path: str | Path) -> Bundle:
-    """Read a bundle, refusing a wrong format version or a content hash that does not match."""
+def load(path: str | Path, *, key: str | None = None) -> Bundle:
+    """Read a bundle, refusing a wrong format version, a structure its schema does not allow, a
+    content hash that does not match and, with a key (default: $MAILGITOPS_BUNDLE_KEY), a
+    signature that is missing or wrong."""
     p = Path(path)
+    key = key if key is not None else os.environ.get(KEY_ENV) or None
+    if key is not None:
+        check_key(key, KEY_ENV)
     try:
         doc = json.loads(p.read_bytes())
     except OSError as e:
         raise MailgitopsError(f"cannot read the bundle {p}: {e.strerror}",
                               hint="build one with `mailgitops bundle --out FILE`") from e
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise MailgitopsError(f"{p} is not a mailgitops bundle (not JSON: {e})") from e
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         found = doc.get("format") if isinstance(doc, dict) else None
         raise MailgitopsError(f"{p}: bundle format {found!r} is not {FORMAT!r}; this dispatcher refuses it",
                               hint="rebuild it with this version: `mailgitops bundle --out FILE`")
-    content = doc.get("content")
-    if not isinstance(content, dict) or content_hash(content) != doc.get("hash"):
-        raise MailgitopsError(f"{p}: the content does not match the bundle's hash {doc.get('hash')!r}; "
-                              "the file was changed after it was built and is refused",
-                              hint="rebuild it from the reviewed repository: `mailgitops bundle --out FILE`")
-    if not isinstance(content.get("settings"), dict) or not isinstance(content.get("compiled"), dict):
-        raise MailgitopsError(f"{p}: the bundle has no settings or no compiled templates; it was not "
-                              "written by `mailgitops bundle` and is refused",
-                              hint="rebuild it from the reviewed repository: `mailgitops bundle --out FILE`")
-    return Bundle(path=str(p), hash=str(doc["hash"]), settings=Settings.from_json(content["settings"]),
+    _check_structure(p, doc)
+    content = doc["content"]
+    if content_hash(content) != doc["hash"]:
+        raise MailgitopsError(f"{p}: the content does not match the bundle's hash {doc['hash']!r}; "
+                              "the file was changed after it was built and is refused", hint=_REBUILD)
+    if key is not None:
+        _check_signature(p, content, doc.get("signature"), key)
+    return Bundle(path=str(p), hash=doc["hash"], settings=Settings.from_json(content["settings"]),
                   compiled_raw=content["compiled"])
+
+
+def _check_structure(p: Path, doc: dict[str, Any]) -> None:
+    from mailgitops.jsonshape import json_path, schema_errors
+
+    schema = bundle_schema()
+    problems = list(schema_errors(doc, schema, schema))
+    if not problems:
+        return
+    from mailgitops.diagnostics import error
+
+    diags = [error(str(p), 0, 0, "bundle-structure", f"{json_path(at)}: {msg}", json_path=json_path(at))
+             for at, msg in problems]
+    raise MailgitopsError(f"{p}: the bundle does not have the structure schema/bundle.schema.json "
+                          f"describes ({len(diags)} problem(s)); it was not written by `mailgitops "
+                          "bundle` and is refused", diagnostics=diags, hint=_REBUILD)
+
+
+def _check_signature(p: Path, content: Mapping[str, Any], given: str | None, key: str) -> None:
+    import hmac
+
+    if given is None:
+        raise MailgitopsError(f"{p}: the bundle is not signed, and {KEY_ENV} is set: only bundles "
+                              "signed with that key are run", hint="build it with `mailgitops bundle "
+                              "--out FILE --sign-key-env VAR`, VAR holding the same key")
+    if not hmac.compare_digest(given, signature(content, key)):
+        raise MailgitopsError(f"{p}: the bundle's signature does not match {KEY_ENV}: it was signed "
+                              "with another key or changed after signing, and is refused",
+                              hint="sign it with the key the dispatcher holds: `mailgitops bundle "
+                              "--out FILE --sign-key-env VAR`")
+
+
+def bundle_schema() -> dict[str, Any]:
+    # a plain path, not importlib.resources: that import alone costs the cold start ~6 ms
+    loaded: dict[str, Any] = json.loads((Path(__file__).parent / "schemas" / "bundle.schema.json")
+                                        .read_text("utf-8"))
+    return loaded

@@ -80,9 +80,9 @@ def test_tampered_bundle_is_refused_by_dispatch_and_nothing_is_created(tmp_path:
     assert not outbox.exists()
 
 
-def test_check_of_a_missing_file_exits_1(tmp_path: Path) -> None:
+def test_check_of_a_missing_file_exits_1_and_says_so(tmp_path: Path) -> None:
     proc = cli("bundle", "--root", str(ROOT), "--check", str(tmp_path / "none.json"))
-    assert proc.returncode == 1 and "stale" in proc.stderr
+    assert proc.returncode == 1 and "none.json does not exist" in proc.stderr and "--out" in proc.stderr
 
 
 def test_a_consistent_hash_over_the_wrong_content_is_refused(tmp_path: Path) -> None:
@@ -91,5 +91,6 @@ def test_a_consistent_hash_over_the_wrong_content_is_refused(tmp_path: Path) -> 
     doc = {"format": bundle.FORMAT, "hash": bundle.content_hash(content), "content": content}
     odd = tmp_path / "odd.json"
     odd.write_text(json.dumps(doc), encoding="utf-8")
-    with pytest.raises(MailgitopsError, match="no compiled templates"):
+    with pytest.raises(MailgitopsError, match="does not have the structure") as got:
         bundle.load(odd)
+    assert {d.json_path for d in got.value.diagnostics} == {"$.content", "$.content.settings"}
