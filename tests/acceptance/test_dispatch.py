@@ -106,8 +106,10 @@ def test_s5_operator_cc_honoured_where_allowed(main: Run, sink: SmtpServer) -> N
 def test_s5_operator_cc_refused_where_not_allowed(strict: Run, sink: SmtpServer) -> None:
     proc = strict.dispatch(event("order_received", "s5-no", operator_cc=["boss@example.com"]))
     assert proc.returncode == 1
-    assert "operator-cc-not-allowed" in proc.stderr and "allow_operator_cc" in proc.stderr
-    assert strict.queued_rows() == [] and sink.messages == []
+    assert "operator-cc-not-allowed" in proc.stderr
+    assert "allow_operator_cc" in proc.stderr
+    assert strict.queued_rows() == []
+    assert sink.messages == []
 
 
 # --- A1 T9: attachments -------------------------------------------------------------------------
@@ -130,8 +132,10 @@ def test_a1_operator_attachments_where_allowed(main: Run, sink: SmtpServer) -> N
 
 def test_a1_operator_attachments_refused_where_not_allowed(strict: Run, sink: SmtpServer) -> None:
     proc = strict.dispatch(event("order_received", "a1-no", operator_attachments=["jobs/PO-1001/ticket.pdf"]))
-    assert proc.returncode == 1 and "operator-attachments-not-allowed" in proc.stderr
-    assert strict.queued_rows() == [] and sink.messages == []
+    assert proc.returncode == 1
+    assert "operator-attachments-not-allowed" in proc.stderr
+    assert strict.queued_rows() == []
+    assert sink.messages == []
 
 
 @pytest.mark.parametrize(("path", "code"), [
@@ -158,7 +162,8 @@ def test_t9_attachment_paths_stay_inside_the_root(main: Run, sink: SmtpServer, t
     proc = main.dispatch(ev, root=root)
     assert proc.returncode == 1, proc.stdout
     assert code in proc.stderr
-    assert main.queued_rows() == [] and sink.messages == []
+    assert main.queued_rows() == []
+    assert sink.messages == []
 
 
 def test_t9_no_attachments_root_is_a_clear_refusal(main: Run, sink: SmtpServer) -> None:
@@ -168,7 +173,8 @@ def test_t9_no_attachments_root_is_a_clear_refusal(main: Run, sink: SmtpServer) 
     finally:
         if env_root is not None:
             os.environ["MAILGITOPS_ATTACHMENTS_ROOT"] = env_root
-    assert proc.returncode == 1 and "--attachments-root" in proc.stderr
+    assert proc.returncode == 1
+    assert "--attachments-root" in proc.stderr
 
 
 def test_attachments_root_from_the_environment(main: Run, sink: SmtpServer) -> None:
@@ -189,7 +195,8 @@ def test_w2_on_customer_request_sends_when_asked(main: Run, sink: SmtpServer) ->
 def test_w2_on_customer_request_skips_when_not_asked(main: Run, sink: SmtpServer) -> None:
     got = main.ok(event("order_ready", "w2-not-asked", sample="business-cards"))
     m = got["messages"][0]
-    assert m["status"] == "skipped" and "did not ask" in m["reason"]
+    assert m["status"] == "skipped"
+    assert "did not ask" in m["reason"]
     assert sink.messages == []
 
 
@@ -205,7 +212,8 @@ def test_w2_each_role_gets_its_own_message_in_its_own_language(main: Run, sink: 
     assert [(m["role"], m["to"], m["language"], m["status"]) for m in got["messages"]] == [
         ("customer", ["ada@example.org"], "de", "sent"), ("operator", ["op@example.com"], "en", "sent")]
     subjects = sorted(r.message["Subject"] for r in sink.wait_for(2))
-    assert len(subjects) == 2 and subjects[0] != subjects[1]
+    assert len(subjects) == 2
+    assert subjects[0] != subjects[1]
 
 
 def test_language_falls_back_to_base_then_default(main: Run, sink: SmtpServer) -> None:
@@ -222,7 +230,8 @@ def test_language_falls_back_to_base_then_default(main: Run, sink: SmtpServer) -
 def test_w3_draft_edit_and_send_once(main: Run, sink: SmtpServer) -> None:
     got = main.ok(event("quotation", "w3"))
     m = got["messages"][0]
-    assert m["status"] == "draft" and sink.messages == []
+    assert m["status"] == "draft"
+    assert sink.messages == []
     draft_id = str(m["draft_id"])
     listed = outcome(main.run("drafts", "list"))
     assert [d["id"] for d in listed] == [m["draft_id"]]
@@ -233,16 +242,20 @@ def test_w3_draft_edit_and_send_once(main: Run, sink: SmtpServer) -> None:
     where = ("--bundle", str(main.bundle), "--outbox", str(main.outbox))
     edited = outcome(cli("drafts", "edit", draft_id, "--subject", "Your quote, revised", "--body", str(body),
                          "--cc", "sales@example.com", *where))
-    assert edited["subject"] == "Your quote, revised" and edited["cc"] == ["sales@example.com"]
+    assert edited["subject"] == "Your quote, revised"
+    assert edited["cc"] == ["sales@example.com"]
     assert sink.messages == []  # editing never sends
     first = outcome(cli("drafts", "send", draft_id, *where))
     second = outcome(cli("drafts", "send", draft_id, *where))
-    assert first["status"] == "sent" and first["already"] is False
-    assert second["status"] == "sent" and second["already"] is True
+    assert first["status"] == "sent"
+    assert first["already"] is False
+    assert second["status"] == "sent"
+    assert second["already"] is True
     received = sink.wait_for(1)
     assert len(received) == 1
     msg = received[0].message
-    assert msg["Subject"] == "Your quote, revised" and msg["Message-ID"] == m["message_id"]
+    assert msg["Subject"] == "Your quote, revised"
+    assert msg["Message-ID"] == m["message_id"]
     assert received[0].rcpts == ["ada@example.org", "sales@example.com"]
     html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
     assert "<strong>new</strong>" in html
@@ -261,10 +274,12 @@ def test_w3_cc_edit_refused_without_s5(strict: Run, sink: SmtpServer, bundles: d
     m = strict.ok(event("quotation", "w3-nocc"))["messages"][0]
     proc = cli("drafts", "edit", str(m["draft_id"]), "--cc", "x@example.com", "--bundle", str(strict.bundle),
                "--outbox", str(strict.outbox))
-    assert proc.returncode == 1 and "S5" in proc.stderr
+    assert proc.returncode == 1
+    assert "S5" in proc.stderr
     proc = cli("drafts", "edit", str(m["draft_id"]), "--attach", "jobs/PO-1001/ticket.pdf", "--bundle",
                str(strict.bundle), "--outbox", str(strict.outbox), "--attachments-root", str(FILES))
-    assert proc.returncode == 1 and "A1" in proc.stderr
+    assert proc.returncode == 1
+    assert "A1" in proc.stderr
 
 
 def test_w4_edit_before_send_on_a_trigger_that_cannot_is_refused(tmp_path: Path,
@@ -273,7 +288,8 @@ def test_w4_edit_before_send_on_a_trigger_that_cannot_is_refused(tmp_path: Path,
                      triggers={"order_received": {"edit_before_send": True}})
     proc = cli("bundle", "--root", str(repo), "--out", str(tmp_path / "b.json"))
     assert proc.returncode == 1
-    assert "config/workflow.yaml" in proc.stderr and not (tmp_path / "b.json").exists()
+    assert "config/workflow.yaml" in proc.stderr
+    assert not (tmp_path / "b.json").exists()
 
 
 # --- idempotency and refusals -------------------------------------------------------------------
@@ -290,7 +306,8 @@ def test_same_event_five_times_sends_once(main: Run, sink: SmtpServer) -> None:
 def test_same_id_different_content_is_refused(main: Run, sink: SmtpServer) -> None:
     main.ok(event("order_received", "conflict"))
     proc = main.dispatch(event("order_received", "conflict", webshop="staff"))
-    assert proc.returncode == 1 and "different content" in proc.stderr
+    assert proc.returncode == 1
+    assert "different content" in proc.stderr
     assert len(sink.wait_for(1)) == 1
 
 
@@ -301,25 +318,31 @@ def test_bad_event_names_every_problem_and_queues_nothing(main: Run, sink: SmtpS
     assert proc.returncode == 1
     for where in ("$.event_id", "$.occurred_at", "$.customer.email", "$.surprise"):
         assert where in proc.stderr
-    assert main.queued_rows() == [] and sink.messages == []
+    assert main.queued_rows() == []
+    assert sink.messages == []
 
 
 def test_event_from_stdin_and_unknown_trigger(main: Run, sink: SmtpServer) -> None:
     ev = event("order_recieved", "typo")
     proc = cli("dispatch", "--bundle", str(main.bundle), "--event", "-", "--outbox", str(main.outbox),
                stdin=json.dumps(ev))
-    assert proc.returncode == 1 and "did you mean `order_received`?" in proc.stderr
+    assert proc.returncode == 1
+    assert "did you mean `order_received`?" in proc.stderr
     proc = cli("dispatch", "--bundle", str(main.bundle), "--event", "-", "--outbox", str(main.outbox),
                stdin="{not json")
-    assert proc.returncode == 1 and "not valid JSON" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 1
+    assert "not valid JSON" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_event_missing_data_the_template_needs_is_refused(main: Run, sink: SmtpServer) -> None:
     ev = {k: v for k, v in event("order_received", "no-order").items() if k != "order"}
     proc = main.dispatch(ev)
-    assert proc.returncode == 1 and "templates/order-received/" in proc.stderr
+    assert proc.returncode == 1
+    assert "templates/order-received/" in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert main.queued_rows() == [] and sink.messages == []
+    assert main.queued_rows() == []
+    assert sink.messages == []
 
 
 def test_unwritable_outbox_is_a_temporary_error(main: Run, sink: SmtpServer, tmp_path: Path) -> None:
@@ -327,7 +350,8 @@ def test_unwritable_outbox_is_a_temporary_error(main: Run, sink: SmtpServer, tmp
     path = write_event(tmp_path, event("order_received", "no-outbox"))
     proc = cli("dispatch", "--bundle", str(main.bundle), "--event", str(path),
                "--outbox", str(tmp_path / "missing-dir" / "o.sqlite"))
-    assert proc.returncode == 75 and "cannot open the outbox" in proc.stderr
+    assert proc.returncode == 75
+    assert "cannot open the outbox" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert sink.messages == []
 
@@ -339,8 +363,10 @@ def test_event_missing_one_value_names_it(main: Run, sink: SmtpServer) -> None:
     proc = main.dispatch(ev)
     assert proc.returncode == 1, proc.stderr
     assert "the event has no `order.due_date`" in proc.stderr
-    assert "templates/order-received/" in proc.stderr and "Traceback" not in proc.stderr
-    assert main.queued_rows() == [] and sink.messages == []
+    assert "templates/order-received/" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert main.queued_rows() == []
+    assert sink.messages == []
 
 
 def test_w2_each_approver_gets_a_message_of_their_own(main: Run, sink: SmtpServer) -> None:
@@ -362,7 +388,8 @@ def test_a1_operator_attaches_a_file_to_a_draft(main: Run, sink: SmtpServer) -> 
     edited = outcome(cli("drafts", "edit", str(m["draft_id"]), "--attach", "jobs/PO-1001/ticket.pdf", *where))
     assert edited["operator_attachments"] == ["jobs/PO-1001/ticket.pdf"]
     outside = cli("drafts", "edit", str(m["draft_id"]), "--attach", "../flyers.yaml", *where)
-    assert outside.returncode == 1 and "inside the attachments root" in outside.stderr
+    assert outside.returncode == 1
+    assert "inside the attachments root" in outside.stderr
     assert outcome(cli("drafts", "send", str(m["draft_id"]), *where))["status"] == "sent"
     assert _attachment_names(sink.wait_for(1)[0].message) == ["ticket.pdf"]
 
@@ -392,12 +419,15 @@ def test_every_refusal_is_named_at_once(strict: Run, sink: SmtpServer) -> None:
                attachments={"document": "jobs/PO-1001/missing.pdf"})
     proc = strict.dispatch(ev)
     assert proc.returncode == 1
-    assert "operator-cc-not-allowed" in proc.stderr and "attachment-missing" in proc.stderr
+    assert "operator-cc-not-allowed" in proc.stderr
+    assert "attachment-missing" in proc.stderr
     bad = event("order_recieved", "all-at-once-2", occurred_at="yesterday")
     proc = strict.dispatch(bad)
     assert proc.returncode == 1
-    assert "did you mean `order_received`?" in proc.stderr and "$.occurred_at" in proc.stderr
-    assert strict.queued_rows() == [] and sink.messages == []
+    assert "did you mean `order_received`?" in proc.stderr
+    assert "$.occurred_at" in proc.stderr
+    assert strict.queued_rows() == []
+    assert sink.messages == []
 
 
 def test_same_event_from_five_processes_at_once_sends_once(main: Run, sink: SmtpServer) -> None:
@@ -422,4 +452,5 @@ def test_outbox_list_shows_the_newest_and_says_how_many_more(main: Run, sink: Sm
     ids = [main.ok(event("order_received", f"list-{i}"))["messages"][0]["outbox_id"] for i in range(3)]
     got = outcome(main.run("outbox", "list", "--limit", "2"))
     assert [m["id"] for m in got["messages"]] == ids[1:]
-    assert got["more"] == 1 and got["counts"]["sent"] == 3
+    assert got["more"] == 1
+    assert got["counts"]["sent"] == 3

@@ -38,10 +38,13 @@ def test_flush_exits_75_while_the_server_is_down_and_says_until_when(tmp_path: P
     _dispatch(bundle, tmp_path, ob, "down-1", "--queue-only", env=slow)
     code, summary, stderr = _flush(bundle, ob, env=slow)
     assert code == 75, stderr
-    assert summary["sent"] == 0 and summary["waiting"] == 1 and summary["retry"] == 1
+    assert summary["sent"] == 0
+    assert summary["waiting"] == 1
+    assert summary["retry"] == 1
     assert ISO.match(summary["next_attempt_at"])
     [waiting] = summary["waiting_messages"]
-    assert waiting["status"] == "queued" and ISO.match(waiting["next_attempt_at"])
+    assert waiting["status"] == "queued"
+    assert ISO.match(waiting["next_attempt_at"])
     assert "refused the connection" in waiting["reason"]
     assert "1 message(s) still wait, next attempt at " in stderr
     listed = outcome(cli("outbox", "list", "--outbox", ob))
@@ -87,19 +90,23 @@ def test_a_rejected_password_is_not_tried_again_until_it_changes(auth_server: Co
     ob = str(tmp_path / "o.sqlite")
     wrong = {"MG_TEST_FLUSH_PASSWORD": "wrong-password"}
     m = _dispatch(bundle, tmp_path, ob, "auth-1", env=wrong)["messages"][0]
-    assert m["status"] == "queued" and "sending paused" in m["reason"]
+    assert m["status"] == "queued"
+    assert "sending paused" in m["reason"]
     tried = auth_server.logins  # one attempt (smtplib may try two mechanisms in it)
     assert tried >= 1
     for _ in range(3):
         code, summary, stderr = _flush(bundle, ob, env=wrong)
-        assert code == 75 and summary["paused"] and summary["paused_until"] is None
+        assert code == 75
+        assert summary["paused"]
+        assert summary["paused_until"] is None
         assert "outbox resume" in stderr
     assert auth_server.logins == tried  # no login tried again with the same password
     stored = Path(ob).read_bytes()
     assert b"wrong-password" not in stored  # only a salted hash of it is kept
     assert outcome(cli("outbox", "resume", "--outbox", ob))["resumed"] is True
     code, _, _ = _flush(bundle, ob, env=wrong)  # resumed by hand: one more try, paused again
-    assert code == 75 and auth_server.logins > tried
+    assert code == 75
+    assert auth_server.logins > tried
     code, summary, _ = _flush(bundle, ob, env={"MG_TEST_FLUSH_PASSWORD": PASSWORD})
     assert (code, summary["sent"]) == (0, 1)  # a new password lifts the pause by itself
     assert [r.message_id for r in auth_server.wait_for(1)] == [m["message_id"]]

@@ -108,7 +108,9 @@ def test_init_output_validates_renders_and_bundles(tmp_path: Path) -> None:
     r = mailgitops("render", "--root", repo, "--out", tmp_path / "previews")
     assert r.returncode == 0, r.stderr
     manifest = json.loads((tmp_path / "previews" / "manifest.json").read_text(encoding="utf-8"))
-    assert len(manifest["emails"]) > 0
+    written = {(p.parent.name, p.stem) for p in (repo / "templates").glob("*/*.md")
+               if not p.parent.name.startswith("_")}
+    assert {(e["template"], e["lang"]) for e in manifest["emails"]} == written  # every email, each language
     bundle = tmp_path / "bundle.json"
     assert mailgitops("bundle", "--root", repo, "--out", bundle).returncode == 0
     assert mailgitops("bundle", "--root", repo, "--check", bundle).returncode == 0
@@ -166,7 +168,8 @@ def test_a_settings_only_change_is_named_in_the_comment(printroom: tuple[Path, P
                     "github.event.pull_request.base.sha": base_sha}, {})
     summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
     assert "**No email changed**" in summary
-    assert "**Settings changed**" in summary and "- `config/workflow.yaml`" in summary
+    assert "**Settings changed**" in summary
+    assert "- `config/workflow.yaml`" in summary
 
 
 @pytest.mark.slow

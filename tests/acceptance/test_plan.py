@@ -31,7 +31,8 @@ def plan(bundle: Path, tmp: Path, event: dict[str, Any], *extra: str) -> Any:
 def test_plan_matches_what_dispatch_then_sends(bundle: Path, tmp_path: Path, sink: SmtpServer) -> None:
     event = sample_event("flyers", trigger="proof_ready", event_id="evt-plan-1")
     got = outcome(plan(bundle, tmp_path, event, "--out", str(tmp_path / "out")))
-    assert not (tmp_path / "outbox.sqlite").exists() and sink.messages == []  # nothing stored or sent
+    assert not (tmp_path / "outbox.sqlite").exists()
+    assert sink.messages == []  # nothing stored or sent
     (m,) = got["messages"]
     assert (m["role"], m["to"], m["cc"], m["status"]) == ("customer", ["ada@example.org"],
                                                          ["archive@example.com"], "sent")
@@ -46,7 +47,8 @@ def test_plan_matches_what_dispatch_then_sends(bundle: Path, tmp_path: Path, sin
                        "--outbox", str(tmp_path / "real.sqlite"), "--attachments-root", str(FILES)))
     assert sent["messages"][0]["status"] == "sent"
     msg = sink.wait_for(1)[0].message
-    assert msg["Subject"] == m["subject"] and msg["To"] == "Ada Lovelace <ada@example.org>"
+    assert msg["Subject"] == m["subject"]
+    assert msg["To"] == "Ada Lovelace <ada@example.org>"
     text = msg.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
     html = msg.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n")
     assert Path(m["files"]["text"]).read_text(encoding="utf-8").strip() == text.strip()
@@ -65,7 +67,8 @@ def test_the_language_fallback_is_spelled_out(bundle: Path, tmp_path: Path, lang
     if language is None:
         del event["customer"]["language"]
     (m,) = outcome(plan(bundle, tmp_path, event))["messages"]
-    assert m["language"]["path"] == path and m["language"]["used"] == used
+    assert m["language"]["path"] == path
+    assert m["language"]["used"] == used
 
 
 def test_skipped_and_draft_messages_say_which_rule(bundle: Path, tmp_path: Path) -> None:
@@ -77,7 +80,9 @@ def test_skipped_and_draft_messages_say_which_rule(bundle: Path, tmp_path: Path)
                            "(send: on_customer_request)")
     assert "subject" not in m
     (d,) = outcome(plan(bundle, tmp_path, sample_event("flyers", trigger="quotation")))["messages"]
-    assert d["status"] == "draft" and "edit_before_send: true" in d["rule"] and d["subject"]
+    assert d["status"] == "draft"
+    assert "edit_before_send: true" in d["rule"]
+    assert d["subject"]
     no_operator = sample_event("flyers", trigger="order_finalized")
     del no_operator["operator"]
     roles = {m["role"]: m for m in outcome(plan(bundle, tmp_path, no_operator))["messages"]}
@@ -93,7 +98,8 @@ def test_the_text_format_is_a_table(bundle: Path, tmp_path: Path) -> None:
     assert lines[0].startswith("event sample-flyers-001 (order_finalized), bundle sha256:")
     assert lines[1].split() == ["ROLE", "TO", "LANGUAGE", "TEMPLATE", "STATUS"]
     assert lines[2].split() == ["customer", "ada@example.org", "de", "order-finalized", "sent"]
-    assert "    subject: " in proc.stdout and "operator  op@example.com" in proc.stdout
+    assert "    subject: " in proc.stdout
+    assert "operator  op@example.com" in proc.stdout
 
 
 def test_an_event_dispatch_would_refuse_is_refused_alike(bundle: Path, tmp_path: Path) -> None:
@@ -101,11 +107,14 @@ def test_an_event_dispatch_would_refuse_is_refused_alike(bundle: Path, tmp_path:
     event["attachments"] = {"document": "jobs/PO-1001/missing.pdf"}
     proc = plan(bundle, tmp_path, event)
     assert proc.returncode == 1
-    assert "$.attachments.document" in proc.stderr and "attachment-missing" in proc.stderr
+    assert "$.attachments.document" in proc.stderr
+    assert "attachment-missing" in proc.stderr
     proc = plan(bundle, tmp_path, sample_event("flyers", trigger="order_acepted"))
-    assert proc.returncode == 1 and "did you mean `order_accepted`?" in proc.stderr
+    assert proc.returncode == 1
+    assert "did you mean `order_accepted`?" in proc.stderr
     proc = cli("plan", "--bundle", str(bundle), "--event", "-", stdin="{not json")
-    assert proc.returncode == 1 and "not valid JSON" in proc.stderr
+    assert proc.returncode == 1
+    assert "not valid JSON" in proc.stderr
     assert not (tmp_path / "outbox.sqlite").exists()
 
 

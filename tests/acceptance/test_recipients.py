@@ -37,17 +37,20 @@ def test_a_refused_customer_is_failed_although_the_archive_copy_was_accepted(
     path = write_event(tmp_path, sample_event(trigger="order_received", event_id="refused-to"))
     m = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))["messages"][0]
     assert m["status"] == "failed"
-    assert CUSTOMER in m["reason"] and "550" in m["reason"]
+    assert CUSTOMER in m["reason"]
+    assert "550" in m["reason"]
     got = _by_address(m)
     assert got[CUSTOMER] == {"address": CUSTOMER, "kind": "to", "result": "refused", "code": 550,
                              "text": "5.1.1 no such user here"}
     assert (got[ARCHIVE]["kind"], got[ARCHIVE]["result"], got[ARCHIVE]["code"]) == ("cc", "accepted", 250)
     assert [r.rcpts for r in sink.wait_for(1)] == [[ARCHIVE]]  # the archive did get its copy
     listed = outcome(cli("outbox", "list", "--outbox", ob))
-    assert listed["counts"]["failed"] == 1 and listed["counts"]["sent"] == 0
+    assert listed["counts"]["failed"] == 1
+    assert listed["counts"]["sent"] == 0
     assert _by_address(listed["messages"][0])[CUSTOMER]["result"] == "refused"
     again = outcome(cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob))
-    assert again["sent"] == 0 and len(sink.messages) == 1  # failed for good: never sent again
+    assert again["sent"] == 0
+    assert len(sink.messages) == 1  # failed for good: never sent again
 
 
 def test_a_deferred_customer_is_tried_again_alone(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
@@ -56,7 +59,8 @@ def test_a_deferred_customer_is_tried_again_alone(sink: SmtpServer, bundle: Path
                          policy=RetryPolicy(backoff_seconds=0)) as d:
         first = d.handle(sample_event(trigger="order_received", event_id="deferred-to")).to_json()
         m = first["messages"][0]
-        assert m["status"] == "queued" and "451" in m["reason"]
+        assert m["status"] == "queued"
+        assert "451" in m["reason"]
         got = _by_address(m)
         assert (got[CUSTOMER]["result"], got[CUSTOMER]["code"]) == ("deferred", 451)
         assert got[ARCHIVE]["result"] == "accepted"
@@ -75,7 +79,9 @@ def test_a_refused_archive_copy_is_named_and_the_customer_message_is_sent(
     with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
                          policy=RetryPolicy(backoff_seconds=0)) as d:
         m = d.handle(sample_event(trigger="order_received", event_id="refused-cc")).to_json()["messages"][0]
-    assert m["status"] == "sent" and ARCHIVE in m["reason"] and "554" in m["reason"]
+    assert m["status"] == "sent"
+    assert ARCHIVE in m["reason"]
+    assert "554" in m["reason"]
     assert _by_address(m)[ARCHIVE] == {"address": ARCHIVE, "kind": "cc", "result": "refused", "code": 554,
                                        "text": "5.7.1 archive full"}
 
@@ -100,7 +106,8 @@ def test_the_http_api_and_metrics_show_the_refused_customer(sink: SmtpServer, bu
         base = f"http://127.0.0.1:{server.port}"
         status, text = _get(base, "/outbox")
         listed = json.loads(text)
-        assert status == 200 and listed["counts"]["failed"] == 1
+        assert status == 200
+        assert listed["counts"]["failed"] == 1
         assert _by_address(listed["messages"][0])[CUSTOMER]["code"] == 550
         _, metrics = _get(base, "/metrics")
     finally:

@@ -91,19 +91,24 @@ def test_requests_without_the_right_token_are_refused(served: tuple[Api, Server]
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
         status, rh, body = api.call("POST", "/events", event("order_received", "no-token"), auth=False,
                                     headers=headers)
-        assert status == 401 and "token" in body["error"] and rh["WWW-Authenticate"].startswith("Bearer")
+        assert status == 401
+        assert "token" in body["error"]
+        assert rh["WWW-Authenticate"].startswith("Bearer")
     assert api.call("GET", "/drafts", auth=False)[0] == 401
     assert api.call("GET", "/metrics", auth=False)[0] == 401
     assert api.call("GET", "/health", auth=False)[0] == 200
     settle(server)
-    assert sink.messages == [] and api.call("GET", "/outbox")[2]["messages"] == []
+    assert sink.messages == []
+    assert api.call("GET", "/outbox")[2]["messages"] == []
 
 
 def test_accepted_event_is_then_delivered(api: Api, sink: SmtpServer) -> None:
     status, _, got = api.call("POST", "/events", event("order_received", "accept-1"))
-    assert status == 202 and got["duplicate"] is False
+    assert status == 202
+    assert got["duplicate"] is False
     [m] = got["messages"]
-    assert m["status"] == "queued" and m["to"] == ["ada@example.org"]
+    assert m["status"] == "queued"
+    assert m["to"] == ["ada@example.org"]
     [received] = sink.wait_for(1)
     assert received.message_id == m["message_id"]
     outbox = api.call("GET", "/outbox?status=sent")[2]
@@ -132,13 +137,18 @@ def test_bad_event_names_every_problem_and_queues_nothing(api: Api, sink: SmtpSe
     ev = event("order_recieved", "bad-1", customer={"name": "Ada", "email": "not an address"})
     del ev["order"]
     status, _, body = api.call("POST", "/events", ev)
-    assert status == 422 and "refused" in body["error"]
+    assert status == 422
+    assert "refused" in body["error"]
     text = " ".join(p["message"] + " " + (p["hint"] or "") for p in body["problems"])
-    assert "order" in text and "email" in text and "order_recieved" in text and "order_received" in text
+    assert "order" in text
+    assert "email" in text
+    assert "order_recieved" in text
+    assert "order_received" in text
     assert {p["code"] for p in body["problems"]} >= {"bad-event"}
     assert all(p["file"] == "event" for p in body["problems"])
     outbox = api.call("GET", "/outbox")[2]
-    assert outbox["messages"] == [] and sink.messages == []
+    assert outbox["messages"] == []
+    assert sink.messages == []
 
 
 def test_same_event_id_with_other_content_is_a_conflict(served: tuple[Api, Server], sink: SmtpServer) -> None:
@@ -146,7 +156,8 @@ def test_same_event_id_with_other_content_is_a_conflict(served: tuple[Api, Serve
     assert api.call("POST", "/events", event("order_received", "conflict-1"))[0] == 202
     changed = event("order_received", "conflict-1", occurred_at="2026-11-28T09:00:00Z")
     status, _, body = api.call("POST", "/events", changed)
-    assert status == 409 and "different content" in body["error"]
+    assert status == 409
+    assert "different content" in body["error"]
     sink.wait_for(1)
     settle(server)
     assert len(sink.messages) == 1
@@ -155,24 +166,30 @@ def test_same_event_id_with_other_content_is_a_conflict(served: tuple[Api, Serve
 def test_draft_edit_then_send_twice_sends_once(served: tuple[Api, Server], sink: SmtpServer) -> None:
     api, server = served
     status, _, got = api.call("POST", "/events", event("quotation", "draft-1"))
-    assert status == 202 and got["messages"][0]["status"] == "draft"
+    assert status == 202
+    assert got["messages"][0]["status"] == "draft"
     draft_id = got["messages"][0]["draft_id"]
     assert [d["id"] for d in api.call("GET", "/drafts")[2]] == [draft_id]
     assert "markdown" in api.call("GET", f"/drafts/{draft_id}")[2]
     status, _, edited = api.call("POST", f"/drafts/{draft_id}",
                                  {"subject": "Your quote, revised", "body": "Hello, **new** price."})
-    assert status == 200 and edited["subject"] == "Your quote, revised"
+    assert status == 200
+    assert edited["subject"] == "Your quote, revised"
     settle(server)
     assert sink.messages == []  # a draft is never sent by itself
     first = api.call("POST", f"/drafts/{draft_id}/send")
     second = api.call("POST", f"/drafts/{draft_id}/send")
-    assert first[0] == 202 and first[2]["already"] is False
-    assert second[0] == 200 and second[2]["already"] is True
+    assert first[0] == 202
+    assert first[2]["already"] is False
+    assert second[0] == 200
+    assert second[2]["already"] is True
     [received] = sink.wait_for(1)
     settle(server)
-    assert len(sink.messages) == 1 and received.message["Subject"] == "Your quote, revised"
+    assert len(sink.messages) == 1
+    assert received.message["Subject"] == "Your quote, revised"
     status, _, body = api.call("POST", f"/drafts/{draft_id}", {"subject": "too late"})
-    assert status == 409 and "can no longer be edited" in body["error"]
+    assert status == 409
+    assert "can no longer be edited" in body["error"]
 
 
 def test_draft_edit_names_every_bad_field(api: Api) -> None:
@@ -192,10 +209,13 @@ def test_health_and_metrics(served: tuple[Api, Server], sink: SmtpServer, tmp_pa
     sink.wait_for(1)
     settle(server)  # the outbox row is marked sent once the server's 250 reached the sender
     status, _, health = api.call("GET", "/health", auth=False)
-    assert status == 200 and health["status"] == "ok"
-    assert health["bundle_hash"] == server.service.bundle.hash and health["outbox"]["sent"] == 1
+    assert status == 200
+    assert health["status"] == "ok"
+    assert health["bundle_hash"] == server.service.bundle.hash
+    assert health["outbox"]["sent"] == 1
     status, rh, text = api.call("GET", "/metrics")
-    assert status == 200 and rh["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert status == 200
+    assert rh["Content-Type"].startswith("text/plain; version=0.0.4")
     for line in ('mailgitops_outbox_messages{status="sent"} 1',
                  'mailgitops_outbox_messages{status="queued"} 0',
                  "mailgitops_ambiguous_redeliveries_total 0", "mailgitops_sending_paused 0",
@@ -206,7 +226,9 @@ def test_health_and_metrics(served: tuple[Api, Server], sink: SmtpServer, tmp_pa
     outbox.pause(time.time() + 60, "the server refused the user name or password")
     outbox.close()
     status, _, health = api.call("GET", "/health", auth=False)
-    assert status == 503 and health["status"] == "paused" and "password" in health["reason"]
+    assert status == 503
+    assert health["status"] == "paused"
+    assert "password" in health["reason"]
     assert "mailgitops_sending_paused 1" in api.call("GET", "/metrics")[2].splitlines()
 
 
@@ -218,9 +240,12 @@ def test_unwritable_outbox_answers_503_and_accepts_nothing(bundle: Path, tmp_pat
     api = Api(f"http://127.0.0.1:{server.port}")
     try:
         status, rh, body = api.call("POST", "/events", event("order_received", "no-outbox"))
-        assert status == 503 and rh["Retry-After"].isdigit() and "outbox" in body["error"]
+        assert status == 503
+        assert rh["Retry-After"].isdigit()
+        assert "outbox" in body["error"]
         status, _, health = api.call("GET", "/health", auth=False)
-        assert status == 503 and health["status"] == "outbox-unavailable"
+        assert status == 503
+        assert health["status"] == "outbox-unavailable"
         assert "mailgitops_events_refused_total{reason=\"unavailable\"} 1" in api.call("GET", "/metrics")[2]
         folder.mkdir()  # fixed: the order system's retry is accepted and sent
         assert api.call("POST", "/events", event("order_received", "no-outbox"))[0] == 202
@@ -232,13 +257,16 @@ def test_unwritable_outbox_answers_503_and_accepts_nothing(bundle: Path, tmp_pat
 def test_bad_requests_get_json_errors(api: Api) -> None:
     assert api.call("POST", "/events", raw=b"{not json")[0] == 400
     status, _, body = api.call("POST", "/events", raw=b"{}", headers={"Content-Type": "text/plain"})
-    assert status == 415 and "application/json" in body["error"]
+    assert status == 415
+    assert "application/json" in body["error"]
     assert api.call("POST", "/events", raw=b"x" * 1_000_001)[0] == 413
     assert api.call("GET", "/nowhere")[0] == 404
     status, rh, _ = api.call("DELETE", "/events")
-    assert status == 405 and rh["Allow"] == "POST"
+    assert status == 405
+    assert rh["Allow"] == "POST"
     status, _, body = api.call("GET", "/outbox?status=lost")
-    assert status == 400 and "queued" in body["problems"][0]["hint"]
+    assert status == 400
+    assert "queued" in body["problems"][0]["hint"]
 
 
 def test_sigterm_stops_the_service_cleanly(bundle: Path, tmp_path: Path, sink: SmtpServer) -> None:
@@ -267,5 +295,8 @@ def test_sigterm_stops_the_service_cleanly(bundle: Path, tmp_path: Path, sink: S
             proc.kill()
     assert proc.returncode == 0, stderr
     assert len(sink.messages) == 1
-    assert '"POST /events" 202' in stderr and "stopped" in stderr
-    assert TOKEN not in stderr and "Traceback" not in stderr and "ada@example.org" not in stderr
+    assert '"POST /events" 202' in stderr
+    assert "stopped" in stderr
+    assert TOKEN not in stderr
+    assert "Traceback" not in stderr
+    assert "ada@example.org" not in stderr

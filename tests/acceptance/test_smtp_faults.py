@@ -33,7 +33,8 @@ def test_ambiguous_window_is_counted_and_keeps_the_message_id(smtp_server: SmtpS
                                                                tmp_path: Path) -> None:
     case = next(c for c in cases() if "final dot" in c.name)
     result = run_case(case, smtp_server, bundle, tmp_path)
-    assert result.ambiguous == 2 and result.duplicates == 0  # To and Cc each got it twice
+    assert result.ambiguous == 2
+    assert result.duplicates == 0  # To and Cc each got it twice
     ids = [m.message_id for m in smtp_server.messages]
     assert len(ids) == len(set(ids)) + 1  # the one redelivery carries the same Message-ID
 
@@ -46,9 +47,12 @@ def test_an_unreadable_reply_after_the_final_dot_is_ambiguous(sink: SmtpServer, 
     with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
                          policy=FAST) as d:
         m = d.handle(sample_event(trigger="order_received", event_id="garbled")).to_json()["messages"][0]
-        assert m["status"] == "queued" and "unreadable reply after the final dot" in m["reason"]
+        assert m["status"] == "queued"
+        assert "unreadable reply after the final dot" in m["reason"]
         row = d.outbox.get(m["outbox_id"])
-        assert row is not None and row.status == "ambiguous" and row.ambiguous == 1
+        assert row is not None
+        assert row.status == "ambiguous"
+        assert row.ambiguous == 1
         time.sleep(0.02)  # FAST's backoff
         assert d.flush().sent == 1
     assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
@@ -62,7 +66,9 @@ def test_one_refused_recipient_does_not_resend_to_the_others(sink: SmtpServer, b
         got = d.handle(sample_event(trigger="order_received", event_id="rcpt")).to_json()
         d.flush()
     m = got["messages"][0]
-    assert m["status"] == "sent" and "archive@example.com" in m["reason"] and "550" in m["reason"]
+    assert m["status"] == "sent"
+    assert "archive@example.com" in m["reason"]
+    assert "550" in m["reason"]
     assert [r.rcpts for r in sink.messages] == [["ada@example.org"]]
 
 
@@ -71,13 +77,15 @@ def test_5xx_failure_keeps_the_server_reply(sink: SmtpServer, bundle: Path, tmp_
     with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
                          policy=FAST) as d:
         m = d.handle(sample_event(trigger="order_received", event_id="spam")).to_json()["messages"][0]
-    assert m["status"] == "failed" and "554 5.7.1 spam detected" in m["reason"]
+    assert m["status"] == "failed"
+    assert "554 5.7.1 spam detected" in m["reason"]
 
 
 def test_bad_inputs_give_a_clear_error_and_send_nothing(smtp_server: SmtpServer, bundle: Path,
                                                         tmp_path: Path) -> None:
     tried, ok, failures = run_bad_inputs(smtp_server, bundle, tmp_path)
-    assert failures == [] and ok == tried
+    assert failures == []
+    assert ok == tried
 
 
 def test_queued_then_outbox_flush_through_the_cli(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
@@ -86,14 +94,16 @@ def test_queued_then_outbox_flush_through_the_cli(sink: SmtpServer, bundle: Path
     path = write_event(tmp_path, sample_event(trigger="order_received", event_id="flush"))
     got = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))
     m = got["messages"][0]
-    assert m["status"] == "queued" and "451" in m["reason"]
+    assert m["status"] == "queued"
+    assert "451" in m["reason"]
     listed = outcome(cli("outbox", "list", "--status", "queued", "--outbox", ob))
     assert [r["message_id"] for r in listed["messages"]] == [m["message_id"]]
     flushed = outcome(cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob))
     assert flushed["sent"] == 1
     assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
     again = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))
-    assert again["duplicate"] is True and again["messages"][0]["status"] == "sent"
+    assert again["duplicate"] is True
+    assert again["messages"][0]["status"] == "sent"
 
 
 def test_failed_message_retried_by_hand(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
@@ -115,7 +125,8 @@ def test_two_workers_never_claim_the_same_row(sink: SmtpServer, bundle: Path, tm
     a, b = SqliteOutbox(path), SqliteOutbox(path)
     got_a = a.claim(worker="a", lease_seconds=60, limit=15)
     got_b = b.claim(worker="b", lease_seconds=60, limit=15)
-    assert len(got_a) == 15 and len(got_b) == 5
+    assert len(got_a) == 15
+    assert len(got_b) == 5
     assert not {r.id for r in got_a} & {r.id for r in got_b}
     a.close()
     b.close()

@@ -49,7 +49,8 @@ def test_starttls_trusted_by_pin(tmp_path: Path, starttls: SmtpServer, cert: Cer
     repo = make_repo(tmp_path, port=starttls.port, security="starttls", pin=cert.sha256, auth=AUTH)
     proc = check(repo, ENV)
     assert proc.returncode == 0, proc.stderr
-    assert "pinned certificate" in proc.stdout and "authenticated as printroom" in proc.stdout
+    assert "pinned certificate" in proc.stdout
+    assert "authenticated as printroom" in proc.stdout
     assert starttls.messages == []
 
 
@@ -65,7 +66,8 @@ def test_self_signed_refused_without_trust_and_fingerprint_shown(tmp_path: Path,
     repo = make_repo(tmp_path, port=starttls.port, security="starttls", auth=AUTH)
     proc = check(repo, ENV)
     assert proc.returncode == 1
-    assert "not trusted" in proc.stderr and cert.sha256 in proc.stderr
+    assert "not trusted" in proc.stderr
+    assert cert.sha256 in proc.stderr
 
 
 def test_wrong_pin_is_a_mismatch_with_the_fingerprint_seen(tmp_path: Path, starttls: SmtpServer,
@@ -73,7 +75,8 @@ def test_wrong_pin_is_a_mismatch_with_the_fingerprint_seen(tmp_path: Path, start
     repo = make_repo(tmp_path, port=starttls.port, security="starttls", pin="ab" * 32, auth=AUTH)
     proc = check(repo, ENV)
     assert proc.returncode == 1
-    assert "does not match" in proc.stderr and cert.sha256 in proc.stderr
+    assert "does not match" in proc.stderr
+    assert cert.sha256 in proc.stderr
 
 
 def test_implicit_tls_with_pin(tmp_path: Path, implicit: SmtpServer, cert: Cert) -> None:
@@ -89,9 +92,11 @@ def test_implicit_tls_with_pin(tmp_path: Path, implicit: SmtpServer, cert: Cert)
 def test_auth_rejected_is_said_plainly(tmp_path: Path, starttls: SmtpServer, cert: Cert) -> None:
     repo = make_repo(tmp_path, port=starttls.port, security="starttls", pin=cert.sha256, auth=AUTH)
     proc = check(repo, {"MG_TEST_SMTP_PASSWORD": "wrong"})
-    assert proc.returncode == 1 and "rejected the user name or password" in proc.stderr
+    assert proc.returncode == 1
+    assert "rejected the user name or password" in proc.stderr
     proc = check(repo, {"MG_TEST_SMTP_PASSWORD": ""})
-    assert proc.returncode == 1 and "MG_TEST_SMTP_PASSWORD" in proc.stderr
+    assert proc.returncode == 1
+    assert "MG_TEST_SMTP_PASSWORD" in proc.stderr
 
 
 def test_starttls_required_never_falls_back(tmp_path: Path) -> None:
@@ -101,20 +106,24 @@ def test_starttls_required_never_falls_back(tmp_path: Path) -> None:
         proc = check(repo)
     finally:
         plain.stop()
-    assert proc.returncode == 1 and "does not offer STARTTLS" in proc.stderr
+    assert proc.returncode == 1
+    assert "does not offer STARTTLS" in proc.stderr
 
 
 def test_refused_and_timeout_are_said_plainly(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "refused", port=free_port())
     proc = check(repo)
-    assert proc.returncode == 1 and "refused the connection" in proc.stderr
+    assert proc.returncode == 1
+    assert "refused the connection" in proc.stderr
     silent = SilentServer().start()
     try:
         repo = make_repo(tmp_path / "silent", port=silent.port, timeout=0.3)
         proc = check(repo)
     finally:
         silent.stop()
-    assert proc.returncode == 1 and "no answer" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 1
+    assert "no answer" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_no_password_over_cleartext_except_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,7 +136,8 @@ def test_no_password_over_cleartext_except_loopback(monkeypatch: pytest.MonkeyPa
     cfg = ServerConfig(host="192.0.2.10", port=25, auth_mode="custom", username="u", password_env="X")
     with pytest.raises(TransportError) as e:
         Connection(cfg, env={"X": "s3cr3t-pass"}).open()
-    assert e.value.kind == "cleartext-auth" and "s3cr3t-pass" not in e.value.message
+    assert e.value.kind == "cleartext-auth"
+    assert "s3cr3t-pass" not in e.value.message
 
 
 def test_dispatch_over_starttls_with_auth(tmp_path: Path, starttls: SmtpServer, cert: Cert,
@@ -152,12 +162,14 @@ def test_auth_failure_pauses_sending_until_fixed(tmp_path: Path, starttls: SmtpS
     with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
                          policy=policy) as d:
         first = d.handle(sample_event(trigger="order_received", event_id="auth-1")).to_json()["messages"][0]
-        assert first["status"] == "queued" and "sending paused" in first["reason"]
+        assert first["status"] == "queued"
+        assert "sending paused" in first["reason"]
         second = d.handle(sample_event(trigger="order_received", event_id="auth-2")).to_json()["messages"][0]
         assert second["status"] == "queued"
         assert d.flush().paused is not None  # the loop does not hammer the server while paused
         row = d.outbox.get(first["outbox_id"])
-        assert row is not None and row.attempts == 0
+        assert row is not None
+        assert row.attempts == 0
         monkeypatch.setenv("MG_TEST_SMTP_PASSWORD", PASSWORD)
         report = d.flush(force=True)  # `outbox flush` after the password is fixed
     assert report.sent == 2
@@ -197,7 +209,8 @@ def test_name_not_found_is_said_plainly(tmp_path: Path) -> None:
                     encoding="utf-8")
     proc = check(repo)
     assert proc.returncode == 1
-    assert "was not found" in proc.stderr and "mail.mailgitops.invalid" in proc.stderr
+    assert "was not found" in proc.stderr
+    assert "mail.mailgitops.invalid" in proc.stderr
 
 
 def test_name_not_found_message(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,7 +223,8 @@ def test_name_not_found_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
     with pytest.raises(TransportError) as e:
         Connection(ServerConfig(host="mail.mailgitops.invalid", port=25, timeout=1)).open()
-    assert e.value.kind == "dns" and "'mail.mailgitops.invalid' was not found" in e.value.message
+    assert e.value.kind == "dns"
+    assert "'mail.mailgitops.invalid' was not found" in e.value.message
 
 
 def test_auth_in_cleartext_to_loopback_with_password_file(tmp_path: Path) -> None:
@@ -228,7 +242,8 @@ def test_auth_in_cleartext_to_loopback_with_password_file(tmp_path: Path) -> Non
         plain.stop()
     assert ok.returncode == 0, ok.stderr
     assert "authenticated as printroom" in ok.stdout
-    assert wrong.returncode == 1 and "rejected the user name or password" in wrong.stderr
+    assert wrong.returncode == 1
+    assert "rejected the user name or password" in wrong.stderr
 
 
 def test_tls_failure_pauses_sending(tmp_path: Path, starttls: SmtpServer, cert: Cert) -> None:
@@ -239,10 +254,14 @@ def test_tls_failure_pauses_sending(tmp_path: Path, starttls: SmtpServer, cert: 
     with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
                          policy=policy) as d:
         m = d.handle(sample_event(trigger="order_received", event_id="tls-pause")).to_json()["messages"][0]
-        assert m["status"] == "queued" and "sending paused" in m["reason"] and cert.sha256 in m["reason"]
+        assert m["status"] == "queued"
+        assert "sending paused" in m["reason"]
+        assert cert.sha256 in m["reason"]
         assert d.flush().paused is not None
         row = d.outbox.get(m["outbox_id"])
-        assert row is not None and row.status == "queued" and row.attempts == 0
+        assert row is not None
+        assert row.status == "queued"
+        assert row.attempts == 0
     assert starttls.messages == []
 
 
@@ -255,8 +274,10 @@ def test_host_name_is_verified_even_for_a_trusted_ca_file(tmp_path: Path) -> Non
         proc = check(repo)
     finally:
         srv.stop()
-    assert proc.returncode == 1 and "not trusted" in proc.stderr
-    assert "mismatch" in proc.stderr.lower() and other.sha256 in proc.stderr
+    assert proc.returncode == 1
+    assert "not trusted" in proc.stderr
+    assert "mismatch" in proc.stderr.lower()
+    assert other.sha256 in proc.stderr
 
 
 def test_a_password_smtplib_cannot_send_pauses_and_is_not_shown(tmp_path: Path,
@@ -274,6 +295,12 @@ def test_a_password_smtplib_cannot_send_pauses_and_is_not_shown(tmp_path: Path,
             row = d.outbox.get(m["outbox_id"])
     finally:
         plain.stop()
-    assert m["status"] == "queued" and "sending paused" in m["reason"] and "config/smtp.yaml" in m["reason"]
-    assert row is not None and row.status == "queued" and row.attempts == 0
-    assert "\u00e4" not in m["reason"] and "\u00f6" not in m["reason"] and plain.messages == []
+    assert m["status"] == "queued"
+    assert "sending paused" in m["reason"]
+    assert "config/smtp.yaml" in m["reason"]
+    assert row is not None
+    assert row.status == "queued"
+    assert row.attempts == 0
+    assert "\u00e4" not in m["reason"]
+    assert "\u00f6" not in m["reason"]
+    assert plain.messages == []

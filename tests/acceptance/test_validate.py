@@ -123,7 +123,8 @@ def test_bad_repository(folder: Path, tmp_path: Path) -> None:
     assert not missing, f"not reported: {sorted(missing)}\nreported: {sorted(got)}"
     errors = [d for d in diags if d["severity"] == "error"]
     if case.warnings_only:
-        assert code == 0 and not errors, errors
+        assert code == 0, errors
+        assert not errors, errors
         strict_code, _ = run_cli(root, "--strict", subprocess_=case.name in SUBPROCESS_CASES)
         assert strict_code == 1
     else:
@@ -231,11 +232,13 @@ def test_shipped_repository_is_the_starting_point_issue_2_describes() -> None:
     repo = load_repo(PROJECT).repo
     assert (repo.languages.default, set(repo.languages.active)) == ("en", {"en", "de", "fr", "nl", "zh"})
     assert set(repo.workflow.triggers) == set(triggers())
-    assert len(repo.webshops) >= 2 and any(w.sender for w in repo.webshops.values())
+    assert len(repo.webshops) >= 2
+    assert any(w.sender for w in repo.webshops.values())
     assert len(repo.samples) >= 2
     assert any(len(s.data.get("order", {}).get("jobs", [])) > 1 for s in repo.samples.values())
     for t in triggers().values():
         tpl = repo.templates[t.default_template]
         assert set(tpl.texts) == set(repo.languages.active), t.id
         for text in tpl.texts.values():
-            assert "TODO" not in text.body + text.subject and text.subject.strip(), text.file
+            assert "TODO" not in text.body + text.subject, text.file
+            assert text.subject.strip(), text.file

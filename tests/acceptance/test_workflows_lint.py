@@ -52,7 +52,8 @@ def test_actionlint_wrapper_reports_problems(tmp_path: Path) -> None:
                    "      - run: echo ${{ foo.bar }}\n", encoding="utf-8")
     r = actionlint(bad)
     assert r.returncode == 1
-    assert f"{bad}:6:" in r.stdout and 'undefined variable "foo"' in r.stdout
+    assert f"{bad}:6:" in r.stdout
+    assert 'undefined variable "foo"' in r.stdout
 
 
 # --- the comment step: actions/github-script's script, run under node against a fake GitHub ---
@@ -111,7 +112,8 @@ def test_comment_is_created_once_then_updated(workflow: Path, tmp_path: Path) ->
     assert first[0] == ["list", 7]
     kind, number, body = first[1]
     assert (kind, number) == ("create", 7)
-    assert isinstance(body, str) and body.startswith(MARKER + "\n## Email preview")
+    assert isinstance(body, str)
+    assert body.startswith(MARKER + "\n## Email preview")
     assert "actions/runs/1/artifacts/2" in body
 
     again = _run_comment_step(workflow, tmp_path, [
@@ -134,4 +136,6 @@ def test_a_failed_check_replaces_the_old_preview(workflow: Path, tmp_path: Path)
     calls = _run_comment_step(workflow, tmp_path, [old], summary=False)
     (kind, comment_id, body), = calls[1:]
     assert (kind, comment_id) == ("update", 5)
-    assert isinstance(body, str) and "**No preview for abcdef0**" in body and "validation error" in body
+    assert isinstance(body, str)
+    assert "**No preview for abcdef0**" in body
+    assert "validation error" in body

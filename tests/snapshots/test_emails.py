@@ -49,7 +49,8 @@ def _preview(template_id: str, lang: str) -> Preview:
     assert isinstance(parsed, EmailMessage)
     assert str(parsed["Subject"]) == p.email.subject
     html, text = parsed.get_body(("html",)), parsed.get_body(("plain",))
-    assert html is not None and text is not None
+    assert html is not None
+    assert text is not None
     assert _lines(html.get_content()) == _lines(p.email.html)
     assert _lines(text.get_content()) == _lines(p.email.text)
     return p

@@ -98,7 +98,9 @@ def test_variable_catalog_covers_issue_namespaces() -> None:
                "cost_centre."):
         assert any(n.startswith(ns) for n in names), ns
     for v in catalog.variables().values():
-        assert v.type and v.description and v.example is not None, v.name
+        assert v.type, v.name
+        assert v.description, v.name
+        assert v.example is not None, v.name
         assert v.per_job == v.name.startswith("job."), v.name
         if v.item:
             assert any(n.startswith(v.item + ".") for n in names), v.name

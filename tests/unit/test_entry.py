@@ -42,5 +42,7 @@ def test_dispatch_through_the_entry_does_not_import_click(tmp_path: Path) -> Non
             "from mailgitops.cli.entry import main\nmain()\n")
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "missing.json"),
                            str(tmp_path / "b.json")], capture_output=True, text=True, check=False)
-    assert proc.returncode == 1 and "cannot read the event" in proc.stderr
-    assert "CLICK=False" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 1
+    assert "cannot read the event" in proc.stderr
+    assert "CLICK=False" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -103,7 +103,9 @@ def test_translations_share_one_skeleton_and_keep_their_own_lines() -> None:
     en = "Dear {{ customer.name }},\n\nyour order {{ order.numbr }}."
     de = "Guten Tag {{ customer.name }},\nIhr Auftrag {{ order.numbr }}."
     en_skel, de_skel = skeleton(en), skeleton(de)
-    assert en_skel is not None and de_skel is not None and en_skel[0] == de_skel[0]
+    assert en_skel is not None
+    assert de_skel is not None
+    assert en_skel[0] == de_skel[0]
     for text, line in ((en, 3), (de, 2)):
         found = analyse(text, ALL)
         assert not isinstance(found, Exception)
@@ -115,7 +117,8 @@ def test_a_split_jinja_would_not_make_falls_back_to_the_real_parse() -> None:
     assert not isinstance(found, Exception)
     assert [(f.lineno, f.code) for f in found] == [(1, "unknown-variable")]
     error = analyse("a\n{% for x in order.jobs %}", ALL)
-    assert isinstance(error, Exception) and error.lineno == 2
+    assert isinstance(error, Exception)
+    assert error.lineno == 2
     assert skeleton("a {{ order.number }") is None  # an unclosed tag is left to Jinja
 
 

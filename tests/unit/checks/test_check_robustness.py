@@ -98,7 +98,8 @@ def test_a_link_loop_is_reported_not_followed(repo_copy: Path) -> None:
     (repo_copy / "config/languages.yaml").unlink()
     (repo_copy / "config/languages.yaml").symlink_to("languages.yaml")
     [d] = [d for d in validate_repo(repo_copy).errors if d.file == "config/languages.yaml"]
-    assert d.code == "outside-repo" and "loop" in d.message
+    assert d.code == "outside-repo"
+    assert "loop" in d.message
 
 
 def test_a_huge_template_is_refused_unread(repo_copy: Path) -> None:

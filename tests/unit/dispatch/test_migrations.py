@@ -37,13 +37,16 @@ def test_an_older_outbox_is_refused_until_migrated(tmp_path: Path) -> None:
         open_outbox(str(path))
     assert "mailgitops outbox migrate" in str(got.value.hint)
     listed = cli("outbox", "list", "--outbox", str(path))
-    assert listed.returncode == 1 and "outbox migrate" in listed.stderr and "Traceback" not in listed.stderr
+    assert listed.returncode == 1
+    assert "outbox migrate" in listed.stderr
+    assert "Traceback" not in listed.stderr
     done = outcome(cli("outbox", "migrate", "--outbox", str(path)))
     assert (done["found_version"], done["version"], done["changed"]) == (1, outbox_schema.VERSION, True)
     ob = open_outbox(str(path))
     [row] = ob.rows()
     ob.close()
-    assert row.sha256 is not None and len(row.sha256) == 64
+    assert row.sha256 is not None
+    assert len(row.sha256) == 64
     by = {r["address"]: r for r in row.recipients}
     assert by["a@x.org"]["result"] == "accepted"
     assert (by["cc@x.org"]["result"], by["cc@x.org"]["code"]) == ("refused", 550)
@@ -60,7 +63,8 @@ def test_an_outbox_from_a_newer_mailgitops_is_refused(tmp_path: Path) -> None:
     db.close()
     for args in (["outbox", "list"], ["outbox", "migrate"]):
         proc = cli(*args, "--outbox", str(path))
-        assert proc.returncode == 1 and "newer mailgitops" in proc.stderr, proc.stderr
+        assert proc.returncode == 1, proc.stderr
+        assert "newer mailgitops" in proc.stderr, proc.stderr
 
 
 def test_a_new_outbox_starts_at_the_current_version(tmp_path: Path) -> None:

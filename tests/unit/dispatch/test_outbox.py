@@ -32,10 +32,12 @@ def test_event_and_messages_are_stored_together_with_message_ids(ob: SqliteOutbo
                           [_msg(1)])
     again = SqliteOutbox(tmp_path / "o.sqlite")  # another process sees it: it is committed
     row = again.get(ids[0])
-    assert row is not None and row.message_id == "<m1@example.com>" and row.rcpts == ("a@example.org",
-                                                                                     "cc@example.org")
+    assert row is not None
+    assert row.message_id == "<m1@example.com>"
+    assert row.rcpts == ("a@example.org", "cc@example.org")
     stored = again.get_event("e1")
-    assert stored is not None and stored.entries[0] == {"row": ids[0]}
+    assert stored is not None
+    assert stored.entries[0] == {"row": ids[0]}
 
 
 def test_same_event_id_again_is_refused_and_adds_nothing(ob: SqliteOutbox) -> None:
@@ -52,7 +54,9 @@ def test_claim_leases_and_an_expired_lease_counts_as_ambiguous(ob: SqliteOutbox)
     assert ob.claim(worker="w2", lease_seconds=10, limit=10) == []  # held by w1
     time.sleep(0.06)  # w1 "died" mid-conversation
     second = ob.claim(worker="w2", lease_seconds=10, limit=10)
-    assert len(second) == 1 and second[0].ambiguous == 1 and second[0].message_id == first[0].message_id
+    assert len(second) == 1
+    assert second[0].ambiguous == 1
+    assert second[0].message_id == first[0].message_id
     assert not ob.update(first[0].id, "w1", status="sent")  # w1 no longer holds it
 
 

@@ -23,12 +23,14 @@ def test_every_recipient_accepted_is_sent() -> None:
 
 def test_a_refused_to_fails_the_message_even_when_the_copies_went_out() -> None:
     got = verdict(_after(Delivery((CC, BCC), {}, {TO: "550 5.1.1 unknown user"}, reply="250 ok")))
-    assert got.status == "failed" and got.error == f"{TO} (to): 550 5.1.1 unknown user"
+    assert got.status == "failed"
+    assert got.error == f"{TO} (to): 550 5.1.1 unknown user"
 
 
 def test_a_deferred_to_waits_for_that_recipient_alone() -> None:
     got = verdict(_after(Delivery((CC, BCC), {TO: "451 4.3.0 later"}, {}, reply="250 ok")))
-    assert got.status == "waiting" and got.pending == (TO,)
+    assert got.status == "waiting"
+    assert got.pending == (TO,)
 
 
 def test_a_refused_copy_is_named_and_does_not_fail_the_message() -> None:
@@ -39,5 +41,6 @@ def test_a_refused_copy_is_named_and_does_not_fail_the_message() -> None:
 
 def test_a_recipient_with_no_reply_waits_and_text_without_a_code_has_none() -> None:
     got = _after(Delivery((), {TO: "connection lost: reset"}, {}))
-    assert got[0]["code"] is None and got[0]["text"] == "connection lost: reset"
+    assert got[0]["code"] is None
+    assert got[0]["text"] == "connection lost: reset"
     assert verdict(got).pending == (TO, CC, BCC)  # CC and BCC got no answer at all: tried again

@@ -41,17 +41,21 @@ def root(tmp_path: Path) -> Path:
 ])
 def test_paths_are_confined(root: Path, rel: str, code: str) -> None:
     got = resolve_attachment(root, "document", rel, "$.attachments.document")
-    assert isinstance(got, Diagnostic) and got.code == code
+    assert isinstance(got, Diagnostic)
+    assert got.code == code
 
 
 def test_a_symlink_inside_the_root_is_fine(root: Path) -> None:
     got = resolve_attachment(root, "document", "inner.pdf", "x")
-    assert isinstance(got, FileRef) and got.filename == "inner.pdf" and got.mime_type == "application/pdf"
+    assert isinstance(got, FileRef)
+    assert got.filename == "inner.pdf"
+    assert got.mime_type == "application/pdf"
 
 
 def test_no_root_configured(root: Path) -> None:
     got = resolve_attachment(None, "document", "jobs/a.pdf", "x")
-    assert isinstance(got, Diagnostic) and "MAILGITOPS_ATTACHMENTS_ROOT" in (got.hint or "")
+    assert isinstance(got, Diagnostic)
+    assert "MAILGITOPS_ATTACHMENTS_ROOT" in (got.hint or "")
 
 
 def test_safe_basename() -> None:

@@ -30,9 +30,11 @@ def test_a_4xx_waits_for_its_backoff_then_goes_out_with_the_same_message_id(tmp_
         with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
                              policy=policy) as d:
             m = d.handle(sample_event(trigger="order_received", event_id="backoff")).to_json()["messages"][0]
-            assert m["status"] == "queued" and "451 4.3.0 try later" in m["reason"]
+            assert m["status"] == "queued"
+            assert "451 4.3.0 try later" in m["reason"]
             row = d.outbox.get(m["outbox_id"])
-            assert row is not None and row.attempts == 1
+            assert row is not None
+            assert row.attempts == 1
             assert row.next_attempt_at == pytest.approx(row.created_at + 0.5, abs=0.3)
             assert d.flush().sent == 0  # not due yet: the backoff is honoured
             time.sleep(0.6)
@@ -56,7 +58,8 @@ def test_an_idle_session_is_replaced_before_the_next_message(tmp_path: Path) -> 
             assert d.sender.conn is first  # busy: the session is reused
             d.sender.last_used -= IDLE_SECONDS + 1
             m = d.handle(sample_event(trigger="order_received", event_id="idle-3")).to_json()["messages"][0]
-            assert d.sender.conn is not first and m["status"] == "sent"
+            assert d.sender.conn is not first
+            assert m["status"] == "sent"
         assert len(server.wait_for(3)) == 3
     finally:
         server.stop()

@@ -44,7 +44,8 @@ def test_changed_subject_names_the_email_and_both_subjects(tmp_path, write_outpu
     assert "### `order-accepted` · `de`: changed" in md
     assert "Changed: subject." in md
     # Unchanged emails are not listed.
-    assert "`en`" not in md and "order-ready" not in md
+    assert "`en`" not in md
+    assert "order-ready" not in md
 
 
 def test_text_change_shows_a_collapsible_unified_diff(tmp_path, write_output, base_emails) -> None:
@@ -55,7 +56,8 @@ def test_text_change_shows_a_collapsible_unified_diff(tmp_path, write_output, ba
     md = summary(base, head)
     assert "<details><summary>Text diff</summary>" in md
     assert "-we accepted your order.\n+we have accepted your order." in md
-    assert "```diff" in md and "</details>" in md
+    assert "```diff" in md
+    assert "</details>" in md
     assert "Changed: text." in md
 
 
@@ -114,7 +116,8 @@ def test_a_tiny_size_change_shows_bytes_without_a_zero_percent(tmp_path, write_o
     base = write_output(tmp_path / "base", {**base_emails, key: replace(base_emails[key], html=html)})
     head = write_output(tmp_path / "head", {**base_emails, key: replace(base_emails[key], html=html + " ")})
     md = summary(base, head)
-    assert "(+1 B)" in md and "0.0%" not in md
+    assert "(+1 B)" in md
+    assert "0.0%" not in md
 
 
 def test_only_new_warnings_are_listed(tmp_path, write_output, base_emails) -> None:
@@ -144,7 +147,8 @@ def test_long_diffs_are_capped_per_email(tmp_path, write_output, base_emails) ->
     head = write_output(tmp_path / "head", {**base_emails, key: replace(base_emails[key], text=long_text)})
     md = summary(base, head, Limits(max_diff_lines=10))
     assert "more line(s); the full text is in the previews artifact." in md
-    assert "+line 5\n" in md and "+line 150\n" not in md
+    assert "+line 5\n" in md
+    assert "+line 150\n" not in md
 
 
 def test_the_whole_summary_stays_under_the_size_limit(tmp_path, write_output, base_emails) -> None:
@@ -201,7 +205,8 @@ def test_a_folder_without_manifest_is_refused_with_the_fix(tmp_path, write_outpu
     (tmp_path / "empty").mkdir()
     r = cli("diff", tmp_path / "empty", head)
     assert r.returncode == 1
-    assert "manifest.json is missing" in r.stderr and "mailgitops render --out" in r.stderr
+    assert "manifest.json is missing" in r.stderr
+    assert "mailgitops render --out" in r.stderr
     assert "Traceback" not in r.stderr
 
 
@@ -217,9 +222,11 @@ def test_manifest_problems_of_both_sides_are_reported_together(tmp_path, write_o
         compare_dirs(base, head)
     found = {(d.code, d.line) for d in info.value.diagnostics}
     assert ("manifest-json", 2) in found
-    assert ("manifest-path", 0) in found and ("manifest-entry", 0) in found
+    assert ("manifest-path", 0) in found
+    assert ("manifest-entry", 0) in found
     r = cli("diff", base, head)
-    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
     assert "$.emails[0].text `../../etc/passwd` leaves the folder" in r.stderr
 
 

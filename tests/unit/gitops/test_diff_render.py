@@ -56,14 +56,15 @@ def test_added_removed_and_changed_emails(outputs: tuple[Path, Path]) -> None:
     by_status = {s: {(c.template, c.lang) for c in cmp.changes if c.status is s} for s in Status}
     repo = outputs[1].parent / "repo"
     kept = {p.name for p in (repo / "templates").iterdir() if not p.name.startswith("_")}
-    assert len(kept) >= 10
+    assert {"order-accepted", "order-ready", "quotation"} <= kept, kept
     old_langs = ("de", "en", "fr", "nl", "zh")
     assert by_status[Status.REMOVED] == {("export-completed", lang) for lang in old_langs}
     assert by_status[Status.ADDED] == {(t, "it") for t in kept}
     assert by_status[Status.CHANGED] == {("order-ready", "en")}
     (changed,) = [c for c in cmp.changes if c.status is Status.CHANGED]
     assert "+See you soon." in changed.text_diff
-    assert changed.size_delta > 0 and not changed.subject_changed
+    assert changed.size_delta > 0
+    assert not changed.subject_changed
 
 
 def test_added_template_and_removed_language_the_other_way_round(outputs: tuple[Path, Path]) -> None:
@@ -75,7 +76,8 @@ def test_added_template_and_removed_language_the_other_way_round(outputs: tuple[
     assert by_status[Status.REMOVED] == {(c.template, "it") for c in compare_dirs(base, head).changes
                                          if c.lang == "it"}
     md = to_markdown(cmp)
-    assert "| `export-completed` · `de` | added |" in md and "| `order-ready` · `it` | removed |" in md
+    assert "| `export-completed` · `de` | added |" in md
+    assert "| `order-ready` · `it` | removed |" in md
 
 
 def test_summary_of_real_outputs(outputs: tuple[Path, Path]) -> None:

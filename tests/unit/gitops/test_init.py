@@ -86,7 +86,8 @@ def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     r = cli("init", tmp_path)
     assert r.returncode == 2
-    assert "is not empty (notes.txt)" in r.stderr and "--force" in r.stderr
+    assert "is not empty (notes.txt)" in r.stderr
+    assert "--force" in r.stderr
     assert not (tmp_path / "config").exists()
 
 
@@ -109,7 +110,8 @@ def test_force_overwrites_ours_and_keeps_the_rest(tmp_path: Path) -> None:
 def test_init_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     r = cli("init", tmp_path / "f")
-    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
 
 
 def test_install_names_where_ci_gets_mailgitops(tmp_path: Path) -> None:
@@ -120,7 +122,9 @@ def test_install_names_where_ci_gets_mailgitops(tmp_path: Path) -> None:
     lines = (tmp_path / "r" / "requirements.txt").read_text(encoding="utf-8").splitlines()
     assert [line for line in lines if line and not line.startswith("#")] == [spec]
     readme = (tmp_path / "r" / "README.md").read_text(encoding="utf-8")
-    assert spec in readme and "<org>" not in readme and "@MAILGITOPS" not in readme
+    assert spec in readme
+    assert "<org>" not in readme
+    assert "@MAILGITOPS" not in readme
 
 
 def test_no_placeholder_url_is_left_in_a_new_repository(tmp_path: Path) -> None:
@@ -128,11 +132,13 @@ def test_no_placeholder_url_is_left_in_a_new_repository(tmp_path: Path) -> None:
     for f in sorted((tmp_path / "r").rglob("*")):
         if f.is_file() and f.suffix in {".md", ".txt", ".yml", ".yaml", ".json", ""}:
             text = f.read_text(encoding="utf-8")
-            assert "<org>" not in text and "@MAILGITOPS_" not in text, f
+            assert "<org>" not in text, f
+            assert "@MAILGITOPS_" not in text, f
 
 
 def test_install_must_be_one_requirement_line(tmp_path: Path) -> None:
     r = cli("init", tmp_path / "r", "--install", "-r other.txt")
     assert r.returncode == 2
-    assert "is not one requirement line" in r.stderr and "mailgitops==0.1.0" in r.stderr
+    assert "is not one requirement line" in r.stderr
+    assert "mailgitops==0.1.0" in r.stderr
     assert not (tmp_path / "r").exists()

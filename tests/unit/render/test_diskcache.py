@@ -59,7 +59,8 @@ def test_cached_output_is_the_same_bytes(shipped_repo: Repo, compiled: CompiledT
     _forget_in_process()
     diskcache.enable()
     first = _render(shipped_repo, compiled)  # compiles, parses and stores
-    assert list((cache_home / "jinja").iterdir()) and list((cache_home / "markdown").iterdir())
+    assert list((cache_home / "jinja").iterdir())
+    assert list((cache_home / "markdown").iterdir())
     assert (cache_home / "jinja").stat().st_mode & 0o777 == 0o700
     _forget_in_process()
     second = _render(shipped_repo, compiled)  # everything from disk

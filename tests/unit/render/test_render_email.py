@@ -42,7 +42,8 @@ def test_jobs_are_a_list_in_both_parts(shipped_repo: Repo, compiled: CompiledTem
 def test_theme_and_logo(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
     email = render_email(compiled, "order-accepted", "en", flyers_context(shipped_repo))
     theme = shipped_repo.theme
-    assert str(theme["link_color"]) in email.html and str(theme["font_family"]).split(",")[0] in email.html
+    assert str(theme["link_color"]) in email.html
+    assert str(theme["font_family"]).split(",")[0] in email.html
     assert [i.filename for i in email.inline_images] == [theme["logo"]]
     assert f'src="cid:{email.inline_images[0].cid}"' in email.html
     assert email.inline_images[0].data.startswith(b"\x89PNG")
@@ -72,7 +73,8 @@ def test_right_to_left_languages(shipped_repo: Repo, compiled: CompiledTemplates
                            "templates": {**compiled.templates, "order-accepted": type(t)(
                                t.id, t.layout, t.attachments, texts)}})
     email = render_email(rtl, "order-accepted", "ar", flyers_context(shipped_repo))
-    assert 'dir="rtl"' in email.html and "direction:rtl" in email.html
+    assert 'dir="rtl"' in email.html
+    assert "direction:rtl" in email.html
     assert "direction:ltr" not in email.html  # sections and columns too, not only the text
     assert '<html lang="ar" dir="rtl"' in email.html
 
@@ -84,7 +86,8 @@ def test_missing_value_at_dispatch_is_a_located_error(shipped_repo: Repo,
     with pytest.raises(MailgitopsError) as info:
         render_email(compiled, "order-accepted", "de", ctx)
     d = info.value.diagnostics[0]
-    assert d.file == "templates/order-accepted/de.md" and d.line > 3
+    assert d.file == "templates/order-accepted/de.md"
+    assert d.line > 3
     assert "customer" in d.message
 
 
@@ -118,7 +121,8 @@ def test_an_operator_draft_has_a_preheader(shipped_repo: Repo, compiled: Compile
     assert len(email.preheader) <= 150
     assert f">{email.preheader}</div>" in email.html  # the hidden preview text at the top of the body
     given = render_markdown(compiled, "order-accepted", "de", subject, markdown, preheader="Kurz\r\ngesagt")
-    assert given.preheader == "Kurz gesagt" and ">Kurz gesagt</div>" in given.html
+    assert given.preheader == "Kurz gesagt"
+    assert ">Kurz gesagt</div>" in given.html
 
 
 def test_a_greeting_alone_is_not_the_preheader(compiled: CompiledTemplates) -> None:

@@ -43,7 +43,8 @@ def test_lints_are_located_warnings(repo_copy: Path) -> None:
     drift = found["templates/order-accepted/de.md", "translation-variables"]
     assert "customer.company" in drift.message
     assert found["templates/order-ready/fr.md", "html-too-large"].severity is Severity.WARNING
-    assert result.exit_code() == 0 and result.exit_code(strict=True) == 1
+    assert result.exit_code() == 0
+    assert result.exit_code(strict=True) == 1
 
 
 def _line(path: Path, n: int) -> str:
@@ -77,8 +78,9 @@ def test_a_variable_link_target_is_judged_by_its_value(repo_copy: Path) -> None:
     sample.write_text(sample.read_text(encoding="utf-8").replace(
         'tracking_url: "https://track', 'tracking_url: "http://track'), encoding="utf-8")
     found = _warnings(repo_copy, "insecure-link")
-    assert found and {d.file for d in found} <= {f"templates/order-dispatched/{lang}.md"
-                                                for lang in ("en", "de", "fr", "nl", "zh")}
+    assert found
+    assert {d.file for d in found} <= {f"templates/order-dispatched/{lang}.md"
+                                      for lang in ("en", "de", "fr", "nl", "zh")}
     en = next(d for d in found if d.file.endswith("/en.md"))
     assert _line(repo_copy / en.file, en.line)[en.col - 1:].startswith("{{ delivery.tracking_url }}")
 
@@ -101,7 +103,8 @@ def test_a_translation_with_an_extra_variable(repo_copy: Path) -> None:
     _append(repo_copy / "templates/price-approved/fr.md", "\nTéléphone : {{ customer.phone }}\n")
     [d] = _warnings(repo_copy, "translation-variables")
     assert d.file == "templates/price-approved/fr.md"
-    assert "uses customer.phone" in d.message and "en.md" in d.message
+    assert "uses customer.phone" in d.message
+    assert "en.md" in d.message
 
 
 def test_the_logo_and_the_layout_are_read_once_each(repo_copy: Path) -> None:
@@ -113,7 +116,8 @@ def test_the_logo_and_the_layout_are_read_once_each(repo_copy: Path) -> None:
         "{{ slot.footer }}", '{{ slot.footer }} <a href="http://example.com/imprint">Imprint</a>'),
         encoding="utf-8")
     [logo] = _warnings(repo_copy, "image-without-alt")
-    assert logo.file == "templates/_layouts/theme.yaml" and _line(theme, logo.line).startswith("logo_alt:")
+    assert logo.file == "templates/_layouts/theme.yaml"
+    assert _line(theme, logo.line).startswith("logo_alt:")
     [link] = _warnings(repo_copy, "insecure-link")
     assert link.file == "templates/_layouts/default.mjml"
     assert _line(layout, link.line)[link.col - 1:].startswith("http://example.com/imprint")
@@ -123,7 +127,8 @@ def test_unknown_layout_is_reported_once_at_the_yaml_value(repo_copy: Path) -> N
     tpl = repo_copy / "templates/order-accepted/template.yaml"
     tpl.write_text(tpl.read_text(encoding="utf-8") + "layout: fancy\n", encoding="utf-8")
     found = [d for d in validate_repo(repo_copy).diagnostics if d.code == "unknown-layout"]
-    assert len(found) == 1 and found[0].line > 1
+    assert len(found) == 1
+    assert found[0].line > 1
 
 
 def test_texts_far_below_the_gmail_clip_are_not_rendered(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,7 +24,8 @@ def test_restore_a_deleted_template(repo_copy: Path) -> None:
     for f in (repo_copy / "templates/quotation").iterdir():
         f.unlink()
     written = restore(repo_copy, "quotation")
-    assert "templates/quotation/template.yaml" in written and "templates/quotation/zh.md" in written
+    assert "templates/quotation/template.yaml" in written
+    assert "templates/quotation/zh.md" in written
 
 
 def test_unknown_template_or_language_names_the_fix(repo_copy: Path) -> None:

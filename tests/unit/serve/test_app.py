@@ -57,7 +57,8 @@ def event(trigger: str = "order_received", event_id: str = "u-1", **changes: Any
 ])
 def test_everything_but_health_needs_the_token(service: Service, method: str, path: str) -> None:
     status, resp, body = call(service, method, path, event(), token=None)
-    assert status == 401 and body["error"] == "missing or wrong API token"
+    assert status == 401
+    assert body["error"] == "missing or wrong API token"
     assert resp.headers["WWW-Authenticate"] == 'Bearer realm="mailgitops"'
     assert call(service, method, path, event(), token="nope")[0] == 401
     assert call(service, "GET", "/health", token=None)[0] == 200
@@ -65,21 +66,26 @@ def test_everything_but_health_needs_the_token(service: Service, method: str, pa
 
 def test_event_accepted_then_duplicate_then_conflict(service: Service) -> None:
     status, _, first = call(service, "POST", "/events", event())
-    assert status == 202 and first["duplicate"] is False
+    assert status == 202
+    assert first["duplicate"] is False
     assert [m["status"] for m in first["messages"]] == ["queued"]
     assert service.wake.is_set()  # the sender loop is told at once
     status, _, again = call(service, "POST", "/events", event())
-    assert status == 200 and again["duplicate"] is True
+    assert status == 200
+    assert again["duplicate"] is True
     assert again["messages"][0]["message_id"] == first["messages"][0]["message_id"]
     status, _, body = call(service, "POST", "/events", event(occurred_at="2026-11-28T09:00:00Z"))
-    assert status == 409 and "different content" in body["error"] and body["hint"]
+    assert status == 409
+    assert "different content" in body["error"]
+    assert body["hint"] == "give each distinct status change its own event_id"
     assert service.counts() == {"accepted": 1, "duplicate": 1, "invalid": 0, "conflict": 1, "unavailable": 0}
 
 
 def test_bad_event_is_422_with_every_problem(service: Service) -> None:
     ev = event(trigger="order_recieved", occurred_at="yesterday")
     status, _, body = call(service, "POST", "/events", ev)
-    assert status == 422 and "nothing was queued" in body["error"]
+    assert status == 422
+    assert "nothing was queued" in body["error"]
     paths = {p["json_path"] for p in body["problems"]}
     assert {"$.trigger", "$.occurred_at"} <= paths
     assert any(p["hint"] == "did you mean `order_received`?" for p in body["problems"])
@@ -95,17 +101,23 @@ def test_outbox_write_failure_is_503_and_nothing_accepted(service: Service,
 
     monkeypatch.setattr(service.dispatcher().outbox, "record_event", fail)
     status, resp, body = call(service, "POST", "/events", event())
-    assert status == 503 and resp.headers["Retry-After"] == "10" and "nothing was accepted" in body["error"]
+    assert status == 503
+    assert resp.headers["Retry-After"] == "10"
+    assert "nothing was accepted" in body["error"]
     assert service.dispatcher().outbox.get_event("u-1") is None
-    assert service.counts()["unavailable"] == 1 and service.counts()["accepted"] == 0
+    assert service.counts()["unavailable"] == 1
+    assert service.counts()["accepted"] == 0
 
 
 def test_outbox_that_cannot_be_opened(bundle: Path, tmp_path: Path) -> None:
     svc = Service(bundle, outbox=str(tmp_path / "no" / "o.sqlite"), attachments_root=None, token=TOKEN)
     status, resp, body = call(svc, "POST", "/events", event())
-    assert status == 503 and "cannot open the outbox" in body["error"] and "Retry-After" in resp.headers
+    assert status == 503
+    assert "cannot open the outbox" in body["error"]
+    assert "Retry-After" in resp.headers
     status, _, health = call(svc, "GET", "/health", token=None)
-    assert status == 503 and health["status"] == "outbox-unavailable"
+    assert status == 503
+    assert health["status"] == "outbox-unavailable"
 
 
 @pytest.mark.parametrize(("headers", "raw", "status", "words"), [
@@ -120,13 +132,15 @@ def test_outbox_that_cannot_be_opened(bundle: Path, tmp_path: Path) -> None:
 ])
 def test_body_rules(service: Service, headers: dict[str, str], raw: bytes, status: int, words: str) -> None:
     got, _, body = call(service, "POST", "/events", raw=raw, headers=headers)
-    assert got == status and words in body["error"]
+    assert got == status
+    assert words in body["error"]
 
 
 def test_unknown_paths_and_methods(service: Service) -> None:
     assert call(service, "GET", "/drafts/abc")[0] == 404
     status, resp, body = call(service, "PUT", "/drafts/3")
-    assert status == 405 and resp.headers["Allow"] == "GET, POST"
+    assert status == 405
+    assert resp.headers["Allow"] == "GET, POST"
     assert body == {"error": "PUT is not allowed on /drafts/3", "problems": []}
 
 
@@ -142,15 +156,22 @@ def test_draft_edit_send_discard(service: Service) -> None:
     assert [d["id"] for d in call(service, "GET", "/drafts")[2]] == [draft_id]
     status, _, edited = call(service, "POST", f"/drafts/{draft_id}",
                              {"subject": "New subject", "body": "New body", "cc": ["boss@example.com"]})
-    assert status == 200 and edited["subject"] == "New subject" and edited["markdown"] == "New body"
+    assert status == 200
+    assert edited["subject"] == "New subject"
+    assert edited["markdown"] == "New body"
     assert edited["cc"] == ["boss@example.com"]
     status, _, body = call(service, "POST", f"/drafts/{draft_id}", {"subject": "two\nlines"})
-    assert status == 422 and "one non-empty line" in body["error"]
+    assert status == 422
+    assert "one non-empty line" in body["error"]
     service.wake.clear()
     first, _, sent = call(service, "POST", f"/drafts/{draft_id}/send")
-    assert first == 202 and sent["already"] is False and sent["status"] == "queued" and service.wake.is_set()
+    assert first == 202
+    assert sent["already"] is False
+    assert sent["status"] == "queued"
+    assert service.wake.is_set()
     again, _, sent = call(service, "POST", f"/drafts/{draft_id}/send")
-    assert again == 200 and sent["already"] is True
+    assert again == 200
+    assert sent["already"] is True
     assert len(service.dispatcher().outbox.rows("queued")) == 1
     assert call(service, "POST", f"/drafts/{draft_id}/discard")[0] == 409
     assert call(service, "GET", "/drafts")[2] == []
@@ -160,9 +181,11 @@ def test_draft_edit_send_discard(service: Service) -> None:
 def test_discarded_draft_is_never_sent(service: Service) -> None:
     draft_id = _draft(service)
     status, _, body = call(service, "POST", f"/drafts/{draft_id}/discard")
-    assert status == 200 and body["status"] == "skipped"
+    assert status == 200
+    assert body["status"] == "skipped"
     status, _, body = call(service, "POST", f"/drafts/{draft_id}/send")
-    assert status == 409 and "discarded" in body["error"]
+    assert status == 409
+    assert "discarded" in body["error"]
     assert service.dispatcher().outbox.rows("queued") == []
 
 
@@ -174,7 +197,8 @@ def test_draft_edit_problems_all_named(service: Service) -> None:
     assert sorted(p["json_path"] for p in body["problems"]) == ["$.attach", "$.cc", "$.subject", "$.to"]
     assert call(service, "POST", f"/drafts/{draft_id}", ["subject"])[0] == 422
     status, _, body = call(service, "POST", f"/drafts/{draft_id}", {"attach": ["../../etc/passwd"]})
-    assert status == 422 and body["error"]
+    assert status == 422
+    assert body["error"]
     assert call(service, "GET", "/drafts/4242")[0] == 404
     assert call(service, "POST", "/drafts/4242", {"subject": "x"})[0] == 404
     assert call(service, "POST", "/drafts/4242/discard")[0] == 404
@@ -186,18 +210,24 @@ def test_draft_edit_problems_all_named(service: Service) -> None:
 def test_outbox_listing(service: Service) -> None:
     call(service, "POST", "/events", event())
     status, _, body = call(service, "GET", "/outbox?status=queued")
-    assert status == 200 and body["counts"]["queued"] == 1 and len(body["messages"]) == 1
+    assert status == 200
+    assert body["counts"]["queued"] == 1
+    assert len(body["messages"]) == 1
     assert call(service, "GET", "/outbox?status=sent")[2]["messages"] == []
     status, _, body = call(service, "GET", "/outbox?status=lost&limit=0")
-    assert status == 400 and [p["json_path"] for p in body["problems"]] == ["status", "limit"]
+    assert status == 400
+    assert [p["json_path"] for p in body["problems"]] == ["status", "limit"]
 
 
 def test_health_reports_a_pause(service: Service) -> None:
     status, _, body = call(service, "GET", "/health", token=None)
-    assert status == 200 and body["bundle_hash"] == service.bundle.hash and body["outbox"]["queued"] == 0
+    assert status == 200
+    assert body["bundle_hash"] == service.bundle.hash
+    assert body["outbox"]["queued"] == 0
     service.dispatcher().outbox.pause(time.time() + 60, "TLS certificate not trusted")
     status, _, body = call(service, "GET", "/health", token=None)
-    assert status == 503 and body["reason"] == "sending paused: TLS certificate not trusted"
+    assert status == 503
+    assert body["reason"] == "sending paused: TLS certificate not trusted"
 
 
 METRIC = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? \d+$')
@@ -207,7 +237,8 @@ def test_metrics_are_prometheus_text(service: Service) -> None:
     call(service, "POST", "/events", event())
     call(service, "POST", "/events", event())
     status, resp, _ = call(service, "GET", "/metrics")
-    assert status == 200 and resp.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert status == 200
+    assert resp.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     lines = resp.body.decode().splitlines()
     samples = [line for line in lines if not line.startswith("#")]
     assert all(METRIC.match(line) for line in samples), samples
@@ -229,9 +260,12 @@ def test_a_bug_is_a_json_500_without_traceback(service: Service, monkeypatch: py
     monkeypatch.setattr(handlers, "outbox", broken)
     monkeypatch.delenv("MAILGITOPS_DEBUG", raising=False)
     status, _, body = call(service, "GET", "/outbox")
-    assert status == 500 and "bug" in body["error"] and "boom" not in body["error"]
+    assert status == 500
+    assert "bug" in body["error"]
+    assert "boom" not in body["error"]
     err = capsys.readouterr().err
-    assert "RuntimeError: boom" in err and "Traceback" not in err
+    assert "RuntimeError: boom" in err
+    assert "Traceback" not in err
 
 
 def test_sqlite_failure_mid_run_is_503(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -243,4 +277,6 @@ def test_sqlite_failure_mid_run_is_503(service: Service, monkeypatch: pytest.Mon
     draft_id = _draft(service)
     monkeypatch.setattr(service.dispatcher().outbox, "queue_draft", gone)
     status, resp, body = call(service, "POST", f"/drafts/{draft_id}/send")
-    assert status == 503 and "readonly" in body["error"] and resp.headers["Retry-After"]
+    assert status == 503
+    assert "readonly" in body["error"]
+    assert resp.headers["Retry-After"] == "10"  # seconds: the order system tries again then

@@ -11,7 +11,8 @@ from mailgitops.serve.auth import authorized, is_loopback, startup_token
 def test_a_token_is_required_to_start() -> None:
     with pytest.raises(UsageError) as e:
         startup_token(None, "127.0.0.1", allow_tokenless=False)
-    assert e.value.exit_code == ExitCode.USAGE and "MAILGITOPS_API_TOKEN" in str(e.value)
+    assert e.value.exit_code == ExitCode.USAGE
+    assert "MAILGITOPS_API_TOKEN" in str(e.value)
     with pytest.raises(UsageError):
         startup_token("", "127.0.0.1", allow_tokenless=False)
 

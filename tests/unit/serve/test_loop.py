@@ -27,15 +27,18 @@ def service(sink: SmtpServer, tmp_path: Path) -> Iterator[Service]:
 
 def test_a_pass_sends_what_is_due(service: Service, smtp_server: SmtpServer) -> None:
     report = SenderLoop(service).flush_once()
-    assert report.sent == 3 and len(smtp_server.wait_for(3)) == 3
+    assert report.sent == 3
+    assert len(smtp_server.wait_for(3)) == 3
     assert service.dispatcher().outbox.counts()["sent"] == 3
 
 
 def test_a_pause_is_honoured(service: Service, smtp_server: SmtpServer) -> None:
     service.dispatcher().outbox.pause(time.time() + 60, "authentication failed")
     report = SenderLoop(service).flush_once()
-    assert report.paused == "authentication failed" and report.sent == 0
-    assert service.dispatcher().outbox.counts()["queued"] == 3 and smtp_server.messages == []
+    assert report.paused == "authentication failed"
+    assert report.sent == 0
+    assert service.dispatcher().outbox.counts()["queued"] == 3
+    assert smtp_server.messages == []
 
 
 def test_a_stop_claims_nothing_more(service: Service, smtp_server: SmtpServer) -> None:
@@ -43,7 +46,9 @@ def test_a_stop_claims_nothing_more(service: Service, smtp_server: SmtpServer) -
     loop.stop.set()
     assert loop.flush_once().sent == 0
     counts = service.dispatcher().outbox.counts()
-    assert counts["queued"] == 3 and counts["sending"] == 0 and smtp_server.messages == []
+    assert counts["queued"] == 3
+    assert counts["sending"] == 0
+    assert smtp_server.messages == []
 
 
 def test_the_thread_delivers_what_is_queued_and_stops_cleanly(service: Service,
@@ -55,5 +60,6 @@ def test_the_thread_delivers_what_is_queued_and_stops_cleanly(service: Service,
         loop.shutdown()
     assert not loop.thread.is_alive()
     counts = service.dispatcher().outbox.counts()
-    assert counts["sent"] == 3 and counts["sending"] == 0
+    assert counts["sent"] == 3
+    assert counts["sending"] == 0
     assert service.dispatcher().sender.conn is None  # the connection was closed at the stop

@@ -83,7 +83,8 @@ def test_xliff_carries_any_text_back_unchanged() -> None:
         ExportUnit("p2", "only source", None),
     ))])
     doc, diags = read(xml.encode(), "x.xlf")
-    assert diags == [] and doc is not None
+    assert diags == []
+    assert doc is not None
     assert (doc.src_lang, doc.trg_lang) == ("en", "de")
     assert [(u.id, u.source, u.target) for u in doc.units] == [
         ("p1", hard, "Ziel " + hard), ("p2", "only source", None)]
