@@ -43,8 +43,10 @@ def test_a_bundle_without_smtp_is_refused_at_the_place_that_is_wrong(tmp_path: P
     proc = _dispatch(odd, tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "$.content.settings: `smtp` is required" in proc.stderr
-    assert "schema/bundle.schema.json" in proc.stderr and "mailgitops bundle --out" in proc.stderr
-    assert "Traceback" not in proc.stderr and "KeyError" not in proc.stderr
+    assert "schema/bundle.schema.json" in proc.stderr
+    assert "mailgitops bundle --out" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "KeyError" not in proc.stderr
     assert not (tmp_path / "o.sqlite").exists()
 
 
@@ -60,7 +62,8 @@ def test_every_structural_problem_is_named(tmp_path: Path) -> None:
     assert "$.content.settings.smtp.server.port: must be of type integer, not string" in proc.stderr
     assert "$.content.settings.workflow.triggers.order_received.to[0]: must be one of" in proc.stderr
     assert "$.content.compiled.templates.order-received.texts.en: `body` is required" in proc.stderr
-    assert "3 problem(s)" in proc.stderr and "Traceback" not in proc.stderr
+    assert "3 problem(s)" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_serve_refuses_a_malformed_bundle_at_start(tmp_path: Path) -> None:
@@ -77,13 +80,15 @@ def test_a_signed_bundle_runs_only_with_its_key(repo: Path, tmp_path: Path) -> N
     signed = tmp_path / "signed.json"
     made = cli("bundle", "--root", str(repo), "--out", str(signed), "--sign-key-env", "SIGNING_KEY",
                env={"SIGNING_KEY": KEY, "MAILGITOPS_BUNDLE_KEY": ""})
-    assert made.returncode == 0 and "signed" in made.stdout, made.stderr
+    assert made.returncode == 0, made.stderr
+    assert "signed" in made.stdout, made.stderr
     assert json.loads(signed.read_bytes())["signature"].startswith("hmac-sha256:")
     ok = _dispatch(signed, tmp_path, {"MAILGITOPS_BUNDLE_KEY": KEY})
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["messages"][0]["status"] == "queued"
     wrong = _dispatch(signed, tmp_path, {"MAILGITOPS_BUNDLE_KEY": OTHER}, "x.sqlite")
-    assert wrong.returncode == 1 and "signature does not match MAILGITOPS_BUNDLE_KEY" in wrong.stderr
+    assert wrong.returncode == 1
+    assert "signature does not match MAILGITOPS_BUNDLE_KEY" in wrong.stderr
     # without a key set, a signed bundle runs like any other
     assert _dispatch(signed, tmp_path, outbox="y.sqlite").returncode == 0
 
@@ -92,31 +97,39 @@ def test_with_a_key_set_unsigned_and_re_hashed_bundles_are_refused(repo: Path, t
     plain = tmp_path / "plain.json"
     assert cli("bundle", "--root", str(repo), "--out", str(plain)).returncode == 0
     proc = _dispatch(plain, tmp_path, {"MAILGITOPS_BUNDLE_KEY": KEY})
-    assert proc.returncode == 1 and "the bundle is not signed" in proc.stderr
-    assert "--sign-key-env" in proc.stderr and not (tmp_path / "o.sqlite").exists()
+    assert proc.returncode == 1
+    assert "the bundle is not signed" in proc.stderr
+    assert "--sign-key-env" in proc.stderr
+    assert not (tmp_path / "o.sqlite").exists()
     signed = tmp_path / "signed.json"
     cli("bundle", "--root", str(repo), "--out", str(signed), "--sign-key-env", "K", env={"K": KEY})
     forged = _rehashed(signed, tmp_path / "forged.json",
                        lambda c: c["settings"]["smtp"].update(cc=["spy@example.net"]))
     proc = _dispatch(forged, tmp_path, {"MAILGITOPS_BUNDLE_KEY": KEY})
-    assert proc.returncode == 1 and "signature does not match" in proc.stderr
+    assert proc.returncode == 1
+    assert "signature does not match" in proc.stderr
     serve = cli("serve", "--bundle", str(plain), "--port", "0", "--outbox", str(tmp_path / "s.sqlite"),
                 env={"MAILGITOPS_API_TOKEN": "t" * 32, "MAILGITOPS_BUNDLE_KEY": KEY})
-    assert serve.returncode == 1 and "the bundle is not signed" in serve.stderr
+    assert serve.returncode == 1
+    assert "the bundle is not signed" in serve.stderr
 
 
 def test_signing_needs_a_real_key(repo: Path, tmp_path: Path) -> None:
     unset = cli("bundle", "--root", str(repo), "--out", str(tmp_path / "b.json"), "--sign-key-env",
                 "NO_SUCH_VAR_HERE")
-    assert unset.returncode == 2 and "NO_SUCH_VAR_HERE is not set" in unset.stderr
+    assert unset.returncode == 2
+    assert "NO_SUCH_VAR_HERE is not set" in unset.stderr
     short = cli("bundle", "--root", str(repo), "--out", str(tmp_path / "b.json"), "--sign-key-env", "K",
                 env={"K": "secret"})
-    assert short.returncode == 1 and "at least 16" in short.stderr and "openssl rand" in short.stderr
+    assert short.returncode == 1
+    assert "at least 16" in short.stderr
+    assert "openssl rand" in short.stderr
     assert not (tmp_path / "b.json").exists()
     plain = tmp_path / "plain.json"
     cli("bundle", "--root", str(repo), "--out", str(plain))
     proc = _dispatch(plain, tmp_path, {"MAILGITOPS_BUNDLE_KEY": "short"})
-    assert proc.returncode == 1 and "MAILGITOPS_BUNDLE_KEY holds a key of 5 characters" in proc.stderr
+    assert proc.returncode == 1
+    assert "MAILGITOPS_BUNDLE_KEY holds a key of 5 characters" in proc.stderr
 
 
 def test_check_of_a_signed_bundle(repo: Path, tmp_path: Path) -> None:
@@ -128,7 +141,8 @@ def test_check_of_a_signed_bundle(repo: Path, tmp_path: Path) -> None:
                env={"K": KEY}).returncode == 0
     other = cli("bundle", "--root", str(repo), "--check", str(signed), "--sign-key-env", "K",
                 env={"K": OTHER})
-    assert other.returncode == 1 and "stale" in other.stderr
+    assert other.returncode == 1
+    assert "stale" in other.stderr
 
 
 def test_same_input_and_key_same_bytes(repo: Path, tmp_path: Path) -> None:

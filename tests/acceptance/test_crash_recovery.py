@@ -49,7 +49,8 @@ def test_a_dispatcher_killed_after_its_final_dot_is_recovered_by_the_next_flush(
     after = open_outbox(ob)
     [done] = after.rows()
     after.close()
-    assert done.status == "sent" and done.ambiguous == 1
+    assert done.status == "sent"
+    assert done.ambiguous == 1
 
 
 def test_a_lease_held_by_a_running_process_is_left_alone(tmp_path: Path) -> None:
@@ -67,6 +68,8 @@ def test_a_lease_held_by_a_running_process_is_left_alone(tmp_path: Path) -> None
     ob.db.execute("UPDATE messages SET lease_pid=?, lease_started=NULL WHERE id=?", (dead_pid, row_id))
     assert other.recover() == 1
     got = other.get(row_id)
-    assert got is not None and got.status == "ambiguous" and got.ambiguous == 1
+    assert got is not None
+    assert got.status == "ambiguous"
+    assert got.ambiguous == 1
     ob.close()
     other.close()

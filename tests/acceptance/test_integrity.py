@@ -36,13 +36,17 @@ def test_bytes_overwritten_in_the_file_are_never_sent(sink: SmtpServer, bundle: 
     assert (summary["corrupt"], summary["sent"], summary["corrupt_total"]) == (1, 1, 1)
     assert "corrupt 1" in flushed.stderr
     received = sink.wait_for(1)
-    assert len(received) == 1 and b"MIXE" not in received[0].data  # the intact one only
+    assert len(received) == 1
+    assert b"MIXE" not in received[0].data  # the intact one only
     corrupt = outcome(cli("outbox", "list", "--status", "corrupt", "--outbox", str(ob)))["messages"]
-    assert len(corrupt) == 1 and "SHA-256" in corrupt[0]["last_error"]
+    assert len(corrupt) == 1
+    assert "SHA-256" in corrupt[0]["last_error"]
     again = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(ob))
-    assert again.returncode == 0 and len(sink.messages) == 1  # quarantined: never tried again
+    assert again.returncode == 0
+    assert len(sink.messages) == 1  # quarantined: never tried again
     retried = cli("outbox", "retry", str(corrupt[0]["id"]), "--outbox", str(ob))
-    assert retried.returncode == 1 and "corrupt" in retried.stderr
+    assert retried.returncode == 1
+    assert "corrupt" in retried.stderr
     ok = open_outbox(str(ob))
     assert ok.counts()["corrupt"] == 1
     ok.close()
