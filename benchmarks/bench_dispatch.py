@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import smtplib
 import statistics
 import subprocess
@@ -26,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+# every message goes to the local SMTP server started here, to the event's own recipients
+os.environ["MAILGITOPS_DELIVERY"] = "production"
 
 from mailgitops.dispatch.api import Dispatcher  # noqa: E402 -- after sys.path gains tests/
 from mailgitops.dispatch.outbox_sqlite import SqliteOutbox  # noqa: E402 -- after sys.path gains tests/

@@ -26,6 +26,10 @@ _CACHE = tempfile.mkdtemp(prefix="mailgitops-test-cache-")
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ["XDG_CACHE_HOME"] = _CACHE  # subprocesses (the real CLI) inherit it
+    # Sending needs a delivery mode (there is no default). The tests send to local SMTP servers
+    # with the recipients of their events: production, set here for every test and subprocess;
+    # the tests of redirect mode and of a missing mode change it themselves.
+    os.environ["MAILGITOPS_DELIVERY"] = "production"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

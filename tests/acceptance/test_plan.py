@@ -96,8 +96,9 @@ def test_the_text_format_is_a_table(bundle: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("event sample-flyers-001 (order_finalized), bundle sha256:")
-    assert lines[1].split() == ["ROLE", "TO", "LANGUAGE", "TEMPLATE", "STATUS"]
-    assert lines[2].split() == ["customer", "ada@example.org", "de", "order-finalized", "sent"]
+    assert lines[1] == "delivery: production"
+    assert lines[2].split() == ["ROLE", "TO", "LANGUAGE", "TEMPLATE", "STATUS"]
+    assert lines[3].split() == ["customer", "ada@example.org", "de", "order-finalized", "sent"]
     assert "    subject: " in proc.stdout
     assert "operator  op@example.com" in proc.stdout
 

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 
 def with_dispatcher(bundle: str, outbox: str | None, root: str | None,
-                    fn: Callable[[Dispatcher], Any]) -> int:
-    with dispatcher(bundle, outbox, root) as d:
+                    fn: Callable[[Dispatcher], Any], delivery: str | None = None) -> int:
+    with dispatcher(bundle, outbox, root, delivery) as d:
         echo_json(fn(d))
     return 0
 
@@ -41,6 +41,10 @@ bundle_option = click.option("--bundle", envvar="MAILGITOPS_BUNDLE", default=DEF
 outbox_option = click.option("--outbox", envvar="MAILGITOPS_OUTBOX", default=None,
                              help="The outbox: a SQLite file (MAILGITOPS_OUTBOX; default "
                                   "./mailgitops-outbox.sqlite).")
+delivery_option = click.option(
+    "--delivery", default=None, metavar="production|redirect:ADDRESS",
+    help="Where messages go (else MAILGITOPS_DELIVERY): production, or redirect:ADDRESS to send every "
+         "message to ADDRESS only. Required to send: there is no default.")
 root_option = click.option("--attachments-root", "attachments_root", envvar="MAILGITOPS_ATTACHMENTS_ROOT",
                            default=None, type=click.Path(file_okay=False),
                            help="The folder event attachment paths are relative to "
@@ -56,8 +60,9 @@ def register(group: click.Group) -> None:
     @outbox_option
     @root_option
     @click.option("--queue-only", is_flag=True, help="Queue the messages; leave delivery to `outbox flush`.")
-    def dispatch_cmd(bundle: str, event: str, outbox: str | None, attachments_root: str | None,
-                     queue_only: bool) -> None:
+    @delivery_option
+    def dispatch_cmd(*, bundle: str, event: str, outbox: str | None, attachments_root: str | None,
+                     queue_only: bool, delivery: str | None) -> None:
         """Handle one status event and print the outcome as JSON.
 
         The messages are committed to the outbox (with their Message-IDs) before any connection
@@ -65,8 +70,9 @@ def register(group: click.Group) -> None:
         The same event_id again sends nothing ("duplicate": true). An event the schema rejects
         is refused with every problem named (exit 1) and nothing is queued. When the outbox
         cannot be written, nothing is accepted and the exit code is 75 (temporary: retry).
+        Without a delivery mode (--delivery or MAILGITOPS_DELIVERY) nothing is accepted (exit 2).
         """
-        run(dispatch_event, bundle, event, outbox, attachments_root, queue_only)
+        run(dispatch_event, bundle, event, outbox, attachments_root, queue_only, delivery=delivery)
 
     @group.group("drafts", context_settings=CONTEXT)
     def drafts() -> None:
@@ -124,11 +130,21 @@ def register(group: click.Group) -> None:
     @bundle_option
     @outbox_option
     @root_option
-    def drafts_send(draft_id: int, bundle: str, outbox: str | None, attachments_root: str | None) -> None:
-        """Render the draft through the layout and send it; a second send sends nothing."""
+    @delivery_option
+    def drafts_send(draft_id: int, bundle: str, outbox: str | None, attachments_root: str | None,
+                    delivery: str | None) -> None:
+        """Render the draft through the layout and send it; a second send sends nothing.
+        Needs a delivery mode (--delivery or MAILGITOPS_DELIVERY; exit 2 without one)."""
         from mailgitops.dispatch import drafts as d
 
-        run(with_dispatcher, bundle, outbox, attachments_root, lambda disp: d.send(disp, draft_id))
+        def send() -> int:
+            from mailgitops.dispatch.delivery import resolve
+
+            mode = resolve(delivery)  # first: without a delivery mode the outbox is not opened
+            return with_dispatcher(bundle, outbox, attachments_root, lambda disp: d.send(disp, draft_id),
+                                   str(mode))
+
+        run(send)
 
     @drafts.command("discard")
     @click.argument("draft_id", type=int)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mailgitops.dispatch.api import Dispatcher
+    from mailgitops.dispatch.delivery import DeliveryMode
 
 DEFAULT_BUNDLE = "bundle/mailgitops.bundle.json"
 
@@ -17,10 +18,11 @@ def echo_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
-def dispatcher(bundle: str, outbox: str | None, attachments_root: str | None) -> Dispatcher:
+def dispatcher(bundle: str, outbox: str | None, attachments_root: str | None,
+               delivery: str | DeliveryMode | None = None) -> Dispatcher:
     from mailgitops.dispatch.api import Dispatcher
 
-    return Dispatcher.load(bundle, outbox=outbox, attachments_root=attachments_root)
+    return Dispatcher.load(bundle, outbox=outbox, attachments_root=attachments_root, delivery=delivery)
 
 
 def read_event(source: str) -> Any:
@@ -48,10 +50,14 @@ def read_event(source: str) -> Any:
     return load_json(raw, source)  # checked against the schema by Dispatcher.handle
 
 
-def dispatch_event(bundle: str, event: str, outbox: str | None, root: str | None, queue_only: bool) -> int:
+def dispatch_event(bundle: str, event: str, outbox: str | None, root: str | None, queue_only: bool,
+                   *, delivery: str | None = None) -> int:
     """`mailgitops dispatch`: handle one event and print the outcome (PRODUCT.md section 3)."""
+    from mailgitops.dispatch.delivery import resolve
+
+    mode = resolve(delivery)  # first: without a delivery mode nothing is read, stored or sent
     data = read_event(event)
-    with dispatcher(bundle, outbox, root) as d:
+    with dispatcher(bundle, outbox, root, mode) as d:
         outcome = d.handle(data, deliver=not queue_only, source=event if event != "-" else "stdin")
     echo_json(outcome.to_json())
     return 0

@@ -11,7 +11,7 @@ import os
 import sys
 
 _VALUED = {"--bundle": "bundle", "--event": "event", "--outbox": "outbox",
-           "--attachments-root": "attachments_root"}
+           "--attachments-root": "attachments_root", "--delivery": "delivery"}
 _FLAGS = {"--queue-only": "queue_only"}
 
 
@@ -25,6 +25,7 @@ def parse_dispatch(argv: list[str]) -> dict[str, object] | None:
         "outbox": os.environ.get("MAILGITOPS_OUTBOX") or None,
         "attachments_root": os.environ.get("MAILGITOPS_ATTACHMENTS_ROOT") or None,
         "queue_only": False,
+        "delivery": None,  # None: MAILGITOPS_DELIVERY, read (and required) by the dispatcher
     }
     seen: set[str] = set()
     i = 0
@@ -61,7 +62,7 @@ def main() -> None:
             from mailgitops.cli.runner import run
 
             run(dispatch_event, opts["bundle"], opts["event"], opts["outbox"], opts["attachments_root"],
-                opts["queue_only"])
+                opts["queue_only"], delivery=opts["delivery"])
     from mailgitops.cli.main import main as click_main
 
     click_main()

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from mailgitops.cli.dispatch import bundle_option, outbox_option, with_outbox
+from mailgitops.cli.dispatch import bundle_option, delivery_option, outbox_option, with_outbox
 from mailgitops.cli.dispatch_core import echo_json
 from mailgitops.cli.main import CONTEXT, run
 from mailgitops.dispatch.outbox import STATUSES, listing  # a light module: the value types and the registry
@@ -51,14 +51,15 @@ def register(group: click.Group) -> None:
     @outbox_group.command("flush")
     @bundle_option
     @outbox_option
-    def outbox_flush(bundle: str, outbox: str | None) -> None:
+    @delivery_option
+    def outbox_flush(bundle: str, outbox: str | None, delivery: str | None) -> None:
         """Send every message that is due now, then say what still waits and until when.
 
         A pause after a TLS or server failure is tried again at once (run it once that is fixed).
         After a rejected password nothing is tried until the password changes or
         `mailgitops outbox resume` is run. Exit codes: 0 nothing is left waiting, 75 messages
         still wait (backoff, a server that is down, a pause), 1 a message failed for good."""
-        run(_flush, bundle, outbox)
+        run(_flush, bundle, outbox, delivery)
 
     @outbox_group.command("resume")
     @outbox_option
@@ -82,13 +83,15 @@ def register(group: click.Group) -> None:
         run(apply)
 
 
-def _flush(bundle: str, outbox: str | None) -> int:
+def _flush(bundle: str, outbox: str | None, delivery: str | None) -> int:
     import sys
 
     from mailgitops.cli.dispatch_core import dispatcher
+    from mailgitops.dispatch.delivery import resolve
     from mailgitops.dispatch.summary import flush_summary, summary_line
 
-    with dispatcher(bundle, outbox, None) as d:
+    mode = resolve(delivery)  # first: without a delivery mode the outbox is not even opened
+    with dispatcher(bundle, outbox, None, mode) as d:
         summary, code = flush_summary(d.outbox, d.flush(force=True))
     echo_json(summary)
     sys.stderr.write(f"mailgitops outbox flush: {summary_line(summary)}\n")

@@ -46,6 +46,7 @@ def as_text(plan: dict[str, Any]) -> str:
         details = [("why", m["reason"])] if m["status"] == "skipped" else [("rule", m["rule"])]
         if m["status"] != "skipped":
             details += [("from", m["from"]), ("subject", m["subject"])]
+            details += [("redirect", f"sent to {m['redirected_to']} instead")] if "redirected_to" in m else []
             details += [("cc", ", ".join(m["cc"]))] if m["cc"] else []
             details += [("attach", f"{a['kind']}: {a['path']} ({a['filename']}, {a['mime_type']}, "
                                    f"{a['size']:,} bytes)") for a in m["attachments"]]
@@ -55,14 +56,16 @@ def as_text(plan: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _plan(bundle: str, event: str, attachments_root: str | None, out: str | None, fmt: str) -> int:
+def _plan(bundle: str, event: str, attachments_root: str | None, out: str | None, fmt: str,
+          *, delivery: str | None) -> int:
     from mailgitops import bundle as bundle_mod
     from mailgitops.dispatch import rules
     from mailgitops.dispatch.explain import explain
 
     loaded = bundle_mod.load(bundle)
     root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
-    plan = explain(loaded, read_event(event), root, source=event if event != "-" else "stdin")
+    plan = explain(loaded, read_event(event), root, source=event if event != "-" else "stdin",
+                   delivery=delivery)
     if out is not None:
         write_files(plan, Path(out))
     plan = without_bodies(plan)
@@ -82,7 +85,10 @@ def register(group: click.Group) -> None:
     @click.option("--out", type=click.Path(file_okay=False),
                   help="Also write each message's rendered HTML and text into this folder.")
     @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
-    def plan_cmd(bundle: str, event: str, attachments_root: str | None, out: str | None, fmt: str) -> None:
+    @click.option("--delivery", default=None, metavar="production|redirect:ADDRESS",
+                  help="The delivery mode to plan for (else MAILGITOPS_DELIVERY; unset is reported).")
+    def plan_cmd(*, bundle: str, event: str, attachments_root: str | None, out: str | None, fmt: str,
+                 delivery: str | None) -> None:
         """What `dispatch` would do with this event, without storing or sending anything.
 
         For each role and recipient: the language (and the fallback taken), the template, whether
@@ -91,4 +97,4 @@ def register(group: click.Group) -> None:
         text. An event dispatch would refuse is refused the same way (exit 1, every problem
         named). Touches neither the outbox nor the network.
         """
-        run(_plan, bundle, event, attachments_root, out, fmt)
+        run(_plan, bundle, event, attachments_root, out, fmt, delivery=delivery)

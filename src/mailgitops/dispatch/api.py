@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mailgitops import bundle as bundle_mod
 from mailgitops.dispatch import event as event_mod
 from mailgitops.dispatch import rules
+from mailgitops.dispatch.delivery import DeliveryMode, Original
 from mailgitops.dispatch.outbox import EventConflict, NewMessage, Outbox, Row, StoredEvent, open_outbox
 from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
 from mailgitops.dispatch.smtp import Connection, ServerConfig
@@ -33,9 +34,11 @@ class Outcome:
     duplicate: bool
     messages: tuple[dict[str, Any], ...]
     flush: FlushReport | None = field(default=None, compare=False)
+    delivery: str = "production"  # the installation's delivery mode when this answer was made
 
     def to_json(self) -> dict[str, Any]:
-        return {"event_id": self.event_id, "duplicate": self.duplicate, "messages": list(self.messages)}
+        return {"event_id": self.event_id, "duplicate": self.duplicate, "delivery": self.delivery,
+                "messages": list(self.messages)}
 
 
 def payload_hash(event: Mapping[str, Any]) -> str:
@@ -84,7 +87,8 @@ class Dispatcher:
     """Holds one bundle, one outbox and one sender (its SMTP connection is reused across events)."""
 
     def __init__(self, bundle: bundle_mod.Bundle, outbox: Outbox, *, attachments_root: Path | None = None,
-                 policy: RetryPolicy | None = None, server: ServerConfig | None = None) -> None:
+                 policy: RetryPolicy | None = None, server: ServerConfig | None = None,
+                 delivery: str | DeliveryMode | None = None) -> None:
         from mailgitops.render import diskcache
 
         # the bundle is reviewed and rarely changes: its compiled Jinja and parsed Markdown are
@@ -96,19 +100,31 @@ class Dispatcher:
         self.outbox = outbox
         self.attachments_root = attachments_root
         self.server = server or ServerConfig.from_settings(self.settings.smtp)
-        self.sender = Sender(outbox, self.server, policy or RetryPolicy.from_env(), Connection)
+        # --delivery or MAILGITOPS_DELIVERY, resolved when something is to be sent: listing the
+        # outbox or drafts needs no mode, queueing or sending refuses without one
+        self._delivery = delivery
+        self.sender = Sender(outbox, self.server, policy or RetryPolicy.from_env(), Connection,
+                             delivery=self.delivery)
         self.owns_outbox = False
         # rows a killed dispatcher on this host left `sending`: due again now, not after the lease
         self.recovered = outbox.recover()
 
+    def delivery(self) -> DeliveryMode:
+        if not isinstance(self._delivery, DeliveryMode):
+            from mailgitops.dispatch.delivery import resolve
+
+            self._delivery = resolve(self._delivery)
+        return self._delivery
+
     @classmethod
     def load(cls, bundle_path: str | Path, *, outbox: str | Outbox | None = None,
-             attachments_root: str | Path | None = None, policy: RetryPolicy | None = None) -> Dispatcher:
+             attachments_root: str | Path | None = None, policy: RetryPolicy | None = None,
+             delivery: str | DeliveryMode | None = None) -> Dispatcher:
         loaded = bundle_mod.load(bundle_path)  # first: a refused bundle leaves no outbox file behind
         owned = outbox is None or isinstance(outbox, str)
         ob = open_outbox(outbox) if isinstance(outbox, str | None) else outbox
         root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
-        d = cls(loaded, ob, attachments_root=root, policy=policy)
+        d = cls(loaded, ob, attachments_root=root, policy=policy, delivery=delivery)
         d.owns_outbox = owned
         return d
 
@@ -125,6 +141,7 @@ class Dispatcher:
         self.close()
 
     def handle(self, event: Any, *, deliver: bool = True, source: str = "event") -> Outcome:
+        mode = self.delivery()  # before anything is checked or stored: no mode, nothing accepted
         data = event_mod.require_valid(event, source, more=lambda ev: self._unknown_trigger(ev, source))
         digest = payload_hash(data)
         prior = self.outbox.get_event(data["event_id"])
@@ -139,8 +156,10 @@ class Dispatcher:
                                 "status": "skipped", "reason": p.reason, "message_id": None,
                                 "draft_id": None})
                 continue
-            entries.append({"row": len(messages), "notes": list(p.notes)})
-            messages.append(self._prepare(data, p))
+            original = Original(p.to, p.cc, ()) if mode.redirect else None
+            entries.append({"row": len(messages), "notes": list(p.notes),
+                            **({"redirected_from": original.to_json()} if original else {})})
+            messages.append(self._prepare(data, p, mode))
         deliver = (deliver and any(m.status == "queued" for m in messages)
                    and self.sender.current_pause() is None)
         claim = (self.sender.worker, self.sender.policy.lease_seconds) if deliver else None
@@ -160,7 +179,7 @@ class Dispatcher:
             self.sender.deliver(rows, report)
         stored = self.outbox.get_event(data["event_id"])
         assert stored is not None
-        return Outcome(data["event_id"], False, self._entries(stored), report)
+        return Outcome(data["event_id"], False, self._entries(stored), report, str(mode))
 
     def _unknown_trigger(self, data: Any, source: str) -> list[Diagnostic]:
         """Named with the schema's problems, so one answer lists them all."""
@@ -172,7 +191,7 @@ class Dispatcher:
             raise EventConflict(f"event {prior.event_id} was already handled with different content; "
                                 "refused, nothing was queued",
                                 hint="give each distinct status change its own event_id")
-        return Outcome(prior.event_id, True, self._entries(prior))
+        return Outcome(prior.event_id, True, self._entries(prior), delivery=str(self.delivery()))
 
     def _entries(self, stored: StoredEvent) -> tuple[dict[str, Any], ...]:
         out = []
@@ -191,10 +210,11 @@ class Dispatcher:
             out.append({"role": row.role, "to": list(row.to), "cc": list(row.cc), "language": row.lang,
                         "status": status, "reason": reason, "message_id": row.message_id,
                         "draft_id": row.id if row.status == "draft" else None, "outbox_id": row.id,
-                        "recipients": [dict(r) for r in row.recipients]})
+                        "recipients": [dict(r) for r in row.recipients],
+                        **({"redirected_from": e["redirected_from"]} if "redirected_from" in e else {})})
         return tuple(out)
 
-    def _prepare(self, data: Mapping[str, Any], p: rules.Planned) -> NewMessage:
+    def _prepare(self, data: Mapping[str, Any], p: rules.Planned, mode: DeliveryMode) -> NewMessage:
         from mailgitops.identity import Sender as SenderModel
         from mailgitops.render.context import build_context
 
@@ -202,23 +222,36 @@ class Dispatcher:
         ctx = build_context(data, recipient=p.person, order_url=self.settings.workflow.order_url,
                             sender=sender, webshop_name=p.webshop_name)
         message_id = new_message_id(sender.address)
-        to = tuple(a for _, a in p.to)
+        # redirect mode: the envelope and the headers name only the redirect address; the real
+        # recipients travel in a banner and X-Original-To (rendered now for an email, at send
+        # time for a draft)
+        original = Original(p.to, p.cc, ()) if mode.redirect else None
+        to_pairs = ((None, mode.redirect),) if mode.redirect else p.to
+        cc = () if mode.redirect else p.cc
+        to = tuple(a for _, a in to_pairs)
         if p.draft:
             from mailgitops.render.email import draft_source
 
             subject, markdown = draft_source(self.compiled, p.template_id, p.lang, ctx)
             draft = {"subject": subject, "markdown": markdown, "sender": list(p.sender),
-                     "to": [list(t) for t in p.to], "printroom": ctx["printroom"],
+                     "to": [list(t) for t in to_pairs], "printroom": ctx["printroom"],
                      "attachments": [f.to_json() for f in p.attachments], "bundle_hash": self.bundle.hash}
-            return NewMessage(p.role, p.lang, p.template_id, message_id, sender.address, to, p.cc,
+            if original:
+                draft["redirected_from"] = {"to": [list(t) for t in original.to], "cc": list(original.cc)}
+            return NewMessage(p.role, p.lang, p.template_id, message_id, sender.address, to, cc,
                               raw=None, draft=draft, status="draft")
         from mailgitops.render.email import render_email
         from mailgitops.render.mime import build_message
 
         email = render_email(self.compiled, p.template_id, p.lang, ctx)
-        msg = build_message(email, sender=sender, to=p.to, cc=p.cc, message_id=message_id,
-                            date=datetime.now(UTC), attachments=attachment_files(p.attachments))
-        return NewMessage(p.role, email.lang, p.template_id, message_id, sender.address, to, p.cc,
+        if original:
+            from mailgitops.dispatch.delivery import with_banner
+
+            email = with_banner(email, mode, original)
+        msg = build_message(email, sender=sender, to=to_pairs, cc=cc, message_id=message_id,
+                            date=datetime.now(UTC), attachments=attachment_files(p.attachments),
+                            extra_headers=original.headers() if original else ())
+        return NewMessage(p.role, email.lang, p.template_id, message_id, sender.address, to, cc,
                           raw=msg.as_bytes())
 
     def flush(self, *, force: bool = False) -> FlushReport:

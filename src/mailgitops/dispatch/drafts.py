@@ -11,6 +11,7 @@ from typing import Any
 
 from mailgitops.dispatch import rules
 from mailgitops.dispatch.api import Dispatcher, attachment_files, row_status
+from mailgitops.dispatch.delivery import DeliveryMode, Original, envelope_allowed, with_banner
 from mailgitops.dispatch.outbox import Outbox, Row
 from mailgitops.errors import MailgitopsError
 
@@ -104,6 +105,12 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict
     if row.status != "draft":
         return {**summary(row), "already": True}
     draft = row.draft or {}
+    mode = dispatcher.delivery()  # no delivery mode: refused before anything is rendered or queued
+    if not envelope_allowed(mode, [*row.to, *row.cc, *row.bcc]):
+        raise MailgitopsError(f"draft {draft_id} was made for {', '.join([*row.to, *row.cc])} while this "
+                              f"installation delivered in production; it now delivers in {mode} mode, "
+                              "so it is not sent",
+                              hint="discard it, or send it once in production mode again")
     refs = []
     extra = [{"kind": "operator", "path": p} for p in draft.get("operator_attachments", [])]
     for i, a in enumerate([*draft.get("attachments", []), *extra]):
@@ -114,9 +121,15 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict
     email = render_markdown(dispatcher.compiled, row.template_id, row.lang, draft["subject"],
                             draft["markdown"], context={"printroom": draft.get("printroom", {})})
     sender = Sender(draft["sender"][0], draft["sender"][1])
+    headers: list[tuple[str, str]] = []
+    if draft.get("redirected_from"):  # made in redirect mode: to the redirect address, with a banner
+        was = draft["redirected_from"]
+        original = Original(tuple((n, a) for n, a in was["to"]), tuple(was["cc"]), ())
+        email = with_banner(email, DeliveryMode(row.to[0]), original)
+        headers = original.headers()
     msg = build_message(email, sender=sender, to=[(n, a) for n, a in draft["to"]], cc=row.cc,
                         message_id=row.message_id, date=datetime.now(UTC),
-                        attachments=attachment_files(refs))
+                        attachments=attachment_files(refs), extra_headers=headers)
     if not outbox.queue_draft(draft_id, msg.as_bytes(), [*row.to, *row.cc, *row.bcc], row.cc):
         return {**summary(_get(outbox, draft_id)), "already": True}
     if deliver:

@@ -110,9 +110,23 @@ def _message(bundle: Bundle, compiled: Any, data: Mapping[str, Any], trigger_id:
     return entry
 
 
+def _delivery(flag: str | None) -> tuple[str, str | None]:
+    """The mode as text, and the redirect address; a missing mode is said, not refused: plan sends
+    nothing, and the integrator may be asking exactly what is missing."""
+    import os
+
+    from mailgitops.dispatch.delivery import ENV, resolve
+
+    if not flag and not os.environ.get(ENV, "").strip():
+        return f"not set: dispatch would refuse to send (set {ENV} or --delivery)", None
+    mode = resolve(flag)  # a wrong value is refused here as dispatch would
+    return str(mode), mode.redirect
+
+
 def explain(bundle: Bundle, event: Any, attachments_root: Path | None,
-            source: str = "event") -> dict[str, Any]:
+            source: str = "event", delivery: str | None = None) -> dict[str, Any]:
     """The plan for `event` (raises MailgitopsError, as dispatch would, for an event it refuses)."""
+    mode, redirect = _delivery(delivery)
 
     def unknown(data: Any) -> list[Diagnostic]:
         got = rules.unknown_trigger(bundle.settings, data.get("trigger")) if isinstance(data, dict) else None
@@ -121,9 +135,9 @@ def explain(bundle: Bundle, event: Any, attachments_root: Path | None,
     data = event_mod.require_valid(event, source, more=unknown)
     planned = rules.plan(bundle.settings, data, attachments_root)
     compiled = bundle.compiled() if any(isinstance(p, rules.Planned) for p in planned) else None
-    return {
-        "event_id": data["event_id"],
-        "trigger": data["trigger"],
-        "bundle": bundle.hash,
-        "messages": [_message(bundle, compiled, data, data["trigger"], p) for p in planned],
-    }
+    messages = [_message(bundle, compiled, data, data["trigger"], p) for p in planned]
+    for m in messages:
+        if redirect and m["status"] != "skipped":
+            m["redirected_to"] = redirect  # `to` and `cc` stay the real recipients the banner names
+    return {"event_id": data["event_id"], "trigger": data["trigger"], "bundle": bundle.hash,
+            "delivery": mode, "messages": messages}

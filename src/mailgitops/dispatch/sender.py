@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from smtplib import SMTPServerDisconnected
 
 from mailgitops.dispatch import recipients
+from mailgitops.dispatch.delivery import DeliveryMode, envelope_allowed
+from mailgitops.dispatch.delivery import resolve as resolve_delivery
 from mailgitops.dispatch.outbox import Outbox, Pause, Row, iso
 from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
 
@@ -98,8 +100,11 @@ class Sender:
     """Delivers outbox rows. Keeps its connection open between flushes; close() ends it."""
 
     def __init__(self, outbox: Outbox, server: ServerConfig, policy: RetryPolicy | None = None,
-                 connect: Callable[[ServerConfig], Connection] = Connection) -> None:
+                 connect: Callable[[ServerConfig], Connection] = Connection,
+                 delivery: Callable[[], DeliveryMode] | None = None) -> None:
         self.outbox = outbox
+        # the installation's delivery mode, asked for before anything is sent (no mode: refused)
+        self.delivery = delivery or resolve_delivery
         self.server = server
         self.policy = policy or RetryPolicy()
         self.connect = connect
@@ -138,6 +143,7 @@ class Sender:
         """Send what is due now (only `ids` when given), claiming `batch` rows at a time. A pause
         is honoured unless `force`; once `stop` is set nothing more is claimed (serve's loop
         claims one row at a time, so a stop leaves no claimed row unsent)."""
+        self.delivery()
         report = FlushReport()
         pause = self.current_pause()
         if pause is not None:
@@ -157,7 +163,11 @@ class Sender:
 
     def deliver(self, rows: Sequence[Row], report: FlushReport) -> bool:
         """Send rows this worker has claimed; False when the connection could not be made."""
+        mode = self.delivery()
         for i, row in enumerate(rows):
+            if not envelope_allowed(mode, row.rcpts):
+                self._not_in_this_mode(row, mode, report)
+                continue
             try:
                 self._ensure_open()
             except TransportError as e:
@@ -165,6 +175,15 @@ class Sender:
                 return False
             self._send_one(row, report)
         return True
+
+    def _not_in_this_mode(self, row: Row, mode: DeliveryMode, report: FlushReport) -> None:
+        """Queued for real recipients while this installation was in production; now that it
+        redirects, it is held back rather than sent to them (retry it after switching back)."""
+        self.outbox.update(row.id, self.worker, status="failed", lease_until=None,
+                           last_error=f"not sent: it was queued for {', '.join(row.rcpts)} in production "
+                                      f"mode, and this installation now delivers in {mode} mode "
+                                      f"(`mailgitops outbox retry {row.id}` once in production again)")
+        report.failed += 1
 
     def _ensure_open(self) -> None:
         if self.conn is not None and time.monotonic() - self.last_used > IDLE_SECONDS:

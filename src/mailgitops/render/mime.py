@@ -137,6 +137,7 @@ def build_message(
     message_id: str,
     date: datetime,
     attachments: Sequence[FileAttachment],
+    extra_headers: Sequence[tuple[str, str]] = (),
 ) -> EmailMessage:
     if not to:
         raise MailgitopsError("an email needs at least one recipient")
@@ -153,6 +154,8 @@ def build_message(
     msg.set_raw("Date", format_datetime(date))
     msg.set_raw("Message-ID", message_id)
     msg.set_raw("Auto-Submitted", "auto-generated")  # RFC 3834: autoresponders stay quiet
+    for name, value in extra_headers:  # e.g. X-Original-To in redirect mode: checked, folded
+        msg[name] = value
     msg.set_raw("MIME-Version", "1.0")
     seed = hashlib.sha256(message_id.encode()).hexdigest()[:24]
     boundaries = (f"=_mg_{seed}_{n}" for n in range(3))

@@ -151,8 +151,8 @@ def outbox(service: Service, req: Request) -> Response:
 
 def _state(service: Service) -> dict[str, Any]:
     """What /health and /metrics report; the outbox may be unavailable (then it says why)."""
-    state: dict[str, Any] = {"bundle_hash": service.bundle.hash, "outbox": None, "paused": None,
-                             "outbox_error": None}
+    state: dict[str, Any] = {"bundle_hash": service.bundle.hash, "delivery": str(service.delivery),
+                             "outbox": None, "paused": None, "outbox_error": None}
     try:
         ob = service.dispatcher().outbox
         state["outbox"] = ob.counts()

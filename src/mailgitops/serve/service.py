@@ -20,9 +20,11 @@ class Service:
     an outbox that cannot be opened now answers 503 (retry) instead of keeping the service down."""
 
     def __init__(self, bundle_path: str | Path, *, outbox: str | None, attachments_root: str | Path | None,
-                 token: str | None, policy: RetryPolicy | None = None) -> None:
+                 token: str | None, policy: RetryPolicy | None = None, delivery: str | None = None) -> None:
         from mailgitops.dispatch import rules
+        from mailgitops.dispatch.delivery import resolve
 
+        self.delivery = resolve(delivery)  # first: without a delivery mode the service does not start
         self.bundle = bundle_mod.load(bundle_path)
         self.outbox_location = outbox
         self.attachments_root = (Path(attachments_root) if attachments_root
@@ -49,7 +51,7 @@ class Service:
 
                 outbox = open_outbox(self.outbox_location)
                 self._dispatcher = Dispatcher(self.bundle, outbox, attachments_root=self.attachments_root,
-                                              policy=self.policy)
+                                              policy=self.policy, delivery=self.delivery)
             return self._dispatcher
 
     def opened(self) -> Dispatcher | None:
