@@ -125,6 +125,7 @@ class Outbox(Protocol):
                      claim_for: tuple[str, float] | None = None) -> list[int]: ...
     def get_event(self, event_id: str) -> StoredEvent | None: ...
     def get(self, row_id: int) -> Row | None: ...
+    def find_message(self, message_id: str) -> Row | None: ...
     def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False) -> list[Row]: ...
     def claim(self, *, worker: str, lease_seconds: float, limit: int,
               ids: Sequence[int] | None = None, due_before: float | None = None) -> list[Row]: ...
@@ -184,8 +185,9 @@ def recipient_metric_lines(counts: Mapping[tuple[str, str], int]) -> list[str]:
     """Prometheus lines for /metrics: envelope recipients by kind and latest result. An alert on
     kind="to",result="refused" fires when customers were not told."""
     lines = ["# HELP mailgitops_recipients Envelope recipients in the outbox by kind (to, cc, bcc) and "
-             "the server's latest answer (accepted, refused, deferred).",
+             "the latest result (accepted, refused, deferred; bounced: a delivery status "
+             "notification came back after the server accepted it).",
              "# TYPE mailgitops_recipients gauge"]
     lines += [f'mailgitops_recipients{{kind="{k}",result="{r}"}} {counts.get((k, r), 0)}'
-              for k in ("to", "cc", "bcc") for r in ("accepted", "refused", "deferred")]
+              for k in ("to", "cc", "bcc") for r in ("accepted", "refused", "deferred", "bounced")]
     return lines

@@ -170,6 +170,11 @@ class SqliteOutbox:
         return _row(r) if r is not None else None
 
     @_locked
+    def find_message(self, message_id: str) -> Row | None:
+        r = self.db.execute("SELECT * FROM messages WHERE message_id=?", (message_id,)).fetchone()
+        return _row(r) if r is not None else None
+
+    @_locked
     def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False) -> list[Row]:
         """Oldest first; with `newest`, the last `limit` rows (still oldest first)."""
         order = "DESC" if newest else "ASC"

@@ -1,0 +1,148 @@
+"""`bounces ingest`: DSNs from a Maildir, an mbox, one message file or standard input (a pipe
+from the MTA), each failed recipient recorded as `bounced` on the outbox message it is about
+(found by Message-ID), and optionally posted to the order system's webhook.
+
+Safe to run again on the same mail: a bounce already recorded is not recorded twice, and one
+whose webhook call failed is posted again."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mailgitops.bounces.dsn import RecipientReport, parse
+from mailgitops.dispatch.outbox import Outbox, Row, iso
+from mailgitops.errors import ExitCode, MailgitopsError
+
+WEBHOOK_ENV = "MAILGITOPS_BOUNCE_WEBHOOK"
+WEBHOOK_TOKEN_ENV = "MAILGITOPS_BOUNCE_WEBHOOK_TOKEN"  # noqa: S105 -- the variable's name, not a token
+MAX_MESSAGE_BYTES = 10_000_000
+
+
+def messages(source: str) -> Iterator[tuple[str, bytes]]:
+    """(where, raw bytes) of every message in `source`: `-` (one message on stdin), a Maildir
+    folder, an mbox file, or a file holding one message."""
+    if source == "-":
+        yield "stdin", sys.stdin.buffer.read(MAX_MESSAGE_BYTES)
+        return
+    path = Path(source)
+    if path.is_dir():
+        if not (path / "cur").is_dir() or not (path / "new").is_dir():
+            raise MailgitopsError(f"{source} is a folder but not a Maildir (no cur/ and new/ in it)",
+                                  hint="give a Maildir, an mbox file, or - for one message on stdin")
+        box = mailbox.Maildir(path, factory=None, create=False)
+        for key in sorted(box.keys()):
+            yield f"{source}/{key}", box.get_bytes(key)
+        return
+    try:
+        with path.open("rb") as f:
+            head = f.read(5)
+    except OSError as e:
+        raise MailgitopsError(f"cannot read {source}: {e.strerror}",
+                              hint="give a Maildir, an mbox file, or - for one message on stdin") from e
+    if head != b"From ":
+        yield source, path.read_bytes()[:MAX_MESSAGE_BYTES]
+        return
+    mbox = mailbox.mbox(path, create=False)
+    try:
+        for n, key in enumerate(mbox.keys(), start=1):
+            yield f"{source}#{n}", mbox.get_bytes(key)
+    finally:
+        mbox.close()
+
+
+def _entry(row: Row, r: RecipientReport) -> int | None:
+    """Index of the row's recipient the report is about (final, else original address)."""
+    wanted = [a.lower() for a in (r.address, r.original) if a]
+    for want in wanted:
+        for i, rec in enumerate(row.recipients):
+            if str(rec.get("address", "")).lower() == want:
+                return i
+    return None
+
+
+def _record(ob: Outbox, row: Row, reports: list[RecipientReport], found: dict[str, Any]) -> None:
+    recips = [dict(r) for r in row.recipients]
+    changed = False
+    for r in reports:
+        i = _entry(row, r)
+        if i is None:
+            found["unmatched"].append({"message_id": row.message_id, "address": r.address,
+                                       "why": "not one of the message's recipients"})
+            continue
+        rec = recips[i]
+        if rec.get("result") != "bounced" or rec.get("status") != r.status:
+            rec.update(result="bounced", code=r.code, text=r.diagnostic, status=r.status,
+                       reported_by=r.reporter, bounced_at=iso(time.time()), notified=False)
+            changed = True
+        item = {"outbox_id": row.id, "event_id": row.event_id, "role": row.role,
+                "message_id": row.message_id, "address": rec["address"], "kind": rec.get("kind"),
+                "status": r.status, "code": r.code, "diagnostic": r.diagnostic,
+                "bounced_at": rec["bounced_at"]}
+        found["bounced"].append(item)
+        if not rec.get("notified"):
+            found["to_notify"].append((row.id, i, item))
+    if changed:
+        ob.update(row.id, None, recipients=recips)
+
+
+def _notify(ob: Outbox, url: str, found: dict[str, Any]) -> str | None:
+    """POST the new bounces; on success mark them notified. The error, or None."""
+    items = [item for _, _, item in found["to_notify"]]
+    body = json.dumps({"bounces": items}, ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json"}
+    token = os.environ.get(WEBHOOK_TOKEN_ENV)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 -- scheme checked
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 -- scheme checked
+            if not 200 <= resp.status < 300:
+                return f"the webhook answered {resp.status}"
+    except urllib.error.HTTPError as e:
+        return f"the webhook answered {e.code}"
+    except (urllib.error.URLError, OSError) as e:
+        return f"the webhook could not be reached: {getattr(e, 'reason', e)}"
+    for row_id, i, _ in found["to_notify"]:
+        row = ob.get(row_id)
+        if row is not None and i < len(row.recipients):
+            recips = [dict(r) for r in row.recipients]
+            recips[i]["notified"] = True
+            ob.update(row_id, None, recipients=recips)
+    return None
+
+
+def ingest(ob: Outbox, source: str, webhook: str | None = None) -> tuple[dict[str, Any], int]:
+    """Record every failed recipient of every DSN in `source`; the summary and the exit code."""
+    webhook = webhook or os.environ.get(WEBHOOK_ENV) or None
+    if webhook and not webhook.startswith(("http://", "https://")):
+        raise MailgitopsError(f"the bounce webhook {webhook!r} is not an http(s) URL",
+                              exit_code=ExitCode.USAGE, hint=f"set {WEBHOOK_ENV} (or --webhook) to https://…")
+    found: dict[str, Any] = {"read": 0, "reports": 0, "not_reports": [], "bounced": [], "unmatched": [],
+                             "to_notify": []}
+    for where, raw in messages(source):
+        found["read"] += 1
+        report = parse(raw)
+        if report is None:
+            found["not_reports"].append(where)
+            continue
+        found["reports"] += 1
+        failed = [r for r in report.recipients if r.action == "failed"]
+        row = ob.find_message(report.message_id) if report.message_id else None
+        if row is None:
+            found["unmatched"] += [{"message_id": report.message_id, "address": r.address,
+                                    "why": "no message in the outbox has this Message-ID"} for r in failed]
+            continue
+        _record(ob, row, failed, found)
+    error = _notify(ob, webhook, found) if webhook and found["to_notify"] else None
+    summary = {k: v for k, v in found.items() if k != "to_notify"}
+    summary["webhook"] = None if not webhook else (error or f"posted {len(found['to_notify'])} bounce(s)")
+    return summary, int(ExitCode.TEMPORARY) if error else 0

@@ -1,0 +1,169 @@
+"""`mailgitops bounces ingest` through the real CLI: a bounce Postfix generated (dsn/README.md),
+about a message dispatched here, read from a Maildir, an mbox and standard input, recorded per
+recipient, shown by `outbox list` and the metrics, and posted to a webhook on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailgitops.dispatch.outbox import open_outbox, recipient_metric_lines
+from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
+from support.smtpd import SmtpServer, free_port
+
+POSTFIX_DSN = (Path(__file__).parent / "dsn" / "postfix-5.1.1.eml").read_bytes()
+FILES = SAMPLES / "files"
+
+
+@pytest.fixture(scope="module")
+def bundle(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(make_repo(tmp_path_factory.mktemp("bounces") / "repo", port=smtp_server.port))
+
+
+class Sent:
+    def __init__(self, bundle: Path, tmp: Path) -> None:
+        self.tmp, self.outbox = tmp, tmp / "outbox.sqlite"
+        got = outcome(cli("dispatch", "--bundle", str(bundle), "--event",
+                          str(write_event(tmp, sample_event("flyers"))), "--outbox", str(self.outbox)))
+        self.message = got["messages"][0]
+        assert self.message["status"] == "sent"
+
+    def dsn(self, message_id: str | None = None) -> bytes:
+        """Postfix's bounce, about this message and its customer."""
+        mid = (message_id or self.message["message_id"]).encode()
+        return POSTFIX_DSN.replace(b"<20261130.abc123@example.com>", mid).replace(b"ada@nowhere.test",
+                                                                                  b"ada@example.org")
+
+    def ingest(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> Any:
+        return cli("bounces", "ingest", *args, "--outbox", str(self.outbox), stdin=stdin, env=env)
+
+    def listed(self) -> dict[str, Any]:
+        rows: list[dict[str, Any]] = outcome(cli("outbox", "list", "--outbox", str(self.outbox)))["messages"]
+        return rows[0]
+
+
+@pytest.fixture
+def sent(bundle: Path, tmp_path: Path, sink: SmtpServer) -> Sent:
+    return Sent(bundle, tmp_path)
+
+
+def maildir(folder: Path, *messages: bytes) -> Path:
+    box = mailbox.Maildir(folder, create=True)
+    for m in messages:
+        box.add(m)
+    return folder
+
+
+def test_a_postfix_bounce_in_a_maildir_is_recorded_per_recipient(sent: Sent, tmp_path: Path) -> None:
+    reply = b"From: someone@example.org\nSubject: thanks\n\nA reply, not a bounce.\n"
+    box = maildir(tmp_path / "Maildir", reply, sent.dsn(), sent.dsn("<unknown@example.com>"))
+    proc = sent.ingest(str(box))
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert (summary["read"], summary["reports"], len(summary["not_reports"])) == (3, 2, 1)
+    assert summary["unmatched"] == [{"message_id": "<unknown@example.com>", "address": "ada@example.org",
+                                     "why": "no message in the outbox has this Message-ID"}]
+    (bounce,) = summary["bounced"]
+    assert (bounce["address"], bounce["kind"], bounce["status"], bounce["code"]) == (
+        "ada@example.org", "to", "5.1.1", 550)
+    assert bounce["diagnostic"] == "550 5.1.1 <ada@example.org>: mailbox unavailable"
+    assert "1 bounce(s) recorded, 1 not matched" in proc.stderr
+    row = sent.listed()
+    recipients = {r["address"]: r for r in row["recipients"]}
+    assert recipients["ada@example.org"]["result"] == "bounced"
+    assert recipients["ada@example.org"]["status"] == "5.1.1"
+    assert recipients["ada@example.org"]["reported_by"] == "dns; mx.test.example"
+    assert recipients["archive@example.com"]["result"] == "accepted"  # the copy was delivered
+    ob = open_outbox(str(sent.outbox))
+    try:
+        lines = recipient_metric_lines(ob.recipient_counts())
+    finally:
+        ob.close()
+    assert 'mailgitops_recipients{kind="to",result="bounced"} 1' in lines
+    assert 'mailgitops_recipients{kind="cc",result="accepted"} 1' in lines
+
+
+def test_the_same_bounce_twice_records_it_once(sent: Sent, tmp_path: Path) -> None:
+    box = maildir(tmp_path / "Maildir", sent.dsn())
+    first = sent.listed()
+    assert sent.ingest(str(box)).returncode == 0
+    once = sent.listed()["recipients"]
+    assert sent.ingest(str(box)).returncode == 0
+    assert sent.listed()["recipients"] == once != first["recipients"]
+
+
+def test_the_mta_can_pipe_a_bounce_on_stdin_or_leave_an_mbox(sent: Sent, tmp_path: Path) -> None:
+    proc = sent.ingest("-", stdin=sent.dsn().decode())
+    assert proc.returncode == 0 and len(json.loads(proc.stdout)["bounced"]) == 1
+    mbox_path = tmp_path / "bounces.mbox"
+    box = mailbox.mbox(mbox_path)
+    box.add(sent.dsn())
+    box.close()
+    proc = sent.ingest(str(mbox_path))
+    assert proc.returncode == 0 and json.loads(proc.stdout)["reports"] == 1
+
+
+class Hook(BaseHTTPRequestHandler):
+    received: list[tuple[str, Any]] = []  # noqa: RUF012 -- one test server per test, reset there
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Hook.received.append((self.headers.get("Authorization", ""), json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, int]]:
+    Hook.received = []
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/bounces"
+    yield url, port
+
+
+def test_new_bounces_are_posted_to_the_webhook_and_a_failed_post_is_retried(
+        sent: Sent, tmp_path: Path, webhook: tuple[str, int]) -> None:
+    url, port = webhook
+    box = maildir(tmp_path / "Maildir", sent.dsn())
+    env = {"MAILGITOPS_BOUNCE_WEBHOOK": url, "MAILGITOPS_BOUNCE_WEBHOOK_TOKEN": "hook-token"}
+    down = sent.ingest(str(box), env=env)  # nothing listens yet
+    assert down.returncode == 75, down.stderr
+    assert "the webhook could not be reached" in down.stderr
+    assert {r["address"]: r["result"] for r in sent.listed()["recipients"]}["ada@example.org"] == "bounced"
+    server = HTTPServer(("127.0.0.1", port), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        up = sent.ingest(str(box), env=env)
+        assert up.returncode == 0, up.stderr
+        again = sent.ingest(str(box), env=env)  # already posted: not posted twice
+        assert again.returncode == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    (auth, body), = Hook.received
+    assert auth == "Bearer hook-token"
+    (item,) = body["bounces"]
+    assert (item["event_id"], item["role"], item["address"], item["status"]) == (
+        "sample-flyers-001", "customer", "ada@example.org", "5.1.1")
+    assert item["message_id"] == sent.message["message_id"]
+
+
+def test_unreadable_sources_are_named(sent: Sent, tmp_path: Path) -> None:
+    missing = sent.ingest(str(tmp_path / "nope"))
+    assert missing.returncode == 1 and "cannot read" in missing.stderr
+    (tmp_path / "plain").mkdir()
+    folder = sent.ingest(str(tmp_path / "plain"))
+    assert folder.returncode == 1 and "not a Maildir" in folder.stderr
+    bad_hook = sent.ingest("-", stdin="x", env={"MAILGITOPS_BOUNCE_WEBHOOK": "ftp://x"})
+    assert bad_hook.returncode == 2 and "not an http(s) URL" in bad_hook.stderr
