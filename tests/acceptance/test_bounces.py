@@ -101,13 +101,15 @@ def test_the_same_bounce_twice_records_it_once(sent: Sent, tmp_path: Path) -> No
 
 def test_the_mta_can_pipe_a_bounce_on_stdin_or_leave_an_mbox(sent: Sent, tmp_path: Path) -> None:
     proc = sent.ingest("-", stdin=sent.dsn().decode())
-    assert proc.returncode == 0 and len(json.loads(proc.stdout)["bounced"]) == 1
+    assert proc.returncode == 0
+    assert len(json.loads(proc.stdout)["bounced"]) == 1
     mbox_path = tmp_path / "bounces.mbox"
     box = mailbox.mbox(mbox_path)
     box.add(sent.dsn())
     box.close()
     proc = sent.ingest(str(mbox_path))
-    assert proc.returncode == 0 and json.loads(proc.stdout)["reports"] == 1
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["reports"] == 1
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -161,9 +163,12 @@ def test_new_bounces_are_posted_to_the_webhook_and_a_failed_post_is_retried(
 
 def test_unreadable_sources_are_named(sent: Sent, tmp_path: Path) -> None:
     missing = sent.ingest(str(tmp_path / "nope"))
-    assert missing.returncode == 1 and "cannot read" in missing.stderr
+    assert missing.returncode == 1
+    assert "cannot read" in missing.stderr
     (tmp_path / "plain").mkdir()
     folder = sent.ingest(str(tmp_path / "plain"))
-    assert folder.returncode == 1 and "not a Maildir" in folder.stderr
+    assert folder.returncode == 1
+    assert "not a Maildir" in folder.stderr
     bad_hook = sent.ingest("-", stdin="x", env={"MAILGITOPS_BOUNCE_WEBHOOK": "ftp://x"})
-    assert bad_hook.returncode == 2 and "not an http(s) URL" in bad_hook.stderr
+    assert bad_hook.returncode == 2
+    assert "not an http(s) URL" in bad_hook.stderr

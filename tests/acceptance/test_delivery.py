@@ -65,14 +65,16 @@ def test_nothing_is_sent_or_stored_without_a_delivery_mode(bundle: Path, tmp_pat
         assert "no delivery mode is set, so nothing is sent: set MAILGITOPS_DELIVERY (or --delivery) " \
                "to `production`" in proc.stderr and "`redirect:ADDRESS`" in proc.stderr, name
         assert "Traceback" not in proc.stderr
-    assert sink.messages == [] and not Path(outbox).exists()
+    assert sink.messages == []
+    assert not Path(outbox).exists()
 
 
 @pytest.mark.parametrize("value", ["staging", "redirect:", "redirect:not-an-address",
                                    f"redirect:{QA},boss@example.com", "Production"])
 def test_a_wrong_delivery_mode_is_refused(bundle: Path, tmp_path: Path, sink: SmtpServer, value: str) -> None:
     proc = dispatch(bundle, tmp_path, sample_event("flyers"), env={**no_mode(), "MAILGITOPS_DELIVERY": value})
-    assert proc.returncode == 2 and f"MAILGITOPS_DELIVERY={value!r}" in proc.stderr
+    assert proc.returncode == 2
+    assert f"MAILGITOPS_DELIVERY={value!r}" in proc.stderr
     assert sink.messages == []
 
 
@@ -92,11 +94,14 @@ def test_redirect_sends_only_to_the_address_with_the_real_recipients_shown(
     (received,) = sink.wait_for(1)
     assert received.rcpts == [QA]
     msg = received.message
-    assert msg["To"] == QA and msg["Cc"] is None
-    assert msg["X-Original-To"] == "ada@example.org" and msg["X-Original-Cc"] == "archive@example.com"
+    assert msg["To"] == QA
+    assert msg["Cc"] is None
+    assert msg["X-Original-To"] == "ada@example.org"
+    assert msg["X-Original-Cc"] == "archive@example.com"
     text = msg.get_body(preferencelist=("plain",)).get_content()
     assert text.startswith(f"*** Redirected by mailgitops (redirect:{QA}): not sent to the real recipients.")
-    assert "To: Ada Lovelace <ada@example.org>" in text and "Cc: archive@example.com" in text
+    assert "To: Ada Lovelace <ada@example.org>" in text
+    assert "Cc: archive@example.com" in text
     html = msg.get_body(preferencelist=("html",)).get_content()
     body = html[html.index("<body"):]
     assert body.index("Redirected by mailgitops") < body.index("Ada Lovelace,")  # at the top
@@ -105,7 +110,8 @@ def test_redirect_sends_only_to_the_address_with_the_real_recipients_shown(
 
 def test_the_flag_wins_over_the_variable(bundle: Path, tmp_path: Path, sink: SmtpServer) -> None:
     got = outcome(dispatch(bundle, tmp_path, sample_event("flyers"), "--delivery", f"redirect:{QA}"))
-    assert got["delivery"] == f"redirect:{QA}" and sink.wait_for(1)[0].rcpts == [QA]
+    assert got["delivery"] == f"redirect:{QA}"
+    assert sink.wait_for(1)[0].rcpts == [QA]
 
 
 def test_a_draft_made_in_redirect_mode_goes_to_the_address(bundle: Path, tmp_path: Path,
@@ -116,7 +122,8 @@ def test_a_draft_made_in_redirect_mode_goes_to_the_address(bundle: Path, tmp_pat
                str(tmp_path / "outbox.sqlite"), "--attachments-root", str(FILES), env=REDIRECT)
     assert sent.returncode == 0, sent.stderr
     (received,) = sink.wait_for(1)
-    assert received.rcpts == [QA] and received.message["X-Original-To"] == "ada@example.org"
+    assert received.rcpts == [QA]
+    assert received.message["X-Original-To"] == "ada@example.org"
     assert "Redirected by mailgitops" in received.message.get_body(preferencelist=("plain",)).get_content()
 
 
@@ -168,4 +175,5 @@ def test_a_new_repository_says_how_to_set_the_mode(tmp_path: Path) -> None:
     proc = cli("init", str(tmp_path / "new"))
     assert proc.returncode == 0, proc.stderr
     readme = (tmp_path / "new" / "README.md").read_text(encoding="utf-8")
-    assert "MAILGITOPS_DELIVERY=production" in readme and "MAILGITOPS_DELIVERY=redirect:" in readme
+    assert "MAILGITOPS_DELIVERY=production" in readme
+    assert "MAILGITOPS_DELIVERY=redirect:" in readme

@@ -45,14 +45,16 @@ Subject: Ihr Auftrag
 
 def test_postfix_report() -> None:
     report = parse(POSTFIX)
-    assert report is not None and report.message_id == "<20261130.abc123@example.com>"
+    assert report is not None
+    assert report.message_id == "<20261130.abc123@example.com>"
     (r,) = report.recipients
     assert (r.address, r.action, r.status, r.code) == ("ada@nowhere.test", "failed", "5.1.1", 550)
 
 
 def test_headers_only_folded_and_delayed() -> None:
     report = parse(HEADERS_ONLY)
-    assert report is not None and report.message_id == "<20261130.x1@example.com>"
+    assert report is not None
+    assert report.message_id == "<20261130.x1@example.com>"
     bob, carol = report.recipients
     assert (bob.action, bob.status, bob.code) == ("failed", "5.2.2", 552)
     assert bob.diagnostic == "552-5.2.2 The email account that you tried to reach is over quota."

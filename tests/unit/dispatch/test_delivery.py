@@ -28,7 +28,8 @@ def test_unset_is_refused_not_defaulted(monkeypatch: pytest.MonkeyPatch, value: 
     monkeypatch.setenv("MAILGITOPS_DELIVERY", value)
     with pytest.raises(UsageError) as e:
         resolve()
-    assert e.value.exit_code == ExitCode.USAGE and "MAILGITOPS_DELIVERY" in str(e.value)
+    assert e.value.exit_code == ExitCode.USAGE
+    assert "MAILGITOPS_DELIVERY" in str(e.value)
     assert shown() == "not set"
     assert resolve("production") == DeliveryMode(None)  # the flag alone is enough
 
@@ -39,7 +40,8 @@ def test_banner_goes_first_in_both_parts_and_escapes() -> None:
     out = with_banner(email, DeliveryMode("qa@example.com"), original)
     assert out.text.startswith("*** Redirected by mailgitops (redirect:qa@example.com)")
     assert out.text.endswith("\n\nHi")
-    assert out.html.startswith('<html><body style="x"><div') and "&lt;b&gt;Eve&lt;/b&gt;" in out.html
+    assert out.html.startswith('<html><body style="x"><div')
+    assert "&lt;b&gt;Eve&lt;/b&gt;" in out.html
     assert original.headers() == [("X-Original-To", "a@example.org, e@example.org"),
                                   ("X-Original-Cc", "c@example.com")]
 
