@@ -40,8 +40,10 @@ def register(group: click.Group) -> None:
         def retry(ob: Any) -> Any:
             if not ob.retry(message_id):
                 row = ob.get(message_id)
-                why = (f"is {row.status}; only queued, failed, expired or ambiguous messages are retried"
-                       if row else "does not exist")
+                why = ("does not exist" if row is None else
+                       "was pruned: its body is gone, only the delivery record is kept" if row.pruned_at
+                       else f"is {row.status}; only queued, failed, expired or ambiguous messages are "
+                            "retried")
                 raise MailgitopsError(f"message {message_id} {why}",
                                       hint="`mailgitops outbox list` shows each message's id and status")
             return ob.get(message_id).to_json()
@@ -66,6 +68,16 @@ def register(group: click.Group) -> None:
     def outbox_resume(outbox: str | None) -> None:
         """End a pause (after a rejected password, say): the next flush or sender loop tries again."""
         run(with_outbox, outbox, _resume)
+
+    @outbox_group.command("prune")
+    @click.option("--older-than", "older_than", required=True,
+                  help="Drop the bodies of messages finished longer ago than this: 90d, 12h, 2w.")
+    @outbox_option
+    def outbox_prune(older_than: str, outbox: str | None) -> None:
+        """Drop message bodies and attachments of finished messages (sent, failed, expired,
+        discarded, corrupt); the delivery record stays: who, what, when, Message-ID and each
+        recipient's result. Queued messages and drafts are never touched."""
+        run(_prune, outbox, older_than)
 
     @outbox_group.command("migrate")
     @outbox_option
@@ -102,3 +114,12 @@ def _resume(ob: Any) -> dict[str, Any]:
     pause = ob.paused()
     ob.pause(0.0, "")
     return {"resumed": pause is not None, "was_paused_for": pause.reason if pause else None}
+
+
+def _prune(outbox: str | None, older_than: str) -> int:
+    import time
+
+    from mailgitops.dispatch.outbox import parse_duration
+
+    seconds = parse_duration(older_than)  # a bad duration is named before the outbox is opened
+    return with_outbox(outbox, lambda ob: {"older_than": older_than, **ob.prune(time.time() - seconds)})

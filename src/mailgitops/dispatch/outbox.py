@@ -17,6 +17,8 @@ Status = Literal["queued", "sending", "sent", "failed", "expired", "draft", "amb
 # corrupt: the stored bytes no longer match their SHA-256; never sent, kept for inspection
 STATUSES: tuple[Status, ...] = ("queued", "sending", "sent", "failed", "expired", "draft", "ambiguous",
                                 "discarded", "corrupt")
+# finished: retention (prune) may drop their bodies
+FINISHED: tuple[Status, ...] = ("sent", "failed", "expired", "discarded", "corrupt")
 DEFAULT_PATH = "mailgitops-outbox.sqlite"
 # The records below are NamedTuples, not frozen dataclasses: immutable all the same, and each is
 # ~0.3 ms cheaper to define, which every cold `mailgitops dispatch` pays (issue 4).
@@ -87,6 +89,7 @@ class Row(NamedTuple):
     bcc: tuple[str, ...] = ()
     recipients: tuple[Recipient, ...] = ()  # every envelope recipient's latest result
     sha256: str | None = None  # of `raw`, checked before it is sent
+    pruned_at: float | None = None  # when retention dropped the body; the delivery record stays
 
     def to_json(self) -> dict[str, Any]:
         waiting = self.status in ("queued", "ambiguous")
@@ -96,6 +99,7 @@ class Row(NamedTuple):
                 "ambiguous": self.ambiguous, "last_error": self.last_error,
                 "recipients": [dict(r) for r in self.recipients],
                 "created_at": iso(self.created_at), "sent_at": iso(self.sent_at),
+                "pruned_at": iso(self.pruned_at),
                 "next_attempt_at": iso(self.next_attempt_at) if waiting else None}
 
 
@@ -131,6 +135,7 @@ class Outbox(Protocol):
               ids: Sequence[int] | None = None, due_before: float | None = None) -> list[Row]: ...
     def update(self, row_id: int, worker: str | None, **fields: Any) -> bool: ...
     def recover(self) -> int: ...
+    def prune(self, before: float) -> dict[str, int]: ...
     def retry(self, row_id: int) -> bool: ...
     def set_draft(self, row_id: int, draft: Mapping[str, Any], cc: Sequence[str]) -> bool: ...
     def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool: ...
@@ -179,6 +184,20 @@ def listing(ob: Outbox, status: str | None, limit: int) -> dict[str, Any]:
     rows = ob.rows(status, limit, newest=True)
     matching = counts.get(status, 0) if status else sum(counts.get(s, 0) for s in STATUSES)
     return {"counts": counts, "messages": [r.to_json() for r in rows], "more": max(0, matching - len(rows))}
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str, what: str = "--older-than") -> float:
+    """'90d', '12h', '30m', '45s', '2w' -> seconds."""
+    t = text.strip().lower()
+    if len(t) >= 2 and t[-1] in _UNITS and t[:-1].isdigit():
+        return float(int(t[:-1]) * _UNITS[t[-1]])
+    from mailgitops.errors import UsageError
+
+    raise UsageError(f"{what} {text!r} is not a duration",
+                     hint="write a whole number and a unit: 90d (days), 12h, 30m, 45s or 2w (weeks)")
 
 
 def recipient_metric_lines(counts: Mapping[tuple[str, str], int]) -> list[str]:

@@ -68,7 +68,21 @@ def _to_v2(db: sqlite3.Connection) -> None:
                    (json.dumps(recips), hashlib.sha256(raw).hexdigest() if raw is not None else None, rid))
 
 
-STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2}
+# version 3: retention (pruned_at) and large attachment parts stored once (blobs.py)
+_V3 = """
+ALTER TABLE messages ADD COLUMN pruned_at REAL;
+ALTER TABLE messages ADD COLUMN blobs_json TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE INDEX messages_finished ON messages(status, updated_at);
+"""
+
+
+def _to_v3(db: sqlite3.Connection) -> None:
+    for sql in _statements(_V3):
+        db.execute(sql)
+
+
+STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3}
 VERSION = max(STEPS)
 
 

@@ -11,71 +11,53 @@ it"). It saves one fsync per message; accepting an event, queuing a draft and cl
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-from mailgitops.dispatch import lease, outbox_schema
+from mailgitops.dispatch import blobs, lease, outbox_schema
 from mailgitops.dispatch.outbox import (
-    STATUSES,
     EventConflict,
     NewMessage,
-    Pause,
     Row,
     StoredEvent,
     initial_recipients,
 )
+from mailgitops.dispatch.outbox_sqlite_upkeep import SqliteUpkeep, locked
 from mailgitops.errors import ExitCode, MailgitopsError
 
 _JSON_FIELDS = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
                 "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json",
                 "recipients": "recipients_json"}
 _PLAIN_FIELDS = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_until", "worker",
-                 "last_error", "sent_at", "raw"}
+                 "last_error", "sent_at"}
 
 
-def _row(r: sqlite3.Row) -> Row:
+def _row(r: sqlite3.Row, raw: bytes | None) -> Row:
     draft = r["draft_json"]
     return Row(
         id=r["id"], event_id=r["event_id"], role=r["role"], lang=r["lang"], template_id=r["template_id"],
         message_id=r["message_id"], envelope_from=r["envelope_from"],
         to=tuple(json.loads(r["to_json"])), cc=tuple(json.loads(r["cc_json"])),
         rcpts=tuple(json.loads(r["rcpts_json"])), delivered=tuple(json.loads(r["delivered_json"])),
-        refused=json.loads(r["refused_json"]), raw=r["raw"],
+        refused=json.loads(r["refused_json"]), raw=raw,
         draft=json.loads(draft) if draft else None, status=r["status"], attempts=r["attempts"],
         ambiguous=r["ambiguous"], next_attempt_at=r["next_attempt_at"], last_error=r["last_error"],
         created_at=r["created_at"], updated_at=r["updated_at"], sent_at=r["sent_at"],
         bcc=tuple(json.loads(r["bcc_json"])), recipients=tuple(json.loads(r["recipients_json"])),
-        sha256=r["raw_sha256"])
+        sha256=r["raw_sha256"], pruned_at=r["pruned_at"])
 
 
 def _sha(raw: bytes | None) -> str | None:
     return hashlib.sha256(raw).hexdigest() if raw is not None else None
 
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def _locked(fn: Callable[P, T]) -> Callable[P, T]:
-    """One connection shared by the request thread and the sender loop: one call at a time, so
-    a transaction never interleaves with another thread's statements."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        with args[0].lock:  # type: ignore[attr-defined]  # only SqliteOutbox methods are wrapped
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-class SqliteOutbox:
+class SqliteOutbox(SqliteUpkeep):
     """One file, one connection per instance (shared by threads under a lock); safe for several
     processes (WAL, leases)."""
 
@@ -95,14 +77,31 @@ class SqliteOutbox:
                                   hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a writable file",
                                   exit_code=ExitCode.TEMPORARY) from e
 
-    @_locked
+    def _row(self, r: sqlite3.Row) -> Row:
+        """A row with its bytes joined again from their stored attachment parts."""
+        raw = r["raw"]
+        if raw is not None and r["blobs_json"] != "[]":
+            def fetch(hashes: list[str]) -> dict[str, bytes]:
+                got = self.db.execute(f"SELECT sha256, data FROM blobs WHERE sha256 IN "  # noqa: S608 -- placeholders
+                                      f"({','.join('?' * len(hashes))})", hashes)
+                return {h: d for h, d in got}
+            raw = blobs.join(raw, fetch)
+        return _row(r, raw)
+
+    def _store(self, raw: bytes | None) -> tuple[bytes | None, str]:
+        """The skeleton to keep in the row; each large part stored once (INSERT OR IGNORE)."""
+        if raw is None:
+            return None, "[]"
+        skeleton, parts = blobs.split(raw)
+        for digest, data in parts.items():
+            self.db.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?)", (digest, data))
+        return skeleton, json.dumps(sorted(parts))
+
+    @locked
     def close(self) -> None:
         self.db.close()
 
-    def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self.db.execute(sql, params).rowcount
-
-    @_locked
+    @locked
     def record_event(self, event: StoredEvent, messages: Sequence[NewMessage], *,
                      claim_for: tuple[str, float] | None = None) -> list[int]:
         """Insert the event and its messages atomically. Same id again: EventConflict (callers
@@ -126,19 +125,20 @@ class SqliteOutbox:
                 claimed = worker is not None and m.status == "queued"
                 recips = initial_recipients(m.to, m.cc, m.bcc)
                 rcpts = [r["address"] for r in recips]
+                skeleton, parts = self._store(m.raw)
                 cur = self.db.execute(
                     "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"
                     " to_json, cc_json, bcc_json, rcpts_json, recipients_json, raw, raw_sha256, draft_json,"
                     " status, next_attempt_at, created_at, updated_at, attempts, worker, lease_until,"
-                    " lease_host, lease_pid, lease_started)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " lease_host, lease_pid, lease_started, blobs_json)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
                      json.dumps(m.to), json.dumps(m.cc), json.dumps(m.bcc), json.dumps(rcpts),
-                     json.dumps(recips), m.raw, _sha(m.raw),
+                     json.dumps(recips), skeleton, _sha(m.raw),
                      json.dumps(m.draft) if m.draft is not None else None,
                      "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
                      worker if claimed else None, lease_until if claimed else None,
-                     *(lease.me() if claimed else (None, None, None))))
+                     *(lease.me() if claimed else (None, None, None)), parts))
                 assert cur.lastrowid is not None
                 ids.append(cur.lastrowid)
             entries = [dict(e, row=ids[e["row"]]) if isinstance(e.get("row"), int) else e
@@ -157,24 +157,24 @@ class SqliteOutbox:
                                   exit_code=ExitCode.TEMPORARY) from e
         return ids
 
-    @_locked
+    @locked
     def get_event(self, event_id: str) -> StoredEvent | None:
         r = self.db.execute("SELECT * FROM events WHERE event_id=?", (event_id,)).fetchone()
         if r is None:
             return None
         return StoredEvent(r["event_id"], r["payload_hash"], r["bundle_hash"], json.loads(r["entries"]))
 
-    @_locked
+    @locked
     def get(self, row_id: int) -> Row | None:
         r = self.db.execute("SELECT * FROM messages WHERE id=?", (row_id,)).fetchone()
-        return _row(r) if r is not None else None
+        return self._row(r) if r is not None else None
 
-    @_locked
+    @locked
     def find_message(self, message_id: str) -> Row | None:
         r = self.db.execute("SELECT * FROM messages WHERE message_id=?", (message_id,)).fetchone()
-        return _row(r) if r is not None else None
+        return self._row(r) if r is not None else None
 
-    @_locked
+    @locked
     def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False) -> list[Row]:
         """Oldest first; with `newest`, the last `limit` rows (still oldest first)."""
         order = "DESC" if newest else "ASC"
@@ -183,10 +183,10 @@ class SqliteOutbox:
         else:
             rows = self.db.execute(f"SELECT * FROM messages WHERE status=? ORDER BY id {order} LIMIT ?",  # noqa: S608 -- order is one of two literals
                                    (status, limit))
-        out = [_row(r) for r in rows]
+        out = [self._row(r) for r in rows]
         return out[::-1] if newest else out
 
-    @_locked
+    @locked
     def claim(self, *, worker: str, lease_seconds: float, limit: int,
               ids: Sequence[int] | None = None, due_before: float | None = None) -> list[Row]:
         """Due rows become `sending` under this worker's lease. A `sending` row whose lease ran
@@ -213,25 +213,9 @@ class SqliteOutbox:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return sorted((_row(r) for r in rows), key=lambda r: r.id)
+        return sorted((self._row(r) for r in rows), key=lambda r: r.id)
 
-    @_locked
-    def recover(self) -> int:
-        """Rows left `sending` by a process on this host that no longer runs: they may have gone
-        out, so each is counted ambiguous and made due now (sent again with its Message-ID)."""
-        held = self.db.execute("SELECT id, worker, lease_pid, lease_started FROM messages"
-                               " WHERE status='sending' AND lease_host=?", (lease.host(),)).fetchall()
-        dead = [(r[0], r[1]) for r in held if r[2] is not None and not lease.alive(r[2], r[3])]
-        now, n = time.time(), 0
-        for row_id, worker in dead:
-            n += self._write(
-                "UPDATE messages SET status='ambiguous', ambiguous=ambiguous+1, lease_until=NULL,"
-                " next_attempt_at=?, updated_at=?, last_error=? WHERE id=? AND status='sending' AND worker=?",
-                (now, now, "the process sending it ended mid-delivery; sent again with the same Message-ID",
-                 row_id, worker))
-        return n
-
-    @_locked
+    @locked
     def update(self, row_id: int, worker: str | None, **fields: Any) -> bool:
         """Set fields of a row this worker holds (worker None: any row): the sender's record of
         an attempt. Written without waiting for fsync (WAL, synchronous=NORMAL): it survives a
@@ -262,12 +246,12 @@ class SqliteOutbox:
         finally:
             self.db.execute("PRAGMA synchronous=FULL")
 
-    @_locked
+    @locked
     def retry(self, row_id: int) -> bool:
         """By hand: to every recipient that has not accepted it yet, lifetime counted afresh."""
         row = self.get(row_id)
-        if row is None or row.status not in ("failed", "expired", "ambiguous", "queued"):
-            return False
+        if row is None or row.status not in ("failed", "expired", "ambiguous", "queued") or row.raw is None:
+            return False  # a pruned message has no body left to send
         recips = [r if r["result"] == "accepted" else
                   {**r, "result": "deferred", "code": None, "text": "queued again by hand"}
                   for r in row.recipients]
@@ -278,13 +262,13 @@ class SqliteOutbox:
             " lease_until=NULL, rcpts_json=?, recipients_json=?, refused_json='{}' WHERE id=? AND status=?",
             (now, now, now, json.dumps(pending), json.dumps(recips), row_id, row.status)) == 1
 
-    @_locked
+    @locked
     def set_draft(self, row_id: int, draft: Mapping[str, Any], cc: Sequence[str]) -> bool:
         return self._write("UPDATE messages SET draft_json=?, cc_json=?, updated_at=? WHERE id=?"
                            " AND status='draft'", (json.dumps(draft), json.dumps(list(cc)), time.time(),
                                                    row_id)) == 1
 
-    @_locked
+    @locked
     def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool:
         """draft -> queued in one statement: of two concurrent sends, exactly one wins (RELIABILITY 7).
         `rcpts` is the whole envelope: To and `cc` are named as such, any other address is BCC."""
@@ -292,46 +276,23 @@ class SqliteOutbox:
         got = self.db.execute("SELECT to_json FROM messages WHERE id=?", (row_id,)).fetchone()
         to = json.loads(got[0]) if got else []
         recips = initial_recipients(to, cc, [r for r in rcpts if r not in to and r not in cc])
-        return self._write(
-            "UPDATE messages SET status='queued', raw=?, raw_sha256=?, rcpts_json=?, recipients_json=?,"
-            " cc_json=?, next_attempt_at=?, created_at=?, updated_at=? WHERE id=? AND status='draft'",
-            (raw, _sha(raw), json.dumps([r["address"] for r in recips]), json.dumps(recips),
-             json.dumps(list(cc)), now, now, now, row_id)) == 1
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            skeleton, parts = self._store(raw)
+            n = self._write(
+                "UPDATE messages SET status='queued', raw=?, raw_sha256=?, blobs_json=?, rcpts_json=?,"
+                " recipients_json=?, cc_json=?, next_attempt_at=?, created_at=?, updated_at=?"
+                " WHERE id=? AND status='draft'",
+                (skeleton, _sha(raw), parts, json.dumps([r["address"] for r in recips]), json.dumps(recips),
+                 json.dumps(list(cc)), now, now, now, row_id))
+            self.db.execute("COMMIT" if n == 1 else "ROLLBACK")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return n == 1
 
-    @_locked
+    @locked
     def discard_draft(self, row_id: int) -> bool:
         return self._write("UPDATE messages SET status='discarded', updated_at=? WHERE id=?"
                            " AND status='draft'", (time.time(), row_id)) == 1
 
-    @_locked
-    def pause(self, until: float | None, reason: str, *, secret: str | None = None) -> None:
-        """Pause sending (`until` None: until resumed); pause(0, "") ends a pause."""
-        self._write("INSERT OR REPLACE INTO meta VALUES ('paused', ?)",
-                    (json.dumps({"until": until, "reason": reason, "secret": secret}),))
-
-    @_locked
-    def paused(self) -> Pause | None:
-        r = self.db.execute("SELECT value FROM meta WHERE key='paused'").fetchone()
-        if r is None:
-            return None
-        v = json.loads(r[0])
-        if v["until"] is not None and v["until"] <= time.time():
-            return None
-        return Pause(None if v["until"] is None else float(v["until"]), str(v["reason"]), v.get("secret"))
-
-    @_locked
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = dict.fromkeys(STATUSES, 0)
-        for status, n in self.db.execute("SELECT status, count(*) FROM messages GROUP BY status"):
-            out[status] = n
-        out["ambiguous_redeliveries"] = self.db.execute(
-            "SELECT coalesce(sum(ambiguous),0) FROM messages").fetchone()[0]
-        return out
-
-    @_locked
-    def recipient_counts(self) -> dict[tuple[str, str], int]:
-        """(kind, result) -> how many envelope recipients, over every message kept."""
-        got = self.db.execute(
-            "SELECT json_extract(r.value, '$.kind'), json_extract(r.value, '$.result'), count(*)"
-            " FROM messages, json_each(messages.recipients_json) AS r GROUP BY 1, 2")
-        return {(str(k), str(v)): int(n) for k, v, n in got}

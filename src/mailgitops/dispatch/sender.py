@@ -34,6 +34,9 @@ class RetryPolicy:
     lifetime_seconds: float = 3 * 86400.0
     pause_seconds: float = 300.0
     lease_seconds: float = 900.0
+    # bodies and attachments of finished messages are dropped this long after they finished;
+    # None keeps them for ever (MAILGITOPS_RETENTION=90d, or "off")
+    retention_seconds: float | None = 90 * 86400.0
 
     def delay(self, attempts: int) -> float:
         delay = self.backoff_seconds * self.factor ** max(0, attempts - 1)
@@ -55,7 +58,19 @@ class RetryPolicy:
                     from mailgitops.errors import UsageError
                     raise UsageError(f"{var}={env[var]!r} is not a number of seconds",
                                      hint=f"write seconds as a number, like {var}=60 or 0.5") from None
-        return cls(**values)
+        policy = cls(**values)
+        if env.get("MAILGITOPS_RETENTION"):
+            from dataclasses import replace
+
+            from mailgitops.dispatch.outbox import parse_duration
+
+            text = env["MAILGITOPS_RETENTION"]
+            policy = replace(policy, retention_seconds=None if text.strip().lower() == "off"
+                             else parse_duration(text, "MAILGITOPS_RETENTION"))
+        return policy
+
+
+PRUNE_EVERY = 3600.0  # the sender applies the retention at most this often
 
 
 @dataclass
@@ -112,6 +127,7 @@ class Sender:
         self.conn: Connection | None = None
         self.last_used = 0.0  # time.monotonic() of the last message on `conn`
         self._tags: dict[tuple[bytes, bytes], str] = {}  # in memory only: each tag computed once
+        self.pruned_at: float | None = None  # time.monotonic() of this sender's last prune
 
     def _tag(self, salt: bytes) -> str:
         """The tag of the password configured now (a password file may change while serve runs)."""
@@ -145,6 +161,7 @@ class Sender:
         claims one row at a time, so a stop leaves no claimed row unsent)."""
         self.delivery()
         report = FlushReport()
+        self._apply_retention()
         pause = self.current_pause()
         if pause is not None:
             # an authentication failure is not retried with the same password: a server that
@@ -160,6 +177,14 @@ class Sender:
             if not self.deliver(rows, report) or len(rows) < batch:
                 break
         return report
+
+    def _apply_retention(self) -> None:
+        retention = self.policy.retention_seconds
+        if retention is None or (self.pruned_at is not None
+                                 and time.monotonic() - self.pruned_at < PRUNE_EVERY):
+            return
+        self.pruned_at = time.monotonic()
+        self.outbox.prune(time.time() - retention)
 
     def deliver(self, rows: Sequence[Row], report: FlushReport) -> bool:
         """Send rows this worker has claimed; False when the connection could not be made."""

@@ -122,7 +122,7 @@ def test_accepting_an_event_waits_for_the_disk_and_only_the_attempt_record_does_
         ("BEGIN", "FULL"),  # record_event e1
         ("UPDATE", "NORMAL"),  # the "sent" mark
         ("BEGIN", "FULL"),  # record_event e2 (a draft)
-        ("UPDATE", "FULL"),  # queue_draft: the operator's send is accepted durably
+        ("BEGIN", "FULL"),  # queue_draft: the operator's send is accepted durably
         ("BEGIN", "FULL"),  # claim
     ]
     assert ob.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # back to FULL after update()

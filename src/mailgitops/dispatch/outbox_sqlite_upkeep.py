@@ -1,0 +1,111 @@
+"""The SQLite outbox's upkeep: pauses, counts, recovery of rows a dead process held, retention."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
+
+from mailgitops.dispatch import lease
+from mailgitops.dispatch.outbox import FINISHED, STATUSES, Pause
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def locked(fn: Callable[P, T]) -> Callable[P, T]:
+    """One connection shared by the request thread and the sender loop: one call at a time, so
+    a transaction never interleaves with another thread's statements."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with args[0].lock:  # type: ignore[attr-defined]  # only SqliteOutbox methods are wrapped
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+class SqliteUpkeep:
+    db: sqlite3.Connection
+    lock: threading.RLock
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.db.execute(sql, params).rowcount
+
+    @locked
+    def recover(self) -> int:
+        """Rows left `sending` by a process on this host that no longer runs: they may have gone
+        out, so each is counted ambiguous and made due now (sent again with its Message-ID)."""
+        held = self.db.execute("SELECT id, worker, lease_pid, lease_started FROM messages"
+                               " WHERE status='sending' AND lease_host=?", (lease.host(),)).fetchall()
+        dead = [(r[0], r[1]) for r in held if r[2] is not None and not lease.alive(r[2], r[3])]
+        now, n = time.time(), 0
+        for row_id, worker in dead:
+            n += self._write(
+                "UPDATE messages SET status='ambiguous', ambiguous=ambiguous+1, lease_until=NULL,"
+                " next_attempt_at=?, updated_at=?, last_error=? WHERE id=? AND status='sending' AND worker=?",
+                (now, now, "the process sending it ended mid-delivery; sent again with the same Message-ID",
+                 row_id, worker))
+        return n
+
+    @locked
+    def prune(self, before: float) -> dict[str, int]:
+        """Drop the bodies (and attachments no kept message needs) of messages finished before
+        `before`; the delivery record stays: who, what, when, Message-ID, per-recipient results."""
+        where = (f"status IN ({','.join('?' * len(FINISHED))}) AND updated_at<?"
+                 " AND (raw IS NOT NULL OR draft_json IS NOT NULL)")
+        params = (*FINISHED, before)
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            n, size = self.db.execute(f"SELECT count(*), coalesce(sum(length(raw)), 0) FROM messages"  # noqa: S608 -- placeholders only
+                                      f" WHERE {where}", params).fetchone()
+            self.db.execute(f"UPDATE messages SET raw=NULL, draft_json=NULL, blobs_json='[]', pruned_at=?"  # noqa: S608
+                            f" WHERE {where}", (time.time(), *params))
+            gone = self.db.execute(
+                "SELECT coalesce(sum(length(data)), 0), count(*) FROM blobs WHERE sha256 NOT IN"
+                " (SELECT b.value FROM messages, json_each(messages.blobs_json) AS b)").fetchone()
+            self.db.execute("DELETE FROM blobs WHERE sha256 NOT IN"
+                            " (SELECT b.value FROM messages, json_each(messages.blobs_json) AS b)")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return {"pruned": int(n), "attachments_dropped": int(gone[1]),
+                "bytes_freed": int(size) + int(gone[0])}
+
+    @locked
+    def pause(self, until: float | None, reason: str, *, secret: str | None = None) -> None:
+        """Pause sending (`until` None: until resumed); pause(0, "") ends a pause."""
+        self._write("INSERT OR REPLACE INTO meta VALUES ('paused', ?)",
+                    (json.dumps({"until": until, "reason": reason, "secret": secret}),))
+
+    @locked
+    def paused(self) -> Pause | None:
+        r = self.db.execute("SELECT value FROM meta WHERE key='paused'").fetchone()
+        if r is None:
+            return None
+        v = json.loads(r[0])
+        if v["until"] is not None and v["until"] <= time.time():
+            return None
+        return Pause(None if v["until"] is None else float(v["until"]), str(v["reason"]), v.get("secret"))
+
+    @locked
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = dict.fromkeys(STATUSES, 0)
+        for status, n in self.db.execute("SELECT status, count(*) FROM messages GROUP BY status"):
+            out[status] = n
+        out["ambiguous_redeliveries"] = self.db.execute(
+            "SELECT coalesce(sum(ambiguous),0) FROM messages").fetchone()[0]
+        return out
+
+    @locked
+    def recipient_counts(self) -> dict[tuple[str, str], int]:
+        """(kind, result) -> how many envelope recipients, over every message kept."""
+        got = self.db.execute(
+            "SELECT json_extract(r.value, '$.kind'), json_extract(r.value, '$.result'), count(*)"
+            " FROM messages, json_each(messages.recipients_json) AS r GROUP BY 1, 2")
+        return {(str(k), str(v)): int(n) for k, v, n in got}

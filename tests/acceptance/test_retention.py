@@ -1,0 +1,109 @@
+"""Retention and storage: `outbox prune --older-than` drops the bodies of finished messages and
+keeps the delivery record; a large attachment shared by an event's messages is stored once, and
+the bytes sent are exactly those checked by the message's SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from mailgitops.dispatch.api import Dispatcher
+from mailgitops.dispatch.outbox import NewMessage, StoredEvent, open_outbox
+from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
+from mailgitops.dispatch.sender import RetryPolicy
+from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
+from support.smtpd import SmtpServer
+
+
+@pytest.fixture(scope="module")
+def bundle(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(make_repo(tmp_path_factory.mktemp("retention") / "repo", port=smtp_server.port))
+
+
+def _mail(to: str, pdf: bytes) -> bytes:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "p@example.com", to, f"Proof for {to}"
+    msg.set_content(f"Hello {to}")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="proof.pdf")
+    return msg.as_bytes()
+
+
+def test_an_attachment_shared_by_an_events_messages_is_stored_once(tmp_path: Path) -> None:
+    pdf = b"%PDF-1.4\n" + os.urandom(400_000)
+    raws = [_mail(a, pdf) for a in ("ada@example.org", "op@example.com", "budget@example.com")]
+    ob = SqliteOutbox(tmp_path / "o.sqlite")
+    msgs = [NewMessage("customer", "en", "t", f"<m{i}@x>", "p@example.com", (f"r{i}@x.org",), (), raw)
+            for i, raw in enumerate(raws)]
+    ids = ob.record_event(StoredEvent("e", "h", "b", [{"row": i} for i in range(3)]), msgs)
+    assert [got.raw for got in map(ob.get, ids) if got is not None] == raws  # byte for byte
+    [(blobs, size)] = ob.db.execute("SELECT count(*), sum(length(data)) FROM blobs").fetchall()
+    ob.close()
+    assert blobs == 1 and size >= 400_000
+    assert (tmp_path / "o.sqlite").stat().st_size < 2 * len(raws[0])  # not three copies
+
+
+def test_prune_keeps_the_delivery_record_and_drops_the_body(sink: SmtpServer, bundle: Path,
+                                                            tmp_path: Path) -> None:
+    files = tmp_path / "files"
+    shutil.copytree(SAMPLES / "files", files)
+    (files / "jobs/PO-1001/final.pdf").write_bytes(b"%PDF-1.4\n" + os.urandom(300_000))
+    ob = str(tmp_path / "o.sqlite")
+    with Dispatcher.load(bundle, outbox=ob, attachments_root=files,
+                         policy=RetryPolicy(backoff_seconds=0, retention_seconds=None)) as d:
+        sent = d.handle(sample_event(trigger="proof_ready", event_id="proof-1")).to_json()["messages"][0]
+        sink.faults.add("MAIL", "451 4.3.0 later")
+        waiting = d.handle(sample_event(trigger="proof_ready", event_id="proof-2")).to_json()["messages"][0]
+    assert sent["status"] == "sent" and waiting["status"] == "queued"
+    row = open_outbox(ob).get(sent["outbox_id"])
+    assert row is not None and row.raw is not None
+    [received] = sink.wait_for(1)
+    assert hashlib.sha256(received.data).hexdigest() == row.sha256  # joined again exactly
+    before = Path(ob).stat().st_size
+    pruned = outcome(cli("outbox", "prune", "--older-than", "0s", "--outbox", ob))
+    assert pruned["pruned"] == 1 and 0 < pruned["bytes_freed"] < 300_000
+    assert pruned["attachments_dropped"] == 0  # the queued message still needs the same PDF
+    listed = outcome(cli("outbox", "list", "--outbox", ob))["messages"]
+    done = next(m for m in listed if m["id"] == sent["outbox_id"])
+    assert done["message_id"] == sent["message_id"] and done["status"] == "sent"
+    assert done["pruned_at"] is not None and done["sent_at"] is not None and done["to"] == ["ada@example.org"]
+    assert {r["result"] for r in done["recipients"]} == {"accepted"}
+    still = open_outbox(ob).get(waiting["outbox_id"])
+    assert still is not None and still.raw is not None and still.pruned_at is None  # queued: untouched
+    assert open_outbox(ob).get(sent["outbox_id"]).raw is None  # type: ignore[union-attr]
+    assert Path(ob).stat().st_size <= before  # freed pages are reused by SQLite
+    retried = cli("outbox", "retry", str(sent["outbox_id"]), "--outbox", ob)
+    assert retried.returncode == 1 and "pruned" in retried.stderr
+    assert cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob).returncode == 0
+    assert len(sink.wait_for(2)) == 2
+    last = outcome(cli("outbox", "prune", "--older-than", "0s", "--outbox", ob))
+    assert last["attachments_dropped"] == 1 and last["bytes_freed"] > 300_000  # nobody needs it now
+
+
+def test_prune_names_a_bad_duration(tmp_path: Path) -> None:
+    proc = cli("outbox", "prune", "--older-than", "soon", "--outbox", str(tmp_path / "o.sqlite"))
+    assert proc.returncode == 2 and "90d" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_retention_setting_prunes_when_flushing(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+    ob = str(tmp_path / "o.sqlite")
+    path = write_event(tmp_path, sample_event(trigger="order_received", event_id="keep"))
+    outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))
+    flushed = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob,
+                  env={"MAILGITOPS_RETENTION": "90d"})
+    assert flushed.returncode == 0
+    db = sqlite3.connect(ob)
+    assert db.execute("SELECT count(*) FROM messages WHERE raw IS NOT NULL").fetchone()[0] == 1  # recent
+    db.execute("UPDATE messages SET updated_at = updated_at - 91 * 86400")
+    db.commit()
+    db.close()
+    flushed = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob,
+                  env={"MAILGITOPS_RETENTION": "90d"})
+    assert flushed.returncode == 0
+    [row] = open_outbox(ob).rows()
+    assert row.raw is None and row.status == "sent" and row.message_id
