@@ -121,6 +121,7 @@ def test_a_draft_made_in_redirect_mode_goes_to_the_address(bundle: Path, tmp_pat
     sent = cli("drafts", "send", str(draft_id), "--bundle", str(bundle), "--outbox",
                str(tmp_path / "outbox.sqlite"), "--attachments-root", str(FILES), env=REDIRECT)
     assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout)["delivery"] == f"redirect:{QA}"
     (received,) = sink.wait_for(1)
     assert received.rcpts == [QA]
     assert received.message["X-Original-To"] == "ada@example.org"
@@ -134,6 +135,7 @@ def test_a_message_queued_in_production_is_not_sent_from_redirect_mode(bundle: P
     flush = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(tmp_path / "outbox.sqlite"),
                 env=REDIRECT)
     assert flush.returncode == 1, flush.stderr
+    assert json.loads(flush.stdout)["delivery"] == f"redirect:{QA}"
     assert sink.messages == []
     ob = open_outbox(str(tmp_path / "outbox.sqlite"))
     try:

@@ -55,14 +55,6 @@ def resolve(flag: str | None = None) -> DeliveryMode:
     return parse(value, ENV)
 
 
-def shown(flag: str | None = None) -> str:
-    """The mode for a status line (/health, plan): never raises for a missing one."""
-    try:
-        return str(resolve(flag))
-    except UsageError:
-        return "invalid" if flag or os.environ.get(ENV, "").strip() else "not set"
-
-
 class Original(NamedTuple):
     """Who a redirected message was meant for."""
 

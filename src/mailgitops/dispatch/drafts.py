@@ -131,10 +131,10 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict
                         message_id=row.message_id, date=datetime.now(UTC),
                         attachments=attachment_files(refs), extra_headers=headers)
     if not outbox.queue_draft(draft_id, msg.as_bytes(), [*row.to, *row.cc, *row.bcc], row.cc):
-        return {**summary(_get(outbox, draft_id)), "already": True}
+        return {**summary(_get(outbox, draft_id)), "already": True, "delivery": str(mode)}
     if deliver:
         dispatcher.sender.flush(ids=[draft_id])
-    return {**summary(_get(outbox, draft_id)), "already": False}
+    return {**summary(_get(outbox, draft_id)), "already": False, "delivery": str(mode)}
 
 
 def discard(outbox: Outbox, draft_id: int) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from mailgitops.dispatch.delivery import (
     envelope_allowed,
     parse,
     resolve,
-    shown,
     with_banner,
 )
 from mailgitops.errors import ExitCode, UsageError
@@ -30,7 +29,6 @@ def test_unset_is_refused_not_defaulted(monkeypatch: pytest.MonkeyPatch, value: 
         resolve()
     assert e.value.exit_code == ExitCode.USAGE
     assert "MAILGITOPS_DELIVERY" in str(e.value)
-    assert shown() == "not set"
     assert resolve("production") == DeliveryMode(None)  # the flag alone is enough
 
 
