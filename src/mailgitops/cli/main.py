@@ -21,12 +21,12 @@ root_option = click.option(
 
 
 FAMILIES = ("validate", "render", "bundle", "dispatch", "outbox", "smtp", "gitops", "serve",
-            "translations", "plan", "bounces")
+            "translations", "plan", "bounces", "operators")
 # Commands whose family is known load only that module: the dispatcher's cold start must not
 # pay for the validator (jsonschema, yaml) or the renderer's build step (mjml).
 FAST_FAMILY = {"dispatch": "dispatch", "drafts": "dispatch", "outbox": "outbox", "bundle": "bundle",
                "smtp": "smtp", "serve": "serve", "translations": "translations", "plan": "plan",
-               "bounces": "bounces"}
+               "bounces": "bounces", "operators": "operators"}
 
 
 class LazyGroup(click.Group):

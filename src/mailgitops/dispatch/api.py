@@ -235,7 +235,10 @@ class Dispatcher:
             subject, markdown = draft_source(self.compiled, p.template_id, p.lang, ctx)
             draft = {"subject": subject, "markdown": markdown, "sender": list(p.sender),
                      "to": [list(t) for t in to_pairs], "printroom": ctx["printroom"],
-                     "attachments": [f.to_json() for f in p.attachments], "bundle_hash": self.bundle.hash}
+                     "attachments": [f.to_json() for f in p.attachments], "bundle_hash": self.bundle.hash,
+                     # what the console's inbox lists and searches by (the event itself is not kept)
+                     "trigger": data["trigger"], "order_number": (data.get("order") or {}).get("number"),
+                     "customer": (data.get("customer") or {}).get("name")}
             if original:
                 draft["redirected_from"] = {"to": [list(t) for t in original.to], "cc": list(original.cc)}
             return NewMessage(p.role, p.lang, p.template_id, message_id, sender.address, to, cc,

@@ -5,7 +5,7 @@ moves the row draft -> queued in one statement, so two clicks (or two operators)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,9 +55,16 @@ def _check_cc(addresses: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(addresses))
 
 
+def _no_record(draft: dict[str, Any], row: Row, cc: list[str]) -> None:
+    pass
+
+
 def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, markdown: str | None = None,
-         cc: Sequence[str] | None = None, attach: Sequence[str] = (), detach: Sequence[str] = ()) -> Row:
-    """Change what the operator may change; CC only with S5, extra files only with A1."""
+         cc: Sequence[str] | None = None, attach: Sequence[str] = (), detach: Sequence[str] = (),
+         record: Callable[[dict[str, Any], Row, list[str]], None] | None = None) -> Row:
+    """Change what the operator may change; CC only with S5, extra files only with A1. `record`
+    (the console's change record) sees the new draft, the row before and the new CC, and may add
+    to the draft before the one write that stores both."""
     outbox, settings = dispatcher.outbox, dispatcher.settings
     row = _get(outbox, draft_id)
     if row.status != "draft":
@@ -89,6 +96,7 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
                 raise MailgitopsError(got.message, hint=got.hint)
             extra.append(rel)
         draft["operator_attachments"] = list(dict.fromkeys(extra))
+    (record or _no_record)(draft, row, new_cc)
     if not outbox.set_draft(draft_id, draft, new_cc):
         raise MailgitopsError(f"draft {draft_id} was sent or discarded meanwhile; nothing was changed")
     return _get(outbox, draft_id)

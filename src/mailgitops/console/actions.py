@@ -1,0 +1,186 @@
+"""The console's forms that change something: edit, preview, attach, send, discard, retry. Each
+goes through dispatch/drafts.py (the same rules as the CLI and the API) and is recorded."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from starlette.responses import Response
+
+from mailgitops.console import drafting, pages, record, uploads
+from mailgitops.console.readable import readable
+from mailgitops.console.web import Ctx
+from mailgitops.dispatch import drafts
+from mailgitops.errors import ExitCode, MailgitopsError
+
+_CC_SPLIT = re.compile(r"[,;\s]+")
+
+
+def _who(ctx: Ctx) -> str:
+    assert ctx.session is not None
+    return ctx.session.operator.name
+
+
+def _id(ctx: Ctx) -> int:
+    return int(ctx.request.path_params["id"])
+
+
+def _text(ctx: Ctx, name: str) -> str:
+    return ctx.field(name).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _refused(ctx: Ctx, e: MailgitopsError) -> Response:
+    if e.exit_code == ExitCode.TEMPORARY:
+        return ctx.refuse(503, "Not possible",
+                          ctx._("Sending is temporarily unavailable. Try again in a minute."),
+                          back=f"/draft/{_id(ctx)}")
+    message = e.message + (f" ({e.hint})" if e.hint else "")
+    return pages.draft(ctx, problem=message, status=422)
+
+
+def _changes(ctx: Ctx) -> dict[str, Any]:
+    """The editor's fields as drafts.edit arguments; unchanged ones stay None (no false record)."""
+    row = drafting.get(ctx.console, _id(ctx))
+    draft = (row.draft or {}) if row else {}
+    subject, markdown = ctx.field("subject").strip(), _text(ctx, "message")
+    out: dict[str, Any] = {
+        "subject": subject if subject != draft.get("subject") else None,
+        # the editor shows the readable form; sent back unchanged it keeps the stored Markdown
+        "markdown": None if markdown == readable(str(draft.get("markdown", ""))) else markdown,
+    }
+    if ctx.form is not None and "cc" in ctx.form and row is not None:
+        cc = [a for a in _CC_SPLIT.split(ctx.field("cc")) if a]
+        out["cc"] = cc if cc != list(row.cc) else None
+    return out
+
+
+def save(ctx: Ctx) -> Response:
+    try:
+        drafts.edit(ctx.console.service.dispatcher(), _id(ctx), **_changes(ctx),
+                    record=record.recorder(_who(ctx), "edited"))
+    except MailgitopsError as e:
+        return _refused(ctx, e)
+    return ctx.redirect(f"/draft/{_id(ctx)}", "saved")
+
+
+def preview(ctx: Ctx) -> Response:
+    """The edit as the email would look, into the preview frame; nothing is stored."""
+    row = drafting.get(ctx.console, _id(ctx))
+    if row is None:
+        return pages.email_response("<p>There is no such draft.</p>")
+    from mailgitops.render.email import one_line
+
+    try:
+        email = drafting.render(ctx.console, row, subject=one_line(ctx.field("subject")),
+                                markdown=_text(ctx, "message"))
+    except MailgitopsError as e:
+        return pages.email_response(f"<p>{html.escape(e.message)}</p>")
+    return pages.email_response(drafting.email_document(email))
+
+
+def upload(ctx: Ctx) -> Response:
+    disp = ctx.console.service.dispatcher()
+    try:
+        rel = uploads.store(ctx, disp.attachments_root, _id(ctx))
+    except MailgitopsError as e:
+        return _refused(ctx, e)
+    try:
+        drafts.edit(disp, _id(ctx), attach=[rel], record=record.recorder(_who(ctx), "attached a file"))
+    except MailgitopsError as e:
+        uploads.remove(disp.attachments_root, rel)
+        return _refused(ctx, e)
+    return ctx.redirect(f"/draft/{_id(ctx)}", "attached")
+
+
+def detach(ctx: Ctx) -> Response:
+    disp = ctx.console.service.dispatcher()
+    path = ctx.field("path")
+    try:
+        drafts.edit(disp, _id(ctx), detach=[path], record=record.recorder(_who(ctx), "removed a file"))
+    except MailgitopsError as e:
+        return _refused(ctx, e)
+    uploads.remove(disp.attachments_root, path)
+    return ctx.redirect(f"/draft/{_id(ctx)}", "detached")
+
+
+def _send_record(ctx: Ctx) -> Any:
+    """The history line and the diff, written into the draft in the last edit before it is queued."""
+    log = record.recorder(_who(ctx), "sent the email")
+
+    def hook(draft: dict[str, Any], before: Any, new_cc: list[str]) -> None:
+        log(draft, before, new_cc)
+        original = draft[record.ORIGINAL]
+        rendered = drafting.sent_state(ctx.console, before, {**original, "operator_attachments":
+                                                             original.get("attachments", [])},
+                                       list(original.get("cc", [])))
+        sent = drafting.sent_state(ctx.console, before, draft, new_cc)
+        draft[record.DIFF] = record.diff(rendered, sent)
+        draft["sent_by"] = _who(ctx)
+
+    return hook
+
+
+def send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draft can be found in
+    """Once, however often it is pressed: drafts.send moves draft -> queued in one statement."""
+    disp = ctx.console.service.dispatcher()
+    row = drafting.get(ctx.console, _id(ctx))
+    if row is None:
+        return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
+    if row.status != "draft":
+        return ctx.redirect(f"/draft/{row.id}", "already" if row.status != "discarded" else "discarded")
+    if ctx.field("confirm") != "yes":
+        return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422)
+    try:
+        drafts.edit(disp, row.id, record=_send_record(ctx))
+        result = drafts.send(disp, row.id, deliver=False)
+    except MailgitopsError as e:
+        if (after := drafting.get(ctx.console, row.id)) is not None and after.status != "draft":
+            return ctx.redirect(f"/draft/{row.id}", "already")  # the other tab or click won
+        return _refused(ctx, e)
+    if result["already"]:
+        return ctx.redirect(f"/draft/{row.id}", "already")
+    _winner_only(disp.outbox, row.id, _who(ctx))
+    ctx.console.service.wake.set()
+    return ctx.redirect(f"/draft/{row.id}", "sent")
+
+
+def _winner_only(outbox: Any, row_id: int, who: str) -> None:
+    """Two clicks (or two operators) pressing Send together each write a record before one queue
+    wins: keep one line, the winner's (the row is queued now, so this write races no other send)."""
+    row = outbox.get(row_id)
+    draft = dict(row.draft or {})
+    lines = draft.get(record.HISTORY, [])
+    sent = [h for h in lines if h.get("what") == "sent the email"]
+    if len(sent) > 1 or draft.get("sent_by") != who:
+        mine = [h for h in sent if h.get("who") == who][-1:]
+        kept = [h for h in lines if h.get("what") != "sent the email"] + mine
+        outbox.update(row_id, None, draft={**draft, record.HISTORY: kept, "sent_by": who})
+
+
+def discard(ctx: Ctx) -> Response:
+    disp = ctx.console.service.dispatcher()
+    row = drafting.get(ctx.console, _id(ctx))
+    if row is None:
+        return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
+    if row.status != "draft":
+        return ctx.redirect(f"/draft/{row.id}", "discarded" if row.status == "discarded" else "already")
+    if ctx.field("confirm") != "yes":
+        return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422)
+    try:
+        drafts.edit(disp, row.id, record=record.recorder(_who(ctx), "discarded the draft"))
+        drafts.discard(disp.outbox, row.id)
+    except MailgitopsError as e:
+        return _refused(ctx, e)
+    return ctx.redirect(f"/draft/{row.id}", "discarded")
+
+
+def retry(ctx: Ctx) -> Response:
+    outbox = ctx.console.service.dispatcher().outbox
+    row = outbox.get(_id(ctx))
+    if row is None or row.status not in ("failed", "expired", "ambiguous") or not outbox.retry(row.id):
+        return ctx.refuse(409, "Not possible", ctx._("This message cannot be retried now."),
+                          back="/deliveries")
+    ctx.console.service.wake.set()
+    return ctx.redirect("/deliveries", "retried")

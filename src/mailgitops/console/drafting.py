@@ -1,0 +1,114 @@
+"""A draft as the console shows it: rendered exactly as drafts.send will render it, with the
+readable Markdown for the editor and the change record for the page."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from mailgitops.console import record
+from mailgitops.console.readable import readable
+from mailgitops.dispatch.api import row_status
+from mailgitops.dispatch.outbox import Row
+
+if TYPE_CHECKING:
+    from mailgitops.console.app import Console
+    from mailgitops.render.email import RenderedEmail
+
+
+LABELS = {"subject": "Subject", "body": "Message", "cc": "CC", "attachments": "Attachments"}
+
+
+def get(console: Console, draft_id: int) -> Row | None:
+    row = console.service.dispatcher().outbox.get(draft_id)
+    return row if row is not None and row.draft is not None else None
+
+
+def render(console: Console, row: Row, *, subject: str | None = None,
+           markdown: str | None = None) -> RenderedEmail:
+    """Through render_markdown with the same inputs drafts.send uses: what the page shows is sent."""
+    from mailgitops.render.email import render_markdown
+
+    draft = row.draft or {}
+    disp = console.service.dispatcher()
+    return render_markdown(disp.compiled, row.template_id, row.lang,
+                           subject if subject is not None else draft.get("subject", ""),
+                           markdown if markdown is not None else draft.get("markdown", ""),
+                           context={"printroom": draft.get("printroom", {})})
+
+
+def email_document(email: RenderedEmail) -> str:
+    """The HTML part with its inline images as data: URIs (a browser cannot resolve cid:)."""
+    html = email.html
+    for img in email.inline_images:
+        data = base64.b64encode(img.data).decode("ascii")
+        html = html.replace(f'"cid:{img.cid}"', f'"data:{img.mime_type};base64,{data}"')
+    return html
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
+
+
+def attachments(console: Console, row: Row) -> list[dict[str, Any]]:
+    from mailgitops.dispatch import rules
+
+    draft = row.draft or {}
+    root = console.service.attachments_root
+    out = []
+    listed = [*draft.get("attachments", []),
+              *({"kind": "operator", "path": p} for p in draft.get("operator_attachments", []))]
+    for a in listed:
+        got = rules.resolve_attachment(root, a["kind"], a["path"], a["path"])
+        if isinstance(got, rules.FileRef):
+            out.append({"name": got.filename, "size": _size(got.size), "path": a["path"],
+                        "kind": a["kind"]})
+        else:
+            out.append({"name": f"{rules.safe_basename(a['path'])} ({got.message})", "size": "",
+                        "path": a["path"], "kind": a["kind"]})
+    return out
+
+
+def age(ctx_tr: Any, created: float) -> str:
+    minutes = int((time.time() - created) // 60)
+    if minutes < 1:
+        return str(ctx_tr("just now"))
+    if minutes < 120:
+        return str(ctx_tr("{n} min")).format(n=minutes)
+    if minutes < 48 * 60:
+        return str(ctx_tr("{n} h")).format(n=minutes // 60)
+    return str(ctx_tr("{n} d")).format(n=minutes // (24 * 60))
+
+
+def sent_state(console: Console, row: Row, draft: Mapping[str, Any], cc: list[str]) -> dict[str, Any]:
+    """What the diff compares: subject, the text part the recipient reads, CC, attachments."""
+    email = render(console, row, subject=draft.get("subject", ""), markdown=draft.get("markdown", ""))
+    return {"subject": email.subject, "body": email.text, "cc": cc,
+            "attachments": [a.rsplit("/", 1)[-1] for a in draft.get("operator_attachments", [])]}
+
+
+def view(console: Console, row: Row, email: RenderedEmail) -> dict[str, Any]:
+    draft = row.draft or {}
+    status, reason = row_status(row)
+    settings = console.bundle_settings
+    files = attachments(console, row)
+    history = [{"who": h["who"], "when": console.when(h["when"]), "what": h["what"],
+                "fields": [LABELS.get(f, f) for f in h.get("fields", [])]}
+               for h in draft.get(record.HISTORY, [])]
+    address, name = (draft.get("sender") or ["", ""])[:2]
+    return {
+        "id": row.id, "subject": draft.get("subject", ""), "status": row.status, "status_label": row.status,
+        "reason": reason if status != "draft" else None, "editable": row.status == "draft",
+        "sender": f"{name} <{address}>" if name else address,
+        "to": [f"{n} <{a}>" if n else a for n, a in draft.get("to", [])], "cc": list(row.cc),
+        "attachments": files, "operator_files": [f for f in files if f["kind"] == "operator"],
+        "text": email.text, "markdown": readable(draft.get("markdown", "")),
+        "cc_editable": settings.smtp.allow_operator_cc,
+        "upload_allowed": settings.workflow.allow_operator_attachments
+                          and console.service.attachments_root is not None,
+        "history": history,
+        "diff": [{**p, "field": LABELS.get(p["field"], p["field"])} for p in draft.get(record.DIFF, [])],
+        "version": int(row.updated_at * 1000),
+    }

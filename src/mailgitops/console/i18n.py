@@ -1,0 +1,129 @@
+# Chinese punctuation (full-width comma, colon, semicolon) is right in Chinese text, and one entry per line reads better unwrapped:
+# ruff: noqa: RUF001, E501
+"""The console's words in English, German and Chinese; each operator picks one (English is the key)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+NAMES: tuple[tuple[str, str], ...] = (("en", "English"), ("de", "Deutsch"), ("zh", "中文"))
+
+_DE = {
+    "Action": "Aktion", "Addresses separated by commas.": "Adressen durch Kommas getrennt.",
+    "All drafts": "Alle Entwürfe", "Allowed:": "Erlaubt:", "Any": "Alle", "Attach a file": "Datei anhängen",
+    "Attached by operators": "Von Bedienern angehängt", "Attachments": "Anhänge", "Attempts": "Versuche",
+    "Back": "Zurück", "CC": "CC", "Change": "Ändern", "Changes": "Änderungen", "Customer": "Kunde",
+    "Deliveries": "Zustellungen", "Difference from the original": "Unterschied zum Original",
+    "Discard": "Verwerfen", "Drafts waiting for you": "Entwürfe, die auf Sie warten", "Drafts": "Entwürfe",
+    "Edit": "Bearbeiten", "Filter": "Filtern", "From": "Von", "Language": "Sprache",
+    "Markdown: **bold**, *italic*, [link text](https://…), a blank line between paragraphs.":
+        "Markdown: **fett**, *kursiv*, [Linktext](https://…), eine Leerzeile zwischen Absätzen.",
+    "Message": "Nachricht", "Next attempt": "Nächster Versuch", "No draft is waiting.": "Kein Entwurf wartet.",
+    "No message matches.": "Keine Nachricht passt.",
+    "No waiting draft for this order number.": "Kein wartender Entwurf für diese Auftragsnummer.",
+    "Nobody has changed this draft yet.": "Niemand hat diesen Entwurf bisher geändert.",
+    "Older messages not shown:": "Ältere Nachrichten nicht angezeigt:", "Order number": "Auftragsnummer",
+    "Order": "Auftrag", "Password": "Passwort", "Preview": "Vorschau", "Reason": "Grund",
+    "Remove": "Entfernen", "Retry": "Erneut senden", "Save changes": "Änderungen speichern",
+    "Search": "Suchen", "Send or discard": "Senden oder verwerfen", "Send": "Senden",
+    "Sending is paused": "Der Versand ist angehalten", "Show all": "Alle zeigen",
+    "Sign in to the mail console": "Anmeldung an der Mail-Konsole", "Sign in": "Anmelden",
+    "Sign out": "Abmelden", "Signed in as": "Angemeldet als", "Skip to content": "Zum Inhalt springen",
+    "Status": "Status", "Subject": "Betreff", "Text part": "Textteil",
+    "The email as it will be sent": "Die E-Mail, wie sie gesendet wird", "The email": "Die E-Mail",
+    "To": "An", "Trigger": "Auslöser", "Upload": "Hochladen", "User name": "Benutzername",
+    "Waiting": "Wartet seit", "Yes, discard this draft; it is never sent":
+        "Ja, diesen Entwurf verwerfen; er wird nie gesendet",
+    "Yes, send this email to": "Ja, diese E-Mail jetzt senden an", "at most": "höchstens", "until": "bis",
+    "Console": "Konsole", "Email preview": "E-Mail-Vorschau",
+    "queued": "wartet", "sending": "wird gesendet", "sent": "gesendet", "failed": "fehlgeschlagen",
+    "expired": "abgelaufen", "draft": "Entwurf", "ambiguous": "unklar", "discarded": "verworfen",
+    "skipped": "übersprungen",
+    "edited": "bearbeitet", "sent the email": "hat die E-Mail gesendet",
+    "discarded the draft": "hat den Entwurf verworfen", "attached a file": "hat eine Datei angehängt",
+    "removed a file": "hat eine Datei entfernt", "subject": "Betreff", "body": "Nachricht",
+    "attachments": "Anhänge", "cc": "CC",
+    "Wrong user name or password.": "Falscher Benutzername oder falsches Passwort.",
+    "Too many failed sign-ins. Try again in {minutes} minutes.":
+        "Zu viele fehlgeschlagene Anmeldungen. Versuchen Sie es in {minutes} Minuten erneut.",
+    "The form has expired or came from another site. Reload the page and try again.":
+        "Das Formular ist abgelaufen oder kam von einer anderen Seite. Laden Sie die Seite neu und "
+        "versuchen Sie es noch einmal.",
+    "Refused": "Abgelehnt", "Not found": "Nicht gefunden", "There is no such draft.": "Diesen Entwurf gibt es nicht.",
+    "Saved.": "Gespeichert.", "Sent once; it will not be sent again.":
+        "Einmal gesendet; es wird nicht noch einmal gesendet.",
+    "This draft was already sent; nothing was sent again.":
+        "Dieser Entwurf wurde bereits gesendet; nichts wurde erneut gesendet.",
+    "Discarded; this draft is never sent.": "Verworfen; dieser Entwurf wird nie gesendet.",
+    "Queued for another attempt.": "Für einen weiteren Versuch eingereiht.",
+    "This message cannot be retried now.": "Diese Nachricht kann jetzt nicht erneut gesendet werden.",
+    "Tick the box to confirm.": "Setzen Sie das Häkchen zur Bestätigung.",
+    "File attached.": "Datei angehängt.", "File removed.": "Datei entfernt.",
+    "Signed out.": "Abgemeldet.", "Not possible": "Nicht möglich",
+    "Sending is temporarily unavailable. Try again in a minute.":
+        "Der Versand ist vorübergehend nicht verfügbar. Versuchen Sie es in einer Minute erneut.",
+    "{n} min": "{n} Min.", "{n} h": "{n} Std.", "{n} d": "{n} T.", "just now": "gerade eben",
+    "changed by an operator": "von einem Bediener geändert",
+}
+
+_ZH = {
+    "Action": "操作", "Addresses separated by commas.": "多个地址用逗号分隔。", "All drafts": "全部草稿",
+    "Allowed:": "允许：", "Any": "全部", "Attach a file": "附加文件", "Attached by operators": "操作员附加的文件",
+    "Attachments": "附件", "Attempts": "尝试次数", "Back": "返回", "CC": "抄送", "Change": "切换",
+    "Changes": "修改记录", "Customer": "客户", "Deliveries": "投递", "Difference from the original": "与原文的差异",
+    "Discard": "放弃", "Drafts waiting for you": "等待处理的草稿", "Drafts": "草稿", "Edit": "编辑",
+    "Filter": "筛选", "From": "发件人", "Language": "语言",
+    "Markdown: **bold**, *italic*, [link text](https://…), a blank line between paragraphs.":
+        "Markdown：**粗体**、*斜体*、[链接文字](https://…)，段落之间空一行。",
+    "Message": "正文", "Next attempt": "下次尝试", "No draft is waiting.": "没有等待处理的草稿。",
+    "No message matches.": "没有匹配的邮件。", "No waiting draft for this order number.": "此订单号没有等待处理的草稿。",
+    "Nobody has changed this draft yet.": "尚无人修改此草稿。", "Older messages not shown:": "未显示的较早邮件：",
+    "Order number": "订单号", "Order": "订单", "Password": "密码", "Preview": "预览", "Reason": "原因",
+    "Remove": "移除", "Retry": "重试", "Save changes": "保存修改", "Search": "搜索",
+    "Send or discard": "发送或放弃", "Send": "发送", "Sending is paused": "发送已暂停", "Show all": "显示全部",
+    "Sign in to the mail console": "登录邮件控制台", "Sign in": "登录", "Sign out": "退出登录",
+    "Signed in as": "当前用户", "Skip to content": "跳到内容", "Status": "状态", "Subject": "主题",
+    "Text part": "纯文本部分", "The email as it will be sent": "即将发送的邮件", "The email": "邮件", "To": "收件人",
+    "Trigger": "触发事件", "Upload": "上传", "User name": "用户名", "Waiting": "已等待",
+    "Yes, discard this draft; it is never sent": "是的，放弃此草稿；它将不会被发送",
+    "Yes, send this email to": "是的，现在发送此邮件给", "at most": "最大", "until": "直到",
+    "Console": "控制台", "Email preview": "邮件预览",
+    "queued": "排队中", "sending": "发送中", "sent": "已发送", "failed": "失败", "expired": "已过期",
+    "draft": "草稿", "ambiguous": "不确定", "discarded": "已放弃", "skipped": "已跳过",
+    "edited": "编辑了", "sent the email": "发送了邮件", "discarded the draft": "放弃了草稿",
+    "attached a file": "附加了文件", "removed a file": "移除了文件", "subject": "主题", "body": "正文",
+    "attachments": "附件", "cc": "抄送",
+    "Wrong user name or password.": "用户名或密码错误。",
+    "Too many failed sign-ins. Try again in {minutes} minutes.": "登录失败次数过多，请在 {minutes} 分钟后重试。",
+    "The form has expired or came from another site. Reload the page and try again.":
+        "表单已过期或来自其他网站。请刷新页面后重试。",
+    "Refused": "已拒绝", "Not found": "未找到", "There is no such draft.": "没有这个草稿。", "Saved.": "已保存。",
+    "Sent once; it will not be sent again.": "已发送一次；不会再次发送。",
+    "This draft was already sent; nothing was sent again.": "此草稿已发送过；没有再次发送。",
+    "Discarded; this draft is never sent.": "已放弃；此草稿不会被发送。",
+    "Queued for another attempt.": "已重新排队等待发送。",
+    "This message cannot be retried now.": "此邮件现在无法重试。",
+    "Tick the box to confirm.": "请勾选复选框以确认。", "File attached.": "文件已附加。",
+    "File removed.": "文件已移除。", "Signed out.": "已退出登录。", "Not possible": "无法执行",
+    "Sending is temporarily unavailable. Try again in a minute.": "发送暂时不可用，请一分钟后重试。",
+    "{n} min": "{n} 分钟", "{n} h": "{n} 小时", "{n} d": "{n} 天", "just now": "刚刚",
+    "changed by an operator": "已被操作员修改",
+}
+
+CATALOGS: Mapping[str, Mapping[str, str]] = {"en": {}, "de": _DE, "zh": _ZH}
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """English text in, the operator's language out; a missing entry falls back to English."""
+    table = CATALOGS.get(lang, {})
+    return lambda text: table.get(text, text)
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The sign-in page's language, before anyone is signed in: the browser's first we speak."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        base = tag.split("-")[0]
+        if base in CATALOGS:
+            return base
+    return "en"

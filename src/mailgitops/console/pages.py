@@ -1,0 +1,117 @@
+"""The console's pages that only read: the drafts inbox, one draft, its email, the deliveries."""
+
+from __future__ import annotations
+
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from starlette.responses import HTMLResponse, Response
+
+from mailgitops.console import drafting
+from mailgitops.console.web import EMAIL_CSP, Ctx, headers
+from mailgitops.dispatch.api import row_status
+from mailgitops.dispatch.outbox import STATUSES, Row
+
+RETRYABLE = ("failed", "expired", "ambiguous", "queued")
+LIST_LIMIT = 200
+SCAN_LIMIT = 5000  # filtering by order number reads at most this many of the newest messages
+
+
+def _order_matches(query: str, *values: Any) -> bool:
+    q = query.strip().lower()
+    return any(q in str(v).lower() for v in values if v)
+
+
+def inbox(ctx: Ctx) -> Response:
+    outbox = ctx.console.service.dispatcher().outbox
+    order = ctx.request.query_params.get("order", "")[:100]
+    rows = outbox.rows("draft", 100_000, newest=True)[::-1]  # newest first
+    drafts = []
+    for r in rows:
+        d = r.draft or {}
+        if order and not _order_matches(order, d.get("order_number")):
+            continue
+        drafts.append({"id": r.id, "order": d.get("order_number"),
+                       "trigger": d.get("trigger") or r.template_id, "customer": d.get("customer"),
+                       "language": r.lang, "subject": d.get("subject", ""),
+                       "age": drafting.age(ctx._, r.created_at),
+                       "created_iso": ctx.console.when(r.created_at)})
+    return ctx.page("inbox.html", drafts=drafts, order=order, active="drafts")
+
+
+def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200) -> Response:
+    row = drafting.get(ctx.console, int(ctx.request.path_params["id"]))
+    if row is None:
+        return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
+    email = drafting.render(ctx.console, row)
+    return ctx.page("draft.html", status, d=drafting.view(ctx.console, row, email), problem=problem,
+                    active="drafts", accept=", ".join(_types()), max_upload="20 MB")
+
+
+@cache
+def _types() -> tuple[str, ...]:
+    from mailgitops.dispatch.rules import ATTACHMENT_TYPES
+
+    return tuple(sorted(ATTACHMENT_TYPES))
+
+
+def email_response(html: str) -> Response:
+    """The email's HTML for the sandboxed frame: its own policy, no script, framed by us only."""
+    return HTMLResponse(html, headers=headers(EMAIL_CSP, frame="SAMEORIGIN"))
+
+
+def email_html(ctx: Ctx) -> Response:
+    row = drafting.get(ctx.console, int(ctx.request.path_params["id"]))
+    if row is None:
+        return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
+    return email_response(drafting.email_document(drafting.render(ctx.console, row)))
+
+
+def _subject(row: Row) -> str:
+    if row.draft is not None:
+        return str(row.draft.get("subject", ""))
+    if not row.raw:
+        return ""
+    head = BytesHeaderParser(policy=default_policy).parsebytes(row.raw)
+    return str(head.get("subject", ""))
+
+
+def deliveries(ctx: Ctx) -> Response:
+    outbox = ctx.console.service.dispatcher().outbox
+    status = ctx.request.query_params.get("status", "")
+    status = status if status in STATUSES else ""
+    order = ctx.request.query_params.get("order", "")[:100].strip()
+    counts = outbox.counts()
+    rows = outbox.rows(status or None, SCAN_LIMIT if order else LIST_LIMIT, newest=True)[::-1]
+    shown = []
+    for r in rows:
+        subject = _subject(r)
+        if order and not _order_matches(order, (r.draft or {}).get("order_number"), subject, r.event_id):
+            continue
+        _, reason = row_status(r)
+        if r.draft is not None and (r.draft.get("history")):
+            reason = f"{reason or ''} ({ctx._('changed by an operator')})".strip()
+        shown.append({"id": r.id, "subject": subject, "to": list(r.to), "status": r.status, "reason": reason,
+                      "attempts": r.attempts, "is_draft": r.draft is not None,
+                      "next": (ctx.console.when(r.next_attempt_at)
+                               if r.status in ("queued", "ambiguous") else ""),
+                      "retryable": r.status in RETRYABLE and r.status != "queued"})
+        if len(shown) >= LIST_LIMIT:
+            break
+    matching = counts.get(status, 0) if status else sum(counts.get(s, 0) for s in STATUSES)
+    return ctx.page("deliveries.html", rows=shown, statuses=STATUSES, chosen=status, order=order,
+                    counts=counts, more=0 if order else max(0, matching - len(shown)), active="deliveries")
+
+
+_STATIC = {"console.css": "text/css; charset=utf-8", "live.js": "text/javascript; charset=utf-8"}
+
+
+def static(ctx: Ctx) -> Response:
+    name = str(ctx.request.path_params["name"])
+    if name not in _STATIC:
+        return Response("not found", status_code=404, media_type="text/plain")
+    body = (Path(__file__).parent / "static" / name).read_bytes()
+    return Response(body, media_type=_STATIC[name], headers={"Cache-Control": "max-age=300"})

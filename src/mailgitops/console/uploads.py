@@ -1,0 +1,89 @@
+"""Files an operator attaches in the console: checked (type, size, content), stored under the
+attachments root in a folder of their own, never served back by the console."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from mailgitops.errors import MailgitopsError
+
+if TYPE_CHECKING:
+    from mailgitops.console.web import Ctx
+
+FOLDER = "console-uploads"
+# what a file of each type starts with: a renamed HTML page or program is refused, not attached
+_MAGIC: dict[str, tuple[bytes, ...]] = {
+    ".pdf": (b"%PDF-",), ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"), ".tif": (b"II*\x00", b"MM\x00*"), ".tiff": (b"II*\x00", b"MM\x00*"),
+    ".zip": (b"PK\x03\x04", b"PK\x05\x06"),
+}
+_MARKUP = (b"<!doctype html", b"<html", b"<script", b"<svg", b"<iframe", b"<body")
+
+
+def _check(name: str, head: bytes) -> str | None:
+    from mailgitops.dispatch.rules import ATTACHMENT_TYPES
+
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in ATTACHMENT_TYPES:
+        allowed = ", ".join(sorted(ATTACHMENT_TYPES))
+        return f"files of type {suffix or '(none)'} are not attached; allowed: {allowed}"
+    magic = _MAGIC.get(suffix)
+    if magic is not None and not head.startswith(magic):
+        return f"{name} is not a {suffix[1:].upper()} file (its content says otherwise)"
+    if magic is None and any(m in head[:2048].lower() for m in _MARKUP):
+        return f"{name} contains HTML or script; such files are not attached"
+    return None
+
+
+def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
+    """The stored file's path relative to the attachments root (what the draft keeps)."""
+    from starlette.datastructures import UploadFile
+
+    from mailgitops.dispatch.rules import MAX_ATTACHMENT_BYTES, safe_basename
+
+    if root is None:
+        raise MailgitopsError("files cannot be attached: the service has no attachments root",
+                              hint="start serve with --attachments-root DIR (MAILGITOPS_ATTACHMENTS_ROOT)")
+    got = ctx.form.get("file") if ctx.form is not None else None
+    if not isinstance(got, UploadFile) or not got.filename:
+        raise MailgitopsError("choose a file to attach")
+    name = safe_basename(got.filename) or "attachment"
+    got.file.seek(0)
+    head = got.file.read(4096)
+    problem = _check(name, head)
+    if problem:
+        raise MailgitopsError(problem)
+    got.file.seek(0, 2)
+    size = got.file.tell()
+    if size > MAX_ATTACHMENT_BYTES:
+        raise MailgitopsError(f"{name} has {size:,} bytes, more than the {MAX_ATTACHMENT_BYTES:,} allowed",
+                              hint="link to large files instead of attaching them")
+    if size == 0:
+        raise MailgitopsError(f"{name} is empty")
+    rel = f"{FOLDER}/{draft_id}/{secrets.token_hex(8)}/{name}"
+    target = root / rel
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        got.file.seek(0)
+        with open(target, "xb") as out:
+            shutil.copyfileobj(got.file, out)
+    except OSError as e:
+        raise MailgitopsError(f"cannot store {name} under the attachments root: {e.strerror}",
+                              hint="let the service's user write to the attachments root") from e
+    return rel
+
+
+def remove(root: Path | None, rel: str) -> None:
+    """Only files this module stored; a file the order system named stays where it is."""
+    if root is None or not rel.startswith(f"{FOLDER}/") or ".." in rel.split("/"):
+        return
+    target = root / rel
+    try:
+        target.unlink(missing_ok=True)
+        target.parent.rmdir()
+    except OSError:
+        pass  # a folder left behind holds nothing served; cleaning it is not worth failing for

@@ -1,0 +1,170 @@
+"""What every console request shares: the session cookie, CSRF on every form, the security headers,
+the page renderer, and one wrapper that turns a plain sync handler into a Starlette endpoint."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from mailgitops.console import i18n
+from mailgitops.console.accounts import Session
+
+if TYPE_CHECKING:
+    from mailgitops.console.app import Console
+
+MAX_FORM_BYTES = 21 * 1024 * 1024  # one attachment (20 MiB, the dispatcher's own limit) and the fields
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# the email preview: no script at all (sandbox without allow-scripts), inline styles as mail uses
+# them, images only inlined as data: (no remote fetch that would tell a tracker someone looked)
+EMAIL_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+             "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+_URL_TOKENS = ("token", "access_token", "session", "api_key", "apikey", "key", "auth", "password")
+NOTICES = {"saved": "Saved.", "sent": "Sent once; it will not be sent again.",
+           "already": "This draft was already sent; nothing was sent again.",
+           "discarded": "Discarded; this draft is never sent.", "retried": "Queued for another attempt.",
+           "attached": "File attached.", "detached": "File removed.", "signed-out": "Signed out."}
+
+
+def headers(csp: str = PAGE_CSP, *, frame: str = "DENY") -> dict[str, str]:
+    return {"Content-Security-Policy": csp, "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff", "X-Frame-Options": frame, "Cache-Control": "no-store",
+            "Cross-Origin-Opener-Policy": "same-origin"}
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """One request as a handler sees it: who, the form (POST), and the page renderer."""
+
+    console: Console
+    request: Request
+    session: Session | None
+    form: FormData | None
+    lang: str
+
+    def _(self, text: str) -> str:
+        return i18n.translator(self.lang)(text)
+
+    def field(self, name: str) -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return value if isinstance(value, str) else ""
+
+    def page(self, template: str, status: int = 200, **values: Any) -> Response:
+        return self.console.render(self, template, status, values)
+
+    def refuse(self, status: int, heading: str, message: str, back: str = "/") -> Response:
+        return self.page("error.html", status, heading=self._(heading), message=message, back=back)
+
+    def redirect(self, url: str, notice: str | None = None) -> Response:
+        if notice:
+            url += ("&" if "?" in url else "?") + f"notice={quote(notice)}"
+        return RedirectResponse(url, status_code=303)
+
+
+Handler = Callable[[Ctx], Response]
+
+
+def _guarded(fn: Handler, ctx: Ctx) -> Response:
+    """An outbox that is away now is a 503 page (try again), a bug one line on stderr and a 500
+    page; never a traceback in the browser."""
+    import sqlite3
+    import sys
+
+    from mailgitops.errors import ExitCode, MailgitopsError
+
+    try:
+        return fn(ctx)
+    except (sqlite3.Error, MailgitopsError) as e:
+        if isinstance(e, MailgitopsError) and e.exit_code != ExitCode.TEMPORARY:
+            return ctx.refuse(422, "Not possible", e.message)
+        resp = ctx.refuse(503, "Not possible",
+                          ctx._("Sending is temporarily unavailable. Try again in a minute."))
+        resp.headers["Retry-After"] = "10"
+        return resp
+    except Exception as e:
+        sys.stderr.write(f"mailgitops console: {ctx.request.method} {ctx.request.url.path}: "
+                         f"unexpected {type(e).__name__}: {e}\n")
+        return HTMLResponse("Unexpected error: this is a bug in mailgitops (see the server's log).",
+                            status_code=500, headers=headers())
+
+
+def _token_in_url(request: Request) -> bool:
+    return any(k.lower() in _URL_TOKENS for k in request.query_params)
+
+
+def same_origin(request: Request) -> bool:
+    """A browser names where a POST comes from; a cross-site one is refused before the token check.
+    "null" is what our own pages send under Referrer-Policy: no-referrer, so there the form's
+    token alone decides."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return True
+    host = request.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+def endpoint(console: Console, fn: Handler, *,
+             public: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        if _token_in_url(request):
+            return HTMLResponse("A token or password is never accepted in a URL; sign in with the form.",
+                                status_code=400, headers=headers())
+        token = request.cookies.get(console.cookie)
+        session = await run_in_threadpool(console.accounts.session, token) if token else None
+        lang = (session.operator.language if session
+                else i18n.negotiate(request.headers.get("accept-language")))
+        form = None
+        if request.method == "POST":
+            length = request.headers.get("content-length")
+            if length is None or not length.isdigit() or int(length) > MAX_FORM_BYTES:
+                return HTMLResponse("The form is too large (at most 21 MB) or has no length.",
+                                    status_code=413, headers=headers())
+            form = await request.form(max_files=1, max_fields=32, max_part_size=MAX_FORM_BYTES)
+            ctx = Ctx(console, request, session, form, lang)
+            if not same_origin(request) or not console.csrf_ok(ctx):
+                return ctx.refuse(403, "Refused", ctx._("The form has expired or came from another site. "
+                                                        "Reload the page and try again."))
+        ctx = Ctx(console, request, session, form, lang)
+        if session is None and not public:
+            if request.method == "GET":
+                return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+            return RedirectResponse("/sign-in", status_code=303)
+        try:
+            response = await run_in_threadpool(_guarded, fn, ctx)
+        finally:
+            if form is not None:
+                await form.close()
+        for k, v in headers().items():
+            response.headers.setdefault(k, v)
+        return response
+
+    return handle
+
+
+def template_dir() -> Path:
+    return Path(__file__).parent / "templates"
+
+
+def signin_csrf(ctx: Ctx) -> tuple[str, bool]:
+    """Before a session exists the form's token is also set as a cookie (double submit): a
+    foreign site can post the form but cannot read or set our cookie."""
+    existing = ctx.request.cookies.get(ctx.console.signin_cookie)
+    return (existing, False) if existing else (secrets.token_urlsafe(24), True)
+
+
+def page_values(ctx: Ctx, values: Mapping[str, Any]) -> dict[str, Any]:
+    notice_key = ctx.request.query_params.get("notice", "")
+    return {"lang": ctx.lang, "operator": ctx.session.operator if ctx.session else None,
+            "csrf": ctx.session.csrf if ctx.session else "", "languages": i18n.NAMES,
+            "here": ctx.request.url.path,
+            "notice": ctx._(NOTICES[notice_key]) if notice_key in NOTICES else None,
+            **values}

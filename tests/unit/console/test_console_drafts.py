@@ -1,0 +1,155 @@
+"""The inbox, a draft, editing, preview, send once, discard and the change record, in-process."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from starlette.testclient import TestClient
+
+from support.console import ConsoleRig, csrf_of
+from support.smtpd import SmtpServer
+
+
+def test_inbox_lists_waiting_drafts_newest_first_with_count_in_title(rig: ConsoleRig,
+                                                                    signed_in: TestClient) -> None:
+    rig.draft("q-1")
+    rig.draft("q-2", order_number="PO-2002")
+    page = signed_in.get("/")
+    assert "<title>Drafts (2) · mailgitops</title>" in page.text
+    rows = re.findall(r'<td><a href="/draft/(\d+)">(PO-[^<]+)</a></td>', page.text)
+    assert [r[1] for r in rows] == ["PO-2002", "PO-1001"]  # newest first
+    assert "quotation" in page.text and "Ada Lovelace" in page.text
+    found = signed_in.get("/?order=2002")
+    assert "PO-2002" in found.text and "PO-1001" not in found.text
+
+
+def test_draft_page_shows_the_email_as_sent_and_a_readable_editor(rig: ConsoleRig,
+                                                                   signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    for label in ('<label for="subject">Subject</label>', '<label for="message">Message</label>',
+                  '<label for="cc">CC</label>', '>Send</button>', '>Discard</button>'):
+        assert label in page
+    editor = re.search(r'<textarea id="message"[^>]*>(.*?)</textarea>', page, re.S)
+    assert editor and "PO-1001" in editor.group(1) and "\\" not in editor.group(1)  # no Markdown escapes
+    assert "Campus Print Shop &lt;campus@example.com&gt;" in page and "archive@example.com" in page
+    frame = signed_in.get(f"/draft/{draft_id}/email.html").text
+    assert "PO-1001" in frame and "cid:" not in frame
+
+
+def _edit(client: TestClient, draft_id: int, **fields: str) -> object:
+    page = client.get(f"/draft/{draft_id}").text
+    editor = re.search(r'<textarea id="message"[^>]*>(.*?)</textarea>', page, re.S)
+    assert editor
+    import html
+
+    subject = re.search(r'id="subject" name="subject" value="([^"]*)"', page)
+    assert subject
+    data = {"csrf": csrf_of(page), "subject": html.unescape(subject.group(1)),
+            "message": html.unescape(editor.group(1)), "cc": "archive@example.com", **fields}
+    return client.post(f"/draft/{draft_id}/save", data=data)
+
+
+def test_saving_unchanged_text_records_nothing(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    before = rig.service.dispatcher().outbox.get(draft_id)
+    assert _edit(signed_in, draft_id).status_code == 303  # type: ignore[attr-defined]
+    after = rig.service.dispatcher().outbox.get(draft_id)
+    assert after.draft["markdown"] == before.draft["markdown"]
+    assert "history" not in after.draft
+
+
+def test_edit_preview_send_once_and_the_change_record(rig: ConsoleRig, signed_in: TestClient,
+                                                      sink: SmtpServer) -> None:
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    preview = signed_in.post(f"/draft/{draft_id}/preview",
+                             data={"csrf": csrf_of(page), "subject": "Revised",
+                                   "message": "Only **this**."})
+    assert "<strong" in preview.text and "Only" in preview.text
+    assert preview.headers["content-security-policy"].startswith("sandbox")
+    # the preview stores nothing
+    assert rig.service.dispatcher().outbox.get(draft_id).draft["subject"] != "Revised"
+    resp = _edit(signed_in, draft_id, subject="Your revised quotation PO-1001",
+                 message="Dear Ada,\n\nthe revised price is 1,150.00 EUR.\n",
+                 cc="archive@example.com, boss@example.com")
+    assert resp.status_code == 303  # type: ignore[attr-defined]
+    page = signed_in.get(f"/draft/{draft_id}").text
+    assert "ada</strong>: edited (Subject, Message, CC)" in page.replace("\n", " ")
+    token = csrf_of(page)
+    results: list[int] = []
+
+    def click() -> None:
+        resp = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": token, "confirm": "yes"})
+        results.append(resp.status_code)
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for t in clicks:
+        t.start()
+    for t in clicks:
+        t.join()
+    assert results == [303, 303]
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row.status == "queued"
+    rig.service.dispatcher().sender.flush()
+    assert len(sink.messages) == 1  # two clicks, one email
+    assert "revised price is 1,150.00 EUR" in sink.messages[0].message.get_body(("plain",)).get_content()
+    assert "boss@example.com" in sink.messages[0].rcpts
+    page = signed_in.get(f"/draft/{draft_id}").text
+    assert "Difference from the original" in page
+    assert '<span class="add">Your revised quotation PO-1001</span>' in page
+    assert '<span class="add">boss@example.com</span>' in page
+    assert "sent the email" in page
+    history = rig.service.dispatcher().outbox.get(draft_id).draft["history"]
+    assert [h["what"] for h in history] == ["edited", "sent the email"]
+
+
+def test_send_needs_the_confirmation(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    token = csrf_of(signed_in.get("/").text)
+    resp = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": token})
+    assert resp.status_code == 422 and "Tick the box to confirm." in resp.text
+    assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"
+
+
+def test_discard_is_recorded_and_never_sent(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    token = csrf_of(signed_in.get("/").text)
+    gone = signed_in.post(f"/draft/{draft_id}/discard", data={"csrf": token, "confirm": "yes"})
+    assert gone.status_code == 303
+    assert rig.service.dispatcher().outbox.get(draft_id).status == "discarded"
+    again = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": token, "confirm": "yes"})
+    assert again.status_code == 303 and "notice=discarded" in again.headers["location"]
+    assert rig.service.dispatcher().outbox.get(draft_id).status == "discarded"
+    assert "discarded the draft" in signed_in.get(f"/draft/{draft_id}").text
+
+
+def test_upload_checks_type_and_content(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    token = csrf_of(signed_in.get("/").text)
+    bad = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                         files={"file": ("invoice.pdf", b"<html><script>x</script>", "application/pdf")})
+    assert bad.status_code == 422 and "is not a PDF file" in bad.text
+    html_file = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                               files={"file": ("page.html", b"<html></html>", "text/html")})
+    assert html_file.status_code == 422 and "not attached" in html_file.text
+    ok = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                        files={"file": ("price list.pdf", b"%PDF-1.4\n%test\n", "application/pdf")})
+    assert ok.status_code == 303
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    (rel,) = row.draft["operator_attachments"]
+    assert rel.startswith("console-uploads/") and (rig.attachments / rel).read_bytes().startswith(b"%PDF")
+    assert "price list.pdf" in signed_in.get(f"/draft/{draft_id}").text
+
+
+def test_language_per_operator(rig: ConsoleRig, client: TestClient) -> None:
+    from support.console import sign_in
+
+    rig.add_operator("li", language="zh")
+    sign_in(client, "li")
+    rig.draft()
+    page = client.get("/").text
+    assert "<title>草稿 (1) · mailgitops</title>" in page and 'lang="zh"' in page
+    client.post("/language", data={"csrf": csrf_of(page), "language": "de", "next": "/"})
+    assert "<title>Entwürfe (1) · mailgitops</title>" in client.get("/").text
