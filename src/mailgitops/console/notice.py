@@ -63,7 +63,8 @@ def check(service: Service, settings: ConsoleSettings, accounts: Accounts, *,
     if now - float(accounts.get_meta(LAST_SENT) or 0) < settings.notice_interval_seconds:
         return None
     sender = service.bundle.settings.smtp.sender
-    to = settings.notice_to or sender.address
+    # a staging installation (MAILGITOPS_DELIVERY=redirect:ADDRESS) sends its digest there too
+    to = disp.delivery().redirect or settings.notice_to or sender.address
     message_id = new_message_id(sender.address)
     msg = build_message(_email(drafts, settings.console_url), sender=sender, to=[(None, to)], cc=[],
                         message_id=message_id, date=datetime.fromtimestamp(now, UTC), attachments=[])
