@@ -29,9 +29,10 @@ def bundle(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) ->
 
 class Sent:
     def __init__(self, bundle: Path, tmp: Path) -> None:
-        self.tmp, self.outbox = tmp, tmp / "outbox.sqlite"
-        got = outcome(cli("dispatch", "--bundle", str(bundle), "--event",
-                          str(write_event(tmp, sample_event("flyers"))), "--outbox", str(self.outbox)))
+        self.tmp, self.outbox, self.bundle = tmp, tmp / "outbox.sqlite", bundle
+        self.event = write_event(tmp, sample_event("flyers"))
+        got = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(self.event),
+                          "--outbox", str(self.outbox)))
         self.message = got["messages"][0]
         assert self.message["status"] == "sent"
 
@@ -81,6 +82,10 @@ def test_a_postfix_bounce_in_a_maildir_is_recorded_per_recipient(sent: Sent, tmp
     assert recipients["ada@example.org"]["status"] == "5.1.1"
     assert recipients["ada@example.org"]["reported_by"] == "dns; mx.test.example"
     assert recipients["archive@example.com"]["result"] == "accepted"  # the copy was delivered
+    again = outcome(cli("dispatch", "--bundle", str(sent.bundle), "--event", str(sent.event),
+                        "--outbox", str(sent.outbox)))  # the order system asks again: the outcome says it
+    assert again["messages"][0]["reason"] == ("bounced later for ada@example.org: 5.1.1 "
+                                              "550 5.1.1 <ada@example.org>: mailbox unavailable")
     ob = open_outbox(str(sent.outbox))
     try:
         lines = recipient_metric_lines(ob.recipient_counts())

@@ -56,8 +56,11 @@ def new_message_id(sender_address: str) -> str:
 def row_status(row: Row) -> tuple[str, str | None]:
     """The outbox's state in the words of the outcome: sent | queued | draft | skipped | failed."""
     if row.status == "sent":
-        return "sent", (f"refused by the server for some recipients: {row.last_error}"
-                        if row.last_error else None)
+        notes = [f"refused by the server for some recipients: {row.last_error}"] if row.last_error else []
+        # accepted, then returned by a delivery status notification (mailgitops bounces ingest)
+        notes += [f"bounced later for {r['address']}: {r.get('status') or ''} {r.get('text') or ''}".rstrip()
+                  for r in row.recipients if r.get("result") == "bounced"]
+        return "sent", "; ".join(notes) or None
     if row.status in ("queued", "sending", "ambiguous"):
         return "queued", row.last_error or "waiting to be sent"
     if row.status == "draft":
