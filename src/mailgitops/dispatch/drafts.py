@@ -82,12 +82,12 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
     new_cc = list(row.cc)
     if cc is not None:
         if not settings.smtp.allow_operator_cc:
-            raise MailgitopsError("operators may not change CC addresses (S5 is off)",
+            raise MailgitopsError("operators may not change CC addresses",
                                   hint="set allow_operator_cc: true in config/smtp.yaml")
         new_cc = _check_cc(cc)
     if attach or detach:
         if not settings.workflow.allow_operator_attachments:
-            raise MailgitopsError("operators may not attach files (A1 is off)",
+            raise MailgitopsError("operators may not attach files",
                                   hint="set allow_operator_attachments: true in config/workflow.yaml")
         extra = [p for p in draft.get("operator_attachments", []) if p not in detach]
         for rel in attach:

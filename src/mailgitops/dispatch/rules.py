@@ -179,12 +179,12 @@ def plan(settings: Settings, event: Mapping[str, Any],
     extra_cc = list(event.get("operator_cc") or [])
     if extra_cc and not settings.smtp.allow_operator_cc:
         problems.append(_bad("$.operator_cc", "operator-cc-not-allowed",
-                             "operators may not add CC addresses (S5 is off)",
+                             "operators may not add CC addresses",
                              "set allow_operator_cc: true in config/smtp.yaml, or drop operator_cc"))
     extra_files = list(event.get("operator_attachments") or [])
     if extra_files and not settings.workflow.allow_operator_attachments:
         problems.append(_bad("$.operator_attachments", "operator-attachments-not-allowed",
-                             "operators may not attach files (A1 is off)",
+                             "operators may not attach files",
                              "set allow_operator_attachments: true in config/workflow.yaml"))
     out = _recipients(settings, event, trigger_id, extra_cc)
     if any(isinstance(p, Planned) for p in out):  # files are only looked at when something is sent
