@@ -73,7 +73,7 @@ class Accounts:
 
         self.path = Path(path)
         self.hasher = PasswordHasher()
-        self._dummy = self.hasher.hash(secrets.token_hex(16))  # unknown names cost the same time
+        self._dummy: str | None = None  # made at the first sign-in: unknown names cost the same time
         self.lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,6 +152,8 @@ class Accounts:
             row = self.db.execute("SELECT hash, language FROM operators WHERE name=?", (name,)).fetchone()
         ok = False
         try:
+            if self._dummy is None:
+                self._dummy = self.hasher.hash(secrets.token_hex(16))
             ok = self.hasher.verify(row[0] if row else self._dummy, password[:MAX_PASSWORD]) and bool(row)
         except (VerificationError, InvalidHashError):
             ok = False
