@@ -275,11 +275,11 @@ def test_w3_cc_edit_refused_without_s5(strict: Run, sink: SmtpServer, bundles: d
     proc = cli("drafts", "edit", str(m["draft_id"]), "--cc", "x@example.com", "--bundle", str(strict.bundle),
                "--outbox", str(strict.outbox))
     assert proc.returncode == 1
-    assert "S5" in proc.stderr
+    assert "allow_operator_cc: true" in proc.stderr
     proc = cli("drafts", "edit", str(m["draft_id"]), "--attach", "jobs/PO-1001/ticket.pdf", "--bundle",
                str(strict.bundle), "--outbox", str(strict.outbox), "--attachments-root", str(FILES))
     assert proc.returncode == 1
-    assert "A1" in proc.stderr
+    assert "allow_operator_attachments: true" in proc.stderr
 
 
 def test_w4_edit_before_send_on_a_trigger_that_cannot_is_refused(tmp_path: Path,
