@@ -97,11 +97,14 @@ def upload(ctx: Ctx) -> Response:
 def detach(ctx: Ctx) -> Response:
     disp = ctx.console.service.dispatcher()
     path = ctx.field("path")
+    row = drafting.get(ctx.console, _id(ctx))
+    if row is None or path not in (row.draft or {}).get("operator_attachments", []):
+        return pages.draft(ctx, problem=f"{path!r} is not attached to this draft", status=422)
     try:
         drafts.edit(disp, _id(ctx), detach=[path], record=record.recorder(_who(ctx), "removed a file"))
     except MailgitopsError as e:
         return _refused(ctx, e)
-    uploads.remove(disp.attachments_root, path)
+    uploads.remove(disp.attachments_root, path)  # only this draft's own file, checked above
     return ctx.redirect(f"/draft/{_id(ctx)}", "detached")
 
 

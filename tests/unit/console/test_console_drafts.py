@@ -153,3 +153,19 @@ def test_language_per_operator(rig: ConsoleRig, client: TestClient) -> None:
     assert "<title>草稿 (1) · mailgitops</title>" in page and 'lang="zh"' in page
     client.post("/language", data={"csrf": csrf_of(page), "language": "de", "next": "/"})
     assert "<title>Entwürfe (1) · mailgitops</title>" in client.get("/").text
+
+
+def test_remove_only_detaches_this_drafts_own_file(rig: ConsoleRig, signed_in: TestClient) -> None:
+    first, second = rig.draft("q-1"), rig.draft("q-2", order_number="PO-2002")
+    token = csrf_of(signed_in.get("/").text)
+    signed_in.post(f"/draft/{first}/upload", data={"csrf": token},
+                   files={"file": ("a.pdf", b"%PDF-1.4\n", "application/pdf")})
+    (rel,) = rig.service.dispatcher().outbox.get(first).draft["operator_attachments"]
+    other = signed_in.post(f"/draft/{second}/detach", data={"csrf": token, "path": rel})
+    assert other.status_code == 422
+    assert (rig.attachments / rel).exists()  # another draft cannot delete it
+    own = signed_in.post(f"/draft/{first}/detach", data={"csrf": token, "path": rel})
+    assert own.status_code == 303
+    assert not (rig.attachments / rel).exists()
+    assert rig.service.dispatcher().outbox.get(first).draft["operator_attachments"] == []
+    assert "removed a file" in signed_in.get(f"/draft/{first}").text
