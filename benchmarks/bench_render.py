@@ -27,7 +27,7 @@ from mailgitops.render.email import render_email
 from mailgitops.render.jinja_env import render_tokens
 from mailgitops.render.layout import direction, fill_shell, layout_mjml
 from mailgitops.render.mime import build_message
-from mailgitops.render.outputs import _recipient, _sender, default_sample
+from mailgitops.render.preview import _recipient, _sender, default_sample
 from mailgitops.repo import load_repo
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,5 @@
-"""Suite-wide: a real SMTP server per test module (`smtp_server`, `sink`), the dispatcher's
+"""Suite-wide: a real SMTP server per test module (`smtp_server`, `sink`), the shipped repository
+(`shipped_repo`, `compiled`, a writable `repo_copy`), the dispatcher's
 per-user cache (render/diskcache.py) in a folder of this run, so tests neither read a
 developer's cache nor leave entries in their home, and the hooks of support/honest.py
 (no skips, browser tests need Chromium, slow tests first)."""
@@ -9,9 +10,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from mailgitops.model import Repo
+from mailgitops.render.compiled import CompiledTemplates, compile_repo
+from mailgitops.repo import load_repo
 from support.honest import (  # noqa: F401  (hooks: pytest finds them by name in this module)
     pytest_collection_modifyitems,
     pytest_make_collect_report,
@@ -50,3 +55,23 @@ def sink(smtp_server: SmtpServer) -> SmtpServer:
     smtp_server.messages.clear()
     smtp_server.faults.clear()
     return smtp_server
+
+
+@pytest.fixture(scope="session")
+def shipped_repo() -> Repo:
+    """The repository this project ships (config/, templates/), loaded once per run."""
+    return load_repo(Path(__file__).resolve().parents[1]).repo
+
+
+@pytest.fixture(scope="session")
+def compiled(shipped_repo: Repo) -> CompiledTemplates:
+    return compile_repo(shipped_repo)
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped repository, in tmp_path/repo (so tmp_path/x is outside it)."""
+    root = tmp_path / "repo"
+    for part in ("config", "templates"):
+        shutil.copytree(Path(__file__).resolve().parents[1] / part, root / part)
+    return root

@@ -1,8 +1,9 @@
 """The bundle: one deterministic, content-hashed (optionally signed) file holding everything the
 dispatcher runs.
 
-Build and check need the whole validator and renderer; load needs only json and hashlib, so
-the send path stays light (the heavy imports live inside build()). Load checks the file's
+This module is the format (serialize, hash, sign, load) and the settings it carries; loading needs
+only json and hashlib, so the send path stays light. Building one from a repository needs the whole
+validator and renderer: that is bundle_build.py, which the dispatcher never imports. Load checks the file's
 structure against schemas/bundle.schema.json with the send path's own small checker
 (jsonshape.py), so a hand-made bundle is refused with the place that is wrong, never a KeyError."""
 
@@ -124,50 +125,6 @@ def settings_of(repo: Repo) -> Settings:
         catalog={c.id: CatalogEntry(c.editable, c.default_recipients, c.default_template)
                  for c in catalog.triggers().values()},
     )
-
-
-def build(root: Path, key: str | None = None) -> bytes:
-    """The bundle of the repository at `root`; refuses (with every diagnostic) if it does not validate."""
-    from mailgitops.render.compiled import compile_repo
-    from mailgitops.validate import validate_repo
-
-    result = validate_repo(root)
-    if result.errors:
-        raise MailgitopsError(f"{root}: the repository has {len(result.errors)} problem(s); "
-                              "no bundle was built",
-                              diagnostics=result.errors, hint="run `mailgitops validate` and fix them first")
-    repo = result.loaded.repo
-    return serialize({"settings": settings_of(repo).to_json(), "compiled": compile_repo(repo).to_dict()},
-                     key)
-
-
-def write(root: Path, out: Path, key: str | None = None) -> bytes:
-    data = build(root, key)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)  # readers never see half a bundle
-    return data
-
-
-def is_fresh(root: Path, file: Path, key: str | None = None) -> bool:
-    """FILE is what `write` would write now. Without the key, a signed FILE is compared without its
-    signature (CI can check freshness without holding the signing key)."""
-    try:
-        current = file.read_bytes()
-    except OSError:
-        return False
-    built = build(root, key)
-    if current == built:
-        return True
-    if key is None:
-        try:
-            doc = json.loads(current)
-        except ValueError:
-            return False
-        if isinstance(doc, dict) and doc.pop("signature", None) is not None:
-            return bool(doc == json.loads(built))
-    return False
 
 
 def load(path: str | Path, *, key: str | None = None) -> Bundle:

@@ -177,8 +177,8 @@ def test_a_broken_layout_is_located(repo: Path, tmp_path: Path) -> None:
 
 
 def test_gallery_escapes_what_it_shows() -> None:
-    from mailgitops.render.gallery import gallery_html
-    from mailgitops.render.outputs import ManifestEntry
+    from mailgitops.gitops.gallery import gallery_html
+    from mailgitops.gitops.previews import ManifestEntry
 
     page = gallery_html([ManifestEntry("t", "en", "en", "s", '<img src=x onerror="alert(1)">', 10, 20,
                                        ("<b>warn</b>",))])

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from mailgitops.dispatch.outbox import open_outbox
+from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sender import RetryPolicy
 from mailgitops.serve.http import Server
 from mailgitops.serve.service import Service

@@ -16,7 +16,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from mailgitops.render.compiled import CompiledTemplates, compile_repo
-from mailgitops.render.outputs import Preview, default_sample, preview
+from mailgitops.render.preview import Preview, default_sample, preview
 from mailgitops.repo import load_repo
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -52,10 +52,10 @@ def make_repo(dest: Path, *, port: int, security: str = "none", pin: str | None 
 
 
 def build_bundle(repo: Path, out: Path | None = None) -> Path:
-    from mailgitops import bundle
+    from mailgitops import bundle_build
 
     out = out or repo / "bundle.json"
-    bundle.write(repo, out)
+    bundle_build.write(repo, out)
     return out
 
 

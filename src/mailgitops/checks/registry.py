@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mailgitops.checks import addresses, crossfile, secrets, smtp, templates
+from mailgitops.checks.rendered import lint_rendered
 from mailgitops.diagnostics import Diagnostic
-from mailgitops.render.lint import lint_rendered
 from mailgitops.repo import LoadedRepo
 
 CHECKS: list[Callable[[LoadedRepo], list[Diagnostic]]] = [

@@ -9,7 +9,7 @@ from jinja2 import TemplateSyntaxError
 
 from mailgitops import catalog
 from mailgitops.checks import placeholders
-from mailgitops.checks.jinja_cache import analyse
+from mailgitops.checks.jinja_analysis import analyse
 from mailgitops.checks.jinja_scan import Context
 from mailgitops.diagnostics import Diagnostic, Severity
 from mailgitops.model import TemplateText

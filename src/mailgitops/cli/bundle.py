@@ -26,14 +26,14 @@ def _key(var: str | None) -> str | None:
 
 
 def _bundle(root: str, out: str | None, check: str | None, sign_key_env: str | None) -> int:
-    from mailgitops import bundle
+    from mailgitops import bundle, bundle_build
 
     if (out is None) == (check is None):
         raise UsageError("give exactly one of --out FILE or --check FILE",
                          hint=f"e.g. mailgitops bundle --out {bundle.DEFAULT_PATH}")
     key = _key(sign_key_env)
     if out is not None:
-        data = bundle.write(Path(root), Path(out), key)
+        data = bundle_build.write(Path(root), Path(out), key)
         doc = json.loads(data)
         signed = ", signed" if "signature" in doc else ""
         click.echo(f"wrote {out} ({len(data):,} bytes, {doc['hash']}{signed})")
@@ -43,7 +43,7 @@ def _bundle(root: str, out: str | None, check: str | None, sign_key_env: str | N
         click.echo(f"{check} does not exist.\n  build it with: mailgitops bundle --root {root} --out {check}",
                    err=True)
         return 1
-    if bundle.is_fresh(Path(root), Path(check), key):
+    if bundle_build.is_fresh(Path(root), Path(check), key):
         click.echo(f"{check} is up to date")
         return 0
     click.echo(f"{check} is stale: it is not what the repository in {Path(root).resolve()} builds now.\n"

@@ -25,7 +25,7 @@ def with_dispatcher(bundle: str, outbox: str | None, root: str | None,
 
 
 def with_outbox(outbox: str | None, fn: Callable[[Any], Any]) -> int:
-    from mailgitops.dispatch.outbox import open_outbox
+    from mailgitops.dispatch.outbox_backends import open_outbox
 
     ob = open_outbox(outbox)
     try:

@@ -9,7 +9,7 @@ import click
 from mailgitops.cli.dispatch import bundle_option, delivery_option, outbox_option, with_outbox
 from mailgitops.cli.dispatch_core import echo_json
 from mailgitops.cli.main import CONTEXT, run
-from mailgitops.dispatch.outbox import STATUSES, listing  # a light module: the value types and the registry
+from mailgitops.dispatch.outbox import STATUSES, listing  # a light module: the value types
 
 
 def register(group: click.Group) -> None:
@@ -86,7 +86,7 @@ def register(group: click.Group) -> None:
 
         A dispatcher, `serve` or `flush` never runs on an older schema: they stop and name this
         command. Running it again when the schema is current changes nothing."""
-        from mailgitops.dispatch.outbox import migrate
+        from mailgitops.dispatch.outbox_backends import migrate
 
         def apply() -> int:
             echo_json(migrate(outbox))

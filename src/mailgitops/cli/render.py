@@ -16,9 +16,9 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
             sample: str | None) -> int:
     # a value quoted in a message (a sample's line break) stays on its line, as in validate
     from mailgitops.cli.validate import escape_controls
+    from mailgitops.gitops.gallery import gallery_html
+    from mailgitops.gitops.previews import write_previews
     from mailgitops.render.compiled import compile_repo_diagnostics
-    from mailgitops.render.gallery import gallery_html
-    from mailgitops.render.outputs import write_previews
     from mailgitops.repo import load_repo
 
     if not Path(root).is_dir():
@@ -64,7 +64,7 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
 
 
 def _restore(root: str, template: str, lang: str | None) -> int:
-    from mailgitops.render.restore import restore
+    from mailgitops.gitops.restore import restore
 
     for path in restore(Path(root), template, lang):
         click.echo(f"restored {path}")

@@ -19,7 +19,8 @@ from mailgitops import bundle as bundle_mod
 from mailgitops.dispatch import event as event_mod
 from mailgitops.dispatch import rules
 from mailgitops.dispatch.delivery import DeliveryMode, Original
-from mailgitops.dispatch.outbox import EventConflict, NewMessage, Outbox, Row, StoredEvent, open_outbox
+from mailgitops.dispatch.outbox import EventConflict, NewMessage, Outbox, Row, StoredEvent
+from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
 from mailgitops.dispatch.smtp import Connection, ServerConfig
 from mailgitops.errors import MailgitopsError

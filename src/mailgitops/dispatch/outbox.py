@@ -1,4 +1,5 @@
-"""The durable outbox: its value types, the `Protocol` every backend implements, and the registry.
+"""The durable outbox: its value types and the `Protocol` every backend implements (outbox_backends.py
+chooses one).
 
 A message is stored, with its final bytes and Message-ID, before any connection opens; an
 event is recorded with its messages in one transaction, idempotent on `event_id`. Workers
@@ -6,7 +7,7 @@ claim rows with a lease in a short transaction and never hold a lock across SMTP
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -145,36 +146,6 @@ class Outbox(Protocol):
     def counts(self) -> dict[str, int]: ...
     def recipient_counts(self) -> dict[tuple[str, str], int]: ...
     def close(self) -> None: ...
-
-
-def _sqlite(location: str, migrate: bool) -> Outbox:
-    from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
-
-    return SqliteOutbox(location, migrate=migrate)
-
-
-BACKENDS: dict[str, Callable[[str, bool], Outbox]] = {"sqlite": _sqlite}
-
-
-def open_outbox(location: str | None, *, migrate: bool = False) -> Outbox:
-    """A SQLite file path (default ./mailgitops-outbox.sqlite); a PostgreSQL URL is not built yet.
-    An outbox with an older schema is refused unless `migrate` (what `outbox migrate` does)."""
-    loc = location or DEFAULT_PATH
-    if loc.startswith(("postgres://", "postgresql://")):
-        raise MailgitopsError("the PostgreSQL outbox is not available in this version",
-                              hint="use a SQLite file: --outbox ./mailgitops-outbox.sqlite")
-    return BACKENDS["sqlite"](loc, migrate)
-
-
-def migrate(location: str | None) -> dict[str, Any]:
-    """`outbox migrate`: bring the schema up to this version; says what it found and did."""
-    ob = open_outbox(location, migrate=True)
-    try:
-        found, now = ob.migrated
-    finally:
-        ob.close()
-    return {"outbox": location or DEFAULT_PATH, "found_version": found, "version": now,
-            "changed": found != now}
 
 
 def listing(ob: Outbox, status: str | None, limit: int) -> dict[str, Any]:

@@ -228,7 +228,7 @@ def template_line(exc: BaseException) -> int:
 
 
 def names_in(tree: nodes.Template) -> set[str]:
-    """Dotted variable names read in a parsed template (checks/jinja_cache.py `variables`)."""
+    """Dotted variable names read in a parsed template (checks/jinja_analysis.py `variables`)."""
     found: set[str] = set()
 
     def dotted(node: nodes.Node) -> str | None:

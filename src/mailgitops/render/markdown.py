@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from mailgitops.render import diskcache
+from mailgitops.render.markers import M_END, M_OPEN, M_SEP
 
 if TYPE_CHECKING:  # markdown-it is imported only when a structure is not cached (~15 ms)
     from markdown_it import MarkdownIt
@@ -20,9 +21,6 @@ if TYPE_CHECKING:  # markdown-it is imported only when a structure is not cached
 
 SAFE_LINK_SCHEMES = frozenset({"https", "http", "mailto"})
 CID_DOMAIN = "mailgitops"
-# Markers the cached HTML carries where a link or image goes: M_OPEN kind payload (M_SEP field)* M_END.
-# Links and images are decided at fill time, when their target's value is known.
-M_OPEN, M_END, M_SEP = "\ue002", "\ue003", "\ue004"
 # markdown-it percent-encodes the private-use token characters inside link targets
 _HREF_TOKEN = re.compile("(?:\ue000|%EE%80%80)(\\d+)(?:\ue001|%EE%80%81)")
 _FILL = re.compile("\ue002([LCIT])([^\ue003]*)\ue003|\ue000(\\d+)\ue001")
@@ -142,7 +140,7 @@ def _style_tokens(tokens: list[Token], theme: Mapping[str, Any], rtl: bool) -> l
 
 
 def _parse(text: str, theme_json: str, rtl: bool) -> Structure:
-    from mailgitops.render.text import to_text  # text.py builds on this module's markers
+    from mailgitops.render.text import to_text  # here: a cached body never loads markdown-it
 
     md = markdown_parser()
     tokens = md.parse(text)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from markdown_it.token import Token
 
-from mailgitops.render.markdown import M_END, M_OPEN, M_SEP
+from mailgitops.render.markers import M_END, M_OPEN, M_SEP
 
 
 def _inline(tok: Token) -> str:

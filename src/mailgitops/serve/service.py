@@ -47,7 +47,7 @@ class Service:
         with self._lock:
             if self._dispatcher is None:
                 from mailgitops.dispatch.api import Dispatcher
-                from mailgitops.dispatch.outbox import open_outbox
+                from mailgitops.dispatch.outbox_backends import open_outbox
 
                 outbox = open_outbox(self.outbox_location)
                 self._dispatcher = Dispatcher(self.bundle, outbox, attachments_root=self.attachments_root,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailgitops.checks.jinja_cache import analyse, parse, skeleton, variables
+from mailgitops.checks.jinja_analysis import analyse, parse, skeleton, variables
 from mailgitops.checks.jinja_scan import Context, environment, scan
 
 ALL = Context(provided=frozenset({"order", "customer", "operator"}), triggers=("order_accepted",))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mailgitops.dispatch import outbox_schema
-from mailgitops.dispatch.outbox import open_outbox
+from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.errors import MailgitopsError
 from support.dispatchrepo import cli, outcome
 

@@ -79,7 +79,7 @@ def test_pause_expires(ob: SqliteOutbox) -> None:
 
 
 def test_postgres_url_is_a_clear_error() -> None:
-    from mailgitops.dispatch.outbox import open_outbox
+    from mailgitops.dispatch.outbox_backends import open_outbox
     from mailgitops.errors import MailgitopsError
 
     with pytest.raises(MailgitopsError, match="PostgreSQL"):

@@ -1,13 +1,13 @@
 """Warnings for `validate` (issue 3 item 7): HTML size, alt text, non-https links, translation drift.
 
 They are read from the sources, so `validate` does not render 2,000 emails:
-- alt text and links: each text's Markdown (render/source_lint.py), at its line in the .md file. A
+- alt text and links: each text's Markdown (checks/source_lint.py), at its line in the .md file. A
   link target that is a variable is judged by the value a preview gives it: `{{ order.url }}` is
   made from workflow.yaml `order_url`, which the schema requires to be https; other variables take
   the template's default sample, else the variable catalog's example. The layout's own images and
   links (the logo's alt text is theme.yaml `logo_alt`) are read once per layout from its compiled
   HTML shell.
-- translation drift: the variable sets checks/jinja_cache.py keeps for checks/templates.py (one
+- translation drift: the variable sets checks/jinja_analysis.py keeps for checks/templates.py (one
   walk per Jinja skeleton, no second parse).
 - HTML size: a text is rendered (default sample, as `render` does) only when an upper bound of
   its HTML reaches RENDER_FROM_BYTES: the compiled layout shell's bytes + source_lint.html_bound of
@@ -16,7 +16,7 @@ They are read from the sources, so `validate` does not render 2,000 emails:
   long as the sample's longest) + subject, preheader and footer. Below it the email cannot reach
   Gmail's 102 KB clip unless filters make text (join, repetition); those are not bounded.
 Texts the template checks found broken (a Jinja syntax error) are skipped: they are reported there.
-`mailgitops render` lists the same lints per email from the real HTML (render/html_lint.py).
+`mailgitops render` lists the same lints per email from the real HTML (checks/html_lint.py).
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from mailgitops.checks.jinja_cache import syntax_error, variables
+from mailgitops.checks.html_lint import size_finding, tag_findings
+from mailgitops.checks.jinja_analysis import syntax_error, variables
+from mailgitops.checks.source_lint import ESCAPE_FACTOR, html_bound, lint_markdown
 from mailgitops.diagnostics import Diagnostic, Severity, warning
 from mailgitops.errors import MailgitopsError
 from mailgitops.model import Repo, TemplateText
 from mailgitops.render.compiled import CompiledTemplates, compile_repo_diagnostics
-from mailgitops.render.html_lint import size_finding, tag_findings
 from mailgitops.render.layout import direction
-from mailgitops.render.outputs import default_sample, preview, preview_context
-from mailgitops.render.source_lint import ESCAPE_FACTOR, html_bound, lint_markdown
+from mailgitops.render.preview import default_sample, preview, preview_context
 from mailgitops.repo import LoadedRepo
 
 THEME_FILE = "templates/_layouts/theme.yaml"

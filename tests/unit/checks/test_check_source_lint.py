@@ -1,4 +1,4 @@
-"""render/source_lint.py: the Markdown read with Jinja taken out, findings at their source lines."""
+"""checks/source_lint.py: the Markdown read with Jinja taken out, findings at their source lines."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import re
 import pytest
 from jinja2 import Environment
 
-from mailgitops.render import source_lint
-from mailgitops.render.source_lint import lint_markdown, placeheld
+from mailgitops.checks import source_lint
+from mailgitops.checks.source_lint import lint_markdown, placeheld
 
 TOKEN = re.compile("\ue000\\d+\ue001")
 VALUES = {"order.url": "https://print.example.com/orders/PO-1", "delivery.tracking_url": "http://track.example",

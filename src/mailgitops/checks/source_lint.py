@@ -47,7 +47,7 @@ class _AsWritten(MarkdownIt):
 _MD = _AsWritten("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(
     ["emphasis", "newline"])
 
-# Size bound (see render/lint.py): every source byte at most ESCAPE_FACTOR bytes of HTML (`&` is
+# Size bound (see checks/rendered.py): every source byte at most ESCAPE_FACTOR bytes of HTML (`&` is
 # `&amp;`), plus for every character that can open an element (a line, a table cell, a code span, a
 # link, a quote, a heading, a list item, an image) the longest styled tag pair the renderer writes.
 ESCAPE_FACTOR = 5

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from mailgitops.checks import rendered as lint
+from mailgitops.checks.source_lint import html_bound
 from mailgitops.diagnostics import Diagnostic, Severity
+from mailgitops.gitops.previews import write_previews
 from mailgitops.model import Repo
-from mailgitops.render import lint
 from mailgitops.render.compiled import CompiledTemplates, compile_repo, compile_repo_diagnostics
 from mailgitops.render.layout import direction
-from mailgitops.render.outputs import default_sample, preview, write_previews
-from mailgitops.render.source_lint import html_bound
+from mailgitops.render.preview import default_sample, preview
 from mailgitops.repo import load_repo
 from mailgitops.validate import validate_repo
 

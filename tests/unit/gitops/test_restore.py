@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mailgitops.errors import MailgitopsError
-from mailgitops.render.restore import restore, shipped
+from mailgitops.gitops.restore import restore, shipped
 
 
 def test_restore_one_language(repo_copy: Path) -> None:

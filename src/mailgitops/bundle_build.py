@@ -1,0 +1,56 @@
+"""Build the bundle from a repository: validate it, compile it, write it; and tell a stale one.
+
+Apart from bundle.py (the format, which the dispatcher loads) because it needs the validator and
+the compiler, which the send path must not import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mailgitops.bundle import serialize, settings_of
+from mailgitops.errors import MailgitopsError
+
+
+def build(root: Path, key: str | None = None) -> bytes:
+    """The bundle of the repository at `root`; refuses (with every diagnostic) if it does not validate."""
+    from mailgitops.render.compiled import compile_repo  # heavy: only when a bundle is built
+    from mailgitops.validate import validate_repo
+
+    result = validate_repo(root)
+    if result.errors:
+        raise MailgitopsError(f"{root}: the repository has {len(result.errors)} problem(s); "
+                              "no bundle was built",
+                              diagnostics=result.errors, hint="run `mailgitops validate` and fix them first")
+    repo = result.loaded.repo
+    return serialize({"settings": settings_of(repo).to_json(), "compiled": compile_repo(repo).to_dict()},
+                     key)
+
+
+def write(root: Path, out: Path, key: str | None = None) -> bytes:
+    data = build(root, key)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)  # readers never see half a bundle
+    return data
+
+
+def is_fresh(root: Path, file: Path, key: str | None = None) -> bool:
+    """FILE is what `write` would write now. Without the key, a signed FILE is compared without its
+    signature (CI can check freshness without holding the signing key)."""
+    try:
+        current = file.read_bytes()
+    except OSError:
+        return False
+    built = build(root, key)
+    if current == built:
+        return True
+    if key is None:
+        try:
+            doc = json.loads(current)
+        except ValueError:
+            return False
+        if isinstance(doc, dict) and doc.pop("signature", None) is not None:
+            return bool(doc == json.loads(built))
+    return False

@@ -1,0 +1,42 @@
+"""Which outbox backend a location names: the registry `open_outbox` reads, and `outbox migrate`.
+
+Apart from outbox.py (the value types and the `Outbox` protocol) so that a backend module can
+import those types without a circle back to the code that chooses it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mailgitops.dispatch.outbox import DEFAULT_PATH, Outbox
+from mailgitops.errors import MailgitopsError
+
+
+def _sqlite(location: str, migrate: bool) -> Outbox:
+    from mailgitops.dispatch.outbox_sqlite import SqliteOutbox  # loaded only when chosen
+
+    return SqliteOutbox(location, migrate=migrate)
+
+
+BACKENDS: dict[str, Callable[[str, bool], Outbox]] = {"sqlite": _sqlite}
+
+
+def open_outbox(location: str | None, *, migrate: bool = False) -> Outbox:
+    """A SQLite file path (default ./mailgitops-outbox.sqlite); a PostgreSQL URL is not built yet.
+    An outbox with an older schema is refused unless `migrate` (what `outbox migrate` does)."""
+    loc = location or DEFAULT_PATH
+    if loc.startswith(("postgres://", "postgresql://")):
+        raise MailgitopsError("the PostgreSQL outbox is not available in this version",
+                              hint="use a SQLite file: --outbox ./mailgitops-outbox.sqlite")
+    return BACKENDS["sqlite"](loc, migrate)
+
+
+def migrate(location: str | None) -> dict[str, Any]:
+    """`outbox migrate`: bring the schema up to this version; says what it found and did."""
+    ob = open_outbox(location, migrate=True)
+    try:
+        found, now = ob.migrated
+    finally:
+        ob.close()
+    return {"outbox": location or DEFAULT_PATH, "found_version": found, "version": now,
+            "changed": found != now}

@@ -1,0 +1,98 @@
+"""`render --out DIR`: every template and language as .html/.txt/.eml and manifest.json."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailgitops.checks.html_lint import email_findings
+from mailgitops.diagnostics import Diagnostic, error
+from mailgitops.errors import MailgitopsError, UsageError
+from mailgitops.model import Repo
+from mailgitops.render.compiled import CompiledTemplates
+from mailgitops.render.email import RenderedEmail
+from mailgitops.render.preview import default_sample, preview
+from mailgitops.schemacheck import did_you_mean
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    template: str
+    lang: str
+    language_used: str
+    sample: str
+    subject: str
+    html_bytes: int
+    eml_bytes: int
+    warnings: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        t, lang = self.template, self.lang
+        return {"template": t, "lang": lang, "language_used": self.language_used, "sample": self.sample,
+                "subject": self.subject, "html": f"{t}/{lang}.html", "text": f"{t}/{lang}.txt",
+                "eml": f"{t}/{lang}.eml", "html_bytes": self.html_bytes, "eml_bytes": self.eml_bytes,
+                "warnings": list(self.warnings)}
+
+
+@dataclass
+class PreviewResult:
+    entries: list[ManifestEntry] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _for_browser(email: RenderedEmail) -> str:
+    """The preview file shows inline images from OUT/_assets/ (a browser cannot resolve cid:)."""
+    html = email.html
+    for img in email.inline_images:
+        html = html.replace(f'"cid:{img.cid}"', f'"../_assets/{img.filename}"')
+    return html
+
+
+def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templates: Sequence[str] = (),
+                   langs: Sequence[str] = (), sample: str | None = None,
+                   progress: Callable[[int], None] | None = None) -> PreviewResult:
+    """Write each email and manifest.json; the gallery is written by the caller (gallery.py)."""
+    for tid in templates:
+        if tid not in repo.templates:
+            raise UsageError(f"no template `{tid}`", hint=did_you_mean(tid, list(repo.templates)))
+    if sample is not None and sample not in repo.samples:
+        raise UsageError(f"no sample `{sample}` in config/samples/",
+                         hint=did_you_mean(sample, list(repo.samples)))
+    tids = sorted(templates or repo.templates)
+    languages = sorted(langs or repo.languages.active)
+    result = PreviewResult()
+    for tid in tids:
+        for lang in languages:
+            name = sample or default_sample(repo, tid)
+            try:
+                p = preview(repo, compiled, tid, lang, name)
+            except MailgitopsError as e:
+                result.diagnostics.extend(e.diagnostics or [error(f"templates/{tid}", 0, 0, "render-error",
+                                                                  e.message, hint=e.hint)])
+                continue
+            finally:
+                if progress:
+                    progress(1)
+            # the lints `validate` reads from the sources, here exact: this is the real HTML
+            lints = tuple(f.message for f in email_findings(p.email.html, compiled.theme))
+            eml = p.message.as_bytes()
+            html_bytes = p.email.html.encode("utf-8")
+            folder = out / tid
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{lang}.html").write_bytes(_for_browser(p.email).encode("utf-8"))
+            (folder / f"{lang}.txt").write_bytes(p.email.text.encode("utf-8"))
+            (folder / f"{lang}.eml").write_bytes(eml)
+            result.entries.append(ManifestEntry(tid, lang, p.email.lang, name, p.email.subject,
+                                                len(html_bytes), len(eml), p.warnings + lints))
+    assets_dir = out / "_assets"
+    for asset in compiled.assets.values():
+        assets_dir.mkdir(parents=True, exist_ok=True)
+        (assets_dir / asset.name).write_bytes(asset.data)
+    manifest = {"format": 1, "emails": [e.as_json() for e in result.entries]}
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    (out / "manifest.json").write_text(text, encoding="utf-8")
+    return result
