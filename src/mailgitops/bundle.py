@@ -158,13 +158,13 @@ def load(path: str | Path, *, key: str | None = None) -> Bundle:
 
 
 def _check_structure(p: Path, doc: dict[str, Any]) -> None:
-    from mailgitops.jsonshape import json_path, schema_errors
+    from mailgitops.jsonshape import schema_errors
 
     schema = bundle_schema()
     problems = list(schema_errors(doc, schema, schema))
     if not problems:
         return
-    from mailgitops.diagnostics import error
+    from mailgitops.diagnostics import error, json_path
 
     diags = [error(str(p), 0, 0, "bundle-structure", f"{json_path(at)}: {msg}", json_path=json_path(at))
              for at, msg in problems]

@@ -13,6 +13,15 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+def json_path(path: Sequence[str | int]) -> str:
+    """`("server", "port")` -> `$.server.port`, `("cc", 1)` -> `$.cc[1]`: where a value is, as
+    every diagnostic and the event's refusals name it."""
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem. `line` and `col` are 1-based; 0 means "the whole file"."""

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from functools import cache
 from typing import Any
+
+from mailgitops.addresses import problem
+from mailgitops.patterns import compiled
 
 _TYPES: Mapping[str, tuple[type, ...]] = {
     "object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,),
@@ -24,11 +26,6 @@ SUPPORTED_KEYWORDS = frozenset({
 })
 
 
-@cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def _is_type(value: Any, name: str) -> bool:
     if isinstance(value, bool) and name in ("integer", "number"):
         return False
@@ -37,13 +34,6 @@ def _is_type(value: Any, name: str) -> bool:
     if name == "integer" and isinstance(value, float):
         return value.is_integer()
     return isinstance(value, _TYPES[name])
-
-
-def json_path(path: tuple[str | int, ...]) -> str:
-    out = "$"
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else f".{p}"
-    return out
 
 
 def schema_errors(  # noqa: PLR0912 -- one branch per JSON Schema keyword
@@ -91,11 +81,15 @@ def _string_errors(
             f"must have at least {schema['minLength']} characters"
     if "maxLength" in schema and len(value) > schema["maxLength"]:
         yield path, f"must have at most {schema['maxLength']} characters"
-    if "pattern" in schema and not _regex(schema["pattern"]).search(value):
+    if "pattern" in schema and not compiled(schema["pattern"]).search(value):
         what = schema.get("description") or f"the pattern {schema['pattern']}"
         yield path, f"{json.dumps(value)[:80]} does not fit {what}"
     if schema.get("format") == "date-time" and not _DATE_TIME.match(value):
         yield path, f"{json.dumps(value)[:80]} is not a date-time like 2026-11-27T10:00:00Z"
+    if schema.get("format") == "email":
+        found = problem(value)
+        if found is not None:
+            yield path, f"{json.dumps(value)[:80]} {found[0]} ({found[1]})"
 
 
 def _object_errors(

@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from referencing import Registry, Resource
 
 from mailgitops import catalog
+from mailgitops.addresses import is_address
 from mailgitops.diagnostics import Diagnostic
+from mailgitops.patterns import compiled
+from mailgitops.suggest import did_you_mean
 from mailgitops.yamlsrc import YamlDoc
 
 
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """`pattern` as JSON Schema means it: `$` is the end of the text, not "before a final newline"."""
+    if validator.is_type(instance, "string") and not compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _email(instance: object) -> bool:
+    """The one address rule (addresses.py), not jsonschema's "holds an @"."""
+    return not isinstance(instance, str) or is_address(instance)
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
+_FORMATS = FormatChecker()
+_FORMATS.checks("email")(_email)
+
+
+def validator_of(schema: dict[str, Any]) -> Any:
+    """A jsonschema validator with our meaning of `pattern` and `format: email`."""
+    return _Validator(schema, registry=_registry(), format_checker=_FORMATS)
+
+
 @cache
-def validator(kind: str) -> Draft202012Validator:
+def validator(kind: str) -> Any:
     """One reused validator per schema: building one costs more than a whole check."""
-    return Draft202012Validator(
-        catalog.schema(kind),
-        registry=_registry(),
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
-    )
+    return validator_of(catalog.schema(kind))
 
 
 @cache
@@ -33,17 +52,6 @@ def _registry() -> Registry:
         contents = catalog.schema(kind)
         resources.append((contents["$id"], Resource.from_contents(contents)))
     return Registry().with_resources(resources)
-
-
-def closest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice most like `word`, if any is close enough to be a typo of it."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    match = closest(word, choices)
-    return f"did you mean `{match}`?" if match else None
 
 
 def _leaves(err: ValidationError) -> list[ValidationError]:

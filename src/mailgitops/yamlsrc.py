@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from mailgitops.diagnostics import Diagnostic, error
+from mailgitops.diagnostics import Diagnostic, error, json_path
 
 try:  # libyaml is ~7x faster and still gives node marks
     from yaml import CSafeLoader as _Loader
@@ -39,13 +39,6 @@ _YAML11_ONLY_NUMBER = re.compile(r"^[-+]?(0b[01_]+|[0-9][0-9_]*_[0-9_]*(\.[0-9_]
 _YAML12_ONLY_NUMBER = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
 _STR = "tag:yaml.org,2002:str"
 _VALUE = "tag:yaml.org,2002:value"  # PyYAML's reading of a plain `=`
-
-
-def json_path(path: PathKey) -> str:
-    out = "$"
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailgitops import catalog, schemacheck
+from mailgitops import catalog, schemacheck, suggest
 from mailgitops.yamlsrc import load_yaml
 
 SMTP_OK = "sender: {address: a@example.com}\nserver:\n  host: smtp.example.com\n"
@@ -57,8 +57,8 @@ def test_addresses_are_left_to_the_address_check() -> None:
 
 
 def test_did_you_mean() -> None:
-    assert schemacheck.did_you_mean("starttsl", ["none", "starttls", "tls"]) == "did you mean `starttls`?"
-    assert schemacheck.did_you_mean("zzz", ["none"]) is None
+    assert suggest.did_you_mean("starttsl", ["none", "starttls", "tls"]) == "did you mean `starttls`?"
+    assert suggest.did_you_mean("zzz", ["none"]) is None
 
 
 def test_pattern_errors_say_what_is_expected_not_the_regex() -> None:

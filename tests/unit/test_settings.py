@@ -12,8 +12,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from mailgitops import bundle, catalog
+from mailgitops.diagnostics import json_path
 from mailgitops.identity import Sender
-from mailgitops.jsonshape import SUPPORTED_KEYWORDS, json_path, schema_errors
+from mailgitops.jsonshape import SUPPORTED_KEYWORDS, schema_errors
 from mailgitops.repo import load_repo
 from mailgitops.settings import Settings
 from support.dispatchrepo import ROOT, make_repo

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mailgitops import catalog
 from mailgitops.diagnostics import Diagnostic, error, warning
 from mailgitops.repo import LoadedRepo
-from mailgitops.schemacheck import did_you_mean
+from mailgitops.suggest import did_you_mean
 from mailgitops.yamlsrc import YamlDoc
 
 WORKFLOW = "config/workflow.yaml"

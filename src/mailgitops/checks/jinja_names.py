@@ -9,7 +9,7 @@ from jinja2 import nodes
 
 from mailgitops import catalog
 from mailgitops.diagnostics import Severity
-from mailgitops.schemacheck import did_you_mean
+from mailgitops.suggest import did_you_mean
 
 GLOBAL_FUNCTIONS = frozenset({"range", "namespace", "dict"})  # the renderer drops lipsum, cycler, joiner
 LOOP_ATTRS = frozenset({

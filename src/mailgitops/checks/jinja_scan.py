@@ -20,7 +20,7 @@ from mailgitops.checks.jinja_names import (
     lookup,
 )
 from mailgitops.render import jinja_env
-from mailgitops.schemacheck import did_you_mean
+from mailgitops.suggest import did_you_mean
 
 __all__ = ["Context", "Finding", "environment", "scan"]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mailgitops import catalog
-from mailgitops.schemacheck import closest
+from mailgitops.suggest import closest
 
 # `{%name%}` is Jinja, so a `{` before or a `}` after the match rules it out
 PLACEHOLDER = re.compile(r"(?<![{%\w])%([A-Za-z][A-Za-z0-9_]*)%(?![}\w])")

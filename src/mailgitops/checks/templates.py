@@ -11,10 +11,10 @@ from mailgitops import catalog
 from mailgitops.checks import placeholders
 from mailgitops.checks.jinja_analysis import analyse
 from mailgitops.checks.jinja_scan import Context
-from mailgitops.diagnostics import Diagnostic, Severity
+from mailgitops.diagnostics import Diagnostic, Severity, json_path
 from mailgitops.model import TemplateText
 from mailgitops.repo import LoadedRepo
-from mailgitops.yamlsrc import YamlDoc, json_path
+from mailgitops.yamlsrc import YamlDoc
 
 
 @dataclass(frozen=True, slots=True)

@@ -219,6 +219,7 @@ class Dispatcher:
         return tuple(out)
 
     def _prepare(self, data: Mapping[str, Any], p: rules.Planned, mode: DeliveryMode) -> NewMessage:
+        from mailgitops.addresses import ascii_form
         from mailgitops.identity import Sender as SenderModel
         from mailgitops.render.context import build_context
 
@@ -232,7 +233,10 @@ class Dispatcher:
         original = Original(p.to, p.cc, ()) if mode.redirect else None
         to_pairs = ((None, mode.redirect),) if mode.redirect else p.to
         cc = () if mode.redirect else p.cc
-        to = tuple(a for _, a in to_pairs)
+        # the envelope carries each address as it travels without SMTPUTF8 (IDNA domains)
+        to = tuple(ascii_form(a) for _, a in to_pairs)
+        cc = tuple(ascii_form(a) for a in cc)
+        envelope_from = ascii_form(sender.address)
         if p.draft:
             from mailgitops.render.email import draft_source
 
@@ -245,7 +249,7 @@ class Dispatcher:
                      "customer": (data.get("customer") or {}).get("name")}
             if original:
                 draft["redirected_from"] = {"to": [list(t) for t in original.to], "cc": list(original.cc)}
-            return NewMessage(p.role, p.lang, p.template_id, message_id, sender.address, to, cc,
+            return NewMessage(p.role, p.lang, p.template_id, message_id, envelope_from, to, cc,
                               raw=None, draft=draft, status="draft")
         from mailgitops.render.email import render_email
         from mailgitops.render.mime import build_message
@@ -258,7 +262,7 @@ class Dispatcher:
         msg = build_message(email, sender=sender, to=to_pairs, cc=cc, message_id=message_id,
                             date=datetime.now(UTC), attachments=attachment_files(p.attachments),
                             extra_headers=original.headers() if original else ())
-        return NewMessage(p.role, email.lang, p.template_id, message_id, sender.address, to, cc,
+        return NewMessage(p.role, email.lang, p.template_id, message_id, envelope_from, to, cc,
                           raw=msg.as_bytes())
 
     def flush(self, *, force: bool = False) -> FlushReport:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailgitops.errors import MailgitopsError
-from mailgitops.jsonshape import SUPPORTED_KEYWORDS, json_path, schema_errors
+from mailgitops.jsonshape import SUPPORTED_KEYWORDS, schema_errors
 
 __all__ = ["SUPPORTED_KEYWORDS", "schema_errors"]  # the event's checker, as tests and rules use it
 
@@ -37,7 +37,7 @@ def check_event(event: Any, source: str = "event") -> list[Diagnostic]:
     problems = list(schema_errors(event, schema, schema))
     if not problems:
         return []
-    from mailgitops.diagnostics import error
+    from mailgitops.diagnostics import error, json_path
 
     return [error(source, 0, 0, "bad-event", f"{json_path(path)}: {msg}", json_path=json_path(path))
             for path, msg in problems]

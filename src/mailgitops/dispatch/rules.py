@@ -63,20 +63,11 @@ class Skipped(NamedTuple):
     reason: str
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str | None:
-    import difflib  # only for an unknown trigger
-
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
-
-
 def single_address(value: str) -> bool:
-    """RELIABILITY 13: one bare address, checked on its own, never re-parsed from a header; by
-    the same rule as the event's addresses (schema/event.schema.json `$defs.email`)."""
-    from mailgitops.dispatch.event import event_schema, schema_errors
+    """One bare address, checked on its own, never re-parsed from a header: addresses.py's rule."""
+    from mailgitops.addresses import is_address
 
-    schema = event_schema()
-    return next(schema_errors(value, schema["$defs"]["email"], schema), None) is None
+    return is_address(value)
 
 
 def safe_basename(path: str) -> str:
@@ -201,8 +192,10 @@ def unknown_trigger(settings: Settings, trigger_id: object) -> Diagnostic | None
     catalog = settings.catalog
     if not isinstance(trigger_id, str) or trigger_id in catalog:
         return None
+    from mailgitops.suggest import did_you_mean
+
     return _bad("$.trigger", "unknown-trigger", f"`{trigger_id}` is not in the trigger catalog",
-                _did_you_mean(trigger_id, sorted(catalog)) or "see schema/triggers.yaml")
+                did_you_mean(trigger_id, sorted(catalog)) or "see schema/triggers.yaml")
 
 
 def _refuse(event: Mapping[str, Any], problems: Sequence[Diagnostic]) -> NoReturn:

@@ -15,7 +15,7 @@ from mailgitops.model import Repo
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.email import RenderedEmail
 from mailgitops.render.preview import default_sample, preview
-from mailgitops.schemacheck import did_you_mean
+from mailgitops.suggest import did_you_mean
 
 
 @dataclass(frozen=True, slots=True)

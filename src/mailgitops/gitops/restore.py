@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mailgitops.defaults import defaults_root
 from mailgitops.errors import MailgitopsError, UsageError
-from mailgitops.schemacheck import did_you_mean
+from mailgitops.suggest import did_you_mean
 from mailgitops.yamlsrc import load_yaml
 
 LANGUAGES = "config/languages.yaml"

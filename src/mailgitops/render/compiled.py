@@ -75,7 +75,7 @@ class CompiledTemplates:
                 for tid, t in sorted(self.templates.items())
             },
             "shells": dict(sorted(self.shells.items())),
-            "theme": _sorted(self.theme),
+            "theme": dict(self.theme),  # key order is the bundle's business: bundle.serialize sorts
             "assets": {n: {"mime_type": a.mime_type, "data": base64.b64encode(a.data).decode("ascii")}
                        for n, a in sorted(self.assets.items())},
             "layout_sources": dict(sorted(self.layout_sources.items())),
@@ -102,14 +102,6 @@ class CompiledTemplates:
         )
 
 
-def _sorted(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list | tuple):
-        return [_sorted(v) for v in value]
-    return value
-
-
 _UNKNOWN = re.compile(r"No (filter|test) named '([^']+)'")
 
 
@@ -122,7 +114,7 @@ def _syntax(file: str, first_line: int, source: str, lang: str, what: str) -> Di
         line = first_line + (e.lineno or 1) - 1
         unknown = _UNKNOWN.search(e.message or "")
         if unknown:  # Jinja reports it as a syntax error; the fix is a different name, not a bracket
-            from mailgitops.schemacheck import did_you_mean  # here: the dispatcher never loads jsonschema
+            from mailgitops.suggest import did_you_mean  # here: the dispatcher never loads jsonschema
 
             kind, name = unknown.groups()
             known = sorted(getattr(environment(lang), f"{kind}s"))

@@ -16,6 +16,7 @@ from email.utils import encode_rfc2231, format_datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from mailgitops.addresses import ascii_form, problem
 from mailgitops.errors import MailgitopsError
 from mailgitops.identity import Sender
 from mailgitops.render.email import RenderedEmail, one_line
@@ -97,14 +98,15 @@ class _FoldedSubject(str):
 
 
 def address(addr: str, name: str | None = None) -> Address:
-    """One validated address: no CR/LF/NUL, no groups or lists, exactly one `@`."""
-    if _UNSAFE.search(addr) or (name and _UNSAFE.search(name)) or any(c in addr for c in ",;<>\"() "):
-        raise MailgitopsError(f"not a single email address: {addr!r}",
-                              hint="write one address per entry, like name@example.com")
-    local, _, domain = addr.rpartition("@")
-    if not local or not domain or "." not in domain:
-        raise MailgitopsError(f"not an email address: {addr!r}",
-                              hint="an address looks like name@example.com")
+    """One address by the one rule (addresses.py), its domain in ASCII form; the display name on
+    one line, without CR/LF/NUL."""
+    found = problem(addr)
+    if found is not None:
+        raise MailgitopsError(f"{addr!r} {found[0]}", hint=found[1])
+    if name and _UNSAFE.search(name):
+        raise MailgitopsError(f"the display name of {addr!r} contains a line break or NUL",
+                              hint="write the name on one line")
+    local, _, domain = ascii_form(addr).rpartition("@")
     shown = " ".join((name or "").split())  # one line: tabs and runs of spaces as one space
     if len(shown) > MAX_DISPLAY_NAME:
         shown = shown[:MAX_DISPLAY_NAME - 1].rstrip() + "…"

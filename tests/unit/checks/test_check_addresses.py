@@ -6,43 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mailgitops.checks.addresses import check, check_value, event_problem, problem
+from mailgitops.checks.addresses import check, check_value, event_problem
 from mailgitops.repo import load_repo
 from mailgitops.yamlsrc import load_yaml
-
-
-@pytest.mark.parametrize(
-    "addr",
-    ["printroom@example.com", "a.b+tag@sub.example.co.uk", "ops@localhost", "x@[127.0.0.1]",
-     "李华@例子.中国"],
-)
-def test_good_addresses(addr: str) -> None:
-    assert problem(addr) is None
-
-
-@pytest.mark.parametrize(
-    ("addr", "words"),
-    [
-        ("a@x.com\r\nBcc: evil@x.com", "line break"),
-        ("a@x.com\x00", "control"),
-        ("Print Room <a@x.com>", "display name"),
-        ("<a@x.com>", "display name"),
-        ("Team: a@x.com, b@x.com;", "group syntax"),
-        ("a@x.com,b@x.com", "more than one address"),
-        ("a@x.com b@x.com", "space"),
-        ("printroom.example.com", "no `@`"),
-        ("a@@x.com", "more than one `@`"),
-        ("@x.com", "nothing before"),
-        ("a@", "no domain"),
-        ("a@example", "no top-level"),
-        ("a@-x.com", "not a valid host"),
-        ("a..b@x.com", "invalid part"),
-    ],
-)
-def test_bad_addresses(addr: str, words: str) -> None:
-    found = problem(addr)
-    assert found is not None
-    assert words in found[0]
 
 
 def test_a_semicolon_list_is_split_and_each_bad_part_located() -> None:
@@ -64,7 +30,7 @@ def test_sample_order_addresses_each_checked_once_with_the_fault_named(repo_copy
     flyers = repo_copy / "config/samples/flyers.yaml"
     text = flyers.read_text(encoding="utf-8")
     text = text.replace("email: ada@example.org", 'email: "ada@example.org; bob@example.org"')
-    text = text.replace("email: op@example.com", "email: olivia@exämple.com")
+    text = text.replace("email: op@example.com", "email: olivia@example.local")
     text = text.replace("email: budget@example.com", "email: budget@example")
     cc = 'operator_cc: [ok@example.com, "Boss <b@example.com>"]'
     text = text.replace("\nattachments:", f"\n{cc}\nattachments:")
@@ -77,18 +43,17 @@ def test_sample_order_addresses_each_checked_once_with_the_fault_named(repo_copy
     by_path = {d.json_path: d for d in diags}
     assert "more than one address" in by_path["$.customer.email"].message
     assert by_path["$.customer.email"].hint == "an order event holds one address per field; keep one here"
-    assert "order event accepts" in by_path["$.operator.email"].message
-    assert "no top-level part" in by_path["$.approvers[0].email"].message
+    assert "special-use" in by_path["$.operator.email"].message
+    assert "should have a period" in by_path["$.approvers[0].email"].message
     assert by_path["$.operator_cc[1]"].hint == "write only the address, e.g. boss@example.com"
 
 
-@pytest.mark.parametrize("addr", ["ada@example.org", "a.b+tag@sub.example.co.uk"])
-def test_event_rule_accepts_plain_addresses(addr: str) -> None:
+@pytest.mark.parametrize("addr", ["ada@example.org", "a.b+tag@sub.example.co.uk", "ada@bücher.de"])
+def test_the_event_rule_is_the_one_rule(addr: str) -> None:
+    """What validate accepts in a sample order, dispatch accepts in an event, and the other way round."""
+    from mailgitops.dispatch.event import check_event
+
     assert event_problem(addr) is None
-
-
-@pytest.mark.parametrize("addr", ["李华@例子.中国", "ops@localhost", "x@[127.0.0.1]"])
-def test_event_rule_refuses_what_the_order_event_would(addr: str) -> None:
-    found = event_problem(addr)
-    assert found is not None
-    assert "order event" in found[0]
+    event = {"event_id": "e1", "trigger": "order_received", "occurred_at": "2026-11-27T10:00:00Z",
+             "customer": {"email": addr}}
+    assert check_event(event) == []

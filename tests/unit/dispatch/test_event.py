@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
 
 from mailgitops.dispatch.event import SUPPORTED_KEYWORDS, check_event, event_schema, parse_event
 from mailgitops.errors import MailgitopsError
+from mailgitops.schemacheck import validator_of
 from support.dispatchrepo import sample_event
 
 GOOD = sample_event("flyers")
@@ -49,11 +49,16 @@ CORPUS: list[Any] = [
     _bad(attachments__other="x.pdf"), _bad(attachments__ticket=""),
     _bad(operator_cc=["a@example.org", "b"]), _bad(operator_cc="a@example.org"),
     _bad(operator_attachments=["ok.pdf", "../no.pdf"]), _bad(operator=None),
+    # issue 9: a trailing newline passed Python's `$`; dot rules; an internationalised domain is fine
+    _bad(customer__name="Ada\n"), _bad(trigger="order_received\n"), _bad(event_id="e1\n"),
+    _bad(customer__name="Ada\x1b[2J"), _bad(customer__email=".a..b.@example.com"),
+    _bad(customer__email="ada@bücher.de"), _bad(customer__email="ada@example.org\n"),
+    _bad(order__number="PO-1\n"),
 ]
 
 
 def _paths_jsonschema(ev: Any) -> list[str]:
-    v = Draft202012Validator(event_schema())
+    v = validator_of(event_schema())  # jsonschema, with `$` as the end of the text and our address rule
     out = []
     for e in v.iter_errors(ev):
         path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.absolute_path)
@@ -107,3 +112,20 @@ def test_every_problem_is_named_at_once() -> None:
 def test_not_json_is_a_clear_error() -> None:
     with pytest.raises(MailgitopsError, match="not valid JSON"):
         parse_event(b"{nope")
+
+
+@pytest.mark.parametrize(("ev", "path"), [
+    (_bad(customer__name="Ada\n"), "$.customer.name"),
+    (_bad(customer__name="Ada\x1b[2J"), "$.customer.name"),
+    (_bad(trigger="order_received\n"), "$.trigger"),
+    (_bad(event_id="e1\n"), "$.event_id"),
+    (_bad(order__number="PO-1\n"), "$.order.number"),
+    (_bad(customer__email=".a..b.@example.com"), "$.customer.email"),
+    (_bad(customer__email="ada@example.org\n"), "$.customer.email"),
+])
+def test_trailing_newlines_controls_and_dot_rules_are_refused_at_their_field(ev: Any, path: str) -> None:
+    assert [d.json_path for d in check_event(ev)] == [path]
+
+
+def test_an_internationalised_domain_is_accepted() -> None:
+    assert check_event(_bad(customer__email="ada@bücher.de")) == []

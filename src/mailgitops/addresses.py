@@ -1,0 +1,113 @@
+"""The one rule for "is this one email address?": validate (config and sample orders), the order
+event, draft CC edits, `smtp test` and the MIME headers all ask `problem()` here.
+
+The rule is the email-validator library's (syntax, dot rules, lengths, internationalised domains,
+special-use names such as `localhost` or `.invalid` refused), without DNS. A few shapes that are
+not one address at all (a display name, a list, a group, a line break) are named first, because
+the fix for them is different. Two choices of ours, each with the reason in its message:
+- no quoted local parts or `[ip]` literals: a customer's address never needs them;
+- no non-ASCII letters before the `@`: such a mailbox needs SMTPUTF8 from every server on the way,
+  which this dispatcher does not use. Non-ASCII domains are fine: they travel in their ASCII
+  (IDNA) form, see `ascii_form`.
+
+email-validator costs ~0.1 s to import (it compiles Unicode classes), which the dispatcher's cold
+start must not pay for every event: `_PLAIN` accepts the everyday ASCII address without it. It
+is a strict subset of what the library accepts (tests/unit/test_addresses.py checks that with
+generated addresses), so the library still decides every address `_PLAIN` does not accept.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+# labels of letters, digits and single hyphens (no `--` anywhere: that is where punycode and
+# RFC 5890's reserved labels live, left to the library); the last label ends with a letter
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?!-)){0,61}(?<!-)"
+_PLAIN = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@(?:{_LABEL}\.)+{_LABEL}(?<=[A-Za-z])\Z")
+# email-validator's SPECIAL_USE_DOMAIN_NAMES; the library refuses them, so the fast path must too
+_SPECIAL_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029]")
+SPLIT_HINT = "one address per entry; several go in a list or are separated by `;`"
+WHOLE_HINT = "write the whole address, e.g. printroom@example.com"
+
+
+def _plain(addr: str) -> bool:
+    return (len(addr) <= 254 and addr.index("@") <= 64 and _PLAIN.match(addr) is not None
+            and addr.rsplit(".", 1)[1].lower() not in _SPECIAL_TLDS)
+
+
+def _shape(addr: str) -> tuple[str, str] | None:  # noqa: PLR0911 - one return per shape
+    """What makes `addr` not one address at all (message, hint), before the syntax is judged."""
+    if _CONTROL.search(addr):
+        return "contains a line break or control character", "write the address on one line"
+    if "<" in addr or ">" in addr or '"' in addr:
+        return ("is written with a display name or angle brackets",
+                "write only the address here; the display name belongs in `name:`")
+    if ":" in addr and "@" in addr.split(":", 1)[1] and not addr.startswith("["):
+        return "uses group syntax (`name: a@x, b@y;`)", SPLIT_HINT
+    if ";" in addr or "," in addr:
+        return "holds more than one address", SPLIT_HINT
+    if any(c.isspace() for c in addr):
+        return "contains a space", SPLIT_HINT
+    if "@" not in addr:
+        return "has no `@`", WHOLE_HINT
+    if addr.count("@") > 1:
+        return "has more than one `@`", SPLIT_HINT
+    return None
+
+
+@lru_cache(maxsize=4096)
+def problem(addr: str) -> tuple[str, str] | None:
+    """Why `addr` is not one deliverable address (message, hint), or None when it is."""
+    if "@" in addr and _plain(addr):
+        return None
+    shape = _shape(addr)
+    if shape is not None:
+        return shape
+    local = addr.rpartition("@")[0]
+    if not local.isascii():
+        return ("has non-ASCII letters before the `@`, which needs SMTPUTF8 from every mail server "
+                "on the way", "use the recipient's ASCII address")
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(addr, check_deliverability=False, allow_smtputf8=False, allow_quoted_local=False,
+                       allow_domain_literal=False, allow_display_name=False, allow_empty_local=False,
+                       strict=True)  # strict: at most 64 characters before the @ (RFC 5321)
+    except EmailNotValidError as e:
+        reason = str(e).rstrip(".")
+        return f"is not a valid address: {reason[:1].lower()}{reason[1:]}", _hint(reason)
+    return None
+
+
+def _hint(reason: str) -> str:
+    if "special-use" in reason:
+        return "use a real mail domain; localhost, .local, .test and .invalid cannot receive email"
+    if "dash" in reason or "hyphen" in reason:
+        return "a part of the domain cannot start or end with `-`, nor hold `--` unless it is punycode"
+    if "bracketed" in reason:
+        return "write the domain name, not an IP address"
+    if "period" in reason or "top-level" in reason:
+        return "check for a missing or stray dot, e.g. name@example.com"
+    if "too long" in reason:
+        return "check the address; at most 64 characters before the @ and 254 in all"
+    return "check the address for typos"
+
+
+def is_address(addr: str) -> bool:
+    return problem(addr) is None
+
+
+@lru_cache(maxsize=1024)
+def ascii_form(addr: str) -> str:
+    """The address as it travels without SMTPUTF8: an internationalised domain in its IDNA form
+    (`ada@bücher.de` -> `ada@xn--bcher-kva.de`); an ASCII address unchanged. Only for addresses
+    `problem` accepted."""
+    if addr.isascii():
+        return addr
+    from email_validator import validate_email
+
+    checked = validate_email(addr, check_deliverability=False, allow_smtputf8=False)
+    return f"{checked.local_part}@{checked.ascii_domain}"
