@@ -39,7 +39,7 @@ def tls_context(cfg: ServerConfig) -> ssl.SSLContext:
     ctx = ssl.create_default_context(cadata=cfg.ca_pem) if cfg.ca_pem else ssl.create_default_context()
     if cfg.pin_sha256 and not cfg.ca_pem:
         # The pin replaces chain and name checks with a stricter one (this exact certificate),
-        # checked in _check_pin before any SMTP command is sent; it is never skipped.
+        # checked by check_pin (below) before any SMTP command is sent; it is never skipped.
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
