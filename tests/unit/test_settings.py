@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from mailgitops import bundle, catalog
+from mailgitops import bundle, bundle_build, catalog
 from mailgitops.diagnostics import json_path
 from mailgitops.identity import Sender
 from mailgitops.jsonshape import SUPPORTED_KEYWORDS, schema_errors
@@ -49,7 +49,7 @@ def test_a_webshop_sender_override_is_typed_and_schema_valid(tmp_path: Path) -> 
     (repo / "config" / "webshops" / "campus.yaml").write_text(
         "name: Campus shop\nsender: {address: campus@example.com, name: Campus Print}\n", encoding="utf-8")
     out = tmp_path / "b.json"
-    bundle.write(repo, out)
+    bundle_build.write(repo, out)
     doc = json.loads(out.read_bytes())
     assert _problems(doc) == []
     shop = bundle.load(out).settings.webshops["campus"]
