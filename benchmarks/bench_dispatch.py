@@ -157,7 +157,8 @@ def main() -> int:
     logging.getLogger("mail.log").setLevel(logging.CRITICAL)
     port = free_port()
     # the sink runs in its own process, as a real relay would: it does not share our GIL
-    sink = subprocess.Popen([sys.executable, "-m", "mailgitops.devsink", "--port", str(port), "--discard"],
+    sink = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "devsink.py"), "--port", str(port),
+                             "--discard"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port)

@@ -128,6 +128,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--templates", type=int, default=200)
     args = parser.parse_args()
+    if not (BIN / "check-jsonschema").exists():
+        sys.exit("check-jsonschema (the baseline) is not installed: .venv/bin/pip install -e '.[test,bench]'")
     measure("shipped repository", ROOT, args.runs)
     with tempfile.TemporaryDirectory() as tmp:
         root = generate(Path(tmp) / "repo", args.templates)

@@ -1,7 +1,9 @@
-"""A local SMTP sink on 127.0.0.1 for the demo and for trying things out; never used by the core.
+"""A local SMTP sink on 127.0.0.1 for the demo and for trying things out.
 
-`python -m mailgitops.devsink --port 8025 --out DIR` keeps every message it receives as
-DIR/<n>.eml (needs aiosmtpd, from the test extras)."""
+`.venv/bin/python scripts/devsink.py --port 8025 --out DIR` keeps every message it receives as
+DIR/<n>.eml. It needs aiosmtpd, from the test extra. It lives here, not in the package: a print
+room's installation sends to its real mail server and never runs it, so the wheel neither ships
+it nor depends on aiosmtpd."""
 
 from __future__ import annotations
 
