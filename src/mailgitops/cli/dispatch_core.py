@@ -27,21 +27,25 @@ def dispatcher(bundle: str, outbox: str | None, attachments_root: str | None,
 
 def read_event(source: str) -> Any:
     """The event from a JSON file, stdin (-) or a sample order in YAML; not yet checked."""
+    from mailgitops.dispatch.event import MAX_EVENT_BYTES, too_large
     from mailgitops.errors import MailgitopsError
 
+    # at most one byte over the cap is read: a 300 MB event is refused without reading it whole
     if source == "-":
-        raw = sys.stdin.buffer.read()
+        raw = sys.stdin.buffer.read(MAX_EVENT_BYTES + 1)
     else:
         try:
             with open(source, "rb") as f:
-                raw = f.read()
+                raw = f.read(MAX_EVENT_BYTES + 1)
         except OSError as e:
             raise MailgitopsError(f"cannot read the event {source}: {e.strerror}",
                                   hint="pass --event a readable JSON file, or --event - for stdin") from e
+    if len(raw) > MAX_EVENT_BYTES:
+        raise too_large(source)
     if source.endswith((".yaml", ".yml")):  # sample orders (config/samples) are events in YAML
         from mailgitops.yamlsrc import load_yaml
 
-        doc, diags = load_yaml(raw.decode("utf-8", "replace"), source)
+        doc, diags = load_yaml(raw.decode("utf-8", "replace"), source)  # NaN/.inf: refused by require_valid
         if diags:
             raise MailgitopsError(f"{source} is not valid YAML", diagnostics=diags)
         return doc.data

@@ -43,14 +43,24 @@ def check_event(event: Any, source: str = "event") -> list[Diagnostic]:
             for path, msg in problems]
 
 
+def too_large(source: str) -> MailgitopsError:
+    return MailgitopsError(f"{source}: the event is larger than {MAX_EVENT_BYTES:,} bytes; refused",
+                           hint="send only the order's data; files go under the attachments root")
+
+
 def load_json(raw: bytes | str, source: str = "event") -> Any:
-    """The event's JSON as Python values, not yet checked; MailgitopsError if too large or not JSON."""
+    """The event's JSON as Python values, not yet checked; MailgitopsError if too large or not JSON.
+    NaN and Infinity become `NonFinite` values, which require_valid refuses at their field."""
     if len(raw) > MAX_EVENT_BYTES:
-        raise MailgitopsError(f"{source}: the event is larger than {MAX_EVENT_BYTES:,} bytes; refused",
-                              hint="send only the order's data; files go under the attachments root")
+        raise too_large(source)
+    from mailgitops.dispatch.event_values import NonFinite
+
     try:
-        return json.loads(raw)
-    except ValueError as e:  # UnicodeDecodeError included
+        return json.loads(raw, parse_constant=NonFinite)
+    except RecursionError:
+        raise MailgitopsError(f"{source}: the event is nested too deeply to read; nothing was queued",
+                              hint="an order event is only a few levels deep") from None
+    except ValueError as e:  # UnicodeDecodeError and too many digits included
         raise MailgitopsError(f"{source}: not valid JSON ({e}); nothing was queued",
                               hint="send one JSON object as described in schema/event.schema.json") from e
 
@@ -62,7 +72,19 @@ def parse_event(raw: bytes | str, source: str = "event") -> dict[str, Any]:
 
 def require_valid(data: Any, source: str = "event",
                   more: Callable[[Any], list[Diagnostic]] | None = None) -> dict[str, Any]:
-    """The event, or MailgitopsError naming every schema problem (and those `more` finds)."""
+    """The event, or MailgitopsError naming every schema problem (and those `more` finds).
+    Values no event may hold (too deep, NaN, huge numbers, lone surrogates) are refused first: the
+    schema check and everything after it then only meet sane values."""
+    from mailgitops.dispatch.event_values import value_problems
+
+    hostile = list(value_problems(data))
+    if hostile:
+        from mailgitops.diagnostics import error, json_path
+
+        diags = [error(source, 0, 0, "bad-event", f"{json_path(p)}: {msg}", json_path=json_path(p))
+                 for p, msg in hostile]
+        raise MailgitopsError(f"{source}: the event was refused ({len(diags)} problem(s)); "
+                              "nothing was queued", diagnostics=diags)
     diags = check_event(data, source)
     if more is not None:
         diags += more(data)

@@ -99,7 +99,7 @@ def json_body(req: Request) -> Any:
                         hint=f"send the header Content-Type: {JSON_TYPE}")
     try:
         return json.loads(req.body)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:  # too deep to parse: bad input too
         raise HttpError(400, f"the body is not valid JSON ({e}); nothing was queued",
                         hint="send one JSON object as described in schema/event.schema.json") from None
 

@@ -1,0 +1,67 @@
+"""What an event's values must be before any schema looks at them: nested at most MAX_DEPTH deep,
+numbers finite and of a sane size, text without lone surrogates.
+
+JSON Schema cannot say these, and each one used to surface later as a program error (a
+RecursionError at 900 levels, a UnicodeEncodeError when the email is written, Babel's
+decimal.InvalidOperation for `copies: 1e308`, "€ ∞" for Infinity). The walk is iterative, so a
+deep event cannot exhaust the stack here either."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
+
+MAX_DEPTH = 32  # an order event is about 5 levels deep
+MAX_NUMBER = 10**15  # more than any print order's price or count; Babel formats it exactly
+_SURROGATE = re.compile("[\ud800-\udfff]")
+Path = tuple[str | int, ...]
+
+
+class NonFinite(str):
+    """What JSON's NaN / Infinity / -Infinity parse to here (json.loads would make floats), so the
+    walk can name the field that holds one."""
+
+
+def _text_problem(text: str) -> str | None:
+    if not text.isascii() and _SURROGATE.search(text):
+        return "contains a lone surrogate (\\ud800-\\udfff), which is not text; send UTF-8 text"
+    return None
+
+
+def _number_problem(value: int | float) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value} is not a number an event may carry"
+    if abs(value) > MAX_NUMBER:
+        return f"{value:.6g} is out of range (at most {MAX_NUMBER:.0e} either way)"
+    return None
+
+
+def value_problems(data: Any) -> Iterator[tuple[Path, str]]:
+    """(path, message) for each value no order event may hold; nothing deeper than MAX_DEPTH is read."""
+    stack: list[tuple[Path, Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, NonFinite):
+            yield path, f"{value} is not a number an event may carry (JSON has no NaN or Infinity)"
+        elif isinstance(value, str):
+            found = _text_problem(value)
+            if found:
+                yield path, found
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int | float):
+            found = _number_problem(value)
+            if found:
+                yield path, found
+        elif isinstance(value, dict | list):
+            if len(path) >= MAX_DEPTH:
+                yield path, f"is nested more than {MAX_DEPTH} levels deep (an order event is about 5)"
+                continue
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in reversed(list(items)):
+                if isinstance(key, str) and _text_problem(key):
+                    yield path, f"a field name {_text_problem(key)}"
+                    continue
+                stack.append(((*path, key), item))

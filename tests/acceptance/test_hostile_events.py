@@ -1,0 +1,132 @@
+"""Hostile events through the real `mailgitops dispatch`: each is bad input (exit 1), refused with the
+event field it is about, never a program error (exit 3) or a traceback, and nothing is queued."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.dispatchrepo import MAILGITOPS, build_bundle, cli, make_repo, sample_event
+
+MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("hostile")
+    return build_bundle(make_repo(work / "repo", port=9))  # nothing here may connect
+
+
+def _event_text(**changes: object) -> str:
+    """A good sample event with JSON text spliced in at `order.price` etc. (values given as raw JSON)."""
+    ev = sample_event("flyers", event_id="hostile-1")
+    marks = {}
+    for i, (dotted, raw) in enumerate(changes.items()):
+        node = ev
+        *parents, leaf = dotted.split("__")
+        for p in parents:
+            node = node[int(p)] if isinstance(node, list) else node[p]
+        node[leaf] = f"@@{i}@@"
+        marks[f'"@@{i}@@"'] = str(raw)
+    text = json.dumps(ev)
+    for mark, raw in marks.items():
+        text = text.replace(mark, raw)
+    return text
+
+
+def _dispatch(bundle: Path, tmp_path: Path, text: str | bytes) -> tuple[int, str]:
+    event = tmp_path / "event.json"
+    event.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
+    proc = cli("dispatch", "--bundle", str(bundle), "--outbox", str(tmp_path / "o.sqlite"),
+               "--queue-only", "--event", str(event))
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _queued(tmp_path: Path) -> int:
+    db = tmp_path / "o.sqlite"
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+
+DEEP = "[" * 900 + "]" * 900
+
+CASES = [
+    pytest.param({"order__price": "NaN"}, "$.order.price", "NaN", id="nan"),
+    pytest.param({"order__price": "Infinity"}, "$.order.price", "Infinity", id="infinity"),
+    pytest.param({"order__jobs__0__price": "-Infinity"}, "$.order.jobs[0].price", "-Infinity",
+                 id="-infinity"),
+    pytest.param({"order__jobs__0__copies": "1e308"}, "$.order.jobs[0].copies", "out of range", id="1e308"),
+    pytest.param({"order__price": "1" + "0" * 30}, "$.order.price", "out of range", id="huge-integer"),
+    pytest.param({"customer__name": '"\\ud800"'}, "$.customer.name", "lone surrogate", id="lone-surrogate"),
+    pytest.param({"order__title": DEEP}, "$.order.title[0][0][0]", "nested more than", id="900-deep"),
+    pytest.param({"customer__name": '"Ada Lovelace\\n"'}, "$.customer.name", "does not fit",
+                 id="name-newline"),
+    pytest.param({"customer__name": '"Ada\\u001b[2J"'}, "$.customer.name", "does not fit", id="name-escape"),
+    pytest.param({"trigger": '"order_accepted\\n"'}, "$.trigger", "does not fit", id="trigger-newline"),
+    pytest.param({"customer__email": '".a..b.@example.com"'}, "$.customer.email", "period",
+                 id="email-dots"),
+    pytest.param({"customer__email": '"ada@example.org\\n"'}, "$.customer.email", "line break",
+                 id="email-newline"),
+]
+
+
+@pytest.mark.parametrize(("changes", "path", "words"), CASES)
+def test_a_hostile_value_is_refused_at_its_field(bundle: Path, tmp_path: Path, changes: dict[str, str],
+                                                 path: str, words: str) -> None:
+    code, out = _dispatch(bundle, tmp_path, _event_text(**changes))
+    assert "Traceback" not in out, out
+    assert code == 1, f"exit {code}, expected 1 (bad input):\n{out}"
+    assert path in out and words in out, out
+    assert _queued(tmp_path) == 0
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    pytest.param("[" * 100_000 + "]" * 100_000, "nested too deeply", id="100000-deep"),
+    pytest.param(b'{"event_id": "\xff\xfe"}', "not valid JSON", id="not-utf-8"),
+    pytest.param('{"event_id": ' + "9" * 5000 + "}", "not valid JSON", id="5000-digits"),
+])
+def test_unreadable_json_is_bad_input(bundle: Path, tmp_path: Path, text: str | bytes, words: str) -> None:
+    code, out = _dispatch(bundle, tmp_path, text)
+    assert "Traceback" not in out and code == 1 and words in out, f"exit {code}:\n{out}"
+
+
+def test_a_300_mb_event_is_refused_without_being_read_whole(bundle: Path, tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    with big.open("wb") as f:
+        f.truncate(300 * MB)  # sparse: costs no disk
+    # a wrapper process, so that its children's peak memory is the dispatcher's alone
+    probe = ("import resource, subprocess, sys\n"
+             "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+             "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+             "sys.stderr.write(p.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", probe, *MAILGITOPS, "dispatch", "--bundle", str(bundle),
+                           "--outbox", str(tmp_path / "o.sqlite"), "--event", str(big)],
+                          capture_output=True, text=True, check=True, timeout=120)
+    code, peak_kb = map(int, proc.stdout.split())
+    assert code == 1 and "larger than 1,000,000 bytes" in proc.stderr, proc.stderr
+    assert peak_kb < 150 * 1024, f"the dispatcher peaked at {peak_kb // 1024} MB for a refused event"
+
+
+def test_a_300_mb_event_on_stdin_is_refused_too(bundle: Path, tmp_path: Path) -> None:
+    proc = subprocess.Popen([*MAILGITOPS, "dispatch", "--bundle", str(bundle), "--outbox",
+                             str(tmp_path / "o.sqlite"), "--event", "-"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None
+    sent = 0
+    try:
+        while sent < 300 * MB:
+            proc.stdin.write(b" " * MB)
+            sent += MB
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass  # the dispatcher stopped reading after the cap, as it should
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and b"larger than 1,000,000 bytes" in err, err
+    assert sent < 300 * MB, "the dispatcher read all 300 MB before refusing"
