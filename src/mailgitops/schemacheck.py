@@ -116,7 +116,8 @@ def _pattern(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...], schema: 
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = str(value)
+    # control characters shown escaped: a message must not carry the line break it complains about
+    text = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -24,6 +24,10 @@ TOKEN = re.compile(
     r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}"
     r"|sk_live_[A-Za-z0-9]{20,}|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|glpat-[A-Za-z0-9_-]{20,})"
 )
+# `# password: hunter2`: a commented-out setting whose key names a secret and whose value is the
+# whole rest of the comment (prose such as `# token: see the wiki` goes on after its first word)
+COMMENTED = re.compile(r"(?:^|\s)#\s*(?P<key>[\w.-]+)\s*[:=]\s*(?P<value>[^\s#]+)\s*$")
+PLACEHOLDER = re.compile(r"^(<.*>|\$\{?\w+\}?|\.{3}|(.)\2*|none|null|~|''|\"\")$", re.IGNORECASE)
 HINT = "use password_env: MAILGITOPS_SMTP_PASSWORD or password_file: <a file outside the repository>"
 MAX_SCAN_BYTES = 1_000_000
 
@@ -97,6 +101,22 @@ def scan_text(rel: str, text: str, first_line: int = 1) -> list[Diagnostic]:
     return []
 
 
+def comment_secrets(rel: str, text: str) -> list[Diagnostic]:
+    """Secrets in YAML comments: a commented-out `password: ...` is in git just the same."""
+    out = []
+    for n, line in enumerate(text.split("\n"), start=1):
+        m = COMMENTED.search(line)
+        if m is None:
+            continue
+        key, value = m.group("key"), m.group("value").strip("'\"")
+        if SECRET_KEY.search(key) and not REFERENCE_KEY.search(key) and not PLACEHOLDER.match(value):
+            out.append(error(rel, n, m.start("value") + 1, "secret-in-repo",
+                             f"a comment holds a literal `{key}`: secrets must not be in the repository, "
+                             "not even commented out",
+                             hint="remove it, and change it: git history keeps a copy; " + HINT))
+    return out
+
+
 def check(loaded: LoadedRepo) -> list[Diagnostic]:
     """Values by their key (YAML and front matter), then every file's whole text, comments
     included: a token pasted into a `#` comment or a layout is just as leaked."""
@@ -105,7 +125,11 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
         out.extend(check_doc(doc))
     reported = {(d.file, d.line) for d in out}
     for rel, text in sorted(loaded.sources.items()):
-        out.extend(d for d in scan_text(rel, text) if (d.file, d.line) not in reported)
+        found = scan_text(rel, text)
+        if rel.endswith((".yaml", ".yml")):
+            found += comment_secrets(rel, text)
+        out.extend(d for d in found if (d.file, d.line) not in reported)
+        reported.update((d.file, d.line) for d in found)
     root = loaded.repo.root
     for name in ("config", "templates", "certs"):
         folder = root / name

@@ -117,10 +117,26 @@ def check_text(text: TemplateText, ctx: Context, loaded: LoadedRepo) -> list[Dia
                 hint += " inside {% for job in order.jobs %} ... {% endfor %}"
             out.append(_diag(text.file, _locate(lines, f, ph.line + 1, ph.text), f, "legacy-placeholder",
                              f"`{ph.text}` is the old placeholder style", hint=hint))
-        if f.name == "subject" and ("\n" in f.source or "\r" in f.source) and doc is not None:
-            out.append(doc.at(("subject",), "subject-line-break", "the subject contains a line break",
-                              hint='write the subject on one line, in quotes: subject: "..."'))
+        if f.name in ("subject", "preheader") and doc is not None:
+            out.extend(_one_line(doc, f.name, f.source))
     return out
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029]")
+
+
+def _one_line(doc: YamlDoc, name: str, source: str) -> list[Diagnostic]:
+    """A subject or preheader is one header line: a line break would end it (or start a header
+    of the sender's choosing), other control characters are not text a reader sees."""
+    found = _CONTROL.search(source)
+    if found is None:
+        return []
+    if found.group() in "\r\n\u2028\u2029":
+        return [doc.at((name,), f"{name}-line-break", f"the {name} contains a line break",
+                       hint=f'write the {name} on one line, in quotes: {name}: "..."')]
+    return [doc.at((name,), f"{name}-control-character",
+                   f"the {name} contains the control character {found.group()!r}",
+                   hint="remove it; it is invisible to the reader and some mail programs refuse it")]
 
 
 def check(loaded: LoadedRepo) -> list[Diagnostic]:
