@@ -19,7 +19,7 @@ from mailgitops.checks.jinja_names import (
     chain,
     lookup,
 )
-from mailgitops.render import jinja_env
+from mailgitops.render import jinja_env, sandbox
 from mailgitops.suggest import did_you_mean
 
 __all__ = ["Context", "Finding", "environment", "scan"]
@@ -30,8 +30,8 @@ SAFE_BUILTIN_FILTERS = frozenset({
     "wordcount", "e", "escape", "sort", "sum", "min", "max",
 })
 # the renderer's limits, found here before anything is rendered
-MAX_RANGE = jinja_env.MAX_RANGE
-MAX_REPEAT = jinja_env.MAX_REPEAT
+MAX_RANGE = sandbox.MAX_RANGE
+MAX_REPEAT = sandbox.MAX_REPEAT
 
 
 def environment() -> SandboxedEnvironment:

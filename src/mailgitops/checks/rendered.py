@@ -27,6 +27,7 @@ from typing import Any
 
 from mailgitops.checks.html_lint import size_finding, tag_findings
 from mailgitops.checks.jinja_analysis import syntax_error, variables
+from mailgitops.checks.render_all import render_every_text
 from mailgitops.checks.source_lint import ESCAPE_FACTOR, html_bound, lint_markdown
 from mailgitops.diagnostics import Diagnostic, Severity, warning
 from mailgitops.errors import MailgitopsError
@@ -162,7 +163,8 @@ def _variable_drift(repo: Repo) -> list[Diagnostic]:
 
 
 def lint_rendered(loaded: LoadedRepo) -> list[Diagnostic]:
-    """The render lints of issue 3 item 7, as warnings (they never fail `validate` without --strict)."""
+    """The render lints of issue 3 item 7, as warnings (they never fail `validate` without --strict),
+    and, as errors, every text that fails to render under the send path's limits (render_all.py)."""
     if any(d.severity is Severity.ERROR for d in loaded.diagnostics):
         return []  # the loader's errors come first; rendering a broken repository says nothing new
     repo = loaded.repo
@@ -171,10 +173,14 @@ def lint_rendered(loaded: LoadedRepo) -> list[Diagnostic]:
     if compiled is None:
         return out
     out.extend(_shell_lints(loaded, compiled))
+    broken = frozenset(x.file for t in repo.templates.values() for x in t.texts.values() if _broken(x))
+    failing = render_every_text(repo, compiled, broken)  # errors: these would fail at send time
+    out.extend(failing)
+    failed_files = {d.file for d in failing}
     previews = _Previews(repo)
     for tid, t in sorted(repo.templates.items()):
         for _lang, x in sorted(t.texts.items()):
-            if not _broken(x):
+            if not _broken(x) and x.file not in failed_files:
                 out.extend(_text_lints(repo, compiled, previews, tid, x))
     out.extend(_variable_drift(repo))
     return out

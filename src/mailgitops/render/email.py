@@ -10,11 +10,12 @@ from typing import Any, NamedTuple
 
 from jinja2 import UndefinedError
 
-from mailgitops.errors import MailgitopsError
+from mailgitops.errors import ExitCode, MailgitopsError
 from mailgitops.render import markdown as md_stage
 from mailgitops.render.compiled import CompiledTemplate, CompiledTemplates, CompiledText
 from mailgitops.render.jinja_env import Tokenised, clean_source, render_tokens, template_line
 from mailgitops.render.layout import direction, fill_shell
+from mailgitops.render.sandbox import RenderTimeout
 
 MAX_HTML_BYTES = 2_000_000
 MAX_SUBJECT_CHARS = 300  # as an operator's edited subject (dispatch/drafts.py); clients show ~70
@@ -83,9 +84,14 @@ def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str
     first = x.body_line if what == "body" else 2
     try:
         return render_tokens(lang, source, ctx)
+    except RenderTimeout as e:  # the machine, not the template: retrying later will work
+        raise MailgitopsError(f"{x.file}: the {what} was not rendered in time ({e}); nothing was queued",
+                              exit_code=ExitCode.TEMPORARY, hint="try again later") from e
     except Exception as e:  # template code is user input: whatever it raises (a Jinja error, a
         # RecursionError from a macro calling itself, a filter's ValueError) is the template's problem
         msg = _LOCALS.sub(r"the `\1` filter", getattr(e, "message", None) or str(e))
+        if isinstance(e, RecursionError):
+            msg = "macros call each other (or themselves) without end"
         line = first + max(template_line(e), 1) - 1
         hint = None
         missing = _missing_value(msg, source, line - first + 1) if isinstance(e, UndefinedError) else None
@@ -176,6 +182,17 @@ def render_email(compiled: CompiledTemplates, template_id: str, lang: str,
                  if x.preheader else "")
     body = _render(used, x, "body", x.body, context)
     return _assemble(compiled, t, used, subject=subject, preheader=preheader, body=body, context=context)
+
+
+def render_jinja(compiled: CompiledTemplates, template_id: str, lang: str,
+                 context: Mapping[str, Any]) -> None:
+    """The Jinja of one text (subject, preheader, body) run under the send path's limits, without
+    Markdown or layout: how `validate` finds a template that would fail at send time."""
+    t = _template(compiled, template_id)
+    x = t.texts[lang]
+    for what, source in (("subject", x.subject), ("preheader", x.preheader), ("body", x.body)):
+        if source:
+            _render(lang, x, what, source, context)
 
 
 def render_markdown(compiled: CompiledTemplates, template_id: str, lang: str, subject: str,

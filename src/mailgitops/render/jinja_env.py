@@ -1,4 +1,4 @@
-"""The sandboxed Jinja environment (limits, values as opaque tokens) and its source helpers."""
+"""The Jinja environment (the sandbox of sandbox.py, values as opaque tokens) and its source helpers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import contextlib
 import contextvars
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -14,11 +14,21 @@ from typing import Any, NamedTuple
 import jinja2
 from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, nodes
 from jinja2.bccache import Bucket
-from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
-from jinja2.sandbox import SandboxedEnvironment
 
-from mailgitops.render import diskcache, formats
+from mailgitops.render import diskcache, formats, sandbox
+from mailgitops.render.sandbox import (
+    DEADLINE,
+    MAX_OUTPUT_CHARS,
+    MAX_RENDER_SECONDS,
+    MAX_STEPS,
+    STEPS,
+    LimitedSandbox,
+    RenderLimitError,
+    check_deadline,
+    counted,
+    safe_range,
+    step,
+)
 
 # Values never reach Markdown: each `{{ ... }}` becomes TOKEN_OPEN + index + TOKEN_CLOSE, private-use
 # characters that Markdown treats as plain text; the real values are put in after parsing.
@@ -27,34 +37,8 @@ TOKEN_CLOSE = "\ue001"  # noqa: S105  (a marker, not a password)
 TOKEN_RE = re.compile("\ue000(\\d+)\ue001")
 # Every tag in a source, by Jinja's default delimiters (what the checks and lints read without parsing).
 TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-MAX_OUTPUT_CHARS = 500_000
-MAX_RENDER_SECONDS = 2.0
-MAX_RANGE = 10_000
-MAX_POWER = 1_000
-MAX_REPEAT = 100_000
-
-_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("mailgitops_render_deadline", default=0.0)
 _values: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("mailgitops_values", default=None)
 _budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("mailgitops_budget", default=None)
-
-
-class RenderLimitError(Exception):
-    """A template ran too long or made too much output."""
-
-
-def _check_deadline() -> None:
-    deadline = _deadline.get()
-    if deadline and time.monotonic() > deadline:
-        raise RenderLimitError(f"rendering took longer than {MAX_RENDER_SECONDS:g} s")
-
-
-def _safe_range(*args: int) -> Iterator[int]:
-    r = range(*args)
-    if len(r) > MAX_RANGE:
-        raise SecurityError(f"range() is limited to {MAX_RANGE:,} items")
-    for i in r:
-        _check_deadline()  # empty loop bodies yield no output, so check time here too
-        yield i
 
 
 def _finalize(value: Any) -> str:
@@ -65,6 +49,7 @@ def _finalize(value: Any) -> str:
     text = "" if value is None else clean_source(str(value))
     if values is None:  # compile-time use (e.g. layouts) outside render_tokens
         return text
+    step()
     budget = _budget.get()
     if budget is not None:  # values count against the output cap although only a token is output
         budget[0] -= len(text)
@@ -85,21 +70,6 @@ class OptionalUndefined(StrictUndefined):
         return False
 
 
-class LimitedSandbox(SandboxedEnvironment):
-    """The sandbox plus caps on `**` and on repeating strings and lists with `*`."""
-
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_POWER:
-            raise SecurityError(f"powers above {MAX_POWER} are not allowed in templates")
-        if operator == "*":
-            for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
-                    raise SecurityError(f"repeating more than {MAX_REPEAT:,} items is not allowed")
-        return super().call_binop(context, operator, left, right)
-
-
 @lru_cache(maxsize=64)
 def environment(lang: str) -> LimitedSandbox:
     """One environment per language (the Babel filters format for it)."""
@@ -113,7 +83,8 @@ def environment(lang: str) -> LimitedSandbox:
         auto_reload=False,
     )
     env.filters.update(formats.filters(lang))
-    env.globals["range"] = _safe_range
+    env.filters = {name: counted(f) for name, f in env.filters.items()}
+    env.globals["range"] = safe_range
     for name in ("lipsum", "cycler", "joiner"):
         env.globals.pop(name, None)
     return env
@@ -150,9 +121,9 @@ def _bytecode_cache(folder: Path) -> _BytecodeCache:
 
 @lru_cache(maxsize=1)
 def _compiler_fingerprint() -> str:
-    """What the code depends on besides the source: Jinja's version and this module (the sandbox,
-    its intercepted operators and the environment's options)."""
-    return diskcache.source_fingerprint(__file__, jinja2.__file__)
+    """What the code depends on besides the source: Jinja's version, this module (the environment's
+    options) and sandbox.py (its intercepted operators and code generator)."""
+    return diskcache.source_fingerprint(__file__, sandbox.__file__, jinja2.__file__)
 
 
 @lru_cache(maxsize=4096)
@@ -199,7 +170,8 @@ def render_tokens(lang: str, source: str, context: Mapping[str, Any]) -> Tokenis
     values: list[Any] = []
     vtok = _values.set(values)
     btok = _budget.set([MAX_OUTPUT_CHARS])
-    dtok = _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
+    stok = STEPS.set([MAX_STEPS])
+    dtok = DEADLINE.set(time.monotonic() + MAX_RENDER_SECONDS)
     try:
         parts: list[str] = []
         size = 0
@@ -207,13 +179,14 @@ def render_tokens(lang: str, source: str, context: Mapping[str, Any]) -> Tokenis
             size += len(chunk)
             if size > MAX_OUTPUT_CHARS:
                 raise RenderLimitError(f"the template made more than {MAX_OUTPUT_CHARS:,} characters")
-            _check_deadline()
+            check_deadline()
             parts.append(chunk)
         return Tokenised("".join(parts), tuple(values))
     finally:
         _values.reset(vtok)
         _budget.reset(btok)
-        _deadline.reset(dtok)
+        STEPS.reset(stok)
+        DEADLINE.reset(dtok)
 
 
 def template_line(exc: BaseException) -> int:

@@ -6,7 +6,10 @@ import pytest
 from jinja2 import UndefinedError
 from jinja2.exceptions import SecurityError
 
-from mailgitops.render.jinja_env import RenderLimitError, render_tokens
+from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.render.compiled import CompiledTemplates
+from mailgitops.render.jinja_env import render_tokens
+from mailgitops.render.sandbox import RenderLimitError, RenderTimeout
 
 
 def render(source: str, lang: str = "en", **ctx: object) -> str:
@@ -25,9 +28,34 @@ def test_hostile_templates_are_refused(source: str) -> None:
         render(source)
 
 
-def test_a_template_that_runs_too_long_is_stopped() -> None:
-    with pytest.raises(RenderLimitError, match="longer than"):
+def test_a_template_that_runs_too_long_is_stopped_by_steps_not_the_clock() -> None:
+    """The cap is a count of steps: the same verdict on a busy machine and on an idle one."""
+    with pytest.raises(RenderLimitError, match="more than 200,000 steps") as got:
         render("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}")
+    assert not isinstance(got.value, RenderTimeout)
+
+
+@pytest.mark.parametrize("source", [
+    "{% set s = namespace(v='x') %}{% for i in range(40) %}{% set s.v = s.v ~ s.v %}{% endfor %}",
+    "{% set s = namespace(v='x') %}{% for i in range(40) %}{% set s.v = s.v + s.v %}{% endfor %}",
+    "{% set s = namespace(v='x') %}{% for i in range(40) %}{% set s.v = s.v|replace('x', 'xx') %}"
+    "{% endfor %}",
+    "{% set s = namespace(v='x') %}{% for i in range(40) %}{% set s.v = s.v.replace('x', 'xx') %}"
+    "{% endfor %}",
+])
+def test_string_doubling_is_stopped_before_it_eats_memory(source: str) -> None:
+    with pytest.raises(RenderLimitError, match="longer than 500,000 characters"):
+        render(source)
+
+
+def test_a_macro_that_calls_itself_forever_is_stopped() -> None:
+    with pytest.raises((RenderLimitError, RecursionError)):
+        render("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}")
+
+
+def test_format_cannot_reach_python_internals() -> None:
+    with pytest.raises(SecurityError):
+        render("{{ '{0.__class__}'.format(order) }}", order={})
 
 
 def test_huge_output_is_stopped() -> None:
@@ -86,3 +114,16 @@ def test_missing_optional_value_can_be_tested_but_not_printed() -> None:
     assert render("{% if order.comment %}C{% endif %}ok", order={}) == "ok"
     with pytest.raises(UndefinedError, match="comment"):
         render("{{ order.comment }}", order={})
+
+
+def test_a_machine_too_busy_to_finish_is_a_retry_not_a_refusal(monkeypatch: pytest.MonkeyPatch,
+                                                              compiled: CompiledTemplates) -> None:
+    """The clock is environmental: an event that runs out of it is retried (exit 75 / HTTP 503)."""
+    from mailgitops.render import jinja_env
+    from mailgitops.render.email import render_jinja
+
+    monkeypatch.setattr(jinja_env, "MAX_RENDER_SECONDS", 0.0)
+    ctx = {"order": {"number": "PO-1", "jobs": []}, "customer": {"name": "Ada"}}
+    with pytest.raises(MailgitopsError) as got:
+        render_jinja(compiled, "order-ready", "en", ctx)
+    assert got.value.exit_code == ExitCode.TEMPORARY, got.value
