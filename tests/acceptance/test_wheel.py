@@ -68,7 +68,8 @@ def test_the_wheel_alone_validates_renders_and_dispatches(wheel_env: tuple[Path,
     bin_dir, env = wheel_env
     mg = bin_dir / "mailgitops"
     helped = _run([mg, "--help"], tmp_path, env)
-    assert helped.returncode == 0 and "validate" in helped.stdout, helped.stderr
+    assert helped.returncode == 0, helped.stderr
+    assert "validate" in helped.stdout
     repo = make_repo(tmp_path / "repo", port=sink.port)
     validated = _run([mg, "validate", "--root", repo], tmp_path, env)
     assert validated.returncode == 0, validated.stdout + validated.stderr
