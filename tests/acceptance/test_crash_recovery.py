@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mailgitops.dispatch.outbox import open_outbox
+from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
 from support.dispatchrepo import MAILGITOPS, build_bundle, cli, make_repo, sample_event, write_event
 from support.smtpd import SmtpServer

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mailgitops.dispatch.outbox import open_outbox
+from mailgitops.dispatch.outbox_backends import open_outbox
 from support.dispatchrepo import build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.smtpd import SmtpServer
 
