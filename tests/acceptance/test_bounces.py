@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from mailgitops.dispatch.outbox import open_outbox, recipient_metric_lines
+from mailgitops.dispatch.outbox import recipient_metric_lines
+from mailgitops.dispatch.outbox_backends import open_outbox
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.smtpd import SmtpServer, free_port
 

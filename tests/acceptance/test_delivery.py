@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mailgitops.dispatch.outbox import open_outbox
+from mailgitops.dispatch.outbox_backends import open_outbox
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.smtpd import SmtpServer
 

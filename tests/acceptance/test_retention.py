@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from mailgitops.dispatch.api import Dispatcher
-from mailgitops.dispatch.outbox import NewMessage, StoredEvent, open_outbox
+from mailgitops.dispatch.outbox import NewMessage, StoredEvent
+from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
 from mailgitops.dispatch.sender import RetryPolicy
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event

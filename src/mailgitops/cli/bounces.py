@@ -13,7 +13,7 @@ from mailgitops.cli.main import CONTEXT, run
 
 def _ingest(source: str, outbox: str | None, webhook: str | None) -> int:
     from mailgitops.bounces.ingest import ingest
-    from mailgitops.dispatch.outbox import open_outbox
+    from mailgitops.dispatch.outbox_backends import open_outbox
 
     ob = open_outbox(outbox)
     try:
