@@ -66,7 +66,7 @@ def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
                                   hint=f"allowed here: {', '.join(sorted(allowed))}"))
         if trig.edit_before_send and not spec.editable:
             out.append(doc.at((*base, "edit_before_send"), "not-editable",
-                              f"trigger `{tid}` does not offer editing before sending (W4)",
+                              f"trigger `{tid}` does not offer editing before sending",
                               hint="set edit_before_send: false"))
     return out
 

@@ -165,7 +165,7 @@ class NameChecker:
         _, namespaces, per_job = known()
         if root in per_job:
             self.add(node, shown, "job-outside-loop",
-                     f"`{shown}` is a per-job item (T6): it only exists inside a loop over the jobs",
+                     f"`{shown}` is a per-job item: it only exists inside a loop over the jobs",
                      T6_HINT)
             return
         if root in namespaces:

@@ -76,7 +76,7 @@ def register(group: click.Group) -> None:
 
     @group.group("drafts", context_settings=CONTEXT)
     def drafts() -> None:
-        """W3: emails held for an operator to edit and send by hand."""
+        """Emails held for an operator to edit and send by hand."""
 
     @drafts.command("list")
     @outbox_option
@@ -102,10 +102,11 @@ def register(group: click.Group) -> None:
     @click.option("--body", "body_file", default=None, type=click.Path(dir_okay=False, allow_dash=True),
                   help="A file with the new Markdown body, or - for stdin.")
     @click.option("--cc", "cc", multiple=True,
-                  help="Replace CC with these addresses (S5; repeat the option).")
-    @click.option("--no-cc", is_flag=True, help="Remove every CC address (S5).")
-    @click.option("--attach", multiple=True, help="Add a file under the attachments root (A1).")
-    @click.option("--detach", multiple=True, help="Remove a file the operator attached (A1).")
+                  help="Replace CC with these addresses (repeat the option; needs allow_operator_cc).")
+    @click.option("--no-cc", is_flag=True, help="Remove every CC address (needs allow_operator_cc).")
+    @click.option("--attach", multiple=True,
+                  help="Add a file under the attachments root (needs allow_operator_attachments).")
+    @click.option("--detach", multiple=True, help="Remove a file the operator attached.")
     @bundle_option
     @outbox_option
     @root_option

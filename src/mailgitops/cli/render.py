@@ -1,4 +1,4 @@
-"""`mailgitops render` (previews and gallery) and `mailgitops restore` (T8)."""
+"""`mailgitops render` (previews and gallery) and `mailgitops restore`."""
 
 from __future__ import annotations
 

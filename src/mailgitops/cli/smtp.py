@@ -1,4 +1,4 @@
-"""`mailgitops smtp check` (S7) and `smtp send-test --to ADDR` (S11), against the configured server."""
+"""`mailgitops smtp check` and `smtp send-test --to ADDR`, against the configured server."""
 
 from __future__ import annotations
 
@@ -105,13 +105,13 @@ bundle_opt = click.option("--bundle", default=None, type=click.Path(dir_okay=Fal
 def register(group: click.Group) -> None:
     @group.group("smtp", context_settings=CONTEXT)
     def smtp() -> None:
-        """Test the SMTP server settings (S7, S11)."""
+        """Test the SMTP server settings."""
 
     @smtp.command("check")
     @root_option
     @bundle_opt
     def check_cmd(root: str, bundle: str | None) -> None:
-        """Connect, negotiate TLS and authenticate, without sending anything (S7).
+        """Connect, negotiate TLS and authenticate, without sending anything.
 
         Says plainly what failed: name not found, connection refused, timeout, certificate not
         trusted or not matching the pin (with the fingerprint it saw), authentication rejected.
@@ -123,5 +123,5 @@ def register(group: click.Group) -> None:
     @bundle_opt
     @click.option("--to", "to", required=True, help="The address to send the test email to.")
     def send_test_cmd(root: str, bundle: str | None, to: str) -> None:
-        """Send a short test email through the configured server (S11)."""
+        """Send a short test email through the configured server."""
         run(_send_test, root, bundle, to)

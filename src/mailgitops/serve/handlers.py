@@ -197,7 +197,7 @@ def metrics(service: Service, req: Request) -> Response:
     except MailgitopsError:
         lines += recipient_metric_lines({})
     lines += ["# HELP mailgitops_ambiguous_redeliveries_total Messages sent again after a lost reply "
-              "(same Message-ID; RELIABILITY 4).",
+              "(same Message-ID).",
               "# TYPE mailgitops_ambiguous_redeliveries_total counter",
               f"mailgitops_ambiguous_redeliveries_total {counts.get('ambiguous_redeliveries', 0)}",
               "# HELP mailgitops_sending_paused 1 while sending is paused after an auth or TLS failure.",
