@@ -20,7 +20,8 @@ def test_plain_dispatch_options_are_parsed_like_click(monkeypatch: pytest.Monkey
     assert opts == {"bundle": "b.json", "event": "-", "outbox": "/var/lib/outbox.sqlite",
                     "attachments_root": "/srv/jobs", "queue_only": True, "delivery": None}
     opts = parse_dispatch(["--event", "e.json", "--delivery", "redirect:qa@example.com"])
-    assert opts is not None and opts["delivery"] == "redirect:qa@example.com"
+    assert opts is not None
+    assert opts["delivery"] == "redirect:qa@example.com"
 
 
 @pytest.mark.parametrize("argv", [
