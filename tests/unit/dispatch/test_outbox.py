@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from mailgitops.dispatch import outbox_sqlite
 from mailgitops.dispatch.outbox import EventConflict, NewMessage, Status, StoredEvent
 from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
 
@@ -47,12 +49,18 @@ def test_same_event_id_again_is_refused_and_adds_nothing(ob: SqliteOutbox) -> No
     assert len(ob.rows()) == 1
 
 
-def test_claim_leases_and_an_expired_lease_counts_as_ambiguous(ob: SqliteOutbox) -> None:
+def test_claim_leases_and_an_expired_lease_counts_as_ambiguous(ob: SqliteOutbox,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # the outbox's clock, moved by hand: a lease of 60 s, then 61 s later (no sleeping, and no
+    # lease running out early on a busy machine)
+    now = [time.time()]
+    monkeypatch.setattr(outbox_sqlite, "time", SimpleNamespace(time=lambda: now[0]))
     ob.record_event(StoredEvent("e1", "h", "b", [{"row": 0}]), [_msg(1)])
-    first = ob.claim(worker="w1", lease_seconds=0.05, limit=10)
+    first = ob.claim(worker="w1", lease_seconds=60, limit=10)
     assert [r.status for r in first] == ["sending"]
-    assert ob.claim(worker="w2", lease_seconds=10, limit=10) == []  # held by w1
-    time.sleep(0.06)  # w1 "died" mid-conversation
+    now[0] += 59
+    assert ob.claim(worker="w2", lease_seconds=10, limit=10) == []  # still held by w1
+    now[0] += 2  # w1 "died" mid-conversation: its lease ran out
     second = ob.claim(worker="w2", lease_seconds=10, limit=10)
     assert len(second) == 1
     assert second[0].ambiguous == 1
