@@ -165,7 +165,8 @@ def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[Console
     page.goto(f"{base}/draft/{draft_id}")
     changes = page.locator("#changes ~ *").all_inner_texts()
     text = " ".join(changes)
-    assert "Difference from the original" in text and "boss@example.com" in text
+    assert "Difference from the original" in text
+    assert "boss@example.com" in text
     assert "ada: edited (Subject, Message, CC)" in text.replace("\n", " ") or "ada" in text
     shoot(page, "draft-sent")
 
@@ -192,7 +193,8 @@ def test_discard_retry_paused_banner_and_german(live: tuple[ConsoleRig, str], br
     outbox.pause(time.time() + 600, "the server refused the login (535 authentication failed)")
     page.goto(f"{base}/deliveries?status=failed")
     banner = page.get_by_role("alert")
-    assert "Sending is paused" in banner.inner_text() and "535" in banner.inner_text()
+    assert "Sending is paused" in banner.inner_text()
+    assert "535" in banner.inner_text()
     assert "550 5.1.1 mailbox unavailable" in page.locator("tbody").inner_text()
     shoot(page, "deliveries")
     page.get_by_role("button", name=f"Retry #{failed}").click()

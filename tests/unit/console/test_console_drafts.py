@@ -19,9 +19,11 @@ def test_inbox_lists_waiting_drafts_newest_first_with_count_in_title(rig: Consol
     assert "<title>Drafts (2) · mailgitops</title>" in page.text
     rows = re.findall(r'<td><a href="/draft/(\d+)">(PO-[^<]+)</a></td>', page.text)
     assert [r[1] for r in rows] == ["PO-2002", "PO-1001"]  # newest first
-    assert "quotation" in page.text and "Ada Lovelace" in page.text
+    assert "quotation" in page.text
+    assert "Ada Lovelace" in page.text
     found = signed_in.get("/?order=2002")
-    assert "PO-2002" in found.text and "PO-1001" not in found.text
+    assert "PO-2002" in found.text
+    assert "PO-1001" not in found.text
 
 
 def test_draft_page_shows_the_email_as_sent_and_a_readable_editor(rig: ConsoleRig,
@@ -32,10 +34,14 @@ def test_draft_page_shows_the_email_as_sent_and_a_readable_editor(rig: ConsoleRi
                   '<label for="cc">CC</label>', '>Send</button>', '>Discard</button>'):
         assert label in page
     editor = re.search(r'<textarea id="message"[^>]*>(.*?)</textarea>', page, re.S)
-    assert editor and "PO-1001" in editor.group(1) and "\\" not in editor.group(1)  # no Markdown escapes
-    assert "Campus Print Shop &lt;campus@example.com&gt;" in page and "archive@example.com" in page
+    assert editor
+    assert "PO-1001" in editor.group(1)
+    assert "\\" not in editor.group(1)  # no Markdown escapes
+    assert "Campus Print Shop &lt;campus@example.com&gt;" in page
+    assert "archive@example.com" in page
     frame = signed_in.get(f"/draft/{draft_id}/email.html").text
-    assert "PO-1001" in frame and "cid:" not in frame
+    assert "PO-1001" in frame
+    assert "cid:" not in frame
 
 
 def _edit(client: TestClient, draft_id: int, **fields: str) -> object:
@@ -67,7 +73,8 @@ def test_edit_preview_send_once_and_the_change_record(rig: ConsoleRig, signed_in
     preview = signed_in.post(f"/draft/{draft_id}/preview",
                              data={"csrf": csrf_of(page), "subject": "Revised",
                                    "message": "Only **this**."})
-    assert "<strong" in preview.text and "Only" in preview.text
+    assert "<strong" in preview.text
+    assert "Only" in preview.text
     assert preview.headers["content-security-policy"].startswith("sandbox")
     # the preview stores nothing
     assert rig.service.dispatcher().outbox.get(draft_id).draft["subject"] != "Revised"
@@ -109,7 +116,8 @@ def test_send_needs_the_confirmation(rig: ConsoleRig, signed_in: TestClient) -> 
     draft_id = rig.draft()
     token = csrf_of(signed_in.get("/").text)
     resp = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": token})
-    assert resp.status_code == 422 and "Tick the box to confirm." in resp.text
+    assert resp.status_code == 422
+    assert "Tick the box to confirm." in resp.text
     assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"
 
 
@@ -120,7 +128,8 @@ def test_discard_is_recorded_and_never_sent(rig: ConsoleRig, signed_in: TestClie
     assert gone.status_code == 303
     assert rig.service.dispatcher().outbox.get(draft_id).status == "discarded"
     again = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": token, "confirm": "yes"})
-    assert again.status_code == 303 and "notice=discarded" in again.headers["location"]
+    assert again.status_code == 303
+    assert "notice=discarded" in again.headers["location"]
     assert rig.service.dispatcher().outbox.get(draft_id).status == "discarded"
     assert "discarded the draft" in signed_in.get(f"/draft/{draft_id}").text
 
@@ -130,16 +139,19 @@ def test_upload_checks_type_and_content(rig: ConsoleRig, signed_in: TestClient) 
     token = csrf_of(signed_in.get("/").text)
     bad = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
                          files={"file": ("invoice.pdf", b"<html><script>x</script>", "application/pdf")})
-    assert bad.status_code == 422 and "is not a PDF file" in bad.text
+    assert bad.status_code == 422
+    assert "is not a PDF file" in bad.text
     html_file = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
                                files={"file": ("page.html", b"<html></html>", "text/html")})
-    assert html_file.status_code == 422 and "not attached" in html_file.text
+    assert html_file.status_code == 422
+    assert "not attached" in html_file.text
     ok = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
                         files={"file": ("price list.pdf", b"%PDF-1.4\n%test\n", "application/pdf")})
     assert ok.status_code == 303
     row = rig.service.dispatcher().outbox.get(draft_id)
     (rel,) = row.draft["operator_attachments"]
-    assert rel.startswith("console-uploads/") and (rig.attachments / rel).read_bytes().startswith(b"%PDF")
+    assert rel.startswith("console-uploads/")
+    assert (rig.attachments / rel).read_bytes().startswith(b"%PDF")
     assert "price list.pdf" in signed_in.get(f"/draft/{draft_id}").text
 
 
@@ -150,7 +162,8 @@ def test_language_per_operator(rig: ConsoleRig, client: TestClient) -> None:
     sign_in(client, "li")
     rig.draft()
     page = client.get("/").text
-    assert "<title>草稿 (1) · mailgitops</title>" in page and 'lang="zh"' in page
+    assert "<title>草稿 (1) · mailgitops</title>" in page
+    assert 'lang="zh"' in page
     client.post("/language", data={"csrf": csrf_of(page), "language": "de", "next": "/"})
     assert "<title>Entwürfe (1) · mailgitops</title>" in client.get("/").text
 

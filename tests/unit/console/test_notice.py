@@ -29,9 +29,12 @@ def test_one_digest_per_interval_not_one_per_draft(rig: ConsoleRig, sink: SmtpSe
     rig.service.dispatcher().sender.flush()
     assert len(sink.messages) == 2
     msg = sink.messages[0].message
-    assert msg["To"] == "printroom@example.com" and msg["Subject"] == "2 drafts waiting for review"
+    assert msg["To"] == "printroom@example.com"
+    assert msg["Subject"] == "2 drafts waiting for review"
     body = msg.get_body(("plain",)).get_content()
-    assert "PO-1001" in body and "PO-2002" in body and "https://mail.example/" in body
+    assert "PO-1001" in body
+    assert "PO-2002" in body
+    assert "https://mail.example/" in body
     assert sink.messages[1].message["Subject"] == "3 drafts waiting for review"
     accounts.close()
 

@@ -24,9 +24,11 @@ def test_add_list_remove(tmp_path: Path) -> None:
                 stdin="a long enough passphrase\n", cwd=tmp_path)
     assert added.returncode == 0, added.stderr
     store = tmp_path / "mailgitops-operators.sqlite"  # next to the outbox
-    assert store.exists() and oct(store.stat().st_mode)[-3:] == "600"
+    assert store.exists()
+    assert oct(store.stat().st_mode)[-3:] == "600"
     (hashed,) = sqlite3.connect(store).execute("SELECT hash FROM operators").fetchone()
-    assert hashed.startswith("$argon2id$") and "passphrase" not in hashed
+    assert hashed.startswith("$argon2id$")
+    assert "passphrase" not in hashed
     accounts = Accounts(store)
     assert accounts.verify("ada", "a long enough passphrase", ["t"]) is not None
     assert accounts.verify("ada", "a long enough passphrase\n", ["t"]) is None
@@ -35,18 +37,23 @@ def test_add_list_remove(tmp_path: Path) -> None:
     assert listed.stdout.strip() == "ada\tde"
     again = run("operators", "add", "ada", "--operators", str(store), stdin="another passphrase\n",
                 cwd=tmp_path)
-    assert again.returncode == 1 and "already exists" in again.stderr and "--replace" in again.stderr
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert "--replace" in again.stderr
     removed = run("operators", "remove", "ada", "--operators", str(store), cwd=tmp_path)
     assert removed.returncode == 0
     missing = run("operators", "remove", "ada", "--operators", str(store), cwd=tmp_path)
-    assert missing.returncode == 1 and "no operator 'ada'" in missing.stderr
+    assert missing.returncode == 1
+    assert "no operator 'ada'" in missing.stderr
     assert "Traceback" not in missing.stderr
 
 
 def test_short_password_and_bad_name_are_refused(tmp_path: Path) -> None:
     short = run("operators", "add", "ada", "--operators", str(tmp_path / "o.sqlite"), stdin="short\n",
                 cwd=tmp_path)
-    assert short.returncode == 1 and "10 to 1024 characters" in short.stderr
+    assert short.returncode == 1
+    assert "10 to 1024 characters" in short.stderr
     bad = run("operators", "add", "../x", "--operators", str(tmp_path / "o.sqlite"),
               stdin="a long enough passphrase\n", cwd=tmp_path)
-    assert bad.returncode == 1 and "not a usable operator name" in bad.stderr
+    assert bad.returncode == 1
+    assert "not a usable operator name" in bad.stderr
