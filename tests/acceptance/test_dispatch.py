@@ -454,3 +454,24 @@ def test_outbox_list_shows_the_newest_and_says_how_many_more(main: Run, sink: Sm
     assert [m["id"] for m in got["messages"]] == ids[1:]
     assert got["more"] == 1
     assert got["counts"]["sent"] == 3
+
+
+def test_a_full_backlog_is_a_temporary_error(main: Run, sink: SmtpServer, tmp_path: Path) -> None:
+    """More waiting than MAILGITOPS_MAX_BACKLOG: nothing accepted, exit 75, the caller retries."""
+    from mailgitops.dispatch.api import Dispatcher
+
+    with Dispatcher.load(main.bundle, outbox=str(main.outbox), attachments_root=FILES) as d:
+        for i in range(2):
+            d.handle(event("order_received", f"waiting-{i}"), deliver=False)
+    path = write_event(tmp_path, event("order_received", "one-too-many"))
+    args = ("dispatch", "--bundle", str(main.bundle), "--event", str(path), "--outbox", str(main.outbox))
+    proc = cli(*args, env={"MAILGITOPS_MAX_BACKLOG": "2"})
+    assert proc.returncode == 75, proc.stderr
+    assert "2 messages are waiting to be sent (the limit is 2)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert [r["event_id"] for r in main.queued_rows()] == ["waiting-0", "waiting-1"]
+    assert sink.messages == []
+    proc = cli(*args, env={"MAILGITOPS_MAX_BACKLOG": "many"})
+    assert proc.returncode == 2
+    assert "MAILGITOPS_MAX_BACKLOG='many'" in proc.stderr
+    assert outcome(cli(*args, env={"MAILGITOPS_MAX_BACKLOG": "3"}))["messages"][0]["status"] == "sent"

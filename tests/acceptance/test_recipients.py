@@ -12,12 +12,12 @@ import pytest
 
 from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.sender import RetryPolicy
-from mailgitops.serve.http import Server
+from mailgitops.serve.server import Server
 from mailgitops.serve.service import Service
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.smtpd import SmtpServer
 
-TOKEN = "test-token-" + "r" * 20
+TOKEN = "test-token-" + "r" * 22  # 32 bytes: the shortest serve accepts
 CUSTOMER, ARCHIVE = "ada@example.org", "archive@example.com"
 
 

@@ -23,7 +23,7 @@ from mailgitops.dispatch.outbox import EventConflict, NewMessage, Outbox, Row, S
 from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
 from mailgitops.dispatch.smtp import Connection, ServerConfig
-from mailgitops.errors import MailgitopsError
+from mailgitops.errors import ExitCode, MailgitopsError, UsageError
 
 if TYPE_CHECKING:
     from mailgitops.diagnostics import Diagnostic
@@ -40,6 +40,29 @@ class Outcome:
     def to_json(self) -> dict[str, Any]:
         return {"event_id": self.event_id, "duplicate": self.duplicate, "delivery": self.delivery,
                 "messages": list(self.messages)}
+
+
+MAX_BACKLOG_ENV = "MAILGITOPS_MAX_BACKLOG"
+MAX_BACKLOG = 5000  # at ~100 messages/s a minute of sending; past it the caller is told to come back
+
+
+class BacklogFull(MailgitopsError):
+    """More is waiting to be sent than the configured cap: nothing accepted, retry later (75, 503)."""
+
+
+def max_backlog_from(env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    text = env.get(MAX_BACKLOG_ENV, "")
+    if not text:
+        return MAX_BACKLOG
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UsageError(f"{MAX_BACKLOG_ENV}={text!r} is not a positive whole number",
+                         hint=f"set {MAX_BACKLOG_ENV} to the most messages that may wait, e.g. {MAX_BACKLOG}")
+    return value
 
 
 def payload_hash(event: Mapping[str, Any]) -> str:
@@ -92,7 +115,7 @@ class Dispatcher:
 
     def __init__(self, bundle: bundle_mod.Bundle, outbox: Outbox, *, attachments_root: Path | None = None,
                  policy: RetryPolicy | None = None, server: ServerConfig | None = None,
-                 delivery: str | DeliveryMode | None = None) -> None:
+                 delivery: str | DeliveryMode | None = None, max_backlog: int | None = None) -> None:
         from mailgitops.render import diskcache
 
         # the bundle is reviewed and rarely changes: its compiled Jinja and parsed Markdown are
@@ -112,6 +135,7 @@ class Dispatcher:
         self.owns_outbox = False
         # rows a killed dispatcher on this host left `sending`: due again now, not after the lease
         self.recovered = outbox.recover()
+        self.max_backlog = max_backlog_from() if max_backlog is None else max_backlog
 
     def delivery(self) -> DeliveryMode:
         if not isinstance(self._delivery, DeliveryMode):
@@ -151,6 +175,7 @@ class Dispatcher:
         prior = self.outbox.get_event(data["event_id"])
         if prior is not None:
             return self._duplicate(prior, digest)
+        self._check_backlog()
         planned = rules.plan(self.settings, data, self.attachments_root)
         entries: list[dict[str, Any]] = []
         messages: list[NewMessage] = []
@@ -184,6 +209,16 @@ class Dispatcher:
         stored = self.outbox.get_event(data["event_id"])
         assert stored is not None
         return Outcome(data["event_id"], False, self._entries(stored), report, str(mode))
+
+    def _check_backlog(self) -> None:
+        """Refuse (temporarily) what could not be sent soon: the caller keeps it and retries,
+        instead of a queue that grows for ever while every answer says "accepted"."""
+        depth, _ = self.outbox.backlog(self.max_backlog)
+        if depth >= self.max_backlog:
+            raise BacklogFull(f"{depth} messages are waiting to be sent (the limit is {self.max_backlog}); "
+                              "nothing was accepted, send the event again later",
+                              hint=f"sending is behind or stopped: check the SMTP server; {MAX_BACKLOG_ENV} "
+                                   "sets the limit", exit_code=ExitCode.TEMPORARY)
 
     def _unknown_trigger(self, data: Any, source: str) -> list[Diagnostic]:
         """Named with the schema's problems, so one answer lists them all."""

@@ -94,6 +94,16 @@ class SqliteUpkeep:
         return Pause(None if v["until"] is None else float(v["until"]), str(v["reason"]), v.get("secret"))
 
     @locked
+    def backlog(self, limit: int | None = None) -> tuple[int, float | None]:
+        """Messages waiting to be sent (counted up to `limit`: enough to compare with a cap) and
+        when the oldest of them was queued; both read from the (status, ...) index's range."""
+        pending = "status IN ('queued','sending','ambiguous')"
+        depth = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM messages WHERE {pending} LIMIT ?)",  # noqa: S608 -- fixed text
+                                (-1 if limit is None else limit,)).fetchone()[0]
+        oldest = self.db.execute(f"SELECT min(created_at) FROM messages WHERE {pending}").fetchone()[0]  # noqa: S608 -- fixed text
+        return int(depth), oldest
+
+    @locked
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = dict.fromkeys(STATUSES, 0)
         for status, n in self.db.execute("SELECT status, count(*) FROM messages GROUP BY status"):

@@ -1,127 +1,66 @@
-"""Routing and the HTTP rules every endpoint shares: the token, body size, content type, JSON,
-and one JSON error shape. Plain functions from a Request to a Response: testable without sockets."""
+"""The ASGI application: the API routes (each naming its handler functions), the guard in front
+of them, and the console mounted at `/` when there is one. Handlers stay plain functions from a
+Request to a Response (handlers.py, monitor.py); this module adapts them to Starlette."""
 
 from __future__ import annotations
 
-import json
-import re
+import asyncio
 import sqlite3
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from mailgitops.dispatch.event import MAX_EVENT_BYTES
-from mailgitops.errors import ExitCode, MailgitopsError
-from mailgitops.serve.auth import authorized
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.requests import Request as WebRequest
+from starlette.responses import Response as WebResponse
+from starlette.routing import BaseRoute, Mount, Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mailgitops.errors import MailgitopsError
+from mailgitops.serve import handlers, monitor, openapi
+from mailgitops.serve.guard import Guard
 from mailgitops.serve.service import Service
+from mailgitops.serve.shapes import (
+    MAX_BODY,
+    RETRY_AFTER,
+    HttpError,
+    Request,
+    Response,
+    error_response,
+    from_error,
+)
 
-MAX_BODY = MAX_EVENT_BYTES  # the event's own cap; a draft's edit fits too
-RETRY_AFTER = "10"
-JSON_TYPE = "application/json"
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    method: str
-    path: str  # without the query
-    query: Mapping[str, str] = field(default_factory=dict)
-    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
-    body: bytes = b""  # not read (empty) when Content-Length is over MAX_BODY
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
-class HttpError(Exception):
-    """Raised by a handler for an answer other than success; turned into the JSON error shape."""
-
-    def __init__(self, status: int, message: str, *, problems: list[dict[str, Any]] | None = None,
-                 hint: str | None = None, headers: Mapping[str, str] | None = None,
-                 extra: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.hint = status, message, hint
-        self.problems = problems or []
-        self.headers = dict(headers or {})
-        self.extra = dict(extra or {})
-
-
-def json_response(status: int, value: Any, headers: Mapping[str, str] | None = None) -> Response:
-    body = (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    return Response(status, {"Content-Type": f"{JSON_TYPE}; charset=utf-8", **(headers or {})}, body)
-
-
-def error_response(e: HttpError) -> Response:
-    value: dict[str, Any] = {"error": e.message, "problems": e.problems}
-    if e.hint:
-        value["hint"] = e.hint
-    return json_response(e.status, {**value, **e.extra}, e.headers)
-
-
-def problem(message: str, *, json_path: str = "", code: str = "bad-request", hint: str | None = None,
-            file: str = "request") -> dict[str, Any]:
-    """A problem in the Diagnostic's JSON shape (`validate --format json`, `dispatch`'s problems)."""
-    return {"file": file, "line": 0, "col": 0, "code": code, "message": message, "severity": "error",
-            "json_path": json_path, "hint": hint}
-
-
-def from_error(e: MailgitopsError, status: int) -> HttpError:
-    """A dispatcher refusal as an answer: TEMPORARY is 503 (nothing accepted, retry), else `status`."""
-    from mailgitops.dispatch.outbox import EventConflict
-
-    problems = [{**asdict(d), "severity": str(d.severity)} for d in e.diagnostics]
-    if e.exit_code == ExitCode.TEMPORARY:
-        return HttpError(503, e.message, hint=e.hint or "nothing was accepted; send it again later",
-                         headers={"Retry-After": RETRY_AFTER})
-    if isinstance(e, EventConflict):
-        status = 409
-    return HttpError(status, e.message, problems=problems, hint=e.hint)
-
-
-def json_body(req: Request) -> Any:
-    """The request's JSON body: 411/413/415/400 for what is not one."""
-    if "transfer-encoding" in req.headers:
-        raise HttpError(411, "send the body with a Content-Length (chunked bodies are not accepted)")
-    try:
-        length = int(req.headers.get("content-length", "0"))
-    except ValueError:
-        raise HttpError(400, "the Content-Length header is not a number") from None
-    if length < 0:
-        raise HttpError(400, "the Content-Length header is negative")
-    if length > MAX_BODY:
-        raise HttpError(413, f"the body is larger than {MAX_BODY:,} bytes; refused")
-    ctype = req.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != JSON_TYPE:
-        raise HttpError(415, f"the body must be {JSON_TYPE}, not {ctype or 'unnamed'}",
-                        hint=f"send the header Content-Type: {JSON_TYPE}")
-    try:
-        return json.loads(req.body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:  # too deep to parse: bad input too
-        raise HttpError(400, f"the body is not valid JSON ({e}); nothing was queued",
-                        hint="send one JSON object as described in schema/event.schema.json") from None
-
-
+BODY_SECONDS = 10.0  # a body that takes longer to arrive is refused (408): no trickling clients
 Handler = Callable[..., Response]
-ROUTES: list[tuple[str, re.Pattern[str], str]] = []  # (method, path pattern, handler name in handlers.py)
 
 
-def _route(method: str, pattern: str, name: str) -> None:
-    ROUTES.append((method, re.compile(f"^{pattern}$"), name))
+class DraftId(Convertor[str]):
+    """A draft id as the outbox can hold it: 1 to 18 digits (larger is no draft, 404)."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
 
 
-_route("GET", "/health", "health")
-_route("GET", "/metrics", "metrics")
-_route("POST", "/events", "post_event")
-_route("GET", "/outbox", "outbox")
-_route("GET", "/drafts", "list_drafts")
-_route("GET", r"/drafts/(\d{1,18})", "show_draft")
-_route("POST", r"/drafts/(\d{1,18})", "edit_draft")
-_route("POST", r"/drafts/(\d{1,18})/send", "send_draft")
-_route("POST", r"/drafts/(\d{1,18})/discard", "discard_draft")
-PUBLIC = {("GET", "/health"), ("HEAD", "/health")}
+register_url_convertor("draft_id", DraftId())
+
+# (path, {method: handler}): every endpoint, checked by mypy; openapi.json documents the same set
+API: tuple[tuple[str, Mapping[str, Handler]], ...] = (
+    ("/health", {"GET": monitor.health}),
+    ("/metrics", {"GET": monitor.metrics}),
+    ("/events", {"POST": handlers.post_event}),
+    ("/outbox", {"GET": handlers.outbox}),
+    ("/drafts", {"GET": handlers.list_drafts}),
+    ("/drafts/{draft_id:draft_id}", {"GET": handlers.show_draft, "POST": handlers.edit_draft}),
+    ("/drafts/{draft_id:draft_id}/send", {"POST": handlers.send_draft}),
+    ("/drafts/{draft_id:draft_id}/discard", {"POST": handlers.discard_draft}),
+)
+PUBLIC = ("/health", "/openapi.json")  # the only paths answered without the token
 
 
 def _log_bug(req: Request, e: Exception) -> None:
@@ -135,37 +74,17 @@ def _log_bug(req: Request, e: Exception) -> None:
     sys.stderr.write(f"error: {req.method} {req.path}: unexpected {type(e).__name__}: {e}\n")
 
 
-def respond(service: Service, req: Request) -> Response:
-    """The one entry: authenticate, route, run the handler, and shape every failure as JSON."""
-    from mailgitops.serve import handlers
-
+def respond(service: Service, fn: Handler, req: Request, params: Mapping[str, Any]) -> Response:
+    """Run one handler and shape every failure as JSON (called in a worker thread)."""
     try:
-        if (req.method, req.path) not in PUBLIC and not authorized(req.headers.get("authorization"),
-                                                                   service.token):
-            raise HttpError(401, "missing or wrong API token",
-                            hint="send the header Authorization: Bearer <MAILGITOPS_API_TOKEN>",
-                            headers={"WWW-Authenticate": 'Bearer realm="mailgitops"'})
-        allowed = []
-        for method, pattern, name in ROUTES:
-            m = pattern.match(req.path)
-            if m is None:
-                continue
-            if method == req.method or (method == "GET" and req.method == "HEAD"):
-                fn: Handler = getattr(handlers, name)
-                return fn(service, req, *m.groups())
-            allowed.append(method)
-        if allowed:
-            raise HttpError(405, f"{req.method} is not allowed on {req.path}",
-                            headers={"Allow": ", ".join(sorted(set(allowed)))})
-        raise HttpError(404, f"no such endpoint: {req.path}",
-                        hint="see docs/serve.md for the endpoints")
+        return fn(service, req, **params)
     except HttpError as e:
         return error_response(e)
     except MailgitopsError as e:
         return error_response(from_error(e, 422))
     except sqlite3.Error as e:  # the outbox file went away or became read-only mid-run: retry later
         # not "nothing was changed": a read after an event's commit can fail too, and then the
-        # retry is answered as a duplicate (RELIABILITY 2), which is what makes the advice safe
+        # retry is answered as a duplicate, which is what makes the advice safe
         return error_response(HttpError(503, f"the outbox could not be read or written: {e}",
                                         hint="send the request again later; an event that was stored "
                                              "is answered as a duplicate, never sent twice",
@@ -174,3 +93,82 @@ def respond(service: Service, req: Request) -> Response:
         _log_bug(req, e)
         return error_response(HttpError(500, f"unexpected error: {type(e).__name__}; this is a bug in "
                                              "mailgitops (rerun with MAILGITOPS_DEBUG=1 for details)"))
+
+
+def web(resp: Response) -> WebResponse:
+    return WebResponse(resp.body, resp.status, headers=dict(resp.headers))
+
+
+async def read_body(request: WebRequest) -> bytes:
+    """The body, its declared size already checked by the guard; counted again as it arrives
+    (the cap holds whatever the header said) and bounded in time."""
+    chunks, size = [], 0
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise HttpError(413, f"the body is larger than {MAX_BODY:,} bytes; refused")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise HttpError(408, f"the body did not arrive within {BODY_SECONDS:.0f} seconds; nothing was done",
+                        headers={"Connection": "close"}) from None
+    return b"".join(chunks)
+
+
+def endpoint(service: Service, path: str, methods: Mapping[str, Handler]) -> Callable[
+        [WebRequest], Awaitable[WebResponse]]:
+    allowed = ", ".join(sorted(methods))
+
+    async def run(request: WebRequest) -> WebResponse:
+        method = "GET" if request.method == "HEAD" else request.method
+        fn = methods.get(method)
+        req = Request(request.method, request.url.path, dict(request.query_params),
+                      {k.lower(): v for k, v in request.headers.items()})
+        try:
+            if fn is None:
+                raise HttpError(405, f"{request.method} is not allowed on {req.path}",
+                                headers={"Allow": allowed})
+            if method not in ("GET", "HEAD"):
+                req = Request(req.method, req.path, req.query, req.headers, await read_body(request))
+        except HttpError as e:
+            return web(error_response(e))
+        return web(await run_in_threadpool(respond, service, fn, req, request.path_params))
+
+    run.__name__ = f"api {path}"
+    return run
+
+
+async def not_found(request: WebRequest) -> WebResponse:
+    return web(error_response(HttpError(404, f"no such endpoint: {request.url.path}",
+                                        hint="see docs/serve.md or /openapi.json for the endpoints")))
+
+
+async def openapi_document(request: WebRequest) -> WebResponse:
+    return WebResponse(openapi.document_bytes(), 200, media_type="application/json")
+
+
+class AnyMethod:
+    """An endpoint as a plain ASGI app: Starlette then routes every method to it (a function
+    endpoint would get GET only), and the endpoint says 405 with the right Allow itself."""
+
+    def __init__(self, fn: Callable[[WebRequest], Awaitable[WebResponse]]) -> None:
+        self.app = request_response(fn)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def build_app(service: Service, *, console: ASGIApp | None = None) -> ASGIApp:
+    """The API at its paths (every method reaches the endpoint, which answers 405 itself, so a
+    console mounted at `/` never swallows a wrong method on an API path)."""
+    routes: list[BaseRoute] = [Route(path, AnyMethod(endpoint(service, path, methods)))
+                               for path, methods in API]
+    routes.append(Route("/openapi.json", openapi_document, methods=["GET"]))
+    if console is not None:
+        routes.append(Mount("/", app=console))
+    else:
+        routes.append(Route("/{rest:path}", AnyMethod(not_found)))
+    api_paths = tuple(path.split("{")[0].rstrip("/") or "/" for path, _ in API)
+    return Guard(Starlette(routes=routes), token=service.token, public=PUBLIC,
+                 api_prefixes=api_paths if console is not None else None)

@@ -7,14 +7,19 @@ import hmac
 from mailgitops.dispatch.smtp_trust import is_loopback
 from mailgitops.errors import UsageError
 
-__all__ = ["TOKEN_ENV", "authorized", "is_loopback", "startup_token"]
+__all__ = ["MIN_TOKEN_BYTES", "TOKEN_ENV", "authorized", "is_loopback", "startup_token"]
 
 TOKEN_ENV = "MAILGITOPS_API_TOKEN"  # noqa: S105 -- the variable's name, not a secret
+MIN_TOKEN_BYTES = 32  # what `openssl rand -hex 16` gives at least; short tokens can be guessed
 
 
 def startup_token(token: str | None, host: str, *, allow_tokenless: bool) -> str | None:
     """The token every request must carry, or None (no token) only for loopback with the flag."""
     if token:
+        if len(token.encode("utf-8")) < MIN_TOKEN_BYTES:
+            raise UsageError(f"{TOKEN_ENV} is {len(token.encode('utf-8'))} bytes long: serve refuses a token "
+                             f"shorter than {MIN_TOKEN_BYTES} bytes (it could be guessed)",
+                             hint=f"set {TOKEN_ENV} to a long random secret, e.g. `openssl rand -hex 32`")
         return token
     if not allow_tokenless:
         raise UsageError(f"{TOKEN_ENV} is not set: serve refuses to start without an API token",

@@ -1,14 +1,13 @@
-"""The endpoints: events, drafts, outbox, health and metrics. Each takes the Service and the
-Request and returns a Response; the rules live in dispatch/ (api.py, drafts.py), not here."""
+"""The endpoints for events, drafts and the outbox (health and metrics: monitor.py). Each takes
+the Service and the Request and returns a Response; the rules live in dispatch/, not here."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mailgitops.dispatch.outbox import iso
 from mailgitops.errors import MailgitopsError
-from mailgitops.serve.app import (
-    RETRY_AFTER,
+from mailgitops.serve.service import Service
+from mailgitops.serve.shapes import (
     HttpError,
     Request,
     Response,
@@ -17,13 +16,13 @@ from mailgitops.serve.app import (
     json_response,
     problem,
 )
-from mailgitops.serve.service import Service
 
 EDIT_FIELDS = {"subject": str, "body": str, "cc": list, "attach": list, "detach": list}
 
 
 def post_event(service: Service, req: Request) -> Response:
     """202 once the rows are committed (RELIABILITY 1); the sender loop delivers them."""
+    from mailgitops.dispatch.api import BacklogFull
     from mailgitops.dispatch.outbox import EventConflict
 
     event = json_body(req)
@@ -32,6 +31,9 @@ def post_event(service: Service, req: Request) -> Response:
     except EventConflict as e:
         service.count("conflict")
         raise from_error(e, 409) from None
+    except BacklogFull as e:
+        service.count("backlog")
+        raise from_error(e, 503) from None
     except MailgitopsError as e:
         err = from_error(e, 422)
         service.count("unavailable" if err.status == 503 else "invalid")
@@ -147,77 +149,3 @@ def outbox(service: Service, req: Request) -> Response:
     if problems:
         raise HttpError(400, "bad query", problems=problems)
     return json_response(200, listing(service.dispatcher().outbox, status, int(limit)))
-
-
-def _state(service: Service) -> dict[str, Any]:
-    """What /health and /metrics report; the outbox may be unavailable (then it says why)."""
-    state: dict[str, Any] = {"bundle_hash": service.bundle.hash, "delivery": str(service.delivery),
-                             "outbox": None, "paused": None, "outbox_error": None}
-    try:
-        ob = service.dispatcher().outbox
-        state["outbox"] = ob.counts()
-        pause = ob.paused()
-    except MailgitopsError as e:
-        state["outbox_error"] = e.message
-        return state
-    if pause is not None:
-        state["paused"] = {"reason": pause[1], "until": iso(pause[0])}
-    return state
-
-
-def health(service: Service, req: Request) -> Response:
-    """200 when events are accepted and sent; 503 with the reason when sending is paused or the
-    outbox cannot be opened."""
-    state = _state(service)
-    if state["outbox_error"] is not None:
-        return json_response(503, {"status": "outbox-unavailable", "reason": state["outbox_error"], **state},
-                             {"Retry-After": RETRY_AFTER})
-    if state["paused"] is not None:
-        reason = f"sending paused: {state['paused']['reason']}"
-        return json_response(503, {"status": "paused", "reason": reason, **state})
-    return json_response(200, {"status": "ok", "reason": None, **state})
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def metrics(service: Service, req: Request) -> Response:
-    """Prometheus text format (version 0.0.4)."""
-    from mailgitops.dispatch.outbox import STATUSES, recipient_metric_lines
-
-    state = _state(service)
-    counts = state["outbox"] or {}
-    events = service.counts()
-    lines = ["# HELP mailgitops_outbox_messages Messages in the outbox, by status.",
-             "# TYPE mailgitops_outbox_messages gauge"]
-    lines += [f'mailgitops_outbox_messages{{status="{s}"}} {counts.get(s, 0)}' for s in STATUSES]
-    try:
-        lines += recipient_metric_lines(service.dispatcher().outbox.recipient_counts())
-    except MailgitopsError:
-        lines += recipient_metric_lines({})
-    lines += ["# HELP mailgitops_ambiguous_redeliveries_total Messages sent again after a lost reply "
-              "(same Message-ID).",
-              "# TYPE mailgitops_ambiguous_redeliveries_total counter",
-              f"mailgitops_ambiguous_redeliveries_total {counts.get('ambiguous_redeliveries', 0)}",
-              "# HELP mailgitops_sending_paused 1 while sending is paused after an auth or TLS failure.",
-              "# TYPE mailgitops_sending_paused gauge",
-              f"mailgitops_sending_paused {int(state['paused'] is not None)}",
-              "# HELP mailgitops_outbox_available 0 while the outbox cannot be opened (events get 503).",
-              "# TYPE mailgitops_outbox_available gauge",
-              f"mailgitops_outbox_available {int(state['outbox_error'] is None)}",
-              "# HELP mailgitops_events_accepted_total Events accepted (202) since this process started.",
-              "# TYPE mailgitops_events_accepted_total counter",
-              f"mailgitops_events_accepted_total {events['accepted']}",
-              "# HELP mailgitops_events_duplicate_total Events answered as duplicates since start.",
-              "# TYPE mailgitops_events_duplicate_total counter",
-              f"mailgitops_events_duplicate_total {events['duplicate']}",
-              "# HELP mailgitops_events_refused_total Events refused since start, by reason.",
-              "# TYPE mailgitops_events_refused_total counter"]
-    lines += [f'mailgitops_events_refused_total{{reason="{r}"}} {events[r]}'
-              for r in ("invalid", "conflict", "unavailable")]
-    lines += ["# HELP mailgitops_bundle_info The bundle this process runs.",
-              "# TYPE mailgitops_bundle_info gauge",
-              f'mailgitops_bundle_info{{hash="{_label(service.bundle.hash)}"}} 1']
-    body = ("\n".join(lines) + "\n").encode("utf-8")
-    return Response(200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}, body)

@@ -1,16 +1,25 @@
-"""The sender loop thread: sends what is due (dispatch/sender.py does the SMTP work), honours
-backoff and pauses, and on stop finishes the message in flight without claiming another."""
+"""The sender pool: a few threads, each with its own SMTP session (kept open across messages)
+and worker name, so sending keeps up with what POST /events accepts. They share the service's
+outbox connection: its lock hands over in microseconds, where separate SQLite connections wait
+for each other's write lock in SQLite's busy handler, which sleeps in steps of up to 100 ms.
+Each claims a small batch at a time (one commit for several rows); on stop, rows it claimed but
+did not start are handed back untouched, and the SMTP transaction in flight is finished."""
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
+from collections.abc import Sequence
 
-from mailgitops.dispatch.sender import FlushReport
+from mailgitops.dispatch.outbox import Row
+from mailgitops.dispatch.sender import FlushReport, Sender
 from mailgitops.errors import MailgitopsError
 from mailgitops.serve.service import Service
 
 INTERVAL = 1.0
+SENDERS = 4  # SMTP is mostly waiting for replies: a few sessions in parallel, not one per core
+CLAIM_BATCH = 8  # rows per claim: the claim is a durable commit, so fewer of them
 
 
 def log(line: str) -> None:
@@ -18,60 +27,133 @@ def log(line: str) -> None:
     sys.stderr.flush()
 
 
-class SenderLoop:
-    def __init__(self, service: Service, interval: float = INTERVAL) -> None:
-        self.service = service
-        self.interval = interval
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="mailgitops-sender")
+class SenderWorker:
+    """One sender thread. `flush_once` is one pass (tests call it directly)."""
+
+    def __init__(self, service: Service, name: str, stop: threading.Event, *, interval: float = INTERVAL,
+                 batch: int = CLAIM_BATCH) -> None:
+        self.service, self.name, self.stop = service, name, stop
+        self.interval, self.batch = interval, batch
+        self.sender: Sender | None = None
+        self.busy = False  # inside an SMTP transaction: what a stop waits for
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._last_problem: str | None = None
         # Completed passes, so a caller can wait for a pass that began after some moment (tests
         # check "nothing else is sent" after it, instead of sleeping and hoping it was long enough).
         self.passes = 0
-        self._passed = threading.Condition()
+        self.passed = threading.Condition()
 
-    def start(self) -> SenderLoop:
-        self.thread.start()
-        return self
+    def _sender(self) -> Sender:
+        if self.sender is None:
+            from mailgitops.dispatch.smtp import Connection
 
-    def shutdown(self) -> None:
-        """Waits for the SMTP transaction in flight (a kill now could leave it ambiguous)."""
-        self.stop.set()
-        self.service.wake.set()
-        self.thread.join()
+            disp = self.service.dispatcher()
+            self.sender = Sender(disp.outbox, disp.server, disp.sender.policy, Connection)
+        return self.sender
+
+    def flush_once(self) -> FlushReport:
+        sender = self._sender()
+        report = FlushReport()
+        pause = sender.outbox.paused()
+        if pause is not None:
+            report.paused = pause[1]
+            return report
+        start = time.time()  # rows rescheduled during this pass wait for the next one
+        while not self.stop.is_set():
+            rows = sender.outbox.claim(worker=sender.worker, lease_seconds=sender.policy.lease_seconds,
+                                       limit=self.batch, due_before=start)
+            if not self._deliver(sender, rows, report) or len(rows) < self.batch:
+                break
+        return report
+
+    def _deliver(self, sender: Sender, rows: Sequence[Row], report: FlushReport) -> bool:
+        for i, row in enumerate(rows):
+            if self.stop.is_set():
+                self._release(sender, rows[i:])
+                return False
+            self.busy = True
+            try:
+                connected = sender.deliver([row], report)
+            finally:
+                self.busy = False
+            if not connected:  # the row got its retry time (or the pause): so do the others
+                rest = rows[i + 1:]
+                if sender.outbox.paused() is not None:
+                    self._release(sender, rest)
+                elif rest:
+                    sender.deliver(rest, report)
+                return False
+        return True
+
+    @staticmethod
+    def _release(sender: Sender, rows: Sequence[Row]) -> None:
+        """Claimed but never tried: back to the queue as they were, the attempt not counted."""
+        for row in rows:
+            sender.outbox.update(row.id, sender.worker, status="queued", attempts=row.attempts - 1,
+                                 lease_until=None)
 
     def _run(self) -> None:
+        wake = self.service.wake
         while not self.stop.is_set():
-            self.service.wake.clear()  # before flushing: a wake-up during the flush is not lost
+            wake.clear()  # before flushing: a wake-up during the flush is not lost
             try:
                 report = self.flush_once()
                 problem = f"sending paused: {report.paused}" if report.paused else None
                 if report.sent or report.retry or report.failed or report.expired:
-                    log(f"sender: sent {report.sent}, retry {report.retry}, failed {report.failed}, "
+                    log(f"{self.name}: sent {report.sent}, retry {report.retry}, failed {report.failed}, "
                         f"expired {report.expired}, ambiguous {report.ambiguous}")
             except MailgitopsError as e:
                 problem = e.message
             except Exception as e:  # a bug must not stop sending for good: say it once, go on
                 problem = f"unexpected {type(e).__name__}: {e}"
             if problem != self._last_problem:
-                log(f"sender: {problem}" if problem else "sender: running")
+                log(f"{self.name}: {problem}" if problem else f"{self.name}: running")
                 self._last_problem = problem
-            with self._passed:
+            with self.passed:
                 self.passes += 1
-                self._passed.notify_all()
-            self.service.wake.wait(self.interval)
-        disp = self.service.opened()
-        if disp is not None:
-            disp.sender.close()
+                self.passed.notify_all()
+            wake.wait(self.interval)
+        self.close()
+
+    def close(self) -> None:
+        if self.sender is not None:
+            self.sender.close()  # the SMTP session; the outbox is the service's
+            self.sender = None
+
+
+class SenderPool:
+    def __init__(self, service: Service, size: int = SENDERS, *, interval: float = INTERVAL,
+                 batch: int = CLAIM_BATCH) -> None:
+        self.service = service
+        self.stop = threading.Event()
+        self.workers = [SenderWorker(service, f"sender-{i + 1}", self.stop, interval=interval, batch=batch)
+                        for i in range(size)]
+
+    def start(self) -> SenderPool:
+        for w in self.workers:
+            w.thread.start()
+        return self
 
     def wait_for_a_full_pass(self, timeout: float) -> bool:
-        """Wakes the loop and waits until a pass that began after this call has ended (the pass
-        in progress, if any, began before). False when the timeout came first."""
-        with self._passed:
-            target = self.passes + 2 if self.thread.is_alive() else self.passes
-            self.service.wake.set()
-            return self._passed.wait_for(lambda: self.passes >= target, timeout)
+        """Wakes the senders and waits until each has ended a pass that began after this call
+        (the pass in progress, if any, began before). False when the timeout came first."""
+        end = time.monotonic() + timeout
+        targets = [(w, w.passes + 2 if w.thread.is_alive() else w.passes) for w in self.workers]
+        self.service.wake.set()
+        for w, target in targets:
+            with w.passed:
+                if not w.passed.wait_for(lambda w=w, t=target: w.passes >= t,  # type: ignore[misc]
+                                         max(0.0, end - time.monotonic())):
+                    return False
+        return True
 
-    def flush_once(self) -> FlushReport:
-        """Sender.flush, one row per claim so that a stop releases nothing half-claimed."""
-        return self.service.dispatcher().sender.flush(batch=1, stop=self.stop)
+    def shutdown(self, deadline: float | None = None) -> list[str]:
+        """Claim nothing more; wait until `deadline` (time.monotonic()) for the SMTP transactions
+        in flight. Returns the senders still in one then: their message stays `sending` under its
+        lease and is sent again, counted ambiguous, when the lease runs out."""
+        self.stop.set()
+        self.service.wake.set()
+        for w in self.workers:
+            if w.thread.is_alive():
+                w.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return [w.name for w in self.workers if w.thread.is_alive()]

@@ -20,8 +20,10 @@ class Service:
     an outbox that cannot be opened now answers 503 (retry) instead of keeping the service down."""
 
     def __init__(self, bundle_path: str | Path, *, outbox: str | None, attachments_root: str | Path | None,
-                 token: str | None, policy: RetryPolicy | None = None, delivery: str | None = None) -> None:
+                 token: str | None, policy: RetryPolicy | None = None, delivery: str | None = None,
+                 max_backlog: int | None = None) -> None:
         from mailgitops.dispatch import rules
+        from mailgitops.dispatch.api import max_backlog_from
         from mailgitops.dispatch.delivery import resolve
 
         self.delivery = resolve(delivery)  # first: without a delivery mode the service does not start
@@ -31,11 +33,12 @@ class Service:
                                  else rules.attachments_root_from(None))
         self.token = token
         self.policy = policy
+        self.max_backlog = max_backlog_from() if max_backlog is None else max_backlog
         self.wake = threading.Event()  # set when rows were queued: the sender loop runs at once
         self._lock = threading.Lock()
         self._dispatcher: Dispatcher | None = None
         self._counts: dict[str, int] = {"accepted": 0, "duplicate": 0, "invalid": 0, "conflict": 0,
-                                        "unavailable": 0}
+                                        "unavailable": 0, "backlog": 0}
         try:  # open now, so that a wrong setting stops the start instead of failing every request
             self.dispatcher()
         except MailgitopsError as e:
@@ -51,7 +54,8 @@ class Service:
 
                 outbox = open_outbox(self.outbox_location)
                 self._dispatcher = Dispatcher(self.bundle, outbox, attachments_root=self.attachments_root,
-                                              policy=self.policy, delivery=self.delivery)
+                                              policy=self.policy, delivery=self.delivery,
+                                              max_backlog=self.max_backlog)
             return self._dispatcher
 
     def opened(self) -> Dispatcher | None:

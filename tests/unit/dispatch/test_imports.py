@@ -11,7 +11,9 @@ from pathlib import Path
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event, write_event
 
 HEAVY = ("jsonschema", "mjml", "yaml", "referencing", "mailgitops.validate", "mailgitops.repo",
-         "mailgitops.checks", "mailgitops.schemacheck", "mailgitops.catalog")
+         "mailgitops.checks", "mailgitops.schemacheck", "mailgitops.catalog",
+         # serve's web stack: dispatch never pays for it
+         "starlette", "uvicorn", "httptools", "anyio", "mailgitops.serve")
 
 SCRIPT = """
 import json, sys

@@ -31,7 +31,17 @@ def test_no_token_on_loopback_with_the_flag(host: str) -> None:
 
 
 def test_a_set_token_is_always_used() -> None:
-    assert startup_token("s3cret", "0.0.0.0", allow_tokenless=True) == "s3cret"
+    token = "s" * 32
+    assert startup_token(token, "0.0.0.0", allow_tokenless=True) == token
+
+
+@pytest.mark.parametrize("token", ["s3cret", "Q" * 31, "ü" * 15 + "Q"])  # the last: 31 bytes in UTF-8
+def test_a_token_shorter_than_32_bytes_is_refused(token: str) -> None:
+    with pytest.raises(UsageError) as e:
+        startup_token(token, "127.0.0.1", allow_tokenless=True)
+    assert e.value.exit_code == ExitCode.USAGE
+    assert "shorter than 32 bytes" in str(e.value)
+    assert token not in str(e.value)
 
 
 @pytest.mark.parametrize(("header", "ok"), [

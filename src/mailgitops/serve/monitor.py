@@ -1,0 +1,103 @@
+"""What monitoring reads: /health (up or down for anyone, details with the token) and /metrics
+(Prometheus text), both from one look at the outbox."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from mailgitops.dispatch.outbox import iso
+from mailgitops.errors import MailgitopsError
+from mailgitops.serve.auth import authorized
+from mailgitops.serve.service import Service
+from mailgitops.serve.shapes import RETRY_AFTER, Request, Response, json_response
+
+
+def _state(service: Service) -> dict[str, Any]:
+    """What /health and /metrics report; the outbox may be unavailable (then it says why)."""
+    state: dict[str, Any] = {"bundle_hash": service.bundle.hash, "delivery": str(service.delivery),
+                             "outbox": None, "paused": None, "outbox_error": None, "backlog": None}
+    try:
+        ob = service.dispatcher().outbox
+        state["outbox"] = ob.counts()
+        pause = ob.paused()
+        depth, oldest = ob.backlog()
+    except MailgitopsError as e:
+        state["outbox_error"] = e.message
+        return state
+    state["backlog"] = {"depth": depth, "oldest_age_seconds": round(max(0.0, time.time() - oldest), 3)
+                        if oldest is not None else 0.0, "limit": service.max_backlog}
+    if pause is not None:
+        state["paused"] = {"reason": pause[1], "until": iso(pause[0])}
+    return state
+
+
+def health(service: Service, req: Request) -> Response:
+    """200 when events are accepted and sent; 503 when sending is paused or the outbox cannot be
+    opened. Without the token only "up" or "down": counts and pause reasons are for the operator."""
+    state = _state(service)
+    if not authorized(req.headers.get("authorization"), service.token):
+        up = state["outbox_error"] is None and state["paused"] is None
+        return json_response(200 if up else 503, {"status": "up" if up else "down"})
+    if state["outbox_error"] is not None:
+        return json_response(503, {"status": "outbox-unavailable", "reason": state["outbox_error"], **state},
+                             {"Retry-After": RETRY_AFTER})
+    if state["paused"] is not None:
+        reason = f"sending paused: {state['paused']['reason']}"
+        return json_response(503, {"status": "paused", "reason": reason, **state})
+    return json_response(200, {"status": "ok", "reason": None, **state})
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def metrics(service: Service, req: Request) -> Response:
+    """Prometheus text format (version 0.0.4)."""
+    from mailgitops.dispatch.outbox import STATUSES, recipient_metric_lines
+
+    state = _state(service)
+    counts = state["outbox"] or {}
+    events = service.counts()
+    lines = ["# HELP mailgitops_outbox_messages Messages in the outbox, by status.",
+             "# TYPE mailgitops_outbox_messages gauge"]
+    lines += [f'mailgitops_outbox_messages{{status="{s}"}} {counts.get(s, 0)}' for s in STATUSES]
+    try:
+        lines += recipient_metric_lines(service.dispatcher().outbox.recipient_counts())
+    except MailgitopsError:
+        lines += recipient_metric_lines({})
+    lines += ["# HELP mailgitops_ambiguous_redeliveries_total Messages sent again after a lost reply "
+              "(same Message-ID).",
+              "# TYPE mailgitops_ambiguous_redeliveries_total counter",
+              f"mailgitops_ambiguous_redeliveries_total {counts.get('ambiguous_redeliveries', 0)}",
+              "# HELP mailgitops_sending_paused 1 while sending is paused after an auth or TLS failure.",
+              "# TYPE mailgitops_sending_paused gauge",
+              f"mailgitops_sending_paused {int(state['paused'] is not None)}",
+              "# HELP mailgitops_outbox_available 0 while the outbox cannot be opened (events get 503).",
+              "# TYPE mailgitops_outbox_available gauge",
+              f"mailgitops_outbox_available {int(state['outbox_error'] is None)}",
+              "# HELP mailgitops_events_accepted_total Events accepted (202) since this process started.",
+              "# TYPE mailgitops_events_accepted_total counter",
+              f"mailgitops_events_accepted_total {events['accepted']}",
+              "# HELP mailgitops_events_duplicate_total Events answered as duplicates since start.",
+              "# TYPE mailgitops_events_duplicate_total counter",
+              f"mailgitops_events_duplicate_total {events['duplicate']}",
+              "# HELP mailgitops_events_refused_total Events refused since start, by reason.",
+              "# TYPE mailgitops_events_refused_total counter"]
+    lines += [f'mailgitops_events_refused_total{{reason="{r}"}} {events[r]}'
+              for r in ("invalid", "conflict", "unavailable", "backlog")]
+    backlog = state["backlog"] or {"depth": 0, "oldest_age_seconds": 0.0, "limit": service.max_backlog}
+    lines += ["# HELP mailgitops_backlog_messages Messages waiting to be sent (queued, sending, ambiguous).",
+              "# TYPE mailgitops_backlog_messages gauge",
+              f"mailgitops_backlog_messages {backlog['depth']}",
+              "# HELP mailgitops_backlog_oldest_age_seconds Age of the oldest message waiting to be sent.",
+              "# TYPE mailgitops_backlog_oldest_age_seconds gauge",
+              f"mailgitops_backlog_oldest_age_seconds {backlog['oldest_age_seconds']}",
+              "# HELP mailgitops_backlog_limit Past this many waiting messages, events get 503.",
+              "# TYPE mailgitops_backlog_limit gauge",
+              f"mailgitops_backlog_limit {backlog['limit']}"]
+    lines += ["# HELP mailgitops_bundle_info The bundle this process runs.",
+              "# TYPE mailgitops_bundle_info gauge",
+              f'mailgitops_bundle_info{{hash="{_label(service.bundle.hash)}"}} 1']
+    body = ("\n".join(lines) + "\n").encode("utf-8")
+    return Response(200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}, body)

@@ -1,0 +1,90 @@
+"""The HTTP shapes every endpoint shares: the request a handler sees, the response it gives, and
+one JSON error shape. No web framework here: handlers stay plain functions, testable without one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mailgitops.dispatch.event import MAX_EVENT_BYTES
+from mailgitops.errors import ExitCode, MailgitopsError
+
+MAX_BODY = MAX_EVENT_BYTES  # the event's own cap; a draft's edit fits too
+RETRY_AFTER = "10"
+JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str  # without the query
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class HttpError(Exception):
+    """Raised by a handler for an answer other than success; turned into the JSON error shape."""
+
+    def __init__(self, status: int, message: str, *, problems: list[dict[str, Any]] | None = None,
+                 hint: str | None = None, headers: Mapping[str, str] | None = None,
+                 extra: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.hint = status, message, hint
+        self.problems = problems or []
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+def json_response(status: int, value: Any, headers: Mapping[str, str] | None = None) -> Response:
+    body = (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return Response(status, {"Content-Type": f"{JSON_TYPE}; charset=utf-8", **(headers or {})}, body)
+
+
+def error_response(e: HttpError) -> Response:
+    value: dict[str, Any] = {"error": e.message, "problems": e.problems}
+    if e.hint:
+        value["hint"] = e.hint
+    return json_response(e.status, {**value, **e.extra}, e.headers)
+
+
+def problem(message: str, *, json_path: str = "", code: str = "bad-request", hint: str | None = None,
+            file: str = "request") -> dict[str, Any]:
+    """A problem in the Diagnostic's JSON shape (`validate --format json`, `dispatch`'s problems)."""
+    return {"file": file, "line": 0, "col": 0, "code": code, "message": message, "severity": "error",
+            "json_path": json_path, "hint": hint}
+
+
+def from_error(e: MailgitopsError, status: int) -> HttpError:
+    """A dispatcher refusal as an answer: TEMPORARY is 503 (nothing accepted, retry), else `status`."""
+    from mailgitops.dispatch.outbox import EventConflict
+
+    problems = [{**asdict(d), "severity": str(d.severity)} for d in e.diagnostics]
+    if e.exit_code == ExitCode.TEMPORARY:
+        return HttpError(503, e.message, hint=e.hint or "nothing was accepted; send it again later",
+                         headers={"Retry-After": RETRY_AFTER})
+    if isinstance(e, EventConflict):
+        status = 409
+    return HttpError(status, e.message, problems=problems, hint=e.hint)
+
+
+def json_body(req: Request) -> Any:
+    """The request's JSON body (its size was checked before it was read): 415/400 if not JSON."""
+    ctype = req.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != JSON_TYPE:
+        raise HttpError(415, f"the body must be {JSON_TYPE}, not {ctype or 'unnamed'}",
+                        hint=f"send the header Content-Type: {JSON_TYPE}")
+    try:
+        return json.loads(req.body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise HttpError(400, f"the body is not valid JSON ({e}); nothing was queued",
+                        hint="send one JSON object as described in schema/event.schema.json") from None

@@ -1,0 +1,218 @@
+"""`serve` at the HTTP level, through raw sockets: what uvicorn refuses by itself (a malformed
+request line, two Content-Length headers), the token and the size checked before any of the body
+is read, deadlines for slow heads and bodies, many idle connections that do not starve others,
+a bounded stop on SIGTERM, and a short token refused at start."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mailgitops.serve import app as app_mod
+from mailgitops.serve import server as server_mod
+from mailgitops.serve.server import Server
+from mailgitops.serve.service import Service
+from support.dispatchrepo import SAMPLES, build_bundle, make_repo
+from support.smtpd import SmtpServer
+
+TOKEN = "http-token-" + "h" * 21  # 32 bytes
+FILES = SAMPLES / "files"
+
+
+@pytest.fixture(scope="module")
+def bundle(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(make_repo(tmp_path_factory.mktemp("repo"), port=smtp_server.port))
+
+
+@pytest.fixture
+def server(bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    monkeypatch.setattr(app_mod, "BODY_SECONDS", 1.0)
+    monkeypatch.setattr(server_mod, "HEAD_SECONDS", 1.0)
+    service = Service(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=FILES, token=TOKEN)
+    srv = Server(service, "127.0.0.1", 0, interval=0.05, shutdown_seconds=3).start()
+    yield srv
+    srv.stop()
+
+
+def connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    return sock
+
+
+def answer(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes or goes quiet for 5 s."""
+    data = b""
+    sock.settimeout(5)
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+            if b"\r\n\r\n" in data and _complete(data):
+                break
+    except TimeoutError:
+        pass
+    return data
+
+
+def _complete(data: bytes) -> bool:
+    head, _, body = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value)
+    return False
+
+
+def status_of(data: bytes) -> int:
+    assert data.startswith(b"HTTP/1.1 "), data[:100]
+    return int(data.split(b" ", 2)[1])
+
+
+def test_a_malformed_request_line_gets_a_400_status_line(server: Server) -> None:
+    with connect(server.port) as sock:
+        sock.sendall(b"GARBAGE / HTTP/9.9 extra\r\n\r\n")
+        assert status_of(answer(sock)) == 400
+
+
+def test_two_content_length_headers_are_refused(server: Server) -> None:
+    with connect(server.port) as sock:
+        sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode()
+                     + b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                     b"Content-Length: 5\r\n\r\n{}")
+        assert status_of(answer(sock)) == 400
+    with connect(server.port) as sock:
+        sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
+        assert status_of(answer(sock)) == 400
+
+
+def test_the_token_is_checked_before_the_body_is_read(server: Server,
+                                                      capfd: pytest.CaptureFixture[str]) -> None:
+    """A client with no token announces a large body and sends none of it: the 401 comes at once."""
+    with connect(server.port) as sock:
+        sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + b"w" * 32
+                     + b"\r\nContent-Type: application/json\r\nContent-Length: 900000\r\n\r\n")
+        start = time.monotonic()
+        data = answer(sock)
+        assert status_of(data) == 401
+        assert time.monotonic() - start < 0.9  # before any body deadline
+    with connect(server.port) as sock:  # too large: refused from the header, before reading
+        sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode()
+                     + b"\r\nContent-Type: application/json\r\nContent-Length: 1000001\r\n\r\n")
+        assert status_of(answer(sock)) == 413
+    err = capfd.readouterr().err
+    assert '"POST /events" 401' in err  # every refusal is logged
+    assert '"POST /events" 413' in err
+    assert TOKEN not in err
+    assert "w" * 32 not in err
+
+
+def test_a_body_that_trickles_is_cut_off(server: Server) -> None:
+    with connect(server.port) as sock:
+        sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode()
+                     + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\"")
+        data = answer(sock)
+    assert status_of(data) == 408
+    assert b"did not arrive" in data
+
+
+def test_a_connection_that_never_sends_a_request_is_closed(server: Server) -> None:
+    with connect(server.port) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # never finishes its head
+        sock.settimeout(5)
+        start = time.monotonic()
+        assert sock.recv(100) == b""
+        assert 0.5 < time.monotonic() - start < 4
+
+
+@pytest.mark.slow
+def test_many_idle_connections_do_not_starve_a_client(server: Server) -> None:
+    idle = [connect(server.port) for _ in range(300)]
+    try:
+        for s in idle[::2]:
+            s.sendall(b"POST /events HTTP/1.1\r\n")
+        for _ in range(5):
+            with connect(server.port) as sock:
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert status_of(answer(sock)) == 200
+    finally:
+        for s in idle:
+            s.close()
+
+
+def _start(bundle: Path, tmp_path: Path, token: str, *extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "MAILGITOPS_API_TOKEN": token}
+    # --port 0: the system picks a free port and the "listening on" line names it
+    return subprocess.Popen([sys.executable, "-m", "mailgitops", "serve", "--bundle", str(bundle), "--port",
+                             "0", "--outbox", str(tmp_path / "o.sqlite"), "--attachments-root",
+                             str(FILES), *extra], env=env, stderr=subprocess.PIPE, text=True)
+
+
+def _port(proc: subprocess.Popen[str]) -> int:
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # ends when the process does: then the assert says why
+        seen.append(line)
+        if found := re.search(r"listening on http://127\.0\.0\.1:(\d+)", line):
+            return int(found[1])
+    raise AssertionError("".join(seen))
+
+
+def test_a_short_token_is_refused_at_start(bundle: Path, tmp_path: Path) -> None:
+    proc = _start(bundle, tmp_path, "x" * 31)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "shorter than 32 bytes" in err
+    assert "x" * 31 not in err
+
+
+@pytest.mark.slow
+def test_sigterm_with_a_trickling_client_stops_within_the_deadline(bundle: Path, tmp_path: Path) -> None:
+    proc = _start(bundle, tmp_path, TOKEN, "--shutdown-seconds", "2")
+    try:
+        with connect(_port(proc)) as sock:
+            sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode()
+                         + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            time.sleep(0.3)  # let the request head arrive before the signal (no event to wait on)
+            start = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=20)
+            took = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert took < 6, f"took {took:.1f} s to stop"
+    assert "stopped in" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_client_still_sending_a_refused_body_reads_the_answer(server: Server) -> None:
+    """The server reads and drops the rest instead of closing on it (a reset would reach the
+    client before the 413 and it would see only a broken pipe)."""
+    for _ in range(10):
+        with connect(server.port) as sock:
+            sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer "
+                         + TOKEN.encode() + b"\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 3000000\r\n\r\n")
+            sock.sendall(b"x" * 3_000_000)  # as urllib does: all of the body, then read
+            assert status_of(answer(sock)) == 413
+
+
+def test_answers_are_not_held_back_by_nagle(server: Server) -> None:
+    """uvicorn writes an answer's head and body separately; without TCP_NODELAY the body waits
+    for the client's delayed ACK, 40 ms on every keep-alive request."""
+    with connect(server.port) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status_of(answer(sock)) == 200
+        [conn] = list(server.uvicorn.server_state.connections)
+        accepted = conn.transport.get_extra_info("socket")
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
