@@ -61,7 +61,7 @@ class Kind:
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "PYTHONPATH": str(self.src), "MAILGITOPS_API_TOKEN": TOKEN,
-                "MAILGITOPS_MAX_BACKLOG": "100000"}
+                "MAILGITOPS_MAX_BACKLOG": "100000", "MAILGITOPS_DELIVERY": "production"}
 
     def py(self, args: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, *args], env=self.env(), check=True, capture_output=True,

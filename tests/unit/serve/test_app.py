@@ -327,22 +327,23 @@ def test_sqlite_failure_mid_run_is_503(service: Service, monkeypatch: pytest.Mon
     assert resp.headers["Retry-After"] == "10"  # seconds: the order system tries again then
 
 
-def test_the_console_is_mounted_at_the_root_and_the_api_keeps_its_paths(bundle: Path, tmp_path: Path) -> None:
-    from support.console import make_rig
+def test_the_console_is_mounted_at_the_root_and_the_api_keeps_its_paths(service: Service,
+                                                                        tmp_path: Path) -> None:
+    from mailgitops.console.app import ConsoleSettings, console_app
 
-    rig_iter = make_rig(tmp_path, bundle)
-    rig = next(rig_iter)
-    try:
-        app = build_app(rig.service, console=rig.app)
-        with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
-            page = client.get("/sign-in")
-            assert page.status_code == 200
-            assert page.headers["content-type"].startswith("text/html")
-            assert "frame-ancestors" in page.headers["content-security-policy"]
-            assert client.post("/events", json={}).status_code == 401  # the API still wants its token
-            assert client.get("/metrics").status_code == 401
-            assert client.put("/drafts/3").status_code == 401
-            assert client.get("/health").json() == {"status": "up"}
-            assert client.get("/openapi.json").status_code == 200
-    finally:
-        next(rig_iter, None)
+    settings = ConsoleSettings(operators_path=tmp_path / "operators.sqlite", secure_cookies=False)
+    app = build_app(service, console=console_app(service, settings, notice=False))
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
+        page = client.get("/sign-in")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert "frame-ancestors" in page.headers["content-security-policy"]
+        assert client.post("/events", json={}).status_code == 401  # the API still wants its token
+        assert client.get("/metrics").status_code == 401
+        assert client.put("/drafts/3").status_code == 401
+        assert client.get("/health").json() == {"status": "up"}
+        assert client.get("/openapi.json").status_code == 200
+        authorized = {"Authorization": f"Bearer {TOKEN}"}
+        wrong = client.put("/drafts/3", headers=authorized)
+        assert wrong.status_code == 405  # not swallowed by the console at /
+        assert wrong.headers["allow"] == "GET, POST"
