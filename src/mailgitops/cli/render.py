@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -44,13 +45,16 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
         raise UsageError(f"--out {out}: cannot create the folder ({e.strerror})",
                          hint="pass a folder you can write to") from e
     total = len(templates or repo.templates) * len(langs or repo.languages.active)
+    # every core, once there is enough to share: a process costs ~50 ms to start
+    workers = min(len(os.sched_getaffinity(0)), 1 + total // 40)
     try:
         if sys.stderr.isatty():
             with click.progressbar(length=total, label="rendering", file=sys.stderr) as bar:
                 result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs,
-                                        sample=sample, progress=bar.update)
+                                        sample=sample, progress=bar.update, workers=workers)
         else:
-            result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample)
+            result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample,
+                                    workers=workers)
         (out_dir / "index.html").write_text(gallery_html(result.entries), encoding="utf-8")
     except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
         raise MailgitopsError(f"cannot write the previews to {out_dir}: {e.strerror} ({e.filename})") from e

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,8 +55,9 @@ def _for_browser(email: RenderedEmail) -> str:
 
 def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templates: Sequence[str] = (),
                    langs: Sequence[str] = (), sample: str | None = None,
-                   progress: Callable[[int], None] | None = None) -> PreviewResult:
-    """Write each email and manifest.json; the gallery is written by the caller (gallery.py)."""
+                   progress: Callable[[int], None] | None = None, workers: int = 1) -> PreviewResult:
+    """Write each email and manifest.json; the gallery is written by the caller (gallery.py).
+    `workers` > 1 renders in that many forked processes (the `render` command uses every core)."""
     for tid in templates:
         if tid not in repo.templates:
             raise UsageError(f"no template `{tid}`", hint=did_you_mean(tid, list(repo.templates)))
@@ -63,30 +66,16 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
                          hint=did_you_mean(sample, list(repo.samples)))
     tids = sorted(templates or repo.templates)
     languages = sorted(langs or repo.languages.active)
+    jobs = [(tid, lang, sample or default_sample(repo, tid)) for tid in tids for lang in languages]
     result = PreviewResult()
-    for tid in tids:
-        for lang in languages:
-            name = sample or default_sample(repo, tid)
-            try:
-                p = preview(repo, compiled, tid, lang, name)
-            except MailgitopsError as e:
-                result.diagnostics.extend(e.diagnostics or [error(f"templates/{tid}", 0, 0, "render-error",
-                                                                  e.message, hint=e.hint)])
-                continue
-            finally:
-                if progress:
-                    progress(1)
-            # the lints `validate` reads from the sources, here exact: this is the real HTML
-            lints = tuple(f.message for f in email_findings(p.email.html, compiled.theme))
-            eml = p.message.as_bytes()
-            html_bytes = p.email.html.encode("utf-8")
-            folder = out / tid
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{lang}.html").write_bytes(_for_browser(p.email).encode("utf-8"))
-            (folder / f"{lang}.txt").write_bytes(p.email.text.encode("utf-8"))
-            (folder / f"{lang}.eml").write_bytes(eml)
-            result.entries.append(ManifestEntry(tid, lang, p.email.lang, name, p.email.subject,
-                                                len(html_bytes), len(eml), p.warnings + lints))
+    for done in _run(repo, compiled, out, jobs, workers):
+        for item in done:
+            if isinstance(item, ManifestEntry):
+                result.entries.append(item)
+            else:
+                result.diagnostics.extend(item)
+            if progress:
+                progress(1)
     assets_dir = out / "_assets"
     for asset in compiled.assets.values():
         assets_dir.mkdir(parents=True, exist_ok=True)
@@ -96,3 +85,52 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     (out / "manifest.json").write_text(text, encoding="utf-8")
     return result
+
+
+Job = tuple[str, str, str]  # template, language, sample
+Done = ManifestEntry | list[Diagnostic]
+_STATE: dict[str, Any] = {}  # what forked workers inherit instead of receiving it pickled
+CHUNK = 8  # emails per task: small enough to share the work evenly, large enough to amortise
+
+
+def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
+    tid, lang, name = job
+    try:
+        p = preview(repo, compiled, tid, lang, name)
+    except MailgitopsError as e:
+        return list(e.diagnostics) or [error(f"templates/{tid}", 0, 0, "render-error", e.message,
+                                             hint=e.hint)]
+    # the lints `validate` reads from the sources, here exact: this is the real HTML
+    lints = tuple(f.message for f in email_findings(p.email.html, compiled.theme))
+    eml = p.message.as_bytes()
+    html_bytes = p.email.html.encode("utf-8")
+    folder = out / tid
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{lang}.html").write_bytes(_for_browser(p.email).encode("utf-8"))
+    (folder / f"{lang}.txt").write_bytes(p.email.text.encode("utf-8"))
+    (folder / f"{lang}.eml").write_bytes(eml)
+    return ManifestEntry(tid, lang, p.email.lang, name, p.email.subject, len(html_bytes), len(eml),
+                         p.warnings + lints)
+
+
+def _chunk(jobs: list[Job]) -> list[Done]:
+    return [_one(_STATE["repo"], _STATE["compiled"], _STATE["out"], job) for job in jobs]
+
+
+def _run(repo: Repo, compiled: CompiledTemplates, out: Path, jobs: list[Job], workers: int
+         ) -> Iterator[list[Done]]:
+    """Results in the jobs' order, chunk by chunk. Rendering is CPU-bound pure Python, so only
+    processes use a second core; fork lets each inherit the compiled repository for free."""
+    chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
+    workers = min(workers, len(chunks))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for c in chunks:
+            yield [_one(repo, compiled, out, job) for job in c]
+        return
+    _STATE.update(repo=repo, compiled=compiled, out=out)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            yield from pool.map(_chunk, chunks)
+    finally:
+        _STATE.clear()
