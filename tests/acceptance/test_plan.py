@@ -4,6 +4,13 @@ dispatch then does with the same event on a real SMTP server."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +131,53 @@ def test_plan_reads_the_event_from_stdin(bundle: Path, tmp_path: Path) -> None:
                cwd=tmp_path)
     assert outcome(proc)["messages"][0]["subject"] == "Ihr Auftrag PO-1001 wurde angenommen"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def served(bundle: Path, tmp_path: Path) -> Iterator[str]:
+    """`mailgitops serve` as a process on a free port of 127.0.0.1; its base URL."""
+    with subprocess.Popen([sys.executable, "-m", "mailgitops", "serve", "--bundle", str(bundle), "--outbox",
+                           str(tmp_path / "serve.sqlite"), "--attachments-root", str(FILES),
+                           "--insecure-no-token", "--port", "0"],
+                          env=dict(os.environ), stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stderr is not None
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if "listening on http://" in line:
+                break
+        assert "listening on http://" in lines[-1], lines
+        try:
+            yield lines[-1].split("listening on ")[1].split()[0]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=30)
+
+
+def post(url: str, body: object) -> tuple[int, dict[str, Any]]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 only, no proxy
+    try:
+        with opener.open(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_post_plan_on_serve_answers_like_the_command(bundle: Path, served: str, tmp_path: Path) -> None:
+    event = sample_event("flyers", trigger="proof_ready")
+    status, got = post(f"{served}/plan", event)
+    assert status == 200, got
+    cli_plan = outcome(plan(bundle, tmp_path, event))
+    assert got == cli_plan
+    status, rendered = post(f"{served}/plan?render=1", event)
+    assert status == 200
+    assert "Ada Lovelace" in rendered["messages"][0]["text"]
+    assert rendered["messages"][0]["html"].startswith("<!doctype html>")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"{served}/outbox", timeout=30) as resp:
+        assert json.loads(resp.read())["messages"] == []  # nothing stored
+    status, refused = post(f"{served}/plan", sample_event("flyers", trigger="order_acepted"))
+    assert status == 422
+    assert refused["problems"][0]["hint"] == "did you mean `order_accepted`?"

@@ -54,6 +54,7 @@ API: tuple[tuple[str, Mapping[str, Handler]], ...] = (
     ("/health", {"GET": monitor.health}),
     ("/metrics", {"GET": monitor.metrics}),
     ("/events", {"POST": handlers.post_event}),
+    ("/plan", {"POST": handlers.post_plan}),
     ("/outbox", {"GET": handlers.outbox}),
     ("/drafts", {"GET": handlers.list_drafts}),
     ("/drafts/{draft_id:draft_id}", {"GET": handlers.show_draft, "POST": handlers.edit_draft}),

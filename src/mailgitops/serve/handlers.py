@@ -46,6 +46,20 @@ def post_event(service: Service, req: Request) -> Response:
     return json_response(202, outcome.to_json())
 
 
+def post_plan(service: Service, req: Request) -> Response:
+    """200 with what POST /events would do with this event (`mailgitops plan`); nothing is stored
+    or sent. `?render=1` adds each message's HTML and text."""
+    from mailgitops.dispatch.explain import explain
+
+    event = json_body(req)
+    plan = explain(service.bundle, event, service.attachments_root, source="event",
+                   delivery=str(service.delivery))  # an event dispatch would refuse: 422, as for /events
+    if req.query.get("render", "") in ("", "0", "false"):
+        plan["messages"] = [{k: v for k, v in m.items() if k not in ("html", "text")}
+                            for m in plan["messages"]]
+    return json_response(200, plan)
+
+
 def _draft_row(service: Service, draft_id: str) -> Any:
     row = service.dispatcher().outbox.get(int(draft_id))
     if row is None or row.draft is None:

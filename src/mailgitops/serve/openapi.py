@@ -86,6 +86,11 @@ def _schemas() -> dict[str, Any]:
             "status": {"enum": ["up", "down", "ok", "paused", "outbox-unavailable"]}, "reason": n,
             "bundle_hash": s, "outbox": {"type": ["object", "null"]}, "backlog": {"type": ["object", "null"]},
             "paused": {"type": ["object", "null"]}, "outbox_error": n}},
+        "Plan": {"type": "object", "required": ["event_id", "trigger", "bundle", "delivery", "messages"],
+                 "properties": {"event_id": s, "trigger": s, "bundle": s, "delivery": s,
+                                "messages": {"type": "array", "items": _ref("PlannedMessage")}}},
+        "PlannedMessage": {"type": "object", "required": ["role", "to", "status", "rule"],
+                           "properties": {"status": {"enum": ["sent", "draft", "skipped"]}}},
         **_event_schemas(),
     }
 
@@ -101,6 +106,12 @@ def _paths() -> dict[str, Any]:
                           "200": _json(outcome, "a duplicate of an event seen before"),
                           "409": _err("the same event_id with different content"),
                           "422": _err("the event was refused; every problem named"), **BODY, **COMMON}}},
+        "/plan": {"post": {
+            "summary": "What POST /events would do with this event, without storing or sending anything",
+            "parameters": [{"name": "render", "in": "query", "schema": s_any()}],
+            "requestBody": {"required": True, "content": {J: {"schema": _ref("Event")}}},
+            "responses": {"200": _json(_ref("Plan"), "the plan, per recipient"),
+                          "422": _err("the event would be refused; every problem named"), **BODY, **COMMON}}},
         "/drafts": {"get": {
             "summary": "The waiting drafts",
             "parameters": [{"name": "all", "in": "query", "schema": s_any()}],
