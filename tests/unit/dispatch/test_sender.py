@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
+from mailgitops.dispatch import outbox_sqlite, sender
 from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.sender import IDLE_SECONDS, RetryPolicy
+from support.clock import ShiftedClock
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
 from support.smtpd import SmtpServer
 
@@ -21,12 +22,14 @@ def test_retry_policy_from_env() -> None:
     assert RetryPolicy(max_backoff_seconds=5).delay(30) == 5
 
 
-def test_a_4xx_waits_for_its_backoff_then_goes_out_with_the_same_message_id(tmp_path: Path) -> None:
+def test_a_4xx_waits_for_its_backoff_then_goes_out_with_the_same_message_id(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = ShiftedClock().install(monkeypatch, sender, outbox_sqlite)
     server = SmtpServer().start()
     try:
         server.faults.add("MAIL", "451 4.3.0 try later")
         bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
-        policy = RetryPolicy(backoff_seconds=0.5, factor=2.0)
+        policy = RetryPolicy(backoff_seconds=60, factor=2.0)
         with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
                              policy=policy) as d:
             m = d.handle(sample_event(trigger="order_received", event_id="backoff")).to_json()["messages"][0]
@@ -35,9 +38,10 @@ def test_a_4xx_waits_for_its_backoff_then_goes_out_with_the_same_message_id(tmp_
             row = d.outbox.get(m["outbox_id"])
             assert row is not None
             assert row.attempts == 1
-            assert row.next_attempt_at == pytest.approx(row.created_at + 0.5, abs=0.3)
+            assert row.next_attempt_at == pytest.approx(row.created_at + 60, abs=5)
+            clock.advance(55)
             assert d.flush().sent == 0  # not due yet: the backoff is honoured
-            time.sleep(0.6)
+            clock.advance(10)
             assert d.flush().sent == 1
         assert [r.message_id for r in server.wait_for(1)] == [m["message_id"]]
     finally:
