@@ -56,6 +56,15 @@ def warning(file: str, line: int, col: int, code: str, message: str, *, json_pat
     return Diagnostic(file, line, col, code, message, Severity.WARNING, json_path, hint)
 
 
+def one_explanation(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """A template text that cannot be rendered because of an error found in its source (an
+    unknown variable, a per-job value outside the loop) is explained once, by that error at its
+    own line and column: the render failure it causes says the same thing less exactly."""
+    diags = list(diags)
+    explained = {d.file for d in diags if d.severity is Severity.ERROR and d.code != "render-error"}
+    return [d for d in diags if not (d.code == "render-error" and d.file in explained)]
+
+
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Sorted by position, exact duplicates removed (two checks may see the same fault)."""
     return sorted(set(diags), key=lambda d: d.sort_key)
@@ -64,8 +73,14 @@ def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
 # --- reporters -------------------------------------------------------------------------------
 
 
+def where(d: Diagnostic) -> str:
+    """`path:line:col`, or only `path` for a problem with the whole file (a missing file has
+    no line 0 to point an editor at)."""
+    return d.file if d.line == 0 else f"{d.file}:{d.line}:{d.col}"
+
+
 def format_text(diags: Sequence[Diagnostic]) -> str:
-    lines = [f"{d.file}:{d.line}:{d.col}: {d.severity}: {d.full_message()} [{d.code}]" for d in diags]
+    lines = [f"{where(d)}: {d.severity}: {d.full_message()} [{d.code}]" for d in diags]
     n_err = sum(d.severity is Severity.ERROR for d in diags)
     n_warn = len(diags) - n_err
     lines.append(f"{n_err} error(s), {n_warn} warning(s)" if diags else "no problems found")

@@ -28,7 +28,8 @@ def split(text: str, file: str) -> tuple[SplitTemplate | None, list[Diagnostic]]
         return None, [error(file, 1, 1, "missing-front-matter",
                             "the template must start with front matter: a line `---`, "
                             "`subject: ...`, and a closing `---`",
-                            hint='start the file with:\n---\nsubject: "Your order {{ order.number }}"\n---')]
+                            hint='start the file with three lines: `---`, '
+                                 '`subject: "Your order {{ order.number }}"`, `---`')]
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
     if end is None:
         return None, [error(file, 1, 1, "missing-front-matter",

@@ -32,6 +32,7 @@ from mailgitops.yamlsrc import YamlDoc, load_yaml
 LAYOUTS_DIR = "templates/_layouts"
 ASSETS_DIR = "templates/_assets"
 MAX_READ_BYTES = 2_000_000  # above every per-kind cap (YAML 1 MB, templates 200 KB)
+_PARTIAL = frozenset({"duplicate-key", "yaml-ambiguous"})  # the file's other values are sound
 _LANG_FILE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\.md$")
 
 
@@ -73,7 +74,8 @@ class _Loader:
             text = self._read_capped(path, rel)
         except FileNotFoundError:
             self.diags.append(error(rel, 0, 0, "missing-file", f"{rel} does not exist",
-                                    hint="run `mailgitops init` for a starting point"))
+                                    hint=f"restore it from git (`git checkout -- {rel}`), or copy it from "
+                                    "a new repository made by `mailgitops init`"))
         except UnicodeDecodeError as e:
             self.diags.append(error(rel, 1, 1, "encoding", f"file is not UTF-8 text ({e.reason})",
                                     hint="save the file as UTF-8"))
@@ -127,8 +129,11 @@ class _Loader:
         self.diags.extend(diags)
         if doc.data is None:
             doc.data = {}
-        if not diags:
-            self.diags.extend(schemacheck.check(doc, kind))
+        # A duplicate key or a YAML 1.1 reading leaves the rest of the file readable: the schema's
+        # findings elsewhere in it are reported too (not those at a place already reported).
+        if all(d.code in _PARTIAL for d in diags):
+            seen = {d.json_path for d in diags}
+            self.diags.extend(d for d in schemacheck.check(doc, kind) if d.json_path not in seen)
         return doc.data if isinstance(doc.data, dict) else {}
 
 

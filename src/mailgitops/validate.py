@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailgitops.diagnostics import Diagnostic, Severity, sort_diagnostics
+from mailgitops.diagnostics import Diagnostic, Severity, one_explanation, sort_diagnostics
 from mailgitops.errors import ExitCode
 from mailgitops.repo import LoadedRepo, load_repo
 
@@ -39,4 +39,4 @@ def validate_repo(root: Path) -> ValidationResult:
     diags = list(loaded.diagnostics)
     for check in checks():
         diags.extend(check(loaded))
-    return ValidationResult(loaded=loaded, diagnostics=tuple(sort_diagnostics(diags)))
+    return ValidationResult(loaded=loaded, diagnostics=tuple(sort_diagnostics(one_explanation(diags))))

@@ -318,6 +318,6 @@ def test_a_send_time_refusal_keeps_its_hint_apart(repo: Path, tmp_path: Path) ->
     code, _, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / "o"),
                           "--template", "quotation", "--lang", "en")
     assert code == 1
-    assert ("templates/quotation:0:0: error: 'archive@example' is not a valid address: the part after "
+    assert ("templates/quotation: error: 'archive@example' is not a valid address: the part after "
             "the @-sign is not valid. It should have a period (check for a missing or stray dot, e.g. "
             "name@example.com) [render-error]") in err

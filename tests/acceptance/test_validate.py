@@ -26,7 +26,7 @@ from mailgitops.repo import load_repo
 PROJECT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).parent / "bad_repos"
 MAILGITOPS = Path(sys.executable).parent / "mailgitops"
-META = {"expected.txt", "delete.txt", "pad.txt"}
+META = {"expected.txt", "expected-output.txt", "delete.txt", "pad.txt"}
 # run as a separate process (the installed console script); the rest use CliRunner for speed
 SUBPROCESS_CASES = {
     "yaml-syntax-unclosed-list", "tpl-job-outside-loop-t6", "addr-cc-split-bad-part",

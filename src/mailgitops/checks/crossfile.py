@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailgitops import catalog
-from mailgitops.diagnostics import Diagnostic, error, warning
+from mailgitops.diagnostics import Diagnostic, Severity, error, warning
 from mailgitops.repo import LoadedRepo
 from mailgitops.suggest import did_you_mean
 from mailgitops.yamlsrc import YamlDoc
@@ -76,7 +76,10 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
     repo = loaded.repo
     langs = repo.languages
     ldoc = _doc(loaded, LANGUAGES)
-    langs_ok = loaded_ok(loaded, LANGUAGES)
+    # an invalid languages.yaml (a list, a wrong type) leaves `active` unknown: judging every
+    # template file by it would bury the one real error under a warning per file
+    langs_ok = loaded_ok(loaded, LANGUAGES) and not any(
+        d.file == LANGUAGES and d.severity is Severity.ERROR for d in loaded.diagnostics)
     if langs_ok and langs.default not in langs.active:
         out.append(ldoc.at(("default",), "default-language-inactive",
                            f"the default language `{langs.default}` is not in `active`",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mailgitops.checks import addresses, crossfile, secrets, smtp, templates, theme
+from mailgitops.checks import addresses, crossfile, secrets, smtp, styles, templates, theme
 from mailgitops.checks.rendered import lint_rendered
 from mailgitops.diagnostics import Diagnostic
 from mailgitops.repo import LoadedRepo
@@ -12,6 +12,7 @@ from mailgitops.repo import LoadedRepo
 CHECKS: list[Callable[[LoadedRepo], list[Diagnostic]]] = [
     crossfile.check,
     templates.check,
+    styles.check,
     smtp.check,
     addresses.check,
     secrets.check,

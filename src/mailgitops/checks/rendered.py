@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
+from mailgitops.catalog import variables as catalog_variables
 from mailgitops.checks.html_lint import size_finding, tag_findings
 from mailgitops.checks.jinja_analysis import syntax_error, variables
 from mailgitops.checks.render_all import render_every_text
@@ -139,9 +140,13 @@ def _variable_drift(repo: Repo) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     default = repo.languages.default
 
+    # catalog values only: an unknown name is already an error where it is written, and
+    # `loop.index` is no value a translation must show
+    known = frozenset(catalog_variables())
+
     def used(x: TemplateText) -> frozenset[str] | None:
         found = [variables(s) for s in (x.subject, x.preheader or "", x.body)]
-        return None if any(f is None for f in found) else frozenset().union(*(f for f in found if f))
+        return None if any(f is None for f in found) else known & frozenset().union(*(f for f in found if f))
 
     for _tid, t in sorted(repo.templates.items()):
         base = t.texts.get(default)

@@ -5,12 +5,29 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mailgitops.cli.main import CONTEXT, root_option, run
-from mailgitops.diagnostics import Severity, format_text, sort_diagnostics
+from mailgitops.diagnostics import Diagnostic, Severity, format_text, one_explanation, sort_diagnostics
 from mailgitops.errors import ExitCode, MailgitopsError, UsageError
+
+if TYPE_CHECKING:
+    from mailgitops.repo import LoadedRepo
+
+
+def _explained(loaded: LoadedRepo, diags: list[Diagnostic]) -> list[Diagnostic]:
+    """A template that could not be rendered because of a problem `validate` finds in its source
+    (an unknown variable, a per-job value outside the loop) is explained as validate explains it,
+    at the same line and column with the same fix, instead of by the value the sample lacked."""
+    failed = {d.file for d in diags if d.code == "render-error"}
+    if not failed:
+        return diags
+    from mailgitops.checks.templates import check as check_templates
+
+    static = [d for d in check_templates(loaded) if d.severity is Severity.ERROR and d.file in failed]
+    return one_explanation([*diags, *static])
 
 
 def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, ...],
@@ -58,7 +75,7 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
         (out_dir / "index.html").write_text(gallery_html(result.entries), encoding="utf-8")
     except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
         raise MailgitopsError(f"cannot write the previews to {out_dir}: {e.strerror} ({e.filename})") from e
-    problems = escape_controls(sort_diagnostics(result.diagnostics))
+    problems = escape_controls(sort_diagnostics(_explained(loaded, result.diagnostics)))
     if problems:
         click.echo(format_text(problems), err=True)
     n_warn = sum(bool(e.warnings) for e in result.entries)

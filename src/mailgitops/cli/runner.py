@@ -27,7 +27,8 @@ def run(fn: Callable[..., int], *args: Any, **kwargs: Any) -> NoReturn:
     except MailgitopsError as e:
         _err(f"error: {e}")
         for d in e.diagnostics:
-            _err(f"  {d.file}:{d.line}:{d.col}: {d.full_message()} [{d.code}]")
+            at = d.file if d.line == 0 else f"{d.file}:{d.line}:{d.col}"  # a whole-file problem has no line
+            _err(f"  {at}: {d.full_message()} [{d.code}]")
         code = int(e.exit_code)
     except KeyboardInterrupt:
         _err("interrupted")

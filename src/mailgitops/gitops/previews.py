@@ -60,10 +60,13 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
     `workers` > 1 renders in that many forked processes (the `render` command uses every core)."""
     for tid in templates:
         if tid not in repo.templates:
-            raise UsageError(f"no template `{tid}`", hint=did_you_mean(tid, list(repo.templates)))
+            raise UsageError(f"no template `{tid}` in templates/",
+                             hint=did_you_mean(tid, list(repo.templates))
+                             or f"templates: {', '.join(sorted(repo.templates))}")
     if sample is not None and sample not in repo.samples:
         raise UsageError(f"no sample `{sample}` in config/samples/",
-                         hint=did_you_mean(sample, list(repo.samples)))
+                         hint=did_you_mean(sample, list(repo.samples))
+                         or f"samples: {', '.join(sorted(repo.samples)) or 'none'}")
     tids = sorted(templates or repo.templates)
     languages = sorted(langs or repo.languages.active)
     jobs = [(tid, lang, sample or default_sample(repo, tid)) for tid in tids for lang in languages]
