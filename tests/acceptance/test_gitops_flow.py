@@ -279,9 +279,12 @@ def test_workflow_order_matches_the_issue() -> None:
     for wf in (root / ".github" / "workflows" / "pr.yml",
                root / "src" / "mailgitops" / "gitops" / "scaffold" / "github" / "workflows" / "pr.yml"):
         steps = yaml.safe_load(wf.read_text(encoding="utf-8"))["jobs"]["preview"]["steps"]
-        text = [s.get("run", "") + s.get("uses", "") for s in steps]
+        # the previews' artifact by its name: this repository's own workflow uploads the console
+        # screenshots of its test suite as another artifact, earlier
+        text = [s.get("run", "") + s.get("uses", "") + str((s.get("with") or {}).get("name", ""))
+                for s in steps]
         order = ["mailgitops validate --format github", "git worktree add", "mailgitops diff",
-                 "screenshot", "actions/upload-artifact", "actions/github-script"]
+                 "previews/screenshots", "email-previews", "actions/github-script"]
         positions = [next(i for i, t in enumerate(text) if key in t) for key in order]
         assert positions == sorted(positions), wf
 
