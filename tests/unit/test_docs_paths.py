@@ -65,3 +65,12 @@ def test_the_variable_tables_of_the_template_guide_are_current() -> None:
     assert tool["generated"](doc) == doc, "run .venv/bin/python scripts/template_docs.py"
     for name in ("order.number", "job.product.name", "customer.email"):
         assert f"| `{name}`" in doc
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[d.relative_to(ROOT).as_posix() for d in DOCS])
+def test_no_document_points_at_one_machine(doc: Path) -> None:
+    """An absolute path of a developer's machine (/work/..., /home/...) means nothing to a reader."""
+    found = [f"{doc.relative_to(ROOT)}:{n}: {m[0]}"
+             for n, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1)
+             for m in re.finditer(r"(?<![\w.~])/(?:work|home|root|Users)/[^\s`)]*", line)]
+    assert not found, "\n".join(found)
