@@ -1,4 +1,5 @@
-"""Suite-wide: a real SMTP server per test module (`smtp_server`, `sink`), the shipped repository
+"""Suite-wide: a real SMTP server per test module (`smtp_server`, `sink`), one real Postfix per
+run (`postfix`, `mta`; one per xdist worker), the shipped repository
 (`shipped_repo`, `compiled`, a writable `repo_copy`), the dispatcher's
 per-user cache (render/diskcache.py) in a folder of this run, so tests neither read a
 developer's cache nor leave entries in their home, and the hooks of support/honest.py
@@ -23,6 +24,7 @@ from support.honest import (  # noqa: F401  (hooks: pytest finds them by name in
     pytest_runtest_makereport,
     pytest_runtest_setup,
 )
+from support.postfix import Postfix, missing_tools, start_postfix
 from support.smtpd import SmtpServer
 
 # Each pytest-xdist worker imports this file itself, so each has a cache folder of its own.
@@ -75,3 +77,21 @@ def repo_copy(tmp_path: Path) -> Path:
     for part in ("config", "templates"):
         shutil.copytree(Path(__file__).resolve().parents[1] / part, root / part)
     return root
+
+
+@pytest.fixture(scope="session")
+def postfix() -> Iterator[Postfix]:
+    """This run's own Postfix on 127.0.0.1 (see support/postfix.py). Missing: the run fails."""
+    why = missing_tools()
+    if why:
+        pytest.fail(why)
+    pf = start_postfix()
+    yield pf
+    pf.stop()
+
+
+@pytest.fixture
+def mta(postfix: Postfix) -> Postfix:
+    """The run's Postfix with empty mailboxes."""
+    postfix.clear()
+    return postfix

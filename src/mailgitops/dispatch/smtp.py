@@ -53,6 +53,24 @@ def _hello(smtp: smtplib.SMTP) -> None:
     raise smtplib.SMTPResponseException(code, msg)
 
 
+# smtplib's mechanisms, strongest first: CRAM-MD5 never shows the password to the server
+MECHANISMS = ("CRAM-MD5", "PLAIN", "LOGIN")
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """One AUTH attempt with one mechanism. smtplib's login() tries the next mechanism after a
+    refusal, so a wrong password counted as several failed logins (and locked the account)."""
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("the server offers no AUTH (after STARTTLS, if any)")
+    offered = smtp.esmtp_features["auth"].upper().split()
+    mechanism = next((m for m in MECHANISMS if m in offered), None)
+    if mechanism is None:
+        raise TransportError("auth", f"the server offers AUTH {' '.join(offered)}; mailgitops speaks "
+                             f"{', '.join(MECHANISMS)}")
+    smtp.user, smtp.password = user, password
+    smtp.auth(mechanism, getattr(smtp, "auth_" + mechanism.lower().replace("-", "_")))
+
+
 class Connection:
     """One SMTP session, ready for mail after open(); reused for many messages."""
 
@@ -87,7 +105,7 @@ class Connection:
                 check_pin(smtp.sock, cfg)
                 _hello(smtp)
             if password is not None:
-                smtp.login(cfg.username or "", password)
+                _login(smtp, cfg.username or "", password)
         except BaseException as e:
             smtp.close()
             raise classify_open_error(e, cfg) from e
