@@ -112,8 +112,9 @@ def settings_of(repo: Repo) -> Settings:
         smtp=SmtpSettings(
             sender=smtp.sender, cc=smtp.cc, allow_operator_cc=smtp.allow_operator_cc,
             server=ServerSettings(server.host, server.port, server.security, server.allow_self_signed,
-                                  ca_pem, server.pin_sha256, float(server.timeout_seconds)),
-            auth=AuthSettings(auth.mode, auth.username, auth.password_env, auth.password_file)),
+                                  ca_pem, server.pin_sha256, float(server.timeout_seconds), server.helo_name),
+            auth=AuthSettings(auth.mode, auth.username, auth.password_env, auth.password_file),
+            limits=smtp.limits),
         languages=LanguageSettings(repo.languages.default, repo.languages.active),
         workflow=WorkflowSettings(
             allow_operator_attachments=wf.allow_operator_attachments, order_url=wf.order_url,

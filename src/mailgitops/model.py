@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mailgitops.identity import Sender
-from mailgitops.settings import AttachmentKind, AuthMode, Role, Security, SendMode
+from mailgitops.settings import AttachmentKind, AuthMode, LimitSettings, Role, Security, SendMode
 
 # re-exported: model users see every config value type in one place
 __all__ = ["AttachmentKind", "AuthMode", "Role", "Security", "SendMode", "Sender"]
@@ -25,6 +25,7 @@ class Server:
     ca_file: str | None = None  # relative to the repository root
     pin_sha256: str | None = None  # hex SHA-256 of the server certificate (DER)
     timeout_seconds: float = 30.0
+    helo_name: str | None = None  # the EHLO name; None: this machine's fully qualified name
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class Smtp:
     auth: Auth  # S10
     cc: tuple[str, ...] = ()  # S4, already split and checked one by one
     allow_operator_cc: bool = False  # S5
+    limits: LimitSettings = LimitSettings()  # noqa: RUF009 -- immutable (a NamedTuple); bytes: message, one attachment, all attachments
 
 
 @dataclass(frozen=True, slots=True)

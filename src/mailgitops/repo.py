@@ -27,6 +27,7 @@ from mailgitops.model import (
     Webshop,
     Workflow,
 )
+from mailgitops.settings import LimitSettings
 from mailgitops.yamlsrc import YamlDoc, load_yaml
 
 LAYOUTS_DIR = "templates/_layouts"
@@ -147,6 +148,11 @@ def _sender(raw: Any) -> Sender | None:
     return Sender(str(addr), raw.get("name")) if isinstance(addr, str) else None
 
 
+def _limits(raw: dict[str, Any]) -> LimitSettings:
+    given = {k: v for k, v in raw.items() if k in LimitSettings._fields and type(v) is int and v > 0}
+    return LimitSettings(**given)
+
+
 def _smtp(raw: dict[str, Any]) -> Smtp:
     server = _d(raw.get("server"))
     raw_security = server.get("security", "none")
@@ -165,7 +171,9 @@ def _smtp(raw: dict[str, Any]) -> Smtp:
             ca_file=server.get("ca_file"),
             pin_sha256=server.get("pin_sha256"),
             timeout_seconds=float(server.get("timeout_seconds", 30) or 30),
+            helo_name=server.get("helo_name") if isinstance(server.get("helo_name"), str) else None,
         ),
+        limits=_limits(_d(raw.get("limits"))),
         auth=Auth(
             mode="custom" if auth.get("mode") == "custom" else "anonymous",
             username=auth.get("username"),

@@ -27,6 +27,15 @@ class ServerSettings(NamedTuple):
     ca_pem: str | None  # the ca_file's text: the dispatcher's machine need not have the file
     pin_sha256: str | None
     timeout_seconds: float
+    helo_name: str | None = None  # None: this machine's fully qualified name, found when sending
+
+
+class LimitSettings(NamedTuple):
+    """Bytes. Defaults fit common providers' 20-25 MB: base64 makes 14 MiB of files ~19 MiB."""
+
+    max_message_bytes: int = 20 * 1024 * 1024
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_total_attachment_bytes: int = 14 * 1024 * 1024
 
 
 class AuthSettings(NamedTuple):
@@ -42,6 +51,7 @@ class SmtpSettings(NamedTuple):
     allow_operator_cc: bool
     server: ServerSettings
     auth: AuthSettings
+    limits: LimitSettings = LimitSettings()
 
 
 class LanguageSettings(NamedTuple):
@@ -95,7 +105,7 @@ class Settings(NamedTuple):
         return {
             "smtp": {"sender": _sender_json(s.sender), "cc": list(s.cc),
                      "allow_operator_cc": s.allow_operator_cc,
-                     "server": s.server._asdict(), "auth": s.auth._asdict()},
+                     "server": s.server._asdict(), "auth": s.auth._asdict(), "limits": s.limits._asdict()},
             "languages": {"default": self.languages.default, "active": list(self.languages.active)},
             "workflow": {"allow_operator_attachments": wf.allow_operator_attachments,
                          "order_url": wf.order_url,
@@ -117,7 +127,8 @@ class Settings(NamedTuple):
         return cls(
             smtp=SmtpSettings(sender=_sender(s["sender"]), cc=tuple(s["cc"]),
                               allow_operator_cc=s["allow_operator_cc"],
-                              server=ServerSettings(**s["server"]), auth=AuthSettings(**s["auth"])),
+                              server=ServerSettings(**s["server"]), auth=AuthSettings(**s["auth"]),
+                              limits=LimitSettings(**s.get("limits", {}))),
             languages=LanguageSettings(raw["languages"]["default"], tuple(raw["languages"]["active"])),
             workflow=WorkflowSettings(
                 allow_operator_attachments=wf["allow_operator_attachments"], order_url=wf["order_url"],

@@ -4,12 +4,16 @@ real server words them; the delivered mailboxes are read back."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from mailgitops.dispatch.smtp import Connection, ServerConfig
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
-from support.postfix import DEFERRED_DOMAIN, REFUSED_DOMAIN, Postfix
+from support.postfix import DEFERRED_DOMAIN, REFUSED_DOMAIN, SIZE_LIMIT, Postfix
 
 AUTH = {"mode": "custom", "username": "printroom", "password_env": "MG_TEST_POSTFIX_PASSWORD"}
 
@@ -24,11 +28,12 @@ def repo_for(tmp: Path, pf: Postfix, *, port: int | None = None, security: str =
                      auth=kw.pop("auth", AUTH), **kw)
 
 
-def dispatch(tmp: Path, repo: Path, pf: Postfix, event: dict[str, Any]) -> Any:
+def dispatch(tmp: Path, repo: Path, pf: Postfix, event: dict[str, Any],
+             files: Path = SAMPLES / "files") -> Any:
     bundle = build_bundle(repo)
     path = write_event(tmp, event)
     return cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox",
-               str(tmp / "outbox.sqlite"), "--attachments-root", str(SAMPLES / "files"), env=env(pf))
+               str(tmp / "outbox.sqlite"), "--attachments-root", str(files), env=env(pf))
 
 
 def test_dispatch_through_postfix_reaches_the_customers_mailbox(tmp_path: Path, mta: Postfix) -> None:
@@ -90,3 +95,46 @@ def test_refused_and_deferred_recipients_are_told_apart(mta: Postfix) -> None:
     assert got.permanent[refused].startswith("550 5.7.1") and refused in got.permanent[refused]
     assert got.temporary[deferred].startswith("450 4.7.1")
     assert mta.wait_for("cc-copy@example.com")[0]["Subject"] == "split"
+
+
+def big_event(tmp: Path, size: int, event_id: str) -> tuple[dict[str, Any], Path]:
+    root = tmp / "files"
+    root.mkdir(exist_ok=True)
+    # random bytes: base64 makes them a third larger, as a real PDF would be
+    (root / "proof.pdf").write_bytes(b"%PDF-1.4\n" + os.urandom(size))
+    event = sample_event("flyers", trigger="order_received", event_id=event_id,
+                         operator_attachments=["proof.pdf"])
+    return event, root
+
+
+def test_message_over_the_servers_size_fails_at_once_naming_both_sizes(tmp_path: Path, mta: Postfix) -> None:
+    repo = repo_for(tmp_path, mta)
+    event, root = big_event(tmp_path, SIZE_LIMIT, "pf-big")
+    sessions = mta.log.count("disconnect from")
+    proc = dispatch(tmp_path, repo, mta, event, root)
+    msg = json.loads(proc.stdout)["messages"][0]
+    assert msg["status"] == "failed", msg
+    assert f"more than the {SIZE_LIMIT:,} bytes 127.0.0.1 accepts" in msg["reason"]
+    size = int(msg["reason"].split("the message is ")[1].split(" bytes")[0].replace(",", ""))
+    assert size > SIZE_LIMIT
+    log = mta.wait_log("disconnect from", sessions + 1)
+    assert "mail=" not in log.split("disconnect from")[-1], "nothing is uploaded to be refused"
+    assert mta.mailbox(event["customer"]["email"]) == []
+
+
+def test_configured_limits_refuse_before_anything_is_sent(tmp_path: Path, mta: Postfix) -> None:
+    repo = repo_for(tmp_path, mta)
+    smtp = repo / "config" / "smtp.yaml"
+    data = yaml.safe_load(smtp.read_text(encoding="utf-8"))
+    data["limits"] = {"max_attachment_bytes": 50_000}
+    smtp.write_text(yaml.safe_dump(data), encoding="utf-8")
+    event, root = big_event(tmp_path, 60_000, "pf-attach")
+    proc = dispatch(tmp_path, repo, mta, event, root)
+    assert proc.returncode == 1
+    assert "more than the 50,000 allowed (limits.max_attachment_bytes in config/smtp.yaml)" in proc.stderr
+    data["limits"] = {"max_message_bytes": 60_000}
+    smtp.write_text(yaml.safe_dump(data), encoding="utf-8")
+    event, root = big_event(tmp_path, 50_000, "pf-message")
+    msg = json.loads(dispatch(tmp_path, repo, mta, event, root).stdout)["messages"][0]
+    assert msg["status"] == "failed"
+    assert "more than the 60,000 bytes allowed by limits.max_message_bytes" in msg["reason"]

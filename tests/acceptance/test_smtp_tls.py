@@ -113,7 +113,7 @@ def test_starttls_required_never_falls_back(tmp_path: Path) -> None:
 def test_refused_and_timeout_are_said_plainly(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "refused", port=free_port())
     proc = check(repo)
-    assert proc.returncode == 1
+    assert proc.returncode == 75  # it may pass by itself: try again later
     assert "refused the connection" in proc.stderr
     silent = SilentServer().start()
     try:
@@ -121,7 +121,7 @@ def test_refused_and_timeout_are_said_plainly(tmp_path: Path) -> None:
         proc = check(repo)
     finally:
         silent.stop()
-    assert proc.returncode == 1
+    assert proc.returncode == 75  # it may pass by itself: try again later
     assert "no answer" in proc.stderr
     assert "Traceback" not in proc.stderr
 

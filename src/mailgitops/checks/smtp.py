@@ -126,6 +126,41 @@ def _password_file(doc: YamlDoc, root: Path, auth: dict[str, Any]) -> list[Diagn
     return []
 
 
+def _helo(doc: YamlDoc, server: dict[str, Any]) -> list[Diagnostic]:
+    from mailgitops.dispatch.smtp_wire import is_fqdn
+
+    name = server.get("helo_name")
+    if not isinstance(name, str) or not name or is_fqdn(name):
+        return []
+    return [doc.at(("server", "helo_name"), "helo-not-fqdn",
+                   f"`{name}` is not a fully qualified name; servers that check the EHLO name refuse "
+                   "every message (504)", hint="use this machine's name in DNS, e.g. mail.example.com"
+                   ).as_warning()]
+
+
+def _limits(doc: YamlDoc, limits: dict[str, Any]) -> list[Diagnostic]:
+    from mailgitops.settings import LimitSettings
+
+    given = {k: v for k, v in limits.items() if type(v) is int}
+    lim = LimitSettings()._replace(**{k: v for k, v in given.items() if k in LimitSettings._fields})
+    out: list[Diagnostic] = []
+    if lim.max_attachment_bytes > lim.max_total_attachment_bytes:
+        key = "max_attachment_bytes" if "max_attachment_bytes" in given else "max_total_attachment_bytes"
+        out.append(doc.at(("limits", key), "limits-inconsistent",
+                          f"one attachment may be {lim.max_attachment_bytes:,} bytes, but all of them "
+                          f"together only {lim.max_total_attachment_bytes:,}",
+                          hint="make max_attachment_bytes at most max_total_attachment_bytes").as_warning())
+    encoded = lim.max_total_attachment_bytes * 4 // 3  # base64
+    if encoded > lim.max_message_bytes:
+        key = "max_total_attachment_bytes" if "max_total_attachment_bytes" in given else "max_message_bytes"
+        out.append(doc.at(("limits", key), "limits-inconsistent",
+                          f"{lim.max_total_attachment_bytes:,} bytes of attachments become about {encoded:,} "
+                          f"bytes in the email, more than max_message_bytes ({lim.max_message_bytes:,})",
+                          hint="lower max_total_attachment_bytes to about three quarters of "
+                          "max_message_bytes, leaving room for the text").as_warning())
+    return out
+
+
 def check(loaded: LoadedRepo) -> list[Diagnostic]:
     doc = loaded.docs.get(SMTP)
     if doc is None or not isinstance(doc.data, dict):
@@ -133,4 +168,4 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
     server, auth = _d(doc.data.get("server")), _d(doc.data.get("auth"))
     root = loaded.repo.root
     return (_ports(doc, server) + _auth(doc, server, auth) + _tls(doc, root, server)
-            + _password_file(doc, root, auth))
+            + _password_file(doc, root, auth) + _helo(doc, server) + _limits(doc, _d(doc.data.get("limits"))))

@@ -55,10 +55,24 @@ def _describe(smtp: SmtpSettings) -> str:
     return f"{s.host}:{s.port} ({tls}; {auth})"
 
 
-def _check(root: str, bundle: str | None) -> int:
+def _check(root: str, bundle: str | None, to: str | None) -> int:
+    from mailgitops.dispatch.rules import single_address
+    from mailgitops.dispatch.smtp import ServerConfig
+    from mailgitops.dispatch.smtp_check import dry_run
+    from mailgitops.errors import UsageError
+
     smtp = _settings(root, bundle)
-    conn = _open(smtp)
-    conn.close()
+    sender = smtp.sender.address
+    to = to or sender
+    if not single_address(to):
+        raise UsageError(f"--to {to!r} is not one email address")
+    report = dry_run(ServerConfig.from_settings(smtp), sender, to,
+                     warn=lambda text: click.echo(f"warning: {text}", err=True))
+    for step in report.steps:
+        click.echo(f"  {step}")
+    limit = f"{report.size_limit:,} bytes" if report.size_limit else "not announced"
+    click.echo(f"  the server's message size limit: {limit} (configured: "
+               f"{smtp.limits.max_message_bytes:,} bytes)")
     click.echo(f"ok: {_describe(smtp)}; nothing was sent")
     return 0
 
@@ -110,13 +124,20 @@ def register(group: click.Group) -> None:
     @smtp.command("check")
     @root_option
     @bundle_opt
-    def check_cmd(root: str, bundle: str | None) -> None:
-        """Connect, negotiate TLS and authenticate, without sending anything.
+    @click.option("--to", "to", default=None, metavar="ADDR",
+                  help="The recipient to try with RCPT TO (default: the sender).")
+    def check_cmd(root: str, bundle: str | None, to: str | None) -> None:
+        """Try a whole transaction without sending anything: EHLO, STARTTLS or TLS, AUTH,
+        MAIL FROM the sender, RCPT TO --to, then RSET and QUIT.
 
-        Says plainly what failed: name not found, connection refused, timeout, certificate not
-        trusted or not matching the pin (with the fingerprint it saw), authentication rejected.
+        Says plainly which step failed, with the server's reply and what to change: name not
+        found, connection refused, timeout, a tls/starttls port mix-up, certificate not trusted or
+        not matching the pin (with the fingerprint it saw), authentication rejected, sender or
+        recipient refused. Warns when the EHLO name is not fully qualified and when the
+        configured message size limit is above the server's. Exit 75 when the server may just
+        be down for now.
         """
-        run(_check, root, bundle)
+        run(_check, root, bundle, to)
 
     @smtp.command("send-test")
     @root_option

@@ -91,7 +91,8 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
                                   hint="set allow_operator_attachments: true in config/workflow.yaml")
         extra = [p for p in draft.get("operator_attachments", []) if p not in detach]
         for rel in attach:
-            got = rules.resolve_attachment(dispatcher.attachments_root, "operator", rel, rel)
+            got = rules.resolve_attachment(dispatcher.attachments_root, "operator", rel, rel,
+                                           settings.smtp.limits.max_attachment_bytes)
             if not isinstance(got, rules.FileRef):
                 raise MailgitopsError(got.message, hint=got.hint)
             extra.append(rel)
@@ -122,7 +123,8 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict
     refs = []
     extra = [{"kind": "operator", "path": p} for p in draft.get("operator_attachments", [])]
     for i, a in enumerate([*draft.get("attachments", []), *extra]):
-        got = rules.resolve_attachment(dispatcher.attachments_root, a["kind"], a["path"], f"attachments[{i}]")
+        got = rules.resolve_attachment(dispatcher.attachments_root, a["kind"], a["path"], f"attachments[{i}]",
+                                       dispatcher.settings.smtp.limits.max_attachment_bytes)
         if not isinstance(got, rules.FileRef):
             raise MailgitopsError(f"draft {draft_id} cannot be sent: {got.message}", hint=got.hint)
         refs.append(got)

@@ -10,13 +10,14 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from mailgitops.errors import MailgitopsError
+from mailgitops.settings import LimitSettings
 
 if TYPE_CHECKING:  # made only when something is refused: an accepted event does not import them
     from mailgitops.diagnostics import Diagnostic
     from mailgitops.settings import Settings
 
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-MAX_TOTAL_ATTACHMENT_BYTES = 25 * 1024 * 1024
+# config/smtp.yaml `limits` overrides these defaults (settings.LimitSettings)
+MAX_ATTACHMENT_BYTES = LimitSettings().max_attachment_bytes
 ATTACHMENT_TYPES: Mapping[str, str] = {
     ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
     ".gif": "image/gif", ".tif": "image/tiff", ".tiff": "image/tiff", ".txt": "text/plain",
@@ -83,7 +84,8 @@ def _bad(where: str, code: str, message: str, hint: str | None = None) -> Diagno
 
 
 def resolve_attachment(  # noqa: PLR0911 -- one return per way a path can be refused
-    root: Path | None, kind: str, rel: str, where: str) -> FileRef | Diagnostic:
+    root: Path | None, kind: str, rel: str, where: str, max_bytes: int = MAX_ATTACHMENT_BYTES
+) -> FileRef | Diagnostic:
     """Inside `root` only: no absolute path, no `..`, no symlink leading out, a known type and
     a size limit. The basename the recipient sees is reduced to safe characters."""
     if root is None:
@@ -112,9 +114,10 @@ def resolve_attachment(  # noqa: PLR0911 -- one return per way a path can be ref
         return _bad(where, "attachment-type", f"{rel!r}: files of this type are not attached",
                     f"allowed: {', '.join(sorted(ATTACHMENT_TYPES))}")
     size = real.stat().st_size
-    if size > MAX_ATTACHMENT_BYTES:
+    if size > max_bytes:
         return _bad(where, "attachment-too-large", f"{rel!r} has {size:,} bytes, more than the "
-                    f"{MAX_ATTACHMENT_BYTES:,} allowed", "link to large files instead of attaching them")
+                    f"{max_bytes:,} allowed (limits.max_attachment_bytes in config/smtp.yaml)",
+                    "link to large files instead of attaching them")
     return FileRef(kind, rel, real, safe_basename(rel), mime, size)
 
 
@@ -210,6 +213,7 @@ def _attachments(settings: Settings, template_id: str, event: Mapping[str, Any],
     not provide is left out and said so; a path that is given but wrong is added to `problems`."""
     files: list[FileRef] = []
     notes: list[str] = []
+    each = settings.smtp.limits.max_attachment_bytes
     given = event.get("attachments") or {}
     template = settings.templates.get(template_id)
     for kind in template.attachments if template is not None else ():
@@ -217,16 +221,19 @@ def _attachments(settings: Settings, template_id: str, event: Mapping[str, Any],
             notes.append(f"sent without the {kind.replace('_', ' ')}: the event named no "
                          f"attachments.{kind}")
             continue
-        _collect(resolve_attachment(attachments_root, kind, given[kind], f"$.attachments.{kind}"),
+        _collect(resolve_attachment(attachments_root, kind, given[kind], f"$.attachments.{kind}", each),
                  problems, files)
     allowed = settings.workflow.allow_operator_attachments  # off: refused in plan(), not read
     extra = (event.get("operator_attachments") or []) if allowed else []
     for i, rel in enumerate(extra):
-        _collect(resolve_attachment(attachments_root, "operator", rel, f"$.operator_attachments[{i}]"),
-                 problems, files)
-    if sum(f.size for f in files) > MAX_TOTAL_ATTACHMENT_BYTES:
+        _collect(resolve_attachment(attachments_root, "operator", rel, f"$.operator_attachments[{i}]",
+                                    each), problems, files)
+    total, limit = sum(f.size for f in files), settings.smtp.limits.max_total_attachment_bytes
+    if total > limit:
         problems.append(_bad("$.attachments", "attachments-too-large",
-                             f"the attachments add up to more than {MAX_TOTAL_ATTACHMENT_BYTES:,} bytes"))
+                             f"the attachments add up to {total:,} bytes, more than the {limit:,} allowed "
+                             "(limits.max_total_attachment_bytes in config/smtp.yaml)",
+                             "link to large files instead of attaching them"))
     return tuple(files), tuple(notes)
 
 

@@ -11,17 +11,23 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Mapping, Sequence
+from functools import cache
 
-from mailgitops.dispatch.smtp_config import Delivery, ErrorKind, ServerConfig, TransportError
-from mailgitops.dispatch.smtp_trust import check_pin, is_loopback, peer_fingerprint, tls_context
+from mailgitops.dispatch.smtp_config import Delivery, ServerConfig, TransportError
+from mailgitops.dispatch.smtp_errors import classify_open_error
+from mailgitops.dispatch.smtp_trust import check_pin, is_loopback, tls_context
+from mailgitops.dispatch.smtp_wire import encode_address, reply_text, split_reply
 
-# what the sender and `smtp check` use; smtp_config and smtp_trust hold the parts
-__all__ = ["Connection", "Delivery", "ServerConfig", "TransportError", "classify_open_error"]
+# what the sender and `smtp check` use; smtp_config, smtp_trust, smtp_wire and smtp_errors hold the parts
+__all__ = ["Connection", "Delivery", "ServerConfig", "TransportError", "classify_open_error",
+           "encode_address", "reply_text", "split_reply"]
+_reply = reply_text
 
 
-def _reply(code: int, msg: bytes | str) -> str:
-    text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else msg
-    return f"{code} {' '.join(text.split())}"
+@cache
+def default_helo() -> str:
+    """This machine's fully qualified name (RFC 5321 4.1.1.1 wants one in EHLO)."""
+    return socket.getfqdn() or socket.gethostname() or "localhost"
 
 
 class _SMTP(smtplib.SMTP):
@@ -29,7 +35,7 @@ class _SMTP(smtplib.SMTP):
 
     def __init__(self, cfg: ServerConfig, ctx: ssl.SSLContext | None) -> None:
         self.cfg, self.ctx = cfg, ctx
-        super().__init__(local_hostname=socket.gethostname() or "localhost", timeout=cfg.timeout)
+        super().__init__(local_hostname=cfg.helo_name or default_helo(), timeout=cfg.timeout)
         self._host = cfg.host  # smtplib names the server for STARTTLS's host check from this
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
@@ -57,7 +63,7 @@ def _hello(smtp: smtplib.SMTP) -> None:
 MECHANISMS = ("CRAM-MD5", "PLAIN", "LOGIN")
 
 
-def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> str:
     """One AUTH attempt with one mechanism. smtplib's login() tries the next mechanism after a
     refusal, so a wrong password counted as several failed logins (and locked the account)."""
     if not smtp.has_extn("auth"):
@@ -69,6 +75,7 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
                              f"{', '.join(MECHANISMS)}")
     smtp.user, smtp.password = user, password
     smtp.auth(mechanism, getattr(smtp, "auth_" + mechanism.lower().replace("-", "_")))
+    return mechanism
 
 
 class Connection:
@@ -78,10 +85,22 @@ class Connection:
         self.cfg = cfg
         self.env = env
         self.smtp: _SMTP | None = None
+        self.stage = "connect"  # the step open() is at: what `smtp check` names when it fails
+        self.mechanism: str | None = None  # the AUTH mechanism used
 
     @property
     def alive(self) -> bool:
         return self.smtp is not None and self.smtp.sock is not None
+
+    @property
+    def helo_name(self) -> str:
+        return self.cfg.helo_name or default_helo()
+
+    @property
+    def size_limit(self) -> int | None:
+        """The largest message the server takes (SIZE in its EHLO reply; RFC 1870), if it says."""
+        value = self.smtp.esmtp_features.get("size", "") if self.smtp is not None else ""
+        return int(value) if value.strip().isdigit() and int(value) > 0 else None
 
     def open(self) -> None:
         cfg = self.cfg
@@ -92,11 +111,14 @@ class Connection:
         ctx = tls_context(cfg) if cfg.security != "none" else None
         smtp = _SMTP(cfg, ctx)
         try:
+            self.stage = "connect"
             code, msg = smtp.connect(cfg.host, cfg.port)
             if code != 220:
                 raise smtplib.SMTPConnectError(code, msg)
+            self.stage = "EHLO"
             _hello(smtp)
             if cfg.security == "starttls":
+                self.stage = "STARTTLS"
                 if not smtp.has_extn("starttls"):
                     raise TransportError("starttls", f"{cfg.host}:{cfg.port} does not offer STARTTLS; "
                                          "security: starttls never falls back to cleartext")
@@ -105,7 +127,8 @@ class Connection:
                 check_pin(smtp.sock, cfg)
                 _hello(smtp)
             if password is not None:
-                _login(smtp, cfg.username or "", password)
+                self.stage = "AUTH"
+                self.mechanism = _login(smtp, cfg.username or "", password)
         except BaseException as e:
             smtp.close()
             raise classify_open_error(e, cfg) from e
@@ -123,18 +146,57 @@ class Connection:
                 self.smtp = None
 
     def deliver(self, envelope_from: str, rcpts: Sequence[str], raw: bytes) -> Delivery:
-        """MAIL, RCPT per recipient, DATA; raises SMTPServerDisconnected before the final dot."""
+        """MAIL, RCPT per recipient, DATA; raises SMTPServerDisconnected before the final dot.
+        Results are keyed by the addresses as given, whatever form went on the wire."""
         smtp = self.smtp
         assert smtp is not None
-        options = ["BODY=8BITMIME"] if smtp.has_extn("8bitmime") and not raw.isascii() else []
-        code, msg = smtp.mail(envelope_from, options)
+        utf8 = smtp.has_extn("smtputf8")
+        wire_from, why = encode_address(envelope_from, utf8, self.cfg.host)
+        why = self._too_big(len(raw)) or why
+        if why is not None:
+            return Delivery((), {}, dict.fromkeys(rcpts, why), reply=why)
+        wire: dict[str, str] = {}
+        unsendable: dict[str, str] = {}
+        for r in rcpts:
+            w, problem = encode_address(r, utf8, self.cfg.host)
+            if problem is None:
+                wire[r] = w
+            else:
+                unsendable[r] = problem
+        if not wire:
+            return Delivery((), {}, unsendable, reply=next(iter(unsendable.values())))
+        options = [f"SIZE={len(raw)}"] if smtp.has_extn("size") else []
+        if smtp.has_extn("8bitmime") and not raw.isascii():
+            options.append("BODY=8BITMIME")
+        if utf8 and not (wire_from + "".join(wire.values())).isascii():
+            options.append("SMTPUTF8")
+        try:
+            return self._transaction(smtp, (wire_from, options), wire, raw, unsendable)
+        finally:
+            smtp.command_encoding = "ascii"  # smtplib switches to UTF-8 for an SMTPUTF8 transaction
+
+    def _too_big(self, size: int) -> str | None:
+        """Refused at once, before MAIL FROM: not after uploading it all for a 552."""
+        server, configured = self.size_limit, self.cfg.max_message_bytes
+        if server is not None and size > server:
+            return (f"the message is {size:,} bytes, more than the {server:,} bytes {self.cfg.host} "
+                    "accepts (SIZE in its EHLO reply); nothing was sent")
+        if configured is not None and size > configured:
+            return (f"the message is {size:,} bytes, more than the {configured:,} bytes allowed by "
+                    "limits.max_message_bytes in config/smtp.yaml; nothing was sent")
+        return None
+
+    def _transaction(self, smtp: _SMTP, mail: tuple[str, list[str]], wire: Mapping[str, str], raw: bytes,
+                     permanent: dict[str, str]) -> Delivery:
+        rcpts, (wire_from, options) = list(wire), mail
+        code, msg = smtp.mail(wire_from, options)
         if code != 250:
-            return self._refuse_all(rcpts, code, msg)
+            self._rset()
+            return self._refuse_part(rcpts, code, msg, {}, permanent)
         accepted: list[str] = []
         temporary: dict[str, str] = {}
-        permanent: dict[str, str] = {}
         for r in rcpts:
-            code, msg = smtp.rcpt(r)
+            code, msg = smtp.rcpt(wire[r])
             if code in (250, 251):
                 accepted.append(r)
             else:
@@ -185,10 +247,6 @@ class Connection:
         return Delivery((), {**temporary, **dict.fromkeys(accepted, why)}, permanent, ambiguous=True,
                         reply=why)
 
-    def _refuse_all(self, rcpts: Sequence[str], code: int, msg: bytes) -> Delivery:
-        self._rset()
-        return self._refuse_part(list(rcpts), code, msg, {}, {})
-
     @staticmethod
     def _refuse_part(who: Sequence[str], code: int, msg: bytes, temporary: dict[str, str],
                      permanent: dict[str, str]) -> Delivery:
@@ -203,46 +261,3 @@ class Connection:
             self.smtp.rset()
         except (smtplib.SMTPException, OSError):
             self.close()
-
-
-def classify_open_error(  # noqa: PLR0911 -- one return per failure kind reads as a table
-    e: BaseException, cfg: ServerConfig
-) -> BaseException:
-    """Say plainly what failed while connecting, in the words of `smtp check`."""
-    where = f"{cfg.host}:{cfg.port}"
-    if isinstance(e, TransportError | KeyboardInterrupt):
-        return e
-    if isinstance(e, socket.gaierror):
-        return TransportError("dns", f"the server name {cfg.host!r} was not found (DNS: {e.strerror})")
-    if isinstance(e, ConnectionRefusedError):
-        return TransportError("refused", f"{where} refused the connection (is the server running, is "
-                              "the port right?)")
-    if isinstance(e, TimeoutError) or (isinstance(e, smtplib.SMTPServerDisconnected)
-                                       and "timed out" in str(e)):
-        return TransportError("timeout", f"no answer from {where} within {cfg.timeout:g} s")
-    if isinstance(e, ssl.SSLCertVerificationError):
-        seen = peer_fingerprint(cfg)
-        return TransportError("cert", f"the certificate of {where} is not trusted: {e.verify_message}; "
-                              f"it has SHA-256 fingerprint {seen} (trust it with server.ca_file or "
-                              "server.pin_sha256 if it is yours)")
-    if isinstance(e, ssl.SSLError):
-        return TransportError("tls", f"TLS with {where} failed: {e.reason or e}")
-    if isinstance(e, smtplib.SMTPAuthenticationError):
-        reply = _reply(e.smtp_code, e.smtp_error)
-        return TransportError("auth", f"{where} rejected the user name or password: {reply}")
-    if isinstance(e, smtplib.SMTPNotSupportedError):
-        return TransportError("auth", f"{where} does not offer authentication: {e}")
-    if isinstance(e, smtplib.SMTPConnectError | smtplib.SMTPResponseException):
-        code = e.smtp_code
-        kind: ErrorKind = "permanent" if code >= 500 else "temporary"
-        return TransportError(kind, f"{where} answered {_reply(code, e.smtp_error)}")
-    if isinstance(e, smtplib.SMTPServerDisconnected | ConnectionError | OSError):
-        return TransportError("dropped", f"{where} dropped the connection: {e}")
-    if isinstance(e, smtplib.SMTPException):  # login: "No suitable authentication method found."
-        return TransportError("auth", f"{where} cannot authenticate us: {e}")
-    if isinstance(e, Exception):
-        # Anything else (a password smtplib cannot encode, say) must still pause sending rather
-        # than leave claimed rows behind; its text is not shown, as it may quote the password.
-        return TransportError("config", f"getting {where} ready for mail failed ({type(e).__name__}); "
-                              "check server and auth in config/smtp.yaml and the password's characters")
-    return e

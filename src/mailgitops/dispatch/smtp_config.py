@@ -43,13 +43,16 @@ class ServerConfig:
     username: str | None = None
     password_env: str | None = None
     password_file: str | None = None
+    helo_name: str | None = None  # None: this machine's fully qualified name
+    max_message_bytes: int | None = None  # the configured limit; the server's SIZE applies too
 
     @classmethod
     def from_settings(cls, smtp: SmtpSettings) -> ServerConfig:
         s, a = smtp.server, smtp.auth
         return cls(host=s.host, port=s.port, security=s.security, ca_pem=s.ca_pem, pin_sha256=s.pin_sha256,
                    timeout=float(s.timeout_seconds), auth_mode=a.mode, username=a.username,
-                   password_env=a.password_env, password_file=a.password_file)
+                   password_env=a.password_env, password_file=a.password_file, helo_name=s.helo_name,
+                   max_message_bytes=smtp.limits.max_message_bytes)
 
     def password(self, env: Mapping[str, str] | None = None) -> str | None:
         """S10: from the named environment variable or file, never from the repository."""

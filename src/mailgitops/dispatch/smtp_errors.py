@@ -1,0 +1,67 @@
+"""What failed while getting a connection ready for mail, in plain words with a hint that
+never suggests a setting that is already there."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+
+from mailgitops.dispatch.smtp_config import ErrorKind, ServerConfig, TransportError
+from mailgitops.dispatch.smtp_trust import peer_fingerprint
+from mailgitops.dispatch.smtp_wire import reply_text
+
+
+def cert_hint(cfg: ServerConfig, seen: str, verify_message: str) -> str:
+    """How to trust the certificate, given what is configured already."""
+    if "mismatch" in verify_message.lower() or "hostname" in verify_message.lower():
+        return (f"the certificate is for another name than {cfg.host!r}: set server.host to a name the "
+                f"certificate carries, or pin it with server.pin_sha256: {seen}")
+    if cfg.ca_pem:
+        return ("the certificate in server.ca_file did not issue this one: put the server's certificate "
+                f"(or the CA that issued it) in that file, or pin it with server.pin_sha256: {seen}")
+    return (f"if it is yours, trust it with server.ca_file (its PEM file in the repository) or "
+            f"server.pin_sha256: {seen}")
+
+
+def classify_open_error(  # noqa: PLR0911 -- one return per failure kind reads as a table
+    e: BaseException, cfg: ServerConfig
+) -> BaseException:
+    """Say plainly what failed while connecting, in the words of `smtp check`."""
+    where = f"{cfg.host}:{cfg.port}"
+    if isinstance(e, TransportError | KeyboardInterrupt):
+        return e
+    if isinstance(e, socket.gaierror):
+        return TransportError("dns", f"the server name {cfg.host!r} was not found (DNS: {e.strerror})")
+    if isinstance(e, ConnectionRefusedError):
+        return TransportError("refused", f"{where} refused the connection (is the server running, is "
+                              "the port right?)")
+    if isinstance(e, TimeoutError) or (isinstance(e, smtplib.SMTPServerDisconnected)
+                                       and "timed out" in str(e)):
+        return TransportError("timeout", f"no answer from {where} within {cfg.timeout:g} s")
+    if isinstance(e, ssl.SSLCertVerificationError):
+        seen = peer_fingerprint(cfg)
+        message = str(e.verify_message)
+        return TransportError("cert", f"the certificate of {where} is not trusted: {message}; "
+                              f"it has SHA-256 fingerprint {seen} ({cert_hint(cfg, seen, message)})")
+    if isinstance(e, ssl.SSLError):
+        return TransportError("tls", f"TLS with {where} failed: {e.reason or e}")
+    if isinstance(e, smtplib.SMTPAuthenticationError):
+        reply = reply_text(e.smtp_code, e.smtp_error)
+        return TransportError("auth", f"{where} rejected the user name or password: {reply}")
+    if isinstance(e, smtplib.SMTPNotSupportedError):
+        return TransportError("auth", f"{where} does not offer authentication: {e}")
+    if isinstance(e, smtplib.SMTPConnectError | smtplib.SMTPResponseException):
+        code = e.smtp_code
+        kind: ErrorKind = "permanent" if code >= 500 else "temporary"
+        return TransportError(kind, f"{where} answered {reply_text(code, e.smtp_error)}")
+    if isinstance(e, smtplib.SMTPServerDisconnected | ConnectionError | OSError):
+        return TransportError("dropped", f"{where} dropped the connection: {e}")
+    if isinstance(e, smtplib.SMTPException):
+        return TransportError("auth", f"{where} cannot authenticate us: {e}")
+    if isinstance(e, Exception):
+        # Anything else (a password smtplib cannot encode, say) must still pause sending rather
+        # than leave claimed rows behind; its text is not shown, as it may quote the password.
+        return TransportError("config", f"getting {where} ready for mail failed ({type(e).__name__}); "
+                              "check server and auth in config/smtp.yaml and the password's characters")
+    return e

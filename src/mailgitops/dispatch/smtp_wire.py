@@ -1,0 +1,62 @@
+"""What goes on the wire: a server's reply as one line of text, an address as MAIL FROM /
+RCPT TO can carry it (IDNA for a non-ASCII domain, SMTPUTF8 for a non-ASCII local part), and
+whether an EHLO name is fully qualified."""
+
+from __future__ import annotations
+
+import ipaddress
+
+
+def reply_text(code: int, msg: bytes | str) -> str:
+    """`550 5.1.1 no such user`: the code first, then the text on one line."""
+    text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else msg
+    return f"{code} {' '.join(text.split())}"
+
+
+def split_reply(value: str) -> tuple[int | None, str]:
+    """A per-recipient result (Delivery.temporary / .permanent value) as (code, text); the code is
+    None when no server said it (the message was over the size limit, the connection was lost)."""
+    head, _, rest = value.partition(" ")
+    if len(head) == 3 and head.isdigit() and head[0] in "2345":
+        return int(head), rest
+    return None, value
+
+
+def idna_domain(domain: str) -> str:
+    """The domain as DNS and ASCII-only servers know it: bücher.example -> xn--bcher-kva.example."""
+    if domain.isascii():
+        return domain
+    # Python's codec is IDNA 2003: it maps case and a few characters (ß stays ss) the way
+    # registries did for most of today's names; a name it cannot encode is refused below
+    return domain.encode("idna").decode("ascii")
+
+
+def encode_address(addr: str, smtputf8: bool, host: str) -> tuple[str, str | None]:
+    """(the address as sent, None), or ("", why it cannot be sent to `host`)."""
+    local, _, domain = addr.rpartition("@")
+    try:
+        ascii_domain = idna_domain(domain)
+    except UnicodeError:
+        return "", f"the domain of {addr} is not a valid internationalised domain name"
+    if local.isascii():
+        return f"{local}@{ascii_domain}", None
+    if smtputf8:
+        return f"{local}@{ascii_domain}", None
+    return "", (f"{addr} has non-ASCII characters before the @, and {host} does not offer SMTPUTF8 "
+                "(internationalised email), so this address cannot be sent to through it")
+
+
+def is_fqdn(name: str) -> bool:
+    """A fully qualified domain name, or an address literal like [192.0.2.1] (RFC 5321 4.1.1.1)."""
+    if name.startswith("[") and name.endswith("]"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+        return False  # a bare IP address is not a name: it has to be written [192.0.2.1]
+    except ValueError:
+        pass
+    labels = name.rstrip(".").lower().split(".")
+    if len(labels) < 2 or labels[-1] in {"localdomain", "localhost", "local", "lan", "home", "internal"}:
+        return False
+    return all(label and len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
+               and not label.startswith("-") and not label.endswith("-") for label in labels)

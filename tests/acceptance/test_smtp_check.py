@@ -1,0 +1,120 @@
+"""`mailgitops smtp check` against this run's Postfix: a dry transaction (EHLO, STARTTLS or TLS,
+AUTH, MAIL FROM, RCPT TO, RSET, QUIT) that sends nothing, names the stage that failed with the
+server's reply and a hint, tells a tls/starttls port mix-up, and warns about the EHLO name and
+the size limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from support.dispatchrepo import cli, make_repo
+from support.postfix import DEFERRED_DOMAIN, REFUSED_DOMAIN, SIZE_LIMIT, Postfix
+from support.smtpd import make_cert
+
+AUTH = {"mode": "custom", "username": "printroom", "password_env": "MG_TEST_POSTFIX_PASSWORD"}
+
+
+def repo_for(tmp: Path, pf: Postfix, *, port: int | None = None, security: str = "starttls",
+             ca_pem: Path | None = None, server: dict[str, Any] | None = None,
+             limits: dict[str, int] | None = None, **kw: Any) -> Path:
+    repo = make_repo(tmp / "repo", port=port or pf.port, security=security,
+                     ca_pem=ca_pem or (pf.ca_pem if security != "none" else None),
+                     auth=kw.pop("auth", AUTH), **kw)
+    path = repo / "config" / "smtp.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["server"].update(server or {})
+    # below the test server's limit unless a test says otherwise: no warning about it
+    data["limits"] = limits or {"max_message_bytes": SIZE_LIMIT // 2}
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return repo
+
+
+def check(repo: Path, pf: Postfix, *args: str) -> Any:
+    return cli("smtp", "check", "--root", str(repo), *args, env={"MG_TEST_POSTFIX_PASSWORD": pf.password})
+
+
+def test_dry_transaction_passes_every_stage_and_sends_nothing(tmp_path: Path, mta: Postfix) -> None:
+    repo = repo_for(tmp_path, mta, server={"helo_name": "mail.printroom.example"})
+    sessions = mta.log.count("disconnect from")
+    proc = check(repo, mta, "--to", "someone@example.net")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for step in ("greeted as mail.printroom.example", "TLS (starttls)",
+                 "authenticated as printroom (CRAM-MD5)",
+                 "MAIL FROM:<printroom@example.com> accepted", "RCPT TO:<someone@example.net> accepted",
+                 "nothing was sent", f"server's message size limit: {SIZE_LIMIT:,} bytes (configured: "
+                 f"{SIZE_LIMIT // 2:,} bytes)"):
+        assert step in out, out
+    assert proc.stderr == ""  # no warnings: the name is qualified, no limit configured above the server's
+    log = mta.wait_log("disconnect from", sessions + 1)
+    last = log.splitlines()[-1] if "disconnect from" in log.splitlines()[-1] else log
+    assert "mail=1 rcpt=1 rset=1 quit=1" in last and "data=" not in last.split("disconnect from")[-1]
+    assert mta.mailbox("someone@example.net") == []
+
+
+def test_refused_recipient_is_named_with_the_reply(tmp_path: Path, mta: Postfix) -> None:
+    repo = repo_for(tmp_path, mta)
+    proc = check(repo, mta, "--to", f"ann@{REFUSED_DOMAIN}")
+    assert proc.returncode == 1
+    assert "failed at RCPT TO" in proc.stderr and "550 5.7.1" in proc.stderr and "hint:" in proc.stderr
+    proc = check(repo, mta, "--to", f"bob@{DEFERRED_DOMAIN}")
+    assert proc.returncode == 75, "a 4xx is temporary: try again later"
+    assert "failed at RCPT TO" in proc.stderr and "450 4.7.1" in proc.stderr
+
+
+def test_relay_denied_without_auth(tmp_path: Path, mta: Postfix) -> None:
+    repo = repo_for(tmp_path, mta, auth={"mode": "anonymous"})
+    proc = check(repo, mta, "--to", "someone@elsewhere.example")
+    assert proc.returncode == 1
+    assert "failed at RCPT TO" in proc.stderr and "Relay access denied" in proc.stderr
+    assert "authenticate (auth.mode: custom)" in proc.stderr
+
+
+def test_must_issue_starttls_first_is_caught_at_mail_from(tmp_path: Path, mta: Postfix) -> None:
+    repo = repo_for(tmp_path, mta, port=mta.encrypt_port, security="none", auth={"mode": "anonymous"})
+    proc = check(repo, mta)
+    assert proc.returncode == 1
+    assert "failed at MAIL FROM" in proc.stderr and "530" in proc.stderr and "STARTTLS" in proc.stderr
+    assert "security: starttls" in proc.stderr
+
+
+def test_tls_starttls_port_mixups_are_named(tmp_path: Path, mta: Postfix) -> None:
+    proc = check(repo_for(tmp_path / "a", mta, port=mta.port, security="tls"), mta)
+    assert proc.returncode == 1
+    assert "speaks plain SMTP" in proc.stderr and "security: starttls" in proc.stderr
+    proc = check(repo_for(tmp_path / "b", mta, port=mta.tls_port, security="starttls", timeout=1), mta)
+    assert proc.returncode == 1
+    assert "expects implicit TLS" in proc.stderr and "security: tls" in proc.stderr
+
+
+def test_certificate_hint_never_suggests_the_setting_already_there(tmp_path: Path, mta: Postfix) -> None:
+    other = make_cert(tmp_path / "other")  # a CA that did not issue Postfix's certificate
+    proc = check(repo_for(tmp_path, mta, ca_pem=other.cert_pem), mta)
+    assert proc.returncode == 1 and "not trusted" in proc.stderr
+    assert "server.ca_file did not issue this one" in proc.stderr
+    assert "trust it with server.ca_file" not in proc.stderr
+
+
+def test_non_fqdn_helo_name_warned_and_refused_by_a_checking_server(tmp_path: Path, mta: Postfix) -> None:
+    repo = repo_for(tmp_path, mta, port=mta.helo_port, server={"helo_name": "printroom"})
+    proc = check(repo, mta)
+    assert "warning: the EHLO name 'printroom' is not fully qualified" in proc.stderr
+    assert proc.returncode == 1
+    assert "504 5.5.2" in proc.stderr and "server.helo_name" in proc.stderr
+    repo = repo_for(tmp_path / "fqdn", mta, port=mta.helo_port,
+                    server={"helo_name": "mail.printroom.example"})
+    proc = check(repo, mta)
+    assert proc.returncode == 0, proc.stderr
+    assert "not fully qualified" not in proc.stderr
+
+
+def test_configured_size_limit_above_the_servers_is_warned(tmp_path: Path, mta: Postfix) -> None:
+    repo = repo_for(tmp_path, mta, limits={"max_message_bytes": 5_000_000})
+    proc = check(repo, mta)
+    assert proc.returncode == 0, proc.stderr
+    assert f"the server's message size limit: {SIZE_LIMIT:,} bytes" in proc.stdout
+    assert "warning: the configured maximum message size (5,000,000 bytes) is larger than the server " \
+           f"accepts ({SIZE_LIMIT:,} bytes)" in proc.stderr
