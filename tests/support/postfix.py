@@ -25,7 +25,8 @@ from typing import Any
 
 REFUSED_DOMAIN = "refused.example"  # RCPT answered 550
 DEFERRED_DOMAIN = "deferred.example"  # RCPT answered 450
-LOCAL_DOMAINS = ("example.com", "example.org", "example.net", "shop.example")  # delivered to Maildirs
+LOCAL_DOMAINS = ("example.com", "example.org", "example.net", "shop.example",  # delivered to Maildirs
+                 "xn--bcher-kva.example")  # bücher.example
 SIZE_LIMIT = 200_000  # bytes; Postfix's message_size_limit, announced as SIZE in EHLO
 USER, PASSWORD = "printroom", "test-only-postfix-password"  # a throwaway for this instance
 REALM = "test.example"

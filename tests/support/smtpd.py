@@ -220,13 +220,14 @@ class SmtpServer:
 
     def __init__(self, port: int | None = None, *, tls: str | None = None, cert: Cert | None = None,
                  users: dict[str, str] | None = None, require_starttls: bool = False,
-                 auth_require_tls: bool = True) -> None:
+                 auth_require_tls: bool = True, smtputf8: bool = True) -> None:
         self.chosen_port = port is None
         self.port = port or free_port()
         self.faults = Faults()
         self.handler = Handler(self.faults)
         self.users = users
-        kw: dict[str, Any] = {"hostname": "127.0.0.1", "port": self.port, "ready_timeout": 5.0}
+        kw: dict[str, Any] = {"hostname": "127.0.0.1", "port": self.port, "ready_timeout": 5.0,
+                              "enable_SMTPUTF8": smtputf8}
         if tls == "starttls":
             assert cert is not None
             kw["tls_context"] = cert.server_context()

@@ -31,10 +31,26 @@ def event_schema() -> dict[str, Any]:
     return loaded
 
 
-def check_event(event: Any, source: str = "event") -> list[Diagnostic]:
-    """Every schema problem of one event, as diagnostics (json_path set, line/col 0)."""
+def _role_address(event: Any, path: tuple[str | int, ...]) -> bool:
+    """A person's address that is written but wrong: that person's message is skipped with the
+    reason (dispatch/rules.py), the event's other messages are still sent."""
+    if not path or path[-1] != "email" or path[0] not in ("customer", "operator", "approver", "approvers"):
+        return False
+    value = event
+    for step in path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(value, str)
+
+
+def check_event(event: Any, source: str = "event", *, role_addresses: bool = True) -> list[Diagnostic]:
+    """Every schema problem of one event, as diagnostics (json_path set, line/col 0); without
+    `role_addresses`, a person's wrongly written address is left to dispatch/rules.py."""
     schema = event_schema()
-    problems = list(schema_errors(event, schema, schema))
+    problems = [(path, msg) for path, msg in schema_errors(event, schema, schema)
+                if role_addresses or not _role_address(event, path)]
     if not problems:
         return []
     from mailgitops.diagnostics import error, json_path
@@ -72,7 +88,9 @@ def parse_event(raw: bytes | str, source: str = "event") -> dict[str, Any]:
 
 def require_valid(data: Any, source: str = "event",
                   more: Callable[[Any], list[Diagnostic]] | None = None) -> dict[str, Any]:
-    """The event, or MailgitopsError naming every schema problem (and those `more` finds).
+    """The event, or MailgitopsError naming every schema problem (and those `more` finds). A
+    person's wrongly written address alone does not refuse it (that message is skipped); with
+    other problems it is named among them.
     Values no event may hold (too deep, NaN, huge numbers, lone surrogates) are refused first: the
     schema check and everything after it then only meet sane values."""
     from mailgitops.dispatch.event_values import value_problems
@@ -85,10 +103,11 @@ def require_valid(data: Any, source: str = "event",
                  for p, msg in hostile]
         raise MailgitopsError(f"{source}: the event was refused ({len(diags)} problem(s)); "
                               "nothing was queued", diagnostics=diags)
-    diags = check_event(data, source)
+    diags = check_event(data, source, role_addresses=False)
     if more is not None:
         diags += more(data)
     if diags:
+        diags = check_event(data, source) + (more(data) if more is not None else [])
         raise MailgitopsError(f"{source}: the event was refused ({len(diags)} problem(s)); "
                               "nothing was queued", diagnostics=diags)
     assert isinstance(data, dict)

@@ -131,6 +131,19 @@ def resolve_language(requested: str | None, active: Sequence[str], default: str)
     return default
 
 
+def address_problem(addr: str) -> str | None:
+    """Why `addr` cannot be a recipient, or None. Non-ASCII is fine (IDNA, SMTPUTF8 when sent)."""
+    if not single_address(addr):
+        return f"{addr!r} is not one email address (like name@example.com)"
+    from mailgitops.dispatch.smtp_wire import idna_domain
+
+    try:
+        idna_domain(addr.rpartition("@")[2])
+    except UnicodeError:
+        return f"{addr!r} has a domain that is not a valid internationalised name"
+    return None
+
+
 def _people(event: Mapping[str, Any], role: str) -> list[Mapping[str, Any]]:
     if role == "approver":
         approvers = list(event.get("approvers") or [])
@@ -258,6 +271,11 @@ def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
         notify = (event.get("customer") or {}).get("notify") or []
         for p in people:
             lang = resolve_language(p.get("language"), langs.active, langs.default)
+            bad = address_problem(p["email"])
+            if bad is not None:  # this person's message alone is skipped, not the whole event
+                out.append(Skipped(role, (p["email"],), lang, f"the {role}'s address {bad}; this "
+                                   "message was skipped, the event's other messages were not"))
+                continue
             if trig.send == "on_customer_request" and role == "customer" and trigger_id not in notify:
                 out.append(Skipped(role, (p["email"],), lang,
                                    f"the customer did not ask for emails about {trigger_id} (send: "

@@ -163,8 +163,12 @@ class Connection:
                 wire[r] = w
             else:
                 unsendable[r] = problem
-        if not wire:
-            return Delivery((), {}, unsendable, reply=next(iter(unsendable.values())))
+        headers = raw.split(b"\r\n\r\n", 1)[0]
+        if unsendable and (not wire or not headers.isascii()):
+            # UTF-8 headers (RFC 6532) may only go to a server that offers SMTPUTF8: the other
+            # recipients (an archive CC) are not sent a message it would have to mangle
+            why = next(iter(unsendable.values()))
+            return Delivery((), {}, {r: unsendable.get(r, why) for r in rcpts}, reply=why)
         options = [f"SIZE={len(raw)}"] if smtp.has_extn("size") else []
         if smtp.has_extn("8bitmime") and not raw.isascii():
             options.append("BODY=8BITMIME")

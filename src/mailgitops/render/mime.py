@@ -73,6 +73,7 @@ class _Policy(EmailPolicy):
 
 # email.policy.SMTP (CRLF, RFC-conforming folding) with the caches above
 POLICY = _Policy(linesep="\r\n", header_factory=_CachedHeaders())
+UTF8_POLICY = POLICY.clone(utf8=True)  # RFC 6532 headers, for internationalised local parts
 
 
 class _FoldedSubject(str):
@@ -145,7 +146,11 @@ def build_message(
         raise MailgitopsError("an email needs at least one recipient")
     if _UNSAFE.search(message_id) or not re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", message_id):
         raise MailgitopsError(f"not a Message-ID: {message_id!r}", hint="like <id@example.com>")
-    msg = EmailMessage(policy=POLICY)
+    everyone = [sender.address, *(addr for _, addr in to), *cc]
+    # a non-ASCII local part cannot be encoded in a header: it is written as UTF-8, which only a
+    # server that offers SMTPUTF8 is sent (the transport refuses it elsewhere, naming the address)
+    ascii_only = all(a.rpartition("@")[0].isascii() for a in everyone)
+    msg = EmailMessage(policy=POLICY if ascii_only else UTF8_POLICY)
     msg["From"] = _address_list([address(sender.address, sender.name)])
     msg["To"] = _address_list([address(addr, name) for name, addr in to])
     if cc:
