@@ -16,11 +16,11 @@ from functools import cache
 from mailgitops.dispatch.smtp_config import Delivery, ServerConfig, TransportError
 from mailgitops.dispatch.smtp_errors import classify_open_error
 from mailgitops.dispatch.smtp_trust import check_pin, is_loopback, tls_context
-from mailgitops.dispatch.smtp_wire import encode_address, reply_text, split_reply
+from mailgitops.dispatch.smtp_wire import encode_address, reply_text
 
 # what the sender and `smtp check` use; smtp_config, smtp_trust, smtp_wire and smtp_errors hold the parts
 __all__ = ["Connection", "Delivery", "ServerConfig", "TransportError", "classify_open_error",
-           "encode_address", "reply_text", "split_reply"]
+           "encode_address", "reply_text"]
 _reply = reply_text
 
 

@@ -13,15 +13,6 @@ def reply_text(code: int, msg: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}"
 
 
-def split_reply(value: str) -> tuple[int | None, str]:
-    """A per-recipient result (Delivery.temporary / .permanent value) as (code, text); the code is
-    None when no server said it (the message was over the size limit, the connection was lost)."""
-    head, _, rest = value.partition(" ")
-    if len(head) == 3 and head.isdigit() and head[0] in "2345":
-        return int(head), rest
-    return None, value
-
-
 def idna_domain(domain: str) -> str:
     """The domain as DNS and ASCII-only servers know it: bücher.example -> xn--bcher-kva.example."""
     if domain.isascii():

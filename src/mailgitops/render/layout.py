@@ -112,11 +112,24 @@ def compile_shell(source: str, theme: Mapping[str, Any], dir_: str, assets: Mapp
     except Exception as e:  # mjml-python raises plain exceptions for MJML it cannot read
         raise LayoutError(f"MJML: {e}", _mjml_line(str(e), mjml, source),
                           "check that every <mj-...> element is closed and allowed where it is") from e
+    shell = quiet_preview(shell)
     missing = [s for s in ("content",) if f"@@MG:{s}@@" not in shell]
     if missing:
         raise LayoutError("the layout has no `{{ slot.content }}`: the email's text would not appear",
                           hint="put <mj-text>{{ slot.content }}</mj-text> inside an <mj-column>")
     return shell
+
+
+# mj-preview hides the preheader with white 1px text; spam filters score text in (nearly) the
+# background colour (SpamAssassin HTML_FONT_LOW_CONTRAST), so it is hidden by layout alone
+_PREVIEW = re.compile(r'<div style="display:none;font-size:1px;color:#[0-9a-fA-F]{3,6};line-height:1px;'
+                      r'max-height:0px;max-width:0px;opacity:0;overflow:hidden;">')
+_QUIET_PREVIEW = ('<div style="display:none;max-height:0px;max-width:0px;opacity:0;overflow:hidden;'
+                  'mso-hide:all;">')
+
+
+def quiet_preview(shell: str) -> str:
+    return _PREVIEW.sub(_QUIET_PREVIEW, shell, count=1)
 
 
 def fill_shell(shell: str, slots: Mapping[str, str]) -> str:

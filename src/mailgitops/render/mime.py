@@ -22,6 +22,7 @@ from mailgitops.identity import Sender
 from mailgitops.render.email import RenderedEmail, one_line
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # CJK ideographs
 _TOKEN = re.compile(r"[A-Za-z0-9][\w.+-]*")
 _SAFE_FILENAME = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 FOLD_AT = 78  # RFC 5322 2.1.1: lines SHOULD stay within 78 characters (MUST within 998)
@@ -93,8 +94,12 @@ class _FoldedSubject(str):
             if all(len(line) <= FOLD_AT for line in f"Subject: {encoded}".split(sep)):
                 return f"Subject: {encoded}{sep}"
         # a word too long to fold at a space (a long order number, a URL, no spaces at all) would
-        # break RFC 5322's 998-character line limit: encoded words can be split anywhere
-        encoded = Header(str(self), "utf-8", header_name="Subject").encode(linesep=sep)
+        # break RFC 5322's 998-character line limit: encoded words can be split anywhere.
+        # Chinese goes as GB18030 (every Unicode character, read by every current client): spam
+        # filters take a UTF-8 subject whose only Latin letters are an order number's "PR" for
+        # shouting (SpamAssassin SUBJ_ALL_CAPS) and leave Chinese charsets alone.
+        charset = "gb18030" if _HAN.search(self) else "utf-8"
+        encoded = Header(str(self), charset, header_name="Subject").encode(linesep=sep)
         return f"Subject: {encoded}{sep}"
 
 
