@@ -44,11 +44,15 @@ def test_every_shipped_email_scores_at_most_zero(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr.decode(errors="replace")[-2000:]
     (tmp_path / "scored.mbox").write_bytes(run.stdout)
     scored = {}
-    for m in mailbox.mbox(tmp_path / "scored.mbox"):
-        status = " ".join(str(m["X-Spam-Status"]).split())
-        got = SCORE.search(status)
-        assert got is not None, status
-        scored[names[str(m["Message-ID"])]] = (float(got.group(1)), status)
+    result = mailbox.mbox(tmp_path / "scored.mbox")
+    try:
+        for m in result:
+            status = " ".join(str(m["X-Spam-Status"]).split())
+            got = SCORE.search(status)
+            assert got is not None, status
+            scored[names[str(m["Message-ID"])]] = (float(got.group(1)), status)
+    finally:
+        result.close()
     assert len(scored) == len(emls)
     over = {name: status for name, (score, status) in scored.items() if score > 0.0}
     assert over == {}, "\n".join(f"{n}: {s}" for n, s in sorted(over.items()))

@@ -51,7 +51,15 @@ def _preview(template_id: str, lang: str) -> Preview:
     html, text = parsed.get_body(("html",)), parsed.get_body(("plain",))
     assert html is not None
     assert text is not None
-    assert _lines(html.get_content()) == _lines(p.email.html)
+    # the message's Content-IDs are its own (made from its Message-ID), and the HTML says so
+    sent = html.get_content()
+    for img in p.email.inline_images:
+        part = next(x for x in parsed.walk() if x.get_filename() == img.filename)
+        cid = str(part["Content-ID"]).strip("<>")
+        assert cid != img.cid
+        assert f"cid:{cid}" in sent
+        sent = sent.replace(f"cid:{cid}", f"cid:{img.cid}")
+    assert _lines(sent) == _lines(p.email.html)
     assert _lines(text.get_content()) == _lines(p.email.text)
     return p
 

@@ -146,6 +146,7 @@ def build_message(
     date: datetime,
     attachments: Sequence[FileAttachment],
     extra_headers: Sequence[tuple[str, str]] = (),
+    reply_to: str | None = None,
 ) -> EmailMessage:
     if not to:
         raise MailgitopsError("an email needs at least one recipient")
@@ -160,6 +161,8 @@ def build_message(
     msg["To"] = _address_list([address(addr, name) for name, addr in to])
     if cc:
         msg["Cc"] = _address_list([address(addr) for addr in cc])
+    if reply_to:
+        msg["Reply-To"] = _address_list([address(reply_to)])
     msg["Subject"] = _FoldedSubject(one_line(email.subject))
     # values made here and already valid are stored as they are (set_raw): the header registry
     # would parse each one again and the body parts three times, which is most of the cost
@@ -168,20 +171,29 @@ def build_message(
     msg.set_raw("Auto-Submitted", "auto-generated")  # RFC 3834: autoresponders stay quiet
     for name, value in extra_headers:  # e.g. X-Original-To in redirect mode: checked, folded
         msg[name] = value
+    msg.set_raw("X-Auto-Response-Suppress", "OOF, AutoReply")  # Exchange/Outlook ignore RFC 3834
     msg.set_raw("MIME-Version", "1.0")
     seed = hashlib.sha256(message_id.encode()).hexdigest()[:24]
     boundaries = (f"=_mg_{seed}_{n}" for n in range(3))
+    # a Content-ID is unique to its message (RFC 2392), like the Message-ID it is made from: a
+    # client that caches images by Content-ID must not show one email's logo in another
+    cids = {img.cid: f"{img.cid.rpartition('@')[0]}.{seed[:16]}@{img.cid.rpartition('@')[2]}"
+            for img in email.inline_images}
+    html = email.html
+    for old, new in cids.items():
+        html = html.replace(f"cid:{old}", f"cid:{new}")
     # MJML output has very long lines: quoted-printable keeps them within SMTP's 998 limit
     body: MIMEPart = _multipart("alternative", [
         _leaf('text/plain; charset="utf-8"', "quoted-printable", _qp(email.text)),
-        _leaf('text/html; charset="utf-8"', "quoted-printable", _qp(email.html)),
+        _leaf('text/html; charset="utf-8"', "quoted-printable", _qp(html)),
     ], next(boundaries))
     if email.inline_images:
+        # RFC 2387: multipart/related names the type of its root part
         body = _multipart("related", [body, *(
             _leaf(img.mime_type, "base64", _b64(img.data), [
-                ("Content-ID", f"<{img.cid}>"),
+                ("Content-ID", f"<{cids[img.cid]}>"),
                 ("Content-Disposition", f"inline; {_filename_param(img.filename)}")])
-            for img in email.inline_images)], next(boundaries))
+            for img in email.inline_images)], next(boundaries), '; type="multipart/alternative"')
     if attachments:
         body = _multipart("mixed", [body, *(
             _leaf(_mime_type(att.mime_type), "base64", _b64(att.data), [
@@ -223,10 +235,10 @@ def _leaf(content_type: str, cte: str, payload: str, extra: Sequence[tuple[str, 
     return part
 
 
-def _multipart(subtype: str, parts: Sequence[MIMEPart], boundary: str) -> MIMEPart:
+def _multipart(subtype: str, parts: Sequence[MIMEPart], boundary: str, params: str = "") -> MIMEPart:
     """Boundaries come from the Message-ID (the same message, the same bytes); `=_` never occurs
     in quoted-printable or base64 bodies, so a boundary cannot collide with content."""
     part = MIMEPart(policy=POLICY)
-    part.set_raw("Content-Type", f'multipart/{subtype}; boundary="{boundary}"')
+    part.set_raw("Content-Type", f'multipart/{subtype}; boundary="{boundary}"{params}')
     part.set_payload(list(parts))
     return part

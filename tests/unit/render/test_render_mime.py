@@ -21,12 +21,13 @@ DATE = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
 
 
 def build(repo: Repo, compiled: CompiledTemplates, lang: str = "de", *, name: str = "Ada Lovelace",
-          attachments: tuple[FileAttachment, ...] = ()) -> EmailMessage:
+          attachments: tuple[FileAttachment, ...] = (), message_id: str = "<abc123@example.com>",
+          reply_to: str | None = None) -> EmailMessage:
     ctx = flyers_context(repo, customer={"name": name})
     rendered = render_email(compiled, "order-accepted", lang, ctx)
     msg = build_message(rendered, sender=Sender("campus@example.com", "Campus Print Shop"),
                         to=[(name, "ada@example.org")], cc=["archive@example.com"],
-                        message_id="<abc123@example.com>", date=DATE, attachments=attachments)
+                        message_id=message_id, date=DATE, attachments=attachments, reply_to=reply_to)
     parsed = email.message_from_bytes(msg.as_bytes(policy=SMTP), policy=default)
     assert isinstance(parsed, EmailMessage)
     return parsed
@@ -66,6 +67,21 @@ def test_structure_inline_logo_and_attachments(shipped_repo: Repo, compiled: Com
     atts = list(msg.iter_attachments())
     assert [(a.get_filename(), a.get_content_type(), a.get_content()) for a in atts] == [
         ("final.pdf", "application/pdf", PDF)]
+    # RFC 2387: the related part names its root's type
+    assert related.get_param("type") == "multipart/alternative"
+
+
+def test_content_ids_are_unique_per_message_and_autoreplies_suppressed(shipped_repo: Repo,
+                                                                        compiled: CompiledTemplates) -> None:
+    one = build(shipped_repo, compiled, message_id="<one@example.com>")
+    two = build(shipped_repo, compiled, message_id="<two@example.com>", reply_to="desk@example.com")
+    cids = [m.get_payload()[1]["Content-ID"] for m in (one, two)]
+    assert cids[0] != cids[1]
+    for msg, cid in zip((one, two), cids, strict=True):
+        html = msg.get_body(("html",))
+        assert html is not None and f"cid:{cid.strip('<>')}" in html.get_content()
+        assert msg["X-Auto-Response-Suppress"] == "OOF, AutoReply"
+    assert one["Reply-To"] is None and str(two["Reply-To"]) == "desk@example.com"
 
 
 def test_long_html_lines_are_encoded(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
