@@ -18,6 +18,7 @@ from support.dispatchrepo import ROOT, cli
 SCORE = re.compile(r"score=(-?\d+\.\d+)")
 
 
+@pytest.mark.slow
 def test_every_shipped_email_scores_at_most_zero(tmp_path: Path) -> None:
     spamassassin = shutil.which("spamassassin")
     if spamassassin is None:
