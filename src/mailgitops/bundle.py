@@ -114,13 +114,14 @@ def settings_of(repo: Repo) -> Settings:
             server=ServerSettings(server.host, server.port, server.security, server.allow_self_signed,
                                   ca_pem, server.pin_sha256, float(server.timeout_seconds), server.helo_name),
             auth=AuthSettings(auth.mode, auth.username, auth.password_env, auth.password_file),
-            limits=smtp.limits),
+            limits=smtp.limits, bcc=smtp.bcc, reply_to=smtp.reply_to),
         languages=LanguageSettings(repo.languages.default, repo.languages.active),
         workflow=WorkflowSettings(
             allow_operator_attachments=wf.allow_operator_attachments, order_url=wf.order_url,
-            triggers={t.id: TriggerSettings(t.template, t.send, t.to, t.edit_before_send, t.cc)
-                      for t in wf.triggers.values()}),
-        webshops={w.id: WebshopSettings(w.name, w.sender) for w in repo.webshops.values()},
+            triggers={t.id: TriggerSettings(t.template, t.send, t.to, t.edit_before_send, t.cc, t.bcc)
+                      for t in wf.triggers.values()},
+            timezone=wf.timezone),
+        webshops={w.id: WebshopSettings(w.name, w.sender, w.reply_to) for w in repo.webshops.values()},
         templates={t.id: TemplateSettings(t.audience, t.attachments.enabled())
                    for t in repo.templates.values()},
         catalog={c.id: CatalogEntry(c.editable, c.default_recipients, c.default_template)

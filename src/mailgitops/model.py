@@ -43,6 +43,8 @@ class Smtp:
     auth: Auth  # S10
     cc: tuple[str, ...] = ()  # S4, already split and checked one by one
     allow_operator_cc: bool = False  # S5
+    bcc: tuple[str, ...] = ()  # envelope only, never in a header
+    reply_to: str | None = None
     limits: LimitSettings = LimitSettings()  # noqa: RUF009 -- immutable (a NamedTuple); bytes: message, one attachment, all attachments
 
 
@@ -57,6 +59,7 @@ class Webshop:
     id: str
     name: str
     sender: Sender | None = None  # S2: overrides Smtp.sender
+    reply_to: str | None = None  # overrides Smtp.reply_to
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class Trigger:
     to: tuple[Role, ...] = ("customer",)
     edit_before_send: bool = False
     cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()  # envelope only
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,7 @@ class Workflow:
     triggers: Mapping[str, Trigger]
     allow_operator_attachments: bool = False  # A1
     order_url: str | None = None  # T7, e.g. "https://print.example.com/orders/{order_number}"
+    timezone: str = "UTC"  # IANA name: dates and times in emails are shown in it
 
 
 @dataclass(frozen=True, slots=True)

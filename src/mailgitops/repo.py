@@ -148,6 +148,10 @@ def _sender(raw: Any) -> Sender | None:
     return Sender(str(addr), raw.get("name")) if isinstance(addr, str) else None
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _limits(raw: dict[str, Any]) -> LimitSettings:
     given = {k: v for k, v in raw.items() if k in LimitSettings._fields and type(v) is int and v > 0}
     return LimitSettings(**given)
@@ -162,6 +166,8 @@ def _smtp(raw: dict[str, Any]) -> Smtp:
     return Smtp(
         sender=_sender(raw.get("sender")) or Sender("invalid@invalid"),
         cc=split_cc(raw.get("cc")),
+        bcc=split_cc(raw.get("bcc")),
+        reply_to=_text(raw.get("reply_to")),
         allow_operator_cc=raw.get("allow_operator_cc") is True,
         server=Server(
             host=str(server.get("host", "")),
@@ -195,12 +201,14 @@ def _workflow(raw: dict[str, Any]) -> Workflow:
             to=tuple(to) if isinstance(to, list) else ("customer",),
             edit_before_send=t.get("edit_before_send") is True,
             cc=split_cc(t.get("cc")),
+            bcc=split_cc(t.get("bcc")),
         )
     url = raw.get("order_url")
     return Workflow(
         triggers=triggers,
         allow_operator_attachments=raw.get("allow_operator_attachments") is True,
         order_url=url if isinstance(url, str) else None,
+        timezone=_text(raw.get("timezone")) or "UTC",
     )
 
 
@@ -280,7 +288,8 @@ def load_repo(root: Path) -> LoadedRepo:
     for p in sorted((cfg / "webshops").glob("*.yaml")):
         raw = ld.yaml(p, "webshop")
         webshops[p.stem] = Webshop(id=p.stem, name=str(raw.get("name", p.stem)),
-                                   sender=_sender(raw.get("sender")))
+                                   sender=_sender(raw.get("sender")),
+                                   reply_to=_text(raw.get("reply_to")))
     samples = {}
     for p in sorted((cfg / "samples").glob("*.yaml")):
         samples[p.stem] = Sample(name=p.stem, file=ld.rel(p), data=ld.yaml(p, "sample"))

@@ -52,6 +52,8 @@ class SmtpSettings(NamedTuple):
     server: ServerSettings
     auth: AuthSettings
     limits: LimitSettings = LimitSettings()
+    bcc: tuple[str, ...] = ()  # envelope only, never in a header
+    reply_to: str | None = None
 
 
 class LanguageSettings(NamedTuple):
@@ -65,17 +67,20 @@ class TriggerSettings(NamedTuple):
     to: tuple[Role, ...]
     edit_before_send: bool
     cc: tuple[str, ...]
+    bcc: tuple[str, ...] = ()
 
 
 class WorkflowSettings(NamedTuple):
     allow_operator_attachments: bool
     order_url: str | None
     triggers: Mapping[str, TriggerSettings]
+    timezone: str = "UTC"  # IANA name for every date and time shown in emails
 
 
 class WebshopSettings(NamedTuple):
     name: str
     sender: Sender | None  # None: the print room's sender
+    reply_to: str | None = None  # None: the print room's reply_to
 
 
 class TemplateSettings(NamedTuple):
@@ -105,13 +110,15 @@ class Settings(NamedTuple):
         return {
             "smtp": {"sender": _sender_json(s.sender), "cc": list(s.cc),
                      "allow_operator_cc": s.allow_operator_cc,
-                     "server": s.server._asdict(), "auth": s.auth._asdict(), "limits": s.limits._asdict()},
+                     "server": s.server._asdict(), "auth": s.auth._asdict(), "limits": s.limits._asdict(),
+                     "bcc": list(s.bcc), "reply_to": s.reply_to},
             "languages": {"default": self.languages.default, "active": list(self.languages.active)},
             "workflow": {"allow_operator_attachments": wf.allow_operator_attachments,
-                         "order_url": wf.order_url,
-                         "triggers": {k: {**t._asdict(), "to": list(t.to), "cc": list(t.cc)}
+                         "order_url": wf.order_url, "timezone": wf.timezone,
+                         "triggers": {k: {**t._asdict(), "to": list(t.to), "cc": list(t.cc),
+                                          "bcc": list(t.bcc)}
                                       for k, t in wf.triggers.items()}},
-            "webshops": {k: {"name": w.name, "sender": _sender_json(w.sender)}
+            "webshops": {k: {"name": w.name, "sender": _sender_json(w.sender), "reply_to": w.reply_to}
                          for k, w in self.webshops.items()},
             "templates": {k: {"audience": t.audience, "attachments": list(t.attachments)}
                           for k, t in self.templates.items()},
@@ -128,13 +135,17 @@ class Settings(NamedTuple):
             smtp=SmtpSettings(sender=_sender(s["sender"]), cc=tuple(s["cc"]),
                               allow_operator_cc=s["allow_operator_cc"],
                               server=ServerSettings(**s["server"]), auth=AuthSettings(**s["auth"]),
-                              limits=LimitSettings(**s.get("limits", {}))),
+                              limits=LimitSettings(**s.get("limits", {})), bcc=tuple(s.get("bcc", ())),
+                              reply_to=s.get("reply_to")),
             languages=LanguageSettings(raw["languages"]["default"], tuple(raw["languages"]["active"])),
             workflow=WorkflowSettings(
                 allow_operator_attachments=wf["allow_operator_attachments"], order_url=wf["order_url"],
                 triggers={k: TriggerSettings(t["template"], t["send"], tuple(t["to"]), t["edit_before_send"],
-                                             tuple(t["cc"])) for k, t in wf["triggers"].items()}),
-            webshops={k: WebshopSettings(w["name"], _sender(w["sender"]) if w["sender"] else None)
+                                             tuple(t["cc"]), tuple(t.get("bcc", ())))
+                          for k, t in wf["triggers"].items()},
+                timezone=wf.get("timezone", "UTC")),
+            webshops={k: WebshopSettings(w["name"], _sender(w["sender"]) if w["sender"] else None,
+                                         w.get("reply_to"))
                       for k, w in raw["webshops"].items()},
             templates={k: TemplateSettings(t["audience"], tuple(t["attachments"]))
                        for k, t in raw["templates"].items()},

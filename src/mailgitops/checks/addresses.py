@@ -109,11 +109,16 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
                                    "sender address", split=False)
         if file == "config/smtp.yaml":
             out += check_value(doc, ("cc",), data.get("cc"), lines, "cc address", split=True)
+            out += check_value(doc, ("bcc",), data.get("bcc"), lines, "bcc address", split=True)
+        if (file == "config/smtp.yaml" or file.startswith("config/webshops/")) and "reply_to" in data:
+            out += check_value(doc, ("reply_to",), data.get("reply_to"), lines, "reply_to address",
+                               split=False)
         if file == "config/workflow.yaml" and isinstance(data.get("triggers"), dict):
             for tid, trig in data["triggers"].items():
-                if isinstance(trig, dict) and "cc" in trig:
-                    out += check_value(doc, ("triggers", tid, "cc"), trig["cc"], lines,
-                                       f"cc address of `{tid}`", split=True)
+                for key in ("cc", "bcc"):
+                    if isinstance(trig, dict) and key in trig:
+                        out += check_value(doc, ("triggers", tid, key), trig[key], lines,
+                                           f"{key} address of `{tid}`", split=True)
         if file.startswith("config/samples/"):
             out += check_sample(doc, lines)
     return out

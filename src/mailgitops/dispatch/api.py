@@ -260,18 +260,20 @@ class Dispatcher:
 
         sender = SenderModel(p.sender[0], p.sender[1])
         ctx = build_context(data, recipient=p.person, order_url=self.settings.workflow.order_url,
+                            timezone=self.settings.workflow.timezone,
                             sender=sender, webshop_name=p.webshop_name)
         message_id = new_message_id(sender.address)
         # redirect mode: the envelope and the headers name only the redirect address; the real
         # recipients travel in a banner and X-Original-To (rendered now for an email, at send
         # time for a draft)
-        original = Original(p.to, p.cc, ()) if mode.redirect else None
+        original = Original(p.to, p.cc, p.bcc) if mode.redirect else None
         to_pairs = ((None, mode.redirect),) if mode.redirect else p.to
         cc = () if mode.redirect else p.cc
         # the envelope carries each address as it travels without SMTPUTF8 (IDNA domains)
         to = tuple(ascii_form(a) for _, a in to_pairs)
         cc = tuple(ascii_form(a) for a in cc)
         envelope_from = ascii_form(sender.address)
+        bcc = () if mode.redirect else tuple(ascii_form(a) for a in p.bcc)  # redirected: no hidden copies
         if p.draft:
             from mailgitops.render.email import draft_source
 
@@ -281,11 +283,12 @@ class Dispatcher:
                      "attachments": [f.to_json() for f in p.attachments], "bundle_hash": self.bundle.hash,
                      # what the console's inbox lists and searches by (the event itself is not kept)
                      "trigger": data["trigger"], "order_number": (data.get("order") or {}).get("number"),
-                     "customer": (data.get("customer") or {}).get("name")}
+                     "customer": (data.get("customer") or {}).get("name"),
+                     "reply_to": p.reply_to}
             if original:
                 draft["redirected_from"] = {"to": [list(t) for t in original.to], "cc": list(original.cc)}
             return NewMessage(p.role, p.lang, p.template_id, message_id, envelope_from, to, cc,
-                              raw=None, draft=draft, status="draft")
+                              raw=None, draft=draft, status="draft", bcc=bcc)
         from mailgitops.render.email import render_email
         from mailgitops.render.mime import build_message
 
@@ -296,9 +299,9 @@ class Dispatcher:
             email = with_banner(email, mode, original)
         msg = build_message(email, sender=sender, to=to_pairs, cc=cc, message_id=message_id,
                             date=datetime.now(UTC), attachments=attachment_files(p.attachments),
-                            extra_headers=original.headers() if original else ())
+                            extra_headers=original.headers() if original else (), reply_to=p.reply_to)
         return NewMessage(p.role, email.lang, p.template_id, message_id, envelope_from, to, cc,
-                          raw=msg.as_bytes())
+                          raw=msg.as_bytes(), bcc=bcc)
 
     def flush(self, *, force: bool = False) -> FlushReport:
         report = self.sender.flush(force=force)

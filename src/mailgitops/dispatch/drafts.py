@@ -139,7 +139,8 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict
         headers = original.headers()
     msg = build_message(email, sender=sender, to=[(n, a) for n, a in draft["to"]], cc=row.cc,
                         message_id=row.message_id, date=datetime.now(UTC),
-                        attachments=attachment_files(refs), extra_headers=headers)
+                        attachments=attachment_files(refs), extra_headers=headers,
+                        reply_to=draft.get("reply_to"))
     if not outbox.queue_draft(draft_id, msg.as_bytes(), [*row.to, *row.cc, *row.bcc], row.cc):
         return {**summary(_get(outbox, draft_id)), "already": True, "delivery": str(mode)}
     if deliver:

@@ -62,6 +62,7 @@ def _render(bundle: Bundle, compiled: Any, data: Mapping[str, Any], p: rules.Pla
 
     settings = bundle.settings
     ctx = build_context(data, recipient=p.person, order_url=settings.workflow.order_url,
+                        timezone=settings.workflow.timezone,
                         sender=SenderModel(p.sender[0], p.sender[1]), webshop_name=p.webshop_name)
     if not p.draft:
         return render_email(compiled, p.template_id, p.lang, ctx)

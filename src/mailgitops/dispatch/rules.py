@@ -55,6 +55,8 @@ class Planned(NamedTuple):
     attachments: tuple[FileRef, ...]
     draft: bool
     notes: tuple[str, ...] = ()  # said in the outcome's reason (e.g. an attachment the event lacked)
+    bcc: tuple[str, ...] = ()  # envelope only, never in a header
+    reply_to: str | None = None
 
 
 class Skipped(NamedTuple):
@@ -286,7 +288,9 @@ def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
                 cc=_dedupe(cc_base, [p["email"]]), lang=lang, template_id=trig.template,
                 sender=(sender.address, sender.name),
                 webshop_name=shop.name if shop else None, attachments=(),
-                draft=trig.edit_before_send and settings.catalog[trigger_id].editable))
+                draft=trig.edit_before_send and settings.catalog[trigger_id].editable,
+                bcc=_dedupe([*settings.smtp.bcc, *trig.bcc], [p["email"], *cc_base]),
+                reply_to=(shop.reply_to if shop else None) or settings.smtp.reply_to))
     return out
 
 

@@ -71,6 +71,7 @@ def build_context(
     sender: Sender,
     webshop_name: str | None,
     preview: bool = False,
+    timezone: str = "UTC",
 ) -> dict[str, Any]:
     """Namespaces the event lacks stay missing at dispatch (StrictUndefined names them);
     with `preview=True` they are filled from the catalog's examples."""
@@ -91,7 +92,8 @@ def build_context(
     shop = event.get("webshop")
     if isinstance(shop, str):
         ctx["webshop"] = {"id": shop, "name": webshop_name or shop}
-    ctx["printroom"] = {"name": sender.name or sender.address, "email": sender.address}
+    # the timezone travels with the print room: the date filters read it (render/formats.py)
+    ctx["printroom"] = {"name": sender.name or sender.address, "email": sender.address, "timezone": timezone}
     if preview:
         _fill_examples(ctx)
     return ctx

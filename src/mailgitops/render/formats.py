@@ -26,7 +26,24 @@ def babel_locale(lang: str) -> Locale:
             return Locale.parse("en")
 
 
-def _as_date(value: Any) -> dt.date:
+def _zone(ctx: Context) -> dt.tzinfo:
+    """config/workflow.yaml `timezone` (build_context puts it under printroom); UTC without it."""
+    printroom = ctx.get("printroom")
+    name = printroom.get("timezone") if isinstance(printroom, Mapping) else None
+    if not isinstance(name, str) or name == "UTC":
+        return dt.UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # validate names it; an old bundle must still send
+        return dt.UTC
+
+
+def _as_date(value: Any, zone: dt.tzinfo) -> dt.date:
+    """A date; a point in time (with a time of day) is first moved into the print room's zone."""
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and len(value) > 10):
+        return _as_datetime(value).astimezone(zone).date()
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
@@ -55,15 +72,23 @@ def filters(lang: str) -> dict[str, Any]:
         code = currency or (order.get("currency") if isinstance(order, Mapping) else None) or "EUR"
         return str(format_currency(float(value), str(code), locale=loc()))
 
-    def date(value: Any, fmt: str = "medium") -> str:
+    @pass_context
+    def date(ctx: Context, value: Any, fmt: str = "medium") -> str:
         from babel.dates import format_date
 
-        return str(format_date(_as_date(value), format=fmt, locale=loc()))
+        return str(format_date(_as_date(value, _zone(ctx)), format=fmt, locale=loc()))
 
-    def datetime(value: Any, fmt: str = "medium") -> str:
-        from babel.dates import format_datetime
+    @pass_context
+    def datetime(ctx: Context, value: Any, fmt: str = "medium") -> str:
+        """In the print room's zone, with the zone's name: a time without one is ambiguous."""
+        from babel.dates import format_datetime, get_timezone_name
 
-        return str(format_datetime(_as_datetime(value), format=fmt, tzinfo=dt.UTC, locale=loc()))
+        zone = _zone(ctx)
+        when = _as_datetime(value).astimezone(zone)
+        label = "UTC" if zone is dt.UTC else str(get_timezone_name(when, width="short", locale=loc()))
+        if not label[:1].isalpha():  # Babel has no short name here ("+0100"): the zone's own (CET)
+            label = when.tzname() or label
+        return f"{format_datetime(when, format=fmt, tzinfo=zone, locale=loc())} {label}"
 
     def number(value: Any) -> str:
         from babel.numbers import format_decimal

@@ -84,7 +84,7 @@ def preview_context(repo: Repo, template_id: str, sample_name: str) -> dict[str,
     recipient = _recipient(data, repo.templates[template_id].audience)
     sender, shop_name = _sender(repo, data)
     return build_context(data, recipient=recipient, order_url=repo.workflow.order_url, sender=sender,
-                         webshop_name=shop_name, preview=True)
+                         webshop_name=shop_name, preview=True, timezone=repo.workflow.timezone)
 
 
 def preview(repo: Repo, compiled: CompiledTemplates, template_id: str, lang: str,

@@ -60,3 +60,15 @@ def test_validate_warns_about_helo_name_and_limits(tmp_path: Path) -> None:
     _smtp_yaml(repo, server__helo_name="not a name", limits__max_message_bytes=12)
     codes = [d.message for d in validate_repo(repo).diagnostics if d.severity == "error"]
     assert any("fully qualified" in m for m in codes) and any("1024" in m for m in codes), codes
+
+
+def test_validate_names_an_unknown_timezone_and_a_bad_bcc(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, port=2525, triggers={"order_received": {"bcc": "not-an-address"}})
+    wf = repo / "config" / "workflow.yaml"
+    wf.write_text(wf.read_text(encoding="utf-8").replace("timezone: Europe/Berlin", "timezone: Europe/Berln"),
+                  encoding="utf-8")
+    diags = validate_repo(repo).diagnostics
+    zone = [d for d in diags if d.code == "unknown-timezone"]
+    assert len(zone) == 1 and "Europe/Berlin" in (zone[0].hint or "")
+    assert any(d.file == "config/workflow.yaml" and "bcc address of `order_received`" in d.message
+               for d in diags), diags
