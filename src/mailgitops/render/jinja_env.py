@@ -122,8 +122,9 @@ def _bytecode_cache(folder: Path) -> _BytecodeCache:
 @lru_cache(maxsize=1)
 def _compiler_fingerprint() -> str:
     """What the code depends on besides the source: Jinja's version, this module (the environment's
-    options) and sandbox.py (its intercepted operators and code generator)."""
-    return diskcache.source_fingerprint(__file__, sandbox.__file__, jinja2.__file__)
+    options), sandbox.py (its intercepted operators and code generator) and the filters (whether a
+    filter takes the context is compiled into the calls)."""
+    return diskcache.source_fingerprint(__file__, sandbox.__file__, jinja2.__file__, formats.__file__)
 
 
 @lru_cache(maxsize=4096)
