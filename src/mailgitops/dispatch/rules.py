@@ -64,6 +64,7 @@ class Skipped(NamedTuple):
     to: tuple[str, ...]
     lang: str | None
     reason: str
+    bad_address: str | None = None  # why the address cannot be sent to, when that is the reason
 
 
 def single_address(value: str) -> bool:
@@ -196,6 +197,11 @@ def plan(settings: Settings, event: Mapping[str, Any],
                              "operators may not attach files",
                              "set allow_operator_attachments: true in config/workflow.yaml"))
     out = _recipients(settings, event, trigger_id, extra_cc)
+    bad = [s for s in out if isinstance(s, Skipped) and s.bad_address]
+    if bad and not any(isinstance(p, Planned) for p in out):
+        # no message could go anywhere: the order system hears it as a refusal, not a skip
+        problems += [_bad(f"$.{s.role}.email", "bad-address", f"the {s.role}'s address {s.bad_address}",
+                          "send one address per person, like name@example.com") for s in bad]
     if any(isinstance(p, Planned) for p in out):  # files are only looked at when something is sent
         files, notes = _attachments(settings, trig.template, event, attachments_root, problems)
         out = [p._replace(attachments=files, notes=notes) if isinstance(p, Planned) else p for p in out]
@@ -276,7 +282,7 @@ def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
             bad = address_problem(p["email"])
             if bad is not None:  # this person's message alone is skipped, not the whole event
                 out.append(Skipped(role, (p["email"],), lang, f"the {role}'s address {bad}; this "
-                                   "message was skipped, the event's other messages were not"))
+                                   "message was skipped, the event's other messages were not", bad))
                 continue
             if trig.send == "on_customer_request" and role == "customer" and trigger_id not in notify:
                 out.append(Skipped(role, (p["email"],), lang,
