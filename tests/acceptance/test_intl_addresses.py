@@ -28,33 +28,20 @@ def by_role(got: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {m["role"]: m for m in got["messages"]}
 
 
-def test_idna_domain_and_utf8_local_part_reach_postfix(tmp_path: Path, mta: Postfix) -> None:
+def test_idna_domain_reaches_postfix_and_a_utf8_local_part_is_named(tmp_path: Path, mta: Postfix) -> None:
+    """An internationalised domain travels in its IDNA form; letters beyond ASCII before the @
+    are not sent (addresses.py's rule): that message alone is skipped, the reason says why."""
     event = sample_event("flyers", trigger="order_received", event_id="intl-1")
-    event["customer"]["email"] = "zoë@bücher.example"
+    event["customer"]["email"] = "zoë@example.com"
     event["operator"]["email"] = "ada@bücher.example"
     got = by_role(dispatch(tmp_path, mta.port, event))
-    assert got["customer"]["status"] == "sent" and got["operator"]["status"] == "sent", got
-    zoe = mta.wait_for("zoë@xn--bcher-kva.example")[0]
-    assert "zoë@xn--bcher-kva.example" in str(zoe["To"])
+    assert got["operator"]["status"] == "sent", got
     ada = mta.wait_for("ada@xn--bcher-kva.example")[0]
     assert "ada@xn--bcher-kva.example" in str(ada["To"])
-
-
-def test_utf8_local_part_without_smtputf8_refuses_only_that_recipient(tmp_path: Path) -> None:
-    sink = SmtpServer(smtputf8=False).start()
-    event = sample_event("flyers", trigger="order_received", event_id="intl-2")
-    event["customer"]["email"] = "zoë@example.com"
-    try:
-        got = by_role(dispatch(tmp_path, sink.port, event))
-    finally:
-        sink.stop()
-    customer, operator = got["customer"], got["operator"]
-    assert customer["status"] == "failed"
-    assert "zoë@example.com" in customer["reason"] and "SMTPUTF8" in customer["reason"]
-    assert "before the @" in customer["reason"]
-    assert operator["status"] == "sent"
-    assert [m.rcpts for m in sink.wait_for(1)] == [[event["operator"]["email"], "archive@example.com"]]
-    assert len(sink.messages) == 1, "the customer's message (UTF-8 headers) went to nobody"
+    customer = got["customer"]
+    assert customer["status"] == "skipped"
+    assert "'zoë@example.com' has non-ASCII letters before the `@`" in customer["reason"]
+    assert "SMTPUTF8" in customer["reason"]
 
 
 def test_bad_address_skips_that_role_only(tmp_path: Path, sink: SmtpServer) -> None:
@@ -62,6 +49,6 @@ def test_bad_address_skips_that_role_only(tmp_path: Path, sink: SmtpServer) -> N
     event["customer"]["email"] = "ada at example.org"
     got = by_role(dispatch(tmp_path, sink.port, event))
     assert got["customer"]["status"] == "skipped"
-    assert "'ada at example.org' is not one email address" in got["customer"]["reason"]
+    assert "'ada at example.org' contains a space" in got["customer"]["reason"]
     assert got["operator"]["status"] == "sent"
     assert len(sink.wait_for(1)) == 1

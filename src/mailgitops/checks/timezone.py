@@ -19,7 +19,7 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
         ZoneInfo(name)
         return []
     except (ZoneInfoNotFoundError, ValueError):
-        from mailgitops.schemacheck import did_you_mean
+        from mailgitops.suggest import did_you_mean
 
         close = did_you_mean(name, sorted(available_timezones()))
         return [doc.at(("timezone",), "unknown-timezone", f"`{name}` is not a known time zone",

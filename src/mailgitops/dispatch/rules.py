@@ -135,16 +135,11 @@ def resolve_language(requested: str | None, active: Sequence[str], default: str)
 
 
 def address_problem(addr: str) -> str | None:
-    """Why `addr` cannot be a recipient, or None. Non-ASCII is fine (IDNA, SMTPUTF8 when sent)."""
-    if not single_address(addr):
-        return f"{addr!r} is not one email address (like name@example.com)"
-    from mailgitops.dispatch.smtp_wire import idna_domain
+    """Why `addr` cannot be a recipient (addresses.py's rule, its own words), or None."""
+    from mailgitops.addresses import problem
 
-    try:
-        idna_domain(addr.rpartition("@")[2])
-    except UnicodeError:
-        return f"{addr!r} has a domain that is not a valid internationalised name"
-    return None
+    found = problem(addr)
+    return None if found is None else f"{addr!r} {found[0]}"
 
 
 def _people(event: Mapping[str, Any], role: str) -> list[Mapping[str, Any]]:
