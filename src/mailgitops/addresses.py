@@ -18,6 +18,7 @@ generated addresses), so the library still decides every address `_PLAIN` does n
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 
@@ -111,3 +112,19 @@ def ascii_form(addr: str) -> str:
 
     checked = validate_email(addr, check_deliverability=False, allow_smtputf8=False)
     return f"{checked.local_part}@{checked.ascii_domain}"
+
+
+def is_fqdn(name: str) -> bool:
+    """A fully qualified domain name, or an address literal like [192.0.2.1] (RFC 5321 4.1.1.1)."""
+    if name.startswith("[") and name.endswith("]"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+        return False  # a bare IP address is not a name: it has to be written [192.0.2.1]
+    except ValueError:
+        pass
+    labels = name.rstrip(".").lower().split(".")
+    if len(labels) < 2 or labels[-1] in {"localdomain", "localhost", "local", "lan", "home", "internal"}:
+        return False
+    return all(label and len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
+               and not label.startswith("-") and not label.endswith("-") for label in labels)

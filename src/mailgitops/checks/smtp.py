@@ -127,7 +127,7 @@ def _password_file(doc: YamlDoc, root: Path, auth: dict[str, Any]) -> list[Diagn
 
 
 def _helo(doc: YamlDoc, server: dict[str, Any]) -> list[Diagnostic]:
-    from mailgitops.dispatch.smtp_wire import is_fqdn
+    from mailgitops.addresses import is_fqdn
 
     name = server.get("helo_name")
     if not isinstance(name, str) or not name or is_fqdn(name):

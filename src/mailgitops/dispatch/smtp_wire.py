@@ -4,7 +4,9 @@ whether an EHLO name is fully qualified."""
 
 from __future__ import annotations
 
-import ipaddress
+from mailgitops.addresses import is_fqdn
+
+__all__ = ["encode_address", "idna_domain", "is_fqdn", "reply_text"]
 
 
 def reply_text(code: int, msg: bytes | str) -> str:
@@ -35,19 +37,3 @@ def encode_address(addr: str, smtputf8: bool, host: str) -> tuple[str, str | Non
         return f"{local}@{ascii_domain}", None
     return "", (f"{addr} has non-ASCII characters before the @, and {host} does not offer SMTPUTF8 "
                 "(internationalised email), so this address cannot be sent to through it")
-
-
-def is_fqdn(name: str) -> bool:
-    """A fully qualified domain name, or an address literal like [192.0.2.1] (RFC 5321 4.1.1.1)."""
-    if name.startswith("[") and name.endswith("]"):
-        return True
-    try:
-        ipaddress.ip_address(name)
-        return False  # a bare IP address is not a name: it has to be written [192.0.2.1]
-    except ValueError:
-        pass
-    labels = name.rstrip(".").lower().split(".")
-    if len(labels) < 2 or labels[-1] in {"localdomain", "localhost", "local", "lan", "home", "internal"}:
-        return False
-    return all(label and len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
-               and not label.startswith("-") and not label.endswith("-") for label in labels)
