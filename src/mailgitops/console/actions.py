@@ -135,6 +135,9 @@ def send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draft
         return ctx.redirect(f"/draft/{row.id}", "already" if row.status != "discarded" else "discarded")
     if ctx.field("confirm") != "yes":
         return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422)
+    if ctx.field("version") != drafting.version(row):
+        return pages.draft(ctx, status=409, problem=ctx._(
+            "Someone changed this draft after you opened it. Check it again before sending."))
     try:
         drafts.edit(disp, row.id, record=_send_record(ctx))
         result = drafts.send(disp, row.id, deliver=False)

@@ -21,6 +21,17 @@ if TYPE_CHECKING:
 LABELS = {"subject": "Subject", "body": "Message", "cc": "CC", "attachments": "Attachments"}
 
 
+def version(row: Row) -> str:
+    """What the operator saw: the Send form carries it, so a tab opened before someone else's
+    edit cannot send what it never showed (the change record does not count as a change)."""
+    import hashlib
+    import json
+
+    d = row.draft or {}
+    seen = [d.get("subject"), d.get("markdown"), list(row.cc), d.get("operator_attachments", [])]
+    return hashlib.sha256(json.dumps(seen).encode("utf-8")).hexdigest()[:20]
+
+
 def get(console: Console, draft_id: int) -> Row | None:
     row = console.service.dispatcher().outbox.get(draft_id)
     return row if row is not None and row.draft is not None else None
@@ -110,5 +121,5 @@ def view(console: Console, row: Row, email: RenderedEmail) -> dict[str, Any]:
                           and console.service.attachments_root is not None,
         "history": history,
         "diff": [{**p, "field": LABELS.get(p["field"], p["field"])} for p in draft.get(record.DIFF, [])],
-        "version": int(row.updated_at * 1000),
+        "version": version(row),
     }

@@ -64,6 +64,8 @@ _DE = {
         "Der Versand ist vorübergehend nicht verfügbar. Versuchen Sie es in einer Minute erneut.",
     "{n} min": "{n} Min.", "{n} h": "{n} Std.", "{n} d": "{n} T.", "just now": "gerade eben",
     "changed by an operator": "von einem Bediener geändert",
+    "Someone changed this draft after you opened it. Check it again before sending.":
+        "Jemand hat diesen Entwurf geändert, nachdem Sie ihn geöffnet haben. Prüfen Sie ihn vor dem Senden erneut.",
 }
 
 _ZH = {
@@ -108,6 +110,7 @@ _ZH = {
     "Sending is temporarily unavailable. Try again in a minute.": "发送暂时不可用，请一分钟后重试。",
     "{n} min": "{n} 分钟", "{n} h": "{n} 小时", "{n} d": "{n} 天", "just now": "刚刚",
     "changed by an operator": "已被操作员修改",
+    "Someone changed this draft after you opened it. Check it again before sending.": "在您打开此草稿后有人修改了它。请在发送前重新检查。",
 }
 
 CATALOGS: Mapping[str, Mapping[str, str]] = {"en": {}, "de": _DE, "zh": _ZH}

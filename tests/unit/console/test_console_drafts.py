@@ -44,6 +44,24 @@ def test_draft_page_shows_the_email_as_sent_and_a_readable_editor(rig: ConsoleRi
     assert "cid:" not in frame
 
 
+def version_of(page: str) -> str:
+    m = re.search(r'name="version" value="([^"]+)"', page)
+    assert m, "no version on the Send form"
+    return m.group(1)
+
+
+def test_a_tab_opened_before_another_edit_cannot_send(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    old_tab = signed_in.get(f"/draft/{draft_id}").text
+    edited = _edit(signed_in, draft_id, subject="Changed in the other tab")
+    assert edited.status_code == 303  # type: ignore[attr-defined]
+    resp = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": csrf_of(old_tab), "confirm": "yes",
+                                                           "version": version_of(old_tab)})
+    assert resp.status_code == 409
+    assert "Someone changed this draft after you opened it" in resp.text
+    assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"
+
+
 def _edit(client: TestClient, draft_id: int, **fields: str) -> object:
     page = client.get(f"/draft/{draft_id}").text
     editor = re.search(r'<textarea id="message"[^>]*>(.*?)</textarea>', page, re.S)
@@ -85,10 +103,12 @@ def test_edit_preview_send_once_and_the_change_record(rig: ConsoleRig, signed_in
     page = signed_in.get(f"/draft/{draft_id}").text
     assert "ada</strong>: edited (Subject, Message, CC)" in page.replace("\n", " ")
     token = csrf_of(page)
+    seen = version_of(page)
     results: list[int] = []
 
     def click() -> None:
-        resp = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": token, "confirm": "yes"})
+        resp = signed_in.post(f"/draft/{draft_id}/send",
+                              data={"csrf": token, "confirm": "yes", "version": seen})
         results.append(resp.status_code)
 
     clicks = [threading.Thread(target=click) for _ in range(2)]
@@ -114,8 +134,9 @@ def test_edit_preview_send_once_and_the_change_record(rig: ConsoleRig, signed_in
 
 def test_send_needs_the_confirmation(rig: ConsoleRig, signed_in: TestClient) -> None:
     draft_id = rig.draft()
-    token = csrf_of(signed_in.get("/").text)
-    resp = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": token})
+    page = signed_in.get(f"/draft/{draft_id}").text
+    resp = signed_in.post(f"/draft/{draft_id}/send",
+                          data={"csrf": csrf_of(page), "version": version_of(page)})
     assert resp.status_code == 422
     assert "Tick the box to confirm." in resp.text
     assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"
