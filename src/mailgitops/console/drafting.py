@@ -14,7 +14,7 @@ from mailgitops.dispatch.api import row_status
 from mailgitops.dispatch.outbox import Row
 
 if TYPE_CHECKING:
-    from mailgitops.console.app import Console
+    from mailgitops.console.state import Console
     from mailgitops.render.email import RenderedEmail
 
 

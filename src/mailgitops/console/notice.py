@@ -16,7 +16,7 @@ from mailgitops.dispatch.outbox import NewMessage, Row, StoredEvent
 
 if TYPE_CHECKING:
     from mailgitops.console.accounts import Accounts
-    from mailgitops.console.app import ConsoleSettings
+    from mailgitops.console.state import ConsoleSettings
     from mailgitops.render.email import RenderedEmail
     from mailgitops.serve.service import Service
 

@@ -19,7 +19,7 @@ from mailgitops.console import i18n
 from mailgitops.console.accounts import Session
 
 if TYPE_CHECKING:
-    from mailgitops.console.app import Console
+    from mailgitops.console.state import Console
 
 MAX_FORM_BYTES = 21 * 1024 * 1024  # one attachment (20 MiB, the dispatcher's own limit) and the fields
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -59,7 +59,7 @@ class Ctx:
         return value if isinstance(value, str) else ""
 
     def page(self, template: str, status: int = 200, **values: Any) -> Response:
-        return self.console.render(self, template, status, values)
+        return render(self, template, status, values)
 
     def refuse(self, status: int, heading: str, message: str, back: str = "/") -> Response:
         return self.page("error.html", status, heading=self._(heading), message=message, back=back)
@@ -130,7 +130,7 @@ def endpoint(console: Console, fn: Handler, *,
                                     status_code=413, headers=headers())
             form = await request.form(max_files=1, max_fields=32, max_part_size=MAX_FORM_BYTES)
             ctx = Ctx(console, request, session, form, lang)
-            if not same_origin(request) or not console.csrf_ok(ctx):
+            if not same_origin(request) or not csrf_ok(ctx):
                 return ctx.refuse(403, "Refused", ctx._("The form has expired or came from another site. "
                                                         "Reload the page and try again."))
         ctx = Ctx(console, request, session, form, lang)
@@ -168,3 +168,22 @@ def page_values(ctx: Ctx, values: Mapping[str, Any]) -> dict[str, Any]:
             "here": ctx.request.url.path,
             "notice": ctx._(NOTICES[notice_key]) if notice_key in NOTICES else None,
             **values}
+
+
+def render(ctx: Ctx, template: str, status: int, values: Mapping[str, Any]) -> Response:
+    """A page in the operator's language, with the header's draft count and the paused banner."""
+    c = ctx.console
+    extra: dict[str, Any] = {"_": i18n.translator(ctx.lang)}
+    if ctx.session is not None:
+        extra |= {"waiting": c.waiting(), "paused": c.paused()}
+    body = c.env.get_template(template).render(**page_values(ctx, {**extra, **values}))
+    return HTMLResponse(body, status_code=status)
+
+
+def csrf_ok(ctx: Ctx) -> bool:
+    sent = ctx.field("csrf")
+    if ctx.session is not None:
+        expected = ctx.session.csrf
+    else:  # sign-in: the double-submit cookie set with the form
+        expected = ctx.request.cookies.get(ctx.console.signin_cookie, "")
+    return bool(sent) and bool(expected) and secrets.compare_digest(sent, expected)

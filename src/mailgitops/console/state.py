@@ -1,0 +1,95 @@
+"""The console's settings and the state its pages share: the operators' store, the templates,
+the service (bundle, dispatcher, outbox), and the time zone dates are shown in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from mailgitops.console.accounts import Accounts, default_path
+
+if TYPE_CHECKING:
+    from mailgitops.serve.service import Service
+    from mailgitops.settings import Settings
+
+SECURE_ENV = "MAILGITOPS_CONSOLE_SECURE_COOKIES"
+NOTICE_TO_ENV = "MAILGITOPS_NOTICE_TO"
+NOTICE_INTERVAL_ENV = "MAILGITOPS_NOTICE_INTERVAL_MINUTES"
+URL_ENV = "MAILGITOPS_CONSOLE_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSettings:
+    operators_path: Path
+    secure_cookies: bool = True  # off only for http://127.0.0.1 (the demo, the browser tests)
+    notice_to: str | None = None  # the digest's address; None: the print room's own sender address
+    notice_interval_seconds: float = 3600.0
+    console_url: str | None = None  # the link in the notice, e.g. https://mail.printroom.example/
+
+    @classmethod
+    def from_env(cls, outbox: str | None, operators: str | None = None,
+                 env: Mapping[str, str] | None = None) -> ConsoleSettings:
+        e = os.environ if env is None else env
+        minutes = e.get(NOTICE_INTERVAL_ENV, "60")
+        try:
+            interval = max(1.0, float(minutes)) * 60
+        except ValueError:
+            from mailgitops.errors import UsageError
+
+            raise UsageError(f"{NOTICE_INTERVAL_ENV}={minutes!r} is not a number of minutes",
+                             hint=f"for example {NOTICE_INTERVAL_ENV}=60") from None
+        return cls(operators_path=Path(operators) if operators else default_path(outbox),
+                   secure_cookies=e.get(SECURE_ENV, "1").strip().lower() not in ("0", "no", "false", "off"),
+                   notice_to=e.get(NOTICE_TO_ENV) or None, notice_interval_seconds=interval,
+                   console_url=e.get(URL_ENV) or None)
+
+
+class Console:
+    def __init__(self, service: Service, settings: ConsoleSettings) -> None:
+        self.service = service
+        self.settings = settings
+        self.accounts = Accounts(settings.operators_path)
+        # the __Host- prefix makes the browser insist on Secure, path / and no Domain
+        prefix = "__Host-" if settings.secure_cookies else ""
+        self.cookie = f"{prefix}mailgitops-session"
+        self.signin_cookie = f"{prefix}mailgitops-signin"
+        self.env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                               autoescape=select_autoescape(default=True, default_for_string=True))
+        # workflow.yaml `timezone` once the settings carry it; UTC until then
+        self.timezone = _zone(getattr(service.bundle.settings.workflow, "timezone", None))
+
+    @property
+    def bundle_settings(self) -> Settings:
+        return self.service.bundle.settings
+
+    def when(self, ts: float | None) -> str:
+        """ISO 8601 with the zone: in workflow.yaml's timezone, else UTC."""
+        if not ts:
+            return ""
+        return datetime.fromtimestamp(ts, self.timezone).isoformat(timespec="seconds")
+
+    def waiting(self) -> int:
+        disp = self.service.opened()
+        return disp.outbox.counts().get("draft", 0) if disp is not None else 0
+
+    def paused(self) -> dict[str, str] | None:
+        disp = self.service.opened()
+        got = disp.outbox.paused() if disp is not None else None
+        return {"until": self.when(got[0]), "reason": got[1]} if got else None
+
+
+def _zone(name: Any) -> tzinfo:
+    if isinstance(name, str) and name:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC
