@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from mailgitops.errors import MailgitopsError
+from mailgitops.people import people as named_people
 from mailgitops.settings import LimitSettings
 
 if TYPE_CHECKING:  # made only when something is refused: an accepted event does not import them
@@ -142,16 +143,6 @@ def address_problem(addr: str) -> str | None:
     return None if found is None else f"{addr!r} {found[0]}"
 
 
-def _people(event: Mapping[str, Any], role: str) -> list[Mapping[str, Any]]:
-    if role == "approver":
-        approvers = list(event.get("approvers") or [])
-        if not approvers and isinstance(event.get("approver"), Mapping):
-            approvers = [event["approver"]]
-        return approvers
-    person = event.get(role)
-    return [person] if isinstance(person, Mapping) else []
-
-
 def _dedupe(addresses: Sequence[str], exclude: Sequence[str]) -> tuple[str, ...]:
     seen = {a.lower() for a in exclude}
     out = []
@@ -263,7 +254,7 @@ def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
     cc_base = [*settings.smtp.cc, *trig.cc, *extra_cc]  # S4 + the trigger's own + S5
     out: list[Planned | Skipped] = []
     for role in trig.to:
-        people = _people(event, role)
+        people = named_people(event, role)
         if trig.send == "never":
             out.append(Skipped(role, tuple(p["email"] for p in people), None,
                                "send: never is set for this trigger in config/workflow.yaml"))

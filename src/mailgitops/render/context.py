@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mailgitops.identity import Sender
+from mailgitops.people import approver_for
 
 _NAMESPACES = ("order", "customer", "operator", "cost_centre", "quote", "decision", "delivery", "export")
 
@@ -19,15 +20,6 @@ def _dict(value: Any) -> dict[str, Any]:
 def order_link(order_url: str, number: Any) -> str:
     """T7: workflow.yaml's `order_url` with `{order_number}` filled in (URL-quoted)."""
     return order_url.replace("{order_number}", quote(str(number), safe=""))
-
-
-def _approver(event: Mapping[str, Any], recipient: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    approvers = [a for a in event.get("approvers") or [] if isinstance(a, Mapping)]
-    if recipient is not None and any(a.get("email") == recipient.get("email") for a in approvers):
-        return _dict(recipient)
-    if isinstance(event.get("approver"), Mapping):
-        return _dict(event["approver"])
-    return _dict(approvers[0]) if approvers else None
 
 
 def _set_missing(target: dict[str, Any], dotted: str, value: Any) -> None:
@@ -86,9 +78,9 @@ def build_context(
         order.setdefault("job_count", len(jobs))
         if order_url and order.get("number") is not None and not order.get("url"):
             order["url"] = order_link(order_url, order["number"])
-    approver = _approver(event, recipient)
+    approver = approver_for(event, recipient)
     if approver is not None:
-        ctx["approver"] = approver
+        ctx["approver"] = _dict(approver)
     shop = event.get("webshop")
     if isinstance(shop, str):
         ctx["webshop"] = {"id": shop, "name": webshop_name or shop}

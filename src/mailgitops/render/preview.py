@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from mailgitops.model import Repo, Sender
+from mailgitops.people import people
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.context import build_context
 from mailgitops.render.email import RenderedEmail, render_email
@@ -44,11 +45,9 @@ def default_sample(repo: Repo, template_id: str) -> str:
 
 
 def _recipient(data: dict[str, Any], audience: str) -> dict[str, Any]:
-    if audience == "approver":
-        approvers = data.get("approvers") or [{}]
-        return dict(approvers[0]) if isinstance(approvers[0], dict) else {}
-    value = data.get(audience)
-    return dict(value) if isinstance(value, dict) else {}
+    """The first person the sample names in the template's audience, as dispatch would pick them."""
+    named = people(data, audience)
+    return dict(named[0]) if named else {}
 
 
 def _sender(repo: Repo, data: dict[str, Any]) -> tuple[Sender, str | None]:
