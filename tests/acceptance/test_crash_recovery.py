@@ -73,3 +73,22 @@ def test_a_lease_held_by_a_running_process_is_left_alone(tmp_path: Path) -> None
     assert got.ambiguous == 1
     ob.close()
     other.close()
+
+
+def test_of_a_dead_processs_rows_only_the_one_in_flight_counts_ambiguous(tmp_path: Path) -> None:
+    """A sender works through its claim in id order: the rows after the first were never tried."""
+    from mailgitops.dispatch.outbox import NewMessage, StoredEvent
+
+    ob = SqliteOutbox(tmp_path / "o.sqlite")
+    msgs = [NewMessage("customer", "en", "t", f"<m{i}@x>", "p@x", (f"a{i}@x.org",), (), b"raw")
+            for i in range(3)]
+    ids = ob.record_event(StoredEvent("e", "h", "b", [{"row": i} for i in range(3)]), msgs,
+                          claim_for=("dead-worker", 900.0))
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    ob.db.execute("UPDATE messages SET lease_pid=?, lease_started=NULL", (int(done.stdout),))
+    assert ob.recover() == 3
+    rows = [ob.get(i) for i in ids]
+    assert [(r.status, r.ambiguous, r.attempts) for r in rows if r is not None] == [
+        ("ambiguous", 1, 1), ("queued", 0, 0), ("queued", 0, 0)]
+    ob.close()

@@ -42,6 +42,9 @@ class Result:
     lost: int = 0
     duplicates: int = 0  # a second copy outside the ambiguous window: must be 0
     ambiguous: int = 0  # redeliveries in the window SMTP cannot close (same Message-ID)
+    delivered: int = 0  # messages every To recipient received
+    new_id: int = 0  # copies under a Message-ID the outbox never gave (a duplicate under a new id)
+    refused_sent: int = 0  # `sent` although the server refused a To recipient: must be 0
     survived: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -60,6 +63,10 @@ def cases() -> list[Case]:
              lambda s: s.faults.add("RCPT:archive@example.com", "451 4.2.1 mailbox busy"), "sent"),
         Case("550 for one of several recipients",
              lambda s: s.faults.refuse.update({"archive@example.com": "550 5.1.1 no such mailbox"}), "sent"),
+        Case("550 for the customer (To) only, the archive CC accepts",
+             lambda s: s.faults.refuse.update({"ada@example.org": "550 5.1.1 no such user"}), "failed"),
+        Case("451 for the customer (To) only, once",
+             lambda s: s.faults.add("RCPT:ada@example.org", "451 4.2.1 mailbox busy"), "sent"),
         Case("554 after DATA", lambda s: s.faults.add("DATA_END", "554 5.6.0 message refused", 3), "failed"),
         Case("connection dropped mid-DATA", lambda s: s.faults.add("MID_DATA", "drop"), "sent"),
         Case("connection lost after the final dot (server kept it)",
@@ -121,7 +128,13 @@ def run_case(case: Case, server: SmtpServer, bundle: Path, workdir: Path) -> Res
     # per recipient: a retry to the one recipient who got a 4xx is not a second copy for the others
     copies = Counter((m.message_id, rcpt) for m in server.messages for rcpt in m.rcpts)
     result.accepted = len(rows)
+    known = {r.message_id for r in rows}
+    result.new_id = sum(1 for m in server.messages if m.message_id not in known)
     for r in rows:
+        if r.to and all(copies.get((r.message_id, a), 0) for a in r.to):
+            result.delivered += 1
+        if r.status == "sent" and any(x["kind"] == "to" and x["result"] == "refused" for x in r.recipients):
+            result.refused_sent += 1
         result.end[r.status] += 1
         got = {rcpt: copies.get((r.message_id, rcpt), 0) for rcpt in (*r.to, *r.cc)}
         # lost: not at an end state, or `sent` while a recipient the server did not refuse has no copy
@@ -134,7 +147,8 @@ def run_case(case: Case, server: SmtpServer, bundle: Path, workdir: Path) -> Res
         else:
             result.duplicates += extra
     outbox.close()
-    result.survived = (result.lost == 0 and result.duplicates == 0 and not unused
+    result.survived = (result.lost == 0 and result.duplicates == 0 and not unused and result.new_id == 0
+                       and result.refused_sent == 0
                        and result.end.get(case.expect, 0) == result.accepted)
     return result
 

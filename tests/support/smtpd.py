@@ -58,6 +58,7 @@ class Faults:
     lock: threading.Lock = field(default_factory=threading.Lock)
     stalled: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    delay: float = 0.0  # seconds the server takes for each message after the final dot (latency)
 
     def add(self, stage: str, reply: str, times: int = 1) -> None:
         with self.lock:
@@ -74,6 +75,7 @@ class Faults:
             self.refuse.clear()
             self.release.set()  # a reply still held is let go
             self.stalled, self.release = threading.Event(), threading.Event()
+            self.delay = 0.0
 
 
 class FaultySMTP(SMTP):  # type: ignore[misc]  # aiosmtpd has no type hints
@@ -142,6 +144,8 @@ class Handler:
             self.arrived.notify_all()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.faults.delay:
+            await asyncio.sleep(self.faults.delay)
         act = self.faults.take("DATA_END")
         msg = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
         if act == "drop-accepted":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 from functools import cache
+from typing import Any
 
 
 @cache
@@ -48,3 +49,25 @@ def alive(pid: int, started: float | None) -> bool:
     if fields[0] in ("Z", "X"):
         return False
     return started is None or process_start(pid) == started
+
+
+IN_FLIGHT = "the process sending it ended mid-delivery; sent again with the same Message-ID"
+UNTRIED = "claimed by a process that ended before trying it; queued again"
+
+
+Held = tuple[int, str]  # (row id, worker)
+
+
+def orphans(held: list[tuple[Any, ...]]) -> tuple[list[Held], list[Held]]:
+    """Rows (id, worker, pid, start) left `sending` by dead processes on this host, split into those
+    that may have gone out and those never tried. A sender works through its claimed rows in id
+    order and records each before the next, so of one dead worker's rows only the lowest id can
+    have been in flight: it is ambiguous; the rest were never started and are simply queued again."""
+    dead = sorted((r[0], r[1]) for r in held if r[2] is not None and not alive(r[2], r[3]))
+    seen: set[str] = set()
+    maybe: list[Held] = []
+    untried: list[Held] = []
+    for row_id, worker in dead:
+        (untried if worker in seen else maybe).append((row_id, worker))
+        seen.add(worker)
+    return maybe, untried

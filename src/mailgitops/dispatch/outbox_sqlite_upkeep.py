@@ -38,18 +38,19 @@ class SqliteUpkeep:
 
     @locked
     def recover(self) -> int:
-        """Rows left `sending` by a process on this host that no longer runs: they may have gone
-        out, so each is counted ambiguous and made due now (sent again with its Message-ID)."""
+        """Rows left `sending` by a process on this host that no longer runs are due again now: the
+        one it may have been sending counts ambiguous (same Message-ID), the others were never tried."""
         held = self.db.execute("SELECT id, worker, lease_pid, lease_started FROM messages"
                                " WHERE status='sending' AND lease_host=?", (lease.host(),)).fetchall()
-        dead = [(r[0], r[1]) for r in held if r[2] is not None and not lease.alive(r[2], r[3])]
+        maybe, untried = lease.orphans([tuple(r) for r in held])
         now, n = time.time(), 0
-        for row_id, worker in dead:
-            n += self._write(
-                "UPDATE messages SET status='ambiguous', ambiguous=ambiguous+1, lease_until=NULL,"
-                " next_attempt_at=?, updated_at=?, last_error=? WHERE id=? AND status='sending' AND worker=?",
-                (now, now, "the process sending it ended mid-delivery; sent again with the same Message-ID",
-                 row_id, worker))
+        for rows, amb, why in ((maybe, 1, lease.IN_FLIGHT), (untried, 0, lease.UNTRIED)):
+            for row_id, worker in rows:
+                n += self._write(
+                    "UPDATE messages SET status=?, ambiguous=ambiguous+?, attempts=attempts-?,"
+                    " lease_until=NULL, next_attempt_at=?, updated_at=?, last_error=?"
+                    " WHERE id=? AND status='sending' AND worker=?",
+                    ("ambiguous" if amb else "queued", amb, 1 - amb, now, now, why, row_id, worker))
         return n
 
     @locked
