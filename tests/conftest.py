@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from support.honest import (  # noqa: F401  (hooks: pytest finds them by name in
     pytest_runtest_makereport,
     pytest_runtest_setup,
 )
+from support.pgcluster import PgCluster
 from support.postfix import Postfix, missing_tools, start_postfix
 from support.smtpd import SmtpServer
 
@@ -95,3 +97,24 @@ def mta(postfix: Postfix) -> Postfix:
     """The run's Postfix with empty mailboxes."""
     postfix.clear()
     return postfix
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 for this run (per worker); missing PostgreSQL fails."""
+    try:
+        cluster = PgCluster().start()
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        detail = e.stderr.decode(errors="replace") if isinstance(e, subprocess.CalledProcessError) else str(e)
+        pytest.fail(f"the PostgreSQL test cluster could not start: {detail}; run scripts/setup --test")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outbox_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The outbox a test runs on, once per backend: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "o.sqlite")
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return cluster.new_database()

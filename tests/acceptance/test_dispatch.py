@@ -30,8 +30,8 @@ def bundles(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) -
 
 
 class Run:
-    def __init__(self, tmp: Path, bundle: Path) -> None:
-        self.tmp, self.bundle, self.outbox = tmp, bundle, tmp / "outbox.sqlite"
+    def __init__(self, tmp: Path, bundle: Path, outbox: str) -> None:
+        self.tmp, self.bundle, self.outbox = tmp, bundle, outbox
 
     def dispatch(self, event: dict[str, Any], *extra: str, root: Path | None = FILES) -> Any:
         path = write_event(self.tmp, event)
@@ -53,13 +53,14 @@ class Run:
 
 
 @pytest.fixture
-def main(tmp_path: Path, bundles: dict[str, Path]) -> Run:
-    return Run(tmp_path, bundles["main"])
+def main(tmp_path: Path, bundles: dict[str, Path], outbox_location: str) -> Run:
+    """The shipped repository's bundle and an outbox, once on each backend (SQLite, PostgreSQL)."""
+    return Run(tmp_path, bundles["main"], outbox_location)
 
 
 @pytest.fixture
-def strict(tmp_path: Path, bundles: dict[str, Path]) -> Run:
-    return Run(tmp_path, bundles["strict"])
+def strict(tmp_path: Path, bundles: dict[str, Path], outbox_location: str) -> Run:
+    return Run(tmp_path, bundles["strict"], outbox_location)
 
 
 def event(trigger: str, event_id: str, sample: str = "flyers", **changes: Any) -> dict[str, Any]:

@@ -31,9 +31,10 @@ def _flush(bundle: Path, ob: str, env: dict[str, str] | None = None) -> tuple[in
     return proc.returncode, json.loads(proc.stdout), proc.stderr
 
 
-def test_flush_exits_75_while_the_server_is_down_and_says_until_when(tmp_path: Path) -> None:
+def test_flush_exits_75_while_the_server_is_down_and_says_until_when(tmp_path: Path,
+                                                                    outbox_location: str) -> None:
     bundle = build_bundle(make_repo(tmp_path / "repo", port=free_port()))  # nothing listens there
-    ob = str(tmp_path / "o.sqlite")
+    ob = outbox_location
     slow = {"MAILGITOPS_RETRY_BACKOFF_SECONDS": "600"}
     _dispatch(bundle, tmp_path, ob, "down-1", "--queue-only", env=slow)
     code, summary, stderr = _flush(bundle, ob, env=slow)
@@ -53,9 +54,9 @@ def test_flush_exits_75_while_the_server_is_down_and_says_until_when(tmp_path: P
 
 
 def test_flush_exits_0_when_nothing_waits_and_1_when_a_message_failed_for_good(
-        sink: SmtpServer, tmp_path: Path) -> None:
+        sink: SmtpServer, tmp_path: Path, outbox_location: str) -> None:
     bundle = build_bundle(make_repo(tmp_path / "repo", port=sink.port))
-    ob = str(tmp_path / "o.sqlite")
+    ob = outbox_location
     _dispatch(bundle, tmp_path, ob, "ok-1", "--queue-only")
     code, summary, _ = _flush(bundle, ob)
     assert (code, summary["sent"], summary["waiting"]) == (0, 1, 0)

@@ -31,9 +31,9 @@ def _by_address(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_a_refused_customer_is_failed_although_the_archive_copy_was_accepted(
-        sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+        sink: SmtpServer, bundle: Path, tmp_path: Path, outbox_location: str) -> None:
     sink.faults.refuse[CUSTOMER] = "550 5.1.1 no such user here"
-    ob = str(tmp_path / "o.sqlite")
+    ob = outbox_location
     path = write_event(tmp_path, sample_event(trigger="order_received", event_id="refused-to"))
     m = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))["messages"][0]
     assert m["status"] == "failed"
@@ -53,9 +53,10 @@ def test_a_refused_customer_is_failed_although_the_archive_copy_was_accepted(
     assert len(sink.messages) == 1  # failed for good: never sent again
 
 
-def test_a_deferred_customer_is_tried_again_alone(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+def test_a_deferred_customer_is_tried_again_alone(sink: SmtpServer, bundle: Path,
+                                                 outbox_location: str) -> None:
     sink.faults.add(f"RCPT:{CUSTOMER}", "451 4.2.1 mailbox busy, try later")
-    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+    with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
                          policy=RetryPolicy(backoff_seconds=0)) as d:
         first = d.handle(sample_event(trigger="order_received", event_id="deferred-to")).to_json()
         m = first["messages"][0]
@@ -94,9 +95,9 @@ def _get(base: str, path: str) -> tuple[int, str]:
 
 
 def test_the_http_api_and_metrics_show_the_refused_customer(sink: SmtpServer, bundle: Path,
-                                                           tmp_path: Path) -> None:
+                                                           outbox_location: str) -> None:
     sink.faults.refuse[CUSTOMER] = "550 5.1.1 no such user here"
-    ob = str(tmp_path / "o.sqlite")
+    ob = outbox_location
     with Dispatcher.load(bundle, outbox=ob, attachments_root=SAMPLES / "files") as d:
         d.handle(sample_event(trigger="order_received", event_id="refused-http"))
     service = Service(bundle, outbox=ob, attachments_root=SAMPLES / "files", token=TOKEN,

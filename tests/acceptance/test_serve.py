@@ -64,8 +64,9 @@ class Api:
 
 
 @pytest.fixture
-def served(bundle: Path, tmp_path: Path) -> Iterator[tuple[Api, Server]]:
-    service = Service(bundle, outbox=str(tmp_path / "outbox.sqlite"), attachments_root=FILES, token=TOKEN,
+def served(bundle: Path, outbox_location: str) -> Iterator[tuple[Api, Server]]:
+    """`serve` on each outbox backend (a SQLite file, a PostgreSQL database)."""
+    service = Service(bundle, outbox=outbox_location, attachments_root=FILES, token=TOKEN,
                       policy=RetryPolicy(backoff_seconds=0.01))
     server = Server(service, "127.0.0.1", 0, interval=0.05).start()
     yield Api(f"http://127.0.0.1:{server.port}"), server
@@ -204,7 +205,7 @@ def test_draft_edit_names_every_bad_field(api: Api) -> None:
     assert api.call("POST", f"/drafts/{draft_id}/send")[0] == 409
 
 
-def test_health_and_metrics(served: tuple[Api, Server], sink: SmtpServer, tmp_path: Path) -> None:
+def test_health_and_metrics(served: tuple[Api, Server], sink: SmtpServer, outbox_location: str) -> None:
     api, server = served
     api.call("POST", "/events", event("order_received", "metrics-1"))
     sink.wait_for(1)
@@ -224,7 +225,7 @@ def test_health_and_metrics(served: tuple[Api, Server], sink: SmtpServer, tmp_pa
                  "mailgitops_events_accepted_total 1", "# TYPE mailgitops_events_accepted_total counter"):
         assert line in text.splitlines()
     # what the sender records after an authentication failure (dispatch/sender.py)
-    outbox = open_outbox(str(tmp_path / "outbox.sqlite"))
+    outbox = open_outbox(outbox_location)
     outbox.pause(time.time() + 60, "the server refused the user name or password")
     outbox.close()
     assert api.call("GET", "/health", auth=False)[::2] == (503, {"status": "down"})

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mailgitops.dispatch.api import Dispatcher
-from mailgitops.dispatch.outbox import open_outbox
+from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sender import RetryPolicy
 from support.dispatchrepo import MAILGITOPS, SAMPLES, sample_event
 from support.smtpd import SmtpServer

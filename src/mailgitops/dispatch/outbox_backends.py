@@ -18,16 +18,25 @@ def _sqlite(location: str, migrate: bool) -> Outbox:
     return SqliteOutbox(location, migrate=migrate)
 
 
-BACKENDS: dict[str, Callable[[str, bool], Outbox]] = {"sqlite": _sqlite}
+def _postgresql(location: str, migrate: bool) -> Outbox:
+    try:
+        from mailgitops.dispatch.outbox_pg import PgOutbox  # loaded only when chosen
+    except ImportError as e:  # psycopg is an extra: the SQLite outbox needs nothing
+        raise MailgitopsError(f"the PostgreSQL outbox needs psycopg, which is not installed ({e.name})",
+                              hint="pip install 'mailgitops[postgresql]' (psycopg, psycopg-pool)") from None
+    return PgOutbox(location, migrate=migrate)
+
+
+BACKENDS: dict[str, Callable[[str, bool], Outbox]] = {"sqlite": _sqlite, "postgresql": _postgresql}
 
 
 def open_outbox(location: str | None, *, migrate: bool = False) -> Outbox:
-    """A SQLite file path (default ./mailgitops-outbox.sqlite); a PostgreSQL URL is not built yet.
-    An outbox with an older schema is refused unless `migrate` (what `outbox migrate` does)."""
+    """A SQLite file path (default ./mailgitops-outbox.sqlite) or a postgresql:// URL (the password
+    from PGPASSWORD or ~/.pgpass, never in the URL). An outbox with an older schema is refused
+    unless `migrate` (what `outbox migrate` does)."""
     loc = location or DEFAULT_PATH
     if loc.startswith(("postgres://", "postgresql://")):
-        raise MailgitopsError("the PostgreSQL outbox is not available in this version",
-                              hint="use a SQLite file: --outbox ./mailgitops-outbox.sqlite")
+        return BACKENDS["postgresql"](loc, migrate)
     return BACKENDS["sqlite"](loc, migrate)
 
 
@@ -38,5 +47,9 @@ def migrate(location: str | None) -> dict[str, Any]:
         found, now = ob.migrated
     finally:
         ob.close()
-    return {"outbox": location or DEFAULT_PATH, "found_version": found, "version": now,
-            "changed": found != now}
+    shown = location or DEFAULT_PATH
+    if shown.startswith(("postgres://", "postgresql://")):
+        from mailgitops.dispatch.outbox_pg_schema import shown as redact
+
+        shown = redact(shown)
+    return {"outbox": shown, "found_version": found, "version": now, "changed": found != now}

@@ -53,6 +53,9 @@ class Service:
                 from mailgitops.dispatch.outbox_backends import open_outbox
 
                 outbox = open_outbox(self.outbox_location)
+                on_work = getattr(outbox, "on_work", None)
+                if on_work is not None:  # PostgreSQL: another instance's new work wakes this sender
+                    on_work(self.wake.set)
                 self._dispatcher = Dispatcher(self.bundle, outbox, attachments_root=self.attachments_root,
                                               policy=self.policy, delivery=self.delivery,
                                               max_backlog=self.max_backlog)

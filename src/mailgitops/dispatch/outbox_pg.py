@@ -1,0 +1,357 @@
+"""The PostgreSQL outbox backend: one queue shared by many dispatcher and `serve` instances.
+
+Same contract as the SQLite file (outbox.py): an event and its messages in one transaction,
+unique on event_id across instances; rows claimed with a lease in a short transaction
+(`FOR UPDATE SKIP LOCKED`, so two instances never take the same row and never wait on each
+other), sent with no lock held, then recorded. NOTIFY wakes idle senders when work arrives."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from mailgitops.dispatch import blobs, lease, outbox_pg_schema
+from mailgitops.dispatch.outbox import (
+    FINISHED,
+    STATUSES,
+    EventConflict,
+    NewMessage,
+    Pause,
+    Row,
+    StoredEvent,
+    initial_recipients,
+)
+from mailgitops.errors import ExitCode, MailgitopsError
+
+CHANNEL = "mailgitops_outbox"
+_JSON = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
+         "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json", "recipients": "recipients_json"}
+_PLAIN = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_until", "worker", "last_error",
+          "sent_at"}
+
+
+def _row(r: Mapping[str, Any], raw: bytes | None) -> Row:
+    return Row(
+        id=r["id"], event_id=r["event_id"], role=r["role"], lang=r["lang"], template_id=r["template_id"],
+        message_id=r["message_id"], envelope_from=r["envelope_from"], to=tuple(r["to_json"]),
+        cc=tuple(r["cc_json"]), rcpts=tuple(r["rcpts_json"]), delivered=tuple(r["delivered_json"]),
+        refused=r["refused_json"], raw=raw, draft=r["draft_json"], status=r["status"],
+        attempts=r["attempts"], ambiguous=r["ambiguous"], next_attempt_at=r["next_attempt_at"],
+        last_error=r["last_error"], created_at=r["created_at"], updated_at=r["updated_at"],
+        sent_at=r["sent_at"], bcc=tuple(r["bcc_json"]), recipients=tuple(r["recipients_json"]),
+        sha256=r["raw_sha256"], pruned_at=r["pruned_at"])
+
+
+def _sha(raw: bytes | None) -> str | None:
+    return hashlib.sha256(raw).hexdigest() if raw is not None else None
+
+
+class PgOutbox:
+    """A psycopg connection pool; every method is one short transaction."""
+
+    def __init__(self, url: str, *, migrate: bool = False) -> None:
+        outbox_pg_schema.check_url(url)
+        self.url, self.where = url, outbox_pg_schema.shown(url)
+        self.pool = ConnectionPool(url, min_size=1, max_size=4, open=False,
+                                   kwargs={"row_factory": dict_row, "connect_timeout": 10})
+        self._stop = threading.Event()
+        self._listener: threading.Thread | None = None
+        self.listening = threading.Event()  # set once LISTEN is in place (on_work)
+        self.listening = threading.Event()  # set once LISTEN is in place (on_work)
+        try:
+            self.pool.open(wait=True, timeout=15)
+        except (PoolTimeout, psycopg.Error) as e:
+            self.pool.close()
+            raise self._unavailable(e) from None
+        with self._conn() as conn:
+            self.migrated = outbox_pg_schema.prepare(conn, url, migrate=migrate)
+
+    def _unavailable(self, e: BaseException) -> MailgitopsError:
+        # psycopg's message names host and user, never the password (it is not in the URL)
+        why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return MailgitopsError(f"cannot use the outbox {self.where}: {why}",
+                               hint="check that PostgreSQL runs, and the URL and PGPASSWORD or ~/.pgpass",
+                               exit_code=ExitCode.TEMPORARY)
+
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            with self.pool.connection(timeout=15) as conn:
+                yield conn
+        except (PoolTimeout, psycopg.OperationalError) as e:
+            raise self._unavailable(e) from None
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._listener is not None:
+            self._listener.join(5)
+        self.pool.close()
+
+    def on_work(self, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever another instance (or this one) queues work: LISTEN/NOTIFY."""
+        def listen() -> None:
+            while not self._stop.is_set():
+                try:
+                    with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
+                        conn.execute(f"LISTEN {CHANNEL}")
+                        self.listening.set()
+                        wake()  # work queued while nobody listened is not lost
+                        while not self._stop.is_set():
+                            for _ in conn.notifies(timeout=0.5):
+                                wake()
+                except psycopg.Error:
+                    self._stop.wait(1.0)  # the database went away: the poll interval covers it
+        self._listener = threading.Thread(target=listen, name="mailgitops-pg-listen", daemon=True)
+        self._listener.start()
+
+    def _join(self, conn: psycopg.Connection[Any], r: Mapping[str, Any]) -> Row:
+        raw = r["raw"]
+        if raw is not None and r["blobs_json"]:
+            def fetch(hashes: list[str]) -> dict[str, bytes]:
+                got = conn.execute("SELECT sha256, data FROM blobs WHERE sha256 = ANY(%s)", (hashes,))
+                return {x["sha256"]: bytes(x["data"]) for x in got}
+            raw = blobs.join(bytes(raw), fetch)
+        return _row(r, bytes(raw) if raw is not None else None)
+
+    @staticmethod
+    def _store(conn: psycopg.Connection[Any], raw: bytes | None) -> tuple[bytes | None, list[str]]:
+        if raw is None:
+            return None, []
+        skeleton, parts = blobs.split(raw)
+        for digest, data in parts.items():
+            conn.execute("INSERT INTO blobs VALUES (%s, %s) ON CONFLICT DO NOTHING", (digest, data))
+        return skeleton, sorted(parts)
+
+    def record_event(self, event: StoredEvent, messages: Sequence[NewMessage], *,
+                     claim_for: tuple[str, float] | None = None) -> list[int]:
+        now = time.time()
+        worker, lease_until = (claim_for[0], now + claim_for[1]) if claim_for else (None, None)
+        ids: list[int] = []
+        with self._conn() as conn, conn.transaction():
+            got = conn.execute("INSERT INTO events VALUES (%s,%s,%s,'[]',%s) ON CONFLICT DO NOTHING"
+                               " RETURNING event_id", (event.event_id, event.payload_hash, event.bundle_hash,
+                                                       now)).fetchone()
+            if got is None:  # unique across every instance sharing the database
+                prior = conn.execute("SELECT payload_hash FROM events WHERE event_id=%s",
+                                     (event.event_id,)).fetchone()
+                same = prior is not None and prior["payload_hash"] == event.payload_hash
+                raise EventConflict(f"event {event.event_id} was already handled"
+                                    + ("" if same else " with different content"),
+                                    hint="give each distinct event its own event_id")
+            for m in messages:
+                claimed = worker is not None and m.status == "queued"
+                recips = initial_recipients(m.to, m.cc, m.bcc)
+                skeleton, parts = self._store(conn, m.raw)
+                held = lease.me() if claimed else (None, None, None)
+                r = conn.execute(
+                    "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"
+                    " to_json, cc_json, bcc_json, rcpts_json, recipients_json, raw, raw_sha256, blobs_json,"
+                    " draft_json, status, next_attempt_at, created_at, updated_at, attempts, worker,"
+                    " lease_until, lease_host, lease_pid, lease_started) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,"
+                    "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+                    (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
+                     Jsonb(list(m.to)), Jsonb(list(m.cc)), Jsonb(list(m.bcc)),
+                     Jsonb([x["address"] for x in recips]), Jsonb(recips), skeleton, _sha(m.raw),
+                     Jsonb(parts), Jsonb(m.draft) if m.draft is not None else None,
+                     "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
+                     worker if claimed else None, lease_until if claimed else None, *held)).fetchone()
+                assert r is not None
+                ids.append(int(r["id"]))
+            entries = [dict(e, row=ids[e["row"]]) if isinstance(e.get("row"), int) else e
+                       for e in event.entries]
+            conn.execute("UPDATE events SET entries=%s WHERE event_id=%s", (Jsonb(entries), event.event_id))
+            if any(m.status == "queued" for m in messages) and worker is None:
+                conn.execute(f"NOTIFY {CHANNEL}")  # delivered at commit
+        return ids
+
+    def get_event(self, event_id: str) -> StoredEvent | None:
+        with self._conn() as conn:
+            r = conn.execute("SELECT * FROM events WHERE event_id=%s", (event_id,)).fetchone()
+        return None if r is None else StoredEvent(r["event_id"], r["payload_hash"], r["bundle_hash"],
+                                                  r["entries"])
+
+    def get(self, row_id: int) -> Row | None:
+        with self._conn() as conn:
+            r = conn.execute("SELECT * FROM messages WHERE id=%s", (row_id,)).fetchone()
+            return self._join(conn, r) if r is not None else None
+
+    def find_message(self, message_id: str) -> Row | None:
+        with self._conn() as conn:
+            r = conn.execute("SELECT * FROM messages WHERE message_id=%s", (message_id,)).fetchone()
+            return self._join(conn, r) if r is not None else None
+
+    def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False) -> list[Row]:
+        order = "DESC" if newest else "ASC"
+        where, params = ("WHERE status=%s", [status]) if status is not None else ("", [])
+        with self._conn() as conn:
+            got = conn.execute(f"SELECT * FROM messages {where} ORDER BY id {order} LIMIT %s",  # noqa: S608 -- fixed text
+                               (*params, limit)).fetchall()
+            out = [self._join(conn, r) for r in got]
+        return out[::-1] if newest else out
+
+    def claim(self, *, worker: str, lease_seconds: float, limit: int,
+              ids: Sequence[int] | None = None, due_before: float | None = None) -> list[Row]:
+        """Due rows become `sending` under this worker's lease, in one short transaction; rows
+        another instance is claiming right now are skipped, never waited for."""
+        now = time.time()
+        due = now if due_before is None else min(now, due_before)
+        only = " AND id = ANY(%s)" if ids is not None else ""
+        sql = ("WITH picked AS (SELECT id FROM messages WHERE ((status IN ('queued','ambiguous')"  # noqa: S608 -- fixed text
+               " AND next_attempt_at<=%s) OR (status='sending' AND lease_until<%s))" + only +
+               " ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED)"
+               " UPDATE messages m SET ambiguous = m.ambiguous + (CASE WHEN m.status='sending' THEN 1"
+               " ELSE 0 END), status='sending', lease_until=%s, worker=%s, attempts=m.attempts+1,"
+               " updated_at=%s, lease_host=%s, lease_pid=%s, lease_started=%s"
+               " FROM picked WHERE m.id=picked.id RETURNING m.*")
+        params: list[Any] = [due, now, *([list(ids)] if ids is not None else []), limit,
+                             now + lease_seconds, worker, now, *lease.me()]
+        with self._conn() as conn:
+            with conn.transaction():
+                got = conn.execute(sql, params).fetchall()
+            return sorted((self._join(conn, r) for r in got), key=lambda r: r.id)
+
+    def update(self, row_id: int, worker: str | None, **fields: Any) -> bool:
+        sets: list[str] = ["updated_at=%s"]
+        params: list[Any] = [time.time()]
+        for k, v in fields.items():
+            if k in _JSON:
+                sets.append(f"{_JSON[k]}=%s")
+                params.append(Jsonb(list(v) if isinstance(v, tuple) else v))
+            elif k in _PLAIN:
+                sets.append(f"{k}=%s")
+                params.append(v)
+            else:
+                raise KeyError(k)
+        sql = f"UPDATE messages SET {', '.join(sets)} WHERE id=%s"  # noqa: S608 -- column names from fixed sets
+        params.append(row_id)
+        if worker is not None:
+            sql += " AND status='sending' AND worker=%s"
+            params.append(worker)
+        with self._conn() as conn, conn.transaction():
+            return conn.execute(sql, params).rowcount == 1
+
+    def _notify_if(self, conn: psycopg.Connection[Any], changed: bool) -> bool:
+        if changed:
+            conn.execute(f"NOTIFY {CHANNEL}")
+        return changed
+
+    def retry(self, row_id: int) -> bool:
+        row = self.get(row_id)
+        if row is None or row.status not in ("failed", "expired", "ambiguous", "queued") or row.raw is None:
+            return False
+        recips = [r if r["result"] == "accepted" else
+                  {**r, "result": "deferred", "code": None, "text": "queued again by hand"}
+                  for r in row.recipients]
+        pending = [r["address"] for r in recips if r["result"] != "accepted"]
+        now = time.time()
+        with self._conn() as conn, conn.transaction():
+            n = conn.execute(
+                "UPDATE messages SET status='queued', next_attempt_at=%s, created_at=%s, updated_at=%s,"
+                " lease_until=NULL, rcpts_json=%s, recipients_json=%s, refused_json='{}'"
+                " WHERE id=%s AND status=%s",
+                (now, now, now, Jsonb(pending), Jsonb(recips), row_id, row.status)).rowcount
+            return self._notify_if(conn, n == 1)
+
+    def set_draft(self, row_id: int, draft: Mapping[str, Any], cc: Sequence[str]) -> bool:
+        with self._conn() as conn, conn.transaction():
+            return conn.execute("UPDATE messages SET draft_json=%s, cc_json=%s, updated_at=%s WHERE id=%s"
+                                " AND status='draft'", (Jsonb(dict(draft)), Jsonb(list(cc)), time.time(),
+                                                        row_id)).rowcount == 1
+
+    def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool:
+        """draft -> queued in one statement: of two concurrent sends from any instances, one wins."""
+        now = time.time()
+        with self._conn() as conn, conn.transaction():
+            got = conn.execute("SELECT to_json FROM messages WHERE id=%s", (row_id,)).fetchone()
+            to = list(got["to_json"]) if got else []
+            recips = initial_recipients(to, cc, [r for r in rcpts if r not in to and r not in cc])
+            skeleton, parts = self._store(conn, raw)
+            n = conn.execute(
+                "UPDATE messages SET status='queued', raw=%s, raw_sha256=%s, blobs_json=%s, rcpts_json=%s,"
+                " recipients_json=%s, cc_json=%s, next_attempt_at=%s, created_at=%s, updated_at=%s"
+                " WHERE id=%s AND status='draft'",
+                (skeleton, _sha(raw), Jsonb(parts), Jsonb([r["address"] for r in recips]), Jsonb(recips),
+                 Jsonb(list(cc)), now, now, now, row_id)).rowcount
+            return self._notify_if(conn, n == 1)
+
+    def discard_draft(self, row_id: int) -> bool:
+        with self._conn() as conn, conn.transaction():
+            return conn.execute("UPDATE messages SET status='discarded', updated_at=%s WHERE id=%s"
+                                " AND status='draft'", (time.time(), row_id)).rowcount == 1
+
+    def pause(self, until: float | None, reason: str, *, secret: str | None = None) -> None:
+        value = Jsonb({"until": until, "reason": reason, "secret": secret})
+        with self._conn() as conn, conn.transaction():
+            conn.execute("INSERT INTO meta VALUES ('paused', %s) ON CONFLICT (key) DO UPDATE"
+                         " SET value=EXCLUDED.value", (value,))
+
+    def paused(self) -> Pause | None:
+        with self._conn() as conn:
+            r = conn.execute("SELECT value FROM meta WHERE key='paused'").fetchone()
+        if r is None:
+            return None
+        v = r["value"]
+        if v["until"] is not None and v["until"] <= time.time():
+            return None
+        return Pause(None if v["until"] is None else float(v["until"]), str(v["reason"]), v.get("secret"))
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = dict.fromkeys(STATUSES, 0)
+        with self._conn() as conn:
+            for r in conn.execute("SELECT status, count(*) AS n FROM messages GROUP BY status"):
+                out[r["status"]] = int(r["n"])
+            got = conn.execute("SELECT coalesce(sum(ambiguous), 0) AS n FROM messages").fetchone()
+        out["ambiguous_redeliveries"] = int(got["n"]) if got else 0
+        return out
+
+    def recipient_counts(self) -> dict[tuple[str, str], int]:
+        with self._conn() as conn:
+            got = conn.execute("SELECT r->>'kind' AS k, r->>'result' AS v, count(*) AS n FROM messages,"
+                               " jsonb_array_elements(recipients_json) AS r GROUP BY 1, 2").fetchall()
+        return {(str(x["k"]), str(x["v"])): int(x["n"]) for x in got}
+
+    def recover(self) -> int:
+        """Rows left `sending` by a dead process on this host are due again now: the one it may
+        have been sending counts ambiguous (same Message-ID), the others were never tried."""
+        with self._conn() as conn:
+            held = conn.execute("SELECT id, worker, lease_pid, lease_started FROM messages"
+                                " WHERE status='sending' AND lease_host=%s", (lease.host(),)).fetchall()
+            maybe, untried = lease.orphans([(r["id"], r["worker"], r["lease_pid"], r["lease_started"])
+                                            for r in held])
+            now, n = time.time(), 0
+            with conn.transaction():
+                for rows, amb, why in ((maybe, 1, lease.IN_FLIGHT), (untried, 0, lease.UNTRIED)):
+                    for row_id, worker in rows:
+                        n += conn.execute(
+                            "UPDATE messages SET status=%s, ambiguous=ambiguous+%s, attempts=attempts-%s,"
+                            " lease_until=NULL, next_attempt_at=%s, updated_at=%s, last_error=%s"
+                            " WHERE id=%s AND status='sending' AND worker=%s",
+                            ("ambiguous" if amb else "queued", amb, 1 - amb, now, now, why, row_id,
+                             worker)).rowcount
+            return n
+
+    def prune(self, before: float) -> dict[str, int]:
+        where = "status = ANY(%s) AND updated_at<%s AND (raw IS NOT NULL OR draft_json IS NOT NULL)"
+        params = (list(FINISHED), before)
+        unused = ("FROM blobs WHERE sha256 NOT IN (SELECT b FROM messages,"
+                  " jsonb_array_elements_text(blobs_json) AS b)")
+        with self._conn() as conn, conn.transaction():
+            got = conn.execute(f"SELECT count(*) AS n, coalesce(sum(length(raw)), 0) AS size FROM messages"  # noqa: S608
+                               f" WHERE {where}", params).fetchone()
+            conn.execute(f"UPDATE messages SET raw=NULL, draft_json=NULL, blobs_json='[]', pruned_at=%s"  # noqa: S608
+                         f" WHERE {where}", (time.time(), *params))
+            gone = conn.execute(f"SELECT count(*) AS n, coalesce(sum(length(data)), 0) AS size {unused}"
+                                ).fetchone()
+            conn.execute(f"DELETE {unused}")
+        assert got is not None and gone is not None
+        return {"pruned": int(got["n"]), "attachments_dropped": int(gone["n"]),
+                "bytes_freed": int(got["size"]) + int(gone["size"])}

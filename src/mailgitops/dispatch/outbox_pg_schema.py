@@ -1,0 +1,97 @@
+"""The PostgreSQL outbox's schema, its versioned migrations, and how its URL is checked.
+
+Versions count as in the SQLite outbox (outbox_schema.py): a new database is made at the newest;
+an older one is refused until `mailgitops outbox migrate`; a newer one always. One instance at a
+time decides and applies (an advisory lock inside the transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailgitops.errors import ExitCode, MailgitopsError
+
+_V3 = """
+CREATE TABLE events (
+  event_id TEXT PRIMARY KEY, payload_hash TEXT NOT NULL, bundle_hash TEXT NOT NULL,
+  entries JSONB NOT NULL, created_at DOUBLE PRECISION NOT NULL);
+CREATE TABLE messages (
+  id BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL REFERENCES events(event_id),
+  role TEXT NOT NULL, lang TEXT NOT NULL, template_id TEXT NOT NULL,
+  message_id TEXT NOT NULL UNIQUE, envelope_from TEXT NOT NULL,
+  to_json JSONB NOT NULL, cc_json JSONB NOT NULL, bcc_json JSONB NOT NULL DEFAULT '[]',
+  rcpts_json JSONB NOT NULL, delivered_json JSONB NOT NULL DEFAULT '[]',
+  refused_json JSONB NOT NULL DEFAULT '{}', recipients_json JSONB NOT NULL DEFAULT '[]',
+  raw BYTEA, raw_sha256 TEXT, blobs_json JSONB NOT NULL DEFAULT '[]', draft_json JSONB,
+  status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, ambiguous INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at DOUBLE PRECISION NOT NULL, lease_until DOUBLE PRECISION, worker TEXT,
+  lease_host TEXT, lease_pid INTEGER, lease_started DOUBLE PRECISION, last_error TEXT,
+  created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL,
+  sent_at DOUBLE PRECISION, pruned_at DOUBLE PRECISION);
+CREATE INDEX messages_due ON messages(status, next_attempt_at);
+CREATE INDEX messages_event ON messages(event_id);
+CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value JSONB NOT NULL);
+"""
+
+# The PostgreSQL outbox arrived with schema version 3 (the SQLite file's versions 1 and 2 came
+# before it), so its history starts there; later versions add a step to both backends.
+STEPS: dict[int, str] = {3: _V3}
+VERSION = max(STEPS)
+LOCK_KEY = 0x6D61696C  # the advisory lock that serialises migrations across instances
+
+
+def shown(url: str) -> str:
+    """The URL as it may be logged: never a password."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        parts: dict[str, Any] = conninfo_to_dict(url)
+    except Exception:
+        return "postgresql://(unreadable URL)"
+    parts.pop("password", None)
+    return make_conninfo(**{k: str(v) for k, v in parts.items()})
+
+
+def check_url(url: str) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception as e:
+        raise MailgitopsError(f"the outbox URL is not a PostgreSQL connection URL: {type(e).__name__}",
+                              hint="write it as postgresql://USER@HOST:PORT/DATABASE") from None
+    if parts.get("password"):
+        raise MailgitopsError(
+            "the outbox URL carries a password; it would be logged and shown with the URL",
+            hint="remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass (PGPASSFILE)")
+
+
+def prepare(conn: Any, url: str, *, migrate: bool) -> tuple[int, int]:
+    """Make a new database's tables, check an existing one, or (with `migrate`) bring it up to date.
+    `conn` is a psycopg connection not in a transaction; returns (version found, version now)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        conn.execute("CREATE TABLE IF NOT EXISTS mailgitops_schema (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT version FROM mailgitops_schema").fetchone()
+        found = int(row["version"]) if row else 0
+        where = shown(url)
+        if found > VERSION:
+            raise MailgitopsError(
+                f"the outbox {where} has schema version {found}, made by a newer mailgitops; this one "
+                f"knows versions up to {VERSION} and will not touch it",
+                hint="run the newer mailgitops here (upgrade this machine), or use another --outbox")
+        if 0 < found < VERSION and not migrate:
+            raise MailgitopsError(
+                f"the outbox {where} has schema version {found}; this mailgitops needs version {VERSION}",
+                hint="back the database up (pg_dump), then run: mailgitops outbox migrate --outbox URL",
+                exit_code=ExitCode.PROBLEMS)
+        start = min(STEPS) if found == 0 else found + 1
+        for step in range(start, VERSION + 1):
+            for sql in (s.strip() for s in STEPS[step].split(";")):
+                if sql:
+                    conn.execute(sql)
+        if found == 0:
+            conn.execute("INSERT INTO mailgitops_schema VALUES (%s)", (VERSION,))
+        else:
+            conn.execute("UPDATE mailgitops_schema SET version=%s", (VERSION,))
+    return found, VERSION

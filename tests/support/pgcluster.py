@@ -1,0 +1,83 @@
+"""A throwaway PostgreSQL cluster for tests: initdb in a temporary folder as an unprivileged system
+user (PostgreSQL refuses to run as root), listening on 127.0.0.1 on a free port only, with a fresh
+database per test, removed afterwards. Debian's postgresql package must be installed (scripts/setup
+--test does it); a missing one fails the run, never skips it."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from support.smtpd import free_port
+
+USER = "mailgitops-test"
+
+
+def _bin() -> Path:
+    for version in ("17", "16", "15", "14", "13"):
+        folder = Path(f"/usr/lib/postgresql/{version}/bin")
+        if (folder / "initdb").exists():
+            return folder
+    raise RuntimeError("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
+                       "run scripts/setup --test")
+
+
+def _as_user(args: list[str]) -> list[str]:
+    return ["runuser", "-u", USER, "--", *args] if os.geteuid() == 0 else args
+
+
+def _ensure_user() -> None:
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
+                       check=False, capture_output=True)
+        pwd.getpwnam(USER)  # a concurrent worker may have made it: either way it exists now
+
+
+class PgCluster:
+    def __init__(self) -> None:
+        self.bin = _bin()
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="mailgitops-pg-"))
+        self.data = self.dir / "data"
+        self._names = itertools.count(1)
+
+    def start(self) -> PgCluster:
+        _ensure_user()
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, USER)
+        self.dir.chmod(0o700)
+        subprocess.run(_as_user([str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust",
+                                 "-U", "postgres", "-E", "UTF8", "--no-sync", "--no-instructions"]),
+                       check=True, capture_output=True)
+        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        subprocess.run(_as_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
+                                 "-w", "-t", "120", "-o", options, "start"]), check=True, capture_output=True)
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        import psycopg
+
+        name = f"t{os.getpid()}_{next(self._names)}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            subprocess.run(_as_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w",
+                                     "stop"]), check=False, capture_output=True, timeout=60)
+        shutil.rmtree(self.dir, ignore_errors=True)
