@@ -171,3 +171,19 @@ def test_three_dispatchers_one_killed_at_random_points_lose_nothing(
     again = sum(n - 1 for n in copies.values() if n > 1)
     assert again <= 2 * ambiguous
     assert ambiguous <= kills  # a second copy only where counted ambiguous
+
+
+def test_outbox_migrate_and_a_password_in_the_url_through_the_cli(pg_cluster: PgCluster) -> None:
+    from support.dispatchrepo import cli, outcome
+
+    url = pg_cluster.new_database()
+    made = outcome(cli("outbox", "migrate", "--outbox", url))
+    assert made["found_version"] == 0
+    assert made["changed"] is True
+    again = outcome(cli("outbox", "migrate", "--outbox", url))
+    assert again["changed"] is False
+    secret = url.replace("postgres@", "postgres:not-in-logs-42@")
+    refused = cli("outbox", "list", "--outbox", secret)
+    assert refused.returncode == 1
+    assert "PGPASSWORD" in refused.stderr
+    assert "not-in-logs-42" not in refused.stderr + refused.stdout

@@ -40,7 +40,8 @@ bundle_option = click.option("--bundle", envvar="MAILGITOPS_BUNDLE", default=DEF
                              help="The bundle to run (MAILGITOPS_BUNDLE).")
 outbox_option = click.option("--outbox", envvar="MAILGITOPS_OUTBOX", default=None,
                              help="The outbox: a SQLite file (MAILGITOPS_OUTBOX; default "
-                                  "./mailgitops-outbox.sqlite).")
+                                  "./mailgitops-outbox.sqlite) or a postgresql://USER@HOST/DB URL "
+                                  "(password from PGPASSWORD or ~/.pgpass).")
 delivery_option = click.option(
     "--delivery", default=None, metavar="production|redirect:ADDRESS",
     help="Where messages go (else MAILGITOPS_DELIVERY): production, or redirect:ADDRESS to send every "

@@ -17,7 +17,10 @@ from mailgitops.dispatch.delivery import resolve as resolve_delivery
 from mailgitops.dispatch.outbox import Outbox, Pause, Row, iso
 from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
 
-BATCH = 50
+# Rows claimed at a time: small enough that several instances on one outbox share the queue
+# evenly (a process that claimed 50 would hold them while others idle), large enough that a
+# claim's commit is paid once per ten messages.
+BATCH = 10
 # A session idle this long is ended and a fresh one opened: servers may drop an idle client
 # (RFC 5321 4.5.3.2.7 lets them after 5 minutes, some do sooner), and a dropped session would
 # cost the next message a failed attempt and a full backoff.
