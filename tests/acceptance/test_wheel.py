@@ -46,7 +46,8 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     [wheel] = (work / "dist").glob("mailgitops-*.whl")
     venv.create(work / "venv", with_pip=True)
     bin_dir = work / "venv" / "bin"
-    installed = _run([bin_dir / "python", "-m", "pip", "install", "-q", wheel], work, env)
+    # with the declared `postgresql` extra: the PostgreSQL outbox's module imports psycopg
+    installed = _run([bin_dir / "python", "-m", "pip", "install", "-q", f"{wheel}[postgresql]"], work, env)
     assert installed.returncode == 0, installed.stderr
     return bin_dir, env
 
