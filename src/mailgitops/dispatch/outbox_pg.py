@@ -21,15 +21,13 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mailgitops.dispatch import blobs, lease, outbox_pg_schema
 from mailgitops.dispatch.outbox import (
-    FINISHED,
-    STATUSES,
     EventConflict,
     NewMessage,
-    Pause,
     Row,
     StoredEvent,
     initial_recipients,
 )
+from mailgitops.dispatch.outbox_pg_upkeep import PgUpkeep
 from mailgitops.errors import ExitCode, MailgitopsError
 
 CHANNEL = "mailgitops_outbox"
@@ -55,7 +53,7 @@ def _sha(raw: bytes | None) -> str | None:
     return hashlib.sha256(raw).hexdigest() if raw is not None else None
 
 
-class PgOutbox:
+class PgOutbox(PgUpkeep):
     """A psycopg connection pool; every method is one short transaction."""
 
     def __init__(self, url: str, *, migrate: bool = False) -> None:
@@ -287,71 +285,3 @@ class PgOutbox:
         with self._conn() as conn, conn.transaction():
             return conn.execute("UPDATE messages SET status='discarded', updated_at=%s WHERE id=%s"
                                 " AND status='draft'", (time.time(), row_id)).rowcount == 1
-
-    def pause(self, until: float | None, reason: str, *, secret: str | None = None) -> None:
-        value = Jsonb({"until": until, "reason": reason, "secret": secret})
-        with self._conn() as conn, conn.transaction():
-            conn.execute("INSERT INTO meta VALUES ('paused', %s) ON CONFLICT (key) DO UPDATE"
-                         " SET value=EXCLUDED.value", (value,))
-
-    def paused(self) -> Pause | None:
-        with self._conn() as conn:
-            r = conn.execute("SELECT value FROM meta WHERE key='paused'").fetchone()
-        if r is None:
-            return None
-        v = r["value"]
-        if v["until"] is not None and v["until"] <= time.time():
-            return None
-        return Pause(None if v["until"] is None else float(v["until"]), str(v["reason"]), v.get("secret"))
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = dict.fromkeys(STATUSES, 0)
-        with self._conn() as conn:
-            for r in conn.execute("SELECT status, count(*) AS n FROM messages GROUP BY status"):
-                out[r["status"]] = int(r["n"])
-            got = conn.execute("SELECT coalesce(sum(ambiguous), 0) AS n FROM messages").fetchone()
-        out["ambiguous_redeliveries"] = int(got["n"]) if got else 0
-        return out
-
-    def recipient_counts(self) -> dict[tuple[str, str], int]:
-        with self._conn() as conn:
-            got = conn.execute("SELECT r->>'kind' AS k, r->>'result' AS v, count(*) AS n FROM messages,"
-                               " jsonb_array_elements(recipients_json) AS r GROUP BY 1, 2").fetchall()
-        return {(str(x["k"]), str(x["v"])): int(x["n"]) for x in got}
-
-    def recover(self) -> int:
-        """Rows left `sending` by a dead process on this host are due again now: the one it may
-        have been sending counts ambiguous (same Message-ID), the others were never tried."""
-        with self._conn() as conn:
-            held = conn.execute("SELECT id, worker, lease_pid, lease_started FROM messages"
-                                " WHERE status='sending' AND lease_host=%s", (lease.host(),)).fetchall()
-            maybe, untried = lease.orphans([(r["id"], r["worker"], r["lease_pid"], r["lease_started"])
-                                            for r in held])
-            now, n = time.time(), 0
-            with conn.transaction():
-                for rows, amb, why in ((maybe, 1, lease.IN_FLIGHT), (untried, 0, lease.UNTRIED)):
-                    for row_id, worker in rows:
-                        n += conn.execute(
-                            "UPDATE messages SET status=%s, ambiguous=ambiguous+%s, attempts=attempts-%s,"
-                            " lease_until=NULL, next_attempt_at=%s, updated_at=%s, last_error=%s"
-                            " WHERE id=%s AND status='sending' AND worker=%s",
-                            ("ambiguous" if amb else "queued", amb, 1 - amb, now, now, why, row_id,
-                             worker)).rowcount
-            return n
-
-    def prune(self, before: float) -> dict[str, int]:
-        where = "status = ANY(%s) AND updated_at<%s AND (raw IS NOT NULL OR draft_json IS NOT NULL)"
-        params = (list(FINISHED), before)
-        unused = ("FROM blobs WHERE sha256 NOT IN (SELECT b FROM messages,"
-                  " jsonb_array_elements_text(blobs_json) AS b)")
-        with self._conn() as conn, conn.transaction():
-            got = conn.execute(f"SELECT count(*) AS n, coalesce(sum(length(raw)), 0) AS size FROM messages"  # noqa: S608
-                               f" WHERE {where}", params).fetchone()
-            conn.execute(f"UPDATE messages SET raw=NULL, draft_json=NULL, blobs_json='[]', pruned_at=%s"  # noqa: S608
-                         f" WHERE {where}", (time.time(), *params))
-            gone = conn.execute(f"SELECT count(*) AS n, coalesce(sum(length(data)), 0) AS size {unused}"
-                                ).fetchone()
-            conn.execute(f"DELETE {unused}")
-        assert got is not None and gone is not None
-        return {"pruned": int(got["n"]), "attachments_dropped": int(gone["n"]),
-                "bytes_freed": int(got["size"]) + int(gone["size"])}
