@@ -55,8 +55,10 @@ class Kind:
         assert self.sink.stdout is not None and self.sink.stdout.readline().strip() == "ready"
         repo = make_repo(self.work / "repo", port=self.sink_port)
         self.bundle = self.work / "bundle.json"
-        self.py(["-c", "from pathlib import Path; from mailgitops import bundle; "
-                       f"bundle.write(Path({str(repo)!r}), Path({str(self.bundle)!r}))"])
+        self.py(["-c", "from pathlib import Path\ntry:\n from mailgitops.bundle_build import write\n"
+                       "except ImportError:  # the previous server's tree\n"
+                       " from mailgitops.bundle import write\n"
+                       f"write(Path({str(repo)!r}), Path({str(self.bundle)!r}))"])
         self.runs = 0
 
     def env(self) -> dict[str, str]:
