@@ -124,7 +124,7 @@ def settings_of(repo: Repo) -> Settings:
         webshops={w.id: WebshopSettings(w.name, w.sender, w.reply_to) for w in repo.webshops.values()},
         templates={t.id: TemplateSettings(t.audience, t.attachments.enabled())
                    for t in repo.templates.values()},
-        catalog={c.id: CatalogEntry(c.editable, c.default_recipients, c.default_template)
+        catalog={c.id: CatalogEntry(c.editable, c.default_recipients, c.default_template, c.requires)
                  for c in catalog.triggers().values()},
     )
 

@@ -21,6 +21,7 @@ class TriggerSpec:
     default_recipients: tuple[Role, ...]
     editable: bool
     provides: tuple[str, ...]  # variable namespaces the event fills in, besides ALWAYS_PROVIDED
+    requires: tuple[str, ...] = ()  # values every event carries (`job.*`: every job); dispatch enforces
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ def triggers() -> dict[str, TriggerSpec]:
             default_recipients=tuple(t["default_recipients"]),  # the catalog schema allows roles only
             editable=bool(t["editable"]),
             provides=tuple(t["provides"]),
+            requires=tuple(t.get("requires", ())),
         )
         for tid, t in raw.items()
     }

@@ -94,6 +94,7 @@ class CatalogEntry(NamedTuple):
     editable: bool
     default_recipients: tuple[Role, ...]
     default_template: str
+    requires: tuple[str, ...] = ()  # values every event of the trigger carries (catalog `requires`)
 
 
 class Settings(NamedTuple):
@@ -122,7 +123,8 @@ class Settings(NamedTuple):
                          for k, w in self.webshops.items()},
             "templates": {k: {"audience": t.audience, "attachments": list(t.attachments)}
                           for k, t in self.templates.items()},
-            "catalog": {k: {**c._asdict(), "default_recipients": list(c.default_recipients)}
+            "catalog": {k: {**c._asdict(), "default_recipients": list(c.default_recipients),
+                            "requires": list(c.requires)}
                         for k, c in self.catalog.items()},
         }
 
@@ -149,7 +151,8 @@ class Settings(NamedTuple):
                       for k, w in raw["webshops"].items()},
             templates={k: TemplateSettings(t["audience"], tuple(t["attachments"]))
                        for k, t in raw["templates"].items()},
-            catalog={k: CatalogEntry(c["editable"], tuple(c["default_recipients"]), c["default_template"])
+            catalog={k: CatalogEntry(c["editable"], tuple(c["default_recipients"]), c["default_template"],
+                                         tuple(c.get("requires", ())))
                      for k, c in raw["catalog"].items()},
         )
 

@@ -42,6 +42,9 @@ class Context:
     provided: frozenset[str] | None  # namespaces the trigger's event fills in; None: not known
     triggers: tuple[str, ...] = ()  # for messages: which triggers use the template
     subject: bool = False  # a subject is one line: `text` values are refused
+    # values every event of those triggers carries (catalog `requires`, and what the renderer
+    # derives from them); any other value printed needs a guard. None: not known, not checked
+    guaranteed: frozenset[str] | None = None
 
 
 @cache
@@ -137,6 +140,10 @@ class NameChecker:
         self.ctx = ctx
         self.findings: list[Finding] = []
         self.in_replace = 0  # inside `| replace(...)`: a multi-line value may be made one line
+        self.printing = 0  # inside `{{ ... }}`: a value shown, not only tested
+        self.defaulted = 0  # inside `| default(...)`: a missing value has a fallback
+        self.collecting: list[set[str]] = []  # the names an `{% if %}` test reads
+        self.guards: list[frozenset[str]] = []  # the names the enclosing tests read
 
     def add(self, node: nodes.Node, needle: str, code: str, message: str, hint: str | None = None) -> None:
         self.findings.append(Finding(node.lineno, needle, code, message, hint))
@@ -224,11 +231,29 @@ class NameChecker:
                          guess or f"see the `{ns}.*` entries in schema/variables.yaml")
             return
         spec = variables.get(cur)
+        if self.collecting:
+            self.collecting[-1].add(cur)
+        elif spec is not None and spec.type != "list":
+            self.optional_value(node, cur, dotted(root, parts))
         if self.ctx.subject and not self.in_replace and spec is not None and spec.type == "text":
             shown = dotted(root, parts)
             self.add(node, shown, "subject-line-break",
                      f"`{shown}` is multi-line text and would break the subject line",
                      f"use a one-line value, or `{{{{ {shown} | replace('\\n', ' ') }}}}`")
+
+    def optional_value(self, node: nodes.Node, name: str, shown: str) -> None:
+        """A printed value that an event may leave out, without an `{% if %}` or a `default`:
+        every such event would be refused at send time."""
+        guaranteed = self.ctx.guaranteed
+        if (guaranteed is None or not self.printing or self.defaulted or name in guaranteed
+                or any(name in g for g in self.guards)):
+            return
+        who = ", ".join(f"`{t}`" for t in self.ctx.triggers) or "its trigger"
+        self.add(node, shown, "optional-value-unguarded",
+                 f"`{shown}` may be missing from {who} events (the catalog does not require it); "
+                 "printing a missing value fails the whole email",
+                 f"print it only when present: {{% if {shown} %}}...{{% endif %}}, or with a fallback: "
+                 f"{{{{ {shown} | default('...') }}}}")
 
     def unsafe_parts(self, node: nodes.Node, parts: Chain) -> None:
         for part in parts:

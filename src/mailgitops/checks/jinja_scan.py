@@ -69,6 +69,36 @@ class Scanner(NameChecker):
         for child in node.iter_child_nodes():
             self.walk(child, scope)
 
+    def visit_Output(self, node: nodes.Output, scope: Scope) -> None:
+        self.printing += 1
+        self.walk_all(node.nodes, scope)
+        self.printing -= 1
+
+    def guarded(self, test: nodes.Node, scope: Scope) -> frozenset[str]:
+        """Walk an `{% if %}` test (it reads values, it prints none) and return the names it reads."""
+        names: set[str] = set()
+        printing, self.printing = self.printing, 0
+        self.collecting.append(names)
+        self.walk(test, scope)
+        self.collecting.pop()
+        self.printing = printing
+        return frozenset(names)
+
+    def visit_If(self, node: nodes.If, scope: Scope) -> None:
+        # the test's names guard every branch: `{% if x %}{{ x }}{% else %}-{% endif %}` is the
+        # common case, and a branch that prints x where the test said it is missing is rare
+        self.guards.append(self.guarded(node.test, scope))
+        self.walk_all(node.body, scope)
+        self.walk_all(node.elif_, scope)
+        self.walk_all(node.else_, scope)
+        self.guards.pop()
+
+    def visit_CondExpr(self, node: nodes.CondExpr, scope: Scope) -> None:
+        self.guards.append(self.guarded(node.test, scope))
+        self.walk(node.expr1, scope)
+        self.walk(node.expr2, scope)
+        self.guards.pop()
+
     def visit_Name(self, node: nodes.Name, scope: Scope) -> None:
         if node.ctx == "load":
             self.reference(node, scope)
@@ -180,7 +210,9 @@ class Scanner(NameChecker):
                      did_you_mean(node.name, self.filters)
                      or f"allowed: {', '.join(sorted(self.filters))}")
         self.in_replace += node.name == "replace"
+        self.defaulted += node.name in ("default", "d")
         self.walk(node.node, scope)
+        self.defaulted -= node.name in ("default", "d")
         self.in_replace -= node.name == "replace"
         self.walk_all([*node.args, *node.kwargs, node.dyn_args, node.dyn_kwargs], scope)
 

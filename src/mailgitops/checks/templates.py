@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jinja2 import TemplateSyntaxError
 
@@ -41,8 +41,20 @@ def template_contexts(loaded: LoadedRepo) -> dict[str, Context]:
             out[tpl] = Context(provided=None)
             continue
         provided = frozenset.intersection(*(frozenset(specs[t].provides) for t in tids))
-        out[tpl] = Context(provided=provided, triggers=tuple(sorted(tids)))
+        out[tpl] = Context(provided=provided, triggers=tuple(sorted(tids)),
+                           guaranteed=guaranteed(loaded, [specs[t] for t in tids]))
     return out
+
+
+def guaranteed(loaded: LoadedRepo, specs: list[catalog.TriggerSpec]) -> frozenset[str]:
+    """The values every event of these triggers carries, and what the renderer makes from them."""
+    required = frozenset.intersection(*(frozenset(s.requires) for s in specs))
+    derived = {"printroom.name", "printroom.email"}  # from the sender, always
+    if "order.number" in required:  # an order is there: the renderer adds its job list and count
+        derived |= {"order.jobs", "order.job_count"}
+        if loaded.repo.workflow.order_url:  # ...and its link, made from order_url
+            derived.add("order.url")
+    return required | derived
 
 
 def _fields(text: TemplateText, doc: YamlDoc | None, lines: list[str]) -> list[_Field]:
@@ -97,7 +109,7 @@ def check_text(text: TemplateText, ctx: Context, loaded: LoadedRepo) -> list[Dia
     doc = loaded.docs.get(text.file)
     out: list[Diagnostic] = []
     for f in _fields(text, doc, lines):
-        fctx = Context(ctx.provided, ctx.triggers, subject=f.name == "subject")
+        fctx = replace(ctx, subject=f.name == "subject")
         found = analyse(f.source, fctx)
         if isinstance(found, TemplateSyntaxError):
             tree = found

@@ -221,9 +221,13 @@ class Dispatcher:
                                    "sets the limit", exit_code=ExitCode.TEMPORARY)
 
     def _unknown_trigger(self, data: Any, source: str) -> list[Diagnostic]:
-        """Named with the schema's problems, so one answer lists them all."""
+        """An unknown trigger and the values the trigger requires, named with the schema's problems,
+        so one answer lists them all."""
+        from mailgitops.dispatch import required
+
         got = rules.unknown_trigger(self.settings, data.get("trigger")) if isinstance(data, dict) else None
-        return [replace(got, file=source)] if got is not None else []
+        unknown = [replace(got, file=source)] if got is not None else []
+        return unknown + required.check(self.settings, data, source)
 
     def _duplicate(self, prior: StoredEvent, digest: str) -> Outcome:
         if prior.payload_hash != digest:

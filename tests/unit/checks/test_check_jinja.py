@@ -127,3 +127,39 @@ def test_variables_lists_the_dotted_names_a_source_reads() -> None:
            "{{ customer['name'] }}")
     assert variables(src) == {"order.number", "order.jobs", "job.product.name", "customer.name"}
     assert variables("{% if %}") is None  # a syntax error: nothing to compare translations by
+
+
+# --- the static guarantee: a value the trigger does not require is printed only with a guard ---
+
+GUARANTEED = Context(provided=frozenset({"order", "customer", "operator"}), triggers=("order_accepted",),
+                     guaranteed=frozenset({"order.number", "customer.name", "job.name", "order.jobs"}))
+
+
+@pytest.mark.parametrize("source", [
+    "{{ order.number }} {{ customer.name }}",
+    "{% if order.due_date %}Due {{ order.due_date | date }}{% endif %}",
+    "{% if order.due_date is defined %}{{ order.due_date }}{% else %}-{% endif %}",
+    "{{ order.due_date | default('soon') }}",
+    "{{ order.due_date if order.due_date else 'soon' }}",
+    "{% for job in order.jobs %}{{ job.name }}{% if job.price %} {{ job.price | money }}{% endif %}"
+    "{% endfor %}",
+    "{% if order.title and order.due_date %}{{ order.title }}: {{ order.due_date }}{% endif %}",
+])
+def test_guarded_or_required_values_pass(source: str) -> None:
+    assert codes(source, GUARANTEED) == []
+
+
+@pytest.mark.parametrize(("source", "name"), [
+    ("Due {{ order.due_date | date }}", "order.due_date"),
+    ("{% for job in order.jobs %}{{ job.price | money }}{% endfor %}", "job.price"),
+    ("{% if order.title %}{{ order.title }} {{ order.due_date }}{% endif %}", "order.due_date"),
+])
+def test_an_unguarded_optional_value_is_an_error_at_its_use(source: str, name: str) -> None:
+    [f] = scan(environment().parse(source), GUARANTEED)
+    assert f.code == "optional-value-unguarded"
+    assert f.needle == name
+    assert f"{{% if {name} %}}" in (f.hint or "")
+
+
+def test_without_known_triggers_nothing_is_asked() -> None:
+    assert codes("{{ order.due_date }}", ALL) == []

@@ -31,7 +31,7 @@ def test_the_shipped_repository_has_no_render_warnings() -> None:
 def test_lints_are_located_warnings(repo_copy: Path) -> None:
     de = repo_copy / "templates/order-accepted/de.md"
     _append(de, "\n![](https://cdn.example.com/x.png)\n\n[alt](http://example.com/plain)\n\n"
-                "{{ customer.company }}\n")
+                "{% if customer.company %}{{ customer.company }}{% endif %}\n")
     fr = repo_copy / "templates/order-ready/fr.md"
     _append(fr, "\n" + "Un très long texte. " * 6000 + "\n")
     result = validate_repo(repo_copy)

@@ -1,0 +1,57 @@
+"""The values a trigger's events must carry (the catalog's `requires`), checked before anything is
+planned: an event without one is refused at that field, so a template may print a required value
+as it is, and validate asks for a guard around every other value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # made only for an event that lacks a value
+    from mailgitops.diagnostics import Diagnostic
+    from mailgitops.settings import Settings
+
+
+def _bases(event: Mapping[str, Any], head: str) -> Iterator[tuple[str, Any]]:
+    """(JSON path, node) of each place a value of namespace `head` comes from."""
+    if head == "job":
+        order = event.get("order")
+        jobs = order.get("jobs") if isinstance(order, Mapping) else None
+        for i, job in enumerate(jobs if isinstance(jobs, list) else []):
+            yield f"$.order.jobs[{i}]", job
+    elif head == "approver":
+        approvers = event.get("approvers")
+        listed = approvers if isinstance(approvers, list) else []
+        for i, person in enumerate(listed):
+            yield f"$.approvers[{i}]", person
+        if "approver" in event or not listed:
+            yield "$.approver", event.get("approver")
+    else:
+        yield f"$.{head}", event.get(head)
+
+
+def missing(event: Mapping[str, Any], dotted: str) -> Iterator[str]:
+    """The JSON path of each place `dotted` (e.g. `order.number`, `job.product.name`) is absent."""
+    head, *parts = dotted.split(".")
+    for base, start in _bases(event, head):
+        node = start
+        for part in parts:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node is None or node == "":
+            yield ".".join([base, *parts])
+
+
+def check(settings: Settings, event: Any, source: str) -> list[Diagnostic]:
+    trigger = event.get("trigger") if isinstance(event, dict) else None
+    entry = settings.catalog.get(trigger) if isinstance(trigger, str) else None
+    if entry is None or not entry.requires:
+        return []
+    holes = [(path, name) for name in entry.requires for path in missing(event, name)]
+    if not holes:
+        return []
+    from mailgitops.diagnostics import error
+
+    return [error(source, 0, 0, "missing-value",
+                  f"{path}: `{name}` is required for `{trigger}` events (its emails print it)",
+                  json_path=path, hint=f"send `{name}` with every `{trigger}` event")
+            for path, name in holes]
