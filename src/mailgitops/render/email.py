@@ -80,6 +80,19 @@ def _missing_value(msg: str, source: str, line: int) -> str | None:
     return full.group(1) if full else name
 
 
+def explain(e: BaseException, source: str, line: int) -> tuple[str, str | None]:
+    """(message, hint) for what a template raised at `line` of `source` (1-based)."""
+    msg = _LOCALS.sub(r"the `\1` filter", getattr(e, "message", None) or str(e))
+    if isinstance(e, RecursionError):
+        msg = "macros call each other (or themselves) without end"
+    missing = _missing_value(msg, source, line) if isinstance(e, UndefinedError) else None
+    if missing is None:
+        return msg, None
+    return (f"the event has no `{missing}`, which this template prints",
+            f"send `{missing}` in the event, or print it only when present: "
+            f"{{% if {missing} %}}...{{% endif %}}")
+
+
 def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str, Any]) -> Tokenised:
     first = x.body_line if what == "body" else 2
     try:
@@ -89,16 +102,9 @@ def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str
                               exit_code=ExitCode.TEMPORARY, hint="try again later") from e
     except Exception as e:  # template code is user input: whatever it raises (a Jinja error, a
         # RecursionError from a macro calling itself, a filter's ValueError) is the template's problem
-        msg = _LOCALS.sub(r"the `\1` filter", getattr(e, "message", None) or str(e))
-        if isinstance(e, RecursionError):
-            msg = "macros call each other (or themselves) without end"
-        line = first + max(template_line(e), 1) - 1
-        hint = None
-        missing = _missing_value(msg, source, line - first + 1) if isinstance(e, UndefinedError) else None
-        if missing is not None:
-            msg = f"the event has no `{missing}`, which this template prints"
-            hint = (f"send `{missing}` in the event, or print it only when present: "
-                    f"{{% if {missing} %}}...{{% endif %}}")
+        at = max(template_line(e), 1)
+        msg, hint = explain(e, source, at)
+        line = first + at - 1
         from mailgitops.diagnostics import error  # only for a template that fails: not on the send path
 
         raise MailgitopsError(
