@@ -29,11 +29,13 @@ def tables() -> str:
         out.append(f"| {shown} | {v.type} | {_cell(v.description)} | {example} |")
     out += ["", f"Every event carries {', '.join(f'`{n}`' for n in sorted(ALWAYS_PROVIDED))}; "
             "each trigger adds the namespaces below.", "",
-            "| trigger | what it is for | sent to (default) | operator may edit first | values |",
-            "| --- | --- | --- | --- | --- |"]
+            "| trigger | what it is for | sent to (default) | operator may edit first | values | "
+            "always in its events (print as is) |",
+            "| --- | --- | --- | --- | --- | --- |"]
     for tid, t in triggers().items():
         out.append(f"| `{tid}` | {_cell(t.description)} | {', '.join(t.default_recipients)} | "
-                   f"{'yes' if t.editable else 'no'} | {', '.join(f'`{p}`' for p in t.provides)} |")
+                   f"{'yes' if t.editable else 'no'} | {', '.join(f'`{p}`' for p in t.provides)} | "
+                   f"{', '.join(f'`{r}`' for r in t.requires)} |")
     return "\n".join(out)
 
 
