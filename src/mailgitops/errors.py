@@ -1,10 +1,15 @@
-"""The one user-facing exception type and the one map from outcomes to exit codes."""
+"""Every exception type mailgitops raises, and the one map from outcomes to exit codes.
+
+MailgitopsError is the one type a user sees (the CLI and serve turn it into a message and an
+exit code or HTTP status). The others are raised inside one stage and turned into a
+MailgitopsError, a Diagnostic or an outbox state by the stage above it; they live here so that
+there is one place to look for what can go wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from mailgitops.diagnostics import Diagnostic
@@ -45,3 +50,61 @@ class UsageError(MailgitopsError):
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message, exit_code=ExitCode.USAGE, hint=hint)
+
+
+class EventConflict(MailgitopsError):
+    """The same event_id arrived again with different content; nothing is queued (HTTP 409)."""
+
+
+# How an SMTP connection failed; the kinds in PAUSING stop sending until the setting changes.
+ErrorKind = Literal["dns", "refused", "timeout", "dropped", "tls", "cert", "starttls", "auth",
+                    "cleartext-auth", "temporary", "permanent", "config"]
+PAUSING: frozenset[str] = frozenset({"tls", "cert", "starttls", "auth", "cleartext-auth", "config"})
+
+
+class TransportError(Exception):
+    """The connection could not be made ready for mail; `kind` says which way it failed."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+    @property
+    def pauses(self) -> bool:
+        """Auth, TLS and config failures stop sending: retrying would only hammer the server."""
+        return self.kind in PAUSING
+
+
+class LayoutError(Exception):
+    """A layout's MJML or Jinja could not be compiled; `line` is the layout file's line."""
+
+    def __init__(self, message: str, line: int = 1, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.hint = hint
+
+
+class RenderLimitError(Exception):
+    """A template does too much work or makes too much output: the same for every such event."""
+
+
+class RenderTimeout(RenderLimitError):
+    """The machine did not finish rendering in time (busy, swapping): try again later."""
+
+
+class NotATemplate(ValueError):
+    """A translation unit's text has no front matter the units could be cut from."""
+
+
+class HttpError(Exception):
+    """Raised by a handler for an answer other than success; turned into the JSON error shape."""
+
+    def __init__(self, status: int, message: str, *, problems: list[dict[str, Any]] | None = None,
+                 hint: str | None = None, headers: Mapping[str, str] | None = None,
+                 extra: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.hint = status, message, hint
+        self.problems = problems or []
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})

@@ -1,4 +1,5 @@
-"""Sender: an address with an optional display name (S1, S3; a webshop's own, S2).
+"""Mailbox: an address with an optional display name, as in a From header (S1, S3; a webshop's
+own, S2). Not to be confused with dispatch/sender.py's Sender, which delivers outbox rows.
 
 Its own module so that the dispatcher's send path does not pay for building every model class."""
 
@@ -8,6 +9,6 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class Sender:
+class Mailbox:
     address: str
     name: str | None = None

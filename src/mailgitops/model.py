@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mailgitops.identity import Sender
+from mailgitops.identity import Mailbox
 from mailgitops.settings import AttachmentKind, AuthMode, LimitSettings, Role, Security, SendMode
 
 # re-exported: model users see every config value type in one place
-__all__ = ["AttachmentKind", "AuthMode", "Role", "Security", "SendMode", "Sender"]
+__all__ = ["AttachmentKind", "AuthMode", "Mailbox", "Role", "Security", "SendMode"]
 
 DEFAULT_PORTS: Mapping[str, int] = {"none": 25, "starttls": 587, "tls": 465}
 
@@ -38,7 +38,7 @@ class Auth:
 
 @dataclass(frozen=True, slots=True)
 class Smtp:
-    sender: Sender  # S1 S3
+    sender: Mailbox  # S1 S3
     server: Server  # S6 S8 S9
     auth: Auth  # S10
     cc: tuple[str, ...] = ()  # S4, already split and checked one by one
@@ -58,7 +58,7 @@ class Languages:
 class Webshop:
     id: str
     name: str
-    sender: Sender | None = None  # S2: overrides Smtp.sender
+    sender: Mailbox | None = None  # S2: overrides Smtp.sender
     reply_to: str | None = None  # overrides Smtp.reply_to
 
 

@@ -15,10 +15,10 @@ from mailgitops.model import (
     Attachments,
     Auth,
     Languages,
+    Mailbox,
     Repo,
     Sample,
     Security,
-    Sender,
     Server,
     Smtp,
     Template,
@@ -142,10 +142,10 @@ def _d(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _sender(raw: Any) -> Sender | None:
+def _sender(raw: Any) -> Mailbox | None:
     raw = _d(raw)
     addr = raw.get("address")
-    return Sender(str(addr), raw.get("name")) if isinstance(addr, str) else None
+    return Mailbox(str(addr), raw.get("name")) if isinstance(addr, str) else None
 
 
 def _text(value: Any) -> str | None:
@@ -164,7 +164,7 @@ def _smtp(raw: dict[str, Any]) -> Smtp:
     port = server.get("port")
     auth = _d(raw.get("auth"))
     return Smtp(
-        sender=_sender(raw.get("sender")) or Sender("invalid@invalid"),
+        sender=_sender(raw.get("sender")) or Mailbox("invalid@invalid"),
         cc=split_cc(raw.get("cc")),
         bcc=split_cc(raw.get("bcc")),
         reply_to=_text(raw.get("reply_to")),

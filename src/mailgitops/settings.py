@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
-from mailgitops.identity import Sender
+from mailgitops.identity import Mailbox
 
 Security = Literal["none", "starttls", "tls"]
 AuthMode = Literal["anonymous", "custom"]
@@ -46,7 +46,7 @@ class AuthSettings(NamedTuple):
 
 
 class SmtpSettings(NamedTuple):
-    sender: Sender
+    sender: Mailbox
     cc: tuple[str, ...]
     allow_operator_cc: bool
     server: ServerSettings
@@ -79,7 +79,7 @@ class WorkflowSettings(NamedTuple):
 
 class WebshopSettings(NamedTuple):
     name: str
-    sender: Sender | None  # None: the print room's sender
+    sender: Mailbox | None  # None: the print room's sender
     reply_to: str | None = None  # None: the print room's reply_to
 
 
@@ -157,9 +157,9 @@ class Settings(NamedTuple):
         )
 
 
-def _sender(raw: Mapping[str, Any]) -> Sender:
-    return Sender(raw["address"], raw.get("name"))
+def _sender(raw: Mapping[str, Any]) -> Mailbox:
+    return Mailbox(raw["address"], raw.get("name"))
 
 
-def _sender_json(s: Sender | None) -> dict[str, str | None] | None:
+def _sender_json(s: Mailbox | None) -> dict[str, str | None] | None:
     return None if s is None else {"address": s.address, "name": s.name}

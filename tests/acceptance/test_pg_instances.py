@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from mailgitops.dispatch.api import Dispatcher
-from mailgitops.dispatch.outbox import EventConflict, NewMessage, StoredEvent
+from mailgitops.dispatch.outbox import NewMessage, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sender import RetryPolicy
-from mailgitops.errors import MailgitopsError
+from mailgitops.errors import EventConflict, MailgitopsError
 from support.dispatchrepo import MAILGITOPS, SAMPLES, build_bundle, make_repo, sample_event
 from support.pgcluster import PgCluster
 from support.smtpd import SmtpServer

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from mailgitops import bundle, bundle_build, catalog
 from mailgitops.diagnostics import json_path
-from mailgitops.identity import Sender
+from mailgitops.identity import Mailbox
 from mailgitops.jsonshape import SUPPORTED_KEYWORDS, schema_errors
 from mailgitops.repo import load_repo
 from mailgitops.settings import Settings
@@ -38,7 +38,7 @@ def test_settings_survive_the_round_trip_through_json(tmp_path: Path) -> None:
     again = Settings.from_json(json.loads(text))
     assert again == settings, "from_json(to_json(s)) differs from s"
     assert again.smtp.server.port == 2525
-    assert isinstance(again.smtp.sender, Sender)
+    assert isinstance(again.smtp.sender, Mailbox)
     assert again.workflow.triggers["order_received"].to == ("customer",)
     assert again.catalog["price_approval"].default_recipients == ("approver",)
 
@@ -53,7 +53,7 @@ def test_a_webshop_sender_override_is_typed_and_schema_valid(tmp_path: Path) -> 
     doc = json.loads(out.read_bytes())
     assert _problems(doc) == []
     shop = bundle.load(out).settings.webshops["campus"]
-    assert shop.sender == Sender("campus@example.com", "Campus Print")
+    assert shop.sender == Mailbox("campus@example.com", "Campus Print")
     assert shop.name == "Campus shop"
 
 

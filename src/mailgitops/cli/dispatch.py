@@ -46,10 +46,11 @@ delivery_option = click.option(
     "--delivery", default=None, metavar="production|redirect:ADDRESS",
     help="Where messages go (else MAILGITOPS_DELIVERY): production, or redirect:ADDRESS to send every "
          "message to ADDRESS only. Required to send: there is no default.")
-root_option = click.option("--attachments-root", "attachments_root", envvar="MAILGITOPS_ATTACHMENTS_ROOT",
-                           default=None, type=click.Path(file_okay=False),
-                           help="The folder event attachment paths are relative to "
-                                "(MAILGITOPS_ATTACHMENTS_ROOT); nothing outside it is read.")
+attachments_root_option = click.option(
+    "--attachments-root", "attachments_root", envvar="MAILGITOPS_ATTACHMENTS_ROOT", default=None,
+    type=click.Path(file_okay=False),
+    help="The folder event attachment paths are relative to (MAILGITOPS_ATTACHMENTS_ROOT); nothing "
+         "outside it is read.")
 
 
 def register(group: click.Group) -> None:
@@ -59,7 +60,7 @@ def register(group: click.Group) -> None:
                   help="The status event: a JSON file (or a YAML sample like config/samples/flyers.yaml), "
                        "or - for JSON on stdin.")
     @outbox_option
-    @root_option
+    @attachments_root_option
     @click.option("--queue-only", is_flag=True, help="Queue the messages; leave delivery to `outbox flush`.")
     @delivery_option
     def dispatch_cmd(*, bundle: str, event: str, outbox: str | None, attachments_root: str | None,
@@ -110,7 +111,7 @@ def register(group: click.Group) -> None:
     @click.option("--detach", multiple=True, help="Remove a file the operator attached.")
     @bundle_option
     @outbox_option
-    @root_option
+    @attachments_root_option
     def drafts_edit(*, draft_id: int, subject: str | None, body_file: str | None, cc: tuple[str, ...],
                     no_cc: bool, attach: tuple[str, ...], detach: tuple[str, ...], bundle: str,
                     outbox: str | None, attachments_root: str | None) -> None:
@@ -131,7 +132,7 @@ def register(group: click.Group) -> None:
     @click.argument("draft_id", type=int)
     @bundle_option
     @outbox_option
-    @root_option
+    @attachments_root_option
     @delivery_option
     def drafts_send(draft_id: int, bundle: str, outbox: str | None, attachments_root: str | None,
                     delivery: str | None) -> None:

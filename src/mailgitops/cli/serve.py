@@ -6,7 +6,7 @@ import os
 
 import click
 
-from mailgitops.cli.dispatch import bundle_option, delivery_option, outbox_option, root_option
+from mailgitops.cli.dispatch import attachments_root_option, bundle_option, delivery_option, outbox_option
 from mailgitops.cli.main import CONTEXT, run
 
 
@@ -44,7 +44,7 @@ def register(group: click.Group) -> None:
     @group.command("serve", context_settings=CONTEXT)
     @bundle_option
     @outbox_option
-    @root_option
+    @attachments_root_option
     @click.option("--host", default="127.0.0.1", show_default=True,
                   help="The address to listen on (loopback unless a proxy or the order system needs more).")
     @click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535),

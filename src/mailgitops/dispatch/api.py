@@ -19,11 +19,11 @@ from mailgitops import bundle as bundle_mod
 from mailgitops.dispatch import event as event_mod
 from mailgitops.dispatch import rules
 from mailgitops.dispatch.delivery import DeliveryMode, Original
-from mailgitops.dispatch.outbox import EventConflict, NewMessage, Outbox, Row, StoredEvent
+from mailgitops.dispatch.outbox import NewMessage, Outbox, Row, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
 from mailgitops.dispatch.smtp import Connection, ServerConfig
-from mailgitops.errors import ExitCode, MailgitopsError, UsageError
+from mailgitops.errors import EventConflict, ExitCode, MailgitopsError, UsageError
 
 if TYPE_CHECKING:
     from mailgitops.diagnostics import Diagnostic
@@ -259,10 +259,10 @@ class Dispatcher:
 
     def _prepare(self, data: Mapping[str, Any], p: rules.Planned, mode: DeliveryMode) -> NewMessage:
         from mailgitops.addresses import ascii_form
-        from mailgitops.identity import Sender as SenderModel
+        from mailgitops.identity import Mailbox
         from mailgitops.render.context import build_context
 
-        sender = SenderModel(p.sender[0], p.sender[1])
+        sender = Mailbox(p.sender[0], p.sender[1])
         ctx = build_context(data, recipient=p.person, order_url=self.settings.workflow.order_url,
                             timezone=self.settings.workflow.timezone,
                             sender=sender, webshop_name=p.webshop_name)

@@ -105,7 +105,7 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
 
 def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict[str, Any]:
     """Render through the layout and queue once; a second call reports the state, sends nothing."""
-    from mailgitops.identity import Sender
+    from mailgitops.identity import Mailbox
     from mailgitops.render.email import render_markdown
     from mailgitops.render.mime import build_message
 
@@ -130,7 +130,7 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict
         refs.append(got)
     email = render_markdown(dispatcher.compiled, row.template_id, row.lang, draft["subject"],
                             draft["markdown"], context={"printroom": draft.get("printroom", {})})
-    sender = Sender(draft["sender"][0], draft["sender"][1])
+    sender = Mailbox(draft["sender"][0], draft["sender"][1])
     headers: list[tuple[str, str]] = []
     if draft.get("redirected_from"):  # made in redirect mode: to the redirect address, with a banner
         was = draft["redirected_from"]

@@ -56,14 +56,14 @@ def _rule(trigger_id: str, trig: Any, planned: rules.Planned | rules.Skipped) ->
 
 
 def _render(bundle: Bundle, compiled: Any, data: Mapping[str, Any], p: rules.Planned) -> RenderedEmail:
-    from mailgitops.identity import Sender as SenderModel
+    from mailgitops.identity import Mailbox
     from mailgitops.render.context import build_context
     from mailgitops.render.email import draft_source, render_email, render_markdown
 
     settings = bundle.settings
     ctx = build_context(data, recipient=p.person, order_url=settings.workflow.order_url,
                         timezone=settings.workflow.timezone,
-                        sender=SenderModel(p.sender[0], p.sender[1]), webshop_name=p.webshop_name)
+                        sender=Mailbox(p.sender[0], p.sender[1]), webshop_name=p.webshop_name)
     if not p.draft:
         return render_email(compiled, p.template_id, p.lang, ctx)
     # a draft goes out as the operator leaves it; unedited, that is the template's own text

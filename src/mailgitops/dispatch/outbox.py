@@ -11,8 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
-from mailgitops.errors import MailgitopsError
-
 Status = Literal["queued", "sending", "sent", "failed", "expired", "draft", "ambiguous", "discarded",
                  "corrupt"]
 # corrupt: the stored bytes no longer match their SHA-256; never sent, kept for inspection
@@ -23,10 +21,6 @@ FINISHED: tuple[Status, ...] = ("sent", "failed", "expired", "discarded", "corru
 DEFAULT_PATH = "mailgitops-outbox.sqlite"
 # The records below are NamedTuples, not frozen dataclasses: immutable all the same, and each is
 # ~0.3 ms cheaper to define, which every cold `mailgitops dispatch` pays (issue 4).
-
-
-class EventConflict(MailgitopsError):
-    """The same event_id arrived again with different content (RELIABILITY 2)."""
 
 
 class NewMessage(NamedTuple):

@@ -21,14 +21,13 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mailgitops.dispatch import blobs, lease, outbox_pg_schema
 from mailgitops.dispatch.outbox import (
-    EventConflict,
     NewMessage,
     Row,
     StoredEvent,
     initial_recipients,
 )
 from mailgitops.dispatch.outbox_pg_upkeep import PgUpkeep
-from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 
 CHANNEL = "mailgitops_outbox"
 _JSON = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",

@@ -22,14 +22,13 @@ from typing import Any
 
 from mailgitops.dispatch import blobs, lease, outbox_schema
 from mailgitops.dispatch.outbox import (
-    EventConflict,
     NewMessage,
     Row,
     StoredEvent,
     initial_recipients,
 )
 from mailgitops.dispatch.outbox_sqlite_upkeep import SqliteUpkeep, locked
-from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 
 _JSON_FIELDS = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
                 "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json",

@@ -8,26 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from mailgitops.errors import ErrorKind, TransportError
 from mailgitops.settings import AuthMode, Security, SmtpSettings
 
-ErrorKind = Literal["dns", "refused", "timeout", "dropped", "tls", "cert", "starttls", "auth",
-                    "cleartext-auth", "temporary", "permanent", "config"]
-PAUSING: frozenset[str] = frozenset({"tls", "cert", "starttls", "auth", "cleartext-auth", "config"})
+__all__ = ["Delivery", "ErrorKind", "ServerConfig", "TransportError"]  # the transport's types, in one import
+
 DATA_TIMEOUT_SECONDS = 600.0  # RFC 5321 4.5.3.2.6: the server may take 10 minutes after the final dot
-
-
-class TransportError(Exception):
-    """The connection could not be made ready for mail; `kind` says which way it failed."""
-
-    def __init__(self, kind: ErrorKind, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-
-    @property
-    def pauses(self) -> bool:
-        """Auth, TLS and config failures stop sending: retrying would only hammer the server."""
-        return self.kind in PAUSING
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jinja2 import TemplateSyntaxError
 
-from mailgitops.errors import MailgitopsError
+from mailgitops.errors import LayoutError, MailgitopsError
 from mailgitops.render.jinja_env import compile_source, environment
-from mailgitops.render.layout import LayoutError, compile_shell, effective_theme
+from mailgitops.render.layout import compile_shell, effective_theme
 
 if TYPE_CHECKING:  # the dispatcher loads compiled templates without the repository model
     from mailgitops.diagnostics import Diagnostic

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from mailgitops.identity import Sender
+from mailgitops.identity import Mailbox
 from mailgitops.people import approver_for
 
 _NAMESPACES = ("order", "customer", "operator", "cost_centre", "quote", "decision", "delivery", "export")
@@ -60,7 +60,7 @@ def build_context(
     *,
     recipient: Mapping[str, Any] | None,
     order_url: str | None,
-    sender: Sender,
+    sender: Mailbox,
     webshop_name: str | None,
     preview: bool = False,
     timezone: str = "UTC",

@@ -10,12 +10,11 @@ from typing import Any, NamedTuple
 
 from jinja2 import UndefinedError
 
-from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.errors import ExitCode, MailgitopsError, RenderTimeout
 from mailgitops.render import markdown as md_stage
 from mailgitops.render.compiled import CompiledTemplate, CompiledTemplates, CompiledText
 from mailgitops.render.jinja_env import Tokenised, clean_source, render_tokens, template_line
 from mailgitops.render.layout import direction, fill_shell
-from mailgitops.render.sandbox import RenderTimeout
 
 MAX_HTML_BYTES = 2_000_000
 MAX_SUBJECT_CHARS = 300  # as an operator's edited subject (dispatch/drafts.py); clients show ~70

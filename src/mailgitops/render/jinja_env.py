@@ -15,6 +15,7 @@ import jinja2
 from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, nodes
 from jinja2.bccache import Bucket
 
+from mailgitops.errors import RenderLimitError
 from mailgitops.render import diskcache, formats, sandbox
 from mailgitops.render.sandbox import (
     DEADLINE,
@@ -23,7 +24,6 @@ from mailgitops.render.sandbox import (
     MAX_STEPS,
     STEPS,
     LimitedSandbox,
-    RenderLimitError,
     check_deadline,
     counted,
     safe_range,

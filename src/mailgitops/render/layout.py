@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError
 
+from mailgitops.errors import LayoutError
 from mailgitops.render.jinja_env import compile_source, template_line
 from mailgitops.render.markdown import cid_for
 
@@ -29,15 +30,6 @@ DEFAULT_THEME: Mapping[str, Any] = {
     "logo_width": "140px",
     "styles": {},
 }
-
-
-class LayoutError(Exception):
-    """The layout's MJML or Jinja could not be compiled; `line` is the layout file's line."""
-
-    def __init__(self, message: str, line: int = 1, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.line = line
-        self.hint = hint
 
 
 _MJML_POS = re.compile(r"position (\d+)")

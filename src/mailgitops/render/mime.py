@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from mailgitops.addresses import ascii_form, problem
 from mailgitops.errors import MailgitopsError
-from mailgitops.identity import Sender
+from mailgitops.identity import Mailbox
 from mailgitops.render.email import RenderedEmail, one_line
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -139,7 +139,7 @@ def safe_filename(name: str) -> str:
 def build_message(
     email: RenderedEmail,
     *,
-    sender: Sender,
+    sender: Mailbox,
     to: Sequence[tuple[str | None, str]],
     cc: Sequence[str],
     message_id: str,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from mailgitops.model import Repo, Sender
+from mailgitops.model import Mailbox, Repo
 from mailgitops.people import people
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.context import build_context
@@ -50,7 +50,7 @@ def _recipient(data: dict[str, Any], audience: str) -> dict[str, Any]:
     return dict(named[0]) if named else {}
 
 
-def _sender(repo: Repo, data: dict[str, Any]) -> tuple[Sender, str | None]:
+def _sender(repo: Repo, data: dict[str, Any]) -> tuple[Mailbox, str | None]:
     shop = repo.webshops.get(str(data.get("webshop", "")))
     if shop is None:
         return repo.smtp.sender, None

@@ -17,6 +17,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
+from mailgitops.errors import RenderLimitError, RenderTimeout
+
 MAX_OUTPUT_CHARS = 500_000
 MAX_VALUE_CHARS = MAX_OUTPUT_CHARS  # no string or list a template builds may be longer
 MAX_STEPS = 200_000  # calls, attribute look-ups, operators, loop items, printed values
@@ -32,14 +34,6 @@ DEADLINE: contextvars.ContextVar[float] = contextvars.ContextVar("mailgitops_ren
 STEPS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("mailgitops_steps", default=None)
 
 
-
-
-class RenderLimitError(Exception):
-    """A template does too much work or makes too much output: the same for every such event."""
-
-
-class RenderTimeout(RenderLimitError):
-    """The machine did not finish rendering in time (busy, swapping): try again later."""
 
 
 def check_deadline() -> None:

@@ -17,14 +17,13 @@ from starlette.responses import Response as WebResponse
 from starlette.routing import BaseRoute, Mount, Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mailgitops.errors import MailgitopsError
+from mailgitops.errors import HttpError, MailgitopsError
 from mailgitops.serve import handlers, monitor, openapi
 from mailgitops.serve.guard import Guard
 from mailgitops.serve.service import Service
 from mailgitops.serve.shapes import (
     MAX_BODY,
     RETRY_AFTER,
-    HttpError,
     Request,
     Response,
     error_response,

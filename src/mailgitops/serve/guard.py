@@ -12,8 +12,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response as WebResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mailgitops.errors import HttpError
 from mailgitops.serve.auth import authorized
-from mailgitops.serve.shapes import MAX_BODY, HttpError, error_response
+from mailgitops.serve.shapes import MAX_BODY, error_response
 
 # No inline script anywhere; nothing may frame us; a page loads only our own files.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailgitops.errors import MailgitopsError
+from mailgitops.errors import HttpError, MailgitopsError
 from mailgitops.serve.service import Service
 from mailgitops.serve.shapes import (
-    HttpError,
     Request,
     Response,
     from_error,
@@ -23,7 +22,7 @@ EDIT_FIELDS = {"subject": str, "body": str, "cc": list, "attach": list, "detach"
 def post_event(service: Service, req: Request) -> Response:
     """202 once the rows are committed (RELIABILITY 1); the sender loop delivers them."""
     from mailgitops.dispatch.api import BacklogFull
-    from mailgitops.dispatch.outbox import EventConflict
+    from mailgitops.errors import EventConflict
 
     event = json_body(req)
     try:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mailgitops.dispatch.event import MAX_EVENT_BYTES
-from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.errors import ExitCode, HttpError, MailgitopsError
 
 MAX_BODY = MAX_EVENT_BYTES  # the event's own cap; a draft's edit fits too
 RETRY_AFTER = "10"
@@ -30,19 +30,6 @@ class Response:
     status: int
     headers: Mapping[str, str]
     body: bytes
-
-
-class HttpError(Exception):
-    """Raised by a handler for an answer other than success; turned into the JSON error shape."""
-
-    def __init__(self, status: int, message: str, *, problems: list[dict[str, Any]] | None = None,
-                 hint: str | None = None, headers: Mapping[str, str] | None = None,
-                 extra: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.hint = status, message, hint
-        self.problems = problems or []
-        self.headers = dict(headers or {})
-        self.extra = dict(extra or {})
 
 
 def json_response(status: int, value: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -66,7 +53,7 @@ def problem(message: str, *, json_path: str = "", code: str = "bad-request", hin
 
 def from_error(e: MailgitopsError, status: int) -> HttpError:
     """A dispatcher refusal as an answer: TEMPORARY is 503 (nothing accepted, retry), else `status`."""
-    from mailgitops.dispatch.outbox import EventConflict
+    from mailgitops.errors import EventConflict
 
     problems = [{**asdict(d), "severity": str(d.severity)} for d in e.diagnostics]
     if e.exit_code == ExitCode.TEMPORARY:

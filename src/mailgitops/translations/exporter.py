@@ -9,9 +9,9 @@ from pathlib import Path
 
 from mailgitops import catalog
 from mailgitops.diagnostics import Diagnostic, Severity, error
-from mailgitops.errors import MailgitopsError, UsageError
+from mailgitops.errors import MailgitopsError, NotATemplate, UsageError
 from mailgitops.repo import LoadedRepo, load_repo
-from mailgitops.translations.units import NotATemplate, TemplateDoc, codes, misalignment, parse
+from mailgitops.translations.units import TemplateDoc, codes, misalignment, parse
 from mailgitops.translations.xliff_write import ExportFile, ExportUnit, write
 
 LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from mailgitops.errors import NotATemplate
+
 FRONT_KEYS = ("subject", "preheader")
 
 # What a translator must not change, only move: Jinja expressions, tags and comments; a link's
@@ -122,10 +124,6 @@ class TemplateDoc:
 def quote(value: str) -> str:
     """A YAML double-quoted scalar (JSON's escapes are a subset of YAML's)."""
     return json.dumps(value, ensure_ascii=False)
-
-
-class NotATemplate(ValueError):
-    """The text has no front matter the units could be cut from."""
 
 
 def parse(text: str) -> TemplateDoc:

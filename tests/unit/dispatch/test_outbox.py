@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mailgitops.dispatch.outbox import EventConflict, NewMessage, Outbox, Status, StoredEvent
+from mailgitops.dispatch.outbox import NewMessage, Outbox, Status, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
-from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 from support.smtpd import free_port
 
 

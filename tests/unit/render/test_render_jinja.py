@@ -6,10 +6,9 @@ import pytest
 from jinja2 import UndefinedError
 from jinja2.exceptions import SecurityError
 
-from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.errors import ExitCode, MailgitopsError, RenderLimitError, RenderTimeout
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.jinja_env import render_tokens
-from mailgitops.render.sandbox import RenderLimitError, RenderTimeout
 
 
 def render(source: str, lang: str = "en", **ctx: object) -> str:

@@ -10,7 +10,7 @@ from email.policy import SMTP, default
 import pytest
 
 from mailgitops.errors import MailgitopsError
-from mailgitops.model import Repo, Sender
+from mailgitops.model import Mailbox, Repo
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.email import MAX_SUBJECT_CHARS, RenderedEmail, render_email
 from mailgitops.render.mime import MAX_DISPLAY_NAME, FileAttachment, build_message
@@ -25,7 +25,7 @@ def build(repo: Repo, compiled: CompiledTemplates, lang: str = "de", *, name: st
           reply_to: str | None = None) -> EmailMessage:
     ctx = flyers_context(repo, customer={"name": name})
     rendered = render_email(compiled, "order-accepted", lang, ctx)
-    msg = build_message(rendered, sender=Sender("campus@example.com", "Campus Print Shop"),
+    msg = build_message(rendered, sender=Mailbox("campus@example.com", "Campus Print Shop"),
                         to=[(name, "ada@example.org")], cc=["archive@example.com"],
                         message_id=message_id, date=DATE, attachments=attachments, reply_to=reply_to)
     parsed = email.message_from_bytes(msg.as_bytes(policy=SMTP), policy=default)
@@ -96,9 +96,9 @@ def test_no_header_can_be_injected_through_a_value(shipped_repo: Repo, compiled:
                          order={"number": name})
     rendered = render_email(compiled, "order-accepted", "en", ctx)
     with pytest.raises(MailgitopsError):
-        build_message(rendered, sender=Sender("p@example.com"), to=[(name, "ada@example.org")], cc=[],
+        build_message(rendered, sender=Mailbox("p@example.com"), to=[(name, "ada@example.org")], cc=[],
                       message_id="<a@b.c>", date=DATE, attachments=())
-    msg = build_message(rendered, sender=Sender("p@example.com"), to=[("Ada", "ada@example.org")], cc=[],
+    msg = build_message(rendered, sender=Mailbox("p@example.com"), to=[("Ada", "ada@example.org")], cc=[],
                         message_id="<a@b.c>", date=DATE, attachments=())
     parsed = email.message_from_bytes(msg.as_bytes(policy=SMTP), policy=default)
     assert parsed["Bcc"] is None
@@ -112,7 +112,7 @@ def test_each_address_is_checked_on_its_own(shipped_repo: Repo, compiled: Compil
                                             addr: str) -> None:
     rendered = render_email(compiled, "order-accepted", "en", flyers_context(shipped_repo))
     with pytest.raises(MailgitopsError):
-        build_message(rendered, sender=Sender("p@example.com"), to=[(None, addr)], cc=[],
+        build_message(rendered, sender=Mailbox("p@example.com"), to=[(None, addr)], cc=[],
                       message_id="<a@b.c>", date=DATE, attachments=())
 
 
@@ -129,7 +129,7 @@ def _plain(subject: str) -> RenderedEmail:
 def test_a_subject_without_spaces_is_folded_within_the_line_limit(subject: str) -> None:
     """RFC 5322 2.1.1: no line over 998 characters (and none over 78 here); a word too long to fold
     at a space goes out as RFC 2047 encoded words, which may be split anywhere."""
-    msg = build_message(_plain(subject), sender=Sender("p@example.com", "Print Room"),
+    msg = build_message(_plain(subject), sender=Mailbox("p@example.com", "Print Room"),
                         to=[("Ada", "ada@example.org")], cc=[], message_id="<a@b.c>", date=DATE,
                         attachments=())
     raw = msg.as_bytes(policy=SMTP)
@@ -146,7 +146,7 @@ def test_a_subject_made_huge_by_a_value_is_capped_with_a_warning(shipped_repo: R
     assert len(rendered.subject) == MAX_SUBJECT_CHARS
     assert rendered.subject.endswith("…")
     assert any("subject was longer" in w for w in rendered.warnings)
-    msg = build_message(rendered, sender=Sender("p@example.com"), to=[("Ada", "ada@example.org")], cc=[],
+    msg = build_message(rendered, sender=Mailbox("p@example.com"), to=[("Ada", "ada@example.org")], cc=[],
                         message_id="<a@b.c>", date=DATE, attachments=())
     raw = msg.as_bytes(policy=SMTP)
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
@@ -155,7 +155,7 @@ def test_a_subject_made_huge_by_a_value_is_capped_with_a_warning(shipped_repo: R
 
 def test_a_huge_display_name_is_shortened_not_a_998_character_line() -> None:
     name = "A" * 1200
-    msg = build_message(_plain("Hi"), sender=Sender("p@example.com", name), to=[(name, "ada@example.org")],
+    msg = build_message(_plain("Hi"), sender=Mailbox("p@example.com", name), to=[(name, "ada@example.org")],
                         cc=[], message_id="<a@b.c>", date=DATE, attachments=())
     raw = msg.as_bytes(policy=SMTP)
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998

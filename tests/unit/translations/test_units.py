@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailgitops.translations.units import NotATemplate, code_problems, codes, misalignment, parse
+from mailgitops.errors import NotATemplate
+from mailgitops.translations.units import code_problems, codes, misalignment, parse
 from mailgitops.translations.xliff_read import read
 from mailgitops.translations.xliff_write import ExportFile, ExportUnit, write
 
