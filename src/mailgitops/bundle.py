@@ -118,7 +118,8 @@ def settings_of(repo: Repo) -> Settings:
         languages=LanguageSettings(repo.languages.default, repo.languages.active),
         workflow=WorkflowSettings(
             allow_operator_attachments=wf.allow_operator_attachments, order_url=wf.order_url,
-            triggers={t.id: TriggerSettings(t.template, t.send, t.to, t.edit_before_send, t.cc, t.bcc)
+            triggers={t.id: TriggerSettings(t.template, t.send, t.to, t.edit_before_send, t.cc, t.bcc,
+                                            dict(t.templates))
                       for t in wf.triggers.values()},
             timezone=wf.timezone),
         webshops={w.id: WebshopSettings(w.name, w.sender, w.reply_to) for w in repo.webshops.values()},

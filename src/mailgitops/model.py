@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +67,18 @@ class Trigger:
     id: str
     template: str
     send: SendMode = "always"
-    to: tuple[Role, ...] = ("customer",)
+    to: tuple[Role, ...] = ("customer",)  # repo.py fills in the catalog's default recipients
     edit_before_send: bool = False
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()  # envelope only
+    templates: Mapping[str, str] = field(default_factory=dict)  # role -> template, instead of `template`
+
+    def template_for(self, role: str) -> str:
+        return self.templates.get(role, self.template)
+
+    def template_ids(self) -> tuple[str, ...]:
+        """Every template this trigger may send, `template` first."""
+        return tuple(dict.fromkeys((self.template, *self.templates.values())))
 
 
 @dataclass(frozen=True, slots=True)

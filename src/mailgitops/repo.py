@@ -27,7 +27,7 @@ from mailgitops.model import (
     Webshop,
     Workflow,
 )
-from mailgitops.settings import LimitSettings
+from mailgitops.settings import ROLES, LimitSettings
 from mailgitops.yamlsrc import YamlDoc, load_yaml
 
 LAYOUTS_DIR = "templates/_layouts"
@@ -190,18 +190,26 @@ def _smtp(raw: dict[str, Any]) -> Smtp:
 
 
 def _workflow(raw: dict[str, Any]) -> Workflow:
+    from mailgitops import catalog
+
+    specs = catalog.triggers()
     triggers: dict[str, Trigger] = {}
     for tid, entry in _d(raw.get("triggers")).items():
         t = _d(entry)
-        to = t.get("to", ["customer"])
+        to = t.get("to")
+        if not isinstance(to, list):  # left out: whom the catalog says this trigger is for
+            spec = specs.get(tid)
+            to = list(spec.default_recipients) if spec is not None else ["customer"]
+        per_role = _d(t.get("templates"))
         triggers[tid] = Trigger(
             id=tid,
             template=str(t.get("template", "")),
             send=t.get("send", "always"),
-            to=tuple(to) if isinstance(to, list) else ("customer",),
+            to=tuple(to),
             edit_before_send=t.get("edit_before_send") is True,
             cc=split_cc(t.get("cc")),
             bcc=split_cc(t.get("bcc")),
+            templates={r: str(v) for r, v in per_role.items() if r in ROLES and isinstance(v, str)},
         )
     url = raw.get("order_url")
     return Workflow(

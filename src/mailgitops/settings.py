@@ -16,6 +16,7 @@ Security = Literal["none", "starttls", "tls"]
 AuthMode = Literal["anonymous", "custom"]
 SendMode = Literal["always", "on_customer_request", "never"]
 Role = Literal["customer", "operator", "approver"]
+ROLES: tuple[Role, ...] = ("customer", "operator", "approver")
 AttachmentKind = Literal["document", "ticket", "preflight_report"]
 
 
@@ -68,6 +69,10 @@ class TriggerSettings(NamedTuple):
     edit_before_send: bool
     cc: tuple[str, ...]
     bcc: tuple[str, ...] = ()
+    templates: Mapping[str, str] = {}  # role -> template, where a role gets other wording
+
+    def template_for(self, role: str) -> str:
+        return self.templates.get(role, self.template)
 
 
 class WorkflowSettings(NamedTuple):
@@ -117,7 +122,7 @@ class Settings(NamedTuple):
             "workflow": {"allow_operator_attachments": wf.allow_operator_attachments,
                          "order_url": wf.order_url, "timezone": wf.timezone,
                          "triggers": {k: {**t._asdict(), "to": list(t.to), "cc": list(t.cc),
-                                          "bcc": list(t.bcc)}
+                                          "bcc": list(t.bcc), "templates": dict(t.templates)}
                                       for k, t in wf.triggers.items()}},
             "webshops": {k: {"name": w.name, "sender": _sender_json(w.sender), "reply_to": w.reply_to}
                          for k, w in self.webshops.items()},
@@ -143,7 +148,8 @@ class Settings(NamedTuple):
             workflow=WorkflowSettings(
                 allow_operator_attachments=wf["allow_operator_attachments"], order_url=wf["order_url"],
                 triggers={k: TriggerSettings(t["template"], t["send"], tuple(t["to"]), t["edit_before_send"],
-                                             tuple(t["cc"]), tuple(t.get("bcc", ())))
+                                             tuple(t["cc"]), tuple(t.get("bcc", ())),
+                                             dict(t.get("templates", {})))
                           for k, t in wf["triggers"].items()},
                 timezone=wf.get("timezone", "UTC")),
             webshops={k: WebshopSettings(w["name"], _sender(w["sender"]) if w["sender"] else None,

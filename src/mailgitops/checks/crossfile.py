@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from mailgitops import catalog
-from mailgitops.diagnostics import Diagnostic, Severity, error, warning
+from mailgitops.diagnostics import Diagnostic, Severity, error, json_path, warning
+from mailgitops.model import Template, Trigger
 from mailgitops.repo import LoadedRepo
 from mailgitops.suggest import did_you_mean
 from mailgitops.yamlsrc import YamlDoc
@@ -56,6 +59,7 @@ def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
                               f"template folder `templates/{trig.template}/` does not exist",
                               hint=did_you_mean(trig.template, templates)
                               or f"create templates/{trig.template}/ or run `mailgitops restore`"))
+        out.extend(_per_role_templates(doc, tid, trig, templates))
         if spec is None:
             continue
         allowed = allowed_roles(spec)
@@ -68,6 +72,43 @@ def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
             out.append(doc.at((*base, "edit_before_send"), "not-editable",
                               f"trigger `{tid}` does not offer editing before sending",
                               hint="set edit_before_send: false"))
+    return out
+
+
+def _per_role_templates(doc: YamlDoc, tid: str, trig: Trigger,
+                        templates: Mapping[str, Template]) -> list[Diagnostic]:
+    """`templates: {role: id}` names existing templates for roles in `to`, and every role in `to`
+    gets a template written for it (its `audience`): a warning otherwise, since the email still
+    goes out, only in words meant for someone else."""
+    out: list[Diagnostic] = []
+    base: tuple[str | int, ...] = ("triggers", tid)
+    for role, template_id in trig.templates.items():
+        at = (*base, "templates", role)
+        if template_id not in templates:
+            out.append(doc.at(at, "missing-template", f"template folder `templates/{template_id}/` does not "
+                              "exist", hint=did_you_mean(template_id, templates)
+                              or f"create templates/{template_id}/ (audience: {role})"))
+        if role not in trig.to:
+            p = doc.key_pos(at)
+            out.append(warning(doc.file, p.line, p.col, "template-role-not-sent",
+                               f"`templates.{role}` is never sent: `to` does not include {role}",
+                               json_path=json_path(at),
+                               hint=f"add {role} to `to`, or remove templates.{role}"))
+    raw = doc.data.get("triggers", {}).get(tid) if isinstance(doc.data.get("triggers"), dict) else None
+    to_given = isinstance(raw, dict) and "to" in raw
+    for i, role in enumerate(trig.to):
+        template = templates.get(trig.template_for(role))
+        if template is None or template.audience == role:
+            continue
+        at = (*base, "to", i) if to_given else base
+        p = doc.pos(at) if to_given else doc.key_pos(at)
+        given = "" if to_given else " (`to` is left out: the catalog's default recipients)"
+        out.append(warning(
+            doc.file, p.line, p.col, "audience-mismatch",
+            f"trigger `{tid}` sends template `{template.id}`, written for the {template.audience}, to the "
+            f"{role}{given}", json_path=json_path(at),
+            hint=f"give the {role} its own wording with `templates: {{{role}: <template-id>}}` (a template "
+                 f"with audience: {role}), or change `to`"))
     return out
 
 
@@ -84,7 +125,7 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
         out.append(ldoc.at(("default",), "default-language-inactive",
                            f"the default language `{langs.default}` is not in `active`",
                            hint=f"add {langs.default} to active, or pick one of: {', '.join(langs.active)}"))
-    used = {t.template for t in repo.workflow.triggers.values()}
+    used = {tpl for t in repo.workflow.triggers.values() for tpl in t.template_ids()}
     for tid, tpl in repo.templates.items():
         anchor = _template_anchor(tid)
         if loaded_ok(loaded, WORKFLOW) and tid not in used:

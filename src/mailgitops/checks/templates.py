@@ -33,7 +33,8 @@ def template_contexts(loaded: LoadedRepo) -> dict[str, Context]:
     users: dict[str, list[str]] = {}
     for tid, trig in loaded.repo.workflow.triggers.items():
         if tid in specs:
-            users.setdefault(trig.template, []).append(tid)
+            for template_id in trig.template_ids():
+                users.setdefault(template_id, []).append(tid)
     out: dict[str, Context] = {}
     for tpl in loaded.repo.templates:
         tids = users.get(tpl) or [t for t, s in specs.items() if s.default_template == tpl]

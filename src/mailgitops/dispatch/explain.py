@@ -87,7 +87,8 @@ def _message(bundle: Bundle, compiled: Any, data: Mapping[str, Any], trigger_id:
         "status": "skipped" if isinstance(p, rules.Skipped) else ("draft" if p.draft else "sent"),
         "reason": p.reason if isinstance(p, rules.Skipped) else None,
         "rule": _rule(trigger_id, trig, p),
-        "template": trig.template if trig else None,
+        "template": (p.template_id if isinstance(p, rules.Planned)
+                     else trig.template_for(p.role) if trig else None),
     }
     if isinstance(p, rules.Skipped):
         entry["language"] = {"requested": None, "used": p.lang, "path": []}

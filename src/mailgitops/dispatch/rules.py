@@ -188,9 +188,11 @@ def plan(settings: Settings, event: Mapping[str, Any],
         # no message could go anywhere: the order system hears it as a refusal, not a skip
         problems += [_bad(f"$.{s.role}.email", "bad-address", f"the {s.role}'s address {s.bad_address}",
                           "send one address per person, like name@example.com") for s in bad]
-    if any(isinstance(p, Planned) for p in out):  # files are only looked at when something is sent
-        files, notes = _attachments(settings, trig.template, event, attachments_root, problems)
-        out = [p._replace(attachments=files, notes=notes) if isinstance(p, Planned) else p for p in out]
+    used = list(dict.fromkeys(p.template_id for p in out if isinstance(p, Planned)))
+    if used:  # files are only looked at when something is sent
+        per_template = _attachments(settings, used, event, attachments_root, problems)
+        out = [p._replace(attachments=per_template[p.template_id][0], notes=per_template[p.template_id][1])
+               if isinstance(p, Planned) else p for p in out]
     if problems:  # every refusal at once: S5, A1 and each attachment path
         _refuse(event, problems)
     return out
@@ -213,35 +215,43 @@ def _refuse(event: Mapping[str, Any], problems: Sequence[Diagnostic]) -> NoRetur
                           "nothing was queued", diagnostics=problems)
 
 
-def _attachments(settings: Settings, template_id: str, event: Mapping[str, Any],
-                 attachments_root: Path | None,
-                 problems: list[Diagnostic]) -> tuple[tuple[FileRef, ...], tuple[str, ...]]:
-    """T9 files the template attaches automatically, then A1 extra files. A kind the event does
-    not provide is left out and said so; a path that is given but wrong is added to `problems`."""
-    files: list[FileRef] = []
-    notes: list[str] = []
+def _attachments(settings: Settings, template_ids: Sequence[str], event: Mapping[str, Any],
+                 attachments_root: Path | None, problems: list[Diagnostic]
+                 ) -> dict[str, tuple[tuple[FileRef, ...], tuple[str, ...]]]:
+    """Per template: the T9 files it attaches automatically, then the A1 extra files. Each file is
+    resolved once however many templates attach it. A kind the event does not provide is left
+    out and said so; a path that is given but wrong is added to `problems`."""
     each = settings.smtp.limits.max_attachment_bytes
     given = event.get("attachments") or {}
-    template = settings.templates.get(template_id)
-    for kind in template.attachments if template is not None else ():
-        if kind not in given:
-            notes.append(f"sent without the {kind.replace('_', ' ')}: the event named no "
-                         f"attachments.{kind}")
-            continue
-        _collect(resolve_attachment(attachments_root, kind, given[kind], f"$.attachments.{kind}", each),
-                 problems, files)
+    kinds = {tid: settings.templates[tid].attachments if tid in settings.templates else ()
+             for tid in template_ids}
+    resolved: dict[str, FileRef] = {}
+    for kind in dict.fromkeys(k for ks in kinds.values() for k in ks):
+        if kind in given:
+            got = resolve_attachment(attachments_root, kind, given[kind], f"$.attachments.{kind}", each)
+            if isinstance(got, FileRef):
+                resolved[kind] = got
+            else:
+                problems.append(got)
+    extra: list[FileRef] = []
     allowed = settings.workflow.allow_operator_attachments  # off: refused in plan(), not read
-    extra = (event.get("operator_attachments") or []) if allowed else []
-    for i, rel in enumerate(extra):
+    for i, rel in enumerate((event.get("operator_attachments") or []) if allowed else []):
         _collect(resolve_attachment(attachments_root, "operator", rel, f"$.operator_attachments[{i}]",
-                                    each), problems, files)
-    total, limit = sum(f.size for f in files), settings.smtp.limits.max_total_attachment_bytes
-    if total > limit:
+                                    each), problems, extra)
+    out: dict[str, tuple[tuple[FileRef, ...], tuple[str, ...]]] = {}
+    largest, limit = 0, settings.smtp.limits.max_total_attachment_bytes
+    for tid, ks in kinds.items():
+        notes = [f"sent without the {k.replace('_', ' ')}: the event named no attachments.{k}"
+                 for k in ks if k not in given]
+        files = [*(resolved[k] for k in ks if k in resolved), *extra]
+        largest = max(largest, sum(f.size for f in files))
+        out[tid] = (tuple(files), tuple(notes))
+    if largest > limit:
         problems.append(_bad("$.attachments", "attachments-too-large",
-                             f"the attachments add up to {total:,} bytes, more than the {limit:,} allowed "
+                             f"the attachments add up to {largest:,} bytes, more than the {limit:,} allowed "
                              "(limits.max_total_attachment_bytes in config/smtp.yaml)",
                              "link to large files instead of attaching them"))
-    return tuple(files), tuple(notes)
+    return out
 
 
 def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
@@ -277,10 +287,11 @@ def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
                 continue
             out.append(Planned(
                 role=role, person=p, to=((p.get("name"), p["email"]),),
-                cc=_dedupe(cc_base, [p["email"]]), lang=lang, template_id=trig.template,
+                cc=_dedupe(cc_base, [p["email"]]), lang=lang, template_id=trig.template_for(role),
                 sender=(sender.address, sender.name),
                 webshop_name=shop.name if shop else None, attachments=(),
-                draft=trig.edit_before_send and settings.catalog[trigger_id].editable,
+                # edit_before_send lets operators review what others get; their own copy goes out as it is
+                draft=trig.edit_before_send and settings.catalog[trigger_id].editable and role != "operator",
                 bcc=_dedupe([*settings.smtp.bcc, *trig.bcc], [p["email"], *cc_base]),
                 reply_to=(shop.reply_to if shop else None) or settings.smtp.reply_to))
     return out

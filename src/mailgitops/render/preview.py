@@ -37,7 +37,7 @@ def default_sample(repo: Repo, template_id: str) -> str:
     """The first sample whose trigger sends this template, else `flyers`, else the first sample."""
     for name, sample in sorted(repo.samples.items()):
         trigger = repo.workflow.triggers.get(str(sample.data.get("trigger", "")))
-        if trigger is not None and trigger.template == template_id:
+        if trigger is not None and template_id in trigger.template_ids():
             return name
     if FALLBACK_SAMPLE in repo.samples or not repo.samples:
         return FALLBACK_SAMPLE
@@ -98,7 +98,7 @@ def preview(repo: Repo, compiled: CompiledTemplates, template_id: str, lang: str
     files, notes = _attachments(repo, compiled.templates[template_id].attachments, data)
     cc = list(repo.smtp.cc)
     for trig in repo.workflow.triggers.values():
-        if trig.template == template_id:
+        if template_id in trig.template_ids():
             cc.extend(c for c in trig.cc if c not in cc)
     to_addr = str(recipient.get("email") or "recipient@example.com")
     key = hashlib.sha256(f"{template_id}\0{lang}\0{sample_name}".encode()).hexdigest()[:32]
