@@ -122,7 +122,8 @@ def settings_of(repo: Repo) -> Settings:
                                             dict(t.templates))
                       for t in wf.triggers.values()},
             timezone=wf.timezone),
-        webshops={w.id: WebshopSettings(w.name, w.sender, w.reply_to) for w in repo.webshops.values()},
+        webshops={w.id: WebshopSettings(w.name, w.sender, w.reply_to, w.cc, w.order_url)
+                  for w in repo.webshops.values()},
         templates={t.id: TemplateSettings(t.audience, t.attachments.enabled())
                    for t in repo.templates.values()},
         catalog={c.id: CatalogEntry(c.editable, c.default_recipients, c.default_template, c.requires)

@@ -58,8 +58,10 @@ class Languages:
 class Webshop:
     id: str
     name: str
-    sender: Mailbox | None = None  # S2: overrides Smtp.sender
-    reply_to: str | None = None  # overrides Smtp.reply_to
+    sender: Mailbox | None = None  # S2: overrides Smtp.sender (its name inherited when left out)
+    reply_to: str | None = None  # replaces Smtp.reply_to
+    cc: tuple[str, ...] = ()  # added to Smtp.cc
+    order_url: str | None = None  # replaces Workflow.order_url
 
 
 @dataclass(frozen=True, slots=True)

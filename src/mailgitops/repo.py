@@ -295,9 +295,12 @@ def load_repo(root: Path) -> LoadedRepo:
     webshops = {}
     for p in sorted((cfg / "webshops").glob("*.yaml")):
         raw = ld.yaml(p, "webshop")
-        webshops[p.stem] = Webshop(id=p.stem, name=str(raw.get("name", p.stem)),
-                                   sender=_sender(raw.get("sender")),
-                                   reply_to=_text(raw.get("reply_to")))
+        sender = _sender(raw.get("sender"))
+        if sender is not None and not sender.name:  # an address-only override keeps the display name
+            sender = Mailbox(sender.address, smtp.sender.name)
+        webshops[p.stem] = Webshop(id=p.stem, name=str(raw.get("name", p.stem)), sender=sender,
+                                   cc=split_cc(raw.get("cc")), reply_to=_text(raw.get("reply_to")),
+                                   order_url=_text(raw.get("order_url")))
     samples = {}
     for p in sorted((cfg / "samples").glob("*.yaml")):
         samples[p.stem] = Sample(name=p.stem, file=ld.rel(p), data=ld.yaml(p, "sample"))

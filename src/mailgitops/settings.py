@@ -85,7 +85,9 @@ class WorkflowSettings(NamedTuple):
 class WebshopSettings(NamedTuple):
     name: str
     sender: Mailbox | None  # None: the print room's sender
-    reply_to: str | None = None  # None: the print room's reply_to
+    reply_to: str | None = None  # None: the print room's
+    cc: tuple[str, ...] = ()  # added to the print room's
+    order_url: str | None = None  # None: the workflow's
 
 
 class TemplateSettings(NamedTuple):
@@ -124,7 +126,8 @@ class Settings(NamedTuple):
                          "triggers": {k: {**t._asdict(), "to": list(t.to), "cc": list(t.cc),
                                           "bcc": list(t.bcc), "templates": dict(t.templates)}
                                       for k, t in wf.triggers.items()}},
-            "webshops": {k: {"name": w.name, "sender": _sender_json(w.sender), "reply_to": w.reply_to}
+            "webshops": {k: {"name": w.name, "sender": _sender_json(w.sender), "cc": list(w.cc),
+                             "reply_to": w.reply_to, "order_url": w.order_url}
                          for k, w in self.webshops.items()},
             "templates": {k: {"audience": t.audience, "attachments": list(t.attachments)}
                           for k, t in self.templates.items()},
@@ -153,7 +156,7 @@ class Settings(NamedTuple):
                           for k, t in wf["triggers"].items()},
                 timezone=wf.get("timezone", "UTC")),
             webshops={k: WebshopSettings(w["name"], _sender(w["sender"]) if w["sender"] else None,
-                                         w.get("reply_to"))
+                                         w.get("reply_to"), tuple(w.get("cc", ())), w.get("order_url"))
                       for k, w in raw["webshops"].items()},
             templates={k: TemplateSettings(t["audience"], tuple(t["attachments"]))
                        for k, t in raw["templates"].items()},

@@ -88,6 +88,7 @@ def _settings(doc: dict[str, Any]) -> dict[str, Any]:
     return got
 
 
+SHOP = {"name": "X", "sender": None, "cc": [], "reply_to": None, "order_url": None}
 BROKEN: dict[str, Callable[[dict[str, Any]], object]] = {
     "no smtp": lambda d: _settings(d).pop("smtp"),
     "port as text": lambda d: _settings(d)["smtp"]["server"].update(port="25"),
@@ -95,8 +96,9 @@ BROKEN: dict[str, Callable[[dict[str, Any]], object]] = {
     "bool port": lambda d: _settings(d)["smtp"]["server"].update(port=True),
     "unknown security": lambda d: _settings(d)["smtp"]["server"].update(security="ssl"),
     "sender null": lambda d: _settings(d)["smtp"].update(sender=None),
-    "shop sender null (valid)": lambda d: _settings(d)["webshops"].update(x={"name": "X", "sender": None}),
-    "shop sender without address": lambda d: _settings(d)["webshops"].update(x={"name": "X", "sender": {}}),
+    "shop sender null (valid)": lambda d: _settings(d)["webshops"].update(x={**SHOP, "sender": None}),
+    "shop sender without address": lambda d: _settings(d)["webshops"].update(x={**SHOP, "sender": {}}),
+    "shop without cc": lambda d: _settings(d)["webshops"].update(x={"name": "X", "sender": None}),
     "extra field": lambda d: _settings(d).update(surprise=1),
     "role typo": lambda d: _settings(d)["workflow"]["triggers"]["order_received"].update(to=["custmer"]),
     "cc not a list": lambda d: _settings(d)["smtp"].update(cc="a@example.org"),

@@ -107,7 +107,7 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
             if isinstance(sender, dict):
                 out += check_value(doc, ("sender", "address"), sender.get("address"), lines,
                                    "sender address", split=False)
-        if file == "config/smtp.yaml":
+        if file == "config/smtp.yaml" or file.startswith("config/webshops/"):
             out += check_value(doc, ("cc",), data.get("cc"), lines, "cc address", split=True)
             out += check_value(doc, ("bcc",), data.get("bcc"), lines, "bcc address", split=True)
         if (file == "config/smtp.yaml" or file.startswith("config/webshops/")) and "reply_to" in data:

@@ -263,7 +263,7 @@ class Dispatcher:
         from mailgitops.render.context import build_context
 
         sender = Mailbox(p.sender[0], p.sender[1])
-        ctx = build_context(data, recipient=p.person, order_url=self.settings.workflow.order_url,
+        ctx = build_context(data, recipient=p.person, order_url=p.order_url,
                             timezone=self.settings.workflow.timezone,
                             sender=sender, webshop_name=p.webshop_name)
         message_id = new_message_id(sender.address)

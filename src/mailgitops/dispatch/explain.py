@@ -60,9 +60,8 @@ def _render(bundle: Bundle, compiled: Any, data: Mapping[str, Any], p: rules.Pla
     from mailgitops.render.context import build_context
     from mailgitops.render.email import draft_source, render_email, render_markdown
 
-    settings = bundle.settings
-    ctx = build_context(data, recipient=p.person, order_url=settings.workflow.order_url,
-                        timezone=settings.workflow.timezone,
+    ctx = build_context(data, recipient=p.person, order_url=p.order_url,
+                        timezone=bundle.settings.workflow.timezone,
                         sender=Mailbox(p.sender[0], p.sender[1]), webshop_name=p.webshop_name)
     if not p.draft:
         return render_email(compiled, p.template_id, p.lang, ctx)
@@ -100,6 +99,7 @@ def _message(bundle: Bundle, compiled: Any, data: Mapping[str, Any], trigger_id:
                                                settings.languages.default, email.lang)}
     entry.update({
         "from": _address(p.sender[1], p.sender[0]),
+        "reply_to": p.reply_to,
         "subject": email.subject,
         "preheader": email.preheader,
         "attachments": [{"kind": f.kind, "path": f.path, "filename": f.filename,

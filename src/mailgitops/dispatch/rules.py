@@ -57,7 +57,8 @@ class Planned(NamedTuple):
     draft: bool
     notes: tuple[str, ...] = ()  # said in the outcome's reason (e.g. an attachment the event lacked)
     bcc: tuple[str, ...] = ()  # envelope only, never in a header
-    reply_to: str | None = None
+    reply_to: str | None = None  # the webshop's, else the print room's
+    order_url: str | None = None  # the webshop's, else the workflow's
 
 
 class Skipped(NamedTuple):
@@ -191,7 +192,8 @@ def plan(settings: Settings, event: Mapping[str, Any],
     used = list(dict.fromkeys(p.template_id for p in out if isinstance(p, Planned)))
     if used:  # files are only looked at when something is sent
         per_template = _attachments(settings, used, event, attachments_root, problems)
-        out = [p._replace(attachments=per_template[p.template_id][0], notes=per_template[p.template_id][1])
+        out = [p._replace(attachments=per_template[p.template_id][0],
+                          notes=(*p.notes, *per_template[p.template_id][1]))
                if isinstance(p, Planned) else p for p in out]
     if problems:  # every refusal at once: S5, A1 and each attachment path
         _refuse(event, problems)
@@ -259,9 +261,18 @@ def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
     """W2: the configured roles, each person on their own, with sender (S1-S3) and CC (S4, S5)."""
     langs = settings.languages
     trig = settings.workflow.triggers[trigger_id]
-    shop = settings.webshops.get(event.get("webshop") or "")
+    shop_id = event.get("webshop") or ""
+    shop = settings.webshops.get(shop_id)
+    notes: tuple[str, ...] = ()
+    if shop_id and shop is None:  # never silent: the outcome says so (docs/dispatcher.md)
+        known = ", ".join(sorted(settings.webshops)) or "none"
+        notes = (f"webshop `{shop_id}` is not configured (known: {known}): sent with the print room's "
+                 "sender and settings",)
     sender = (shop.sender if shop else None) or settings.smtp.sender  # S2 overrides S1/S3
-    cc_base = [*settings.smtp.cc, *trig.cc, *extra_cc]  # S4 + the trigger's own + S5
+    # S4 + the shop's + the trigger's own + S5
+    cc_base = [*settings.smtp.cc, *(shop.cc if shop else ()), *trig.cc, *extra_cc]
+    reply_to = (shop.reply_to if shop else None) or settings.smtp.reply_to
+    order_url = (shop.order_url if shop else None) or settings.workflow.order_url
     out: list[Planned | Skipped] = []
     for role in trig.to:
         people = named_people(event, role)
@@ -289,11 +300,11 @@ def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
                 role=role, person=p, to=((p.get("name"), p["email"]),),
                 cc=_dedupe(cc_base, [p["email"]]), lang=lang, template_id=trig.template_for(role),
                 sender=(sender.address, sender.name),
-                webshop_name=shop.name if shop else None, attachments=(),
+                webshop_name=shop.name if shop else None, attachments=(), notes=notes,
+                reply_to=reply_to, order_url=order_url,
                 # edit_before_send lets operators review what others get; their own copy goes out as it is
                 draft=trig.edit_before_send and settings.catalog[trigger_id].editable and role != "operator",
-                bcc=_dedupe([*settings.smtp.bcc, *trig.bcc], [p["email"], *cc_base]),
-                reply_to=(shop.reply_to if shop else None) or settings.smtp.reply_to))
+                bcc=_dedupe([*settings.smtp.bcc, *trig.bcc], [p["email"], *cc_base])))
     return out
 
 

@@ -82,7 +82,9 @@ def preview_context(repo: Repo, template_id: str, sample_name: str) -> dict[str,
     data: dict[str, Any] = dict(sample.data) if sample is not None else {}
     recipient = _recipient(data, repo.templates[template_id].audience)
     sender, shop_name = _sender(repo, data)
-    return build_context(data, recipient=recipient, order_url=repo.workflow.order_url, sender=sender,
+    shop = repo.webshops.get(str(data.get("webshop", "")))
+    order_url = (shop.order_url if shop else None) or repo.workflow.order_url
+    return build_context(data, recipient=recipient, order_url=order_url, sender=sender,
                          webshop_name=shop_name, preview=True, timezone=repo.workflow.timezone)
 
 
@@ -96,7 +98,9 @@ def preview(repo: Repo, compiled: CompiledTemplates, template_id: str, lang: str
     ctx = preview_context(repo, template_id, sample_name)
     email = render_email(compiled, template_id, lang, ctx)
     files, notes = _attachments(repo, compiled.templates[template_id].attachments, data)
-    cc = list(repo.smtp.cc)
+    shop = repo.webshops.get(str(data.get("webshop", "")))
+    cc = list(dict.fromkeys([*repo.smtp.cc, *(shop.cc if shop else ())]))
+    reply_to = (shop.reply_to if shop else None) or repo.smtp.reply_to
     for trig in repo.workflow.triggers.values():
         if template_id in trig.template_ids():
             cc.extend(c for c in trig.cc if c not in cc)
@@ -108,5 +112,6 @@ def preview(repo: Repo, compiled: CompiledTemplates, template_id: str, lang: str
     except ValueError:
         date = PREVIEW_DATE
     msg = build_message(email, sender=sender, to=[(recipient.get("name"), to_addr)], cc=cc,
-                        message_id=f"<{key}@preview.mailgitops.invalid>", date=date, attachments=files)
+                        message_id=f"<{key}@preview.mailgitops.invalid>", date=date, attachments=files,
+                        extra_headers=[("Reply-To", reply_to)] if reply_to else ())
     return Preview(template_id, lang, sample_name, email, msg, email.warnings + tuple(notes))
