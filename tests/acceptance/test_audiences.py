@@ -118,4 +118,6 @@ def test_an_operators_own_copy_is_not_held_as_a_draft(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", port=2525)
     by_role = {m["role"]: m for m in _plan(build_bundle(repo), tmp_path, "price_rejected")}
     assert (by_role["customer"]["status"], by_role["operator"]["status"]) == ("draft", "sent")
+    assert by_role["operator"]["rule"].endswith("edit_before_send: true, but an operator's own copy is "
+                                                "sent as it is")
     assert by_role["operator"]["subject"] == "Price not approved: order PO-1001 is on hold"

@@ -27,6 +27,7 @@ from mailgitops.errors import EventConflict, ExitCode, MailgitopsError, UsageErr
 
 if TYPE_CHECKING:
     from mailgitops.diagnostics import Diagnostic
+    from mailgitops.render.mime import FileAttachment
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ def row_status(row: Row) -> tuple[str, str | None]:
     return "failed", row.last_error
 
 
-def attachment_files(refs: Sequence[rules.FileRef]) -> list[Any]:
+def attachment_files(refs: Sequence[rules.FileRef]) -> list[FileAttachment]:
     from mailgitops.render.mime import FileAttachment
 
     out = []

@@ -17,8 +17,9 @@ from mailgitops.dispatch import rules
 if TYPE_CHECKING:
     from mailgitops.bundle import Bundle
     from mailgitops.diagnostics import Diagnostic
+    from mailgitops.render.compiled import CompiledTemplates
     from mailgitops.render.email import RenderedEmail
-    from mailgitops.settings import Settings
+    from mailgitops.settings import Settings, TriggerSettings
 
 
 def language_path(requested: str | None, active: Sequence[str], default: str, used: str) -> list[str]:
@@ -41,21 +42,24 @@ def language_path(requested: str | None, active: Sequence[str], default: str, us
     return steps
 
 
-def _rule(trigger_id: str, trig: Any, planned: rules.Planned | rules.Skipped) -> str:
+def _rule(trigger_id: str, trig: TriggerSettings | None, planned: rules.Planned | rules.Skipped) -> str:
     where = f"config/workflow.yaml triggers.{trigger_id}"
     if isinstance(planned, rules.Skipped):
         return f"{where}: {planned.reason}"
+    assert trig is not None  # a planned message comes from a configured trigger
     send = f"send: {trig.send}"
     if trig.send == "on_customer_request" and planned.role == "customer":
         send += f" (the customer asked: {trigger_id} is in customer.notify)"
     elif trig.send == "on_customer_request":
         send += f" (applies to customers only; the {planned.role} always gets it)"
-    draft = "edit_before_send: true (held as a draft for an operator)" if planned.draft \
-        else "edit_before_send: false"
+    draft = ("edit_before_send: true (held as a draft for an operator)" if planned.draft
+             else "edit_before_send: true, but an operator's own copy is sent as it is"
+             if trig.edit_before_send and planned.role == "operator" else "edit_before_send: false")
     return f"{where}: {send}; to: [{', '.join(trig.to)}]; {draft}"
 
 
-def _render(bundle: Bundle, compiled: Any, data: Mapping[str, Any], p: rules.Planned) -> RenderedEmail:
+def _render(bundle: Bundle, compiled: CompiledTemplates, data: Mapping[str, Any],
+            p: rules.Planned) -> RenderedEmail:
     from mailgitops.identity import Mailbox
     from mailgitops.render.context import build_context
     from mailgitops.render.email import draft_source, render_email, render_markdown
@@ -74,7 +78,7 @@ def _address(name: str | None, address: str) -> str:
     return f"{name} <{address}>" if name else address
 
 
-def _message(bundle: Bundle, compiled: Any, data: Mapping[str, Any], trigger_id: str,
+def _message(bundle: Bundle, compiled: CompiledTemplates | None, data: Mapping[str, Any], trigger_id: str,
              p: rules.Planned | rules.Skipped) -> dict[str, Any]:
     settings: Settings = bundle.settings
     trig = settings.workflow.triggers.get(trigger_id)
@@ -92,6 +96,7 @@ def _message(bundle: Bundle, compiled: Any, data: Mapping[str, Any], trigger_id:
     if isinstance(p, rules.Skipped):
         entry["language"] = {"requested": None, "used": p.lang, "path": []}
         return entry
+    assert compiled is not None  # loaded whenever something is planned
     email = _render(bundle, compiled, data, p)
     requested = person.get("language")
     entry["language"] = {"requested": requested, "used": email.lang,
