@@ -56,6 +56,10 @@ class EventConflict(MailgitopsError):
     """The same event_id arrived again with different content; nothing is queued (HTTP 409)."""
 
 
+class BacklogFull(MailgitopsError):
+    """More is waiting to be sent than the configured cap: nothing accepted, retry later (75, 503)."""
+
+
 # How an SMTP connection failed; the kinds in PAUSING stop sending until the setting changes.
 ErrorKind = Literal["dns", "refused", "timeout", "dropped", "tls", "cert", "starttls", "auth",
                     "cleartext-auth", "temporary", "permanent", "config"]

@@ -23,7 +23,7 @@ from mailgitops.dispatch.outbox import NewMessage, Outbox, Row, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
 from mailgitops.dispatch.smtp import Connection, ServerConfig
-from mailgitops.errors import EventConflict, ExitCode, MailgitopsError, UsageError
+from mailgitops.errors import BacklogFull, EventConflict, ExitCode, MailgitopsError, UsageError
 
 if TYPE_CHECKING:
     from mailgitops.diagnostics import Diagnostic
@@ -45,10 +45,6 @@ class Outcome:
 
 MAX_BACKLOG_ENV = "MAILGITOPS_MAX_BACKLOG"
 MAX_BACKLOG = 5000  # at ~100 messages/s a minute of sending; past it the caller is told to come back
-
-
-class BacklogFull(MailgitopsError):
-    """More is waiting to be sent than the configured cap: nothing accepted, retry later (75, 503)."""
 
 
 def max_backlog_from(env: Mapping[str, str] | None = None) -> int:

@@ -21,8 +21,7 @@ EDIT_FIELDS = {"subject": str, "body": str, "cc": list, "attach": list, "detach"
 
 def post_event(service: Service, req: Request) -> Response:
     """202 once the rows are committed (RELIABILITY 1); the sender loop delivers them."""
-    from mailgitops.dispatch.api import BacklogFull
-    from mailgitops.errors import EventConflict
+    from mailgitops.errors import BacklogFull, EventConflict
 
     event = json_body(req)
     try:
