@@ -137,8 +137,6 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict
         original = Original(tuple((n, a) for n, a in was["to"]), tuple(was["cc"]), ())
         email = with_banner(email, DeliveryMode(row.to[0]), original)
         headers = original.headers()
-    if draft.get("reply_to"):
-        headers.append(("Reply-To", draft["reply_to"]))
     msg = build_message(email, sender=sender, to=[(n, a) for n, a in draft["to"]], cc=row.cc,
                         message_id=row.message_id, date=datetime.now(UTC),
                         attachments=attachment_files(refs), extra_headers=headers,
