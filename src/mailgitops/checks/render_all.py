@@ -18,13 +18,13 @@ from typing import Any
 from mailgitops import catalog
 from mailgitops.checks.jinja_analysis import skeleton
 from mailgitops.diagnostics import Diagnostic, error
+from mailgitops.errors import RenderTimeout
 from mailgitops.model import Repo
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.context import build_context
 from mailgitops.render.email import explain
 from mailgitops.render.jinja_env import render_tokens, template_line
 from mailgitops.render.preview import default_sample, preview_context
-from mailgitops.render.sandbox import RenderTimeout
 
 
 def samples_for(repo: Repo, template_id: str) -> list[str]:
