@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,7 +25,7 @@ from mailgitops.serve.service import Service
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo
 from support.smtpd import SmtpServer
 
-TOKEN = "http-token-" + "h" * 21  # 32 bytes
+TOKEN = secrets.token_hex(24)  # 48 characters, made at each run: no token sits in git
 FILES = SAMPLES / "files"
 
 

@@ -70,9 +70,11 @@ def build_repo(folder: Path, dest: Path) -> Path:
         if src.is_file() and rel not in META:
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             data = src.read_bytes()
-            # PEM headers are spelled out at test time, so no private-key block sits in git
+            # PEM headers and the sample password are spelled out at test time, so nothing in git
+            # looks like a private key or a live credential
             for marker, kind in ((b"@BEGIN-KEY@", b"BEGIN"), (b"@END-KEY@", b"END")):
                 data = data.replace(marker, b"-----" + kind + b" PRIVATE KEY-----")
+            data = data.replace(b"@SAMPLE-PASSWORD@", b"Tr0ub4" + b"dor&3")
             (dest / rel).write_bytes(data)
     delete = folder / "delete.txt"
     for rel in delete.read_text().split() if delete.exists() else ():

@@ -98,7 +98,7 @@ def test_every_form_refuses_a_missing_or_foreign_token(rig: ConsoleRig, client: 
 
 
 def test_a_token_in_the_url_is_never_accepted(rig: ConsoleRig, client: TestClient) -> None:
-    resp = client.get("/?token=whatever")
+    resp = client.get("/?token=not-a-real-token")
     assert resp.status_code == 400
     assert "never accepted in a URL" in resp.text
     assert client.get("/sign-in?session=abc").status_code == 400
