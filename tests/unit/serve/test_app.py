@@ -29,8 +29,9 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def service(bundle: Path, tmp_path: Path) -> Iterator[Service]:
-    svc = Service(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files", token=TOKEN)
+def service(bundle: Path, outbox_location: str) -> Iterator[Service]:
+    """A service on each backend: a SQLite file, or a fresh database on the run's PostgreSQL."""
+    svc = Service(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files", token=TOKEN)
     yield svc
     svc.close()
 
@@ -253,8 +254,8 @@ def test_every_answer_carries_the_security_headers(service: Service, path: str) 
     assert resp.headers["Cache-Control"] == "no-store"
 
 
-def test_backlog_past_the_limit_is_503_and_nothing_accepted(bundle: Path, tmp_path: Path) -> None:
-    svc = Service(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+def test_backlog_past_the_limit_is_503_and_nothing_accepted(bundle: Path, outbox_location: str) -> None:
+    svc = Service(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
                   token=TOKEN, max_backlog=2)
     try:
         assert [call(svc, "POST", "/events", event(event_id=f"b-{i}"))[0] for i in range(2)] == [202, 202]

@@ -19,9 +19,10 @@ from support.smtpd import SmtpServer
 
 
 @pytest.fixture
-def service(sink: SmtpServer, tmp_path: Path) -> Iterator[Service]:
+def service(sink: SmtpServer, tmp_path: Path, outbox_location: str) -> Iterator[Service]:
+    """Three queued messages on each backend (a SQLite file, a fresh PostgreSQL database)."""
     bundle = build_bundle(make_repo(tmp_path / "repo", port=sink.port))
-    svc = Service(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files", token=None)
+    svc = Service(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files", token=None)
     for i in range(3):
         svc.dispatcher().handle(sample_event(trigger="order_received", event_id=f"loop-{i}"), deliver=False)
     yield svc
