@@ -1,6 +1,7 @@
 """Delivery under faults (RELIABILITY 1-8) against a real aiosmtpd server with faults injected:
 every accepted email ends sent, failed or expired; none lost; none sent twice outside the
-ambiguous window (counted on its own)."""
+ambiguous window (counted on its own). Every test runs on both outbox backends (a SQLite file, a
+fresh PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mailgitops.dispatch.api import Dispatcher
-from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
+from mailgitops.dispatch.outbox_backends import open_outbox
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.faultmatrix import FAST, Case, cases, run_bad_inputs, run_case
 from support.smtpd import SmtpServer
@@ -22,17 +23,18 @@ def bundle(smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda c: c.name)
-def test_fault_matrix(case: Case, smtp_server: SmtpServer, bundle: Path, tmp_path: Path) -> None:
-    result = run_case(case, smtp_server, bundle, tmp_path)
+def test_fault_matrix(case: Case, smtp_server: SmtpServer, bundle: Path, tmp_path: Path,
+                      outbox_location: str) -> None:
+    result = run_case(case, smtp_server, bundle, tmp_path, outbox_location)
     assert result.lost == 0
     assert result.duplicates == 0
     assert result.survived, result
 
 
 def test_ambiguous_window_is_counted_and_keeps_the_message_id(smtp_server: SmtpServer, bundle: Path,
-                                                               tmp_path: Path) -> None:
+                                                               tmp_path: Path, outbox_location: str) -> None:
     case = next(c for c in cases() if "final dot" in c.name)
-    result = run_case(case, smtp_server, bundle, tmp_path)
+    result = run_case(case, smtp_server, bundle, tmp_path, outbox_location)
     assert result.ambiguous == 2
     assert result.duplicates == 0  # To and Cc each got it twice
     ids = [m.message_id for m in smtp_server.messages]
@@ -40,11 +42,11 @@ def test_ambiguous_window_is_counted_and_keeps_the_message_id(smtp_server: SmtpS
 
 
 def test_an_unreadable_reply_after_the_final_dot_is_ambiguous(sink: SmtpServer, bundle: Path,
-                                                             tmp_path: Path) -> None:
+                                                             outbox_location: str) -> None:
     """smtplib reads a garbled reply as code -1: the server may have said 250, so it is not a
     plain retry but an ambiguous one (RELIABILITY 4), same Message-ID."""
     sink.faults.add("DATA_END", "garbled reply")
-    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+    with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
                          policy=FAST) as d:
         m = d.handle(sample_event(trigger="order_received", event_id="garbled")).to_json()["messages"][0]
         assert m["status"] == "queued"
@@ -59,9 +61,9 @@ def test_an_unreadable_reply_after_the_final_dot_is_ambiguous(sink: SmtpServer, 
 
 
 def test_one_refused_recipient_does_not_resend_to_the_others(sink: SmtpServer, bundle: Path,
-                                                             tmp_path: Path) -> None:
+                                                             outbox_location: str) -> None:
     sink.faults.refuse["archive@example.com"] = "550 5.1.1 no such mailbox"
-    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+    with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
                          policy=FAST) as d:
         got = d.handle(sample_event(trigger="order_received", event_id="rcpt")).to_json()
         d.flush()
@@ -72,9 +74,9 @@ def test_one_refused_recipient_does_not_resend_to_the_others(sink: SmtpServer, b
     assert [r.rcpts for r in sink.messages] == [["ada@example.org"]]
 
 
-def test_5xx_failure_keeps_the_server_reply(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+def test_5xx_failure_keeps_the_server_reply(sink: SmtpServer, bundle: Path, outbox_location: str) -> None:
     sink.faults.add("DATA_END", "554 5.7.1 spam detected")
-    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files",
+    with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
                          policy=FAST) as d:
         m = d.handle(sample_event(trigger="order_received", event_id="spam")).to_json()["messages"][0]
     assert m["status"] == "failed"
@@ -82,15 +84,16 @@ def test_5xx_failure_keeps_the_server_reply(sink: SmtpServer, bundle: Path, tmp_
 
 
 def test_bad_inputs_give_a_clear_error_and_send_nothing(smtp_server: SmtpServer, bundle: Path,
-                                                        tmp_path: Path) -> None:
-    tried, ok, failures = run_bad_inputs(smtp_server, bundle, tmp_path)
+                                                        tmp_path: Path, outbox_location: str) -> None:
+    tried, ok, failures = run_bad_inputs(smtp_server, bundle, tmp_path, outbox_location)
     assert failures == []
     assert ok == tried
 
 
-def test_queued_then_outbox_flush_through_the_cli(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+def test_queued_then_outbox_flush_through_the_cli(sink: SmtpServer, bundle: Path, tmp_path: Path,
+                                                  outbox_location: str) -> None:
     sink.faults.add("MAIL", "451 4.3.0 try later")
-    ob = str(tmp_path / "o.sqlite")
+    ob = outbox_location
     path = write_event(tmp_path, sample_event(trigger="order_received", event_id="flush"))
     got = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))
     m = got["messages"][0]
@@ -106,9 +109,10 @@ def test_queued_then_outbox_flush_through_the_cli(sink: SmtpServer, bundle: Path
     assert again["messages"][0]["status"] == "sent"
 
 
-def test_failed_message_retried_by_hand(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
+def test_failed_message_retried_by_hand(sink: SmtpServer, bundle: Path, tmp_path: Path,
+                                        outbox_location: str) -> None:
     sink.faults.add("DATA_END", "554 5.6.0 refused")
-    ob = str(tmp_path / "o.sqlite")
+    ob = outbox_location
     path = write_event(tmp_path, sample_event(trigger="order_received", event_id="retry"))
     m = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))["messages"][0]
     assert m["status"] == "failed"
@@ -117,12 +121,12 @@ def test_failed_message_retried_by_hand(sink: SmtpServer, bundle: Path, tmp_path
     assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
 
 
-def test_two_workers_never_claim_the_same_row(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:
-    path = tmp_path / "o.sqlite"
-    with Dispatcher.load(bundle, outbox=str(path), attachments_root=SAMPLES / "files", policy=FAST) as d:
+def test_two_workers_never_claim_the_same_row(sink: SmtpServer, bundle: Path, outbox_location: str) -> None:
+    with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
+                         policy=FAST) as d:
         for i in range(20):
             d.handle(sample_event(trigger="order_received", event_id=f"w-{i}"), deliver=False)
-    a, b = SqliteOutbox(path), SqliteOutbox(path)
+    a, b = open_outbox(outbox_location), open_outbox(outbox_location)
     got_a = a.claim(worker="a", lease_seconds=60, limit=15)
     got_b = b.claim(worker="b", lease_seconds=60, limit=15)
     assert len(got_a) == 15

@@ -1,6 +1,7 @@
 """The fault matrix (RELIABILITY 1-8): each case injects one SMTP fault, dispatches events,
 flushes until nothing is due, and counts what ended where. Used by the acceptance tests and by
-scripts/reliability_report (docs/reliability.md)."""
+scripts/reliability_report (docs/reliability.md). Each run takes an outbox location: a SQLite
+file in the work folder unless given one (the tests give a fresh PostgreSQL database too)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from mailgitops.dispatch.api import Dispatcher
-from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
+from mailgitops.dispatch.outbox import Outbox
+from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sender import RetryPolicy
 from mailgitops.dispatch.smtp import ServerConfig
 from mailgitops.errors import MailgitopsError
@@ -91,10 +93,15 @@ def _settle(d: Dispatcher, deadline: float) -> None:
         time.sleep(0.005)
 
 
-def run_case(case: Case, server: SmtpServer, bundle: Path, workdir: Path) -> Result:
+def _open(location: str | None, workdir: Path, name: str) -> Outbox:
+    return open_outbox(location if location is not None else str(workdir / f"{name}.sqlite"))
+
+
+def run_case(case: Case, server: SmtpServer, bundle: Path, workdir: Path, outbox_location: str | None = None,
+             ) -> Result:
     server.messages.clear()
     server.faults.clear()
-    outbox = SqliteOutbox(workdir / f"{abs(hash(case.name))}.sqlite")
+    outbox = _open(outbox_location, workdir, str(abs(hash(case.name))))
     policy = FAST
     override: ServerConfig | None = None
     silent: SilentServer | None = None
@@ -188,11 +195,12 @@ def bad_inputs() -> list[BadInput]:
     ]
 
 
-def run_bad_inputs(server: SmtpServer, bundle: Path, workdir: Path) -> tuple[int, int, list[str]]:
+def run_bad_inputs(server: SmtpServer, bundle: Path, workdir: Path, outbox_location: str | None = None,
+                   ) -> tuple[int, int, list[str]]:
     """(tried, refused clearly with nothing queued or sent, failures)."""
     server.messages.clear()
     server.faults.clear()
-    outbox = SqliteOutbox(workdir / "bad-inputs.sqlite")
+    outbox = _open(outbox_location, workdir, "bad-inputs")
     d = Dispatcher.load(bundle, outbox=outbox, attachments_root=SAMPLES / "files", policy=FAST)
     ok, failures = 0, []
     items = bad_inputs()
