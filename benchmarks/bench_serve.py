@@ -10,7 +10,9 @@ from git history) in one run on this machine, against a fast SMTP sink:
    their events/s and p99, the server's threads;
 4. SIGTERM under load: time to exit, acknowledged events all in the outbox;
 5. kill -9 under load, then `outbox flush` (leases expired by hand): nothing acknowledged is
-   lost; messages delivered twice (ambiguous redeliveries) counted.
+   lost; messages delivered twice (ambiguous redeliveries) counted;
+6. `--only keepup`: does sending keep up? This tree against `--before-ref` (both serve), against
+   benchmarks/fastsink.py, 60 s at 1, 8 and 32 clients (benchmarks/serve_keepup.py).
 Each server runs as its own process, so do the sink and the clients (benchmarks/serve_load.py).
 """
 
@@ -33,6 +35,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import serve_keepup  # noqa: E402 -- benchmarks/, next to this script
 
 from support.dispatchrepo import SAMPLES, make_repo  # noqa: E402 -- after sys.path gains tests/
 from support.smtpd import free_port  # noqa: E402 -- after sys.path gains tests/
@@ -45,15 +50,18 @@ OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class Kind:
     """One server implementation: its source tree, its sink and its bundle."""
 
-    def __init__(self, name: str, src: Path, work: Path) -> None:
+    def __init__(self, name: str, src: Path, work: Path, *, fast_sink: bool = False) -> None:
         self.name, self.src, self.work = name, src, work / name
         self.work.mkdir()
         self.sink_port = free_port()
         self.ids = self.work / "sink-ids.txt"
         self.ids.touch()
-        self.sink = subprocess.Popen([sys.executable, LOAD, "sink", str(self.sink_port), str(self.ids)],
-                                     stdout=subprocess.PIPE, text=True)
-        assert self.sink.stdout is not None and self.sink.stdout.readline().strip() == "ready"
+        if fast_sink:  # stores nothing: what was delivered is read from the outbox
+            self.sink = serve_keepup.start_fastsink(self.sink_port)
+        else:
+            self.sink = subprocess.Popen([sys.executable, LOAD, "sink", str(self.sink_port), str(self.ids)],
+                                         stdout=subprocess.PIPE, text=True)
+            assert self.sink.stdout is not None and self.sink.stdout.readline().strip() == "ready"
         repo = make_repo(self.work / "repo", port=self.sink_port)
         self.bundle = self.work / "bundle.json"
         self.py(["-c", "from pathlib import Path\ntry:\n from mailgitops.bundle_build import write\n"
@@ -86,6 +94,10 @@ class Kind:
                 assert proc.poll() is None and time.monotonic() < deadline, f"{self.name} did not start"
                 time.sleep(0.1)
         return proc, port, outbox
+
+    @staticmethod
+    def stop(proc: subprocess.Popen[str]) -> float:
+        return stop(proc)
 
     def sent_ids(self) -> list[str]:
         return [m.strip("<>") for m in self.ids.read_text(encoding="utf-8").split()]
@@ -244,19 +256,20 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="write the figures as JSON here")
     ap.add_argument("--table", default=None, help="print the tables of a JSON written by --out, and stop")
     ap.add_argument("--only", default="throughput,sustained,slow,signals",
-                    help="a comma-separated subset of: throughput, sustained, slow, signals")
+                    help="a comma-separated subset of: throughput, sustained, slow, signals; or keepup")
+    ap.add_argument("--before-ref", default="HEAD", help="keepup: the commit to compare this tree with")
+    ap.add_argument("--levels", default="1,8,32", help="keepup: numbers of clients")
     args = ap.parse_args()
     if args.table:
-        print(table(json.loads(Path(args.table).read_text(encoding="utf-8"))))
+        got = json.loads(Path(args.table).read_text(encoding="utf-8"))
+        print(serve_keepup.table(got["keepup"]) if "keepup" in got else table(got))
         return
+    if args.only == "keepup":
+        return serve_keepup.run(args, Kind, load, TOKEN)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        old_src = work / "old-src"
-        old_src.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.old_ref, "src"], check=True,
-                                 capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(old_src)], input=archive, check=True)
-        kinds = [Kind("old", old_src / "src", work), Kind("new", ROOT / "src", work)]
+        kinds = [Kind("old", serve_keepup.tree_at(args.old_ref, work / "old-src"), work),
+                 Kind("new", ROOT / "src", work)]
         figures: dict[str, Any] = {"machine": f"{os.cpu_count()} cores, {os.uname().release}"}
         try:
             only = args.only.split(",")

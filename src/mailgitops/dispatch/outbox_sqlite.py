@@ -27,6 +27,7 @@ from mailgitops.dispatch.outbox import (
     StoredEvent,
     initial_recipients,
 )
+from mailgitops.dispatch.outbox_sqlite_conn import GroupWriter, Readers
 from mailgitops.dispatch.outbox_sqlite_upkeep import SqliteUpkeep, locked
 from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 
@@ -57,8 +58,9 @@ def _sha(raw: bytes | None) -> str | None:
 
 
 class SqliteOutbox(SqliteUpkeep):
-    """One file, one connection per instance (shared by threads under a lock); safe for several
-    processes (WAL, leases)."""
+    """One file; per instance one writer connection (shared by threads under a lock, accepted
+    events committed in groups) and reader connections that never wait for it
+    (outbox_sqlite_conn.py); safe for several processes (WAL, leases)."""
 
     def __init__(self, path: str | Path, *, migrate: bool = False) -> None:
         self.path = str(path)
@@ -71,17 +73,21 @@ class SqliteOutbox(SqliteUpkeep):
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.migrated = outbox_schema.prepare(self.db, self.path, migrate=migrate)
+            self.writer = GroupWriter(self.db, self.lock)
+            self.readers = Readers(self.path)
         except sqlite3.Error as e:
             raise MailgitopsError(f"cannot open the outbox {self.path}: {e}",
                                   hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a writable file",
                                   exit_code=ExitCode.TEMPORARY) from e
 
-    def _row(self, r: sqlite3.Row) -> Row:
-        """A row with its bytes joined again from their stored attachment parts."""
+    @staticmethod
+    def _row(r: sqlite3.Row, db: sqlite3.Connection) -> Row:
+        """A row with its bytes joined again from their stored attachment parts (read on `db`, in
+        the same transaction as the row)."""
         raw = r["raw"]
         if raw is not None and r["blobs_json"] != "[]":
             def fetch(hashes: list[str]) -> dict[str, bytes]:
-                got = self.db.execute(f"SELECT sha256, data FROM blobs WHERE sha256 IN "  # noqa: S608 -- placeholders
+                got = db.execute(f"SELECT sha256, data FROM blobs WHERE sha256 IN "  # noqa: S608 -- placeholders
                                       f"({','.join('?' * len(hashes))})", hashes)
                 return {h: d for h, d in got}
             raw = blobs.join(raw, fetch)
@@ -98,91 +104,88 @@ class SqliteOutbox(SqliteUpkeep):
 
     @locked
     def close(self) -> None:
+        self.readers.close()
         self.db.close()
 
-    @locked
     def record_event(self, event: StoredEvent, messages: Sequence[NewMessage], *,
                      claim_for: tuple[str, float] | None = None) -> list[int]:
-        """Insert the event and its messages atomically. Same id again: EventConflict (callers
-        check get_event first for the duplicate answer). With `claim_for` (worker, lease seconds)
-        queued messages are claimed in the same commit: one fsync less before delivering."""
-        now = time.time()
-        worker, lease_until = (claim_for[0], now + claim_for[1]) if claim_for else (None, None)
-        ids: list[int] = []
+        """Insert the event and its messages atomically, durably (FULL) before returning; events
+        recorded by other threads meanwhile share the commit. Same id again: EventConflict
+        (callers check get_event first for the duplicate answer). With `claim_for` (worker, lease
+        seconds) queued messages are claimed in the same commit: one fsync less before delivering."""
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-            prior = self.db.execute("SELECT payload_hash FROM events WHERE event_id=?",
-                                    (event.event_id,)).fetchone()
-            if prior is not None:
-                self.db.execute("ROLLBACK")
-                raise EventConflict(f"event {event.event_id} was already handled"
-                                    + ("" if prior[0] == event.payload_hash else " with different content"),
-                                    hint="give each distinct event its own event_id")
-            self.db.execute("INSERT INTO events VALUES (?,?,?,'[]',?)",
-                            (event.event_id, event.payload_hash, event.bundle_hash, now))
-            for m in messages:
-                claimed = worker is not None and m.status == "queued"
-                recips = initial_recipients(m.to, m.cc, m.bcc)
-                rcpts = [r["address"] for r in recips]
-                skeleton, parts = self._store(m.raw)
-                cur = self.db.execute(
-                    "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"
-                    " to_json, cc_json, bcc_json, rcpts_json, recipients_json, raw, raw_sha256, draft_json,"
-                    " status, next_attempt_at, created_at, updated_at, attempts, worker, lease_until,"
-                    " lease_host, lease_pid, lease_started, blobs_json)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
-                     json.dumps(m.to), json.dumps(m.cc), json.dumps(m.bcc), json.dumps(rcpts),
-                     json.dumps(recips), skeleton, _sha(m.raw),
-                     json.dumps(m.draft) if m.draft is not None else None,
-                     "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
-                     worker if claimed else None, lease_until if claimed else None,
-                     *(lease.me() if claimed else (None, None, None)), parts))
-                assert cur.lastrowid is not None
-                ids.append(cur.lastrowid)
-            entries = [dict(e, row=ids[e["row"]]) if isinstance(e.get("row"), int) else e
-                       for e in event.entries]
-            self.db.execute("UPDATE events SET entries=? WHERE event_id=?",
-                            (json.dumps(entries), event.event_id))
-            self.db.execute("COMMIT")
+            return self.writer.run(lambda db: self._record(db, event, messages, claim_for))
         except sqlite3.IntegrityError as e:
-            self.db.execute("ROLLBACK")
             raise EventConflict(f"event {event.event_id} could not be stored: {e}") from e
         except sqlite3.Error as e:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
             raise MailgitopsError(f"the outbox could not store event {event.event_id}: {e}; "
                                   "nothing was accepted, send it again",
                                   exit_code=ExitCode.TEMPORARY) from e
+
+    def _record(self, db: sqlite3.Connection, event: StoredEvent, messages: Sequence[NewMessage],
+                claim_for: tuple[str, float] | None) -> list[int]:
+        """One event's writes, inside the writer's open transaction."""
+        now = time.time()
+        worker, lease_until = (claim_for[0], now + claim_for[1]) if claim_for else (None, None)
+        ids: list[int] = []
+        prior = db.execute("SELECT payload_hash FROM events WHERE event_id=?", (event.event_id,)).fetchone()
+        if prior is not None:
+            raise EventConflict(f"event {event.event_id} was already handled"
+                                + ("" if prior[0] == event.payload_hash else " with different content"),
+                                hint="give each distinct event its own event_id")
+        db.execute("INSERT INTO events VALUES (?,?,?,'[]',?)",
+                   (event.event_id, event.payload_hash, event.bundle_hash, now))
+        for m in messages:
+            claimed = worker is not None and m.status == "queued"
+            recips = initial_recipients(m.to, m.cc, m.bcc)
+            rcpts = [r["address"] for r in recips]
+            skeleton, parts = self._store(m.raw)
+            cur = db.execute(
+                "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"
+                " to_json, cc_json, bcc_json, rcpts_json, recipients_json, raw, raw_sha256, draft_json,"
+                " status, next_attempt_at, created_at, updated_at, attempts, worker, lease_until,"
+                " lease_host, lease_pid, lease_started, blobs_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
+                 json.dumps(m.to), json.dumps(m.cc), json.dumps(m.bcc), json.dumps(rcpts),
+                 json.dumps(recips), skeleton, _sha(m.raw),
+                 json.dumps(m.draft) if m.draft is not None else None,
+                 "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
+                 worker if claimed else None, lease_until if claimed else None,
+                 *(lease.me() if claimed else (None, None, None)), parts))
+            assert cur.lastrowid is not None
+            ids.append(cur.lastrowid)
+        entries = [dict(e, row=ids[e["row"]]) if isinstance(e.get("row"), int) else e for e in event.entries]
+        db.execute("UPDATE events SET entries=? WHERE event_id=?", (json.dumps(entries), event.event_id))
         return ids
 
-    @locked
     def get_event(self, event_id: str) -> StoredEvent | None:
-        r = self.db.execute("SELECT * FROM events WHERE event_id=?", (event_id,)).fetchone()
+        with self.readers.read() as db:
+            r = db.execute("SELECT * FROM events WHERE event_id=?", (event_id,)).fetchone()
         if r is None:
             return None
         return StoredEvent(r["event_id"], r["payload_hash"], r["bundle_hash"], json.loads(r["entries"]))
 
-    @locked
     def get(self, row_id: int) -> Row | None:
-        r = self.db.execute("SELECT * FROM messages WHERE id=?", (row_id,)).fetchone()
-        return self._row(r) if r is not None else None
+        with self.readers.read() as db:
+            r = db.execute("SELECT * FROM messages WHERE id=?", (row_id,)).fetchone()
+            return self._row(r, db) if r is not None else None
 
-    @locked
     def find_message(self, message_id: str) -> Row | None:
-        r = self.db.execute("SELECT * FROM messages WHERE message_id=?", (message_id,)).fetchone()
-        return self._row(r) if r is not None else None
+        with self.readers.read() as db:
+            r = db.execute("SELECT * FROM messages WHERE message_id=?", (message_id,)).fetchone()
+            return self._row(r, db) if r is not None else None
 
-    @locked
     def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False) -> list[Row]:
         """Oldest first; with `newest`, the last `limit` rows (still oldest first)."""
         order = "DESC" if newest else "ASC"
-        if status is None:
-            rows = self.db.execute(f"SELECT * FROM messages ORDER BY id {order} LIMIT ?", (limit,))  # noqa: S608 -- order is one of two literals
-        else:
-            rows = self.db.execute(f"SELECT * FROM messages WHERE status=? ORDER BY id {order} LIMIT ?",  # noqa: S608 -- order is one of two literals
-                                   (status, limit))
-        out = [self._row(r) for r in rows]
+        with self.readers.read() as db:
+            if status is None:
+                rows = db.execute(f"SELECT * FROM messages ORDER BY id {order} LIMIT ?", (limit,))  # noqa: S608 -- order is one of two literals
+            else:
+                rows = db.execute(f"SELECT * FROM messages WHERE status=? ORDER BY id {order} LIMIT ?",  # noqa: S608 -- order is one of two literals
+                                  (status, limit))
+            out = [self._row(r, db) for r in rows]
         return out[::-1] if newest else out
 
     @locked
@@ -212,7 +215,7 @@ class SqliteOutbox(SqliteUpkeep):
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return sorted((self._row(r) for r in rows), key=lambda r: r.id)
+        return sorted((self._row(r, self.db) for r in rows), key=lambda r: r.id)
 
     @locked
     def update(self, row_id: int, worker: str | None, **fields: Any) -> bool:

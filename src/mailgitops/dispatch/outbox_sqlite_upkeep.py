@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from mailgitops.dispatch import lease
 from mailgitops.dispatch.outbox import FINISHED, STATUSES, Pause
+from mailgitops.dispatch.outbox_sqlite_conn import Readers
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -30,8 +31,9 @@ def locked(fn: Callable[P, T]) -> Callable[P, T]:
 
 
 class SqliteUpkeep:
-    db: sqlite3.Connection
+    db: sqlite3.Connection  # the writer's; reads go to `readers` and never wait for it
     lock: threading.RLock
+    readers: Readers
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.db.execute(sql, params).rowcount
@@ -84,9 +86,9 @@ class SqliteUpkeep:
         self._write("INSERT OR REPLACE INTO meta VALUES ('paused', ?)",
                     (json.dumps({"until": until, "reason": reason, "secret": secret}),))
 
-    @locked
     def paused(self) -> Pause | None:
-        r = self.db.execute("SELECT value FROM meta WHERE key='paused'").fetchone()
+        with self.readers.read() as db:
+            r = db.execute("SELECT value FROM meta WHERE key='paused'").fetchone()
         if r is None:
             return None
         v = json.loads(r[0])
@@ -94,29 +96,29 @@ class SqliteUpkeep:
             return None
         return Pause(None if v["until"] is None else float(v["until"]), str(v["reason"]), v.get("secret"))
 
-    @locked
     def backlog(self, limit: int | None = None) -> tuple[int, float | None]:
         """Messages waiting to be sent (counted up to `limit`: enough to compare with a cap) and
         when the oldest of them was queued; both read from the (status, ...) index's range."""
         pending = "status IN ('queued','sending','ambiguous')"
-        depth = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM messages WHERE {pending} LIMIT ?)",  # noqa: S608 -- fixed text
-                                (-1 if limit is None else limit,)).fetchone()[0]
-        oldest = self.db.execute(f"SELECT min(created_at) FROM messages WHERE {pending}").fetchone()[0]  # noqa: S608 -- fixed text
+        with self.readers.read() as db:
+            depth = db.execute(f"SELECT count(*) FROM (SELECT 1 FROM messages WHERE {pending} LIMIT ?)",  # noqa: S608 -- fixed text
+                               (-1 if limit is None else limit,)).fetchone()[0]
+            oldest = db.execute(f"SELECT min(created_at) FROM messages WHERE {pending}").fetchone()[0]  # noqa: S608 -- fixed text
         return int(depth), oldest
 
-    @locked
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = dict.fromkeys(STATUSES, 0)
-        for status, n in self.db.execute("SELECT status, count(*) FROM messages GROUP BY status"):
-            out[status] = n
-        out["ambiguous_redeliveries"] = self.db.execute(
-            "SELECT coalesce(sum(ambiguous),0) FROM messages").fetchone()[0]
+        with self.readers.read() as db:
+            for status, n in db.execute("SELECT status, count(*) FROM messages GROUP BY status"):
+                out[status] = n
+            out["ambiguous_redeliveries"] = db.execute(
+                "SELECT coalesce(sum(ambiguous),0) FROM messages").fetchone()[0]
         return out
 
-    @locked
     def recipient_counts(self) -> dict[tuple[str, str], int]:
         """(kind, result) -> how many envelope recipients, over every message kept."""
-        got = self.db.execute(
-            "SELECT json_extract(r.value, '$.kind'), json_extract(r.value, '$.result'), count(*)"
-            " FROM messages, json_each(messages.recipients_json) AS r GROUP BY 1, 2")
+        with self.readers.read() as db:
+            got = db.execute(
+                "SELECT json_extract(r.value, '$.kind'), json_extract(r.value, '$.result'), count(*)"
+                " FROM messages, json_each(messages.recipients_json) AS r GROUP BY 1, 2").fetchall()
         return {(str(k), str(v)): int(n) for k, v, n in got}

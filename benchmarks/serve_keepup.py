@@ -1,0 +1,152 @@
+"""Does `serve` keep up? (bench_serve.py --only keepup.) Two source trees of serve, before and
+after a change, each against its own benchmarks/fastsink.py, levels interleaved (before, after,
+before, after...): at each number of clients, a fresh server and outbox, clients POST events for
+the whole window, and at its end:
+
+- accepted/s (202 answers), p50/p99 of the answers, 503s;
+- delivered/s: messages the outbox records as `sent` within the window (the sink stores nothing);
+- the backlog (queued, sending, ambiguous) sampled from /metrics every 2 s, and left at the end.
+
+The backlog limit is raised for the run, so the raw rates are measured: with the default limit a
+sender that falls behind shows up as 503s instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SAMPLE_EVERY = 2.0
+
+
+def start_fastsink(port: int) -> subprocess.Popen[str]:
+    """The sink as its own process; its stdout is read once ("ready"), never piped onwards."""
+    sink = subprocess.Popen([sys.executable, str(HERE / "fastsink.py"), "--port", str(port)],
+                            stdout=subprocess.PIPE, text=True)
+    assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+    return sink
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return -1.0
+
+
+class Sampler(threading.Thread):
+    """Backlog depth and oldest age from /metrics, every SAMPLE_EVERY seconds until stopped."""
+
+    def __init__(self, port: int, token: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.token = f"http://127.0.0.1:{port}/metrics", token
+        self.samples: list[tuple[float, float, float]] = []
+        self.done = threading.Event()
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def run(self) -> None:
+        start = time.monotonic()
+        while not self.done.wait(SAMPLE_EVERY):
+            req = urllib.request.Request(self.url, headers={"Authorization": f"Bearer {self.token}"})
+            try:
+                with self.opener.open(req, timeout=10) as r:
+                    text = r.read().decode()
+            except OSError:
+                continue
+            self.samples.append((round(time.monotonic() - start, 1),
+                                 _metric(text, "mailgitops_backlog_messages"),
+                                 _metric(text, "mailgitops_backlog_oldest_age_seconds")))
+
+
+def outbox_sent(outbox: Path) -> tuple[int, int]:
+    """(sent, still waiting) as the outbox records them now."""
+    db = sqlite3.connect(f"file:{outbox}?mode=ro", uri=True, timeout=30)
+    try:
+        got = dict(db.execute("SELECT status, count(*) FROM messages GROUP BY status").fetchall())
+    finally:
+        db.close()
+    return got.get("sent", 0), sum(got.get(s, 0) for s in ("queued", "sending", "ambiguous"))
+
+
+def keepup(kinds: list[Any], levels: list[int], seconds: float, work: Path, load: Any,
+           token: str) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    for clients in levels:
+        for k in kinds:
+            proc, port, outbox = k.start()
+            sampler = Sampler(port, token)
+            sampler.start()
+            try:
+                loadavg = os.getloadavg()[0]
+                got = load(port, clients, seconds, f"{k.name}-k{clients}-{k.runs}", work)
+                sent, waiting = outbox_sent(outbox)
+            finally:
+                sampler.done.set()
+                k.stop(proc)
+            accepted = got["statuses"].get("202", 0)
+            row = {"accepted_per_s": accepted / got["seconds"], "delivered_per_s": sent / got["seconds"],
+                   "ratio": sent / max(1, accepted), "p50": got["p50"], "p99": got["p99"],
+                   "refused_503": got["statuses"].get("503", 0), "errors": got["errors"],
+                   "backlog_at_end": waiting, "max_backlog": max((s[1] for s in sampler.samples), default=0),
+                   "max_oldest_age_s": max((s[2] for s in sampler.samples), default=0),
+                   "backlog_samples": sampler.samples, "loadavg_1m_at_start": loadavg,
+                   "seconds": got["seconds"]}
+            rows[f"{k.name}/{clients}"] = row
+            print("keepup", k.name, clients, {x: v for x, v in row.items() if x != "backlog_samples"},
+                  flush=True)
+    return rows
+
+
+def tree_at(ref: str, dest: Path) -> Path:
+    """The src/ of commit `ref`, unpacked under `dest`."""
+    dest.mkdir()
+    archive = subprocess.run(["git", "-C", str(HERE.parent), "archive", ref, "src"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest / "src"
+
+
+def run(args: argparse.Namespace, kind: Any, load: Any, token: str) -> None:
+    """bench_serve.py --only keepup: `kind` is its Kind (a source tree, a sink, a bundle)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        kinds = [kind("before", tree_at(args.before_ref, work / "before-src"), work, fast_sink=True),
+                 kind("after", HERE.parent / "src", work, fast_sink=True)]
+        figures: dict[str, Any] = {"machine": f"{os.cpu_count()} cores, {os.uname().release}",
+                                   "before_ref": args.before_ref}
+        try:
+            figures["keepup"] = keepup(kinds, [int(n) for n in args.levels.split(",")], args.seconds, work,
+                                       load, token)
+        finally:
+            for k in kinds:
+                k.sink.terminate()
+        if args.out:
+            Path(args.out).write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+        print(table(figures["keepup"]))
+
+
+def table(rows: dict[str, Any], names: tuple[str, str] = ("before", "after")) -> str:
+    out = ["| clients | tree | accepted/s | delivered/s | delivered / accepted | p50 / p99 ms | "
+           "backlog max, at end | oldest waiting max s | load (1 min) |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    levels = sorted({int(key.split("/")[1]) for key in rows})
+    for c in levels:
+        for name in names:
+            r = rows.get(f"{name}/{c}")
+            if r:
+                out.append(f"| {c} | {name} | {r['accepted_per_s']:.0f} | {r['delivered_per_s']:.0f} | "
+                           f"{r['ratio']:.2f} | {r['p50']:.0f} / {r['p99']:.0f} | "
+                           f"{r['max_backlog']:.0f}, {r['backlog_at_end']} | {r['max_oldest_age_s']:.1f} | "
+                           f"{r['loadavg_1m_at_start']:.1f} |")
+    return "\n".join(out)

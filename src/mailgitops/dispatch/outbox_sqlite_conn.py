@@ -1,0 +1,139 @@
+"""The SQLite outbox's connections: one writer that commits accepted events in groups, and a pool
+of readers.
+
+Group commit. An accepted event must be on disk before its "accepted" (synchronous=FULL: an
+fsync per commit). One commit per event caps a process at what the disk does, every client in
+line behind every other. So a thread that records an event queues its work, then asks for the
+writer lock; whoever holds it next runs every piece queued by then in one transaction, each under
+its own SAVEPOINT (a conflict undoes only its own piece), commits once, and marks them all done.
+The others find their piece done when they get the lock and return: it is already durable.
+No timer: a group is what queued while the previous commit waited for the disk, so a lone event
+waits for nothing but its own commit.
+
+Readers. Each read runs on a connection of its own, in a short read transaction (one snapshot
+for the statements of that read). In WAL mode a reader sees the last commit and never waits for
+the writer, so duplicate checks, the backlog check, /health and /metrics do not queue behind a
+commit's fsync."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class _Piece(Generic[T]):
+    __slots__ = ("done", "error", "job", "result")
+
+    def __init__(self, job: Callable[[sqlite3.Connection], T]) -> None:
+        self.job = job
+        self.done = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+
+def _again(e: BaseException) -> BaseException:
+    """A copy for each waiting thread: one exception object raised in several threads at once
+    would have its traceback rewritten under the others."""
+    return type(e)(*e.args) if isinstance(e, sqlite3.Error) else e
+
+
+class GroupWriter:
+    """Runs jobs on the writer connection, several per commit. `lock` is the outbox's lock, held
+    by every other write too, so a group never interleaves with another transaction."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+        self.db, self.lock = db, lock
+        self._queue: list[_Piece[Any]] = []
+        self._queue_lock = threading.Lock()
+        self.commits = 0  # groups committed, and pieces in them: benchmarks and tests read both
+        self.pieces = 0
+
+    def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """The job's result once its transaction has committed (durably, at the connection's
+        synchronous level); its exception if it raised (its own writes undone); sqlite3.Error
+        when the group's transaction failed (nothing of it stored)."""
+        piece: _Piece[T] = _Piece(job)
+        with self._queue_lock:
+            self._queue.append(piece)
+        with self.lock:
+            if not piece.done:  # no group took it yet: lead one, with whatever else is queued
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._commit(group)
+        if piece.error is not None:
+            raise piece.error
+        return piece.result  # type: ignore[return-value]  # set: the job returned without error
+
+    def _commit(self, group: list[_Piece[Any]]) -> None:
+        db = self.db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for piece in group:
+                db.execute("SAVEPOINT piece")
+                try:
+                    piece.result = piece.job(db)
+                except Exception as e:  # this piece's own problem (a conflict): the others go on
+                    db.execute("ROLLBACK TO piece")
+                    piece.error = e
+                db.execute("RELEASE piece")
+            db.execute("COMMIT")
+            self.commits += 1
+            self.pieces += len(group)
+        except BaseException as e:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            for piece in group:  # none of it was stored
+                piece.result = None
+                piece.error = piece.error or _again(e)
+        finally:
+            for piece in group:
+                piece.done = True
+
+
+class Readers:
+    """Connections for reading, opened as needed and kept for the next read."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._free: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA query_only=ON")  # a read must never become a second writer
+        return db
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            db = self._free.pop() if self._free else None
+        if db is None:
+            db = self._open()
+        try:
+            db.execute("BEGIN")  # deferred: a snapshot for this read's statements, no lock
+            try:
+                yield db
+            finally:
+                db.execute("COMMIT")
+        except BaseException:
+            db.close()  # in an unknown state: not reused
+            raise
+        with self._lock:
+            if self._closed:
+                db.close()
+            else:
+                self._free.append(db)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            free, self._free = self._free, []
+        for db in free:
+            db.close()
