@@ -121,11 +121,12 @@ def run(args: argparse.Namespace, kind: Any, load: Any, token: str) -> None:
     """bench_serve.py --only keepup: `kind` is its Kind (a source tree, a sink, a bundle)."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        kinds = [kind("before", tree_at(args.before_ref, work / "before-src"), work, fast_sink=True),
-                 kind("after", HERE.parent / "src", work, fast_sink=True)]
+        kinds: list[Any] = []
         figures: dict[str, Any] = {"machine": f"{os.cpu_count()} cores, {os.uname().release}",
                                    "before_ref": args.before_ref}
-        try:
+        try:  # each sink is stopped at the end, even when the run is interrupted while starting
+            kinds.append(kind("before", tree_at(args.before_ref, work / "before-src"), work, fast_sink=True))
+            kinds.append(kind("after", HERE.parent / "src", work, fast_sink=True))
             figures["keepup"] = keepup(kinds, [int(n) for n in args.levels.split(",")], args.seconds, work,
                                        load, token)
         finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailgitops.dispatch.sender import FlushReport
+from mailgitops.dispatch.sender import FlushReport, RetryPolicy
 from mailgitops.dispatch.smtp import Connection, ServerConfig
 from mailgitops.serve.loop import SenderPool, SenderWorker
 from mailgitops.serve.service import Service
@@ -116,3 +116,36 @@ def test_the_pool_delivers_each_message_once_and_stops_cleanly(service: Service,
     assert counts["sending"] == 0
     assert counts["ambiguous_redeliveries"] == 0
     assert all(w.sender is None for w in pool.workers)  # every session was closed at the stop
+
+
+def test_each_sender_keeps_its_session_and_a_lost_reply_is_resent_under_the_same_message_id(
+        sink: SmtpServer, tmp_path: Path) -> None:
+    """Sessions are kept across messages (one per sender, a new one only after a drop); a 250
+    lost after the final dot is sent again with the same Message-ID, counted, never as a new one."""
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=sink.port))
+    svc = Service(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files", token=None,
+                  policy=RetryPolicy(backoff_seconds=0.05))
+    for i in range(30):
+        svc.dispatcher().handle(sample_event(trigger="order_received", event_id=f"reuse-{i}"), deliver=False)
+    sink.faults.add("DATA_END", "drop-accepted")  # kept by the server, the reply never arrives
+    pool = SenderPool(svc, 3, interval=0.01, batch=4)
+    opened: list[str] = []
+    for w in pool.workers:
+        def connect(server: ServerConfig, name: str = w.name) -> Connection:
+            opened.append(name)
+            return Connection(server)
+
+        w._sender().connect = connect
+    pool.start()
+    try:
+        got = sink.wait_for(31, timeout=60)
+        assert pool.wait_for_a_full_pass(60)  # the last 250 is recorded too
+        counts = svc.dispatcher().outbox.counts()
+    finally:
+        left = pool.shutdown(time.monotonic() + 10)
+        svc.close()
+    assert left == []
+    ids = [m.message_id for m in got]
+    assert len(ids) == 31 and len(set(ids)) == 30  # all 30, one of them twice, none under a new id
+    assert counts["sent"] == 30 and counts["ambiguous_redeliveries"] == 1
+    assert len(opened) <= len(pool.workers) + 1, opened  # not a session per message
