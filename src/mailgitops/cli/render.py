@@ -14,6 +14,9 @@ from mailgitops.diagnostics import Diagnostic, Severity, format_text, one_explan
 from mailgitops.errors import ExitCode, MailgitopsError, UsageError
 
 if TYPE_CHECKING:
+    from mailgitops.gitops.previews import PreviewResult
+    from mailgitops.model import Repo
+    from mailgitops.render.compiled import CompiledTemplates
     from mailgitops.repo import LoadedRepo
 
 
@@ -30,13 +33,48 @@ def _explained(loaded: LoadedRepo, diags: list[Diagnostic]) -> list[Diagnostic]:
     return one_explanation([*diags, *static])
 
 
+def _compiled_or_fail(repo: Repo, workers: int) -> CompiledTemplates:
+    """Every text compiled once, on `workers` cores, its code kept for the renders that follow."""
+    from mailgitops.cli.validate import escape_controls
+    from mailgitops.render.compiled import compile_repo_diagnostics
+
+    compiled, diags = compile_repo_diagnostics(repo, workers=workers, keep_code=True)
+    if compiled is None:
+        raise MailgitopsError("the templates do not compile",
+                              diagnostics=escape_controls(sort_diagnostics(diags)))
+    return compiled
+
+
+def _write(repo: Repo, compiled: CompiledTemplates, out: str, *, templates: tuple[str, ...],
+           langs: tuple[str, ...], sample: str | None, total: int, workers: int) -> PreviewResult:
+    from mailgitops.gitops.gallery import gallery_html
+    from mailgitops.gitops.previews import write_previews
+
+    out_dir = Path(out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot create the folder ({e.strerror})",
+                         hint="pass a folder you can write to") from e
+    try:
+        if sys.stderr.isatty():
+            with click.progressbar(length=total, label="rendering", file=sys.stderr) as bar:
+                result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs,
+                                        sample=sample, progress=bar.update, workers=workers)
+        else:
+            result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample,
+                                    workers=workers)
+        (out_dir / "index.html").write_text(gallery_html(result.entries), encoding="utf-8")
+    except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
+        raise MailgitopsError(f"cannot write the previews to {out_dir}: {e.strerror} ({e.filename})") from e
+    return result
+
+
 def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, ...],
             sample: str | None) -> int:
     # a value quoted in a message (a sample's line break) stays on its line, as in validate
     from mailgitops.cli.validate import escape_controls
-    from mailgitops.gitops.gallery import gallery_html
-    from mailgitops.gitops.previews import write_previews
-    from mailgitops.render.compiled import compile_repo_diagnostics
+    from mailgitops.render.jinja_env import forget_precompiled
     from mailgitops.repo import load_repo
 
     if not Path(root).is_dir():
@@ -51,34 +89,19 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
         if lang not in repo.languages.active:
             raise UsageError(f"`{lang}` is not an active language",
                              hint=f"active: {', '.join(repo.languages.active)}")
-    compiled, diags = compile_repo_diagnostics(repo)
-    if compiled is None:
-        raise MailgitopsError("the templates do not compile",
-                              diagnostics=escape_controls(sort_diagnostics(diags)))
-    out_dir = Path(out)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"--out {out}: cannot create the folder ({e.strerror})",
-                         hint="pass a folder you can write to") from e
     total = len(templates or repo.templates) * len(langs or repo.languages.active)
     # every core, once there is enough to share: a process costs ~50 ms to start
     workers = min(len(os.sched_getaffinity(0)), 1 + total // 40)
-    try:
-        if sys.stderr.isatty():
-            with click.progressbar(length=total, label="rendering", file=sys.stderr) as bar:
-                result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs,
-                                        sample=sample, progress=bar.update, workers=workers)
-        else:
-            result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample,
-                                    workers=workers)
-        (out_dir / "index.html").write_text(gallery_html(result.entries), encoding="utf-8")
-    except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
-        raise MailgitopsError(f"cannot write the previews to {out_dir}: {e.strerror} ({e.filename})") from e
+    try:  # the code kept for rendering is this run's alone
+        result = _write(repo, _compiled_or_fail(repo, workers), out, templates=templates, langs=langs,
+                        sample=sample, total=total, workers=workers)
+    finally:
+        forget_precompiled()
     problems = escape_controls(sort_diagnostics(_explained(loaded, result.diagnostics)))
     if problems:
         click.echo(format_text(problems), err=True)
     n_warn = sum(bool(e.warnings) for e in result.entries)
+    out_dir = Path(out)
     click.echo(f"wrote {len(result.entries)} email(s) to {out_dir}/ ({n_warn} with warnings); "
                f"open {out_dir / 'index.html'}")
     return int(ExitCode.PROBLEMS if problems else ExitCode.OK)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +12,10 @@ from mailgitops.checks.html_lint import email_findings
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError, UsageError
 from mailgitops.model import Repo
+from mailgitops.render import forkpool
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.email import RenderedEmail
+from mailgitops.render.markdown import markdown_parser
 from mailgitops.render.preview import default_sample, preview
 from mailgitops.suggest import did_you_mean
 
@@ -92,8 +92,6 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
 
 Job = tuple[str, str, str]  # template, language, sample
 Done = ManifestEntry | list[Diagnostic]
-_STATE: dict[str, Any] = {}  # what forked workers inherit instead of receiving it pickled
-CHUNK = 8  # emails per task: small enough to share the work evenly, large enough to amortise
 
 
 def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
@@ -117,23 +115,25 @@ def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
 
 
 def _chunk(jobs: list[Job]) -> list[Done]:
-    return [_one(_STATE["repo"], _STATE["compiled"], _STATE["out"], job) for job in jobs]
+    s = forkpool.state()
+    return [_one(s["repo"], s["compiled"], s["out"], job) for job in jobs]
+
+
+def _warm() -> None:
+    """What every email needs, loaded before forking, so that each worker inherits it instead of
+    loading it again: the Markdown parser (~40 ms) and the modules that make the .eml."""
+    import email.generator  # noqa: F401  (imported for its side effect: the module is loaded)
+
+    import mailgitops.render.text  # noqa: F401  (the text part's module, loaded by the first parse)
+
+    markdown_parser()
 
 
 def _run(repo: Repo, compiled: CompiledTemplates, out: Path, jobs: list[Job], workers: int
          ) -> Iterator[list[Done]]:
     """Results in the jobs' order, chunk by chunk. Rendering is CPU-bound pure Python, so only
     processes use a second core; fork lets each inherit the compiled repository for free."""
-    chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    workers = min(workers, len(chunks))
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for c in chunks:
-            yield [_one(repo, compiled, out, job) for job in c]
-        return
-    _STATE.update(repo=repo, compiled=compiled, out=out)
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            yield from pool.map(_chunk, chunks)
-    finally:
-        _STATE.clear()
+    if workers > 1:
+        _warm()
+    parts = forkpool.chunks(jobs, workers)
+    yield from forkpool.fork_map(_chunk, parts, workers, {"repo": repo, "compiled": compiled, "out": out})

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from jinja2 import TemplateSyntaxError
 
 from mailgitops.errors import LayoutError, MailgitopsError
-from mailgitops.render.jinja_env import compile_source, environment
+from mailgitops.render import forkpool
+from mailgitops.render.jinja_env import adopt, code_of, environment
 from mailgitops.render.layout import compile_shell, effective_theme
 
 if TYPE_CHECKING:  # the dispatcher loads compiled templates without the repository model
@@ -105,54 +106,96 @@ class CompiledTemplates:
 _UNKNOWN = re.compile(r"No (filter|test) named '([^']+)'")
 
 
-def _syntax(file: str, first_line: int, source: str, lang: str, what: str) -> Diagnostic | None:
+class TextSource(NamedTuple):
+    """One Jinja source of a text (subject, preheader or body), where its problems are reported."""
+
+    file: str
+    first_line: int
+    lang: str
+    what: str
+
+
+def _explain_syntax(e: Exception, t: TextSource, source: str) -> Diagnostic:
     from mailgitops.diagnostics import error  # build time only, like mimetypes below
 
-    try:
-        compile_source(lang, source)
-    except TemplateSyntaxError as e:
-        line = first_line + (e.lineno or 1) - 1
-        unknown = _UNKNOWN.search(e.message or "")
-        if unknown:  # Jinja reports it as a syntax error; the fix is a different name, not a bracket
-            from mailgitops.suggest import did_you_mean  # here: the dispatcher never loads jsonschema
-
-            kind, name = unknown.groups()
-            known = sorted(getattr(environment(lang), f"{kind}s"))
-            text = source.split("\n")[(e.lineno or 1) - 1] if source else ""
-            col = max(text.find(name), 0) + 1
-            return error(file, line, col, "template-syntax", f"unknown {kind} `{name}` in the {what}",
-                         hint=did_you_mean(name, known) or f"{kind}s: {', '.join(known)}")
-        return error(file, line, 1, "template-syntax",
-                     f"Jinja syntax error in the {what}: {e.message}",
-                     hint="check that every {{ }} and {% %} is closed and every {% for %} has {% endfor %}")
-    except RecursionError:  # Jinja's parser and code generator recurse once per nesting level
-        return error(file, first_line, 1, "template-syntax", f"the {what} nests too deeply to compile",
+    if isinstance(e, RecursionError):  # Jinja's parser and code generator recurse once per nesting level
+        return error(t.file, t.first_line, 1, "template-syntax", f"the {t.what} nests too deeply to compile",
                      hint="simplify the nested brackets, {% if %} and {% for %} blocks")
-    return None
+    assert isinstance(e, TemplateSyntaxError)
+    line = t.first_line + (e.lineno or 1) - 1
+    unknown = _UNKNOWN.search(e.message or "")
+    if unknown:  # Jinja reports it as a syntax error; the fix is a different name, not a bracket
+        from mailgitops.suggest import did_you_mean  # here: the dispatcher never loads jsonschema
+
+        kind, name = unknown.groups()
+        known = sorted(getattr(environment(t.lang), f"{kind}s"))
+        text = source.split("\n")[(e.lineno or 1) - 1] if source else ""
+        col = max(text.find(name), 0) + 1
+        return error(t.file, line, col, "template-syntax", f"unknown {kind} `{name}` in the {t.what}",
+                     hint=did_you_mean(name, known) or f"{kind}s: {', '.join(known)}")
+    return error(t.file, line, 1, "template-syntax", f"Jinja syntax error in the {t.what}: {e.message}",
+                 hint="check that every {{ }} and {% %} is closed and every {% for %} has {% endfor %}")
 
 
-def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True) -> tuple[
-        CompiledTemplates | None, list[Diagnostic]]:
+Unit = tuple[str, str, tuple[TextSource, ...]]  # language, source, every text with that source
+
+
+def _compile_units(units: list[Unit]) -> list[tuple[bytes | None, list[Diagnostic]]]:
+    """Each (language, source) compiled once. Not once for all languages: the code is not always
+    the same, as Jinja computes a filter of constants at compile time (`{{ 1234 | number }}`)."""
+    out: list[tuple[bytes | None, list[Diagnostic]]] = []
+    for lang, source, texts in units:
+        try:
+            out.append((code_of(lang, source), []))
+        except (TemplateSyntaxError, RecursionError) as e:
+            out.append((None, [_explain_syntax(e, t, source) for t in texts]))
+    return out
+
+
+def _check_texts(repo: Repo, workers: int, keep: bool) -> list[Diagnostic]:
+    """Compile every text once, on `workers` cores, and report what does not compile, in the
+    templates' order; with `keep`, keep the code for rendering (jinja_env.adopt)."""
+    units: dict[tuple[str, str], list[TextSource]] = {}
+    order: list[TextSource] = []
+    for _tid, t in sorted(repo.templates.items()):
+        for lang, x in sorted(t.texts.items()):
+            for what, src, line in (("subject", x.subject, 2), ("preheader", x.preheader or "", 2),
+                                    ("body", x.body, x.body_line)):
+                ts = TextSource(x.file, line, lang, what)
+                units.setdefault((lang, src), []).append(ts)
+                order.append(ts)
+    todo = [(lang, src, tuple(ts)) for (lang, src), ts in units.items()]
+    found: dict[TextSource, Diagnostic] = {}
+    codes: dict[tuple[str, str], bytes] = {}
+    parts = forkpool.chunks(todo, workers)
+    for part, results in zip(parts, forkpool.fork_map(_compile_units, parts, workers, {}), strict=True):
+        for (lang, src, texts), (code, diags) in zip(part, results, strict=True):
+            if code is not None:
+                codes[(lang, src)] = code
+            found.update(zip(texts, diags, strict=True) if diags else ())
+    if keep:
+        adopt(codes)
+    return [found[t] for t in order if t in found]
+
+
+def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True, workers: int = 1,
+                             keep_code: bool = False) -> tuple[CompiledTemplates | None, list[Diagnostic]]:
     """Compile all templates and layouts; every problem as a located diagnostic.
 
     `check_texts=False` skips compiling each text up front (~2 ms each): `validate` has already
-    parsed them (checks/templates.py) and renders only the few it needs, compiling those then."""
+    parsed them (checks/templates.py) and renders only the few it needs, compiling those then.
+    Otherwise each distinct text is compiled once, on `workers` processes; `keep_code` keeps that
+    code for the renders that follow in this process and the ones it forks (`render`: every text
+    compiled once, whatever the repository's size), until jinja_env.forget_precompiled()."""
     import mimetypes
 
     from mailgitops.diagnostics import error
 
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = _check_texts(repo, workers, keep_code) if check_texts else []
     templates: dict[str, CompiledTemplate] = {}
     for tid, t in sorted(repo.templates.items()):
-        texts: dict[str, CompiledText] = {}
-        for lang, x in sorted(t.texts.items()):
-            ct = CompiledText(x.subject, x.preheader or "", x.body, x.file, x.body_line)
-            for what, src, line in (("subject", ct.subject, 2), ("preheader", ct.preheader, 2),
-                                    ("body", ct.body, ct.body_line)) if check_texts else ():
-                d = _syntax(x.file, line, src, lang, what)
-                if d:
-                    diags.append(d)
-            texts[lang] = ct
+        texts = {lang: CompiledText(x.subject, x.preheader or "", x.body, x.file, x.body_line)
+                 for lang, x in sorted(t.texts.items())}
         templates[tid] = CompiledTemplate(tid, t.layout, t.attachments.enabled(), texts)
     assets: dict[str, Asset] = {}
     for name, path in sorted(repo.assets.items()):
