@@ -5,10 +5,11 @@ The rule is the email-validator library's (syntax, dot rules, lengths, internati
 special-use names such as `localhost` or `.invalid` refused), without DNS. A few shapes that are
 not one address at all (a display name, a list, a group, a line break) are named first, because
 the fix for them is different. Two choices of ours, each with the reason in its message:
-- no quoted local parts or `[ip]` literals: a customer's address never needs them;
-- no non-ASCII letters before the `@`: such a mailbox needs SMTPUTF8 from every server on the way,
-  which this dispatcher does not use. Non-ASCII domains are fine: they travel in their ASCII
-  (IDNA) form, see `ascii_form`.
+- no quoted local parts or `[ip]` literals: a customer's address never needs them.
+Letters beyond ASCII are accepted on both sides of the `@` (RFC 6531): a non-ASCII domain travels
+in its ASCII (IDNA) form, see `ascii_form`; a non-ASCII local part (`zoë@example.com`) can only
+travel through a server that offers SMTPUTF8, which the transport finds out when it sends (and
+names the address when the server does not).
 
 email-validator costs ~0.1 s to import (it compiles Unicode classes), which the dispatcher's cold
 start must not pay for every event: `_PLAIN` accepts the everyday ASCII address without it. It
@@ -67,14 +68,10 @@ def problem(addr: str) -> tuple[str, str] | None:
     shape = _shape(addr)
     if shape is not None:
         return shape
-    local = addr.rpartition("@")[0]
-    if not local.isascii():
-        return ("has non-ASCII letters before the `@`, which needs SMTPUTF8 from every mail server "
-                "on the way", "use the recipient's ASCII address")
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        validate_email(addr, check_deliverability=False, allow_smtputf8=False, allow_quoted_local=False,
+        validate_email(addr, check_deliverability=False, allow_smtputf8=True, allow_quoted_local=False,
                        allow_domain_literal=False, allow_display_name=False, allow_empty_local=False,
                        strict=True)  # strict: at most 64 characters before the @ (RFC 5321)
     except EmailNotValidError as e:
@@ -103,14 +100,15 @@ def is_address(addr: str) -> bool:
 
 @lru_cache(maxsize=1024)
 def ascii_form(addr: str) -> str:
-    """The address as it travels without SMTPUTF8: an internationalised domain in its IDNA form
-    (`ada@bücher.de` -> `ada@xn--bcher-kva.de`); an ASCII address unchanged. Only for addresses
-    `problem` accepted."""
+    """The address with its domain as DNS knows it: an internationalised domain in its IDNA form
+    (`ada@bücher.de` -> `ada@xn--bcher-kva.de`, `zoë@bücher.de` -> `zoë@xn--bcher-kva.de`); the
+    local part as written (non-ASCII needs SMTPUTF8: dispatch/smtp_wire.py); an ASCII address
+    unchanged. Only for addresses `problem` accepted."""
     if addr.isascii():
         return addr
     from email_validator import validate_email
 
-    checked = validate_email(addr, check_deliverability=False, allow_smtputf8=False)
+    checked = validate_email(addr, check_deliverability=False, allow_smtputf8=True)
     return f"{checked.local_part}@{checked.ascii_domain}"
 
 

@@ -44,7 +44,8 @@ def test_dry_transaction_passes_every_stage_and_sends_nothing(tmp_path: Path, mt
     out = proc.stdout
     for step in ("greeted as mail.printroom.example", "TLS (starttls)",
                  "authenticated as printroom (CRAM-MD5)",
-                 "MAIL FROM:<printroom@example.com> accepted", "RCPT TO:<someone@example.net> accepted",
+                 "SMTPUTF8 offered", "MAIL FROM:<printroom@example.com> accepted",
+                 "RCPT TO:<someone@example.net> accepted",
                  "nothing was sent", f"server's message size limit: {SIZE_LIMIT:,} bytes (configured: "
                  f"{SIZE_LIMIT // 2:,} bytes)"):
         assert step in out, out

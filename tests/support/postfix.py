@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from email import message_from_string, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -277,7 +277,10 @@ class Postfix:
             if (self.maildir / sub).is_dir():
                 files.extend((self.maildir / sub).iterdir())
         files.sort(key=lambda p: p.name)  # Maildir names start with the delivery time
-        return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in files]  # type: ignore[misc]
+        # parsed as text: a message to or from an SMTPUTF8 address has UTF-8 headers (RFC 6532),
+        # which the bytes parser would leave as undecoded surrogates
+        return [message_from_string(p.read_bytes().decode("utf-8", "surrogateescape"),  # type: ignore[misc]
+                                    policy=policy.default) for p in files]
 
     def mailbox(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages() if str(m.get("Delivered-To", "")).lower() == address.lower()]

@@ -12,7 +12,7 @@ from mailgitops.addresses import _plain, ascii_form, problem
 
 def _library_accepts(addr: str) -> bool:
     try:
-        validate_email(addr, check_deliverability=False, allow_smtputf8=False, allow_quoted_local=False,
+        validate_email(addr, check_deliverability=False, allow_smtputf8=True, allow_quoted_local=False,
                        allow_domain_literal=False, allow_display_name=False, strict=True)
     except EmailNotValidError:
         return False
@@ -20,7 +20,8 @@ def _library_accepts(addr: str) -> bool:
 
 
 @pytest.mark.parametrize("addr", ["printroom@example.com", "a.b+tag@sub.example.co.uk", "Ada@EXAMPLE.org",
-                                  "o'brien@example.ie", "ada@bücher.de", "ada@xn--bcher-kva.de"])
+                                  "o'brien@example.ie", "ada@bücher.de", "ada@xn--bcher-kva.de",
+                                  "zoë@example.com", "李华@例子.中国"])
 def test_good_addresses(addr: str) -> None:
     assert problem(addr) is None, problem(addr)
 
@@ -35,7 +36,8 @@ def test_good_addresses(addr: str) -> None:
     ("ops@localhost", "should have a period"),
     ("ops@printroom.local", "special-use"),
     ("x@[127.0.0.1]", "bracketed IP address"),
-    ("李华@例子.中国", "SMTPUTF8"),
+    ("zoë..x@example.com", "two periods in a row"),  # non-ASCII: the library's rules still hold
+    ("zoë@localhost", "should have a period"),
     ("x" * 65 + "@example.com", "too long"),
     ("a@example.com\n", "line break"),
     ("a@example.com\r\nBcc: evil@example.com", "line break"),
@@ -54,6 +56,7 @@ def test_bad_addresses_say_which_rule(addr: str, words: str) -> None:
 def test_an_internationalised_domain_travels_in_ascii() -> None:
     assert ascii_form("ada@bücher.de") == "ada@xn--bcher-kva.de"
     assert ascii_form("ada@example.org") == "ada@example.org"
+    assert ascii_form("zoë@bücher.de") == "zoë@xn--bcher-kva.de"  # the local part needs SMTPUTF8
 
 
 _ATEXT = "abcxyzABCXYZ0129!#$%&'*+/=?^_`{|}~-."

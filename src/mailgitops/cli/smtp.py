@@ -79,7 +79,7 @@ def _check(root: str, bundle: str | None, to: str | None) -> int:
 
 def _send_test(root: str, bundle: str | None, to: str) -> int:
     from email.message import EmailMessage
-    from email.policy import SMTP
+    from email.policy import SMTP, SMTPUTF8
 
     from mailgitops.dispatch.api import new_message_id
     from mailgitops.dispatch.rules import single_address
@@ -90,7 +90,10 @@ def _send_test(root: str, bundle: str | None, to: str) -> int:
         raise UsageError(f"--to {to!r} is not one email address")
     smtp = _settings(root, bundle)
     sender = smtp.sender
-    msg = EmailMessage(policy=SMTP)
+    # zoë@example.com cannot be an encoded word: UTF-8 headers (RFC 6532), downgraded when sent to
+    # a server without SMTPUTF8 (the address is then refused by name)
+    ascii_only = all(a.rpartition("@")[0].isascii() for a in (sender.address, to))
+    msg = EmailMessage(policy=SMTP if ascii_only else SMTPUTF8)
     msg["From"] = address(sender.address, sender.name)
     msg["To"] = address(to)
     msg["Subject"] = "mailgitops test email"

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 
 from mailgitops.dispatch.smtp_config import Delivery, ServerConfig, TransportError
+from mailgitops.dispatch.smtp_downgrade import downgrade
 from mailgitops.dispatch.smtp_errors import classify_open_error
 from mailgitops.dispatch.smtp_trust import check_pin, is_loopback, tls_context
 from mailgitops.dispatch.smtp_wire import encode_address, reply_text
@@ -151,6 +152,8 @@ class Connection:
         smtp = self.smtp
         assert smtp is not None
         utf8 = smtp.has_extn("smtputf8")
+        if not utf8:  # UTF-8 headers (RFC 6532) only go to a server that offers SMTPUTF8
+            raw = downgrade(raw)
         wire_from, why = encode_address(envelope_from, utf8, self.cfg.host)
         why = self._too_big(len(raw)) or why
         if why is not None:
@@ -163,12 +166,8 @@ class Connection:
                 wire[r] = w
             else:
                 unsendable[r] = problem
-        headers = raw.split(b"\r\n\r\n", 1)[0]
-        if unsendable and (not wire or not headers.isascii()):
-            # UTF-8 headers (RFC 6532) may only go to a server that offers SMTPUTF8: the other
-            # recipients (an archive CC) are not sent a message it would have to mangle
-            why = next(iter(unsendable.values()))
-            return Delivery((), {}, {r: unsendable.get(r, why) for r in rcpts}, reply=why)
+        if not wire:  # every recipient needs SMTPUTF8; the others got the downgraded message
+            return Delivery((), {}, unsendable, reply=next(iter(unsendable.values())))
         options = [f"SIZE={len(raw)}"] if smtp.has_extn("size") else []
         if smtp.has_extn("8bitmime") and not raw.isascii():
             options.append("BODY=8BITMIME")

@@ -98,6 +98,10 @@ def dry_run(cfg: ServerConfig, sender: str, to: str, warn: Callable[[str], None]
         steps.append(f"TLS ({cfg.security}) with a verified certificate")
     if cfg.password(env) is not None:
         steps.append(f"authenticated as {cfg.username} ({conn.mechanism})")
+    steps.append("SMTPUTF8 offered: addresses with letters beyond ASCII before the @ are sent as written"
+                 if smtp.has_extn("smtputf8") else
+                 "SMTPUTF8 not offered: an address with letters beyond ASCII before the @ (zoë@example.com) "
+                 "cannot be sent through this server; its message fails, naming the address")
     limit, configured = conn.size_limit, cfg.max_message_bytes
     if limit is not None and configured is not None and configured > limit:
         warn(f"the configured maximum message size ({configured:,} bytes) is larger "

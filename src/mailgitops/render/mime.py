@@ -153,8 +153,8 @@ def build_message(
     if _UNSAFE.search(message_id) or not re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", message_id):
         raise MailgitopsError(f"not a Message-ID: {message_id!r}", hint="like <id@example.com>")
     everyone = [sender.address, *(addr for _, addr in to), *cc]
-    # a non-ASCII local part cannot be encoded in a header: it is written as UTF-8, which only a
-    # server that offers SMTPUTF8 is sent (the transport refuses it elsewhere, naming the address)
+    # a non-ASCII local part cannot be encoded in a header: it is written as UTF-8 (RFC 6532); a
+    # server without SMTPUTF8 gets the headers downgraded (dispatch/smtp_downgrade.py)
     ascii_only = all(a.rpartition("@")[0].isascii() for a in everyone)
     msg = EmailMessage(policy=POLICY if ascii_only else UTF8_POLICY)
     msg["From"] = _address_list([address(sender.address, sender.name)])
