@@ -76,7 +76,8 @@ def test_language_fallback(asked: str | None, used: str) -> None:
     ("a@b", False), ("Eve <eve@example.org>", False), ("a@example.org; b@example.org", False),
     ("a@example.org, b@example.org", False), ("undisclosed:;", False), ("a@example.org\n", False),
     ("a@example.org\r\nBcc: x@example.org", False), ("a\x00@example.org", False),
-    ("adä@example.org", False), ("ada@bücher.example", True), ("a@" + "x" * 64 + ".org", False), ("", False),
+    ("adä@example.org", True), ("adä..x@example.org", False), ("ada@bücher.example", True),
+    ("a@" + "x" * 64 + ".org", False), ("", False),
 ])
 def test_single_address_is_the_event_schema_rule(value: str, ok: bool) -> None:
     """RELIABILITY 13: one bare address; `drafts edit --cc` and `smtp send-test --to` use this too."""
