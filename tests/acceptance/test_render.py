@@ -178,10 +178,10 @@ def test_a_broken_layout_is_located(repo: Path, tmp_path: Path) -> None:
 
 def test_gallery_escapes_what_it_shows() -> None:
     from mailgitops.gitops.gallery import gallery_html
-    from mailgitops.gitops.previews import ManifestEntry
+    from mailgitops.gitops.manifest import ManifestEntry
 
     page = gallery_html([ManifestEntry("t", "en", "en", "s", '<img src=x onerror="alert(1)">', 10, 20,
-                                       ("<b>warn</b>",))])
+                                       ("<b>warn</b>",), html="t/en.html", text="t/en.txt", eml="t/en.eml")])
     assert "<img src=x" not in page
     assert "&lt;img src=x" in page
     assert "&lt;b&gt;warn" in page

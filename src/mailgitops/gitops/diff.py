@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from mailgitops.errors import MailgitopsError
-from mailgitops.gitops.manifest import RenderedEmail, RenderOutput, load_output
+from mailgitops.gitops.manifest import ManifestEntry, RenderOutput, load_output
 
 
 class Status(StrEnum):
@@ -26,8 +26,8 @@ class EmailChange:
     template: str
     lang: str
     status: Status
-    before: RenderedEmail | None
-    after: RenderedEmail | None
+    before: ManifestEntry | None
+    after: ManifestEntry | None
     text_diff: tuple[str, ...]  # unified diff lines of the text part, without line endings
     html_changed: bool
     new_warnings: tuple[str, ...]
@@ -63,7 +63,7 @@ class Comparison:
         return sum(c.status is status for c in self.changes)
 
 
-def _text_lines(out: RenderOutput, email: RenderedEmail | None) -> list[str]:
+def _text_lines(out: RenderOutput, email: ManifestEntry | None) -> list[str]:
     return out.read_text(email.text).splitlines() if email is not None else []
 
 
@@ -71,15 +71,15 @@ def _text_lines(out: RenderOutput, email: RenderedEmail | None) -> list[str]:
 ADDRESS_HEADERS = ("From", "Reply-To", "To", "Cc")
 
 
-def _headers(out: RenderOutput, email: RenderedEmail) -> dict[str, str]:
+def _headers(out: RenderOutput, email: ManifestEntry) -> dict[str, str]:
     if not email.eml:
         return {}
     msg = BytesHeaderParser(policy=default_policy).parsebytes(out.read(email.eml))
     return {name: " ".join(str(msg[name]).split()) for name in ADDRESS_HEADERS if msg[name] is not None}
 
 
-def _header_changes(base: RenderOutput, before: RenderedEmail,
-                    head: RenderOutput, after: RenderedEmail) -> tuple[tuple[str, str, str], ...]:
+def _header_changes(base: RenderOutput, before: ManifestEntry,
+                    head: RenderOutput, after: ManifestEntry) -> tuple[tuple[str, str, str], ...]:
     if not (before.eml and after.eml):
         return ()
     old, new = _headers(base, before), _headers(head, after)

@@ -1,11 +1,12 @@
-"""Read one render output folder (`render --out DIR`) through its manifest.json."""
+"""A render output folder (`render --out DIR`) and its manifest.json: the one home of a manifest
+entry, written by gitops/previews.py and read by gitops/diff.py."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TypedDict
 
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError
@@ -16,9 +17,41 @@ _REQUIRED_STR = ("template", "lang", "subject", "html", "text")
 
 
 @dataclass(frozen=True, slots=True)
-class RenderedEmail:
-    """One manifest entry; paths are relative to the render output folder."""
+class ManifestEntry:
+    """One email of a render output folder as manifest.json lists it: written by `render --out`
+    (gitops/previews.py), read by `diff` (load_output below). The paths are relative to the
+    folder; `eml` is "" when the folder has no .eml for it (the diff then leaves out From/To/Cc)."""
 
+    template: str
+    lang: str
+    language_used: str
+    sample: str
+    subject: str
+    html_bytes: int
+    eml_bytes: int
+    warnings: tuple[str, ...]
+    html: str
+    text: str
+    eml: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.template, self.lang)
+
+    def to_json(self) -> ManifestJson:
+        return {"template": self.template, "lang": self.lang, "language_used": self.language_used,
+                "sample": self.sample, "subject": self.subject, "html": self.html, "text": self.text,
+                "eml": self.eml, "html_bytes": self.html_bytes, "eml_bytes": self.eml_bytes,
+                "warnings": list(self.warnings)}
+
+    @staticmethod
+    def from_json(raw: object, index: int, where: str, root: Path
+                  ) -> tuple[ManifestEntry | None, list[Diagnostic]]:
+        """The entry at $.emails[index] of `root`'s manifest, or every problem with it."""
+        return _entry(raw, index, where, root)
+
+
+class ManifestJson(TypedDict):
     template: str
     lang: str
     language_used: str
@@ -28,17 +61,14 @@ class RenderedEmail:
     text: str
     eml: str
     html_bytes: int
-    warnings: tuple[str, ...]
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.template, self.lang)
+    eml_bytes: int
+    warnings: list[str]
 
 
 @dataclass(frozen=True, slots=True)
 class RenderOutput:
     root: Path
-    emails: dict[tuple[str, str], RenderedEmail]
+    emails: dict[tuple[str, str], ManifestEntry]
 
     def read(self, rel: str) -> bytes:
         return (self.root / rel).read_bytes()
@@ -53,7 +83,7 @@ def _safe_rel(value: str) -> bool:
     return bool(value) and not p.is_absolute() and ".." not in p.parts and "\\" not in value
 
 
-def _entry(raw: Any, index: int, where: str, root: Path) -> tuple[RenderedEmail | None, list[Diagnostic]]:
+def _entry(raw: object, index: int, where: str, root: Path) -> tuple[ManifestEntry | None, list[Diagnostic]]:
     path = f"$.emails[{index}]"
     if not isinstance(raw, dict):
         return None, [error(where, 0, 0, "manifest-entry", f"{path} is not an object", json_path=path)]
@@ -79,18 +109,20 @@ def _entry(raw: Any, index: int, where: str, root: Path) -> tuple[RenderedEmail 
     if diags:
         return None, diags
     warnings = raw.get("warnings") or []
-    html_bytes = raw.get("html_bytes")
-    email = RenderedEmail(
-        template=raw["template"],
-        lang=raw["lang"],
+    html_bytes, eml_bytes = raw.get("html_bytes"), raw.get("eml_bytes")
+    # The .eml is optional: without it the diff only leaves out the From/To/Cc comparison.
+    eml = eml if isinstance(eml, str) and eml and (root / eml).is_file() else ""
+    email = ManifestEntry(
+        template=str(raw["template"]),
+        lang=str(raw["lang"]),
         language_used=str(raw.get("language_used") or raw["lang"]),
         sample=str(raw.get("sample") or ""),
-        subject=raw["subject"],
-        html=raw["html"],
-        text=raw["text"],
-        # The .eml is optional: without it the diff only leaves out the From/To/Cc comparison.
-        eml=eml if isinstance(eml, str) and eml and (root / eml).is_file() else "",
-        html_bytes=html_bytes if isinstance(html_bytes, int) else (root / raw["html"]).stat().st_size,
+        subject=str(raw["subject"]),
+        html=str(raw["html"]),
+        text=str(raw["text"]),
+        eml=eml,
+        html_bytes=html_bytes if isinstance(html_bytes, int) else (root / str(raw["html"])).stat().st_size,
+        eml_bytes=eml_bytes if isinstance(eml_bytes, int) else ((root / eml).stat().st_size if eml else 0),
         warnings=tuple(str(w) for w in warnings) if isinstance(warnings, list) else (),
     )
     return email, []
@@ -118,10 +150,10 @@ def load_output(root: Path) -> RenderOutput:
             f"{where} is not a manifest of format {FORMAT} (found format {found!r})",
             hint="render both sides with the same mailgitops version",
         )
-    emails: dict[tuple[str, str], RenderedEmail] = {}
+    emails: dict[tuple[str, str], ManifestEntry] = {}
     diags: list[Diagnostic] = []
     for i, raw in enumerate(data["emails"]):
-        email, problems = _entry(raw, i, where, root)
+        email, problems = ManifestEntry.from_json(raw, i, where, root)
         diags.extend(problems)
         if email is not None:
             if email.key in emails:

@@ -11,6 +11,7 @@ from typing import Any
 from mailgitops.checks.html_lint import email_findings
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError, UsageError
+from mailgitops.gitops.manifest import FORMAT, ManifestEntry
 from mailgitops.model import Repo
 from mailgitops.render import forkpool
 from mailgitops.render.compiled import CompiledTemplates
@@ -18,25 +19,6 @@ from mailgitops.render.email import RenderedEmail
 from mailgitops.render.markdown import markdown_parser
 from mailgitops.render.preview import default_sample, preview
 from mailgitops.suggest import did_you_mean
-
-
-@dataclass(frozen=True, slots=True)
-class ManifestEntry:
-    template: str
-    lang: str
-    language_used: str
-    sample: str
-    subject: str
-    html_bytes: int
-    eml_bytes: int
-    warnings: tuple[str, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        t, lang = self.template, self.lang
-        return {"template": t, "lang": lang, "language_used": self.language_used, "sample": self.sample,
-                "subject": self.subject, "html": f"{t}/{lang}.html", "text": f"{t}/{lang}.txt",
-                "eml": f"{t}/{lang}.eml", "html_bytes": self.html_bytes, "eml_bytes": self.eml_bytes,
-                "warnings": list(self.warnings)}
 
 
 @dataclass
@@ -83,7 +65,7 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
     for asset in compiled.assets.values():
         assets_dir.mkdir(parents=True, exist_ok=True)
         (assets_dir / asset.name).write_bytes(asset.data)
-    manifest = {"format": 1, "emails": [e.as_json() for e in result.entries]}
+    manifest = {"format": FORMAT, "emails": [e.to_json() for e in result.entries]}
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     (out / "manifest.json").write_text(text, encoding="utf-8")
@@ -111,7 +93,8 @@ def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
     (folder / f"{lang}.txt").write_bytes(p.email.text.encode("utf-8"))
     (folder / f"{lang}.eml").write_bytes(eml)
     return ManifestEntry(tid, lang, p.email.lang, name, p.email.subject, len(html_bytes), len(eml),
-                         p.warnings + lints)
+                         p.warnings + lints, html=f"{tid}/{lang}.html", text=f"{tid}/{lang}.txt",
+                         eml=f"{tid}/{lang}.eml")
 
 
 def _chunk(jobs: list[Job]) -> list[Done]:
