@@ -7,11 +7,32 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeAlias
 
 from mailgitops.addresses import problem
 from mailgitops.patterns import compiled
+
+# JSON as Python holds it (json.loads): what events, outcomes and reports are made of. Code that
+# reads a JsonValue narrows it with isinstance (or `obj`/`text` below) before using it.
+JsonValue: TypeAlias = "str | int | float | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
+JsonObject: TypeAlias = Mapping[str, JsonValue]  # read: an event, a stored entry
+JsonDict: TypeAlias = dict[str, JsonValue]  # built: an outcome, a summary, a listing
+
+
+def obj(value: JsonValue) -> JsonObject:
+    """`value` when it is a JSON object, else an empty one (an absent or null field)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def text(value: JsonValue) -> str | None:
+    """`value` when it is a string, else None."""
+    return value if isinstance(value, str) else None
+
+
+def strings(value: JsonValue) -> list[str]:
+    """The strings of a JSON array (an absent or null field: none)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 _TYPES: Mapping[str, tuple[type, ...]] = {
     "object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,),

@@ -64,8 +64,9 @@ def _plan(bundle: str, event: str, attachments_root: str | None, out: str | None
 
     loaded = bundle_mod.load(bundle)
     root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
-    plan = explain(loaded, read_event(event), root, source=event if event != "-" else "stdin",
-                   delivery=delivery)
+    # the CLI walks the plan as loosely as the JSON it prints
+    plan: dict[str, Any] = dict(explain(loaded, read_event(event), root,
+                                        source=event if event != "-" else "stdin", delivery=delivery))
     if out is not None:
         write_files(plan, Path(out))
     plan = without_bodies(plan)

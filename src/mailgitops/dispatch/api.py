@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mailgitops import bundle as bundle_mod
 from mailgitops.dispatch import event as event_mod
@@ -24,9 +24,11 @@ from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
 from mailgitops.dispatch.smtp import Connection, ServerConfig
 from mailgitops.errors import BacklogFull, EventConflict, ExitCode, MailgitopsError, UsageError
+from mailgitops.jsonshape import obj, strings
 
 if TYPE_CHECKING:
     from mailgitops.diagnostics import Diagnostic
+    from mailgitops.jsonshape import JsonDict, JsonObject, JsonValue
     from mailgitops.render.mime import FileAttachment
 
 
@@ -34,11 +36,11 @@ if TYPE_CHECKING:
 class Outcome:
     event_id: str
     duplicate: bool
-    messages: tuple[dict[str, Any], ...]
+    messages: tuple[JsonDict, ...]
     flush: FlushReport | None = field(default=None, compare=False)
     delivery: str = "production"  # the installation's delivery mode when this answer was made
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonDict:
         return {"event_id": self.event_id, "duplicate": self.duplicate, "delivery": self.delivery,
                 "messages": list(self.messages)}
 
@@ -62,7 +64,7 @@ def max_backlog_from(env: Mapping[str, str] | None = None) -> int:
     return value
 
 
-def payload_hash(event: Mapping[str, Any]) -> str:
+def payload_hash(event: JsonObject) -> str:
     text = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -165,16 +167,17 @@ class Dispatcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def handle(self, event: Any, *, deliver: bool = True, source: str = "event") -> Outcome:
+    def handle(self, event: JsonValue, *, deliver: bool = True, source: str = "event") -> Outcome:
         mode = self.delivery()  # before anything is checked or stored: no mode, nothing accepted
         data = event_mod.require_valid(event, source, more=lambda ev: self._unknown_trigger(ev, source))
         digest = payload_hash(data)
-        prior = self.outbox.get_event(data["event_id"])
+        event_id = str(data["event_id"])  # the schema says: a string
+        prior = self.outbox.get_event(event_id)
         if prior is not None:
             return self._duplicate(prior, digest)
         self._check_backlog()
         planned = rules.plan(self.settings, data, self.attachments_root)
-        entries: list[dict[str, Any]] = []
+        entries: list[JsonDict] = []
         messages: list[NewMessage] = []
         for p in planned:
             if isinstance(p, rules.Skipped):
@@ -190,10 +193,10 @@ class Dispatcher:
                    and self.sender.current_pause() is None)
         claim = (self.sender.worker, self.sender.policy.lease_seconds) if deliver else None
         try:
-            stored_event = StoredEvent(data["event_id"], digest, self.bundle.hash, entries)
+            stored_event = StoredEvent(event_id, digest, self.bundle.hash, entries)
             ids = self.outbox.record_event(stored_event, messages, claim_for=claim)
         except EventConflict:
-            prior = self.outbox.get_event(data["event_id"])  # a concurrent delivery of the same event
+            prior = self.outbox.get_event(event_id)  # a concurrent delivery of the same event
             if prior is None:
                 raise
             return self._duplicate(prior, digest)
@@ -203,9 +206,9 @@ class Dispatcher:
             report = FlushReport()
             rows = [r for r in map(self.outbox.get, ids) if r is not None and r.status == "sending"]
             self.sender.deliver(rows, report)
-        stored = self.outbox.get_event(data["event_id"])
+        stored = self.outbox.get_event(event_id)
         assert stored is not None
-        return Outcome(data["event_id"], False, self._entries(stored), report, str(mode))
+        return Outcome(event_id, False, self._entries(stored), report, str(mode))
 
     def _check_backlog(self) -> None:
         """Refuse (temporarily) what could not be sent soon: the caller keeps it and retries,
@@ -217,7 +220,7 @@ class Dispatcher:
                               hint=f"sending is behind or stopped: check the SMTP server; {MAX_BACKLOG_ENV} "
                                    "sets the limit", exit_code=ExitCode.TEMPORARY)
 
-    def _unknown_trigger(self, data: Any, source: str) -> list[Diagnostic]:
+    def _unknown_trigger(self, data: JsonValue, source: str) -> list[Diagnostic]:
         """An unknown trigger and the values the trigger requires, named with the schema's problems,
         so one answer lists them all."""
         from mailgitops.dispatch import required
@@ -233,20 +236,21 @@ class Dispatcher:
                                 hint="give each distinct status change its own event_id")
         return Outcome(prior.event_id, True, self._entries(prior), delivery=str(self.delivery()))
 
-    def _entries(self, stored: StoredEvent) -> tuple[dict[str, Any], ...]:
+    def _entries(self, stored: StoredEvent) -> tuple[JsonDict, ...]:
         out = []
         pause = self.sender.current_pause()
         for e in stored.entries:
-            if "row" not in e:
+            row_id = e.get("row")
+            if not isinstance(row_id, int):  # skipped at once: the entry is the outcome
                 out.append(e)
                 continue
-            row = self.outbox.get(e["row"])
+            row = self.outbox.get(row_id)
             assert row is not None
             status, reason = row_status(row)
             if status == "queued" and pause is not None and not (reason or "").startswith("sending paused"):
                 reason = f"sending paused: {pause[1]}"
-            if e.get("notes"):
-                reason = "; ".join([*([reason] if reason else []), *e["notes"]])
+            if notes := strings(e.get("notes")):
+                reason = "; ".join([*([reason] if reason else []), *notes])
             out.append({"role": row.role, "to": list(row.to), "cc": list(row.cc), "language": row.lang,
                         "status": status, "reason": reason, "message_id": row.message_id,
                         "draft_id": row.id if row.status == "draft" else None, "outbox_id": row.id,
@@ -254,7 +258,7 @@ class Dispatcher:
                         **({"redirected_from": e["redirected_from"]} if "redirected_from" in e else {})})
         return tuple(out)
 
-    def _prepare(self, data: Mapping[str, Any], p: rules.Planned, mode: DeliveryMode) -> NewMessage:
+    def _prepare(self, data: JsonObject, p: rules.Planned, mode: DeliveryMode) -> NewMessage:
         from mailgitops.addresses import ascii_form
         from mailgitops.identity import Mailbox
         from mailgitops.render.context import build_context
@@ -283,8 +287,8 @@ class Dispatcher:
                      "to": [list(t) for t in to_pairs], "printroom": ctx["printroom"],
                      "attachments": [f.to_json() for f in p.attachments], "bundle_hash": self.bundle.hash,
                      # what the console's inbox lists and searches by (the event itself is not kept)
-                     "trigger": data["trigger"], "order_number": (data.get("order") or {}).get("number"),
-                     "customer": (data.get("customer") or {}).get("name"),
+                     "trigger": data["trigger"], "order_number": obj(data.get("order")).get("number"),
+                     "customer": obj(data.get("customer")).get("name"),
                      "reply_to": p.reply_to}
             if original:
                 draft["redirected_from"] = {"to": [list(t) for t in original.to], "cc": list(original.cc)}

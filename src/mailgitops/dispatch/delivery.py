@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from mailgitops.errors import UsageError
 
 if TYPE_CHECKING:
+    from mailgitops.jsonshape import JsonValue
     from mailgitops.render.email import RenderedEmail
 
 ENV = "MAILGITOPS_DELIVERY"
@@ -66,7 +67,7 @@ class Original(NamedTuple):
         out = [("X-Original-To", ", ".join(a for _, a in self.to))]
         return out + ([("X-Original-Cc", ", ".join(self.cc))] if self.cc else [])
 
-    def to_json(self) -> dict[str, list[str]]:
+    def to_json(self) -> dict[str, JsonValue]:
         return {"to": [a for _, a in self.to], "cc": list(self.cc), "bcc": list(self.bcc)}
 
     def lines(self) -> list[str]:

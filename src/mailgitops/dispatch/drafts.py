@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mailgitops.dispatch import rules
 from mailgitops.dispatch.api import Dispatcher, attachment_files, row_status
 from mailgitops.dispatch.delivery import DeliveryMode, Original, envelope_allowed, with_banner
 from mailgitops.dispatch.outbox import Outbox, Row
 from mailgitops.errors import MailgitopsError
+
+if TYPE_CHECKING:
+    from mailgitops.jsonshape import JsonDict
 
 MAX_SUBJECT = 300
 MAX_MARKDOWN = 200_000
@@ -26,7 +29,7 @@ def _get(outbox: Outbox, draft_id: int) -> Row:
     return row
 
 
-def summary(row: Row) -> dict[str, Any]:
+def summary(row: Row) -> JsonDict:
     status, reason = row_status(row)
     draft = row.draft or {}
     return {"id": row.id, "event_id": row.event_id, "role": row.role, "to": list(row.to), "cc": list(row.cc),
@@ -34,12 +37,12 @@ def summary(row: Row) -> dict[str, Any]:
             "status": status, "reason": reason, "message_id": row.message_id}
 
 
-def list_drafts(outbox: Outbox, *, include_done: bool = False) -> list[dict[str, Any]]:
+def list_drafts(outbox: Outbox, *, include_done: bool = False) -> list[JsonDict]:
     rows = [r for r in outbox.rows(limit=100_000) if r.draft is not None]
     return [summary(r) for r in rows if include_done or r.status == "draft"]
 
 
-def show(outbox: Outbox, draft_id: int) -> dict[str, Any]:
+def show(outbox: Outbox, draft_id: int) -> JsonDict:
     row = _get(outbox, draft_id)
     draft = row.draft or {}
     return {**summary(row), "markdown": draft.get("markdown"),
@@ -55,13 +58,13 @@ def _check_cc(addresses: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(addresses))
 
 
-def _no_record(draft: dict[str, Any], row: Row, cc: list[str]) -> None:
+def _no_record(draft: dict[str, object], row: Row, cc: list[str]) -> None:
     pass
 
 
 def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, markdown: str | None = None,
          cc: Sequence[str] | None = None, attach: Sequence[str] = (), detach: Sequence[str] = (),
-         record: Callable[[dict[str, Any], Row, list[str]], None] | None = None) -> Row:
+         record: Callable[[dict[str, object], Row, list[str]], None] | None = None) -> Row:
     """Change what the operator may change; CC only with S5, extra files only with A1. `record`
     (the console's change record) sees the new draft, the row before and the new CC, and may add
     to the draft before the one write that stores both."""
@@ -103,7 +106,7 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
     return _get(outbox, draft_id)
 
 
-def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict[str, Any]:
+def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> JsonDict:
     """Render through the layout and queue once; a second call reports the state, sends nothing."""
     from mailgitops.identity import Mailbox
     from mailgitops.render.email import render_markdown
@@ -148,7 +151,7 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> dict
     return {**summary(_get(outbox, draft_id)), "already": False, "delivery": str(mode)}
 
 
-def discard(outbox: Outbox, draft_id: int) -> dict[str, Any]:
+def discard(outbox: Outbox, draft_id: int) -> JsonDict:
     row = _get(outbox, draft_id)
     if row.status == "draft" and not outbox.discard_draft(draft_id):
         row = _get(outbox, draft_id)

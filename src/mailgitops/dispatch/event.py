@@ -10,10 +10,10 @@ import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mailgitops.errors import MailgitopsError
-from mailgitops.jsonshape import SUPPORTED_KEYWORDS, schema_errors
+from mailgitops.jsonshape import SUPPORTED_KEYWORDS, JsonDict, JsonValue, schema_errors
 
 __all__ = ["SUPPORTED_KEYWORDS", "schema_errors"]  # the event's checker, as tests and rules use it
 
@@ -24,28 +24,30 @@ MAX_EVENT_BYTES = 1_000_000
 
 
 @cache
-def event_schema() -> dict[str, Any]:
+def event_schema() -> JsonDict:
     # a plain path, not importlib.resources: that import alone costs the cold start ~6 ms
     text = (Path(__file__).parent.parent / "schemas" / "event.schema.json").read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
+    loaded: JsonDict = json.loads(text)
     return loaded
 
 
-def _role_address(event: Any, path: tuple[str | int, ...]) -> bool:
+def _role_address(event: JsonValue, path: tuple[str | int, ...]) -> bool:
     """A person's address that is written but wrong: that person's message is skipped with the
     reason (dispatch/rules.py), the event's other messages are still sent."""
     if not path or path[-1] != "email" or path[0] not in ("customer", "operator", "approver", "approvers"):
         return False
     value = event
     for step in path:
-        try:
+        if isinstance(value, dict) and isinstance(step, str):
+            value = value.get(step)
+        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
             value = value[step]
-        except (KeyError, IndexError, TypeError):
+        else:
             return False
     return isinstance(value, str)
 
 
-def check_event(event: Any, source: str = "event", *, role_addresses: bool = True) -> list[Diagnostic]:
+def check_event(event: JsonValue, source: str = "event", *, role_addresses: bool = True) -> list[Diagnostic]:
     """Every schema problem of one event, as diagnostics (json_path set, line/col 0); without
     `role_addresses`, a person's wrongly written address is left to dispatch/rules.py."""
     schema = event_schema()
@@ -64,7 +66,7 @@ def too_large(source: str) -> MailgitopsError:
                            hint="send only the order's data; files go under the attachments root")
 
 
-def load_json(raw: bytes | str, source: str = "event") -> Any:
+def load_json(raw: bytes | str, source: str = "event") -> JsonValue:
     """The event's JSON as Python values, not yet checked; MailgitopsError if too large or not JSON.
     NaN and Infinity become `NonFinite` values, which require_valid refuses at their field."""
     if len(raw) > MAX_EVENT_BYTES:
@@ -72,7 +74,8 @@ def load_json(raw: bytes | str, source: str = "event") -> Any:
     from mailgitops.dispatch.event_values import NonFinite
 
     try:
-        return json.loads(raw, parse_constant=NonFinite)
+        loaded: JsonValue = json.loads(raw, parse_constant=NonFinite)
+        return loaded
     except RecursionError:
         raise MailgitopsError(f"{source}: the event is nested too deeply to read; nothing was queued",
                               hint="an order event is only a few levels deep") from None
@@ -81,13 +84,13 @@ def load_json(raw: bytes | str, source: str = "event") -> Any:
                               hint="send one JSON object as described in schema/event.schema.json") from e
 
 
-def parse_event(raw: bytes | str, source: str = "event") -> dict[str, Any]:
+def parse_event(raw: bytes | str, source: str = "event") -> JsonDict:
     """JSON text -> checked event dict, or MailgitopsError naming every problem."""
     return require_valid(load_json(raw, source), source)
 
 
-def require_valid(data: Any, source: str = "event",
-                  more: Callable[[Any], list[Diagnostic]] | None = None) -> dict[str, Any]:
+def require_valid(data: JsonValue, source: str = "event",
+                  more: Callable[[JsonValue], list[Diagnostic]] | None = None) -> JsonDict:
     """The event, or MailgitopsError naming every schema problem (and those `more` finds). A
     person's wrongly written address alone does not refuse it (that message is skipped); with
     other problems it is named among them.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from typing import Any
 
 MAX_DEPTH = 32  # an order event is about 5 levels deep
 MAX_NUMBER = 10**15  # more than any print order's price or count; Babel formats it exactly
@@ -38,9 +37,9 @@ def _number_problem(value: int | float) -> str | None:
     return None
 
 
-def value_problems(data: Any) -> Iterator[tuple[Path, str]]:
+def value_problems(data: object) -> Iterator[tuple[Path, str]]:
     """(path, message) for each value no order event may hold; nothing deeper than MAX_DEPTH is read."""
-    stack: list[tuple[Path, Any]] = [((), data)]
+    stack: list[tuple[Path, object]] = [((), data)]
     while stack:
         path, value = stack.pop()
         if isinstance(value, NonFinite):

@@ -6,17 +6,19 @@ the language fallback taken, the attachments found, and the email each recipient
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from mailgitops.dispatch import event as event_mod
 from mailgitops.dispatch import rules
+from mailgitops.jsonshape import text
 
 if TYPE_CHECKING:
     from mailgitops.bundle import Bundle
     from mailgitops.diagnostics import Diagnostic
+    from mailgitops.jsonshape import JsonDict, JsonObject, JsonValue
     from mailgitops.render.compiled import CompiledTemplates
     from mailgitops.render.email import RenderedEmail
     from mailgitops.settings import Settings, TriggerSettings
@@ -58,7 +60,7 @@ def _rule(trigger_id: str, trig: TriggerSettings | None, planned: rules.Planned 
     return f"{where}: {send}; to: [{', '.join(trig.to)}]; {draft}"
 
 
-def _render(bundle: Bundle, compiled: CompiledTemplates, data: Mapping[str, Any],
+def _render(bundle: Bundle, compiled: CompiledTemplates, data: JsonObject,
             p: rules.Planned) -> RenderedEmail:
     from mailgitops.identity import Mailbox
     from mailgitops.render.context import build_context
@@ -78,12 +80,12 @@ def _address(name: str | None, address: str) -> str:
     return f"{name} <{address}>" if name else address
 
 
-def _message(bundle: Bundle, compiled: CompiledTemplates | None, data: Mapping[str, Any], trigger_id: str,
-             p: rules.Planned | rules.Skipped) -> dict[str, Any]:
+def _message(bundle: Bundle, compiled: CompiledTemplates | None, data: JsonObject, trigger_id: str,
+             p: rules.Planned | rules.Skipped) -> JsonDict:
     settings: Settings = bundle.settings
     trig = settings.workflow.triggers.get(trigger_id)
-    person: Mapping[str, Any] = p.person if isinstance(p, rules.Planned) else {}
-    entry: dict[str, Any] = {
+    person: JsonObject = p.person if isinstance(p, rules.Planned) else {}
+    entry: JsonDict = {
         "role": p.role,
         "to": [a for _, a in p.to] if isinstance(p, rules.Planned) else list(p.to),
         "cc": list(p.cc) if isinstance(p, rules.Planned) else [],
@@ -98,7 +100,7 @@ def _message(bundle: Bundle, compiled: CompiledTemplates | None, data: Mapping[s
         return entry
     assert compiled is not None  # loaded whenever something is planned
     email = _render(bundle, compiled, data, p)
-    requested = person.get("language")
+    requested = text(person.get("language"))
     entry["language"] = {"requested": requested, "used": email.lang,
                          "path": language_path(requested, settings.languages.active,
                                                settings.languages.default, email.lang)}
@@ -130,21 +132,31 @@ def _delivery(flag: str | None) -> tuple[str, str | None]:
     return str(mode), mode.redirect
 
 
-def explain(bundle: Bundle, event: Any, attachments_root: Path | None,
-            source: str = "event", delivery: str | None = None) -> dict[str, Any]:
+class Plan(TypedDict):
+    """`mailgitops plan` and POST /plan: what dispatch would do with one event."""
+
+    event_id: str
+    trigger: str
+    bundle: str
+    delivery: str
+    messages: list[JsonDict]
+
+
+def explain(bundle: Bundle, event: JsonValue, attachments_root: Path | None,
+            source: str = "event", delivery: str | None = None) -> Plan:
     """The plan for `event` (raises MailgitopsError, as dispatch would, for an event it refuses)."""
     mode, redirect = _delivery(delivery)
 
-    def unknown(data: Any) -> list[Diagnostic]:
+    def unknown(data: JsonValue) -> list[Diagnostic]:
         got = rules.unknown_trigger(bundle.settings, data.get("trigger")) if isinstance(data, dict) else None
         return [replace(got, file=source)] if got is not None else []
 
     data = event_mod.require_valid(event, source, more=unknown)
     planned = rules.plan(bundle.settings, data, attachments_root)
     compiled = bundle.compiled() if any(isinstance(p, rules.Planned) for p in planned) else None
-    messages = [_message(bundle, compiled, data, data["trigger"], p) for p in planned]
+    messages = [_message(bundle, compiled, data, str(data["trigger"]), p) for p in planned]
     for m in messages:
         if redirect and m["status"] != "skipped":
             m["redirected_to"] = redirect  # `to` and `cc` stay the real recipients the banner names
-    return {"event_id": data["event_id"], "trigger": data["trigger"], "bundle": bundle.hash,
+    return {"event_id": str(data["event_id"]), "trigger": str(data["trigger"]), "bundle": bundle.hash,
             "delivery": mode, "messages": messages}

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
 
 
 @cache
@@ -58,7 +58,7 @@ UNTRIED = "claimed by a process that ended before trying it; queued again"
 Held = tuple[int, str]  # (row id, worker)
 
 
-def orphans(held: list[tuple[Any, ...]]) -> tuple[list[Held], list[Held]]:
+def orphans(held: Sequence[tuple[int, str, int | None, float | None]]) -> tuple[list[Held], list[Held]]:
     """Rows (id, worker, pid, start) left `sending` by dead processes on this host, split into those
     that may have gone out and those never tried. A sender works through its claimed rows in id
     order and records each before the next, so of one dead worker's rows only the lowest id can

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
+from mailgitops.jsonshape import JsonDict
+
 Status = Literal["queued", "sending", "sent", "failed", "expired", "draft", "ambiguous", "discarded",
                  "corrupt"]
 # corrupt: the stored bytes no longer match their SHA-256; never sent, kept for inspection
@@ -32,12 +34,12 @@ class NewMessage(NamedTuple):
     to: tuple[str, ...]
     cc: tuple[str, ...]
     raw: bytes | None  # None for a draft: rendered when the operator sends it
-    draft: Mapping[str, Any] | None = None
+    draft: Mapping[str, Any] | None = None  # the console's draft record (console/record.py)
     status: Status = "queued"
     bcc: tuple[str, ...] = ()  # envelope only, never in a header
 
 
-Recipient = dict[str, Any]  # {address, kind: to|cc|bcc, result: accepted|refused|deferred, code, text}
+Recipient = JsonDict  # {address, kind: to|cc|bcc, result: accepted|refused|deferred, code, text}
 
 
 def initial_recipients(to: Iterable[str], cc: Iterable[str], bcc: Iterable[str] = (),
@@ -72,7 +74,7 @@ class Row(NamedTuple):
     delivered: tuple[str, ...]
     refused: Mapping[str, str]  # address -> the server's reply
     raw: bytes | None
-    draft: Mapping[str, Any] | None
+    draft: Mapping[str, Any] | None  # the console's draft record (console/record.py)
     status: Status
     attempts: int
     ambiguous: int
@@ -86,7 +88,7 @@ class Row(NamedTuple):
     sha256: str | None = None  # of `raw`, checked before it is sent
     pruned_at: float | None = None  # when retention dropped the body; the delivery record stays
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonDict:
         waiting = self.status in ("queued", "ambiguous")
         return {"id": self.id, "event_id": self.event_id, "role": self.role, "status": self.status,
                 "to": list(self.to), "cc": list(self.cc), "bcc": list(self.bcc), "language": self.lang,
@@ -112,7 +114,7 @@ class StoredEvent(NamedTuple):
     event_id: str
     payload_hash: str
     bundle_hash: str
-    entries: list[dict[str, Any]]  # outcome skeleton, see api.py
+    entries: list[JsonDict]  # outcome skeleton, see api.py
 
 
 class Outbox(Protocol):
@@ -128,11 +130,11 @@ class Outbox(Protocol):
     def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False) -> list[Row]: ...
     def claim(self, *, worker: str, lease_seconds: float, limit: int,
               ids: Sequence[int] | None = None, due_before: float | None = None) -> list[Row]: ...
-    def update(self, row_id: int, worker: str | None, **fields: Any) -> bool: ...
+    def update(self, row_id: int, worker: str | None, **fields: object) -> bool: ...
     def recover(self) -> int: ...
     def prune(self, before: float) -> dict[str, int]: ...
     def retry(self, row_id: int) -> bool: ...
-    def set_draft(self, row_id: int, draft: Mapping[str, Any], cc: Sequence[str]) -> bool: ...
+    def set_draft(self, row_id: int, draft: Mapping[str, object], cc: Sequence[str]) -> bool: ...
     def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool: ...
     def discard_draft(self, row_id: int) -> bool: ...
     def pause(self, until: float | None, reason: str, *, secret: str | None = None) -> None: ...
@@ -143,7 +145,7 @@ class Outbox(Protocol):
     def close(self) -> None: ...
 
 
-def listing(ob: Outbox, status: str | None, limit: int) -> dict[str, Any]:
+def listing(ob: Outbox, status: str | None, limit: int) -> JsonDict:
     """What `outbox list` and `GET /outbox` show: the newest `limit` messages (oldest first), the
     count of each status, and how many matching messages were left out (`more`)."""
     counts = ob.counts()

@@ -6,10 +6,13 @@ import those types without a circle back to the code that chooses it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mailgitops.dispatch.outbox import DEFAULT_PATH, Outbox
 from mailgitops.errors import MailgitopsError
+
+if TYPE_CHECKING:
+    from mailgitops.jsonshape import JsonDict
 
 
 def _sqlite(location: str, migrate: bool) -> Outbox:
@@ -40,7 +43,7 @@ def open_outbox(location: str | None, *, migrate: bool = False) -> Outbox:
     return BACKENDS["sqlite"](loc, migrate)
 
 
-def migrate(location: str | None) -> dict[str, Any]:
+def migrate(location: str | None) -> JsonDict:
     """`outbox migrate`: bring the schema up to this version; says what it found and did."""
     ob = open_outbox(location, migrate=True)
     try:

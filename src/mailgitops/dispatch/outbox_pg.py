@@ -12,10 +12,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -36,7 +35,7 @@ _PLAIN = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_until", "
           "sent_at"}
 
 
-def _row(r: Mapping[str, Any], raw: bytes | None) -> Row:
+def _row(r: DictRow, raw: bytes | None) -> Row:
     return Row(
         id=r["id"], event_id=r["event_id"], role=r["role"], lang=r["lang"], template_id=r["template_id"],
         message_id=r["message_id"], envelope_from=r["envelope_from"], to=tuple(r["to_json"]),
@@ -58,7 +57,9 @@ class PgOutbox(PgUpkeep):
     def __init__(self, url: str, *, migrate: bool = False) -> None:
         outbox_pg_schema.check_url(url)
         self.url, self.where = url, outbox_pg_schema.shown(url)
+        # connection_class says to the type checker what row_factory says at run time
         self.pool = ConnectionPool(url, min_size=1, max_size=4, open=False,
+                                   connection_class=psycopg.Connection[DictRow],
                                    kwargs={"row_factory": dict_row, "connect_timeout": 10})
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
@@ -80,7 +81,7 @@ class PgOutbox(PgUpkeep):
                                exit_code=ExitCode.TEMPORARY)
 
     @contextmanager
-    def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+    def _conn(self) -> Iterator[psycopg.Connection[DictRow]]:
         try:
             with self.pool.connection(timeout=15) as conn:
                 yield conn
@@ -110,7 +111,7 @@ class PgOutbox(PgUpkeep):
         self._listener = threading.Thread(target=listen, name="mailgitops-pg-listen", daemon=True)
         self._listener.start()
 
-    def _join(self, conn: psycopg.Connection[Any], r: Mapping[str, Any]) -> Row:
+    def _join(self, conn: psycopg.Connection[DictRow], r: DictRow) -> Row:
         raw = r["raw"]
         if raw is not None and r["blobs_json"]:
             def fetch(hashes: list[str]) -> dict[str, bytes]:
@@ -120,7 +121,7 @@ class PgOutbox(PgUpkeep):
         return _row(r, bytes(raw) if raw is not None else None)
 
     @staticmethod
-    def _store(conn: psycopg.Connection[Any], raw: bytes | None) -> tuple[bytes | None, list[str]]:
+    def _store(conn: psycopg.Connection[DictRow], raw: bytes | None) -> tuple[bytes | None, list[str]]:
         if raw is None:
             return None, []
         skeleton, parts = blobs.split(raw)
@@ -163,7 +164,7 @@ class PgOutbox(PgUpkeep):
                      worker if claimed else None, lease_until if claimed else None, *held)).fetchone()
                 assert r is not None
                 ids.append(int(r["id"]))
-            entries = [dict(e, row=ids[e["row"]]) if isinstance(e.get("row"), int) else e
+            entries = [dict(e, row=ids[n]) if isinstance(n := e.get("row"), int) else e
                        for e in event.entries]
             conn.execute("UPDATE events SET entries=%s WHERE event_id=%s", (Jsonb(entries), event.event_id))
             if any(m.status == "queued" for m in messages) and worker is None:
@@ -209,16 +210,16 @@ class PgOutbox(PgUpkeep):
                " ELSE 0 END), status='sending', lease_until=%s, worker=%s, attempts=m.attempts+1,"
                " updated_at=%s, lease_host=%s, lease_pid=%s, lease_started=%s"
                " FROM picked WHERE m.id=picked.id RETURNING m.*")
-        params: list[Any] = [due, now, *([list(ids)] if ids is not None else []), limit,
+        params: list[object] = [due, now, *([list(ids)] if ids is not None else []), limit,
                              now + lease_seconds, worker, now, *lease.me()]
         with self._conn() as conn:
             with conn.transaction():
                 got = conn.execute(sql, params).fetchall()
             return sorted((self._join(conn, r) for r in got), key=lambda r: r.id)
 
-    def update(self, row_id: int, worker: str | None, **fields: Any) -> bool:
+    def update(self, row_id: int, worker: str | None, **fields: object) -> bool:
         sets: list[str] = ["updated_at=%s"]
-        params: list[Any] = [time.time()]
+        params: list[object] = [time.time()]
         for k, v in fields.items():
             if k in _JSON:
                 sets.append(f"{_JSON[k]}=%s")
@@ -236,7 +237,7 @@ class PgOutbox(PgUpkeep):
         with self._conn() as conn, conn.transaction():
             return conn.execute(sql, params).rowcount == 1
 
-    def _notify_if(self, conn: psycopg.Connection[Any], changed: bool) -> bool:
+    def _notify_if(self, conn: psycopg.Connection[DictRow], changed: bool) -> bool:
         if changed:
             conn.execute(f"NOTIFY {CHANNEL}")
         return changed
@@ -258,7 +259,7 @@ class PgOutbox(PgUpkeep):
                 (now, now, now, Jsonb(pending), Jsonb(recips), row_id, row.status)).rowcount
             return self._notify_if(conn, n == 1)
 
-    def set_draft(self, row_id: int, draft: Mapping[str, Any], cc: Sequence[str]) -> bool:
+    def set_draft(self, row_id: int, draft: Mapping[str, object], cc: Sequence[str]) -> bool:
         with self._conn() as conn, conn.transaction():
             return conn.execute("UPDATE messages SET draft_json=%s, cc_json=%s, updated_at=%s WHERE id=%s"
                                 " AND status='draft'", (Jsonb(dict(draft)), Jsonb(list(cc)), time.time(),

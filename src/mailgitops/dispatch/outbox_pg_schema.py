@@ -6,9 +6,13 @@ time decides and applies (an advisory lock inside the transaction)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mailgitops.errors import ExitCode, MailgitopsError
+
+if TYPE_CHECKING:  # psycopg is imported only where PostgreSQL is used
+    import psycopg
+    from psycopg.rows import DictRow
 
 _V3 = """
 CREATE TABLE events (
@@ -45,7 +49,7 @@ def shown(url: str) -> str:
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     try:
-        parts: dict[str, Any] = conninfo_to_dict(url)
+        parts = conninfo_to_dict(url)
     except Exception:
         return "postgresql://(unreadable URL)"
     parts.pop("password", None)
@@ -66,7 +70,7 @@ def check_url(url: str) -> None:
             hint="remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass (PGPASSFILE)")
 
 
-def prepare(conn: Any, url: str, *, migrate: bool) -> tuple[int, int]:
+def prepare(conn: psycopg.Connection[DictRow], url: str, *, migrate: bool) -> tuple[int, int]:
     """Make a new database's tables, check an existing one, or (with `migrate`) bring it up to date.
     `conn` is a psycopg connection not in a transaction; returns (version found, version now)."""
     with conn.transaction():

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 from contextlib import AbstractContextManager
-from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from mailgitops.dispatch import lease
@@ -15,7 +15,7 @@ from mailgitops.dispatch.outbox import FINISHED, STATUSES, Pause
 
 
 class PgUpkeep:
-    def _conn(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+    def _conn(self) -> AbstractContextManager[psycopg.Connection[DictRow]]:
         raise NotImplementedError  # PgOutbox provides the pooled connection
 
     def pause(self, until: float | None, reason: str, *, secret: str | None = None) -> None:

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from mailgitops.dispatch import blobs, lease, outbox_schema
 from mailgitops.dispatch.outbox import (
@@ -155,7 +154,7 @@ class SqliteOutbox(SqliteUpkeep):
                  *(lease.me() if claimed else (None, None, None)), parts))
             assert cur.lastrowid is not None
             ids.append(cur.lastrowid)
-        entries = [dict(e, row=ids[e["row"]]) if isinstance(e.get("row"), int) else e for e in event.entries]
+        entries = [dict(e, row=ids[n]) if isinstance(n := e.get("row"), int) else e for e in event.entries]
         db.execute("UPDATE events SET entries=? WHERE event_id=?", (json.dumps(entries), event.event_id))
         return ids
 
@@ -198,7 +197,7 @@ class SqliteOutbox(SqliteUpkeep):
         due = now if due_before is None else min(now, due_before)
         where = ("((status IN ('queued','ambiguous') AND next_attempt_at<=?)"
                  " OR (status='sending' AND lease_until<?))")
-        params: list[Any] = [now + lease_seconds, worker, now, *lease.me(), due, now]
+        params: list[object] = [now + lease_seconds, worker, now, *lease.me(), due, now]
         if ids is not None:
             where += f" AND id IN ({','.join('?' * len(ids))})"
             params.extend(ids)
@@ -218,7 +217,7 @@ class SqliteOutbox(SqliteUpkeep):
         return sorted((self._row(r, self.db) for r in rows), key=lambda r: r.id)
 
     @locked
-    def update(self, row_id: int, worker: str | None, **fields: Any) -> bool:
+    def update(self, row_id: int, worker: str | None, **fields: object) -> bool:
         """Set fields of a row this worker holds (worker None: any row): the sender's record of
         an attempt. Written without waiting for fsync (WAL, synchronous=NORMAL): it survives a
         process crash; a power cut may lose it, which leaves the row `sending` until its lease
@@ -227,7 +226,7 @@ class SqliteOutbox(SqliteUpkeep):
         later FULL commit makes the earlier NORMAL ones durable too (one log, synced in order).
         Accepting an event (record_event) always waits for the disk."""
         sets: list[str] = ["updated_at=?"]
-        params: list[Any] = [time.time()]
+        params: list[object] = [time.time()]
         for k, v in fields.items():
             if k in _JSON_FIELDS:
                 sets.append(f"{_JSON_FIELDS[k]}=?")
@@ -265,7 +264,7 @@ class SqliteOutbox(SqliteUpkeep):
             (now, now, now, json.dumps(pending), json.dumps(recips), row_id, row.status)) == 1
 
     @locked
-    def set_draft(self, row_id: int, draft: Mapping[str, Any], cc: Sequence[str]) -> bool:
+    def set_draft(self, row_id: int, draft: Mapping[str, object], cc: Sequence[str]) -> bool:
         return self._write("UPDATE messages SET draft_json=?, cc_json=?, updated_at=? WHERE id=?"
                            " AND status='draft'", (json.dumps(draft), json.dumps(list(cc)), time.time(),
                                                    row_id)) == 1

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from mailgitops.dispatch import lease
 from mailgitops.dispatch.outbox import FINISHED, STATUSES, Pause
@@ -35,7 +35,7 @@ class SqliteUpkeep:
     lock: threading.RLock
     readers: Readers
 
-    def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
+    def _write(self, sql: str, params: Sequence[object] = ()) -> int:
         return self.db.execute(sql, params).rowcount
 
     @locked

@@ -48,7 +48,7 @@ def verdict(recipients: Sequence[Recipient]) -> Verdict:
     if waiting:
         first = describe(waiting[0])
         more = f" (and {len(waiting) - 1} more)" if len(waiting) > 1 else ""
-        return Verdict("waiting", tuple(r["address"] for r in waiting), first + more)
+        return Verdict("waiting", tuple(str(r["address"]) for r in waiting), first + more)
     note = "; ".join(describe(r) for r in refused_copies) or None
     if to or any(r["result"] == "accepted" for r in recipients):
         return Verdict("sent", (), note)

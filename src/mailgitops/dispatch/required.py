@@ -5,14 +5,16 @@ as it is, and validate asks for a guard around every other value."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mailgitops.jsonshape import JsonObject, JsonValue
 
 if TYPE_CHECKING:  # made only for an event that lacks a value
     from mailgitops.diagnostics import Diagnostic
     from mailgitops.settings import Settings
 
 
-def _bases(event: Mapping[str, Any], head: str) -> Iterator[tuple[str, Any]]:
+def _bases(event: JsonObject, head: str) -> Iterator[tuple[str, JsonValue]]:
     """(JSON path, node) of each place a value of namespace `head` comes from."""
     if head == "job":
         order = event.get("order")
@@ -30,7 +32,7 @@ def _bases(event: Mapping[str, Any], head: str) -> Iterator[tuple[str, Any]]:
         yield f"$.{head}", event.get(head)
 
 
-def missing(event: Mapping[str, Any], dotted: str) -> Iterator[str]:
+def missing(event: JsonObject, dotted: str) -> Iterator[str]:
     """The JSON path of each place `dotted` (e.g. `order.number`, `job.product.name`) is absent."""
     head, *parts = dotted.split(".")
     for base, start in _bases(event, head):
@@ -41,10 +43,10 @@ def missing(event: Mapping[str, Any], dotted: str) -> Iterator[str]:
             yield ".".join([base, *parts])
 
 
-def check(settings: Settings, event: Any, source: str) -> list[Diagnostic]:
+def check(settings: Settings, event: JsonValue, source: str) -> list[Diagnostic]:
     trigger = event.get("trigger") if isinstance(event, dict) else None
     entry = settings.catalog.get(trigger) if isinstance(trigger, str) else None
-    if entry is None or not entry.requires:
+    if entry is None or not entry.requires or not isinstance(event, dict):
         return []
     holes = [(path, name) for name in entry.requires for path in missing(event, name)]
     if not holes:

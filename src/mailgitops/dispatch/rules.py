@@ -7,9 +7,10 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from mailgitops.errors import MailgitopsError
+from mailgitops.jsonshape import JsonObject, obj, strings, text
 from mailgitops.people import people as named_people
 from mailgitops.settings import LimitSettings
 
@@ -46,7 +47,7 @@ class FileRef(NamedTuple):
 
 class Planned(NamedTuple):
     role: str
-    person: Mapping[str, Any]  # the recipient as the event gave it
+    person: JsonObject  # the recipient as the event gave it
     to: tuple[tuple[str | None, str], ...]
     cc: tuple[str, ...]
     lang: str  # requested: the recipient's language or the default
@@ -161,7 +162,7 @@ def _collect(got: FileRef | Diagnostic, problems: list[Diagnostic], files: list[
         problems.append(got)
 
 
-def plan(settings: Settings, event: Mapping[str, Any],
+def plan(settings: Settings, event: JsonObject,
          attachments_root: Path | None) -> list[Planned | Skipped]:
     """The messages one (schema-valid) event leads to; raises MailgitopsError naming every problem."""
     trigger_id = str(event["trigger"])
@@ -173,12 +174,12 @@ def plan(settings: Settings, event: Mapping[str, Any],
         return [Skipped(role, (), None, f"trigger `{trigger_id}` is not configured in config/workflow.yaml")
                 for role in settings.catalog[trigger_id].default_recipients]
     problems: list[Diagnostic] = []
-    extra_cc = list(event.get("operator_cc") or [])
+    extra_cc = strings(event.get("operator_cc"))
     if extra_cc and not settings.smtp.allow_operator_cc:
         problems.append(_bad("$.operator_cc", "operator-cc-not-allowed",
                              "operators may not add CC addresses",
                              "set allow_operator_cc: true in config/smtp.yaml, or drop operator_cc"))
-    extra_files = list(event.get("operator_attachments") or [])
+    extra_files = strings(event.get("operator_attachments"))
     if extra_files and not settings.workflow.allow_operator_attachments:
         problems.append(_bad("$.operator_attachments", "operator-attachments-not-allowed",
                              "operators may not attach files",
@@ -212,19 +213,19 @@ def unknown_trigger(settings: Settings, trigger_id: object) -> Diagnostic | None
                 did_you_mean(trigger_id, sorted(catalog)) or "see schema/triggers.yaml")
 
 
-def _refuse(event: Mapping[str, Any], problems: Sequence[Diagnostic]) -> NoReturn:
+def _refuse(event: JsonObject, problems: Sequence[Diagnostic]) -> NoReturn:
     raise MailgitopsError(f"event {event['event_id']}: refused ({len(problems)} problem(s)); "
                           "nothing was queued", diagnostics=problems)
 
 
-def _attachments(settings: Settings, template_ids: Sequence[str], event: Mapping[str, Any],
+def _attachments(settings: Settings, template_ids: Sequence[str], event: JsonObject,
                  attachments_root: Path | None, problems: list[Diagnostic]
                  ) -> dict[str, tuple[tuple[FileRef, ...], tuple[str, ...]]]:
     """Per template: the T9 files it attaches automatically, then the A1 extra files. Each file is
     resolved once however many templates attach it. A kind the event does not provide is left
     out and said so; a path that is given but wrong is added to `problems`."""
     each = settings.smtp.limits.max_attachment_bytes
-    given = event.get("attachments") or {}
+    given = {k: v for k, v in obj(event.get("attachments")).items() if isinstance(v, str)}  # paths
     kinds = {tid: settings.templates[tid].attachments if tid in settings.templates else ()
              for tid in template_ids}
     resolved: dict[str, FileRef] = {}
@@ -237,7 +238,7 @@ def _attachments(settings: Settings, template_ids: Sequence[str], event: Mapping
                 problems.append(got)
     extra: list[FileRef] = []
     allowed = settings.workflow.allow_operator_attachments  # off: refused in plan(), not read
-    for i, rel in enumerate((event.get("operator_attachments") or []) if allowed else []):
+    for i, rel in enumerate(strings(event.get("operator_attachments")) if allowed else []):
         _collect(resolve_attachment(attachments_root, "operator", rel, f"$.operator_attachments[{i}]",
                                     each), problems, extra)
     out: dict[str, tuple[tuple[FileRef, ...], tuple[str, ...]]] = {}
@@ -256,12 +257,12 @@ def _attachments(settings: Settings, template_ids: Sequence[str], event: Mapping
     return out
 
 
-def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
+def _recipients(settings: Settings, event: JsonObject, trigger_id: str,
                 extra_cc: Sequence[str]) -> list[Planned | Skipped]:
     """W2: the configured roles, each person on their own, with sender (S1-S3) and CC (S4, S5)."""
     langs = settings.languages
     trig = settings.workflow.triggers[trigger_id]
-    shop_id = event.get("webshop") or ""
+    shop_id = text(event.get("webshop")) or ""
     shop = settings.webshops.get(shop_id)
     notes: tuple[str, ...] = ()
     if shop_id and shop is None:  # never silent: the outcome says so (docs/dispatcher.md)
@@ -283,7 +284,7 @@ def _recipients(settings: Settings, event: Mapping[str, Any], trigger_id: str,
         if not people:
             out.append(Skipped(role, (), None, f"the event names no {role}"))
             continue
-        notify = (event.get("customer") or {}).get("notify") or []
+        notify = strings(obj(event.get("customer")).get("notify"))
         for p in people:
             lang = resolve_language(p.get("language"), langs.active, langs.default)
             bad = address_problem(p["email"])

@@ -8,7 +8,6 @@ import re
 import smtplib
 import socket
 import ssl
-from typing import Any
 
 from mailgitops.dispatch.smtp_config import ServerConfig, TransportError
 
@@ -45,7 +44,7 @@ def tls_context(cfg: ServerConfig) -> ssl.SSLContext:
     return ctx
 
 
-def check_pin(sock: Any, cfg: ServerConfig) -> None:
+def check_pin(sock: socket.socket | None, cfg: ServerConfig) -> None:
     if not cfg.pin_sha256:
         return
     der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None

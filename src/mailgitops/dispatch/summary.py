@@ -3,7 +3,7 @@ what failed for good, and the ambiguous redeliveries the outbox has counted so f
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from mailgitops.dispatch.outbox import Outbox, iso
 from mailgitops.dispatch.sender import FlushReport
@@ -13,14 +13,14 @@ WAITING = ("sending", "ambiguous", "queued")
 SHOWN = 20  # messages named in the summary; the count covers all
 
 
-def flush_summary(outbox: Outbox, report: FlushReport) -> tuple[dict[str, Any], int]:
+def flush_summary(outbox: Outbox, report: FlushReport) -> tuple[dict[str, object], int]:
     """The JSON summary and the exit code: 1 when a message failed for good in this flush,
     else 75 while anything waits (queued, being retried, paused), else 0."""
     counts = outbox.counts()
     waiting = sum(counts.get(s, 0) for s in WAITING)
     rows = [r for s in WAITING for r in outbox.rows(s, SHOWN)][:SHOWN]
     due = [r.next_attempt_at for s in ("ambiguous", "queued") for r in outbox.rows(s, 1)]
-    out: dict[str, Any] = {
+    out: dict[str, object] = {
         **report.to_json(),
         "waiting": waiting,
         "next_attempt_at": iso(min(due)) if due and not report.paused else None,
@@ -38,7 +38,7 @@ def flush_summary(outbox: Outbox, report: FlushReport) -> tuple[dict[str, Any], 
     return out, int(ExitCode.OK)
 
 
-def summary_line(s: dict[str, Any]) -> str:
+def summary_line(s: Mapping[str, object]) -> str:
     """One line for a person: what went out and, when something waits, what and until when."""
     parts = [f"sent {s['sent']}, failed {s['failed']}, expired {s['expired']}, corrupt {s['corrupt']}, "
              f"recovered from a dead process {s['recovered']}, "
