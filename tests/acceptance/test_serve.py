@@ -123,6 +123,21 @@ def test_accepted_event_is_then_delivered(api: Api, sink: SmtpServer) -> None:
     assert [r["message_id"] for r in outbox["messages"]] == [m["message_id"]]
 
 
+def test_an_internationalised_address_is_accepted_and_sent_with_smtputf8(api: Api, sink: SmtpServer) -> None:
+    """zoë@example.com is one address: the event is accepted (202) and the message goes to a
+    server that offers SMTPUTF8 with her address as written, in the envelope and in To."""
+    status, _, got = api.call("POST", "/events", event("order_received", "intl-http-1",
+                                                       customer={**event("order_received", "x")["customer"],
+                                                                 "email": "zoë@example.com"}))
+    assert status == 202, got
+    [m] = got["messages"]
+    assert m["to"] == ["zoë@example.com"]
+    [received] = sink.wait_for(1)
+    assert received.rcpts == ["zoë@example.com", "archive@example.com"]  # the archive CC too
+    head = received.data.split(b"\r\n\r\n", 1)[0].decode("utf-8")  # UTF-8 headers (RFC 6532)
+    assert "zoë@example.com" in next(line for line in head.splitlines() if line.startswith("To:"))
+
+
 def test_the_same_event_five_times_sends_one_email(served: tuple[Api, Server], sink: SmtpServer) -> None:
     api, server = served
     ev = event("order_received", "five-times")
