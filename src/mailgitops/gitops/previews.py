@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from mailgitops.checks.html_lint import email_findings
 from mailgitops.diagnostics import Diagnostic, error
