@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html as htmllib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 
 from mailgitops.render.markdown import cid_for
 
@@ -50,9 +53,50 @@ def is_logo(src: str, theme: Mapping[str, Any]) -> bool:
     return bool(logo) and src in (f"cid:{cid_for(str(logo))}", str(logo))
 
 
-def tag_findings(html: str, theme: Mapping[str, Any]) -> list[HtmlFinding]:
-    """Images without alt text and links that are not https (mailto: is fine)."""
+class _Head(NamedTuple):
+    """What a layout's HTML holds before the email's text: its images and links, and the slots in it."""
+
+    head: str  # the shell up to the content slot, markers in place
+    images: list[tuple[str, str]]
+    links: list[str]
+
+
+_MARKER = re.compile(r"@@MG:([a-z]+)@@")
+_HEAD_SLOTS = frozenset({"lang", "title", "preheader"})  # filled from the email's own fields
+
+
+@lru_cache(maxsize=16)
+def _head(shell: str) -> _Head | None:
+    """The shell before its content slot, parsed once, or None when an email must be parsed whole:
+    the slot is not there once, another slot comes first, a marker sits in an image or link, or the
+    parser is not between tags where the slot starts (then the rest would not parse the same alone)."""
+    head, marker, _ = shell.partition("@@MG:content@@")
+    if not marker or "@@MG:content@@" in _ or not set(_MARKER.findall(head)) <= _HEAD_SLOTS:
+        return None
     tags = _Tags()
+    tags.feed(head)
+    if tags.rawdata or tags.cdata_elem is not None:
+        return None
+    if any("@@MG:" in f"{src}{alt}" for src, alt in tags.images) or any("@@MG:" in h for h in tags.links):
+        return None
+    return _Head(head, tags.images, tags.links)
+
+
+def tag_findings(html: str, theme: Mapping[str, Any], *, shell: str | None = None, lang: str = "",
+                 subject: str = "", preheader: str = "") -> list[HtmlFinding]:
+    """Images without alt text and links that are not https (mailto: is fine).
+
+    With the email's `shell` (and the lang, subject and preheader it was filled with), the shell's
+    part before the email's text is read once per shell, not once per email (it is most of the
+    HTML); an email whose HTML does not start with exactly that part is read whole."""
+    tags = _Tags()
+    head = _head(shell) if shell is not None else None
+    start = _MARKER.sub(lambda m: htmllib.escape({"lang": lang, "title": subject}.get(m[1], preheader)),
+                        head.head) if head is not None else ""
+    if head is not None and html.startswith(start):
+        tags.images.extend(head.images)
+        tags.links.extend(head.links)
+        html = html[len(start):]
     tags.feed(html)
     tags.close()
     out: list[HtmlFinding] = []
@@ -73,7 +117,9 @@ def tag_findings(html: str, theme: Mapping[str, Any]) -> list[HtmlFinding]:
     return out
 
 
-def email_findings(html: str, theme: Mapping[str, Any]) -> list[HtmlFinding]:
+def email_findings(html: str, theme: Mapping[str, Any], *, shell: str | None = None, lang: str = "",
+                   subject: str = "", preheader: str = "") -> list[HtmlFinding]:
     """Every HTML lint of one rendered email (what `render` lists under each email's warnings)."""
     size = size_finding(html)
-    return ([size] if size else []) + tag_findings(html, theme)
+    return ([size] if size else []) + tag_findings(html, theme, shell=shell, lang=lang, subject=subject,
+                                                   preheader=preheader)

@@ -15,6 +15,7 @@ from mailgitops.model import Repo
 from mailgitops.render import forkpool
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.email import RenderedEmail
+from mailgitops.render.layout import direction
 from mailgitops.render.markdown import markdown_parser
 from mailgitops.render.preview import default_sample, preview
 from mailgitops.suggest import did_you_mean
@@ -83,7 +84,10 @@ def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
         return list(e.diagnostics) or [error(f"templates/{tid}", 0, 0, "render-error", e.message,
                                              hint=e.hint)]
     # the lints `validate` reads from the sources, here exact: this is the real HTML
-    lints = tuple(f.message for f in email_findings(p.email.html, compiled.theme))
+    shell = compiled.shell(compiled.templates[tid].layout, direction(p.email.lang))
+    lints = tuple(f.message for f in email_findings(p.email.html, compiled.theme, shell=shell,
+                                                    lang=p.email.lang, subject=p.email.subject,
+                                                    preheader=p.email.preheader))
     eml = p.message.as_bytes()
     html_bytes = p.email.html.encode("utf-8")
     folder = out / tid
