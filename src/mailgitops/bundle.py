@@ -37,6 +37,8 @@ class Bundle:
     hash: str
     settings: Settings
     compiled_raw: Mapping[str, Any]
+    # Markdown parsed at build time (render/preparsed.py); None in a bundle made before it existed
+    preparsed: Mapping[str, Any] | None = None
 
     def compiled(self) -> CompiledTemplates:
         from mailgitops.render.compiled import CompiledTemplates
@@ -158,7 +160,7 @@ def load(path: str | Path, *, key: str | None = None) -> Bundle:
     if key is not None:
         _check_signature(p, content, doc.get("signature"), key)
     return Bundle(path=str(p), hash=doc["hash"], settings=Settings.from_json(content["settings"]),
-                  compiled_raw=content["compiled"])
+                  compiled_raw=content["compiled"], preparsed=content.get("preparsed"))
 
 
 def _check_structure(p: Path, doc: dict[str, Any]) -> None:

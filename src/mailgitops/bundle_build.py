@@ -14,6 +14,7 @@ from mailgitops.errors import MailgitopsError
 
 def build(root: Path, key: str | None = None) -> bytes:
     """The bundle of the repository at `root`; refuses (with every diagnostic) if it does not validate."""
+    from mailgitops.render import preparsed
     from mailgitops.render.compiled import compile_repo  # heavy: only when a bundle is built
     from mailgitops.validate import validate_repo
 
@@ -23,8 +24,10 @@ def build(root: Path, key: str | None = None) -> bytes:
                               "no bundle was built",
                               diagnostics=result.errors, hint="run `mailgitops validate` and fix them first")
     repo = result.loaded.repo
-    return serialize({"settings": settings_of(repo).to_json(), "compiled": compile_repo(repo).to_dict()},
-                     key)
+    compiled = compile_repo(repo)
+    # the Markdown of every sample's emails, parsed now: `dispatch` then needs no Markdown parser
+    return serialize({"settings": settings_of(repo).to_json(), "compiled": compiled.to_dict(),
+                      "preparsed": preparsed.collect(repo, compiled)}, key)
 
 
 def write(root: Path, out: Path, key: str | None = None) -> bytes:

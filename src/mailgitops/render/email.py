@@ -189,6 +189,14 @@ def render_email(compiled: CompiledTemplates, template_id: str, lang: str,
     return _assemble(compiled, t, used, subject=subject, preheader=preheader, body=body, context=context)
 
 
+def body_tokens(compiled: CompiledTemplates, template_id: str, lang: str, context: Mapping[str, Any]) -> str:
+    """The body's Jinja output with every value a token: what its Markdown structure depends on."""
+    t = _template(compiled, template_id)
+    used = resolve_lang(lang, t.texts, compiled.default_lang)
+    x = t.texts[used]
+    return _render(used, x, "body", x.body, context).text
+
+
 def render_jinja(compiled: CompiledTemplates, template_id: str, lang: str,
                  context: Mapping[str, Any]) -> None:
     """The Jinja of one text (subject, preheader, body) run under the send path's limits, without

@@ -159,9 +159,50 @@ def _code_fingerprint() -> str:
     return diskcache.source_fingerprint(__file__, str(here / "text.py"), *libs)
 
 
+# Structures the bundle carries, parsed when it was built (render/preparsed.py), each packed
+# (zlib, base64): a body whose Jinja output is one of them is sent without importing markdown-it.
+_PREPARSED: dict[str, str] = {}
+
+
+def preparsed_key(text: str, theme_json: str, rtl: bool) -> str:
+    return diskcache.digest(text, theme_json, "rtl" if rtl else "ltr")
+
+
+def parse_now(text: str, theme_json: str, rtl: bool) -> Structure:
+    """Parsed here and now, no cache asked: what a bundle stores (render/preparsed.py)."""
+    return _parse(text, theme_json, rtl)
+
+
+def pack(made: Structure) -> str:
+    import base64
+    import zlib
+
+    data = json.dumps([made.html, made.text, list(made.warnings)], ensure_ascii=False).encode("utf-8")
+    return base64.b64encode(zlib.compress(data, 9)).decode("ascii")
+
+
+def unpack(packed: str) -> Structure | None:
+    """A packed structure, or None when it is not one (then the body is parsed instead)."""
+    import binascii
+    import zlib
+
+    try:
+        got = json.loads(zlib.decompress(binascii.a2b_base64(packed)))
+    except (ValueError, zlib.error):  # binascii.Error is a ValueError
+        return None
+    if (isinstance(got, list) and len(got) == 3 and isinstance(got[0], str) and isinstance(got[1], str)
+            and isinstance(got[2], list) and all(isinstance(w, str) for w in got[2])):
+        return Structure(got[0], got[1], tuple(got[2]))
+    return None
+
+
 @lru_cache(maxsize=1024)
 def _structure(text: str, theme_json: str, rtl: bool) -> Structure:
     """Parsed once per process, and (for the dispatcher) kept on disk across processes."""
+    packed = _PREPARSED.get(preparsed_key(text, theme_json, rtl)) if _PREPARSED else None
+    shipped = unpack(packed) if packed is not None else None
+    if shipped is not None:
+        return shipped
     if diskcache.directory("markdown") is None:
         return _parse(text, theme_json, rtl)
     key = diskcache.digest(_code_fingerprint(), text, theme_json, "rtl" if rtl else "ltr")
