@@ -259,8 +259,8 @@ def dispatch_rows(rounds: int, work: Path, n: int) -> list[Row]:
             i = next(counter)
             raw_db, box = work / f"raw-{i}.sqlite", work / f"durable-{i}.sqlite"
             _export_raws(last["box"], raw_db)
-            proc = subprocess.run([sys.executable, "-c", BARE_DURABLE_WORKER, str(port), str(raw_db), str(box)],
-                                  capture_output=True, text=True, check=True, env=env)
+            cmd = [sys.executable, "-c", BARE_DURABLE_WORKER, str(port), str(raw_db), str(box)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
             return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
 
         a, b = interleaved(ours, bare, rounds, "dispatch vs smtplib")
@@ -271,9 +271,10 @@ def dispatch_rows(rounds: int, work: Path, n: int) -> list[Row]:
     return [Row(f"dispatch {n} events, one process", "bare smtplib loop, same bytes", a, b, 0.7, speed=True,
                 note="fast threaded sink; events vary in trigger and language; ours includes loading the "
                      "bundle, checking, rendering, committing and recording each event"),
-            Row(f"dispatch {n} events vs the durable floor", "same loop + fsynced commit per message", c, d, None,
-                speed=True, note="no goal: the bare loop with only the outbox's durable commit before each "
-                                 "send and its record after; the gap left is rendering and bookkeeping")]
+            Row(f"dispatch {n} events vs the durable floor", "same loop + fsynced commit per message", c, d,
+                None, speed=True,
+                note="no goal: the bare loop with only the outbox's durable commit before each send and its "
+                     "record after; the gap left is rendering and bookkeeping")]
 
 
 def _export_raws(box: Path, dest: Path) -> None:
