@@ -49,13 +49,17 @@ def test_cli_dispatch_command_module_is_light() -> None:
 
 def test_a_second_cold_dispatch_skips_markdown_and_diagnostics(tmp_path: Path) -> None:
     """The 2nd..nth process reads the body's parsed structure and the compiled Jinja from the
-    per-user cache, so markdown-it is not even imported; a good event makes no diagnostics."""
+    per-user cache, so markdown-it is not even imported; a good event makes no diagnostics.
+    Seven jobs: a shape no sample has, so the bundle does not carry its Markdown parsed and the
+    first process parses it (a sample-shaped event needs no parser at all: test_preparsed.py)."""
     bundle = build_bundle(make_repo(tmp_path / "repo", port=25))
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     env.pop("MAILGITOPS_NO_CACHE", None)
     loaded = []
     for i in range(2):
-        ev = write_event(tmp_path, sample_event(trigger="order_received", event_id=f"imports-{i}"))
+        event = sample_event(trigger="order_received", event_id=f"imports-{i}")
+        event["order"] = {**event["order"], "jobs": [event["order"]["jobs"][0]] * 7}
+        ev = write_event(tmp_path, event)
         proc = subprocess.run([sys.executable, "-c", SCRIPT, str(bundle), str(tmp_path / "o.sqlite"),
                                str(SAMPLES / "files"), str(ev)], capture_output=True, text=True, check=True,
                               env=env)
