@@ -23,6 +23,8 @@ def _forget_in_process() -> None:
     jinja_env.compile_source.cache_clear()
     markdown._structure.cache_clear()
     diskcache._safe_dir.cache_clear()
+    # a Dispatcher made earlier in this worker leaves its bundle's parsed Markdown in use
+    markdown._PREPARSED.clear()
 
 
 @pytest.fixture
