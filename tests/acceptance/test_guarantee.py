@@ -1,11 +1,12 @@
-"""The static guarantee, checked by rendering: for every trigger, an event that carries what the
-trigger requires (the catalog's `requires`) renders, whichever optional values it leaves out.
-Generated events (hypothesis) go through the real dispatcher, for the shipped repository and for
-one made by `mailgitops init`; the product contract's example event dispatches too."""
+"""The static guarantee, checked by rendering: for every trigger, an event the event schema accepts
+and that carries what the trigger requires (the catalog's `requires`) renders, whichever optional
+values it leaves out. The events are generated from the event schema itself, narrowed per trigger
+by the catalog (tests/support/eventgen.py): its two extremes (only what is required; every
+optional value present) and anything in between, through the real dispatcher, for the shipped
+repository and for one made by `mailgitops init`. The product contract's example event too."""
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,60 +18,22 @@ from hypothesis import strategies as st
 
 from mailgitops import catalog
 from mailgitops.dispatch.api import Dispatcher
-from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, sample_event
+from mailgitops.dispatch.event import check_event
+from support import eventgen
+from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo
 
 TRIGGERS = sorted(catalog.triggers())
-NAMESPACES = ("order", "customer", "operator", "approvers", "cost_centre", "quote", "decision",
-              "delivery", "export")
 _ids = itertools.count()
 
 
-def _leaves(node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _leaves(value, (*path, key))
-    elif isinstance(node, list) and node and isinstance(node[0], dict):
-        for i, value in enumerate(node):
-            yield from _leaves(value, (*path, i))
-    else:
-        yield path
-
-
-def _catalog_name(path: tuple[str | int, ...]) -> str:
-    """`("order", "jobs", 0, "price")` -> `job.price`; `("approvers", 1, "name")` -> `approver.name`."""
-    parts = [p for p in path if isinstance(p, str)]
-    if parts[:2] == ["order", "jobs"]:
-        return ".".join(["job", *parts[2:]])
-    if parts[0] == "approvers":
-        return ".".join(["approver", *parts[1:]])
-    return ".".join(parts)
-
-
-def optional_paths(trigger: str) -> list[tuple[str | int, ...]]:
-    """Every value of the sample order that the trigger does not require (nor the schema: the
-    people's addresses, the order number)."""
-    required = set(catalog.triggers()[trigger].requires)
-    event = sample_event("flyers")
-    out = []
-    for ns in NAMESPACES:
-        for path in _leaves(event.get(ns), (ns,)):
-            name = _catalog_name(path)
-            # addresses and the order number the schema requires; `notify` says who is written to
-            if name in required or path[-1] in ("email", "notify") or name == "order.number":
-                continue
-            out.append(path)
-    return out
-
-
-def without(trigger: str, drop: list[tuple[str | int, ...]]) -> dict[str, Any]:
-    event = copy.deepcopy(sample_event("flyers", trigger=trigger, event_id=f"g-{next(_ids)}"))
-    for path in drop:
-        node: Any = event
-        for key in path[:-1]:
-            node = node[key]
-        if isinstance(node, dict):
-            node.pop(path[-1], None)
-    return event
+def renders(dispatcher: Dispatcher, event: dict[str, Any]) -> None:
+    """The event schema accepts the generated event, and every message of it is rendered."""
+    event = {**event, "event_id": f"g-{next(_ids)}"}
+    assert check_event(event) == [], event
+    outcome = dispatcher.handle(event, deliver=False).to_json()
+    statuses = [m["status"] for m in outcome["messages"]]
+    assert statuses, f"nothing was rendered for {event['trigger']}: {outcome}"
+    assert set(statuses) <= {"queued", "draft"}, outcome
 
 
 @pytest.fixture(scope="module", params=["shipped", "init"])
@@ -90,25 +53,27 @@ def dispatcher(request: pytest.FixtureRequest,
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("shape", ["minimal", "maximal"])
 @pytest.mark.parametrize("trigger", TRIGGERS)
-def test_the_minimal_event_of_every_trigger_renders(dispatcher: Dispatcher, trigger: str) -> None:
-    event = without(trigger, optional_paths(trigger))
-    outcome = dispatcher.handle(event, deliver=False).to_json()
-    statuses = [m["status"] for m in outcome["messages"]]
-    assert set(statuses) <= {"queued", "draft", "skipped"}, outcome
-    assert {"queued", "draft"} & set(statuses), f"nothing was rendered for {trigger}: {outcome}"
+def test_both_extremes_of_every_triggers_schema_render(dispatcher: Dispatcher, trigger: str,
+                                                        shape: eventgen.Shape) -> None:
+    """Only what the trigger requires, and every optional value present."""
+
+    @settings(max_examples=2, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(event=eventgen.events(trigger, shape))
+    def check(event: dict[str, Any]) -> None:
+        renders(dispatcher, event)
+
+    check()
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
-def test_any_optional_values_left_out_still_render(dispatcher: Dispatcher, data: st.DataObject) -> None:
+def test_any_event_the_schema_accepts_renders(dispatcher: Dispatcher, data: st.DataObject) -> None:
     trigger = data.draw(st.sampled_from(TRIGGERS))
-    paths = optional_paths(trigger)
-    drop = data.draw(st.lists(st.sampled_from(paths), unique=True)) if paths else []
-    outcome = dispatcher.handle(without(trigger, drop), deliver=False).to_json()
-    statuses = {m["status"] for m in outcome["messages"]}
-    assert statuses <= {"queued", "draft", "skipped"}, (trigger, drop, outcome)
+    renders(dispatcher, data.draw(eventgen.events(trigger)))
 
 
 def test_the_product_contracts_example_event_dispatches(dispatcher: Dispatcher, tmp_path: Path) -> None:
