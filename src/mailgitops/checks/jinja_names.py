@@ -249,6 +249,13 @@ class NameChecker:
                 or any(name in g for g in self.guards)):
             return
         who = ", ".join(f"`{t}`" for t in self.ctx.triggers) or "its trigger"
+        if name == "order.url" and "order.number" in guaranteed:  # made from order_url: not configured
+            self.add(node, shown, "optional-value-unguarded",
+                     f"`{shown}` is made from `order_url` in config/workflow.yaml, which is not set: "
+                     "every email of this template would be refused",
+                     "set `order_url: \"https://.../{order_number}\"` in config/workflow.yaml, or print "
+                     f"the link only when present: {{% if {shown} %}}...{{% endif %}}")
+            return
         self.add(node, shown, "optional-value-unguarded",
                  f"`{shown}` may be missing from {who} events (the catalog does not require it); "
                  "printing a missing value fails the whole email",

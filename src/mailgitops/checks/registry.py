@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mailgitops.checks import addresses, crossfile, secrets, smtp, styles, templates, theme, timezone
+from mailgitops.checks import (
+    addresses,
+    crossfile,
+    order_url,
+    secrets,
+    smtp,
+    styles,
+    templates,
+    theme,
+    timezone,
+)
 from mailgitops.checks.rendered import lint_rendered
 from mailgitops.diagnostics import Diagnostic
 from mailgitops.repo import LoadedRepo
@@ -17,6 +27,7 @@ CHECKS: list[Callable[[LoadedRepo], list[Diagnostic]]] = [
     addresses.check,
     secrets.check,
     theme.check,
+    order_url.check,
     timezone.check,
     lint_rendered,  # issue 3: render lints (size, alt text, http links, translation drift)
 ]

@@ -17,8 +17,11 @@ def _dict(value: Any) -> dict[str, Any]:
     return copy.deepcopy(dict(value)) if isinstance(value, Mapping) else {}
 
 
+ORDER_URL_PLACEHOLDERS = ("order_number",)  # what order_link fills in; validate refuses any other
+
+
 def order_link(order_url: str, number: Any) -> str:
-    """T7: workflow.yaml's `order_url` with `{order_number}` filled in (URL-quoted)."""
+    """workflow.yaml's (or a webshop's) `order_url` with `{order_number}` filled in (URL-quoted)."""
     return order_url.replace("{order_number}", quote(str(number), safe=""))
 
 
@@ -44,7 +47,7 @@ def _fill_examples(ctx: dict[str, Any]) -> None:
     for name, spec in catalog.variables().items():
         if spec.per_job:
             job_vars[name.removeprefix("job.")] = spec.example
-        elif name != "order.jobs":
+        elif name not in ("order.jobs", "order.url"):  # the link comes from the repository's order_url
             _set_missing(ctx, name, spec.example)
     order = ctx["order"]
     if not order.get("jobs"):
@@ -88,4 +91,9 @@ def build_context(
     ctx["printroom"] = {"name": sender.name or sender.address, "email": sender.address, "timezone": timezone}
     if preview:
         _fill_examples(ctx)
+        # the link a preview shows is the one the repository would send (never the catalog's
+        # example), made from the example order number when the sample has none
+        order = ctx["order"]
+        if order_url and not order.get("url"):
+            order["url"] = order_link(order_url, order["number"])
     return ctx

@@ -1,0 +1,66 @@
+"""`order_url` (workflow.yaml and each webshop's): the link an email's `order.url` is made from.
+Only the placeholders the renderer fills in may appear: any other `{name}` (a typo, a Jinja
+`{{ order.number }}`, the original product's `%OrderNumber%`) would reach the customer literally,
+as a link that leads nowhere."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from mailgitops.checks.placeholders import PLACEHOLDER
+from mailgitops.diagnostics import Diagnostic
+from mailgitops.render.context import ORDER_URL_PLACEHOLDERS
+from mailgitops.repo import LoadedRepo
+from mailgitops.suggest import closest
+from mailgitops.yamlsrc import YamlDoc
+
+WORKFLOW_FILE = "config/workflow.yaml"
+WEBSHOPS_DIR = "config/webshops/"
+# `{name}`, `{{ name }}` (Jinja habit) and `%Name%` (the original product's placeholders)
+_CANDIDATE = re.compile(r"\{\{?\s*([^{}]*?)\s*\}?\}|" + PLACEHOLDER.pattern)
+KNOWN = ", ".join(f"`{{{p}}}`" for p in ORDER_URL_PLACEHOLDERS)
+
+
+def check(loaded: LoadedRepo) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for file, doc in sorted(loaded.docs.items()):
+        if file == WORKFLOW_FILE or (file.startswith(WEBSHOPS_DIR) and file.endswith((".yaml", ".yml"))):
+            out.extend(_check_doc(doc, loaded.sources.get(file, "")))
+    return out
+
+
+def _check_doc(doc: YamlDoc, source: str) -> list[Diagnostic]:
+    url = doc.data.get("order_url") if isinstance(doc.data, dict) else None
+    if not isinstance(url, str):
+        return []  # absent, or not text: the schema says so
+    out = []
+    for m in _CANDIDATE.finditer(url):
+        written = m.group(0)
+        name = (m.group(1) if m.group(1) is not None else m.group(2) or "").strip()
+        if written == f"{{{name}}}" and name in ORDER_URL_PLACEHOLDERS:
+            continue
+        guess = _guess(name)
+        hint = (f"did you mean `{{{guess}}}`?" if guess else
+                f"write {KNOWN} where the order number goes; nothing else is filled in")
+        diag = doc.at(("order_url",), "unknown-order-url-placeholder",
+                      f"order_url: `{written}` is not a placeholder mailgitops fills in (known: {KNOWN}); "
+                      "it would appear literally in every order link", hint=hint)
+        out.append(replace(diag, col=diag.col + _offset(source, diag.line, diag.col) + m.start()))
+    return out
+
+
+def _guess(name: str) -> str | None:
+    """The known placeholder `name` most likely means (`order.number`, `OrderNumber`, `order_nubmer`)."""
+    flat = name.lower().replace(".", "_")
+    if flat.replace("_", "") in {p.replace("_", "") for p in ORDER_URL_PLACEHOLDERS}:
+        return next(p for p in ORDER_URL_PLACEHOLDERS if p.replace("_", "") == flat.replace("_", ""))
+    return closest(flat, ORDER_URL_PLACEHOLDERS)
+
+
+def _offset(source: str, line: int, col: int) -> int:
+    """1 when the value at (line, col) starts with a quote, so that columns point into the text."""
+    lines = source.splitlines()
+    if 0 < line <= len(lines) and lines[line - 1][col - 1:col] in ("'", '"'):
+        return 1
+    return 0
