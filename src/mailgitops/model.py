@@ -62,6 +62,8 @@ class Webshop:
     reply_to: str | None = None  # replaces Smtp.reply_to
     cc: tuple[str, ...] = ()  # added to Smtp.cc
     order_url: str | None = None  # replaces Workflow.order_url
+    logo: str | None = None  # replaces the theme's logo in this shop's emails
+    allow_remote_logo: bool = False  # as the theme's: `logo` may be an https URL
 
 
 @dataclass(frozen=True, slots=True)

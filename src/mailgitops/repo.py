@@ -300,7 +300,8 @@ def load_repo(root: Path) -> LoadedRepo:
             sender = Mailbox(sender.address, smtp.sender.name)
         webshops[p.stem] = Webshop(id=p.stem, name=str(raw.get("name", p.stem)), sender=sender,
                                    cc=split_cc(raw.get("cc")), reply_to=_text(raw.get("reply_to")),
-                                   order_url=_text(raw.get("order_url")))
+                                   order_url=_text(raw.get("order_url")), logo=_text(raw.get("logo")),
+                                   allow_remote_logo=raw.get("allow_remote_logo") is True)
     samples = {}
     for p in sorted((cfg / "samples").glob("*.yaml")):
         samples[p.stem] = Sample(name=p.stem, file=ld.rel(p), data=ld.yaml(p, "sample"))

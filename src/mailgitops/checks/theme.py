@@ -1,26 +1,36 @@
 """The theme's logo is a file the bundle carries (templates/_assets/), never a link an email would
 load from elsewhere: a remote image tells its server who opened the email and when, and a
 `javascript:` or `data:` source has no place in an email. An https URL is allowed only when the
-theme says so (`allow_remote_logo: true`)."""
+theme says so (`allow_remote_logo: true`). A webshop's own `logo` (config/webshops/<id>.yaml)
+follows the same rules, with its own `allow_remote_logo`."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from mailgitops.diagnostics import Diagnostic
 from mailgitops.repo import ASSETS_DIR, LoadedRepo
 from mailgitops.suggest import did_you_mean
+from mailgitops.yamlsrc import YamlDoc
 
 THEME_FILE = "templates/_layouts/theme.yaml"
+WEBSHOPS_DIR = "config/webshops/"
 
 
 def check(loaded: LoadedRepo) -> list[Diagnostic]:
-    doc = loaded.docs.get(THEME_FILE)
-    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+    out = []
+    for file, doc in sorted(loaded.docs.items()):
+        if file == THEME_FILE or (file.startswith(WEBSHOPS_DIR) and file.endswith((".yaml", ".yml"))):
+            out.extend(_logo(doc, loaded.repo.assets))
+    return out
+
+
+def _logo(doc: YamlDoc, assets: Collection[str]) -> list[Diagnostic]:
+    data = doc.data if isinstance(doc.data, dict) else {}
     logo = data.get("logo")
-    if doc is None or not isinstance(logo, str) or not logo:
+    if not isinstance(logo, str) or not logo:
         return []  # no logo, or not text: the schema says so
-    assets = loaded.repo.assets
     if logo in assets:
         return []
     scheme = urlsplit(logo).scheme.lower() if ":" in logo else ""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mailgitops.console import record
 from mailgitops.console.readable import readable
 from mailgitops.dispatch.api import row_status
+from mailgitops.dispatch.drafts import draft_context
 from mailgitops.dispatch.outbox import Row
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def render(console: Console, row: Row, *, subject: str | None = None,
     return render_markdown(disp.compiled, row.template_id, row.lang,
                            subject if subject is not None else draft.get("subject", ""),
                            markdown if markdown is not None else draft.get("markdown", ""),
-                           context={"printroom": draft.get("printroom", {})})
+                           context=draft_context(draft))
 
 
 def email_document(email: RenderedEmail) -> str:

@@ -291,6 +291,8 @@ class Dispatcher:
                      "trigger": data["trigger"], "order_number": obj(data.get("order")).get("number"),
                      "customer": obj(data.get("customer")).get("name"),
                      "reply_to": p.reply_to}
+            if "webshop" in ctx:  # the edited draft keeps the shop's look (its logo)
+                draft["webshop"] = ctx["webshop"]
             if original:
                 draft["redirected_from"] = {"to": [list(t) for t in original.to], "cc": list(original.cc)}
             return NewMessage(p.role, p.lang, p.template_id, message_id, envelope_from, to, cc,

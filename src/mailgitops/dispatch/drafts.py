@@ -5,7 +5,7 @@ moves the row draft -> queued in one statement, so two clicks (or two operators)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 MAX_SUBJECT = 300
 MAX_MARKDOWN = 200_000
+
+
+def draft_context(draft: Mapping[str, Any]) -> dict[str, Any]:
+    """What an edited draft is rendered with: the print room (its footer) and the webshop (its logo)."""
+    shop = {"webshop": draft["webshop"]} if "webshop" in draft else {}
+    return {"printroom": draft.get("printroom", {}), **shop}
 
 
 def _get(outbox: Outbox, draft_id: int) -> Row:
@@ -132,7 +138,7 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> Json
             raise MailgitopsError(f"draft {draft_id} cannot be sent: {got.message}", hint=got.hint)
         refs.append(got)
     email = render_markdown(dispatcher.compiled, row.template_id, row.lang, draft["subject"],
-                            draft["markdown"], context={"printroom": draft.get("printroom", {})})
+                            draft["markdown"], context=draft_context(draft))
     sender = Mailbox(draft["sender"][0], draft["sender"][1])
     headers: list[tuple[str, str]] = []
     if draft.get("redirected_from"):  # made in redirect mode: to the redirect address, with a banner

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jinja2 import TemplateSyntaxError
@@ -55,9 +55,19 @@ class CompiledTemplates:
     theme: Mapping[str, Any]
     assets: Mapping[str, Asset]
     layout_sources: Mapping[str, str]  # kept for the benchmark and lint (final MJML), not used to send
+    # webshop id -> its own logo (an asset name or an allowed https URL); its shells are
+    # "<layout>/<dir>/<logo>", compiled like the theme's, since the logo is part of the layout
+    shop_logos: Mapping[str, str] = field(default_factory=dict)
 
-    def shell(self, layout: str, dir_: str) -> str:
+    def shell(self, layout: str, dir_: str, logo: str | None = None) -> str:
+        if logo and logo != self.theme.get("logo"):
+            return self.shells[f"{layout}/{dir_}/{logo}"]
         return self.shells[f"{layout}/{dir_}"]
+
+    def logo_for(self, webshop: str | None) -> str | None:
+        """The logo of a webshop's emails: its own, else the theme's."""
+        logo = self.shop_logos.get(webshop or "") or self.theme.get("logo")
+        return str(logo) if logo else None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready and deterministic: sorted keys, no paths, no timestamps; assets base64."""
@@ -80,6 +90,8 @@ class CompiledTemplates:
             "assets": {n: {"mime_type": a.mime_type, "data": base64.b64encode(a.data).decode("ascii")}
                        for n, a in sorted(self.assets.items())},
             "layout_sources": dict(sorted(self.layout_sources.items())),
+            # only when a shop has a logo of its own: a bundle without one keeps its bytes
+            **({"shop_logos": dict(sorted(self.shop_logos.items()))} if self.shop_logos else {}),
         }
 
     @classmethod
@@ -100,6 +112,7 @@ class CompiledTemplates:
             theme=d["theme"],
             assets={n: Asset(n, a["mime_type"], base64.b64decode(a["data"])) for n, a in d["assets"].items()},
             layout_sources=dict(d.get("layout_sources", {})),
+            shop_logos=dict(d.get("shop_logos", {})),
         )
 
 
@@ -216,6 +229,8 @@ def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True, workers: i
     dirs = ("ltr", "rtl")  # both, always: a recipient's language may fall back to either
     shells: dict[str, str] = {}
     used = sorted({t.layout for t in templates.values()})
+    shop_logos = {sid: w.logo for sid, w in sorted(repo.webshops.items()) if w.logo}
+    logos = [None, *sorted({logo for logo in shop_logos.values() if logo != theme.get("logo")})]
     for layout in used:
         source = repo.layouts.get(layout)
         users = [tid for tid, t in templates.items() if t.layout == layout]
@@ -224,9 +239,10 @@ def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True, workers: i
                                f"layout `{layout}` does not exist in templates/_layouts/",
                                hint=f"available: {', '.join(sorted(repo.layouts)) or 'none'}"))
             continue
-        for dir_ in dirs:
+        for dir_, logo in ((d, lg) for d in dirs for lg in logos):
             try:
-                shells[f"{layout}/{dir_}"] = compile_shell(source, theme, dir_, assets)
+                shells[f"{layout}/{dir_}" + (f"/{logo}" if logo else "")] = compile_shell(
+                    source, {**theme, "logo": logo} if logo else theme, dir_, assets)
             except LayoutError as e:
                 diags.append(error(f"templates/_layouts/{layout}.mjml", e.line, 1, "layout-error",
                                    f"the layout does not compile: {e}", hint=e.hint))
@@ -241,6 +257,7 @@ def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True, workers: i
         theme=theme,
         assets=assets,
         layout_sources={k: v for k, v in sorted(repo.layouts.items()) if k in used},
+        shop_logos=shop_logos,
     ), diags
 
 

@@ -161,7 +161,9 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
     if extra:  # theme.yaml `footer`: the same line under every email, e.g. an address
         footer = f"{footer}<br>{html.escape(extra)}" if footer else html.escape(extra)
         footer_text = f"{footer_text}\n{extra}" if footer_text else extra
-    out = fill_shell(compiled.shell(t.layout, dir_), {
+    shop = context.get("webshop")
+    logo = compiled.logo_for(str(shop.get("id")) if isinstance(shop, Mapping) else None)
+    out = fill_shell(compiled.shell(t.layout, dir_, logo), {
         "lang": html.escape(lang), "title": html.escape(subject), "preheader": html.escape(preheader),
         "content": fragment, "footer": footer})
     if len(out.encode("utf-8")) > MAX_HTML_BYTES:
@@ -169,7 +171,7 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
     if footer_text:
         plain += f"\n-- \n{footer_text}\n"
     names = list(dict.fromkeys(
-        ([str(compiled.theme["logo"])] if compiled.theme.get("logo") in compiled.assets else [])
+        ([logo] if logo is not None and logo in compiled.assets else [])
         + filled.inline_assets))
     images = tuple(InlineImage(md_stage.cid_for(n), n, compiled.assets[n].mime_type, compiled.assets[n].data)
                    for n in names if n in compiled.assets)
