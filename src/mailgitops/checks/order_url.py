@@ -19,6 +19,7 @@ WORKFLOW_FILE = "config/workflow.yaml"
 WEBSHOPS_DIR = "config/webshops/"
 # `{name}`, `{{ name }}` (Jinja habit) and `%Name%` (the original product's placeholders)
 _CANDIDATE = re.compile(r"\{\{?\s*([^{}]*?)\s*\}?\}|" + PLACEHOLDER.pattern)
+_PERCENT_ESCAPE = re.compile(r"[0-9A-Fa-f]{2}")
 KNOWN = ", ".join(f"`{{{p}}}`" for p in ORDER_URL_PLACEHOLDERS)
 
 
@@ -40,6 +41,8 @@ def _check_doc(doc: YamlDoc, source: str) -> list[Diagnostic]:
         name = (m.group(1) if m.group(1) is not None else m.group(2) or "").strip()
         if written == f"{{{name}}}" and name in ORDER_URL_PLACEHOLDERS:
             continue
+        if m.group(2) is not None and _PERCENT_ESCAPE.fullmatch(m.group(2)):
+            continue  # `%E2%` of `%E2%82%AC`: a URL's own escape, not a placeholder
         guess = _guess(name)
         hint = (f"did you mean `{{{guess}}}`?" if guess else
                 f"write {KNOWN} where the order number goes; nothing else is filled in")
