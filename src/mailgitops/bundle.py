@@ -88,7 +88,6 @@ def serialize(content: Mapping[str, Any], key: str | None = None) -> bytes:
 
 def settings_of(repo: Repo) -> Settings:
     """The runtime settings the dispatcher needs, from the validated model."""
-    from mailgitops import catalog
     from mailgitops.settings import (
         AuthSettings,
         CatalogEntry,
@@ -129,8 +128,19 @@ def settings_of(repo: Repo) -> Settings:
         templates={t.id: TemplateSettings(t.audience, t.attachments.enabled())
                    for t in repo.templates.values()},
         catalog={c.id: CatalogEntry(c.editable, c.default_recipients, c.default_template, c.requires)
-                 for c in catalog.triggers().values()},
+                 for c in repo.catalog.triggers.values()},
+        event_schema=_event_schema(repo),
+        namespaces=repo.catalog.own_namespaces,
     )
+
+
+def _event_schema(repo: Repo) -> dict[str, Any] | None:
+    """The event schema with config/catalog.yaml's fields; None (the package's) without them."""
+    if not repo.catalog.custom:
+        return None
+    from mailgitops.repo_catalog import event_schema
+
+    return event_schema(repo.catalog)
 
 
 def load(path: str | Path, *, key: str | None = None) -> Bundle:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mailgitops.catalog import Catalog
 from mailgitops.identity import Mailbox
 from mailgitops.settings import AttachmentKind, AuthMode, LimitSettings, Role, Security, SendMode
 
@@ -151,3 +152,4 @@ class Repo:
     layouts: Mapping[str, str]  # layout name -> MJML source (templates/_layouts/<name>.mjml)
     theme: Mapping[str, Any]  # templates/_layouts/theme.yaml (T3)
     assets: Mapping[str, Path]  # file name -> absolute path (templates/_assets/)
+    catalog: Catalog  # the package's, plus config/catalog.yaml's own variables and triggers

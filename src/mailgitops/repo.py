@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mailgitops import schemacheck
+from mailgitops import repo_catalog, schemacheck
+from mailgitops.catalog import Catalog
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.frontmatter import split
 from mailgitops.model import (
@@ -119,8 +120,9 @@ class _Loader:
             return None
         return data.decode("utf-8")
 
-    def yaml(self, path: Path, kind: str) -> dict[str, Any]:
-        """Load and schema-check one YAML file; returns {} when it could not be read at all."""
+    def yaml(self, path: Path, kind: str, validator: Any = None) -> dict[str, Any]:
+        """Load and schema-check one YAML file (against `validator` when given, e.g. the event
+        schema with the repository's own fields); returns {} when it could not be read at all."""
         text = self.read_text(path)
         if text is None:
             return {}
@@ -134,7 +136,7 @@ class _Loader:
         # findings elsewhere in it are reported too (not those at a place already reported).
         if all(d.code in _PARTIAL for d in diags):
             seen = {d.json_path for d in diags}
-            self.diags.extend(d for d in schemacheck.check(doc, kind) if d.json_path not in seen)
+            self.diags.extend(d for d in schemacheck.check(doc, kind, validator) if d.json_path not in seen)
         return doc.data if isinstance(doc.data, dict) else {}
 
 
@@ -189,10 +191,8 @@ def _smtp(raw: dict[str, Any]) -> Smtp:
     )
 
 
-def _workflow(raw: dict[str, Any]) -> Workflow:
-    from mailgitops import catalog
-
-    specs = catalog.triggers()
+def _workflow(raw: dict[str, Any], cat: Catalog) -> Workflow:
+    specs = cat.triggers
     triggers: dict[str, Trigger] = {}
     for tid, entry in _d(raw.get("triggers")).items():
         t = _d(entry)
@@ -279,6 +279,17 @@ def _templates(ld: _Loader) -> dict[str, Template]:
     return out
 
 
+def _catalog(ld: _Loader, path: Path) -> Catalog:
+    """The package's catalog, with config/catalog.yaml's additions when the repository has one."""
+    if not path.exists() and not path.is_symlink():
+        return repo_catalog.merge(None)[0]
+    data = ld.yaml(path, "repo-catalog")
+    doc = ld.docs.get(ld.rel(path))
+    cat, diags = repo_catalog.merge(doc if data else None)
+    ld.diags.extend(diags)
+    return cat
+
+
 def load_repo(root: Path) -> LoadedRepo:
     """Everything in the repository at `root`, never raising for bad input."""
     root = root.resolve()
@@ -291,7 +302,8 @@ def load_repo(root: Path) -> LoadedRepo:
         default=str(langs_raw.get("default", "en")),
         active=tuple(str(x) for x in active) if isinstance(active, list) else ("en",),
     )
-    workflow = _workflow(ld.yaml(cfg / "workflow.yaml", "workflow"))
+    cat = _catalog(ld, cfg / "catalog.yaml")
+    workflow = _workflow(ld.yaml(cfg / "workflow.yaml", "workflow"), cat)
     webshops = {}
     for p in sorted((cfg / "webshops").glob("*.yaml")):
         raw = ld.yaml(p, "webshop")
@@ -303,8 +315,10 @@ def load_repo(root: Path) -> LoadedRepo:
                                    order_url=_text(raw.get("order_url")), logo=_text(raw.get("logo")),
                                    allow_remote_logo=raw.get("allow_remote_logo") is True)
     samples = {}
+    # samples have the shape of an event: with the repository's own fields when it adds some
+    events = schemacheck.validator_of(repo_catalog.event_schema(cat)) if cat.custom else None
     for p in sorted((cfg / "samples").glob("*.yaml")):
-        samples[p.stem] = Sample(name=p.stem, file=ld.rel(p), data=ld.yaml(p, "sample"))
+        samples[p.stem] = Sample(name=p.stem, file=ld.rel(p), data=ld.yaml(p, "sample", events))
     templates = _templates(ld)
     layouts = {}
     for p in sorted((root / LAYOUTS_DIR).glob("*.mjml")):
@@ -318,5 +332,6 @@ def load_repo(root: Path) -> LoadedRepo:
     found = sorted(assets_dir.iterdir()) if assets_dir.is_dir() else []
     assets = {p.name: p for p in found if p.is_file() and not ld.outside(p)}
     repo = Repo(root=root, smtp=smtp, languages=languages, workflow=workflow, webshops=webshops,
-                templates=templates, samples=samples, layouts=layouts, theme=theme, assets=assets)
+                templates=templates, samples=samples, layouts=layouts, theme=theme, assets=assets,
+                catalog=cat)
     return LoadedRepo(repo=repo, docs=ld.docs, diagnostics=ld.diags, sources=ld.sources)

@@ -145,10 +145,11 @@ def _reported_elsewhere(err: ValidationError, kind: str) -> bool:
         kind == "sample" and err.schema is catalog.schema("event")["$defs"]["email"])
 
 
-def check(doc: YamlDoc, kind: str) -> list[Diagnostic]:
-    """All schema problems of `doc`, each at the line and column of the offending value."""
+def check(doc: YamlDoc, kind: str, using: Any = None) -> list[Diagnostic]:
+    """All schema problems of `doc`, each at the line and column of the offending value; `using`:
+    a validator (validator_of) to check with instead of the kind's own schema."""
     out: list[Diagnostic] = []
-    for err in validator(kind).iter_errors(doc.data):
+    for err in (using or validator(kind)).iter_errors(doc.data):
         for leaf in _leaves(err):
             if not _reported_elsewhere(leaf, kind):
                 out.extend(_describe(leaf, doc))

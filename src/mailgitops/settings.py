@@ -111,6 +111,10 @@ class Settings(NamedTuple):
     webshops: Mapping[str, WebshopSettings]
     templates: Mapping[str, TemplateSettings]
     catalog: Mapping[str, CatalogEntry]
+    # what config/catalog.yaml adds (absent without one): the event schema with its fields, which
+    # events are checked against, and its own value namespaces, which the email's values copy
+    event_schema: Mapping[str, Any] | None = None
+    namespaces: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values in the bundle's shape (schemas/bundle.schema.json `$defs.settings`)."""
@@ -134,6 +138,8 @@ class Settings(NamedTuple):
             "catalog": {k: {**c._asdict(), "default_recipients": list(c.default_recipients),
                             "requires": list(c.requires)}
                         for k, c in self.catalog.items()},
+            **({"event_schema": self.event_schema} if self.event_schema is not None else {}),
+            **({"namespaces": list(self.namespaces)} if self.namespaces else {}),
         }
 
     @classmethod
@@ -163,6 +169,8 @@ class Settings(NamedTuple):
             catalog={k: CatalogEntry(c["editable"], tuple(c["default_recipients"]), c["default_template"],
                                          tuple(c.get("requires", ())))
                      for k, c in raw["catalog"].items()},
+            event_schema=raw.get("event_schema"),
+            namespaces=tuple(raw.get("namespaces", ())),
         )
 
 

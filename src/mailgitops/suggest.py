@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def closest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice most like `word`, if any is close enough to be a typo of it."""
+def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice most like `word`, if any is close enough to be a typo of it (`cutoff`: how
+    alike, 0 to 1; higher where a miss costs more than a silent pass)."""
     import difflib  # here: the dispatcher needs it only for a refused event
 
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     return close[0] if close else None
 
 

@@ -46,7 +46,7 @@ def _template_anchor(tid: str) -> str:
 def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     doc = _doc(loaded, WORKFLOW)
-    specs = catalog.triggers()
+    specs = loaded.repo.catalog.triggers
     templates = loaded.repo.templates
     for tid, trig in loaded.repo.workflow.triggers.items():
         base = ("triggers", tid)
@@ -157,7 +157,7 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
 def check_samples(loaded: LoadedRepo) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     repo = loaded.repo
-    specs = catalog.triggers()
+    specs = repo.catalog.triggers
     for sample in repo.samples.values():
         doc = _doc(loaded, sample.file)
         trig = sample.data.get("trigger")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
 
 from jinja2 import nodes
 
 from mailgitops import catalog
+from mailgitops.catalog import Catalog
 from mailgitops.diagnostics import Severity
 from mailgitops.suggest import did_you_mean
 
@@ -45,20 +45,10 @@ class Context:
     # values every event of those triggers carries (catalog `requires`, and what the renderer
     # derives from them); any other value printed needs a guard. None: not known, not checked
     guaranteed: frozenset[str] | None = None
-
-
-@cache
-def known() -> tuple[frozenset[str], frozenset[str], dict[str, str]]:
-    """(full names and their prefixes, namespaces, per-job namespaces) from the variable catalog."""
-    names: set[str] = set()
-    per_job: dict[str, str] = {}
-    for name, spec in catalog.variables().items():
-        parts = name.split(".")
-        names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-        if spec.per_job:
-            per_job[parts[0]] = name
-    namespaces = frozenset(n for n in names if "." not in n)
-    return frozenset(names), namespaces, per_job
+    # the package's catalog and the repository's own variables and triggers (config/catalog.yaml)
+    cat: Catalog = field(default_factory=catalog.packaged)
+    # variables the repository's catalog gives only to other triggers than this template's
+    not_carried: frozenset[str] = frozenset()
 
 
 def chain(node: nodes.Expr) -> tuple[nodes.Expr, Chain]:
@@ -82,7 +72,7 @@ def dotted(root: str, parts: Chain) -> str:
     return ".".join([root, *(str(p) if isinstance(p, str) else f"[{p}]" for p in parts)]).replace(".[", "[")
 
 
-def bound(value: nodes.Node | None, scope: Scope) -> str:
+def bound(value: nodes.Node | None, scope: Scope, cat: Catalog) -> str:
     """What a name set from `value` refers to: `ns:job`, `ns:order`, or `any`."""
     while isinstance(value, nodes.Filter) and value.node is not None:
         value = value.node  # order.jobs | sort(...) is still a list of jobs
@@ -92,13 +82,13 @@ def bound(value: nodes.Node | None, scope: Scope) -> str:
     if not isinstance(base, nodes.Name):
         return "any"
     bound = lookup(scope, base.name)
-    if bound is None and base.name in known()[1]:
+    if bound is None and base.name in cat.namespaces:
         cur = base.name
     elif bound is not None and bound.startswith("ns:"):
         cur = bound[3:]
     else:
         return "any"
-    variables = catalog.variables()
+    variables = cat.variables
     for part in parts:
         if isinstance(part, int):
             item = variables[cur].item if cur in variables else None
@@ -110,7 +100,7 @@ def bound(value: nodes.Node | None, scope: Scope) -> str:
     spec = variables.get(cur)
     if spec is not None and spec.item:
         return f"ns:{spec.item}"  # iterating a list binds one item
-    return f"ns:{cur}" if cur in known()[0] else "any"
+    return f"ns:{cur}" if cur in cat.names else "any"
 
 
 def builtin_call(fn: nodes.Expr, scope: Scope) -> bool:
@@ -169,7 +159,7 @@ class NameChecker:
             if bound.startswith("ns:"):
                 self.catalog_path(node, bound[3:], parts, root)
             return
-        _, namespaces, per_job = known()
+        namespaces, per_job = self.ctx.cat.namespaces, self.ctx.cat.per_job
         if root in per_job:
             self.add(node, shown, "job-outside-loop",
                      f"`{shown}` is a per-job item: it only exists inside a loop over the jobs",
@@ -186,7 +176,7 @@ class NameChecker:
                      "move it into the loop, or remove it")
             return
         self.add(node, shown, "unknown-variable", f"unknown variable `{shown}`",
-                 did_you_mean(shown, catalog.variables()) or did_you_mean(root, namespaces)
+                 did_you_mean(shown, self.ctx.cat.variables) or did_you_mean(root, namespaces)
                  or "see schema/variables.yaml for the variables a template may use")
 
     def namespace_provided(self, node: nodes.Node, ns: str, shown: str) -> bool:
@@ -201,8 +191,8 @@ class NameChecker:
         return False
 
     def catalog_path(self, node: nodes.Node, ns: str, parts: Chain, root: str) -> None:
-        names = known()[0]
-        variables = catalog.variables()
+        names = self.ctx.cat.names
+        variables = self.ctx.cat.variables
         cur = ns
         for i, part in enumerate(parts):
             if isinstance(part, str) and unsafe(part):
@@ -231,6 +221,9 @@ class NameChecker:
                          guess or f"see the `{ns}.*` entries in schema/variables.yaml")
             return
         spec = variables.get(cur)
+        if cur in self.ctx.not_carried:
+            self.not_carried(node, cur, dotted(root, parts))
+            return
         if self.collecting:
             self.collecting[-1].add(cur)
         elif spec is not None and spec.type != "list":
@@ -240,6 +233,15 @@ class NameChecker:
             self.add(node, shown, "subject-line-break",
                      f"`{shown}` is multi-line text and would break the subject line",
                      f"use a one-line value, or `{{{{ {shown} | replace('\\n', ' ') }}}}`")
+
+    def not_carried(self, node: nodes.Node, name: str, shown: str) -> None:
+        spec = self.ctx.cat.variables[name]
+        who = ", ".join(f"`{t}`" for t in self.ctx.triggers) or "its trigger"
+        self.add(node, shown, "variable-not-provided",
+                 f"`{shown}` is not available in this template: {who} events do not carry it "
+                 f"(config/catalog.yaml gives it to {', '.join(f'`{t}`' for t in spec.triggers or ())} "
+                 "events only)",
+                 f"add the trigger to `triggers:` of `{name}` in config/catalog.yaml, or remove it here")
 
     def optional_value(self, node: nodes.Node, name: str, shown: str) -> None:
         """A printed value that an event may leave out, without an `{% if %}` or a `default`:

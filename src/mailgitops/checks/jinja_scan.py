@@ -8,7 +8,6 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.tests import TESTS
 
-from mailgitops import catalog
 from mailgitops.checks.jinja_names import (
     Context,
     Finding,
@@ -43,7 +42,7 @@ def environment() -> SandboxedEnvironment:
 class Scanner(NameChecker):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
-        self.filters = SAFE_BUILTIN_FILTERS | frozenset(catalog.filters())
+        self.filters = SAFE_BUILTIN_FILTERS | frozenset(ctx.cat.filters)
 
     # --- the tree ---------------------------------------------------------------------------
 
@@ -117,7 +116,7 @@ class Scanner(NameChecker):
     def visit_For(self, node: nodes.For, scope: Scope) -> None:
         self.walk(node.iter, scope)
         frame = {"loop": "any" if node.recursive else "loop"}
-        self.bind(node.target, frame, bound(node.iter, scope))
+        self.bind(node.target, frame, bound(node.iter, scope, self.ctx.cat))
         self.walk(node.test, [*scope, frame])
         self.walk_all(node.body, [*scope, frame])
         self.walk_all(node.else_, scope)
@@ -126,7 +125,7 @@ class Scanner(NameChecker):
         self.walk(node.node, scope)
         if isinstance(node.target, nodes.NSRef):
             self.walk(node.target, scope)
-        self.bind(node.target, scope[-1], bound(node.node, scope))
+        self.bind(node.target, scope[-1], bound(node.node, scope, self.ctx.cat))
 
     def visit_AssignBlock(self, node: nodes.AssignBlock, scope: Scope) -> None:
         self.walk_all(node.body, scope)
@@ -137,7 +136,7 @@ class Scanner(NameChecker):
         self.walk_all(node.values, scope)
         frame: dict[str, str] = {}
         for target, value in zip(node.targets, node.values, strict=False):
-            self.bind(target, frame, bound(value, scope))
+            self.bind(target, frame, bound(value, scope, self.ctx.cat))
         self.walk_all(node.body, [*scope, frame])
 
     def visit_Macro(self, node: nodes.Macro | nodes.CallBlock, scope: Scope) -> None:

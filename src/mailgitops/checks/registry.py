@@ -8,6 +8,7 @@ from mailgitops.checks import (
     addresses,
     crossfile,
     order_url,
+    schema_copies,
     secrets,
     smtp,
     styles,
@@ -29,5 +30,6 @@ CHECKS: list[Callable[[LoadedRepo], list[Diagnostic]]] = [
     theme.check,
     order_url.check,
     timezone.check,
+    schema_copies.check,
     lint_rendered,  # issue 3: render lints (size, alt text, http links, translation drift)
 ]

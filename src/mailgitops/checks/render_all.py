@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mailgitops import catalog
+from mailgitops.catalog import Catalog
 from mailgitops.checks.jinja_analysis import skeleton
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import RenderTimeout
@@ -34,13 +35,14 @@ def samples_for(repo: Repo, template_id: str) -> list[str]:
     return names or [default_sample(repo, template_id)]
 
 
-def minimal_event(trigger: str) -> dict[str, Any]:
+def minimal_event(trigger: str, cat: Catalog | None = None) -> dict[str, Any]:
     """An event of `trigger` with only the values the catalog requires (each its example), one
     job when jobs are required, and the people's addresses."""
-    examples = catalog.variables()
+    cat = cat or catalog.packaged()
+    examples = cat.variables
     event: dict[str, Any] = {"event_id": "minimal", "trigger": trigger}
     job: dict[str, Any] = {}
-    for name in catalog.triggers()[trigger].requires:
+    for name in cat.triggers[trigger].requires:
         head, *rest = name.split(".")
         node = job if head == "job" else event.setdefault(head, {})
         for part in rest[:-1]:
@@ -60,12 +62,13 @@ def _contexts(repo: Repo, tid: str) -> list[tuple[str, dict[str, Any]]]:
            for name in samples_for(repo, tid)]
     audience = repo.templates[tid].audience
     for trig_id, trig in sorted(repo.workflow.triggers.items()):
-        if trig.template != tid or trig_id not in catalog.triggers():
+        if trig.template != tid or trig_id not in repo.catalog.triggers:
             continue
-        event = minimal_event(trig_id)
+        event = minimal_event(trig_id, repo.catalog)
         person = event.get(audience) if isinstance(event.get(audience), dict) else None
         out.append((f"the smallest `{trig_id}` event (only what the trigger requires)",
                     build_context(event, recipient=person, order_url=repo.workflow.order_url,
+                                  namespaces=repo.catalog.own_namespaces,
                                   sender=repo.smtp.sender, webshop_name=None)))
     return out
 

@@ -25,7 +25,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from mailgitops.catalog import variables as catalog_variables
 from mailgitops.checks.html_lint import size_finding, tag_findings
 from mailgitops.checks.jinja_analysis import syntax_error, variables
 from mailgitops.checks.render_all import render_every_text
@@ -142,7 +141,7 @@ def _variable_drift(repo: Repo) -> list[Diagnostic]:
 
     # catalog values only: an unknown name is already an error where it is written, and
     # `loop.index` is no value a translation must show
-    known = frozenset(catalog_variables())
+    known = frozenset(repo.catalog.variables)
 
     def used(x: TemplateText) -> frozenset[str] | None:
         found = [variables(s) for s in (x.subject, x.preheader or "", x.body)]

@@ -29,7 +29,8 @@ class _Field:
 
 def template_contexts(loaded: LoadedRepo) -> dict[str, Context]:
     """The namespaces each template can use: what every trigger sending it provides."""
-    specs = catalog.triggers()
+    cat = loaded.repo.catalog
+    specs = cat.triggers
     users: dict[str, list[str]] = {}
     for tid, trig in loaded.repo.workflow.triggers.items():
         if tid in specs:
@@ -39,11 +40,15 @@ def template_contexts(loaded: LoadedRepo) -> dict[str, Context]:
     for tpl in loaded.repo.templates:
         tids = users.get(tpl) or [t for t, s in specs.items() if s.default_template == tpl]
         if not tids:
-            out[tpl] = Context(provided=None)
+            out[tpl] = Context(provided=None, cat=cat)
             continue
         provided = frozenset.intersection(*(frozenset(specs[t].provides) for t in tids))
+        # a variable of the repository's that some of these triggers' events do not carry
+        hidden = frozenset(n for n, v in cat.variables.items()
+                           if v.triggers is not None and not all(t in v.triggers for t in tids))
         out[tpl] = Context(provided=provided, triggers=tuple(sorted(tids)),
-                           guaranteed=guaranteed(loaded, [specs[t] for t in tids]))
+                           guaranteed=guaranteed(loaded, [specs[t] for t in tids]), cat=cat,
+                           not_carried=hidden)
     return out
 
 

@@ -1,4 +1,4 @@
-"""`mailgitops diff` and `mailgitops init`: the pull-request review loop."""
+"""`mailgitops diff`, `mailgitops init` and `mailgitops schema`: the pull-request review loop."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mailgitops.cli.main import CONTEXT, run
+from mailgitops.cli.main import CONTEXT, root_option, run
 
 
 def _write(path: str, text: str) -> None:
@@ -56,6 +56,16 @@ def _init(directory: str, force: bool, install: str | None) -> int:
     return 0
 
 
+def _schema(root: str) -> int:
+    from mailgitops.gitops.schema import write_schema
+
+    written = write_schema(Path(root))
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"schema/ is current ({len(written)} file(s) rewritten)", err=True)
+    return 0
+
+
 def register(group: click.Group) -> None:
     @group.command("diff", context_settings=CONTEXT)
     @click.argument("base_dir", type=click.Path(exists=True, file_okay=False))
@@ -92,3 +102,15 @@ def register(group: click.Group) -> None:
         The result validates, renders and bundles as it is. Refuses a non-empty folder unless --force.
         """
         run(_init, directory, force, install)
+
+    @group.command("schema", context_settings=CONTEXT)
+    @root_option
+    def schema_cmd(root: str) -> None:
+        """Rewrite schema/ from the package's catalog and config/catalog.yaml.
+
+        schema/ is generated, for editors and for the order system's developers: the JSON
+        Schemas, the variable and trigger catalogs, and the event schema with your own fields.
+        mailgitops never reads it; `validate` reports a file there that differs from what this
+        command writes. Exit 1 (nothing written) when config/catalog.yaml has problems.
+        """
+        run(_schema, root)

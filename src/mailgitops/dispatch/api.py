@@ -170,7 +170,8 @@ class Dispatcher:
 
     def handle(self, event: JsonValue, *, deliver: bool = True, source: str = "event") -> Outcome:
         mode = self.delivery()  # before anything is checked or stored: no mode, nothing accepted
-        data = event_mod.require_valid(event, source, more=lambda ev: self._unknown_trigger(ev, source))
+        data = event_mod.require_valid(event, source, more=lambda ev: self._unknown_trigger(ev, source),
+                                       schema=self.settings.event_schema)
         digest = payload_hash(data)
         event_id = str(data["event_id"])  # the schema says: a string
         prior = self.outbox.get_event(event_id)
@@ -266,7 +267,7 @@ class Dispatcher:
 
         sender = Mailbox(p.sender[0], p.sender[1])
         ctx = build_context(data, recipient=p.person, order_url=p.order_url,
-                            timezone=self.settings.workflow.timezone,
+                            timezone=self.settings.workflow.timezone, namespaces=self.settings.namespaces,
                             sender=sender, webshop_name=p.webshop_name)
         message_id = new_message_id(sender.address)
         # redirect mode: the envelope and the headers name only the redirect address; the real

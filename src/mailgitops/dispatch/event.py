@@ -7,7 +7,7 @@ jsonschema on a corpus of bad events."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,10 +47,12 @@ def _role_address(event: JsonValue, path: tuple[str | int, ...]) -> bool:
     return isinstance(value, str)
 
 
-def check_event(event: JsonValue, source: str = "event", *, role_addresses: bool = True) -> list[Diagnostic]:
+def check_event(event: JsonValue, source: str = "event", *, role_addresses: bool = True,
+                schema: Mapping[str, object] | None = None) -> list[Diagnostic]:
     """Every schema problem of one event, as diagnostics (json_path set, line/col 0); without
-    `role_addresses`, a person's wrongly written address is left to dispatch/rules.py."""
-    schema = event_schema()
+    `role_addresses`, a person's wrongly written address is left to dispatch/rules.py. `schema`:
+    the bundle's event schema when the repository's catalog adds fields, else the package's."""
+    schema = schema or event_schema()
     problems = [(path, msg) for path, msg in schema_errors(event, schema, schema)
                 if role_addresses or not _role_address(event, path)]
     if not problems:
@@ -90,7 +92,8 @@ def parse_event(raw: bytes | str, source: str = "event") -> JsonDict:
 
 
 def require_valid(data: JsonValue, source: str = "event",
-                  more: Callable[[JsonValue], list[Diagnostic]] | None = None) -> JsonDict:
+                  more: Callable[[JsonValue], list[Diagnostic]] | None = None,
+                  schema: Mapping[str, object] | None = None) -> JsonDict:
     """The event, or MailgitopsError naming every schema problem (and those `more` finds). A
     person's wrongly written address alone does not refuse it (that message is skipped); with
     other problems it is named among them.
@@ -106,11 +109,11 @@ def require_valid(data: JsonValue, source: str = "event",
                  for p, msg in hostile]
         raise MailgitopsError(f"{source}: the event was refused ({len(diags)} problem(s)); "
                               "nothing was queued", diagnostics=diags)
-    diags = check_event(data, source, role_addresses=False)
+    diags = check_event(data, source, role_addresses=False, schema=schema)
     if more is not None:
         diags += more(data)
     if diags:
-        diags = check_event(data, source) + (more(data) if more is not None else [])
+        diags = check_event(data, source, schema=schema) + (more(data) if more is not None else [])
         raise MailgitopsError(f"{source}: the event was refused ({len(diags)} problem(s)); "
                               "nothing was queued", diagnostics=diags)
     assert isinstance(data, dict)

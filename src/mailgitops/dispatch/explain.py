@@ -67,7 +67,7 @@ def _render(bundle: Bundle, compiled: CompiledTemplates, data: JsonObject,
     from mailgitops.render.email import draft_source, render_email, render_markdown
 
     ctx = build_context(data, recipient=p.person, order_url=p.order_url,
-                        timezone=bundle.settings.workflow.timezone,
+                        timezone=bundle.settings.workflow.timezone, namespaces=bundle.settings.namespaces,
                         sender=Mailbox(p.sender[0], p.sender[1]), webshop_name=p.webshop_name)
     if not p.draft:
         return render_email(compiled, p.template_id, p.lang, ctx)
@@ -148,10 +148,13 @@ def explain(bundle: Bundle, event: JsonValue, attachments_root: Path | None,
     mode, redirect = _delivery(delivery)
 
     def unknown(data: JsonValue) -> list[Diagnostic]:
-        got = rules.unknown_trigger(bundle.settings, data.get("trigger")) if isinstance(data, dict) else None
-        return [replace(got, file=source)] if got is not None else []
+        from mailgitops.dispatch import required  # the values the trigger requires, as dispatch
 
-    data = event_mod.require_valid(event, source, more=unknown)
+        got = rules.unknown_trigger(bundle.settings, data.get("trigger")) if isinstance(data, dict) else None
+        return ([replace(got, file=source)] if got is not None else []) + required.check(
+            bundle.settings, data, source)
+
+    data = event_mod.require_valid(event, source, more=unknown, schema=bundle.settings.event_schema)
     planned = rules.plan(bundle.settings, data, attachments_root)
     compiled = bundle.compiled() if any(isinstance(p, rules.Planned) for p in planned) else None
     messages = [_message(bundle, compiled, data, str(data["trigger"]), p) for p in planned]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mailgitops.identity import Mailbox
 from mailgitops.people import approver_for
+
+if TYPE_CHECKING:
+    from mailgitops.catalog import VariableSpec
 
 _NAMESPACES = ("order", "customer", "operator", "cost_centre", "quote", "decision", "delivery", "export")
 
@@ -39,12 +42,15 @@ def _set_missing(target: dict[str, Any], dotted: str, value: Any) -> None:
         node[leaf] = copy.deepcopy(value)
 
 
-def _fill_examples(ctx: dict[str, Any]) -> None:
-    """Previews only: a value the sample lacks is taken from the variable catalog's example."""
-    from mailgitops import catalog  # here, not at the top: the send path never loads yaml
+def _fill_examples(ctx: dict[str, Any], examples: Mapping[str, VariableSpec] | None) -> None:
+    """Previews only: a value the sample lacks is taken from the variable catalog's example (the
+    repository's catalog when given: its own variables have their own examples)."""
+    if examples is None:
+        from mailgitops import catalog  # here, not at the top: the send path never loads yaml
 
+        examples = catalog.variables()
     job_vars = {}
-    for name, spec in catalog.variables().items():
+    for name, spec in examples.items():
         if spec.per_job:
             job_vars[name.removeprefix("job.")] = spec.example
         elif name not in ("order.jobs", "order.url"):  # the link comes from the repository's order_url
@@ -67,11 +73,14 @@ def build_context(
     webshop_name: str | None,
     preview: bool = False,
     timezone: str = "UTC",
+    namespaces: Sequence[str] = (),
+    examples: Mapping[str, VariableSpec] | None = None,
 ) -> dict[str, Any]:
     """Namespaces the event lacks stay missing at dispatch (StrictUndefined names them);
-    with `preview=True` they are filled from the catalog's examples."""
+    with `preview=True` they are filled from the catalog's examples (`examples`: the repository's
+    catalog's variables). `namespaces`: the repository's own (config/catalog.yaml), copied too."""
     ctx: dict[str, Any] = {}
-    for ns in _NAMESPACES:
+    for ns in (*_NAMESPACES, *namespaces):
         if isinstance(event.get(ns), Mapping):
             ctx[ns] = _dict(event[ns])
     if "order" in ctx or preview:
@@ -90,7 +99,7 @@ def build_context(
     # the timezone travels with the print room: the date filters read it (render/formats.py)
     ctx["printroom"] = {"name": sender.name or sender.address, "email": sender.address, "timezone": timezone}
     if preview:
-        _fill_examples(ctx)
+        _fill_examples(ctx, examples)
         # the link a preview shows is the one the repository would send (never the catalog's
         # example), made from the example order number when the sample has none
         order = ctx["order"]

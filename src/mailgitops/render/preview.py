@@ -85,7 +85,8 @@ def preview_context(repo: Repo, template_id: str, sample_name: str) -> dict[str,
     shop = repo.webshops.get(str(data.get("webshop", "")))
     order_url = (shop.order_url if shop else None) or repo.workflow.order_url
     return build_context(data, recipient=recipient, order_url=order_url, sender=sender,
-                         webshop_name=shop_name, preview=True, timezone=repo.workflow.timezone)
+                         webshop_name=shop_name, preview=True, timezone=repo.workflow.timezone,
+                         namespaces=repo.catalog.own_namespaces, examples=repo.catalog.variables)
 
 
 def preview(repo: Repo, compiled: CompiledTemplates, template_id: str, lang: str,
