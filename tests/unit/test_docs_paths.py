@@ -18,7 +18,10 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 SPAN = re.compile(r"`([^`\s]+)`")
 ANY_SPAN = re.compile(r"`[^`]*`")
 # Files a walkthrough has the reader create: named on purpose, not in the repository.
-CREATED_BY_THE_READER = {"config/webshops/library.yaml"}  # docs/admin-guide.md, "A new webshop"
+CREATED_BY_THE_READER = {
+    "config/webshops/library.yaml",  # docs/admin-guide.md, "A new webshop"
+    "config/catalog.yaml",  # docs/admin-guide.md, "Add values and triggers of your own"
+}
 # Folders a command writes (git ignores them): named as where to look afterwards.
 WRITTEN_BY_A_RUN = {("test-output",)}  # the browser tests' screenshots
 
