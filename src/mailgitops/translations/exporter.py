@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailgitops import catalog
+from mailgitops.catalog import Catalog
 from mailgitops.diagnostics import Diagnostic, Severity, error
 from mailgitops.errors import MailgitopsError, NotATemplate, UsageError
 from mailgitops.repo import LoadedRepo, load_repo
@@ -60,10 +61,12 @@ def template_doc(loaded: LoadedRepo, rel: str) -> tuple[TemplateDoc | None, list
         return None, [error(rel, 1, 1, "translation-template", str(e))]
 
 
-def notes(text: str) -> tuple[str, ...]:
-    """What each variable and filter used in `text` means, from the variable catalog."""
+def notes(text: str, cat: Catalog | None = None) -> tuple[str, ...]:
+    """What each variable and filter used in `text` means, from the variable catalog (the
+    repository's, with its own variables, when given)."""
     out: list[str] = []
-    variables, filters = catalog.variables(), catalog.filters()
+    cat = cat or catalog.packaged()
+    variables, filters = cat.variables, cat.filters
     for code in codes(text):
         for name in _NAME.findall(code):
             spec = variables.get(name)
@@ -112,7 +115,7 @@ def export(root: Path, lang: str) -> Export:
         units = []
         for u in source.units:
             t = target.unit(u.id) if target else None
-            units.append(ExportUnit(u.id, u.text, t.text if t else None, notes(u.text)))
+            units.append(ExportUnit(u.id, u.text, t.text if t else None, notes(u.text, loaded.repo.catalog)))
         files.append(ExportFile(tid, template.texts[default].file,
                                 tuple(n for n in (template.description, FILE_NOTE) if n), tuple(units)))
     if diags:
