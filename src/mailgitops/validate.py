@@ -35,8 +35,13 @@ def checks() -> list[Check]:
 
 
 def validate_repo(root: Path) -> ValidationResult:
+    from mailgitops.checks import jinja_analysis
+
     loaded = load_repo(root)
     diags = list(loaded.diagnostics)
-    for check in checks():
-        diags.extend(check(loaded))
+    try:
+        for check in checks():
+            diags.extend(check(loaded))
+    finally:
+        jinja_analysis.clear()
     return ValidationResult(loaded=loaded, diagnostics=tuple(sort_diagnostics(one_explanation(diags))))

@@ -1,10 +1,15 @@
-"""Parse and scan each Jinja source once; translations sharing a Jinja skeleton share the work."""
+"""Parse and scan each Jinja source once; translations sharing a Jinja skeleton share the work.
+
+The caches are unbounded for one validate run and emptied by `clear()` when it ends: a fixed size
+thrashed once a repository had more sources than entries (1,000 templates x 10 languages x 3
+fields: every source was split again by each of the five callers, and per-template cost grew with
+the repository)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 
 from jinja2 import TemplateSyntaxError, nodes
 
@@ -16,7 +21,7 @@ from mailgitops.render.jinja_env import TAG_RE, names_in
 _OPENER = re.compile(r"\{[{%#]")
 
 
-@lru_cache(maxsize=8192)
+@cache
 def parse(source: str) -> nodes.Template | TemplateSyntaxError:
     try:
         return environment().parse(source)
@@ -26,7 +31,7 @@ def parse(source: str) -> nodes.Template | TemplateSyntaxError:
         return TemplateSyntaxError("the template nests too deeply to read", 1)
 
 
-@lru_cache(maxsize=8192)
+@cache
 def _scan(source: str, ctx: Context) -> tuple[Finding, ...]:
     tree = parse(source)
     if isinstance(tree, TemplateSyntaxError):
@@ -38,7 +43,7 @@ def _scan(source: str, ctx: Context) -> tuple[Finding, ...]:
                         "simplify the nested expressions"),)
 
 
-@lru_cache(maxsize=8192)
+@cache
 def skeleton(source: str) -> tuple[str, tuple[int, ...]] | None:
     """The Jinja tags alone, one per line, and for each skeleton line the source line it came from;
     None when the text between tags still holds a tag opener (an unclosed `{{`).
@@ -62,6 +67,13 @@ def skeleton(source: str) -> tuple[str, tuple[int, ...]] | None:
     return "\n".join(tags), tuple(line_of)
 
 
+def clear() -> None:
+    """Forget every source: called when a validate run ends, so a long-lived process (serve's
+    console, a bundle build) does not keep the last repository's trees."""
+    for f in (parse, _scan, skeleton, _names):
+        f.cache_clear()
+
+
 def _parsed(source: str) -> str:
     """What stands for `source` in the parse cache: its skeleton when that parses (it holds every
     tag, so it reads the same names), else the source itself."""
@@ -77,7 +89,7 @@ def syntax_error(source: str) -> TemplateSyntaxError | None:
     return tree if isinstance(tree, TemplateSyntaxError) else None
 
 
-@lru_cache(maxsize=8192)
+@cache
 def _names(parsed: str) -> frozenset[str] | None:
     tree = parse(parsed)
     if isinstance(tree, TemplateSyntaxError):
