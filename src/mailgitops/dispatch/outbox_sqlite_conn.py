@@ -3,10 +3,11 @@ of readers.
 
 Group commit. An accepted event must be on disk before its "accepted" (synchronous=FULL: an
 fsync per commit). One commit per event caps a process at what the disk does, every client in
-line behind every other. So a thread that records an event queues its work, then asks for the
-writer lock; whoever holds it next runs every piece queued by then in one transaction, each under
-its own SAVEPOINT (a conflict undoes only its own piece), commits once, and marks them all done.
-The others find their piece done when they get the lock and return: it is already durable.
+line behind every other. So a thread that records an event queues its work; if no group is being
+committed it leads one: it takes every piece queued by then, runs them in one transaction under
+the writer lock, each under its own SAVEPOINT (a conflict undoes only its own piece), commits
+once and marks them all done. Threads that queued meanwhile wait for the leader (not for the
+writer lock, which the senders need), then find their piece done, or lead the next group.
 No timer: a group is what queued while the previous commit waited for the disk, so a lone event
 waits for nothing but its own commit.
 
@@ -49,22 +50,33 @@ class GroupWriter:
     def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
         self.db, self.lock = db, lock
         self._queue: list[_Piece[Any]] = []
-        self._queue_lock = threading.Lock()
+        self._turn = threading.Condition()  # guards the queue and `_leading`
+        self._leading = False
         self.commits = 0  # groups committed, and pieces in them: benchmarks and tests read both
         self.pieces = 0
 
     def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """The job's result once its transaction has committed (durably, at the connection's
         synchronous level); its exception if it raised (its own writes undone); sqlite3.Error
-        when the group's transaction failed (nothing of it stored)."""
+        when the group's transaction failed (nothing of it stored). Never called with the
+        outbox's lock held: a follower would wait for a leader that waits for that lock."""
         piece: _Piece[T] = _Piece(job)
-        with self._queue_lock:
+        group: list[_Piece[Any]] = []
+        with self._turn:
             self._queue.append(piece)
-        with self.lock:
-            if not piece.done:  # no group took it yet: lead one, with whatever else is queued
-                with self._queue_lock:
-                    group, self._queue = self._queue, []
-                self._commit(group)
+            while self._leading and not piece.done:
+                self._turn.wait()
+            if not piece.done:  # no group took it: lead one, with whatever else is queued
+                self._leading = True
+                group, self._queue = self._queue, []
+        if group:
+            try:
+                with self.lock:
+                    self._commit(group)
+            finally:
+                with self._turn:
+                    self._leading = False
+                    self._turn.notify_all()
         if piece.error is not None:
             raise piece.error
         return piece.result  # type: ignore[return-value]  # set: the job returned without error

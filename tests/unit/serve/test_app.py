@@ -348,3 +348,38 @@ def test_the_console_is_mounted_at_the_root_and_the_api_keeps_its_paths(service:
         wrong = client.put("/drafts/3", headers=authorized)
         assert wrong.status_code == 405  # not swallowed by the console at /
         assert wrong.headers["allow"] == "GET, POST"
+
+
+def test_only_a_few_events_are_handled_at_once_so_the_senders_keep_their_share(service: Service) -> None:
+    """Many concurrent POST /events: all answered 202, never more than ACCEPTING in the
+    dispatcher at the same moment (the rest wait for a turn)."""
+    import threading
+
+    from mailgitops.serve.service import ACCEPTING
+
+    disp = service.dispatcher()
+    real = disp.handle
+    inside, most, guard = [0], [0], threading.Lock()
+    barrier = threading.Barrier(ACCEPTING, timeout=30)
+
+    def handle(*args: Any, **kwargs: Any) -> Any:
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            barrier.wait()  # ACCEPTING of them are inside together before any goes on
+            return real(*args, **kwargs)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    disp.handle = handle  # type: ignore[method-assign]
+    statuses: list[int] = []
+    threads = [threading.Thread(target=lambda i=i: statuses.append(
+        call(service, "POST", "/events", event(event_id=f"many-{i}"))[0])) for i in range(3 * ACCEPTING)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert statuses == [202] * (3 * ACCEPTING)
+    assert most[0] == ACCEPTING
