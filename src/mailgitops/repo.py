@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from mailgitops import repo_catalog, schemacheck
 from mailgitops.catalog import Catalog
 from mailgitops.diagnostics import Diagnostic, error
-from mailgitops.frontmatter import split
+from mailgitops.frontmatter import SplitTemplate, split
 from mailgitops.model import (
     DEFAULT_PORTS,
     Attachments,
@@ -60,14 +62,56 @@ def split_cc(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+_T = TypeVar("_T")
+
+
+class Memo(Protocol):
+    """How the loader runs the work on one file's text: `compute()`, or (validate, through
+    checks/result_cache.py) its result from an earlier run on the same text."""
+
+    def __call__(self, family: str, file: str, text: str, compute: Callable[[], _T]) -> _T: ...
+
+
+def no_memo(family: str, file: str, text: str, compute: Callable[[], _T]) -> _T:
+    return compute()
+
+
+def front_matter(text: str, rel: str) -> tuple[SplitTemplate | None, list[Diagnostic]]:
+    """A template text split into front matter and body, and every problem of its front matter
+    (YAML, then the schema when the YAML is sound): what loading one text finds in it alone."""
+    parts, diags = split(text, rel)
+    if parts is not None and not diags:
+        diags = list(schemacheck.check(parts.front, "front-matter"))
+    return parts, diags
+
+
+def yaml_file(text: str, rel: str, kind: str, validator: Any = None) -> tuple[YamlDoc, list[Diagnostic]]:
+    """One YAML file's document and problems: YAML first, then the schema's."""
+    doc, diags = load_yaml(text, rel)
+    if doc.data is None:
+        doc.data = {}
+    # A duplicate key or a YAML 1.1 reading leaves the rest of the file readable: the schema's
+    # findings elsewhere in it are reported too (not those at a place already reported).
+    if all(d.code in _PARTIAL for d in diags):
+        seen = {d.json_path for d in diags}
+        diags = diags + [d for d in schemacheck.check(doc, kind, validator) if d.json_path not in seen]
+    return doc, diags
+
+
 class _Loader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, memo: Memo = no_memo) -> None:
         self.root = root
+        self.prefix = str(root).rstrip(os.sep) + os.sep
+        self.memo = memo
         self.docs: dict[str, YamlDoc] = {}
         self.diags: list[Diagnostic] = []
         self.sources: dict[str, str] = {}
+        self.inside: set[Path] = set()  # folders known to resolve inside the repository
 
     def rel(self, path: Path) -> str:
+        text = str(path)  # paths here are made from root: a prefix, not a walk (10,000 files)
+        if text.startswith(self.prefix):
+            return text[len(self.prefix):].replace(os.sep, "/")
         return path.relative_to(self.root).as_posix()
 
     def read_text(self, path: Path) -> str | None:
@@ -93,7 +137,13 @@ class _Loader:
     def outside(self, path: Path) -> bool:
         """True (and reported) when `path` or a folder above it links to outside the repository."""
         try:
+            # resolving every path walks every folder above it again (1,000 templates: ~10,000
+            # files): a file that is no link, in a folder already resolved inside, is inside
+            if path.parent in self.inside and not path.is_symlink():
+                return False
             if path.resolve().is_relative_to(self.root):
+                if path.parent.resolve().is_relative_to(self.root):
+                    self.inside.add(path.parent)
                 return False
             message = "the file is a link to outside the repository"
         except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a link loop
@@ -127,16 +177,12 @@ class _Loader:
         if text is None:
             return {}
         rel = self.rel(path)
-        doc, diags = load_yaml(text, rel)
+        if validator is None:
+            doc, diags = self.memo(f"yaml:{kind}", rel, text, lambda: yaml_file(text, rel, kind))
+        else:  # checked against the repository's own catalog, which is not in a loader key
+            doc, diags = yaml_file(text, rel, kind, validator)
         self.docs[rel] = doc
         self.diags.extend(diags)
-        if doc.data is None:
-            doc.data = {}
-        # A duplicate key or a YAML 1.1 reading leaves the rest of the file readable: the schema's
-        # findings elsewhere in it are reported too (not those at a place already reported).
-        if all(d.code in _PARTIAL for d in diags):
-            seen = {d.json_path for d in diags}
-            self.diags.extend(d for d in schemacheck.check(doc, kind, validator) if d.json_path not in seen)
         return doc.data if isinstance(doc.data, dict) else {}
 
 
@@ -225,13 +271,11 @@ def _template_text(ld: _Loader, tid: str, path: Path) -> TemplateText | None:
     if text is None:
         return None
     rel = ld.rel(path)
-    parts, diags = split(text, rel)
+    parts, diags = ld.memo("front-matter", rel, text, lambda: front_matter(text, rel))
     ld.diags.extend(diags)
     if parts is None:
         return None
     ld.docs[rel] = parts.front
-    if not diags:
-        ld.diags.extend(schemacheck.check(parts.front, "front-matter"))
     front = _d(parts.front.data)
     subject = front.get("subject")
     preheader = front.get("preheader")
@@ -290,10 +334,10 @@ def _catalog(ld: _Loader, path: Path) -> Catalog:
     return cat
 
 
-def load_repo(root: Path) -> LoadedRepo:
+def load_repo(root: Path, memo: Memo = no_memo) -> LoadedRepo:
     """Everything in the repository at `root`, never raising for bad input."""
     root = root.resolve()
-    ld = _Loader(root)
+    ld = _Loader(root, memo)
     cfg = root / "config"
     smtp = _smtp(ld.yaml(cfg / "smtp.yaml", "smtp"))
     langs_raw = ld.yaml(cfg / "languages.yaml", "languages")

@@ -21,7 +21,7 @@ from mailgitops.checks.jinja_analysis import skeleton
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import RenderTimeout
 from mailgitops.model import Repo
-from mailgitops.render.compiled import CompiledTemplates
+from mailgitops.render.compiled import CompiledTemplates, CompiledText
 from mailgitops.render.context import build_context
 from mailgitops.render.email import explain
 from mailgitops.render.jinja_env import render_tokens, template_line
@@ -56,7 +56,7 @@ def minimal_event(trigger: str, cat: Catalog | None = None) -> dict[str, Any]:
     return event
 
 
-def _contexts(repo: Repo, tid: str) -> list[tuple[str, dict[str, Any]]]:
+def template_events(repo: Repo, tid: str) -> list[tuple[str, dict[str, Any]]]:
     """(what it is, the Jinja context) for each sample and each minimal event of this template."""
     out = [(f"the sample order `{name}`", preview_context(repo, tid, name))
            for name in samples_for(repo, tid)]
@@ -86,6 +86,30 @@ def _run(lang: str, skeleton_source: str, ctx: Mapping[str, Any]) -> Failure:
     return None
 
 
+def render_text(lang: str, x: CompiledText, contexts: list[tuple[str, dict[str, Any]]],
+                runs: dict[tuple[int, str], Failure]) -> Diagnostic | None:
+    """The error of one text that fails to render: the first event (in `contexts` order) and part
+    that breaks it. `runs` holds each (context, skeleton)'s outcome, shared by the translations of
+    one template (validate keeps one per template; checks/rendered.py)."""
+    for i, (what, ctx) in enumerate(contexts):
+        for part, source, first in (("subject", x.subject, 2), ("preheader", x.preheader, 2),
+                                    ("body", x.body, x.body_line)):
+            if not source:
+                continue
+            split = skeleton(source)
+            skel, line_of = split if split is not None else (source, None)
+            if (i, skel) not in runs:
+                runs[(i, skel)] = _run(lang, skel, ctx)
+            got = runs[(i, skel)]
+            if got is None:
+                continue
+            at = line_of[min(got[0], len(line_of) - 1)] if line_of else got[0]
+            msg, hint = explain(got[1], source, at)
+            return error(x.file, first + at - 1, 1, "render-error", f"the {part} cannot be rendered: {msg}",
+                         hint=hint or f"it fails with {what}")
+    return None
+
+
 def render_every_text(repo: Repo, compiled: CompiledTemplates, skip: frozenset[str] = frozenset()
                       ) -> list[Diagnostic]:
     """Errors of every text that fails to render; texts in `skip` (files the template checks
@@ -94,28 +118,9 @@ def render_every_text(repo: Repo, compiled: CompiledTemplates, skip: frozenset[s
     for tid, t in sorted(compiled.templates.items()):
         if tid not in repo.templates:
             continue
-        failed: set[str] = set()  # one report per text: the first event that breaks it
-        for what, ctx in _contexts(repo, tid):
-            runs: dict[str, Failure] = {}  # skeleton -> its outcome, shared by the translations
-            for lang, x in sorted(t.texts.items()):
-                if lang in failed or x.file in skip:
-                    continue
-                for part, source, first in (("subject", x.subject, 2), ("preheader", x.preheader, 2),
-                                            ("body", x.body, x.body_line)):
-                    if not source:
-                        continue
-                    split = skeleton(source)
-                    skel, line_of = split if split is not None else (source, None)
-                    if skel not in runs:
-                        runs[skel] = _run(lang, skel, ctx)
-                    got = runs[skel]
-                    if got is None:
-                        continue
-                    at = line_of[min(got[0], len(line_of) - 1)] if line_of else got[0]
-                    msg, hint = explain(got[1], source, at)
-                    failed.add(lang)
-                    out.append(error(x.file, first + at - 1, 1, "render-error",
-                                     f"the {part} cannot be rendered: {msg}",
-                                     hint=hint or f"it fails with {what}"))
-                    break
+        contexts = template_events(repo, tid)
+        runs: dict[tuple[int, str], Failure] = {}
+        for lang, x in sorted(t.texts.items()):
+            if x.file not in skip and (found := render_text(lang, x, contexts, runs)) is not None:
+                out.append(found)
     return out

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from mailgitops.checks.html_lint import size_finding, tag_findings
 from mailgitops.checks.jinja_analysis import syntax_error, variables
-from mailgitops.checks.render_all import render_every_text
+from mailgitops.checks.render_all import Failure, render_text, template_events
+from mailgitops.checks.result_cache import per_file
 from mailgitops.checks.source_lint import ESCAPE_FACTOR, html_bound, lint_markdown
 from mailgitops.diagnostics import Diagnostic, Severity, warning
 from mailgitops.errors import MailgitopsError
@@ -135,7 +137,19 @@ def _text_lints(repo: Repo, compiled: CompiledTemplates, previews: _Previews, ti
     return out
 
 
-def _variable_drift(repo: Repo) -> list[Diagnostic]:
+def _used(x: TemplateText, known: frozenset[str]) -> frozenset[str] | None:
+    """The catalog values (`known`: the package's and the repository's own) a text shows, None
+    when one of its parts does not parse. Catalog values only: an unknown name is already an error
+    where it is written, and `loop.index` is no value a translation must show. The repository's
+    catalog is a shared input of the result cache, so a cached set stays right."""
+    found = [variables(s) for s in (x.subject, x.preheader or "", x.body)]
+    if any(f is None for f in found):
+        return None
+    return known & frozenset().union(*(f for f in found if f))
+
+
+def _variable_drift(loaded: LoadedRepo) -> list[Diagnostic]:
+    repo = loaded.repo
     out: list[Diagnostic] = []
     default = repo.languages.default
 
@@ -144,8 +158,7 @@ def _variable_drift(repo: Repo) -> list[Diagnostic]:
     known = frozenset(repo.catalog.variables)
 
     def used(x: TemplateText) -> frozenset[str] | None:
-        found = [variables(s) for s in (x.subject, x.preheader or "", x.body)]
-        return None if any(f is None for f in found) else known & frozenset().union(*(f for f in found if f))
+        return per_file("variables", x.file, loaded.sources.get(x.file, ""), partial(_used, x, known))
 
     for _tid, t in sorted(repo.templates.items()):
         base = t.texts.get(default)
@@ -166,6 +179,29 @@ def _variable_drift(repo: Repo) -> list[Diagnostic]:
     return out
 
 
+class _Texts:
+    """The per-text part of the render lints: the render-all run (an error when the text fails
+    under the send path's limits), else the lints of its source. One text's result depends on that
+    text and the shared inputs alone, so validate keeps it per file (checks/result_cache.py); the
+    events of a template and their skeleton runs are made on the first text that needs them."""
+
+    def __init__(self, repo: Repo, compiled: CompiledTemplates) -> None:
+        self.repo, self.compiled = repo, compiled
+        self.previews = _Previews(repo)
+        self.events: dict[str, tuple[list[tuple[str, dict[str, Any]]], dict[tuple[int, str], Failure]]] = {}
+
+    def check(self, tid: str, lang: str, x: TemplateText) -> list[Diagnostic]:
+        if _broken(x):
+            return []  # the template checks report it (a Jinja syntax error)
+        if tid not in self.events:
+            self.events[tid] = (template_events(self.repo, tid), {})
+        contexts, runs = self.events[tid]
+        failed = render_text(lang, self.compiled.templates[tid].texts[lang], contexts, runs)
+        if failed is not None:
+            return [failed]  # an error: this text would fail at send time
+        return _text_lints(self.repo, self.compiled, self.previews, tid, x)
+
+
 def lint_rendered(loaded: LoadedRepo) -> list[Diagnostic]:
     """The render lints of issue 3 item 7, as warnings (they never fail `validate` without --strict),
     and, as errors, every text that fails to render under the send path's limits (render_all.py)."""
@@ -177,14 +213,10 @@ def lint_rendered(loaded: LoadedRepo) -> list[Diagnostic]:
     if compiled is None:
         return out
     out.extend(_shell_lints(loaded, compiled))
-    broken = frozenset(x.file for t in repo.templates.values() for x in t.texts.values() if _broken(x))
-    failing = render_every_text(repo, compiled, broken)  # errors: these would fail at send time
-    out.extend(failing)
-    failed_files = {d.file for d in failing}
-    previews = _Previews(repo)
+    texts = _Texts(repo, compiled)
     for tid, t in sorted(repo.templates.items()):
-        for _lang, x in sorted(t.texts.items()):
-            if not _broken(x) and x.file not in failed_files:
-                out.extend(_text_lints(repo, compiled, previews, tid, x))
-    out.extend(_variable_drift(repo))
+        for lang, x in sorted(t.texts.items()):
+            out.extend(per_file("rendered", x.file, loaded.sources.get(x.file, ""),
+                                partial(texts.check, tid, lang, x)))
+    out.extend(_variable_drift(loaded))
     return out

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from mailgitops.checks.result_cache import per_file
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.repo import LoadedRepo
 from mailgitops.yamlsrc import PathKey, YamlDoc
@@ -117,25 +120,31 @@ def comment_secrets(rel: str, text: str) -> list[Diagnostic]:
     return out
 
 
-def check(loaded: LoadedRepo) -> list[Diagnostic]:
-    """Values by their key (YAML and front matter), then every file's whole text, comments
-    included: a token pasted into a `#` comment or a layout is just as leaked."""
-    out: list[Diagnostic] = []
-    for doc in loaded.docs.values():
-        out.extend(check_doc(doc))
+def file_secrets(rel: str, text: str, doc: YamlDoc | None) -> list[Diagnostic]:
+    """One file's secrets: values by their key (YAML and front matter), then its whole text,
+    comments included, at lines its values did not already report."""
+    out = check_doc(doc) if doc is not None else []
     reported = {(d.file, d.line) for d in out}
+    found = scan_text(rel, text)
+    if rel.endswith((".yaml", ".yml")):
+        found += comment_secrets(rel, text)
+    return out + [d for d in found if (d.file, d.line) not in reported]
+
+
+def check(loaded: LoadedRepo) -> list[Diagnostic]:
+    """Every file's secrets, a token pasted into a `#` comment or a layout as much as a value:
+    each file read on its own (kept per file by validate, checks/result_cache.py), then the files
+    the loader does not read."""
+    out: list[Diagnostic] = []
     for rel, text in sorted(loaded.sources.items()):
-        found = scan_text(rel, text)
-        if rel.endswith((".yaml", ".yml")):
-            found += comment_secrets(rel, text)
-        out.extend(d for d in found if (d.file, d.line) not in reported)
-        reported.update((d.file, d.line) for d in found)
+        out.extend(per_file("secrets", rel, text, partial(file_secrets, rel, text, loaded.docs.get(rel))))
     root = loaded.repo.root
+    prefix = len(str(root).rstrip("/")) + 1  # a prefix cut, not relative_to: 10,000 files at 1,000 templates
     for name in ("config", "templates", "certs"):
         folder = root / name
         if not folder.is_dir() or folder.is_symlink():
             continue
-        for path in sorted(folder.rglob("*")):
-            if path.relative_to(root).as_posix() not in loaded.sources:
+        for path in sorted(folder.rglob("*"), key=str):
+            if str(path)[prefix:].replace(os.sep, "/") not in loaded.sources:
                 out.extend(check_file(root, path))
     return out

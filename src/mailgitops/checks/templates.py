@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import partial
 
 from jinja2 import TemplateSyntaxError
 
@@ -11,6 +12,7 @@ from mailgitops import catalog
 from mailgitops.checks import placeholders
 from mailgitops.checks.jinja_analysis import analyse
 from mailgitops.checks.jinja_scan import Context
+from mailgitops.checks.result_cache import per_file
 from mailgitops.diagnostics import Diagnostic, Severity, json_path
 from mailgitops.model import TemplateText
 from mailgitops.repo import LoadedRepo
@@ -162,5 +164,7 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for tid, tpl in loaded.repo.templates.items():
         for text in tpl.texts.values():
-            out.extend(check_text(text, contexts[tid], loaded))
+            # one text's findings depend on it and the shared inputs alone: kept per file
+            out.extend(per_file("templates", text.file, loaded.sources.get(text.file, ""),
+                                partial(check_text, text, contexts[tid], loaded)))
     return out

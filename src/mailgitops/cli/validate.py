@@ -30,13 +30,13 @@ def escape_controls(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
                     hint=None if d.hint is None else _printable(d.hint)) for d in diags]
 
 
-def _validate(root: str, fmt: str | None, strict: bool) -> int:
+def _validate(root: str, fmt: str | None, strict: bool, no_cache: bool = False) -> int:
     if not Path(root).is_dir():
         raise UsageError(f"--root {root}: no such folder",
                          hint="give the folder that holds config/ and templates/")
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    result = validate_repo(Path(root))
+    result = validate_repo(Path(root), cache=not no_cache)
     click.echo(REPORTERS[fmt](escape_controls(result.diagnostics)))
     return result.exit_code(strict=strict)
 
@@ -47,11 +47,16 @@ def register(group: click.Group) -> None:
     @click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default=None,
                   help="Output format. Default: github inside GitHub Actions, else text.")
     @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
-    def validate_cmd(root: str, fmt: str | None, strict: bool) -> None:
+    @click.option("--no-cache", is_flag=True,
+                  help="Analyse every file afresh instead of reusing the results of files unchanged since "
+                       "the last run (kept in ~/.cache/mailgitops/validate/; MAILGITOPS_NO_CACHE=1 does "
+                       "the same).")
+    def validate_cmd(root: str, fmt: str | None, strict: bool, no_cache: bool) -> None:
         """Check the config repository: YAML, schemas, cross-file rules, templates.
 
         Every problem is reported at once, sorted, as `path:line:col: error|warning: message
         [code]`. Exit 0 when clean (warnings allowed unless --strict), 1 when there are
-        problems.
+        problems. Files unchanged since the last run are not analysed again: their results
+        come from a per-user cache, and the checks across files always run.
         """
-        run(_validate, root, fmt, strict)
+        run(_validate, root, fmt, strict, no_cache)

@@ -74,6 +74,13 @@ def _safe_dir(path: Path) -> Path | None:
     return path
 
 
+def user_folder(kind: str) -> Path | None:
+    """The per-user folder for `kind` whether or not the dispatcher enabled its cache (validate's
+    per-file results use it: checks/result_cache.py), or None: turned off, or not safe to use."""
+    root = _root()
+    return _safe_dir(root / kind) if root is not None else None
+
+
 def directory(kind: str) -> Path | None:
     """The cache folder for `kind` (jinja | markdown), or None: not enabled, or not safe to use."""
     if not _enabled:
