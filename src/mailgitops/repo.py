@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -77,12 +77,18 @@ def no_memo(family: str, file: str, text: str, compute: Callable[[], _T]) -> _T:
 
 
 def front_matter(text: str, rel: str) -> tuple[SplitTemplate | None, list[Diagnostic]]:
-    """A template text split into front matter and body, and every problem of its front matter
+    """A template text's front matter (its body left empty: `body_of` cuts it from the text, so
+    what validate keeps per file is not a second copy of every text) and every problem of it
     (YAML, then the schema when the YAML is sound): what loading one text finds in it alone."""
     parts, diags = split(text, rel)
     if parts is not None and not diags:
         diags = list(schemacheck.check(parts.front, "front-matter"))
-    return parts, diags
+    return (replace(parts, body="") if parts is not None else None), diags
+
+
+def body_of(text: str, body_line: int) -> str:
+    """The body frontmatter.split found: the lines from `body_line` on."""
+    return "\n".join(text.removeprefix("\ufeff").split("\n")[body_line - 1:])
 
 
 def yaml_file(text: str, rel: str, kind: str, validator: Any = None) -> tuple[YamlDoc, list[Diagnostic]]:
@@ -285,7 +291,7 @@ def _template_text(ld: _Loader, tid: str, path: Path) -> TemplateText | None:
         file=rel,
         subject=subject if isinstance(subject, str) else "",
         preheader=preheader if isinstance(preheader, str) else None,
-        body=parts.body,
+        body=body_of(text, parts.body_line),
         body_line=parts.body_line,
         front_matter=front,
     )

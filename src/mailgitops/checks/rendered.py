@@ -158,7 +158,7 @@ def _variable_drift(loaded: LoadedRepo) -> list[Diagnostic]:
     known = frozenset(repo.catalog.variables)
 
     def used(x: TemplateText) -> frozenset[str] | None:
-        return per_file("variables", x.file, loaded.sources.get(x.file, ""), partial(_used, x, known))
+        return per_file("variables", x.file, loaded.sources.get(x.file, ""), partial(_used, x, known), None)
 
     for _tid, t in sorted(repo.templates.items()):
         base = t.texts.get(default)
@@ -217,6 +217,6 @@ def lint_rendered(loaded: LoadedRepo) -> list[Diagnostic]:
     for tid, t in sorted(repo.templates.items()):
         for lang, x in sorted(t.texts.items()):
             out.extend(per_file("rendered", x.file, loaded.sources.get(x.file, ""),
-                                partial(texts.check, tid, lang, x)))
+                                partial(texts.check, tid, lang, x), []))
     out.extend(_variable_drift(loaded))
     return out

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +46,7 @@ class CacheStats:
 
     hits: dict[str, int]
     analysed: dict[str, tuple[str, ...]]  # family -> the files analysed afresh
+    from_workers: int = 0  # of those, results another process computed (validate's pool)
 
 
 @cache
@@ -63,17 +65,29 @@ def code_fingerprint() -> str:
     return diskcache.digest(*parts)
 
 
+class _Skip(Enum):
+    NO = 0
+
+
 class ResultCache:
-    """One run's view of the pack: entries found, entries made, and what was analysed."""
+    """One run's view of the pack: entries found, entries made, and what was analysed.
+
+    It also carries validate's fan-out over processes (validate.py): in a `prefill` pass each
+    process computes the results of its share of the files only (`only`), skipping the others,
+    and the results computed anywhere end up in `values` before the real pass reads them."""
 
     def __init__(self, pack: Path | None, entries: dict[str, Any]) -> None:
         self.pack = pack
         self.old = entries
-        self.new: dict[str, bytes] = {}
-        self.shared = ""  # the hash of the shared inputs, set by `bind` once the repository is loaded
+        self.new: dict[str, bytes] = {}  # what `save` writes: this run's entries
+        self.values: dict[str, Any] = {}  # computed in this run (here or by a worker), by key
+        self.prefix = diskcache.digest(code_fingerprint(), "")  # the code's and the shared inputs' hash
         self.hits: Counter[str] = Counter()
         self.digests: dict[str, tuple[str, bytes]] = {}  # file -> (text, its hash), hashed once
         self.analysed: dict[str, list[str]] = {}
+        self.only: frozenset[str] | None = None  # a prefill pass: the files this process computes
+        self.fresh: list[str] = []  # keys computed by this process since `prefill` began
+        self.from_workers = 0
 
     @classmethod
     def open(cls, root: Path) -> ResultCache | None:
@@ -85,32 +99,73 @@ class ResultCache:
         return cls(pack, _read(pack))
 
     def bind(self, shared: str) -> None:
-        self.shared = shared
+        # the shared inputs are part of every later key
+        self.prefix = diskcache.digest(code_fingerprint(), shared)
 
-    def get(self, family: str, file: str, text: str, compute: Callable[[], T]) -> T:
+    def prefill(self, only: frozenset[str] | None) -> None:
+        """Start (`only` = the files to compute) or end (None) a prefill pass."""
+        self.only, self.fresh = only, []
+
+    def computed(self) -> dict[str, Any]:
+        """The results this process computed in its prefill pass (a worker sends them back)."""
+        return {k: self.values[k] for k in self.fresh}
+
+    def merge(self, values: dict[str, Any]) -> None:
+        self.values.update(values)
+        self.from_workers += len(values)
+        if self.pack is not None:
+            for key, value in values.items():
+                with contextlib.suppress(Exception):
+                    self.new[key] = _dumps(value)
+
+    def key(self, family: str, file: str, text: str) -> str:
         # the loader's families run before `bind`: their key holds no shared inputs, as their
         # results (a file's YAML and schema problems) depend on nothing else
         known = self.digests.get(file)
         if known is None or known[0] != text:
             known = (text, hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
             self.digests[file] = known
-        key = diskcache.digest(code_fingerprint(), self.shared, family, file, known[1])
+        # one C call per lookup: "\0" cannot be in a family, a path or the fixed-size prefix
+        return hashlib.sha256(f"{self.prefix}\0{family}\0{file}\0".encode() + known[1]).hexdigest()
+
+    def missing(self, family: str, sources: Mapping[str, str]) -> int:
+        """How many template texts have no result of `family` in the pack."""
+        return sum(1 for rel, text in sources.items()
+                   if is_template_text(rel) and self.key(family, rel, text) not in self.old)
+
+    def get(self, family: str, file: str, text: str, compute: Callable[[], T],
+            skipped: T | _Skip = _Skip.NO) -> T:
+        key = self.key(family, file, text)
+        counting = self.only is None  # a prefill pass counts nothing: the real pass does
+        if key in self.values:  # computed in this run, in a prefill pass
+            if counting:
+                self.analysed.setdefault(family, []).append(file)
+            value: T = self.values[key]
+            return value
+        if not counting and not isinstance(skipped, _Skip) and file not in (self.only or ()):
+            return skipped  # another process computes it
         stored = self.old.get(key)
         if isinstance(stored, bytes) and (found := _unpickle(stored)) is not _MISS:
-            self.hits[family] += 1
+            if counting:
+                self.hits[family] += 1
             self.new[key] = stored
-            value: T = found  # what `compute` returned for this key in an earlier run
+            value = found  # what `compute` returned for this key in an earlier run
             return value
-        self.analysed.setdefault(family, []).append(file)
+        if counting:
+            self.analysed.setdefault(family, []).append(file)
         value = compute()
-        # pickled now: what a later check does to the objects cannot change what is kept; a value
-        # that cannot be pickled is only not kept
-        with contextlib.suppress(Exception):
-            self.new[key] = _dumps(value)
+        if not counting:
+            self.values[key] = value
+            self.fresh.append(key)
+        if self.pack is not None:
+            # pickled now: what a later check does to the objects cannot change what is kept; a
+            # value that cannot be pickled is only not kept
+            with contextlib.suppress(Exception):
+                self.new[key] = _dumps(value)
         return value
 
     def stats(self) -> CacheStats:
-        return CacheStats(dict(self.hits), {k: tuple(v) for k, v in self.analysed.items()})
+        return CacheStats(dict(self.hits), {k: tuple(v) for k, v in self.analysed.items()}, self.from_workers)
 
     def save(self) -> None:
         """Write this run's entries (and only those: files gone or changed drop out) atomically."""
@@ -203,8 +258,11 @@ def active(results: ResultCache | None) -> Iterator[None]:
         _current.reset(token)
 
 
-def per_file(family: str, file: str, text: str, compute: Callable[[], T]) -> T:
+def per_file(family: str, file: str, text: str, compute: Callable[[], T],
+             skipped: T | _Skip = _Skip.NO) -> T:
     """`compute()`, or its result from an earlier run when `text` (the file's content) and every
-    shared input are unchanged. `compute` must depend on nothing else."""
+    shared input are unchanged. `compute` must depend on nothing else. `skipped` stands in for
+    the result where a prefill pass leaves the file to another process (an empty list: nothing
+    found), for callers whose cross-file work tolerates it; the real pass never sees it."""
     results = _current.get()
-    return compute() if results is None else results.get(family, file, text, compute)
+    return compute() if results is None else results.get(family, file, text, compute, skipped)

@@ -137,7 +137,7 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
     the loader does not read."""
     out: list[Diagnostic] = []
     for rel, text in sorted(loaded.sources.items()):
-        out.extend(per_file("secrets", rel, text, partial(file_secrets, rel, text, loaded.docs.get(rel))))
+        out.extend(per_file("secrets", rel, text, partial(file_secrets, rel, text, loaded.docs.get(rel)), []))
     root = loaded.repo.root
     prefix = len(str(root).rstrip("/")) + 1  # a prefix cut, not relative_to: 10,000 files at 1,000 templates
     for name in ("config", "templates", "certs"):

@@ -166,5 +166,5 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
         for text in tpl.texts.values():
             # one text's findings depend on it and the shared inputs alone: kept per file
             out.extend(per_file("templates", text.file, loaded.sources.get(text.file, ""),
-                                partial(check_text, text, contexts[tid], loaded)))
+                                partial(check_text, text, contexts[tid], loaded), []))
     return out

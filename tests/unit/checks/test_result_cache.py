@@ -139,3 +139,21 @@ def test_concurrent_runs_leave_a_whole_pack(broken_repo: Path, cache_home: Path)
     assert not list((cache_home / "mailgitops/validate").glob("*.tmp"))
     warm = validate_repo(broken_repo, cache=True)
     assert warm.cache is not None and warm.cache.analysed == {}
+
+
+def test_two_processes_find_what_one_finds(broken_repo: Path, cache_home: Path) -> None:
+    """A large repository shares the per-file work with a second process: the same problems, each
+    text analysed once (by one of them), and the results the worker made are kept too."""
+    one = validate_repo(broken_repo, workers=1)
+    two = validate_repo(broken_repo, cache=True, workers=2)
+    assert two.diagnostics == one.diagnostics
+    assert two.cache is not None and not two.cache.hits
+    texts_count = len(list(broken_repo.glob("templates/*/*.md")))
+    assert two.cache.from_workers >= texts_count  # about half of the texts' results, 5 families each
+    texts = sorted(p.relative_to(broken_repo).as_posix() for p in broken_repo.glob("templates/*/*.md"))
+    for family in TEXT_FAMILIES:
+        analysed = [f for f in two.cache.analysed[family] if f.endswith(".md")]
+        assert sorted(analysed) == texts, family
+    warm = validate_repo(broken_repo, cache=True, workers=1)
+    assert warm.cache is not None and warm.cache.analysed == {}
+    assert validate_repo(broken_repo, workers=2).diagnostics == one.diagnostics  # without a pack too
