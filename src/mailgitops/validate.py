@@ -15,12 +15,13 @@ from mailgitops.checks import result_cache
 from mailgitops.checks.result_cache import CacheStats, ResultCache
 from mailgitops.diagnostics import Diagnostic, Severity, one_explanation, sort_diagnostics
 from mailgitops.errors import ExitCode
-from mailgitops.repo import LoadedRepo, front_matter, load_repo
+from mailgitops.repo import MAX_READ_BYTES, LoadedRepo, front_matter, load_repo
 
 Check = Callable[[LoadedRepo], list[Diagnostic]]
-# Template texts from which the per-file work is shared with a second process. Below it the
-# fork, the checks across files run once more and the results sent back cost about what the
-# second core saves (200 templates x 10 languages: 2,000 texts, ~1.5 s of work).
+# Template texts still to analyse from which the per-file work is shared with a process per core:
+# the fork, the checks across files run in each process and the results sent back cost a fixed
+# ~0.3 s of CPU, which a 15-template repository (75 texts, ~0.2 s of per-file work) cannot pay
+# back. The boundary is a judgement; docs/performance.md says what was measured.
 POOL_FROM_TEXTS = 1000
 
 
@@ -73,8 +74,14 @@ def _load_share(only: frozenset[str]) -> None:
     root: Path = _STATE["root"]
     results: ResultCache = _STATE["results"]
     for rel in sorted(only):
+        path = root / rel
         try:
-            text = (root / rel).read_bytes().decode("utf-8")
+            # links are left to the loader, which refuses those leading out (/dev/zero, a file
+            # elsewhere) before reading; only plain files, as much as the loader would read
+            if path.is_symlink() or path.parent.is_symlink() or not path.is_file():
+                continue
+            with path.open("rb") as f:
+                text = f.read(MAX_READ_BYTES + 1).decode("utf-8")
         except (OSError, UnicodeError):
             continue  # the loader reports it
         results.get("front-matter", rel, text, partial(front_matter, text, rel))

@@ -157,3 +157,17 @@ def test_two_processes_find_what_one_finds(broken_repo: Path, cache_home: Path) 
     warm = validate_repo(broken_repo, cache=True, workers=1)
     assert warm.cache is not None and warm.cache.analysed == {}
     assert validate_repo(broken_repo, workers=2).diagnostics == one.diagnostics  # without a pack too
+
+
+def test_the_pool_reads_no_link_the_loader_refuses(repo_copy: Path, cache_home: Path) -> None:
+    """A text that is a link to /dev/zero is refused by the loader before anything is read; the
+    processes that read texts ahead of it must not read it either (it would never end)."""
+    (repo_copy / "templates/order-ready/it.md").symlink_to("/dev/zero")
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from mailgitops.validate import "
+         "validate_repo; r = validate_repo(Path(sys.argv[1]), cache=True, workers=2); "
+         "print(sorted({d.code for d in r.diagnostics if d.file.endswith('it.md')}))", str(repo_copy)],
+        env={**os.environ, "XDG_CACHE_HOME": str(cache_home)}, capture_output=True, text=True, timeout=300,
+        check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['outside-repo']"
