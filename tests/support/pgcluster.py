@@ -1,7 +1,11 @@
 """A throwaway PostgreSQL cluster for tests: initdb in a temporary folder as an unprivileged system
 user (PostgreSQL refuses to run as root), listening on 127.0.0.1 on a free port only, with a fresh
 database per test, removed afterwards. Debian's postgresql package must be installed (scripts/setup
---test does it); a missing one fails the run, never skips it."""
+--test does it); a missing one fails the run, never skips it.
+
+Everyone logs in without a password (trust) except PASSWORD_ROLE, which must give its password
+(scram-sha-256): the tests of how the outbox finds a password (PGPASSWORD, a password file, a
+service file) and of a refused login use it. Its password is made at each start, never stored."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import contextlib
 import itertools
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -17,6 +22,7 @@ from pathlib import Path
 from support.smtpd import free_port
 
 USER = "mailgitops-test"
+PASSWORD_ROLE = "mailgitops_pw"
 
 
 def _bin() -> Path:
@@ -50,6 +56,7 @@ class PgCluster:
         self.dir = Path(tempfile.mkdtemp(prefix="mailgitops-pg-"))
         self.data = self.dir / "data"
         self._names = itertools.count(1)
+        self.password = secrets.token_urlsafe(18)  # PASSWORD_ROLE's, for this run only
 
     def start(self) -> PgCluster:
         _ensure_user()
@@ -59,22 +66,31 @@ class PgCluster:
         subprocess.run(_as_user([str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust",
                                  "-U", "postgres", "-E", "UTF8", "--no-sync", "--no-instructions"]),
                        check=True, capture_output=True)
+        hba = self.data / "pg_hba.conf"  # the first matching line wins: this role only needs a password
+        hba.write_text(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         subprocess.run(_as_user([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
                                  "-w", "-t", "120", "-o", options, "start"]), check=True, capture_output=True)
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(PASSWORD_ROLE), sql.Literal(self.password)))
         return self
 
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str = "postgres", user: str = "postgres") -> str:
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self) -> str:
+    def new_database(self, owner: str | None = None) -> str:
+        """A fresh database's URL; with `owner`, that role owns it and the URL logs in as it."""
         import psycopg
 
         name = f"t{os.getpid()}_{next(self._names)}"
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return self.url(name)
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' OWNER "{owner}"' if owner else ""))
+        return self.url(name, owner or "postgres")
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError, OSError):

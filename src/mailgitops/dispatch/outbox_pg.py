@@ -64,7 +64,11 @@ class PgOutbox(PgUpkeep):
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
         self.listening = threading.Event()  # set once LISTEN is in place (on_work)
-        self.listening = threading.Event()  # set once LISTEN is in place (on_work)
+        try:  # one plain connection first: the pool would retry a refused login for its whole
+            # timeout and then say only that it timed out; libpq's own reason is what to fix
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as e:
+            raise outbox_pg_schema.login_refused(self.where, e) or self._unavailable(e) from None
         try:
             self.pool.open(wait=True, timeout=15)
         except (PoolTimeout, psycopg.Error) as e:
@@ -74,7 +78,8 @@ class PgOutbox(PgUpkeep):
             self.migrated = outbox_pg_schema.prepare(conn, url, migrate=migrate)
 
     def _unavailable(self, e: BaseException) -> MailgitopsError:
-        # psycopg's message names host and user, never the password (it is not in the URL)
+        # temporary even for a refused login once running: an event is then answered 503 (sent
+        # again later), never 4xx, which the order system would take as "this event is bad"
         why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         return MailgitopsError(f"cannot use the outbox {self.where}: {why}",
                                hint="check that PostgreSQL runs, and the URL and PGPASSWORD or ~/.pgpass",

@@ -56,6 +56,26 @@ def shown(url: str) -> str:
     return make_conninfo(**{k: str(v) for k, v in parts.items()})
 
 
+# libpq's words when the server (or libpq itself) refuses the login: a setting to fix, not a
+# passing problem, so exit 1 and no retry (a queue runner retrying on 75 would hide it forever)
+_LOGIN_REFUSED = ("password authentication failed", "no password supplied", "authentication failed",
+                  "no pg_hba.conf entry", "pg_hba.conf rejects", "SCRAM")
+LOGIN_HINT = ("set PGPASSWORD, or name a password file with PGPASSFILE (default ~/.pgpass, mode 0600) "
+                 "or a service file with PGSERVICEFILE and use postgresql:///?service=NAME; never put "
+                 "the password in the URL")
+
+
+def login_refused(where: str, e: BaseException) -> MailgitopsError | None:
+    """The error to stop with when the server (or libpq) refused the login at start: exit 1, a
+    setting to fix; None for anything else (server down, too many connections: temporary).
+    psycopg's message names host, port and user, never the password (it is not in the URL)."""
+    why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if not any(words in why for words in _LOGIN_REFUSED):
+        return None
+    return MailgitopsError(f"the PostgreSQL server refused the outbox's login, {where}: {why}",
+                           hint=LOGIN_HINT, exit_code=ExitCode.PROBLEMS)
+
+
 def check_url(url: str) -> None:
     from psycopg.conninfo import conninfo_to_dict
 
@@ -67,7 +87,7 @@ def check_url(url: str) -> None:
     if parts.get("password"):
         raise MailgitopsError(
             "the outbox URL carries a password; it would be logged and shown with the URL",
-            hint="remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass (PGPASSFILE)")
+            hint="remove it from the URL; " + LOGIN_HINT)
 
 
 def prepare(conn: psycopg.Connection[DictRow], url: str, *, migrate: bool) -> tuple[int, int]:
