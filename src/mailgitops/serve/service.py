@@ -46,11 +46,13 @@ class Service:
         self._dispatcher: Dispatcher | None = None
         self._counts: dict[str, int] = {"accepted": 0, "duplicate": 0, "invalid": 0, "conflict": 0,
                                         "unavailable": 0, "backlog": 0}
+        self._started = False
         try:  # open now, so that a wrong setting stops the start instead of failing every request
             self.dispatcher()
         except MailgitopsError as e:
             if e.exit_code != ExitCode.TEMPORARY:
                 raise
+        self._started = True
 
     def dispatcher(self) -> Dispatcher:
         """The dispatcher; MailgitopsError (exit code TEMPORARY) while the outbox cannot be opened."""
@@ -59,7 +61,14 @@ class Service:
                 from mailgitops.dispatch.api import Dispatcher
                 from mailgitops.dispatch.outbox_backends import open_outbox
 
-                outbox = open_outbox(self.outbox_location)
+                try:
+                    outbox = open_outbox(self.outbox_location)
+                except MailgitopsError as e:
+                    if not self._started or e.exit_code == ExitCode.TEMPORARY:
+                        raise
+                    # running (e.g. the database password was changed since the start): the
+                    # request is answered 503, never 4xx, which an order system takes as "drop it"
+                    raise MailgitopsError(e.message, hint=e.hint, exit_code=ExitCode.TEMPORARY) from None
                 on_work = getattr(outbox, "on_work", None)
                 if on_work is not None:  # PostgreSQL: another instance's new work wakes this sender
                     on_work(self.wake.set)
