@@ -1,4 +1,4 @@
-"""W3 edit-before-send: list, show, edit, send and discard drafts.
+"""Edit-before-send: list, show, edit, send and discard drafts.
 
 A draft is never sent by itself. Sending renders the operator's Markdown through the layout and
 moves the row draft -> queued in one statement, so two clicks (or two operators) send once."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mailgitops.dispatch import rules
 from mailgitops.dispatch.api import Dispatcher, attachment_files, row_status
@@ -22,7 +22,7 @@ MAX_SUBJECT = 300
 MAX_MARKDOWN = 200_000
 
 
-def draft_context(draft: Mapping[str, Any]) -> dict[str, Any]:
+def draft_context(draft: Mapping[str, object]) -> dict[str, object]:
     """What an edited draft is rendered with: the print room (its footer) and the webshop (its logo)."""
     shop = {"webshop": draft["webshop"]} if "webshop" in draft else {}
     return {"printroom": draft.get("printroom", {}), **shop}

@@ -22,7 +22,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -49,7 +49,7 @@ class GroupWriter:
 
     def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
         self.db, self.lock = db, lock
-        self._queue: list[_Piece[Any]] = []
+        self._queue: list[_Piece[object]] = []
         self._turn = threading.Condition()  # guards the queue and `_leading`
         self._leading = False
         self.commits = 0  # groups committed, and pieces in them: benchmarks and tests read both
@@ -61,9 +61,9 @@ class GroupWriter:
         when the group's transaction failed (nothing of it stored). Never called with the
         outbox's lock held: a follower would wait for a leader that waits for that lock."""
         piece: _Piece[T] = _Piece(job)
-        group: list[_Piece[Any]] = []
-        with self._turn:
-            self._queue.append(piece)
+        group: list[_Piece[object]] = []
+        with self._turn:  # the queue holds pieces of every result type; this one is read back as T
+            self._queue.append(cast("_Piece[object]", piece))
             while self._leading and not piece.done:
                 self._turn.wait()
             if not piece.done:  # no group took it: lead one, with whatever else is queued
@@ -81,7 +81,7 @@ class GroupWriter:
             raise piece.error
         return piece.result  # type: ignore[return-value]  # set: the job returned without error
 
-    def _commit(self, group: list[_Piece[Any]]) -> None:
+    def _commit(self, group: list[_Piece[object]]) -> None:
         db = self.db
         try:
             db.execute("BEGIN IMMEDIATE")

@@ -119,11 +119,12 @@ def test_the_pool_delivers_each_message_once_and_stops_cleanly(service: Service,
 
 
 def test_each_sender_keeps_its_session_and_a_lost_reply_is_resent_under_the_same_message_id(
-        sink: SmtpServer, tmp_path: Path) -> None:
+        sink: SmtpServer, tmp_path: Path, outbox_location: str) -> None:
     """Sessions are kept across messages (one per sender, a new one only after a drop); a 250
-    lost after the final dot is sent again with the same Message-ID, counted, never as a new one."""
+    lost after the final dot is sent again with the same Message-ID, counted, never as a new one
+    (on both outbox backends)."""
     bundle = build_bundle(make_repo(tmp_path / "repo", port=sink.port))
-    svc = Service(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files", token=None,
+    svc = Service(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files", token=None,
                   policy=RetryPolicy(backoff_seconds=0.05))
     for i in range(30):
         svc.dispatcher().handle(sample_event(trigger="order_received", event_id=f"reuse-{i}"), deliver=False)
