@@ -7,6 +7,7 @@ refuses a value of the wrong type at its field; schema/ is generated and a stale
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,23 @@ def test_schema_refuses_a_broken_catalog(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "config/catalog.yaml:15:3: `proof_ready` is a built-in trigger" in proc.stderr
     assert not (repo / "schema").exists()
+
+
+def test_serve_documents_the_repositorys_event_fields(built: tuple[Path, Path], tmp_path: Path) -> None:
+    """/openapi.json shows the events this bundle accepts: with the repository's own fields."""
+    from starlette.testclient import TestClient
+
+    from mailgitops.serve.app import build_app
+    from mailgitops.serve.service import Service
+
+    service = Service(built[1], outbox=str(tmp_path / "o.sqlite"), attachments_root=FILES,
+                      token=secrets.token_hex(24))
+    try:
+        with TestClient(build_app(service), base_url="http://127.0.0.1") as client:
+            doc = client.get("/openapi.json").json()
+    finally:
+        service.close()
+    event = doc["components"]["schemas"]["Event"]
+    job = event["properties"]["order"]["properties"]["jobs"]["items"]
+    assert job["properties"]["binding_colour"]["type"] == "string"
+    assert event["properties"]["project"]["properties"]["code"]["type"] == "string"

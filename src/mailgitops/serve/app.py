@@ -5,6 +5,7 @@ Request to a Response (handlers.py, monitor.py); this module adapts them to Star
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -144,8 +145,13 @@ async def not_found(request: WebRequest) -> WebResponse:
                                         hint="see docs/serve.md or /openapi.json for the endpoints")))
 
 
-async def openapi_document(request: WebRequest) -> WebResponse:
-    return WebResponse(openapi.document_bytes(), 200, media_type="application/json")
+def openapi_document(service: Service) -> Callable[[WebRequest], Awaitable[WebResponse]]:
+    async def document(request: WebRequest) -> WebResponse:
+        own = service.bundle.settings.event_schema  # the repository's own event fields, if any
+        text = json.dumps(own, sort_keys=True) if own is not None else None
+        return WebResponse(openapi.document_bytes(text), 200, media_type="application/json")
+
+    return document
 
 
 class AnyMethod:
@@ -164,7 +170,7 @@ def build_app(service: Service, *, console: ASGIApp | None = None) -> ASGIApp:
     console mounted at `/` never swallows a wrong method on an API path)."""
     routes: list[BaseRoute] = [Route(path, AnyMethod(endpoint(service, path, methods)))
                                for path, methods in API]
-    routes.append(Route("/openapi.json", openapi_document, methods=["GET"]))
+    routes.append(Route("/openapi.json", openapi_document(service), methods=["GET"]))
     if console is not None:
         routes.append(Mount("/", app=console))
     else:

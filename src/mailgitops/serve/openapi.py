@@ -46,10 +46,12 @@ DRAFT_ID = {"name": "draft_id", "in": "path", "required": True,
             "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
 
 
-def _event_schemas() -> dict[str, Any]:
-    """The event schema with its $defs as components (a $ref inside an OpenAPI document is
-    resolved from the document's root)."""
-    text = EVENT_SCHEMA.read_text("utf-8").replace('"#/$defs/', '"#/components/schemas/Event_')
+def _event_schemas(event_schema: str | None) -> dict[str, Any]:
+    """The event schema (the bundle's, with the repository's own fields, when given as JSON text)
+    with its $defs as components (a $ref inside an OpenAPI document is resolved from the
+    document's root)."""
+    text = event_schema or EVENT_SCHEMA.read_text("utf-8")
+    text = text.replace('"#/$defs/', '"#/components/schemas/Event_')
     schema = json.loads(text)
     defs = schema.pop("$defs", {})
     for key in ("$schema", "$id"):
@@ -57,7 +59,7 @@ def _event_schemas() -> dict[str, Any]:
     return {"Event": schema, **{f"Event_{k}": v for k, v in defs.items()}}
 
 
-def _schemas() -> dict[str, Any]:
+def _schemas(event_schema: str | None) -> dict[str, Any]:
     s, n, b = {"type": "string"}, {"type": ["string", "null"]}, {"type": "boolean"}
     strings = {"type": "array", "items": s}
     problem = {"type": "object", "required": ["message"], "properties": {
@@ -91,7 +93,7 @@ def _schemas() -> dict[str, Any]:
                                 "messages": {"type": "array", "items": _ref("PlannedMessage")}}},
         "PlannedMessage": {"type": "object", "required": ["role", "to", "status", "rule"],
                            "properties": {"status": {"enum": ["sent", "draft", "skipped"]}}},
-        **_event_schemas(),
+        **_event_schemas(event_schema),
     }
 
 
@@ -161,7 +163,9 @@ def s_any() -> dict[str, Any]:
 
 
 @functools.cache
-def document_bytes() -> bytes:
+def document_bytes(event_schema: str | None = None) -> bytes:
+    """The OpenAPI document; `event_schema`: the bundle's event schema as JSON text, present when
+    the repository's config/catalog.yaml adds fields (the events it accepts are what it shows)."""
     doc = {
         "openapi": "3.1.0",
         "info": {"title": "mailgitops serve", "version": "1",
@@ -177,11 +181,11 @@ def document_bytes() -> bytes:
                                       {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}}),
                 "Unavailable": _json(_ref("Error"), "the outbox cannot be written, or too much is waiting "
                                      "to be sent: nothing was accepted, send it again later", RETRY)},
-            "schemas": _schemas()},
+            "schemas": _schemas(event_schema)},
     }
     return (json.dumps(doc, indent=1) + "\n").encode("utf-8")
 
 
-def document() -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(document_bytes())
+def document(event_schema: str | None = None) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(document_bytes(event_schema))
     return value
