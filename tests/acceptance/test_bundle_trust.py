@@ -150,3 +150,17 @@ def test_same_input_and_key_same_bytes(repo: Path, tmp_path: Path) -> None:
     for out in (a, b):
         cli("bundle", "--root", str(repo), "--out", str(out), "--sign-key-env", "K", env={"K": KEY})
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_a_shop_logo_without_its_compiled_layout_is_refused_at_load(tmp_path: Path) -> None:
+    """A hand-edited bundle that gives a webshop a logo but not the layouts compiled with it would
+    fail at the first email of that shop: it is refused at load instead, naming what is missing."""
+    odd = _rehashed(ROOT / bundle.DEFAULT_PATH, tmp_path / "odd.json",
+                    lambda c: c["compiled"].__setitem__("shop_logos", {"campus": "campus-logo.png"}))
+    proc = _dispatch(odd, tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "lack the layout 'default/ltr/campus-logo.png'" in proc.stderr
+    assert "mailgitops bundle --out" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "KeyError" not in proc.stderr
+    assert "is refused" in proc.stderr

@@ -99,7 +99,7 @@ class CompiledTemplates:
         if d.get("format") != FORMAT:
             raise MailgitopsError(f"compiled templates have format {d.get('format')!r}, expected {FORMAT}",
                                   hint="rebuild the bundle with this version of mailgitops")
-        return cls(
+        made = cls(
             default_lang=d["default_lang"],
             active_langs=tuple(d["active_langs"]),
             templates={
@@ -114,6 +114,23 @@ class CompiledTemplates:
             layout_sources=dict(d.get("layout_sources", {})),
             shop_logos=dict(d.get("shop_logos", {})),
         )
+        missing = made.missing_shells()
+        if missing:
+            raise MailgitopsError(
+                f"the bundle's compiled templates lack the layout {missing[0]!r}"
+                + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+                + "; it was not written by `mailgitops bundle` and is refused",
+                hint="rebuild it from the repository: `mailgitops bundle --out FILE`")
+        return made
+
+    def missing_shells(self) -> list[str]:
+        """The compiled layouts an email could ask for and the bundle lacks (a hand-edited bundle):
+        each template's layout in both directions, with each webshop's own logo."""
+        theme_logo = self.theme.get("logo")
+        logos = [None, *sorted({lg for lg in self.shop_logos.values() if lg != theme_logo})]
+        need = {f"{t.layout}/{d}" + (f"/{lg}" if lg else "")
+                for t in self.templates.values() for d in ("ltr", "rtl") for lg in logos}
+        return sorted(need - self.shells.keys())
 
 
 _UNKNOWN = re.compile(r"No (filter|test) named '([^']+)'")
