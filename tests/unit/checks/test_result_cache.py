@@ -38,7 +38,7 @@ def broken_repo(repo_copy: Path) -> Path:
     append("templates/order-accepted/nl.md", "\n[link](http://example.com/x)\n")
     append("templates/order-ready/en.md", "\nOrder %OrderNumber%\n")
     append("templates/order-dispatched/fr.md", "\n{{ customer.name * 100000000 }}\n")
-    append("templates/order-ready/de.md", "\ntoken: ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5\n")
+    append("templates/order-ready/de.md", "\ntoken: ghp_" + "a1B2" * 9 + "\n")  # a dummy, made here
     append("templates/order-ready/nl.md", "\n{{ customer.company }}\n")
     return repo_copy
 
