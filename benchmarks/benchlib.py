@@ -3,6 +3,7 @@ generated repositories as varied as real ones, and the MJML each email compiles 
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -26,7 +27,11 @@ LANGS = ["en", "de", "fr", "nl", "zh", "es", "it", "pt", "pl", "sv"]
 @dataclass
 class Row:
     """One figure against its anchor. `speed`: ratio = anchor time / our time (higher is better,
-    goal is a minimum); otherwise ratio = our time / anchor time (lower is better, goal a maximum)."""
+    goal is a minimum); otherwise ratio = our time / anchor time (lower is better, goal a maximum).
+    `rate`: ours and theirs are events per second, not seconds: ratio = ours / theirs, and with
+    `speed` the goal is a minimum. `goal_low`: the ratio must also be at least this (a band, such
+    as "within 20%"). `unit` is what the table prints after the values; `extra` adds named
+    figures in the table's last column."""
 
     figure: str
     anchor: str
@@ -37,22 +42,40 @@ class Row:
     note: str = ""
     cold: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+    rate: bool = False
+    goal_low: float | None = None
+    unit: str = "s"
 
     @property
     def ratio(self) -> float:
         a, b = statistics.median(self.ours), statistics.median(self.theirs)
-        return b / a if self.speed else a / b
+        top, bottom = (b, a) if self.speed and not self.rate else (a, b)
+        return top / bottom if bottom else math.nan  # nan meets no goal: nothing to compare with
+
+    @property
+    def goal_text(self) -> str:
+        if self.goal is None:
+            return "-"
+        if self.goal_low is not None:
+            return f"{self.goal_low:g}-{self.goal:g}x"
+        return f"{'>=' if self.speed else '<='} {self.goal:g}x"
 
     @property
     def met(self) -> str:
         if self.goal is None:
             return "-"
-        ok = self.ratio >= self.goal if self.speed else self.ratio <= self.goal
+        r = self.ratio
+        if self.goal_low is not None:
+            ok = self.goal_low <= r <= self.goal
+        else:
+            ok = r >= self.goal if self.speed else r <= self.goal
         return "yes" if ok else "NO"
 
 
 def spread(xs: list[float], unit: float = 1.0, fmt: str = "{:.2f}") -> str:
-    """Median [min-max], scaled by `unit`."""
+    """Median [min-max], scaled by `unit`; a single value alone."""
+    if len(xs) == 1:
+        return fmt.format(xs[0] * unit)
     return (f"{fmt.format(statistics.median(xs) * unit)} "
             f"[{fmt.format(min(xs) * unit)}-{fmt.format(max(xs) * unit)}]")
 
@@ -84,6 +107,15 @@ def run_timed(cmd: list[str], *, env: dict[str, str] | None = None, ok: tuple[in
     if proc.returncode not in ok:
         raise SystemExit(f"{' '.join(cmd[:4])}… failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return took
+
+
+def start_fastsink(port: int, delay_ms: float = 0.0) -> subprocess.Popen[str]:
+    """benchmarks/fastsink.py as its own process; its stdout is read once ("ready") and never piped
+    onwards (the sink would hold the pipe)."""
+    sink = subprocess.Popen([sys.executable, str(ROOT / "benchmarks/fastsink.py"), "--port", str(port),
+                             "--delay-ms", str(delay_ms)], stdout=subprocess.PIPE, text=True)
+    assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+    return sink
 
 
 @contextmanager
@@ -150,19 +182,22 @@ def install_node_mjml() -> Path | None:
 
 def print_table(rows: list[Row]) -> None:
     head = ("figure", "ours", "anchor", "anchor's", "ratio", "goal", "met")
-    lines = [head]
+    details = any(r.extra for r in rows)
+    lines = [(*head, "details") if details else head]
     for r in rows:
-        unit = "s"
-        lines.append((r.figure + ("" if r.cold else " (warm)"), f"{spread(r.ours)} {unit}", r.anchor,
-                      f"{spread(r.theirs)} {unit}", f"{r.ratio:.2f}x",
-                      "-" if r.goal is None else f"{'>=' if r.speed else '<='} {r.goal:g}x", r.met))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+        fmt = "{:.1f}" if r.rate else "{:.2f}"
+        line = (r.figure + ("" if r.cold else " (warm)"), f"{spread(r.ours, fmt=fmt)} {r.unit}", r.anchor,
+                f"{spread(r.theirs, fmt=fmt)} {r.unit}", f"{r.ratio:.2f}x", r.goal_text, r.met)
+        lines.append((*line, "; ".join(f"{k} {v}" for k, v in r.extra.items())) if details else line)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     for n, line in enumerate(lines):
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
     print("\nratio: for rows with a >= goal, anchor time / our time (higher is faster); for <= goals,"
-          "\nour time / anchor time (lower is faster). Times: median [min-max] over the rounds.")
+          "\nour time / anchor time (lower is faster); for rates (/s), ours / the anchor's (higher is"
+          "\nbetter); for a band (0.8-1.2x) the ratio must fall inside it. Values: median [min-max] over"
+          "\nthe rounds (serve rows: one window per level).")
     for r in rows:
         if r.note:
             print(f"- {r.figure}: {r.note}")

@@ -1,14 +1,15 @@
-"""Does `serve` keep up? (bench_serve.py --only keepup.) Two source trees of serve, before and
-after a change, each against its own benchmarks/fastsink.py, levels interleaved (before, after,
-before, after...): at each number of clients, a fresh server and outbox, clients POST events for
-the whole window, and at its end:
+"""Does `serve` keep up? At each number of clients, a fresh server and outbox of one source
+tree (serve_run.Kind) against its own benchmarks/fastsink.py; clients POST events for the whole
+window, and at its end:
 
 - accepted/s (202 answers), p50/p99 of the answers, 503s;
 - delivered/s: messages the outbox records as `sent` within the window (the sink stores nothing);
 - the backlog (queued, sending, ambiguous) sampled from /metrics every 2 s, and left at the end.
 
 The backlog limit is raised for the run, so the raw rates are measured: with the default limit a
-sender that falls behind shows up as 503s instead.
+sender that falls behind shows up as 503s instead. Two users: `bench_serve.py --only keepup`
+(two source trees, before and after a change, levels interleaved) and scripts/bench's serve rows
+(`bench_rows`: this tree only, one table row per level).
 """
 
 from __future__ import annotations
@@ -26,16 +27,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from benchlib import Row
+from serve_run import TOKEN, Kind, load
+
 HERE = Path(__file__).resolve().parent
 SAMPLE_EVERY = 2.0
-
-
-def start_fastsink(port: int) -> subprocess.Popen[str]:
-    """The sink as its own process; its stdout is read once ("ready"), never piped onwards."""
-    sink = subprocess.Popen([sys.executable, str(HERE / "fastsink.py"), "--port", str(port)],
-                            stdout=subprocess.PIPE, text=True)
-    assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
-    return sink
 
 
 def _metric(text: str, name: str) -> float:
@@ -79,32 +75,64 @@ def outbox_sent(outbox: Path) -> tuple[int, int]:
     return got.get("sent", 0), sum(got.get(s, 0) for s in ("queued", "sending", "ambiguous"))
 
 
-def keepup(kinds: list[Any], levels: list[int], seconds: float, work: Path, load: Any,
-           token: str) -> dict[str, Any]:
+def measure(k: Kind, clients: int, seconds: float, work: Path) -> dict[str, Any]:
+    """One window of `clients` clients against a fresh server of `k`."""
+    proc, port, outbox = k.start()
+    sampler = Sampler(port, TOKEN)
+    sampler.start()
+    try:
+        loadavg = os.getloadavg()[0]
+        got = load(port, clients, seconds, f"{k.name}-k{clients}-{k.runs}", work)
+        sent, waiting = outbox_sent(outbox)
+    finally:
+        sampler.done.set()
+        sampler.join(15)  # its last request is answered before the server goes
+        k.stop(proc)
+    accepted = got["statuses"].get("202", 0)
+    return {"accepted_per_s": accepted / got["seconds"], "delivered_per_s": sent / got["seconds"],
+            "ratio": sent / max(1, accepted), "p50": got["p50"], "p99": got["p99"],
+            "refused_503": got["statuses"].get("503", 0), "errors": got["errors"],
+            "backlog_at_end": waiting, "max_backlog": max((s[1] for s in sampler.samples), default=0),
+            "max_oldest_age_s": max((s[2] for s in sampler.samples), default=0),
+            "backlog_samples": sampler.samples, "loadavg_1m_at_start": loadavg, "seconds": got["seconds"]}
+
+
+def keepup(kinds: list[Kind], levels: list[int], seconds: float, work: Path) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for clients in levels:
         for k in kinds:
-            proc, port, outbox = k.start()
-            sampler = Sampler(port, token)
-            sampler.start()
-            try:
-                loadavg = os.getloadavg()[0]
-                got = load(port, clients, seconds, f"{k.name}-k{clients}-{k.runs}", work)
-                sent, waiting = outbox_sent(outbox)
-            finally:
-                sampler.done.set()
-                k.stop(proc)
-            accepted = got["statuses"].get("202", 0)
-            row = {"accepted_per_s": accepted / got["seconds"], "delivered_per_s": sent / got["seconds"],
-                   "ratio": sent / max(1, accepted), "p50": got["p50"], "p99": got["p99"],
-                   "refused_503": got["statuses"].get("503", 0), "errors": got["errors"],
-                   "backlog_at_end": waiting, "max_backlog": max((s[1] for s in sampler.samples), default=0),
-                   "max_oldest_age_s": max((s[2] for s in sampler.samples), default=0),
-                   "backlog_samples": sampler.samples, "loadavg_1m_at_start": loadavg,
-                   "seconds": got["seconds"]}
+            row = measure(k, clients, seconds, work)
             rows[f"{k.name}/{clients}"] = row
             print("keepup", k.name, clients, {x: v for x, v in row.items() if x != "backlog_samples"},
                   flush=True)
+    return rows
+
+
+def bench_rows(levels: list[int], seconds: float, work: Path, goal_at: int = 8) -> list[Row]:
+    """scripts/bench's serve rows: this tree, one window per level, delivered/s against accepted/s.
+    Only `goal_at` clients carries the goal (delivered >= 0.9x accepted); the others are reported."""
+    kind = Kind("this", HERE.parent / "src", work, fast_sink=True)
+    try:
+        got = {}
+        for clients in levels:
+            print(f"  serve: {clients} clients for {seconds:g} s", file=sys.stderr, flush=True)
+            got[clients] = measure(kind, clients, seconds, work)
+    finally:
+        kind.sink.terminate()
+        kind.sink.wait(5)
+    rows = []
+    for clients, r in got.items():
+        depth = " ".join(f"{s[1]:.0f}" for s in r["backlog_samples"]) or "no sample (window under 2 s)"
+        rows.append(Row(
+            f"serve, {clients} client{'s' if clients > 1 else ''}, {r['seconds']:.0f} s: delivered/s",
+            "accepted/s, same window", [r["delivered_per_s"]], [r["accepted_per_s"]],
+            0.9 if clients == goal_at else None, speed=True, rate=True, unit="/s",
+            note=f"backlog every {SAMPLE_EVERY:g} s from /metrics: {depth}"
+                 + ("" if clients == goal_at else f"; no goal at {clients} (the goal is set at {goal_at})"),
+            extra={"p50/p99": f"{r['p50']:.0f}/{r['p99']:.0f} ms",
+                   "backlog max/end": f"{r['max_backlog']:.0f}/{r['backlog_at_end']}",
+                   "oldest max": f"{r['max_oldest_age_s']:.1f} s", "503s": str(r["refused_503"]),
+                   "errors": str(r["errors"])}))
     return rows
 
 
@@ -117,18 +145,17 @@ def tree_at(ref: str, dest: Path) -> Path:
     return dest / "src"
 
 
-def run(args: argparse.Namespace, kind: Any, load: Any, token: str) -> None:
-    """bench_serve.py --only keepup: `kind` is its Kind (a source tree, a sink, a bundle)."""
+def run(args: argparse.Namespace) -> None:
+    """bench_serve.py --only keepup: this tree against `--before-ref`, levels interleaved."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        kinds: list[Any] = []
+        kinds: list[Kind] = []
         figures: dict[str, Any] = {"machine": f"{os.cpu_count()} cores, {os.uname().release}",
                                    "before_ref": args.before_ref}
         try:  # each sink is stopped at the end, even when the run is interrupted while starting
-            kinds.append(kind("before", tree_at(args.before_ref, work / "before-src"), work, fast_sink=True))
-            kinds.append(kind("after", HERE.parent / "src", work, fast_sink=True))
-            figures["keepup"] = keepup(kinds, [int(n) for n in args.levels.split(",")], args.seconds, work,
-                                       load, token)
+            kinds.append(Kind("before", tree_at(args.before_ref, work / "before-src"), work, fast_sink=True))
+            kinds.append(Kind("after", HERE.parent / "src", work, fast_sink=True))
+            figures["keepup"] = keepup(kinds, [int(n) for n in args.levels.split(",")], args.seconds, work)
         finally:
             for k in kinds:
                 k.sink.terminate()
