@@ -8,13 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from jinja2 import TemplateSyntaxError
+from mailgitops.errors import MailgitopsError
 
-from mailgitops.errors import LayoutError, MailgitopsError
-from mailgitops.render import forkpool
-from mailgitops.render.jinja_env import adopt, code_of, environment
-from mailgitops.render.layout import compile_shell, effective_theme
-
+# The dispatcher only loads compiled templates: what compiles them (the process pool, whose
+# multiprocessing and concurrent.futures imports cost a cold `dispatch` ~8 ms, the layout
+# compiler) is imported by the functions that build, below.
 if TYPE_CHECKING:  # the dispatcher loads compiled templates without the repository model
     from mailgitops.diagnostics import Diagnostic
     from mailgitops.model import Repo
@@ -146,7 +144,10 @@ class TextSource(NamedTuple):
 
 
 def _explain_syntax(e: Exception, t: TextSource, source: str) -> Diagnostic:
+    from jinja2 import TemplateSyntaxError
+
     from mailgitops.diagnostics import error  # build time only, like mimetypes below
+    from mailgitops.render.jinja_env import environment
 
     if isinstance(e, RecursionError):  # Jinja's parser and code generator recurse once per nesting level
         return error(t.file, t.first_line, 1, "template-syntax", f"the {t.what} nests too deeply to compile",
@@ -173,6 +174,10 @@ Unit = tuple[str, str, tuple[TextSource, ...]]  # language, source, every text w
 def _compile_units(units: list[Unit]) -> list[tuple[bytes | None, list[Diagnostic]]]:
     """Each (language, source) compiled once. Not once for all languages: the code is not always
     the same, as Jinja computes a filter of constants at compile time (`{{ 1234 | number }}`)."""
+    from jinja2 import TemplateSyntaxError
+
+    from mailgitops.render.jinja_env import code_of
+
     out: list[tuple[bytes | None, list[Diagnostic]]] = []
     for lang, source, texts in units:
         try:
@@ -185,6 +190,9 @@ def _compile_units(units: list[Unit]) -> list[tuple[bytes | None, list[Diagnosti
 def _check_texts(repo: Repo, workers: int, keep: bool) -> list[Diagnostic]:
     """Compile every text once, on `workers` cores, and report what does not compile, in the
     templates' order; with `keep`, keep the code for rendering (jinja_env.adopt)."""
+    from mailgitops.render import forkpool
+    from mailgitops.render.jinja_env import adopt
+
     units: dict[tuple[str, str], list[TextSource]] = {}
     order: list[TextSource] = []
     for _tid, t in sorted(repo.templates.items()):
@@ -220,6 +228,8 @@ def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True, workers: i
     import mimetypes
 
     from mailgitops.diagnostics import error
+    from mailgitops.errors import LayoutError
+    from mailgitops.render.layout import compile_shell, effective_theme
 
     diags: list[Diagnostic] = _check_texts(repo, workers, keep_code) if check_texts else []
     templates: dict[str, CompiledTemplate] = {}

@@ -14,7 +14,10 @@ HEAVY = ("jsonschema", "mjml", "yaml", "referencing", "mailgitops.validate", "ma
          "mailgitops.checks", "mailgitops.schemacheck", "mailgitops.catalog",
          # serve's web stack: dispatch never pays for it
          "starlette", "uvicorn", "httptools", "anyio", "mailgitops.serve",
-         "email_validator")  # ~0.1 s: everyday addresses take addresses.py's fast path instead
+         "email_validator",  # ~0.1 s: everyday addresses take addresses.py's fast path instead
+         # the process pool only `render` and previews use: ~8 ms of a cold dispatch (its logging,
+         # traceback, subprocess, pickle imports with it)
+         "multiprocessing", "concurrent", "mailgitops.render.forkpool", "logging")
 
 SCRIPT = """
 import json, sys
