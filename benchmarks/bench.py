@@ -23,20 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import (
-    BIN,
-    ROOT,
-    Row,
-    cold_env,
-    generate_repo,
-    install_node_mjml,
-    interleaved,
-    print_table,
-    start_fastsink,
-)
+import bench_dispatch
+from benchlib import BIN, MG, ROOT, Row, cold_env, generate_repo, install_node_mjml, interleaved, print_table
 from benchlib import run_timed as timed_cmd
 
-MG = [str(BIN / "mailgitops")]
 SCHEMAS = ROOT / "src/mailgitops/schemas"
 NODE_WARM = r"""
 const mjml2html = require('mjml');
@@ -174,185 +164,11 @@ def linearity_rows(per_template: dict[str, list[float]]) -> list[Row]:
     for label, per in larger:
         row = Row(f"validate, cost per template, {label} vs {small}", f"per template at {small}", per, base,
                   1.2, speed=False, goal_low=0.8, unit="ms")
-        direction = "less" if row.ratio < 1 else "more"
-        row.note = (f"a template costs {direction} in the larger repository; the smallest size's runs "
-                    "include the same fixed start-up spread over fewer templates")
+        row.note = ("a template costs less in the larger repository: the fixed start-up is spread over "
+                    "more templates" if row.ratio < 1 else
+                    "a template costs more in the larger repository: the cost grows faster than the size")
         rows.append(row)
     return rows
-
-
-DISPATCH_WORKER = r"""
-import json, os, sys, time
-from pathlib import Path
-os.environ.setdefault("MAILGITOPS_DELIVERY", "production")
-from mailgitops.dispatch.api import Dispatcher
-bundle, outbox, files = sys.argv[1], sys.argv[2], sys.argv[4]
-events = json.loads(Path(sys.argv[3]).read_text())
-start = time.perf_counter()
-with Dispatcher.load(bundle, outbox=outbox, attachments_root=Path(files)) as d:
-    for ev in events:
-        d.handle(ev)
-print(json.dumps({"seconds": time.perf_counter() - start}))
-"""
-BARE_WORKER = r"""
-import json, smtplib, sqlite3, sys, time
-rows = sqlite3.connect(sys.argv[2]).execute(
-    "select envelope_from, raw, rcpts_json from bench_raw order by id").fetchall()
-start = time.perf_counter()
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
-    for sender, raw, rcpts in rows:
-        s.sendmail(sender, json.loads(rcpts), raw)
-print(json.dumps({"seconds": time.perf_counter() - start, "n": len(rows)}))
-"""
-
-# The same loop with what a durable outbox must do per message at the least: commit it to disk
-# (SQLite WAL, synchronous=FULL, one fsync) before sending, record the result after (NORMAL, as
-# the dispatcher's own record of an attempt). Not a goal: it shows how much of the gap to the
-# bare loop is the durability promise itself rather than rendering or bookkeeping.
-BARE_DURABLE_WORKER = r"""
-import json, smtplib, sqlite3, sys, time
-rows = sqlite3.connect(sys.argv[2]).execute(
-    "select envelope_from, raw, rcpts_json from bench_raw order by id").fetchall()
-db = sqlite3.connect(sys.argv[3], isolation_level=None)
-db.execute("PRAGMA journal_mode=WAL")
-db.execute("create table m (id integer primary key, raw blob, status text)")
-start = time.perf_counter()
-with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
-    for sender, raw, rcpts in rows:
-        db.execute("PRAGMA synchronous=FULL")
-        row_id = db.execute("insert into m (raw, status) values (?, 'queued')", (raw,)).lastrowid
-        s.sendmail(sender, json.loads(rcpts), raw)
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("update m set status='sent' where id=?", (row_id,))
-print(json.dumps({"seconds": time.perf_counter() - start, "n": len(rows)}))
-"""
-
-
-def _sink(delay_ms: float = 0.0) -> tuple[subprocess.Popen[str], int]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from support.smtpd import free_port
-
-    port = free_port()
-    return start_fastsink(port, delay_ms), port
-
-
-def _events(n: int, tag: str) -> list[dict[str, object]]:
-    """Events that differ as real traffic does: trigger (template) and customer language vary."""
-    from support.dispatchrepo import sample_event
-
-    triggers = ["order_accepted", "order_received", "order_ready", "order_dispatched", "order_rejected"]
-    langs = ["en", "de", "fr", "nl", "zh"]
-    out = []
-    for i in range(n):
-        ev = sample_event("flyers", trigger=triggers[i % len(triggers)], event_id=f"bench-{tag}-{i}")
-        ev["customer"] = {**ev["customer"], "language": langs[(i // len(triggers)) % len(langs)]}
-        out.append(ev)
-    return out
-
-
-def dispatch_rows(rounds: int, work: Path, n: int) -> list[Row]:
-    from support.dispatchrepo import SAMPLES, build_bundle, make_repo
-
-    sink, port = _sink()
-    try:
-        bundle = build_bundle(make_repo(work / "drepo", port=port))
-        env = dict(os.environ, MAILGITOPS_DELIVERY="production")
-        counter = iter(range(10_000))
-        last: dict[str, Path] = {}
-
-        def ours() -> float:
-            tag = f"r{next(counter)}"
-            ev_file = work / f"events-{tag}.json"
-            ev_file.write_text(json.dumps(_events(n, tag)), encoding="utf-8")
-            box = work / f"box-{tag}.sqlite"
-            proc = subprocess.run([sys.executable, "-c", DISPATCH_WORKER, str(bundle), str(box), str(ev_file),
-                                   str(SAMPLES / "files")], capture_output=True, text=True, check=True,
-                                  env={**cold_env(), **{"MAILGITOPS_DELIVERY": "production"}})
-            last["box"] = box
-            return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
-
-        def bare() -> float:
-            if "box" not in last:
-                ours()
-            raw_db = work / f"raw-{next(counter)}.sqlite"
-            _export_raws(last["box"], raw_db)
-            proc = subprocess.run([sys.executable, "-c", BARE_WORKER, str(port), str(raw_db)],
-                                  capture_output=True, text=True, check=True, env=env)
-            return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
-
-        def durable() -> float:
-            if "box" not in last:
-                ours()
-            i = next(counter)
-            raw_db, box = work / f"raw-{i}.sqlite", work / f"durable-{i}.sqlite"
-            _export_raws(last["box"], raw_db)
-            cmd = [sys.executable, "-c", BARE_DURABLE_WORKER, str(port), str(raw_db), str(box)]
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
-            return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
-
-        a, b = interleaved(ours, bare, rounds, "dispatch vs smtplib")
-        c, d = interleaved(ours, durable, rounds, "dispatch vs smtplib with a durable commit")
-    finally:
-        sink.terminate()
-        sink.wait(5)
-    return [Row(f"dispatch {n} events, one process", "bare smtplib loop, same bytes", a, b, 0.7, speed=True,
-                note="fast threaded sink; events vary in trigger and language; ours includes loading the "
-                     "bundle, checking, rendering, committing and recording each event"),
-            Row(f"dispatch {n} events vs the durable floor", "same loop + fsynced commit per message", c, d,
-                None, speed=True,
-                note="no goal: the bare loop with only the outbox's durable commit before each send and its "
-                     "record after; the gap left is rendering and bookkeeping")]
-
-
-def _export_raws(box: Path, dest: Path) -> None:
-    """The messages the dispatcher sent, as bytes and envelopes, for the bare loop to resend."""
-    import sqlite3
-
-    from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
-
-    outbox = SqliteOutbox(box)
-    rows = [r for r in outbox.rows(limit=100_000) if r.raw]
-    outbox.close()
-    con = sqlite3.connect(dest)
-    con.execute("create table bench_raw (id integer primary key, envelope_from text, raw blob, "
-                "rcpts_json text)")
-    con.executemany("insert into bench_raw (envelope_from, raw, rcpts_json) values (?, ?, ?)",
-                    [(r.envelope_from, r.raw, json.dumps([*r.to, *r.cc])) for r in rows])
-    con.commit()
-    con.close()
-
-
-def cold_rows(rounds: int, work: Path) -> list[Row]:
-    from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
-
-    sink, port = _sink()
-    try:
-        bundle = build_bundle(make_repo(work / "crepo", port=port))
-        counter = iter(range(10_000))
-        warm_env = {**cold_env(), "MAILGITOPS_DELIVERY": "production"}
-
-        def dispatch(env: dict[str, str]) -> float:
-            i = next(counter)
-            ev = sample_event("flyers", trigger="order_received", event_id=f"cold-{i}")
-            path = work / f"cold-{i}.json"
-            path.write_text(json.dumps(ev), encoding="utf-8")
-            return timed_cmd([*MG, "dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox",
-                              str(work / "cold.sqlite"), "--attachments-root", str(SAMPLES / "files")],
-                             env=env)
-
-        def base() -> float:
-            return timed_cmd([sys.executable, "-c", "import smtplib, sqlite3, jinja2"])
-
-        dispatch(warm_env)  # the warm cache holds what one dispatch stores
-        a, b = interleaved(lambda: dispatch({**cold_env(), "MAILGITOPS_DELIVERY": "production"}), base,
-                           rounds, "cold dispatch")
-        c, d = interleaved(lambda: dispatch(warm_env), base, rounds, "warm-cache dispatch")
-    finally:
-        sink.terminate()
-        sink.wait(5)
-    anchor = "python -c 'import smtplib, sqlite3, jinja2'"
-    return [Row("dispatch command, disk cache empty", anchor, a, b, 2.0, speed=False),
-            Row("dispatch command, disk cache warm", anchor, c, d, 2.0, speed=False, cold=False)]
 
 
 def main() -> int:
@@ -387,9 +203,9 @@ def main() -> int:
                 rows += render_rows(f"{size}x{langs}", root, args.rounds, work)
         rows += linearity_rows(per_template)
         if "dispatch" in only:
-            rows += dispatch_rows(args.rounds, work, args.events)
+            rows += bench_dispatch.dispatch_rows(args.rounds, work, args.events)
         if "cold" in only:
-            rows += cold_rows(max(args.rounds, 7), work)
+            rows += bench_dispatch.cold_rows(max(args.rounds, 7), work)
         if "serve" in only:
             import serve_keepup  # starts servers of this tree; imported only when asked for
 

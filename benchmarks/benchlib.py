@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+MG = [str(BIN / "mailgitops")]
 NODE_DIR = ROOT / "benchmarks" / ".node"
 LANGS = ["en", "de", "fr", "nl", "zh", "es", "it", "pt", "pl", "sv"]
 
