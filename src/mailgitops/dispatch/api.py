@@ -300,6 +300,7 @@ class Dispatcher:
                               raw=None, draft=draft, status="draft", bcc=bcc)
         from mailgitops.render.email import render_email
         from mailgitops.render.mime import build_message
+        from mailgitops.render.mime_bytes import message_bytes
 
         email = render_email(self.compiled, p.template_id, p.lang, ctx)
         if original:
@@ -310,7 +311,7 @@ class Dispatcher:
                             date=datetime.now(UTC), attachments=attachment_files(p.attachments),
                             extra_headers=original.headers() if original else (), reply_to=p.reply_to)
         return NewMessage(p.role, email.lang, p.template_id, message_id, envelope_from, to, cc,
-                          raw=msg.as_bytes(), bcc=bcc)
+                          raw=message_bytes(msg), bcc=bcc)
 
     def flush(self, *, force: bool = False) -> FlushReport:
         report = self.sender.flush(force=force)
