@@ -3,8 +3,9 @@ tree (serve_run.Kind) against its own benchmarks/fastsink.py; clients POST event
 window, and at its end:
 
 - accepted/s (202 answers), p50/p99 of the answers, 503s;
-- delivered/s: messages the outbox records as `sent` within the window (the sink stores nothing);
-- the backlog (queued, sending, ambiguous) sampled from /metrics every 2 s, and left at the end.
+- delivered/s: messages the outbox records as `sent` by the window's end (the sink stores nothing);
+- the backlog (queued, sending, ambiguous) sampled from /metrics every 2 s, and left at the end
+  of the window.
 
 The backlog limit is raised for the run, so the raw rates are measured: with the default limit a
 sender that falls behind shows up as 503s instead. Two users: `bench_serve.py --only keepup`
@@ -65,14 +66,18 @@ class Sampler(threading.Thread):
                                  _metric(text, "mailgitops_backlog_oldest_age_seconds")))
 
 
-def outbox_sent(outbox: Path) -> tuple[int, int]:
-    """(sent, still waiting) as the outbox records them now."""
+def outbox_sent(outbox: Path, until: float) -> tuple[int, int]:
+    """(sent, still waiting) as the outbox stood at `until` (epoch seconds, the clients' window's
+    end): what the senders finish while the clients' process exits is not counted as in the window."""
     db = sqlite3.connect(f"file:{outbox}?mode=ro", uri=True, timeout=30)
     try:
-        got = dict(db.execute("SELECT status, count(*) FROM messages GROUP BY status").fetchall())
+        sent, waiting = db.execute(
+            "SELECT coalesce(sum(status = 'sent' AND sent_at <= :u), 0), coalesce(sum(created_at <= :u AND "
+            "(status IN ('queued', 'sending', 'ambiguous') OR (status = 'sent' AND sent_at > :u))), 0) "
+            "FROM messages", {"u": until}).fetchone()
     finally:
         db.close()
-    return got.get("sent", 0), sum(got.get(s, 0) for s in ("queued", "sending", "ambiguous"))
+    return int(sent), int(waiting)
 
 
 def measure(k: Kind, clients: int, seconds: float, work: Path) -> dict[str, Any]:
@@ -83,7 +88,7 @@ def measure(k: Kind, clients: int, seconds: float, work: Path) -> dict[str, Any]
     try:
         loadavg = os.getloadavg()[0]
         got = load(port, clients, seconds, f"{k.name}-k{clients}-{k.runs}", work)
-        sent, waiting = outbox_sent(outbox)
+        sent, waiting = outbox_sent(outbox, got["ended_at"])
     finally:
         sampler.done.set()
         sampler.join(15)  # its last request is answered before the server goes

@@ -122,6 +122,7 @@ def load(port: int, token: str, clients: int, seconds: float, prefix: str, out_f
     start = time.monotonic()
     asyncio.run(main())
     out["seconds"] = time.monotonic() - start
+    out["ended_at"] = time.time()  # the window's end on the clock the outbox's timestamps use
     Path(out_file).write_text(json.dumps(out), encoding="utf-8")
 
 
