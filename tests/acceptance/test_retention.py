@@ -50,6 +50,35 @@ def test_an_attachment_shared_by_an_events_messages_is_stored_once(tmp_path: Pat
     assert (tmp_path / "o.sqlite").stat().st_size < 2 * len(raws[0])  # not three copies
 
 
+def test_the_dispatcher_stores_a_large_attachment_once_without_parsing_its_message_again(
+        sink: SmtpServer, bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dispatcher wrote the message and knows where its attachment's bytes are: the outbox
+    takes them from there (parsing back a message with a 1 MB attachment costs ~25 ms)."""
+    from mailgitops.dispatch import blobs
+
+    def no_parsing(raw: bytes, **kwargs: object) -> None:
+        raise AssertionError("the outbox parsed the dispatcher's own message again")
+
+    monkeypatch.setattr(blobs, "message_from_bytes", no_parsing)
+    files = tmp_path / "files"
+    shutil.copytree(SAMPLES / "files", files)
+    (files / "jobs/PO-1001/final.pdf").write_bytes(b"%PDF-1.4\n" + os.urandom(300_000))
+    ob = str(tmp_path / "o.sqlite")
+    with Dispatcher.load(bundle, outbox=ob, attachments_root=files) as d:
+        for n in range(2):
+            got = d.handle(sample_event(trigger="proof_ready", event_id=f"proof-{n}")).to_json()["messages"]
+            assert [m["status"] for m in got] == ["sent"]
+    received = sink.wait_for(2)
+    stored = SqliteOutbox(ob)
+    rows = stored.rows()
+    [(blobs_kept, size)] = stored.db.execute("SELECT count(*), sum(length(data)) FROM blobs").fetchall()
+    stored.close()
+    assert [r.raw for r in rows] == [m.data for m in received]  # joined again byte for byte
+    assert blobs_kept == 1  # the same PDF in both events' messages: stored once
+    assert size >= 400_000  # base64 of the 300 KB
+    assert all(len(r.raw or b"") > 400_000 for r in rows)
+
+
 def test_prune_keeps_the_delivery_record_and_drops_the_body(sink: SmtpServer, bundle: Path,
                                                             tmp_path: Path) -> None:
     files = tmp_path / "files"

@@ -300,7 +300,7 @@ class Dispatcher:
                               raw=None, draft=draft, status="draft", bcc=bcc)
         from mailgitops.render.email import render_email
         from mailgitops.render.mime import build_message
-        from mailgitops.render.mime_bytes import message_bytes
+        from mailgitops.render.mime_bytes import serialise
 
         email = render_email(self.compiled, p.template_id, p.lang, ctx)
         if original:
@@ -310,8 +310,9 @@ class Dispatcher:
         msg = build_message(email, sender=sender, to=to_pairs, cc=cc, message_id=message_id,
                             date=datetime.now(UTC), attachments=attachment_files(p.attachments),
                             extra_headers=original.headers() if original else (), reply_to=p.reply_to)
+        raw, bodies = serialise(msg)
         return NewMessage(p.role, email.lang, p.template_id, message_id, envelope_from, to, cc,
-                          raw=message_bytes(msg), bcc=bcc)
+                          raw=raw, bcc=bcc, bodies=None if bodies is None else tuple(bodies))
 
     def flush(self, *, force: bool = False) -> FlushReport:
         report = self.sender.flush(force=force)

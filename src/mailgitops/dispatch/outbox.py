@@ -37,6 +37,9 @@ class NewMessage(NamedTuple):
     draft: Mapping[str, Any] | None = None  # the console's draft record (console/record.py)
     status: Status = "queued"
     bcc: tuple[str, ...] = ()  # envelope only, never in a header
+    # each MIME leaf's body as it stands in `raw`, when the dispatcher wrote it: the outbox finds
+    # the large attachments to store once among them instead of parsing `raw` again (blobs.py)
+    bodies: tuple[bytes, ...] | None = None
 
 
 Recipient = JsonDict  # {address, kind: to|cc|bcc, result: accepted|refused|deferred, code, text}

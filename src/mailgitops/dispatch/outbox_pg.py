@@ -126,10 +126,11 @@ class PgOutbox(PgUpkeep):
         return _row(r, bytes(raw) if raw is not None else None)
 
     @staticmethod
-    def _store(conn: psycopg.Connection[DictRow], raw: bytes | None) -> tuple[bytes | None, list[str]]:
+    def _store(conn: psycopg.Connection[DictRow], raw: bytes | None,
+               bodies: Sequence[bytes] | None = None) -> tuple[bytes | None, list[str]]:
         if raw is None:
             return None, []
-        skeleton, parts = blobs.split(raw)
+        skeleton, parts = blobs.split(raw, bodies)
         for digest, data in parts.items():
             conn.execute("INSERT INTO blobs VALUES (%s, %s) ON CONFLICT DO NOTHING", (digest, data))
         return skeleton, sorted(parts)
@@ -153,7 +154,7 @@ class PgOutbox(PgUpkeep):
             for m in messages:
                 claimed = worker is not None and m.status == "queued"
                 recips = initial_recipients(m.to, m.cc, m.bcc)
-                skeleton, parts = self._store(conn, m.raw)
+                skeleton, parts = self._store(conn, m.raw, m.bodies)
                 held = lease.me() if claimed else (None, None, None)
                 r = conn.execute(
                     "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"

@@ -92,11 +92,11 @@ class SqliteOutbox(SqliteUpkeep):
             raw = blobs.join(raw, fetch)
         return _row(r, raw)
 
-    def _store(self, raw: bytes | None) -> tuple[bytes | None, str]:
+    def _store(self, raw: bytes | None, bodies: Sequence[bytes] | None = None) -> tuple[bytes | None, str]:
         """The skeleton to keep in the row; each large part stored once (INSERT OR IGNORE)."""
         if raw is None:
             return None, "[]"
-        skeleton, parts = blobs.split(raw)
+        skeleton, parts = blobs.split(raw, bodies)
         for digest, data in parts.items():
             self.db.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?)", (digest, data))
         return skeleton, json.dumps(sorted(parts))
@@ -138,7 +138,7 @@ class SqliteOutbox(SqliteUpkeep):
             claimed = worker is not None and m.status == "queued"
             recips = initial_recipients(m.to, m.cc, m.bcc)
             rcpts = [r["address"] for r in recips]
-            skeleton, parts = self._store(m.raw)
+            skeleton, parts = self._store(m.raw, m.bodies)
             cur = db.execute(
                 "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"
                 " to_json, cc_json, bcc_json, rcpts_json, recipients_json, raw, raw_sha256, draft_json,"

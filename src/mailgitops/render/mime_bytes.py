@@ -37,18 +37,26 @@ class _Unusual(Exception):
 
 def message_bytes(msg: Message) -> bytes:
     """`msg.as_bytes()`, byte for byte."""
+    return serialise(msg)[0]
+
+
+def serialise(msg: Message) -> tuple[bytes, list[bytes] | None]:
+    """`msg.as_bytes()`, and the body of each leaf part as it stands in those bytes, in the order
+    a parser walks them (what the outbox looks for large attachments in: dispatch/blobs.py); None
+    when the generator wrote the message."""
     policy = msg.policy
     if not isinstance(policy, EmailPolicy) or policy.cte_type != "8bit":
-        return msg.as_bytes()
+        return msg.as_bytes(), None
     out: list[bytes] = []
+    bodies: list[bytes] = []
     try:
-        _write(msg, policy, out)
+        _write(msg, policy, out, bodies)
     except _Unusual:
-        return msg.as_bytes()
-    return b"".join(out)
+        return msg.as_bytes(), None
+    return b"".join(out), bodies
 
 
-def _write(part: Message, policy: EmailPolicy, out: list[bytes]) -> None:
+def _write(part: Message, policy: EmailPolicy, out: list[bytes], bodies: list[bytes]) -> None:
     nl = policy.linesep
     ctype = None
     headers: list[bytes] = []
@@ -67,7 +75,7 @@ def _write(part: Message, policy: EmailPolicy, out: list[bytes]) -> None:
     payload = _payload(part)
     assert ctype is not None  # found
     if maintype == "multipart" and subtype != "signed":  # signed: the generator does not refold
-        _multipart(part, ctype, policy, out)
+        _multipart(part, ctype, policy, out, bodies)
     elif maintype in ("message", "multipart"):
         raise _Unusual
     elif payload is not None:
@@ -75,10 +83,11 @@ def _write(part: Message, policy: EmailPolicy, out: list[bytes]) -> None:
             raise _Unusual
         # quoted-printable and base64 end their lines with LF alone: a replace does what the regex does
         lines = payload.replace("\n", nl) if "\r" not in payload else _NL.sub(nl, payload)
-        out.append(lines.encode("ascii"))
+        out.append(body := lines.encode("ascii"))
+        bodies.append(body)
 
 
-def _multipart(part: Message, ctype: str, policy: EmailPolicy, out: list[bytes]) -> None:
+def _multipart(part: Message, ctype: str, policy: EmailPolicy, out: list[bytes], bodies: list[bytes]) -> None:
     boundary = _BOUNDARY.findall(ctype)
     payload = _payload(part)
     if (type(payload) is not list or part.preamble is not None
@@ -92,7 +101,7 @@ def _multipart(part: Message, ctype: str, policy: EmailPolicy, out: list[bytes])
             raise _Unusual
         if i:
             out.append(delimiter)
-        _write(sub, policy, out)
+        _write(sub, policy, out, bodies)
     out.append(f"{nl}--{boundary[0]}--{nl}".encode("ascii"))
 
 
