@@ -273,6 +273,26 @@ def test_w3_discarded_draft_is_never_sent(main: Run, sink: SmtpServer) -> None:
     assert sink.messages == []
 
 
+def test_a_damaged_draft_record_is_refused_by_name_not_a_traceback(main: Run, sink: SmtpServer) -> None:
+    from mailgitops.dispatch.outbox_backends import open_outbox
+
+    m = main.ok(event("quotation", "w3-damaged"))["messages"][0]
+    ob = open_outbox(main.outbox)
+    try:
+        ob.update(m["draft_id"], None, draft={"subject": "Your quote"})  # its body and recipients lost
+    finally:
+        ob.close()
+    shown = main.run("drafts", "show", str(m["draft_id"]))
+    sent = cli("drafts", "send", str(m["draft_id"]), "--bundle", str(main.bundle),
+               "--outbox", str(main.outbox))
+    for proc in (shown, sent):
+        assert proc.returncode == 1, proc.stderr
+        assert (f"the draft stored for outbox message {m['draft_id']} ({m['message_id']}) is damaged: "
+                "`markdown` is missing") in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert sink.messages == []
+
+
 def test_w3_cc_edit_refused_without_s5(strict: Run, sink: SmtpServer, bundles: dict[str, Path]) -> None:
     m = strict.ok(event("quotation", "w3-nocc"))["messages"][0]
     proc = cli("drafts", "edit", str(m["draft_id"]), "--cc", "x@example.com", "--bundle", str(strict.bundle),

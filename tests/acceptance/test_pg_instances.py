@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mailgitops.dispatch.api import Dispatcher
+from mailgitops.dispatch.draft_shape import Draft
 from mailgitops.dispatch.outbox import NewMessage, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sender import RetryPolicy
@@ -25,8 +26,9 @@ from support.smtpd import SmtpServer
 
 
 def _msg(n: int, status: str = "queued") -> NewMessage:
-    draft = {"subject": "s", "markdown": "m"} if status == "draft" else None
-    return NewMessage("customer", "en", "t", f"<m{n}@x>", "p@example.com", (f"a{n}@example.org",), (),
+    to = f"a{n}@example.org"
+    draft = Draft("s", "m", ("p@example.com", None), ((None, to),)) if status == "draft" else None
+    return NewMessage("customer", "en", "t", f"<m{n}@x>", "p@example.com", (to,), (),
                       None if draft else b"raw", draft, status)  # type: ignore[arg-type]
 
 

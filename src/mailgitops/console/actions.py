@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from dataclasses import replace
 
 from starlette.responses import Response
 
@@ -13,6 +13,8 @@ from mailgitops.console import drafting, pages, record, uploads
 from mailgitops.console.readable import readable
 from mailgitops.console.web import Ctx
 from mailgitops.dispatch import drafts
+from mailgitops.dispatch.draft_shape import Draft
+from mailgitops.dispatch.outbox import Outbox, Row
 from mailgitops.errors import ExitCode, MailgitopsError
 
 _CC_SPLIT = re.compile(r"[,;\s]+")
@@ -40,15 +42,15 @@ def _refused(ctx: Ctx, e: MailgitopsError) -> Response:
     return pages.draft(ctx, problem=message, status=422)
 
 
-def _changes(ctx: Ctx) -> dict[str, Any]:
+def _changes(ctx: Ctx) -> drafts.EditArgs:
     """The editor's fields as drafts.edit arguments; unchanged ones stay None (no false record)."""
     row = drafting.get(ctx.console, _id(ctx))
-    draft = (row.draft or {}) if row else {}
+    draft = row.draft if row else None
     subject, markdown = ctx.field("subject").strip(), _text(ctx, "message")
-    out: dict[str, Any] = {
-        "subject": subject if subject != draft.get("subject") else None,
+    out: drafts.EditArgs = {
+        "subject": subject if draft is None or subject != draft.subject else None,
         # the editor shows the readable form; sent back unchanged it keeps the stored Markdown
-        "markdown": None if markdown == readable(str(draft.get("markdown", ""))) else markdown,
+        "markdown": None if draft is not None and markdown == readable(draft.markdown) else markdown,
     }
     if ctx.form is not None and "cc" in ctx.form and row is not None:
         cc = [a for a in _CC_SPLIT.split(ctx.field("cc")) if a]
@@ -98,7 +100,7 @@ def detach(ctx: Ctx) -> Response:
     disp = ctx.console.service.dispatcher()
     path = ctx.field("path")
     row = drafting.get(ctx.console, _id(ctx))
-    if row is None or path not in (row.draft or {}).get("operator_attachments", []):
+    if row is None or row.draft is None or path not in row.draft.operator_attachments:
         return pages.draft(ctx, problem=f"{path!r} is not attached to this draft", status=422)
     try:
         drafts.edit(disp, _id(ctx), detach=[path], record=record.recorder(_who(ctx), "removed a file"))
@@ -108,19 +110,16 @@ def detach(ctx: Ctx) -> Response:
     return ctx.redirect(f"/draft/{_id(ctx)}", "detached")
 
 
-def _send_record(ctx: Ctx) -> Any:
+def _send_record(ctx: Ctx) -> drafts.Recorder:
     """The history line and the diff, written into the draft in the last edit before it is queued."""
-    log = record.recorder(_who(ctx), "sent the email")
+    log = record.recorder(_who(ctx), record.SENT)
 
-    def hook(draft: dict[str, Any], before: Any, new_cc: list[str]) -> None:
-        log(draft, before, new_cc)
-        original = draft[record.ORIGINAL]
-        rendered = drafting.sent_state(ctx.console, before, {**original, "operator_attachments":
-                                                             original.get("attachments", [])},
-                                       list(original.get("cc", [])))
-        sent = drafting.sent_state(ctx.console, before, draft, new_cc)
-        draft[record.DIFF] = record.diff(rendered, sent)
-        draft["sent_by"] = _who(ctx)
+    def hook(draft: Draft, before: Row, new_cc: list[str]) -> Draft:
+        draft = log(draft, before, new_cc)
+        original = draft.original or record.state(draft, new_cc)  # log keeps one: never the fallback
+        rendered = drafting.sent_state(ctx.console, before, original)
+        sent = drafting.sent_state(ctx.console, before, record.state(draft, new_cc))
+        return replace(draft, diff=record.diff(rendered, sent), sent_by=_who(ctx))
 
     return hook
 
@@ -152,17 +151,18 @@ def send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draft
     return ctx.redirect(f"/draft/{row.id}", "sent")
 
 
-def _winner_only(outbox: Any, row_id: int, who: str) -> None:
+def _winner_only(outbox: Outbox, row_id: int, who: str) -> None:
     """Two clicks (or two operators) pressing Send together each write a record before one queue
     wins: keep one line, the winner's (the row is queued now, so this write races no other send)."""
     row = outbox.get(row_id)
-    draft = dict(row.draft or {})
-    lines = draft.get(record.HISTORY, [])
-    sent = [h for h in lines if h.get("what") == "sent the email"]
-    if len(sent) > 1 or draft.get("sent_by") != who:
-        mine = [h for h in sent if h.get("who") == who][-1:]
-        kept = [h for h in lines if h.get("what") != "sent the email"] + mine
-        outbox.update(row_id, None, draft={**draft, record.HISTORY: kept, "sent_by": who})
+    if row is None or row.draft is None:
+        return
+    draft = row.draft
+    sent = [h for h in draft.history if h.what == record.SENT]
+    if len(sent) > 1 or draft.sent_by != who:
+        mine = [h for h in sent if h.who == who][-1:]
+        kept = (*(h for h in draft.history if h.what != record.SENT), *mine)
+        outbox.update(row_id, None, draft=replace(draft, history=kept, sent_by=who))
 
 
 def discard(ctx: Ctx) -> Response:

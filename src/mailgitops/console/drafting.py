@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from mailgitops.console import record
 from mailgitops.console.readable import readable
 from mailgitops.dispatch.api import row_status
-from mailgitops.dispatch.drafts import draft_context
+from mailgitops.dispatch.draft_shape import AttachmentRef, DraftState
+from mailgitops.dispatch.drafts import draft_context, draft_of
 from mailgitops.dispatch.outbox import Row
 
 if TYPE_CHECKING:
@@ -28,8 +29,8 @@ def version(row: Row) -> str:
     import hashlib
     import json
 
-    d = row.draft or {}
-    seen = [d.get("subject"), d.get("markdown"), list(row.cc), d.get("operator_attachments", [])]
+    d = draft_of(row)
+    seen = [d.subject, d.markdown, list(row.cc), list(d.operator_attachments)]
     return hashlib.sha256(json.dumps(seen).encode("utf-8")).hexdigest()[:20]
 
 
@@ -43,11 +44,11 @@ def render(console: Console, row: Row, *, subject: str | None = None,
     """Through render_markdown with the same inputs drafts.send uses: what the page shows is sent."""
     from mailgitops.render.email import render_markdown
 
-    draft = row.draft or {}
+    draft = draft_of(row)
     disp = console.service.dispatcher()
     return render_markdown(disp.compiled, row.template_id, row.lang,
-                           subject if subject is not None else draft.get("subject", ""),
-                           markdown if markdown is not None else draft.get("markdown", ""),
+                           subject if subject is not None else draft.subject,
+                           markdown if markdown is not None else draft.markdown,
                            context=draft_context(draft))
 
 
@@ -64,63 +65,60 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
 
 
-def attachments(console: Console, row: Row) -> list[dict[str, Any]]:
+def attachments(console: Console, row: Row) -> list[dict[str, str]]:
     from mailgitops.dispatch import rules
 
-    draft = row.draft or {}
+    draft = draft_of(row)
     root = console.service.attachments_root
     out = []
-    listed = [*draft.get("attachments", []),
-              *({"kind": "operator", "path": p} for p in draft.get("operator_attachments", []))]
-    for a in listed:
-        got = rules.resolve_attachment(root, a["kind"], a["path"], a["path"])
+    for a in [*draft.attachments, *(AttachmentRef("operator", p) for p in draft.operator_attachments)]:
+        got = rules.resolve_attachment(root, a.kind, a.path, a.path)
         if isinstance(got, rules.FileRef):
-            out.append({"name": got.filename, "size": _size(got.size), "path": a["path"],
-                        "kind": a["kind"]})
+            out.append({"name": got.filename, "size": _size(got.size), "path": a.path, "kind": a.kind})
         else:
-            out.append({"name": f"{rules.safe_basename(a['path'])} ({got.message})", "size": "",
-                        "path": a["path"], "kind": a["kind"]})
+            out.append({"name": f"{rules.safe_basename(a.path)} ({got.message})", "size": "",
+                        "path": a.path, "kind": a.kind})
     return out
 
 
-def age(ctx_tr: Any, created: float) -> str:
+def age(ctx_tr: Callable[[str], str], created: float) -> str:
     minutes = int((time.time() - created) // 60)
     if minutes < 1:
-        return str(ctx_tr("just now"))
+        return ctx_tr("just now")
     if minutes < 120:
-        return str(ctx_tr("{n} min")).format(n=minutes)
+        return ctx_tr("{n} min").format(n=minutes)
     if minutes < 48 * 60:
-        return str(ctx_tr("{n} h")).format(n=minutes // 60)
-    return str(ctx_tr("{n} d")).format(n=minutes // (24 * 60))
+        return ctx_tr("{n} h").format(n=minutes // 60)
+    return ctx_tr("{n} d").format(n=minutes // (24 * 60))
 
 
-def sent_state(console: Console, row: Row, draft: Mapping[str, Any], cc: list[str]) -> dict[str, Any]:
+def sent_state(console: Console, row: Row, state: DraftState) -> record.Shown:
     """What the diff compares: subject, the text part the recipient reads, CC, attachments."""
-    email = render(console, row, subject=draft.get("subject", ""), markdown=draft.get("markdown", ""))
-    return {"subject": email.subject, "body": email.text, "cc": cc,
-            "attachments": [a.rsplit("/", 1)[-1] for a in draft.get("operator_attachments", [])]}
+    email = render(console, row, subject=state.subject, markdown=state.markdown)
+    return record.Shown(email.subject, email.text, state.cc,
+                        tuple(a.rsplit("/", 1)[-1] for a in state.attachments))
 
 
-def view(console: Console, row: Row, email: RenderedEmail) -> dict[str, Any]:
-    draft = row.draft or {}
+def view(console: Console, row: Row, email: RenderedEmail) -> dict[str, object]:
+    draft = draft_of(row)
     status, reason = row_status(row)
     settings = console.bundle_settings
     files = attachments(console, row)
-    history = [{"who": h["who"], "when": console.when(h["when"]), "what": h["what"],
-                "fields": [LABELS.get(f, f) for f in h.get("fields", [])]}
-               for h in draft.get(record.HISTORY, [])]
-    address, name = (draft.get("sender") or ["", ""])[:2]
+    history = [{"who": h.who, "when": console.when(h.when), "what": h.what,
+                "fields": [LABELS.get(f, f) for f in h.fields]}
+               for h in draft.history]
+    address, name = draft.sender
     return {
-        "id": row.id, "subject": draft.get("subject", ""), "status": row.status, "status_label": row.status,
+        "id": row.id, "subject": draft.subject, "status": row.status, "status_label": row.status,
         "reason": reason if status != "draft" else None, "editable": row.status == "draft",
         "sender": f"{name} <{address}>" if name else address,
-        "to": [f"{n} <{a}>" if n else a for n, a in draft.get("to", [])], "cc": list(row.cc),
+        "to": [f"{n} <{a}>" if n else a for n, a in draft.to], "cc": list(row.cc),
         "attachments": files, "operator_files": [f for f in files if f["kind"] == "operator"],
-        "text": email.text, "markdown": readable(draft.get("markdown", "")),
+        "text": email.text, "markdown": readable(draft.markdown),
         "cc_editable": settings.smtp.allow_operator_cc,
         "upload_allowed": settings.workflow.allow_operator_attachments
                           and console.service.attachments_root is not None,
         "history": history,
-        "diff": [{**p, "field": LABELS.get(p["field"], p["field"])} for p in draft.get(record.DIFF, [])],
+        "diff": [{"field": LABELS.get(p.field, p.field), "lines": p.lines} for p in draft.diff],
         "version": version(row),
     }

@@ -32,9 +32,9 @@ def _email(drafts: list[Row], console_url: str | None) -> RenderedEmail:
     subject = f"{n} draft{'s' if n != 1 else ''} waiting for review"
     lines = []
     for r in sorted(drafts, key=lambda r: -r.created_at):
-        d = r.draft or {}
-        lines.append(f"- {d.get('order_number') or '-'} · {d.get('trigger') or r.template_id} · "
-                     f"{d.get('customer') or '-'} · {d.get('subject', '')}")
+        if (d := r.draft) is not None:  # every row in the `draft` state holds one
+            lines.append(f"- {d.order_number or '-'} · {d.trigger or r.template_id} · "
+                         f"{d.customer or '-'} · {d.subject}")
     where = (f"Open the console: {console_url}" if console_url
              else "Open the mailgitops console to review them.")
     text = f"{subject}:\n\n" + "\n".join(lines) + f"\n\n{where}\n"

@@ -6,7 +6,6 @@ from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from starlette.responses import HTMLResponse, Response
 
@@ -20,7 +19,7 @@ LIST_LIMIT = 200
 SCAN_LIMIT = 5000  # filtering by order number reads at most this many of the newest messages
 
 
-def _order_matches(query: str, *values: Any) -> bool:
+def _order_matches(query: str, *values: str | None) -> bool:
     q = query.strip().lower()
     return any(q in str(v).lower() for v in values if v)
 
@@ -31,12 +30,12 @@ def inbox(ctx: Ctx) -> Response:
     rows = outbox.rows("draft", 100_000, newest=True)[::-1]  # newest first
     drafts = []
     for r in rows:
-        d = r.draft or {}
-        if order and not _order_matches(order, d.get("order_number")):
+        d = r.draft
+        if d is None or (order and not _order_matches(order, d.order_number)):
             continue
-        drafts.append({"id": r.id, "order": d.get("order_number"),
-                       "trigger": d.get("trigger") or r.template_id, "customer": d.get("customer"),
-                       "language": r.lang, "subject": d.get("subject", ""),
+        drafts.append({"id": r.id, "order": d.order_number,
+                       "trigger": d.trigger or r.template_id, "customer": d.customer,
+                       "language": r.lang, "subject": d.subject,
                        "age": drafting.age(ctx._, r.created_at),
                        "created_iso": ctx.console.when(r.created_at)})
     return ctx.page("inbox.html", drafts=drafts, order=order, active="drafts")
@@ -72,7 +71,7 @@ def email_html(ctx: Ctx) -> Response:
 
 def _subject(row: Row) -> str:
     if row.draft is not None:
-        return str(row.draft.get("subject", ""))
+        return row.draft.subject
     if not row.raw:
         return ""
     head = BytesHeaderParser(policy=default_policy).parsebytes(row.raw)
@@ -89,10 +88,11 @@ def deliveries(ctx: Ctx) -> Response:
     shown = []
     for r in rows:
         subject = _subject(r)
-        if order and not _order_matches(order, (r.draft or {}).get("order_number"), subject, r.event_id):
+        if order and not _order_matches(order, r.draft.order_number if r.draft else None, subject,
+                                        r.event_id):
             continue
         _, reason = row_status(r)
-        if r.draft is not None and (r.draft.get("history")):
+        if r.draft is not None and r.draft.history:
             reason = f"{reason or ''} ({ctx._('changed by an operator')})".strip()
         shown.append({"id": r.id, "subject": subject, "to": list(r.to), "status": r.status, "reason": reason,
                       "attempts": r.attempts, "is_draft": r.draft is not None,

@@ -6,80 +6,87 @@ from __future__ import annotations
 
 import difflib
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
+from mailgitops.dispatch.draft_shape import DiffLine, DiffPart, Draft, DraftState, HistoryLine
+from mailgitops.dispatch.drafts import Recorder
 from mailgitops.dispatch.outbox import Row
 
-ORIGINAL = "original"
-HISTORY = "history"
-DIFF = "diff"
+SENT = "sent the email"  # the history line of the send; two racing clicks keep only the winner's
 
 
-def _state(draft: Mapping[str, Any], cc: Sequence[str]) -> dict[str, Any]:
-    return {"subject": draft.get("subject", ""), "markdown": draft.get("markdown", ""), "cc": list(cc),
-            "attachments": list(draft.get("operator_attachments", []))}
+@dataclass(frozen=True)
+class Shown:
+    """What the diff compares: the subject, the text part the recipient reads, CC, file names."""
+
+    subject: str
+    body: str
+    cc: tuple[str, ...]
+    attachments: tuple[str, ...]
 
 
-def recorder(who: str, what: str) -> Any:
+def state(draft: Draft, cc: Sequence[str]) -> DraftState:
+    """What the operator can change, as the draft holds it now."""
+    return DraftState(draft.subject, draft.markdown, tuple(cc), draft.operator_attachments)
+
+
+def recorder(who: str, what: str) -> Recorder:
     """A hook for drafts.edit: keep the original once, then add one line to the history."""
 
-    def hook(draft: dict[str, Any], before: Row, new_cc: list[str]) -> None:
-        old = before.draft or {}
-        if ORIGINAL not in draft:
-            draft[ORIGINAL] = _state(old, before.cc)
-        fields = [name for name, a, b in (
-            ("subject", old.get("subject"), draft.get("subject")),
-            ("body", old.get("markdown"), draft.get("markdown")),
-            ("cc", list(before.cc), new_cc),
-            ("attachments", old.get("operator_attachments", []), draft.get("operator_attachments", [])),
-        ) if a != b]
+    def hook(draft: Draft, before: Row, new_cc: list[str]) -> Draft:
+        old = before.draft or draft  # drafts.edit calls it only for a row that holds a draft
+        if draft.original is None:
+            draft = replace(draft, original=state(old, before.cc))
+        fields = tuple(name for name, changed in (
+            ("subject", old.subject != draft.subject),
+            ("body", old.markdown != draft.markdown),
+            ("cc", tuple(before.cc) != tuple(new_cc)),
+            ("attachments", old.operator_attachments != draft.operator_attachments),
+        ) if changed)
         if fields or what != "edited":
-            draft[HISTORY] = [*draft.get(HISTORY, []), {"who": who, "when": time.time(), "what": what,
-                                                      "fields": fields}]
+            draft = replace(draft, history=(*draft.history, HistoryLine(who, time.time(), what, fields)))
+        return draft
 
     return hook
 
 
-def _lines(kind_a: Sequence[str], kind_b: Sequence[str]) -> list[dict[str, str]]:
-    out: list[dict[str, str]] = []
+def _lines(kind_a: Sequence[str], kind_b: Sequence[str]) -> list[DiffLine]:
+    out: list[DiffLine] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=kind_a, b=kind_b, autojunk=False).get_opcodes():
         if op == "equal":
-            out.extend({"kind": "same", "text": t} for t in kind_a[i1:i2])
+            out.extend(DiffLine("same", t) for t in kind_a[i1:i2])
             continue
-        out.extend({"kind": "del", "text": t} for t in kind_a[i1:i2])
-        out.extend({"kind": "add", "text": t} for t in kind_b[j1:j2])
+        out.extend(DiffLine("del", t) for t in kind_a[i1:i2])
+        out.extend(DiffLine("add", t) for t in kind_b[j1:j2])
     return out
 
 
-def diff(original: Mapping[str, Any], sent: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One entry per changed field; `original` and `sent` hold subject, text, cc, attachments."""
-    out = []
-    for field in ("subject", "body", "cc", "attachments"):
-        a, b = original.get(field), sent.get(field)
-        if a == b:
-            continue
-        if field == "body":
-            lines = _lines(str(a or "").splitlines(), str(b or "").splitlines())
-            lines = _context(lines)
-        elif field == "subject":
-            lines = _lines([str(a or "")], [str(b or "")])
-        else:
-            lines = _lines(list(a or []), list(b or []))
-        out.append({"field": field, "lines": lines})
-    return out
+def diff(original: Shown, sent: Shown) -> tuple[DiffPart, ...]:
+    """One entry per changed field, in the order subject, body, cc, attachments."""
+    out: list[DiffPart] = []
+    if original.subject != sent.subject:
+        out.append(DiffPart("subject", tuple(_lines([original.subject], [sent.subject]))))
+    if original.body != sent.body:
+        lines = _lines(original.body.splitlines(), sent.body.splitlines())
+        out.append(DiffPart("body", tuple(_context(lines))))
+    if original.cc != sent.cc:
+        out.append(DiffPart("cc", tuple(_lines(original.cc, sent.cc))))
+    if original.attachments != sent.attachments:
+        out.append(DiffPart("attachments", tuple(_lines(original.attachments, sent.attachments))))
+    return tuple(out)
 
 
-def _context(lines: list[dict[str, str]], keep: int = 2) -> list[dict[str, str]]:
+def _context(lines: list[DiffLine], keep: int = 2) -> list[DiffLine]:
     """Unchanged lines only near a change, so a one-word edit in a long email reads at a glance."""
     near: set[int] = set()
     for i, line in enumerate(lines):
-        if line["kind"] != "same":
+        if line.kind != "same":
             near.update(range(i - keep, i + keep + 1))
-    out: list[dict[str, str]] = []
+    out: list[DiffLine] = []
     for i, line in enumerate(lines):
         if i in near:
             out.append(line)
-        elif out and out[-1]["text"] != "…":
-            out.append({"kind": "same", "text": "…"})
+        elif out and out[-1].text != "…":
+            out.append(DiffLine("same", "…"))
     return out

@@ -25,6 +25,7 @@ from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
 from mailgitops.dispatch.smtp import Connection, ServerConfig
 from mailgitops.errors import BacklogFull, EventConflict, ExitCode, MailgitopsError, UsageError
 from mailgitops.jsonshape import obj, strings
+from mailgitops.jsonshape import text as json_text
 
 if TYPE_CHECKING:
     from mailgitops.diagnostics import Diagnostic
@@ -282,20 +283,19 @@ class Dispatcher:
         envelope_from = ascii_form(sender.address)
         bcc = () if mode.redirect else tuple(ascii_form(a) for a in p.bcc)  # redirected: no hidden copies
         if p.draft:
+            from mailgitops.dispatch.draft_shape import AttachmentRef, Draft, Redirected
             from mailgitops.render.email import draft_source
 
             subject, markdown = draft_source(self.compiled, p.template_id, p.lang, ctx)
-            draft = {"subject": subject, "markdown": markdown, "sender": list(p.sender),
-                     "to": [list(t) for t in to_pairs], "printroom": ctx["printroom"],
-                     "attachments": [f.to_json() for f in p.attachments], "bundle_hash": self.bundle.hash,
-                     # what the console's inbox lists and searches by (the event itself is not kept)
-                     "trigger": data["trigger"], "order_number": obj(data.get("order")).get("number"),
-                     "customer": obj(data.get("customer")).get("name"),
-                     "reply_to": p.reply_to}
-            if "webshop" in ctx:  # the edited draft keeps the shop's look (its logo)
-                draft["webshop"] = ctx["webshop"]
-            if original:
-                draft["redirected_from"] = {"to": [list(t) for t in original.to], "cc": list(original.cc)}
+            draft = Draft(
+                subject, markdown, p.sender, to_pairs, printroom=ctx["printroom"],
+                attachments=tuple(AttachmentRef(f.kind, f.path) for f in p.attachments),
+                bundle_hash=self.bundle.hash, reply_to=p.reply_to,
+                # what the console's inbox lists and searches by (the event itself is not kept)
+                trigger=json_text(data["trigger"]), customer=json_text(obj(data.get("customer")).get("name")),
+                order_number=json_text(obj(data.get("order")).get("number")),
+                webshop=ctx.get("webshop"),  # the edited draft keeps the shop's look (its logo)
+                redirected_from=Redirected(original.to, original.cc) if original else None)
             return NewMessage(p.role, p.lang, p.template_id, message_id, envelope_from, to, cc,
                               raw=None, draft=draft, status="draft", bcc=bcc)
         from mailgitops.render.email import render_email

@@ -5,13 +5,15 @@ moves the row draft -> queued in one statement, so two clicks (or two operators)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from mailgitops.dispatch import rules
 from mailgitops.dispatch.api import Dispatcher, attachment_files, row_status
 from mailgitops.dispatch.delivery import DeliveryMode, Original, envelope_allowed, with_banner
+from mailgitops.dispatch.draft_shape import AttachmentRef, Draft
 from mailgitops.dispatch.outbox import Outbox, Row
 from mailgitops.errors import MailgitopsError
 
@@ -20,26 +22,46 @@ if TYPE_CHECKING:
 
 MAX_SUBJECT = 300
 MAX_MARKDOWN = 200_000
+# The console's change record (console/record.py): sees the edited draft, the row before and the
+# new CC, and gives the draft to store, so both are written in the one write
+Recorder = Callable[[Draft, Row, list[str]], Draft]
 
 
-def draft_context(draft: Mapping[str, object]) -> dict[str, object]:
+class EditArgs(TypedDict, total=False):
+    """What `edit` takes from a console form or an API request; a field left out (or None) stays."""
+
+    subject: str | None
+    markdown: str | None
+    cc: Sequence[str] | None
+    attach: Sequence[str]
+    detach: Sequence[str]
+
+
+def draft_context(draft: Draft) -> dict[str, object]:
     """What an edited draft is rendered with: the print room (its footer) and the webshop (its logo)."""
-    shop = {"webshop": draft["webshop"]} if "webshop" in draft else {}
-    return {"printroom": draft.get("printroom", {}), **shop}
+    shop = {"webshop": draft.webshop} if draft.webshop is not None else {}
+    return {"printroom": draft.printroom, **shop}
 
 
-def _get(outbox: Outbox, draft_id: int) -> Row:
+def draft_of(row: Row) -> Draft:
+    """The draft of a row found as a draft (the outbox keeps it after it is sent or discarded)."""
+    if row.draft is None:
+        raise MailgitopsError(f"there is no draft {row.id}", hint="see `mailgitops drafts list`")
+    return row.draft
+
+
+def _get(outbox: Outbox, draft_id: int) -> tuple[Row, Draft]:
     row = outbox.get(draft_id)
-    if row is None or row.draft is None:
+    if row is None:
         raise MailgitopsError(f"there is no draft {draft_id}", hint="see `mailgitops drafts list`")
-    return row
+    return row, draft_of(row)
 
 
 def summary(row: Row) -> JsonDict:
     status, reason = row_status(row)
-    draft = row.draft or {}
     return {"id": row.id, "event_id": row.event_id, "role": row.role, "to": list(row.to), "cc": list(row.cc),
-            "language": row.lang, "template": row.template_id, "subject": draft.get("subject"),
+            "language": row.lang, "template": row.template_id,
+            "subject": row.draft.subject if row.draft else None,
             "status": status, "reason": reason, "message_id": row.message_id}
 
 
@@ -49,11 +71,10 @@ def list_drafts(outbox: Outbox, *, include_done: bool = False) -> list[JsonDict]
 
 
 def show(outbox: Outbox, draft_id: int) -> JsonDict:
-    row = _get(outbox, draft_id)
-    draft = row.draft or {}
-    return {**summary(row), "markdown": draft.get("markdown"),
-            "attachments": draft.get("attachments", []),
-            "operator_attachments": draft.get("operator_attachments", [])}
+    row, draft = _get(outbox, draft_id)
+    return {**summary(row), "markdown": draft.markdown,
+            "attachments": [{"kind": a.kind, "path": a.path} for a in draft.attachments],
+            "operator_attachments": list(draft.operator_attachments)}
 
 
 def _check_cc(addresses: Sequence[str]) -> list[str]:
@@ -64,30 +85,29 @@ def _check_cc(addresses: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(addresses))
 
 
-def _no_record(draft: dict[str, object], row: Row, cc: list[str]) -> None:
-    pass
-
-
-def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, markdown: str | None = None,
-         cc: Sequence[str] | None = None, attach: Sequence[str] = (), detach: Sequence[str] = (),
-         record: Callable[[dict[str, object], Row, list[str]], None] | None = None) -> Row:
-    """Change what the operator may change; CC only with S5, extra files only with A1. `record`
-    (the console's change record) sees the new draft, the row before and the new CC, and may add
-    to the draft before the one write that stores both."""
-    outbox, settings = dispatcher.outbox, dispatcher.settings
-    row = _get(outbox, draft_id)
-    if row.status != "draft":
-        raise MailgitopsError(f"draft {draft_id} is already {row.status}; it can no longer be edited")
-    draft = dict(row.draft or {})
+def _with_text(draft: Draft, subject: str | None, markdown: str | None) -> Draft:
     if subject is not None:
         if not subject.strip() or len(subject) > MAX_SUBJECT or any(c in subject for c in "\r\n\x00"):
             raise MailgitopsError("the subject must be one non-empty line of at most "
                                   f"{MAX_SUBJECT} characters")
-        draft["subject"] = subject.strip()
+        draft = replace(draft, subject=subject.strip())
     if markdown is not None:
         if len(markdown) > MAX_MARKDOWN or "\x00" in markdown:
             raise MailgitopsError(f"the body must be text of at most {MAX_MARKDOWN:,} characters")
-        draft["markdown"] = markdown
+        draft = replace(draft, markdown=markdown)
+    return draft
+
+
+def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, markdown: str | None = None,
+         cc: Sequence[str] | None = None, attach: Sequence[str] = (), detach: Sequence[str] = (),
+         record: Recorder | None = None) -> Row:
+    """Change what the operator may change: CC only when smtp.yaml allows it, extra files only
+    when workflow.yaml does. `record` may add the change record before the one write."""
+    outbox, settings = dispatcher.outbox, dispatcher.settings
+    row, draft = _get(outbox, draft_id)
+    if row.status != "draft":
+        raise MailgitopsError(f"draft {draft_id} is already {row.status}; it can no longer be edited")
+    draft = _with_text(draft, subject, markdown)
     new_cc = list(row.cc)
     if cc is not None:
         if not settings.smtp.allow_operator_cc:
@@ -98,18 +118,19 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
         if not settings.workflow.allow_operator_attachments:
             raise MailgitopsError("operators may not attach files",
                                   hint="set allow_operator_attachments: true in config/workflow.yaml")
-        extra = [p for p in draft.get("operator_attachments", []) if p not in detach]
+        extra = [p for p in draft.operator_attachments if p not in detach]
         for rel in attach:
             got = rules.resolve_attachment(dispatcher.attachments_root, "operator", rel, rel,
                                            settings.smtp.limits.max_attachment_bytes)
             if not isinstance(got, rules.FileRef):
                 raise MailgitopsError(got.message, hint=got.hint)
             extra.append(rel)
-        draft["operator_attachments"] = list(dict.fromkeys(extra))
-    (record or _no_record)(draft, row, new_cc)
+        draft = replace(draft, operator_attachments=tuple(dict.fromkeys(extra)))
+    if record is not None:
+        draft = record(draft, row, new_cc)
     if not outbox.set_draft(draft_id, draft, new_cc):
         raise MailgitopsError(f"draft {draft_id} was sent or discarded meanwhile; nothing was changed")
-    return _get(outbox, draft_id)
+    return _get(outbox, draft_id)[0]
 
 
 def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> JsonDict:
@@ -119,10 +140,9 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> Json
     from mailgitops.render.mime import build_message
 
     outbox = dispatcher.outbox
-    row = _get(outbox, draft_id)
+    row, draft = _get(outbox, draft_id)
     if row.status != "draft":
         return {**summary(row), "already": True}
-    draft = row.draft or {}
     mode = dispatcher.delivery()  # no delivery mode: refused before anything is rendered or queued
     if not envelope_allowed(mode, [*row.to, *row.cc, *row.bcc]):
         raise MailgitopsError(f"draft {draft_id} was made for {', '.join([*row.to, *row.cc])} while this "
@@ -130,37 +150,34 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> Json
                               "so it is not sent",
                               hint="discard it, or send it once in production mode again")
     refs = []
-    extra = [{"kind": "operator", "path": p} for p in draft.get("operator_attachments", [])]
-    for i, a in enumerate([*draft.get("attachments", []), *extra]):
-        got = rules.resolve_attachment(dispatcher.attachments_root, a["kind"], a["path"], f"attachments[{i}]",
+    extra = [AttachmentRef("operator", p) for p in draft.operator_attachments]
+    for i, a in enumerate([*draft.attachments, *extra]):
+        got = rules.resolve_attachment(dispatcher.attachments_root, a.kind, a.path, f"attachments[{i}]",
                                        dispatcher.settings.smtp.limits.max_attachment_bytes)
         if not isinstance(got, rules.FileRef):
             raise MailgitopsError(f"draft {draft_id} cannot be sent: {got.message}", hint=got.hint)
         refs.append(got)
-    email = render_markdown(dispatcher.compiled, row.template_id, row.lang, draft["subject"],
-                            draft["markdown"], context=draft_context(draft))
-    sender = Mailbox(draft["sender"][0], draft["sender"][1])
+    email = render_markdown(dispatcher.compiled, row.template_id, row.lang, draft.subject,
+                            draft.markdown, context=draft_context(draft))
     headers: list[tuple[str, str]] = []
-    if draft.get("redirected_from"):  # made in redirect mode: to the redirect address, with a banner
-        was = draft["redirected_from"]
-        original = Original(tuple((n, a) for n, a in was["to"]), tuple(was["cc"]), ())
+    if (was := draft.redirected_from) is not None:  # made in redirect mode: to the redirect address
+        original = Original(was.to, was.cc, ())
         email = with_banner(email, DeliveryMode(row.to[0]), original)
         headers = original.headers()
-    msg = build_message(email, sender=sender, to=[(n, a) for n, a in draft["to"]], cc=row.cc,
+    msg = build_message(email, sender=Mailbox(*draft.sender), to=draft.to, cc=row.cc,
                         message_id=row.message_id, date=datetime.now(UTC),
                         attachments=attachment_files(refs), extra_headers=headers,
-                        reply_to=draft.get("reply_to"))
+                        reply_to=draft.reply_to)
     if not outbox.queue_draft(draft_id, msg.as_bytes(), [*row.to, *row.cc, *row.bcc], row.cc):
-        return {**summary(_get(outbox, draft_id)), "already": True, "delivery": str(mode)}
+        return {**summary(_get(outbox, draft_id)[0]), "already": True, "delivery": str(mode)}
     if deliver:
         dispatcher.sender.flush(ids=[draft_id])
-    return {**summary(_get(outbox, draft_id)), "already": False, "delivery": str(mode)}
+    return {**summary(_get(outbox, draft_id)[0]), "already": False, "delivery": str(mode)}
 
 
 def discard(outbox: Outbox, draft_id: int) -> JsonDict:
-    row = _get(outbox, draft_id)
-    if row.status == "draft" and not outbox.discard_draft(draft_id):
-        row = _get(outbox, draft_id)
-    elif row.status != "draft":
+    row = _get(outbox, draft_id)[0]
+    if row.status != "draft":
         raise MailgitopsError(f"draft {draft_id} is already {row.status}; it cannot be discarded")
-    return summary(_get(outbox, draft_id))
+    outbox.discard_draft(draft_id)  # lost to a concurrent send or discard: the summary says which
+    return summary(_get(outbox, draft_id)[0])

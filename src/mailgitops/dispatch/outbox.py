@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 
+from mailgitops.dispatch.draft_shape import Draft
 from mailgitops.jsonshape import JsonDict
 
 Status = Literal["queued", "sending", "sent", "failed", "expired", "draft", "ambiguous", "discarded",
@@ -34,7 +35,7 @@ class NewMessage(NamedTuple):
     to: tuple[str, ...]
     cc: tuple[str, ...]
     raw: bytes | None  # None for a draft: rendered when the operator sends it
-    draft: Mapping[str, Any] | None = None  # the console's draft record (console/record.py)
+    draft: Draft | None = None  # held for an operator: what is rendered when it is sent
     status: Status = "queued"
     bcc: tuple[str, ...] = ()  # envelope only, never in a header
     # each MIME leaf's body as it stands in `raw`, when the dispatcher wrote it: the outbox finds
@@ -77,7 +78,9 @@ class Row(NamedTuple):
     delivered: tuple[str, ...]
     refused: Mapping[str, str]  # address -> the server's reply
     raw: bytes | None
-    draft: Mapping[str, Any] | None  # the console's draft record (console/record.py)
+    # held for an operator (also after it is sent: the change record stays). claim() leaves it
+    # None: the sender never reads it, and a damaged record must not stop other mail going out
+    draft: Draft | None
     status: Status
     attempts: int
     ambiguous: int
@@ -137,7 +140,7 @@ class Outbox(Protocol):
     def recover(self) -> int: ...
     def prune(self, before: float) -> dict[str, int]: ...
     def retry(self, row_id: int) -> bool: ...
-    def set_draft(self, row_id: int, draft: Mapping[str, object], cc: Sequence[str]) -> bool: ...
+    def set_draft(self, row_id: int, draft: Draft, cc: Sequence[str]) -> bool: ...
     def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool: ...
     def discard_draft(self, row_id: int) -> bool: ...
     def pause(self, until: float | None, reason: str, *, secret: str | None = None) -> None: ...

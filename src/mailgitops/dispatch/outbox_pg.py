@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import psycopg
@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mailgitops.dispatch import blobs, lease, outbox_pg_schema
+from mailgitops.dispatch.draft_shape import Draft, stored_draft
 from mailgitops.dispatch.outbox import (
     NewMessage,
     Row,
@@ -35,12 +36,13 @@ _PLAIN = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_until", "
           "sent_at"}
 
 
-def _row(r: DictRow, raw: bytes | None) -> Row:
+def _row(r: DictRow, raw: bytes | None, *, with_draft: bool = True) -> Row:
+    draft = stored_draft(r["draft_json"], row_id=r["id"], message_id=r["message_id"]) if with_draft else None
     return Row(
         id=r["id"], event_id=r["event_id"], role=r["role"], lang=r["lang"], template_id=r["template_id"],
         message_id=r["message_id"], envelope_from=r["envelope_from"], to=tuple(r["to_json"]),
         cc=tuple(r["cc_json"]), rcpts=tuple(r["rcpts_json"]), delivered=tuple(r["delivered_json"]),
-        refused=r["refused_json"], raw=raw, draft=r["draft_json"], status=r["status"],
+        refused=r["refused_json"], raw=raw, draft=draft, status=r["status"],
         attempts=r["attempts"], ambiguous=r["ambiguous"], next_attempt_at=r["next_attempt_at"],
         last_error=r["last_error"], created_at=r["created_at"], updated_at=r["updated_at"],
         sent_at=r["sent_at"], bcc=tuple(r["bcc_json"]), recipients=tuple(r["recipients_json"]),
@@ -116,14 +118,14 @@ class PgOutbox(PgUpkeep):
         self._listener = threading.Thread(target=listen, name="mailgitops-pg-listen", daemon=True)
         self._listener.start()
 
-    def _join(self, conn: psycopg.Connection[DictRow], r: DictRow) -> Row:
+    def _join(self, conn: psycopg.Connection[DictRow], r: DictRow, *, with_draft: bool = True) -> Row:
         raw = r["raw"]
         if raw is not None and r["blobs_json"]:
             def fetch(hashes: list[str]) -> dict[str, bytes]:
                 got = conn.execute("SELECT sha256, data FROM blobs WHERE sha256 = ANY(%s)", (hashes,))
                 return {x["sha256"]: bytes(x["data"]) for x in got}
             raw = blobs.join(bytes(raw), fetch)
-        return _row(r, bytes(raw) if raw is not None else None)
+        return _row(r, bytes(raw) if raw is not None else None, with_draft=with_draft)
 
     @staticmethod
     def _store(conn: psycopg.Connection[DictRow], raw: bytes | None,
@@ -165,7 +167,7 @@ class PgOutbox(PgUpkeep):
                     (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
                      Jsonb(list(m.to)), Jsonb(list(m.cc)), Jsonb(list(m.bcc)),
                      Jsonb([x["address"] for x in recips]), Jsonb(recips), skeleton, _sha(m.raw),
-                     Jsonb(parts), Jsonb(m.draft) if m.draft is not None else None,
+                     Jsonb(parts), Jsonb(m.draft.to_json()) if m.draft is not None else None,
                      "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
                      worker if claimed else None, lease_until if claimed else None, *held)).fetchone()
                 assert r is not None
@@ -221,7 +223,8 @@ class PgOutbox(PgUpkeep):
         with self._conn() as conn:
             with conn.transaction():
                 got = conn.execute(sql, params).fetchall()
-            return sorted((self._join(conn, r) for r in got), key=lambda r: r.id)
+            # the sender reads only the bytes: a draft record (even a damaged one) is not parsed here
+            return sorted((self._join(conn, r, with_draft=False) for r in got), key=lambda r: r.id)
 
     def update(self, row_id: int, worker: str | None, **fields: object) -> bool:
         sets: list[str] = ["updated_at=%s"]
@@ -229,7 +232,8 @@ class PgOutbox(PgUpkeep):
         for k, v in fields.items():
             if k in _JSON:
                 sets.append(f"{_JSON[k]}=%s")
-                params.append(Jsonb(list(v) if isinstance(v, tuple) else v))
+                stored = v.to_json() if isinstance(v, Draft) else list(v) if isinstance(v, tuple) else v
+                params.append(Jsonb(stored))
             elif k in _PLAIN:
                 sets.append(f"{k}=%s")
                 params.append(v)
@@ -265,10 +269,10 @@ class PgOutbox(PgUpkeep):
                 (now, now, now, Jsonb(pending), Jsonb(recips), row_id, row.status)).rowcount
             return self._notify_if(conn, n == 1)
 
-    def set_draft(self, row_id: int, draft: Mapping[str, object], cc: Sequence[str]) -> bool:
+    def set_draft(self, row_id: int, draft: Draft, cc: Sequence[str]) -> bool:
         with self._conn() as conn, conn.transaction():
             return conn.execute("UPDATE messages SET draft_json=%s, cc_json=%s, updated_at=%s WHERE id=%s"
-                                " AND status='draft'", (Jsonb(dict(draft)), Jsonb(list(cc)), time.time(),
+                                " AND status='draft'", (Jsonb(draft.to_json()), Jsonb(list(cc)), time.time(),
                                                         row_id)).rowcount == 1
 
     def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool:

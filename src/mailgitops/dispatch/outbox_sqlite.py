@@ -16,10 +16,11 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from mailgitops.dispatch import blobs, lease, outbox_schema
+from mailgitops.dispatch.draft_shape import Draft, stored_draft
 from mailgitops.dispatch.outbox import (
     NewMessage,
     Row,
@@ -37,15 +38,15 @@ _PLAIN_FIELDS = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_un
                  "last_error", "sent_at"}
 
 
-def _row(r: sqlite3.Row, raw: bytes | None) -> Row:
-    draft = r["draft_json"]
+def _row(r: sqlite3.Row, raw: bytes | None, *, with_draft: bool = True) -> Row:
+    draft = stored_draft(r["draft_json"], row_id=r["id"], message_id=r["message_id"]) if with_draft else None
     return Row(
         id=r["id"], event_id=r["event_id"], role=r["role"], lang=r["lang"], template_id=r["template_id"],
         message_id=r["message_id"], envelope_from=r["envelope_from"],
         to=tuple(json.loads(r["to_json"])), cc=tuple(json.loads(r["cc_json"])),
         rcpts=tuple(json.loads(r["rcpts_json"])), delivered=tuple(json.loads(r["delivered_json"])),
         refused=json.loads(r["refused_json"]), raw=raw,
-        draft=json.loads(draft) if draft else None, status=r["status"], attempts=r["attempts"],
+        draft=draft, status=r["status"], attempts=r["attempts"],
         ambiguous=r["ambiguous"], next_attempt_at=r["next_attempt_at"], last_error=r["last_error"],
         created_at=r["created_at"], updated_at=r["updated_at"], sent_at=r["sent_at"],
         bcc=tuple(json.loads(r["bcc_json"])), recipients=tuple(json.loads(r["recipients_json"])),
@@ -80,7 +81,7 @@ class SqliteOutbox(SqliteUpkeep):
                                   exit_code=ExitCode.TEMPORARY) from e
 
     @staticmethod
-    def _row(r: sqlite3.Row, db: sqlite3.Connection) -> Row:
+    def _row(r: sqlite3.Row, db: sqlite3.Connection, *, with_draft: bool = True) -> Row:
         """A row with its bytes joined again from their stored attachment parts (read on `db`, in
         the same transaction as the row)."""
         raw = r["raw"]
@@ -90,7 +91,7 @@ class SqliteOutbox(SqliteUpkeep):
                                       f"({','.join('?' * len(hashes))})", hashes)
                 return {h: d for h, d in got}
             raw = blobs.join(raw, fetch)
-        return _row(r, raw)
+        return _row(r, raw, with_draft=with_draft)
 
     def _store(self, raw: bytes | None, bodies: Sequence[bytes] | None = None) -> tuple[bytes | None, str]:
         """The skeleton to keep in the row; each large part stored once (INSERT OR IGNORE)."""
@@ -148,7 +149,7 @@ class SqliteOutbox(SqliteUpkeep):
                 (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
                  json.dumps(m.to), json.dumps(m.cc), json.dumps(m.bcc), json.dumps(rcpts),
                  json.dumps(recips), skeleton, _sha(m.raw),
-                 json.dumps(m.draft) if m.draft is not None else None,
+                 json.dumps(m.draft.to_json()) if m.draft is not None else None,
                  "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
                  worker if claimed else None, lease_until if claimed else None,
                  *(lease.me() if claimed else (None, None, None)), parts))
@@ -214,7 +215,8 @@ class SqliteOutbox(SqliteUpkeep):
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return sorted((self._row(r, self.db) for r in rows), key=lambda r: r.id)
+        # the sender reads only the bytes: a draft record (even a damaged one) is not parsed here
+        return sorted((self._row(r, self.db, with_draft=False) for r in rows), key=lambda r: r.id)
 
     @locked
     def update(self, row_id: int, worker: str | None, **fields: object) -> bool:
@@ -230,7 +232,8 @@ class SqliteOutbox(SqliteUpkeep):
         for k, v in fields.items():
             if k in _JSON_FIELDS:
                 sets.append(f"{_JSON_FIELDS[k]}=?")
-                params.append(json.dumps(v if not isinstance(v, tuple) else list(v)))
+                stored = v.to_json() if isinstance(v, Draft) else list(v) if isinstance(v, tuple) else v
+                params.append(json.dumps(stored))
             elif k in _PLAIN_FIELDS:
                 sets.append(f"{k}=?")
                 params.append(v)
@@ -264,10 +267,10 @@ class SqliteOutbox(SqliteUpkeep):
             (now, now, now, json.dumps(pending), json.dumps(recips), row_id, row.status)) == 1
 
     @locked
-    def set_draft(self, row_id: int, draft: Mapping[str, object], cc: Sequence[str]) -> bool:
+    def set_draft(self, row_id: int, draft: Draft, cc: Sequence[str]) -> bool:
         return self._write("UPDATE messages SET draft_json=?, cc_json=?, updated_at=? WHERE id=?"
-                           " AND status='draft'", (json.dumps(draft), json.dumps(list(cc)), time.time(),
-                                                   row_id)) == 1
+                           " AND status='draft'",
+                           (json.dumps(draft.to_json()), json.dumps(list(cc)), time.time(), row_id)) == 1
 
     @locked
     def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool:

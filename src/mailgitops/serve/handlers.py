@@ -3,7 +3,7 @@ the Service and the Request and returns a Response; the rules live in dispatch/,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mailgitops.errors import HttpError, MailgitopsError
 from mailgitops.serve.service import Service
@@ -15,6 +15,10 @@ from mailgitops.serve.shapes import (
     json_response,
     problem,
 )
+
+if TYPE_CHECKING:
+    from mailgitops.dispatch.drafts import EditArgs
+    from mailgitops.dispatch.outbox import Row
 
 EDIT_FIELDS = {"subject": str, "body": str, "cc": list, "attach": list, "detach": list}
 
@@ -59,7 +63,7 @@ def post_plan(service: Service, req: Request) -> Response:
     return json_response(200, plan)
 
 
-def _draft_row(service: Service, draft_id: str) -> Any:
+def _draft_row(service: Service, draft_id: str) -> Row:
     row = service.dispatcher().outbox.get(int(draft_id))
     if row is None or row.draft is None:
         raise HttpError(404, f"there is no draft {draft_id}", hint="GET /drafts lists them")
@@ -80,7 +84,7 @@ def show_draft(service: Service, req: Request, draft_id: str) -> Response:
     return json_response(200, drafts.show(service.dispatcher().outbox, int(draft_id)))
 
 
-def _edit_args(value: Any) -> dict[str, Any]:
+def _edit_args(value: object) -> EditArgs:
     """The request's fields, each checked; every problem named at once."""
     if not isinstance(value, dict):
         raise HttpError(422, "the body must be a JSON object",

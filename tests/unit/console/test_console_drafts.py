@@ -80,8 +80,8 @@ def test_saving_unchanged_text_records_nothing(rig: ConsoleRig, signed_in: TestC
     before = rig.service.dispatcher().outbox.get(draft_id)
     assert _edit(signed_in, draft_id).status_code == 303  # type: ignore[attr-defined]
     after = rig.service.dispatcher().outbox.get(draft_id)
-    assert after.draft["markdown"] == before.draft["markdown"]
-    assert "history" not in after.draft
+    assert after.draft.markdown == before.draft.markdown
+    assert after.draft.history == ()
 
 
 def test_edit_preview_send_once_and_the_change_record(rig: ConsoleRig, signed_in: TestClient,
@@ -95,7 +95,7 @@ def test_edit_preview_send_once_and_the_change_record(rig: ConsoleRig, signed_in
     assert "Only" in preview.text
     assert preview.headers["content-security-policy"].startswith("sandbox")
     # the preview stores nothing
-    assert rig.service.dispatcher().outbox.get(draft_id).draft["subject"] != "Revised"
+    assert rig.service.dispatcher().outbox.get(draft_id).draft.subject != "Revised"
     resp = _edit(signed_in, draft_id, subject="Your revised quotation PO-1001",
                  message="Dear Ada,\n\nthe revised price is 1,150.00 EUR.\n",
                  cc="archive@example.com, boss@example.com")
@@ -128,8 +128,8 @@ def test_edit_preview_send_once_and_the_change_record(rig: ConsoleRig, signed_in
     assert '<span class="add">Your revised quotation PO-1001</span>' in page
     assert '<span class="add">boss@example.com</span>' in page
     assert "sent the email" in page
-    history = rig.service.dispatcher().outbox.get(draft_id).draft["history"]
-    assert [h["what"] for h in history] == ["edited", "sent the email"]
+    history = rig.service.dispatcher().outbox.get(draft_id).draft.history
+    assert [h.what for h in history] == ["edited", "sent the email"]
 
 
 def test_send_needs_the_confirmation(rig: ConsoleRig, signed_in: TestClient) -> None:
@@ -170,7 +170,7 @@ def test_upload_checks_type_and_content(rig: ConsoleRig, signed_in: TestClient) 
                         files={"file": ("price list.pdf", b"%PDF-1.4\n%test\n", "application/pdf")})
     assert ok.status_code == 303
     row = rig.service.dispatcher().outbox.get(draft_id)
-    (rel,) = row.draft["operator_attachments"]
+    (rel,) = row.draft.operator_attachments
     assert rel.startswith("console-uploads/")
     assert (rig.attachments / rel).read_bytes().startswith(b"%PDF")
     assert "price list.pdf" in signed_in.get(f"/draft/{draft_id}").text
@@ -194,12 +194,12 @@ def test_remove_only_detaches_this_drafts_own_file(rig: ConsoleRig, signed_in: T
     token = csrf_of(signed_in.get("/").text)
     signed_in.post(f"/draft/{first}/upload", data={"csrf": token},
                    files={"file": ("a.pdf", b"%PDF-1.4\n", "application/pdf")})
-    (rel,) = rig.service.dispatcher().outbox.get(first).draft["operator_attachments"]
+    (rel,) = rig.service.dispatcher().outbox.get(first).draft.operator_attachments
     other = signed_in.post(f"/draft/{second}/detach", data={"csrf": token, "path": rel})
     assert other.status_code == 422
     assert (rig.attachments / rel).exists()  # another draft cannot delete it
     own = signed_in.post(f"/draft/{first}/detach", data={"csrf": token, "path": rel})
     assert own.status_code == 303
     assert not (rig.attachments / rel).exists()
-    assert rig.service.dispatcher().outbox.get(first).draft["operator_attachments"] == []
+    assert rig.service.dispatcher().outbox.get(first).draft.operator_attachments == ()
     assert "removed a file" in signed_in.get(f"/draft/{first}").text

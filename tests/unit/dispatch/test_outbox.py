@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mailgitops.dispatch.draft_shape import Draft
 from mailgitops.dispatch.outbox import NewMessage, Outbox, Status, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
@@ -19,7 +20,8 @@ from support.smtpd import free_port
 def _msg(n: int = 0, status: Status = "queued") -> NewMessage:
     return NewMessage("customer", "en", "order-received", f"<m{n}@example.com>", "p@example.com",
                       ("a@example.org",), ("cc@example.org",), None if status == "draft" else b"raw",
-                      {"subject": "s", "markdown": "m"} if status == "draft" else None, status)
+                      Draft("s", "m", ("p@example.com", None), ((None, "a@example.org"),))
+                      if status == "draft" else None, status)
 
 
 @pytest.fixture
