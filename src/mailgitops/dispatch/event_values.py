@@ -37,8 +37,33 @@ def _number_problem(value: int | float) -> str | None:
     return None
 
 
+def _clean(value: object, depth: int) -> bool:
+    """True when nothing in `value` is a problem, False when something may be (value_problems then
+    names it): one quick pass without paths, what nearly every event takes. Exact types only (a
+    NonFinite is a str subclass); recursive, but it stops at MAX_DEPTH like the full walk."""
+    kind = type(value)
+    if isinstance(value, str):
+        return kind is str and (value.isascii() or _text_problem(value) is None)
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int | float):
+        return (kind is int or kind is float) and _number_problem(value) is None
+    if isinstance(value, dict):
+        return kind is dict and depth < MAX_DEPTH and all(
+            type(k) is str and (k.isascii() or _text_problem(k) is None) and _clean(v, depth + 1)
+            for k, v in value.items())
+    if isinstance(value, list):
+        return kind is list and depth < MAX_DEPTH and all(_clean(v, depth + 1) for v in value)
+    return False  # anything else: the full walk decides
+
+
 def value_problems(data: object) -> Iterator[tuple[Path, str]]:
     """(path, message) for each value no order event may hold; nothing deeper than MAX_DEPTH is read."""
+    if not _clean(data, 0):
+        yield from _walk(data)
+
+
+def _walk(data: object) -> Iterator[tuple[Path, str]]:
     stack: list[tuple[Path, object]] = [((), data)]
     while stack:
         path, value = stack.pop()

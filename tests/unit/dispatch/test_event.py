@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 
 from mailgitops.dispatch.event import SUPPORTED_KEYWORDS, check_event, event_schema, parse_event
+from mailgitops.dispatch.event_values import NonFinite, _walk, value_problems
 from mailgitops.errors import MailgitopsError
 from mailgitops.schemacheck import validator_of
 from support.dispatchrepo import sample_event
@@ -129,3 +131,40 @@ def test_trailing_newlines_controls_and_dot_rules_are_refused_at_their_field(ev:
 
 def test_an_internationalised_domain_is_accepted() -> None:
     assert check_event(_bad(customer__email="ada@bücher.de")) == []
+
+
+def _nest(depth: int, leaf: Any) -> Any:
+    value = leaf
+    for i in range(depth):
+        value = {"k": value} if i % 2 else [value]
+    return value
+
+
+@pytest.mark.parametrize("value", [
+    sample_event(), {"a": "plain", "b": ["ok", 1, 2.5, True, None]}, _nest(31, 1), _nest(32, 1), _nest(33, 1),
+    _nest(40, "x"), {"a": "bad \ud800 text"}, {"bad \udfff key": 1}, {"ok": "zoë ✓", "n": 10**16},
+    {"n": -(10**15) - 1}, {"f": float("inf")}, {"f": float("nan")}, [1, [2, [3, {"x": 1e300}]]],
+    {"a": NonFinite("NaN")}, {"a": ("tuple", "\ud800")}, {1: "a non-text key"}, "\ud800", 10**20,
+])
+def test_the_quick_pass_finds_what_the_full_walk_finds(value: Any) -> None:
+    """Nearly every event is clean and takes one quick pass; any doubt goes to the walk that names
+    each problem at its path, so both always give the same answer."""
+    assert list(value_problems(value)) == list(_walk(value))
+
+
+def test_the_context_copies_an_event_as_deepcopy_does() -> None:
+    from mailgitops.identity import Mailbox
+    from mailgitops.render.context import build_context
+
+    event = sample_event()
+    shared = {"street": "Main St 1"}
+    event["customer"] = {**event["customer"], "address": shared, "billing": shared,
+                         "since": dt.date(2020, 1, 2)}
+    before = copy.deepcopy(event)
+    ctx = build_context(event, recipient=event["customer"], order_url="https://x.example/{order_number}",
+                        sender=Mailbox("p@example.com"), webshop_name=None)
+    assert ctx["customer"] == before["customer"]
+    assert ctx["customer"]["address"] is ctx["customer"]["billing"]  # shared as in the event, like deepcopy
+    assert ctx["customer"]["address"] is not shared  # but a copy: a template cannot change the event
+    ctx["order"]["jobs"][0]["title"] = "changed"
+    assert event == before
