@@ -39,6 +39,8 @@ class Bundle:
     compiled_raw: Mapping[str, Any]
     # Markdown parsed at build time (render/preparsed.py); None in a bundle made before it existed
     preparsed: Mapping[str, Any] | None = None
+    # Babel's data for the languages (render/formats_carried.py); None in a bundle made before it
+    formats: Mapping[str, Any] | None = None
 
     def compiled(self) -> CompiledTemplates:
         from mailgitops.render.compiled import CompiledTemplates
@@ -170,7 +172,8 @@ def load(path: str | Path, *, key: str | None = None) -> Bundle:
     if key is not None:
         _check_signature(p, content, doc.get("signature"), key)
     return Bundle(path=str(p), hash=doc["hash"], settings=Settings.from_json(content["settings"]),
-                  compiled_raw=content["compiled"], preparsed=content.get("preparsed"))
+                  compiled_raw=content["compiled"], preparsed=content.get("preparsed"),
+                  formats=content.get("formats"))
 
 
 def _check_structure(p: Path, doc: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from mailgitops.errors import MailgitopsError
 
 def build(root: Path, key: str | None = None) -> bytes:
     """The bundle of the repository at `root`; refuses (with every diagnostic) if it does not validate."""
-    from mailgitops.render import preparsed
+    from mailgitops.render import formats_carried, preparsed
     from mailgitops.render.compiled import compile_repo  # heavy: only when a bundle is built
     from mailgitops.validate import validate_repo
 
@@ -25,9 +25,11 @@ def build(root: Path, key: str | None = None) -> bytes:
                               diagnostics=result.errors, hint="run `mailgitops validate` and fix them first")
     repo = result.loaded.repo
     compiled = compile_repo(repo)
-    # the Markdown of every sample's emails, parsed now: `dispatch` then needs no Markdown parser
+    # the Markdown of every sample's emails, parsed now: `dispatch` then needs no Markdown parser;
+    # and Babel's data for each language: it loads no locale data to format a date
     return serialize({"settings": settings_of(repo).to_json(), "compiled": compiled.to_dict(),
-                      "preparsed": preparsed.collect(repo, compiled)}, key)
+                      "preparsed": preparsed.collect(repo, compiled),
+                      "formats": formats_carried.carry(repo.languages.active, repo.workflow.timezone)}, key)
 
 
 def write(root: Path, out: Path, key: str | None = None) -> bytes:

@@ -116,12 +116,13 @@ class Dispatcher:
     def __init__(self, bundle: bundle_mod.Bundle, outbox: Outbox, *, attachments_root: Path | None = None,
                  policy: RetryPolicy | None = None, server: ServerConfig | None = None,
                  delivery: str | DeliveryMode | None = None, max_backlog: int | None = None) -> None:
-        from mailgitops.render import diskcache, preparsed
+        from mailgitops.render import diskcache, formats, preparsed
 
         # the bundle is reviewed and rarely changes: its compiled Jinja and parsed Markdown are
         # worth keeping for the next process (render/diskcache.py says why that is never stale)
         diskcache.enable()
         preparsed.use(bundle.preparsed)  # the Markdown the bundle carries parsed: no parser needed
+        formats.use(bundle.formats)  # Babel's data for the languages: no locale data loaded
         self.bundle = bundle
         self.settings = bundle.settings
         self.compiled = bundle.compiled()

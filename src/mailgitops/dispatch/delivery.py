@@ -4,13 +4,13 @@ machine, and there is no default: a staging copy with real orders must never gue
 
 from __future__ import annotations
 
-import html
 import os
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from mailgitops.errors import UsageError
+from mailgitops.render.htmlesc import escape
 
 if TYPE_CHECKING:
     from mailgitops.jsonshape import JsonValue
@@ -86,8 +86,8 @@ def with_banner(email: RenderedEmail, mode: DeliveryMode, original: Original) ->
     text = "\n".join(["*** " + title, *[f"    {line}" for line in lines], "***", "", ""]) + email.text
     banner = ('<div style="background:#fff3cd;color:#5c4400;border:2px solid #e0a800;padding:12px 16px;'
               'margin:0;font-family:Arial,sans-serif;font-size:14px;line-height:1.5;" role="note">'
-              f"<strong>{html.escape(title)}</strong><br>"
-              + "<br>".join(html.escape(line) for line in lines) + "</div>")
+              f"<strong>{escape(title)}</strong><br>"
+              + "<br>".join(escape(line) for line in lines) + "</div>")
     m = _BODY.search(email.html)
     at = m.end() if m else 0
     return replace(email, text=text, html=email.html[:at] + banner + email.html[at:])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from jinja2 import UndefinedError
 from mailgitops.errors import ExitCode, MailgitopsError, RenderTimeout
 from mailgitops.render import markdown as md_stage
 from mailgitops.render.compiled import CompiledTemplate, CompiledTemplates, CompiledText
+from mailgitops.render.htmlesc import escape
 from mailgitops.render.jinja_env import Tokenised, clean_source, render_tokens, template_line
 from mailgitops.render.layout import direction, fill_shell
 
@@ -155,16 +155,16 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
     footer_text = ""
     if printroom:
         name, email_addr = str(printroom.get("name", "")), str(printroom.get("email", ""))
-        footer = f"{html.escape(name)} · {html.escape(email_addr)}"
+        footer = f"{escape(name)} · {escape(email_addr)}"
         footer_text = f"{name} · {email_addr}"
     extra = str(compiled.theme.get("footer") or "").strip()
     if extra:  # theme.yaml `footer`: the same line under every email, e.g. an address
-        footer = f"{footer}<br>{html.escape(extra)}" if footer else html.escape(extra)
+        footer = f"{footer}<br>{escape(extra)}" if footer else escape(extra)
         footer_text = f"{footer_text}\n{extra}" if footer_text else extra
     shop = context.get("webshop")
     logo = compiled.logo_for(str(shop.get("id")) if isinstance(shop, Mapping) else None)
     out = fill_shell(compiled.shell(t.layout, dir_, logo), {
-        "lang": html.escape(lang), "title": html.escape(subject), "preheader": html.escape(preheader),
+        "lang": escape(lang), "title": escape(subject), "preheader": escape(preheader),
         "content": fragment, "footer": footer})
     if len(out.encode("utf-8")) > MAX_HTML_BYTES:
         raise MailgitopsError(f"{t.id}/{lang}: the email is larger than {MAX_HTML_BYTES:,} bytes")

@@ -13,6 +13,25 @@ from jinja2.runtime import Context
 if TYPE_CHECKING:
     from babel import Locale
 
+# Babel's data for the bundle's languages (render/formats_carried.py), set by the dispatcher
+_carried: Mapping[str, Any] | None = None
+
+
+def use(carried: Mapping[str, Any] | None) -> None:
+    """The locale data and zone names a bundle carries (None: a bundle made without them)."""
+    global _carried  # noqa: PLW0603 -- one bundle per process, set once by the dispatcher
+    _carried = carried
+
+
+def _carried_for(lang: str) -> Mapping[str, Any] | None:
+    """This language's carried data, if the bundle's was taken from this Babel."""
+    carried = _carried
+    if not carried:
+        return None
+    from mailgitops.render.formats_carried import stamp
+
+    return carried if carried.get("code") == stamp() else None
+
 
 def babel_locale(lang: str) -> Locale:
     from babel import Locale, UnknownLocaleError
@@ -62,7 +81,31 @@ def filters(lang: str) -> dict[str, Any]:
     # data loaded then: an email that formats nothing does not pay for it.
     @lru_cache(maxsize=1)
     def loc() -> Locale:
-        return babel_locale(lang)
+        base = babel_locale(lang)
+        carried = _carried_for(lang)
+        data = carried["locales"].get(lang) if carried else None
+        if not data:
+            return base
+        from mailgitops.render.formats_carried import carried_locale
+
+        try:
+            return carried_locale(base, data)
+        except Exception:  # not carry's text (a hand-edited bundle): Babel formats from its own data
+            return base
+
+    def zone_name(zone: dt.tzinfo, when: dt.datetime) -> str:
+        carried = _carried_for(lang)
+        names = carried["zones"].get(lang, {}).get(getattr(zone, "key", None), {}) if carried else {}
+        name = names.get("daylight" if when.dst() else "standard")
+        if name:  # what Babel gives this zone in this language at this time of year
+            return str(name)
+        if name == "":  # Babel has no name for it here, only the offset
+            from babel.dates import get_timezone_gmt
+
+            return str(get_timezone_gmt(when, width="short", locale=loc()))
+        from babel.dates import get_timezone_name
+
+        return str(get_timezone_name(when, width="short", locale=loc()))
 
     @pass_context
     def money(ctx: Context, value: Any, currency: str | None = None) -> str:
@@ -81,11 +124,11 @@ def filters(lang: str) -> dict[str, Any]:
     @pass_context
     def datetime(ctx: Context, value: Any, fmt: str = "medium") -> str:
         """In the print room's zone, with the zone's name: a time without one is ambiguous."""
-        from babel.dates import format_datetime, get_timezone_name
+        from babel.dates import format_datetime
 
         zone = _zone(ctx)
         when = _as_datetime(value).astimezone(zone)
-        label = "UTC" if zone is dt.UTC else str(get_timezone_name(when, width="short", locale=loc()))
+        label = "UTC" if zone is dt.UTC else zone_name(zone, when)
         if not label[:1].isalpha():  # Babel has no short name here ("+0100"): the zone's own (CET)
             label = when.tzname() or label
         return f"{format_datetime(when, format=fmt, tzinfo=zone, locale=loc())} {label}"

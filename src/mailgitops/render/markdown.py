@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from mailgitops.render import diskcache
+from mailgitops.render.htmlesc import escape
 from mailgitops.render.markers import M_END, M_OPEN, M_SEP
 
 if TYPE_CHECKING:  # markdown-it is imported only when a structure is not cached (~15 ms)
@@ -28,7 +28,7 @@ _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f<>\"'`\\]")
 
 
 def _text_rule(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-    return html.escape(tokens[idx].content, quote=False)
+    return escape(tokens[idx].content, quote=False)
 
 
 def _link_open(self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -268,7 +268,7 @@ def fill(template: str, values: Sequence[str], assets: Mapping[str, Any], *, as_
         alt = plain(fields[1])
         if not as_html:
             return f"[{alt}]" if alt else ""
-        return f'<img src="{html.escape(url)}" alt="{html.escape(alt)}" style="{fields[2]}" />'
+        return f'<img src="{escape(url)}" alt="{escape(alt)}" style="{fields[2]}" />'
 
     def link(kind: str, fields: list[str]) -> str:
         nonlocal dropped
@@ -283,13 +283,13 @@ def fill(template: str, values: Sequence[str], assets: Mapping[str, Any], *, as_
             result.warnings.append("a link with an unsafe or empty target was shown as plain text")
             dropped = True
             return ""
-        return f'<a href="{html.escape(url)}" style="{fields[1]}">'
+        return f'<a href="{escape(url)}" style="{fields[1]}">'
 
     def sub(m: re.Match[str]) -> str:
         kind, payload, index = m.group(1), m.group(2), m.group(3)
         if index is not None:
             v = _value(values, int(index))
-            return html.escape(v, quote=False).replace("\n", "<br>\n") if as_html else v
+            return escape(v, quote=False).replace("\n", "<br>\n") if as_html else v
         fields = payload.split(M_SEP)
         return image(fields) if kind == "I" else link(kind, fields)
 
