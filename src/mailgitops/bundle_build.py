@@ -14,7 +14,7 @@ from mailgitops.errors import MailgitopsError
 
 def build(root: Path, key: str | None = None) -> bytes:
     """The bundle of the repository at `root`; refuses (with every diagnostic) if it does not validate."""
-    from mailgitops.render import formats_carried, preparsed
+    from mailgitops.render import formats, formats_carried, preparsed
     from mailgitops.render.compiled import compile_repo  # heavy: only when a bundle is built
     from mailgitops.validate import validate_repo
 
@@ -29,7 +29,8 @@ def build(root: Path, key: str | None = None) -> bytes:
     # and Babel's data for each language: it loads no locale data to format a date
     return serialize({"settings": settings_of(repo).to_json(), "compiled": compiled.to_dict(),
                       "preparsed": preparsed.collect(repo, compiled),
-                      "formats": formats_carried.carry(repo.languages.active, repo.workflow.timezone)}, key)
+                      "formats": formats_carried.carry(repo.languages.active, repo.workflow.timezone,
+                                                       formats.babel_locale)}, key)
 
 
 def write(root: Path, out: Path, key: str | None = None) -> bytes:

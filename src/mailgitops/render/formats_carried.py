@@ -116,13 +116,13 @@ def _zone_names(loc: Locale, zone_name: str) -> dict[str, str | None]:
     return {variant: next(iter(names)) if len(names) == 1 else None for variant, names in seen.items()}
 
 
-def carry(langs: tuple[str, ...], zone_name: str | None) -> dict[str, Any]:
-    """What the bundle carries for these languages and the print room's zone (None: UTC)."""
-    from mailgitops.render.formats import babel_locale
-
+def carry(langs: tuple[str, ...], zone_name: str | None,
+          locale_of: Callable[[str], Locale]) -> dict[str, Any]:
+    """What the bundle carries for these languages and the print room's zone (None: UTC), each
+    language's locale chosen by `locale_of` (formats.babel_locale, which imports this module)."""
     locales, zones = {}, {}
     for lang in langs:
-        loc = babel_locale(lang)
+        loc = locale_of(lang)
         # one compact JSON text a language: the bundle stays small and its hash and structure
         # check cheap, and a dispatcher reads only the language it formats for
         locales[lang] = json.dumps(_locale_data(loc), ensure_ascii=False, sort_keys=True,

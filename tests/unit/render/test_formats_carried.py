@@ -53,7 +53,8 @@ def _outputs(carried: dict[str, Any] | None, lang: str, zone: str) -> list[str]:
 
 @pytest.mark.parametrize("zone", ZONES)
 def test_carried_data_formats_as_babel_does(zone: str) -> None:
-    carried = json.loads(json.dumps(formats_carried.carry(LANGS, zone)))  # as the bundle holds it
+    made = formats_carried.carry(LANGS, zone, formats.babel_locale)
+    carried = json.loads(json.dumps(made))  # as the bundle holds it
     for lang in LANGS:
         assert _outputs(carried, lang, zone) == _outputs(None, lang, zone), lang
 
@@ -65,7 +66,8 @@ def test_the_shipped_emails_are_the_same(shipped_repo: Repo, compiled: CompiledT
                 for lang in compiled.active_langs if tid != "export-completed"]
 
     expected = everything()
-    formats.use(formats_carried.carry(compiled.active_langs, shipped_repo.workflow.timezone))
+    formats.use(formats_carried.carry(compiled.active_langs, shipped_repo.workflow.timezone,
+                                      formats.babel_locale))
     assert everything() == expected
 
 
@@ -85,7 +87,7 @@ def _babel_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_data_from_another_babel_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
-    carried = formats_carried.carry(("de",), "Europe/Berlin")
+    carried = formats_carried.carry(("de",), "Europe/Berlin", formats.babel_locale)
     expected = _outputs(None, "de", "Europe/Berlin")
     loads = _babel_loads(monkeypatch)
     assert _outputs({**carried, "code": "1:babel-0.1"}, "de", "Europe/Berlin") == expected
@@ -93,14 +95,14 @@ def test_data_from_another_babel_is_ignored(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_a_damaged_text_is_replaced_by_babels_data() -> None:
-    carried = formats_carried.carry(("de",), "Europe/Berlin")
+    carried = formats_carried.carry(("de",), "Europe/Berlin", formats.babel_locale)
     for damaged in ('{"months": {"x": 1, "y": 2}}', "[1]", "{not json", '{"date_formats": {"dp": 5}}'):
         bad = {**carried, "locales": {"de": damaged}}
         assert _outputs(bad, "de", "Europe/Berlin") == _outputs(None, "de", "Europe/Berlin"), damaged
 
 
 def test_what_is_not_carried_is_read_from_babel(monkeypatch: pytest.MonkeyPatch) -> None:
-    carried = formats_carried.carry(("de",), "Europe/Berlin")
+    carried = formats_carried.carry(("de",), "Europe/Berlin", formats.babel_locale)
     fewer = json.loads(carried["locales"]["de"])
     del fewer["months"]  # `long` dates name the month
     expected = _outputs(None, "de", "Europe/Berlin")
