@@ -6,7 +6,7 @@ here pulls in the validator (jsonschema, yaml) or the layout compiler (mjml)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,16 +15,18 @@ from mailgitops.cli.main import CONTEXT, run
 
 if TYPE_CHECKING:
     from mailgitops.dispatch.api import Dispatcher
+    from mailgitops.dispatch.outbox import Outbox
+    from mailgitops.jsonshape import JsonDict
 
 
 def with_dispatcher(bundle: str, outbox: str | None, root: str | None,
-                    fn: Callable[[Dispatcher], Any], delivery: str | None = None) -> int:
+                    fn: Callable[[Dispatcher], object], delivery: str | None = None) -> int:
     with dispatcher(bundle, outbox, root, delivery) as d:
         echo_json(fn(d))
     return 0
 
 
-def with_outbox(outbox: str | None, fn: Callable[[Any], Any]) -> int:
+def with_outbox(outbox: str | None, fn: Callable[[Outbox], object]) -> int:
     from mailgitops.dispatch.outbox_backends import open_outbox
 
     ob = open_outbox(outbox)
@@ -118,7 +120,7 @@ def register(group: click.Group) -> None:
         """Change a draft's subject, Markdown body, CC (if allowed) or extra files (if allowed)."""
         from mailgitops.dispatch import drafts as d
 
-        def edit(disp: Dispatcher) -> Any:
+        def edit(disp: Dispatcher) -> JsonDict:
             body = None
             if body_file is not None:
                 body = click.open_file(body_file, encoding="utf-8").read()

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 DEFAULT_BUNDLE = "bundle/mailgitops.bundle.json"
 
 
-def echo_json(value: Any) -> None:
+def echo_json(value: object) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from mailgitops.cli.dispatch import bundle_option, delivery_option, outbox_option, with_outbox
 from mailgitops.cli.dispatch_core import echo_json
 from mailgitops.cli.main import CONTEXT, run
-from mailgitops.dispatch.outbox import STATUSES, listing  # a light module: the value types
+from mailgitops.dispatch.outbox import STATUSES, Outbox, listing  # a light module: the value types
+
+if TYPE_CHECKING:
+    from mailgitops.jsonshape import JsonDict
 
 
 def register(group: click.Group) -> None:
@@ -37,16 +40,17 @@ def register(group: click.Group) -> None:
         its backoff (same Message-ID); `flush` sends it."""
         from mailgitops.errors import MailgitopsError
 
-        def retry(ob: Any) -> Any:
-            if not ob.retry(message_id):
-                row = ob.get(message_id)
+        def retry(ob: Outbox) -> JsonDict:
+            retried = ob.retry(message_id)
+            row = ob.get(message_id)
+            if not retried or row is None:
                 why = ("does not exist" if row is None else
                        "was pruned: its body is gone, only the delivery record is kept" if row.pruned_at
                        else f"is {row.status}; only queued, failed, expired or ambiguous messages are "
                             "retried")
                 raise MailgitopsError(f"message {message_id} {why}",
                                       hint="`mailgitops outbox list` shows each message's id and status")
-            return ob.get(message_id).to_json()
+            return row.to_json()
 
         run(with_outbox, outbox, retry)
 
@@ -110,7 +114,7 @@ def _flush(bundle: str, outbox: str | None, delivery: str | None) -> int:
     return code
 
 
-def _resume(ob: Any) -> dict[str, Any]:
+def _resume(ob: Outbox) -> JsonDict:
     pause = ob.paused()
     ob.pause(0.0, "")
     return {"resumed": pause is not None, "was_paused_for": pause.reason if pause else None}

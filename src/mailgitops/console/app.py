@@ -3,13 +3,13 @@ the ASGI app (`console_app`) that serve mounts after the JSON API."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute, Route
 
 from mailgitops.console import actions, pages, signin
 from mailgitops.console.state import Console, ConsoleSettings
-from mailgitops.console.web import endpoint
+from mailgitops.console.web import Handler, endpoint
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -26,10 +26,10 @@ def console_routes(service: Service, settings: ConsoleSettings, *, notice: bool 
 
         NoticeLoop(service, settings, c.accounts).start()
 
-    def get(path: str, fn: Any, public: bool = False) -> Route:
+    def get(path: str, fn: Handler, public: bool = False) -> Route:
         return Route(path, endpoint(c, fn, public=public), methods=["GET"])
 
-    def post(path: str, fn: Any, public: bool = False) -> Route:
+    def post(path: str, fn: Handler, public: bool = False) -> Route:
         return Route(path, endpoint(c, fn, public=public), methods=["POST"])
 
     return [

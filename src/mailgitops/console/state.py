@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -84,7 +84,7 @@ class Console:
         return {"until": self.when(got[0]), "reason": got[1]} if got else None
 
 
-def _zone(name: Any) -> tzinfo:
+def _zone(name: object) -> tzinfo:
     if isinstance(name, str) and name:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
