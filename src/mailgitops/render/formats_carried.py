@@ -189,7 +189,8 @@ def _dec(value: Any, path: tuple[Any, ...], full: Callable[[], Mapping[str, Any]
 
 def carried_locale(base: Locale, text: str) -> Locale:
     """`base` with its data read from `text` (carry's) first (Babel's own for the rest, loaded if
-    needed). Raises ValueError or TypeError for a text carry did not make."""
+    needed). Raises ValueError or TypeError for a text that is not a JSON object; an entry that
+    carry did not make is replaced by Babel's own when it is read."""
     from babel import Locale
 
     data = json.loads(text)
@@ -206,5 +207,30 @@ def carried_locale(base: Locale, text: str) -> Locale:
     def full() -> Mapping[str, Any]:
         return Locale._data.fget(loc)  # type: ignore[attr-defined,no-any-return]  # Babel's load
 
-    own = _Part({k: _dec(v, (k,), full) for k, v in data.items()}, (), full)
+    own = _Lazy(data, full)
     return loc
+
+
+class _Lazy(_Part):
+    """The top level: an entry is decoded when Babel first reads it (an email with no amount
+    never imports babel.numbers to rebuild the number patterns)."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict[str, Any], full: Callable[[], Mapping[str, Any]]):
+        super().__init__({}, (), full)
+        self._raw = raw
+
+    def __getitem__(self, key: Any) -> Any:
+        if key not in self._own and key in self._raw:
+            try:
+                self._own[key] = _dec(self._raw[key], (key,), self._full)
+            except Exception:  # not carry's (a hand-edited bundle): Babel's own entry instead
+                self._own[key] = self._full()[key]
+        return super().__getitem__(key)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)

@@ -52,6 +52,27 @@ def test_subject_decodes_and_both_parts_are_present(shipped_repo: Repo, compiled
     assert msg["Cc"].addresses[0].addr_spec == "archive@example.com"
 
 
+@pytest.mark.parametrize(("subject", "charset"), [
+    ("您的订单 PO-1001 已受理", "gb18030"), ("Ihr Auftrag für Sie", "utf-8"),
+    ("\u3400 first and \u4dbf last of extension A", "gb18030"), ("\u4e00 und \u9fff", "gb18030"),
+    ("\uf900 compatibility \ufaff", "gb18030"), ("\u33ff just before, \u4dc0 just after", "utf-8"),
+    ("\u9fff\ua000 edge", "gb18030"), ("Grüße \uf8ff \ufb00", "utf-8")])
+def test_a_subject_with_chinese_characters_travels_as_gb18030(shipped_repo: Repo, compiled: CompiledTemplates,
+                                                             subject: str, charset: str) -> None:
+    ctx = flyers_context(shipped_repo)
+    rendered = render_email(compiled, "order-accepted", "de", ctx)
+    rendered = RenderedEmail(**{**{f: getattr(rendered, f) for f in rendered.__dataclass_fields__},
+                                "subject": subject})
+    raw = build_message(rendered, sender=Mailbox("campus@example.com", "Campus Print Shop"),
+                        to=[(None, "ada@example.org")], cc=[], message_id="<h@example.com>",
+                        date=DATE, attachments=()).as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    subject_line = head[head.index("Subject:"):].split("\r\n")[0]
+    assert f"=?{charset}?" in subject_line
+    parsed = email.message_from_bytes(raw, policy=default)
+    assert str(parsed["Subject"]) == subject
+
+
 def test_structure_inline_logo_and_attachments(shipped_repo: Repo, compiled: CompiledTemplates) -> None:
     msg = build(shipped_repo, compiled, attachments=(FileAttachment("final.pdf", "application/pdf", PDF),))
     assert msg.get_content_type() == "multipart/mixed"
