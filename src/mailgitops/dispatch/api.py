@@ -210,9 +210,8 @@ class Dispatcher:
             report = FlushReport()
             rows = [r for r in map(self.outbox.get, ids) if r is not None and r.status == "sending"]
             self.sender.deliver(rows, report)
-        stored = self.outbox.get_event(event_id)
-        assert stored is not None
-        return Outcome(event_id, False, self._entries(stored), report, str(mode))
+        # what record_event stored (its entries are never changed afterwards): no read back
+        return Outcome(event_id, False, self._entries(stored_event.with_rows(ids)), report, str(mode))
 
     def _check_backlog(self) -> None:
         """Refuse (temporarily) what could not be sent soon: the caller keeps it and retries,

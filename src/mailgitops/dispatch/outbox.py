@@ -122,6 +122,11 @@ class StoredEvent(NamedTuple):
     bundle_hash: str
     entries: list[JsonDict]  # outcome skeleton, see api.py
 
+    def with_rows(self, ids: Sequence[int]) -> StoredEvent:
+        """As record_event stores it: each entry's message index replaced by its outbox row id."""
+        entries = [dict(e, row=ids[n]) if isinstance(n := e.get("row"), int) else e for e in self.entries]
+        return self._replace(entries=entries)
+
 
 class Outbox(Protocol):
     """What the dispatcher needs from an outbox; SQLite here, PostgreSQL can implement it later."""

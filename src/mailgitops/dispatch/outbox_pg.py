@@ -172,8 +172,7 @@ class PgOutbox(PgUpkeep):
                      worker if claimed else None, lease_until if claimed else None, *held)).fetchone()
                 assert r is not None
                 ids.append(int(r["id"]))
-            entries = [dict(e, row=ids[n]) if isinstance(n := e.get("row"), int) else e
-                       for e in event.entries]
+            entries = event.with_rows(ids).entries
             conn.execute("UPDATE events SET entries=%s WHERE event_id=%s", (Jsonb(entries), event.event_id))
             if any(m.status == "queued" for m in messages) and worker is None:
                 conn.execute(f"NOTIFY {CHANNEL}")  # delivered at commit

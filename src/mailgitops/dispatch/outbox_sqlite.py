@@ -155,7 +155,7 @@ class SqliteOutbox(SqliteUpkeep):
                  *(lease.me() if claimed else (None, None, None)), parts))
             assert cur.lastrowid is not None
             ids.append(cur.lastrowid)
-        entries = [dict(e, row=ids[n]) if isinstance(n := e.get("row"), int) else e for e in event.entries]
+        entries = event.with_rows(ids).entries
         db.execute("UPDATE events SET entries=? WHERE event_id=?", (json.dumps(entries), event.event_id))
         return ids
 

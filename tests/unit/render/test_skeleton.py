@@ -118,3 +118,34 @@ def test_render_compiles_each_text_once(tmp_path: Path, monkeypatch: pytest.Monk
         assert len(generated) == checked, "no text is compiled twice"
     finally:
         forget_precompiled()
+
+
+@pytest.mark.parametrize("disk_cache", [True, False])
+def test_the_dispatcher_compiles_texts_with_the_same_tags_once(tmp_path: Path, disk_cache: bool,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dispatcher compiles each text at its first email: texts with the same tags on the same
+    lines share one code generation, and each prints its own words."""
+    from mailgitops.render import diskcache
+    from mailgitops.render.jinja_env import compile_source
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    if not disk_cache:
+        monkeypatch.setenv("MAILGITOPS_NO_CACHE", "1")
+    diskcache.enable()
+    forget_precompiled()
+    generated: list[int] = []
+    real = jinja2.Environment._generate
+
+    def counting(self: jinja2.Environment, *args: Any, **kwargs: Any) -> str:
+        generated.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "_generate", counting)
+    try:
+        outputs = [render_tokens("en", text, CTX).fill() for text in SHARED]
+        assert len(generated) == 1
+        assert outputs == [_both(text)[0] for text in SHARED]  # Jinja's own compile of each, same output
+        assert compile_source.cache_info().currsize == len(SHARED)
+    finally:
+        forget_precompiled()
+        diskcache.enable(False)
