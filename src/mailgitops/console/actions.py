@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import replace
 
 from starlette.responses import Response
 
@@ -119,7 +118,7 @@ def _send_record(ctx: Ctx) -> drafts.Recorder:
         original = draft.original or record.state(draft, new_cc)  # log keeps one: never the fallback
         rendered = drafting.sent_state(ctx.console, before, original)
         sent = drafting.sent_state(ctx.console, before, record.state(draft, new_cc))
-        return replace(draft, diff=record.diff(rendered, sent), sent_by=_who(ctx))
+        return draft._replace(diff=record.diff(rendered, sent), sent_by=_who(ctx))
 
     return hook
 
@@ -162,7 +161,7 @@ def _winner_only(outbox: Outbox, row_id: int, who: str) -> None:
     if len(sent) > 1 or draft.sent_by != who:
         mine = [h for h in sent if h.who == who][-1:]
         kept = (*(h for h in draft.history if h.what != record.SENT), *mine)
-        outbox.update(row_id, None, draft=replace(draft, history=kept, sent_by=who))
+        outbox.update(row_id, None, draft=draft._replace(history=kept, sent_by=who))
 
 
 def discard(ctx: Ctx) -> Response:

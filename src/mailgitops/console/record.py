@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from mailgitops.dispatch.draft_shape import DiffLine, DiffPart, Draft, DraftState, HistoryLine
 from mailgitops.dispatch.drafts import Recorder
@@ -37,7 +37,7 @@ def recorder(who: str, what: str) -> Recorder:
     def hook(draft: Draft, before: Row, new_cc: list[str]) -> Draft:
         old = before.draft or draft  # drafts.edit calls it only for a row that holds a draft
         if draft.original is None:
-            draft = replace(draft, original=state(old, before.cc))
+            draft = draft._replace(original=state(old, before.cc))
         fields = tuple(name for name, changed in (
             ("subject", old.subject != draft.subject),
             ("body", old.markdown != draft.markdown),
@@ -45,7 +45,7 @@ def recorder(who: str, what: str) -> Recorder:
             ("attachments", old.operator_attachments != draft.operator_attachments),
         ) if changed)
         if fields or what != "edited":
-            draft = replace(draft, history=(*draft.history, HistoryLine(who, time.time(), what, fields)))
+            draft = draft._replace(history=(*draft.history, HistoryLine(who, time.time(), what, fields)))
         return draft
 
     return hook

@@ -6,7 +6,6 @@ moves the row draft -> queued in one statement, so two clicks (or two operators)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypedDict
 
@@ -90,11 +89,11 @@ def _with_text(draft: Draft, subject: str | None, markdown: str | None) -> Draft
         if not subject.strip() or len(subject) > MAX_SUBJECT or any(c in subject for c in "\r\n\x00"):
             raise MailgitopsError("the subject must be one non-empty line of at most "
                                   f"{MAX_SUBJECT} characters")
-        draft = replace(draft, subject=subject.strip())
+        draft = draft._replace(subject=subject.strip())
     if markdown is not None:
         if len(markdown) > MAX_MARKDOWN or "\x00" in markdown:
             raise MailgitopsError(f"the body must be text of at most {MAX_MARKDOWN:,} characters")
-        draft = replace(draft, markdown=markdown)
+        draft = draft._replace(markdown=markdown)
     return draft
 
 
@@ -125,7 +124,7 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
             if not isinstance(got, rules.FileRef):
                 raise MailgitopsError(got.message, hint=got.hint)
             extra.append(rel)
-        draft = replace(draft, operator_attachments=tuple(dict.fromkeys(extra)))
+        draft = draft._replace(operator_attachments=tuple(dict.fromkeys(extra)))
     if record is not None:
         draft = record(draft, row, new_cc)
     if not outbox.set_draft(draft_id, draft, new_cc):

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
-from mailgitops.dispatch.draft_shape import Draft
 from mailgitops.jsonshape import JsonDict
+
+if TYPE_CHECKING:  # imported when a row holds a draft (read_draft): most messages are no draft
+    from mailgitops.dispatch.draft_shape import Draft
 
 Status = Literal["queued", "sending", "sent", "failed", "expired", "draft", "ambiguous", "discarded",
                  "corrupt"]
@@ -57,6 +59,25 @@ def initial_recipients(to: Iterable[str], cc: Iterable[str], bcc: Iterable[str] 
                 seen.add(a)
                 out.append({"address": a, "kind": kind, "result": "deferred", "code": None, "text": text})
     return out
+
+
+def read_draft(value: object, *, row_id: int, message_id: str) -> Draft | None:
+    """A row's stored `draft_json` as a Draft, checked (a damaged one: MailgitopsError naming it)."""
+    if value is None or value == "":
+        return None
+    from mailgitops.dispatch.draft_shape import stored_draft
+
+    return stored_draft(value, row_id=row_id, message_id=message_id)
+
+
+def json_column(key: str, value: object) -> object:
+    """What `update(key=value)` stores in a JSON column: a Draft as its JSON, a tuple as a list."""
+    if key == "draft" and value is not None:
+        from mailgitops.dispatch.draft_shape import Draft
+
+        if isinstance(value, Draft):  # before the tuple test: a Draft is a NamedTuple
+            return value.to_json()
+    return list(value) if isinstance(value, tuple) else value
 
 
 def iso(ts: float | None) -> str | None:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
@@ -19,15 +20,19 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mailgitops.dispatch import blobs, lease, outbox_pg_schema
-from mailgitops.dispatch.draft_shape import Draft, stored_draft
 from mailgitops.dispatch.outbox import (
     NewMessage,
     Row,
     StoredEvent,
     initial_recipients,
+    json_column,
+    read_draft,
 )
 from mailgitops.dispatch.outbox_pg_upkeep import PgUpkeep
 from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
+
+if TYPE_CHECKING:
+    from mailgitops.dispatch.draft_shape import Draft
 
 CHANNEL = "mailgitops_outbox"
 _JSON = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
@@ -37,7 +42,7 @@ _PLAIN = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_until", "
 
 
 def _row(r: DictRow, raw: bytes | None, *, with_draft: bool = True) -> Row:
-    draft = stored_draft(r["draft_json"], row_id=r["id"], message_id=r["message_id"]) if with_draft else None
+    draft = read_draft(r["draft_json"], row_id=r["id"], message_id=r["message_id"]) if with_draft else None
     return Row(
         id=r["id"], event_id=r["event_id"], role=r["role"], lang=r["lang"], template_id=r["template_id"],
         message_id=r["message_id"], envelope_from=r["envelope_from"], to=tuple(r["to_json"]),
@@ -231,8 +236,7 @@ class PgOutbox(PgUpkeep):
         for k, v in fields.items():
             if k in _JSON:
                 sets.append(f"{_JSON[k]}=%s")
-                stored = v.to_json() if isinstance(v, Draft) else list(v) if isinstance(v, tuple) else v
-                params.append(Jsonb(stored))
+                params.append(Jsonb(json_column(k, v)))
             elif k in _PLAIN:
                 sets.append(f"{k}=%s")
                 params.append(v)

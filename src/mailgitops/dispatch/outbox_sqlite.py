@@ -18,18 +18,23 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailgitops.dispatch import blobs, lease, outbox_schema
-from mailgitops.dispatch.draft_shape import Draft, stored_draft
 from mailgitops.dispatch.outbox import (
     NewMessage,
     Row,
     StoredEvent,
     initial_recipients,
+    json_column,
+    read_draft,
 )
 from mailgitops.dispatch.outbox_sqlite_conn import GroupWriter, Readers
 from mailgitops.dispatch.outbox_sqlite_upkeep import SqliteUpkeep, locked
 from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
+
+if TYPE_CHECKING:
+    from mailgitops.dispatch.draft_shape import Draft
 
 _JSON_FIELDS = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
                 "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json",
@@ -39,7 +44,7 @@ _PLAIN_FIELDS = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_un
 
 
 def _row(r: sqlite3.Row, raw: bytes | None, *, with_draft: bool = True) -> Row:
-    draft = stored_draft(r["draft_json"], row_id=r["id"], message_id=r["message_id"]) if with_draft else None
+    draft = read_draft(r["draft_json"], row_id=r["id"], message_id=r["message_id"]) if with_draft else None
     return Row(
         id=r["id"], event_id=r["event_id"], role=r["role"], lang=r["lang"], template_id=r["template_id"],
         message_id=r["message_id"], envelope_from=r["envelope_from"],
@@ -232,8 +237,7 @@ class SqliteOutbox(SqliteUpkeep):
         for k, v in fields.items():
             if k in _JSON_FIELDS:
                 sets.append(f"{_JSON_FIELDS[k]}=?")
-                stored = v.to_json() if isinstance(v, Draft) else list(v) if isinstance(v, tuple) else v
-                params.append(json.dumps(stored))
+                params.append(json.dumps(json_column(k, v)))
             elif k in _PLAIN_FIELDS:
                 sets.append(f"{k}=?")
                 params.append(v)

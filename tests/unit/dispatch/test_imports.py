@@ -17,7 +17,9 @@ HEAVY = ("jsonschema", "mjml", "yaml", "referencing", "mailgitops.validate", "ma
          "email_validator",  # ~0.1 s: everyday addresses take addresses.py's fast path instead
          # the process pool only `render` and previews use: ~8 ms of a cold dispatch (its logging,
          # traceback, subprocess, pickle imports with it)
-         "multiprocessing", "concurrent", "mailgitops.render.forkpool", "logging")
+         "multiprocessing", "concurrent", "mailgitops.render.forkpool", "logging",
+         # the draft records: loaded when a row holds a draft, not for an email sent at once
+         "mailgitops.dispatch.draft_shape", "mailgitops.dispatch.drafts")
 
 SCRIPT = """
 import json, sys
