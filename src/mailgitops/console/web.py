@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -58,7 +58,7 @@ class Ctx:
         value = self.form.get(name) if self.form is not None else None
         return value if isinstance(value, str) else ""
 
-    def page(self, template: str, status: int = 200, **values: Any) -> Response:
+    def page(self, template: str, status: int = 200, **values: object) -> Response:
         return render(self, template, status, values)
 
     def refuse(self, status: int, heading: str, message: str, back: str = "/") -> Response:
@@ -161,7 +161,7 @@ def signin_csrf(ctx: Ctx) -> tuple[str, bool]:
     return (existing, False) if existing else (secrets.token_urlsafe(24), True)
 
 
-def page_values(ctx: Ctx, values: Mapping[str, Any]) -> dict[str, Any]:
+def page_values(ctx: Ctx, values: Mapping[str, object]) -> dict[str, object]:
     notice_key = ctx.request.query_params.get("notice", "")
     return {"lang": ctx.lang, "operator": ctx.session.operator if ctx.session else None,
             "csrf": ctx.session.csrf if ctx.session else "", "languages": i18n.NAMES,
@@ -170,10 +170,10 @@ def page_values(ctx: Ctx, values: Mapping[str, Any]) -> dict[str, Any]:
             **values}
 
 
-def render(ctx: Ctx, template: str, status: int, values: Mapping[str, Any]) -> Response:
+def render(ctx: Ctx, template: str, status: int, values: Mapping[str, object]) -> Response:
     """A page in the operator's language, with the header's draft count and the paused banner."""
     c = ctx.console
-    extra: dict[str, Any] = {"_": i18n.translator(ctx.lang)}
+    extra: dict[str, object] = {"_": i18n.translator(ctx.lang)}
     if ctx.session is not None:
         extra |= {"waiting": c.waiting(), "paused": c.paused()}
     body = c.env.get_template(template).render(**page_values(ctx, {**extra, **values}))
