@@ -133,9 +133,7 @@ class Draft(NamedTuple):
             raise ValueError(str(e)) from None
 
 
-KNOWN = frozenset({"subject", "markdown", "sender", "to", "printroom", "attachments", "bundle_hash",
-                   "trigger", "order_number", "customer", "reply_to", "webshop", "redirected_from",
-                   "operator_attachments", "original", "history", "diff", "sent_by"})
+KNOWN = frozenset(Draft._fields) - {"extra"}  # the stored keys: each field but `extra` has one
 
 
 def stored_draft(value: object, *, row_id: int, message_id: str) -> Draft | None:
