@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event, write_event
+from support.smtpd import SmtpServer
 
 HEAVY = ("jsonschema", "mjml", "yaml", "referencing", "mailgitops.validate", "mailgitops.repo",
          "mailgitops.checks", "mailgitops.schemacheck", "mailgitops.catalog",
@@ -73,3 +74,30 @@ def test_a_second_cold_dispatch_skips_markdown_and_diagnostics(tmp_path: Path) -
     assert not any(m.startswith(("markdown_it", "mdit_py_plugins")) for m in loaded[1])
     assert "mailgitops.diagnostics" not in loaded[1]
     assert list((tmp_path / "cache" / "mailgitops" / "jinja").iterdir())
+
+
+def test_a_cold_dispatch_that_sends_loads_no_idna_codec(tmp_path: Path, sink: SmtpServer) -> None:
+    """Host names travel to the resolver as bytes when ASCII: the IDNA codec's import (~1.5 ms,
+    with stringprep and unicodedata) is not paid by every `mailgitops dispatch`."""
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=sink.port))
+    ev = write_event(tmp_path, sample_event(trigger="order_received", event_id="idna"))
+    code = ("import sys, atexit\nsys.argv = ['mailgitops', *sys.argv[1:]]\n"
+            "atexit.register(lambda: sys.stderr.write('IDNA=%s' % ('encodings.idna' in sys.modules)))\n"
+            "from mailgitops.cli.entry import main\nmain()\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "MAILGITOPS_DELIVERY": "production"}
+    args = ["dispatch", "--bundle", str(bundle), "--event", str(ev), "--outbox", str(tmp_path / "o.sqlite"),
+            "--attachments-root", str(SAMPLES / "files")]
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["messages"][0]["status"] == "sent"
+    assert len(sink.wait_for(1)) == 1
+    assert "IDNA=False" in proc.stderr
+
+
+def test_the_helo_name_is_getfqdns() -> None:
+    import socket
+
+    from mailgitops.dispatch.smtp import _fqdn
+
+    assert _fqdn() == socket.getfqdn()
