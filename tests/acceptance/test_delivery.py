@@ -17,6 +17,7 @@ import pytest
 
 from mailgitops.dispatch.outbox_backends import open_outbox
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
+from support.incli import run_in_process
 from support.smtpd import SmtpServer
 
 FILES = SAMPLES / "files"
@@ -37,8 +38,7 @@ def no_mode() -> dict[str, str]:
 
 def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
     """The real CLI with exactly `env` (cli() adds to os.environ, which has a mode)."""
-    return subprocess.run([sys.executable, "-m", "mailgitops", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return run_in_process(list(args), cwd=None, env=os.environ if env is None else env, stdin=stdin)
 
 
 def dispatch(bundle: Path, tmp: Path, event: dict[str, Any], *extra: str, env: dict[str, str] | None = None,

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from support.dispatchrepo import MAILGITOPS, build_bundle, make_repo, outcome, sample_event, write_event
+from support.dispatchrepo import build_bundle, make_repo, outcome, sample_event, write_event
+from support.incli import run_in_process
 from support.pgcluster import PASSWORD_ROLE, PgCluster
 from support.smtpd import SmtpServer
 
@@ -34,8 +35,7 @@ def run(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess[
     """The real CLI with only the password sources given here: none from this machine's
     environment or ~/.pgpass (HOME is a fresh folder)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    return subprocess.run([*MAILGITOPS, *args], env={**base, "HOME": str(home), **env}, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return run_in_process(args, cwd=None, env={**base, "HOME": str(home), **env}, stdin=None)
 
 
 def dispatch_and_list(url: str, bundle: Path, tmp_path: Path, secret: str, **env: str) -> dict[str, Any]:

@@ -8,11 +8,14 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from support.incli import run_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "config" / "samples"
@@ -72,9 +75,12 @@ def write_event(folder: Path, event: Mapping[str, Any], name: str | None = None)
 
 
 def cli(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """The real `mailgitops` command in a subprocess."""
+        stdin: str | None = None, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """The real `mailgitops` command: its entry point run in this process (support/incli.py), or
+    with `process=True` (and from any thread but the main one) in a subprocess of its own."""
     full_env = {**os.environ, "MAILGITOPS_RETRY_BACKOFF_SECONDS": "0.001", **(env or {})}
+    if not process and threading.current_thread() is threading.main_thread():
+        return run_in_process(list(args), cwd=cwd, env=full_env, stdin=stdin)
     return subprocess.run([*MAILGITOPS, *args], cwd=cwd, env=full_env, input=stdin, capture_output=True,
                           text=True, timeout=60, check=False)
 

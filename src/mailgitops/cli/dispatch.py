@@ -123,7 +123,8 @@ def register(group: click.Group) -> None:
         def edit(disp: Dispatcher) -> JsonDict:
             body = None
             if body_file is not None:
-                body = click.open_file(body_file, encoding="utf-8").read()
+                with click.open_file(body_file, encoding="utf-8") as f:  # "-" is stdin, left open
+                    body = f.read()
             new_cc = [] if no_cc else (list(cc) if cc else None)
             d.edit(disp, draft_id, subject=subject, markdown=body, cc=new_cc, attach=attach, detach=detach)
             return d.show(disp.outbox, draft_id)

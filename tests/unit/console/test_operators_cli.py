@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 from mailgitops.console.accounts import Accounts
+from support.incli import run_in_process
 
 CLI = [sys.executable, "-m", "mailgitops"]
 
 
 def run(*args: str, stdin: str = "", cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "MAILGITOPS_OPERATORS"}
-    return subprocess.run([*CLI, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=60, check=False)
+    return run_in_process(list(args), cwd=cwd, env=env, stdin=stdin)
 
 
 def test_add_list_remove(tmp_path: Path) -> None:

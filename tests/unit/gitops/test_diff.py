@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,11 +13,11 @@ import pytest
 from mailgitops.errors import MailgitopsError
 from mailgitops.gitops.diff import Status, compare_dirs
 from mailgitops.gitops.report import Limits, md_text, to_json, to_markdown
+from support.incli import run_in_process
 
 
 def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mailgitops", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, check=False)
+    return run_in_process([str(a) for a in args], cwd=cwd, env=os.environ, stdin=None)
 
 
 def summary(base: Path, head: Path, limits: Limits | None = None) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
@@ -12,11 +12,11 @@ import yaml
 from mailgitops import __version__
 from mailgitops.defaults import defaults_root
 from mailgitops.validate import validate_repo
+from support.incli import run_in_process
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mailgitops", *map(str, args)],
-                          capture_output=True, text=True, check=False)
+    return run_in_process([str(a) for a in args], cwd=None, env=os.environ, stdin=None)
 
 
 def test_defaults_root_holds_the_shipped_config_and_templates() -> None:
