@@ -79,8 +79,6 @@ class Original(NamedTuple):
 
 def with_banner(email: RenderedEmail, mode: DeliveryMode, original: Original) -> RenderedEmail:
     """The email with a banner at the top of both parts naming the real recipients."""
-    from dataclasses import replace
-
     title = f"Redirected by mailgitops ({mode}): not sent to the real recipients."
     lines = original.lines()
     text = "\n".join(["*** " + title, *[f"    {line}" for line in lines], "***", "", ""]) + email.text
@@ -90,7 +88,7 @@ def with_banner(email: RenderedEmail, mode: DeliveryMode, original: Original) ->
               + "<br>".join(escape(line) for line in lines) + "</div>")
     m = _BODY.search(email.html)
     at = m.end() if m else 0
-    return replace(email, text=text, html=email.html[:at] + banner + email.html[at:])
+    return email._replace(text=text, html=email.html[:at] + banner + email.html[at:])
 
 
 def envelope_allowed(mode: DeliveryMode, rcpts: Sequence[str]) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from jinja2 import UndefinedError
@@ -32,8 +31,7 @@ class InlineImage(NamedTuple):
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedEmail:
+class RenderedEmail(NamedTuple):  # not a dataclass: ~1 ms less at every cold dispatch
     template_id: str
     lang: str  # the language actually used (after fallback)
     subject: str

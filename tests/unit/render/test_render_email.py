@@ -69,9 +69,8 @@ def test_right_to_left_languages(shipped_repo: Repo, compiled: CompiledTemplates
     texts = dict(compiled.templates["order-accepted"].texts)
     texts["ar"] = texts["en"]
     t = compiled.templates["order-accepted"]
-    rtl = type(compiled)(**{**{f: getattr(compiled, f) for f in compiled.__slots__},
-                           "templates": {**compiled.templates, "order-accepted": type(t)(
-                               t.id, t.layout, t.attachments, texts)}})
+    rtl = compiled._replace(templates={**compiled.templates, "order-accepted": type(t)(
+        t.id, t.layout, t.attachments, texts)})
     email = render_email(rtl, "order-accepted", "ar", flyers_context(shipped_repo))
     assert 'dir="rtl"' in email.html
     assert "direction:rtl" in email.html

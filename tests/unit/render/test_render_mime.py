@@ -61,8 +61,7 @@ def test_a_subject_with_chinese_characters_travels_as_gb18030(shipped_repo: Repo
                                                              subject: str, charset: str) -> None:
     ctx = flyers_context(shipped_repo)
     rendered = render_email(compiled, "order-accepted", "de", ctx)
-    rendered = RenderedEmail(**{**{f: getattr(rendered, f) for f in rendered.__dataclass_fields__},
-                                "subject": subject})
+    rendered = rendered._replace(subject=subject)
     raw = build_message(rendered, sender=Mailbox("campus@example.com", "Campus Print Shop"),
                         to=[(None, "ada@example.org")], cc=[], message_id="<h@example.com>",
                         date=DATE, attachments=()).as_bytes()
