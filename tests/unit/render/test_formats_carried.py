@@ -134,3 +134,30 @@ def test_cold_dispatch_reads_no_babel_data(tmp_path: Path, sink: SmtpServer) -> 
     msg = message_from_bytes(sink.wait_for(1)[0].data, policy=default)
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert " MEZ" in text or " MESZ" in text  # the sample customer reads German: the zone's name
+
+
+def test_a_bundle_made_before_carried_formats_still_sends(tmp_path: Path) -> None:
+    """A bundle without `formats` (built before it existed) is accepted, and its emails format
+    their dates as those of a bundle with it."""
+    from mailgitops import bundle as bundle_mod
+    from mailgitops.dispatch.api import Dispatcher
+
+    path = build_bundle(make_repo(tmp_path / "repo", port=25))
+    content = json.loads(path.read_bytes())["content"]
+    old = tmp_path / "old.json"
+    old.write_bytes(bundle_mod.serialize({k: v for k, v in content.items() if k != "formats"}))
+    event = sample_event("flyers", trigger="order_received", event_id="old-bundle")
+    texts = []
+    for b in (old, path):
+        with Dispatcher.load(b, outbox=str(tmp_path / f"{b.stem}.sqlite"), attachments_root=SAMPLES / "files",
+                             delivery="production") as d:
+            outcome = d.handle(event, deliver=False)
+            assert outcome.messages[0]["status"] == "queued"
+            row = d.outbox.get(outcome.messages[0]["outbox_id"])
+            assert row is not None and row.raw is not None
+            msg = message_from_bytes(row.raw, policy=default)
+            texts.append(msg.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+        formats.use(None)
+    assert bundle_mod.load(old).formats is None
+    assert texts[0] == texts[1]
+    assert " MEZ" in texts[0] or " MESZ" in texts[0]
