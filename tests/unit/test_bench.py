@@ -26,7 +26,8 @@ def _bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 @pytest.mark.slow
 def test_serve_family_prints_a_row_per_level_with_rates_latencies_and_backlog() -> None:
     proc = subprocess.run([sys.executable, str(BENCH / "bench.py"), "--only", "serve", "--serve-seconds", "3",
-                           "--serve-clients", "1,8", "--rounds", "1"], capture_output=True, text=True, timeout=120, check=False)
+                           "--serve-clients", "1,8", "--rounds", "1"],
+                          capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "at least 5 interleaved rounds" in proc.stderr  # --rounds 1 is warned about
     rows = {int(m[1]): m for m in re.finditer(
