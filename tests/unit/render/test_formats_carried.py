@@ -136,6 +136,19 @@ def test_cold_dispatch_reads_no_babel_data(tmp_path: Path, sink: SmtpServer) -> 
     assert " MEZ" in text or " MESZ" in text  # the sample customer reads German: the zone's name
 
 
+@pytest.fixture
+def _dispatcher_state() -> Iterator[None]:
+    """A Dispatcher in this process turns on the disk cache and sets the bundle's tables for the
+    whole process: put them back, so that later tests parse and format as before."""
+    from mailgitops.render import diskcache, preparsed
+
+    yield
+    diskcache.enable(False)
+    preparsed.use(None)
+    formats.use(None)
+
+
+@pytest.mark.usefixtures("_dispatcher_state")
 def test_a_bundle_made_before_carried_formats_still_sends(tmp_path: Path) -> None:
     """A bundle without `formats` (built before it existed) is accepted, and its emails format
     their dates as those of a bundle with it."""
@@ -157,7 +170,6 @@ def test_a_bundle_made_before_carried_formats_still_sends(tmp_path: Path) -> Non
             assert row is not None and row.raw is not None
             msg = message_from_bytes(row.raw, policy=default)
             texts.append(msg.get_body(("plain",)).get_content())  # type: ignore[union-attr]
-        formats.use(None)
     assert bundle_mod.load(old).formats is None
     assert texts[0] == texts[1]
     assert " MEZ" in texts[0] or " MESZ" in texts[0]
