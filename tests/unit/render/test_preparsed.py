@@ -43,6 +43,9 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(text, theme_json, rtl)
 
     monkeypatch.setattr(markdown, "_parse", counting)
+    # neither this process's memory nor the per-user disk cache (which an earlier test's dispatch,
+    # run in this process or not, may have filled) may answer for the table
+    monkeypatch.setenv("MAILGITOPS_NO_CACHE", "1")
     markdown._structure.cache_clear()
     return calls
 
