@@ -115,6 +115,21 @@ def test_new_work_wakes_an_idle_sender_on_another_instance(pg_cluster: PgCluster
     busy.close()
 
 
+def test_close_stops_the_listener_at_once_not_at_its_next_poll(pg_cluster: PgCluster,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve` stopping (and every test) must not wait out the listener's poll for notifications."""
+    from mailgitops.dispatch import outbox_pg
+
+    monkeypatch.setattr(outbox_pg, "POLL_SECONDS", 60.0)
+    box = open_outbox(pg_cluster.new_database())
+    box.on_work(lambda: None)  # type: ignore[attr-defined]
+    assert box.listening.wait(10)  # type: ignore[attr-defined]
+    started = time.monotonic()
+    box.close()
+    assert time.monotonic() - started < 10, "close() waited for the listener's 60 s poll"
+    assert not any(t.name == "mailgitops-pg-listen" and t.is_alive() for t in threading.enumerate())
+
+
 def test_a_newer_schema_is_refused(pg_cluster: PgCluster) -> None:
     import psycopg
 

@@ -7,7 +7,9 @@ other), sent with no lock held, then recorded. NOTIFY wakes idle senders when wo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from mailgitops.dispatch.draft_shape import Draft
 
 CHANNEL = "mailgitops_outbox"
+POLL_SECONDS = 0.5  # how often the listener looks at the stop flag between notifications
 _JSON = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
          "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json", "recipients": "recipients_json"}
 _PLAIN = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_until", "worker", "last_error",
@@ -70,6 +73,9 @@ class PgOutbox(PgUpkeep):
                                    kwargs={"row_factory": dict_row, "connect_timeout": 10})
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
+        # close() says "stop" on a channel only this instance listens on: the listener would
+        # otherwise notice only at its next half-second poll, and every close would wait for it
+        self._stop_channel = f"mailgitops_stop_{os.getpid()}_{id(self):x}"
         self.listening = threading.Event()  # set once LISTEN is in place (on_work)
         try:  # one plain connection first: the pool would retry a refused login for its whole
             # timeout and then say only that it timed out; libpq's own reason is what to fix
@@ -103,6 +109,11 @@ class PgOutbox(PgUpkeep):
     def close(self) -> None:
         self._stop.set()
         if self._listener is not None:
+            if self.listening.is_set():
+                # unreachable: the listener's poll notices the stop within POLL_SECONDS anyway
+                with contextlib.suppress(Exception), \
+                        psycopg.connect(self.url, autocommit=True, connect_timeout=2) as conn:
+                    conn.execute(f"NOTIFY {self._stop_channel}")
             self._listener.join(5)
         self.pool.close()
 
@@ -113,10 +124,13 @@ class PgOutbox(PgUpkeep):
                 try:
                     with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as conn:
                         conn.execute(f"LISTEN {CHANNEL}")
+                        conn.execute(f"LISTEN {self._stop_channel}")
                         self.listening.set()
                         wake()  # work queued while nobody listened is not lost
                         while not self._stop.is_set():
-                            for _ in conn.notifies(timeout=0.5):
+                            for note in conn.notifies(timeout=POLL_SECONDS):
+                                if note.channel == self._stop_channel:
+                                    return
                                 wake()
                 except psycopg.Error:
                     self._stop.wait(1.0)  # the database went away: the poll interval covers it
