@@ -44,10 +44,12 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
                  work, env)
     assert built.returncode == 0, built.stderr
     [wheel] = (work / "dist").glob("mailgitops-*.whl")
-    venv.create(work / "venv", with_pip=True)
+    # no pip inside (ensurepip alone took ~3 s): this run's pip installs into it (--python)
+    venv.create(work / "venv", with_pip=False)
     bin_dir = work / "venv" / "bin"
     # with the declared `postgresql` extra: the PostgreSQL outbox's module imports psycopg
-    installed = _run([bin_dir / "python", "-m", "pip", "install", "-q", f"{wheel}[postgresql]"], work, env)
+    installed = _run([sys.executable, "-m", "pip", "--python", bin_dir / "python", "install", "-q",
+                      f"{wheel}[postgresql]"], work, env)
     assert installed.returncode == 0, installed.stderr
     return bin_dir, env
 
