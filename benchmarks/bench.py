@@ -179,8 +179,16 @@ def main() -> int:
     ap.add_argument("--only", default="render,validate,dispatch,cold,serve")
     ap.add_argument("--serve-seconds", type=float, default=60.0, help="serve: the window per level")
     ap.add_argument("--serve-clients", default="1,8,32", help="serve: the levels (numbers of clients)")
+    ap.add_argument("--dispatch-servers", default="fast,aiosmtpd,postfix",
+                    help="dispatch: the SMTP servers both sides send to (Postfix needs scripts/setup --test)")
     args = ap.parse_args()
     only = set(args.only.split(","))
+    servers = [s for s in args.dispatch_servers.split(",") if s]
+    sys.path.insert(0, str(ROOT / "tests"))
+    why = bench_dispatch.check_servers(servers) if "dispatch" in only else None
+    if why:
+        print(f"error: {why}", file=sys.stderr)
+        return 2
     if args.rounds < 5:
         print(f"warning: --rounds {args.rounds}: the goals are set on medians of at least 5 interleaved "
               "rounds; quote no figure from this run", file=sys.stderr)
@@ -203,7 +211,7 @@ def main() -> int:
                 rows += render_rows(f"{size}x{langs}", root, args.rounds, work)
         rows += linearity_rows(per_template)
         if "dispatch" in only:
-            rows += bench_dispatch.dispatch_rows(args.rounds, work, args.events)
+            rows += bench_dispatch.dispatch_rows(args.rounds, work, args.events, servers)
         if "cold" in only:
             rows += bench_dispatch.cold_rows(max(args.rounds, 7), work)
         if "serve" in only:

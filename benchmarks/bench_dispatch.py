@@ -1,6 +1,9 @@
 """scripts/bench's dispatch rows: the dispatcher in one process against a bare smtplib loop
-resending the same bytes (and that loop with a durable commit per message), and the cold
-`dispatch` command against the bare imports, all against benchmarks/fastsink.py."""
+resending the same bytes to the same server: benchmarks/fastsink.py (a minimal threaded
+responder, which shows the client's own cost), aiosmtpd (the suite's fault-injecting server) and
+the suite's Postfix (a real mail server that queues every message to disk); against the fast
+sink also the loop with a durable commit per message; and the cold `dispatch` command against the
+bare imports."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from benchlib import MG, ROOT, Row, cold_env, interleaved, start_fastsink
@@ -21,10 +26,12 @@ from mailgitops.dispatch.api import Dispatcher
 bundle, outbox, files = sys.argv[1], sys.argv[2], sys.argv[4]
 events = json.loads(Path(sys.argv[3]).read_text())
 start = time.perf_counter()
+statuses = []
 with Dispatcher.load(bundle, outbox=outbox, attachments_root=Path(files)) as d:
     for ev in events:
-        d.handle(ev)
-print(json.dumps({"seconds": time.perf_counter() - start}))
+        statuses += [m["status"] for m in d.handle(ev).to_json()["messages"]]
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "not_sent": [s for s in statuses if s not in ("sent", "draft")]}))
 """
 BARE_WORKER = r"""
 import json, smtplib, sqlite3, sys, time
@@ -82,58 +89,115 @@ def _events(n: int, tag: str) -> list[dict[str, object]]:
     return out
 
 
-def dispatch_rows(rounds: int, work: Path, n: int) -> list[Row]:
+SERVERS = {"fast": "fast threaded sink", "aiosmtpd": "aiosmtpd", "postfix": "Postfix"}
+
+
+def check_servers(names: list[str]) -> str | None:
+    """Why a dispatch server asked for cannot run here, or None."""
+    unknown = [n for n in names if n not in SERVERS]
+    if unknown:
+        return f"unknown --dispatch-servers {', '.join(unknown)}: choose from {', '.join(SERVERS)}"
+    if "postfix" in names:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from support.postfix import missing_tools
+
+        why = missing_tools()
+        if why:
+            return f"the Postfix rows cannot run: {why}; or leave them out: --dispatch-servers fast,aiosmtpd"
+    return None
+
+
+@contextmanager
+def _server(kind: str) -> Iterator[int]:
+    """The port of a running SMTP server of that kind, on 127.0.0.1, stopped afterwards."""
+    if kind == "fast":
+        sink, port = _sink()
+        try:
+            yield port
+        finally:
+            sink.terminate()
+            sink.wait(5)
+    elif kind == "aiosmtpd":
+        from support.smtpd import SmtpServer
+
+        srv = SmtpServer().start()  # a thread of this process; the measured sides are processes
+        try:
+            yield srv.port
+        finally:
+            srv.stop()
+    else:
+        from support.postfix import start_postfix
+
+        pf = start_postfix(size_limit=50_000_000)  # the events' proofs and tickets stay under it
+        try:
+            yield pf.port
+        finally:
+            pf.stop()
+
+
+def dispatch_rows(rounds: int, work: Path, n: int, servers: list[str]) -> list[Row]:
+    rows: list[Row] = []
+    for kind in servers:
+        with _server(kind) as port:
+            rows += _rows_against(kind, port, rounds, work / f"d-{kind}", n)
+    return rows
+
+
+def _rows_against(kind: str, port: int, rounds: int, work: Path, n: int) -> list[Row]:
     from support.dispatchrepo import SAMPLES, build_bundle, make_repo
 
-    sink, port = _sink()
-    try:
-        bundle = build_bundle(make_repo(work / "drepo", port=port))
-        env = dict(os.environ, MAILGITOPS_DELIVERY="production")
-        counter = iter(range(10_000))
-        last: dict[str, Path] = {}
+    work.mkdir(parents=True, exist_ok=True)
+    bundle = build_bundle(make_repo(work / "drepo", port=port))
+    env = dict(os.environ, MAILGITOPS_DELIVERY="production")
+    counter = iter(range(10_000))
+    last: dict[str, Path] = {}
 
-        def ours() -> float:
-            tag = f"r{next(counter)}"
-            ev_file = work / f"events-{tag}.json"
-            ev_file.write_text(json.dumps(_events(n, tag)), encoding="utf-8")
-            box = work / f"box-{tag}.sqlite"
-            proc = subprocess.run([sys.executable, "-c", DISPATCH_WORKER, str(bundle), str(box), str(ev_file),
-                                   str(SAMPLES / "files")], capture_output=True, text=True, check=True,
-                                  env={**cold_env(), **{"MAILGITOPS_DELIVERY": "production"}})
-            last["box"] = box
-            return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
+    def ours() -> float:
+        tag = f"r{next(counter)}"
+        ev_file = work / f"events-{tag}.json"
+        ev_file.write_text(json.dumps(_events(n, tag)), encoding="utf-8")
+        box = work / f"box-{tag}.sqlite"
+        proc = subprocess.run([sys.executable, "-c", DISPATCH_WORKER, str(bundle), str(box), str(ev_file),
+                               str(SAMPLES / "files")], capture_output=True, text=True, check=True,
+                              env={**cold_env(), **{"MAILGITOPS_DELIVERY": "production"}})
+        last["box"] = box
+        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        if got["not_sent"]:  # a figure for mail that was not delivered would flatter
+            raise SystemExit(f"{SERVERS[kind]}: {len(got['not_sent'])} messages not sent "
+                             f"({sorted(set(got['not_sent']))}); the dispatch figure would be wrong")
+        return float(got["seconds"])
 
-        def bare() -> float:
-            if "box" not in last:
-                ours()
-            raw_db = work / f"raw-{next(counter)}.sqlite"
-            _export_raws(last["box"], raw_db)
-            proc = subprocess.run([sys.executable, "-c", BARE_WORKER, str(port), str(raw_db)],
-                                  capture_output=True, text=True, check=True, env=env)
-            return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
+    def bare() -> float:
+        if "box" not in last:
+            ours()
+        raw_db = work / f"raw-{next(counter)}.sqlite"
+        _export_raws(last["box"], raw_db)
+        proc = subprocess.run([sys.executable, "-c", BARE_WORKER, str(port), str(raw_db)],
+                              capture_output=True, text=True, check=True, env=env)
+        return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
 
-        def durable() -> float:
-            if "box" not in last:
-                ours()
-            i = next(counter)
-            raw_db, box = work / f"raw-{i}.sqlite", work / f"durable-{i}.sqlite"
-            _export_raws(last["box"], raw_db)
-            cmd = [sys.executable, "-c", BARE_DURABLE_WORKER, str(port), str(raw_db), str(box)]
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
-            return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
+    def durable() -> float:
+        if "box" not in last:
+            ours()
+        i = next(counter)
+        raw_db, box = work / f"raw-{i}.sqlite", work / f"durable-{i}.sqlite"
+        _export_raws(last["box"], raw_db)
+        cmd = [sys.executable, "-c", BARE_DURABLE_WORKER, str(port), str(raw_db), str(box)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+        return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
 
-        a, b = interleaved(ours, bare, rounds, "dispatch vs smtplib")
+    a, b = interleaved(ours, bare, rounds, f"dispatch vs smtplib, {SERVERS[kind]}")
+    figure = f"dispatch {n} events, one process" + ("" if kind == "fast" else f", {SERVERS[kind]}")
+    rows = [Row(figure, "bare smtplib loop, same bytes, same server", a, b, 0.7, speed=True,
+                note=f"{SERVERS[kind]} on 127.0.0.1; events vary in trigger and language; ours includes "
+                     "loading the bundle, checking, rendering, committing and recording each event")]
+    if kind == "fast":
         c, d = interleaved(ours, durable, rounds, "dispatch vs smtplib with a durable commit")
-    finally:
-        sink.terminate()
-        sink.wait(5)
-    return [Row(f"dispatch {n} events, one process", "bare smtplib loop, same bytes", a, b, 0.7, speed=True,
-                note="fast threaded sink; events vary in trigger and language; ours includes loading the "
-                     "bundle, checking, rendering, committing and recording each event"),
-            Row(f"dispatch {n} events vs the durable floor", "same loop + fsynced commit per message", c, d,
-                None, speed=True,
-                note="no goal: the bare loop with only the outbox's durable commit before each send and its "
-                     "record after; the gap left is rendering and bookkeeping")]
+        rows.append(Row(f"dispatch {n} events vs the durable floor", "same loop + fsynced commit per message",
+                        c, d, None, speed=True,
+                        note="no goal: the bare loop with only the outbox's durable commit before each "
+                             "send and its record after; the gap left is rendering and bookkeeping"))
+    return rows
 
 
 def _export_raws(box: Path, dest: Path) -> None:

@@ -66,3 +66,22 @@ def test_linearity_row_compares_each_size_per_template_with_the_smallest(
 def test_linearity_needs_two_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
     bench = _bench(monkeypatch)
     assert bench.linearity_rows({"15x5": [30.0]}) == []
+
+
+def test_dispatch_rows_name_each_server_and_refuse_an_unknown_one(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(BENCH / "bench.py"), "--only", "dispatch", "--rounds", "1",
+                           "--events", "5", "--dispatch-servers", "fast,aiosmtpd"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    row = (rf"^(dispatch 5 events, one process(?:, aiosmtpd)?) +{NUMBER}(?: \[.*?\])? s +"  # no range at 1
+           rf"bare smtplib loop, same bytes, same server +{NUMBER}(?: \[.*?\])? s +{NUMBER}x +>= 0\.7x")
+    figures = re.findall(row, proc.stdout, re.M)
+    assert [f[0] for f in figures] == ["dispatch 5 events, one process",
+                                       "dispatch 5 events, one process, aiosmtpd"], proc.stdout
+    assert all(float(f[1]) > 0 and float(f[2]) > 0 for f in figures), figures
+    assert "vs the durable floor" in proc.stdout  # against the fast sink only
+    wrong = subprocess.run([sys.executable, str(BENCH / "bench.py"), "--only", "dispatch",
+                            "--dispatch-servers", "fast,exim"], capture_output=True, text=True, timeout=60,
+                           check=False)
+    assert wrong.returncode == 2
+    assert "unknown --dispatch-servers exim: choose from fast, aiosmtpd, postfix" in wrong.stderr
