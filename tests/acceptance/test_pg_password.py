@@ -125,3 +125,19 @@ def test_a_password_in_the_url_stays_refused(url: str, bundle: Path, tmp_path: P
         assert pg_cluster.password not in proc.stdout + proc.stderr
         assert "Traceback" not in proc.stderr
     assert sink.messages == []
+
+
+@pytest.mark.parametrize(("given", "fix"), [
+    ("service=mail", "postgresql:///?service=mail"),
+    ("host=127.0.0.1 dbname=mail", "postgresql://USER@HOST:PORT/DATABASE"),
+])
+def test_a_connection_string_is_refused_not_taken_for_a_file(given: str, fix: str, bundle: Path,
+                                                              tmp_path: Path) -> None:
+    """libpq's keyword form would otherwise become a SQLite file of that name, which nobody reads."""
+    event = write_event(tmp_path, sample_event("flyers", event_id="conninfo"))
+    for args in (["outbox", "list"], ["dispatch", "--bundle", str(bundle), "--event", str(event)]):
+        proc = run_in_process([*args, "--outbox", given], cwd=tmp_path, env=os.environ, stdin=None)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert f"the outbox `{given}` is a PostgreSQL connection string" in proc.stderr
+        assert f"write it as a URL: {fix}" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conninfo.json"]  # no SQLite file was made

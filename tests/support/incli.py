@@ -55,6 +55,8 @@ def run_in_process(args: list[str], *, cwd: Path | None, env: Mapping[str, str],
     assert threading.current_thread() is threading.main_thread()
     from mailgitops.cli.entry import main
 
+    env = dict(env)  # a copy first: `env` may be os.environ itself, which is cleared below
+
     saved_env = dict(os.environ)
     saved_streams = (sys.stdin, sys.stdout, sys.stderr)
     saved_argv, saved_cwd = sys.argv, os.getcwd()

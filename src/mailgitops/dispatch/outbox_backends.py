@@ -5,6 +5,7 @@ import those types without a circle back to the code that chooses it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,22 @@ def _postgresql(location: str, migrate: bool) -> Outbox:
 
 BACKENDS: dict[str, Callable[[str, bool], Outbox]] = {"sqlite": _sqlite, "postgresql": _postgresql}
 
+# libpq's keyword form (`service=prod`, `host=db dbname=mail`): meant for PostgreSQL, and would
+# otherwise become a SQLite file of that name, silently, next to the real outbox nobody reads
+_CONNINFO = re.compile(r"\s*(service|host|hostaddr|port|dbname|user|sslmode|options|passfile)\s*=", re.I)
+
+
+def _refuse_conninfo(loc: str) -> None:
+    found = _CONNINFO.match(loc)
+    if found is None:
+        return
+    if found.group(1).lower() == "service" and " " not in loc.strip():
+        url = f"postgresql:///?service={loc.split('=', 1)[1].strip()}"
+    else:
+        url = "postgresql://USER@HOST:PORT/DATABASE"
+    raise MailgitopsError(f"the outbox `{loc}` is a PostgreSQL connection string, not a file or a URL",
+                          hint=f"write it as a URL: {url} (a SQLite outbox is a file path)")
+
 
 def open_outbox(location: str | None, *, migrate: bool = False) -> Outbox:
     """A SQLite file path (default ./mailgitops-outbox.sqlite) or a postgresql:// URL (the password
@@ -40,6 +57,7 @@ def open_outbox(location: str | None, *, migrate: bool = False) -> Outbox:
     loc = location or DEFAULT_PATH
     if loc.startswith(("postgres://", "postgresql://")):
         return BACKENDS["postgresql"](loc, migrate)
+    _refuse_conninfo(loc)
     return BACKENDS["sqlite"](loc, migrate)
 
 
