@@ -90,7 +90,7 @@ def render_rows(label: str, root: Path, rounds: int, work: Path) -> list[Row]:
 
     def ours() -> float:
         with tempfile.TemporaryDirectory() as out:
-            return timed_cmd([*MG, "render", "--root", str(root), "--out", out], env=cold_env(), ok=(0, 1))
+            return timed_cmd([*MG, "render", "--root", str(root), "--out", out], env=cold_env())
 
     def node_cli() -> float:
         with tempfile.TemporaryDirectory() as out:
@@ -127,8 +127,8 @@ def validate_rows(label: str, root: Path, rounds: int) -> tuple[list[Row], list[
             for kind, files in _yaml_groups(root).items()]
 
     def ours() -> float:
-        return timed_cmd([*MG, "validate", "--root", str(root), "--format", "json"], env=cold_env(),
-                         ok=(0, 1))
+        # exit 0: the generated repository is valid (its copies used by no trigger are warnings)
+        return timed_cmd([*MG, "validate", "--root", str(root), "--format", "json"], env=cold_env())
 
     def theirs() -> float:
         env = cold_env()
@@ -141,12 +141,12 @@ def validate_rows(label: str, root: Path, rounds: int) -> tuple[list[Row], list[
                 note=f"{statistics.median(per):.1f} ms per template")]
     # warm: the same repository again after one file changed (a content-hashed cache may skip the rest)
     env_warm = cold_env()
-    timed_cmd([*MG, "validate", "--root", str(root), "--format", "json"], env=env_warm, ok=(0, 1))
+    timed_cmd([*MG, "validate", "--root", str(root), "--format", "json"], env=env_warm)
     edited = sorted((root / "templates").glob("*/en.md"))[0]
 
     def ours_warm() -> float:
         edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-        return timed_cmd([*MG, "validate", "--root", str(root), "--format", "json"], env=env_warm, ok=(0, 1))
+        return timed_cmd([*MG, "validate", "--root", str(root), "--format", "json"], env=env_warm)
 
     c, d = interleaved(ours_warm, theirs, rounds, f"validate {label} warm")
     rows.append(Row(f"validate {label}, one file edited", "check-jsonschema, YAML only", c, d, 0.1,

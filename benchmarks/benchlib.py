@@ -163,7 +163,10 @@ def generate_repo(dest: Path, n_templates: int, langs: list[str] | None = None, 
             tag = f"{rnd.randrange(10_000, 99_999)}"
             text = _FRONT.sub(lambda m, t=tag: f'{m[1]}: "{m[2]} · {t}"', text)
             paragraph = " ".join(words[: 12 + rnd.randrange(30)]).capitalize()
-            guard = "{% if order.title %}" + f"({tag}) {{{{ order.title }}}}" + "{% endif %}"
+            # an optional value in a guard, as real templates have; only where the trigger provides
+            # `order` (an export's trigger does not: validate would report it, rightly)
+            var = "order.title" if "order." in text else "printroom.name"
+            guard = f"{{% if {var} %}}({tag}) {{{{ {var} }}}}{{% endif %}}"
             (out / f"{lang}.md").write_text(f"{text.rstrip()}\n\n{paragraph}. {guard}\n", encoding="utf-8")
     return dest
 
