@@ -78,7 +78,7 @@ def test_dispatch_rows_name_each_server_and_refuse_an_unknown_one(tmp_path: Path
     figures = re.findall(row, proc.stdout, re.M)
     assert [f[0] for f in figures] == ["dispatch 5 events, one process",
                                        "dispatch 5 events, one process, aiosmtpd"], proc.stdout
-    assert all(float(f[1]) > 0 and float(f[2]) > 0 for f in figures), figures
+    assert all(float(f[1]) > 0 and float(f[3]) > 0 for f in figures), figures  # the loop may show 0.00 s
     assert "vs the durable floor" in proc.stdout  # against the fast sink only
     wrong = subprocess.run([sys.executable, str(BENCH / "bench.py"), "--only", "dispatch",
                             "--dispatch-servers", "fast,exim"], capture_output=True, text=True, timeout=60,
