@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email.policy import default
@@ -20,6 +18,7 @@ from mailgitops.model import Repo
 from mailgitops.render import formats, formats_carried
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.email import render_email
+from support.colddispatch import cold_dispatch
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
 from support.smtpd import SmtpServer
 from unit.render.render_helpers import flyers_context
@@ -114,22 +113,11 @@ def test_what_is_not_carried_is_read_from_babel(monkeypatch: pytest.MonkeyPatch)
 def test_cold_dispatch_reads_no_babel_data(tmp_path: Path, sink: SmtpServer) -> None:
     """The sample's email formats a date and a time with the zone's name: from the bundle, not
     from Babel's locale files (~4.5 ms) or its global data (~3.6 ms)."""
-    bundle = build_bundle(make_repo(tmp_path / "repo", port=sink.port))
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(sample_event("flyers", trigger="order_received", event_id="cold-babel")))
-    code = ("import sys\nsys.argv = ['mailgitops', *sys.argv[1:]]\nseen = []\n"
-            "sys.addaudithook(lambda ev, args: ev == 'open' and isinstance(args[0], str) "
-            "and args[0].endswith('.dat') and seen.append(args[0]))\n"
-            "import atexit\natexit.register(lambda: sys.stderr.write('DATA=%r' % seen))\n"
-            "from mailgitops.cli.entry import main\nmain()\n")
-    env = {"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "cache"),
-           "MAILGITOPS_DELIVERY": "production"}
-    proc = subprocess.run([sys.executable, "-c", code, "dispatch", "--bundle", str(bundle), "--event",
-                           str(event), "--outbox", str(tmp_path / "box.sqlite"), "--attachments-root",
-                           str(SAMPLES / "files")], capture_output=True, text=True, env=env, timeout=60,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["messages"][0]["status"] == "sent"
+    probe = ("seen = []\n"
+             "sys.addaudithook(lambda ev, args: ev == 'open' and isinstance(args[0], str) "
+             "and args[0].endswith('.dat') and seen.append(args[0]))\n"
+             "import atexit\natexit.register(lambda: sys.stderr.write('DATA=%r' % seen))")
+    proc = cold_dispatch(tmp_path, sink.port, probe, "cold-babel")
     assert "DATA=[]" in proc.stderr
     msg = message_from_bytes(sink.wait_for(1)[0].data, policy=default)
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,7 @@ from mailgitops.model import Repo
 from mailgitops.render import markdown, preparsed
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.email import RenderedEmail, render_email
-from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
+from support.colddispatch import cold_dispatch
 from support.smtpd import SmtpServer
 from unit.render.render_helpers import flyers_context
 
@@ -93,20 +90,8 @@ def test_a_damaged_entry_is_parsed_instead(shipped_repo: Repo, compiled: Compile
 
 def test_cold_dispatch_of_a_sample_event_imports_no_markdown_parser(tmp_path: Path, sink: SmtpServer) -> None:
     """The order system starts `dispatch` once per event: a sample-shaped one needs no parser."""
-    bundle = build_bundle(make_repo(tmp_path / "repo", port=sink.port))
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(sample_event("flyers", trigger="order_received", event_id="cold-1")))
-    code = ("import sys\nsys.argv = ['mailgitops', *sys.argv[1:]]\n"
-            "import atexit\natexit.register(lambda: sys.stderr.write("
-            "'PARSER=%s' % any(m.startswith('markdown_it') for m in sys.modules)))\n"
-            "from mailgitops.cli.entry import main\nmain()\n")
-    env = {"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "cache"),
-           "MAILGITOPS_DELIVERY": "production"}
-    proc = subprocess.run([sys.executable, "-c", code, "dispatch", "--bundle", str(bundle), "--event",
-                           str(event), "--outbox", str(tmp_path / "box.sqlite"), "--attachments-root",
-                           str(SAMPLES / "files")], capture_output=True, text=True, env=env, timeout=60,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["messages"][0]["status"] == "sent"
+    probe = ("import atexit\natexit.register(lambda: sys.stderr.write("
+             "'PARSER=%s' % any(m.startswith('markdown_it') for m in sys.modules)))")
+    proc = cold_dispatch(tmp_path, sink.port, probe, "cold-1")
     assert "PARSER=False" in proc.stderr
     assert len(sink.wait_for(1)) == 1

@@ -93,11 +93,8 @@ def test_a_runtime_error_names_the_template_line() -> None:
     assert template_line(got.value) == 3
 
 
-def test_render_compiles_each_text_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Checking the templates compiles them; rendering every email compiles nothing again, however
-    many texts there are (no cache to outgrow)."""
-    forget_precompiled()
-    repo = load_repo(ROOT).repo
+def _count_code_generations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time Jinja generates Python code for a template."""
     generated: list[int] = []
     real = jinja2.Environment._generate
 
@@ -106,6 +103,15 @@ def test_render_compiles_each_text_once(tmp_path: Path, monkeypatch: pytest.Monk
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(jinja2.Environment, "_generate", counting)
+    return generated
+
+
+def test_render_compiles_each_text_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking the templates compiles them; rendering every email compiles nothing again, however
+    many texts there are (no cache to outgrow)."""
+    forget_precompiled()
+    repo = load_repo(ROOT).repo
+    generated = _count_code_generations(monkeypatch)
     try:
         compiled, diags = compile_repo_diagnostics(repo, keep_code=True)
         assert compiled is not None
@@ -133,14 +139,7 @@ def test_the_dispatcher_compiles_texts_with_the_same_tags_once(tmp_path: Path, d
         monkeypatch.setenv("MAILGITOPS_NO_CACHE", "1")
     diskcache.enable()
     forget_precompiled()
-    generated: list[int] = []
-    real = jinja2.Environment._generate
-
-    def counting(self: jinja2.Environment, *args: Any, **kwargs: Any) -> str:
-        generated.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(jinja2.Environment, "_generate", counting)
+    generated = _count_code_generations(monkeypatch)
     try:
         outputs = [render_tokens("en", text, CTX).fill() for text in SHARED]
         assert len(generated) == 1
