@@ -149,6 +149,9 @@ def generate_repo(dest: Path, n_templates: int, langs: list[str] | None = None, 
     (dest / "config/languages.yaml").write_text(
         f"default: en\nactive: [{', '.join(langs)}]\n", encoding="utf-8")
     shipped = sorted(p for p in (ROOT / "templates").iterdir() if p.is_dir() and not p.name.startswith("_"))
+    if n_templates < len(shipped):  # fewer would leave templates the workflow names missing: errors
+        raise SystemExit(f"a generated repository has at least the {len(shipped)} shipped templates "
+                         f"(the workflow names each): --sizes {n_templates} is too small")
     for i in range(n_templates):
         base = shipped[i % len(shipped)]
         tid = base.name if i < len(shipped) else f"{base.name}-{i:04d}"
