@@ -17,6 +17,7 @@ import yaml
 
 from mailgitops.bundle import DEFAULT_PATH as BUNDLE_PATH
 from mailgitops.gitops.screenshot import page, planned_shots
+from support.incli import run_in_process
 
 CHROMIUM = "/usr/bin/chromium"
 BIN = Path(sys.executable).parent
@@ -24,8 +25,8 @@ NEW_SUBJECT = 'subject: "Auftrag {{ order.number }} ist angenommen"'
 
 
 def mailgitops(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mailgitops", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, check=False)
+    """The command a reviewer runs by hand (the workflow's own steps run as processes below)."""
+    return run_in_process([str(a) for a in args], cwd=cwd, env=os.environ, stdin=None)
 
 
 def git(repo: Path, *args: str) -> str:
