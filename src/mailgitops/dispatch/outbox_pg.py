@@ -110,9 +110,9 @@ class PgOutbox(PgUpkeep):
         self._stop.set()
         if self._listener is not None:
             if self.listening.is_set():
-                # unreachable: the listener's poll notices the stop within POLL_SECONDS anyway
-                with contextlib.suppress(Exception), \
-                        psycopg.connect(self.url, autocommit=True, connect_timeout=2) as conn:
+                # one of the pool's connections (committed, so delivered, as the block ends); if the
+                # database cannot be reached, the listener's poll notices the stop within POLL_SECONDS
+                with contextlib.suppress(Exception), self.pool.connection(timeout=2) as conn:
                     conn.execute(f"NOTIFY {self._stop_channel}")
             self._listener.join(5)
         self.pool.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,7 +21,7 @@ from mailgitops.serve.shapes import MAX_BODY
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
 from support.smtpd import free_port
 
-TOKEN = "unit-token-" + "u" * 22  # a dummy bearer token for the handlers (32 bytes, the least allowed)
+TOKEN = secrets.token_hex(16)  # the handlers' bearer token, 32 characters (the least allowed), per run
 
 
 @pytest.fixture(scope="module")

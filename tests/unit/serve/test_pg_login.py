@@ -4,6 +4,7 @@ and accepted once the login works again, never 4xx, which the order system would
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
 from support.pgcluster import PASSWORD_ROLE, PgCluster
 from support.smtpd import free_port
 
-TOKEN = "unit-token-" + "p" * 22
+TOKEN = secrets.token_hex(16)  # 32 characters, the least allowed; made at each run
 
 
 @pytest.fixture(scope="module")
