@@ -1,5 +1,7 @@
 """scripts/bench's dispatch rows: the dispatcher in one process against a bare smtplib loop
-resending the same bytes to the same server: benchmarks/fastsink.py (a minimal threaded
+resending the same bytes to the same server, for each event from the event to the delivered
+mail, and for delivery alone (`outbox flush` of the same messages queued: the claim, the
+checksum, the per-recipient record); benchmarks/fastsink.py (a minimal threaded
 responder, which shows the client's own cost), aiosmtpd (the suite's fault-injecting server) and
 the suite's Postfix (a real mail server that queues every message to disk); against the fast
 sink also the loop with a durable commit per message; and the cold `dispatch` command against the
@@ -32,6 +34,28 @@ with Dispatcher.load(bundle, outbox=outbox, attachments_root=Path(files)) as d:
         statuses += [m["status"] for m in d.handle(ev).to_json()["messages"]]
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "not_sent": [s for s in statuses if s not in ("sent", "draft")]}))
+"""
+# Delivery alone, timed as DISPATCH_WORKER is (after the imports): open the outbox, load the
+# bundle's server settings, send every due message and record each recipient's result.
+FLUSH_WORKER = r"""
+import json, os, sys, time
+os.environ.setdefault("MAILGITOPS_DELIVERY", "production")
+from mailgitops.dispatch.api import Dispatcher
+start = time.perf_counter()
+with Dispatcher.load(sys.argv[1], outbox=sys.argv[2]) as d:
+    report = d.flush(force=True)
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "report": report.to_json()}))
+"""
+# Queue the events without sending them (what `mailgitops dispatch --queue-only` does), untimed.
+QUEUE_WORKER = r"""
+import json, os, sys
+os.environ.setdefault("MAILGITOPS_DELIVERY", "production")
+from pathlib import Path
+from mailgitops.dispatch.api import Dispatcher
+with Dispatcher.load(sys.argv[1], outbox=sys.argv[2], attachments_root=Path(sys.argv[4])) as d:
+    for ev in json.loads(Path(sys.argv[3]).read_text()):
+        d.handle(ev, deliver=False)
 """
 BARE_WORKER = r"""
 import json, smtplib, sqlite3, sys, time
@@ -197,7 +221,52 @@ def _rows_against(kind: str, port: int, rounds: int, work: Path, n: int) -> list
                         c, d, None, speed=True,
                         note="no goal: the bare loop with only the outbox's durable commit before each "
                              "send and its record after; the gap left is rendering and bookkeeping"))
-    return rows
+    return rows + _flush_rows(kind, port, rounds, work, bundle, n)
+
+
+def _flush_rows(kind: str, port: int, rounds: int, work: Path, bundle: Path, n: int) -> list[Row]:
+    """`outbox flush` of the messages of n events, queued beforehand, against the bare loop
+    resending the same bytes: each round flushes a fresh copy of the same queued outbox."""
+    import shutil
+    import sqlite3
+
+    from support.dispatchrepo import SAMPLES
+
+    env = {**cold_env(), "MAILGITOPS_DELIVERY": "production"}
+    queued, raw_db = work / "queued.sqlite", work / "queued-raw.sqlite"
+    ev_file = work / "queued-events.json"
+    ev_file.write_text(json.dumps(_events(n, "queued")), encoding="utf-8")
+    subprocess.run([sys.executable, "-c", QUEUE_WORKER, str(bundle), str(queued), str(ev_file),
+                    str(SAMPLES / "files")], capture_output=True, text=True, check=True, env=env)
+    with sqlite3.connect(queued) as con:  # one file: the copies below need no -wal beside them
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _export_raws(queued, raw_db)
+    due = sqlite3.connect(raw_db).execute("select count(*) from bench_raw").fetchone()[0]
+    counter = iter(range(10_000))
+
+    def ours() -> float:
+        box = work / f"flush-{next(counter)}.sqlite"
+        shutil.copyfile(queued, box)
+        proc = subprocess.run([sys.executable, "-c", FLUSH_WORKER, str(bundle), str(box)],
+                              capture_output=True, text=True, check=True, env=env)
+        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        if got["report"]["sent"] != due:  # a figure for mail that was not delivered would flatter
+            raise SystemExit(f"{SERVERS[kind]}: outbox flush sent {got['report']['sent']} of {due} "
+                             f"messages ({got['report']}); the delivery figure would be wrong")
+        return float(got["seconds"])
+
+    def bare() -> float:
+        proc = subprocess.run([sys.executable, "-c", BARE_WORKER, str(port), str(raw_db)],
+                              capture_output=True, text=True, check=True, env=env)
+        return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
+
+    a, b = interleaved(ours, bare, rounds, f"outbox flush vs smtplib, {SERVERS[kind]}")
+    where = "" if kind == "fast" else f", {SERVERS[kind]}"
+    figure = f"deliver {due} queued messages (outbox flush){where}"
+    return [Row(figure, "bare smtplib loop, same bytes, same server", a, b, 0.7, speed=True,
+                note=f"{SERVERS[kind]} on 127.0.0.1; ours opens the outbox, claims the due messages "
+                     "(a durable commit per claim), checks each one's SHA-256, sends it and records "
+                     "each recipient's result")]
 
 
 def _export_raws(box: Path, dest: Path) -> None:
@@ -213,7 +282,7 @@ def _export_raws(box: Path, dest: Path) -> None:
     con.execute("create table bench_raw (id integer primary key, envelope_from text, raw blob, "
                 "rcpts_json text)")
     con.executemany("insert into bench_raw (envelope_from, raw, rcpts_json) values (?, ?, ?)",
-                    [(r.envelope_from, r.raw, json.dumps([*r.to, *r.cc])) for r in rows])
+                    [(r.envelope_from, r.raw, json.dumps([*r.to, *r.cc, *r.bcc])) for r in rows])
     con.commit()
     con.close()
 

@@ -18,6 +18,9 @@ import time
 
 class _Session(socketserver.StreamRequestHandler):
     delay = 0.0
+    # replies to pipelined commands go out as they are made: with Nagle's algorithm the second
+    # small write would wait for the client's delayed ACK (~40 ms)
+    disable_nagle_algorithm = True
 
     def handle(self) -> None:
         out = self.wfile

@@ -137,6 +137,14 @@ class Handler:
     messages: list[Received] = field(default_factory=list)
     # notified on every accepted message: tests wait on it instead of polling with sleeps
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    # PIPELINING in the EHLO reply (RFC 2920), as Postfix and most servers offer it; aiosmtpd
+    # reads pipelined commands in order either way, it only does not say so
+    pipelining: bool = True
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     def _keep(self, msg: Received) -> None:
         with self.arrived:
@@ -220,15 +228,17 @@ def make_cert(folder: Path, name: str = "server", dns: str = "localhost",
 
 
 class SmtpServer:
-    """aiosmtpd on 127.0.0.1:port. tls: None | "starttls" | "tls"; users: {name: password}."""
+    """aiosmtpd on 127.0.0.1:port. tls: None | "starttls" | "tls"; users: {name: password};
+    `pipelining`: whether EHLO offers PIPELINING (the dispatcher then sends MAIL, RCPT and DATA
+    in one write)."""
 
     def __init__(self, port: int | None = None, *, tls: str | None = None, cert: Cert | None = None,
                  users: dict[str, str] | None = None, require_starttls: bool = False,
-                 auth_require_tls: bool = True, smtputf8: bool = True) -> None:
+                 auth_require_tls: bool = True, smtputf8: bool = True, pipelining: bool = True) -> None:
         self.chosen_port = port is None
         self.port = port or free_port()
         self.faults = Faults()
-        self.handler = Handler(self.faults)
+        self.handler = Handler(self.faults, pipelining=pipelining)
         self.users = users
         kw: dict[str, Any] = {"hostname": "127.0.0.1", "port": self.port, "ready_timeout": 5.0,
                               "enable_SMTPUTF8": smtputf8}

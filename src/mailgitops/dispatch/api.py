@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -30,6 +31,7 @@ from mailgitops.jsonshape import text as json_text
 if TYPE_CHECKING:
     from mailgitops.diagnostics import Diagnostic
     from mailgitops.jsonshape import JsonDict, JsonObject, JsonValue
+    from mailgitops.render.compiled import CompiledTemplates
     from mailgitops.render.mime import FileAttachment
 
 
@@ -115,16 +117,8 @@ class Dispatcher:
     def __init__(self, bundle: bundle_mod.Bundle, outbox: Outbox, *, attachments_root: Path | None = None,
                  policy: RetryPolicy | None = None, server: ServerConfig | None = None,
                  delivery: str | DeliveryMode | None = None, max_backlog: int | None = None) -> None:
-        from mailgitops.render import diskcache, formats, preparsed
-
-        # the bundle is reviewed and rarely changes: its compiled Jinja and parsed Markdown are
-        # worth keeping for the next process (render/diskcache.py says why that is never stale)
-        diskcache.enable()
-        preparsed.use(bundle.preparsed)  # the Markdown the bundle carries parsed: no parser needed
-        formats.use(bundle.formats)  # Babel's data for the languages: no locale data loaded
         self.bundle = bundle
         self.settings = bundle.settings
-        self.compiled = bundle.compiled()
         self.outbox = outbox
         self.attachments_root = attachments_root
         self.server = server or ServerConfig.from_settings(self.settings.smtp)
@@ -137,6 +131,19 @@ class Dispatcher:
         # rows a killed dispatcher on this host left `sending`: due again now, not after the lease
         self.recovered = outbox.recover()
         self.max_backlog = max_backlog_from() if max_backlog is None else max_backlog
+
+    @cached_property
+    def compiled(self) -> CompiledTemplates:
+        """The templates, made ready at the first message to render: `outbox flush` and the
+        listings never import Jinja or the locale data."""
+        from mailgitops.render import diskcache, formats, preparsed
+
+        # the bundle is reviewed and rarely changes: its compiled Jinja and parsed Markdown are
+        # worth keeping for the next process (render/diskcache.py says why that is never stale)
+        diskcache.enable()
+        preparsed.use(self.bundle.preparsed)  # the Markdown the bundle carries parsed: no parser needed
+        formats.use(self.bundle.formats)  # Babel's data for the languages: no locale data loaded
+        return self.bundle.compiled()
 
     def delivery(self) -> DeliveryMode:
         if not isinstance(self._delivery, DeliveryMode):
@@ -265,6 +272,7 @@ class Dispatcher:
         from mailgitops.identity import Mailbox
         from mailgitops.render.context import build_context
 
+        compiled = self.compiled  # first: it makes the bundle's locale data the one in use
         sender = Mailbox(p.sender[0], p.sender[1])
         ctx = build_context(data, recipient=p.person, order_url=p.order_url,
                             timezone=self.settings.workflow.timezone, namespaces=self.settings.namespaces,
@@ -285,7 +293,7 @@ class Dispatcher:
             from mailgitops.dispatch.draft_shape import AttachmentRef, Draft, Redirected
             from mailgitops.render.email import draft_source
 
-            subject, markdown = draft_source(self.compiled, p.template_id, p.lang, ctx)
+            subject, markdown = draft_source(compiled, p.template_id, p.lang, ctx)
             draft = Draft(
                 subject, markdown, p.sender, to_pairs, printroom=ctx["printroom"],
                 attachments=tuple(AttachmentRef(f.kind, f.path) for f in p.attachments),
@@ -301,7 +309,7 @@ class Dispatcher:
         from mailgitops.render.mime import build_message
         from mailgitops.render.mime_bytes import serialise
 
-        email = render_email(self.compiled, p.template_id, p.lang, ctx)
+        email = render_email(compiled, p.template_id, p.lang, ctx)
         if original:
             from mailgitops.dispatch.delivery import with_banner
 

@@ -17,7 +17,7 @@ from mailgitops.dispatch.smtp_config import Delivery, ServerConfig, TransportErr
 from mailgitops.dispatch.smtp_downgrade import downgrade
 from mailgitops.dispatch.smtp_errors import classify_open_error
 from mailgitops.dispatch.smtp_trust import check_pin, is_loopback, tls_context
-from mailgitops.dispatch.smtp_wire import encode_address, reply_text
+from mailgitops.dispatch.smtp_wire import encode_address, envelope_commands, reply_text
 
 # what the sender and `smtp check` use; smtp_config, smtp_trust, smtp_wire and smtp_errors hold the parts
 __all__ = ["Connection", "Delivery", "ServerConfig", "TransportError", "classify_open_error",
@@ -208,15 +208,23 @@ class Connection:
 
     def _transaction(self, smtp: _SMTP, mail: tuple[str, list[str]], wire: Mapping[str, str], raw: bytes,
                      permanent: dict[str, str]) -> Delivery:
+        """MAIL, RCPT per recipient, DATA: one round trip for all of them when the server offers
+        PIPELINING (its replies read in order), else one each. Either way each recipient's own
+        reply decides its result; a 421 ends the session and leaves every recipient waiting."""
         rcpts, (wire_from, options) = list(wire), mail
-        code, msg = smtp.mail(wire_from, options)
+        pipelined = smtp.has_extn("pipelining")
+        if pipelined:
+            smtp.send(envelope_commands(wire_from, options, [wire[r] for r in rcpts]))
+        code, msg = smtp.getreply() if pipelined else smtp.mail(wire_from, options)
         if code != 250:
+            if pipelined and code != 421:
+                self._drain(len(rcpts) + 1)  # each RCPT and DATA was refused for want of a MAIL
             self._rset()
             return self._refuse_part(rcpts, code, msg, {}, permanent)
         accepted: list[str] = []
         temporary: dict[str, str] = {}
         for r in rcpts:
-            code, msg = smtp.rcpt(wire[r])
+            code, msg = smtp.getreply() if pipelined else smtp.rcpt(wire[r])
             if code in (250, 251):
                 accepted.append(r)
             else:
@@ -225,19 +233,41 @@ class Connection:
                     temporary.update({x: _reply(code, msg) for x in rcpts if x not in permanent})
                     self.close()
                     return Delivery((), temporary, permanent, reply=_reply(code, msg))
+        if pipelined or accepted:
+            code, msg = smtp.getreply() if pipelined else smtp.docmd("DATA")
         if not accepted:
+            if pipelined and code == 354:
+                self._drop()  # DATA opened with no recipient: a dropped session sends nothing
             self._rset()
             return Delivery((), temporary, permanent, reply=next(iter({**permanent, **temporary}.values())))
-        code, msg = smtp.docmd("DATA")
         if code != 354:
             self._rset()
             return self._refuse_part(accepted, code, msg, temporary, permanent)
         return self._data(smtp, raw, accepted, temporary, permanent)
 
+    def _drain(self, count: int) -> None:
+        """Read the replies still owed to pipelined commands; a DATA opened regardless is ended by
+        dropping the session (nothing is sent without its final dot)."""
+        assert self.smtp is not None
+        try:
+            for _ in range(count):
+                code, _msg = self.smtp.getreply()
+                if code in (354, 421):
+                    self._drop()
+                    return
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        """End the session without QUIT: inside DATA a QUIT would be taken as the body."""
+        if self.smtp is not None:
+            self.smtp.close()
+            self.smtp = None
+
     def _data(self, smtp: _SMTP, raw: bytes, accepted: list[str], temporary: dict[str, str],
               permanent: dict[str, str]) -> Delivery:
         """The body and the final dot, then the reply that decides the recipients' outcome."""
-        body = re.sub(rb"(?m)^\.", b"..", raw)
+        body = re.sub(rb"(?m)^\.", b"..", raw) if raw.startswith(b".") or b"\n." in raw else raw
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
         smtp.send(body + b".\r\n")  # a drop here is before the final dot: safe to retry

@@ -4,9 +4,11 @@ whether an EHLO name is fully qualified."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mailgitops.addresses import is_fqdn
 
-__all__ = ["encode_address", "idna_domain", "is_fqdn", "reply_text"]
+__all__ = ["encode_address", "envelope_commands", "idna_domain", "is_fqdn", "reply_text"]
 
 
 def reply_text(code: int, msg: bytes | str) -> str:
@@ -37,3 +39,15 @@ def encode_address(addr: str, smtputf8: bool, host: str) -> tuple[str, str | Non
         return f"{local}@{ascii_domain}", None
     return "", (f"{addr} has non-ASCII characters before the @, and {host} does not offer SMTPUTF8 "
                 "(internationalised email), so this address cannot be sent to through it")
+
+
+def envelope_commands(wire_from: str, options: Sequence[str], rcpts: Sequence[str]) -> bytes:
+    """MAIL FROM, one RCPT TO per recipient and DATA as one write, for a server that offers
+    PIPELINING (RFC 2920): their replies come back in the same order. UTF-8 only in an SMTPUTF8
+    transaction; a line break inside an address is refused, as smtplib refuses it."""
+    lines = [f"MAIL FROM:<{wire_from}>" + "".join(f" {o}" for o in options),
+             *(f"RCPT TO:<{r}>" for r in rcpts), "DATA"]
+    for line in lines:
+        if "\r" in line or "\n" in line:
+            raise ValueError(f"a command would carry a line break: {line!r}")
+    return "".join(f"{line}\r\n" for line in lines).encode("utf-8" if "SMTPUTF8" in options else "ascii")
