@@ -92,3 +92,50 @@ def test_of_a_dead_processs_rows_only_the_one_in_flight_counts_ambiguous(tmp_pat
     assert [(r.status, r.ambiguous, r.attempts) for r in rows if r is not None] == [
         ("ambiguous", 1, 1), ("queued", 0, 0), ("queued", 0, 0)]
     ob.close()
+
+
+def _dead_workers_rows(tmp_path: Path, worker: str) -> list[tuple[str, int, int]]:
+    """(status, ambiguous, attempts) of three rows a dead `worker` held, after recovery."""
+    from mailgitops.dispatch.outbox import NewMessage, StoredEvent
+
+    ob = SqliteOutbox(tmp_path / "o.sqlite")
+    msgs = [NewMessage("customer", "en", "t", f"<m{i}@x>", "p@x", (f"a{i}@x.org",), (), b"raw")
+            for i in range(3)]
+    ids = ob.record_event(StoredEvent("e", "h", "b", [{"row": i} for i in range(3)]), msgs,
+                          claim_for=(worker, 900.0))
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    ob.db.execute("UPDATE messages SET lease_pid=?, lease_started=NULL", (int(done.stdout),))
+    assert ob.recover() == 3
+    rows = [ob.get(i) for i in ids]
+    ob.close()
+    return [(r.status, r.ambiguous, r.attempts) for r in rows if r is not None]
+
+
+def test_after_a_restart_of_the_machine_every_row_a_dead_sender_held_counts_ambiguous(tmp_path: Path) -> None:
+    """SQLite records a result without waiting for the disk: a power cut may have lost the
+    records of rows that went out, so after a restart none of them is taken as never tried."""
+    from mailgitops.dispatch import lease
+
+    other_boot = "0" * 8 if lease.boot() != "0" * 8 else "1" * 8
+    assert _dead_workers_rows(tmp_path, f"4242-cafe@{other_boot}") == [("ambiguous", 1, 1)] * 3
+
+
+def test_in_the_same_boot_only_the_first_row_a_dead_sender_held_counts_ambiguous(tmp_path: Path) -> None:
+    from mailgitops.dispatch import lease
+
+    assert lease.boot(), "Linux names its boot in /proc/sys/kernel/random/boot_id"
+    assert _dead_workers_rows(tmp_path, lease.worker_id()) == [
+        ("ambiguous", 1, 1), ("queued", 0, 0), ("queued", 0, 0)]
+
+
+def test_a_postgresql_outbox_keeps_the_precise_count_after_a_restart() -> None:
+    """Its records are committed transactions: a restart of the dispatcher's machine loses none."""
+    from mailgitops.dispatch import lease
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    worker, pid = "4242-cafe@" + ("0" * 8 if lease.boot() != "0" * 8 else "1" * 8), int(done.stdout)
+    held = [(1, worker, pid, None), (2, worker, pid, None)]
+    assert lease.orphans(held, durable_records=True) == ([(1, worker)], [(2, worker)])
+    assert lease.orphans(held) == ([(1, worker), (2, worker)], [])

@@ -65,8 +65,9 @@ class PgUpkeep:
         with self._conn() as conn:
             held = conn.execute("SELECT id, worker, lease_pid, lease_started FROM messages"
                                 " WHERE status='sending' AND lease_host=%s", (lease.host(),)).fetchall()
+            # each record is a committed transaction: a restart of this machine loses none
             maybe, untried = lease.orphans([(r["id"], r["worker"], r["lease_pid"], r["lease_started"])
-                                            for r in held])
+                                            for r in held], durable_records=True)
             now, n = time.time(), 0
             with conn.transaction():
                 for rows, amb, why in ((maybe, 1, lease.IN_FLIGHT), (untried, 0, lease.UNTRIED)):

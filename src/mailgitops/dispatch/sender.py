@@ -12,16 +12,21 @@ from dataclasses import dataclass
 from smtplib import SMTPServerDisconnected
 from typing import NamedTuple
 
-from mailgitops.dispatch import recipients
+from mailgitops.dispatch import lease, recipients
 from mailgitops.dispatch.delivery import DeliveryMode, envelope_allowed
 from mailgitops.dispatch.delivery import resolve as resolve_delivery
 from mailgitops.dispatch.outbox import Outbox, Pause, Row, iso
 from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
 
-# Rows claimed at a time: small enough that several instances on one outbox share the queue
-# evenly (a process that claimed 50 would hold them while others idle), large enough that a
-# claim's commit is paid once per ten messages.
+# Rows a flush claims at a time: about CLAIM_SECONDS of sending at this sender's pace so far,
+# between BATCH and MAX_BATCH. A claim is a durable commit (an fsync, as long as sending a few
+# messages to a nearby server): to such a server one claim per ten messages was a third of the
+# time. To a slow one, a large claim would hold rows that another instance on the same outbox
+# could be sending. A process that dies holding rows loses none: the next start queues them
+# again, counting only the one that may have been in flight as ambiguous (lease.py).
 BATCH = 10
+MAX_BATCH = 100
+CLAIM_SECONDS = 0.25
 # A session idle this long is ended and a fresh one opened: servers may drop an idle client
 # (RFC 5321 4.5.3.2.7 lets them after 5 minutes, some do sooner), and a dropped session would
 # cost the next message a failed attempt and a full backoff.
@@ -124,7 +129,8 @@ class Sender:
         self.server = server
         self.policy = policy or RetryPolicy()
         self.connect = connect
-        self.worker = f"{os.getpid()}-{os.urandom(4).hex()}"  # not uuid or secrets: cold start
+        self.worker = lease.worker_id()
+        self.pace: float | None = None  # seconds per message this sender has taken so far
         self.conn: Connection | None = None
         self.last_used = 0.0  # time.monotonic() of the last message on `conn`
         self._tags: dict[tuple[bytes, bytes], str] = {}  # in memory only: each tag computed once
@@ -155,11 +161,11 @@ class Sender:
             self.conn.close()
             self.conn = None
 
-    def flush(self, ids: Sequence[int] | None = None, *, force: bool = False, batch: int = BATCH,
+    def flush(self, ids: Sequence[int] | None = None, *, force: bool = False, batch: int | None = None,
               stop: threading.Event | None = None) -> FlushReport:
-        """Send what is due now (only `ids` when given), claiming `batch` rows at a time. A pause
-        is honoured unless `force`; once `stop` is set nothing more is claimed (serve's loop
-        claims one row at a time, so a stop leaves no claimed row unsent)."""
+        """Send what is due now (only `ids` when given), claiming `batch` rows at a time (None:
+        as many as this sender's pace sends in CLAIM_SECONDS). A pause is honoured unless
+        `force`; once `stop` is set nothing more is claimed."""
         self.delivery()
         report = FlushReport()
         self._apply_retention()
@@ -173,11 +179,23 @@ class Sender:
             self.outbox.pause(0.0, "")  # by hand, after a fix: try again now
         start = time.time()  # rows rescheduled during this flush wait for the next one
         while stop is None or not stop.is_set():
+            size = batch or self.claim_size()
+            began = time.monotonic()
             rows = self.outbox.claim(worker=self.worker, lease_seconds=self.policy.lease_seconds,
-                                     limit=batch, ids=ids, due_before=start)
-            if not self.deliver(rows, report) or len(rows) < batch:
+                                     limit=size, ids=ids, due_before=start)
+            sent = self.deliver(rows, report)
+            if rows:
+                took = (time.monotonic() - began) / len(rows)
+                self.pace = took if self.pace is None else (self.pace + took) / 2
+            if not sent or len(rows) < size:
                 break
         return report
+
+    def claim_size(self) -> int:
+        """How many rows to claim next: BATCH until a pace is known."""
+        if self.pace is None:
+            return BATCH
+        return max(BATCH, min(MAX_BATCH, int(CLAIM_SECONDS / max(self.pace, 1e-6))))
 
     def _apply_retention(self) -> None:
         retention = self.policy.retention_seconds

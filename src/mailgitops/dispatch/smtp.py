@@ -6,7 +6,6 @@ and waits forever unless given a timeout: both are always set here (RELIABILITY 
 
 from __future__ import annotations
 
-import re
 import smtplib
 import socket
 import ssl
@@ -267,7 +266,9 @@ class Connection:
     def _data(self, smtp: _SMTP, raw: bytes, accepted: list[str], temporary: dict[str, str],
               permanent: dict[str, str]) -> Delivery:
         """The body and the final dot, then the reply that decides the recipients' outcome."""
-        body = re.sub(rb"(?m)^\.", b"..", raw) if raw.startswith(b".") or b"\n." in raw else raw
+        body = raw.replace(b"\n.", b"\n..")  # a line that starts with a dot gets a second one
+        if body.startswith(b"."):
+            body = b"." + body
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
         smtp.send(body + b".\r\n")  # a drop here is before the final dot: safe to retry

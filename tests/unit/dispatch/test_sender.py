@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mailgitops.dispatch import outbox_sqlite, sender
 from mailgitops.dispatch.api import Dispatcher
+from mailgitops.dispatch.outbox import Row
 from mailgitops.dispatch.sender import IDLE_SECONDS, RetryPolicy
 from support.clock import ShiftedClock
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
@@ -67,3 +69,47 @@ def test_an_idle_session_is_replaced_before_the_next_message(tmp_path: Path) -> 
         assert len(server.wait_for(3)) == 3
     finally:
         server.stop()
+
+
+def _claims_of_a_flush(tmp_path: Path, server: SmtpServer, events: int) -> list[int]:
+    """The sizes a flush asked for, claim after claim, with `events` messages queued."""
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
+    with Dispatcher.load(bundle, outbox=str(tmp_path / "o.sqlite"), attachments_root=SAMPLES / "files") as d:
+        for i in range(events):
+            d.handle(sample_event(trigger="order_received", event_id=f"pace-{i}"), deliver=False)
+        asked: list[int] = []
+        claim = d.outbox.claim
+
+        def counting(**kw: Any) -> list[Row]:
+            asked.append(kw["limit"])
+            return claim(**kw)
+
+        d.outbox.claim = counting  # type: ignore[method-assign]
+        assert d.flush().sent == events
+    assert len(server.wait_for(events)) == events
+    return asked
+
+
+def test_a_flush_to_a_quick_server_claims_many_rows_at_once(tmp_path: Path) -> None:
+    """Each claim is a durable commit: once the pace is known, a quick server gets more than
+    ten rows a claim (at most MAX_BATCH)."""
+    server = SmtpServer().start()
+    try:
+        asked = _claims_of_a_flush(tmp_path, server, 40)
+    finally:
+        server.stop()
+    assert asked[0] == sender.BATCH
+    assert max(asked) > sender.BATCH
+    assert max(asked) <= sender.MAX_BATCH
+    assert len(asked) == 2  # ten, then the thirty left in one claim
+
+
+def test_a_flush_to_a_slow_server_keeps_its_claims_small(tmp_path: Path) -> None:
+    """A server that takes 40 ms a message: ten rows a claim, the rest left for other instances."""
+    server = SmtpServer().start()
+    server.faults.delay = 0.04
+    try:
+        asked = _claims_of_a_flush(tmp_path, server, 25)
+    finally:
+        server.stop()
+    assert asked == [sender.BATCH] * 3
