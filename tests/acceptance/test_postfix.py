@@ -78,13 +78,14 @@ def test_wrong_password_is_one_failed_login_and_sends_nothing(tmp_path: Path, mt
 
 
 def test_refused_and_deferred_recipients_are_told_apart(mta: Postfix) -> None:
-    """The transport's per-recipient result: Postfix's own 550 and 450 at RCPT, while the
-    recipient it accepts gets the message."""
+    """The transport's per-recipient result: Postfix's own 550 and 450 at RCPT (read from one
+    pipelined exchange, Postfix offers PIPELINING), while the recipient it accepts gets it."""
     cfg = ServerConfig(host="127.0.0.1", port=mta.port, security="starttls",
                        ca_pem=mta.ca_pem.read_text(encoding="utf-8"), auth_mode="custom",
                        username=mta.user, password_env="PW")
     conn = Connection(cfg, env={"PW": mta.password})
     conn.open()
+    assert conn.smtp is not None and conn.smtp.has_extn("pipelining")  # the replies below came pipelined
     refused, deferred = f"ann@{REFUSED_DOMAIN}", f"bob@{DEFERRED_DOMAIN}"
     try:
         got = conn.deliver("printroom@example.com", [refused, deferred, "cc-copy@example.com"],
