@@ -181,8 +181,9 @@ def main() -> int:
     ap.add_argument("--only", default="render,validate,dispatch,cold,serve")
     ap.add_argument("--serve-seconds", type=float, default=60.0, help="serve: the window per level")
     ap.add_argument("--serve-clients", default="1,8,32", help="serve: the levels (numbers of clients)")
-    ap.add_argument("--dispatch-servers", default="fast,aiosmtpd,postfix",
-                    help="dispatch: the SMTP servers both sides send to (Postfix needs scripts/setup --test)")
+    ap.add_argument("--dispatch-servers", default="fast,aiosmtpd,postfix,relay",
+                    help="dispatch: the SMTP servers both sides send to: fast, aiosmtpd, postfix (needs "
+                         "scripts/setup --test), relay (the fast sink 5 ms away)")
     args = ap.parse_args()
     only = set(args.only.split(","))
     servers = [s for s in args.dispatch_servers.split(",") if s]
