@@ -135,7 +135,8 @@ def check_servers(names: list[str]) -> str | None:
 
         why = missing_tools()
         if why:
-            return f"the Postfix rows cannot run: {why}; or leave them out: --dispatch-servers fast,aiosmtpd"
+            return (f"the Postfix rows cannot run: {why}; or leave them out: "
+                    "--dispatch-servers fast,aiosmtpd,relay")
     return None
 
 
