@@ -58,6 +58,22 @@ def _row(r: sqlite3.Row, raw: bytes | None, *, with_draft: bool = True) -> Row:
         sha256=r["raw_sha256"], pruned_at=r["pruned_at"])
 
 
+def _enter_wal(db: sqlite3.Connection, wait: float = 10.0) -> None:
+    """PRAGMA journal_mode=WAL. Several processes opening a new file at once (the order system
+    retrying while the first dispatch runs) find it locked while one of them converts it, and
+    SQLite answers "database is locked" at once instead of waiting: try again, as long as the
+    connection's own busy timeout would have waited."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _sha(raw: bytes | None) -> str | None:
     return hashlib.sha256(raw).hexdigest() if raw is not None else None
 
@@ -73,7 +89,7 @@ class SqliteOutbox(SqliteUpkeep):
             self.lock = threading.RLock()
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
+            _enter_wal(self.db)
             # FULL: a committed row survives power loss, so "accepted" really means on disk
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")

@@ -149,3 +149,34 @@ def test_accepting_an_event_waits_for_the_disk_and_only_the_attempt_record_does_
         ("BEGIN", "FULL"),  # claim
     ]
     assert ob.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # back to FULL after update()
+
+
+_OPEN_AT = r"""
+import sys, time
+from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
+from mailgitops.errors import MailgitopsError
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+try:
+    SqliteOutbox(sys.argv[1]).close()
+    print("opened")
+except MailgitopsError as e:
+    print(e)
+"""
+
+
+def test_processes_opening_a_new_outbox_at_the_same_moment_all_open_it(tmp_path: Path) -> None:
+    """The order system may retry while the first dispatch still starts: each process waits for
+    the one that makes the file a WAL database instead of failing with "database is locked"."""
+    import subprocess
+    import sys
+
+    answers: list[str] = []
+    for round_ in range(8):
+        start = str(time.time() + 0.4)  # every process is started and waiting by then
+        path = str(tmp_path / f"o{round_}.sqlite")
+        procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AT, path, start], stdout=subprocess.PIPE,
+                                  text=True) for _ in range(5)]
+        answers += [p.communicate(timeout=30)[0].strip() for p in procs]
+    assert [a for a in answers if a != "opened"] == []
