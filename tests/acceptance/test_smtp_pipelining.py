@@ -124,6 +124,18 @@ def test_a_server_that_opens_data_without_recipients_gets_no_body(scripted: Call
     assert server.closed_in_data and server.body == b""  # dropped: no body, no final dot
 
 
+def test_a_421_mid_envelope_leaves_everyone_waiting_and_sends_nothing_into_an_open_data(
+        scripted: Callable[..., ScriptedServer]) -> None:
+    """A server that says it is closing at RCPT but (wrongly) opens DATA anyway: the session is
+    dropped, not ended with QUIT, which the open DATA would take as the message's first line."""
+    server = scripted(lambda c: "421 4.3.2 closing" if c == f"RCPT TO:<{TO}>" else _accept_all(c))
+    got = _deliver(server)
+    server.thread.join(5)
+    assert got.accepted == ()
+    assert got.temporary == {TO: "421 4.3.2 closing", CC: "421 4.3.2 closing"}
+    assert server.closed_in_data and server.body == b""
+
+
 def test_a_refused_sender_fails_every_recipient_with_the_servers_reply(
         scripted: Callable[..., ScriptedServer]) -> None:
     server = scripted(lambda c: "553 5.7.1 sender not allowed" if c.startswith("MAIL")

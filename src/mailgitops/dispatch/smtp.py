@@ -216,9 +216,7 @@ class Connection:
             smtp.send(envelope_commands(wire_from, options, [wire[r] for r in rcpts]))
         code, msg = smtp.getreply() if pipelined else smtp.mail(wire_from, options)
         if code != 250:
-            if pipelined and code != 421:
-                self._drain(len(rcpts) + 1)  # each RCPT and DATA was refused for want of a MAIL
-            self._rset()
+            self._abandon(pipelined, code, owed=len(rcpts) + 1)  # each RCPT and DATA refused, no MAIL
             return self._refuse_part(rcpts, code, msg, {}, permanent)
         accepted: list[str] = []
         temporary: dict[str, str] = {}
@@ -226,27 +224,39 @@ class Connection:
             code, msg = smtp.getreply() if pipelined else smtp.rcpt(wire[r])
             if code in (250, 251):
                 accepted.append(r)
-            else:
-                (temporary if code < 500 else permanent)[r] = _reply(code, msg)
-                if code == 421:  # the server is closing: the transaction is gone, all wait
-                    temporary.update({x: _reply(code, msg) for x in rcpts if x not in permanent})
-                    self.close()
-                    return Delivery((), temporary, permanent, reply=_reply(code, msg))
+                continue
+            (temporary if code < 500 else permanent)[r] = _reply(code, msg)
+            if code == 421:  # the server is closing: the transaction is gone, all wait
+                temporary.update({x: _reply(code, msg) for x in rcpts if x not in permanent})
+                self._abandon(pipelined, code)
+                return Delivery((), temporary, permanent, reply=_reply(code, msg))
         if pipelined or accepted:
             code, msg = smtp.getreply() if pipelined else smtp.docmd("DATA")
         if not accepted:
-            if pipelined and code == 354:
-                self._drop()  # DATA opened with no recipient: a dropped session sends nothing
-            self._rset()
+            self._abandon(pipelined, code)  # a DATA opened with no recipient is dropped
             return Delivery((), temporary, permanent, reply=next(iter({**permanent, **temporary}.values())))
         if code != 354:
-            self._rset()
+            self._abandon(pipelined, code)
             return self._refuse_part(accepted, code, msg, temporary, permanent)
         return self._data(smtp, raw, accepted, temporary, permanent)
 
+    def _abandon(self, pipelined: bool, code: int, owed: int = 0) -> None:
+        """End a transaction that will not reach its body: read the `owed` replies to pipelined
+        commands, then RSET. A 421 (closing) ends the session; so does a DATA that opened anyway
+        (354), without QUIT, which it would take as the body: nothing is sent without the dot."""
+        if code in (354, 421):
+            if pipelined:
+                self._drop()
+            else:
+                self.close()
+            return
+        if pipelined:
+            self._drain(owed)
+        self._rset()
+
     def _drain(self, count: int) -> None:
         """Read the replies still owed to pipelined commands; a DATA opened regardless is ended by
-        dropping the session (nothing is sent without its final dot)."""
+        dropping the session."""
         assert self.smtp is not None
         try:
             for _ in range(count):
