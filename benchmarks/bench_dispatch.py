@@ -300,8 +300,9 @@ def _flush_rows(kind: str, port: int, rounds: int, work: Path, bundle: Path, n: 
     def ours() -> float:
         box = work / f"flush-{next(counter)}.sqlite"
         shutil.copyfile(queued, box)
+        cold = {**cold_env(), "MAILGITOPS_DELIVERY": "production"}  # each round's cache empty, as its own
         proc = subprocess.run([sys.executable, "-c", FLUSH_WORKER, str(bundle), str(box)],
-                              capture_output=True, text=True, check=True, env=env)
+                              capture_output=True, text=True, check=True, env=cold)
         got = json.loads(proc.stdout.strip().splitlines()[-1])
         if got["report"]["sent"] != due:  # a figure for mail that was not delivered would flatter
             raise SystemExit(f"{SERVERS[kind]}: outbox flush sent {got['report']['sent']} of {due} "

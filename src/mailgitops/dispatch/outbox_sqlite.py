@@ -58,7 +58,10 @@ def _row(r: sqlite3.Row, raw: bytes | None, *, with_draft: bool = True) -> Row:
         sha256=r["raw_sha256"], pruned_at=r["pruned_at"])
 
 
-def _enter_wal(db: sqlite3.Connection, wait: float = 10.0) -> None:
+BUSY_SECONDS = 10.0  # how long a statement waits for another process's lock on the file
+
+
+def _enter_wal(db: sqlite3.Connection, wait: float = BUSY_SECONDS) -> None:
     """PRAGMA journal_mode=WAL. Several processes opening a new file at once (the order system
     retrying while the first dispatch runs) find it locked while one of them converts it, and
     SQLite answers "database is locked" at once instead of waiting: try again, as long as the
@@ -87,7 +90,8 @@ class SqliteOutbox(SqliteUpkeep):
         self.path = str(path)
         try:
             self.lock = threading.RLock()
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_SECONDS,
+                                      check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             _enter_wal(self.db)
             # FULL: a committed row survives power loss, so "accepted" really means on disk
