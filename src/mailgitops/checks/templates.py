@@ -60,9 +60,22 @@ def guaranteed(loaded: LoadedRepo, specs: list[catalog.TriggerSpec]) -> frozense
     derived = {"printroom.name", "printroom.email"}  # from the sender, always
     if "order.number" in required:  # an order is there: the renderer adds its job list and count
         derived |= {"order.jobs", "order.job_count"}
-        if loaded.repo.workflow.order_url:  # ...and its link, made from order_url
+        # ...and its link, made from order_url; when workflow.yaml could not be read at all, whether
+        # order_url is set is unknown, and one error there must not become one per template text
+        if loaded.repo.workflow.order_url or _unread(loaded, WORKFLOW):
             derived.add("order.url")
     return required | derived
+
+
+WORKFLOW = "config/workflow.yaml"
+
+
+def _unread(loaded: LoadedRepo, file: str) -> bool:
+    """The file is missing, not text, or not YAML: nothing in it is known (a schema problem or a
+    duplicate key leaves the rest of the file readable)."""
+    return file not in loaded.sources or any(
+        d.file == file and d.code.startswith("yaml-") and d.code != "yaml-ambiguous"
+        for d in loaded.diagnostics)
 
 
 def _fields(text: TemplateText, doc: YamlDoc | None, lines: list[str]) -> list[_Field]:
