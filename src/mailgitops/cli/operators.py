@@ -40,9 +40,13 @@ def read_password() -> str:
     return text.rstrip("\r\n")
 
 
-def add(*, name: str, language: str, replace: bool, operators: str | None, outbox: str | None) -> int:
+def add(*, name: str, language: str | None, replace: bool, operators: str | None,
+        outbox: str | None) -> int:
     accounts = _accounts(operators, outbox)
     try:
+        if language is None:  # a new password is no reason to lose the language they chose
+            kept = [op.language for op in accounts.names() if op.name == name] if replace else []
+            language = kept[0] if kept else "en"
         accounts.add(name, read_password(), language=language, replace=replace)
         click.echo(f"operator {name} can sign in to the console ({accounts.path})")
     finally:
@@ -77,17 +81,20 @@ def register(group: click.Group) -> None:
 
     @operators_group.command("add", context_settings=CONTEXT)
     @click.argument("name")
-    @click.option("--language", type=click.Choice(["en", "de", "zh"]), default="en", show_default=True,
-                  help="The console's language for this operator (they can change it after signing in).")
-    @click.option("--replace", is_flag=True, help="Set a new password for an existing operator.")
+    @click.option("--language", type=click.Choice(["en", "de", "zh"]), default=None,
+                  help="The console's language for this operator (they can change it after signing in). "
+                       "Default: en for a new operator; with --replace, the one they had.")
+    @click.option("--replace", is_flag=True,
+                  help="Set a new password for an existing operator (signs them out everywhere).")
     @operators_option
     @outbox_option
-    def add_cmd(*, name: str, language: str, replace: bool, operators: str | None,
+    def add_cmd(*, name: str, language: str | None, replace: bool, operators: str | None,
                 outbox: str | None) -> None:
         """Add operator NAME; the password is read from standard input (at least 10 characters).
 
         \b
           printf '%s\\n' "$PASSWORD" | mailgitops operators add ada --language de
+          mailgitops operators add ada --replace < new-password.txt
         """
         run(add, name=name, language=language, replace=replace, operators=operators, outbox=outbox)
 
