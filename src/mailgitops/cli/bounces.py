@@ -49,5 +49,10 @@ def register(group: click.Group) -> None:
         Running it again on the same mail records nothing twice. Exit 0; 75 when the outbox
         cannot be opened or the webhook failed (the MTA retries; bounces already recorded stay);
         1 when SOURCE cannot be read.
+
+        \b
+        Examples:
+          mailgitops bounces ingest /var/mail/printroom/Maildir
+          mailgitops bounces ingest - < bounce.eml
         """
         run(_ingest, source, outbox, webhook)

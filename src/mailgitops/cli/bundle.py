@@ -69,5 +69,10 @@ def register(group: click.Group) -> None:
         content hash; the dispatcher refuses a bundle whose hash, version or structure does not
         match. With --check, a signed FILE is compared without its signature unless
         --sign-key-env is given too.
+
+        \b
+        Examples:
+          mailgitops bundle --out bundle/mailgitops.bundle.json
+          mailgitops bundle --check bundle/mailgitops.bundle.json   # exit 1 when stale (CI)
         """
         run(_bundle, root, out, check, sign_key_env)

@@ -75,6 +75,13 @@ def register(group: click.Group) -> None:
         is refused with every problem named (exit 1) and nothing is queued. When the outbox
         cannot be written, nothing is accepted and the exit code is 75 (temporary: retry).
         Without a delivery mode (--delivery or MAILGITOPS_DELIVERY) nothing is accepted (exit 2).
+
+        \b
+        Examples:
+          export MAILGITOPS_DELIVERY=production       # or redirect:qa@example.com on staging
+          mailgitops dispatch --event event.json --attachments-root /srv/print/jobs
+          mailgitops dispatch --event - < event.json  # the event on standard input
+          mailgitops dispatch --event config/samples/flyers.yaml --delivery redirect:you@example.com
         """
         run(dispatch_event, bundle, event, outbox, attachments_root, queue_only, delivery=delivery)
 

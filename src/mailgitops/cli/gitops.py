@@ -82,6 +82,13 @@ def register(group: click.Group) -> None:
         changed From, Reply-To, To or Cc, a text diff of the body, the HTML size change and new
         warnings. Unchanged emails are not listed.
         The output is deterministic: the same two folders give the same bytes.
+
+        \b
+        Examples:
+          git worktree add ../base origin/main
+          mailgitops render --root ../base --out previews/base
+          mailgitops render --out previews/head
+          mailgitops diff previews/base previews/head --out comment.md
         """
         run(_diff, base_dir, head_dir, out, json_out)
 
@@ -100,6 +107,11 @@ def register(group: click.Group) -> None:
         workflows (pull-request previews; bundle on main), .pre-commit-config.yaml,
         requirements.txt (where CI gets mailgitops from; see --install) and a README for admins.
         The result validates, renders and bundles as it is. Refuses a non-empty folder unless --force.
+
+        \b
+        Examples:
+          mailgitops init printroom-emails
+          mailgitops init printroom-emails --install 'mailgitops @ git+https://git.example.com/tools/mailgitops@v0.1.0'
         """
         run(_init, directory, force, install)
 
@@ -112,5 +124,9 @@ def register(group: click.Group) -> None:
         Schemas, the variable and trigger catalogs, and the event schema with your own fields.
         mailgitops never reads it; `validate` reports a file there that differs from what this
         command writes. Exit 1 (nothing written) when config/catalog.yaml has problems.
+
+        \b
+        Examples:
+          mailgitops schema          # after editing config/catalog.yaml or upgrading mailgitops
         """
         run(_schema, root)

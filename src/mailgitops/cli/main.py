@@ -64,10 +64,16 @@ def cli() -> None:
       mailgitops validate                 check config/ and templates/, all problems at once
       mailgitops render --out previews    every email as .html/.txt/.eml plus previews/index.html
       mailgitops bundle --out bundle.json what the dispatcher runs
-      mailgitops dispatch --bundle bundle.json --event event.json
+      MAILGITOPS_DELIVERY=production mailgitops dispatch --bundle bundle.json --event event.json
 
-    Exit codes: 0 success, 1 problems in the input (all reported), 2 wrong usage,
-    3 a bug in mailgitops, 75 temporary (the outbox could not be written: retry), 130 interrupted.
+    Each command has its own --help with examples; the guides are in the docs/ folder of
+    mailgitops' source (docs/admin-guide.md for config changes, docs/dispatcher.md for the order
+    system's developers).
+
+    Exit codes: 0 success, 1 problems in the input (all reported) or a permanent failure, 2 wrong
+    usage (also: no delivery mode set), 3 a bug in mailgitops, 75 temporary: try again later (the
+    outbox could not be written, the SMTP server is down for now, messages still wait), 130
+    interrupted.
     """
 
 

@@ -97,5 +97,10 @@ def register(group: click.Group) -> None:
         decided it; the attachments found, the subject, and with --out the rendered HTML and
         text. An event dispatch would refuse is refused the same way (exit 1, every problem
         named). Touches neither the outbox nor the network.
+
+        \b
+        Examples:
+          mailgitops plan --event event.json --format text
+          mailgitops plan --event config/samples/flyers.yaml --out plan-previews
         """
         run(_plan, bundle, event, attachments_root, out, fmt, delivery=delivery)

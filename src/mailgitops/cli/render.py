@@ -132,6 +132,11 @@ def register(group: click.Group) -> None:
         Writes OUT/<template>/<lang>.html, .txt and .eml, OUT/manifest.json, and OUT/index.html,
         a gallery to open in a browser. Exit 1 when a template cannot be rendered (each problem
         is shown as path:line:col).
+
+        \b
+        Examples:
+          mailgitops render --out previews             # then open previews/index.html
+          mailgitops render --out previews --template order-ready --lang de
         """
         run(_render, root, out, templates, langs, sample)
 
@@ -140,5 +145,13 @@ def register(group: click.Group) -> None:
     @click.argument("template")
     @click.option("--lang", default=None, metavar="L", help="Only this language's text.")
     def restore_cmd(root: str, template: str, lang: str | None) -> None:
-        """Put the shipped default of TEMPLATE back (all its files, or one language with --lang)."""
+        """Put the shipped default of TEMPLATE back (all its files, or one language with --lang).
+
+        It overwrites your edits to those files (git keeps what you committed).
+
+        \b
+        Examples:
+          mailgitops restore order-accepted --lang de
+          mailgitops restore order-ready              # every language and template.yaml
+        """
         run(_restore, root, template, lang)

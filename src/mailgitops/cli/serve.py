@@ -65,6 +65,13 @@ def register(group: click.Group) -> None:
         MAILGITOPS_MAX_BACKLOG waiting messages, events get 503 with Retry-After. Every request
         except GET /health needs `Authorization: Bearer $MAILGITOPS_API_TOKEN` (at least 32
         bytes). SIGTERM or Ctrl-C stops it within --shutdown-seconds with exit 0. See docs/serve.md.
+
+        \b
+        Examples:
+          export MAILGITOPS_API_TOKEN="$(openssl rand -hex 32)" MAILGITOPS_DELIVERY=production
+          mailgitops serve --outbox /var/lib/mailgitops/outbox.sqlite --attachments-root /srv/print/jobs
+          curl -H "Authorization: Bearer $MAILGITOPS_API_TOKEN" -H 'Content-Type: application/json' \
+               --data-binary @event.json http://127.0.0.1:8025/events
         """
         run(serve, bundle=bundle, outbox=outbox, attachments_root=attachments_root, host=host, port=port,
             allow_tokenless=allow_tokenless, senders=senders, shutdown_seconds=shutdown_seconds,

@@ -139,13 +139,23 @@ def register(group: click.Group) -> None:
         recipient refused. Warns when the EHLO name is not fully qualified and when the
         configured message size limit is above the server's. Exit 75 when the server may just
         be down for now.
+
+        \b
+        Examples:
+          mailgitops smtp check --to you@example.com
+          mailgitops smtp check --bundle bundle/mailgitops.bundle.json   # what the dispatcher runs
         """
         run(_check, root, bundle, to)
 
     @smtp.command("send-test")
     @root_option
     @bundle_opt
-    @click.option("--to", "to", required=True, help="The address to send the test email to.")
+    @click.option("--to", "to", required=True, metavar="ADDR", help="The address to send the test email to.")
     def send_test_cmd(root: str, bundle: str | None, to: str) -> None:
-        """Send a short test email through the configured server."""
+        """Send a short test email through the configured server.
+
+        \b
+        Example:
+          MAILGITOPS_SMTP_PASSWORD=... mailgitops smtp send-test --to you@example.com
+        """
         run(_send_test, root, bundle, to)

@@ -58,5 +58,10 @@ def register(group: click.Group) -> None:
         [code]`. Exit 0 when clean (warnings allowed unless --strict), 1 when there are
         problems. Files unchanged since the last run are not analysed again: their results
         come from a per-user cache, and the checks across files always run.
+
+        \b
+        Examples:
+          mailgitops validate                          # the repository in this folder
+          mailgitops validate --root ~/printroom-emails --strict   # warnings fail too
         """
         run(_validate, root, fmt, strict, no_cache)
