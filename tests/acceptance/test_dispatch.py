@@ -291,6 +291,12 @@ def test_a_damaged_draft_record_is_refused_by_name_not_a_traceback(main: Run, si
                 "`markdown` is missing") in proc.stderr
         assert "Traceback" not in proc.stderr
     assert sink.messages == []
+    # the listings still work, and show the row marked so the operator can find it
+    drafts = main.run("drafts", "list")
+    assert drafts.returncode == 0, drafts.stderr
+    [listed] = [d for d in json.loads(drafts.stdout) if d["id"] == m["draft_id"]]
+    assert listed["draft_damaged"]["error"].endswith("is damaged: `markdown` is missing")
+    assert m["draft_id"] in [r["id"] for r in outcome(main.run("outbox", "list"))["messages"]]
 
 
 def test_w3_cc_edit_refused_without_s5(strict: Run, sink: SmtpServer, bundles: dict[str, Path]) -> None:

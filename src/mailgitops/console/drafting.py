@@ -36,7 +36,8 @@ def version(row: Row) -> str:
 
 def get(console: Console, draft_id: int) -> Row | None:
     row = console.service.dispatcher().outbox.get(draft_id)
-    return row if row is not None and row.draft is not None else None
+    # a damaged record is still this draft's row: its page refuses it, naming the key (pages.draft)
+    return row if row is not None and (row.draft is not None or row.draft_problem is not None) else None
 
 
 def render(console: Console, row: Row, *, subject: str | None = None,

@@ -63,7 +63,7 @@ _DE = {
     "Sending is temporarily unavailable. Try again in a minute.":
         "Der Versand ist vorübergehend nicht verfügbar. Versuchen Sie es in einer Minute erneut.",
     "{n} min": "{n} Min.", "{n} h": "{n} Std.", "{n} d": "{n} T.", "just now": "gerade eben",
-    "changed by an operator": "von einem Bediener geändert",
+    "changed by an operator": "von einem Bediener geändert", "Damaged draft": "Beschädigter Entwurf",
     "Someone changed this draft after you opened it. Check it again before sending.":
         "Jemand hat diesen Entwurf geändert, nachdem Sie ihn geöffnet haben. Prüfen Sie ihn vor dem Senden erneut.",
 }
@@ -109,7 +109,7 @@ _ZH = {
     "File removed.": "文件已移除。", "Signed out.": "已退出登录。", "Not possible": "无法执行",
     "Sending is temporarily unavailable. Try again in a minute.": "发送暂时不可用，请一分钟后重试。",
     "{n} min": "{n} 分钟", "{n} h": "{n} 小时", "{n} d": "{n} 天", "just now": "刚刚",
-    "changed by an operator": "已被操作员修改",
+    "changed by an operator": "已被操作员修改", "Damaged draft": "草稿已损坏",
     "Someone changed this draft after you opened it. Check it again before sending.": "在您打开此草稿后有人修改了它。请在发送前重新检查。",
 }
 

@@ -32,9 +32,11 @@ def _email(drafts: list[Row], console_url: str | None) -> RenderedEmail:
     subject = f"{n} draft{'s' if n != 1 else ''} waiting for review"
     lines = []
     for r in sorted(drafts, key=lambda r: -r.created_at):
-        if (d := r.draft) is not None:  # every row in the `draft` state holds one
+        if (d := r.draft) is not None:  # every row in the `draft` state holds one, or a damaged one
             lines.append(f"- {d.order_number or '-'} · {d.trigger or r.template_id} · "
                          f"{d.customer or '-'} · {d.subject}")
+        elif r.draft_problem is not None:
+            lines.append(f"- {r.template_id} · damaged draft (outbox message {r.id}): {r.draft_problem}")
     where = (f"Open the console: {console_url}" if console_url
              else "Open the mailgitops console to review them.")
     text = f"{subject}:\n\n" + "\n".join(lines) + f"\n\n{where}\n"

@@ -30,6 +30,11 @@ def inbox(ctx: Ctx) -> Response:
     rows = outbox.rows("draft", 100_000, newest=True)[::-1]  # newest first
     drafts = []
     for r in rows:
+        if (damaged := r.damaged()) is not None and not order:  # listed, marked, with the fix
+            drafts.append({"id": r.id, "order": None, "trigger": r.template_id, "customer": None,
+                           "language": r.lang, "subject": None, "damaged": damaged.message,
+                           "hint": damaged.hint, "age": drafting.age(ctx._, r.created_at),
+                           "created_iso": ctx.console.when(r.created_at)})
         d = r.draft
         if d is None or (order and not _order_matches(order, d.order_number)):
             continue
@@ -45,6 +50,8 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200) -> Respons
     row = drafting.get(ctx.console, int(ctx.request.path_params["id"]))
     if row is None:
         return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
+    if (damaged := row.damaged()) is not None:  # nothing to show or send: the error and its fix
+        return ctx.refuse(422, "Damaged draft", f"{damaged.message} ({damaged.hint})")
     email = drafting.render(ctx.console, row)
     return ctx.page("draft.html", status, d=drafting.view(ctx.console, row, email), problem=problem,
                     active="drafts", accept=", ".join(_types()), max_upload="20 MB")
@@ -94,8 +101,11 @@ def deliveries(ctx: Ctx) -> Response:
         _, reason = row_status(r)
         if r.draft is not None and r.draft.history:
             reason = f"{reason or ''} ({ctx._('changed by an operator')})".strip()
+        if (damaged := r.damaged()) is not None:  # the row's own reason stays (a sent one: sent)
+            marked = f"{ctx._('Damaged draft')}: {damaged.message} ({damaged.hint})"
+            reason = f"{reason}; {marked}" if reason else marked
         shown.append({"id": r.id, "subject": subject, "to": list(r.to), "status": r.status, "reason": reason,
-                      "attempts": r.attempts, "is_draft": r.draft is not None,
+                      "attempts": r.attempts, "is_draft": r.draft is not None or damaged is not None,
                       "next": (ctx.console.when(r.next_attempt_at)
                                if r.status in ("queued", "ambiguous") else ""),
                       "retryable": r.status in RETRYABLE and r.status != "queued"})

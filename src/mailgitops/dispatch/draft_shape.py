@@ -136,18 +136,31 @@ class Draft(NamedTuple):
 KNOWN = frozenset(Draft._fields) - {"extra"}  # the stored keys: each field but `extra` has one
 
 
-def stored_draft(value: object, *, row_id: int, message_id: str) -> Draft | None:
+DAMAGED_HINT = ("it was changed outside mailgitops: put the row's draft_json back from a backup of the "
+                "outbox (other messages are still sent meanwhile)")
+
+
+def stored_draft(value: object, *, decoded: bool = False) -> tuple[Draft | None, str | None]:
     """What a backend read from `draft_json` (SQLite: text; PostgreSQL: the decoded JSONB), checked:
-    a damaged record is a clear error naming its message, never a KeyError later."""
+    (the draft, None), or for a damaged record (None, what is wrong, naming the key). The row
+    carries that reason, so listings still show the row and a command on it refuses it
+    (`damaged_draft`), never a KeyError later."""
     if value is None:
-        return None
+        return None, None
     try:
-        return Draft.from_json(json.loads(value) if isinstance(value, (str, bytes)) else value)
-    except ValueError as e:  # json.JSONDecodeError is one too
-        raise MailgitopsError(
-            f"the draft stored for outbox message {row_id} ({message_id}) is damaged: {e}",
-            hint="it was changed outside mailgitops: put the row's draft_json back from a backup of "
-                 "the outbox (other messages are still sent meanwhile)") from None
+        parsed = value if decoded or not isinstance(value, (str, bytes)) else json.loads(value)
+    except ValueError as e:  # json.JSONDecodeError: the text was cut or edited by hand
+        return None, f"it is not JSON ({e})"
+    try:
+        return Draft.from_json(parsed), None
+    except ValueError as e:  # names the first bad key: "`markdown` is missing"
+        return None, str(e)
+
+
+def damaged_draft(row_id: int, message_id: str, problem: str) -> MailgitopsError:
+    """The error a command on a row whose stored draft is damaged gives (exit 1, nothing sent)."""
+    return MailgitopsError(f"the draft stored for outbox message {row_id} ({message_id}) is damaged: "
+                           f"{problem}", hint=DAMAGED_HINT)
 
 
 def _draft(d: JsonObject) -> Draft:

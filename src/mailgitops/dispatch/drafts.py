@@ -43,7 +43,10 @@ def draft_context(draft: Draft) -> dict[str, object]:
 
 
 def draft_of(row: Row) -> Draft:
-    """The draft of a row found as a draft (the outbox keeps it after it is sent or discarded)."""
+    """The draft of a row found as a draft (the outbox keeps it after it is sent or discarded); a
+    damaged record is refused here, naming the row and the key, before anything is rendered or sent."""
+    if (damaged := row.damaged()) is not None:
+        raise damaged
     if row.draft is None:
         raise MailgitopsError(f"there is no draft {row.id}", hint="see `mailgitops drafts list`")
     return row.draft
@@ -58,14 +61,22 @@ def _get(outbox: Outbox, draft_id: int) -> tuple[Row, Draft]:
 
 def summary(row: Row) -> JsonDict:
     status, reason = row_status(row)
+    if (error := row.damaged()) is not None:  # not "waiting for an operator: send it": it is refused
+        reason = error.message
     return {"id": row.id, "event_id": row.event_id, "role": row.role, "to": list(row.to), "cc": list(row.cc),
             "language": row.lang, "template": row.template_id,
             "subject": row.draft.subject if row.draft else None,
-            "status": status, "reason": reason, "message_id": row.message_id}
+            "status": status, "reason": reason, "message_id": row.message_id,
+            "draft_damaged": row.damaged_json()}
+
+
+def holds_draft(row: Row) -> bool:
+    """A row made as a draft: one whose record is damaged is one too, listed and marked."""
+    return row.draft is not None or row.draft_problem is not None
 
 
 def list_drafts(outbox: Outbox, *, include_done: bool = False) -> list[JsonDict]:
-    rows = [r for r in outbox.rows(limit=100_000) if r.draft is not None]
+    rows = [r for r in outbox.rows(limit=100_000) if holds_draft(r)]
     return [summary(r) for r in rows if include_done or r.status == "draft"]
 
 

@@ -15,6 +15,7 @@ from mailgitops.jsonshape import JsonDict
 
 if TYPE_CHECKING:  # imported when a row holds a draft (read_draft): most messages are no draft
     from mailgitops.dispatch.draft_shape import Draft
+    from mailgitops.errors import MailgitopsError
 
 Status = Literal["queued", "sending", "sent", "failed", "expired", "draft", "ambiguous", "discarded",
                  "corrupt"]
@@ -61,13 +62,15 @@ def initial_recipients(to: Iterable[str], cc: Iterable[str], bcc: Iterable[str] 
     return out
 
 
-def read_draft(value: object, *, row_id: int, message_id: str) -> Draft | None:
-    """A row's stored `draft_json` as a Draft, checked (a damaged one: MailgitopsError naming it)."""
-    if value is None or value == "":
-        return None
+def read_draft(value: object, *, decoded: bool = False) -> tuple[Draft | None, str | None]:
+    """A row's stored `draft_json` as a Draft, checked: (draft, None), (None, None) for a row that
+    holds none, or (None, why) for a damaged record, which the Row carries (`draft_problem`).
+    `decoded`: the driver already parsed the JSON (PostgreSQL's JSONB), so a string is a value."""
+    if value is None or (value == "" and not decoded):
+        return None, None
     from mailgitops.dispatch.draft_shape import stored_draft
 
-    return stored_draft(value, row_id=row_id, message_id=message_id)
+    return stored_draft(value, decoded=decoded)
 
 
 def json_column(key: str, value: object) -> object:
@@ -114,6 +117,22 @@ class Row(NamedTuple):
     recipients: tuple[Recipient, ...] = ()  # every envelope recipient's latest result
     sha256: str | None = None  # of `raw`, checked before it is sent
     pruned_at: float | None = None  # when retention dropped the body; the delivery record stays
+    # the stored draft record is damaged (changed by hand): what is wrong, naming the key, and
+    # `draft` is None. Listings show the row marked; a command on it refuses it (drafts.draft_of)
+    draft_problem: str | None = None
+
+    def damaged(self) -> MailgitopsError | None:
+        """The error a command on this row gives when its draft record is damaged, else None."""
+        if self.draft_problem is None:
+            return None
+        from mailgitops.dispatch.draft_shape import damaged_draft
+
+        return damaged_draft(self.id, self.message_id, self.draft_problem)
+
+    def damaged_json(self) -> JsonDict | None:
+        """How a listing marks a row whose draft record is damaged: the command's error and hint."""
+        e = self.damaged()
+        return None if e is None else {"error": e.message, "hint": e.hint}
 
     def to_json(self) -> JsonDict:
         waiting = self.status in ("queued", "ambiguous")
@@ -124,7 +143,8 @@ class Row(NamedTuple):
                 "recipients": [dict(r) for r in self.recipients],
                 "created_at": iso(self.created_at), "sent_at": iso(self.sent_at),
                 "pruned_at": iso(self.pruned_at),
-                "next_attempt_at": iso(self.next_attempt_at) if waiting else None}
+                "next_attempt_at": iso(self.next_attempt_at) if waiting else None,
+                "draft_damaged": self.damaged_json()}
 
 
 class Pause(NamedTuple):

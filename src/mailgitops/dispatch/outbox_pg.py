@@ -45,7 +45,9 @@ _PLAIN = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_until", "
 
 
 def _row(r: DictRow, raw: bytes | None, *, with_draft: bool = True) -> Row:
-    draft = read_draft(r["draft_json"], row_id=r["id"], message_id=r["message_id"]) if with_draft else None
+    # a damaged record does not stop the read: the Row says what is wrong (draft_problem), so a
+    # listing still shows it and only a command on this row refuses it
+    draft, problem = read_draft(r["draft_json"], decoded=True) if with_draft else (None, None)
     return Row(
         id=r["id"], event_id=r["event_id"], role=r["role"], lang=r["lang"], template_id=r["template_id"],
         message_id=r["message_id"], envelope_from=r["envelope_from"], to=tuple(r["to_json"]),
@@ -54,7 +56,7 @@ def _row(r: DictRow, raw: bytes | None, *, with_draft: bool = True) -> Row:
         attempts=r["attempts"], ambiguous=r["ambiguous"], next_attempt_at=r["next_attempt_at"],
         last_error=r["last_error"], created_at=r["created_at"], updated_at=r["updated_at"],
         sent_at=r["sent_at"], bcc=tuple(r["bcc_json"]), recipients=tuple(r["recipients_json"]),
-        sha256=r["raw_sha256"], pruned_at=r["pruned_at"])
+        sha256=r["raw_sha256"], pruned_at=r["pruned_at"], draft_problem=problem)
 
 
 def _sha(raw: bytes | None) -> str | None:

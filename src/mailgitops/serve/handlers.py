@@ -65,8 +65,10 @@ def post_plan(service: Service, req: Request) -> Response:
 
 def _draft_row(service: Service, draft_id: str) -> Row:
     row = service.dispatcher().outbox.get(int(draft_id))
-    if row is None or row.draft is None:
+    if row is None or (row.draft is None and row.draft_problem is None):
         raise HttpError(404, f"there is no draft {draft_id}", hint="GET /drafts lists them")
+    if (damaged := row.damaged()) is not None:  # 422 naming the key; nothing is changed or sent
+        raise damaged
     return row
 
 

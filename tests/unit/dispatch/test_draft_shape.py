@@ -1,6 +1,6 @@
 """The draft a held message carries: the JSON outboxes already hold reads back unchanged on both
-backends, a damaged record is one clear error naming its message (never a KeyError), and a
-damaged record does not stop the sender."""
+backends, a damaged record is read as a row marked damaged and is one clear error naming its
+message for a command on it (never a KeyError), and a damaged record does not stop the sender."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from mailgitops.dispatch import drafts
 from mailgitops.dispatch.draft_shape import AttachmentRef, Draft, Redirected
 from mailgitops.dispatch.outbox import NewMessage, Outbox, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
@@ -118,10 +119,15 @@ def test_a_damaged_draft_is_one_clear_error_naming_its_message(ob: Outbox, chang
         else:
             damaged[key] = value
     ob.update(row_id, None, draft=damaged)
-    reads = (lambda: ob.get(row_id), lambda: ob.rows("draft"), lambda: ob.find_message("<d1@example.com>"))
+    # every read still gives the row, marked; the command on it gets the error (drafts.draft_of)
+    reads = (lambda: ob.get(row_id), lambda: ob.rows("draft")[0], lambda: ob.find_message("<d1@example.com>"))
     for read in reads:
+        row = read()
+        assert row is not None
+        assert row.draft is None
+        assert row.draft_problem == named
         with pytest.raises(MailgitopsError) as got:
-            read()
+            drafts.draft_of(row)
         assert got.value.message == (f"the draft stored for outbox message {row_id} (<d1@example.com>) "
                                      f"is damaged: {named}")
         assert got.value.hint is not None
@@ -134,8 +140,11 @@ def test_a_draft_that_is_not_json_at_all_is_the_same_clear_error(tmp_path: Any) 
         row_id = _held(ob)
         with sqlite3.connect(path) as db:
             db.execute("UPDATE messages SET draft_json=? WHERE id=?", ('{"subject": "cut off', row_id))
-        with pytest.raises(MailgitopsError, match=rf"message {row_id} \(<d1@example.com>\) is damaged"):
-            ob.get(row_id)
+        row = ob.get(row_id)
+        assert row is not None
+        with pytest.raises(MailgitopsError, match=rf"message {row_id} \(<d1@example.com>\) is damaged: "
+                                                  "it is not JSON"):
+            drafts.draft_of(row)
     finally:
         ob.close()
 

@@ -225,6 +225,33 @@ def test_outbox_listing(service: Service) -> None:
     assert [p["json_path"] for p in body["problems"]] == ["status", "limit"]
 
 
+def test_a_damaged_draft_is_listed_marked_and_refused_by_itself(service: Service) -> None:
+    good, bad = _draft(service, "d-good"), _draft(service, "d-bad")
+    outbox = service.dispatcher().outbox
+    assert outbox.update(bad, None, draft={"subject": "lost its body"})  # as a hand edit leaves it
+    said = f"the draft stored for outbox message {bad} ("
+    status, _, listed = call(service, "GET", "/drafts")
+    assert status == 200
+    drafts = {d["id"]: d for d in listed}
+    assert sorted(drafts) == sorted([good, bad])
+    assert drafts[good]["draft_damaged"] is None
+    assert drafts[bad]["subject"] is None
+    assert drafts[bad]["draft_damaged"]["error"].startswith(said)
+    assert drafts[bad]["draft_damaged"]["error"].endswith("is damaged: `markdown` is missing")
+    assert drafts[bad]["draft_damaged"]["hint"]
+    status, _, body = call(service, "GET", "/outbox?status=draft")
+    assert status == 200
+    assert body["counts"]["draft"] == 2
+    assert [m["id"] for m in body["messages"] if m["draft_damaged"]] == [bad]
+    for method, path in (("GET", ""), ("POST", "/send"), ("POST", "/discard")):
+        status, _, body = call(service, method, f"/drafts/{bad}{path}")
+        assert status == 422, path
+        assert body["error"].startswith(said)
+        assert body["hint"]
+    assert outbox.rows("queued") == []
+    assert call(service, "GET", f"/drafts/{good}")[0] == 200
+
+
 def test_health_reports_a_pause(service: Service) -> None:
     status, _, body = call(service, "GET", "/health")
     assert status == 200
