@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from mailgitops.cli.main import cli
+from support.dispatchrepo import cli as mailgitops
+from support.dispatchrepo import make_repo
 from support.incli import run_in_process
 
 
@@ -54,3 +57,26 @@ def test_the_first_help_page_sends_with_a_delivery_mode() -> None:
     output = CliRunner().invoke(cli, ["--help"]).output
     (line,) = [x for x in output.splitlines() if "mailgitops dispatch" in x]
     assert "MAILGITOPS_DELIVERY=production" in line or "--delivery" in line
+
+
+def test_send_test_to_a_server_that_is_down_is_try_again_later(tmp_path: Path) -> None:
+    """Nothing listens on the port: exit 75, as `outbox flush` and `smtp check` say for it, and the
+    message names the test email (it said `smtp check failed`), where it failed and the fix."""
+    with socket.socket() as s:  # a port that was free a moment ago and has no listener now
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    repo = make_repo(tmp_path / "repo", port=port)
+    proc = mailgitops("smtp", "send-test", "--root", str(repo), "--to", "me@example.org")
+    assert proc.returncode == 75, proc.stderr
+    assert proc.stderr.startswith("error: the test email was not sent (at connect): ")
+    assert "smtp check" not in proc.stderr and "hint: check server.host and server.port" in proc.stderr
+
+
+def test_send_test_without_the_password_names_where_it_goes(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", port=1, auth={"mode": "custom", "username": "printroom",
+                                                      "password_env": "MG_NEWCOMER_UNSET_PASSWORD"})
+    env = {k: v for k, v in os.environ.items() if k != "MG_NEWCOMER_UNSET_PASSWORD"}
+    proc = mailgitops("smtp", "send-test", "--root", str(repo), "--to", "me@example.org", env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert "not sent: auth.password_env names MG_NEWCOMER_UNSET_PASSWORD" in proc.stderr
+    assert "(at connect)" not in proc.stderr and "hint: give the password" in proc.stderr

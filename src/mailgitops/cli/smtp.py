@@ -35,14 +35,22 @@ def _settings(root: str, bundle: str | None) -> SmtpSettings:
 
 def _open(smtp: SmtpSettings) -> Connection:
     from mailgitops.dispatch.smtp import Connection, ServerConfig, TransportError
-    from mailgitops.errors import MailgitopsError
+    from mailgitops.dispatch.smtp_check import STAGE_HINTS, TRANSIENT
+    from mailgitops.errors import ExitCode, MailgitopsError
 
     cfg = ServerConfig.from_settings(smtp)
     conn = Connection(cfg)
     try:
         conn.open()
     except TransportError as e:
-        raise MailgitopsError(f"smtp check failed ({e.kind}): {e.message}") from e
+        # a server that is down for now is "try again later", as for every other command
+        code = ExitCode.TEMPORARY if e.kind in TRANSIENT else ExitCode.PROBLEMS
+        hint = None if e.kind == "cert" else STAGE_HINTS.get(conn.stage)
+        where = f" (at {conn.stage})" if e.kind != "config" else ""  # no connection was tried
+        if e.kind == "config":
+            hint = "give the password where config/smtp.yaml's auth says: that environment variable or file"
+        raise MailgitopsError(f"the test email was not sent{where}: {e.message}", hint=hint,
+                              exit_code=code) from e
     return conn
 
 
@@ -83,7 +91,7 @@ def _send_test(root: str, bundle: str | None, to: str) -> int:
 
     from mailgitops.dispatch.api import new_message_id
     from mailgitops.dispatch.rules import single_address
-    from mailgitops.errors import MailgitopsError, UsageError
+    from mailgitops.errors import ExitCode, MailgitopsError, UsageError
     from mailgitops.render.mime import address
 
     if not single_address(to):
@@ -111,8 +119,10 @@ def _send_test(root: str, bundle: str | None, to: str) -> int:
         click.echo(f"sent: {msg['Message-ID']} to {to} via {_describe(smtp)} ({result.reply})")
         return 0
     reason = result.reply or "; ".join({**result.temporary, **result.permanent}.values())
+    later = bool(result.temporary) and not result.permanent  # a 4xx: the server asks to try again
     raise MailgitopsError(f"the test email was not accepted: {reason}"
-                          + (" (the server may still have it)" if result.ambiguous else ""))
+                          + (" (the server may still have it)" if result.ambiguous else ""),
+                          exit_code=ExitCode.TEMPORARY if later else ExitCode.PROBLEMS)
 
 
 bundle_opt = click.option("--bundle", default=None, type=click.Path(dir_okay=False),
@@ -153,6 +163,10 @@ def register(group: click.Group) -> None:
     @click.option("--to", "to", required=True, metavar="ADDR", help="The address to send the test email to.")
     def send_test_cmd(root: str, bundle: str | None, to: str) -> None:
         """Send a short test email through the configured server.
+
+        Exit 0 when the server accepted it; 75 when the server may just be down for now or asks
+        to try again later (a 4xx); 1 for anything a retry will not fix (a refused password or
+        recipient, an untrusted certificate, a missing password).
 
         \b
         Example:
