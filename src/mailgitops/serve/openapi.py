@@ -65,8 +65,11 @@ def _schemas(event_schema: str | None) -> dict[str, Any]:
     problem = {"type": "object", "required": ["message"], "properties": {
         "file": s, "line": {"type": "integer"}, "col": {"type": "integer"}, "code": s, "message": s,
         "severity": s, "json_path": n, "hint": n}}
+    # a draft whose stored record was damaged by a hand edit: listed, subject null, and why
+    damaged = {"type": ["object", "null"], "properties": {"error": s, "hint": s}}
     summary = {"type": "object", "required": ["id", "status"], "properties": {
-        "id": {"type": "integer"}, "event_id": s, "status": s, "subject": n, "to": strings, "cc": strings}}
+        "id": {"type": "integer"}, "event_id": s, "status": s, "subject": n, "to": strings, "cc": strings,
+        "draft_damaged": damaged}}
     return {
         "Problem": problem,
         "Error": {"type": "object", "required": ["error", "problems"], "properties": {
@@ -100,6 +103,7 @@ def _schemas(event_schema: str | None) -> dict[str, Any]:
 def _paths() -> dict[str, Any]:
     outcome = _ref("Outcome")
     draft_404 = {"404": _err("there is no such draft")}
+    damaged = _err("the draft's stored record was damaged by a hand edit; nothing was changed or sent")
     return {
         "/events": {"post": {
             "summary": "Accept a status event; 202 once its messages are committed to the outbox",
@@ -122,22 +126,25 @@ def _paths() -> dict[str, Any]:
         "/drafts/{draft_id}": {
             "parameters": [DRAFT_ID],
             "get": {"summary": "One draft with its Markdown body",
-                    "responses": {"200": _json(_ref("Draft"), "the draft"), **draft_404, **COMMON}},
+                    "responses": {"200": _json(_ref("Draft"), "the draft"), **draft_404,
+                                  "422": damaged, **COMMON}},
             "post": {"summary": "Edit a draft's subject, body, CC or files",
                      "requestBody": {"required": True, "content": {J: {"schema": _ref("DraftEdit")}}},
                      "responses": {"200": _json(_ref("Draft"), "the edited draft"), **draft_404,
                                    "409": _err("already sent or discarded"),
-                                   "422": _err("a field or a rule refused the edit"), **BODY, **COMMON}}},
+                                   "422": _err("a field or a rule refused the edit, or the draft's stored "
+                                               "record was damaged by a hand edit"), **BODY, **COMMON}}},
         "/drafts/{draft_id}/send": {"parameters": [DRAFT_ID], "post": {
             "summary": "Queue a draft for sending (once, however often it is called)",
             "responses": {"202": _json(_ref("DraftSend"), "queued now"),
                           "200": _json(_ref("DraftSend"), "queued before"), **draft_404,
                           "409": _err("the draft was discarded"),
-                          "422": _err("an attachment can no longer be read"), **BODY, **COMMON}}},
+                          "422": _err("an attachment can no longer be read, or the draft's stored record "
+                                      "was damaged by a hand edit"), **BODY, **COMMON}}},
         "/drafts/{draft_id}/discard": {"parameters": [DRAFT_ID], "post": {
             "summary": "Discard a draft",
             "responses": {"200": _json(_ref("DraftSummary"), "discarded"), **draft_404,
-                          "409": _err("already sent"), **BODY, **COMMON}}},
+                          "409": _err("already sent"), "422": damaged, **BODY, **COMMON}}},
         "/outbox": {"get": {
             "summary": "The newest messages in the outbox and the count of each status",
             "parameters": [{"name": "status", "in": "query", "schema": {"enum": list(STATUSES)}},
