@@ -117,6 +117,13 @@ def secret_tag(secret: bytes, salt: bytes) -> str:
     return f"pbkdf2-sha256${_SECRET_ROUNDS}${salt.hex()}${digest.hex()}"
 
 
+def claim_size(pace: float | None) -> int:
+    """How many rows to claim next, at `pace` seconds a message so far: BATCH until it is known."""
+    if pace is None:
+        return BATCH
+    return max(BATCH, min(MAX_BATCH, int(CLAIM_SECONDS / max(pace, 1e-6))))
+
+
 class Sender:
     """Delivers outbox rows. Keeps its connection open between flushes; close() ends it."""
 
@@ -179,7 +186,7 @@ class Sender:
             self.outbox.pause(0.0, "")  # by hand, after a fix: try again now
         start = time.time()  # rows rescheduled during this flush wait for the next one
         while stop is None or not stop.is_set():
-            size = batch or self.claim_size()
+            size = batch or claim_size(self.pace)
             began = time.monotonic()
             rows = self.outbox.claim(worker=self.worker, lease_seconds=self.policy.lease_seconds,
                                      limit=size, ids=ids, due_before=start)
@@ -190,12 +197,6 @@ class Sender:
             if not sent or len(rows) < size:
                 break
         return report
-
-    def claim_size(self) -> int:
-        """How many rows to claim next: BATCH until a pace is known."""
-        if self.pace is None:
-            return BATCH
-        return max(BATCH, min(MAX_BATCH, int(CLAIM_SECONDS / max(self.pace, 1e-6))))
 
     def _apply_retention(self) -> None:
         retention = self.policy.retention_seconds

@@ -90,9 +90,19 @@ def _claims_of_a_flush(tmp_path: Path, server: SmtpServer, events: int) -> list[
     return asked
 
 
-def test_a_flush_to_a_quick_server_claims_many_rows_at_once(tmp_path: Path) -> None:
+def test_a_claim_is_about_a_quarter_second_of_sending_at_the_pace_so_far() -> None:
+    """BATCH rows until a pace is known; then CLAIM_SECONDS of sending, between BATCH and MAX_BATCH."""
+    assert sender.claim_size(None) == sender.BATCH
+    for pace, rows in ((0.01, 25), (0.001, sender.MAX_BATCH), (0.04, sender.BATCH), (0.0, sender.MAX_BATCH)):
+        assert sender.claim_size(pace) == rows, pace
+
+
+def test_a_flush_to_a_quick_server_claims_many_rows_at_once(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Each claim is a durable commit: once the pace is known, a quick server gets more than
-    ten rows a claim (at most MAX_BATCH)."""
+    ten rows a claim (at most MAX_BATCH). A claim of ten seconds of sending makes "quick" any
+    pace under 0.1 s a message, so the count holds on a loaded machine too."""
+    monkeypatch.setattr(sender, "CLAIM_SECONDS", 10.0)
     server = SmtpServer().start()
     try:
         asked = _claims_of_a_flush(tmp_path, server, 40)
