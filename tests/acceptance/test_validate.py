@@ -174,7 +174,8 @@ def test_wrong_usage_exits_2(tmp_path: Path) -> None:
     assert "no such folder" in result.output
 
 
-def test_empty_folder_reports_the_missing_files(tmp_path: Path) -> None:
+def test_a_repository_with_an_empty_config_folder_reports_the_missing_files(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()  # an empty folder with neither is no repository: a usage error
     code, output = run_cli(tmp_path)
     assert code == 1
     assert {d["file"] for d in found(output)} >= {"config/smtp.yaml", "config/workflow.yaml", "templates"}

@@ -80,3 +80,19 @@ def test_send_test_without_the_password_names_where_it_goes(tmp_path: Path) -> N
     assert proc.returncode == 1, proc.stderr
     assert "not sent: auth.password_env names MG_NEWCOMER_UNSET_PASSWORD" in proc.stderr
     assert "(at connect)" not in proc.stderr and "hint: give the password" in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["validate"], ["render", "--out", "previews"],
+                                     ["bundle", "--out", "b.json"], ["schema"]],
+                         ids=["validate", "render", "bundle", "schema"])
+def test_a_folder_that_is_no_repository_is_one_usage_error(command: list[str], tmp_path: Path) -> None:
+    """Run from the wrong folder (a home folder, the parent of the clone): one error saying where it
+    looked and how to point it elsewhere, not one `missing-file` per config file, and nothing written
+    (schema wrote schema/ into it and said it was current)."""
+    (tmp_path / "notes.txt").write_text("not a repository\n", encoding="utf-8")
+    code, out, err = run(*command, cwd=tmp_path)
+    assert code == 2, out + err
+    assert err == (f"error: {tmp_path.resolve()} is not a config repository (it has no config/ and no "
+                   "templates/ folder)\n  hint: run mailgitops in the repository's folder, or pass "
+                   "--root DIR; `mailgitops init DIR` starts a new one\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

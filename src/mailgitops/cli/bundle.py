@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from mailgitops.cli.main import CONTEXT, root_option, run
+from mailgitops.cli.rootdir import repository
 from mailgitops.errors import UsageError
 
 
@@ -31,6 +32,7 @@ def _bundle(root: str, out: str | None, check: str | None, sign_key_env: str | N
     if (out is None) == (check is None):
         raise UsageError("give exactly one of --out FILE or --check FILE",
                          hint=f"e.g. mailgitops bundle --out {bundle.DEFAULT_PATH}")
+    repository(root)
     key = _key(sign_key_env)
     if out is not None:
         data = bundle_build.write(Path(root), Path(out), key)

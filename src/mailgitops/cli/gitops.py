@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mailgitops.cli.main import CONTEXT, root_option, run
+from mailgitops.cli.rootdir import repository
 
 
 def _write(path: str, text: str) -> None:
@@ -59,10 +60,11 @@ def _init(directory: str, force: bool, install: str | None) -> int:
 def _schema(root: str) -> int:
     from mailgitops.gitops.schema import write_schema
 
-    written = write_schema(Path(root))
+    written = write_schema(repository(root))
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"schema/ is current ({len(written)} file(s) rewritten)", err=True)
+    click.echo(f"schema/ is current ({len(written)} file(s) rewritten)" if written else
+               "schema/ was already current (nothing rewritten)", err=True)
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mailgitops.cli.main import CONTEXT, root_option, run
+from mailgitops.cli.rootdir import repository
 from mailgitops.diagnostics import Diagnostic, Severity, format_text, one_explanation, sort_diagnostics
 from mailgitops.errors import ExitCode, MailgitopsError, UsageError
 
@@ -77,8 +78,7 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
     from mailgitops.render.jinja_env import forget_precompiled
     from mailgitops.repo import load_repo
 
-    if not Path(root).is_dir():
-        raise UsageError(f"--root {root}: no such folder", hint="pass the config repository's folder")
+    repository(root)
     loaded = load_repo(Path(root))
     errors = [d for d in loaded.diagnostics if d.severity is Severity.ERROR]
     if errors:

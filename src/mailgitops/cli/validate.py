@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from mailgitops.cli.main import CONTEXT, root_option, run
+from mailgitops.cli.rootdir import repository
 from mailgitops.diagnostics import REPORTERS, Diagnostic
-from mailgitops.errors import UsageError
 from mailgitops.validate import validate_repo
 
 
@@ -31,9 +31,7 @@ def escape_controls(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 
 def _validate(root: str, fmt: str | None, strict: bool, no_cache: bool = False) -> int:
-    if not Path(root).is_dir():
-        raise UsageError(f"--root {root}: no such folder",
-                         hint="give the folder that holds config/ and templates/")
+    repository(root)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     result = validate_repo(Path(root), cache=not no_cache)
