@@ -96,3 +96,15 @@ def test_a_folder_that_is_no_repository_is_one_usage_error(command: list[str], t
                    "templates/ folder)\n  hint: run mailgitops in the repository's folder, or pass "
                    "--root DIR; `mailgitops init DIR` starts a new one\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_bundle_that_cannot_be_written_is_the_users_to_fix(tmp_path: Path) -> None:
+    """--out under a file (a typo, a path from another machine): an error naming the path, not
+    exit 3 'a bug in mailgitops'."""
+    repo = make_repo(tmp_path / "repo", port=25)
+    (tmp_path / "taken").write_text("a file, not a folder\\n", encoding="utf-8")
+    code, out, err = run("bundle", "--root", str(repo), "--out", str(tmp_path / "taken" / "b.json"),
+                         cwd=tmp_path)
+    assert code == 2, out + err
+    assert err.startswith(f"error: --out {tmp_path / 'taken' / 'b.json'}: cannot write the bundle (")
+    assert "bug" not in err and "Traceback" not in err

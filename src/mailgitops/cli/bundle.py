@@ -35,7 +35,11 @@ def _bundle(root: str, out: str | None, check: str | None, sign_key_env: str | N
     repository(root)
     key = _key(sign_key_env)
     if out is not None:
-        data = bundle_build.write(Path(root), Path(out), key)
+        try:
+            data = bundle_build.write(Path(root), Path(out), key)
+        except OSError as e:  # a folder that cannot be made or written: the user's to fix, no bug
+            raise UsageError(f"--out {out}: cannot write the bundle ({e.strerror or e})",
+                             hint="pass a file in a folder you can write to") from e
         doc = json.loads(data)
         signed = ", signed" if "signature" in doc else ""
         click.echo(f"wrote {out} ({len(data):,} bytes, {doc['hash']}{signed})")
