@@ -108,3 +108,20 @@ def test_a_bundle_that_cannot_be_written_is_the_users_to_fix(tmp_path: Path) -> 
     assert code == 2, out + err
     assert err.startswith(f"error: --out {tmp_path / 'taken' / 'b.json'}: cannot write the bundle (")
     assert "bug" not in err and "Traceback" not in err
+
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("command", [
+    ["translations", "export", "--root", str(PROJECT), "--lang", "de", "--out", "{taken}/de.xlf"],
+    ["plan", "--bundle", str(PROJECT / "bundle" / "mailgitops.bundle.json"), "--event",
+     str(PROJECT / "config" / "samples" / "flyers.yaml"), "--out", "{taken}/plan"],
+], ids=["translations export", "plan"])
+def test_an_out_path_that_cannot_be_written_is_a_usage_error(command: list[str], tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder\\n", encoding="utf-8")
+    argv = [a.replace("{taken}", str(tmp_path / "taken")) for a in command]
+    code, out, err = run(*argv, cwd=tmp_path)
+    assert code == 2, out + err
+    assert err.startswith(f"error: --out {tmp_path / 'taken'}/") and "cannot write" in err
+    assert "bug" not in err

@@ -14,14 +14,20 @@ from mailgitops.cli.main import CONTEXT, run
 
 def write_files(plan: dict[str, Any], out: Path) -> None:
     """Each message's HTML and text as `NN-role-lang.html|.txt` in `out`, named in the plan."""
-    out.mkdir(parents=True, exist_ok=True)
-    for n, m in enumerate(plan["messages"], start=1):
-        if "html" not in m:
-            continue
-        stem = f"{n:02d}-{m['role']}-{m['language']['used']}"
-        (out / f"{stem}.html").write_text(m["html"], encoding="utf-8")
-        (out / f"{stem}.txt").write_text(m["text"], encoding="utf-8")
-        m["files"] = {"html": str(out / f"{stem}.html"), "text": str(out / f"{stem}.txt")}
+    from mailgitops.errors import UsageError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for n, m in enumerate(plan["messages"], start=1):
+            if "html" not in m:
+                continue
+            stem = f"{n:02d}-{m['role']}-{m['language']['used']}"
+            (out / f"{stem}.html").write_text(m["html"], encoding="utf-8")
+            (out / f"{stem}.txt").write_text(m["text"], encoding="utf-8")
+            m["files"] = {"html": str(out / f"{stem}.html"), "text": str(out / f"{stem}.txt")}
+    except OSError as e:  # the user's folder, not a bug
+        raise UsageError(f"--out {out}: cannot write the rendered emails ({e.strerror or e})",
+                         hint="pass a folder you can write to") from e
 
 
 def without_bodies(plan: dict[str, Any]) -> dict[str, Any]:

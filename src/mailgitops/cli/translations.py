@@ -19,13 +19,18 @@ _LABELS = {
 
 
 def _export(root: str, lang: str, out: str | None) -> int:
+    from mailgitops.errors import UsageError
     from mailgitops.translations.exporter import export
 
     result = export(Path(root), lang)
     if out is None:
         click.echo(result.xliff, nl=False)
     else:
-        Path(out).write_text(result.xliff, encoding="utf-8", newline="")
+        try:
+            Path(out).write_text(result.xliff, encoding="utf-8", newline="")
+        except OSError as e:  # the user's path, not a bug
+            raise UsageError(f"--out {out}: cannot write the XLIFF file ({e.strerror or e})",
+                             hint="pass a file in a folder you can write to") from e
     click.echo(f"exported {result.units} units of {result.templates} templates for {lang} "
                f"({result.translated} already translated){'' if out is None else f' to {out}'}", err=True)
     return 0
