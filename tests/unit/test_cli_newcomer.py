@@ -125,3 +125,15 @@ def test_an_out_path_that_cannot_be_written_is_a_usage_error(command: list[str],
     assert code == 2, out + err
     assert err.startswith(f"error: --out {tmp_path / 'taken'}/") and "cannot write" in err
     assert "bug" not in err
+
+
+@pytest.mark.parametrize("body", [None, b"\xff\xfe not UTF-8"], ids=["missing", "not-utf8"])
+def test_a_draft_body_file_that_cannot_be_read_is_named(body: bytes | None, tmp_path: Path) -> None:
+    """The operator's --body file is missing or not text: their mistake, named (it exited 3)."""
+    if body is not None:
+        (tmp_path / "body.md").write_bytes(body)
+    code, out, err = run("drafts", "edit", "1", "--body", "body.md", "--bundle",
+                         str(PROJECT / "bundle" / "mailgitops.bundle.json"), "--outbox",
+                         str(tmp_path / "outbox.sqlite"), cwd=tmp_path)
+    assert code == 2, out + err
+    assert err.startswith("error: --body body.md: cannot read the new body (") and "bug" not in err

@@ -130,8 +130,15 @@ def register(group: click.Group) -> None:
         def edit(disp: Dispatcher) -> JsonDict:
             body = None
             if body_file is not None:
-                with click.open_file(body_file, encoding="utf-8") as f:  # "-" is stdin, left open
-                    body = f.read()
+                try:
+                    with click.open_file(body_file, encoding="utf-8") as f:  # "-" is stdin, left open
+                        body = f.read()
+                except (OSError, UnicodeDecodeError) as e:  # the operator's file: theirs to fix
+                    from mailgitops.errors import UsageError
+
+                    why = e.strerror if isinstance(e, OSError) else "it is not UTF-8 text"
+                    raise UsageError(f"--body {body_file}: cannot read the new body ({why})",
+                                     hint="give a UTF-8 Markdown file, or - for stdin") from e
             new_cc = [] if no_cc else (list(cc) if cc else None)
             d.edit(disp, draft_id, subject=subject, markdown=body, cc=new_cc, attach=attach, detach=detach)
             return d.show(disp.outbox, draft_id)
