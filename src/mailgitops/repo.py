@@ -125,9 +125,12 @@ class _Loader:
         try:
             text = self._read_capped(path, rel)
         except FileNotFoundError:
-            self.diags.append(error(rel, 0, 0, "missing-file", f"{rel} does not exist",
-                                    hint=f"restore it from git (`git checkout -- {rel}`), or copy it from "
-                                    "a new repository made by `mailgitops init`"))
+            hint = (f"restore it from git (`git checkout -- {rel}`), or copy it from a new repository made "
+                    "by `mailgitops init`")
+            if path.name == "template.yaml":  # most often a new template's folder, not a deleted file
+                hint = ("every template folder needs one: copy another template's template.yaml "
+                        "(description, audience, attachments) and adapt it")
+            self.diags.append(error(rel, 0, 0, "missing-file", f"{rel} does not exist", hint=hint))
         except UnicodeDecodeError as e:
             self.diags.append(error(rel, 1, 1, "encoding", f"file is not UTF-8 text ({e.reason})",
                                     hint="save the file as UTF-8"))

@@ -29,7 +29,9 @@ _LOAD_FAILURES = frozenset({"duplicate-key", "file-too-large", "encoding", "miss
 
 
 def loaded_ok(loaded: LoadedRepo, file: str) -> bool:
-    return file in loaded.docs and not any(
+    """The file was read whole: rules built on its values speak of what it says, not of a file
+    that could not be read (missing, not YAML, a list where a mapping belongs)."""
+    return file in loaded.docs and isinstance(loaded.docs[file].data, dict) and not any(
         d.file == file and (d.code in _LOAD_FAILURES or d.code.startswith("yaml-"))
         for d in loaded.diagnostics)
 

@@ -10,6 +10,7 @@ from jinja2 import TemplateSyntaxError
 
 from mailgitops import catalog
 from mailgitops.checks import placeholders
+from mailgitops.checks.crossfile import WORKFLOW, loaded_ok
 from mailgitops.checks.jinja_analysis import analyse
 from mailgitops.checks.jinja_scan import Context
 from mailgitops.checks.result_cache import per_file
@@ -62,20 +63,10 @@ def guaranteed(loaded: LoadedRepo, specs: list[catalog.TriggerSpec]) -> frozense
         derived |= {"order.jobs", "order.job_count"}
         # ...and its link, made from order_url; when workflow.yaml could not be read at all, whether
         # order_url is set is unknown, and one error there must not become one per template text
-        if loaded.repo.workflow.order_url or _unread(loaded, WORKFLOW):
+        if loaded.repo.workflow.order_url or not loaded_ok(loaded, WORKFLOW):
             derived.add("order.url")
     return required | derived
 
-
-WORKFLOW = "config/workflow.yaml"
-
-
-def _unread(loaded: LoadedRepo, file: str) -> bool:
-    """The file is missing, not text, or not YAML: nothing in it is known (a schema problem or a
-    duplicate key leaves the rest of the file readable)."""
-    return file not in loaded.sources or any(
-        d.file == file and d.code.startswith("yaml-") and d.code != "yaml-ambiguous"
-        for d in loaded.diagnostics)
 
 
 def _fields(text: TemplateText, doc: YamlDoc | None, lines: list[str]) -> list[_Field]:
