@@ -137,3 +137,27 @@ def test_a_draft_body_file_that_cannot_be_read_is_named(body: bytes | None, tmp_
                          str(tmp_path / "outbox.sqlite"), cwd=tmp_path)
     assert code == 2, out + err
     assert err.startswith("error: --body body.md: cannot read the new body (") and "bug" not in err
+
+
+def test_schema_never_writes_a_catalog_of_its_own_through_a_link(tmp_path: Path) -> None:
+    """mailgitops' own checkout links schema/ to the package's built-in catalogs; an admin following
+    the guide there (config/catalog.yaml, then `mailgitops schema`) rewrote the package's files, and
+    validate then called their own values built-in."""
+    repo = make_repo(tmp_path / "repo", port=25)
+    builtin = tmp_path / "package-schemas"
+    builtin.mkdir()
+    (builtin / "variables.yaml").write_text("built-in\n", encoding="utf-8")
+    (repo / "schema").symlink_to(builtin)
+    (repo / "config" / "catalog.yaml").write_text(
+        "variables:\n  project.code:\n    type: string\n    description: The project code.\n"
+        "    example: PRJ-42\n", encoding="utf-8")
+    code, out, err = run("schema", "--root", str(repo), cwd=tmp_path)
+    assert code == 1, out + err
+    assert "mailgitops' own built-in catalogs" in err and "nothing was written" in err
+    assert sorted(p.name for p in builtin.iterdir()) == ["variables.yaml"]
+    assert (builtin / "variables.yaml").read_text(encoding="utf-8") == "built-in\n"
+    # a copied link that leads nowhere: said so, not "File exists"
+    (repo / "schema").unlink()
+    (repo / "schema").symlink_to(tmp_path / "gone")
+    code, out, err = run("schema", "--root", str(repo), cwd=tmp_path)
+    assert code == 1 and "which is no folder" in err and "File exists" not in err, err

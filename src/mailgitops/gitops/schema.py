@@ -14,6 +14,7 @@ from mailgitops.repo_catalog import FILE
 def write_schema(root: Path) -> list[str]:
     """The files rewritten; refuses (writing nothing) while config/catalog.yaml has errors, which
     would leave schema/ describing a catalog that validate does not accept."""
+    _refuse_a_link(root)
     loaded = load_repo(root)
     bad = [d for d in loaded.diagnostics if d.file == FILE and d.severity is Severity.ERROR]
     if bad:
@@ -24,3 +25,23 @@ def write_schema(root: Path) -> list[str]:
     except OSError as e:
         raise MailgitopsError(f"cannot write schema/: {e.strerror or e}",
                               hint="check that the repository's folder is writable") from e
+
+
+def _refuse_a_link(root: Path) -> None:
+    """schema/ as a link: mailgitops' own source checkout links it to the package's built-in
+    catalogs. Regenerating those from the package alone is fine; writing a print room's additions
+    there would make them built-in (validate then refuses config/catalog.yaml's own names), and a
+    copied link that leads nowhere would fail with a bare "File exists"."""
+    link = root / schema_dir.DIR
+    if not link.is_symlink():
+        return
+    target = link.resolve()
+    plain = f"make {schema_dir.DIR}/ a plain folder: `rm {link} && mailgitops schema`"
+    if not target.is_dir():
+        raise MailgitopsError(f"{schema_dir.DIR}/ is a link to {target}, which is no folder; nothing "
+                              "was written", hint=plain)
+    if (root / FILE).exists():
+        raise MailgitopsError(
+            f"{schema_dir.DIR}/ is a link to {target}, mailgitops' own built-in catalogs: {FILE}'s "
+            "values written there would become built-in ones; nothing was written",
+            hint=f"{plain}; or keep {FILE} in a print room's repository made by `mailgitops init DIR`")
