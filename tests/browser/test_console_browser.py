@@ -150,6 +150,8 @@ def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[Console
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("status")).to_have_text("File attached.")
     assert "price-list.pdf" in page.locator("dl.headers").inner_text()
+    # typed and not saved: Send sends what the editor shows
+    page.get_by_label("Subject").fill("Your revised quotation PO-7001, final")
     # Send, confirmed, double-clicked: queued once, sent once
     page.get_by_label("Yes, send this email to").check()
     page.get_by_role("button", name="Send", exact=True).dblclick()
@@ -160,7 +162,7 @@ def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[Console
     rig.service.dispatcher().sender.flush()
     assert len(sink.messages) == 1
     got = sink.messages[0].message
-    assert got["Subject"] == "Your revised quotation PO-7001"
+    assert got["Subject"] == "Your revised quotation PO-7001, final"
     assert [p.get_filename() for p in got.iter_attachments()] == ["price-list.pdf"]
     page.goto(f"{base}/draft/{draft_id}")
     changes = page.locator("#changes ~ *").all_inner_texts()

@@ -42,25 +42,37 @@ def _refused(ctx: Ctx, e: MailgitopsError) -> Response:
 
 
 def _changes(ctx: Ctx) -> drafts.EditArgs:
-    """The editor's fields as drafts.edit arguments; unchanged ones stay None (no false record)."""
+    """The editor's fields as drafts.edit arguments; unchanged ones, and ones the form did not
+    carry, stay None (no false record)."""
     row = drafting.get(ctx.console, _id(ctx))
     draft = row.draft if row else None
+    carried = ctx.form if ctx.form is not None else {}
     subject, markdown = ctx.field("subject").strip(), _text(ctx, "message")
     out: drafts.EditArgs = {
-        "subject": subject if draft is None or subject != draft.subject else None,
+        "subject": None if "subject" not in carried or (draft is not None and subject == draft.subject)
+        else subject,
         # the editor shows the readable form; sent back unchanged it keeps the stored Markdown
-        "markdown": None if draft is not None and markdown == readable(draft.markdown) else markdown,
+        "markdown": None if "message" not in carried
+        or (draft is not None and markdown == readable(draft.markdown)) else markdown,
     }
-    if ctx.form is not None and "cc" in ctx.form and row is not None:
+    if "cc" in carried and row is not None:
         cc = [a for a in _CC_SPLIT.split(ctx.field("cc")) if a]
         out["cc"] = cc if cc != list(row.cc) else None
     return out
 
 
+def _save_typed(ctx: Ctx) -> None:
+    """Every button on the draft page submits the editor: what was typed and not yet saved is
+    stored first (one "edited" line), so Send, Upload and Remove never drop it."""
+    changes = _changes(ctx)
+    if any(v is not None for v in changes.values()):
+        drafts.edit(ctx.console.service.dispatcher(), _id(ctx), **changes,
+                    record=record.recorder(_who(ctx), "edited"))
+
+
 def save(ctx: Ctx) -> Response:
     try:
-        drafts.edit(ctx.console.service.dispatcher(), _id(ctx), **_changes(ctx),
-                    record=record.recorder(_who(ctx), "edited"))
+        _save_typed(ctx)
     except MailgitopsError as e:
         return _refused(ctx, e)
     return ctx.redirect(f"/draft/{_id(ctx)}", "saved")
@@ -84,6 +96,7 @@ def preview(ctx: Ctx) -> Response:
 def upload(ctx: Ctx) -> Response:
     disp = ctx.console.service.dispatcher()
     try:
+        _save_typed(ctx)
         rel = uploads.store(ctx, disp.attachments_root, _id(ctx))
     except MailgitopsError as e:
         return _refused(ctx, e)
@@ -102,6 +115,7 @@ def detach(ctx: Ctx) -> Response:
     if row is None or row.draft is None or path not in row.draft.operator_attachments:
         return pages.draft(ctx, problem=f"{path!r} is not attached to this draft", status=422)
     try:
+        _save_typed(ctx)
         drafts.edit(disp, _id(ctx), detach=[path], record=record.recorder(_who(ctx), "removed a file"))
     except MailgitopsError as e:
         return _refused(ctx, e)
@@ -123,8 +137,14 @@ def _send_record(ctx: Ctx) -> drafts.Recorder:
     return hook
 
 
-def send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draft can be found in
-    """Once, however often it is pressed: drafts.send moves draft -> queued in one statement."""
+def send(ctx: Ctx) -> Response:
+    """Once, however often it is pressed: one send at a time in this console, and drafts.send
+    moves draft -> queued in one statement (against the CLI or another process too)."""
+    with ctx.console.send_lock:  # a second click waits, then finds the draft queued
+        return _send(ctx)
+
+
+def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draft can be found in
     disp = ctx.console.service.dispatcher()
     row = drafting.get(ctx.console, _id(ctx))
     if row is None:
@@ -137,6 +157,7 @@ def send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draft
         return pages.draft(ctx, status=409, problem=ctx._(
             "Someone changed this draft after you opened it. Check it again before sending."))
     try:
+        _save_typed(ctx)  # what the editor shows is what is sent, saved or not
         drafts.edit(disp, row.id, record=_send_record(ctx))
         result = drafts.send(disp, row.id, deliver=False)
     except MailgitopsError as e:

@@ -66,6 +66,8 @@ _DE = {
     "changed by an operator": "von einem Bediener geändert", "Damaged draft": "Beschädigter Entwurf",
     "Someone changed this draft after you opened it. Check it again before sending.":
         "Jemand hat diesen Entwurf geändert, nachdem Sie ihn geöffnet haben. Prüfen Sie ihn vor dem Senden erneut.",
+    "Sends the email as the editor shows it, unsaved changes included.":
+        "Sendet die E-Mail so, wie der Editor sie zeigt, auch mit nicht gespeicherten Änderungen.",
 }
 
 _ZH = {
@@ -111,6 +113,7 @@ _ZH = {
     "{n} min": "{n} 分钟", "{n} h": "{n} 小时", "{n} d": "{n} 天", "just now": "刚刚",
     "changed by an operator": "已被操作员修改", "Damaged draft": "草稿已损坏",
     "Someone changed this draft after you opened it. Check it again before sending.": "在您打开此草稿后有人修改了它。请在发送前重新检查。",
+    "Sends the email as the editor shows it, unsaved changes included.": "按编辑器中当前的内容发送邮件，包括尚未保存的修改。",
 }
 
 CATALOGS: Mapping[str, Mapping[str, str]] = {"en": {}, "de": _DE, "zh": _ZH}

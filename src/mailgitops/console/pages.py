@@ -53,8 +53,25 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200) -> Respons
     if (damaged := row.damaged()) is not None:  # nothing to show or send: the error and its fix
         return ctx.refuse(422, "Damaged draft", f"{damaged.message} ({damaged.hint})")
     email = drafting.render(ctx.console, row)
-    return ctx.page("draft.html", status, d=drafting.view(ctx.console, row, email), problem=problem,
+    d = drafting.view(ctx.console, row, email)
+    # a refused form keeps what was typed; after someone else's change (409) the editor shows theirs
+    if problem is not None and ctx.form is not None and status != 409:
+        d |= _typed(ctx, row.status == "draft")
+    return ctx.page("draft.html", status, d=d, problem=problem,
                     active="drafts", accept=", ".join(_types()), max_upload="20 MB")
+
+
+def _typed(ctx: Ctx, editable: bool) -> dict[str, object]:
+    if not editable or ctx.form is None:
+        return {}
+    out: dict[str, object] = {}
+    if "subject" in ctx.form:
+        out["subject_typed"] = ctx.field("subject")
+    if "message" in ctx.form:
+        out["markdown"] = ctx.field("message").replace("\r\n", "\n")
+    if "cc" in ctx.form:
+        out["cc_typed"] = ctx.field("cc")
+    return out
 
 
 @cache

@@ -4,6 +4,7 @@ the service (bundle, dispatcher, outbox), and the time zone dates are shown in."
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -55,6 +56,7 @@ class Console:
         self.service = service
         self.settings = settings
         self.accounts = Accounts(settings.operators_path)
+        self.send_lock = threading.Lock()  # one Send at a time: two tabs or clicks, one winner
         # the __Host- prefix makes the browser insist on Secure, path / and no Domain
         prefix = "__Host-" if settings.secure_cookies else ""
         self.cookie = f"{prefix}mailgitops-session"

@@ -1,0 +1,91 @@
+"""What an operator typed is never dropped: Send, Upload and Remove submit the editor with it,
+and a refused form comes back with the typing still in the editor."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from starlette.testclient import TestClient
+
+from support.console import ConsoleRig, csrf_of
+from support.smtpd import SmtpServer
+
+
+def _version(page: str) -> str:
+    m = re.search(r'name="version" value="([^"]+)"', page)
+    assert m, "no version on the page"
+    return m.group(1)
+
+
+def _editor(page: str) -> tuple[str, str, str]:
+    subject = re.search(r'id="subject" name="subject" value="([^"]*)"', page)
+    message = re.search(r'<textarea id="message"[^>]*>(.*?)</textarea>', page, re.S)
+    cc = re.search(r'id="cc" name="cc" value="([^"]*)"', page)
+    assert subject and message and cc
+    return html.unescape(subject.group(1)), html.unescape(message.group(1)), html.unescape(cc.group(1))
+
+
+def test_every_button_of_the_draft_page_submits_the_editor(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    send = re.search(r'<button[^>]*formaction="/draft/\d+/send"[^>]*>', page)
+    assert send and 'form="editor"' in send.group(0)
+    assert re.search(r'<input type="checkbox" id="confirm-send"[^>]*form="editor"', page)
+    upload = re.search(r'<button[^>]*formaction="/draft/\d+/upload"[^>]*>', page)
+    assert upload and 'form="editor"' in upload.group(0)
+    assert 'formenctype="multipart/form-data"' in upload.group(0)
+    assert re.search(r'<input id="file" name="file" type="file" form="editor"', page)
+
+
+def test_send_sends_the_unsaved_edit_shown_in_the_editor(rig: ConsoleRig, signed_in: TestClient,
+                                                         sink: SmtpServer) -> None:
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    resp = signed_in.post(f"/draft/{draft_id}/send", data={
+        "csrf": csrf_of(page), "version": _version(page), "confirm": "yes",
+        "subject": "Your revised quotation PO-1001",
+        "message": "Dear Ada,\n\nthe new price is 1,150.00 EUR.\n",
+        "cc": "archive@example.com, boss@example.com"})
+    assert resp.status_code == 303
+    assert "notice=sent" in resp.headers["location"]
+    sink.messages.clear()
+    rig.service.dispatcher().sender.flush()
+    (got,) = sink.messages
+    assert got.message["Subject"] == "Your revised quotation PO-1001"
+    assert "the new price is 1,150.00 EUR" in got.message.get_body(("plain",)).get_content()
+    assert "boss@example.com" in got.rcpts
+    history = rig.service.dispatcher().outbox.get(draft_id).draft.history
+    assert [(h.what, h.fields) for h in history] == [("edited", ("subject", "body", "cc")),
+                                                     ("sent the email", ())]
+
+
+def test_a_refused_send_or_save_keeps_what_was_typed(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    typed = {"csrf": csrf_of(page), "version": _version(page), "subject": "Typed for ten minutes",
+             "message": "A long answer to Ada,\n\nwith <b>care</b>.\n",
+             "cc": "archive@example.com, chef at example"}
+    for action, extra in (("save", {}), ("send", {"confirm": "yes"}), ("send", {})):
+        resp = signed_in.post(f"/draft/{draft_id}/{action}", data={**typed, **extra})
+        assert resp.status_code == 422, (action, extra)
+        assert _editor(resp.text) == (typed["subject"], typed["message"], typed["cc"])
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row.status == "draft"
+    assert row.draft.subject != "Typed for ten minutes"  # nothing was stored
+    assert row.draft.history == ()
+
+
+def test_upload_keeps_the_unsaved_edit(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    _, message, cc = _editor(page)
+    resp = signed_in.post(f"/draft/{draft_id}/upload",
+                          data={"csrf": csrf_of(page), "version": _version(page),
+                                "subject": "Typed, then a file", "message": message, "cc": cc},
+                          files={"file": ("terms.pdf", b"%PDF-1.4\n", "application/pdf")})
+    assert resp.status_code == 303
+    draft = rig.service.dispatcher().outbox.get(draft_id).draft
+    assert draft.subject == "Typed, then a file"
+    assert len(draft.operator_attachments) == 1
+    assert [h.what for h in draft.history] == ["edited", "attached a file"]
