@@ -68,6 +68,9 @@ _DE = {
         "Jemand hat diesen Entwurf geändert, nachdem Sie ihn geöffnet haben. Prüfen Sie ihn vor dem Senden erneut.",
     "Sends the email as the editor shows it, unsaved changes included.":
         "Sendet die E-Mail so, wie der Editor sie zeigt, auch mit nicht gespeicherten Änderungen.",
+    "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used and changes not yet saved were not kept. Sign in again.":
+        "Ihre Sitzung war beendet (8 Stunden ohne Nutzung oder anderswo abgemeldet); das Formular wurde daher nicht "
+        "verwendet, und noch nicht gespeicherte Änderungen sind verloren. Melden Sie sich erneut an.",
 }
 
 _ZH = {
@@ -114,6 +117,8 @@ _ZH = {
     "changed by an operator": "已被操作员修改", "Damaged draft": "草稿已损坏",
     "Someone changed this draft after you opened it. Check it again before sending.": "在您打开此草稿后有人修改了它。请在发送前重新检查。",
     "Sends the email as the editor shows it, unsaved changes included.": "按编辑器中当前的内容发送邮件，包括尚未保存的修改。",
+    "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used and changes not yet saved were not kept. Sign in again.":
+        "您的会话已结束（8 小时未使用，或已在别处退出登录），因此该表单未被执行，尚未保存的修改没有保留。请重新登录。",
 }
 
 CATALOGS: Mapping[str, Mapping[str, str]] = {"en": {}, "de": _DE, "zh": _ZH}

@@ -32,7 +32,9 @@ _URL_TOKENS = ("token", "access_token", "session", "api_key", "apikey", "key", "
 NOTICES = {"saved": "Saved.", "sent": "Sent once; it will not be sent again.",
            "already": "This draft was already sent; nothing was sent again.",
            "discarded": "Discarded; this draft is never sent.", "retried": "Queued for another attempt.",
-           "attached": "File attached.", "detached": "File removed.", "signed-out": "Signed out."}
+           "attached": "File attached.", "detached": "File removed.", "signed-out": "Signed out.",
+           "session-ended": "Your session had ended (8 hours without use, or signed out elsewhere), so that "
+                            "form was not used and changes not yet saved were not kept. Sign in again."}
 
 
 def headers(csp: str = PAGE_CSP, *, frame: str = "DENY") -> dict[str, str]:
@@ -97,6 +99,14 @@ def _guarded(fn: Handler, ctx: Ctx) -> Response:
                             status_code=500, headers=headers())
 
 
+def _page_of(path: str) -> str:
+    """The page a form was posted from: /draft/7/save -> /draft/7, /deliveries/3/retry -> /deliveries."""
+    parts = path.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "draft" and parts[1].isdigit():
+        return f"/draft/{parts[1]}"
+    return "/deliveries" if parts[0] == "deliveries" else "/"
+
+
 def _token_in_url(request: Request) -> bool:
     return any(k.lower() in _URL_TOKENS for k in request.query_params)
 
@@ -110,6 +120,18 @@ def same_origin(request: Request) -> bool:
         return True
     host = request.headers.get("host", "")
     return origin.split("://", 1)[-1] == host
+
+
+def _form_refused(ctx: Ctx, public: bool) -> Response | None:
+    """A POST that is not used: sent after the session ended (the sign-in page says so, then leads
+    back to the page it came from), or without this session's token or from another site (403)."""
+    if ctx.session is None and not public and same_origin(ctx.request):
+        page = _page_of(ctx.request.url.path)
+        return ctx.redirect(f"/sign-in?next={quote(page)}", "session-ended")
+    if not same_origin(ctx.request) or not csrf_ok(ctx):
+        return ctx.refuse(403, "Refused", ctx._("The form has expired or came from another site. "
+                                                "Reload the page and try again."))
+    return None
 
 
 def endpoint(console: Console, fn: Handler, *,
@@ -129,10 +151,11 @@ def endpoint(console: Console, fn: Handler, *,
                 return HTMLResponse("The form is too large (at most 21 MB) or has no length.",
                                     status_code=413, headers=headers())
             form = await request.form(max_files=1, max_fields=32, max_part_size=MAX_FORM_BYTES)
-            ctx = Ctx(console, request, session, form, lang)
-            if not same_origin(request) or not csrf_ok(ctx):
-                return ctx.refuse(403, "Refused", ctx._("The form has expired or came from another site. "
-                                                        "Reload the page and try again."))
+            if (refused := _form_refused(Ctx(console, request, session, form, lang), public)) is not None:
+                await form.close()
+                for k, v in headers().items():
+                    refused.headers.setdefault(k, v)
+                return refused
         ctx = Ctx(console, request, session, form, lang)
         if session is None and not public:
             if request.method == "GET":

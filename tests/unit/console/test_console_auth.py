@@ -142,3 +142,28 @@ def test_an_outbox_that_is_away_is_a_503_page(rig: ConsoleRig, signed_in: TestCl
     assert "Try again in a minute" in resp.text
     assert "Traceback" not in resp.text
     assert resp.headers["retry-after"] == "10"
+
+
+def test_a_form_sent_after_the_session_ended_says_so_and_leads_back(rig: ConsoleRig,
+                                                                    signed_in: TestClient) -> None:
+    from mailgitops.console.accounts import Accounts
+
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    accounts = Accounts(rig.settings.operators_path)  # what `operators add --replace` does to a session
+    accounts.remove("ada")
+    accounts.close()
+    rig.add_operator()
+    resp = signed_in.post(f"/draft/{draft_id}/save", data={"csrf": csrf_of(page), "subject": "Lost?"})
+    assert resp.status_code == 303
+    assert resp.headers["location"] == f"/sign-in?next=/draft/{draft_id}&notice=session-ended"
+    told = signed_in.get(resp.headers["location"])
+    assert "Your session had ended" in told.text
+    assert "came from another site" not in told.text
+    assert rig.service.dispatcher().outbox.get(draft_id).draft.subject != "Lost?"
+    # without a session, a foreign site's form is still refused as one
+    cross = signed_in.post("/deliveries/1/retry", data={}, headers={"origin": "https://evil.example"})
+    assert cross.status_code == 403
+    back = signed_in.post("/sign-in", data={"username": "ada", "password": PASSWORD,
+                                            "csrf": csrf_of(told.text), "next": f"/draft/{draft_id}"})
+    assert back.headers["location"] == f"/draft/{draft_id}"
