@@ -121,6 +121,27 @@ def test_failed_message_retried_by_hand(sink: SmtpServer, bundle: Path, tmp_path
     assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
 
 
+def test_a_message_is_retried_by_its_message_id_too(sink: SmtpServer, bundle: Path, tmp_path: Path,
+                                                    outbox_location: str) -> None:
+    """The outcome names each message by its Message-ID: pasted with or without its angle
+    brackets, it finds the message; one that is not there is a clear error, not a usage error."""
+    sink.faults.add("DATA_END", "554 5.6.0 refused")
+    ob = outbox_location
+    path = write_event(tmp_path, sample_event(trigger="order_received", event_id="retry-by-id"))
+    m = outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(path), "--outbox", ob))["messages"][0]
+    assert m["status"] == "failed"
+    again = outcome(cli("outbox", "retry", m["message_id"].strip("<>"), "--outbox", ob))
+    assert (again["id"], again["status"]) == (m["outbox_id"], "queued")
+    assert outcome(cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob))["sent"] == 1
+    assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
+    sent_already = cli("outbox", "retry", m["message_id"], "--outbox", ob)
+    assert sent_already.returncode == 1
+    assert f"message {m['outbox_id']} ({m['message_id']}) is sent" in sent_already.stderr
+    missing = cli("outbox", "retry", "<nothing@print.example.com>", "--outbox", ob)
+    assert missing.returncode == 1
+    assert "no message in this outbox has the Message-ID <nothing@print.example.com>" in missing.stderr
+
+
 def test_two_workers_never_claim_the_same_row(sink: SmtpServer, bundle: Path, outbox_location: str) -> None:
     with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
                          policy=FAST) as d:

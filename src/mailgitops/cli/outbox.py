@@ -15,6 +15,31 @@ if TYPE_CHECKING:
     from mailgitops.jsonshape import JsonDict
 
 
+def retry_message(ob: Outbox, message: str) -> JsonDict:
+    """`outbox retry`: by outbox id or by Message-ID (with or without its angle brackets)."""
+    from mailgitops.errors import MailgitopsError
+
+    hint = "`mailgitops outbox list` shows each message's outbox id, Message-ID and status"
+    if message.strip().isdigit():
+        row_id, shown = int(message), f"message {int(message)}"
+    else:
+        wanted = message.strip()
+        wanted = wanted if wanted.startswith("<") else f"<{wanted}>"
+        found = ob.find_message(wanted)
+        if found is None:
+            raise MailgitopsError(f"no message in this outbox has the Message-ID {wanted} (or the outbox id "
+                                  f"{message!r}: an outbox id is a number)", hint=hint)
+        row_id, shown = found.id, f"message {found.id} ({wanted})"
+    retried = ob.retry(row_id)
+    row = ob.get(row_id)
+    if not retried or row is None:
+        why = ("does not exist" if row is None else
+               "was pruned: its body is gone, only the delivery record is kept" if row.pruned_at
+               else f"is {row.status}; only queued, failed, expired or ambiguous messages are retried")
+        raise MailgitopsError(f"{shown} {why}", hint=hint)
+    return row.to_json()
+
+
 def register(group: click.Group) -> None:
     @group.group("outbox", context_settings=CONTEXT)
     def outbox_group() -> None:
@@ -33,26 +58,19 @@ def register(group: click.Group) -> None:
         run(with_outbox, outbox, lambda ob: listing(ob, status, limit))
 
     @outbox_group.command("retry")
-    @click.argument("message_id", type=int)
+    @click.argument("message")
     @outbox_option
-    def outbox_retry(message_id: int, outbox: str | None) -> None:
-        """Queue a failed, expired or ambiguous message again, or a queued one without waiting for
-        its backoff (same Message-ID); `flush` sends it."""
-        from mailgitops.errors import MailgitopsError
+    def outbox_retry(message: str, outbox: str | None) -> None:
+        """Queue MESSAGE again: a failed, expired or ambiguous one, or a queued one without waiting
+        for its backoff. It keeps its Message-ID; `flush` sends it.
 
-        def retry(ob: Outbox) -> JsonDict:
-            retried = ob.retry(message_id)
-            row = ob.get(message_id)
-            if not retried or row is None:
-                why = ("does not exist" if row is None else
-                       "was pruned: its body is gone, only the delivery record is kept" if row.pruned_at
-                       else f"is {row.status}; only queued, failed, expired or ambiguous messages are "
-                            "retried")
-                raise MailgitopsError(f"message {message_id} {why}",
-                                      hint="`mailgitops outbox list` shows each message's id and status")
-            return row.to_json()
+        MESSAGE is the `outbox_id` from the outcome or `outbox list`, or the Message-ID.
 
-        run(with_outbox, outbox, retry)
+        \b
+        Examples:
+          mailgitops outbox retry 42
+          mailgitops outbox retry '<20261130091500.5f3a9c0e7d1b2a4c6e8f@print.example.com>'"""
+        run(with_outbox, outbox, lambda ob: retry_message(ob, message))
 
     @outbox_group.command("flush")
     @bundle_option
