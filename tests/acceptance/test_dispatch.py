@@ -380,7 +380,9 @@ def test_unwritable_outbox_is_a_temporary_error(main: Run, sink: SmtpServer, tmp
     proc = cli("dispatch", "--bundle", str(main.bundle), "--event", str(path),
                "--outbox", str(tmp_path / "missing-dir" / "o.sqlite"))
     assert proc.returncode == 75
-    assert "cannot open the outbox" in proc.stderr
+    assert f"cannot open the outbox {tmp_path / 'missing-dir' / 'o.sqlite'}: the folder " \
+           f"{tmp_path / 'missing-dir'} does not exist" in proc.stderr
+    assert "nothing was stored" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert sink.messages == []
 

@@ -29,7 +29,7 @@ from mailgitops.dispatch.outbox import (
     json_column,
     read_draft,
 )
-from mailgitops.dispatch.outbox_sqlite_conn import GroupWriter, Readers
+from mailgitops.dispatch.outbox_sqlite_conn import GroupWriter, Readers, why_unopenable
 from mailgitops.dispatch.outbox_sqlite_upkeep import SqliteUpkeep, locked
 from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 
@@ -103,8 +103,11 @@ class SqliteOutbox(SqliteUpkeep):
             self.writer = GroupWriter(self.db, self.lock)
             self.readers = Readers(self.path)
         except sqlite3.Error as e:
-            raise MailgitopsError(f"cannot open the outbox {self.path}: {e}",
-                                  hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a writable file",
+            # temporary (75) even for a wrong path: nothing was accepted, and the order system keeps
+            # the event and sends it again once the path is fixed (or the volume is mounted)
+            raise MailgitopsError(f"cannot open the outbox {self.path}: {why_unopenable(self.path) or e}",
+                                  hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a file in a folder this "
+                                       "user can write; nothing was stored",
                                   exit_code=ExitCode.TEMPORARY) from e
 
     @staticmethod

@@ -18,10 +18,12 @@ commit's fsync."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
@@ -149,3 +151,20 @@ class Readers:
             free, self._free = self._free, []
         for db in free:
             db.close()
+
+
+def why_unopenable(path: str) -> str | None:
+    """In a person's words, why SQLite could not open `path` ("unable to open database file")."""
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        return "that is a folder; name a file in it"
+    if not folder.exists():
+        return f"the folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"{folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"this user cannot write in the folder {folder}"
+    if target.exists() and not os.access(target, os.R_OK | os.W_OK):
+        return "this user cannot read and write that file"
+    return None
