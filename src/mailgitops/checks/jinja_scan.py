@@ -19,6 +19,7 @@ from mailgitops.checks.jinja_names import (
     lookup,
 )
 from mailgitops.render import jinja_env, sandbox
+from mailgitops.render.formats import FORMAT_HINT, format_problem
 from mailgitops.suggest import did_you_mean
 
 __all__ = ["Context", "Finding", "environment", "scan"]
@@ -208,6 +209,8 @@ class Scanner(NameChecker):
             self.add(node, node.name, "unknown-filter", f"unknown filter `{node.name}`",
                      did_you_mean(node.name, self.filters)
                      or f"allowed: {', '.join(sorted(self.filters))}")
+        elif node.name in ("date", "datetime"):
+            self._format(node)
         self.in_replace += node.name == "replace"
         self.defaulted += node.name in ("default", "d")
         self.walk(node.node, scope)
@@ -216,6 +219,13 @@ class Scanner(NameChecker):
         self.walk_all([*node.args, *node.kwargs, node.dyn_args, node.dyn_kwargs], scope)
 
     visit_FilterBlock = visit_Filter
+
+    def _format(self, node: nodes.Filter) -> None:
+        """A date or datetime format written in the template: checked here, not at the first email."""
+        given = node.args[0] if node.args else next((k.value for k in node.kwargs if k.key == "fmt"), None)
+        if isinstance(given, nodes.Const) and (problem := format_problem(node.name, given.value)):
+            self.add(node, node.name, "date-format", f"`{node.name}({given.value!r})`: {problem}",
+                     FORMAT_HINT)
 
     def visit_Call(self, node: nodes.Call, scope: Scope) -> None:
         fn = node.node

@@ -45,6 +45,53 @@ def babel_locale(lang: str) -> Locale:
             return Locale.parse("en")
 
 
+NAMED_FORMATS = ("short", "medium", "long", "full")
+# The pattern letters Babel formats (CLDR): of a date, and of a time of day. Any other letter would
+# be printed as it stands, so a misspelt format ("meduim") would reach the customer as garbage.
+_DATE_FIELDS = frozenset("GyYuQqMLwWdDFgEec")
+_TIME_FIELDS = frozenset("abBhHKkmsSAzZOvVXx")
+FORMAT_HINT = ("use short, medium, long or full, or a pattern of date fields such as 'd MMMM y' "
+               "(other text in single quotes: \"d 'de' MMMM\")")
+
+
+def format_problem(kind: str, fmt: object) -> str | None:
+    """Why `fmt` cannot format a date (`kind` "date") or a date and time ("datetime"), or None."""
+    if not isinstance(fmt, str):
+        return f"the format must be text, not {type(fmt).__name__}"
+    if fmt in NAMED_FORMATS:
+        return None
+    from mailgitops.suggest import closest
+
+    if (named := closest(fmt.lower(), NAMED_FORMATS, cutoff=0.7)) is not None:
+        return f"`{fmt}` is no format's name: did you mean `{named}`?"
+    return _pattern_problem(kind, fmt)
+
+
+def _pattern_problem(kind: str, fmt: str) -> str | None:
+    allowed = _DATE_FIELDS | (_TIME_FIELDS if kind == "datetime" else frozenset())
+    fields, quoted = 0, False
+    for ch in fmt:
+        if ch == "'":
+            quoted = not quoted
+        elif quoted or not (ch.isascii() and ch.isalpha()):
+            continue
+        elif ch in allowed:
+            fields += 1
+        elif ch in _TIME_FIELDS:
+            return f"`{ch}` is a time-of-day field and a date has none (the `datetime` filter prints times)"
+        else:
+            return f"`{ch}` is not a {kind} field, and would be printed as it stands"
+    if quoted:
+        return "a quote (') is not closed"
+    return None if fields else f"it has no {kind} field"
+
+
+def _checked(kind: str, fmt: str) -> str:
+    if (problem := format_problem(kind, fmt)) is not None:  # a format made at render time
+        raise ValueError(f"`{kind}('{fmt}')`: {problem}; {FORMAT_HINT}")
+    return fmt
+
+
 def _zone(ctx: Context) -> dt.tzinfo:
     """config/workflow.yaml `timezone` (build_context puts it under printroom); UTC without it."""
     printroom = ctx.get("printroom")
@@ -119,7 +166,7 @@ def filters(lang: str) -> dict[str, Any]:
     def date(ctx: Context, value: Any, fmt: str = "medium") -> str:
         from babel.dates import format_date
 
-        return str(format_date(_as_date(value, _zone(ctx)), format=fmt, locale=loc()))
+        return str(format_date(_as_date(value, _zone(ctx)), format=_checked("date", fmt), locale=loc()))
 
     @pass_context
     def datetime(ctx: Context, value: Any, fmt: str = "medium") -> str:
@@ -131,7 +178,7 @@ def filters(lang: str) -> dict[str, Any]:
         label = "UTC" if zone is dt.UTC else zone_name(zone, when)
         if not label[:1].isalpha():  # Babel has no short name here ("+0100"): the zone's own (CET)
             label = when.tzname() or label
-        return f"{format_datetime(when, format=fmt, tzinfo=zone, locale=loc())} {label}"
+        return f"{format_datetime(when, format=_checked('datetime', fmt), tzinfo=zone, locale=loc())} {label}"
 
     def number(value: Any) -> str:
         from babel.numbers import format_decimal

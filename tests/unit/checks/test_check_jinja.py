@@ -70,6 +70,38 @@ def test_problems_are_found_at_their_line(source: str, expected: list[tuple[int,
     assert codes(source) == expected
 
 
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("{{ order.due_date | date('meduim') }}", "`meduim` is no format's name: did you mean `medium`?"),
+        ("{{ order.due_date | datetime('Long') }}", "`Long` is no format's name: did you mean `long`?"),
+        ("{{ order.due_date | date('lang') }}", "`lang` is no format's name: did you mean `long`?"),
+        ("{{ order.due_date | date('dd.MM.yyyy kl') }}", "`k` is a time-of-day field"),
+        ("{{ order.due_date | date('d. MMMM J') }}", "`date('d. MMMM J')`: `J` is not a date field"),
+        ("{{ order.due_date | date('HH:mm') }}", "`H` is a time-of-day field and a date has none"),
+        ("{{ order.due_date | date(fmt='tiny') }}", "`date('tiny')`: `t` is not a date field"),
+        ("{{ order.due_date | datetime('d MMMM, h:mm tt') }}", "`t` is not a datetime field"),
+        ("{{ order.due_date | date(\"d 'of MMMM\") }}", "a quote (') is not closed"),
+        ("{{ order.due_date | date('--') }}", "it has no date field"),
+    ],
+)
+def test_a_date_format_that_would_print_garbage_is_found(source: str, why: str) -> None:
+    """Babel prints any letter that is no field as it stands: `date('meduim')` would put
+    "meduim"-shaped garbage in every customer's email. Named formats and patterns pass."""
+    found = scan(environment().parse(source), ALL)
+    assert [f.code for f in found] == ["date-format"]
+    assert why in found[0].message
+    assert "short, medium, long or full" in (found[0].hint or "")
+
+
+@pytest.mark.parametrize("fmt", ["short", "full", "d MMMM y", "EEEE, d. MMMM y", "d 'de' MMMM 'de' y",
+                                 "y-MM-dd"])
+def test_date_formats_people_write_pass(fmt: str) -> None:
+    both = f"{{{{ order.due_date | date({fmt!r}) }}}} {{{{ order.due_date | datetime({fmt!r}) }}}}"
+    assert codes(both) == []
+    assert codes("{{ order.due_date | datetime('d MMM y, HH:mm') }}") == []
+
+
 def test_hints_name_the_fix() -> None:
     by_code = {f.code: f for f in scan(environment().parse(
         "{{ order.numbr }}{{ job.name }}{{ cost_centre.code }}{{ order.price | mony }}"), ALL)}

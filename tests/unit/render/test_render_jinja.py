@@ -93,6 +93,16 @@ def test_dates_and_numbers_follow_the_language() -> None:
     assert "2026" in render("{{ t | datetime }}", "fr", t="2026-11-20T09:30:00Z")
 
 
+def test_a_date_format_made_at_render_time_that_would_print_garbage_is_refused() -> None:
+    """A format from a variable is checked when the email is rendered: refused with the reason,
+    never "tin2026" in a customer's email."""
+    assert render("{{ d | date(f) }}", "en", d="2026-12-04", f="d MMMM y") == "4 December 2026"
+    with pytest.raises(ValueError, match=r"`date\('tiny'\)`: `t` is not a date field.*short, medium, long"):
+        render("{{ d | date(f) }}", "en", d="2026-12-04", f="tiny")
+    with pytest.raises(ValueError, match=r"`datetime\('lang'\)`: `lang` is no format's name: did you mean"):
+        render("{{ d | datetime(f) }}", "en", d="2026-12-04T10:00:00+00:00", f="lang")
+
+
 def test_a_macro_calling_itself_is_a_located_render_error(tmp_path: object) -> None:
     from mailgitops.errors import MailgitopsError
     from mailgitops.render.compiled import CompiledTemplate, CompiledTemplates, CompiledText
