@@ -82,6 +82,18 @@ def test_send_test_without_the_password_names_where_it_goes(tmp_path: Path) -> N
     assert "(at connect)" not in proc.stderr and "hint: give the password" in proc.stderr
 
 
+def test_smtp_check_without_the_password_says_it_did_not_start(tmp_path: Path) -> None:
+    """No connection is tried without the password: the error names no stage it never reached."""
+    repo = make_repo(tmp_path / "repo", port=1, auth={"mode": "custom", "username": "printroom",
+                                                      "password_env": "MG_NEWCOMER_UNSET_PASSWORD"})
+    env = {k: v for k, v in os.environ.items() if k != "MG_NEWCOMER_UNSET_PASSWORD"}
+    proc = mailgitops("smtp", "check", "--root", str(repo), env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("error: smtp check did not start: auth.password_env names "
+                                  "MG_NEWCOMER_UNSET_PASSWORD, but that environment variable is not set")
+    assert "failed at connect" not in proc.stderr and "the server was not contacted" in proc.stderr
+
+
 @pytest.mark.parametrize("command", [["validate"], ["render", "--out", "previews"],
                                      ["bundle", "--out", "b.json"], ["schema"]],
                          ids=["validate", "render", "bundle", "schema"])

@@ -85,6 +85,12 @@ def dry_run(cfg: ServerConfig, sender: str, to: str, warn: Callable[[str], None]
             env: Mapping[str, str] | None = None) -> CheckReport:
     """EHLO, STARTTLS or TLS, AUTH, MAIL FROM `sender`, RCPT TO `to`, RSET, QUIT. Warnings go to
     `warn` as soon as they are known, so they are shown even when a later stage fails."""
+    try:  # before any connection: a missing password is named as such, not as a failed connect
+        cfg.password(env)
+    except TransportError as e:
+        raise MailgitopsError(f"smtp check did not start: {e.message}", exit_code=ExitCode.PROBLEMS,
+                              hint="give the password where config/smtp.yaml's auth says: that environment "
+                                   "variable or file (the server was not contacted)") from e
     conn = Connection(cfg, env)
     if not is_fqdn(conn.helo_name):
         warn(f"the EHLO name {conn.helo_name!r} is not fully qualified; servers that check it "
