@@ -129,7 +129,7 @@ def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[Console
     waiting = rig.service.dispatcher().outbox.counts()["draft"]
     assert page.title() == f"Drafts ({waiting}) · mailgitops"
     shoot(page, "inbox")
-    page.get_by_label("Order number").fill("PO-7001")
+    page.get_by_label("Order, customer or address").fill("PO-7001")
     page.get_by_role("button", name="Search").click()
     assert page.locator("tbody tr").count() == 1
     page.get_by_role("link", name="PO-7001", exact=True).click()

@@ -16,7 +16,7 @@ from mailgitops.dispatch.outbox import STATUSES, Row
 
 RETRYABLE = ("failed", "expired", "ambiguous", "queued")
 LIST_LIMIT = 200
-SCAN_LIMIT = 5000  # filtering by order number reads at most this many of the newest messages
+SCAN_LIMIT = 5000  # a search reads at most this many of the newest messages
 
 
 def _order_matches(query: str, *values: str | None) -> bool:
@@ -36,7 +36,9 @@ def inbox(ctx: Ctx) -> Response:
                            "hint": damaged.hint, "age": drafting.age(ctx._, r.created_at),
                            "created_iso": ctx.console.when(r.created_at)})
         d = r.draft
-        if d is None or (order and not _order_matches(order, d.order_number)):
+        # an operator looks a draft up by what the customer said on the phone: order, name or address
+        if d is None or (order and not _order_matches(order, d.order_number, d.customer, d.subject,
+                                                      *r.to, *(a for _, a in d.to))):
             continue
         drafts.append({"id": r.id, "order": d.order_number,
                        "trigger": d.trigger or r.template_id, "customer": d.customer,
@@ -113,7 +115,8 @@ def deliveries(ctx: Ctx) -> Response:
     for r in rows:
         subject = _subject(r)
         if order and not _order_matches(order, r.draft.order_number if r.draft else None, subject,
-                                        r.event_id):
+                                        r.event_id, *r.to, *r.cc,
+                                        r.draft.customer if r.draft else None):
             continue
         _, reason = row_status(r)
         if r.draft is not None and r.draft.history:
