@@ -126,7 +126,9 @@ def _object_errors(
         if key in props:
             yield from schema_errors(item, props[key], root, (*path, key))
         elif extra is False:
-            yield (*path, key), f"unknown field `{key}`"
+            from mailgitops.suggest import did_you_mean  # only for an event that has one
+
+            yield (*path, key), ": ".join(filter(None, [f"unknown field `{key}`", did_you_mean(key, props)]))
         elif isinstance(extra, dict):
             yield from schema_errors(item, extra, root, (*path, key))
 

@@ -364,6 +364,36 @@ def test_event_from_stdin_and_unknown_trigger(main: Run, sink: SmtpServer) -> No
     assert "Traceback" not in proc.stderr
 
 
+def test_every_refusal_reads_alike_and_names_each_problem_once(main: Run, sink: SmtpServer,
+                                                              tmp_path: Path) -> None:
+    """Whichever check refuses it (the schema, the trigger's required values, a person's address),
+    the refusal names the event's file and id the same way; one missing value is one line; a
+    misspelt field gets the field it resembles."""
+    bad_address = event("order_received", "r-address")
+    bad_address["customer"] = {**bad_address["customer"], "email": "not-an-address"}
+    no_number = event("order_received", "r-number")
+    del no_number["order"]["number"]
+    misspelt = event("order_received", "r-typo")
+    misspelt["custmer"] = misspelt.pop("customer")
+    errors = {}
+    for ev in (bad_address, no_number, misspelt):
+        path = write_event(tmp_path, ev)
+        proc = cli("dispatch", "--bundle", str(main.bundle), "--event", str(path),
+                   "--outbox", str(main.outbox))
+        assert proc.returncode == 1, proc.stderr
+        lines = proc.stderr.splitlines()
+        assert all(line.startswith(("error: " + str(path), "  " + str(path))) for line in lines), lines
+        errors[ev["event_id"]] = lines
+    assert errors["r-address"][0] == f"error: {tmp_path / 'r-address.json'}: event r-address was refused " \
+                                     "(1 problem); nothing was queued"
+    number = tmp_path / "r-number.json"
+    assert errors["r-number"][1:] == [f"  {number}: $.order: `number` is required [bad-event]"]
+    assert "(2 problems)" in errors["r-typo"][0]
+    assert "$.custmer: unknown field `custmer`: did you mean `customer`?" in errors["r-typo"][1]
+    assert main.queued_rows() == []
+    assert sink.messages == []
+
+
 def test_event_missing_data_the_trigger_requires_is_refused(main: Run, sink: SmtpServer) -> None:
     ev = {k: v for k, v in event("order_received", "no-order").items() if k != "order"}
     proc = main.dispatch(ev)

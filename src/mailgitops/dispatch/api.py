@@ -186,7 +186,7 @@ class Dispatcher:
         if prior is not None:
             return self._duplicate(prior, digest)
         self._check_backlog()
-        planned = rules.plan(self.settings, data, self.attachments_root)
+        planned = rules.plan(self.settings, data, self.attachments_root, source)
         entries: list[JsonDict] = []
         messages: list[NewMessage] = []
         for p in planned:

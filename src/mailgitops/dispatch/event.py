@@ -7,7 +7,7 @@ jsonschema on a corpus of bad events."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,16 +105,43 @@ def require_valid(data: JsonValue, source: str = "event",
     if hostile:
         from mailgitops.diagnostics import error, json_path
 
-        diags = [error(source, 0, 0, "bad-event", f"{json_path(p)}: {msg}", json_path=json_path(p))
-                 for p, msg in hostile]
-        raise MailgitopsError(f"{source}: the event was refused ({len(diags)} problem(s)); "
-                              "nothing was queued", diagnostics=diags)
+        # a hostile event's values are not repeated, not even its id
+        raise refusal(source, [error(source, 0, 0, "bad-event", f"{json_path(p)}: {msg}",
+                                     json_path=json_path(p)) for p, msg in hostile])
     diags = check_event(data, source, role_addresses=False, schema=schema)
     if more is not None:
         diags += more(data)
     if diags:
-        diags = check_event(data, source, schema=schema) + (more(data) if more is not None else [])
-        raise MailgitopsError(f"{source}: the event was refused ({len(diags)} problem(s)); "
-                              "nothing was queued", diagnostics=diags)
+        found = check_event(data, source, schema=schema)
+        raise refusal(source, found + _not_twice(found, more(data) if more is not None else []),
+                      event_id=_id_of(data, found))
     assert isinstance(data, dict)
     return data
+
+
+def refusal(source: str, diags: Sequence[Diagnostic], event_id: str | None = None) -> MailgitopsError:
+    """The one way an event is refused (exit 1, HTTP 422): every problem, each named at its field
+    under the same `source` (the event's file, stdin, or "event")."""
+    from dataclasses import replace
+
+    n = len(diags)
+    who = f"event {event_id}" if event_id else "the event"
+    return MailgitopsError(f"{source}: {who} was refused ({n} problem{'' if n == 1 else 's'}); nothing was "
+                           "queued", diagnostics=[replace(d, file=source) for d in diags])
+
+
+def _id_of(data: JsonValue, found: Sequence[Diagnostic]) -> str | None:
+    """The event's id, when the schema found nothing wrong with it (so it is short and plain)."""
+    event_id = data.get("event_id") if isinstance(data, dict) else None
+    bad = any(d.json_path in ("$", "$.event_id") and "event_id" in d.message for d in found)
+    return event_id if isinstance(event_id, str) and not bad else None
+
+
+def _not_twice(schema_found: Sequence[Diagnostic], more: list[Diagnostic]) -> list[Diagnostic]:
+    r"""`more` without a value the trigger requires that the schema already names as missing
+    (`$.order: \`number\` is required` and `$.order.number: ... required for order_received`)."""
+    import re
+
+    missing = {f"{d.json_path}.{m.group(1)}" for d in schema_found
+               if (m := re.search(r"`([^`]+)` is required$", d.message)) is not None}
+    return [d for d in more if not (d.code == "missing-value" and d.json_path in missing)]

@@ -155,7 +155,7 @@ def explain(bundle: Bundle, event: JsonValue, attachments_root: Path | None,
             bundle.settings, data, source)
 
     data = event_mod.require_valid(event, source, more=unknown, schema=bundle.settings.event_schema)
-    planned = rules.plan(bundle.settings, data, attachments_root)
+    planned = rules.plan(bundle.settings, data, attachments_root, source)
     compiled = bundle.compiled() if any(isinstance(p, rules.Planned) for p in planned) else None
     messages = [_message(bundle, compiled, data, str(data["trigger"]), p) for p in planned]
     for m in messages:

@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
-from mailgitops.errors import MailgitopsError
 from mailgitops.jsonshape import JsonObject, obj, strings, text
 from mailgitops.people import people as named_people
 from mailgitops.settings import LimitSettings
@@ -163,12 +162,12 @@ def _collect(got: FileRef | Diagnostic, problems: list[Diagnostic], files: list[
 
 
 def plan(settings: Settings, event: JsonObject,
-         attachments_root: Path | None) -> list[Planned | Skipped]:
+         attachments_root: Path | None, source: str = "event") -> list[Planned | Skipped]:
     """The messages one (schema-valid) event leads to; raises MailgitopsError naming every problem."""
     trigger_id = str(event["trigger"])
     unknown = unknown_trigger(settings, trigger_id)
     if unknown is not None:
-        raise MailgitopsError(f"event: unknown trigger `{trigger_id}`", diagnostics=[unknown])
+        _refuse(event, [unknown], source)
     trig = settings.workflow.triggers.get(trigger_id)
     if trig is None:
         return [Skipped(role, (), None, f"trigger `{trigger_id}` is not configured in config/workflow.yaml")
@@ -197,7 +196,7 @@ def plan(settings: Settings, event: JsonObject,
                           notes=(*p.notes, *per_template[p.template_id][1]))
                if isinstance(p, Planned) else p for p in out]
     if problems:  # every refusal at once: S5, A1 and each attachment path
-        _refuse(event, problems)
+        _refuse(event, problems, source)
     return out
 
 
@@ -213,9 +212,10 @@ def unknown_trigger(settings: Settings, trigger_id: object) -> Diagnostic | None
                 did_you_mean(trigger_id, sorted(catalog)) or "see schema/triggers.yaml")
 
 
-def _refuse(event: JsonObject, problems: Sequence[Diagnostic]) -> NoReturn:
-    raise MailgitopsError(f"event {event['event_id']}: refused ({len(problems)} problem(s)); "
-                          "nothing was queued", diagnostics=problems)
+def _refuse(event: JsonObject, problems: Sequence[Diagnostic], source: str) -> NoReturn:
+    from mailgitops.dispatch.event import refusal
+
+    raise refusal(source, problems, event_id=str(event["event_id"]))
 
 
 def _attachments(settings: Settings, template_ids: Sequence[str], event: JsonObject,
