@@ -9,7 +9,7 @@ from pathlib import Path
 
 from starlette.responses import HTMLResponse, Response
 
-from mailgitops.console import drafting
+from mailgitops.console import drafting, message
 from mailgitops.console.web import EMAIL_CSP, Ctx, headers
 from mailgitops.dispatch.api import row_status
 from mailgitops.dispatch.outbox import STATUSES, Row
@@ -95,7 +95,7 @@ def email_html(ctx: Ctx) -> Response:
     return email_response(drafting.email_document(drafting.render(ctx.console, row)))
 
 
-def _subject(row: Row) -> str:
+def subject_of(row: Row) -> str:
     if row.draft is not None:
         return row.draft.subject
     if not row.raw:
@@ -113,12 +113,13 @@ def deliveries(ctx: Ctx) -> Response:
     rows = outbox.rows(status or None, SCAN_LIMIT if order else LIST_LIMIT, newest=True)[::-1]
     shown = []
     for r in rows:
-        subject = _subject(r)
+        subject = subject_of(r)
         if order and not _order_matches(order, r.draft.order_number if r.draft else None, subject,
                                         r.event_id, *r.to, *r.cc,
                                         r.draft.customer if r.draft else None):
             continue
         _, reason = row_status(r)
+        reason = message.reason(ctx, r, reason)
         if r.draft is not None and r.draft.history:
             reason = f"{reason or ''} ({ctx._('changed by an operator')})".strip()
         if (damaged := r.damaged()) is not None:  # the row's own reason stays (a sent one: sent)

@@ -1,0 +1,58 @@
+"""One message of the Deliveries page: its state, each recipient's result as the server gave it,
+and what the operator can do about a recipient that was refused."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from mailgitops.console.web import Ctx
+from mailgitops.dispatch.outbox import Row
+
+RETRYABLE = ("failed", "expired", "ambiguous")
+# what to do, per recipient result: the words an operator acts on, not the server's code
+TODO = {
+    "refused": "The receiving server refused this address, and Retry would send to the same address "
+               "again. Check the address with the customer (by phone, say), correct it in the order "
+               "system, and tell them yourself what this email said.",
+    "bounced": "Accepted first, then returned as undeliverable. Check the address with the customer.",
+    "deferred": "Not delivered yet; it is tried again by itself at the next attempt.",
+}
+
+
+def reason(ctx: Ctx, row: Row, reason: str | None) -> str | None:
+    """The row's reason in the console's words: a draft waits for an operator (the CLI's command
+    that the outcome names means nothing here)."""
+    if row.status == "draft":
+        return ctx._("waiting for an operator")
+    return reason
+
+
+def _recipients(ctx: Ctx, row: Row) -> list[dict[str, str]]:
+    out = []
+    for r in row.recipients:
+        result = str(r.get("result") or "")
+        if row.status == "draft" and result == "deferred":
+            result = "draft"  # nothing was tried: it waits for an operator
+        code = r.get("code") or r.get("status") or ""
+        out.append({"address": str(r.get("address", "")), "kind": str(r.get("kind", "")).upper(),
+                    "result": result, "reply": f"{code} {r.get('text') or ''}".strip(),
+                    "todo": ctx._(TODO[result]) if result in TODO else ""})
+    return out
+
+
+def message(ctx: Ctx) -> Response:
+    from mailgitops.console.pages import subject_of
+    from mailgitops.dispatch.api import row_status
+
+    row = ctx.console.service.dispatcher().outbox.get(int(ctx.request.path_params["id"]))
+    if row is None:
+        return ctx.refuse(404, "Not found", ctx._("There is no such message."), back="/deliveries")
+    _, why = row_status(row)
+    when = ctx.console.when
+    m = {"id": row.id, "subject": subject_of(row), "status": row.status, "reason": reason(ctx, row, why),
+         "attempts": row.attempts, "created": when(row.created_at), "sent": when(row.sent_at),
+         "next": when(row.next_attempt_at) if row.status in ("queued", "ambiguous") else "",
+         "is_draft": row.draft is not None or row.draft_problem is not None,
+         "retryable": row.status in RETRYABLE, "recipients": _recipients(ctx, row),
+         "event_id": row.event_id, "order": row.draft.order_number if row.draft else None}
+    return ctx.page("message.html", m=m, active="deliveries")

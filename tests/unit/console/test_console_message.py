@@ -1,0 +1,52 @@
+"""One message's page: each recipient's result as the server gave it, and what to do about a
+refused address; a draft in the list reads as waiting for an operator, not as a CLI command."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.testclient import TestClient
+
+from support.console import ConsoleRig
+from support.dispatchrepo import sample_event
+from support.smtpd import SmtpServer
+
+REFUSAL = "550 5.1.1 <nobody@refused.example>: Recipient address rejected: User unknown"
+
+
+def test_a_refused_customer_shows_each_recipients_result_and_what_to_do(
+        rig: ConsoleRig, signed_in: TestClient, sink: SmtpServer) -> None:
+    from mailgitops.dispatch import drafts
+
+    customer = {**sample_event("flyers")["customer"], "email": "nobody@refused.example", "language": "en"}
+    refused = rig.draft("m-1", order_number="PO-4001", customer=customer)
+    sink.faults.refuse["nobody@refused.example"] = REFUSAL
+    disp = rig.service.dispatcher()
+    drafts.send(disp, refused, deliver=False)
+    disp.sender.flush()
+    assert disp.outbox.get(refused).status == "failed"
+    listing = signed_in.get("/deliveries", params={"status": "failed"}).text
+    assert f'<a href="/deliveries/{refused}">' in listing
+    page = signed_in.get(f"/deliveries/{refused}").text
+    rows = {m[0]: m[1:] for m in re.findall(
+        r'<tr class="result-\w+"><td>([^<]+)</td><td>(\w+)</td>\s*<td><span[^>]*>(\w+)</span></td>'
+        r"<td>([^<]*)</td><td>([^<]*)</td></tr>", page)}
+    to, cc = rows["nobody@refused.example"], rows["archive@example.com"]
+    assert to[:2] == ("TO", "refused")
+    assert "550" in to[2] and "User unknown" in to[2]
+    assert "Check the address with the customer" in to[3]
+    assert cc[:2] == ("CC", "accepted")
+    assert cc[3] == ""
+    assert "Retry</button>" in page
+    assert signed_in.get("/deliveries/99999").status_code == 404
+
+
+def test_a_waiting_draft_reads_as_waiting_for_an_operator(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft("m-2")
+    listing = signed_in.get("/deliveries").text
+    assert "waiting for an operator" in listing
+    assert "mailgitops drafts send" not in listing
+    page = signed_in.get(f"/deliveries/{draft_id}").text
+    assert "mailgitops drafts send" not in page
+    assert f'<a href="/draft/{draft_id}">' in page
+    assert "<span class=\"status status-draft\">draft</span>" in page
