@@ -3,6 +3,9 @@ and what the operator can do about a recipient that was refused."""
 
 from __future__ import annotations
 
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+
 from starlette.responses import Response
 
 from mailgitops.console.web import Ctx
@@ -17,6 +20,15 @@ TODO = {
     "bounced": "Accepted first, then returned as undeliverable. Check the address with the customer.",
     "deferred": "Not delivered yet; it is tried again by itself at the next attempt.",
 }
+
+
+def subject_of(row: Row) -> str:
+    if row.draft is not None:
+        return row.draft.subject
+    if not row.raw:
+        return ""
+    head = BytesHeaderParser(policy=default_policy).parsebytes(row.raw)
+    return str(head.get("subject", ""))
 
 
 def reason(ctx: Ctx, row: Row, reason: str | None) -> str | None:
@@ -41,7 +53,6 @@ def _recipients(ctx: Ctx, row: Row) -> list[dict[str, str]]:
 
 
 def message(ctx: Ctx) -> Response:
-    from mailgitops.console.pages import subject_of
     from mailgitops.dispatch.api import row_status
 
     row = ctx.console.service.dispatcher().outbox.get(int(ctx.request.path_params["id"]))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
 from functools import cache
 from pathlib import Path
 
@@ -12,7 +10,7 @@ from starlette.responses import HTMLResponse, Response
 from mailgitops.console import drafting, message
 from mailgitops.console.web import EMAIL_CSP, Ctx, headers
 from mailgitops.dispatch.api import row_status
-from mailgitops.dispatch.outbox import STATUSES, Row
+from mailgitops.dispatch.outbox import STATUSES
 
 RETRYABLE = ("failed", "expired", "ambiguous", "queued")
 LIST_LIMIT = 200
@@ -95,15 +93,6 @@ def email_html(ctx: Ctx) -> Response:
     return email_response(drafting.email_document(drafting.render(ctx.console, row)))
 
 
-def subject_of(row: Row) -> str:
-    if row.draft is not None:
-        return row.draft.subject
-    if not row.raw:
-        return ""
-    head = BytesHeaderParser(policy=default_policy).parsebytes(row.raw)
-    return str(head.get("subject", ""))
-
-
 def deliveries(ctx: Ctx) -> Response:
     outbox = ctx.console.service.dispatcher().outbox
     status = ctx.request.query_params.get("status", "")
@@ -113,7 +102,7 @@ def deliveries(ctx: Ctx) -> Response:
     rows = outbox.rows(status or None, SCAN_LIMIT if order else LIST_LIMIT, newest=True)[::-1]
     shown = []
     for r in rows:
-        subject = subject_of(r)
+        subject = message.subject_of(r)
         if order and not _order_matches(order, r.draft.order_number if r.draft else None, subject,
                                         r.event_id, *r.to, *r.cc,
                                         r.draft.customer if r.draft else None):

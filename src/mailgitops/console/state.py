@@ -65,6 +65,7 @@ class Console:
                                autoescape=select_autoescape(default=True, default_for_string=True))
         # workflow.yaml `timezone` once the settings carry it; UTC until then
         self.timezone = _zone(getattr(service.bundle.settings.workflow, "timezone", None))
+        self.env.filters["shown"] = self.shown
 
     @property
     def bundle_settings(self) -> Settings:
@@ -75,6 +76,14 @@ class Console:
         if not ts:
             return ""
         return datetime.fromtimestamp(ts, self.timezone).isoformat(timespec="seconds")
+
+    def shown(self, iso: str) -> str:
+        """A time from `when` as an operator reads it: to the minute, with the zone's name
+        (2026-11-30 17:45 CET); the ISO form stays in the <time datetime> attribute."""
+        if not iso:
+            return ""
+        moment = datetime.fromisoformat(iso).astimezone(self.timezone)
+        return f"{moment:%Y-%m-%d %H:%M} {moment.tzname() or moment.strftime('%z')}"
 
     def waiting(self) -> int:
         disp = self.service.opened()

@@ -123,9 +123,12 @@ def same_origin(request: Request) -> bool:
 
 
 def _form_refused(ctx: Ctx, public: bool) -> Response | None:
-    """A POST that is not used: sent after the session ended (the sign-in page says so, then leads
-    back to the page it came from), or without this session's token or from another site (403)."""
-    if ctx.session is None and not public and same_origin(ctx.request):
+    """A POST that is not used: sent with a session cookie the server has ended (the sign-in page
+    says so, then leads back to the page it came from), or without this session's token or from
+    another site (403; a browser sends no Lax cookie with another site's form, so that one lands
+    here even when its Origin is "null" like ours)."""
+    ended = ctx.session is None and ctx.request.cookies.get(ctx.console.cookie) is not None
+    if ended and not public and same_origin(ctx.request):
         page = _page_of(ctx.request.url.path)
         return ctx.redirect(f"/sign-in?next={quote(page)}", "session-ended")
     if not same_origin(ctx.request) or not csrf_ok(ctx):

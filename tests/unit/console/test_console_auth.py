@@ -167,3 +167,13 @@ def test_a_form_sent_after_the_session_ended_says_so_and_leads_back(rig: Console
     back = signed_in.post("/sign-in", data={"username": "ada", "password": PASSWORD,
                                             "csrf": csrf_of(told.text), "next": f"/draft/{draft_id}"})
     assert back.headers["location"] == f"/draft/{draft_id}"
+
+
+def test_a_form_without_any_session_cookie_is_refused_as_foreign(rig: ConsoleRig, client: TestClient) -> None:
+    rig.add_operator()
+    rig.draft()
+    # what another site's form gets: the browser sends no Lax cookie with it
+    resp = client.post("/draft/1/send", data={"confirm": "yes", "csrf": "x" * 40}, headers={"origin": "null"})
+    assert resp.status_code == 403
+    assert "came from another site" in resp.text
+    assert rig.service.dispatcher().outbox.get(1).status == "draft"

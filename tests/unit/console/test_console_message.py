@@ -50,3 +50,24 @@ def test_a_waiting_draft_reads_as_waiting_for_an_operator(rig: ConsoleRig, signe
     assert "mailgitops drafts send" not in page
     assert f'<a href="/draft/{draft_id}">' in page
     assert "<span class=\"status status-draft\">draft</span>" in page
+
+
+def test_a_message_the_server_put_off_shows_when_it_is_tried_again_with_the_zone(
+        rig: ConsoleRig, signed_in: TestClient, sink: SmtpServer) -> None:
+    from mailgitops.dispatch import drafts
+
+    later = rig.draft("m-3")
+    sink.faults.add("MAIL", "451 4.3.2 try again later")
+    disp = rig.service.dispatcher()
+    drafts.send(disp, later, deliver=False)
+    disp.sender.flush()
+    assert disp.outbox.get(later).status == "queued"
+    listing = signed_in.get("/deliveries", params={"status": "queued"}).text
+    # as an operator reads it, in the workflow's zone (Europe/Berlin) with its name; ISO for machines
+    shown = re.search(r'<time datetime="([^"]+)">([^<]+)</time>', listing)
+    assert shown, listing
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00", shown.group(1))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d CES?T", shown.group(2))
+    page = signed_in.get(f"/deliveries/{later}").text
+    assert "it is tried again by itself" in page
+    assert f">{shown.group(2)}</time>" in page
