@@ -18,7 +18,13 @@ from mailgitops.render.layout import direction, fill_shell
 MAX_HTML_BYTES = 2_000_000
 MAX_SUBJECT_CHARS = 300  # as an operator's edited subject (dispatch/drafts.py); clients show ~70
 MAX_PREHEADER_CHARS = 150  # inbox lists show ~100; the rest is never seen
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~\"'$&%=:;/@^])")
+# What can turn a value into markup anywhere on a line (code, emphasis, links, autolinks, an
+# entity such as `&amp;`, tables, strikethrough, attribute blocks) and, at the start of a line, what
+# starts a block (heading, list, quote, setext underline, "2026. " or "1) "). Nothing else is
+# escaped: an operator reads and edits this text, and `https\:\/\/` helps nobody.
+_MD_ANYWHERE = re.compile(r"([\\`*_{}\[\]<|~]|&(?=#?[A-Za-z0-9]+;))")
+_MD_ANYWHERE_PARENS = re.compile(r"([\\`*_{}\[\]<|~()]|&(?=#?[A-Za-z0-9]+;))")
+_MD_LINE_START = re.compile(r"^(\d{0,9})([.)])|^([#+\-=>])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -220,9 +226,25 @@ def render_markdown(compiled: CompiledTemplates, template_id: str, lang: str, su
                      body=Tokenised(clean_source(markdown), ()), context=context or {})
 
 
+def _escape_start(m: re.Match[str]) -> str:
+    # "2026." or "1)" would number a list; so would ")" after a template's own digits
+    return f"{m[1]}\\{m[2]}" if m[2] is not None else f"\\{m[3]}"
+
+
+def _balanced(value: str) -> bool:
+    depth = 0
+    for ch in value:
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def escape_markdown(value: str) -> str:
     """A value as Markdown that reads back as the same literal text (never a link or markup)."""
-    lines = [_MD_SPECIAL.sub(r"\\\1", line.strip()) for line in value.split("\n")]
+    anywhere = _MD_ANYWHERE if _balanced(value) else _MD_ANYWHERE_PARENS  # a lone ")" ends a link
+    lines = [_MD_LINE_START.sub(_escape_start, anywhere.sub(r"\\\1", line.strip()), count=1)
+             for line in value.split("\n")]
     return "  \n".join(lines)  # a line break inside a value stays a line break, not a new block
 
 
