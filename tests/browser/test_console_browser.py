@@ -157,7 +157,8 @@ def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[Console
     page.get_by_role("button", name="Send", exact=True).dblclick()
     # the page the second click gets: it went out with the first, or this one sent it
     expect(page.get_by_role("status")).to_have_text(re.compile(
-        r"^(Sent once; it will not be sent again\.|This draft was already sent; nothing was sent again\.)$"))
+        r"^(Queued to go out once; its delivery shows when it has been sent\."
+        r"|This draft was already handed over for sending; nothing was queued twice\.)$"))
     sink.messages.clear()
     rig.service.dispatcher().sender.flush()
     assert len(sink.messages) == 1

@@ -52,10 +52,10 @@ _DE = {
         "Das Formular ist abgelaufen oder kam von einer anderen Seite. Laden Sie die Seite neu und "
         "versuchen Sie es noch einmal.",
     "Refused": "Abgelehnt", "Not found": "Nicht gefunden", "There is no such draft.": "Diesen Entwurf gibt es nicht.",
-    "Saved.": "Gespeichert.", "Sent once; it will not be sent again.":
-        "Einmal gesendet; es wird nicht noch einmal gesendet.",
-    "This draft was already sent; nothing was sent again.":
-        "Dieser Entwurf wurde bereits gesendet; nichts wurde erneut gesendet.",
+    "Saved.": "Gespeichert.", "Queued to go out once; its delivery shows when it has been sent.":
+        "Zum einmaligen Versand eingereiht; die Zustellung zeigt, wann sie gesendet wurde.",
+    "This draft was already handed over for sending; nothing was queued twice.":
+        "Dieser Entwurf war schon zum Versand übergeben; nichts wurde doppelt eingereiht.",
     "Discarded; this draft is never sent.": "Verworfen; dieser Entwurf wird nie gesendet.",
     "Queued for another attempt.": "Für einen weiteren Versuch eingereiht.",
     "This message cannot be retried now.": "Diese Nachricht kann jetzt nicht erneut gesendet werden.",
@@ -80,6 +80,7 @@ _DE = {
     "What to do": "Was tun", "No recipient result is recorded.": "Für keinen Empfänger ist ein Ergebnis gespeichert.",
     "Sends it again to the same addresses.": "Sendet sie noch einmal an dieselben Adressen.",
     "(no subject)": "(kein Betreff)", "Draft": "Entwurf",
+    "Its delivery, recipient by recipient": "Die Zustellung, Empfänger für Empfänger",
     "accepted": "angenommen", "refused": "abgelehnt", "deferred": "zurückgestellt", "bounced": "zurückgekommen",
     "The receiving server refused this address, and Retry would send to the same address again. Check the address with the customer (by phone, say), correct it in the order system, and tell them yourself what this email said.":
         "Der empfangende Server hat diese Adresse abgelehnt, und „Erneut senden“ schickte wieder an dieselbe "
@@ -124,8 +125,8 @@ _ZH = {
     "The form has expired or came from another site. Reload the page and try again.":
         "表单已过期或来自其他网站。请刷新页面后重试。",
     "Refused": "已拒绝", "Not found": "未找到", "There is no such draft.": "没有这个草稿。", "Saved.": "已保存。",
-    "Sent once; it will not be sent again.": "已发送一次；不会再次发送。",
-    "This draft was already sent; nothing was sent again.": "此草稿已发送过；没有再次发送。",
+    "Queued to go out once; its delivery shows when it has been sent.": "已排队，只会发送一次；投递状态显示何时已发出。",
+    "This draft was already handed over for sending; nothing was queued twice.": "此草稿已交付发送；没有重复排队。",
     "Discarded; this draft is never sent.": "已放弃；此草稿不会被发送。",
     "Queued for another attempt.": "已重新排队等待发送。",
     "This message cannot be retried now.": "此邮件现在无法重试。",
@@ -144,6 +145,7 @@ _ZH = {
     "Result": "结果", "The server's reply": "服务器的答复", "What to do": "如何处理",
     "No recipient result is recorded.": "没有记录任何收件人的结果。",
     "Sends it again to the same addresses.": "再次发送到相同的地址。", "(no subject)": "（无主题）", "Draft": "草稿",
+    "Its delivery, recipient by recipient": "投递状态（逐个收件人）",
     "accepted": "已接收", "refused": "被拒绝", "deferred": "已推迟", "bounced": "被退回",
     "The receiving server refused this address, and Retry would send to the same address again. Check the address with the customer (by phone, say), correct it in the order system, and tell them yourself what this email said.":
         "收件服务器拒绝了这个地址，重试只会再次发送到同一地址。请与客户核对地址（例如打电话），在订单系统中更正，并亲自告诉客户这封邮件的内容。",

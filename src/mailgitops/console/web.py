@@ -29,8 +29,8 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 EMAIL_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
              "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
 _URL_TOKENS = ("token", "access_token", "session", "api_key", "apikey", "key", "auth", "password")
-NOTICES = {"saved": "Saved.", "sent": "Sent once; it will not be sent again.",
-           "already": "This draft was already sent; nothing was sent again.",
+NOTICES = {"saved": "Saved.", "sent": "Queued to go out once; its delivery shows when it has been sent.",
+           "already": "This draft was already handed over for sending; nothing was queued twice.",
            "discarded": "Discarded; this draft is never sent.", "retried": "Queued for another attempt.",
            "attached": "File attached.", "detached": "File removed.", "signed-out": "Signed out.",
            "session-ended": "Your session had ended (8 hours without use, or signed out elsewhere), so that "

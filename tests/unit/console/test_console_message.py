@@ -71,3 +71,20 @@ def test_a_message_the_server_put_off_shows_when_it_is_tried_again_with_the_zone
     page = signed_in.get(f"/deliveries/{later}").text
     assert "it is tried again by itself" in page
     assert f">{shown.group(2)}</time>" in page
+
+
+def test_send_says_queued_not_sent_and_leads_to_the_delivery(rig: ConsoleRig, signed_in: TestClient) -> None:
+    from support.console import csrf_of
+
+    draft_id = rig.draft("m-4")
+    page = signed_in.get(f"/draft/{draft_id}").text
+    version = re.search(r'name="version" value="([^"]+)"', page)
+    assert version
+    resp = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": csrf_of(page), "confirm": "yes",
+                                                           "version": version.group(1)})
+    after = signed_in.get(resp.headers["location"]).text
+    # nothing has reached a server yet (the sender has not run): the page must not say "sent"
+    assert rig.service.dispatcher().outbox.get(draft_id).status == "queued"
+    assert "Queued to go out once; its delivery shows when it has been sent." in after
+    assert "Sent once" not in after
+    assert f'<a href="/deliveries/{draft_id}">Its delivery, recipient by recipient</a>' in after
