@@ -70,7 +70,24 @@ def _save_typed(ctx: Ctx) -> None:
                     record=record.recorder(_who(ctx), "edited"))
 
 
+CONFLICT = ("Someone changed this draft after you opened it, so nothing was changed. The page shows "
+            "their version now; what you had typed is kept below the editor: copy what you need, then "
+            "save or send again.")
+
+
+def _stale(ctx: Ctx, required: bool = False) -> Response | None:
+    """A tab opened before someone else's change must not write its old text over theirs: every
+    form of the draft page carries the version it showed (Send must)."""
+    row = drafting.get(ctx.console, _id(ctx))
+    sent = ctx.field("version")
+    if row is None or row.status != "draft" or (not sent and not required) or sent == drafting.version(row):
+        return None
+    return pages.draft(ctx, status=409, problem=ctx._(CONFLICT))
+
+
 def save(ctx: Ctx) -> Response:
+    if (stale := _stale(ctx)) is not None:
+        return stale
     try:
         _save_typed(ctx)
     except MailgitopsError as e:
@@ -95,6 +112,8 @@ def preview(ctx: Ctx) -> Response:
 
 def upload(ctx: Ctx) -> Response:
     disp = ctx.console.service.dispatcher()
+    if (stale := _stale(ctx)) is not None:
+        return stale
     try:
         _save_typed(ctx)
         rel = uploads.store(ctx, disp.attachments_root, _id(ctx))
@@ -114,6 +133,8 @@ def detach(ctx: Ctx) -> Response:
     row = drafting.get(ctx.console, _id(ctx))
     if row is None or row.draft is None or path not in row.draft.operator_attachments:
         return pages.draft(ctx, problem=f"{path!r} is not attached to this draft", status=422)
+    if (stale := _stale(ctx)) is not None:
+        return stale
     try:
         _save_typed(ctx)
         drafts.edit(disp, _id(ctx), detach=[path], record=record.recorder(_who(ctx), "removed a file"))
@@ -153,9 +174,8 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
         return ctx.redirect(f"/draft/{row.id}", "already" if row.status != "discarded" else "discarded")
     if ctx.field("confirm") != "yes":
         return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422)
-    if ctx.field("version") != drafting.version(row):
-        return pages.draft(ctx, status=409, problem=ctx._(
-            "Someone changed this draft after you opened it. Check it again before sending."))
+    if (stale := _stale(ctx, required=True)) is not None:
+        return stale
     try:
         _save_typed(ctx)  # what the editor shows is what is sent, saved or not
         drafts.edit(disp, row.id, record=_send_record(ctx))

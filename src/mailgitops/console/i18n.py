@@ -66,8 +66,11 @@ _DE = {
         "Der Versand ist vorübergehend nicht verfügbar. Versuchen Sie es in einer Minute erneut.",
     "{n} min": "{n} Min.", "{n} h": "{n} Std.", "{n} d": "{n} T.", "just now": "gerade eben",
     "changed by an operator": "von einem Bediener geändert", "Damaged draft": "Beschädigter Entwurf",
-    "Someone changed this draft after you opened it. Check it again before sending.":
-        "Jemand hat diesen Entwurf geändert, nachdem Sie ihn geöffnet haben. Prüfen Sie ihn vor dem Senden erneut.",
+    "Someone changed this draft after you opened it, so nothing was changed. The page shows their version now; what you had typed is kept below the editor: copy what you need, then save or send again.":
+        "Jemand hat diesen Entwurf geändert, nachdem Sie ihn geöffnet haben; daher wurde nichts geändert. Die Seite "
+        "zeigt jetzt dessen Fassung, Ihre Eingabe steht unter dem Editor: Übernehmen Sie, was Sie brauchen, und "
+        "speichern oder senden Sie erneut.",
+    "What you had typed (not saved)": "Ihre Eingabe (nicht gespeichert)",
     "Sends the email as the editor shows it, unsaved changes included.":
         "Sendet die E-Mail so, wie der Editor sie zeigt, auch mit nicht gespeicherten Änderungen.",
     "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used and changes not yet saved were not kept. Sign in again.":
@@ -135,7 +138,9 @@ _ZH = {
     "Sending is temporarily unavailable. Try again in a minute.": "发送暂时不可用，请一分钟后重试。",
     "{n} min": "{n} 分钟", "{n} h": "{n} 小时", "{n} d": "{n} 天", "just now": "刚刚",
     "changed by an operator": "已被操作员修改", "Damaged draft": "草稿已损坏",
-    "Someone changed this draft after you opened it. Check it again before sending.": "在您打开此草稿后有人修改了它。请在发送前重新检查。",
+    "Someone changed this draft after you opened it, so nothing was changed. The page shows their version now; what you had typed is kept below the editor: copy what you need, then save or send again.":
+        "在您打开此草稿后有人修改了它，因此没有做任何更改。页面现在显示对方的版本；您输入的内容保留在编辑器下方：复制需要的部分，然后再次保存或发送。",
+    "What you had typed (not saved)": "您输入的内容（未保存）",
     "Sends the email as the editor shows it, unsaved changes included.": "按编辑器中当前的内容发送邮件，包括尚未保存的修改。",
     "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used and changes not yet saved were not kept. Sign in again.":
         "您的会话已结束（8 小时未使用，或已在别处退出登录），因此该表单未被执行，尚未保存的修改没有保留。请重新登录。",

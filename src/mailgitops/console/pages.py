@@ -54,9 +54,11 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200) -> Respons
         return ctx.refuse(422, "Damaged draft", f"{damaged.message} ({damaged.hint})")
     email = drafting.render(ctx.console, row)
     d = drafting.view(ctx.console, row, email)
-    # a refused form keeps what was typed; after someone else's change (409) the editor shows theirs
-    if problem is not None and ctx.form is not None and status != 409:
-        d |= _typed(ctx, row.status == "draft")
+    # a refused form keeps what was typed; after someone else's change (409) the editor shows
+    # theirs (sent back untouched, a stale tab's text would undo it) and the typing is kept apart
+    if problem is not None and ctx.form is not None:
+        typed = _typed(ctx, row.status == "draft")
+        d |= typed if status != 409 else {"mine": _mine(typed)}
     return ctx.page("draft.html", status, d=d, problem=problem,
                     active="drafts", accept=", ".join(_types()), max_upload="20 MB")
 
@@ -72,6 +74,11 @@ def _typed(ctx: Ctx, editable: bool) -> dict[str, object]:
     if "cc" in ctx.form:
         out["cc_typed"] = ctx.field("cc")
     return out
+
+
+def _mine(typed: dict[str, object]) -> dict[str, object]:
+    return {"subject": typed.get("subject_typed", ""), "message": typed.get("markdown", ""),
+            "cc": typed.get("cc_typed", "")}
 
 
 @cache

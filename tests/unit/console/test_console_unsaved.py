@@ -89,3 +89,29 @@ def test_upload_keeps_the_unsaved_edit(rig: ConsoleRig, signed_in: TestClient) -
     assert draft.subject == "Typed, then a file"
     assert len(draft.operator_attachments) == 1
     assert [h.what for h in draft.history] == ["edited", "attached a file"]
+
+
+def test_a_tab_opened_before_a_colleagues_save_does_not_write_over_it(rig: ConsoleRig,
+                                                                      signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    old_tab = signed_in.get(f"/draft/{draft_id}").text
+    new_tab = signed_in.get(f"/draft/{draft_id}").text
+    subject, message, cc = _editor(new_tab)
+    theirs = signed_in.post(f"/draft/{draft_id}/save", data={
+        "csrf": csrf_of(new_tab), "version": _version(new_tab), "subject": "The colleague's subject",
+        "message": message, "cc": cc})
+    assert theirs.status_code == 303
+    _, old_message, old_cc = _editor(old_tab)
+    for action, mine in (("save", "My subject, typed in the old tab"), ("save", subject), ("send", "Mine")):
+        resp = signed_in.post(f"/draft/{draft_id}/{action}", data={
+            "csrf": csrf_of(old_tab), "version": _version(old_tab), "confirm": "yes", "subject": mine,
+            "message": old_message, "cc": old_cc})
+        assert resp.status_code == 409, (action, mine)
+        assert "Someone changed this draft after you opened it, so nothing was changed." in resp.text
+        assert _editor(resp.text)[0] == "The colleague's subject"  # theirs, in the editor
+        kept = re.search(r'<details open class="mine">(.*?)</details>', resp.text, re.S)
+        assert kept and html.escape(mine, quote=False) in kept.group(1).replace("&#39;", "'")
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row.status == "draft"
+    assert row.draft.subject == "The colleague's subject"
+    assert [h.what for h in row.draft.history] == ["edited"]
