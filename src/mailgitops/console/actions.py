@@ -225,7 +225,9 @@ def discard(ctx: Ctx) -> Response:
 def retry(ctx: Ctx) -> Response:
     outbox = ctx.console.service.dispatcher().outbox
     row = outbox.get(_id(ctx))
-    if row is None or row.status not in ("failed", "expired", "ambiguous") or not outbox.retry(row.id):
+    from mailgitops.console.message import retryable, try_now
+
+    if row is None or not (retryable(row) or try_now(row)) or not outbox.retry(row.id):
         return ctx.refuse(409, "Not possible", ctx._("This message cannot be retried now."),
                           back="/deliveries")
     ctx.console.service.wake.set()

@@ -77,13 +77,16 @@ _DE = {
         "Ihre Sitzung war beendet (8 Stunden ohne Nutzung oder anderswo abgemeldet); das Formular wurde daher nicht "
         "verwendet, und noch nicht gespeicherte Änderungen sind verloren. Melden Sie sich erneut an.",
     "waiting for an operator": "wartet auf einen Bediener", "There is no such message.": "Diese Nachricht gibt es nicht.",
-    "All deliveries": "Alle Zustellungen", "Created": "Erstellt", "Sent": "Gesendet", "Event": "Ereignis",
+    "All deliveries": "Alle Zustellungen", "Sent": "Gesendet", "Event": "Ereignis",
     "The draft and its changes": "Der Entwurf und seine Änderungen", "Recipients": "Empfänger",
     "Address": "Adresse", "As": "Als", "Result": "Ergebnis", "The server's reply": "Antwort des Servers",
     "What to do": "Was tun", "No recipient result is recorded.": "Für keinen Empfänger ist ein Ergebnis gespeichert.",
     "Sends it again to the same addresses.": "Sendet sie noch einmal an dieselben Adressen.",
     "(no subject)": "(kein Betreff)", "Draft": "Entwurf",
     "Its delivery, recipient by recipient": "Die Zustellung, Empfänger für Empfänger",
+    "Try now": "Jetzt versuchen", "Waiting since": "Wartet seit",
+    "The mail server is back? Try now instead of at the next attempt.":
+        "Der Mailserver ist wieder da? Jetzt versuchen statt erst beim nächsten Versuch.",
     "accepted": "angenommen", "refused": "abgelehnt", "deferred": "zurückgestellt", "bounced": "zurückgekommen",
     "The receiving server refused this address, and Retry would send to the same address again. Check the address with the customer (by phone, say), correct it in the order system, and tell them yourself what this email said.":
         "Der empfangende Server hat diese Adresse abgelehnt, und „Erneut senden“ schickte wieder an dieselbe "
@@ -145,12 +148,14 @@ _ZH = {
     "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used and changes not yet saved were not kept. Sign in again.":
         "您的会话已结束（8 小时未使用，或已在别处退出登录），因此该表单未被执行，尚未保存的修改没有保留。请重新登录。",
     "waiting for an operator": "等待操作员处理", "There is no such message.": "没有这封邮件。",
-    "All deliveries": "全部投递", "Created": "创建时间", "Sent": "发送时间", "Event": "事件",
+    "All deliveries": "全部投递", "Sent": "发送时间", "Event": "事件",
     "The draft and its changes": "草稿及其修改记录", "Recipients": "收件人", "Address": "地址", "As": "类型",
     "Result": "结果", "The server's reply": "服务器的答复", "What to do": "如何处理",
     "No recipient result is recorded.": "没有记录任何收件人的结果。",
     "Sends it again to the same addresses.": "再次发送到相同的地址。", "(no subject)": "（无主题）", "Draft": "草稿",
     "Its delivery, recipient by recipient": "投递状态（逐个收件人）",
+    "Try now": "立即重试", "Waiting since": "等待开始于",
+    "The mail server is back? Try now instead of at the next attempt.": "邮件服务器已恢复？立即重试，不必等到下次尝试。",
     "accepted": "已接收", "refused": "被拒绝", "deferred": "已推迟", "bounced": "被退回",
     "The receiving server refused this address, and Retry would send to the same address again. Check the address with the customer (by phone, say), correct it in the order system, and tell them yourself what this email said.":
         "收件服务器拒绝了这个地址，重试只会再次发送到同一地址。请与客户核对地址（例如打电话），在订单系统中更正，并亲自告诉客户这封邮件的内容。",

@@ -12,6 +12,16 @@ from mailgitops.console.web import Ctx
 from mailgitops.dispatch.outbox import Row
 
 RETRYABLE = ("failed", "expired", "ambiguous")
+
+
+def retryable(row: Row) -> bool:
+    return row.status in RETRYABLE
+
+
+def try_now(row: Row) -> bool:
+    """A message the server put off waits for its next attempt, minutes away after a few: once
+    the server is back an operator need not wait for it."""
+    return row.status == "queued" and row.attempts > 0
 # what to do, per recipient result: the words an operator acts on, not the server's code
 TODO = {
     "refused": "The receiving server refused this address, and Retry would send to the same address "
@@ -60,10 +70,12 @@ def message(ctx: Ctx) -> Response:
         return ctx.refuse(404, "Not found", ctx._("There is no such message."), back="/deliveries")
     _, why = row_status(row)
     when = ctx.console.when
+    waiting = row.status in ("draft", "queued", "ambiguous")
     m = {"id": row.id, "subject": subject_of(row), "status": row.status, "reason": reason(ctx, row, why),
-         "attempts": row.attempts, "created": when(row.created_at), "sent": when(row.sent_at),
+         "attempts": row.attempts, "since": when(row.created_at) if waiting else "",
+         "sent": when(row.sent_at),
          "next": when(row.next_attempt_at) if row.status in ("queued", "ambiguous") else "",
          "is_draft": row.draft is not None or row.draft_problem is not None,
-         "retryable": row.status in RETRYABLE, "recipients": _recipients(ctx, row),
+         "retryable": retryable(row), "try_now": try_now(row), "recipients": _recipients(ctx, row),
          "event_id": row.event_id, "order": row.draft.order_number if row.draft else None}
     return ctx.page("message.html", m=m, active="deliveries")

@@ -12,7 +12,6 @@ from mailgitops.console.web import EMAIL_CSP, Ctx, headers
 from mailgitops.dispatch.api import row_status
 from mailgitops.dispatch.outbox import STATUSES
 
-RETRYABLE = ("failed", "expired", "ambiguous", "queued")
 LIST_LIMIT = 200
 SCAN_LIMIT = 5000  # a search reads at most this many of the newest messages
 
@@ -125,7 +124,7 @@ def deliveries(ctx: Ctx) -> Response:
                       "attempts": r.attempts, "is_draft": r.draft is not None or damaged is not None,
                       "next": (ctx.console.when(r.next_attempt_at)
                                if r.status in ("queued", "ambiguous") else ""),
-                      "retryable": r.status in RETRYABLE and r.status != "queued"})
+                      "retryable": message.retryable(r), "try_now": message.try_now(r)})
         if len(shown) >= LIST_LIMIT:
             break
     matching = counts.get(status, 0) if status else sum(counts.get(s, 0) for s in STATUSES)

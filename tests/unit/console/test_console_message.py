@@ -90,3 +90,31 @@ def test_send_says_queued_not_sent_and_leads_to_the_delivery(rig: ConsoleRig, si
     assert "Queued to go out once; its delivery shows when it has been sent." in after
     assert "Sent once" not in after
     assert f'<a href="/deliveries/{draft_id}">Its delivery, recipient by recipient</a>' in after
+
+
+def test_once_the_server_is_back_a_put_off_message_can_be_tried_now(
+        rig: ConsoleRig, signed_in: TestClient, sink: SmtpServer) -> None:
+    import time
+
+    from mailgitops.dispatch import drafts
+    from support.console import csrf_of
+
+    later = rig.draft("m-5")
+    sink.faults.add("MAIL", "451 4.3.2 try again later")
+    disp = rig.service.dispatcher()
+    drafts.send(disp, later, deliver=False)
+    disp.sender.flush()
+    assert disp.outbox.get(later).next_attempt_at > time.time() + 10  # minutes away, by the backoff
+    listing = signed_in.get("/deliveries").text
+    assert f'aria-label="Try now #{later}">Try now</button>' in listing
+    resp = signed_in.post(f"/deliveries/{later}/retry", data={"csrf": csrf_of(listing)})
+    assert resp.status_code == 303
+    assert disp.outbox.get(later).next_attempt_at <= time.time()
+    sink.messages.clear()
+    disp.sender.flush()
+    assert disp.outbox.get(later).status == "sent"
+    assert len(sink.messages) == 1
+    # a message never tried (a waiting draft) cannot be pushed
+    waiting = rig.draft("m-6")
+    assert f"Try now #{waiting}" not in signed_in.get("/deliveries").text
+    assert signed_in.post(f"/deliveries/{waiting}/retry", data={"csrf": csrf_of(listing)}).status_code == 409
