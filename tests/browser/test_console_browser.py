@@ -218,3 +218,33 @@ def test_discard_retry_paused_banner_and_german(live: tuple[ConsoleRig, str], br
     page.get_by_role("button", name="Ändern").click()
     shoot(page, "inbox-zh")
     assert page.title().startswith("草稿")
+
+
+def test_typing_survives_a_session_that_ended(live: tuple[ConsoleRig, str], browser: Any) -> None:
+    from mailgitops.console.accounts import Accounts
+
+    rig, base = live
+    draft_id = rig.draft("browser-5", order_number="PO-7005")
+    rig.add_operator("bea")  # an operator of her own: an earlier test leaves ada's console in Chinese
+    page = browser.new_context(viewport=SIZES["desktop"]).new_page()
+    sign_in(page, base, "bea")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/draft/{draft_id}")
+    page.get_by_label("Subject").fill("Typed over lunch, PO-7005")
+    accounts = Accounts(rig.settings.operators_path)  # the session ends while the page is open
+    accounts.remove("bea")
+    accounts.close()
+    rig.add_operator("bea")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_contain_text("Your session had ended")
+    page.get_by_label("User name").fill("bea")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/draft/{draft_id}")
+    expect(page.locator("#restored")).to_contain_text("is back in the editor")
+    assert page.get_by_label("Subject").input_value() == "Typed over lunch, PO-7005"
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    assert rig.service.dispatcher().outbox.get(draft_id).draft.subject == "Typed over lunch, PO-7005"
+    page.reload()  # saved: nothing is put back any more
+    expect(page.locator("#restored")).to_have_count(0)

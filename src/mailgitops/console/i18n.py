@@ -73,9 +73,10 @@ _DE = {
     "What you had typed (not saved)": "Ihre Eingabe (nicht gespeichert)",
     "Sends the email as the editor shows it, unsaved changes included.":
         "Sendet die E-Mail so, wie der Editor sie zeigt, auch mit nicht gespeicherten Änderungen.",
-    "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used and changes not yet saved were not kept. Sign in again.":
+    "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used. Sign in again; the draft's editor then puts back what this tab had typed and not saved.":
         "Ihre Sitzung war beendet (8 Stunden ohne Nutzung oder anderswo abgemeldet); das Formular wurde daher nicht "
-        "verwendet, und noch nicht gespeicherte Änderungen sind verloren. Melden Sie sich erneut an.",
+        "verwendet. Melden Sie sich erneut an; der Editor des Entwurfs setzt dann wieder ein, was Sie in diesem Tab "
+        "eingegeben und nicht gespeichert hatten.",
     "waiting for an operator": "wartet auf einen Bediener", "There is no such message.": "Diese Nachricht gibt es nicht.",
     "All deliveries": "Alle Zustellungen", "Sent": "Gesendet", "Event": "Ereignis",
     "The draft and its changes": "Der Entwurf und seine Änderungen", "Recipients": "Empfänger",
@@ -85,6 +86,9 @@ _DE = {
     "(no subject)": "(kein Betreff)", "Draft": "Entwurf",
     "Its delivery, recipient by recipient": "Die Zustellung, Empfänger für Empfänger",
     "Try now": "Jetzt versuchen", "Waiting since": "Wartet seit",
+    "What you had typed in this tab and not saved is back in the editor.":
+        "Was Sie in diesem Tab eingegeben und nicht gespeichert hatten, steht wieder im Editor.",
+    "Show the saved text instead": "Stattdessen den gespeicherten Text zeigen",
     "The mail server is back? Try now instead of at the next attempt.":
         "Der Mailserver ist wieder da? Jetzt versuchen statt erst beim nächsten Versuch.",
     "accepted": "angenommen", "refused": "abgelehnt", "deferred": "zurückgestellt", "bounced": "zurückgekommen",
@@ -145,8 +149,8 @@ _ZH = {
         "在您打开此草稿后有人修改了它，因此没有做任何更改。页面现在显示对方的版本；您输入的内容保留在编辑器下方：复制需要的部分，然后再次保存或发送。",
     "What you had typed (not saved)": "您输入的内容（未保存）",
     "Sends the email as the editor shows it, unsaved changes included.": "按编辑器中当前的内容发送邮件，包括尚未保存的修改。",
-    "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used and changes not yet saved were not kept. Sign in again.":
-        "您的会话已结束（8 小时未使用，或已在别处退出登录），因此该表单未被执行，尚未保存的修改没有保留。请重新登录。",
+    "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used. Sign in again; the draft's editor then puts back what this tab had typed and not saved.":
+        "您的会话已结束（8 小时未使用，或已在别处退出登录），因此该表单未被执行。请重新登录；草稿编辑器会放回您在此标签页中输入但未保存的内容。",
     "waiting for an operator": "等待操作员处理", "There is no such message.": "没有这封邮件。",
     "All deliveries": "全部投递", "Sent": "发送时间", "Event": "事件",
     "The draft and its changes": "草稿及其修改记录", "Recipients": "收件人", "Address": "地址", "As": "类型",
@@ -155,6 +159,8 @@ _ZH = {
     "Sends it again to the same addresses.": "再次发送到相同的地址。", "(no subject)": "（无主题）", "Draft": "草稿",
     "Its delivery, recipient by recipient": "投递状态（逐个收件人）",
     "Try now": "立即重试", "Waiting since": "等待开始于",
+    "What you had typed in this tab and not saved is back in the editor.": "您在此标签页中输入但未保存的内容已放回编辑器。",
+    "Show the saved text instead": "改为显示已保存的文本",
     "The mail server is back? Try now instead of at the next attempt.": "邮件服务器已恢复？立即重试，不必等到下次尝试。",
     "accepted": "已接收", "refused": "被拒绝", "deferred": "已推迟", "bounced": "被退回",
     "The receiving server refused this address, and Retry would send to the same address again. Check the address with the customer (by phone, say), correct it in the order system, and tell them yourself what this email said.":

@@ -34,7 +34,8 @@ NOTICES = {"saved": "Saved.", "sent": "Queued to go out once; its delivery shows
            "discarded": "Discarded; this draft is never sent.", "retried": "Queued for another attempt.",
            "attached": "File attached.", "detached": "File removed.", "signed-out": "Signed out.",
            "session-ended": "Your session had ended (8 hours without use, or signed out elsewhere), so that "
-                            "form was not used and changes not yet saved were not kept. Sign in again."}
+                            "form was not used. Sign in again; the draft's editor then puts back what this "
+                            "tab had typed and not saved."}
 
 
 def headers(csp: str = PAGE_CSP, *, frame: str = "DENY") -> dict[str, str]:

@@ -1,11 +1,67 @@
 // Live preview: after a pause in typing, post the editor to the preview frame (the same as
 // pressing "Preview"). Served as a file, so the page's policy needs no inline script.
+// Typed text is also kept in this tab (sessionStorage, per draft and version) until it is saved:
+// after a session that ended, a reload or a page left by mistake the same draft puts it back.
 (function () {
+  var out = document.querySelector('form[action="/sign-out"]');
+  if (out) {  // signing out forgets every draft's typing kept in this tab
+    out.addEventListener("submit", function () {
+      for (var i = sessionStorage.length - 1; i >= 0; i--) {
+        var k = sessionStorage.key(i);
+        if (k && k.indexOf("mailgitops-typed:") === 0) { sessionStorage.removeItem(k); }
+      }
+    });
+  }
   var form = document.getElementById("editor");
   var button = document.getElementById("preview-button");
   if (!form || !button) { return; }
   var timer = null;
+  var names = ["subject", "message", "cc"];
+  var prefix = "mailgitops-typed:" + location.pathname + ":";
+  var key = prefix + (form.elements.version ? form.elements.version.value : "");
+
+  function values() {
+    var out = {};
+    names.forEach(function (n) { if (form.elements[n]) { out[n] = form.elements[n].value; } });
+    return out;
+  }
+
+  function forgetOthers() {  // a saved (or someone else's) version makes older typing stale
+    for (var i = sessionStorage.length - 1; i >= 0; i--) {
+      var k = sessionStorage.key(i);
+      if (k && k.indexOf(prefix) === 0 && k !== key) { sessionStorage.removeItem(k); }
+    }
+  }
+
+  function restore() {
+    var kept = null;
+    try { kept = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { kept = null; }
+    // a refused form comes back with the typing already in the editor
+    if (!kept || document.querySelector(".problem")) { return; }
+    var changed = false;
+    names.forEach(function (n) {
+      var field = form.elements[n];
+      if (field && typeof kept[n] === "string" && kept[n] !== field.value) { field.value = kept[n]; changed = true; }
+    });
+    if (!changed) { sessionStorage.removeItem(key); return; }
+    var note = document.createElement("p");
+    note.className = "notice";
+    note.setAttribute("role", "status");
+    note.id = "restored";
+    note.textContent = form.getAttribute("data-restored") + " ";
+    var undo = document.createElement("button");
+    undo.type = "button";
+    undo.textContent = form.getAttribute("data-forget");
+    undo.addEventListener("click", function () { sessionStorage.removeItem(key); location.reload(); });
+    note.appendChild(undo);
+    form.insertBefore(note, form.firstChild);
+    form.requestSubmit(button);  // the preview shows the text put back
+  }
+
+  forgetOthers();
+  restore();
   form.addEventListener("input", function () {
+    try { sessionStorage.setItem(key, JSON.stringify(values())); } catch (e) { /* full or off: no keeping */ }
     clearTimeout(timer);
     timer = setTimeout(function () { form.requestSubmit(button); }, 600);
   });
