@@ -8,6 +8,24 @@ from collections.abc import Callable, Mapping
 
 NAMES: tuple[tuple[str, str], ...] = (("en", "English"), ("de", "Deutsch"), ("zh", "中文"))
 
+TRIGGERS: Mapping[str, str] = {  # the trigger catalog's keys as the inbox names them
+    "order_received": "Order received",
+    "order_received_operator": "Order received (operators)",
+    "quotation": "Quotation",
+    "price_approval": "Price approval",
+    "price_approved": "Price approved",
+    "price_rejected": "Price rejected",
+    "proof_ready": "Proof ready",
+    "quotation_accepted": "Quotation accepted",
+    "order_accepted": "Order accepted",
+    "order_rejected": "Order rejected",
+    "order_ready": "Order ready",
+    "order_dispatched": "Order dispatched",
+    "order_finalized": "Order finalized",
+    "export_completed": "Export completed",
+    "budget_threshold": "Budget threshold",
+}
+
 _DE = {
     "Action": "Aktion", "Addresses separated by commas.": "Adressen durch Kommas getrennt.",
     "All drafts": "Alle Entwürfe", "Allowed:": "Erlaubt:", "Any": "Alle", "Attach a file": "Datei anhängen",
@@ -100,6 +118,21 @@ _DE = {
         "Erst angenommen, dann als unzustellbar zurückgekommen. Prüfen Sie die Adresse mit dem Kunden.",
     "Not delivered yet; it is tried again by itself at the next attempt.":
         "Noch nicht zugestellt; beim nächsten Versuch wird es von selbst erneut versucht.",
+    "Order received": "Auftrag eingegangen",
+    "Order received (operators)": "Auftrag eingegangen (Bediener)",
+    "Quotation": "Angebot",
+    "Price approval": "Preisfreigabe",
+    "Price approved": "Preis freigegeben",
+    "Price rejected": "Preis abgelehnt",
+    "Proof ready": "Korrekturabzug bereit",
+    "Quotation accepted": "Angebot angenommen",
+    "Order accepted": "Auftrag angenommen",
+    "Order rejected": "Auftrag abgelehnt",
+    "Order ready": "Auftrag fertig",
+    "Order dispatched": "Auftrag versandt",
+    "Order finalized": "Auftrag abgeschlossen",
+    "Export completed": "Export abgeschlossen",
+    "Budget threshold": "Budgetschwelle",
 }
 
 _ZH = {
@@ -168,9 +201,29 @@ _ZH = {
     "Accepted first, then returned as undeliverable. Check the address with the customer.":
         "先被接收，随后作为无法投递而被退回。请与客户核对地址。",
     "Not delivered yet; it is tried again by itself at the next attempt.": "尚未投递；将在下次尝试时自动重试。",
+    "Order received": "已收到订单",
+    "Order received (operators)": "已收到订单（操作员）",
+    "Quotation": "报价",
+    "Price approval": "价格审批",
+    "Price approved": "价格已批准",
+    "Price rejected": "价格被拒绝",
+    "Proof ready": "校样已就绪",
+    "Quotation accepted": "报价已接受",
+    "Order accepted": "订单已接受",
+    "Order rejected": "订单被拒绝",
+    "Order ready": "订单已完成",
+    "Order dispatched": "订单已发货",
+    "Order finalized": "订单已结束",
+    "Export completed": "导出已完成",
+    "Budget threshold": "预算阈值",
 }
 
 CATALOGS: Mapping[str, Mapping[str, str]] = {"en": {}, "de": _DE, "zh": _ZH}
+
+
+def trigger_name(lang: str, key: str) -> str:
+    """A trigger as an operator reads it ("Price rejected"); a key the console does not know stays."""
+    return translator(lang)(TRIGGERS.get(key, key))
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from starlette.responses import HTMLResponse, Response
 
-from mailgitops.console import drafting, message
+from mailgitops.console import drafting, i18n, message
 from mailgitops.console.web import EMAIL_CSP, Ctx, headers
 from mailgitops.dispatch.api import row_status
 from mailgitops.dispatch.outbox import STATUSES
@@ -38,7 +38,8 @@ def inbox(ctx: Ctx) -> Response:
                                                       *r.to, *(a for _, a in d.to))):
             continue
         drafts.append({"id": r.id, "order": d.order_number,
-                       "trigger": d.trigger or r.template_id, "customer": d.customer,
+                       "trigger": i18n.trigger_name(ctx.lang, d.trigger or r.template_id),
+                       "trigger_key": d.trigger or r.template_id, "customer": d.customer,
                        "language": r.lang, "subject": d.subject,
                        "age": drafting.age(ctx._, r.created_at),
                        "created_iso": ctx.console.when(r.created_at)})

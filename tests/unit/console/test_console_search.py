@@ -43,3 +43,27 @@ def test_deliveries_find_the_refused_customer_by_address(rig: ConsoleRig, signed
     rows = re.findall(r"<tr>\s*<td>(?:<a[^>]*>)?(\d+)", page)
     assert rows == [str(refused)]
     assert "550 5.1.1 user unknown" in page
+
+
+def test_the_inbox_names_the_trigger_in_the_operators_language(rig: ConsoleRig,
+                                                                signed_in: TestClient) -> None:
+    rig.draft("s-5", trigger="price_rejected")
+    page = signed_in.get("/").text
+    assert '<td title="price_rejected">Price rejected</td>' in page
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token
+    signed_in.post("/language", data={"csrf": token.group(1), "language": "de", "next": "/"})
+    assert '<td title="price_rejected">Preis abgelehnt</td>' in signed_in.get("/").text
+
+
+def test_every_trigger_of_the_catalog_has_a_name_in_every_language() -> None:
+    import yaml
+
+    from mailgitops.console import i18n
+    from support.dispatchrepo import ROOT
+
+    catalog = yaml.safe_load((ROOT / "src/mailgitops/schemas/triggers.yaml").read_text(encoding="utf-8"))
+    for key in catalog["triggers"]:
+        assert key in i18n.TRIGGERS, f"the console has no name for trigger {key}"
+        for lang in ("de", "zh"):
+            assert i18n.TRIGGERS[key] in i18n.CATALOGS[lang], (lang, key)
