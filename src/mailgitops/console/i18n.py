@@ -107,6 +107,10 @@ _DE = {
     "What you had typed in this tab and not saved is back in the editor.":
         "Was Sie in diesem Tab eingegeben und nicht gespeichert hatten, steht wieder im Editor.",
     "Show the saved text instead": "Stattdessen den gespeicherten Text zeigen",
+    "Mail is not going out": "Es gehen keine E-Mails hinaus", "See why": "Warum?",
+    "Waiting to be sent: {n}, the oldest since {since}. The mail server is not taking them now; they are tried again by themselves.":
+        "Warten auf den Versand: {n}, die älteste seit {since}. Der Mailserver nimmt sie gerade nicht an; "
+        "sie werden von selbst erneut versucht.",
     "The mail server is back? Try now instead of at the next attempt.":
         "Der Mailserver ist wieder da? Jetzt versuchen statt erst beim nächsten Versuch.",
     "accepted": "angenommen", "refused": "abgelehnt", "deferred": "zurückgestellt", "bounced": "zurückgekommen",
@@ -194,6 +198,9 @@ _ZH = {
     "Try now": "立即重试", "Waiting since": "等待开始于",
     "What you had typed in this tab and not saved is back in the editor.": "您在此标签页中输入但未保存的内容已放回编辑器。",
     "Show the saved text instead": "改为显示已保存的文本",
+    "Mail is not going out": "邮件未能发出", "See why": "查看原因",
+    "Waiting to be sent: {n}, the oldest since {since}. The mail server is not taking them now; they are tried again by themselves.":
+        "等待发送：{n} 封，最早的从 {since} 开始。邮件服务器目前不接收；系统会自动重试。",
     "The mail server is back? Try now instead of at the next attempt.": "邮件服务器已恢复？立即重试，不必等到下次尝试。",
     "accepted": "已接收", "refused": "被拒绝", "deferred": "已推迟", "bounced": "被退回",
     "The receiving server refused this address, and Retry would send to the same address again. Check the address with the customer (by phone, say), correct it in the order system, and tell them yourself what this email said.":

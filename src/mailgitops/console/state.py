@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -23,6 +24,8 @@ SECURE_ENV = "MAILGITOPS_CONSOLE_SECURE_COOKIES"
 NOTICE_TO_ENV = "MAILGITOPS_NOTICE_TO"
 NOTICE_INTERVAL_ENV = "MAILGITOPS_NOTICE_INTERVAL_MINUTES"
 URL_ENV = "MAILGITOPS_CONSOLE_URL"
+# a message goes out within seconds; one waiting this long means the mail server is not taking mail
+STUCK_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,17 @@ class Console:
     def waiting(self) -> int:
         disp = self.service.opened()
         return disp.outbox.counts().get("draft", 0) if disp is not None else 0
+
+    def stuck(self) -> dict[str, object] | None:
+        """Messages waiting to be sent while the oldest has waited STUCK_SECONDS: the server is
+        down or refusing for now (without a pause, nothing else on the page says so)."""
+        disp = self.service.opened()
+        if disp is None:
+            return None
+        count, oldest = disp.outbox.backlog()
+        if not count or oldest is None or time.time() - oldest < STUCK_SECONDS:
+            return None
+        return {"count": count, "since": self.when(oldest)}
 
     def paused(self) -> dict[str, str] | None:
         disp = self.service.opened()

@@ -202,7 +202,8 @@ def render(ctx: Ctx, template: str, status: int, values: Mapping[str, object]) -
     c = ctx.console
     extra: dict[str, object] = {"_": i18n.translator(ctx.lang)}
     if ctx.session is not None:
-        extra |= {"waiting": c.waiting(), "paused": c.paused()}
+        paused = c.paused()
+        extra |= {"waiting": c.waiting(), "paused": paused, "stuck": None if paused else c.stuck()}
     body = c.env.get_template(template).render(**page_values(ctx, {**extra, **values}))
     return HTMLResponse(body, status_code=status)
 

@@ -118,3 +118,29 @@ def test_once_the_server_is_back_a_put_off_message_can_be_tried_now(
     waiting = rig.draft("m-6")
     assert f"Try now #{waiting}" not in signed_in.get("/deliveries").text
     assert signed_in.post(f"/deliveries/{waiting}/retry", data={"csrf": csrf_of(listing)}).status_code == 409
+
+
+def test_every_page_says_so_when_mail_has_not_gone_out_for_ten_minutes(
+        rig: ConsoleRig, signed_in: TestClient, sink: SmtpServer) -> None:
+    import sqlite3
+    import time
+
+    from mailgitops.dispatch import drafts
+
+    later = rig.draft("m-7")
+    sink.faults.add("MAIL", "451 4.3.2 try again later")
+    disp = rig.service.dispatcher()
+    drafts.send(disp, later, deliver=False)
+    disp.sender.flush()
+    assert "Mail is not going out" not in signed_in.get("/").text  # a minute's delay is no outage
+    db = sqlite3.connect(rig.service.outbox_location)  # the outbox file itself: queued 11 minutes ago
+    with db:
+        db.execute("UPDATE messages SET created_at=? WHERE id=?", (time.time() - 660, later))
+    db.close()
+    for path in ("/", "/deliveries", f"/draft/{later}"):
+        page = signed_in.get(path).text
+        banner = re.search(r'<div class="banner" role="status">(.*?)</div>', page, re.S)
+        assert banner, path
+        assert "Waiting to be sent: 1, " in banner.group(1)
+        assert re.search(r"the oldest since \d{4}-\d\d-\d\d \d\d:\d\d CES?T", banner.group(1))
+        assert 'href="/deliveries?status=queued"' in banner.group(1)
