@@ -108,6 +108,8 @@ _DE = {
         "Was Sie in diesem Tab eingegeben und nicht gespeichert hatten, steht wieder im Editor.",
     "Show the saved text instead": "Stattdessen den gespeicherten Text zeigen",
     "Mail is not going out": "Es gehen keine E-Mails hinaus", "See why": "Warum?",
+    "Your session had ended (8 hours without use, or signed out elsewhere). Sign in again.":
+        "Ihre Sitzung war beendet (8 Stunden ohne Nutzung oder anderswo abgemeldet). Melden Sie sich erneut an.",
     "Waiting to be sent: {n}, the oldest since {since}. The mail server is not taking them now; they are tried again by themselves.":
         "Warten auf den Versand: {n}, die älteste seit {since}. Der Mailserver nimmt sie gerade nicht an; "
         "sie werden von selbst erneut versucht.",
@@ -199,6 +201,7 @@ _ZH = {
     "What you had typed in this tab and not saved is back in the editor.": "您在此标签页中输入但未保存的内容已放回编辑器。",
     "Show the saved text instead": "改为显示已保存的文本",
     "Mail is not going out": "邮件未能发出", "See why": "查看原因",
+    "Your session had ended (8 hours without use, or signed out elsewhere). Sign in again.": "您的会话已结束（8 小时未使用，或已在别处退出登录）。请重新登录。",
     "Waiting to be sent: {n}, the oldest since {since}. The mail server is not taking them now; they are tried again by themselves.":
         "等待发送：{n} 封，最早的从 {since} 开始。邮件服务器目前不接收；系统会自动重试。",
     "The mail server is back? Try now instead of at the next attempt.": "邮件服务器已恢复？立即重试，不必等到下次尝试。",

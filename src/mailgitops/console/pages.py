@@ -49,6 +49,9 @@ def inbox(ctx: Ctx) -> Response:
 def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200) -> Response:
     row = drafting.get(ctx.console, int(ctx.request.path_params["id"]))
     if row is None:
+        if ctx.request.method == "GET" and ctx.console.service.dispatcher().outbox.get(
+                int(ctx.request.path_params["id"])) is not None:  # a message, never a draft: its page
+            return ctx.redirect(f"/deliveries/{ctx.request.path_params['id']}")
         return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
     if (damaged := row.damaged()) is not None:  # nothing to show or send: the error and its fix
         return ctx.refuse(422, "Damaged draft", f"{damaged.message} ({damaged.hint})")

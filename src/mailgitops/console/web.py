@@ -33,6 +33,8 @@ NOTICES = {"saved": "Saved.", "sent": "Queued to go out once; its delivery shows
            "already": "This draft was already handed over for sending; nothing was queued twice.",
            "discarded": "Discarded; this draft is never sent.", "retried": "Queued for another attempt.",
            "attached": "File attached.", "detached": "File removed.", "signed-out": "Signed out.",
+           "session-over": "Your session had ended (8 hours without use, or signed out elsewhere). "
+                           "Sign in again.",
            "session-ended": "Your session had ended (8 hours without use, or signed out elsewhere), so that "
                             "form was not used. Sign in again; the draft's editor then puts back what this "
                             "tab had typed and not saved."}
@@ -162,8 +164,9 @@ def endpoint(console: Console, fn: Handler, *,
                 return refused
         ctx = Ctx(console, request, session, form, lang)
         if session is None and not public:
-            if request.method == "GET":
-                return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+            if request.method == "GET":  # with a cookie the server ended: say why the sign-in is back
+                told = "&notice=session-over" if token else ""
+                return RedirectResponse(f"/sign-in?next={quote(request.url.path)}{told}", status_code=303)
             return RedirectResponse("/sign-in", status_code=303)
         try:
             response = await run_in_threadpool(_guarded, fn, ctx)

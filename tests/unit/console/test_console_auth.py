@@ -177,3 +177,17 @@ def test_a_form_without_any_session_cookie_is_refused_as_foreign(rig: ConsoleRig
     assert resp.status_code == 403
     assert "came from another site" in resp.text
     assert rig.service.dispatcher().outbox.get(1).status == "draft"
+
+
+def test_a_page_opened_after_the_session_ended_says_why_sign_in_is_back(rig: ConsoleRig,
+                                                                         signed_in: TestClient) -> None:
+    from mailgitops.console.accounts import Accounts
+
+    accounts = Accounts(rig.settings.operators_path)
+    accounts.remove("ada")
+    accounts.close()
+    resp = signed_in.get("/deliveries")
+    assert resp.headers["location"] == "/sign-in?next=/deliveries&notice=session-over"
+    assert "Your session had ended" in signed_in.get(resp.headers["location"]).text
+    signed_in.cookies.clear()  # no session cookie at all: a plain sign-in, no story
+    assert signed_in.get("/deliveries").headers["location"] == "/sign-in?next=/deliveries"

@@ -144,3 +144,20 @@ def test_every_page_says_so_when_mail_has_not_gone_out_for_ten_minutes(
         assert "Waiting to be sent: 1, " in banner.group(1)
         assert re.search(r"the oldest since \d{4}-\d\d-\d\d \d\d:\d\d CES?T", banner.group(1))
         assert 'href="/deliveries?status=queued"' in banner.group(1)
+
+
+def test_the_draft_address_of_a_message_that_is_no_draft_leads_to_its_page(
+        rig: ConsoleRig, signed_in: TestClient) -> None:
+    from mailgitops.dispatch import drafts
+
+    draft_id = rig.draft("m-8")
+    drafts.send(rig.service.dispatcher(), draft_id, deliver=False)  # still a draft row: its page stays
+    assert signed_in.get(f"/draft/{draft_id}").status_code == 200
+    rig.service.dispatcher().handle(sample_event("flyers", trigger="order_received", event_id="m-9"),
+                                    deliver=False)  # an email no operator holds
+    row = max(r.id for r in rig.service.dispatcher().outbox.rows(None, 50))
+    assert rig.service.dispatcher().outbox.get(row).draft is None
+    resp = signed_in.get(f"/draft/{row}")
+    assert resp.status_code == 303
+    assert resp.headers["location"] == f"/deliveries/{row}"
+    assert signed_in.get("/draft/99999").status_code == 404
