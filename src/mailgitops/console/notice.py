@@ -30,11 +30,16 @@ def _email(drafts: list[Row], console_url: str | None) -> RenderedEmail:
 
     n = len(drafts)
     subject = f"{n} draft{'s' if n != 1 else ''} waiting for review"
+    from mailgitops.console.i18n import TRIGGERS
+
     lines = []
+    base = console_url.rstrip("/") if console_url else None
     for r in sorted(drafts, key=lambda r: -r.created_at):
         if (d := r.draft) is not None:  # every row in the `draft` state holds one, or a damaged one
-            lines.append(f"- {d.order_number or '-'} · {d.trigger or r.template_id} · "
-                         f"{d.customer or '-'} · {d.subject}")
+            trigger = d.trigger or r.template_id
+            # with the console's address, each line leads straight to its draft
+            lines.append(f"- {d.order_number or '-'} · {TRIGGERS.get(trigger, trigger)} · "
+                         f"{d.customer or '-'} · {d.subject}" + (f" · {base}/draft/{r.id}" if base else ""))
         elif r.draft_problem is not None:
             lines.append(f"- {r.template_id} · damaged draft (outbox message {r.id}): {r.draft_problem}")
     where = (f"Open the console: {console_url}" if console_url

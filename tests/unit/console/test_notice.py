@@ -17,7 +17,7 @@ def test_one_digest_per_interval_not_one_per_draft(rig: ConsoleRig, sink: SmtpSe
     now = time.time()
     assert check(rig.service, settings, accounts, now=now) is None  # nothing waits: nothing sent
     rig.draft("q-1")
-    rig.draft("q-2", order_number="PO-2002")
+    second_draft = rig.draft("q-2", order_number="PO-2002")
     first = check(rig.service, settings, accounts, now=now)
     assert first is not None
     assert check(rig.service, settings, accounts, now=now + 1) is None  # same interval
@@ -34,6 +34,9 @@ def test_one_digest_per_interval_not_one_per_draft(rig: ConsoleRig, sink: SmtpSe
     body = msg.get_body(("plain",)).get_content()
     assert "PO-1001" in body
     assert "PO-2002" in body
+    # each line names the trigger as the console does and leads to its draft
+    assert "PO-2002 · Quotation · Ada Lovelace · " in body
+    assert f"https://mail.example/draft/{second_draft}" in body
     assert "https://mail.example/" in body
     assert sink.messages[1].message["Subject"] == "3 drafts waiting for review"
     accounts.close()
