@@ -129,6 +129,9 @@ def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[Console
     waiting = rig.service.dispatcher().outbox.counts()["draft"]
     assert page.title() == f"Drafts ({waiting}) · mailgitops"
     shoot(page, "inbox")
+    page.set_viewport_size(SIZES["phone"])  # on a phone every draft reads whole, nothing beyond the edge
+    assert page.evaluate("document.querySelector('.table-scroll').scrollWidth <= window.innerWidth")
+    page.set_viewport_size(SIZES["desktop"])
     page.get_by_label("Order, customer or address").fill("PO-7001")
     page.get_by_role("button", name="Search").click()
     assert page.locator("tbody tr").count() == 1
