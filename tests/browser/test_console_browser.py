@@ -135,6 +135,13 @@ def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[Console
     page.get_by_label("Order, customer or address").fill("PO-7001")
     page.get_by_role("button", name="Search").click()
     assert page.locator("tbody tr").count() == 1
+    # by keyboard one Tab stop per draft (its order number), not two
+    page.get_by_role("link", name="Show all").focus()
+    page.keyboard.press("Tab")  # the table's scroll region
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "PO-7001"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") != f"/draft/{draft_id}"
     page.get_by_role("link", name="PO-7001", exact=True).click()
     assert "\\" not in page.get_by_label("Message").input_value()  # readable, no Markdown escapes
     shoot(page, "draft")
