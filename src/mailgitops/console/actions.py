@@ -9,6 +9,7 @@ import re
 from starlette.responses import Response
 
 from mailgitops.console import drafting, pages, record, uploads
+from mailgitops.console.message import retryable, try_now
 from mailgitops.console.readable import readable
 from mailgitops.console.web import Ctx
 from mailgitops.dispatch import drafts
@@ -225,8 +226,6 @@ def discard(ctx: Ctx) -> Response:
 def retry(ctx: Ctx) -> Response:
     outbox = ctx.console.service.dispatcher().outbox
     row = outbox.get(_id(ctx))
-    from mailgitops.console.message import retryable, try_now
-
     if row is None or not (retryable(row) or try_now(row)) or not outbox.retry(row.id):
         return ctx.refuse(409, "Not possible", ctx._("This message cannot be retried now."),
                           back="/deliveries")

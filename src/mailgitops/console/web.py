@@ -197,6 +197,8 @@ def page_values(ctx: Ctx, values: Mapping[str, object]) -> dict[str, object]:
             "csrf": ctx.session.csrf if ctx.session else "", "languages": i18n.NAMES,
             "here": ctx.request.url.path,
             "notice": ctx._(NOTICES[notice_key]) if notice_key in NOTICES else None,
+            # a session that ended is news to heed, not a success: shown as a warning
+            "notice_warns": notice_key in ("session-ended", "session-over"),
             **values}
 
 

@@ -158,7 +158,7 @@ def test_a_form_sent_after_the_session_ended_says_so_and_leads_back(rig: Console
     assert resp.status_code == 303
     assert resp.headers["location"] == f"/sign-in?next=/draft/{draft_id}&notice=session-ended"
     told = signed_in.get(resp.headers["location"])
-    assert "Your session had ended" in told.text
+    assert '<div class="notice warn" role="status">Your session had ended' in told.text
     assert "came from another site" not in told.text
     assert rig.service.dispatcher().outbox.get(draft_id).draft.subject != "Lost?"
     # without a session, a foreign site's form is still refused as one
