@@ -258,3 +258,21 @@ def test_typing_survives_a_session_that_ended(live: tuple[ConsoleRig, str], brow
     assert rig.service.dispatcher().outbox.get(draft_id).draft.subject == "Typed over lunch, PO-7005"
     page.reload()  # saved: nothing is put back any more
     expect(page.locator("#restored")).to_have_count(0)
+
+
+def test_a_refused_save_keeps_the_typing_and_previews_it(live: tuple[ConsoleRig, str], browser: Any) -> None:
+    rig, base = live
+    draft_id = rig.draft("browser-6", order_number="PO-7006")
+    rig.add_operator("cai")
+    page = browser.new_context(viewport=SIZES["desktop"]).new_page()
+    sign_in(page, base, "cai")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/draft/{draft_id}")
+    page.get_by_label("Message").fill("Dear Ada,\n\nthe **corrected** total is 990.00 EUR.\n")
+    page.get_by_label("CC").fill("archive@example.com, the boss")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("alert")).to_contain_text("not a single email address")
+    assert "990.00 EUR" in page.get_by_label("Message").input_value()  # the typing is still there
+    frame = page.frame_locator("iframe[name=preview]")
+    frame.locator("strong", has_text="corrected").wait_for()  # and the preview shows it, not the stored text
+    assert rig.service.dispatcher().outbox.get(draft_id).draft.history == ()

@@ -20,6 +20,8 @@
   var prefix = "mailgitops-typed:" + location.pathname + ":";
   var key = prefix + (form.elements.version ? form.elements.version.value : "");
 
+  function preview() { form.requestSubmit(button); }
+
   function values() {
     var out = {};
     names.forEach(function (n) { if (form.elements[n]) { out[n] = form.elements[n].value; } });
@@ -36,8 +38,10 @@
   function restore() {
     var kept = null;
     try { kept = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { kept = null; }
-    // a refused form comes back with the typing already in the editor
-    if (!kept || document.querySelector(".problem")) { return; }
+    // a refused form comes back with the typing already in the editor: the preview shows it too
+    // (once the frame has loaded the stored email: a submission before that is dropped)
+    if (document.querySelector(".problem")) { window.addEventListener("load", preview); return; }
+    if (!kept) { return; }
     var changed = false;
     names.forEach(function (n) {
       var field = form.elements[n];
@@ -55,7 +59,7 @@
     undo.addEventListener("click", function () { sessionStorage.removeItem(key); location.reload(); });
     note.appendChild(undo);
     form.insertBefore(note, form.firstChild);
-    form.requestSubmit(button);  // the preview shows the text put back
+    window.addEventListener("load", preview);  // the preview shows the text put back
   }
 
   forgetOthers();
@@ -63,6 +67,6 @@
   form.addEventListener("input", function () {
     try { sessionStorage.setItem(key, JSON.stringify(values())); } catch (e) { /* full or off: no keeping */ }
     clearTimeout(timer);
-    timer = setTimeout(function () { form.requestSubmit(button); }, 600);
+    timer = setTimeout(preview, 600);
   });
 })();
