@@ -108,6 +108,15 @@ _DE = {
         "Was Sie in diesem Tab eingegeben und nicht gespeichert hatten, steht wieder im Editor.",
     "Show the saved text instead": "Stattdessen den gespeicherten Text zeigen",
     "Mail is not going out": "Es gehen keine E-Mails hinaus", "See why": "Warum?",
+    "Choose a file to attach first.": "Wählen Sie zuerst eine Datei zum Anhängen.",
+    "files of type {suffix} are not attached; allowed: {allowed}":
+        "Dateien vom Typ {suffix} werden nicht angehängt; erlaubt: {allowed}",
+    "{name} is not a {kind} file (its content says otherwise)": "{name} ist keine {kind}-Datei (ihr Inhalt sagt etwas anderes)",
+    "{name} contains HTML or script; such files are not attached":
+        "{name} enthält HTML oder Skript; solche Dateien werden nicht angehängt",
+    "{name} has {size} bytes, more than the {limit} allowed": "{name} hat {size} Bytes, mehr als die erlaubten {limit}",
+    "link to large files instead of attaching them": "verlinken Sie große Dateien, statt sie anzuhängen",
+    "{name} is empty": "{name} ist leer",
     "Your session had ended (8 hours without use, or signed out elsewhere). Sign in again.":
         "Ihre Sitzung war beendet (8 Stunden ohne Nutzung oder anderswo abgemeldet). Melden Sie sich erneut an.",
     "Waiting to be sent: {n}, the oldest since {since}. The mail server is not taking them now; they are tried again by themselves.":
@@ -201,6 +210,13 @@ _ZH = {
     "What you had typed in this tab and not saved is back in the editor.": "您在此标签页中输入但未保存的内容已放回编辑器。",
     "Show the saved text instead": "改为显示已保存的文本",
     "Mail is not going out": "邮件未能发出", "See why": "查看原因",
+    "Choose a file to attach first.": "请先选择要附加的文件。",
+    "files of type {suffix} are not attached; allowed: {allowed}": "不附加 {suffix} 类型的文件；允许：{allowed}",
+    "{name} is not a {kind} file (its content says otherwise)": "{name} 不是 {kind} 文件（其内容不符）",
+    "{name} contains HTML or script; such files are not attached": "{name} 含有 HTML 或脚本；此类文件不会被附加",
+    "{name} has {size} bytes, more than the {limit} allowed": "{name} 有 {size} 字节，超过允许的 {limit}",
+    "link to large files instead of attaching them": "大文件请提供链接，不要附加",
+    "{name} is empty": "{name} 是空文件",
     "Your session had ended (8 hours without use, or signed out elsewhere). Sign in again.": "您的会话已结束（8 小时未使用，或已在别处退出登录）。请重新登录。",
     "Waiting to be sent: {n}, the oldest since {since}. The mail server is not taking them now; they are tried again by themselves.":
         "等待发送：{n} 封，最早的从 {since} 开始。邮件服务器目前不接收；系统会自动重试。",

@@ -24,18 +24,21 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
 _MARKUP = (b"<!doctype html", b"<html", b"<script", b"<svg", b"<iframe", b"<body")
 
 
-def _check(name: str, head: bytes) -> str | None:
+def _check(name: str, head: bytes) -> tuple[str, dict[str, str]] | None:
+    """What is wrong with the file, as a text to translate and the values it names."""
     from mailgitops.dispatch.rules import ATTACHMENT_TYPES
 
     suffix = PurePosixPath(name).suffix.lower()
     if suffix not in ATTACHMENT_TYPES:
         allowed = ", ".join(sorted(ATTACHMENT_TYPES))
-        return f"files of type {suffix or '(none)'} are not attached; allowed: {allowed}"
+        return ("files of type {suffix} are not attached; allowed: {allowed}",
+                {"suffix": suffix or "(none)", "allowed": allowed})
     magic = _MAGIC.get(suffix)
     if magic is not None and not head.startswith(magic):
-        return f"{name} is not a {suffix[1:].upper()} file (its content says otherwise)"
+        return ("{name} is not a {kind} file (its content says otherwise)",
+                {"name": name, "kind": suffix[1:].upper()})
     if magic is None and any(m in head[:2048].lower() for m in _MARKUP):
-        return f"{name} contains HTML or script; such files are not attached"
+        return "{name} contains HTML or script; such files are not attached", {"name": name}
     return None
 
 
@@ -50,20 +53,21 @@ def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
                               hint="start serve with --attachments-root DIR (MAILGITOPS_ATTACHMENTS_ROOT)")
     got = ctx.form.get("file") if ctx.form is not None else None
     if not isinstance(got, UploadFile) or not got.filename:
-        raise MailgitopsError("choose a file to attach")
+        raise MailgitopsError(ctx._("Choose a file to attach first."))
     name = safe_basename(got.filename) or "attachment"
     got.file.seek(0)
     head = got.file.read(4096)
     problem = _check(name, head)
-    if problem:
-        raise MailgitopsError(problem)
+    if problem:  # in the operator's language: these are the console's own words
+        raise MailgitopsError(ctx._(problem[0]).format(**problem[1]))
     got.file.seek(0, 2)
     size = got.file.tell()
     if size > MAX_ATTACHMENT_BYTES:
-        raise MailgitopsError(f"{name} has {size:,} bytes, more than the {MAX_ATTACHMENT_BYTES:,} allowed",
-                              hint="link to large files instead of attaching them")
+        raise MailgitopsError(ctx._("{name} has {size} bytes, more than the {limit} allowed").format(
+            name=name, size=f"{size:,}", limit=f"{MAX_ATTACHMENT_BYTES:,}"),
+            hint=ctx._("link to large files instead of attaching them"))
     if size == 0:
-        raise MailgitopsError(f"{name} is empty")
+        raise MailgitopsError(ctx._("{name} is empty").format(name=name))
     rel = f"{FOLDER}/{draft_id}/{secrets.token_hex(8)}/{name}"
     target = root / rel
     try:

@@ -115,3 +115,19 @@ def test_a_tab_opened_before_a_colleagues_save_does_not_write_over_it(rig: Conso
     assert row.status == "draft"
     assert row.draft.subject == "The colleague's subject"
     assert [h.what for h in row.draft.history] == ["edited"]
+
+
+def test_a_refused_upload_speaks_the_operators_language(rig: ConsoleRig, client: TestClient) -> None:
+    from support.console import sign_in
+
+    rig.add_operator("bernd", language="de")
+    sign_in(client, "bernd")
+    draft_id = rig.draft()
+    token = csrf_of(client.get(f"/draft/{draft_id}").text)
+    bad = client.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                      files={"file": ("rechnung.pdf", b"<html><script>x</script>", "application/pdf")})
+    assert bad.status_code == 422
+    assert "rechnung.pdf ist keine PDF-Datei (ihr Inhalt sagt etwas anderes)" in bad.text
+    nothing = client.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                          files={"file": ("", b"", "application/octet-stream")})
+    assert "Wählen Sie zuerst eine Datei zum Anhängen." in nothing.text
