@@ -195,7 +195,9 @@ def page_values(ctx: Ctx, values: Mapping[str, object]) -> dict[str, object]:
     notice_key = ctx.request.query_params.get("notice", "")
     return {"lang": ctx.lang, "operator": ctx.session.operator if ctx.session else None,
             "csrf": ctx.session.csrf if ctx.session else "", "languages": i18n.NAMES,
-            "here": ctx.request.url.path,
+            # where the language form comes back to: a page, never a form's address (a GET of
+            # /draft/7/save after a refused Save would be 405)
+            "here": ctx.request.url.path if ctx.request.method == "GET" else _page_of(ctx.request.url.path),
             "notice": ctx._(NOTICES[notice_key]) if notice_key in NOTICES else None,
             # a session that ended is news to heed, not a success: shown as a warning
             "notice_warns": notice_key in ("session-ended", "session-over"),

@@ -131,3 +131,17 @@ def test_a_refused_upload_speaks_the_operators_language(rig: ConsoleRig, client:
     nothing = client.post(f"/draft/{draft_id}/upload", data={"csrf": token},
                           files={"file": ("", b"", "application/octet-stream")})
     assert "Wählen Sie zuerst eine Datei zum Anhängen." in nothing.text
+
+
+def test_changing_the_language_on_a_refused_forms_page_returns_to_the_draft(rig: ConsoleRig,
+                                                                             signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    refused = signed_in.post(f"/draft/{draft_id}/save", data={
+        "csrf": csrf_of(page), "version": _version(page), "subject": "", "message": "x"})
+    assert refused.status_code == 422
+    assert f'name="next" value="/draft/{draft_id}"' in refused.text
+    back = signed_in.post("/language", data={"csrf": csrf_of(refused.text), "language": "de",
+                                             "next": f"/draft/{draft_id}"})
+    assert back.headers["location"] == f"/draft/{draft_id}"
+    assert signed_in.get(back.headers["location"]).status_code == 200
