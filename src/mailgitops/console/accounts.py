@@ -24,7 +24,10 @@ LANGUAGES = ("en", "de", "zh")
 SESSION_IDLE_SECONDS = 8 * 3600  # a working day without activity signs the operator out
 SESSION_MAX_SECONDS = 24 * 3600
 THROTTLE_WINDOW = 15 * 60
-THROTTLE_FAILURES = 5  # failed sign-ins per name (or per client) in the window before a pause
+THROTTLE_FAILURES = 5  # failed sign-ins per name in the window before that name pauses
+# per client address, across names: higher, so that one operator's mistyping on a shared PC (or
+# everyone behind one proxy) does not lock the others out, while trying many names still pauses
+CLIENT_THROTTLE_FAILURES = 20
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS operators (name TEXT PRIMARY KEY, hash TEXT NOT NULL,
@@ -111,6 +114,8 @@ class Accounts:
             self.db.execute("INSERT OR REPLACE INTO operators VALUES (?,?,?,?)",
                             (name, hashed, language, time.time()))
             self.db.execute("DELETE FROM sessions WHERE name=?", (name,))  # a new password signs out
+            # ...and lifts the pause of failed guesses at the old one
+            self.db.execute("DELETE FROM failures WHERE key=?", (f"name:{name.lower()}",))
 
     def remove(self, name: str) -> None:
         with self.lock:
@@ -139,9 +144,10 @@ class Accounts:
             for key in keys:
                 rows = self.db.execute("SELECT at FROM failures WHERE key=? ORDER BY at DESC",
                                        (key,)).fetchall()
-                if len(rows) >= THROTTLE_FAILURES:
+                limit = CLIENT_THROTTLE_FAILURES if key.startswith("client:") else THROTTLE_FAILURES
+                if len(rows) >= limit:
                     # the pause ends a window after the last failure counted against this key
-                    wait = max(wait, rows[THROTTLE_FAILURES - 1][0] + THROTTLE_WINDOW - now)
+                    wait = max(wait, rows[limit - 1][0] + THROTTLE_WINDOW - now)
         return max(0.0, wait)
 
     def verify(self, name: str, password: str, throttle_keys: list[str]) -> Operator | None:

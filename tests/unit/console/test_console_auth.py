@@ -73,6 +73,38 @@ def test_wrong_password_is_refused_and_throttled(rig: ConsoleRig, client: TestCl
     assert "Too many failed sign-ins" in resp.text  # even the right one waits
 
 
+def test_one_operator_mistyping_does_not_lock_out_a_colleague_at_the_same_pc(rig: ConsoleRig,
+                                                                             client: TestClient) -> None:
+    """Five failures pause that name; the client address pauses only after many more, across names
+    (someone trying name after name)."""
+    rig.add_operator()
+    rig.add_operator("bea")
+    token = csrf_of(client.get("/sign-in").text)
+    for _ in range(6):
+        client.post("/sign-in", data={"username": "nobody-here", "password": "wrong password", "csrf": token})
+    resp = client.post("/sign-in", data={"username": "ada", "password": PASSWORD, "csrf": token})
+    assert resp.status_code == 303  # ada, at the same address, signs in
+    client.post("/sign-out", data={"csrf": csrf_of(client.get("/").text)})
+    token = csrf_of(client.get("/sign-in").text)
+    for i in range(20):
+        client.post("/sign-in", data={"username": f"guess-{i}", "password": "wrong password", "csrf": token})
+    resp = client.post("/sign-in", data={"username": "bea", "password": PASSWORD, "csrf": token})
+    assert resp.status_code == 429  # twenty-six names tried from one address: it waits
+
+
+def test_a_new_password_lifts_the_pause_of_guesses_at_the_old_one(rig: ConsoleRig,
+                                                                  client: TestClient) -> None:
+    rig.add_operator()
+    token = csrf_of(client.get("/sign-in").text)
+    for _ in range(5):
+        client.post("/sign-in", data={"username": "ada", "password": "wrong password", "csrf": token})
+    assert client.post("/sign-in", data={"username": "ada", "password": PASSWORD,
+                                         "csrf": token}).status_code == 429
+    rig.add_operator("ada", password="a new long password")  # what `operators add ada --replace` does
+    resp = client.post("/sign-in", data={"username": "ada", "password": "a new long password", "csrf": token})
+    assert resp.status_code == 303
+
+
 def test_sign_in_without_the_form_token_is_refused(rig: ConsoleRig, client: TestClient) -> None:
     rig.add_operator()
     client.get("/sign-in")
