@@ -7,6 +7,7 @@ import re
 
 from starlette.testclient import TestClient
 
+from mailgitops.dispatch.api import Dispatcher
 from support.console import ConsoleRig
 from support.dispatchrepo import sample_event
 from support.smtpd import SmtpServer
@@ -92,18 +93,25 @@ def test_send_says_queued_not_sent_and_leads_to_the_delivery(rig: ConsoleRig, si
     assert f'<a href="/deliveries/{draft_id}">Its delivery, recipient by recipient</a>' in after
 
 
-def test_once_the_server_is_back_a_put_off_message_can_be_tried_now(
-        rig: ConsoleRig, signed_in: TestClient, sink: SmtpServer) -> None:
-    import time
-
+def _put_off(rig: ConsoleRig, sink: SmtpServer, event_id: str) -> tuple[Dispatcher, int]:
+    """A draft sent by its operator that the server put off (451): queued for a later attempt."""
     from mailgitops.dispatch import drafts
-    from support.console import csrf_of
 
-    later = rig.draft("m-5")
+    later = rig.draft(event_id)
     sink.faults.add("MAIL", "451 4.3.2 try again later")
     disp = rig.service.dispatcher()
     drafts.send(disp, later, deliver=False)
     disp.sender.flush()
+    return disp, later
+
+
+def test_once_the_server_is_back_a_put_off_message_can_be_tried_now(
+        rig: ConsoleRig, signed_in: TestClient, sink: SmtpServer) -> None:
+    import time
+
+    from support.console import csrf_of
+
+    disp, later = _put_off(rig, sink, "m-5")
     assert disp.outbox.get(later).next_attempt_at > time.time() + 10  # minutes away, by the backoff
     listing = signed_in.get("/deliveries").text
     assert f'aria-label="Try now #{later}">Try now</button>' in listing
@@ -125,13 +133,8 @@ def test_every_page_says_so_when_mail_has_not_gone_out_for_ten_minutes(
     import sqlite3
     import time
 
-    from mailgitops.dispatch import drafts
 
-    later = rig.draft("m-7")
-    sink.faults.add("MAIL", "451 4.3.2 try again later")
-    disp = rig.service.dispatcher()
-    drafts.send(disp, later, deliver=False)
-    disp.sender.flush()
+    _, later = _put_off(rig, sink, "m-7")
     assert "Mail is not going out" not in signed_in.get("/").text  # a minute's delay is no outage
     db = sqlite3.connect(rig.service.outbox_location)  # the outbox file itself: queued 11 minutes ago
     with db:
