@@ -9,6 +9,7 @@ from email.policy import default as default_policy
 from starlette.responses import Response
 
 from mailgitops.console.web import Ctx
+from mailgitops.dispatch.drafts import holds_draft
 from mailgitops.dispatch.outbox import Row
 
 RETRYABLE = ("failed", "expired", "ambiguous")
@@ -75,7 +76,7 @@ def message(ctx: Ctx) -> Response:
          "attempts": row.attempts, "since": when(row.created_at) if waiting else "",
          "sent": when(row.sent_at),
          "next": when(row.next_attempt_at) if row.status in ("queued", "ambiguous") else "",
-         "is_draft": row.draft is not None or row.draft_problem is not None,
+         "is_draft": holds_draft(row),
          "retryable": retryable(row), "try_now": try_now(row), "recipients": _recipients(ctx, row),
          "event_id": row.event_id, "order": row.draft.order_number if row.draft else None}
     return ctx.page("message.html", m=m, active="deliveries")

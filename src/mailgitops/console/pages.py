@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, Response
 from mailgitops.console import drafting, i18n, message
 from mailgitops.console.web import EMAIL_CSP, Ctx, headers
 from mailgitops.dispatch.api import row_status
+from mailgitops.dispatch.drafts import holds_draft
 from mailgitops.dispatch.outbox import STATUSES
 
 LIST_LIMIT = 200
@@ -125,7 +126,7 @@ def deliveries(ctx: Ctx) -> Response:
             marked = f"{ctx._('Damaged draft')}: {damaged.message} ({damaged.hint})"
             reason = f"{reason}; {marked}" if reason else marked
         shown.append({"id": r.id, "subject": subject, "to": list(r.to), "status": r.status, "reason": reason,
-                      "attempts": r.attempts, "is_draft": r.draft is not None or damaged is not None,
+                      "attempts": r.attempts, "is_draft": holds_draft(r),
                       "next": (ctx.console.when(r.next_attempt_at)
                                if r.status in ("queued", "ambiguous") else ""),
                       "retryable": message.retryable(r), "try_now": message.try_now(r)})

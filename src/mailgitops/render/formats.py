@@ -87,9 +87,17 @@ def _pattern_problem(kind: str, fmt: str) -> str | None:
 
 
 def _checked(kind: str, fmt: str) -> str:
-    if (problem := format_problem(kind, fmt)) is not None:  # a format made at render time
+    """`fmt` when it can format a `kind`; else the error that names why. Each email of a run
+    formats with the same few patterns: a text one is judged once (no "did you mean" per email)."""
+    problem = _judged(kind, fmt) if isinstance(fmt, str) else format_problem(kind, fmt)
+    if problem is not None:  # a format made at render time (a written one: validate refused it)
         raise ValueError(f"`{kind}('{fmt}')`: {problem}; {FORMAT_HINT}")
     return fmt
+
+
+@lru_cache(maxsize=256)
+def _judged(kind: str, fmt: str) -> str | None:
+    return format_problem(kind, fmt)
 
 
 def _zone(ctx: Context) -> dt.tzinfo:
