@@ -153,12 +153,15 @@ class Dispatcher:
         return self._delivery
 
     @classmethod
-    def load(cls, bundle_path: str | Path, *, outbox: str | Outbox | None = None,
+    def load(cls, bundle_path: str | Path, *, outbox: str | Path | Outbox | None = None,
              attachments_root: str | Path | None = None, policy: RetryPolicy | None = None,
              delivery: str | DeliveryMode | None = None) -> Dispatcher:
         loaded = bundle_mod.load(bundle_path)  # first: a refused bundle leaves no outbox file behind
-        owned = outbox is None or isinstance(outbox, str)
-        ob = open_outbox(outbox) if isinstance(outbox, str | None) else outbox
+        owned = outbox is None or isinstance(outbox, str | Path)
+        if outbox is None or isinstance(outbox, str | Path):  # a file, a postgresql:// URL, or the default
+            ob = open_outbox(None if outbox is None else str(outbox))
+        else:
+            ob = outbox
         root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
         d = cls(loaded, ob, attachments_root=root, policy=policy, delivery=delivery)
         d.owns_outbox = owned

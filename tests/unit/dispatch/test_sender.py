@@ -123,3 +123,18 @@ def test_a_flush_to_a_slow_server_keeps_its_claims_small(tmp_path: Path) -> None
     finally:
         server.stop()
     assert asked == [sender.BATCH] * 3
+
+
+def test_the_python_api_takes_the_outbox_as_a_path_as_it_takes_the_bundle(tmp_path: Path) -> None:
+    """An order system's code passes pathlib.Path for every file; the outbox had to be a str
+    ('PosixPath' object has no attribute 'recover')."""
+    server = SmtpServer().start()
+    try:
+        bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
+        box = tmp_path / "box.sqlite"
+        with Dispatcher.load(bundle, outbox=box, attachments_root=SAMPLES / "files") as d:
+            m = d.handle(sample_event(trigger="order_received", event_id="as-path")).to_json()["messages"][0]
+            assert m["status"] == "sent"
+        assert box.is_file()  # the file named, not the default one in the working folder
+    finally:
+        server.stop()
