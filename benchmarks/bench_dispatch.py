@@ -4,8 +4,9 @@ mail, and for delivery alone (`outbox flush` of the same messages queued: the cl
 checksum, the per-recipient record); benchmarks/fastsink.py (a minimal threaded
 responder, which shows the client's own cost), aiosmtpd (the suite's fault-injecting server) and
 the suite's Postfix (a real mail server that queues every message to disk); against the fast
-sink also the loop with a durable commit per message; and the cold `dispatch` command against the
-bare imports."""
+sink also the loop with a durable commit per message; serve's own arrangement (events answered
+`queued`, its sender pool delivering: benchmarks/dispatch_senders.py); and the cold `dispatch`
+command against the bare imports."""
 
 from __future__ import annotations
 
@@ -274,6 +275,10 @@ def _rows_against(kind: str, port: int, rounds: int, work: Path, n: int) -> list
                         c, d, None, speed=True,
                         note="no goal: the bare loop with only the outbox's durable commit before each "
                              "send and its record after; the gap left is rendering and bookkeeping"))
+    from dispatch_senders import senders_rows
+
+    rows += senders_rows(kind, SERVERS[kind], _where(kind), rounds, work, bundle, lambda tag: _events(n, tag),
+                         SAMPLES / "files", bare)
     return rows + _flush_rows(kind, port, rounds, work, bundle, n)
 
 
