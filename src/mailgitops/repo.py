@@ -94,14 +94,28 @@ def body_of(text: str, body_line: int) -> str:
 def yaml_file(text: str, rel: str, kind: str, validator: Any = None) -> tuple[YamlDoc, list[Diagnostic]]:
     """One YAML file's document and problems: YAML first, then the schema's."""
     doc, diags = load_yaml(text, rel)
+    empty = doc.data is None and not diags  # nothing but blank lines and comments
     if doc.data is None:
         doc.data = {}
     # A duplicate key or a YAML 1.1 reading leaves the rest of the file readable: the schema's
     # findings elsewhere in it are reported too (not those at a place already reported).
     if all(d.code in _PARTIAL for d in diags):
         seen = {d.json_path for d in diags}
-        diags = diags + [d for d in schemacheck.check(doc, kind, validator) if d.json_path not in seen]
+        found = [d for d in schemacheck.check(doc, kind, validator) if d.json_path not in seen]
+        if empty and found:  # one error for the file, not one per key it lacks (and what follows)
+            found = [error(rel, 1, 1, "empty-file", f"{rel} is empty, but it needs "
+                           + ", ".join(f"`{k}`" for k in _missing_keys(found)),
+                           hint="write them (a repository made by `mailgitops init` has an example of "
+                           "this file), or restore it if it was emptied by mistake: "
+                           f"`git checkout -- {rel}`")]
+        diags = diags + found
     return doc, diags
+
+
+def _missing_keys(found: list[Diagnostic]) -> list[str]:
+    """The keys the schema's findings on an empty document name as required."""
+    keys = [m.group(1) for d in found if (m := re.search(r"required key `([^`]+)`", d.message))]
+    return keys or ["its settings"]
 
 
 class _Loader:

@@ -25,7 +25,7 @@ def allowed_roles(spec: catalog.TriggerSpec) -> set[str]:
 
 # problems after which a file's data is partial or empty: rules built on it would only add noise
 _LOAD_FAILURES = frozenset({"duplicate-key", "file-too-large", "encoding", "missing-file", "unreadable",
-                            "outside-repo"})
+                            "empty-file", "outside-repo"})
 
 
 def loaded_ok(loaded: LoadedRepo, file: str) -> bool:
