@@ -56,13 +56,26 @@ def warning(file: str, line: int, col: int, code: str, message: str, *, json_pat
     return Diagnostic(file, line, col, code, message, Severity.WARNING, json_path, hint)
 
 
-def one_explanation(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+def one_explanation(diags: Iterable[Diagnostic], default_lang: str | None = None) -> list[Diagnostic]:
     """A template text that cannot be rendered because of an error found in its source (an
     unknown variable, a per-job value outside the loop) is explained once, by that error at its
-    own line and column: the render failure it causes says the same thing less exactly."""
+    own line and column: the render failure it causes says the same thing less exactly. So is a
+    misspelt value: the translation-drift warning it causes (`leaves out customer.name`, on the
+    text itself, or on every translation when it is in the default language's text) is dropped."""
     diags = list(diags)
     explained = {d.file for d in diags if d.severity is Severity.ERROR and d.code != "render-error"}
-    return [d for d in diags if not (d.code == "render-error" and d.file in explained)]
+    # a name that is no value these events carry: the drift it causes is the same mistake
+    wrong = {d.file for d in diags if d.code in ("unknown-variable", "variable-not-provided")}
+
+    def follow_on(d: Diagnostic) -> bool:
+        if d.code == "render-error":
+            return d.file in explained
+        if d.code != "translation-variables":
+            return False
+        folder = d.file.rpartition("/")[0]
+        return d.file in wrong or (default_lang is not None and f"{folder}/{default_lang}.md" in wrong)
+
+    return [d for d in diags if not follow_on(d)]
 
 
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:

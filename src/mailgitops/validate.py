@@ -160,5 +160,6 @@ def validate_repo(root: Path, *, cache: bool = False, workers: int | None = None
         _STATE.clear()
     if results is not None:
         results.save()
-    return ValidationResult(loaded=loaded, diagnostics=tuple(sort_diagnostics(one_explanation(diags))),
+    return ValidationResult(loaded=loaded, diagnostics=tuple(sort_diagnostics(
+        one_explanation(diags, loaded.repo.languages.default))),
                             cache=results.stats() if results is not None else None)
