@@ -16,7 +16,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request as WebRequest
 from starlette.responses import Response as WebResponse
 from starlette.routing import BaseRoute, Mount, Route, request_response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailgitops.errors import HttpError, MailgitopsError
 from mailgitops.serve import handlers, monitor, openapi
@@ -129,6 +129,7 @@ def endpoint(service: Service, path: str, methods: Mapping[str, Handler]) -> Cal
         try:
             if fn is None:
                 raise HttpError(405, f"{request.method} is not allowed on {req.path}",
+                                hint=f"{req.path} takes {' or '.join(sorted(methods))}",
                                 headers={"Allow": allowed})
             if method not in ("GET", "HEAD"):
                 req = Request(req.method, req.path, req.query, req.headers, await read_body(request))
@@ -140,9 +141,44 @@ def endpoint(service: Service, path: str, methods: Mapping[str, Handler]) -> Cal
     return run
 
 
+def not_found_response(path: str) -> Response:
+    return error_response(HttpError(404, f"no such endpoint: {path}",
+                                    hint="see docs/serve.md or /openapi.json for the endpoints"))
+
+
 async def not_found(request: WebRequest) -> WebResponse:
-    return web(error_response(HttpError(404, f"no such endpoint: {request.url.path}",
-                                        hint="see docs/serve.md or /openapi.json for the endpoints")))
+    return web(not_found_response(request.url.path))
+
+
+class JsonNotFound:
+    """The console mounted at `/` answers a path it does not know with Starlette's plain-text
+    "Not Found"; an integrator who mistypes /events as /event gets the API's JSON 404 instead.
+    A page of the console's own (HTML, or any other type) passes unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_json_404(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 404:
+                ctype = dict(message.get("headers", [])).get(b"content-type", b"")
+                replaced = ctype.startswith(b"text/plain")
+            if not replaced:
+                await send(message)
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                resp = not_found_response(scope["path"])
+                await send({"type": "http.response.start", "status": 404, "headers": [
+                    (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers.items()]
+                    + [(b"content-length", str(len(resp.body)).encode())]})
+                await send({"type": "http.response.body", "body": resp.body})
+
+        await self.app(scope, receive, send_json_404)
 
 
 def openapi_document(service: Service) -> Callable[[WebRequest], Awaitable[WebResponse]]:
@@ -171,8 +207,11 @@ def build_app(service: Service, *, console: ASGIApp | None = None) -> ASGIApp:
     routes: list[BaseRoute] = [Route(path, AnyMethod(endpoint(service, path, methods)))
                                for path, methods in API]
     routes.append(Route("/openapi.json", openapi_document(service), methods=["GET"]))
+    # below an API path (/drafts/abc, /events/1) nothing is the console's: the API's JSON 404
+    routes += [Route(f"{prefix}/{{rest:path}}", AnyMethod(not_found))
+               for prefix in sorted({"/" + path.split("/")[1] for path, _ in API})]
     if console is not None:
-        routes.append(Mount("/", app=console))
+        routes.append(Mount("/", app=JsonNotFound(console)))
     else:
         routes.append(Route("/{rest:path}", AnyMethod(not_found)))
     api_paths = tuple(path.split("{")[0].rstrip("/") or "/" for path, _ in API)

@@ -72,7 +72,7 @@ def _schemas(event_schema: str | None) -> dict[str, Any]:
         "draft_damaged": damaged}}
     return {
         "Problem": problem,
-        "Error": {"type": "object", "required": ["error", "problems"], "properties": {
+        "Error": {"type": "object", "required": ["error", "problems", "hint"], "properties": {
             "error": s, "problems": {"type": "array", "items": _ref("Problem")}, "hint": n}},
         "Outcome": {"type": "object", "required": ["event_id", "duplicate", "messages"], "properties": {
             "event_id": s, "duplicate": b, "messages": {"type": "array", "items": {"type": "object"}}}},

@@ -37,10 +37,24 @@ def json_response(status: int, value: Any, headers: Mapping[str, str] | None = N
     return Response(status, {"Content-Type": f"{JSON_TYPE}; charset=utf-8", **(headers or {})}, body)
 
 
+# The fix when the refusal itself names none: every error carries a hint (docs/serve.md promises
+# {"error", "problems", "hint"}), so the order system's log always says what to do next.
+DEFAULT_HINTS = {
+    400: "send one JSON object as described in /openapi.json; sending it unchanged will not help",
+    405: "the Allow header names the methods this path takes",
+    408: "send the whole body at once, with its Content-Length",
+    409: "this is not a temporary problem: sending the same request again will not help",
+    411: "send the header Content-Length with the body (most clients do when given the whole body)",
+    413: f"a request body is at most {MAX_BODY:,} bytes: an event names its attachments by their path "
+         "under the attachments root, never carries the files",
+    422: "fix what `error` and `problems` name; sending the same request again will not help",
+    500: "report it, with the server's log line for this request",
+}
+
+
 def error_response(e: HttpError) -> Response:
-    value: dict[str, Any] = {"error": e.message, "problems": e.problems}
-    if e.hint:
-        value["hint"] = e.hint
+    hint = e.hint or DEFAULT_HINTS.get(e.status)
+    value: dict[str, Any] = {"error": e.message, "problems": e.problems, "hint": hint}
     return json_response(e.status, {**value, **e.extra}, e.headers)
 
 
@@ -71,7 +85,15 @@ def json_body(req: Request) -> Any:
         raise HttpError(415, f"the body must be {JSON_TYPE}, not {ctype or 'unnamed'}",
                         hint=f"send the header Content-Type: {JSON_TYPE}")
     try:
-        return json.loads(req.body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        # JSON over HTTP is UTF-8 (RFC 8259); json.loads would guess UTF-16 from two odd bytes
+        # and then say only "Expecting value" at line 1
+        text = req.body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise HttpError(400, f"the body is not UTF-8 text (byte 0x{req.body[e.start]:02x} at offset "
+                             f"{e.start}); nothing was queued",
+                        hint="send the event as UTF-8 encoded JSON") from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as e:
         raise HttpError(400, f"the body is not valid JSON ({e}); nothing was queued",
                         hint="send one JSON object as described in schema/event.schema.json") from None

@@ -133,7 +133,7 @@ def test_outbox_that_cannot_be_opened(bundle: Path, tmp_path: Path) -> None:
     ({"content-type": "text/plain"}, b"{}", 415, "application/json"),
     ({"content-type": ""}, b"{}", 415, "unnamed"),
     ({}, b"{not json", 400, "not valid JSON"),
-    ({}, b"\xff\xfe", 400, "not valid JSON"),
+    ({}, b"\xff\xfe", 400, "not UTF-8 text"),
     ({}, b"x" * (MAX_BODY + 1), 413, "larger than"),
 ])
 def test_body_rules(service: Service, headers: dict[str, str], raw: bytes, status: int, words: str) -> None:
@@ -147,7 +147,8 @@ def test_unknown_paths_and_methods(service: Service) -> None:
     status, resp, body = call(service, "PUT", "/drafts/3")
     assert status == 405
     assert resp.headers["Allow"] == "GET, POST"
-    assert body == {"error": "PUT is not allowed on /drafts/3", "problems": []}
+    assert body == {"error": "PUT is not allowed on /drafts/3", "problems": [],
+                    "hint": "/drafts/3 takes GET or POST"}
 
 
 def _draft(service: Service, event_id: str = "d-1") -> int:

@@ -1,0 +1,116 @@
+"""What an integrator sees when a request goes wrong: every error answer is JSON of one shape,
+{"error", "problems", "hint"}, with a hint that says what to do, also where the refusal has no
+hint of its own; a mistyped path is a JSON 404 even with the console mounted at `/`."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mailgitops.serve.app import build_app
+from mailgitops.serve.service import Service
+from mailgitops.serve.shapes import MAX_BODY
+from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
+from support.smtpd import free_port
+
+TOKEN = secrets.token_hex(16)
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+JSON = {"Content-Type": "application/json", **AUTH}
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(make_repo(tmp_path_factory.mktemp("repo"), port=free_port()))
+
+
+@pytest.fixture
+def client(bundle: Path, tmp_path: Path) -> Iterator[TestClient]:
+    """The API with the operator console mounted at `/`, as `serve` runs it."""
+    from mailgitops.console.app import ConsoleSettings, console_app
+
+    svc = Service(bundle, outbox=str(tmp_path / "outbox.sqlite"), attachments_root=SAMPLES / "files",
+                  token=TOKEN)
+    settings = ConsoleSettings(operators_path=tmp_path / "operators.sqlite", secure_cookies=False)
+    app = build_app(svc, console=console_app(svc, settings, notice=False))
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as c:
+        yield c
+    svc.close()
+
+
+def error_of(resp: Any) -> dict[str, Any]:
+    assert resp.headers["content-type"].startswith("application/json"), resp.text
+    body = json.loads(resp.content)
+    assert set(body) >= {"error", "problems", "hint"}, body
+    assert isinstance(body["hint"], str) and body["hint"], body  # always something to do next
+    return body
+
+
+def test_a_refused_event_says_what_to_do_next(client: TestClient) -> None:
+    resp = client.post("/events", content=b"[1, 2]", headers=JSON)
+    assert resp.status_code == 422
+    body = error_of(resp)
+    assert body["problems"][0]["message"] == "$: must be of type object, not array"
+    assert "will not help" in body["hint"]  # the order system must not resend it unchanged
+
+
+def test_a_wrong_method_names_the_right_one(client: TestClient) -> None:
+    resp = client.get("/events", headers=AUTH)
+    assert resp.status_code == 405
+    assert resp.headers["allow"] == "POST"
+    assert error_of(resp)["hint"] == "/events takes POST"
+
+
+def test_a_body_too_large_and_a_chunked_one_carry_a_hint(client: TestClient) -> None:
+    resp = client.post("/events", content=b" " * (MAX_BODY + 1), headers=JSON)
+    assert resp.status_code == 413
+    assert "attachments" in error_of(resp)["hint"]
+
+    def chunks() -> Iterator[bytes]:
+        yield b"{}"
+
+    resp = client.post("/events", content=chunks(), headers=JSON)
+    assert resp.status_code == 411
+    assert "Content-Length" in error_of(resp)["hint"]
+
+
+def test_a_body_that_is_not_utf8_is_named_so(client: TestClient) -> None:
+    # \xff\xfe reads as a UTF-16 byte order mark to json.loads, which then said only
+    # "Expecting value: line 1 column 1"
+    resp = client.post("/events", content=b'\xff\xfe{"event_id": "x"}', headers=JSON)
+    assert resp.status_code == 400
+    body = error_of(resp)
+    assert body["error"].startswith("the body is not UTF-8 text (byte 0xff at offset 0)")
+    assert "UTF-8" in body["hint"]
+
+
+def test_an_event_conflict_keeps_its_own_hint(client: TestClient) -> None:
+    event = sample_event("flyers", trigger="order_received", event_id="e-1")
+    assert client.post("/events", json=event, headers=AUTH).status_code == 202
+    event["order"]["number"] = "PO-other"
+    resp = client.post("/events", json=event, headers=AUTH)
+    assert resp.status_code == 409
+    assert error_of(resp)["hint"] == "give each distinct status change its own event_id"
+
+
+@pytest.mark.parametrize("path", ["/drafts/abc", "/drafts/1/sendd", "/events/1", "/outbox/",
+                                  "/event", "/no/such/thing"])
+def test_an_unknown_path_is_a_json_404_with_the_console_mounted(client: TestClient, path: str) -> None:
+    for method in ("GET", "POST"):
+        resp = client.request(method, path, json={}, headers=AUTH)
+        assert resp.status_code == 404, (method, path)
+        body = error_of(resp)
+        assert body["error"] == f"no such endpoint: {path}"
+        assert "/openapi.json" in body["hint"]
+        assert resp.headers["x-content-type-options"] == "nosniff"  # the guard's headers still apply
+
+
+def test_the_console_pages_are_untouched(client: TestClient) -> None:
+    page = client.get("/sign-in")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
