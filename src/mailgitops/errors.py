@@ -40,6 +40,11 @@ class MailgitopsError(Exception):
         self.diagnostics = tuple(diagnostics)
         self.exit_code = exit_code
         self.hint = hint
+        # a Python caller's traceback or logging.exception names every problem, not only "refused
+        # (3 problems)"; str(e) stays the one line that the CLI and serve print above them
+        for d in self.diagnostics:
+            at = d.file if d.line == 0 else f"{d.file}:{d.line}:{d.col}"
+            self.add_note(f"  {at}: {d.full_message()} [{d.code}]")
 
     def __str__(self) -> str:
         return self.message if self.hint is None else f"{self.message}\n  hint: {self.hint}"

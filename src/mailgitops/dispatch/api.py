@@ -128,6 +128,7 @@ class Dispatcher:
         self.sender = Sender(outbox, self.server, policy or RetryPolicy.from_env(), Connection,
                              delivery=self.delivery)
         self.owns_outbox = False
+        self.closed = False
         # rows a killed dispatcher on this host left `sending`: due again now, not after the lease
         self.recovered = outbox.recover()
         self.max_backlog = max_backlog_from() if max_backlog is None else max_backlog
@@ -168,10 +169,22 @@ class Dispatcher:
         return d
 
     def close(self) -> None:
-        """Ends the SMTP session; closes the outbox too when load() opened it (given one, the caller does)."""
+        """Ends the SMTP session; closes the outbox too when load() opened it (given one, the caller
+        does). A second call does nothing."""
+        if self.closed:
+            return
+        self.closed = True
         self.sender.close()
         if self.owns_outbox:
             self.outbox.close()
+
+    def _check_open(self) -> None:
+        """A closed Dispatcher refuses in words: its outbox answered a duplicate from a stale
+        connection and a flush with sqlite3's "Cannot operate on a closed database"."""
+        if self.closed:
+            raise UsageError("this Dispatcher was closed; nothing was accepted or sent",
+                             hint="use it inside its `with Dispatcher.load(...) as d:` block, "
+                                  "or load a new one")
 
     def __enter__(self) -> Dispatcher:
         return self
@@ -180,6 +193,7 @@ class Dispatcher:
         self.close()
 
     def handle(self, event: JsonValue, *, deliver: bool = True, source: str = "event") -> Outcome:
+        self._check_open()
         mode = self.delivery()  # before anything is checked or stored: no mode, nothing accepted
         data = event_mod.require_valid(event, source, more=lambda ev: self._unknown_trigger(ev, source),
                                        schema=self.settings.event_schema)
@@ -325,6 +339,7 @@ class Dispatcher:
                           raw=raw, bcc=bcc, bodies=None if bodies is None else tuple(bodies))
 
     def flush(self, *, force: bool = False) -> FlushReport:
+        self._check_open()
         report = self.sender.flush(force=force)
         report.recovered, self.recovered = self.recovered, 0
         return report
