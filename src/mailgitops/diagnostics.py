@@ -65,7 +65,8 @@ def one_explanation(diags: Iterable[Diagnostic], default_lang: str | None = None
     diags = list(diags)
     explained = {d.file for d in diags if d.severity is Severity.ERROR and d.code != "render-error"}
     # a name that is no value these events carry: the drift it causes is the same mistake
-    wrong = {d.file for d in diags if d.code in ("unknown-variable", "variable-not-provided")}
+    wrong = {d.file for d in diags if d.code in ("unknown-variable", "variable-not-provided",
+                                                         "loop-over-value")}
 
     def follow_on(d: Diagnostic) -> bool:
         if d.code == "render-error":

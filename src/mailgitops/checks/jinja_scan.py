@@ -17,6 +17,7 @@ from mailgitops.checks.jinja_names import (
     builtin_call,
     chain,
     lookup,
+    not_a_list,
 )
 from mailgitops.render import jinja_env, sandbox
 from mailgitops.render.formats import FORMAT_HINT, format_problem
@@ -117,7 +118,14 @@ class Scanner(NameChecker):
     def visit_For(self, node: nodes.For, scope: Scope) -> None:
         self.walk(node.iter, scope)
         frame = {"loop": "any" if node.recursive else "loop"}
-        self.bind(node.target, frame, bound(node.iter, scope, self.ctx.cat))
+        wrong = not_a_list(node.iter, scope, self.ctx.cat)
+        if wrong is not None:  # one error here; the loop's body is not judged by a wrong binding
+            lists = sorted(n for n, v in self.ctx.cat.variables.items() if v.type == "list")
+            self.add(node.iter, wrong[0], "loop-over-value",
+                     f"`{wrong[0]}` is {wrong[1]}, not a list: `{{% for %}}` cannot go through it "
+                     "item by item",
+                     f"loop over a list ({', '.join(lists)}), or print it without a loop")
+        self.bind(node.target, frame, "any" if wrong else bound(node.iter, scope, self.ctx.cat))
         self.walk(node.test, [*scope, frame])
         self.walk_all(node.body, [*scope, frame])
         self.walk_all(node.else_, scope)

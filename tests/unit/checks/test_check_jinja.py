@@ -38,6 +38,13 @@ def test_valid_templates_have_no_findings(source: str) -> None:
     ("source", "expected"),
     [
         ("{{ order.numbr }}", [(1, "unknown-variable")]),
+        # a loop over one value or a group of values: one error at the loop, none in its body
+        ("{% for job in order.number %}\n{{ job.name }} {{ job.copies }}{% endfor %}",
+         [(1, "loop-over-value")]),
+        ("{% for c in customer %}{{ c.name }}{% endfor %}", [(1, "loop-over-value")]),
+        ("{% for p in order.jobs[0].product %}{{ p.paper }}{% endfor %}", [(1, "loop-over-value")]),
+        ("{% for job in order.jobs %}{% for x in job.copies %}{% endfor %}{% endfor %}",
+         [(1, "loop-over-value")]),
         ("{{ ordr.number }}", [(1, "unknown-variable")]),
         ("\n{% for job in order.jobs %}{{ job.product.nme }}{% endfor %}", [(2, "unknown-variable")]),
         ("{{ job.name }}", [(1, "job-outside-loop")]),
