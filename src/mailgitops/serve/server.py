@@ -5,6 +5,7 @@ transactions in flight finished, all within `shutdown_seconds`."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 import socket
@@ -130,8 +131,11 @@ def _listen(host: str, port: int) -> socket.socket:
         family = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0][0]
         return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
     except OSError as e:
-        raise MailgitopsError(f"cannot listen on {host}:{port}: {e.strerror or e}",
-                              hint="pick a free port with --port, or stop what is using it") from e
+        # a host name that does not resolve is no busy port: say which one to fix
+        hint = ("give --host an address of this machine (127.0.0.1, ::1, or a name that resolves to one)"
+                if isinstance(e, socket.gaierror) or e.errno == errno.EADDRNOTAVAIL
+                else "pick a free port with --port, or stop what is using it")
+        raise MailgitopsError(f"cannot listen on {host}:{port}: {e.strerror or e}", hint=hint) from e
 
 
 class Server:
