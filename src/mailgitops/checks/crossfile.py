@@ -134,12 +134,18 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
             out.append(warning(anchor, 1, 1, "unused-template",
                                f"template `{tid}` is used by no trigger in {WORKFLOW}",
                                hint="add a trigger with `template: " + tid + "`, or delete the folder"))
-        for lang in langs.active if langs_ok else ():
-            if lang not in tpl.texts and not (repo.root / "templates" / tid / f"{lang}.md").exists():
-                out.append(error(anchor, 1, 1, "missing-language",
-                                 f"templates/{tid}/{lang}.md is missing ({lang} is an active language)",
-                                 hint=f"write templates/{tid}/{lang}.md, or remove {lang} from "
-                                 f"{LANGUAGES}"))
+        missing = [lang for lang in (langs.active if langs_ok else ())
+                   if lang not in tpl.texts and not (repo.root / "templates" / tid / f"{lang}.md").exists()]
+        if missing and len(missing) == len(langs.active) and len(missing) > 1:  # a new folder: one error
+            out.append(error(anchor, 1, 1, "missing-language",
+                             f"templates/{tid}/ has no text yet (active languages: {', '.join(missing)})",
+                             hint=f"write templates/{tid}/{langs.default}.md (copy another template's and "
+                             "adapt it), then one <lang>.md for each of the others"))
+            missing = []
+        for lang in missing:
+            out.append(error(anchor, 1, 1, "missing-language",
+                             f"templates/{tid}/{lang}.md is missing ({lang} is an active language)",
+                             hint=f"write templates/{tid}/{lang}.md, or remove {lang} from {LANGUAGES}"))
         for lang, text in tpl.texts.items():
             if langs_ok and lang not in langs.active:
                 out.append(warning(text.file, 1, 1, "inactive-language",
