@@ -7,6 +7,7 @@ from collections.abc import Callable
 from mailgitops.checks import (
     addresses,
     crossfile,
+    layout_slots,
     order_url,
     schema_copies,
     secrets,
@@ -28,6 +29,7 @@ CHECKS: list[Callable[[LoadedRepo], list[Diagnostic]]] = [
     addresses.check,
     secrets.check,
     theme.check,
+    layout_slots.check,
     order_url.check,
     timezone.check,
     schema_copies.check,
