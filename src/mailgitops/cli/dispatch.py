@@ -27,9 +27,11 @@ def with_dispatcher(bundle: str, outbox: str | None, root: str | None,
 
 
 def with_outbox(outbox: str | None, fn: Callable[[Outbox], object]) -> int:
+    """For the commands that read or change what is stored (`outbox list/retry/resume/prune`,
+    `drafts list/show/discard`): a SQLite outbox that is not there is named, not made."""
     from mailgitops.dispatch.outbox_backends import open_outbox
 
-    ob = open_outbox(outbox)
+    ob = open_outbox(outbox, existing=True)
     try:
         echo_json(fn(ob))
     finally:

@@ -5,6 +5,7 @@ import those types without a circle back to the code that chooses it."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -50,14 +51,21 @@ def _refuse_conninfo(loc: str) -> None:
                           hint=f"write it as a URL: {url} (a SQLite outbox is a file path)")
 
 
-def open_outbox(location: str | None, *, migrate: bool = False) -> Outbox:
+def open_outbox(location: str | None, *, migrate: bool = False, existing: bool = False) -> Outbox:
     """A SQLite file path (default ./mailgitops-outbox.sqlite) or a postgresql:// URL (the password
     from PGPASSWORD or ~/.pgpass, never in the URL). An outbox with an older schema is refused
-    unless `migrate` (what `outbox migrate` does)."""
+    unless `migrate` (what `outbox migrate` does). `existing`: a SQLite file that is not there is
+    refused, not made (a mistyped --outbox for `outbox list` made an empty file and showed
+    nothing queued, as if all had been sent)."""
     loc = location or DEFAULT_PATH
     if loc.startswith(("postgres://", "postgresql://")):
         return BACKENDS["postgresql"](loc, migrate)
     _refuse_conninfo(loc)
+    if existing and not os.path.exists(loc):
+        raise MailgitopsError(
+            f"there is no outbox at {loc}; nothing was read or changed",
+            hint="pass --outbox (or MAILGITOPS_OUTBOX) the file that dispatch and serve use "
+                 f"(the default, {DEFAULT_PATH}, is in the current folder); it is made with the first event")
     return BACKENDS["sqlite"](loc, migrate)
 
 
