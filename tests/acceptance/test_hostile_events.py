@@ -90,7 +90,7 @@ def test_a_hostile_value_is_refused_at_its_field(bundle: Path, tmp_path: Path, c
 
 @pytest.mark.parametrize(("text", "words"), [
     pytest.param("[" * 100_000 + "]" * 100_000, "nested too deeply", id="100000-deep"),
-    pytest.param(b'{"event_id": "\xff\xfe"}', "not valid JSON", id="not-utf-8"),
+    pytest.param(b'{"event_id": "\xff\xfe"}', "not UTF-8 text (byte 0xff at offset 14)", id="not-utf-8"),
     pytest.param('{"event_id": ' + "9" * 5000 + "}", "not valid JSON", id="5000-digits"),
 ])
 def test_unreadable_json_is_bad_input(bundle: Path, tmp_path: Path, text: str | bytes, words: str) -> None:

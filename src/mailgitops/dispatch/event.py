@@ -75,15 +75,24 @@ def load_json(raw: bytes | str, source: str = "event") -> JsonValue:
         raise too_large(source)
     from mailgitops.dispatch.event_values import NonFinite
 
+    hint = "send one JSON object as described in schema/event.schema.json"
+    if isinstance(raw, bytes):
+        try:  # JSON is UTF-8 (RFC 8259); json.loads would guess UTF-16 from two stray bytes
+            raw = raw.decode("utf-8-sig")  # a byte order mark from a Windows editor is fine
+        except UnicodeDecodeError as e:
+            raise MailgitopsError(f"{source}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
+                                  f"{e.start}); nothing was queued",
+                                  hint="save or send the event as UTF-8") from None
+    if not raw.strip():
+        raise MailgitopsError(f"{source}: the event is empty; nothing was queued", hint=hint)
     try:
         loaded: JsonValue = json.loads(raw, parse_constant=NonFinite)
         return loaded
     except RecursionError:
         raise MailgitopsError(f"{source}: the event is nested too deeply to read; nothing was queued",
                               hint="an order event is only a few levels deep") from None
-    except ValueError as e:  # UnicodeDecodeError and too many digits included
-        raise MailgitopsError(f"{source}: not valid JSON ({e}); nothing was queued",
-                              hint="send one JSON object as described in schema/event.schema.json") from e
+    except ValueError as e:  # too many digits included
+        raise MailgitopsError(f"{source}: not valid JSON ({e}); nothing was queued", hint=hint) from e
 
 
 def parse_event(raw: bytes | str, source: str = "event") -> JsonDict:
