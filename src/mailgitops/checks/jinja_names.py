@@ -286,11 +286,14 @@ class NameChecker:
                      "set `order_url: \"https://.../{order_number}\"` in config/workflow.yaml, or print "
                      f"the link only when present: {{% if {shown} %}}...{{% endif %}}")
             return
+        own = [t for t in self.ctx.triggers if t in self.ctx.cat.triggers and self.ctx.cat.triggers[t].custom]
+        also = (f"; or, when every {' and '.join(f'`{t}`' for t in own)} event carries it, add `{name}` to "
+                "`requires:` of that trigger in config/catalog.yaml" if own else "")
         self.add(node, shown, "optional-value-unguarded",
                  f"`{shown}` may be missing from {who} events (the catalog does not require it); "
                  "printing a missing value fails the whole email",
                  f"print it only when present: {{% if {shown} %}}...{{% endif %}}, or with a fallback: "
-                 f"{{{{ {shown} | default('...') }}}}")
+                 f"{{{{ {shown} | default('...') }}}}{also}")
 
     def unsafe_parts(self, node: nodes.Node, parts: Chain) -> None:
         for part in parts:
