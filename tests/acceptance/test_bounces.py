@@ -178,3 +178,13 @@ def test_unreadable_sources_are_named(sent: Sent, tmp_path: Path) -> None:
     bad_hook = sent.ingest("-", stdin="x", env={"MAILGITOPS_BOUNCE_WEBHOOK": "ftp://x"})
     assert bad_hook.returncode == 2
     assert "not an http(s) URL" in bad_hook.stderr
+
+
+def test_a_missing_outbox_keeps_the_report_for_later(tmp_path: Path) -> None:
+    """A mistyped --outbox made an empty outbox and filed the bounce under `unmatched` in it; now
+    exit 75, so the MTA keeps the report and hands it over again once the path is fixed."""
+    typo = tmp_path / "outbx.sqlite"
+    got = cli("bounces", "ingest", "-", "--outbox", str(typo), stdin=POSTFIX_DSN.decode())
+    assert got.returncode == 75, got.stderr
+    assert f"there is no outbox at {typo}" in got.stderr
+    assert not typo.exists()

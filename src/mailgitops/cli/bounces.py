@@ -14,8 +14,13 @@ from mailgitops.cli.main import CONTEXT, run
 def _ingest(source: str, outbox: str | None, webhook: str | None) -> int:
     from mailgitops.bounces.ingest import ingest
     from mailgitops.dispatch.outbox_backends import open_outbox
+    from mailgitops.errors import ExitCode, MailgitopsError
 
-    ob = open_outbox(outbox)
+    try:  # a mistyped outbox made an empty one, and every report went to `unmatched` in it
+        ob = open_outbox(outbox, existing=True)
+    except MailgitopsError as e:
+        # 75: an MTA pipe keeps the report and hands it over again once the path is fixed
+        raise MailgitopsError(e.message, hint=e.hint, exit_code=ExitCode.TEMPORARY) from None
     try:
         summary, code = ingest(ob, source, webhook)
     finally:

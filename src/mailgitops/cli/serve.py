@@ -70,7 +70,7 @@ def register(group: click.Group) -> None:
         Examples:
           export MAILGITOPS_API_TOKEN="$(openssl rand -hex 32)" MAILGITOPS_DELIVERY=production
           mailgitops serve --outbox /var/lib/mailgitops/outbox.sqlite --attachments-root /srv/print/jobs
-          curl -H "Authorization: Bearer $MAILGITOPS_API_TOKEN" -H 'Content-Type: application/json' \
+          curl -H "Authorization: Bearer $MAILGITOPS_API_TOKEN" -H 'Content-Type: application/json' \\
                --data-binary @event.json http://127.0.0.1:8025/events
         """
         run(serve, bundle=bundle, outbox=outbox, attachments_root=attachments_root, host=host, port=port,

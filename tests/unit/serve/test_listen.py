@@ -27,3 +27,16 @@ def test_a_port_in_use_names_the_port() -> None:
         assert caught.value.hint == "pick a free port with --port, or stop what is using it"
     finally:
         taken.close()
+
+
+def test_the_help_example_keeps_its_line_continuation() -> None:
+    """The docstring's backslash joined the curl example into one line padded with spaces; the
+    help shows it as written, ready to paste into a shell."""
+    from click.testing import CliRunner
+
+    from mailgitops.cli.main import cli
+
+    lines = CliRunner().invoke(cli, ["serve", "--help"]).output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("curl "))
+    assert lines[at].endswith("-H 'Content-Type: application/json' \\")
+    assert lines[at + 1].split() == ["--data-binary", "@event.json", "http://127.0.0.1:8025/events"]
