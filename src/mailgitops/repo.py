@@ -322,6 +322,8 @@ def _templates(ld: _Loader) -> dict[str, Template]:
                               hint="run `mailgitops init` for a starting point"))
         return out
     for d in sorted(p for p in tdir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        if not any(not p.name.startswith(".") for p in d.iterdir()):
+            continue  # a folder left empty (`rm templates/x/*`): git keeps no such folder, nor do we
         meta = ld.yaml(d / "template.yaml", "template")
         texts = {}
         for md in sorted(d.glob("*.md")):

@@ -57,10 +57,11 @@ def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
             out.append(doc.at(base, "unknown-trigger", f"`{tid}` is not a trigger in the catalog",
                               hint=did_you_mean(tid, specs) or "see schema/triggers.yaml", key=True))
         if trig.template and trig.template not in templates:
+            folder = loaded.repo.root / "templates" / trig.template
+            state = "is empty" if folder.is_dir() else "does not exist"
             out.append(doc.at((*base, "template"), "missing-template",
-                              f"template folder `templates/{trig.template}/` does not exist",
-                              hint=did_you_mean(trig.template, templates)
-                              or f"create templates/{trig.template}/ or run `mailgitops restore`"))
+                              f"template folder `templates/{trig.template}/` {state}",
+                              hint=did_you_mean(trig.template, templates) or _missing_hint(tid, spec, trig)))
         out.extend(_per_role_templates(doc, tid, trig, templates))
         if spec is None:
             continue
@@ -75,6 +76,14 @@ def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
                               f"trigger `{tid}` does not offer editing before sending",
                               hint="set edit_before_send: false"))
     return out
+
+
+def _missing_hint(tid: str, spec: catalog.TriggerSpec | None, trig: Trigger) -> str:
+    """Put a shipped template back, write a new one, or stop sending the email."""
+    stop = f"or, to stop sending this email, remove `{tid}:` from {WORKFLOW} (or set `send: never`)"
+    if spec is not None and not spec.custom and spec.default_template == trig.template:
+        return f"put the shipped one back with `mailgitops restore {trig.template}`, {stop}"
+    return f"create templates/{trig.template}/ (a template.yaml and a <lang>.md per language), {stop}"
 
 
 def _per_role_templates(doc: YamlDoc, tid: str, trig: Trigger,
