@@ -113,34 +113,58 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
          record: Recorder | None = None) -> Row:
     """Change what the operator may change: CC only when smtp.yaml allows it, extra files only
     when workflow.yaml does. `record` may add the change record before the one write."""
-    outbox, settings = dispatcher.outbox, dispatcher.settings
+    outbox = dispatcher.outbox
     row, draft = _get(outbox, draft_id)
     if row.status != "draft":
         raise MailgitopsError(f"draft {draft_id} is already {row.status}; it can no longer be edited")
+    found = edit_problems(dispatcher, draft, subject=subject, markdown=markdown, cc=cc, attach=attach,
+                          detach=detach)
+    if found:
+        raise found[0][1]  # the first; `edit_problems` has them all (HTTP names every one)
     draft = _with_text(draft, subject, markdown)
-    new_cc = list(row.cc)
-    if cc is not None:
-        if not settings.smtp.allow_operator_cc:
-            raise MailgitopsError("operators may not change CC addresses",
-                                  hint="set allow_operator_cc: true in config/smtp.yaml")
-        new_cc = _check_cc(cc)
+    new_cc = list(row.cc) if cc is None else _check_cc(cc)
     if attach or detach:
-        if not settings.workflow.allow_operator_attachments:
-            raise MailgitopsError("operators may not attach files",
-                                  hint="set allow_operator_attachments: true in config/workflow.yaml")
         extra = [p for p in draft.operator_attachments if p not in detach]
-        for rel in attach:
-            got = rules.resolve_attachment(dispatcher.attachments_root, "operator", rel, rel,
-                                           settings.smtp.limits.max_attachment_bytes)
-            if not isinstance(got, rules.FileRef):
-                raise MailgitopsError(got.message, hint=got.hint)
-            extra.append(rel)
-        draft = draft._replace(operator_attachments=tuple(dict.fromkeys(extra)))
+        draft = draft._replace(operator_attachments=tuple(dict.fromkeys([*extra, *attach])))
     if record is not None:
         draft = record(draft, row, new_cc)
     if not outbox.set_draft(draft_id, draft, new_cc):
         raise MailgitopsError(f"draft {draft_id} was sent or discarded meanwhile; nothing was changed")
     return _get(outbox, draft_id)[0]
+
+
+def edit_problems(dispatcher: Dispatcher, draft: Draft, *, subject: str | None = None,
+                  markdown: str | None = None, cc: Sequence[str] | None = None, attach: Sequence[str] = (),
+                  detach: Sequence[str] = ()) -> list[tuple[str, MailgitopsError]]:
+    """Every reason `edit` would refuse these changes, each with the request field it is about
+    (`$.subject`, `$.cc[1]`, `$.attach[0]`): one answer names them all."""
+    settings = dispatcher.settings
+    found: list[tuple[str, MailgitopsError]] = []
+    for path, text in (("$.subject", (subject, None)), ("$.body", (None, markdown))):
+        try:
+            _with_text(draft, *text)
+        except MailgitopsError as e:
+            found.append((path, e))
+    if cc is not None and not settings.smtp.allow_operator_cc:
+        found.append(("$.cc", MailgitopsError("operators may not change CC addresses",
+                                              hint="set allow_operator_cc: true in config/smtp.yaml")))
+    elif cc is not None:
+        for i, address in enumerate(cc):
+            try:
+                _check_cc([address])
+            except MailgitopsError as e:
+                found.append((f"$.cc[{i}]", e))
+    if (attach or detach) and not settings.workflow.allow_operator_attachments:
+        found.append(("$.attach", MailgitopsError(
+            "operators may not attach files",
+            hint="set allow_operator_attachments: true in config/workflow.yaml")))
+    elif attach:
+        for i, rel in enumerate(attach):
+            got = rules.resolve_attachment(dispatcher.attachments_root, "operator", rel, rel,
+                                           settings.smtp.limits.max_attachment_bytes)
+            if not isinstance(got, rules.FileRef):
+                found.append((f"$.attach[{i}]", MailgitopsError(got.message, hint=got.hint)))
+    return found
 
 
 def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> JsonDict:

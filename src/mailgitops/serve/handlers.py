@@ -102,8 +102,8 @@ def _edit_args(value: object) -> EditArgs:
             want = "a list of strings" if kind is list else "a string"
             problems.append(problem(f"{key} must be {want}", json_path=f"$.{key}"))
     if problems:
-        raise HttpError(422, f"the edit was refused ({len(problems)} problem(s)); nothing was changed",
-                        problems=problems)
+        raise HttpError(422, f"the edit was refused ({len(problems)} problem{'s' * (len(problems) > 1)}); "
+                             "nothing was changed", problems=problems)
     return {"subject": value.get("subject"), "markdown": value.get("body"), "cc": value.get("cc"),
             "attach": value.get("attach") or (), "detach": value.get("detach") or ()}
 
@@ -121,7 +121,14 @@ def edit_draft(service: Service, req: Request, draft_id: str) -> Response:
 
     args = _edit_args(json_body(req))
     disp = service.dispatcher()
-    _draft_row(service, draft_id)
+    row = _draft_row(service, draft_id)
+    if row.status == "draft" and row.draft is not None:  # else edit() says why (409)
+        found = drafts.edit_problems(disp, row.draft, **args)
+        if found:
+            raise HttpError(422, f"the edit was refused ({len(found)} problem{'s' * (len(found) > 1)}); "
+                                 "nothing was changed",
+                            problems=[problem(e.message, json_path=path, code="bad-edit", hint=e.hint)
+                                      for path, e in found])
     try:
         drafts.edit(disp, int(draft_id), **args)
     except MailgitopsError as e:

@@ -169,7 +169,7 @@ def test_draft_edit_send_discard(service: Service) -> None:
     assert edited["cc"] == ["boss@example.com"]
     status, _, body = call(service, "POST", f"/drafts/{draft_id}", {"subject": "two\nlines"})
     assert status == 422
-    assert "one non-empty line" in body["error"]
+    assert "one non-empty line" in body["problems"][0]["message"]
     service.wake.clear()
     first, _, sent = call(service, "POST", f"/drafts/{draft_id}/send")
     assert first == 202

@@ -114,3 +114,27 @@ def test_the_console_pages_are_untouched(client: TestClient) -> None:
     page = client.get("/sign-in")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
+
+
+def test_a_draft_edit_names_every_bad_field_and_changes_nothing(client: TestClient) -> None:
+    """It answered only the first problem, in `error`, with `problems` empty."""
+    made = client.post("/events", json=sample_event("flyers", trigger="quotation", event_id="q-1"),
+                       headers=AUTH)
+    assert made.status_code == 202
+    draft_id = made.json()["messages"][0]["draft_id"]
+    before = client.get(f"/drafts/{draft_id}", headers=AUTH).json()
+    resp = client.post(f"/drafts/{draft_id}", headers=AUTH, json={
+        "subject": "two\nlines", "body": "fine", "cc": ["ok@example.com", "not one", "a@b@c"],
+        "attach": ["jobs/PO-1001/ticket.pdf", "jobs/nope.pdf"]})
+    assert resp.status_code == 422
+    body = error_of(resp)
+    assert body["error"] == "the edit was refused (4 problems); nothing was changed"
+    assert [p["json_path"] for p in body["problems"]] == ["$.subject", "$.cc[1]", "$.cc[2]", "$.attach[1]"]
+    assert "one non-empty line" in body["problems"][0]["message"]
+    assert "'not one'" in body["problems"][1]["message"]
+    assert "jobs/nope.pdf" in body["problems"][3]["message"]
+    assert client.get(f"/drafts/{draft_id}", headers=AUTH).json() == before
+    good = client.post(f"/drafts/{draft_id}", headers=AUTH,
+                       json={"subject": "Revised", "attach": ["jobs/PO-1001/ticket.pdf"]})
+    assert good.status_code == 200
+    assert good.json()["operator_attachments"] == ["jobs/PO-1001/ticket.pdf"]
