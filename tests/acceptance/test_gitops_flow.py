@@ -174,6 +174,27 @@ def test_a_settings_only_change_is_named_in_the_comment(printroom: tuple[Path, P
 
 
 @pytest.mark.slow
+def test_a_new_colour_is_named_as_a_look_change(printroom: tuple[Path, Path], tmp_path: Path) -> None:
+    """A theme colour changes every email's HTML and no line of text: the comment says where to look."""
+    repo, _ = printroom
+    runner = Runner(repo, tmp_path / "runner", chromium=None)
+    runner.temp.mkdir()
+    base_sha = git(repo, "rev-parse", "HEAD")
+    theme = repo / "templates" / "_layouts" / "theme.yaml"
+    theme.write_text(re.sub(r'accent_color: "#[0-9a-fA-F]+"', 'accent_color: "#c2410c"',
+                            theme.read_text(encoding="utf-8")), encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "Our orange")
+    runner.run_job(repo / ".github" / "workflows" / "pr.yml",
+                   {"github.event.pull_request.number": "3",
+                    "github.event.pull_request.base.sha": base_sha}, {})
+    summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
+    assert "Changed: HTML only (layout or styling)." in summary
+    assert "**Look changed**" in summary
+    assert "- `templates/_layouts/theme.yaml`" in summary
+    assert "Settings changed" not in summary
+
+
+@pytest.mark.slow
 def test_push_to_main_keeps_the_committed_bundle_fresh(printroom: tuple[Path, Path], tmp_path: Path) -> None:
     repo, origin = printroom
     runner = Runner(repo, tmp_path / "runner")

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from mailgitops.gitops.diff import Comparison, EmailChange, Status
+from mailgitops.gitops.shared import shared_changes
 
 TITLE = "## Email preview"
 # GitHub refuses comments over 65,536 characters; stay below with room for the workflow's footer.
@@ -77,6 +78,23 @@ def _table(cmp: Comparison) -> list[str]:
     for c in cmp.changes:
         rows.append(f"| {_name(c)} | {c.status} | {_subject(c)} | {_size(c)} |")
     return rows
+
+
+def _shared(cmp: Comparison) -> list[str]:
+    """The same edit in many emails (a new footer, a new sender), once, before the table."""
+    common = shared_changes(cmp)
+    if not common:
+        return []
+    rows = ["**The same change in several emails** (each email's own section below shows it too):", "",
+            "| emails | change |", "| --- | --- |"]
+    for s in common:
+        if s.kind == "text":
+            what = ("line added: " if s.line[0] == "+" else "line removed: ") + md_text(s.line[2:])
+        else:
+            old, _, new = s.line.partition(" → ")
+            what = f"{s.kind}: {md_text(old)} → **{md_text(new)}**"
+        rows.append(f"| {s.emails} | {what} |")
+    return [*rows, ""]
 
 
 def _what_changed(c: EmailChange) -> str:
@@ -150,7 +168,7 @@ def to_markdown(cmp: Comparison, limits: Limits | None = None) -> str:
     head = [TITLE, "", _headline(cmp), ""]
     if not cmp.changes:
         return "\n".join(head)
-    head.extend([*_table(cmp), ""])
+    head.extend([*_shared(cmp), *_table(cmp), ""])
     # Room for the closing "… and N more" line, so that it never pushes the total over.
     used = sum(len(line) + 1 for line in head) + 100
     body: list[str] = []

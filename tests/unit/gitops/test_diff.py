@@ -255,3 +255,34 @@ def test_cli_usage_errors_exit_2(tmp_path) -> None:
     r = cli("diff", tmp_path / "nope", tmp_path)
     assert r.returncode == 2
     assert "does not exist" in r.stderr
+
+
+def test_the_same_change_in_many_emails_is_summed_up_once_before_the_table(tmp_path, write_output,
+                                                                           base_emails) -> None:
+    """A rebrand: a legal line under every email and a new sender. The reviewer reads it once,
+    with how many emails it reaches, even when the size limit leaves sections out."""
+    base = write_output(tmp_path / "base", base_emails)
+    legal = "Druckerei Hansen GmbH · HRB 12345"
+    head_emails = {k: replace(e, text=e.text + f"-- \n{legal}\n",
+                              headers=e.headers.replace("Print Room <printroom@example.com>",
+                                                        "Druckerei Hansen <druck@hansen.de>"))
+                   for k, e in base_emails.items()}
+    key = ("order-accepted", "en")  # one email changes more: its own line is not "the same change"
+    head_emails[key] = replace(head_emails[key], text=head_emails[key].text + "See you soon.\n")
+    md = summary(base, write_output(tmp_path / "head", head_emails))
+    shared = md[md.index("**The same change in several emails**"):md.index("| email | change |")]
+    assert f"| 4 | line added: {legal} |" in shared
+    sender = ("| 4 | From: Print Room \\<printroom@example.com\\> → "
+              "**Druckerei Hansen \\<druck@hansen.de\\>** |")
+    assert sender in shared
+    assert "See you soon" not in shared
+    assert f"+{legal}" in md[md.index("### `order-accepted` · `en`"):]  # each section still shows it
+
+
+def test_a_change_in_two_emails_gets_no_shared_summary(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    head_emails = {k: replace(e, text=e.text + "PS\n") if k[0] == "order-accepted" else e
+                   for k, e in base_emails.items()}
+    md = summary(base, write_output(tmp_path / "head", head_emails))
+    assert "**2 emails differ**" in md
+    assert "The same change in several emails" not in md

@@ -1,0 +1,39 @@
+"""What many changed emails have in common: a rebrand or a new footer changes the same line in
+every template and language, and a reviewer reading 80 sections (of which GitHub's size limit
+shows only some) should see that change once, with how many emails it reaches."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from mailgitops.gitops.diff import Comparison, Status
+
+MIN_EMAILS = 3  # fewer is read as easily in the sections themselves
+MAX_ITEMS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """A text line added or removed (`+ …` / `- …`) or an address header change, and in how
+    many of the changed emails it occurs."""
+
+    kind: str  # "text" | a header name (From, Reply-To, To, Cc)
+    line: str  # `+ text` / `- text`, or `before → after`
+    emails: int
+
+
+def shared_changes(cmp: Comparison) -> list[Shared]:
+    """The changes found in at least MIN_EMAILS changed emails, most widespread first."""
+    seen: Counter[tuple[str, str]] = Counter()
+    for c in cmp.changes:
+        if c.status is not Status.CHANGED:
+            continue  # an added or removed email is all new or all gone: no shared edit
+        items = {("text", f"{line[0]} {line[1:]}") for line in c.text_diff[2:]
+                 if line[:1] in "+-" and line[1:].strip()}
+        items |= {(name, f"{old or '(none)'} → {new or '(none)'}") for name, old, new in c.header_changes}
+        seen.update(items)
+    common = [Shared(kind, line, n) for (kind, line), n in seen.items() if n >= MIN_EMAILS]
+    # headers first (who sends it), then the text, each by reach; ties in a stable order
+    common.sort(key=lambda s: (s.kind == "text", -s.emails, s.kind, s.line[0] == "+", s.line))
+    return common[:MAX_ITEMS]
