@@ -204,6 +204,13 @@ def _compose(text: str, file: str) -> tuple[list[yaml.Node], Diagnostic | None]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        lines = text.split("\n")
+        here = lines[line - 1] if 0 < line <= len(lines) else ""
+        if "\t" in here[:col] and here[:col].strip(" \t") == here[:col - 1].strip(" \t") == "":
+            # PyYAML says "found character '\t' that cannot start any token": the fix is simple
+            return [], error(file, line, here.index("\t") + 1, "yaml-syntax",
+                             "this line is indented with a tab; YAML indents with spaces only",
+                             hint="replace the tab with spaces (as many as the lines around it use)")
         problem = e.problem or "invalid YAML"
         if e.context:
             problem = f"{problem} ({e.context})"
