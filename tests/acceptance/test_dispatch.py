@@ -387,7 +387,8 @@ def test_every_refusal_reads_alike_and_names_each_problem_once(main: Run, sink: 
     assert errors["r-address"][0] == f"error: {tmp_path / 'r-address.json'}: event r-address was refused " \
                                      "(1 problem); nothing was queued"
     number = tmp_path / "r-number.json"
-    assert errors["r-number"][1:] == [f"  {number}: $.order: `number` is required [bad-event]"]
+    col = number.read_text(encoding="utf-8").index('"order": ') + len('"order": ') + 1  # at its `{`
+    assert errors["r-number"][1:] == [f"  {number}:1:{col}: $.order: `number` is required [bad-event]"]
     assert "(2 problems)" in errors["r-typo"][0]
     assert "$.custmer: unknown field `custmer`: did you mean `customer`?" in errors["r-typo"][1]
     assert main.queued_rows() == []

@@ -27,6 +27,23 @@ def dispatcher(bundle: str, outbox: str | None, attachments_root: str | None,
 
 def read_event(source: str) -> Any:
     """The event from a JSON file, stdin (-) or a sample order in YAML; not yet checked."""
+    return read_event_text(source)[0]
+
+
+def placed(e: Exception, text: str | None, source: str) -> Exception:
+    """A refusal with each problem at its line and column of the event's JSON text (`event.json:
+    7:18`), so an editor jumps there; `e` itself for YAML or a refusal with nothing to place."""
+    from mailgitops.errors import MailgitopsError
+
+    if text is None or not isinstance(e, MailgitopsError) or not e.diagnostics:
+        return e
+    from mailgitops.dispatch.event_lines import with_lines  # only now: a refusal, not the send path
+
+    return with_lines(e, text, source)
+
+
+def read_event_text(source: str) -> tuple[Any, str | None]:
+    """The event and, for JSON, its text (to place problems at their lines)."""
     from mailgitops.dispatch.event import MAX_EVENT_BYTES, too_large
     from mailgitops.errors import MailgitopsError
 
@@ -48,10 +65,11 @@ def read_event(source: str) -> Any:
         doc, diags = load_yaml(raw.decode("utf-8", "replace"), source)  # NaN/.inf: refused by require_valid
         if diags:
             raise MailgitopsError(f"{source} is not valid YAML", diagnostics=diags)
-        return doc.data
+        return doc.data, None
     from mailgitops.dispatch.event import load_json
 
-    return load_json(raw, source)  # checked against the schema by Dispatcher.handle
+    data = load_json(raw, source)  # checked against the schema by Dispatcher.handle
+    return data, raw.decode("utf-8-sig")  # load_json read it as UTF-8 already
 
 
 def dispatch_event(bundle: str, event: str, outbox: str | None, root: str | None, queue_only: bool,
@@ -60,8 +78,12 @@ def dispatch_event(bundle: str, event: str, outbox: str | None, root: str | None
     from mailgitops.dispatch.delivery import resolve
 
     mode = resolve(delivery)  # first: without a delivery mode nothing is read, stored or sent
-    data = read_event(event)
+    data, text = read_event_text(event)
+    source = event if event != "-" else "stdin"
     with dispatcher(bundle, outbox, root, mode) as d:
-        outcome = d.handle(data, deliver=not queue_only, source=event if event != "-" else "stdin")
+        try:
+            outcome = d.handle(data, deliver=not queue_only, source=source)
+        except Exception as e:
+            raise placed(e, text, source) from None
     echo_json(outcome.to_json())
     return 0

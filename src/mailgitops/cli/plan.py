@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from mailgitops.cli.dispatch_core import DEFAULT_BUNDLE, read_event
+from mailgitops.cli.dispatch_core import DEFAULT_BUNDLE, placed, read_event_text
 from mailgitops.cli.main import CONTEXT, run
 
 
@@ -71,8 +71,12 @@ def _plan(bundle: str, event: str, attachments_root: str | None, out: str | None
     loaded = bundle_mod.load(bundle)
     root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
     # the CLI walks the plan as loosely as the JSON it prints
-    plan: dict[str, Any] = dict(explain(loaded, read_event(event), root,
-                                        source=event if event != "-" else "stdin", delivery=delivery))
+    data, text = read_event_text(event)
+    source = event if event != "-" else "stdin"
+    try:
+        plan: dict[str, Any] = dict(explain(loaded, data, root, source=source, delivery=delivery))
+    except Exception as e:
+        raise placed(e, text, source) from None
     if out is not None:
         write_files(plan, Path(out))
     plan = without_bodies(plan)
