@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute, Route
 
-from mailgitops.console import actions, message, pages, signin
+from mailgitops.console import actions, deliveries, message, pages, signin
 from mailgitops.console.state import Console, ConsoleSettings
 from mailgitops.console.web import Handler, endpoint
 
@@ -46,7 +46,7 @@ def console_routes(service: Service, settings: ConsoleSettings, *, notice: bool 
         post("/draft/{id:int}/detach", actions.detach),
         post("/draft/{id:int}/send", actions.send),
         post("/draft/{id:int}/discard", actions.discard),
-        get("/deliveries", pages.deliveries),
+        get("/deliveries", deliveries.deliveries),
         get("/deliveries/{id:int}", message.message),
         post("/deliveries/{id:int}/retry", actions.retry),
         get("/static/{name:str}", pages.static, public=True),

@@ -1,4 +1,4 @@
-"""The console's pages that only read: the drafts inbox, one draft, its email, the deliveries."""
+"""The console's pages that only read: the drafts inbox, one draft, its email (Deliveries: deliveries.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,8 @@ from pathlib import Path
 
 from starlette.responses import HTMLResponse, Response
 
-from mailgitops.console import drafting, i18n, message
+from mailgitops.console import drafting, i18n
 from mailgitops.console.web import EMAIL_CSP, Ctx, headers
-from mailgitops.dispatch.api import row_status
-from mailgitops.dispatch.drafts import holds_draft
-from mailgitops.dispatch.outbox import STATUSES
-
-LIST_LIMIT = 200
-SCAN_LIMIT = 5000  # a search reads at most this many of the newest messages
 
 
 def _order_matches(query: str, *values: str | None) -> bool:
@@ -102,39 +96,6 @@ def email_html(ctx: Ctx) -> Response:
     if row is None:
         return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
     return email_response(drafting.email_document(drafting.render(ctx.console, row)))
-
-
-def deliveries(ctx: Ctx) -> Response:
-    outbox = ctx.console.service.dispatcher().outbox
-    status = ctx.request.query_params.get("status", "")
-    status = status if status in STATUSES else ""
-    order = ctx.request.query_params.get("order", "")[:100].strip()
-    counts = outbox.counts()
-    rows = outbox.rows(status or None, SCAN_LIMIT if order else LIST_LIMIT, newest=True)[::-1]
-    shown = []
-    for r in rows:
-        subject = message.subject_of(r)
-        if order and not _order_matches(order, r.draft.order_number if r.draft else None, subject,
-                                        r.event_id, *r.to, *r.cc,
-                                        r.draft.customer if r.draft else None):
-            continue
-        _, reason = row_status(r)
-        reason = message.reason(ctx, r, reason)
-        if r.draft is not None and r.draft.history:
-            reason = f"{reason or ''} ({ctx._('changed by an operator')})".strip()
-        if (damaged := r.damaged()) is not None:  # the row's own reason stays (a sent one: sent)
-            marked = f"{ctx._('Damaged draft')}: {damaged.message} ({damaged.hint})"
-            reason = f"{reason}; {marked}" if reason else marked
-        shown.append({"id": r.id, "subject": subject, "to": list(r.to), "status": r.status, "reason": reason,
-                      "attempts": r.attempts, "is_draft": holds_draft(r),
-                      "next": (ctx.console.when(r.next_attempt_at)
-                               if r.status in ("queued", "ambiguous") else ""),
-                      "retryable": message.retryable(r), "try_now": message.try_now(r)})
-        if len(shown) >= LIST_LIMIT:
-            break
-    matching = counts.get(status, 0) if status else sum(counts.get(s, 0) for s in STATUSES)
-    return ctx.page("deliveries.html", rows=shown, statuses=STATUSES, chosen=status, order=order,
-                    counts=counts, more=0 if order else max(0, matching - len(shown)), active="deliveries")
 
 
 _STATIC = {"console.css": "text/css; charset=utf-8", "live.js": "text/javascript; charset=utf-8"}
