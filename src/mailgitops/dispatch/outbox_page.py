@@ -19,11 +19,7 @@ def rows_page(ob: Outbox, status: str | None, *, before: int | None = None, afte
 
     if isinstance(ob, SqliteOutbox):
         return _sqlite(ob, status, before, after, limit)
-    try:
-        from mailgitops.dispatch.outbox_pg import PgOutbox
-    except ImportError:  # psycopg is an extra; without it no outbox is a PgOutbox
-        PgOutbox = None  # type: ignore[assignment,misc]  # noqa: N806
-    if PgOutbox is not None and isinstance(ob, PgOutbox):
+    if type(ob).__module__ == "mailgitops.dispatch.outbox_pg":  # not imported: psycopg is an extra
         return _pg(ob, status, before, after, limit)
     return _any(ob, status, before, after, limit)
 
