@@ -8,6 +8,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.tests import TESTS
 
+from mailgitops.checks.date_patterns import confusable
 from mailgitops.checks.jinja_names import (
     Context,
     Finding,
@@ -231,7 +232,8 @@ class Scanner(NameChecker):
     def _format(self, node: nodes.Filter) -> None:
         """A date or datetime format written in the template: checked here, not at the first email."""
         given = node.args[0] if node.args else next((k.value for k in node.kwargs if k.key == "fmt"), None)
-        if isinstance(given, nodes.Const) and (problem := format_problem(node.name, given.value)):
+        if isinstance(given, nodes.Const) and (problem := format_problem(node.name, given.value)
+                                               or confusable(node.name, given.value)):
             self.add(node, node.name, "date-format", f"`{node.name}({given.value!r})`: {problem}",
                      FORMAT_HINT)
 

@@ -27,6 +27,8 @@ def codes(source: str, ctx: Context = ALL) -> list[tuple[int, str]]:
         "{% set ns = namespace(total=0) %}{% for job in order.jobs %}"
         "{% set ns.total = ns.total + job.copies %}{% endfor %}{{ ns.total }}",
         "{% for i in range(3) %}{{ loop.cycle('a', 'b') }}{% endfor %}",
+        "{{ order.due_date | date('dd.MM.y') }} {{ order.submitted_at | datetime('dd.MM.y HH:mm') }}"
+        " {{ order.submitted_at | datetime('HH:mm') }} {{ order.due_date | date(\"d 'Day' MMMM\") }}",
         "{% macro row(label, value) %}{{ label }}: {{ value }}{% endmacro %}{{ row('No.', order.number) }}",
     ],
 )
@@ -38,6 +40,10 @@ def test_valid_templates_have_no_findings(source: str) -> None:
     ("source", "expected"),
     [
         ("{{ order.numbr }}", [(1, "unknown-variable")]),
+        # valid patterns that print another date than they seem to (338.12.2026; minutes as month)
+        ("{{ order.due_date | date('DD.MM.YYYY') }}", [(1, "date-format")]),
+        ("{{ order.due_date | date('d. MMMM YYYY') }}", [(1, "date-format")]),
+        ("{{ order.submitted_at | datetime('dd.mm.yyyy HH:mm') }}", [(1, "date-format")]),
         # a loop over one value or a group of values: one error at the loop, none in its body
         ("{% for job in order.number %}\n{{ job.name }} {{ job.copies }}{% endfor %}",
          [(1, "loop-over-value")]),
