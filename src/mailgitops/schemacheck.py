@@ -84,20 +84,7 @@ def _describe(err: ValidationError, doc: YamlDoc) -> list[Diagnostic]:
         pick = did_you_mean(str(err.instance), options) or f"write one of: {', '.join(options)}"
         return [doc.at(path, "bad-value", f"`{err.instance}` is not allowed here", hint=pick)]
     if err.validator == "type":
-        want = schema.get("type")
-        want_s = " or ".join(want) if isinstance(want, list) else str(want)
-        hint: str | None = None
-        got = _json_type(err.instance)
-        if "string" in want_s and isinstance(err.instance, (int, float, bool)):
-            raw = doc.raw.get(path)
-            if raw is not None and raw != str(err.instance):
-                # YAML 1.1/1.2 both read `1.10` as the number 1.1: show what was written
-                got = f"the number {err.instance!r} (YAML reads `{raw}` as a number)"
-                hint = f'quote it so it stays text: "{raw}"'
-            else:
-                hint = "quote the value so YAML keeps it as text"
-        want_s = want_s.replace("string", "text")
-        return [doc.at(path, "wrong-type", f"expected {want_s}, got {got}", hint=hint)]
+        return [_wrong_type(err, doc, path, schema)]
     if err.validator == "pattern":
         return [_pattern(err, doc, path, schema)]
     return [doc.at(path, f"schema-{err.validator}", str(custom or err.message))]
@@ -120,6 +107,31 @@ def _short(value: Any, limit: int = 80) -> str:
     text = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
+
+
+def _wrong_type(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...],
+                schema: dict[str, Any]) -> Diagnostic:
+    want = schema.get("type")
+    want_s = " or ".join(want) if isinstance(want, list) else str(want)
+    hint: str | None = None
+    got = _json_type(err.instance)
+    if "string" in want_s and isinstance(err.instance, (int, float, bool)):
+        raw = doc.raw.get(path)
+        if raw is not None and raw != str(err.instance):
+            # YAML 1.1/1.2 both read `1.10` as the number 1.1: show what was written
+            got = f"the number {err.instance!r} (YAML reads `{raw}` as a number)"
+            hint = f'quote it so it stays text: "{raw}"'
+        else:
+            hint = "quote the value so YAML keeps it as text"
+    if want_s == "array" and isinstance(err.instance, (str, int, float)) and err.instance is not True \
+            and err.instance is not False:
+        # `to: customer`: one item written without the list around it
+        item = err.instance if isinstance(err.instance, str) else repr(err.instance)
+        return doc.at(path, "wrong-type", f"expected a list, got the single value `{item}`",
+                      hint=f"write it as a list, in brackets: [{item}]")
+    want_s = want_s.replace("string", "text").replace("array", "a list")
+    want_s = want_s.replace("object", "`key: value` lines")
+    return doc.at(path, "wrong-type", f"expected {want_s}, got {got}", hint=hint)
 
 def _json_type(value: Any) -> str:
     if value is None:
