@@ -268,7 +268,9 @@ class Dispatcher:
         for e in stored.entries:
             row_id = e.get("row")
             if not isinstance(row_id, int):  # skipped at once: the entry is the outcome
-                out.append(e)
+                # with every key a queued message has (a client reading m["recipients"] of each
+                # message met a KeyError on a skipped one), also for events stored before
+                out.append({**e, "outbox_id": None, "recipients": []})
                 continue
             row = self.outbox.get(row_id)
             assert row is not None

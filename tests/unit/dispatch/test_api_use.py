@@ -81,3 +81,21 @@ def test_a_closed_dispatcher_says_so(bundle: Path, tmp_path: Path) -> None:
         with pytest.raises(UsageError, match="this Dispatcher was closed; nothing was accepted or sent"):
             use()
     d.close()  # a second close is harmless
+
+
+def test_a_skipped_message_has_every_key_of_a_sent_one(bundle: Path, tmp_path: Path) -> None:
+    """PRODUCT.md names `recipients` for every message of the outcome; a skipped one had neither
+    it nor `outbox_id`, so `m["recipients"]` over all messages raised KeyError."""
+    sent_event = sample_event(trigger="order_received", event_id="keys-sent")
+    skipped = sample_event(trigger="order_accepted", event_id="keys-skipped")
+    skipped["customer"] = {**skipped["customer"], "notify": []}  # send: on_customer_request
+    with Dispatcher.load(bundle, outbox=tmp_path / "o.sqlite", delivery="production") as d:
+        sent = d.handle(sent_event).to_json()["messages"][0]
+        first = d.handle(skipped).to_json()["messages"]
+        again = d.handle(skipped).to_json()
+    assert again["duplicate"] is True
+    for answer in (first, again["messages"]):
+        assert [m["status"] for m in answer] == ["skipped"]
+        assert list(answer[0]) == [k for k in sent if k in answer[0]]  # the same order
+        assert set(sent) - set(answer[0]) == set()
+        assert (answer[0]["outbox_id"], answer[0]["recipients"], answer[0]["message_id"]) == (None, [], None)
