@@ -276,3 +276,26 @@ def test_a_refused_save_keeps_the_typing_and_previews_it(live: tuple[ConsoleRig,
     frame = page.frame_locator("iframe[name=preview]")
     frame.locator("strong", has_text="corrected").wait_for()  # and the preview shows it, not the stored text
     assert rig.service.dispatcher().outbox.get(draft_id).draft.history == ()
+
+
+def test_the_send_confirmation_names_the_cc_as_it_is_typed(live: tuple[ConsoleRig, str], browser: Any) -> None:
+    rig, base = live
+    draft_id = rig.draft("browser-7", order_number="PO-7007")
+    rig.add_operator("dora")
+    page = browser.new_context(viewport=SIZES["phone"]).new_page()
+    sign_in(page, base, "dora")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/draft/{draft_id}")
+    copies = page.locator("#send-copies")
+    expect(copies).to_have_text("CC: archive@example.com")
+    page.get_by_label("CC").fill("archive@example.com, boss@example.com")
+    expect(copies).to_have_text("CC: archive@example.com, boss@example.com")  # as it is typed
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # a phone: all on screen
+    shoot(page, "send-confirmation")
+    page.get_by_label("Yes, send this email to").focus()  # by keyboard: Space ticks, Enter sends
+    page.keyboard.press("Space")
+    page.locator("#send-button").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Queued to go out once")
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row.status == "queued" and "boss@example.com" in row.cc

@@ -4,11 +4,11 @@ goes through dispatch/drafts.py (the same rules as the CLI and the API) and is r
 from __future__ import annotations
 
 import html
-import re
 
 from starlette.responses import Response
 
 from mailgitops.console import drafting, pages, record, uploads
+from mailgitops.console.drafting import split_cc
 from mailgitops.console.message import retryable, try_now
 from mailgitops.console.readable import readable
 from mailgitops.console.web import Ctx
@@ -16,9 +16,6 @@ from mailgitops.dispatch import drafts
 from mailgitops.dispatch.draft_shape import Draft
 from mailgitops.dispatch.outbox import Outbox, Row
 from mailgitops.errors import ExitCode, MailgitopsError
-
-_CC_SPLIT = re.compile(r"[,;\s]+")
-
 
 def _who(ctx: Ctx) -> str:
     assert ctx.session is not None
@@ -57,7 +54,7 @@ def _changes(ctx: Ctx) -> drafts.EditArgs:
         or (draft is not None and markdown == readable(draft.markdown)) else markdown,
     }
     if "cc" in carried and row is not None:
-        cc = [a for a in _CC_SPLIT.split(ctx.field("cc")) if a]
+        cc = split_cc(ctx.field("cc"))
         out["cc"] = cc if cc != list(row.cc) else None
     return out
 
@@ -71,6 +68,8 @@ def _save_typed(ctx: Ctx) -> None:
                     record=record.recorder(_who(ctx), "edited"))
 
 
+CC_CHANGED = ("The CC was changed after the confirmation named its addresses, so nothing was sent. Check "
+              "the addresses the confirmation names now, tick the box again and send.")
 CONFLICT = ("Someone changed this draft after you opened it, so nothing was changed. The page shows "
             "their version now; what you had typed is kept below the editor: copy what you need, then "
             "save or send again.")
@@ -177,6 +176,9 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
         return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422)
     if (stale := _stale(ctx, required=True)) is not None:
         return stale
+    if ctx.form is not None and "cc" in ctx.form and split_cc(ctx.field("cc")) != split_cc(
+            ctx.field("confirmed_cc")):  # the tick confirmed other addresses than the editor holds
+        return pages.draft(ctx, problem=ctx._(CC_CHANGED), status=422)
     try:
         _save_typed(ctx)  # what the editor shows is what is sent, saved or not
         drafts.edit(disp, row.id, record=_send_record(ctx))

@@ -4,6 +4,7 @@ readable Markdown for the editor and the change record for the page."""
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
 
 
 LABELS = {"subject": "Subject", "body": "Message", "cc": "CC", "attachments": "Attachments"}
+
+
+_CC_SPLIT = re.compile(r"[,;\s]+")
+
+
+def split_cc(text: str) -> list[str]:
+    """The editor's CC field as addresses (commas, semicolons or spaces between them)."""
+    return [a for a in _CC_SPLIT.split(text) if a]
 
 
 def version(row: Row) -> str:
@@ -114,6 +123,8 @@ def view(console: Console, row: Row, email: RenderedEmail) -> dict[str, object]:
         "reason": reason if status != "draft" else None, "editable": row.status == "draft",
         "sender": f"{name} <{address}>" if name else address,
         "to": [f"{n} <{a}>" if n else a for n, a in draft.to], "cc": list(row.cc),
+        # the Send confirmation names every address the email goes to, the hidden copies too
+        "confirm_cc": list(row.cc), "bcc": list(row.bcc),
         "attachments": files, "operator_files": [f for f in files if f["kind"] == "operator"],
         "text": email.text, "markdown": readable(draft.markdown),
         "cc_editable": settings.smtp.allow_operator_cc,

@@ -39,6 +39,9 @@ _DE = {
     "Message": "Nachricht", "Next attempt": "Nächster Versuch", "No draft is waiting.": "Kein Entwurf wartet.",
     "No message matches.": "Keine Nachricht passt.",
     "Pages": "Seiten", "Newer": "Neuere", "Older": "Ältere",
+    "nobody": "niemand", "Hidden copy (BCC)": "Blindkopie (BCC)",
+    "The CC was changed after the confirmation named its addresses, so nothing was sent. Check the addresses the confirmation names now, tick the box again and send.":
+        "Die CC wurde geändert, nachdem die Bestätigung ihre Adressen genannt hatte; es wurde nichts gesendet. Prüfen Sie die Adressen, die die Bestätigung jetzt nennt, setzen Sie den Haken erneut und senden Sie.",
     "Searched back to message #{id} of {when}; Older searches on from there.": "Bis Nachricht #{id} vom {when} durchsucht; „Ältere“ sucht von dort weiter.",
     "No waiting draft matches.": "Kein wartender Entwurf passt.",
     "Order, customer or address": "Auftrag, Kunde oder Adresse",
@@ -163,6 +166,9 @@ _ZH = {
         "Markdown：**粗体**、*斜体*、[链接文字](https://…)，段落之间空一行。",
     "Message": "正文", "Next attempt": "下次尝试", "No draft is waiting.": "没有等待处理的草稿。",
     "Pages": "分页", "Newer": "较新", "Older": "较早",
+    "nobody": "无", "Hidden copy (BCC)": "密送（BCC）",
+    "The CC was changed after the confirmation named its addresses, so nothing was sent. Check the addresses the confirmation names now, tick the box again and send.":
+        "确认框列出地址之后抄送（CC）又被修改，因此没有发送。请核对确认框现在列出的地址，重新勾选后再发送。",
     "Searched back to message #{id} of {when}; Older searches on from there.": "已搜索到 {when} 的第 {id} 号邮件；点击“较早”从那里继续搜索。",
     "No message matches.": "没有匹配的邮件。", "No waiting draft matches.": "没有匹配的等待处理的草稿。",
     "Order, customer or address": "订单号、客户或邮箱地址", "Order, address or subject": "订单号、邮箱地址或主题",

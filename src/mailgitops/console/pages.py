@@ -8,6 +8,7 @@ from pathlib import Path
 from starlette.responses import HTMLResponse, Response
 
 from mailgitops.console import drafting, i18n
+from mailgitops.console.drafting import split_cc
 from mailgitops.console.web import EMAIL_CSP, Ctx, headers
 
 
@@ -57,6 +58,8 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200) -> Respons
     if problem is not None and ctx.form is not None:
         typed = _typed(ctx, row.status == "draft")
         d |= typed if status != 409 else {"mine": _mine(typed)}
+        if status != 409 and "cc_typed" in typed:  # the confirmation names the CC the editor holds
+            d["confirm_cc"] = split_cc(str(typed["cc_typed"]))
     return ctx.page("draft.html", status, d=d, problem=problem,
                     active="drafts", accept=", ".join(_types()), max_upload="20 MB")
 

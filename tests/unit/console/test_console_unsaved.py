@@ -46,7 +46,9 @@ def test_send_sends_the_unsaved_edit_shown_in_the_editor(rig: ConsoleRig, signed
         "csrf": csrf_of(page), "version": _version(page), "confirm": "yes",
         "subject": "Your revised quotation PO-1001",
         "message": "Dear Ada,\n\nthe new price is 1,150.00 EUR.\n",
-        "cc": "archive@example.com, boss@example.com"})
+        "cc": "archive@example.com, boss@example.com",
+        # what the confirmation named as the operator typed (live.js keeps it in step)
+        "confirmed_cc": "archive@example.com, boss@example.com"})
     assert resp.status_code == 303
     assert "notice=sent" in resp.headers["location"]
     sink.messages.clear()

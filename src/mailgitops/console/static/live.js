@@ -62,8 +62,20 @@
     window.addEventListener("load", preview);  // the preview shows the text put back
   }
 
+  // the Send confirmation names the CC the editor holds: the tick confirms what is sent
+  var cc = form.elements.cc, shownCc = document.getElementById("confirm-cc"),
+      confirmedCc = document.getElementById("confirmed-cc");
+  function confirmCc() {
+    if (!cc || !shownCc || !confirmedCc) { return; }
+    var list = cc.value.split(/[,;\s]+/).filter(function (a) { return a; }).join(", ");
+    shownCc.textContent = list || shownCc.getAttribute("data-none");
+    confirmedCc.value = list;
+  }
+
   forgetOthers();
   restore();
+  confirmCc();
+  if (cc) { cc.addEventListener("input", confirmCc); }
   form.addEventListener("input", function () {
     try { sessionStorage.setItem(key, JSON.stringify(values())); } catch (e) { /* full or off: no keeping */ }
     clearTimeout(timer);
