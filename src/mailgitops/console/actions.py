@@ -17,6 +17,7 @@ from mailgitops.dispatch.draft_shape import Draft
 from mailgitops.dispatch.outbox import Outbox, Row
 from mailgitops.errors import ExitCode, MailgitopsError
 
+
 def _who(ctx: Ctx) -> str:
     assert ctx.session is not None
     return ctx.session.operator.name

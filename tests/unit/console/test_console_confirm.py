@@ -1,3 +1,5 @@
+# Chinese punctuation (full-width comma and parentheses) is right in the Chinese words tested here:
+# ruff: noqa: RUF001
 """The Send confirmation names every address the email goes to: To, CC and the hidden copy
 (BCC); a CC typed after the confirmation named other addresses is not sent without a new tick."""
 
