@@ -7,9 +7,10 @@ follows the same rules, with its own `allow_remote_logo`."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from urllib.parse import urlsplit
 
-from mailgitops.diagnostics import Diagnostic
+from mailgitops.diagnostics import Diagnostic, Severity
 from mailgitops.repo import ASSETS_DIR, LoadedRepo
 from mailgitops.suggest import did_you_mean
 from mailgitops.yamlsrc import YamlDoc
@@ -32,7 +33,7 @@ def _logo(doc: YamlDoc, assets: Collection[str]) -> list[Diagnostic]:
     if not isinstance(logo, str) or not logo:
         return []  # no logo, or not text: the schema says so
     if logo in assets:
-        return []
+        return _svg(doc, logo)
     scheme = urlsplit(logo).scheme.lower() if ":" in logo else ""
     if not scheme:
         return [doc.at(("logo",), "logo-not-an-asset", f"logo `{logo}` is not a file in {ASSETS_DIR}/",
@@ -47,3 +48,14 @@ def _logo(doc: YamlDoc, assets: Collection[str]) -> list[Diagnostic]:
                             "`allow_remote_logo: true` if this is intended")]
     return [doc.at(("logo",), "unsafe-logo", f"logo `{logo[:80]}` is a `{scheme}:` link, not an image file",
                    hint=f"put the image in {ASSETS_DIR}/ and write its file name")]
+
+
+def _svg(doc: YamlDoc, logo: str) -> list[Diagnostic]:
+    """The file is fine; most inboxes are not."""
+    if not logo.lower().endswith((".svg", ".svgz")):
+        return []
+    found = doc.at(("logo",), "logo-svg", f"logo `{logo}` is an SVG image, which Gmail and Outlook do "
+                   "not show: most customers would see an empty box",
+                   hint=f"export it as a PNG (twice the width it is shown at, e.g. 320 px wide for 160px) "
+                   f"into {ASSETS_DIR}/ and write that file's name")
+    return [replace(found, severity=Severity.WARNING)]
