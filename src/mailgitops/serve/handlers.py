@@ -49,11 +49,28 @@ def post_event(service: Service, req: Request) -> Response:
     return json_response(202, outcome.to_json())
 
 
+def only_query(req: Request, *names: str) -> None:
+    """400 for a query parameter this endpoint does not take: `?statuss=failed` listed every
+    message, as if the filter had matched them all."""
+    from mailgitops.suggest import did_you_mean
+
+    unknown = [k for k in req.query if k not in names]
+    if unknown:
+        takes = f"{req.path} takes {', '.join(f'`{n}`' for n in names)}" if names else \
+            f"{req.path} takes no query parameters"
+        raise HttpError(400, f"unknown query parameter{'s' * (len(unknown) > 1)} "
+                             f"{', '.join(f'`{k}`' for k in unknown)}; nothing was done",
+                        problems=[problem(f"unknown query parameter `{k}`", json_path=k,
+                                          hint=did_you_mean(k, names) or takes) for k in unknown],
+                        hint=takes)
+
+
 def post_plan(service: Service, req: Request) -> Response:
     """200 with what POST /events would do with this event (`mailgitops plan`); nothing is stored
     or sent. `?render=1` adds each message's HTML and text."""
     from mailgitops.dispatch.explain import explain
 
+    only_query(req, "render")
     event = json_body(req)
     plan = explain(service.bundle, event, service.attachments_root, source="event",
                    delivery=str(service.delivery))  # an event dispatch would refuse: 422, as for /events
@@ -75,6 +92,7 @@ def _draft_row(service: Service, draft_id: str) -> Row:
 def list_drafts(service: Service, req: Request) -> Response:
     from mailgitops.dispatch import drafts
 
+    only_query(req, "all")
     include_done = req.query.get("all", "") not in ("", "0", "false")
     return json_response(200, drafts.list_drafts(service.dispatcher().outbox, include_done=include_done))
 
@@ -164,6 +182,7 @@ def discard_draft(service: Service, req: Request, draft_id: str) -> Response:
 def outbox(service: Service, req: Request) -> Response:
     from mailgitops.dispatch.outbox import STATUSES, listing
 
+    only_query(req, "status", "limit")
     status = req.query.get("status") or None
     problems = []
     if status is not None and status not in STATUSES:

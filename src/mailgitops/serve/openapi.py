@@ -36,7 +36,7 @@ COMMON = {
     "503": {"$ref": "#/components/responses/Unavailable"},
 }
 BODY = {  # what any endpoint that reads a JSON body may answer about the body itself
-    "400": _err("the body is not JSON"),
+    "400": _err("the body is not JSON (or, on /plan, a query parameter other than `render`)"),
     "408": _err("the body did not arrive in time"),
     "411": _err("a chunked body (send a Content-Length)"),
     "413": _err("the body is larger than 1,000,000 bytes"),
@@ -122,7 +122,7 @@ def _paths() -> dict[str, Any]:
             "summary": "The waiting drafts",
             "parameters": [{"name": "all", "in": "query", "schema": s_any()}],
             "responses": {"200": _json({"type": "array", "items": _ref("DraftSummary")}, "the drafts"),
-                          **COMMON}}},
+                          "400": _err("a query parameter other than `all`"), **COMMON}}},
         "/drafts/{draft_id}": {
             "parameters": [DRAFT_ID],
             "get": {"summary": "One draft with its Markdown body",
@@ -150,8 +150,9 @@ def _paths() -> dict[str, Any]:
             "parameters": [{"name": "status", "in": "query", "schema": {"enum": list(STATUSES)}},
                            {"name": "limit", "in": "query",
                             "schema": {"type": "integer", "minimum": 1, "maximum": 100000}}],
-            "responses": {"200": _json(_ref("Listing"), "the listing"), "400": _err("a bad query"),
-                          **COMMON}}},
+            "responses": {"200": _json(_ref("Listing"), "the listing"),
+                          "400": _err("a bad query: another status, a limit out of range, or another "
+                                      "parameter"), **COMMON}}},
         "/health": {"get": {
             "summary": "Up or down for anyone; with the token, the outbox counts and the reason",
             "security": [{}, {"bearer": []}],

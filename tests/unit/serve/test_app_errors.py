@@ -138,3 +138,22 @@ def test_a_draft_edit_names_every_bad_field_and_changes_nothing(client: TestClie
                        json={"subject": "Revised", "attach": ["jobs/PO-1001/ticket.pdf"]})
     assert good.status_code == 200
     assert good.json()["operator_attachments"] == ["jobs/PO-1001/ticket.pdf"]
+
+
+@pytest.mark.parametrize(("method", "target", "named", "hint"), [
+    ("GET", "/outbox?statuss=failed", "`statuss`", "did you mean `status`?"),
+    ("GET", "/outbox?status=failed&limt=5", "`limt`", "did you mean `limit`?"),
+    ("GET", "/drafts?al=1", "`al`", "did you mean `all`?"),
+    ("POST", "/plan?rendr=1", "`rendr`", "did you mean `render`?"),
+])
+def test_a_mistyped_query_parameter_is_refused_not_ignored(client: TestClient, method: str, target: str,
+                                                           named: str, hint: str) -> None:
+    """`?statuss=failed` listed every message as if all had failed."""
+    resp = client.request(method, target, headers=JSON, json=sample_event("flyers", event_id="p-1"))
+    assert resp.status_code == 400, resp.text
+    body = error_of(resp)
+    assert body["error"] == f"unknown query parameter {named}; nothing was done"
+    assert body["problems"][0]["hint"] == hint
+    fixed = target.replace(named.strip("`") + "=", hint.split("`")[1] + "=")
+    resp = client.request(method, fixed, headers=JSON, json=sample_event("flyers", event_id="p-1"))
+    assert resp.status_code == 200, (fixed, resp.text)
