@@ -137,6 +137,7 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
                            f"the default language `{langs.default}` is not in `active`",
                            hint=f"add {langs.default} to active, or pick one of: {', '.join(langs.active)}"))
     used = {tpl for t in repo.workflow.triggers.values() for tpl in t.template_ids()}
+    waiting: dict[str, list[str]] = {}  # texts of a language not (yet) active
     for tid, tpl in repo.templates.items():
         anchor = _template_anchor(tid)
         if loaded_ok(loaded, WORKFLOW) and tid not in used:
@@ -157,9 +158,7 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
                              hint=f"write templates/{tid}/{lang}.md, or remove {lang} from {LANGUAGES}"))
         for lang, text in tpl.texts.items():
             if langs_ok and lang not in langs.active:
-                out.append(warning(text.file, 1, 1, "inactive-language",
-                                   f"`{lang}` is not an active language, so this file is never sent",
-                                   hint=f"add {lang} to `active` in {LANGUAGES}, or delete the file"))
+                waiting.setdefault(lang, []).append(text.file)
         if tpl.layout not in repo.layouts:  # with no layout at all, nothing can be rendered either
             tdoc = _doc(loaded, anchor)
             out.append(tdoc.at(("layout",), "unknown-layout",
@@ -168,6 +167,29 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
                                or (f"one of: {', '.join(sorted(repo.layouts))}" if repo.layouts else
                                    f"add templates/_layouts/{tpl.layout}.mjml; `mailgitops init` "
                                    "writes the default one")))
+    return out + _inactive(loaded, waiting)
+
+
+def _inactive(loaded: LoadedRepo, waiting: dict[str, list[str]]) -> list[Diagnostic]:
+    """Texts of a language that is not active: one file is a stray; many are a translation under
+    way (translate first, activate last), said once, with the templates still missing it."""
+    out: list[Diagnostic] = []
+    for lang, files in sorted(waiting.items()):
+        if len(files) == 1:
+            out.append(warning(files[0], 1, 1, "inactive-language",
+                               f"`{lang}` is not an active language, so this file is never sent",
+                               hint=f"add {lang} to `active` in {LANGUAGES}, or delete the file"))
+            continue
+        missing = sorted(tid for tid, t in loaded.repo.templates.items() if lang not in t.texts)
+        more = ", ..." if len(missing) > 5 else ""
+        todo = f"{len(missing)} still without it: {', '.join(missing[:5])}{more}" if missing else (
+            "every template has it now")
+        p = _doc(loaded, LANGUAGES).pos(("active",))
+        out.append(warning(LANGUAGES, p.line, p.col, "inactive-language",
+                           f"{len(files)} templates have a text in `{lang}`, but `{lang}` is not an active "
+                           f"language, so none of them is sent ({todo})",
+                           hint=f"add {lang} to `active` once every template has it, or delete the "
+                           f"{lang}.md files"))
     return out
 
 
