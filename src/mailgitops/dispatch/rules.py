@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # made only when something is refused: an accepted event does
 
 # config/smtp.yaml `limits` overrides these defaults (settings.LimitSettings)
 MAX_ATTACHMENT_BYTES = LimitSettings().max_attachment_bytes
+ROOT_MISSING = "attachments-root-missing"  # the code of the one refusal that is not the event's fault
 ATTACHMENT_TYPES: Mapping[str, str] = {
     ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
     ".gif": "image/gif", ".tif": "image/tiff", ".tiff": "image/tiff", ".txt": "text/plain",
@@ -100,6 +101,10 @@ def resolve_attachment(  # noqa: PLR0911 -- one return per way a path can be ref
             or PureWindowsPath(rel).drive or ".." in re.split(r"[/\\]", rel)):
         return _bad(where, "attachment-outside-root", f"{rel!r} is not a relative path inside the "
                     "attachments root", "write the path relative to the attachments root, without `..`")
+    if not root.is_dir():  # the installation's setting, not the event's path: say so
+        return _bad(where, ROOT_MISSING, f"the attachments root {root} is not a folder on this machine, "
+                    f"so {rel!r} cannot be read", "set --attachments-root or MAILGITOPS_ATTACHMENTS_ROOT to "
+                    "the folder the order system's files are under (is it mounted?)")
     try:
         base = root.resolve(strict=True)
         real = (base / rel).resolve(strict=True)
@@ -196,7 +201,7 @@ def plan(settings: Settings, event: JsonObject,
                           notes=(*p.notes, *per_template[p.template_id][1]))
                if isinstance(p, Planned) else p for p in out]
     if problems:  # every refusal at once: S5, A1 and each attachment path
-        _refuse(event, problems, source)
+        _refuse(event, problems, source, attachments_root)
     return out
 
 
@@ -212,10 +217,21 @@ def unknown_trigger(settings: Settings, trigger_id: object) -> Diagnostic | None
                 did_you_mean(trigger_id, sorted(catalog)) or "see schema/triggers.yaml")
 
 
-def _refuse(event: JsonObject, problems: Sequence[Diagnostic], source: str) -> NoReturn:
+def _refuse(event: JsonObject, problems: Sequence[Diagnostic], source: str,
+            attachments_root: Path | None = None) -> NoReturn:
+    """Every problem at once (exit 1, HTTP 422). When the only problem is an attachments root
+    that is not there (a share not mounted yet), the event is not at fault: exit 75 / HTTP 503,
+    so the order system keeps it and sends it again, instead of showing someone a bug of its own."""
     from mailgitops.dispatch.event import refusal
+    from mailgitops.errors import ExitCode, MailgitopsError
 
-    raise refusal(source, problems, event_id=str(event["event_id"]))
+    refused = refusal(source, problems, event_id=str(event["event_id"]))
+    if problems and all(p.code == ROOT_MISSING for p in problems):
+        raise MailgitopsError(f"the attachments root {attachments_root} is not a folder on this machine; "
+                              "nothing was queued, send the event again once it is",
+                              diagnostics=refused.diagnostics, exit_code=ExitCode.TEMPORARY,
+                              hint=problems[0].hint)
+    raise refused
 
 
 def _attachments(settings: Settings, template_ids: Sequence[str], event: JsonObject,
