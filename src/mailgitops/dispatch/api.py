@@ -157,6 +157,13 @@ class Dispatcher:
     def load(cls, bundle_path: str | Path, *, outbox: str | Path | Outbox | None = None,
              attachments_root: str | Path | None = None, policy: RetryPolicy | None = None,
              delivery: str | DeliveryMode | None = None) -> Dispatcher:
+        if not (outbox is None or isinstance(outbox, str | Path) or hasattr(outbox, "record_event")):
+            raise TypeError(f"outbox must be a file path, a postgresql:// URL or an Outbox, not "
+                            f"{type(outbox).__name__}")  # it failed later with "no attribute 'recover'"
+        if isinstance(delivery, str):  # a wrong mode is named here, not at the first handle()
+            from mailgitops.dispatch.delivery import resolve
+
+            delivery = resolve(delivery)
         loaded = bundle_mod.load(bundle_path)  # first: a refused bundle leaves no outbox file behind
         owned = outbox is None or isinstance(outbox, str | Path)
         if outbox is None or isinstance(outbox, str | Path):  # a file, a postgresql:// URL, or the default
