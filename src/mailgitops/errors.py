@@ -34,12 +34,18 @@ class MailgitopsError(Exception):
         diagnostics: Sequence[Diagnostic] = (),
         exit_code: ExitCode = ExitCode.PROBLEMS,
         hint: str | None = None,
+        code: str | None = None,
+        values: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.diagnostics = tuple(diagnostics)
         self.exit_code = exit_code
         self.hint = hint
+        # a stable name for this message and the values it names: the console shows it in the
+        # operator's language by this key (console/core_text.py), never by matching the English
+        self.code = code
+        self.values: Mapping[str, object] = dict(values or {})
         # a Python caller's traceback or logging.exception names every problem, not only "refused
         # (3 problems)"; str(e) stays the one line that the CLI and serve print above them
         for d in self.diagnostics:

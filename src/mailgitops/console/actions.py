@@ -7,7 +7,7 @@ import html
 
 from starlette.responses import Response
 
-from mailgitops.console import drafting, pages, record, uploads
+from mailgitops.console import core_text, drafting, pages, record, uploads
 from mailgitops.console.drafting import split_cc
 from mailgitops.console.message import retryable, try_now
 from mailgitops.console.readable import readable
@@ -36,8 +36,7 @@ def _refused(ctx: Ctx, e: MailgitopsError) -> Response:
         return ctx.refuse(503, "Not possible",
                           ctx._("Sending is temporarily unavailable. Try again in a minute."),
                           back=f"/draft/{_id(ctx)}")
-    message = e.message + (f" ({e.hint})" if e.hint else "")
-    return pages.draft(ctx, problem=message, status=422)
+    return pages.draft(ctx, problem=core_text.text(ctx.lang, e), status=422)
 
 
 def _changes(ctx: Ctx) -> drafts.EditArgs:
@@ -107,7 +106,7 @@ def preview(ctx: Ctx) -> Response:
         email = drafting.render(ctx.console, row, subject=one_line(ctx.field("subject")),
                                 markdown=_text(ctx, "message"))
     except MailgitopsError as e:
-        return pages.email_response(f"<p>{html.escape(e.message)}</p>")
+        return pages.email_response(f"<p>{html.escape(core_text.text(ctx.lang, e))}</p>")
     return pages.email_response(drafting.email_document(email))
 
 
@@ -133,7 +132,8 @@ def detach(ctx: Ctx) -> Response:
     path = ctx.field("path")
     row = drafting.get(ctx.console, _id(ctx))
     if row is None or row.draft is None or path not in row.draft.operator_attachments:
-        return pages.draft(ctx, problem=f"{path!r} is not attached to this draft", status=422)
+        return pages.draft(ctx, problem=ctx._("{path} is not attached to this draft").format(path=repr(path)),
+                           status=422)
     if (stale := _stale(ctx)) is not None:
         return stale
     try:

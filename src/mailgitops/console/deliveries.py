@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from mailgitops.console import message
+from mailgitops.console import core_text, message
 from mailgitops.console.web import Ctx
 from mailgitops.dispatch.api import row_status
 from mailgitops.dispatch.drafts import holds_draft
@@ -106,7 +106,7 @@ def _shown(ctx: Ctx, r: Row) -> dict[str, object]:
     if r.draft is not None and r.draft.history:
         reason = f"{reason or ''} ({ctx._('changed by an operator')})".strip()
     if (damaged := r.damaged()) is not None:  # the row's own reason stays (a sent one: sent)
-        marked = f"{ctx._('Damaged draft')}: {damaged.message} ({damaged.hint})"
+        marked = f"{ctx._('Damaged draft')}: {core_text.text(ctx.lang, damaged)}"
         reason = f"{reason}; {marked}" if reason else marked
     return {"id": r.id, "subject": message.subject_of(r), "to": list(r.to), "status": r.status,
             "reason": reason, "attempts": r.attempts, "is_draft": holds_draft(r),

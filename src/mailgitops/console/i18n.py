@@ -40,6 +40,11 @@ _DE = {
     "No message matches.": "Keine Nachricht passt.",
     "Pages": "Seiten", "Newer": "Neuere", "Older": "Ältere",
     "nobody": "niemand", "Hidden copy (BCC)": "Blindkopie (BCC)",
+    "{path} is not attached to this draft": "{path} ist diesem Entwurf nicht angehängt",
+    "Files cannot be attached: the service has no attachments root.": "Dateien können nicht angehängt werden: Der Dienst hat keinen Anhangsordner.",
+    "start serve with --attachments-root DIR (MAILGITOPS_ATTACHMENTS_ROOT)": "serve mit --attachments-root ORDNER (MAILGITOPS_ATTACHMENTS_ROOT) starten",
+    "{name} cannot be stored under the attachments root: {why}": "{name} kann im Anhangsordner nicht gespeichert werden: {why}",
+    "let the service's user write to the attachments root": "dem Benutzer des Dienstes Schreibrechte im Anhangsordner geben",
     "The CC was changed after the confirmation named its addresses, so nothing was sent. Check the addresses the confirmation names now, tick the box again and send.":
         "Die CC wurde geändert, nachdem die Bestätigung ihre Adressen genannt hatte; es wurde nichts gesendet. Prüfen Sie die Adressen, die die Bestätigung jetzt nennt, setzen Sie den Haken erneut und senden Sie.",
     "Searched back to message #{id} of {when}; Older searches on from there.": "Bis Nachricht #{id} vom {when} durchsucht; „Ältere“ sucht von dort weiter.",
@@ -167,6 +172,11 @@ _ZH = {
     "Message": "正文", "Next attempt": "下次尝试", "No draft is waiting.": "没有等待处理的草稿。",
     "Pages": "分页", "Newer": "较新", "Older": "较早",
     "nobody": "无", "Hidden copy (BCC)": "密送（BCC）",
+    "{path} is not attached to this draft": "{path} 并未附加在此草稿上",
+    "Files cannot be attached: the service has no attachments root.": "无法附加文件：服务没有设置附件根目录。",
+    "start serve with --attachments-root DIR (MAILGITOPS_ATTACHMENTS_ROOT)": "启动 serve 时加上 --attachments-root 目录（MAILGITOPS_ATTACHMENTS_ROOT）",
+    "{name} cannot be stored under the attachments root: {why}": "{name} 无法保存到附件根目录：{why}",
+    "let the service's user write to the attachments root": "请让服务所用的用户可以写入附件根目录",
     "The CC was changed after the confirmation named its addresses, so nothing was sent. Check the addresses the confirmation names now, tick the box again and send.":
         "确认框列出地址之后抄送（CC）又被修改，因此没有发送。请核对确认框现在列出的地址，重新勾选后再发送。",
     "Searched back to message #{id} of {when}; Older searches on from there.": "已搜索到 {when} 的第 {id} 号邮件；点击“较早”从那里继续搜索。",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from starlette.responses import HTMLResponse, Response
 
-from mailgitops.console import drafting, i18n
+from mailgitops.console import core_text, drafting, i18n
 from mailgitops.console.drafting import split_cc
 from mailgitops.console.web import EMAIL_CSP, Ctx, headers
 
@@ -24,9 +24,10 @@ def inbox(ctx: Ctx) -> Response:
     drafts = []
     for r in rows:
         if (damaged := r.damaged()) is not None and not order:  # listed, marked, with the fix
+            said, hint = core_text.parts(ctx.lang, damaged)
             drafts.append({"id": r.id, "order": None, "trigger": r.template_id, "customer": None,
-                           "language": r.lang, "subject": None, "damaged": damaged.message,
-                           "hint": damaged.hint, "age": drafting.age(ctx._, r.created_at),
+                           "language": r.lang, "subject": None, "damaged": said, "hint": hint,
+                           "age": drafting.age(ctx._, r.created_at),
                            "created_iso": ctx.console.when(r.created_at)})
         d = r.draft
         # an operator looks a draft up by what the customer said on the phone: order, name or address
@@ -50,7 +51,7 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200) -> Respons
             return ctx.redirect(f"/deliveries/{ctx.request.path_params['id']}")
         return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
     if (damaged := row.damaged()) is not None:  # nothing to show or send: the error and its fix
-        return ctx.refuse(422, "Damaged draft", f"{damaged.message} ({damaged.hint})")
+        return ctx.refuse(422, "Damaged draft", core_text.text(ctx.lang, damaged))
     email = drafting.render(ctx.console, row)
     d = drafting.view(ctx.console, row, email)
     # a refused form keeps what was typed; after someone else's change (409) the editor shows

@@ -49,8 +49,9 @@ def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
     from mailgitops.dispatch.rules import MAX_ATTACHMENT_BYTES, safe_basename
 
     if root is None:
-        raise MailgitopsError("files cannot be attached: the service has no attachments root",
-                              hint="start serve with --attachments-root DIR (MAILGITOPS_ATTACHMENTS_ROOT)")
+        raise MailgitopsError(ctx._("Files cannot be attached: the service has no attachments root."),
+                              hint=ctx._("start serve with --attachments-root DIR "
+                                         "(MAILGITOPS_ATTACHMENTS_ROOT)"))
     got = ctx.form.get("file") if ctx.form is not None else None
     if not isinstance(got, UploadFile) or not got.filename:
         raise MailgitopsError(ctx._("Choose a file to attach first."))
@@ -76,8 +77,9 @@ def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
         with open(target, "xb") as out:
             shutil.copyfileobj(got.file, out)
     except OSError as e:
-        raise MailgitopsError(f"cannot store {name} under the attachments root: {e.strerror}",
-                              hint="let the service's user write to the attachments root") from e
+        raise MailgitopsError(ctx._("{name} cannot be stored under the attachments root: {why}").format(
+            name=name, why=e.strerror),
+            hint=ctx._("let the service's user write to the attachments root")) from e
     return rel
 
 

@@ -90,7 +90,9 @@ def _guarded(fn: Handler, ctx: Ctx) -> Response:
         return fn(ctx)
     except (sqlite3.Error, MailgitopsError) as e:
         if isinstance(e, MailgitopsError) and e.exit_code != ExitCode.TEMPORARY:
-            return ctx.refuse(422, "Not possible", e.message)
+            from mailgitops.console import core_text
+
+            return ctx.refuse(422, "Not possible", core_text.text(ctx.lang, e))
         resp = ctx.refuse(503, "Not possible",
                           ctx._("Sending is temporarily unavailable. Try again in a minute."))
         resp.headers["Retry-After"] = "10"

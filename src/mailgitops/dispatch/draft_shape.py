@@ -160,7 +160,8 @@ def stored_draft(value: object, *, decoded: bool = False) -> tuple[Draft | None,
 def damaged_draft(row_id: int, message_id: str, problem: str) -> MailgitopsError:
     """The error a command on a row whose stored draft is damaged gives (exit 1, nothing sent)."""
     return MailgitopsError(f"the draft stored for outbox message {row_id} ({message_id}) is damaged: "
-                           f"{problem}", hint=DAMAGED_HINT)
+                           f"{problem}", hint=DAMAGED_HINT, code="draft-damaged",
+                           values={"id": row_id, "message_id": message_id, "problem": problem})
 
 
 def _draft(d: JsonObject) -> Draft:

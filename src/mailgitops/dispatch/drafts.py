@@ -48,14 +48,16 @@ def draft_of(row: Row) -> Draft:
     if (damaged := row.damaged()) is not None:
         raise damaged
     if row.draft is None:
-        raise MailgitopsError(f"there is no draft {row.id}", hint="see `mailgitops drafts list`")
+        raise MailgitopsError(f"there is no draft {row.id}", hint="see `mailgitops drafts list`",
+                              code="draft-missing", values={"id": row.id})
     return row.draft
 
 
 def _get(outbox: Outbox, draft_id: int) -> tuple[Row, Draft]:
     row = outbox.get(draft_id)
     if row is None:
-        raise MailgitopsError(f"there is no draft {draft_id}", hint="see `mailgitops drafts list`")
+        raise MailgitopsError(f"there is no draft {draft_id}", hint="see `mailgitops drafts list`",
+                              code="draft-missing", values={"id": draft_id})
     return row, draft_of(row)
 
 
@@ -90,8 +92,10 @@ def show(outbox: Outbox, draft_id: int) -> JsonDict:
 def _check_cc(addresses: Sequence[str]) -> list[str]:
     bad = [a for a in addresses if not rules.single_address(a)]
     if bad:
-        raise MailgitopsError(f"not a single email address: {', '.join(map(repr, bad))}",
-                              hint="give each CC address on its own, like name@example.com")
+        shown = ", ".join(map(repr, bad))
+        raise MailgitopsError(f"not a single email address: {shown}",
+                              hint="give each CC address on its own, like name@example.com",
+                              code="cc-not-an-address", values={"addresses": shown})
     return list(dict.fromkeys(addresses))
 
 
@@ -99,11 +103,13 @@ def _with_text(draft: Draft, subject: str | None, markdown: str | None) -> Draft
     if subject is not None:
         if not subject.strip() or len(subject) > MAX_SUBJECT or any(c in subject for c in "\r\n\x00"):
             raise MailgitopsError("the subject must be one non-empty line of at most "
-                                  f"{MAX_SUBJECT} characters")
+                                  f"{MAX_SUBJECT} characters", code="subject-invalid",
+                                  values={"max": MAX_SUBJECT})
         draft = draft._replace(subject=subject.strip())
     if markdown is not None:
         if len(markdown) > MAX_MARKDOWN or "\x00" in markdown:
-            raise MailgitopsError(f"the body must be text of at most {MAX_MARKDOWN:,} characters")
+            raise MailgitopsError(f"the body must be text of at most {MAX_MARKDOWN:,} characters",
+                                  code="body-invalid", values={"max": f"{MAX_MARKDOWN:,}"})
         draft = draft._replace(markdown=markdown)
     return draft
 
@@ -116,7 +122,8 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
     outbox = dispatcher.outbox
     row, draft = _get(outbox, draft_id)
     if row.status != "draft":
-        raise MailgitopsError(f"draft {draft_id} is already {row.status}; it can no longer be edited")
+        raise MailgitopsError(f"draft {draft_id} is already {row.status}; it can no longer be edited",
+                              code="draft-not-editable", values={"id": draft_id, "status": row.status})
     found = edit_problems(dispatcher, draft, subject=subject, markdown=markdown, cc=cc, attach=attach,
                           detach=detach)
     if found:
@@ -129,7 +136,8 @@ def edit(dispatcher: Dispatcher, draft_id: int, *, subject: str | None = None, m
     if record is not None:
         draft = record(draft, row, new_cc)
     if not outbox.set_draft(draft_id, draft, new_cc):
-        raise MailgitopsError(f"draft {draft_id} was sent or discarded meanwhile; nothing was changed")
+        raise MailgitopsError(f"draft {draft_id} was sent or discarded meanwhile; nothing was changed",
+                              code="draft-gone-meanwhile", values={"id": draft_id})
     return _get(outbox, draft_id)[0]
 
 
@@ -147,7 +155,8 @@ def edit_problems(dispatcher: Dispatcher, draft: Draft, *, subject: str | None =
             found.append((path, e))
     if cc is not None and not settings.smtp.allow_operator_cc:
         found.append(("$.cc", MailgitopsError("operators may not change CC addresses",
-                                              hint="set allow_operator_cc: true in config/smtp.yaml")))
+                                              hint="set allow_operator_cc: true in config/smtp.yaml",
+                                              code="cc-not-allowed")))
     elif cc is not None:
         for i, address in enumerate(cc):
             try:
@@ -157,13 +166,14 @@ def edit_problems(dispatcher: Dispatcher, draft: Draft, *, subject: str | None =
     if (attach or detach) and not settings.workflow.allow_operator_attachments:
         found.append(("$.attach", MailgitopsError(
             "operators may not attach files",
-            hint="set allow_operator_attachments: true in config/workflow.yaml")))
+            hint="set allow_operator_attachments: true in config/workflow.yaml", code="attach-not-allowed")))
     elif attach:
         for i, rel in enumerate(attach):
             got = rules.resolve_attachment(dispatcher.attachments_root, "operator", rel, rel,
                                            settings.smtp.limits.max_attachment_bytes)
             if not isinstance(got, rules.FileRef):
-                found.append((f"$.attach[{i}]", MailgitopsError(got.message, hint=got.hint)))
+                found.append((f"$.attach[{i}]", MailgitopsError(got.message, hint=got.hint, code=got.code,
+                                                                values={"path": repr(rel)})))
     return found
 
 
@@ -179,17 +189,21 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> Json
         return {**summary(row), "already": True}
     mode = dispatcher.delivery()  # no delivery mode: refused before anything is rendered or queued
     if not envelope_allowed(mode, [*row.to, *row.cc, *row.bcc]):
-        raise MailgitopsError(f"draft {draft_id} was made for {', '.join([*row.to, *row.cc])} while this "
+        made_for = ", ".join([*row.to, *row.cc])
+        raise MailgitopsError(f"draft {draft_id} was made for {made_for} while this "
                               f"installation delivered in production; it now delivers in {mode} mode, "
                               "so it is not sent",
-                              hint="discard it, or send it once in production mode again")
+                              hint="discard it, or send it once in production mode again",
+                              code="draft-made-in-production",
+                              values={"id": draft_id, "addresses": made_for, "mode": str(mode)})
     refs = []
     extra = [AttachmentRef("operator", p) for p in draft.operator_attachments]
     for i, a in enumerate([*draft.attachments, *extra]):
         got = rules.resolve_attachment(dispatcher.attachments_root, a.kind, a.path, f"attachments[{i}]",
                                        dispatcher.settings.smtp.limits.max_attachment_bytes)
         if not isinstance(got, rules.FileRef):
-            raise MailgitopsError(f"draft {draft_id} cannot be sent: {got.message}", hint=got.hint)
+            raise MailgitopsError(f"draft {draft_id} cannot be sent: {got.message}", hint=got.hint,
+                                  code=got.code, values={"path": repr(a.path)})
         refs.append(got)
     email = render_markdown(dispatcher.compiled, row.template_id, row.lang, draft.subject,
                             draft.markdown, context=draft_context(draft))
@@ -212,6 +226,7 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> Json
 def discard(outbox: Outbox, draft_id: int) -> JsonDict:
     row = _get(outbox, draft_id)[0]
     if row.status != "draft":
-        raise MailgitopsError(f"draft {draft_id} is already {row.status}; it cannot be discarded")
+        raise MailgitopsError(f"draft {draft_id} is already {row.status}; it cannot be discarded",
+                              code="draft-not-discardable", values={"id": draft_id, "status": row.status})
     outbox.discard_draft(draft_id)  # lost to a concurrent send or discard: the summary says which
     return summary(_get(outbox, draft_id)[0])
