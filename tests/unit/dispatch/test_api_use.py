@@ -99,3 +99,11 @@ def test_a_skipped_message_has_every_key_of_a_sent_one(bundle: Path, tmp_path: P
         assert list(answer[0]) == [k for k in sent if k in answer[0]]  # the same order
         assert set(sent) - set(answer[0]) == set()
         assert (answer[0]["outbox_id"], answer[0]["recipients"], answer[0]["message_id"]) == (None, [], None)
+
+
+def test_load_names_a_wrong_outbox_or_delivery_mode_at_once(bundle: Path, tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"outbox must be a file path, .* or an Outbox, not int"):
+        Dispatcher.load(bundle, outbox=123)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="'prod' is not a delivery mode"):
+        Dispatcher.load(bundle, outbox=tmp_path / "o.sqlite", delivery="prod")
+    assert not (tmp_path / "o.sqlite").exists()  # refused before the outbox was made
