@@ -328,9 +328,11 @@ def _templates(ld: _Loader) -> dict[str, Template]:
         texts = {}
         for md in sorted(d.glob("*.md")):
             if not _LANG_FILE.match(md.name):
+                lower = md.name[:2].lower() + md.name[2:]  # DE.md, De-CH.md: tags start lower case
+                hint = (f"rename it to {lower}" if _LANG_FILE.match(lower)
+                        else "name template texts <lang>.md, e.g. de.md or pt-BR.md")
                 ld.diags.append(error(ld.rel(md), 1, 1, "bad-file-name",
-                                      f"`{md.name}` is not named after a language",
-                                      hint="name template texts <lang>.md, e.g. de.md or pt-BR.md"))
+                                      f"`{md.name}` is not named after a language", hint=hint))
                 continue
             tt = _template_text(ld, d.name, md)
             if tt is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from mailgitops import catalog
 from mailgitops.diagnostics import Diagnostic, Severity, error, json_path, warning
@@ -152,12 +153,21 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
                              hint=f"write templates/{tid}/{langs.default}.md (copy another template's and "
                              "adapt it), then one <lang>.md for each of the others"))
             missing = []
+        misnamed = set()
         for lang in missing:
+            near = _misnamed(repo.root / "templates" / tid, lang)
+            if near is not None:  # DE.md, de-DE.md, de.md.txt: written, under another name
+                misnamed.add(f"templates/{tid}/{near}")
+                out.append(error(anchor, 1, 1, "missing-language",
+                                 f"templates/{tid}/{lang}.md is missing, but there is `{near}` ({lang} is "
+                                 "an active language)",
+                                 hint=f"rename it: git mv templates/{tid}/{near} templates/{tid}/{lang}.md"))
+                continue
             out.append(error(anchor, 1, 1, "missing-language",
                              f"templates/{tid}/{lang}.md is missing ({lang} is an active language)",
                              hint=f"write templates/{tid}/{lang}.md, or remove {lang} from {LANGUAGES}"))
         for lang, text in tpl.texts.items():
-            if langs_ok and lang not in langs.active:
+            if langs_ok and lang not in langs.active and text.file not in misnamed:
                 waiting.setdefault(lang, []).append(text.file)
         if tpl.layout not in repo.layouts:  # with no layout at all, nothing can be rendered either
             tdoc = _doc(loaded, anchor)
@@ -168,6 +178,20 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
                                    f"add templates/_layouts/{tpl.layout}.mjml; `mailgitops init` "
                                    "writes the default one")))
     return out + _inactive(loaded, waiting)
+
+
+def _misnamed(folder: Path, lang: str) -> str | None:
+    """A file in a template folder that is `lang`'s text under another name, if there is one."""
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    except OSError:
+        return None
+    for name in names:
+        low = name.lower()
+        variant = low.startswith((f"{lang}.md.", f"{lang}-", f"{lang}_")) and ".md" in low
+        if name != f"{lang}.md" and (low == f"{lang}.md" or variant):
+            return name
+    return None
 
 
 def _inactive(loaded: LoadedRepo, waiting: dict[str, list[str]]) -> list[Diagnostic]:
