@@ -26,8 +26,13 @@ def test_yaml_float_shows_what_was_written() -> None:
 
 def test_plain_number_for_text_hints_to_quote() -> None:
     [(_, _, code, message, hint)] = check("name: 42\n", "webshop")
-    assert (code, message) == ("wrong-type", "expected text, got integer")
+    assert (code, message) == ("wrong-type", "expected text, got integer `42`")
     assert hint == "quote the value so YAML keeps it as text"
+
+
+def test_a_wrong_type_shows_what_was_written() -> None:
+    [(_, _, code, message, _)] = check(SMTP_OK + "  timeout_seconds: soon\n")
+    assert (code, message) == ("wrong-type", "expected number, got text `soon`")
 
 
 def test_unknown_key_did_you_mean_at_the_key() -> None:
