@@ -20,26 +20,35 @@ from mailgitops.errors import NotATemplate
 FRONT_KEYS = ("subject", "preheader")
 
 # What a translator must not change, only move: Jinja expressions, tags and comments; a link's
-# destination `](…)` (a URL is not prose); and the marker that starts a list item, heading or
-# quote, with the line break before it (dropping either would merge lines or end the list).
-CODE = re.compile(
-    r"\]\((?:\{\{.*?\}\}|[^()\n])*\)"
-    r"|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}"
-    r"|(?:^|\n)[ \t]*(?:[-*+]|\d{1,9}[.)]|#{1,6}|>)[ \t]+",
-    re.DOTALL,
-)
+# destination `](…)` (a URL is not prose); the marker that starts a list item, heading or
+# quote, with the line break before it (dropping either would merge lines or end the list); and
+# a paragraph style `{.note}` on its own line (translated or joined to the text, it would show).
+_CODES = (r"\]\((?:\{\{.*?\}\}|[^()\n])*\)"
+          r"|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}"
+          r"|(?:^|\n)[ \t]*(?:[-*+]|\d{1,9}[.)]|#{1,6}|>)[ \t]+"
+          r"|(?:^|\n)[ \t]*\{\.[A-Za-z][\w-]*\}[ \t]*\n")
+CODE = re.compile(_CODES, re.DOTALL)
+# In a table, also its `| --- |` line and every `|` (with the line break that starts a row): a
+# translator sees the cells' words only and cannot shift a column or merge two rows.
+_TABLE_RULE = re.compile(r"(?:^|\n)[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*"
+                         r"(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*(?=\n|$)")
+TABLE_CODE = re.compile(_CODES + r"|" + _TABLE_RULE.pattern + r"|(?:^|\n)[ \t]*\||\|", re.DOTALL)
+
+
+def _code_re(text: str) -> re.Pattern[str]:
+    return TABLE_CODE if _TABLE_RULE.search(text) else CODE
 
 
 def codes(text: str) -> list[str]:
     """The protected pieces of `text`, in order."""
-    return [m.group() for m in CODE.finditer(text)]
+    return [m.group() for m in _code_re(text).finditer(text)]
 
 
 def parts(text: str) -> list[str | Code]:
     """`text` as plain runs and codes, in order (plain runs are never empty)."""
     out: list[str | Code] = []
     pos = 0
-    for m in CODE.finditer(text):
+    for m in _code_re(text).finditer(text):
         if m.start() > pos:
             out.append(text[pos:m.start()])
         out.append(Code(m.group()))
@@ -50,7 +59,7 @@ def parts(text: str) -> list[str | Code]:
 
 
 def translatable(text: str) -> bool:
-    return bool(CODE.sub("", text).strip())
+    return bool(_code_re(text).sub("", text).strip())
 
 
 def code_problems(text: str, reference: str) -> list[str]:

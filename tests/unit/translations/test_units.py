@@ -51,6 +51,19 @@ def test_codes_cover_jinja_link_destinations_and_line_markers() -> None:
         "- ", "{{ job.name }}", "\n- ", "]({{ order.url }}?x=1)", "{% if x %}", "{# c #}", "{% endif %}"]
 
 
+def test_a_paragraph_style_and_a_table_are_codes_the_translator_cannot_break() -> None:
+    """Only the words are the translator's: `{.important}` and the table's pipes and rule line
+    stay as they are (a translated style name, a lost `|` or two rows joined would show)."""
+    styled = "{.important}\nPlease reply by {{ d }}."
+    assert codes(styled) == ["{.important}\n", "{{ d }}"]
+    table = ("| Job | Copies |\n| --- | ---: |\n{% for job in order.jobs %}\n"
+             "| {{ job.name }} | {{ job.copies }} |")
+    assert [c for c in codes(table) if not c.startswith("{")] == [
+        "|", "|", "|", "\n| --- | ---: |", "\n|", "|", "|"]
+    assert code_problems(table.replace("Job |", "Auftrag"), table) == ["`|` is missing"]
+    assert codes("Prices | VAT included") == []  # a | outside a table is text
+
+
 @pytest.mark.parametrize(("text", "problem"), [
     ("{{ b }} vor {{ a }} {% if x %}{% endif %}", None),  # moving is fine
     ("{{ a }} {% if x %}{% endif %}", "`{{ b }}` is missing"),
