@@ -250,8 +250,7 @@ def test_typing_survives_a_session_that_ended(live: tuple[ConsoleRig, str], brow
     page.get_by_label("User name").fill("bea")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/draft/{draft_id}")
-    expect(page.locator("#restored")).to_contain_text("is back in the editor")
+    expect(page.get_by_role("status")).to_contain_text("is back in the editor")
     assert page.get_by_label("Subject").input_value() == "Typed over lunch, PO-7005"
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
@@ -301,3 +300,40 @@ def test_the_send_confirmation_names_the_cc_as_it_is_typed(live: tuple[ConsoleRi
     expect(page.get_by_role("status")).to_contain_text("Queued to go out once")
     row = rig.service.dispatcher().outbox.get(draft_id)
     assert row.status == "queued" and "boss@example.com" in row.cc
+
+
+def test_without_script_typing_survives_a_session_that_ended(live: tuple[ConsoleRig, str],
+                                                             browser: Any) -> None:
+    from mailgitops.console.accounts import Accounts
+
+    rig, base = live
+    draft_id = rig.draft("browser-8", order_number="PO-7008")
+    rig.add_operator("eva", language="de")
+    page = browser.new_context(viewport=SIZES["phone"], java_script_enabled=False).new_page()
+    sign_in(page, base, "eva")
+    page.goto(f"{base}/draft/{draft_id}")
+    page.get_by_label("Betreff").fill("Nach der Mittagspause getippt, PO-7008")
+    page.get_by_label("Nachricht").fill("Liebe Ada,\n\nder neue Preis ist 990 EUR.\n")
+    accounts = Accounts(rig.settings.operators_path)  # the session ends while the page is open
+    accounts.remove("eva")
+    accounts.close()
+    rig.add_operator("eva", language="de")
+    page.get_by_role("button", name="Änderungen speichern").click()
+    expect(page.get_by_role("status")).to_contain_text("Sitzung")  # the sign-in page says why
+    expect(page.get_by_text("kommt nach der Anmeldung zurück in den Editor")).to_be_visible()
+    shoot(page, "kept-typing-sign-in")
+    page.get_by_label("Benutzername").focus()  # by keyboard: name, Tab, password, Enter
+    page.keyboard.type("eva")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("ist wieder im Editor")
+    assert page.get_by_label("Betreff").input_value() == "Nach der Mittagspause getippt, PO-7008"
+    assert "der neue Preis ist 990 EUR." in page.get_by_label("Nachricht").input_value()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shoot(page, "kept-typing-back")
+    assert rig.service.dispatcher().outbox.get(draft_id).draft.history == ()  # not saved until Save
+    page.get_by_role("button", name="Änderungen speichern").click()
+    expect(page.get_by_role("status")).to_have_text("Gespeichert.")
+    saved = rig.service.dispatcher().outbox.get(draft_id).draft.subject
+    assert saved == "Nach der Mittagspause getippt, PO-7008"

@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse, Response
 
 from mailgitops.console import core_text, drafting, i18n
 from mailgitops.console.drafting import split_cc
-from mailgitops.console.web import EMAIL_CSP, Ctx, headers
+from mailgitops.console.web import EMAIL_CSP, NOTICES, Ctx, headers
 
 
 def _order_matches(query: str, *values: str | None) -> bool:
@@ -43,12 +43,17 @@ def inbox(ctx: Ctx) -> Response:
     return ctx.page("inbox.html", drafts=drafts, order=order, active="drafts")
 
 
-def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200) -> Response:
-    row = drafting.get(ctx.console, int(ctx.request.path_params["id"]))
+def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200, draft_id: int | None = None,
+          kept: dict[str, str] | None = None) -> Response:
+    """The draft page; `kept`: what the editor held when the session ended, carried through the
+    sign-in (`draft_id` then, the request being the sign-in's)."""
+    if draft_id is None:
+        draft_id = int(ctx.request.path_params["id"])
+    row = drafting.get(ctx.console, draft_id)
     if row is None:
         if ctx.request.method == "GET" and ctx.console.service.dispatcher().outbox.get(
-                int(ctx.request.path_params["id"])) is not None:  # a message, never a draft: its page
-            return ctx.redirect(f"/deliveries/{ctx.request.path_params['id']}")
+                draft_id) is not None:  # a message, never a draft: its page
+            return ctx.redirect(f"/deliveries/{draft_id}")
         return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
     if (damaged := row.damaged()) is not None:  # nothing to show or send: the error and its fix
         return ctx.refuse(422, "Damaged draft", core_text.text(ctx.lang, damaged))
@@ -61,8 +66,20 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200) -> Respons
         d |= typed if status != 409 else {"mine": _mine(typed)}
         if status != 409 and "cc_typed" in typed:  # the confirmation names the CC the editor holds
             d["confirm_cc"] = split_cc(str(typed["cc_typed"]))
+    notice: dict[str, object] = {}
+    if kept is not None:
+        typed = {**({"subject_typed": kept["subject"]} if "subject" in kept else {}),
+                 **({"markdown": kept["message"].replace("\r\n", "\n")} if "message" in kept else {}),
+                 **({"cc_typed": kept["cc"]} if "cc" in kept else {})}
+        if row.status == "draft" and kept.get("version") == drafting.version(row):
+            d |= typed
+            if "cc_typed" in typed:
+                d["confirm_cc"] = split_cc(str(typed["cc_typed"]))
+        else:  # changed meanwhile: theirs in the editor, the typing below it to copy from
+            d["mine"] = _mine(typed)
+        notice = {"notice": ctx._(NOTICES["typing-back"]), "notice_warns": True}
     return ctx.page("draft.html", status, d=d, problem=problem,
-                    active="drafts", accept=", ".join(_types()), max_upload="20 MB")
+                    active="drafts", accept=", ".join(_types()), max_upload="20 MB", **notice)
 
 
 def _typed(ctx: Ctx, editable: bool) -> dict[str, object]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 
 from starlette.responses import Response
 
-from mailgitops.console import i18n
-from mailgitops.console.web import Ctx, signin_csrf
+from mailgitops.console import i18n, pages
+from mailgitops.console.web import KEPT, Ctx, signin_page
 
 
 def _next(value: str) -> str:
@@ -15,17 +16,18 @@ def _next(value: str) -> str:
     return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
 
 
+def _kept(ctx: Ctx) -> dict[str, str]:
+    """The draft editor's typing the sign-in form carries (a form sent after the session ended)."""
+    if ctx.form is None:
+        return {}
+    return {k: ctx.field(f"kept_{k}") for k in (*KEPT, "version") if f"kept_{k}" in ctx.form}
+
+
 def form(ctx: Ctx, *, status: int = 200, problem: str | None = None, username: str = "") -> Response:
     if ctx.session is not None and problem is None:
         return ctx.redirect(_next(ctx.request.query_params.get("next", "/")))
-    token, fresh = signin_csrf(ctx)
     nxt = _next(ctx.field("next") or ctx.request.query_params.get("next", "/"))
-    resp = ctx.page("sign_in.html", status, csrf=token, next=nxt, problem=problem, username=username)
-    if fresh:
-        c = ctx.console
-        resp.set_cookie(c.signin_cookie, token, max_age=3600, path="/", secure=c.settings.secure_cookies,
-                        httponly=True, samesite="strict")
-    return resp
+    return signin_page(ctx, status, next_page=nxt, problem=problem, username=username, kept=_kept(ctx))
 
 
 def _client(ctx: Ctx) -> str:
@@ -48,7 +50,13 @@ def sign_in(ctx: Ctx) -> Response:
     if operator is None:
         return form(ctx, status=401, username=name, problem=ctx._("Wrong user name or password."))
     token = c.accounts.open_session(operator)
-    resp = ctx.redirect(_next(ctx.field("next")))
+    nxt = _next(ctx.field("next"))
+    resp = ctx.redirect(nxt)
+    kept, draft = _kept(ctx), re.fullmatch(r"/draft/(\d{1,18})", nxt)
+    if kept and draft and (session := c.accounts.session(token)) is not None:
+        # the editor with the typing put back, answered here: it was never stored anywhere
+        signed = Ctx(c, ctx.request, session, ctx.form, session.operator.language)
+        resp = pages.draft(signed, draft_id=int(draft.group(1)), kept=kept)
     resp.set_cookie(c.cookie, token, path="/", secure=c.settings.secure_cookies, httponly=True,
                     samesite="lax")  # lax: a link in the digest email opens the console signed in
     resp.delete_cookie(c.signin_cookie, path="/", secure=c.settings.secure_cookies, httponly=True)

@@ -37,7 +37,9 @@ NOTICES = {"saved": "Saved.", "sent": "Queued to go out once; its delivery shows
                            "Sign in again.",
            "session-ended": "Your session had ended (8 hours without use, or signed out elsewhere), so that "
                             "form was not used. Sign in again; the draft's editor then puts back what this "
-                            "tab had typed and not saved."}
+                            "tab had typed and not saved.",
+           "typing-back": "What you had typed before the session ended is back in the editor, not saved yet: "
+                          "save it, or tick the box and send."}
 
 
 def headers(csp: str = PAGE_CSP, *, frame: str = "DENY") -> dict[str, str]:
@@ -135,6 +137,12 @@ def _form_refused(ctx: Ctx, public: bool) -> Response | None:
     ended = ctx.session is None and ctx.request.cookies.get(ctx.console.cookie) is not None
     if ended and not public and same_origin(ctx.request):
         page = _page_of(ctx.request.url.path)
+        kept = {k: ctx.field(k) for k in KEPT if ctx.form is not None and k in ctx.form}
+        if kept and page.startswith("/draft/") and not ctx.request.url.path.endswith("/preview"):
+            # the editor's typing goes back with the sign-in form, in this page only (never
+            # stored), and comes back into the editor once signed in
+            kept["version"] = ctx.field("version")
+            return signin_page(ctx, 401, next_page=page, kept=kept, notice="session-ended")
         return ctx.redirect(f"/sign-in?next={quote(page)}", "session-ended")
     if not same_origin(ctx.request) or not csrf_ok(ctx):
         return ctx.refuse(403, "Refused", ctx._("The form has expired or came from another site. "
@@ -159,6 +167,9 @@ def endpoint(console: Console, fn: Handler, *,
                 return HTMLResponse("The form is too large (at most 21 MB) or has no length.",
                                     status_code=413, headers=headers())
             form = await request.form(max_files=1, max_fields=32, max_part_size=MAX_FORM_BYTES)
+            chosen = form.get("lang")
+            if session is None and isinstance(chosen, str) and chosen in i18n.CATALOGS:
+                lang = chosen  # a form from a session that ended: its sign-in page in the operator's words
             if (refused := _form_refused(Ctx(console, request, session, form, lang), public)) is not None:
                 await form.close()
                 for k, v in headers().items():
@@ -184,6 +195,23 @@ def endpoint(console: Console, fn: Handler, *,
 
 def template_dir() -> Path:
     return Path(__file__).parent / "templates"
+
+
+KEPT = ("subject", "message", "cc")  # the editor's fields a form sent after the session ended carries
+
+
+def signin_page(ctx: Ctx, status: int, *, next_page: str, problem: str | None = None, username: str = "",
+                kept: Mapping[str, str] | None = None, notice: str | None = None) -> Response:
+    """The sign-in form; `kept`: the draft editor's typing it carries to the page after it."""
+    token, fresh = signin_csrf(ctx)
+    extra: dict[str, object] = {"notice": ctx._(NOTICES[notice]), "notice_warns": True} if notice else {}
+    resp = ctx.page("sign_in.html", status, csrf=token, next=next_page, problem=problem, username=username,
+                    kept=dict(kept or {}), **extra)
+    if fresh:
+        c = ctx.console
+        resp.set_cookie(c.signin_cookie, token, max_age=3600, path="/", secure=c.settings.secure_cookies,
+                        httponly=True, samesite="strict")
+    return resp
 
 
 def signin_csrf(ctx: Ctx) -> tuple[str, bool]:

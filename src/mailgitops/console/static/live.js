@@ -17,7 +17,8 @@
   if (!form || !button) { return; }
   var timer = null;
   var names = ["subject", "message", "cc"];
-  var prefix = "mailgitops-typed:" + location.pathname + ":";
+  // by the draft's own address: after a sign-in the editor comes back at /sign-in
+  var prefix = "mailgitops-typed:" + form.getAttribute("action").replace(/\/save$/, "") + ":";
   var key = prefix + (form.elements.version ? form.elements.version.value : "");
 
   function preview() { form.requestSubmit(button); }
