@@ -9,7 +9,7 @@ from functools import partial
 from jinja2 import TemplateSyntaxError
 
 from mailgitops import catalog
-from mailgitops.checks import placeholders
+from mailgitops.checks import placeholders, raw_html
 from mailgitops.checks.crossfile import WORKFLOW, loaded_ok
 from mailgitops.checks.jinja_analysis import analyse
 from mailgitops.checks.jinja_scan import Context
@@ -141,6 +141,10 @@ def check_text(text: TemplateText, ctx: Context, loaded: LoadedRepo) -> list[Dia
                 hint += " inside {% for job in order.jobs %} ... {% endfor %}"
             out.append(_diag(text.file, _locate(lines, f, ph.line + 1, ph.text), f, "legacy-placeholder",
                              f"`{ph.text}` is the old placeholder style", hint=hint))
+        if f.name == "body" and (tag := raw_html.find(f.source)) is not None:
+            out.append(_diag(text.file, _locate(lines, f, tag.line + 1, tag.text), f, "html-in-markdown",
+                             f"`{tag.text}` is HTML: templates are Markdown, and the customer would see "
+                             "the tag itself", hint=raw_html.hint(tag.text)))
         if f.name in ("subject", "preheader") and doc is not None:
             out.extend(_one_line(doc, f.name, f.source))
     return out
