@@ -337,3 +337,29 @@ def test_without_script_typing_survives_a_session_that_ended(live: tuple[Console
     expect(page.get_by_role("status")).to_have_text("Gespeichert.")
     saved = rig.service.dispatcher().outbox.get(draft_id).draft.subject
     assert saved == "Nach der Mittagspause getippt, PO-7008"
+
+
+def test_deliveries_page_back_by_keyboard_keeping_the_search(live: tuple[ConsoleRig, str], browser: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailgitops.console import deliveries
+
+    rig, base = live
+    monkeypatch.setattr(deliveries, "PAGE", 2)  # the console runs in this process: two a page
+    made = [rig.draft(f"browser-page-{n}", order_number=f"PO-880{n}") for n in range(3)]
+    rig.add_operator("fay", language="zh")
+    page = browser.new_context(viewport=SIZES["phone"]).new_page()
+    sign_in(page, base, "fay")
+    page.goto(f"{base}/deliveries?order=PO-880")
+    rows = page.locator("tbody tr td:first-child")
+    expect(rows).to_have_text([str(made[2]), str(made[1])])
+    older = page.get_by_role("link", name="较早 →")
+    older.focus()  # by keyboard: the link takes the focus, Enter follows it
+    page.keyboard.press("Enter")
+    expect(rows).to_have_text([str(made[0])])
+    assert "order=PO-880" in page.url
+    # the search stays in the form
+    assert page.get_by_label("订单号、邮箱地址或主题").input_value() == "PO-880"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shoot(page, "deliveries-older")
+    page.get_by_role("link", name="← 较新").click()
+    expect(rows).to_have_text([str(made[2]), str(made[1])])
