@@ -64,6 +64,9 @@ CASES = [
                  id="-infinity"),
     pytest.param({"order__jobs__0__copies": "1e308"}, "$.order.jobs[0].copies", "out of range", id="1e308"),
     pytest.param({"order__price": "1" + "0" * 30}, "$.order.price", "out of range", id="huge-integer"),
+    # beyond any float: formatting it for the message had crashed (OverflowError, exit 3)
+    pytest.param({"order__jobs__0__copies": "9" * 400}, "$.order.jobs[0].copies", "a number of 400 digits",
+                 id="400-digit-integer"),
     pytest.param({"customer__name": '"\\ud800"'}, "$.customer.name", "lone surrogate", id="lone-surrogate"),
     pytest.param({"order__title": DEEP}, "$.order.title[0][0][0]", "nested more than", id="900-deep"),
     pytest.param({"customer__name": '"Ada Lovelace\\n"'}, "$.customer.name", "does not fit",

@@ -33,8 +33,19 @@ def _number_problem(value: int | float) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return f"{value} is not a number an event may carry"
     if abs(value) > MAX_NUMBER:
-        return f"{value:.6g} is out of range (at most {MAX_NUMBER:.0e} either way)"
+        try:
+            shown = f"{value:.6g}"
+        except OverflowError:  # an integer beyond any float (some 309 digits or more)
+            shown = f"a number of {_digits(int(value))} digits"
+        return f"{shown} is out of range (at most {MAX_NUMBER:.0e} either way)"
     return None
+
+
+def _digits(value: int) -> str:
+    try:
+        return str(len(str(abs(value))))
+    except ValueError:  # beyond Python's 4,300 digits for int-to-text (only from Python code)
+        return f"about {int(value.bit_length() * math.log10(2)) + 1}"
 
 
 def _clean(value: object, depth: int) -> bool:
@@ -55,6 +66,13 @@ def _clean(value: object, depth: int) -> bool:
     if isinstance(value, list):
         return kind is list and depth < MAX_DEPTH and all(_clean(v, depth + 1) for v in value)
     return False  # anything else: the full walk decides
+
+
+def _key_problem(key: object) -> str | None:
+    if not isinstance(key, str):  # only from Python code: JSON's names are text
+        return f"the field name {key!r} is a {type(key).__name__}; field names are text"
+    found = _text_problem(key)
+    return f"a field name {found}" if found else None
 
 
 def value_problems(data: object) -> Iterator[tuple[Path, str]]:
@@ -85,7 +103,11 @@ def _walk(data: object) -> Iterator[tuple[Path, str]]:
                 continue
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in reversed(list(items)):
-                if isinstance(key, str) and _text_problem(key):
-                    yield path, f"a field name {_text_problem(key)}"
+                found = _key_problem(key) if isinstance(value, dict) else None
+                if found:
+                    yield path, found
                     continue
                 stack.append(((*path, key), item))
+        else:  # only from Python code: json.loads makes none of these
+            yield path, (f"is a {type(value).__name__}, which an event cannot carry; use text, a "
+                         "number, true/false, null, a list or an object (a date as ISO 8601 text)")

@@ -168,3 +168,21 @@ def test_the_context_copies_an_event_as_deepcopy_does() -> None:
     assert ctx["customer"]["address"] is not shared  # but a copy: a template cannot change the event
     ctx["order"]["jobs"][0]["title"] = "changed"
     assert event == before
+
+
+@pytest.mark.parametrize(("value", "path", "words"), [
+    ({"order": {1: "x"}}, (), "the field name 1 is a int"),
+    ({"order": {"price": __import__("decimal").Decimal("1.5")}}, ("order", "price"), "is a Decimal"),
+    ({"occurred_at": __import__("datetime").datetime(2026, 11, 30)}, ("occurred_at",), "ISO 8601"),
+    ({"n": 9 ** 400}, ("n",), "a number of 382 digits"),
+    ({"n": 10 ** 5000}, ("n",), "a number of about 5001 digits"),
+])
+def test_what_only_python_code_can_send_is_named_at_its_field(value: Any, path: tuple[Any, ...],
+                                                             words: str) -> None:
+    """A caller of the Python API can hand values JSON has no form for; they were let through and
+    failed later with a bare TypeError (json.dumps while hashing the event) or OverflowError."""
+    found = list(value_problems(value))
+    assert len(found) == 1, found
+    got_path, message = found[0]
+    assert words in message
+    assert got_path == path or got_path == ("order",)
