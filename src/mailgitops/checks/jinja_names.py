@@ -103,34 +103,6 @@ def bound(value: nodes.Node | None, scope: Scope, cat: Catalog) -> str:
     return f"ns:{cur}" if cur in cat.names else "any"
 
 
-def not_a_list(value: nodes.Node, scope: Scope, cat: Catalog) -> tuple[str, str] | None:  # noqa: PLR0911
-    """(what is written, what it is) when a `{% for %}` goes through a catalog value that is no
-    list (`order.number`: its letters) or a group of values (`customer`: its key names)."""
-    if not isinstance(value, (nodes.Name, nodes.Getattr)):
-        return None  # a filter, a call, a literal: what it gives is not known here
-    base, parts = chain(value)
-    if not isinstance(base, nodes.Name):
-        return None
-    bound = lookup(scope, base.name)
-    if bound is None and base.name in cat.namespaces:
-        cur = base.name
-    elif bound is not None and bound.startswith("ns:"):
-        cur = bound[3:]
-    else:
-        return None
-    for part in parts:  # `order.jobs[0].product`: one item of a list, then its values
-        item = cat.variables[cur].item if cur in cat.variables else None
-        if isinstance(part, int) and item is None:
-            return None
-        cur = item if isinstance(part, int) and item is not None else f"{cur}.{part}"
-    spec = cat.variables.get(cur)
-    if spec is not None:
-        return None if spec.type == "list" else (dotted(base.name, parts), f"a single value ({spec.type})")
-    if any(n.startswith(f"{cur}.") for n in cat.variables):
-        return dotted(base.name, parts), "a group of values"
-    return None
-
-
 def builtin_call(fn: nodes.Expr, scope: Scope) -> bool:
     """range(), namespace(), loop.cycle() and a recursive loop(): calls of the language itself."""
     if isinstance(fn, nodes.Name):
@@ -161,6 +133,7 @@ class NameChecker:
         self.printing = 0  # inside `{{ ... }}`: a value shown, not only tested
         self.defaulted = 0  # inside `| default(...)`: a missing value has a fallback
         self.collecting: list[set[str]] = []  # the names an `{% if %}` test reads
+        self.comparing = 0  # an operand of `>`, `<`, `>=`, `<=`: a missing value fails the test
         self.guards: list[frozenset[str]] = []  # the names the enclosing tests read
 
     def add(self, node: nodes.Node, needle: str, code: str, message: str, hint: str | None = None) -> None:
@@ -168,6 +141,16 @@ class NameChecker:
 
     def walk(self, node: nodes.Node | None, scope: Scope) -> None:
         raise NotImplementedError  # the tree walker (jinja_scan.Scanner) provides it
+
+    def compared(self, node: nodes.Node, name: str, shown: str) -> None:
+        raise NotImplementedError  # jinja_scan.Scanner: a value that may be missing, compared
+
+    def tested(self, node: nodes.Node, name: str, shown: str) -> None:
+        """A value an `{% if %}` test reads: it guards what the test covers; compared with `>`
+        before anything in the same test made sure it is there, it must always be there."""
+        if self.comparing and name not in self.collecting[-1]:
+            self.compared(node, name, shown)
+        self.collecting[-1].add(name)
 
     def reference(self, node: nodes.Expr, scope: Scope) -> None:  # noqa: PLR0911 - one exit per kind of name
         base, parts = chain(node)
@@ -253,7 +236,7 @@ class NameChecker:
             self.not_carried(node, cur, dotted(root, parts))
             return
         if self.collecting:
-            self.collecting[-1].add(cur)
+            self.tested(node, cur, dotted(root, parts))
         elif spec is not None and spec.type != "list":
             self.optional_value(node, cur, dotted(root, parts))
         if self.ctx.subject and not self.in_replace and spec is not None and spec.type == "text":

@@ -9,6 +9,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.tests import TESTS
 
 from mailgitops.checks.date_patterns import confusable
+from mailgitops.checks.jinja_loops import not_a_list
 from mailgitops.checks.jinja_names import (
     Context,
     Finding,
@@ -18,7 +19,6 @@ from mailgitops.checks.jinja_names import (
     builtin_call,
     chain,
     lookup,
-    not_a_list,
 )
 from mailgitops.render import jinja_env, sandbox
 from mailgitops.render.formats import FORMAT_HINT, format_problem
@@ -100,6 +100,23 @@ class Scanner(NameChecker):
         self.walk(node.expr1, scope)
         self.walk(node.expr2, scope)
         self.guards.pop()
+
+    def visit_Compare(self, node: nodes.Compare, scope: Scope) -> None:
+        ordering = any(op.op in ("gt", "gteq", "lt", "lteq") for op in node.ops)
+        for operand in (node.expr, *(op.expr for op in node.ops)):
+            direct = ordering and isinstance(operand, (nodes.Getattr, nodes.Name))
+            self.comparing += direct
+            self.walk(operand, scope)
+            self.comparing -= direct
+
+    def compared(self, node: nodes.Node, name: str, shown: str) -> None:
+        """`{% if order.price > 1000 %}`: an event without the price makes the test itself fail."""
+        guaranteed = self.ctx.guaranteed
+        if guaranteed is None or name in guaranteed or self.defaulted or any(name in g for g in self.guards):
+            return
+        self.add(node, shown, "optional-value-unguarded",
+                 f"`{shown}` may be missing from an event, and comparing a missing value fails the whole "
+                 "email", f"test that it is there first: {{% if {shown} and {shown} > ... %}}")
 
     def visit_Name(self, node: nodes.Name, scope: Scope) -> None:
         if node.ctx == "load":

@@ -206,5 +206,30 @@ def test_an_unguarded_optional_value_is_an_error_at_its_use(source: str, name: s
     assert f"{{% if {name} %}}" in (f.hint or "")
 
 
+@pytest.mark.parametrize("source", [
+    "{% if order.price > 1000 %}We will call you.{% endif %}",
+    "{{ 'large' if order.jobs[0].copies >= 500 else 'small' }}",
+    "{% if order.number and order.price < 10 %}x{% endif %}",
+])
+def test_comparing_a_value_that_may_be_missing_is_an_error(source: str) -> None:
+    """An event without the price makes the `if` itself fail, so the whole email with it."""
+    [f] = scan(environment().parse(source), GUARANTEED)
+    assert f.code == "optional-value-unguarded"
+    assert "comparing a missing value" in f.message
+    assert " and " in (f.hint or "")
+
+
+@pytest.mark.parametrize("source", [
+    "{% if order.price and order.price > 1000 %}x{% endif %}",
+    "{% if order.price is defined and order.price > 1000 %}x{% endif %}",
+    "{% if order.price %}{% if order.price > 1000 %}x{% endif %}{% endif %}",
+    "{% if (order.price or 0) > 1000 %}x{% endif %}",
+    "{% if order.number == 'PO-1' %}x{% endif %}",  # equality with a missing value is just false
+    "{% for job in order.jobs %}{% if loop.index > 1 %}, {% endif %}{% endfor %}",
+])
+def test_a_tested_or_defaulted_value_may_be_compared(source: str) -> None:
+    assert codes(source, GUARANTEED) == []
+
+
 def test_without_known_triggers_nothing_is_asked() -> None:
     assert codes("{{ order.due_date }}", ALL) == []
