@@ -12,7 +12,6 @@ from starlette.responses import Response
 
 from mailgitops.console import core_text, message
 from mailgitops.console.web import Ctx
-from mailgitops.dispatch.api import row_status
 from mailgitops.dispatch.drafts import holds_draft
 from mailgitops.dispatch.outbox import STATUSES, Outbox, Row
 from mailgitops.dispatch.outbox_page import rows_page
@@ -101,8 +100,7 @@ def deliveries(ctx: Ctx) -> Response:
 
 
 def _shown(ctx: Ctx, r: Row) -> dict[str, object]:
-    _, reason = row_status(r)
-    reason = message.reason(ctx, r, reason)
+    reason = message.reason(ctx, r)
     if r.draft is not None and r.draft.history:
         reason = f"{reason or ''} ({ctx._('changed by an operator')})".strip()
     if (damaged := r.damaged()) is not None:  # the row's own reason stays (a sent one: sent)

@@ -42,12 +42,28 @@ def subject_of(row: Row) -> str:
     return str(head.get("subject", ""))
 
 
-def reason(ctx: Ctx, row: Row, reason: str | None) -> str | None:
-    """The row's reason in the console's words: a draft waits for an operator (the CLI's command
-    that the outcome names means nothing here)."""
+def reason(ctx: Ctx, row: Row) -> str | None:
+    """The row's reason in the operator's language, made from the row's state as api.row_status
+    makes it in English (test_console_reasons.py keeps the two in step); a draft waits for an
+    operator (the CLI's command the API names means nothing here). What a server or the sender
+    said (last_error) is shown as said."""
+    _ = ctx._
     if row.status == "draft":
-        return ctx._("waiting for an operator")
-    return reason
+        return _("waiting for an operator")
+    if row.status == "sent":
+        notes = [_("refused by the server for some recipients: {reply}").format(reply=row.last_error)
+                 ] if row.last_error else []
+        notes += [_("bounced later for {address}: {reply}").format(
+                      address=r["address"], reply=f"{r.get('status') or ''} {r.get('text') or ''}".strip())
+                  for r in row.recipients if r.get("result") == "bounced"]
+        return "; ".join(notes) or None
+    if row.status in ("queued", "sending", "ambiguous"):
+        return row.last_error or _("waiting to be sent")
+    if row.status == "discarded":
+        return _("the operator discarded the draft")
+    if row.status in ("expired", "corrupt"):
+        return f"{_(row.status)}: {row.last_error}"
+    return row.last_error
 
 
 def _recipients(ctx: Ctx, row: Row) -> list[dict[str, str]]:
@@ -64,15 +80,12 @@ def _recipients(ctx: Ctx, row: Row) -> list[dict[str, str]]:
 
 
 def message(ctx: Ctx) -> Response:
-    from mailgitops.dispatch.api import row_status
-
     row = ctx.console.service.dispatcher().outbox.get(int(ctx.request.path_params["id"]))
     if row is None:
         return ctx.refuse(404, "Not found", ctx._("There is no such message."), back="/deliveries")
-    _, why = row_status(row)
     when = ctx.console.when
     waiting = row.status in ("draft", "queued", "ambiguous")
-    m = {"id": row.id, "subject": subject_of(row), "status": row.status, "reason": reason(ctx, row, why),
+    m = {"id": row.id, "subject": subject_of(row), "status": row.status, "reason": reason(ctx, row),
          "attempts": row.attempts, "since": when(row.created_at) if waiting else "",
          "sent": when(row.sent_at),
          "next": when(row.next_attempt_at) if row.status in ("queued", "ambiguous") else "",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from starlette.responses import HTMLResponse, Response
 
-from mailgitops.console import core_text, drafting, i18n
+from mailgitops.console import core_text, drafting, i18n, message
 from mailgitops.console.drafting import split_cc
 from mailgitops.console.web import EMAIL_CSP, NOTICES, Ctx, headers
 
@@ -59,6 +59,7 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200, draft_id: 
         return ctx.refuse(422, "Damaged draft", core_text.text(ctx.lang, damaged))
     email = drafting.render(ctx.console, row)
     d = drafting.view(ctx.console, row, email)
+    d["reason"] = message.reason(ctx, row) if row.status != "draft" else None  # in the operator's words
     # a refused form keeps what was typed; after someone else's change (409) the editor shows
     # theirs (sent back untouched, a stale tab's text would undo it) and the typing is kept apart
     if problem is not None and ctx.form is not None:
