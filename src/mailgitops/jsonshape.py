@@ -94,6 +94,14 @@ def schema_errors(  # noqa: PLR0912 -- one branch per JSON Schema keyword
         yield from _object_errors(value, schema, root, path)
 
 
+def _quoted(value: str) -> str:
+    """The value as JSON text, readable: letters beyond ASCII as themselves ("evt-ü", not
+    "evt-\\u00fc"), anything invisible or line-breaking (controls, format characters such as a
+    right-to-left override, U+2028) escaped, so a message never hides or reorders its own text."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
 def _string_errors(
     value: str, schema: Mapping[str, Any], path: tuple[str | int, ...]
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -104,13 +112,13 @@ def _string_errors(
         yield path, f"must have at most {schema['maxLength']} characters"
     if "pattern" in schema and not compiled(schema["pattern"]).search(value):
         what = schema.get("description") or f"the pattern {schema['pattern']}"
-        yield path, f"{json.dumps(value)[:80]} does not fit {what}"
+        yield path, f"{_quoted(value)[:80]} does not fit {what}"
     if schema.get("format") == "date-time" and not _DATE_TIME.match(value):
-        yield path, f"{json.dumps(value)[:80]} is not a date-time like 2026-11-27T10:00:00Z"
+        yield path, f"{_quoted(value)[:80]} is not a date-time like 2026-11-27T10:00:00Z"
     if schema.get("format") == "email":
         found = problem(value)
         if found is not None:
-            yield path, f"{json.dumps(value)[:80]} {found[0]} ({found[1]})"
+            yield path, f"{_quoted(value)[:80]} {found[0]} ({found[1]})"
 
 
 def _object_errors(

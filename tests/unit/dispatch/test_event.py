@@ -186,3 +186,12 @@ def test_what_only_python_code_can_send_is_named_at_its_field(value: Any, path: 
     got_path, message = found[0]
     assert words in message
     assert got_path == path or got_path == ("order",)
+
+
+def test_a_refused_value_is_shown_as_written_and_the_rule_in_words() -> None:
+    """A non-ASCII event_id read '"evt-\\u00fc1" does not fit the pattern ^[A-Za-z0-9._:\\-]+$'."""
+    [d] = check_event(_bad(event_id="evt-ü1"))
+    assert d.json_path == "$.event_id"
+    assert '"evt-ü1" does not fit an id of ASCII letters, digits and . _ : - (like evt-000123)' in d.message
+    [d] = check_event(_bad(event_id="evt-\u202e321"))  # a right-to-left override is shown, not obeyed
+    assert '"evt-\\u202e321" does not fit' in d.message
