@@ -101,7 +101,12 @@ def yaml_file(text: str, rel: str, kind: str, validator: Any = None) -> tuple[Ya
     # findings elsewhere in it are reported too (not those at a place already reported).
     if all(d.code in _PARTIAL for d in diags):
         seen = {d.json_path for d in diags}
-        found = [d for d in schemacheck.check(doc, kind, validator) if d.json_path not in seen]
+        schema_found = schemacheck.check(doc, kind, validator)
+        # `send: yes`: YAML's yes/no doubt is reported; the fix is the schema's, not "write true"
+        values = {d.json_path: d.hint for d in schema_found if d.code == "bad-value" and d.hint}
+        diags = [replace(d, hint=values[d.json_path]) if d.code == "yaml-ambiguous" and d.json_path in values
+                 else d for d in diags]
+        found = [d for d in schema_found if d.json_path not in seen]
         if empty and found:  # one error for the file, not one per key it lacks (and what follows)
             found = [error(rel, 1, 1, "empty-file", f"{rel} is empty, but it needs "
                            + ", ".join(f"`{k}`" for k in _missing_keys(found)),
