@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from mailgitops.console.web import Ctx
 from mailgitops.dispatch.drafts import holds_draft
-from mailgitops.dispatch.outbox import Row
+from mailgitops.dispatch.outbox import NOT_TRIED, Row
 
 RETRYABLE = ("failed", "expired", "ambiguous")
 
@@ -73,8 +73,11 @@ def _recipients(ctx: Ctx, row: Row) -> list[dict[str, str]]:
         if row.status == "draft" and result == "deferred":
             result = "draft"  # nothing was tried: it waits for an operator
         code = r.get("code") or r.get("status") or ""
+        text = r.get("text") or ""
+        if not code and text == NOT_TRIED:  # nothing tried yet: no server said it, the console may
+            text = ctx._(NOT_TRIED)
         out.append({"address": str(r.get("address", "")), "kind": str(r.get("kind", "")).upper(),
-                    "result": result, "reply": f"{code} {r.get('text') or ''}".strip(),
+                    "result": result, "reply": f"{code} {text}".strip(),
                     "todo": ctx._(TODO[result]) if result in TODO else ""})
     return out
 

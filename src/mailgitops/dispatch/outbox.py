@@ -47,10 +47,11 @@ class NewMessage(NamedTuple):
 
 
 Recipient = JsonDict  # {address, kind: to|cc|bcc, result: accepted|refused|deferred, code, text}
+NOT_TRIED = "waiting to be sent"  # a recipient's text before any attempt (the console translates it by this)
 
 
 def initial_recipients(to: Iterable[str], cc: Iterable[str], bcc: Iterable[str] = (),
-                       text: str = "waiting to be sent") -> list[Recipient]:
+                       text: str = NOT_TRIED) -> list[Recipient]:
     """Each envelope recipient once (To before CC before BCC), none tried yet."""
     out: list[Recipient] = []
     seen: set[str] = set()

@@ -48,3 +48,16 @@ def test_the_reason_in_german_and_chinese(row: Row, de: str, zh: str | None) -> 
     assert message.reason(SimpleNamespace(_=i18n.translator("de")), row) == de  # type: ignore[arg-type]
     if zh is not None:
         assert message.reason(SimpleNamespace(_=i18n.translator("zh")), row) == zh  # type: ignore[arg-type]
+
+
+def test_a_recipient_not_tried_yet_reads_in_the_operators_language(rig: Any, client: Any) -> None:
+    from support.console import sign_in
+    from support.dispatchrepo import sample_event
+
+    rig.add_operator("greta", language="de")
+    sign_in(client, "greta")
+    rig.service.dispatcher().handle(sample_event("flyers", trigger="order_received", event_id="r-1"),
+                                    deliver=False)  # queued, not tried yet
+    row_id = max(r.id for r in rig.service.dispatcher().outbox.rows(None, 50))
+    page = client.get(f"/deliveries/{row_id}").text
+    assert "wartet auf den Versand" in page and "waiting to be sent" not in page
