@@ -142,3 +142,27 @@ def test_install_must_be_one_requirement_line(tmp_path: Path) -> None:
     assert "is not one requirement line" in r.stderr
     assert "mailgitops==0.1.0" in r.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_the_readme_lists_every_example_address_a_print_room_must_replace(tmp_path: Path) -> None:
+    """validate cannot tell `archive@example.com` from a real archive: the new repository's
+    README names every file and setting that still holds one, so none goes live unnoticed."""
+    repo = tmp_path / "r"
+    assert cli("init", repo).returncode == 0
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    assert "git grep -n example.com config templates" in readme
+    for f in sorted((repo / "config").rglob("*.yaml")):
+        if "samples" in f.parts:
+            continue  # sample orders are meant to be made up
+        parent = ""
+        for line in f.read_text(encoding="utf-8").splitlines():
+            setting = line.split("#", 1)[0]
+            if setting.strip() and not setting.startswith(" "):
+                parent = setting.split(":", 1)[0]  # sender:, cc:, server: ...
+            if "example.com" in setting:
+                rel = f.relative_to(repo).as_posix()
+                named = rel in readme or (f.parent.name == "webshops" and "config/webshops/" in readme)
+                assert named, f"{rel} holds {setting.strip()!r} but the README's list does not name it"
+                address = re.search(r"[\w.+-]*example\.com", setting)
+                assert f"`{parent}" in readme or (address and address.group() in readme), \
+                    f"{rel}: {setting.strip()!r} is not in the README's list"
