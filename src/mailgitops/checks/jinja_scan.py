@@ -248,6 +248,10 @@ class Scanner(NameChecker):
 
     def _format(self, node: nodes.Filter) -> None:
         """A date or datetime format written in the template: checked here, not at the first email."""
+        for k in node.kwargs:
+            if k.key != "fmt":  # `date(format='long')`: would fail every email at its first date
+                self.add(node, f"{k.key}=", "date-format", f"`{node.name}` takes no `{k.key}=`",
+                         f"write the format as its only value: {node.name}('long'), {node.name}('d MMMM y')")
         given = node.args[0] if node.args else next((k.value for k in node.kwargs if k.key == "fmt"), None)
         if isinstance(given, nodes.Const) and (problem := format_problem(node.name, given.value)
                                                or confusable(node.name, given.value)):

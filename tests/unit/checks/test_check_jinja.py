@@ -42,6 +42,7 @@ def test_valid_templates_have_no_findings(source: str) -> None:
         ("{{ order.numbr }}", [(1, "unknown-variable")]),
         # valid patterns that print another date than they seem to (338.12.2026; minutes as month)
         ("{{ order.due_date | date('DD.MM.YYYY') }}", [(1, "date-format")]),
+        ("{{ order.due_date | date(format='long') }}", [(1, "date-format")]),
         ("{{ order.due_date | date('d. MMMM YYYY') }}", [(1, "date-format")]),
         ("{{ order.submitted_at | datetime('dd.mm.yyyy HH:mm') }}", [(1, "date-format")]),
         # a loop over one value or a group of values: one error at the loop, none in its body
