@@ -68,6 +68,16 @@ CASES = [
     pytest.param({"order__jobs__0__copies": "9" * 400}, "$.order.jobs[0].copies", "a number of 400 digits",
                  id="400-digit-integer"),
     pytest.param({"customer__name": '"\\ud800"'}, "$.customer.name", "lone surrogate", id="lone-surrogate"),
+    # values a template formats, in a form its filter cannot read: refused at the field, not at
+    # the template's line (which told the print room of the order system's mistake)
+    pytest.param({"order__price": '{"amount": 1}'}, "$.order.price", "must be a number such as 184.5",
+                 id="price-object"),
+    pytest.param({"order__jobs__1__price": '"ninety"'}, "$.order.jobs[1].price", 'not "ninety"',
+                 id="job-price-word"),
+    pytest.param({"order__due_date": '"2026-13-45"'}, "$.order.due_date", "a date such as 2026-12-04",
+                 id="due-date-no-date"),
+    pytest.param({"order__submitted_at": "20261120"}, "$.order.submitted_at", "a date and time such as",
+                 id="submitted-at-number"),
     pytest.param({"order__title": DEEP}, "$.order.title[0][0][0]", "nested more than", id="900-deep"),
     pytest.param({"customer__name": '"Ada Lovelace\\n"'}, "$.customer.name", "does not fit",
                  id="name-newline"),
@@ -140,3 +150,13 @@ def test_a_300_mb_event_on_stdin_is_refused_too(bundle: Path, tmp_path: Path) ->
     assert proc.returncode == 1, err
     assert b"larger than 1,000,000 bytes" in err
     assert sent < 300 * MB, "the dispatcher read all 300 MB before refusing"
+
+
+def test_a_value_its_filter_reads_is_still_accepted(bundle: Path, tmp_path: Path) -> None:
+    """Prices as text and a date with its time were read by the filters before the type check
+    came; they must still be (only what a filter cannot read is refused)."""
+    code, out = _dispatch(bundle, tmp_path, _event_text(order__price='"1284.50"', order__jobs__0__price="92",
+                                                        order__due_date='"2026-12-04T17:00:00+01:00"'))
+    assert code == 0, out
+    assert _queued(tmp_path) >= 1
+

@@ -1,6 +1,7 @@
 """The values a trigger's events must carry (the catalog's `requires`), checked before anything is
 planned: an event without one is refused at that field, so a template may print a required value
-as it is, and validate asks for a guard around every other value."""
+as it is, and validate asks for a guard around every other value. The values a template formats
+are checked here too (dispatch/value_types.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:  # made only for an event that lacks a value
     from mailgitops.settings import Settings
 
 
-def _bases(event: JsonObject, head: str) -> Iterator[tuple[str, JsonValue]]:
+def places(event: JsonObject, head: str) -> Iterator[tuple[str, JsonValue]]:
     """(JSON path, node) of each place a value of namespace `head` comes from."""
     if head == "job":
         order = event.get("order")
@@ -35,7 +36,7 @@ def _bases(event: JsonObject, head: str) -> Iterator[tuple[str, JsonValue]]:
 def missing(event: JsonObject, dotted: str) -> Iterator[str]:
     """The JSON path of each place `dotted` (e.g. `order.number`, `job.product.name`) is absent."""
     head, *parts = dotted.split(".")
-    for base, start in _bases(event, head):
+    for base, start in places(event, head):
         node = start
         for part in parts:
             node = node.get(part) if isinstance(node, Mapping) else None
@@ -44,9 +45,18 @@ def missing(event: JsonObject, dotted: str) -> Iterator[str]:
 
 
 def check(settings: Settings, event: JsonValue, source: str) -> list[Diagnostic]:
-    trigger = event.get("trigger") if isinstance(event, dict) else None
+    """What the trigger requires and is not there, and what a template formats and could not."""
+    if not isinstance(event, dict):
+        return []
+    from mailgitops.dispatch import value_types
+
+    return _missing(settings, event, source) + value_types.check(event, source)
+
+
+def _missing(settings: Settings, event: JsonObject, source: str) -> list[Diagnostic]:
+    trigger = event.get("trigger")
     entry = settings.catalog.get(trigger) if isinstance(trigger, str) else None
-    if entry is None or not entry.requires or not isinstance(event, dict):
+    if entry is None or not entry.requires:
         return []
     holes = [(path, name) for name in entry.requires for path in missing(event, name)]
     if not holes:

@@ -195,3 +195,12 @@ def test_a_refused_value_is_shown_as_written_and_the_rule_in_words() -> None:
     assert '"evt-ü1" does not fit an id of ASCII letters, digits and . _ : - (like evt-000123)' in d.message
     [d] = check_event(_bad(event_id="evt-\u202e321"))  # a right-to-left override is shown, not obeyed
     assert '"evt-\\u202e321" does not fit' in d.message
+
+
+def test_the_formatted_values_checked_in_events_are_the_catalogs() -> None:
+    """dispatch/value_types.py writes them out (the catalog is not loaded to check an event):
+    a variable added to schema/variables.yaml with such a type must be checked too."""
+    from mailgitops.catalog import variables
+    from mailgitops.dispatch.value_types import _WANTED, TYPED
+
+    assert set(TYPED) == {(v.name, v.type) for v in variables().values() if v.type in _WANTED}

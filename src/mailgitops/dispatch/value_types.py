@@ -1,0 +1,94 @@
+"""The event's values that a template formats (the variable catalog's money, number, integer,
+date and datetime), checked before anything is rendered.
+
+The event schema leaves most of them open, so `"price": {"amount": 1}` passed the check and
+rendering failed at the template's line ("float() argument must be a string or a real number,
+not 'dict'"): the order system's mistake was reported as the print room's template. What the
+filters read is let through as it always was (a price as the text "184.50" too); only what they
+cannot read is refused, at its field. The repository's own variables (config/catalog.yaml) are
+typed in its event schema already."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from mailgitops.jsonshape import JsonObject, JsonValue
+
+if TYPE_CHECKING:
+    from mailgitops.diagnostics import Diagnostic
+
+# what float() and Babel read: digits with an optional sign, point and exponent, spaces around
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
+_WANTED = {
+    "money": "a number such as 184.5 (the email shows it as money)",
+    "number": "a number such as 2.5",
+    "integer": "a whole number such as 500",
+    "date": "a date such as 2026-12-04",
+    "datetime": "a date and time such as 2026-11-27T10:00:00Z",
+}
+
+
+# The package's variables of those types (schema/variables.yaml; a test keeps the two equal):
+# written out, so that checking an event does not load the catalog (dispatch's cold start).
+TYPED: tuple[tuple[str, str], ...] = (
+    ("order.submitted_at", "datetime"), ("order.due_date", "date"), ("order.price", "money"),
+    ("order.job_count", "integer"), ("job.copies", "integer"), ("job.pages", "integer"),
+    ("job.price", "money"), ("cost_centre.budget", "money"), ("cost_centre.spent", "money"),
+    ("cost_centre.threshold", "money"), ("quote.price", "money"), ("quote.valid_until", "date"),
+    ("export.count", "integer"),
+)
+
+
+def _reads(kind: str, value: JsonValue) -> bool:
+    if kind in ("money", "number", "integer"):
+        if isinstance(value, bool):
+            return False
+        return isinstance(value, int | float) or (isinstance(value, str) and bool(_NUMBER.fullmatch(value)))
+    if not isinstance(value, str):
+        return False
+    try:  # as the date and datetime filters read it (render/formats.py)
+        if kind == "datetime" or len(value) > 10:
+            dt.datetime.fromisoformat(value)
+        else:
+            dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _shown(value: JsonValue) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def check(event: JsonObject, source: str) -> list[Diagnostic]:
+    from mailgitops.dispatch.required import places
+
+    found: list[tuple[str, str, str, JsonValue]] = []
+    for name, kind in TYPED:
+        head, *parts = name.split(".")
+        for base, start in places(event, head):
+            value = start
+            for part in parts:
+                value = value.get(part) if isinstance(value, Mapping) else None
+            if value is not None and value != "" and not _reads(kind, value):
+                found.append((".".join([base, *parts]), name, kind, value))
+    if not found:
+        return []
+    from mailgitops.diagnostics import error
+
+    return [error(source, 0, 0, "wrong-value",
+                  f"{path}: `{name}` must be {_WANTED[kind]}, not {_shown(value)}",
+                  json_path=path, hint=f"send `{name}` as {_WANTED[kind].split(' (')[0]}")
+            for path, name, kind, value in found]
