@@ -8,29 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from mailgitops.dispatch.event_places import places
 from mailgitops.jsonshape import JsonObject, JsonValue
 
 if TYPE_CHECKING:  # made only for an event that lacks a value
     from mailgitops.diagnostics import Diagnostic
     from mailgitops.settings import Settings
-
-
-def places(event: JsonObject, head: str) -> Iterator[tuple[str, JsonValue]]:
-    """(JSON path, node) of each place a value of namespace `head` comes from."""
-    if head == "job":
-        order = event.get("order")
-        jobs = order.get("jobs") if isinstance(order, Mapping) else None
-        for i, job in enumerate(jobs if isinstance(jobs, list) else []):
-            yield f"$.order.jobs[{i}]", job
-    elif head == "approver":
-        approvers = event.get("approvers")
-        listed = approvers if isinstance(approvers, list) else []
-        for i, person in enumerate(listed):
-            yield f"$.approvers[{i}]", person
-        if "approver" in event or not listed:
-            yield "$.approver", event.get("approver")
-    else:
-        yield f"$.{head}", event.get(head)
 
 
 def missing(event: JsonObject, dotted: str) -> Iterator[str]:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from mailgitops.dispatch.event_places import places
 from mailgitops.jsonshape import JsonObject, JsonValue
 
 if TYPE_CHECKING:
@@ -73,8 +74,6 @@ def _shown(value: JsonValue) -> str:
 
 
 def check(event: JsonObject, source: str) -> list[Diagnostic]:
-    from mailgitops.dispatch.required import places
-
     found: list[tuple[str, str, str, JsonValue]] = []
     for name, kind in TYPED:
         head, *parts = name.split(".")
