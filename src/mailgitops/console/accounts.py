@@ -78,16 +78,20 @@ class Accounts:
         self.hasher = PasswordHasher()
         self._dummy: str | None = None  # made at the first sign-in: unknown names cost the same time
         self.lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # no folder is made: a missing one is a mistyped path (MAILGITOPS_OUTBOX's folder too)
             self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10.0,
                                       check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(_SCHEMA)
             os.chmod(self.path, 0o600)  # password hashes: readable by the service's user only
         except (sqlite3.Error, OSError) as e:
-            raise MailgitopsError(f"cannot open the operators file {self.path}: {e}",
-                                  hint=f"pass --operators FILE (or {OPERATORS_ENV}) to a writable file",
+            from mailgitops.dispatch.outbox_sqlite_conn import why_unopenable
+
+            why = why_unopenable(str(self.path)) or e
+            raise MailgitopsError(f"cannot open the operators file {self.path}: {why}",
+                                  hint=f"set {OPERATORS_ENV} to a file in a folder this user can write (for "
+                                       "`mailgitops operators`, --operators FILE); by default the file is "
+                                       "made next to the outbox",
                                   exit_code=ExitCode.TEMPORARY) from e
 
     def close(self) -> None:

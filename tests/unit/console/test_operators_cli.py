@@ -57,3 +57,17 @@ def test_short_password_and_bad_name_are_refused(tmp_path: Path) -> None:
               stdin="a long enough passphrase\n", cwd=tmp_path)
     assert bad.returncode == 1
     assert "not a usable operator name" in bad.stderr
+
+
+def test_a_mistyped_outbox_folder_is_named_and_no_folder_is_made(tmp_path: Path) -> None:
+    """The operators file goes next to the outbox: a mistyped outbox path made its folder (serve
+    with MAILGITOPS_OUTBOX=/nonexistent/x.sqlite created /nonexistent/), and a folder it could not
+    make was answered with a flag serve does not have."""
+    typo = tmp_path / "mial" / "ob.sqlite"
+    added = run("operators", "add", "ada", "--outbox", str(typo), stdin="a long enough passphrase\n",
+                cwd=tmp_path)
+    assert added.returncode == 75, added.stderr
+    assert f"the folder {typo.parent} does not exist" in added.stderr
+    assert "MAILGITOPS_OPERATORS" in added.stderr
+    assert not typo.parent.exists()
+    assert "Traceback" not in added.stderr
