@@ -47,7 +47,8 @@ def _compiled_or_fail(repo: Repo, workers: int) -> CompiledTemplates:
 
 
 def _write(repo: Repo, compiled: CompiledTemplates, out: str, *, templates: tuple[str, ...],
-           langs: tuple[str, ...], sample: str | None, total: int, workers: int) -> PreviewResult:
+           langs: tuple[str, ...], sample: str | None, total: int, workers: int,
+           per_webshop: bool = False) -> PreviewResult:
     from mailgitops.gitops.gallery import gallery_html
     from mailgitops.gitops.previews import write_previews
 
@@ -61,10 +62,11 @@ def _write(repo: Repo, compiled: CompiledTemplates, out: str, *, templates: tupl
         if sys.stderr.isatty():
             with click.progressbar(length=total, label="rendering", file=sys.stderr) as bar:
                 result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs,
-                                        sample=sample, progress=bar.update, workers=workers)
+                                        sample=sample, progress=bar.update, workers=workers,
+                                        per_webshop=per_webshop)
         else:
             result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample,
-                                    workers=workers)
+                                    workers=workers, per_webshop=per_webshop)
         (out_dir / "index.html").write_text(gallery_html(result.entries), encoding="utf-8")
     except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
         raise MailgitopsError(f"cannot write the previews to {out_dir}: {e.strerror} ({e.filename})") from e
@@ -72,7 +74,7 @@ def _write(repo: Repo, compiled: CompiledTemplates, out: str, *, templates: tupl
 
 
 def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, ...],
-            sample: str | None) -> int:
+            sample: str | None, *, per_webshop: bool = False) -> int:
     # a value quoted in a message (a sample's line break) stays on its line, as in validate
     from mailgitops.cli.validate import escape_controls
     from mailgitops.render.jinja_env import forget_precompiled
@@ -89,12 +91,13 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
         if lang not in repo.languages.active:
             raise UsageError(f"`{lang}` is not an active language",
                              hint=f"active: {', '.join(repo.languages.active)}")
-    total = len(templates or repo.templates) * len(langs or repo.languages.active)
+    total = len(templates or repo.templates) * (len(langs or repo.languages.active)
+                                                + (len(repo.webshops) if per_webshop else 0))
     # every core, once there is enough to share: a process costs ~50 ms to start
     workers = min(len(os.sched_getaffinity(0)), 1 + total // 40)
     try:  # the code kept for rendering is this run's alone
         result = _write(repo, _compiled_or_fail(repo, workers), out, templates=templates, langs=langs,
-                        sample=sample, total=total, workers=workers)
+                        sample=sample, total=total, workers=workers, per_webshop=per_webshop)
     finally:
         forget_precompiled()
     problems = escape_controls(sort_diagnostics(_explained(loaded, result.diagnostics)))
@@ -125,8 +128,12 @@ def register(group: click.Group) -> None:
     @click.option("--sample", default=None, metavar="NAME",
                   help="Sample order from config/samples/ (default: the one whose trigger sends the "
                        "template, else flyers).")
+    @click.option("--per-webshop", is_flag=True,
+                  help="Also render each template once per webshop (config/webshops/), in the default "
+                       "language, as OUT/<template>@<shop>/: each shop's sender, reply-to, logo and order "
+                       "link in a preview (the pull-request workflow uses it).")
     def render_cmd(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, ...],
-                   sample: str | None) -> None:
+                   sample: str | None, *, per_webshop: bool) -> None:
         """Render every template in every active language with a sample order.
 
         Writes OUT/<template>/<lang>.html, .txt and .eml, OUT/manifest.json, and OUT/index.html,
@@ -138,7 +145,7 @@ def register(group: click.Group) -> None:
           mailgitops render --out previews             # then open previews/index.html
           mailgitops render --out previews --template order-ready --lang de
         """
-        run(_render, root, out, templates, langs, sample)
+        run(_render, root, out, templates, langs, sample, per_webshop=per_webshop)
 
     @group.command("restore", context_settings=CONTEXT)
     @root_option

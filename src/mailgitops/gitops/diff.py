@@ -100,7 +100,10 @@ def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str]) -
     new_warnings = tuple(w for w in (after.warnings if after else ()) if w not in old_warnings)
     if before is None or after is None:
         status = Status.ADDED if before is None else Status.REMOVED
-        return EmailChange(key[0], key[1], status, before, after, text_diff, True, new_warnings)
+        # a new email's sender and recipients (a new webshop's From and Reply-To) are news too
+        headers = tuple((name, "", value) for name, value in _headers(head, after).items()) \
+            if after is not None else ()
+        return EmailChange(key[0], key[1], status, before, after, text_diff, True, new_warnings, headers)
     html_changed = base.read(before.html) != head.read(after.html)
     headers = _header_changes(base, before, head, after)
     differs = (text_diff or html_changed or new_warnings or headers or before.subject != after.subject

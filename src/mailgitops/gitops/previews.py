@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mailgitops.checks.html_lint import email_findings
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError, UsageError
 from mailgitops.gitops.manifest import FORMAT, ManifestEntry
-from mailgitops.model import Repo
+from mailgitops.model import Repo, Sample
 from mailgitops.render import forkpool
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.email import RenderedEmail
@@ -37,9 +37,11 @@ def _for_browser(email: RenderedEmail) -> str:
 
 def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templates: Sequence[str] = (),
                    langs: Sequence[str] = (), sample: str | None = None,
-                   progress: Callable[[int], None] | None = None, workers: int = 1) -> PreviewResult:
+                   progress: Callable[[int], None] | None = None, workers: int = 1,
+                   per_webshop: bool = False) -> PreviewResult:
     """Write each email and manifest.json; the gallery is written by the caller (gallery.py).
-    `workers` > 1 renders in that many forked processes (the `render` command uses every core)."""
+    `workers` > 1 renders in that many forked processes (the `render` command uses every core).
+    `per_webshop` also renders each template once per webshop, as `<template>@<shop>`."""
     for tid in templates:
         if tid not in repo.templates:
             raise UsageError(f"no template `{tid}` in templates/",
@@ -51,7 +53,10 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
                          or f"samples: {', '.join(sorted(repo.samples)) or 'none'}")
     tids = sorted(templates or repo.templates)
     languages = sorted(langs or repo.languages.active)
-    jobs = [(tid, lang, sample or default_sample(repo, tid)) for tid in tids for lang in languages]
+    jobs = [(tid, lang, sample or default_sample(repo, tid), tid) for tid in tids for lang in languages]
+    if per_webshop:
+        repo, more = shop_jobs(repo, tids, sample)
+        jobs += more
     result = PreviewResult()
     for done in _run(repo, compiled, out, jobs, workers):
         for item in done:
@@ -72,12 +77,30 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
     return result
 
 
-Job = tuple[str, str, str]  # template, language, sample
+Job = tuple[str, str, str, str]  # template, language, sample, the name it is written under
 Done = ManifestEntry | list[Diagnostic]
 
 
+def shop_jobs(repo: Repo, tids: Sequence[str], sample: str | None) -> tuple[Repo, list[Job]]:
+    """Each template once per webshop, in the default language, with its sample order placed in
+    that shop: a shop's own sender, reply-to, logo and order link show in a preview (and in the
+    pull-request comment, as `<template>@<shop>`), which the one sample per template never does."""
+    samples = dict(repo.samples)
+    jobs: list[Job] = []
+    lang = repo.languages.default
+    for shop in sorted(repo.webshops):
+        for tid in tids:
+            base = sample or default_sample(repo, tid)
+            found = repo.samples.get(base)
+            name = f"{base}@{shop}"
+            samples[name] = Sample(name, found.file if found else "", {**(found.data if found else {}),
+                                                                       "webshop": shop})
+            jobs.append((tid, lang, name, f"{tid}@{shop}"))
+    return replace(repo, samples=samples), jobs
+
+
 def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
-    tid, lang, name = job
+    tid, lang, name, label = job
     try:
         p = preview(repo, compiled, tid, lang, name)
     except MailgitopsError as e:
@@ -90,14 +113,14 @@ def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
                                                     preheader=p.email.preheader))
     eml = p.message.as_bytes()
     html_bytes = p.email.html.encode("utf-8")
-    folder = out / tid
+    folder = out / label
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{lang}.html").write_bytes(_for_browser(p.email).encode("utf-8"))
     (folder / f"{lang}.txt").write_bytes(p.email.text.encode("utf-8"))
     (folder / f"{lang}.eml").write_bytes(eml)
-    return ManifestEntry(tid, lang, p.email.lang, name, p.email.subject, len(html_bytes), len(eml),
-                         p.warnings + lints, html=f"{tid}/{lang}.html", text=f"{tid}/{lang}.txt",
-                         eml=f"{tid}/{lang}.eml")
+    return ManifestEntry(label, lang, p.email.lang, name, p.email.subject, len(html_bytes), len(eml),
+                         p.warnings + lints, html=f"{label}/{lang}.html", text=f"{label}/{lang}.txt",
+                         eml=f"{label}/{lang}.eml")
 
 
 def _chunk(jobs: list[Job]) -> list[Done]:

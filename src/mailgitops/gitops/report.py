@@ -142,7 +142,8 @@ def _diff_block(c: EmailChange, limits: Limits) -> list[str]:
 def _section(c: EmailChange, limits: Limits, *, with_diff: bool) -> list[str]:
     out = [f"### {_name(c)}: {c.status}", ""]
     facts = [f"- Subject: {_subject(c)}"]
-    facts.extend(f"- {name}: {md_text(old)} → **{md_text(new)}**" for name, old, new in c.header_changes)
+    facts.extend(f"- {name}: {md_text(new)}" if c.status is Status.ADDED
+                 else f"- {name}: {md_text(old)} → **{md_text(new)}**" for name, old, new in c.header_changes)
     facts.append(f"- HTML size: {_size(c)}")
     if what := _what_changed(c):
         facts.append(f"- {what}")

@@ -96,3 +96,26 @@ def test_same_repository_rendered_twice_has_no_changes(outputs: tuple[Path, Path
     r = mailgitops("render", "--root", repo, "--out", tmp_path / "again")
     assert r.returncode == 0, r.stderr
     assert compare_dirs(head, tmp_path / "again").changes == ()
+
+
+def test_a_new_webshop_shows_in_the_comment_with_its_sender(tmp_path: Path) -> None:
+    """The pull-request workflow renders with --per-webshop: a shop added (or changed) is a row
+    `<template>@<shop>` with the shop's own From, Reply-To and logo, not 'No email changed'."""
+    repo = tmp_path / "repo"
+    assert mailgitops("init", repo).returncode == 0
+    args = ("--template", "order-accepted", "--per-webshop")
+    assert mailgitops("render", "--root", repo, "--out", tmp_path / "base", *args).returncode == 0
+    (repo / "config" / "webshops" / "library.yaml").write_text(
+        "name: Library shop\nsender: {address: library@example.com, name: Library Print Service}\n"
+        "reply_to: help@library.example.com\n", encoding="utf-8")
+    r = mailgitops("render", "--root", repo, "--out", tmp_path / "head", *args)
+    assert r.returncode == 0, r.stderr
+    shops = sorted(p.name for p in (tmp_path / "head").iterdir() if "@" in p.name)
+    assert shops == ["order-accepted@campus", "order-accepted@library", "order-accepted@staff"]
+    eml = (tmp_path / "head" / "order-accepted@library" / "en.eml").read_text(encoding="utf-8")
+    assert "From: Library Print Service <library@example.com>" in eml
+    md = to_markdown(compare_dirs(tmp_path / "base", tmp_path / "head"))
+    assert "**1 email differs** from the base: 1 added;" in md
+    assert "| `order-accepted@library` · `en` | added |" in md
+    assert "- From: Library Print Service \\<library@example.com\\>" in md
+    assert "- Reply-To: help@library.example.com" in md
