@@ -289,10 +289,23 @@ def test_bad_files_and_usage_are_refused_with_a_location(repo: Path, tmp_path: P
     assert "cannot read" in missing.output
 
 
-def test_a_translation_that_does_not_follow_the_source_is_named(repo: Path) -> None:
+def test_a_translation_that_does_not_follow_the_source_is_named_and_left_out(repo: Path,
+                                                                             tmp_path: Path) -> None:
+    """One German text written its own way (a paragraph more) is the admin's: the export leaves
+    it out and says so, and every other template still goes to the translator and comes back."""
     de = repo / "templates/order-ready/de.md"
-    de.write_text(de.read_text(encoding="utf-8") + "\nNoch ein Absatz.\n", encoding="utf-8")
-    result = mg(repo, "translations", "export", "--lang", "de")
-    assert result.exit_code == 1
-    assert "templates/order-ready/de.md:1:1: cannot be paired with en.md paragraph by paragraph" \
-        in result.output
+    own = de.read_text(encoding="utf-8") + "\nNoch ein Absatz.\n"
+    de.write_text(own, encoding="utf-8")
+    out = tmp_path / "de.xlf"
+    result = mg(repo, "translations", "export", "--lang", "de", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "templates/order-ready/de.md:1:1: warning: left out: cannot be paired with en.md paragraph " \
+           "by paragraph" in result.output
+    assert "1 left out, see above" in result.output
+    xliff = out.read_text(encoding="utf-8")
+    assert 'original="templates/order-ready/en.md"' not in xliff
+    assert 'original="templates/order-accepted/en.md"' in xliff
+    back = mg(repo, "translations", "import", str(out))
+    assert back.exit_code == 0, back.output
+    assert " 0 new," in back.output  # the template left out is not reported as new
+    assert de.read_text(encoding="utf-8") == own

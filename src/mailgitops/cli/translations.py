@@ -31,8 +31,14 @@ def _export(root: str, lang: str, out: str | None) -> int:
         except OSError as e:  # the user's path, not a bug
             raise UsageError(f"--out {out}: cannot write the XLIFF file ({e.strerror or e})",
                              hint="pass a file in a folder you can write to") from e
+    if result.left_out:
+        from mailgitops.diagnostics import format_text
+
+        click.echo(format_text(list(result.left_out)), err=True)
+    skipped = f"; {len(result.left_out)} left out, see above" if result.left_out else ""
     click.echo(f"exported {result.units} units of {result.templates} templates for {lang} "
-               f"({result.translated} already translated){'' if out is None else f' to {out}'}", err=True)
+               f"({result.translated} already translated{skipped}){'' if out is None else f' to {out}'}",
+               err=True)
     return 0
 
 

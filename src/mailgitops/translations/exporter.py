@@ -4,7 +4,7 @@ language's current ones, with the variable catalog's descriptions as notes."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mailgitops import catalog
@@ -29,6 +29,8 @@ class Export:
     templates: int
     units: int
     translated: int  # units that already had a translation in the target language
+    # templates left out: their translation does not pair with the source paragraph by paragraph
+    left_out: tuple[Diagnostic, ...] = ()
 
 
 def check_lang(lang: str, default: str) -> None:
@@ -91,10 +93,11 @@ def aligned_target(loaded: LoadedRepo, tid: str, lang: str,
     why = target and misalignment(source, target)
     if why:
         default = loaded.repo.languages.default
-        return None, [error(rel, 1, 1, "translation-misaligned",
-                            f"cannot be paired with {default}.md paragraph by paragraph: {why}",
-                            hint=f"give it the same blank lines and Jinja-only lines as {default}.md, "
-                                 "or keep translating this template by hand")]
+        found = error(rel, 1, 1, "translation-misaligned",
+                      f"left out: cannot be paired with {default}.md paragraph by paragraph: {why}",
+                      hint=f"give it the same blank lines and Jinja-only lines as {default}.md, "
+                           "or keep translating this template by hand")
+        return None, [replace(found, severity=Severity.WARNING)]
     return target, diags
 
 
@@ -104,12 +107,18 @@ def export(root: Path, lang: str) -> Export:
     check_lang(lang, default)
     files: list[ExportFile] = []
     diags: list[Diagnostic] = []
+    left_out: list[Diagnostic] = []
     for tid, template in sorted(loaded.repo.templates.items()):
         if default not in template.texts:
             continue  # validate reports the missing file; nothing to translate from
         source, d1 = template_doc(loaded, template.texts[default].file)
         target, d2 = aligned_target(loaded, tid, lang, source) if source else (None, [])
-        diags += d1 + d2
+        diags += d1 + [d for d in d2 if d.severity is Severity.ERROR]
+        if any(d.code == "translation-misaligned" for d in d2):
+            # one translation written its own way must not keep every other template from the
+            # translator: it is left out (its text is the admin's), and said so
+            left_out += d2
+            continue
         if source is None:
             continue
         units = []
@@ -122,4 +131,4 @@ def export(root: Path, lang: str) -> Export:
         raise MailgitopsError(f"cannot export {lang}: some templates cannot be paired", diagnostics=diags)
     every = [u for f in files for u in f.units]
     done = sum(u.target is not None for u in every)
-    return Export(write(default, lang, files), len(files), len(every), done)
+    return Export(write(default, lang, files), len(files), len(every), done, tuple(left_out))

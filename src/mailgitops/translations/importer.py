@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mailgitops.diagnostics import Diagnostic, error
+from mailgitops.diagnostics import Diagnostic, Severity, error
 from mailgitops.errors import MailgitopsError
 from mailgitops.repo import LoadedRepo
 from mailgitops.translations.exporter import aligned_target, check_lang, loaded_templates, template_doc
@@ -98,7 +98,8 @@ def _write(path: Path, content: str) -> None:
         raise
 
 
-def _templates(loaded: LoadedRepo, lang: str, diags: list[Diagnostic]) -> dict[str, _Template]:
+def _templates(loaded: LoadedRepo, lang: str, diags: list[Diagnostic],
+               in_file: set[str]) -> dict[str, _Template]:
     out: dict[str, _Template] = {}
     default = loaded.repo.languages.default
     for tid, template in sorted(loaded.repo.templates.items()):
@@ -106,6 +107,10 @@ def _templates(loaded: LoadedRepo, lang: str, diags: list[Diagnostic]) -> dict[s
             continue
         source, d1 = template_doc(loaded, template.texts[default].file)
         target, d2 = aligned_target(loaded, tid, lang, source) if source else (None, [])
+        if any(d.code == "translation-misaligned" for d in d2):
+            if tid not in in_file:
+                continue  # the export left it out (translated by hand): nothing of it comes back
+            d2 = [replace(d, severity=Severity.ERROR) for d in d2]  # it came back: cannot be paired
         diags += d1 + d2
         if source is not None:
             out[tid] = _Template(f"templates/{tid}/{lang}.md", source, target, {})
@@ -134,7 +139,7 @@ def import_file(root: Path, path: Path, shown: str) -> ImportReport:
                               hint=f"export again: mailgitops translations export --lang {doc.trg_lang}")
     check_lang(doc.trg_lang, default)
     diags: list[Diagnostic] = []
-    templates = _templates(loaded, doc.trg_lang, diags)
+    templates = _templates(loaded, doc.trg_lang, diags, {u.file_id for u in doc.units})
     by_file: dict[str, dict[str, ReadUnit]] = {}
     for u in doc.units:
         by_file.setdefault(u.file_id, {})[u.id] = u
