@@ -1,7 +1,7 @@
 # Chinese punctuation (full-width comma, colon, semicolon) is right in Chinese text, and one entry per line reads better unwrapped:
 # ruff: noqa: RUF001, E501
 """The core's messages an operator can meet in the console (editing, attaching, sending or
-discarding a draft), in German and Chinese. Keyed by the error's `code`, never by its English
+discarding a draft, and making its email), in German and Chinese. Keyed by the error's `code`, never by its English
 text: tests/unit/console/test_core_text.py fails when a message the console can show has no
 entry here, or an entry names a value the message does not carry. English is the core's own text."""
 
@@ -73,6 +73,19 @@ CORE: Mapping[str, Mapping[str, tuple[str, str | None]]] = {
     "attachment-too-large": {
         "de": ("{path} ist größer als erlaubt (limits.max_attachment_bytes in config/smtp.yaml).", "Verlinken Sie große Dateien, statt sie anzuhängen."),
         "zh": ("{path} 超过允许的大小（config/smtp.yaml 中的 limits.max_attachment_bytes）。", "大文件请提供链接，不要附加。")},
+    # the email made from the draft when it is sent (render/email.py)
+    "template-missing": {
+        "de": ("Die Vorlage {template} ist in diesem Bundle nicht enthalten.", "Verwerfen Sie den Entwurf, oder spielen Sie ein Bundle mit dieser Vorlage ein."),
+        "zh": ("此配置包中没有模板 {template}。", "请丢弃该草稿，或部署包含此模板的配置包。")},
+    "render-timeout": {
+        "de": ("{file}: Die E-Mail wurde nicht rechtzeitig erstellt; nichts wurde gesendet.", "Versuchen Sie es später noch einmal."),
+        "zh": ("{file}：邮件未能及时生成；没有发送任何内容。", "请稍后再试。")},
+    "render-error": {
+        "de": ("{file}:{line}: Die E-Mail kann nicht erstellt werden: {msg}", "Prüfen Sie den Text an dieser Stelle; der Druckraum-Admin kann die Vorlage korrigieren."),
+        "zh": ("{file}:{line}：无法生成邮件：{msg}", "请检查该处的文字；印刷室管理员可以修正模板。")},
+    "email-too-large": {
+        "de": ("Die E-Mail ist größer als {max} Bytes.", "Kürzen Sie den Text."),
+        "zh": ("邮件超过 {max} 字节。", "请缩短正文。")},
 }
 
 _TRANSLATED_VALUES = ("status",)  # values that are words of the console's catalog (a status)

@@ -63,7 +63,8 @@ def _template(compiled: CompiledTemplates, template_id: str) -> CompiledTemplate
     t = compiled.templates.get(template_id)
     if t is None or not t.texts:
         raise MailgitopsError(f"template `{template_id}` does not exist in the compiled templates",
-                              hint=f"templates: {', '.join(sorted(compiled.templates))}")
+                              hint=f"templates: {', '.join(sorted(compiled.templates))}",
+                              code="template-missing", values={"template": template_id})
     return t
 
 
@@ -102,7 +103,8 @@ def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str
         return render_tokens(lang, source, ctx)
     except RenderTimeout as e:  # the machine, not the template: retrying later will work
         raise MailgitopsError(f"{x.file}: the {what} was not rendered in time ({e}); nothing was queued",
-                              exit_code=ExitCode.TEMPORARY, hint="try again later") from e
+                              exit_code=ExitCode.TEMPORARY, hint="try again later",
+                              code="render-timeout", values={"file": x.file}) from e
     except Exception as e:  # template code is user input: whatever it raises (a Jinja error, a
         # RecursionError from a macro calling itself, a filter's ValueError) is the template's problem
         at = max(template_line(e), 1)
@@ -113,7 +115,8 @@ def _render(lang: str, x: CompiledText, what: str, source: str, ctx: Mapping[str
         raise MailgitopsError(
             f"{x.file}:{line}: the {what} cannot be rendered: {msg}",
             diagnostics=[error(x.file, line, 1, "render-error",
-                               f"the {what} cannot be rendered: {msg}", hint=hint)]) from e
+                               f"the {what} cannot be rendered: {msg}", hint=hint)],
+            code="render-error", values={"file": x.file, "line": line, "msg": msg}) from e
 
 
 def one_line(value: str, limit: int | None = None) -> str:
@@ -171,7 +174,8 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
         "lang": escape(lang), "title": escape(subject), "preheader": escape(preheader),
         "content": fragment, "footer": footer})
     if len(out.encode("utf-8")) > MAX_HTML_BYTES:
-        raise MailgitopsError(f"{t.id}/{lang}: the email is larger than {MAX_HTML_BYTES:,} bytes")
+        raise MailgitopsError(f"{t.id}/{lang}: the email is larger than {MAX_HTML_BYTES:,} bytes",
+                              code="email-too-large", values={"max": MAX_HTML_BYTES})
     if footer_text:
         plain += f"\n-- \n{footer_text}\n"
     names = list(dict.fromkeys(

@@ -45,9 +45,10 @@ def _attachment_codes() -> set[str]:
 
 
 def _core_errors() -> list[tuple[str, set[str]]]:
-    """(code, the values it carries) for every error drafts.py raises and the damaged-draft error."""
+    """(code, the values it carries) for every error drafts.py raises, the damaged-draft error and
+    every error of making the draft's email (render/email.py)."""
     found: list[tuple[str, set[str]]] = []
-    for path in (SRC / "dispatch/drafts.py", SRC / "dispatch/draft_shape.py"):
+    for path in (SRC / "dispatch/drafts.py", SRC / "dispatch/draft_shape.py", SRC / "render/email.py"):
         for call in _calls(path, "MailgitopsError"):
             code, values = _keyword(call, "code"), _keyword(call, "values")
             where = f"{path.name}:{call.lineno}"
@@ -121,3 +122,25 @@ def test_a_status_named_in_a_core_message_is_translated() -> None:
                         values={"id": 7, "status": "sent"})
     assert core_text.text("de", e) == "Entwurf 7 ist bereits gesendet; er kann nicht verworfen werden."
     assert core_text.text("en", e) == e.message
+
+
+def test_an_email_that_cannot_be_made_is_told_in_the_operators_language(
+        rig: ConsoleRig, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sending a draft makes its email; that can fail (too large here), and the German operator
+    read the core's English ("the email is larger than 2,000,000 bytes")."""
+    from mailgitops.render import email
+
+    rig.add_operator("op", language="de")
+    sign_in(client, "op")
+    draft_id = rig.draft()
+    page = client.get(f"/draft/{draft_id}").text
+    confirmed = re.search(r'name="confirmed_cc" value="([^"]*)"', page)
+    version = re.search(r'name="version" value="([^"]*)"', page)
+    assert confirmed and version, page[:1500]
+    monkeypatch.setattr(email, "MAX_HTML_BYTES", 1000)  # the draft's own page previews its email
+    resp = client.post(f"/draft/{draft_id}/send", data={
+        "csrf": csrf_of(page), "version": version.group(1), "confirm": "yes",
+        "cc": confirmed.group(1), "confirmed_cc": confirmed.group(1)})
+    assert resp.status_code == 422, resp.text[:2000]
+    assert "Die E-Mail ist größer als 1000 Bytes. (Kürzen Sie den Text.)" in resp.text, resp.text[:3000]
+    assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"  # nothing was queued
