@@ -165,8 +165,10 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
         footer = f"{escape(name)} · {escape(email_addr)}"
         footer_text = f"{name} · {email_addr}"
     extra = str(compiled.theme.get("footer") or "").strip()
-    if extra:  # theme.yaml `footer`: the same line under every email, e.g. an address
-        footer = f"{footer}<br>{escape(extra)}" if footer else escape(extra)
+    if extra:  # theme.yaml `footer`: the same lines under every email, e.g. an address
+        # each line of a `footer: |` block stays a line in HTML too, as in the text part
+        shown = "<br>".join(escape(line.strip()) for line in extra.splitlines() if line.strip())
+        footer = f"{footer}<br>{shown}" if footer else shown
         footer_text = f"{footer_text}\n{extra}" if footer_text else extra
     shop = context.get("webshop")
     logo = compiled.logo_for(str(shop.get("id")) if isinstance(shop, Mapping) else None)

@@ -136,3 +136,17 @@ def test_an_asset_over_the_cap_is_a_located_error(repo_copy: Path) -> None:
     compiled, diags = compile_repo_diagnostics(load_repo(repo_copy).repo)
     assert compiled is None
     assert [(d.file, d.code) for d in diags] == [("templates/_assets/poster.png", "asset-too-large")]
+
+
+def test_each_line_of_a_footer_block_is_a_line_in_both_parts(repo_copy: Path) -> None:
+    """theme.yaml `footer: |` over two lines (an address, then the managing director) read as one
+    run-on line in the HTML part, while the text part kept both lines."""
+    theme = repo_copy / "templates/_layouts/theme.yaml"
+    block = "footer: |\n  Druckhaus Nord · Hafenstr. 1 · Hamburg\n  Geschäftsführer: A. Muster\n"
+    theme.write_text(theme.read_text(encoding="utf-8") + block, encoding="utf-8")
+    repo = load_repo(repo_copy).repo
+    compiled, diags = compile_repo_diagnostics(repo)
+    assert compiled is not None, diags
+    email = render_email(compiled, "order-accepted", "de", flyers_context(repo))
+    assert "Druckhaus Nord · Hafenstr. 1 · Hamburg<br>Geschäftsführer: A. Muster" in email.html
+    assert "Hamburg\nGeschäftsführer: A. Muster\n" in email.text
