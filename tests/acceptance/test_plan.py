@@ -113,6 +113,17 @@ def test_the_text_format_is_a_table(bundle: Path, tmp_path: Path) -> None:
     assert "operator  op@example.com" in proc.stdout
 
 
+def test_the_text_format_names_reply_to_and_the_hidden_copy(tmp_path: Path) -> None:
+    """A reviewer reading `plan --format text` saw From and CC but not where replies go (here the
+    campus webshop's own address), nor the hidden copy (BCC) a trigger adds."""
+    repo = make_repo(tmp_path / "repo", port=9, triggers={"order_finalized": {"bcc": ["audit@example.com"]}})
+    event = sample_event("flyers", trigger="order_finalized")
+    proc = plan(build_bundle(repo), tmp_path, event, "--format", "text")
+    assert proc.returncode == 0, proc.stderr
+    assert "    reply-to: campus@example.com" in proc.stdout
+    assert "    bcc: audit@example.com (hidden copy)" in proc.stdout
+
+
 def test_an_event_dispatch_would_refuse_is_refused_alike(bundle: Path, tmp_path: Path) -> None:
     event = sample_event("flyers", trigger="proof_ready")
     event["attachments"] = {"document": "jobs/PO-1001/missing.pdf"}

@@ -53,7 +53,9 @@ def as_text(plan: dict[str, Any]) -> str:
         if m["status"] != "skipped":
             details += [("from", m["from"]), ("subject", m["subject"])]
             details += [("redirect", f"sent to {m['redirected_to']} instead")] if "redirected_to" in m else []
+            details += [("reply-to", m["reply_to"])] if m.get("reply_to") else []
             details += [("cc", ", ".join(m["cc"]))] if m["cc"] else []
+            details += [("bcc", ", ".join(m["bcc"]) + " (hidden copy)")] if m.get("bcc") else []
             details += [("attach", f"{a['kind']}: {a['path']} ({a['filename']}, {a['mime_type']}, "
                                    f"{a['size']:,} bytes)") for a in m["attachments"]]
             details += [("note", n) for n in m["notes"]] + [("warning", w) for w in m["warnings"]]

@@ -89,6 +89,7 @@ def _message(bundle: Bundle, compiled: CompiledTemplates | None, data: JsonObjec
         "role": p.role,
         "to": [a for _, a in p.to] if isinstance(p, rules.Planned) else list(p.to),
         "cc": list(p.cc) if isinstance(p, rules.Planned) else [],
+        "bcc": list(p.bcc) if isinstance(p, rules.Planned) else [],  # envelope only, never a header
         "status": "skipped" if isinstance(p, rules.Skipped) else ("draft" if p.draft else "sent"),
         "reason": p.reason if isinstance(p, rules.Skipped) else None,
         "rule": _rule(trigger_id, trig, p),
