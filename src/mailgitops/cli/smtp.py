@@ -12,16 +12,20 @@ from mailgitops.cli.main import CONTEXT, root_option, run
 
 if TYPE_CHECKING:
     from mailgitops.dispatch.smtp import Connection
-    from mailgitops.settings import SmtpSettings
+    from mailgitops.settings import Settings, SmtpSettings
 
 
 def _settings(root: str, bundle: str | None) -> SmtpSettings:
+    return _all_settings(root, bundle).smtp
+
+
+def _all_settings(root: str, bundle: str | None) -> Settings:
     from mailgitops.errors import MailgitopsError
 
     if bundle is not None:
         from mailgitops.bundle import load
 
-        return load(bundle).settings.smtp
+        return load(bundle).settings
     from mailgitops.bundle import settings_of
     from mailgitops.repo import load_repo
 
@@ -30,7 +34,7 @@ def _settings(root: str, bundle: str | None) -> SmtpSettings:
     if smtp_diags:
         raise MailgitopsError("config/smtp.yaml has problems", diagnostics=smtp_diags,
                               hint="run `mailgitops validate`")
-    return settings_of(loaded.repo).smtp
+    return settings_of(loaded.repo)
 
 
 def _open(smtp: SmtpSettings) -> Connection:
@@ -69,7 +73,8 @@ def _check(root: str, bundle: str | None, to: str | None) -> int:
     from mailgitops.dispatch.smtp_check import dry_run
     from mailgitops.errors import UsageError
 
-    smtp = _settings(root, bundle)
+    settings = _all_settings(root, bundle)
+    smtp = settings.smtp
     sender = smtp.sender.address
     to = to or sender
     if not single_address(to):
@@ -82,6 +87,15 @@ def _check(root: str, bundle: str | None, to: str | None) -> int:
     click.echo(f"  the server's message size limit: {limit} (configured: "
                f"{smtp.limits.max_message_bytes:,} bytes)")
     click.echo(f"ok: {_describe(smtp)}; nothing was sent")
+    from mailgitops.placeholders import found
+
+    examples = found(settings)  # what a new repository ships with, still there before going live
+    if examples:
+        click.echo(f"warning: {len(examples)} example address{'es' if len(examples) > 1 else ''} "
+                   "(domains reserved for examples, where no mail arrives) still in the settings; "
+                   "put the print room's own there before going live:", err=True)
+        for where, address in examples:
+            click.echo(f"  {where}: {address}", err=True)
     return 0
 
 
@@ -146,9 +160,10 @@ def register(group: click.Group) -> None:
         Says plainly which step failed, with the server's reply and what to change: name not
         found, connection refused, timeout, a tls/starttls port mix-up, certificate not trusted or
         not matching the pin (with the fingerprint it saw), authentication rejected, sender or
-        recipient refused. Warns when the EHLO name is not fully qualified and when the
-        configured message size limit is above the server's. Exit 75 when the server may just
-        be down for now.
+        recipient refused. Warns when the EHLO name is not fully qualified, when the
+        configured message size limit is above the server's, and for each example address
+        (example.com and the like, where no mail arrives) still in the settings. Exit 75 when
+        the server may just be down for now.
 
         \b
         Examples:
