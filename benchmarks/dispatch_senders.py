@@ -69,6 +69,6 @@ def senders_rows(kind: str, server: str, where: str, rounds: int, work: Path, bu
     return [Row(f"{n} events handed to serve's dispatcher, its 4 senders deliver"
                 + ("" if kind == "fast" else f", {server}"),
                 "bare smtplib loop, same bytes, same server", a, b, None, speed=True,
-                note=f"no goal: {where}; each event is answered `queued` once committed (as POST "
-                     f"/events is, without HTTP) and serve's sender pool delivers "
+                note=f"no goal: {where.removeprefix('no goal: ')}; each event is answered `queued` once "
+                     f"committed (as POST /events is, without HTTP) and serve's sender pool delivers "
                      f"{max(expected, default=0)} messages; timed until the last is sent")]
