@@ -7,29 +7,18 @@ from __future__ import annotations
 from jinja2 import nodes
 
 from mailgitops.catalog import Catalog
-from mailgitops.checks.jinja_names import Scope, chain, dotted, lookup
+from mailgitops.checks.jinja_names import Scope, catalog_name, chain, dotted
 
 
-def not_a_list(value: nodes.Node, scope: Scope, cat: Catalog) -> tuple[str, str] | None:  # noqa: PLR0911
+def not_a_list(value: nodes.Node, scope: Scope, cat: Catalog) -> tuple[str, str] | None:
     """(what is written, what it is) when a `{% for %}` goes through a catalog value that is no
     list (`order.number`: its letters) or a group of values (`customer`: its key names)."""
     if not isinstance(value, (nodes.Name, nodes.Getattr)):
         return None  # a filter, a call, a literal: what it gives is not known here
     base, parts = chain(value)
-    if not isinstance(base, nodes.Name):
+    cur = catalog_name(base, parts, scope, cat)
+    if cur is None or not isinstance(base, nodes.Name):
         return None
-    bound = lookup(scope, base.name)
-    if bound is None and base.name in cat.namespaces:
-        cur = base.name
-    elif bound is not None and bound.startswith("ns:"):
-        cur = bound[3:]
-    else:
-        return None
-    for part in parts:  # `order.jobs[0].product`: one item of a list, then its values
-        item = cat.variables[cur].item if cur in cat.variables else None
-        if isinstance(part, int) and item is None:
-            return None
-        cur = item if isinstance(part, int) and item is not None else f"{cur}.{part}"
     spec = cat.variables.get(cur)
     if spec is not None:
         return None if spec.type == "list" else (dotted(base.name, parts), f"a single value ({spec.type})")

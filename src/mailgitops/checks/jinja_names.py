@@ -79,28 +79,36 @@ def bound(value: nodes.Node | None, scope: Scope, cat: Catalog) -> str:
     if not isinstance(value, nodes.Expr):
         return "any"
     base, parts = chain(value)
-    if not isinstance(base, nodes.Name):
+    cur = catalog_name(base, parts, scope, cat)
+    if cur is None:
         return "any"
+    spec = cat.variables.get(cur)
+    if spec is not None and spec.item:
+        return f"ns:{spec.item}"  # iterating a list binds one item
+    return f"ns:{cur}" if cur in cat.names else "any"
+
+
+def catalog_name(base: nodes.Node, parts: Chain, scope: Scope, cat: Catalog) -> str | None:
+    """The catalog's name for `base.parts` (`order.jobs[0].product` -> `job.product`, a loop's
+    `job.name` -> `job.name`), or None when it does not start at a namespace."""
+    if not isinstance(base, nodes.Name):
+        return None
     bound = lookup(scope, base.name)
     if bound is None and base.name in cat.namespaces:
         cur = base.name
     elif bound is not None and bound.startswith("ns:"):
         cur = bound[3:]
     else:
-        return "any"
-    variables = cat.variables
-    for part in parts:
+        return None
+    for part in parts:  # `order.jobs[0].product`: one item of a list, then its values
         if isinstance(part, int):
-            item = variables[cur].item if cur in variables else None
+            item = cat.variables[cur].item if cur in cat.variables else None
             if item is None:
-                return "any"
+                return None
             cur = item
         else:
             cur = f"{cur}.{part}"
-    spec = variables.get(cur)
-    if spec is not None and spec.item:
-        return f"ns:{spec.item}"  # iterating a list binds one item
-    return f"ns:{cur}" if cur in cat.names else "any"
+    return cur
 
 
 def builtin_call(fn: nodes.Expr, scope: Scope) -> bool:
