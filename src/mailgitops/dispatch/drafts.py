@@ -177,6 +177,17 @@ def edit_problems(dispatcher: Dispatcher, draft: Draft, *, subject: str | None =
     return found
 
 
+def _delivery_of(dispatcher: Dispatcher) -> JsonDict:
+    """The delivery mode for an answer that sends nothing: given when one is set (serve always
+    has one), left out when not (a command that only reports needs none)."""
+    from mailgitops.errors import UsageError
+
+    try:
+        return {"delivery": str(dispatcher.delivery())}
+    except UsageError:
+        return {}
+
+
 def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> JsonDict:
     """Render through the layout and queue once; a second call reports the state, sends nothing."""
     from mailgitops.identity import Mailbox
@@ -185,8 +196,8 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> Json
 
     outbox = dispatcher.outbox
     row, draft = _get(outbox, draft_id)
-    if row.status != "draft":
-        return {**summary(row), "already": True}
+    if row.status != "draft":  # sent before: the same answer as the first time, nothing sent now
+        return {**summary(row), "already": True, **_delivery_of(dispatcher)}
     mode = dispatcher.delivery()  # no delivery mode: refused before anything is rendered or queued
     if not envelope_allowed(mode, [*row.to, *row.cc, *row.bcc]):
         made_for = ", ".join([*row.to, *row.cc])

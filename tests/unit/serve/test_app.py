@@ -176,9 +176,11 @@ def test_draft_edit_send_discard(service: Service) -> None:
     assert sent["already"] is False
     assert sent["status"] == "queued"
     assert service.wake.is_set()
+    mode = sent["delivery"]
     again, _, sent = call(service, "POST", f"/drafts/{draft_id}/send")
     assert again == 200
     assert sent["already"] is True
+    assert sent["delivery"] == mode  # the same fields as the first answer
     assert len(service.dispatcher().outbox.rows("queued")) == 1
     assert call(service, "POST", f"/drafts/{draft_id}/discard")[0] == 409
     assert call(service, "GET", "/drafts")[2] == []
