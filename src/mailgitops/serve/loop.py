@@ -27,17 +27,33 @@ def log(line: str) -> None:
     sys.stderr.flush()
 
 
+class _Said:
+    """What the pool's senders last said about their state: a pause or an unreachable server is
+    every sender's, and is logged once, not once per sender."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last: str | None = None
+
+    def changed(self, name: str, problem: str | None) -> None:
+        with self.lock:
+            if problem != self.last:
+                log(f"{name}: {problem}" if problem else f"{name}: running")
+                self.last = problem
+
+
 class SenderWorker:
     """One sender thread. `flush_once` is one pass (tests call it directly)."""
 
     def __init__(self, service: Service, name: str, stop: threading.Event, *, interval: float = INTERVAL,
-                 batch: int = CLAIM_BATCH) -> None:
+                 batch: int = CLAIM_BATCH, said: _Said | None = None) -> None:
         self.service, self.name, self.stop = service, name, stop
         self.interval, self.batch = interval, batch
         self.sender: Sender | None = None
         self.busy = False  # inside an SMTP transaction: what a stop waits for
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._last_problem: str | None = None
+        self._said = said or _Said()
         # Completed passes, so a caller can wait for a pass that began after some moment (tests
         # check "nothing else is sent" after it, instead of sleeping and hoping it was long enough).
         self.passes = 0
@@ -106,8 +122,8 @@ class SenderWorker:
                 problem = e.message
             except Exception as e:  # a bug must not stop sending for good: say it once, go on
                 problem = f"unexpected {type(e).__name__}: {e}"
-            if problem != self._last_problem:
-                log(f"{self.name}: {problem}" if problem else f"{self.name}: running")
+            if problem != self._last_problem:  # this sender's state changed: say it, unless another did
+                self._said.changed(self.name, problem)
                 self._last_problem = problem
             with self.passed:
                 self.passes += 1
@@ -126,7 +142,9 @@ class SenderPool:
                  batch: int = CLAIM_BATCH) -> None:
         self.service = service
         self.stop = threading.Event()
-        self.workers = [SenderWorker(service, f"sender-{i + 1}", self.stop, interval=interval, batch=batch)
+        said = _Said()
+        self.workers = [SenderWorker(service, f"sender-{i + 1}", self.stop, interval=interval, batch=batch,
+                                     said=said)
                         for i in range(size)]
 
     def start(self) -> SenderPool:

@@ -150,3 +150,17 @@ def test_each_sender_keeps_its_session_and_a_lost_reply_is_resent_under_the_same
     assert len(ids) == 31 and len(set(ids)) == 30  # all 30, one of them twice, none under a new id
     assert counts["sent"] == 30 and counts["ambiguous_redeliveries"] == 1
     assert len(opened) <= len(pool.workers) + 1, opened  # not a session per message
+
+
+def test_a_pause_is_logged_once_for_the_whole_pool(service: Service,
+                                                   capfd: pytest.CaptureFixture[str]) -> None:
+    """Every sender meets the same pause: the log said it once per sender (four lines)."""
+    service.dispatcher().outbox.pause(time.time() + 60, "authentication failed")
+    pool = SenderPool(service, 4, interval=0.05).start()
+    try:
+        assert pool.wait_for_a_full_pass(10)
+        assert pool.wait_for_a_full_pass(10)  # every sender has met the pause at least once
+    finally:
+        pool.shutdown(time.monotonic() + 5)
+    said = [line for line in capfd.readouterr().err.splitlines() if "authentication failed" in line]
+    assert len(said) == 1, said
