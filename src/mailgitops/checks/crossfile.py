@@ -139,6 +139,14 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
                            hint=f"add {langs.default} to active, or pick one of: {', '.join(langs.active)}"))
     used = {tpl for t in repo.workflow.triggers.values() for tpl in t.template_ids()}
     waiting: dict[str, list[str]] = {}  # texts of a language not (yet) active
+    unwritten = _unwritten(loaded) if langs_ok else []
+    out += [ldoc.at(("active", langs.active.index(lang)), "missing-language",
+                    f"`{lang}` is active, but none of the {len(repo.templates)} templates has its "
+                    f"text yet ({lang}.md)",
+                    hint=f"translate first, activate last: take {lang} out of `active` until the texts "
+                         f"are written; `mailgitops translations export --lang {lang}` makes the file "
+                         "for a translator")
+            for lang in unwritten]
     for tid, tpl in repo.templates.items():
         anchor = _template_anchor(tid)
         if loaded_ok(loaded, WORKFLOW) and tid not in used:
@@ -146,7 +154,8 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
                                f"template `{tid}` is used by no trigger in {WORKFLOW}",
                                hint="add a trigger with `template: " + tid + "`, or delete the folder"))
         missing = [lang for lang in (langs.active if langs_ok else ())
-                   if lang not in tpl.texts and not (repo.root / "templates" / tid / f"{lang}.md").exists()]
+                   if lang not in tpl.texts and lang not in unwritten
+                   and not (repo.root / "templates" / tid / f"{lang}.md").exists()]
         if missing and len(missing) == len(langs.active) and len(missing) > 1:  # a new folder: one error
             out.append(error(anchor, 1, 1, "missing-language",
                              f"templates/{tid}/ has no text yet (active languages: {', '.join(missing)})",
@@ -178,6 +187,19 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
                                    f"add templates/_layouts/{tpl.layout}.mjml; `mailgitops init` "
                                    "writes the default one")))
     return out + _inactive(loaded, waiting)
+
+
+def _unwritten(loaded: LoadedRepo) -> list[str]:
+    """Active languages that no template has a text in (nor one under another name), when there
+    are at least two templates: a language activated before it was translated, said once on
+    languages.yaml instead of once for every template."""
+    repo = loaded.repo
+    if len(repo.templates) < 2:
+        return []
+    return [lang for lang in repo.languages.active if lang != repo.languages.default and not any(
+        lang in tpl.texts or (repo.root / "templates" / tid / f"{lang}.md").exists()
+        or _misnamed(repo.root / "templates" / tid, lang) is not None
+        for tid, tpl in repo.templates.items())]
 
 
 def _misnamed(folder: Path, lang: str) -> str | None:
