@@ -101,6 +101,19 @@ def test_filters_and_sample(repo: Path, tmp_path: Path) -> None:
     assert "wrote 1 email" in out
 
 
+def test_a_language_without_its_text_is_named_in_the_summary(repo: Path, tmp_path: Path) -> None:
+    """An active language no text is written in yet: the previews show what a customer would get
+    (the default language's text), and the summary said "(0 with warnings)"."""
+    langs = repo / "config/languages.yaml"
+    langs.write_text(langs.read_text(encoding="utf-8").replace("active: [en, de, fr, nl, zh]",
+                                                               "active: [en, de, fr, nl, zh, it]"),
+                     encoding="utf-8")
+    code, out, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / "o"), "--template",
+                            "order-ready")
+    assert code == 0, err
+    assert "(0 with warnings, 1 in en instead of it (no it text))" in out
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("--template", "order-acepted"), "did you mean `order-accepted`?"),
     (("--lang", "xx"), "not an active language"),

@@ -104,8 +104,15 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
     if problems:
         click.echo(format_text(problems), err=True)
     n_warn = sum(bool(e.warnings) for e in result.entries)
+    # an active language without its text: the preview shows what a customer would get, the
+    # default language's text, and says so here as well as in the gallery
+    from collections import Counter
+
+    fell_back = Counter((e.lang, e.language_used) for e in result.entries if e.language_used != e.lang)
     out_dir = Path(out)
-    click.echo(f"wrote {len(result.entries)} email(s) to {out_dir}/ ({n_warn} with warnings); "
+    instead = "".join(f", {n} in {used} instead of {asked} (no {asked} text)"
+                      for (asked, used), n in sorted(fell_back.items()))
+    click.echo(f"wrote {len(result.entries)} email(s) to {out_dir}/ ({n_warn} with warnings{instead}); "
                f"open {out_dir / 'index.html'}")
     return int(ExitCode.PROBLEMS if problems else ExitCode.OK)
 
