@@ -176,8 +176,17 @@ def filters(lang: str) -> dict[str, Any]:
 
         return str(format_date(_as_date(value, _zone(ctx)), format=_checked("date", fmt), locale=loc()))
 
+    @lru_cache(maxsize=1)
+    def to_the_minute() -> str:
+        """The default: the language's medium date with its short time (20.11.2026, 10:30), as
+        its medium date-time joins them; an order email has no use for the seconds."""
+        joined = str(loc().datetime_formats["medium"])
+        date_part = loc().date_formats["medium"].pattern
+        time_part = loc().time_formats["short"].pattern
+        return joined.replace("{1}", date_part).replace("{0}", time_part)
+
     @pass_context
-    def datetime(ctx: Context, value: Any, fmt: str = "medium") -> str:
+    def datetime(ctx: Context, value: Any, fmt: str | None = None) -> str:
         """In the print room's zone, with the zone's name: a time without one is ambiguous."""
         from babel.dates import format_datetime
 
@@ -186,7 +195,8 @@ def filters(lang: str) -> dict[str, Any]:
         label = "UTC" if zone is dt.UTC else zone_name(zone, when)
         if not label[:1].isalpha():  # Babel has no short name here ("+0100"): the zone's own (CET)
             label = when.tzname() or label
-        return f"{format_datetime(when, format=_checked('datetime', fmt), tzinfo=zone, locale=loc())} {label}"
+        pattern = to_the_minute() if fmt is None else _checked("datetime", fmt)
+        return f"{format_datetime(when, format=pattern, tzinfo=zone, locale=loc())} {label}"
 
     def number(value: Any) -> str:
         from babel.numbers import format_decimal

@@ -93,6 +93,16 @@ def test_dates_and_numbers_follow_the_language() -> None:
     assert "2026" in render("{{ t | datetime }}", "fr", t="2026-11-20T09:30:00Z")
 
 
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("de", "20.11.2026, 09:30 UTC"), ("en", "Nov 20, 2026, 9:30\u202fAM UTC"),
+    ("zh", "2026年11月20日 09:30 UTC"),
+])
+def test_a_datetime_is_to_the_minute_unless_a_format_asks_for_more(lang: str, expected: str) -> None:
+    """A customer reads when the order arrived; "10:30:00" showed seconds nobody needs."""
+    assert render("{{ t | datetime }}", lang, t="2026-11-20T09:30:00Z") == expected
+    assert render("{{ t | datetime('medium') }}", lang, t="2026-11-20T09:30:00Z").count(":") == 2
+
+
 def test_a_date_format_made_at_render_time_that_would_print_garbage_is_refused() -> None:
     """A format from a variable is checked when the email is rendered: refused with the reason,
     never "tin2026" in a customer's email."""
