@@ -418,6 +418,18 @@ def test_unwritable_outbox_is_a_temporary_error(main: Run, sink: SmtpServer, tmp
     assert sink.messages == []
 
 
+def test_an_outbox_path_that_names_another_file_says_so(main: Run, sink: SmtpServer, tmp_path: Path) -> None:
+    """--outbox README.md said only SQLite's "file is not a database"; the file is left as it was."""
+    path = write_event(tmp_path, event("order_received", "not-an-outbox"))
+    readme = tmp_path / "README.md"
+    readme.write_text("# notes\n", encoding="utf-8")
+    proc = cli("dispatch", "--bundle", str(main.bundle), "--event", str(path), "--outbox", str(readme))
+    assert proc.returncode == 75
+    said = f"cannot open the outbox {readme}: that file is not an outbox (not a SQLite database)"
+    assert said in proc.stderr, proc.stderr
+    assert readme.read_text(encoding="utf-8") == "# notes\n"
+    assert sink.messages == []
+
 
 def test_event_missing_one_required_value_names_it_at_its_field(main: Run, sink: SmtpServer) -> None:
     ev = event("order_received", "no-job-name")

@@ -167,4 +167,12 @@ def why_unopenable(path: str) -> str | None:
         return f"this user cannot write in the folder {folder}"
     if target.exists() and not os.access(target, os.R_OK | os.W_OK):
         return "this user cannot read and write that file"
-    return None
+    return "that file is not an outbox (not a SQLite database)" if _other_file(target) else None
+
+
+def _other_file(target: Path) -> bool:
+    """A file with content that is no SQLite database (an empty file becomes a new outbox)."""
+    if not target.is_file() or target.stat().st_size == 0:
+        return False
+    with target.open("rb") as f:
+        return f.read(16) != b"SQLite format 3\x00"  # what every SQLite database begins with
