@@ -14,7 +14,6 @@ from mailgitops.console import core_text, message
 from mailgitops.console.web import Ctx
 from mailgitops.dispatch.drafts import holds_draft
 from mailgitops.dispatch.outbox import STATUSES, Outbox, Row
-from mailgitops.dispatch.outbox_page import rows_page
 
 PAGE = 200  # messages on one page
 BATCH = 500  # a search reads the outbox this many rows at a time
@@ -44,7 +43,9 @@ def _scan(ob: Outbox, status: str | None, match: Callable[[Row], bool] | None, c
     found: list[Row] = []
     read, started = 0, time.monotonic()
     while True:
-        batch = rows_page(ob, status, limit=size, **({"after": cursor} if newer else {"before": cursor}))
+        # newer: the next ids up, oldest first; older: the next ids down, newest first
+        batch = (ob.rows(status, size, after=cursor) if newer
+                 else ob.rows(status, size, newest=True, before=cursor)[::-1])
         for r in batch:
             if len(found) == PAGE:  # a page is full and one more row is there
                 return found, cursor, False, False

@@ -30,6 +30,7 @@ from mailgitops.dispatch.outbox import (
     json_column,
     read_draft,
 )
+from mailgitops.dispatch.outbox_page import page_where
 from mailgitops.dispatch.outbox_pg_upkeep import PgUpkeep
 from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 
@@ -215,11 +216,12 @@ class PgOutbox(PgUpkeep):
             r = conn.execute("SELECT * FROM messages WHERE message_id=%s", (message_id,)).fetchone()
             return self._join(conn, r) if r is not None else None
 
-    def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False) -> list[Row]:
+    def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False,
+             before: int | None = None, after: int | None = None) -> list[Row]:
         order = "DESC" if newest else "ASC"
-        where, params = ("WHERE status=%s", [status]) if status is not None else ("", [])
+        where, params = page_where(status, before, after, "%s")
         with self._conn() as conn:
-            got = conn.execute(f"SELECT * FROM messages {where} ORDER BY id {order} LIMIT %s",  # noqa: S608 -- fixed text
+            got = conn.execute(f"SELECT * FROM messages{where} ORDER BY id {order} LIMIT %s",  # noqa: S608 -- fixed text
                                (*params, limit)).fetchall()
             out = [self._join(conn, r) for r in got]
         return out[::-1] if newest else out

@@ -29,6 +29,7 @@ from mailgitops.dispatch.outbox import (
     json_column,
     read_draft,
 )
+from mailgitops.dispatch.outbox_page import page_where
 from mailgitops.dispatch.outbox_sqlite_conn import GroupWriter, Readers, why_unopenable
 from mailgitops.dispatch.outbox_sqlite_upkeep import SqliteUpkeep, locked
 from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
@@ -206,15 +207,16 @@ class SqliteOutbox(SqliteUpkeep):
             r = db.execute("SELECT * FROM messages WHERE message_id=?", (message_id,)).fetchone()
             return self._row(r, db) if r is not None else None
 
-    def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False) -> list[Row]:
-        """Oldest first; with `newest`, the last `limit` rows (still oldest first)."""
+    def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False,
+             before: int | None = None, after: int | None = None) -> list[Row]:
+        """Oldest first; with `newest`, the last `limit` rows (still oldest first); `before` and
+        `after` keep only ids below / above a cursor (a page of the console's Deliveries)."""
+        where, params = page_where(status, before, after, "?")
         order = "DESC" if newest else "ASC"
         with self.readers.read() as db:
-            if status is None:
-                rows = db.execute(f"SELECT * FROM messages ORDER BY id {order} LIMIT ?", (limit,))  # noqa: S608 -- order is one of two literals
-            else:
-                rows = db.execute(f"SELECT * FROM messages WHERE status=? ORDER BY id {order} LIMIT ?",  # noqa: S608 -- order is one of two literals
-                                  (status, limit))
+            # fixed text: the WHERE names only placeholders, the order is one of two literals
+            rows = db.execute(f"SELECT * FROM messages{where} ORDER BY id {order} LIMIT ?",  # noqa: S608
+                              (*params, limit))
             out = [self._row(r, db) for r in rows]
         return out[::-1] if newest else out
 
