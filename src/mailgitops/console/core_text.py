@@ -58,6 +58,9 @@ CORE: Mapping[str, Mapping[str, tuple[str, str | None]]] = {
     "attachment-outside-root": {
         "de": ("{path} liegt nicht innerhalb des Anhangsordners.", "Hängen Sie nur Dateien aus dem Anhangsordner an."),
         "zh": ("{path} 不在附件根目录之内。", "只能附加附件根目录下的文件。")},
+    "attachments-root-missing": {
+        "de": ("Der Anhangsordner ist auf diesem Rechner kein Ordner, daher kann {path} nicht gelesen werden.", "Setzen Sie --attachments-root oder MAILGITOPS_ATTACHMENTS_ROOT auf den Ordner mit den Dateien des Auftragssystems (ist er eingehängt?)."),
+        "zh": ("附件根目录在本机上不是文件夹，因此无法读取 {path}。", "请将 --attachments-root 或 MAILGITOPS_ATTACHMENTS_ROOT 设为订单系统文件所在的文件夹（是否已挂载？）。")},
     "attachment-missing": {
         "de": ("{path} gibt es im Anhangsordner nicht.", "Prüfen Sie den Pfad, den das Auftragssystem sendet."),
         "zh": ("附件根目录下没有 {path}。", "请检查订单系统发送的路径。")},
