@@ -50,11 +50,13 @@ def _reads(kind: str, value: JsonValue) -> bool:
         return isinstance(value, int | float) or (isinstance(value, str) and bool(_NUMBER.fullmatch(value)))
     if not isinstance(value, str):
         return False
-    try:  # as the date and datetime filters read it (render/formats.py)
-        if kind == "datetime" or len(value) > 10:
-            dt.datetime.fromisoformat(value)
+    from mailgitops.render.formats import as_date, as_datetime  # what the filters read, by their own code
+
+    try:
+        if kind == "datetime":
+            as_datetime(value)
         else:
-            dt.date.fromisoformat(value)
+            as_date(value, dt.UTC)
     except ValueError:
         return False
     return True

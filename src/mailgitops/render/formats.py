@@ -114,16 +114,16 @@ def _zone(ctx: Context) -> dt.tzinfo:
         return dt.UTC
 
 
-def _as_date(value: Any, zone: dt.tzinfo) -> dt.date:
+def as_date(value: Any, zone: dt.tzinfo) -> dt.date:
     """A date; a point in time (with a time of day) is first moved into the print room's zone."""
     if isinstance(value, dt.datetime) or (isinstance(value, str) and len(value) > 10):
-        return _as_datetime(value).astimezone(zone).date()
+        return as_datetime(value).astimezone(zone).date()
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _as_datetime(value: Any) -> dt.datetime:
+def as_datetime(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
     parsed = dt.datetime.fromisoformat(str(value))
@@ -174,7 +174,7 @@ def filters(lang: str) -> dict[str, Any]:
     def date(ctx: Context, value: Any, fmt: str = "medium") -> str:
         from babel.dates import format_date
 
-        return str(format_date(_as_date(value, _zone(ctx)), format=_checked("date", fmt), locale=loc()))
+        return str(format_date(as_date(value, _zone(ctx)), format=_checked("date", fmt), locale=loc()))
 
     @lru_cache(maxsize=1)
     def to_the_minute() -> str:
@@ -191,7 +191,7 @@ def filters(lang: str) -> dict[str, Any]:
         from babel.dates import format_datetime
 
         zone = _zone(ctx)
-        when = _as_datetime(value).astimezone(zone)
+        when = as_datetime(value).astimezone(zone)
         label = "UTC" if zone is dt.UTC else zone_name(zone, when)
         if not label[:1].isalpha():  # Babel has no short name here ("+0100"): the zone's own (CET)
             label = when.tzname() or label
