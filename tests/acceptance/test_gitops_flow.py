@@ -117,6 +117,14 @@ def test_init_output_validates_renders_and_bundles(tmp_path: Path) -> None:
     assert mailgitops("bundle", "--root", repo, "--check", bundle).returncode == 0
 
 
+def pull_request(runner: Runner, repo: Path, number: int, base_sha: str) -> list[str]:
+    """The pull-request workflow's job, as GitHub runs it for PR `number` against `base_sha`: the
+    steps it ran."""
+    return runner.run_job(repo / ".github" / "workflows" / "pr.yml",
+                          {"github.event.pull_request.number": str(number),
+                           "github.event.pull_request.base.sha": base_sha}, {})
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_pull_request_changing_one_german_subject(printroom: tuple[Path, Path], tmp_path: Path) -> None:
@@ -126,10 +134,7 @@ def test_pull_request_changing_one_german_subject(printroom: tuple[Path, Path], 
     base_sha = git(repo, "rev-parse", "HEAD")
     change_german_subject(repo)
 
-    ran = runner.run_job(repo / ".github" / "workflows" / "pr.yml",
-                         {"github.event.pull_request.number": "1",
-                          "github.event.pull_request.base.sha": base_sha},
-                         {})
+    ran = pull_request(runner, repo, 1, base_sha)
     assert ran == ["Validate (problems appear as annotations on the changed lines)",
                    "Render the emails of the base and of the head",
                    "Compare base and head",
@@ -164,9 +169,7 @@ def test_a_settings_only_change_is_named_in_the_comment(printroom: tuple[Path, P
     send = text.index("send:", start)
     wf.write_text(text[:send] + "send: never" + text[text.index("\n", send):], encoding="utf-8")
     git(repo, "commit", "-q", "-am", "Stop the accepted email for now")
-    runner.run_job(repo / ".github" / "workflows" / "pr.yml",
-                   {"github.event.pull_request.number": "2",
-                    "github.event.pull_request.base.sha": base_sha}, {})
+    pull_request(runner, repo, 2, base_sha)
     summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
     assert "**No email changed**" in summary
     assert "**Settings changed**" in summary
@@ -184,9 +187,7 @@ def test_a_new_colour_is_named_as_a_look_change(printroom: tuple[Path, Path], tm
     theme.write_text(re.sub(r'accent_color: "#[0-9a-fA-F]+"', 'accent_color: "#c2410c"',
                             theme.read_text(encoding="utf-8")), encoding="utf-8")
     git(repo, "commit", "-q", "-am", "Our orange")
-    runner.run_job(repo / ".github" / "workflows" / "pr.yml",
-                   {"github.event.pull_request.number": "3",
-                    "github.event.pull_request.base.sha": base_sha}, {})
+    pull_request(runner, repo, 3, base_sha)
     summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
     assert "Changed: HTML only (layout or styling)." in summary
     assert "**Look changed**" in summary
@@ -287,9 +288,7 @@ def test_the_base_not_rendering_shows_every_email_as_added(printroom: tuple[Path
     # A browser that fails at once: every email is "added", and failed screenshots must not fail the job.
     runner = Runner(repo, tmp_path / "runner", chromium="/bin/false")
     runner.temp.mkdir()
-    runner.run_job(repo / ".github" / "workflows" / "pr.yml",
-                   {"github.event.pull_request.number": "1",
-                    "github.event.pull_request.base.sha": broken}, {})
+    pull_request(runner, repo, 1, broken)
     summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
     assert "added; 0 unchanged." in summary
     assert base_sha != broken

@@ -84,6 +84,16 @@ def sign_in(page: Any, base: str, name: str = "ada", password: str = PASSWORD) -
     page.get_by_role("button", name="Sign in").click()
 
 
+def open_draft(browser: Any, base: str, operator: str, draft_id: int, size: str = "desktop") -> Any:
+    """A new browser at `size`, signed in as `operator` (the sign-in done: the inbox shown), on
+    the draft's page."""
+    page = browser.new_context(viewport=SIZES[size]).new_page()
+    sign_in(page, base, operator)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/draft/{draft_id}")
+    return page
+
+
 def test_sign_in_by_keyboard_wrong_password_and_csrf_refusal(live: tuple[ConsoleRig, str],
                                                              browser: Any) -> None:
     rig, base = live
@@ -236,10 +246,7 @@ def test_typing_survives_a_session_that_ended(live: tuple[ConsoleRig, str], brow
     rig, base = live
     draft_id = rig.draft("browser-5", order_number="PO-7005")
     rig.add_operator("bea")  # an operator of her own: an earlier test leaves ada's console in Chinese
-    page = browser.new_context(viewport=SIZES["desktop"]).new_page()
-    sign_in(page, base, "bea")
-    page.wait_for_url(f"{base}/")
-    page.goto(f"{base}/draft/{draft_id}")
+    page = open_draft(browser, base, "bea", draft_id)
     page.get_by_label("Subject").fill("Typed over lunch, PO-7005")
     accounts = Accounts(rig.settings.operators_path)  # the session ends while the page is open
     accounts.remove("bea")
@@ -263,10 +270,7 @@ def test_a_refused_save_keeps_the_typing_and_previews_it(live: tuple[ConsoleRig,
     rig, base = live
     draft_id = rig.draft("browser-6", order_number="PO-7006")
     rig.add_operator("cai")
-    page = browser.new_context(viewport=SIZES["desktop"]).new_page()
-    sign_in(page, base, "cai")
-    page.wait_for_url(f"{base}/")
-    page.goto(f"{base}/draft/{draft_id}")
+    page = open_draft(browser, base, "cai", draft_id)
     page.get_by_label("Message").fill("Dear Ada,\n\nthe **corrected** total is 990.00 EUR.\n")
     page.get_by_label("CC").fill("archive@example.com, the boss")
     page.get_by_role("button", name="Save changes").click()
@@ -282,10 +286,7 @@ def test_the_send_confirmation_names_the_cc_as_it_is_typed(live: tuple[ConsoleRi
     rig, base = live
     draft_id = rig.draft("browser-7", order_number="PO-7007")
     rig.add_operator("dora")
-    page = browser.new_context(viewport=SIZES["phone"]).new_page()
-    sign_in(page, base, "dora")
-    page.wait_for_url(f"{base}/")
-    page.goto(f"{base}/draft/{draft_id}")
+    page = open_draft(browser, base, "dora", draft_id, "phone")
     copies = page.locator("#send-copies")
     expect(copies).to_have_text("CC: archive@example.com")
     page.get_by_label("CC").fill("archive@example.com, boss@example.com")
