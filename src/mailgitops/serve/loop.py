@@ -28,18 +28,22 @@ def log(line: str) -> None:
 
 
 class _Said:
-    """What the pool's senders last said about their state: a pause or an unreachable server is
-    every sender's, and is logged once, not once per sender."""
+    """The pool's log of its senders' states. A pause or an unreachable server is every sender's:
+    a problem is logged when the first sender meets it, not once per sender, and "running" when
+    the last sender is clear of problems, so the log never says running while one still fails."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.last: str | None = None
+        self.states: dict[str, str | None] = {}
 
     def changed(self, name: str, problem: str | None) -> None:
         with self.lock:
-            if problem != self.last:
-                log(f"{name}: {problem}" if problem else f"{name}: running")
-                self.last = problem
+            others = [p for n, p in self.states.items() if n != name]
+            self.states[name] = problem
+            if problem is not None and problem not in others:
+                log(f"{name}: {problem}")
+            elif problem is None and not any(others):
+                log(f"{name}: running" if len(self.states) == 1 else "senders: running")
 
 
 class SenderWorker:

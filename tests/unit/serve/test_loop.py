@@ -164,3 +164,17 @@ def test_a_pause_is_logged_once_for_the_whole_pool(service: Service,
         pool.shutdown(time.monotonic() + 5)
     said = [line for line in capfd.readouterr().err.splitlines() if "authentication failed" in line]
     assert len(said) == 1, said
+
+
+def test_the_log_never_says_running_while_a_sender_still_fails(capfd: pytest.CaptureFixture[str]) -> None:
+    """Logged once per problem, the pool's log must not read "running" after one sender recovered
+    while another still cannot reach the server."""
+    from mailgitops.serve.loop import _Said
+
+    said = _Said()
+    said.changed("sender-1", "connection refused")
+    said.changed("sender-2", "connection refused")  # the same problem: not said again
+    said.changed("sender-1", None)  # sender-2 still fails: not "running" yet
+    assert capfd.readouterr().err.splitlines() == ["mailgitops serve: sender-1: connection refused"]
+    said.changed("sender-2", None)
+    assert capfd.readouterr().err.splitlines() == ["mailgitops serve: senders: running"]
