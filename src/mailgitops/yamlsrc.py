@@ -167,7 +167,16 @@ class _Converter:
         value = yaml.constructor.SafeConstructor.construct_scalar(_CONSTRUCTOR, node)
         if plain and node.tag in _NUMBER_TAGS:
             self.doc.raw[path] = text
-        return _resolve(node.tag, str(value))
+        return self._resolved(node, str(value), path)
+
+    def _resolved(self, node: yaml.ScalarNode, text: str, path: PathKey) -> Any:
+        try:
+            return _resolve(node.tag, text)
+        except ValueError:  # Python refuses to read an integer of more than 4,300 digits
+            self._err(node, "yaml-number-too-long",
+                      f"a number of {len(text):,} characters is longer than any setting takes", path,
+                      hint="write the number the setting needs, or quote it if it is meant as text")
+            return text
 
 
     @staticmethod

@@ -47,6 +47,11 @@ def test_size_cap() -> None:
     assert codes_at("a: " + "x" * 1_100_000) == [(1, 1, "file-too-large")]
 
 
+def test_a_number_too_long_for_python_is_an_error_not_a_crash() -> None:
+    """int() refuses more than 4,300 digits; a pasted blob as a port must be a located error."""
+    assert codes_at("a: 1\nport: 1" + "0" * 5000 + "\n") == [(2, 7, "yaml-number-too-long")]
+
+
 def test_yaml_ambiguity_keeps_the_text() -> None:
     doc, _ = load_yaml("port: 025\nlang: no\n", "f.yaml")
     assert doc.data == {"port": "025", "lang": "no"}
