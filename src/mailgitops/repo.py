@@ -13,24 +13,14 @@ from mailgitops import repo_catalog, schemacheck
 from mailgitops.catalog import Catalog
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.frontmatter import SplitTemplate, split
-from mailgitops.model import (
-    DEFAULT_PORTS,
-    Attachments,
-    Auth,
-    Languages,
-    Mailbox,
-    Repo,
-    Sample,
-    Security,
-    Server,
-    Smtp,
-    Template,
-    TemplateText,
-    Trigger,
-    Webshop,
-    Workflow,
+from mailgitops.model import Attachments, Repo, Sample, Template, TemplateText
+from mailgitops.repo_settings import (
+    as_dict,
+    languages_settings,
+    smtp_settings,
+    webshop_settings,
+    workflow_settings,
 )
-from mailgitops.settings import ROLES, LimitSettings
 from mailgitops.yamlsrc import YamlDoc, load_yaml
 
 LAYOUTS_DIR = "templates/_layouts"
@@ -50,16 +40,6 @@ class LoadedRepo:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # the text of every file read, by repository-relative path (checks find columns in it)
     sources: dict[str, str] = field(default_factory=dict)
-
-
-def split_cc(value: Any) -> tuple[str, ...]:
-    """S4: `a@x; b@y` or a list; each part kept (and checked later), none dropped."""
-    items = [value] if isinstance(value, str) else list(value or [])
-    out: list[str] = []
-    for item in items:
-        if isinstance(item, str):
-            out.extend(p.strip() for p in re.split(r"[;,]", item) if p.strip())
-    return tuple(out)
 
 
 _T = TypeVar("_T")
@@ -214,86 +194,6 @@ class _Loader:
         return doc.data if isinstance(doc.data, dict) else {}
 
 
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _sender(raw: Any) -> Mailbox | None:
-    raw = _d(raw)
-    addr = raw.get("address")
-    return Mailbox(str(addr), raw.get("name")) if isinstance(addr, str) else None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _limits(raw: dict[str, Any]) -> LimitSettings:
-    given = {k: v for k, v in raw.items() if k in LimitSettings._fields and type(v) is int and v > 0}
-    return LimitSettings(**given)
-
-
-def _smtp(raw: dict[str, Any]) -> Smtp:
-    server = _d(raw.get("server"))
-    raw_security = server.get("security", "none")
-    security: Security = raw_security if raw_security in ("none", "starttls", "tls") else "none"
-    port = server.get("port")
-    auth = _d(raw.get("auth"))
-    return Smtp(
-        sender=_sender(raw.get("sender")) or Mailbox("invalid@invalid"),
-        cc=split_cc(raw.get("cc")),
-        bcc=split_cc(raw.get("bcc")),
-        reply_to=_text(raw.get("reply_to")),
-        allow_operator_cc=raw.get("allow_operator_cc") is True,
-        server=Server(
-            host=str(server.get("host", "")),
-            port=port if isinstance(port, int) else DEFAULT_PORTS[security],
-            security=security,
-            allow_self_signed=server.get("allow_self_signed") is True,
-            ca_file=server.get("ca_file"),
-            pin_sha256=server.get("pin_sha256"),
-            timeout_seconds=float(server.get("timeout_seconds", 30) or 30),
-            helo_name=server.get("helo_name") if isinstance(server.get("helo_name"), str) else None,
-        ),
-        limits=_limits(_d(raw.get("limits"))),
-        auth=Auth(
-            mode="custom" if auth.get("mode") == "custom" else "anonymous",
-            username=auth.get("username"),
-            password_env=auth.get("password_env"),
-            password_file=auth.get("password_file"),
-        ),
-    )
-
-
-def _workflow(raw: dict[str, Any], cat: Catalog) -> Workflow:
-    specs = cat.triggers
-    triggers: dict[str, Trigger] = {}
-    for tid, entry in _d(raw.get("triggers")).items():
-        t = _d(entry)
-        to = t.get("to")
-        if not isinstance(to, list):  # left out: whom the catalog says this trigger is for
-            spec = specs.get(tid)
-            to = list(spec.default_recipients) if spec is not None else ["customer"]
-        per_role = _d(t.get("templates"))
-        triggers[tid] = Trigger(
-            id=tid,
-            template=str(t.get("template", "")),
-            send=t.get("send", "always"),
-            to=tuple(to),
-            edit_before_send=t.get("edit_before_send") is True,
-            cc=split_cc(t.get("cc")),
-            bcc=split_cc(t.get("bcc")),
-            templates={r: str(v) for r, v in per_role.items() if r in ROLES and isinstance(v, str)},
-        )
-    url = raw.get("order_url")
-    return Workflow(
-        triggers=triggers,
-        allow_operator_attachments=raw.get("allow_operator_attachments") is True,
-        order_url=url if isinstance(url, str) else None,
-        timezone=_text(raw.get("timezone")) or "UTC",
-    )
-
-
 def _template_text(ld: _Loader, tid: str, path: Path) -> TemplateText | None:
     text = ld.read_text(path)
     if text is None:
@@ -304,7 +204,7 @@ def _template_text(ld: _Loader, tid: str, path: Path) -> TemplateText | None:
     if parts is None:
         return None
     ld.docs[rel] = parts.front
-    front = _d(parts.front.data)
+    front = as_dict(parts.front.data)
     subject = front.get("subject")
     preheader = front.get("preheader")
     return TemplateText(
@@ -342,7 +242,7 @@ def _templates(ld: _Loader) -> dict[str, Template]:
             tt = _template_text(ld, d.name, md)
             if tt is not None:
                 texts[tt.lang] = tt
-        att = _d(meta.get("attachments"))
+        att = as_dict(meta.get("attachments"))
         audience = meta.get("audience")
         out[d.name] = Template(
             id=d.name,
@@ -371,25 +271,12 @@ def load_repo(root: Path, memo: Memo = no_memo) -> LoadedRepo:
     root = root.resolve()
     ld = _Loader(root, memo)
     cfg = root / "config"
-    smtp = _smtp(ld.yaml(cfg / "smtp.yaml", "smtp"))
-    langs_raw = ld.yaml(cfg / "languages.yaml", "languages")
-    active = langs_raw.get("active")
-    languages = Languages(
-        default=str(langs_raw.get("default", "en")),
-        active=tuple(str(x) for x in active) if isinstance(active, list) else ("en",),
-    )
+    smtp = smtp_settings(ld.yaml(cfg / "smtp.yaml", "smtp"))
+    languages = languages_settings(ld.yaml(cfg / "languages.yaml", "languages"))
     cat = _catalog(ld, cfg / "catalog.yaml")
-    workflow = _workflow(ld.yaml(cfg / "workflow.yaml", "workflow"), cat)
-    webshops = {}
-    for p in sorted((cfg / "webshops").glob("*.yaml")):
-        raw = ld.yaml(p, "webshop")
-        sender = _sender(raw.get("sender"))
-        if sender is not None and not sender.name:  # an address-only override keeps the display name
-            sender = Mailbox(sender.address, smtp.sender.name)
-        webshops[p.stem] = Webshop(id=p.stem, name=str(raw.get("name", p.stem)), sender=sender,
-                                   cc=split_cc(raw.get("cc")), reply_to=_text(raw.get("reply_to")),
-                                   order_url=_text(raw.get("order_url")), logo=_text(raw.get("logo")),
-                                   allow_remote_logo=raw.get("allow_remote_logo") is True)
+    workflow = workflow_settings(ld.yaml(cfg / "workflow.yaml", "workflow"), cat)
+    webshops = {p.stem: webshop_settings(p, ld.yaml(p, "webshop"), smtp)
+                for p in sorted((cfg / "webshops").glob("*.yaml"))}
     samples = {}
     # samples have the shape of an event: with the repository's own fields when it adds some
     events = schemacheck.validator_of(repo_catalog.event_schema(cat)) if cat.custom else None
