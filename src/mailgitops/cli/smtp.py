@@ -103,7 +103,7 @@ def _send_test(root: str, bundle: str | None, to: str) -> int:
     from email.message import EmailMessage
     from email.policy import SMTP, SMTPUTF8
 
-    from mailgitops.dispatch.api import new_message_id
+    from mailgitops.dispatch.compose import new_message_id
     from mailgitops.dispatch.rules import single_address
     from mailgitops.errors import ExitCode, MailgitopsError, UsageError
     from mailgitops.render.mime import address

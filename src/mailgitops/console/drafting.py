@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from mailgitops.console import record
 from mailgitops.console.readable import readable
-from mailgitops.dispatch.api import row_status
 from mailgitops.dispatch.draft_shape import AttachmentRef, DraftState
 from mailgitops.dispatch.drafts import draft_context, draft_of
 from mailgitops.dispatch.outbox import Row
+from mailgitops.dispatch.outcome import row_status
 
 if TYPE_CHECKING:
     from mailgitops.console.state import Console

@@ -43,7 +43,7 @@ def subject_of(row: Row) -> str:
 
 
 def reason(ctx: Ctx, row: Row) -> str | None:
-    """The row's reason in the operator's language, made from the row's state as api.row_status
+    """The row's reason in the operator's language, made from the row's state as outcome.row_status
     makes it in English (test_console_reasons.py keeps the two in step); a draft waits for an
     operator (the CLI's command the API names means nothing here). What a server or the sender
     said (last_error) is shown as said."""

@@ -56,7 +56,7 @@ def check(service: Service, settings: ConsoleSettings, accounts: Accounts, *,
           now: float | None = None) -> int | None:
     """Queue a digest when drafts wait, one arrived since the last digest, and the last digest is
     at least an interval old. The outbox row's id, or None when nothing was due."""
-    from mailgitops.dispatch.api import new_message_id
+    from mailgitops.dispatch.compose import new_message_id
     from mailgitops.render.mime import build_message
 
     now = time.time() if now is None else now

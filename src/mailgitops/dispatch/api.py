@@ -9,42 +9,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from mailgitops import bundle as bundle_mod
 from mailgitops.dispatch import event as event_mod
 from mailgitops.dispatch import rules
+from mailgitops.dispatch.compose import compose
 from mailgitops.dispatch.delivery import DeliveryMode, Original
-from mailgitops.dispatch.outbox import NewMessage, Outbox, Row, StoredEvent
+from mailgitops.dispatch.outbox import NewMessage, Outbox, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
+from mailgitops.dispatch.outcome import Outcome, entries
 from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
 from mailgitops.dispatch.smtp import Connection, ServerConfig
-from mailgitops.errors import BacklogFull, EventConflict, ExitCode, MailgitopsError, UsageError
-from mailgitops.jsonshape import obj, strings
-from mailgitops.jsonshape import text as json_text
+from mailgitops.errors import BacklogFull, EventConflict, ExitCode, UsageError
 
 if TYPE_CHECKING:
     from mailgitops.diagnostics import Diagnostic
     from mailgitops.jsonshape import JsonDict, JsonObject, JsonValue
     from mailgitops.render.compiled import CompiledTemplates
-    from mailgitops.render.mime import FileAttachment
-
-
-class Outcome(NamedTuple):  # not a dataclass: ~0.8 ms less at every cold dispatch
-    event_id: str
-    duplicate: bool
-    messages: tuple[JsonDict, ...]
-    flush: FlushReport | None = None  # how the send went (not part of the answer)
-    delivery: str = "production"  # the installation's delivery mode when this answer was made
-
-    def to_json(self) -> JsonDict:
-        return {"event_id": self.event_id, "duplicate": self.duplicate, "delivery": self.delivery,
-                "messages": list(self.messages)}
 
 
 MAX_BACKLOG_ENV = "MAILGITOPS_MAX_BACKLOG"
@@ -69,46 +55,6 @@ def max_backlog_from(env: Mapping[str, str] | None = None) -> int:
 def payload_hash(event: JsonObject) -> str:
     text = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def new_message_id(sender_address: str) -> str:
-    """Made once, at enqueue, and kept on every retry (RELIABILITY 3). No DNS lookup for the
-    host name: the sender's domain identifies us."""
-    domain = sender_address.rpartition("@")[2] or "mailgitops.invalid"
-    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{os.urandom(10).hex()}@{domain}>"
-
-
-def row_status(row: Row) -> tuple[str, str | None]:
-    """The outbox's state in the words of the outcome: sent | queued | draft | skipped | failed."""
-    if row.status == "sent":
-        notes = [f"refused by the server for some recipients: {row.last_error}"] if row.last_error else []
-        # accepted, then returned by a delivery status notification (mailgitops bounces ingest)
-        notes += [f"bounced later for {r['address']}: {r.get('status') or ''} {r.get('text') or ''}".rstrip()
-                  for r in row.recipients if r.get("result") == "bounced"]
-        return "sent", "; ".join(notes) or None
-    if row.status in ("queued", "sending", "ambiguous"):
-        return "queued", row.last_error or "waiting to be sent"
-    if row.status == "draft":
-        return "draft", f"waiting for an operator: mailgitops drafts send {row.id}"
-    if row.status == "discarded":
-        return "skipped", "the operator discarded the draft"
-    if row.status in ("expired", "corrupt"):
-        return "failed", f"{row.status}: {row.last_error}"
-    return "failed", row.last_error
-
-
-def attachment_files(refs: Sequence[rules.FileRef]) -> list[FileAttachment]:
-    from mailgitops.render.mime import FileAttachment
-
-    out = []
-    for ref in refs:
-        try:
-            data = ref.real.read_bytes()
-        except OSError as e:
-            raise MailgitopsError(f"cannot read attachment {ref.path}: {e.strerror}; nothing was queued",
-                                  hint="let the dispatcher's user read the attachments root") from e
-        out.append(FileAttachment(ref.filename, ref.mime_type, data))
-    return out
 
 
 class Dispatcher:
@@ -222,7 +168,8 @@ class Dispatcher:
             original = Original(p.to, p.cc, ()) if mode.redirect else None
             entries.append({"row": len(messages), "notes": list(p.notes),
                             **({"redirected_from": original.to_json()} if original else {})})
-            messages.append(self._prepare(data, p, mode))
+            messages.append(compose(self.compiled, self.settings, data, p, mode,
+                                    bundle_hash=self.bundle.hash))
         deliver = (deliver and any(m.status == "queued" for m in messages)
                    and self.sender.current_pause() is None)
         claim = (self.sender.worker, self.sender.policy.lease_seconds) if deliver else None
@@ -241,7 +188,7 @@ class Dispatcher:
             rows = [r for r in map(self.outbox.get, ids) if r is not None and r.status == "sending"]
             self.sender.deliver(rows, report)
         # what record_event stored (its entries are never changed afterwards): no read back
-        return Outcome(event_id, False, self._entries(stored_event.with_rows(ids)), report, str(mode))
+        return Outcome(event_id, False, self._entries_of(stored_event.with_rows(ids)), report, str(mode))
 
     def _check_backlog(self) -> None:
         """Refuse (temporarily) what could not be sent soon: the caller keeps it and retries,
@@ -252,6 +199,9 @@ class Dispatcher:
                               "nothing was accepted, send the event again later",
                               hint=f"sending is behind or stopped: check the SMTP server; {MAX_BACKLOG_ENV} "
                                    "sets the limit", exit_code=ExitCode.TEMPORARY)
+
+    def _entries_of(self, stored: StoredEvent) -> tuple[JsonDict, ...]:
+        return entries(self.outbox, self.sender.current_pause(), stored)
 
     def _unknown_trigger(self, data: JsonValue, source: str) -> list[Diagnostic]:
         """An unknown trigger and the values the trigger requires, named with the schema's problems,
@@ -267,85 +217,7 @@ class Dispatcher:
             raise EventConflict(f"event {prior.event_id} was already handled with different content; "
                                 "refused, nothing was queued",
                                 hint="give each distinct status change its own event_id")
-        return Outcome(prior.event_id, True, self._entries(prior), delivery=str(self.delivery()))
-
-    def _entries(self, stored: StoredEvent) -> tuple[JsonDict, ...]:
-        out = []
-        pause = self.sender.current_pause()
-        for e in stored.entries:
-            row_id = e.get("row")
-            if not isinstance(row_id, int):  # skipped at once: the entry is the outcome
-                # with every key a queued message has (a client reading m["recipients"] of each
-                # message met a KeyError on a skipped one), also for events stored before
-                out.append({**e, "outbox_id": None, "recipients": []})
-                continue
-            row = self.outbox.get(row_id)
-            assert row is not None
-            status, reason = row_status(row)
-            if status == "queued" and pause is not None and not (reason or "").startswith("sending paused"):
-                reason = f"sending paused: {pause[1]}"
-            if notes := strings(e.get("notes")):
-                reason = "; ".join([*([reason] if reason else []), *notes])
-            out.append({"role": row.role, "to": list(row.to), "cc": list(row.cc), "language": row.lang,
-                        "status": status, "reason": reason, "message_id": row.message_id,
-                        "draft_id": row.id if row.status == "draft" else None, "outbox_id": row.id,
-                        "recipients": [dict(r) for r in row.recipients],
-                        **({"redirected_from": e["redirected_from"]} if "redirected_from" in e else {})})
-        return tuple(out)
-
-    def _prepare(self, data: JsonObject, p: rules.Planned, mode: DeliveryMode) -> NewMessage:
-        from mailgitops.addresses import ascii_form
-        from mailgitops.identity import Mailbox
-        from mailgitops.render.context import build_context
-
-        compiled = self.compiled  # first: it makes the bundle's locale data the one in use
-        sender = Mailbox(p.sender[0], p.sender[1])
-        ctx = build_context(data, recipient=p.person, order_url=p.order_url,
-                            timezone=self.settings.workflow.timezone, namespaces=self.settings.namespaces,
-                            sender=sender, webshop_name=p.webshop_name)
-        message_id = new_message_id(sender.address)
-        # redirect mode: the envelope and the headers name only the redirect address; the real
-        # recipients travel in a banner and X-Original-To (rendered now for an email, at send
-        # time for a draft)
-        original = Original(p.to, p.cc, p.bcc) if mode.redirect else None
-        to_pairs = ((None, mode.redirect),) if mode.redirect else p.to
-        cc = () if mode.redirect else p.cc
-        # the envelope carries each address as it travels without SMTPUTF8 (IDNA domains)
-        to = tuple(ascii_form(a) for _, a in to_pairs)
-        cc = tuple(ascii_form(a) for a in cc)
-        envelope_from = ascii_form(sender.address)
-        bcc = () if mode.redirect else tuple(ascii_form(a) for a in p.bcc)  # redirected: no hidden copies
-        if p.draft:
-            from mailgitops.dispatch.draft_shape import AttachmentRef, Draft, Redirected
-            from mailgitops.render.email import draft_source
-
-            subject, markdown = draft_source(compiled, p.template_id, p.lang, ctx)
-            draft = Draft(
-                subject, markdown, p.sender, to_pairs, printroom=ctx["printroom"],
-                attachments=tuple(AttachmentRef(f.kind, f.path) for f in p.attachments),
-                bundle_hash=self.bundle.hash, reply_to=p.reply_to,
-                # what the console's inbox lists and searches by (the event itself is not kept)
-                trigger=json_text(data["trigger"]), customer=json_text(obj(data.get("customer")).get("name")),
-                order_number=json_text(obj(data.get("order")).get("number")),
-                webshop=ctx.get("webshop"),  # the edited draft keeps the shop's look (its logo)
-                redirected_from=Redirected(original.to, original.cc) if original else None)
-            return NewMessage(p.role, p.lang, p.template_id, message_id, envelope_from, to, cc,
-                              raw=None, draft=draft, status="draft", bcc=bcc)
-        from mailgitops.render.email import render_email
-        from mailgitops.render.mime import build_message
-        from mailgitops.render.mime_bytes import serialise
-
-        email = render_email(compiled, p.template_id, p.lang, ctx)
-        if original:
-            from mailgitops.dispatch.delivery import with_banner
-
-            email = with_banner(email, mode, original)
-        msg = build_message(email, sender=sender, to=to_pairs, cc=cc, message_id=message_id,
-                            date=datetime.now(UTC), attachments=attachment_files(p.attachments),
-                            extra_headers=original.headers() if original else (), reply_to=p.reply_to)
-        raw, bodies = serialise(msg)
-        return NewMessage(p.role, email.lang, p.template_id, message_id, envelope_from, to, cc,
-                          raw=raw, bcc=bcc, bodies=None if bodies is None else tuple(bodies))
+        return Outcome(prior.event_id, True, self._entries_of(prior), delivery=str(self.delivery()))
 
     def flush(self, *, force: bool = False) -> FlushReport:
         self._check_open()

@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypedDict
 
 from mailgitops.dispatch import rules
-from mailgitops.dispatch.api import Dispatcher, attachment_files, row_status
+from mailgitops.dispatch.api import Dispatcher
+from mailgitops.dispatch.compose import attachment_files
 from mailgitops.dispatch.delivery import DeliveryMode, Original, envelope_allowed, with_banner
 from mailgitops.dispatch.draft_shape import AttachmentRef, Draft
 from mailgitops.dispatch.outbox import Outbox, Row
+from mailgitops.dispatch.outcome import row_status
 from mailgitops.errors import MailgitopsError
 
 if TYPE_CHECKING:

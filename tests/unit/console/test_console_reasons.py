@@ -1,7 +1,7 @@
 # Chinese punctuation (full-width colon) is right in the Chinese reasons tested here:
 # ruff: noqa: RUF001
 """A message's reason on Deliveries and its own page is in the operator's language, built from
-the row's state; in English it says exactly what the API and the CLI say (api.row_status), so a
+the row's state; in English it says exactly what the API and the CLI say (outcome.row_status), so a
 reason the core adds or rewords fails here until the console has it too."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from mailgitops.console import i18n, message
-from mailgitops.dispatch.api import row_status
 from mailgitops.dispatch.outbox import STATUSES, Row
+from mailgitops.dispatch.outcome import row_status
 
 BOUNCED = {"address": "ada@example.org", "kind": "to", "result": "bounced", "status": "5.1.1",
            "text": "no such user"}
