@@ -67,11 +67,11 @@ def as_text(plan: dict[str, Any]) -> str:
 def _plan(bundle: str, event: str, attachments_root: str | None, out: str | None, fmt: str,
           *, delivery: str | None) -> int:
     from mailgitops import bundle as bundle_mod
-    from mailgitops.dispatch import rules
+    from mailgitops.dispatch.attachments import attachments_root_from
     from mailgitops.dispatch.explain import explain
 
     loaded = bundle_mod.load(bundle)
-    root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
+    root = Path(attachments_root) if attachments_root else attachments_root_from(None)
     # the CLI walks the plan as loosely as the JSON it prints
     data, text = read_event_text(event)
     source = event if event != "-" else "stdin"

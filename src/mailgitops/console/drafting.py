@@ -76,17 +76,17 @@ def _size(n: int) -> str:
 
 
 def attachments(console: Console, row: Row) -> list[dict[str, str]]:
-    from mailgitops.dispatch import rules
+    from mailgitops.dispatch.attachments import FileRef, resolve_attachment, safe_basename
 
     draft = draft_of(row)
     root = console.service.attachments_root
     out = []
     for a in [*draft.attachments, *(AttachmentRef("operator", p) for p in draft.operator_attachments)]:
-        got = rules.resolve_attachment(root, a.kind, a.path, a.path)
-        if isinstance(got, rules.FileRef):
+        got = resolve_attachment(root, a.kind, a.path, a.path)
+        if isinstance(got, FileRef):
             out.append({"name": got.filename, "size": _size(got.size), "path": a.path, "kind": a.kind})
         else:
-            out.append({"name": f"{rules.safe_basename(a.path)} ({got.message})", "size": "",
+            out.append({"name": f"{safe_basename(a.path)} ({got.message})", "size": "",
                         "path": a.path, "kind": a.kind})
     return out
 

@@ -103,7 +103,7 @@ def _mine(typed: dict[str, object]) -> dict[str, object]:
 
 @cache
 def _types() -> tuple[str, ...]:
-    from mailgitops.dispatch.rules import ATTACHMENT_TYPES
+    from mailgitops.dispatch.attachments import ATTACHMENT_TYPES
 
     return tuple(sorted(ATTACHMENT_TYPES))
 

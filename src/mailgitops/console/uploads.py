@@ -26,7 +26,7 @@ _MARKUP = (b"<!doctype html", b"<html", b"<script", b"<svg", b"<iframe", b"<body
 
 def _check(name: str, head: bytes) -> tuple[str, dict[str, str]] | None:
     """What is wrong with the file, as a text to translate and the values it names."""
-    from mailgitops.dispatch.rules import ATTACHMENT_TYPES
+    from mailgitops.dispatch.attachments import ATTACHMENT_TYPES
 
     suffix = PurePosixPath(name).suffix.lower()
     if suffix not in ATTACHMENT_TYPES:
@@ -46,7 +46,7 @@ def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
     """The stored file's path relative to the attachments root (what the draft keeps)."""
     from starlette.datastructures import UploadFile
 
-    from mailgitops.dispatch.rules import MAX_ATTACHMENT_BYTES, safe_basename
+    from mailgitops.dispatch.attachments import MAX_ATTACHMENT_BYTES, safe_basename
 
     if root is None:
         raise MailgitopsError(ctx._("Files cannot be attached: the service has no attachments root."),

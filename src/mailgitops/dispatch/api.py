@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from mailgitops import bundle as bundle_mod
 from mailgitops.dispatch import event as event_mod
 from mailgitops.dispatch import rules
+from mailgitops.dispatch.attachments import attachments_root_from
 from mailgitops.dispatch.compose import compose
 from mailgitops.dispatch.delivery import DeliveryMode, Original
 from mailgitops.dispatch.outbox import NewMessage, Outbox, StoredEvent
@@ -116,7 +117,7 @@ class Dispatcher:
             ob = open_outbox(None if outbox is None else str(outbox))
         else:
             ob = outbox
-        root = Path(attachments_root) if attachments_root else rules.attachments_root_from(None)
+        root = Path(attachments_root) if attachments_root else attachments_root_from(None)
         d = cls(loaded, ob, attachments_root=root, policy=policy, delivery=delivery)
         d.owns_outbox = owned
         return d

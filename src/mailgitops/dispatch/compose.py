@@ -17,6 +17,7 @@ from mailgitops.jsonshape import text as json_text
 
 if TYPE_CHECKING:
     from mailgitops.dispatch import rules
+    from mailgitops.dispatch.attachments import FileRef
     from mailgitops.jsonshape import JsonObject
     from mailgitops.render.compiled import CompiledTemplates
     from mailgitops.render.mime import FileAttachment
@@ -30,7 +31,7 @@ def new_message_id(sender_address: str) -> str:
     return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{os.urandom(10).hex()}@{domain}>"
 
 
-def attachment_files(refs: Sequence[rules.FileRef]) -> list[FileAttachment]:
+def attachment_files(refs: Sequence[FileRef]) -> list[FileAttachment]:
     from mailgitops.render.mime import FileAttachment
 
     out = []

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from mailgitops.dispatch import rules
 from mailgitops.dispatch.api import Dispatcher
+from mailgitops.dispatch.attachments import FileRef, resolve_attachment
 from mailgitops.dispatch.compose import attachment_files
 from mailgitops.dispatch.delivery import DeliveryMode, Original, envelope_allowed, with_banner
 from mailgitops.dispatch.draft_shape import AttachmentRef, Draft
@@ -171,9 +172,9 @@ def edit_problems(dispatcher: Dispatcher, draft: Draft, *, subject: str | None =
             hint="set allow_operator_attachments: true in config/workflow.yaml", code="attach-not-allowed")))
     elif attach:
         for i, rel in enumerate(attach):
-            got = rules.resolve_attachment(dispatcher.attachments_root, "operator", rel, rel,
+            got = resolve_attachment(dispatcher.attachments_root, "operator", rel, rel,
                                            settings.smtp.limits.max_attachment_bytes)
-            if not isinstance(got, rules.FileRef):
+            if not isinstance(got, FileRef):
                 found.append((f"$.attach[{i}]", MailgitopsError(got.message, hint=got.hint, code=got.code,
                                                                 values={"path": repr(rel)})))
     return found
@@ -212,9 +213,9 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> Json
     refs = []
     extra = [AttachmentRef("operator", p) for p in draft.operator_attachments]
     for i, a in enumerate([*draft.attachments, *extra]):
-        got = rules.resolve_attachment(dispatcher.attachments_root, a.kind, a.path, f"attachments[{i}]",
+        got = resolve_attachment(dispatcher.attachments_root, a.kind, a.path, f"attachments[{i}]",
                                        dispatcher.settings.smtp.limits.max_attachment_bytes)
-        if not isinstance(got, rules.FileRef):
+        if not isinstance(got, FileRef):
             raise MailgitopsError(f"draft {draft_id} cannot be sent: {got.message}", hint=got.hint,
                                   code=got.code, values={"path": repr(a.path)})
         refs.append(got)

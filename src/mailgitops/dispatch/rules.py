@@ -1,48 +1,23 @@
-"""Who gets which email: W2 send modes and roles, S1-S5 sender and CC, A1/T9 attachments from a
-confined folder, and the recipient's language. Every refusal is named; none is silent."""
+"""Who gets which email: W2 send modes and roles, S1-S5 sender and CC, A1/T9 attachments (resolved
+in dispatch/attachments.py), and the recipient's language. Every refusal is named; none is silent."""
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Mapping, Sequence
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
+from mailgitops.dispatch.attachments import ROOT_MISSING, FileRef, per_template_files
+from mailgitops.dispatch.attachments import problem as _bad
 from mailgitops.jsonshape import JsonObject, obj, strings, text
 from mailgitops.people import people as named_people
-from mailgitops.settings import LimitSettings
 
 if TYPE_CHECKING:  # made only when something is refused: an accepted event does not import them
     from mailgitops.diagnostics import Diagnostic
     from mailgitops.settings import Settings
 
-# config/smtp.yaml `limits` overrides these defaults (settings.LimitSettings)
-MAX_ATTACHMENT_BYTES = LimitSettings().max_attachment_bytes
-ROOT_MISSING = "attachments-root-missing"  # the code of the one refusal that is not the event's fault
-ATTACHMENT_TYPES: Mapping[str, str] = {
-    ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-    ".gif": "image/gif", ".tif": "image/tiff", ".tiff": "image/tiff", ".txt": "text/plain",
-    ".csv": "text/csv", ".xml": "application/xml", ".jdf": "application/vnd.cip4-jdf+xml",
-    ".zip": "application/zip",
-}
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()-]+")
 # The plan's records are NamedTuples, not frozen dataclasses: immutable all the same, and each is
 # ~0.3 ms cheaper to define, which every cold `mailgitops dispatch` pays (issue 4).
-
-
-class FileRef(NamedTuple):
-    """An attachment resolved inside the attachments root (RELIABILITY 18)."""
-
-    kind: str  # document | ticket | preflight_report | operator
-    path: str  # as the event wrote it, relative to the root
-    real: Path
-    filename: str  # the safe basename the recipient sees
-    mime_type: str
-    size: int
-
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "path": self.path}
 
 
 class Planned(NamedTuple):
@@ -77,60 +52,6 @@ def single_address(value: str) -> bool:
     return is_address(value)
 
 
-def safe_basename(path: str) -> str:
-    base = path.replace("\\", "/").rsplit("/", 1)[-1]
-    base = _SAFE_NAME.sub("_", "".join(c for c in base if c.isprintable())).strip(" .")
-    return base[:120] or "attachment"
-
-
-def _bad(where: str, code: str, message: str, hint: str | None = None) -> Diagnostic:
-    from mailgitops.diagnostics import error
-
-    return error("event", 0, 0, code, f"{where}: {message}", json_path=where, hint=hint)
-
-
-def resolve_attachment(  # noqa: PLR0911 -- one return per way a path can be refused
-    root: Path | None, kind: str, rel: str, where: str, max_bytes: int = MAX_ATTACHMENT_BYTES
-) -> FileRef | Diagnostic:
-    """Inside `root` only: no absolute path, no `..`, no symlink leading out, a known type and
-    a size limit. The basename the recipient sees is reduced to safe characters."""
-    if root is None:
-        return _bad(where, "no-attachments-root", "the event names a file but no attachments root is set",
-                    "pass --attachments-root DIR or set MAILGITOPS_ATTACHMENTS_ROOT")
-    if ("\x00" in rel or PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).is_absolute()
-            or PureWindowsPath(rel).drive or ".." in re.split(r"[/\\]", rel)):
-        return _bad(where, "attachment-outside-root", f"{rel!r} is not a relative path inside the "
-                    "attachments root", "write the path relative to the attachments root, without `..`")
-    if not root.is_dir():  # the installation's setting, not the event's path: say so
-        return _bad(where, ROOT_MISSING, f"the attachments root {root} is not a folder on this machine, "
-                    f"so {rel!r} cannot be read", "set --attachments-root or MAILGITOPS_ATTACHMENTS_ROOT to "
-                    "the folder the order system's files are under (is it mounted?)")
-    try:
-        base = root.resolve(strict=True)
-        real = (base / rel).resolve(strict=True)
-    except (FileNotFoundError, NotADirectoryError):
-        return _bad(where, "attachment-missing", f"{rel!r} does not exist under the attachments root",
-                    "check the path the order system sends")
-    except (OSError, RuntimeError) as e:
-        return _bad(where, "attachment-unreadable", f"{rel!r} cannot be resolved: {e}")
-    if not real.is_relative_to(base):
-        return _bad(where, "attachment-outside-root", f"{rel!r} leads outside the attachments root "
-                    "(through a symbolic link)", "attach only files stored under the attachments root")
-    if not real.is_file():
-        return _bad(where, "attachment-not-a-file", f"{rel!r} is not a regular file")
-    suffix = PurePosixPath(rel).suffix.lower()
-    mime = ATTACHMENT_TYPES.get(real.suffix.lower()) or ATTACHMENT_TYPES.get(suffix)
-    if mime is None:
-        return _bad(where, "attachment-type", f"{rel!r}: files of this type are not attached",
-                    f"allowed: {', '.join(sorted(ATTACHMENT_TYPES))}")
-    size = real.stat().st_size
-    if size > max_bytes:
-        return _bad(where, "attachment-too-large", f"{rel!r} has {size:,} bytes, more than the "
-                    f"{max_bytes:,} allowed (limits.max_attachment_bytes in config/smtp.yaml)",
-                    "link to large files instead of attaching them")
-    return FileRef(kind, rel, real, safe_basename(rel), mime, size)
-
-
 def resolve_language(requested: str | None, active: Sequence[str], default: str) -> str:
     """The recipient's language if active, else its base language (de-CH -> de), else the default."""
     if requested:
@@ -157,13 +78,6 @@ def _dedupe(addresses: Sequence[str], exclude: Sequence[str]) -> tuple[str, ...]
             seen.add(a.lower())
             out.append(a)
     return tuple(out)
-
-
-def _collect(got: FileRef | Diagnostic, problems: list[Diagnostic], files: list[FileRef]) -> None:
-    if isinstance(got, FileRef):
-        files.append(got)
-    else:
-        problems.append(got)
 
 
 def plan(settings: Settings, event: JsonObject,
@@ -196,7 +110,7 @@ def plan(settings: Settings, event: JsonObject,
                           "send one address per person, like name@example.com") for s in bad]
     used = list(dict.fromkeys(p.template_id for p in out if isinstance(p, Planned)))
     if used:  # files are only looked at when something is sent
-        per_template = _attachments(settings, used, event, attachments_root, problems)
+        per_template = per_template_files(settings, used, event, attachments_root, problems)
         out = [p._replace(attachments=per_template[p.template_id][0],
                           notes=(*p.notes, *per_template[p.template_id][1]))
                if isinstance(p, Planned) else p for p in out]
@@ -232,45 +146,6 @@ def _refuse(event: JsonObject, problems: Sequence[Diagnostic], source: str,
                               diagnostics=refused.diagnostics, exit_code=ExitCode.TEMPORARY,
                               hint=problems[0].hint)
     raise refused
-
-
-def _attachments(settings: Settings, template_ids: Sequence[str], event: JsonObject,
-                 attachments_root: Path | None, problems: list[Diagnostic]
-                 ) -> dict[str, tuple[tuple[FileRef, ...], tuple[str, ...]]]:
-    """Per template: the T9 files it attaches automatically, then the A1 extra files. Each file is
-    resolved once however many templates attach it. A kind the event does not provide is left
-    out and said so; a path that is given but wrong is added to `problems`."""
-    each = settings.smtp.limits.max_attachment_bytes
-    given = {k: v for k, v in obj(event.get("attachments")).items() if isinstance(v, str)}  # paths
-    kinds = {tid: settings.templates[tid].attachments if tid in settings.templates else ()
-             for tid in template_ids}
-    resolved: dict[str, FileRef] = {}
-    for kind in dict.fromkeys(k for ks in kinds.values() for k in ks):
-        if kind in given:
-            got = resolve_attachment(attachments_root, kind, given[kind], f"$.attachments.{kind}", each)
-            if isinstance(got, FileRef):
-                resolved[kind] = got
-            else:
-                problems.append(got)
-    extra: list[FileRef] = []
-    allowed = settings.workflow.allow_operator_attachments  # off: refused in plan(), not read
-    for i, rel in enumerate(strings(event.get("operator_attachments")) if allowed else []):
-        _collect(resolve_attachment(attachments_root, "operator", rel, f"$.operator_attachments[{i}]",
-                                    each), problems, extra)
-    out: dict[str, tuple[tuple[FileRef, ...], tuple[str, ...]]] = {}
-    largest, limit = 0, settings.smtp.limits.max_total_attachment_bytes
-    for tid, ks in kinds.items():
-        notes = [f"sent without the {k.replace('_', ' ')}: the event named no attachments.{k}"
-                 for k in ks if k not in given]
-        files = [*(resolved[k] for k in ks if k in resolved), *extra]
-        largest = max(largest, sum(f.size for f in files))
-        out[tid] = (tuple(files), tuple(notes))
-    if largest > limit:
-        problems.append(_bad("$.attachments", "attachments-too-large",
-                             f"the attachments add up to {largest:,} bytes, more than the {limit:,} allowed "
-                             "(limits.max_total_attachment_bytes in config/smtp.yaml)",
-                             "link to large files instead of attaching them"))
-    return out
 
 
 def _recipients(settings: Settings, event: JsonObject, trigger_id: str,
@@ -323,9 +198,3 @@ def _recipients(settings: Settings, event: JsonObject, trigger_id: str,
                 draft=trig.edit_before_send and settings.catalog[trigger_id].editable and role != "operator",
                 bcc=_dedupe([*settings.smtp.bcc, *trig.bcc], [p["email"], *cc_base])))
     return out
-
-
-def attachments_root_from(value: str | None) -> Path | None:
-    """--attachments-root, else MAILGITOPS_ATTACHMENTS_ROOT, else none (events may not name files)."""
-    value = value or os.environ.get("MAILGITOPS_ATTACHMENTS_ROOT")
-    return Path(value) if value else None

@@ -28,15 +28,15 @@ class Service:
     def __init__(self, bundle_path: str | Path, *, outbox: str | None, attachments_root: str | Path | None,
                  token: str | None, policy: RetryPolicy | None = None, delivery: str | None = None,
                  max_backlog: int | None = None) -> None:
-        from mailgitops.dispatch import rules
         from mailgitops.dispatch.api import max_backlog_from
+        from mailgitops.dispatch.attachments import attachments_root_from
         from mailgitops.dispatch.delivery import resolve
 
         self.delivery = resolve(delivery)  # first: without a delivery mode the service does not start
         self.bundle = bundle_mod.load(bundle_path)
         self.outbox_location = outbox
         self.attachments_root = (Path(attachments_root) if attachments_root
-                                 else rules.attachments_root_from(None))
+                                 else attachments_root_from(None))
         self.token = token
         self.policy = policy
         self.max_backlog = max_backlog_from() if max_backlog is None else max_backlog

@@ -37,14 +37,14 @@ def _names(template: str) -> set[str]:
 
 
 def _attachment_codes() -> set[str]:
-    """Every way rules.resolve_attachment refuses a file: the console shows each."""
-    tree = ast.parse((SRC / "dispatch/rules.py").read_text(encoding="utf-8"))
+    """Every way attachments.resolve_attachment refuses a file: the console shows each."""
+    tree = ast.parse((SRC / "dispatch/attachments.py").read_text(encoding="utf-8"))
     fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "resolve_attachment")
-    from mailgitops.dispatch import rules
+    from mailgitops.dispatch import attachments as module
 
-    calls = [c for c in ast.walk(fn) if isinstance(c, ast.Call) and getattr(c.func, "id", None) == "_bad"]
+    calls = [c for c in ast.walk(fn) if isinstance(c, ast.Call) and getattr(c.func, "id", None) == "problem"]
     # a code written as a literal, or as one of the module's constants (ROOT_MISSING)
-    codes = [c.args[1].value if isinstance(c.args[1], ast.Constant) else getattr(rules, c.args[1].id, None)
+    codes = [c.args[1].value if isinstance(c.args[1], ast.Constant) else getattr(module, c.args[1].id, None)
              for c in calls if isinstance(c.args[1], ast.Constant | ast.Name)]
     assert len(codes) == len(calls) and None not in codes, "a refusal whose code the scan cannot read"
     return {str(code) for code in codes}

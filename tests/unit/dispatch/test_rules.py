@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from mailgitops.diagnostics import Diagnostic
-from mailgitops.dispatch.rules import (
-    FileRef,
-    resolve_attachment,
-    resolve_language,
-    safe_basename,
-    single_address,
-)
+from mailgitops.dispatch.attachments import FileRef, resolve_attachment, safe_basename
+from mailgitops.dispatch.rules import resolve_language, single_address
 
 
 @pytest.fixture
