@@ -35,6 +35,7 @@ from mailgitops.diagnostics import Diagnostic, Severity, warning
 from mailgitops.errors import MailgitopsError
 from mailgitops.model import Repo, TemplateText
 from mailgitops.render.compiled import CompiledTemplates, compile_repo_diagnostics
+from mailgitops.render.footer import longest
 from mailgitops.render.layout import direction
 from mailgitops.render.preview import default_sample, preview, preview_context
 from mailgitops.repo import LoadedRepo
@@ -122,7 +123,7 @@ def _text_lints(repo: Repo, compiled: CompiledTemplates, previews: _Previews, ti
            for f in lint_markdown(x.body, lambda name: previews.value(tid, name))]
     _ctx, items, value_bytes = previews.get(tid)
     shell = compiled.shell(repo.templates[tid].layout, direction(x.lang))
-    around = x.subject + (x.preheader or "") + str(compiled.theme.get("footer") or "")
+    around = x.subject + (x.preheader or "") + longest(compiled.theme.get("footer"))
     bound = (len(shell.encode("utf-8")) + html_bound(x.body, items, value_bytes)
              + ESCAPE_FACTOR * (len(around.encode("utf-8")) + 3 * value_bytes))  # + the footer's values
     if bound < RENDER_FROM_BYTES:

@@ -2,7 +2,10 @@
 load from elsewhere: a remote image tells its server who opened the email and when, and a
 `javascript:` or `data:` source has no place in an email. An https URL is allowed only when the
 theme says so (`allow_remote_logo: true`). A webshop's own `logo` (config/webshops/<id>.yaml)
-follows the same rules, with its own `allow_remote_logo`."""
+follows the same rules, with its own `allow_remote_logo`.
+
+A footer written per language has the default language's text (the others fall back to it); an
+active language without its own is a translation gap, said once for the footer."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from mailgitops.diagnostics import Diagnostic, Severity
+from mailgitops.render.footer import missing_languages
 from mailgitops.repo import ASSETS_DIR, LoadedRepo
 from mailgitops.suggest import did_you_mean
 from mailgitops.yamlsrc import YamlDoc
@@ -24,7 +28,36 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
     for file, doc in sorted(loaded.docs.items()):
         if file == THEME_FILE or (file.startswith(WEBSHOPS_DIR) and file.endswith((".yaml", ".yml"))):
             out.extend(_logo(doc, loaded.repo.assets))
+        if file == THEME_FILE:
+            out.extend(_footer(doc, ("footer",), loaded))
     return out
+
+
+def _footer(doc: YamlDoc, at: tuple[str, ...], loaded: LoadedRepo) -> list[Diagnostic]:
+    """A footer per language: the default language's text is what the others fall back to; an
+    active language without its own is a translation gap, said once for the footer."""
+    node: object = doc.data
+    for key in at:
+        node = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or not node:
+        return []  # one text for every language, none, or not a mapping (the schema says so)
+    langs = loaded.repo.languages
+    if not isinstance(node.get(langs.default), str) or not node[langs.default].strip():
+        return [doc.at(at, "footer-default-missing",
+                       f"the footer has no text in the default language `{langs.default}`, which every "
+                       "language without its own falls back to",
+                       hint=f"add `{langs.default}: ...` under `{at[-1]}`", key=True)]
+    missing = missing_languages(node, langs.active, langs.default)
+    if not missing:
+        return []
+    found = doc.at(at, "footer-missing-language",
+                   f"the footer has no text in {', '.join(missing)} yet: "
+                   f"{'those emails show' if len(missing) > 1 else 'its emails show'} the "
+                   f"{langs.default} footer",
+                   hint=f"add `{missing[0]}: ...` under `{at[-1]}`; `mailgitops translations export "
+                        f"--lang {missing[0]}` makes the file for a translator (the footer is in it)",
+                   key=True)
+    return [replace(found, severity=Severity.WARNING)]
 
 
 def _logo(doc: YamlDoc, assets: Collection[str]) -> list[Diagnostic]:

@@ -11,6 +11,8 @@ from jinja2 import UndefinedError
 from mailgitops.errors import ExitCode, MailgitopsError, RenderTimeout
 from mailgitops.render import markdown as md_stage
 from mailgitops.render.compiled import CompiledTemplate, CompiledTemplates, CompiledText
+from mailgitops.render.footer import as_html as footer_html
+from mailgitops.render.footer import footer_for
 from mailgitops.render.htmlesc import escape
 from mailgitops.render.jinja_env import Tokenised, clean_source, render_tokens, template_line
 from mailgitops.render.layout import direction, fill_shell
@@ -164,10 +166,10 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
         name, email_addr = str(printroom.get("name", "")), str(printroom.get("email", ""))
         footer = f"{escape(name)} · {escape(email_addr)}"
         footer_text = f"{name} · {email_addr}"
-    extra = str(compiled.theme.get("footer") or "").strip()
-    if extra:  # theme.yaml `footer`: the same lines under every email, e.g. an address
-        # each line of a `footer: |` block stays a line in HTML too, as in the text part
-        shown = "<br>".join(escape(line.strip()) for line in extra.splitlines() if line.strip())
+    # theme.yaml `footer`: lines under every email (an address, the imprint), one per language
+    extra = footer_for(compiled.theme.get("footer"), lang, compiled.default_lang)
+    if extra:
+        shown = footer_html(extra)
         footer = f"{footer}<br>{shown}" if footer else shown
         footer_text = f"{footer_text}\n{extra}" if footer_text else extra
     shop = context.get("webshop")

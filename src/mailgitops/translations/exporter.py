@@ -12,6 +12,7 @@ from mailgitops.catalog import Catalog
 from mailgitops.diagnostics import Diagnostic, Severity, error
 from mailgitops.errors import MailgitopsError, NotATemplate, UsageError
 from mailgitops.repo import LoadedRepo, load_repo
+from mailgitops.translations.footer import export_files
 from mailgitops.translations.units import TemplateDoc, codes, misalignment, parse
 from mailgitops.translations.xliff_write import ExportFile, ExportUnit, write
 
@@ -31,6 +32,7 @@ class Export:
     translated: int  # units that already had a translation in the target language
     # templates left out: their translation does not pair with the source paragraph by paragraph
     left_out: tuple[Diagnostic, ...] = ()
+    footers: int = 0  # the footers in the file (theme.yaml's), each one unit
 
 
 def check_lang(lang: str, default: str) -> None:
@@ -129,6 +131,9 @@ def export(root: Path, lang: str) -> Export:
                                 tuple(n for n in (template.description, FILE_NOTE) if n), tuple(units)))
     if diags:
         raise MailgitopsError(f"cannot export {lang}: some templates cannot be paired", diagnostics=diags)
+    templates = len(files)
+    files += export_files(loaded, lang)
     every = [u for f in files for u in f.units]
     done = sum(u.target is not None for u in every)
-    return Export(write(default, lang, files), len(files), len(every), done, tuple(left_out))
+    return Export(write(default, lang, files), templates, len(every), done, tuple(left_out),
+                  footers=len(files) - templates)

@@ -17,6 +17,7 @@ from mailgitops.diagnostics import Diagnostic, Severity, error
 from mailgitops.errors import MailgitopsError
 from mailgitops.repo import LoadedRepo
 from mailgitops.translations.exporter import aligned_target, check_lang, loaded_templates, template_doc
+from mailgitops.translations.footer import UNIT, Footer, footers, set_text
 from mailgitops.translations.units import FRONT_KEYS, TemplateDoc, code_problems
 from mailgitops.translations.xliff_read import ReadDoc, ReadUnit, read
 
@@ -71,6 +72,34 @@ def _compare(t: _Template, got: dict[str, ReadUnit], file: str, results: list[Un
             status = "unchanged" if current and current.text == r.target else "updated"
         results.append(UnitResult(t.rel, u.id, status))
     results += [UnitResult(t.rel, uid, "stale") for uid in got]
+
+
+def _footers(loaded: LoadedRepo, lang: str, by_file: dict[str, dict[str, ReadUnit]],
+             results: list[UnitResult]) -> list[tuple[Footer, str]]:
+    """The footers' units, compared as a template's are; (footer, text) for each to write."""
+    out: list[tuple[Footer, str]] = []
+    default = loaded.repo.languages.default
+    for f in footers(loaded):
+        source = f.source(default)
+        got = by_file.pop(f.file_id, {})
+        if source is None:
+            results += [UnitResult(f.rel, uid, "stale") for uid in got]
+            continue
+        r = got.pop(UNIT, None)
+        if r is None:
+            status = "new"
+        elif r.source != source:
+            status = "changed"
+        elif r.target is None or not r.target.strip():
+            status = "untranslated"
+        elif r.target == f.target(lang):
+            status = "unchanged"
+        else:
+            status = "updated"
+            out.append((f, r.target))
+        results.append(UnitResult(f.rel, UNIT, status))
+        results += [UnitResult(f.rel, uid, "stale") for uid in got]
+    return out
 
 
 def _new_text(t: _Template) -> tuple[str | None, str | None]:
@@ -146,6 +175,7 @@ def import_file(root: Path, path: Path, shown: str) -> ImportReport:
     results: list[UnitResult] = []
     for tid, t in templates.items():
         _compare(t, by_file.pop(tid, {}), shown, results, diags)
+    footer_texts = _footers(loaded, doc.trg_lang, by_file, results)
     for tid, units in sorted(by_file.items()):
         results += [UnitResult(f"templates/{tid}/{doc.trg_lang}.md", uid, "stale") for uid in units]
     if diags:
@@ -161,4 +191,8 @@ def import_file(root: Path, path: Path, shown: str) -> ImportReport:
         elif content is not None and content != loaded.sources.get(t.rel):
             _write(loaded.repo.root / t.rel, content)
             written.append(t.rel)
+    for f, text in footer_texts:
+        before = loaded.sources.get(f.rel) or (loaded.repo.root / f.rel).read_text(encoding="utf-8")
+        _write(loaded.repo.root / f.rel, set_text(before, f.at, doc.trg_lang, text, default))
+        written.append(f.rel)
     return ImportReport(doc.trg_lang, tuple(results), tuple(written), tuple(not_written))
