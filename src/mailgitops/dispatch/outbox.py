@@ -7,6 +7,7 @@ claim rows with a lease in a short transaction and never hold a lock across SMTP
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
@@ -61,6 +62,23 @@ def initial_recipients(to: Iterable[str], cc: Iterable[str], bcc: Iterable[str] 
                 seen.add(a)
                 out.append({"address": a, "kind": kind, "result": "deferred", "code": None, "text": text})
     return out
+
+
+def sha_of(raw: bytes | None) -> str | None:
+    """The SHA-256 stored with a message's bytes and checked before they are sent."""
+    return hashlib.sha256(raw).hexdigest() if raw is not None else None
+
+
+def requeued_by_hand(row: Row) -> tuple[list[str], list[Recipient]] | None:
+    """`outbox retry`: the envelope left to send (every recipient that has not accepted it) and
+    each recipient's record, or None when the row cannot be sent again (not failed, expired,
+    ambiguous or queued, or its body pruned by retention)."""
+    if row.status not in ("failed", "expired", "ambiguous", "queued") or row.raw is None:
+        return None
+    recips: list[Recipient] = [r if r["result"] == "accepted" else
+                               {**r, "result": "deferred", "code": None, "text": "queued again by hand"}
+                               for r in row.recipients]
+    return [str(r["address"]) for r in recips if r["result"] != "accepted"], recips
 
 
 def read_draft(value: object, *, decoded: bool = False) -> tuple[Draft | None, str | None]:

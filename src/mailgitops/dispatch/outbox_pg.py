@@ -8,7 +8,6 @@ other), sent with no lock held, then recorded. NOTIFY wakes idle senders when wo
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import threading
 import time
@@ -29,15 +28,15 @@ from mailgitops.dispatch.outbox import (
     initial_recipients,
     json_column,
     read_draft,
+    sha_of,
 )
 from mailgitops.dispatch.outbox_page import page_where
-from mailgitops.dispatch.outbox_pg_upkeep import PgUpkeep
+from mailgitops.dispatch.outbox_pg_hand import CHANNEL, PgHandActions
 from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 
 if TYPE_CHECKING:
-    from mailgitops.dispatch.draft_shape import Draft
+    pass
 
-CHANNEL = "mailgitops_outbox"
 POLL_SECONDS = 0.5  # how often the listener looks at the stop flag between notifications
 _JSON = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
          "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json", "recipients": "recipients_json"}
@@ -60,11 +59,7 @@ def _row(r: DictRow, raw: bytes | None, *, with_draft: bool = True) -> Row:
         sha256=r["raw_sha256"], pruned_at=r["pruned_at"], draft_problem=problem)
 
 
-def _sha(raw: bytes | None) -> str | None:
-    return hashlib.sha256(raw).hexdigest() if raw is not None else None
-
-
-class PgOutbox(PgUpkeep):
+class PgOutbox(PgHandActions):
     """A psycopg connection pool; every method is one short transaction."""
 
     def __init__(self, url: str, *, migrate: bool = False) -> None:
@@ -149,16 +144,6 @@ class PgOutbox(PgUpkeep):
             raw = blobs.join(bytes(raw), fetch)
         return _row(r, bytes(raw) if raw is not None else None, with_draft=with_draft)
 
-    @staticmethod
-    def _store(conn: psycopg.Connection[DictRow], raw: bytes | None,
-               bodies: Sequence[bytes] | None = None) -> tuple[bytes | None, list[str]]:
-        if raw is None:
-            return None, []
-        skeleton, parts = blobs.split(raw, bodies)
-        for digest, data in parts.items():
-            conn.execute("INSERT INTO blobs VALUES (%s, %s) ON CONFLICT DO NOTHING", (digest, data))
-        return skeleton, sorted(parts)
-
     def record_event(self, event: StoredEvent, messages: Sequence[NewMessage], *,
                      claim_for: tuple[str, float] | None = None) -> list[int]:
         now = time.time()
@@ -188,7 +173,7 @@ class PgOutbox(PgUpkeep):
                     "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
                     (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
                      Jsonb(list(m.to)), Jsonb(list(m.cc)), Jsonb(list(m.bcc)),
-                     Jsonb([x["address"] for x in recips]), Jsonb(recips), skeleton, _sha(m.raw),
+                     Jsonb([x["address"] for x in recips]), Jsonb(recips), skeleton, sha_of(m.raw),
                      Jsonb(parts), Jsonb(m.draft.to_json()) if m.draft is not None else None,
                      "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
                      worker if claimed else None, lease_until if claimed else None, *held)).fetchone()
@@ -267,52 +252,3 @@ class PgOutbox(PgUpkeep):
             params.append(worker)
         with self._conn() as conn, conn.transaction():
             return conn.execute(sql, params).rowcount == 1
-
-    def _notify_if(self, conn: psycopg.Connection[DictRow], changed: bool) -> bool:
-        if changed:
-            conn.execute(f"NOTIFY {CHANNEL}")
-        return changed
-
-    def retry(self, row_id: int) -> bool:
-        row = self.get(row_id)
-        if row is None or row.status not in ("failed", "expired", "ambiguous", "queued") or row.raw is None:
-            return False
-        recips = [r if r["result"] == "accepted" else
-                  {**r, "result": "deferred", "code": None, "text": "queued again by hand"}
-                  for r in row.recipients]
-        pending = [r["address"] for r in recips if r["result"] != "accepted"]
-        now = time.time()
-        with self._conn() as conn, conn.transaction():
-            n = conn.execute(
-                "UPDATE messages SET status='queued', next_attempt_at=%s, created_at=%s, updated_at=%s,"
-                " lease_until=NULL, rcpts_json=%s, recipients_json=%s, refused_json='{}'"
-                " WHERE id=%s AND status=%s",
-                (now, now, now, Jsonb(pending), Jsonb(recips), row_id, row.status)).rowcount
-            return self._notify_if(conn, n == 1)
-
-    def set_draft(self, row_id: int, draft: Draft, cc: Sequence[str]) -> bool:
-        with self._conn() as conn, conn.transaction():
-            return conn.execute("UPDATE messages SET draft_json=%s, cc_json=%s, updated_at=%s WHERE id=%s"
-                                " AND status='draft'", (Jsonb(draft.to_json()), Jsonb(list(cc)), time.time(),
-                                                        row_id)).rowcount == 1
-
-    def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool:
-        """draft -> queued in one statement: of two concurrent sends from any instances, one wins."""
-        now = time.time()
-        with self._conn() as conn, conn.transaction():
-            got = conn.execute("SELECT to_json FROM messages WHERE id=%s", (row_id,)).fetchone()
-            to = list(got["to_json"]) if got else []
-            recips = initial_recipients(to, cc, [r for r in rcpts if r not in to and r not in cc])
-            skeleton, parts = self._store(conn, raw)
-            n = conn.execute(
-                "UPDATE messages SET status='queued', raw=%s, raw_sha256=%s, blobs_json=%s, rcpts_json=%s,"
-                " recipients_json=%s, cc_json=%s, next_attempt_at=%s, created_at=%s, updated_at=%s"
-                " WHERE id=%s AND status='draft'",
-                (skeleton, _sha(raw), Jsonb(parts), Jsonb([r["address"] for r in recips]), Jsonb(recips),
-                 Jsonb(list(cc)), now, now, now, row_id)).rowcount
-            return self._notify_if(conn, n == 1)
-
-    def discard_draft(self, row_id: int) -> bool:
-        with self._conn() as conn, conn.transaction():
-            return conn.execute("UPDATE messages SET status='discarded', updated_at=%s WHERE id=%s"
-                                " AND status='draft'", (time.time(), row_id)).rowcount == 1

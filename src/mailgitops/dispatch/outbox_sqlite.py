@@ -11,7 +11,6 @@ it"). It saves one fsync per message; accepting an event, queuing a draft and cl
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -28,14 +27,16 @@ from mailgitops.dispatch.outbox import (
     initial_recipients,
     json_column,
     read_draft,
+    sha_of,
 )
 from mailgitops.dispatch.outbox_page import page_where
 from mailgitops.dispatch.outbox_sqlite_conn import GroupWriter, Readers, why_unopenable
-from mailgitops.dispatch.outbox_sqlite_upkeep import SqliteUpkeep, locked
+from mailgitops.dispatch.outbox_sqlite_hand import SqliteHandActions
+from mailgitops.dispatch.outbox_sqlite_upkeep import locked
 from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 
 if TYPE_CHECKING:
-    from mailgitops.dispatch.draft_shape import Draft
+    pass
 
 _JSON_FIELDS = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
                 "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json",
@@ -80,11 +81,7 @@ def _enter_wal(db: sqlite3.Connection, wait: float = BUSY_SECONDS) -> None:
             time.sleep(0.005)
 
 
-def _sha(raw: bytes | None) -> str | None:
-    return hashlib.sha256(raw).hexdigest() if raw is not None else None
-
-
-class SqliteOutbox(SqliteUpkeep):
+class SqliteOutbox(SqliteHandActions):
     """One file; per instance one writer connection (shared by threads under a lock, accepted
     events committed in groups) and reader connections that never wait for it
     (outbox_sqlite_conn.py); safe for several processes (WAL, leases)."""
@@ -123,15 +120,6 @@ class SqliteOutbox(SqliteUpkeep):
                 return {h: d for h, d in got}
             raw = blobs.join(raw, fetch)
         return _row(r, raw, with_draft=with_draft)
-
-    def _store(self, raw: bytes | None, bodies: Sequence[bytes] | None = None) -> tuple[bytes | None, str]:
-        """The skeleton to keep in the row; each large part stored once (INSERT OR IGNORE)."""
-        if raw is None:
-            return None, "[]"
-        skeleton, parts = blobs.split(raw, bodies)
-        for digest, data in parts.items():
-            self.db.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?)", (digest, data))
-        return skeleton, json.dumps(sorted(parts))
 
     @locked
     def close(self) -> None:
@@ -179,7 +167,7 @@ class SqliteOutbox(SqliteUpkeep):
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
                  json.dumps(m.to), json.dumps(m.cc), json.dumps(m.bcc), json.dumps(rcpts),
-                 json.dumps(recips), skeleton, _sha(m.raw),
+                 json.dumps(recips), skeleton, sha_of(m.raw),
                  json.dumps(m.draft.to_json()) if m.draft is not None else None,
                  "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
                  worker if claimed else None, lease_until if claimed else None,
@@ -280,54 +268,3 @@ class SqliteOutbox(SqliteUpkeep):
             return self._write(sql, params) == 1
         finally:
             self.db.execute("PRAGMA synchronous=FULL")
-
-    @locked
-    def retry(self, row_id: int) -> bool:
-        """By hand: to every recipient that has not accepted it yet, lifetime counted afresh."""
-        row = self.get(row_id)
-        if row is None or row.status not in ("failed", "expired", "ambiguous", "queued") or row.raw is None:
-            return False  # a pruned message has no body left to send
-        recips = [r if r["result"] == "accepted" else
-                  {**r, "result": "deferred", "code": None, "text": "queued again by hand"}
-                  for r in row.recipients]
-        pending = [r["address"] for r in recips if r["result"] != "accepted"]
-        now = time.time()
-        return self._write(
-            "UPDATE messages SET status='queued', next_attempt_at=?, created_at=?, updated_at=?,"
-            " lease_until=NULL, rcpts_json=?, recipients_json=?, refused_json='{}' WHERE id=? AND status=?",
-            (now, now, now, json.dumps(pending), json.dumps(recips), row_id, row.status)) == 1
-
-    @locked
-    def set_draft(self, row_id: int, draft: Draft, cc: Sequence[str]) -> bool:
-        return self._write("UPDATE messages SET draft_json=?, cc_json=?, updated_at=? WHERE id=?"
-                           " AND status='draft'",
-                           (json.dumps(draft.to_json()), json.dumps(list(cc)), time.time(), row_id)) == 1
-
-    @locked
-    def queue_draft(self, row_id: int, raw: bytes, rcpts: Sequence[str], cc: Sequence[str]) -> bool:
-        """draft -> queued in one statement: of two concurrent sends, exactly one wins (RELIABILITY 7).
-        `rcpts` is the whole envelope: To and `cc` are named as such, any other address is BCC."""
-        now = time.time()
-        got = self.db.execute("SELECT to_json FROM messages WHERE id=?", (row_id,)).fetchone()
-        to = json.loads(got[0]) if got else []
-        recips = initial_recipients(to, cc, [r for r in rcpts if r not in to and r not in cc])
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            skeleton, parts = self._store(raw)
-            n = self._write(
-                "UPDATE messages SET status='queued', raw=?, raw_sha256=?, blobs_json=?, rcpts_json=?,"
-                " recipients_json=?, cc_json=?, next_attempt_at=?, created_at=?, updated_at=?"
-                " WHERE id=? AND status='draft'",
-                (skeleton, _sha(raw), parts, json.dumps([r["address"] for r in recips]), json.dumps(recips),
-                 json.dumps(list(cc)), now, now, now, row_id))
-            self.db.execute("COMMIT" if n == 1 else "ROLLBACK")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        return n == 1
-
-    @locked
-    def discard_draft(self, row_id: int) -> bool:
-        return self._write("UPDATE messages SET status='discarded', updated_at=? WHERE id=?"
-                           " AND status='draft'", (time.time(), row_id)) == 1
-
