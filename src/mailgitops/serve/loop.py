@@ -74,7 +74,9 @@ class SenderWorker:
     def flush_once(self) -> FlushReport:
         sender = self._sender()
         report = FlushReport()
-        pause = sender.outbox.paused()
+        # current_pause, not the stored pause: an authentication pause ends by itself once the
+        # password (a password_file rotated while serving) is no longer the one that failed
+        pause = sender.current_pause()
         if pause is not None:
             report.paused = pause[1]
             return report

@@ -1,0 +1,72 @@
+"""What serve's sender pool does besides sending, as `outbox flush` does it and the docs promise:
+an authentication pause ends by itself once the password file holds a new password. On both
+outbox backends."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailgitops.serve.loop import SenderWorker
+from mailgitops.serve.service import Service
+from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
+from support.smtpd import SmtpServer
+
+PASSWORD = "the-new-password-0123"
+
+
+class CountingServer(SmtpServer):
+    """Counts login attempts: the password that failed must not be tried again."""
+
+    logins = 0
+
+    def _authenticate(self, *args: Any) -> Any:
+        self.logins += 1
+        return super()._authenticate(*args)
+
+
+@pytest.fixture
+def auth_server() -> Iterator[CountingServer]:
+    srv = CountingServer(users={"printroom": PASSWORD}, auth_require_tls=False).start()
+    yield srv
+    srv.stop()
+
+
+def _service(tmp_path: Path, port: int, outbox: str, auth: dict[str, Any] | None = None,
+             events: int = 3) -> Service:
+    svc = Service(build_bundle(make_repo(tmp_path / "repo", port=port, auth=auth)), outbox=outbox,
+                  attachments_root=SAMPLES / "files", token=None)
+    for i in range(events):
+        svc.dispatcher().handle(sample_event(trigger="order_received", event_id=f"upkeep-{i}"), deliver=False)
+    return svc
+
+
+def test_a_rotated_password_file_ends_the_pause_without_an_event_or_a_restart(
+        auth_server: CountingServer, tmp_path: Path, outbox_location: str) -> None:
+    secret = tmp_path / "smtp-password"
+    secret.write_text("the-old-password\n", encoding="utf-8")
+    svc = _service(tmp_path, auth_server.port, outbox_location,
+                   auth={"mode": "custom", "username": "printroom", "password_file": str(secret)})
+    w = SenderWorker(svc, "sender-t", threading.Event())
+    try:
+        first = w.flush_once()  # the server refuses the old password: paused until it changes
+        assert first.paused and "password" in first.paused
+        tried = auth_server.logins
+        assert w.flush_once().paused  # the same password: not tried again
+        assert auth_server.logins == tried
+        secret.write_text(PASSWORD + "\n", encoding="utf-8")  # the operator rotates the secret
+        report = w.flush_once()
+    finally:
+        w.close()
+        counts = svc.dispatcher().outbox.counts()
+        paused = svc.dispatcher().outbox.paused()
+        svc.close()
+    assert report.paused is None
+    assert report.sent == 3
+    assert len(auth_server.wait_for(3)) == 3
+    assert counts["sent"] == 3
+    assert paused is None  # /health and /metrics no longer say paused
