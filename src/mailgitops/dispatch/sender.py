@@ -175,7 +175,7 @@ class Sender:
         `force`; once `stop` is set nothing more is claimed."""
         self.delivery()
         report = FlushReport()
-        self._apply_retention()
+        self.apply_retention()
         pause = self.current_pause()
         if pause is not None:
             # an authentication failure is not retried with the same password: a server that
@@ -198,7 +198,9 @@ class Sender:
                 break
         return report
 
-    def _apply_retention(self) -> None:
+    def apply_retention(self) -> None:
+        """Drop the bodies of messages finished longer ago than the retention, at most once per
+        PRUNE_EVERY (`outbox flush` and serve's senders call it at the start of a pass)."""
         retention = self.policy.retention_seconds
         if retention is None or (self.pruned_at is not None
                                  and time.monotonic() - self.pruned_at < PRUNE_EVERY):

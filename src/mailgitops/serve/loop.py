@@ -74,6 +74,7 @@ class SenderWorker:
     def flush_once(self) -> FlushReport:
         sender = self._sender()
         report = FlushReport()
+        sender.apply_retention()  # MAILGITOPS_RETENTION, as `outbox flush` applies it
         # current_pause, not the stored pause: an authentication pause ends by itself once the
         # password (a password_file rotated while serving) is no longer the one that failed
         pause = sender.current_pause()

@@ -1,6 +1,6 @@
 """What serve's sender pool does besides sending, as `outbox flush` does it and the docs promise:
-an authentication pause ends by itself once the password file holds a new password. On both
-outbox backends."""
+an authentication pause ends by itself once the password file holds a new password, and the
+retention setting drops old bodies. On both outbox backends."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from mailgitops.dispatch import sender
 from mailgitops.serve.loop import SenderWorker
 from mailgitops.serve.service import Service
+from support.clock import ShiftedClock
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
 from support.smtpd import SmtpServer
 
@@ -70,3 +72,21 @@ def test_a_rotated_password_file_ends_the_pause_without_an_event_or_a_restart(
     assert len(auth_server.wait_for(3)) == 3
     assert counts["sent"] == 3
     assert paused is None  # /health and /metrics no longer say paused
+
+
+def test_the_senders_apply_the_retention(sink: SmtpServer, tmp_path: Path, outbox_location: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    svc = _service(tmp_path, sink.port, outbox_location)
+    clock = ShiftedClock().install(monkeypatch, sender)  # the sender's idea of now, not the outbox's
+    w = SenderWorker(svc, "sender-t", threading.Event())
+    try:
+        assert w.flush_once().sent == 3
+        clock.advance(91 * 86400.0)  # past the default retention (90 days) and the hourly limit
+        w.flush_once()
+        rows = svc.dispatcher().outbox.rows("sent")
+    finally:
+        w.close()
+        svc.close()
+    assert len(rows) == 3
+    assert all(r.pruned_at is not None for r in rows)
+    assert all(r.raw is None for r in rows)
