@@ -65,6 +65,8 @@ class Webshop:
     order_url: str | None = None  # replaces Workflow.order_url
     logo: str | None = None  # replaces the theme's logo in this shop's emails
     allow_remote_logo: bool = False  # as the theme's: `logo` may be an https URL
+    # the theme keys this shop changes (`theme:`, with a top-level `logo` as theme.logo)
+    theme: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

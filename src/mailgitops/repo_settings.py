@@ -23,6 +23,10 @@ from mailgitops.model import (
 )
 from mailgitops.settings import ROLES, LimitSettings
 
+# the theme keys a webshop may change (webshop.schema.json `theme`); the rest is theme.yaml's
+SHOP_THEME_KEYS = ("logo", "allow_remote_logo", "logo_alt", "logo_width", "accent_color", "link_color",
+                   "heading_color", "footer")
+
 
 def split_cc(value: Any) -> tuple[str, ...]:
     """S4: `a@x; b@y` or a list; each part kept (and checked later), none dropped."""
@@ -126,7 +130,12 @@ def webshop_settings(path: Path, raw: dict[str, Any], smtp: Smtp) -> Webshop:
     sender = sender_of(raw.get("sender"))
     if sender is not None and not sender.name:  # an address-only override keeps the display name
         sender = Mailbox(sender.address, smtp.sender.name)
+    theme = {k: v for k, v in as_dict(raw.get("theme")).items() if k in SHOP_THEME_KEYS and v is not None}
+    for key in ("logo", "allow_remote_logo"):  # written at the top before `theme:` existed: the same
+        if key not in theme and raw.get(key) is not None:
+            theme[key] = raw[key]
+    logo = text_of(theme.get("logo"))
     return Webshop(id=path.stem, name=str(raw.get("name", path.stem)), sender=sender,
                    cc=split_cc(raw.get("cc")), reply_to=text_of(raw.get("reply_to")),
-                   order_url=text_of(raw.get("order_url")), logo=text_of(raw.get("logo")),
-                   allow_remote_logo=raw.get("allow_remote_logo") is True)
+                   order_url=text_of(raw.get("order_url")), logo=logo,
+                   allow_remote_logo=theme.get("allow_remote_logo") is True, theme=theme)

@@ -76,8 +76,8 @@ def test_a_shops_preview_shows_its_logo_and_another_shops_the_themes(tmp_path: P
 def test_a_message_sent_for_a_shop_carries_the_shops_logo(tmp_path: Path, smtp_server: SmtpServer,
                                                           sink: SmtpServer) -> None:
     bundle = build_bundle(_repo(tmp_path, smtp_server.port))
-    assert json.loads(bundle.read_text(encoding="utf-8"))["content"]["compiled"]["shop_logos"] == {
-        "campus": "campus-logo.png"}
+    assert json.loads(bundle.read_text(encoding="utf-8"))["content"]["compiled"]["shop_themes"] == {
+        "campus": {"logo": "campus-logo.png"}}
     for i, shop in enumerate(("campus", "staff")):
         event = write_event(tmp_path, sample_event("flyers", trigger="proof_ready", event_id=f"evt-logo-{i}",
                                                    webshop=shop))

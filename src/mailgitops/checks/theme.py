@@ -1,8 +1,8 @@
 """The theme's logo is a file the bundle carries (templates/_assets/), never a link an email would
 load from elsewhere: a remote image tells its server who opened the email and when, and a
 `javascript:` or `data:` source has no place in an email. An https URL is allowed only when the
-theme says so (`allow_remote_logo: true`). A webshop's own `logo` (config/webshops/<id>.yaml)
-follows the same rules, with its own `allow_remote_logo`.
+theme says so (`allow_remote_logo: true`). A webshop's own look (config/webshops/<id>.yaml
+`theme:`, and its older top-level `logo`) follows the same rules, with its own `allow_remote_logo`.
 
 A footer written per language has the default language's text (the others fall back to it); an
 active language without its own is a translation gap, said once for the footer."""
@@ -26,11 +26,25 @@ WEBSHOPS_DIR = "config/webshops/"
 def check(loaded: LoadedRepo) -> list[Diagnostic]:
     out = []
     for file, doc in sorted(loaded.docs.items()):
-        if file == THEME_FILE or (file.startswith(WEBSHOPS_DIR) and file.endswith((".yaml", ".yml"))):
-            out.extend(_logo(doc, loaded.repo.assets))
         if file == THEME_FILE:
-            out.extend(_footer(doc, ("footer",), loaded))
+            out += _logo(doc, loaded.repo.assets) + _footer(doc, ("footer",), loaded)
+        elif file.startswith(WEBSHOPS_DIR) and file.endswith((".yaml", ".yml")):
+            out += _shop(doc, loaded)
     return out
+
+
+def _shop(doc: YamlDoc, loaded: LoadedRepo) -> list[Diagnostic]:
+    """A webshop's own look (`theme:`), by theme.yaml's rules; its top-level `logo` (written
+    before `theme:` existed) is the same as `theme: {logo: ...}`, so only one of them."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    own = data["theme"] if isinstance(data.get("theme"), dict) else {}
+    allow = own.get("allow_remote_logo", data.get("allow_remote_logo")) is True
+    out = _logo(doc, loaded.repo.assets, ("theme",), allow) + _footer(doc, ("theme", "footer"), loaded)
+    if "logo" in data and "logo" in own:
+        out.append(doc.at(("logo",), "logo-twice",
+                          "the shop's `logo` is written twice: here and under `theme:`",
+                          hint="keep the one under `theme:` and delete this line", key=True))
+    return out + _logo(doc, loaded.repo.assets, (), allow)
 
 
 def _footer(doc: YamlDoc, at: tuple[str, ...], loaded: LoadedRepo) -> list[Diagnostic]:
@@ -60,34 +74,41 @@ def _footer(doc: YamlDoc, at: tuple[str, ...], loaded: LoadedRepo) -> list[Diagn
     return [replace(found, severity=Severity.WARNING)]
 
 
-def _logo(doc: YamlDoc, assets: Collection[str]) -> list[Diagnostic]:
-    data = doc.data if isinstance(doc.data, dict) else {}
+def _logo(doc: YamlDoc, assets: Collection[str], base: tuple[str, ...] = (),
+          allow: bool | None = None) -> list[Diagnostic]:
+    """The logo at `base` + `logo`; `allow`: whether an https logo is allowed (default: the
+    `allow_remote_logo` beside it)."""
+    data: object = doc.data
+    for key in base:
+        data = data.get(key) if isinstance(data, dict) else None
+    data = data if isinstance(data, dict) else {}
     logo = data.get("logo")
+    at = (*base, "logo")
     if not isinstance(logo, str) or not logo:
         return []  # no logo, or not text: the schema says so
     if logo in assets:
-        return _svg(doc, logo)
+        return _svg(doc, logo, at)
     scheme = urlsplit(logo).scheme.lower() if ":" in logo else ""
     if not scheme:
-        return [doc.at(("logo",), "logo-not-an-asset", f"logo `{logo}` is not a file in {ASSETS_DIR}/",
+        return [doc.at(at, "logo-not-an-asset", f"logo `{logo}` is not a file in {ASSETS_DIR}/",
                        hint=did_you_mean(logo, assets) or f"put the image in {ASSETS_DIR}/, write its name")]
-    if data.get("allow_remote_logo") is True and scheme == "https":
+    if (data.get("allow_remote_logo") is True if allow is None else allow) and scheme == "https":
         return []
     if scheme == "https":
-        return [doc.at(("logo",), "remote-logo",
+        return [doc.at(at, "remote-logo",
                        f"logo `{logo}` would be loaded from another server each time an email is opened "
                        "(that server learns who opened it and when)",
                        hint=f"put the image in {ASSETS_DIR}/ and write its file name, or set "
                             "`allow_remote_logo: true` if this is intended")]
-    return [doc.at(("logo",), "unsafe-logo", f"logo `{logo[:80]}` is a `{scheme}:` link, not an image file",
+    return [doc.at(at, "unsafe-logo", f"logo `{logo[:80]}` is a `{scheme}:` link, not an image file",
                    hint=f"put the image in {ASSETS_DIR}/ and write its file name")]
 
 
-def _svg(doc: YamlDoc, logo: str) -> list[Diagnostic]:
+def _svg(doc: YamlDoc, logo: str, at: tuple[str, ...]) -> list[Diagnostic]:
     """The file is fine; most inboxes are not."""
     if not logo.lower().endswith((".svg", ".svgz")):
         return []
-    found = doc.at(("logo",), "logo-svg", f"logo `{logo}` is an SVG image, which Gmail and Outlook do "
+    found = doc.at(at, "logo-svg", f"logo `{logo}` is an SVG image, which Gmail and Outlook do "
                    "not show: most customers would see an empty box",
                    hint=f"export it as a PNG (twice the width it is shown at, e.g. 320 px wide for 160px) "
                    f"into {ASSETS_DIR}/ and write that file's name")

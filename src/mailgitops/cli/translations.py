@@ -37,7 +37,7 @@ def _export(root: str, lang: str, out: str | None) -> int:
         click.echo(format_text(list(result.left_out)), err=True)
     skipped = f"; {len(result.left_out)} left out, see above" if result.left_out else ""
     footer = " and the footer" if result.footers == 1 else (
-        f" and {result.footers} footers" if result.footers else "")
+        f" and {result.footers} footers" if result.footers else "")  # theme.yaml's, a webshop's
     click.echo(f"exported {result.units} units of {result.templates} templates{footer} for {lang} "
                f"({result.translated} already translated{skipped}){'' if out is None else f' to {out}'}",
                err=True)

@@ -107,8 +107,10 @@ def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
         return list(e.diagnostics) or [error(f"templates/{tid}", 0, 0, "render-error", e.message,
                                              hint=e.hint)]
     # the lints `validate` reads from the sources, here exact: this is the real HTML
-    shell = compiled.shell(compiled.templates[tid].layout, direction(p.email.lang))
-    lints = tuple(f.message for f in email_findings(p.email.html, compiled.theme, shell=shell,
+    found = repo.samples.get(name)
+    shop = str(found.data.get("webshop") or "") if found else ""  # its look: its own layout
+    shell = compiled.shell(compiled.templates[tid].layout, direction(p.email.lang), shop)
+    lints = tuple(f.message for f in email_findings(p.email.html, compiled.theme_for(shop), shell=shell,
                                                     lang=p.email.lang, subject=p.email.subject,
                                                     preheader=p.email.preheader))
     eml = p.message.as_bytes()

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mailgitops.errors import MailgitopsError
+from mailgitops.render.looks import Look, look_name, looks_of
 
 # The dispatcher only loads compiled templates: what compiles them (the process pool, whose
 # multiprocessing and concurrent.futures imports cost a cold `dispatch` ~8 ms, the layout
@@ -52,19 +53,18 @@ class CompiledTemplates(NamedTuple):  # not a dataclass: ~0.9 ms less at every c
     theme: Mapping[str, Any]
     assets: Mapping[str, Asset]
     layout_sources: Mapping[str, str]  # kept for the benchmark and lint (final MJML), not used to send
-    # webshop id -> its own logo (an asset name or an allowed https URL); its shells are
-    # "<layout>/<dir>/<logo>", compiled like the theme's, since the logo is part of the layout
-    shop_logos: Mapping[str, str] = MappingProxyType({})
+    # webshop id -> the theme keys it changes (its logo, colours, footer); the layouts compiled
+    # with a shop's look are "<layout>/<dir>/<look>" (look_name), as the logo is part of the layout
+    shop_themes: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
 
-    def shell(self, layout: str, dir_: str, logo: str | None = None) -> str:
-        if logo and logo != self.theme.get("logo"):
-            return self.shells[f"{layout}/{dir_}/{logo}"]
-        return self.shells[f"{layout}/{dir_}"]
+    def shell(self, layout: str, dir_: str, webshop: str | None = None) -> str:
+        look = look_name(self.theme, self.shop_themes.get(webshop or "", {}))
+        return self.shells[f"{layout}/{dir_}/{look}" if look else f"{layout}/{dir_}"]
 
-    def logo_for(self, webshop: str | None) -> str | None:
-        """The logo of a webshop's emails: its own, else the theme's."""
-        logo = self.shop_logos.get(webshop or "") or self.theme.get("logo")
-        return str(logo) if logo else None
+    def theme_for(self, webshop: str | None) -> Mapping[str, Any]:
+        """The theme of a webshop's emails: theme.yaml's, with the keys the shop changes."""
+        own = self.shop_themes.get(webshop or "")
+        return {**self.theme, **own} if own else self.theme
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready and deterministic: sorted keys, no paths, no timestamps; assets base64."""
@@ -87,8 +87,9 @@ class CompiledTemplates(NamedTuple):  # not a dataclass: ~0.9 ms less at every c
             "assets": {n: {"mime_type": a.mime_type, "data": base64.b64encode(a.data).decode("ascii")}
                        for n, a in sorted(self.assets.items())},
             "layout_sources": dict(sorted(self.layout_sources.items())),
-            # only when a shop has a logo of its own: a bundle without one keeps its bytes
-            **({"shop_logos": dict(sorted(self.shop_logos.items()))} if self.shop_logos else {}),
+            # only when a shop has a look of its own: a bundle without one keeps its bytes
+            **({"shop_themes": {k: dict(v) for k, v in sorted(self.shop_themes.items())}}
+               if self.shop_themes else {}),
         }
 
     @classmethod
@@ -109,7 +110,9 @@ class CompiledTemplates(NamedTuple):  # not a dataclass: ~0.9 ms less at every c
             theme=d["theme"],
             assets={n: Asset(n, a["mime_type"], base64.b64decode(a["data"])) for n, a in d["assets"].items()},
             layout_sources=dict(d.get("layout_sources", {})),
-            shop_logos=dict(d.get("shop_logos", {})),
+            # "shop_logos": a bundle written before shops had more of a look than a logo
+            shop_themes=dict(d.get("shop_themes") or {
+                sid: {"logo": logo} for sid, logo in dict(d.get("shop_logos") or {}).items()}),
         )
         missing = made.missing_shells()
         if missing:
@@ -122,11 +125,10 @@ class CompiledTemplates(NamedTuple):  # not a dataclass: ~0.9 ms less at every c
 
     def missing_shells(self) -> list[str]:
         """The compiled layouts an email could ask for and the bundle lacks (a hand-edited bundle):
-        each template's layout in both directions, with each webshop's own logo."""
-        theme_logo = self.theme.get("logo")
-        logos = [None, *sorted({lg for lg in self.shop_logos.values() if lg != theme_logo})]
-        need = {f"{t.layout}/{d}" + (f"/{lg}" if lg else "")
-                for t in self.templates.values() for d in ("ltr", "rtl") for lg in logos}
+        each template's layout in both directions, with each webshop's own look."""
+        looks = [None, *sorted(looks_of(self.theme, self.shop_themes))]
+        need = {f"{t.layout}/{d}" + (f"/{lk}" if lk else "")
+                for t in self.templates.values() for d in ("ltr", "rtl") for lk in looks}
         return sorted(need - self.shells.keys())
 
 
@@ -255,8 +257,8 @@ def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True, workers: i
     dirs = ("ltr", "rtl")  # both, always: a recipient's language may fall back to either
     shells: dict[str, str] = {}
     used = sorted({t.layout for t in templates.values()})
-    shop_logos = {sid: w.logo for sid, w in sorted(repo.webshops.items()) if w.logo}
-    logos = [None, *sorted({logo for logo in shop_logos.values() if logo != theme.get("logo")})]
+    shop_themes = {sid: dict(w.theme) for sid, w in sorted(repo.webshops.items()) if w.theme}
+    looks: list[tuple[str | None, Look]] = [(None, {}), *sorted(looks_of(theme, shop_themes).items())]
     for layout in used:
         source = repo.layouts.get(layout)
         users = [tid for tid, t in templates.items() if t.layout == layout]
@@ -265,10 +267,10 @@ def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True, workers: i
                                f"layout `{layout}` does not exist in templates/_layouts/",
                                hint=f"available: {', '.join(sorted(repo.layouts)) or 'none'}"))
             continue
-        for dir_, logo in ((d, lg) for d in dirs for lg in logos):
+        for dir_, (look, own) in ((d, lk) for d in dirs for lk in looks):
             try:
-                shells[f"{layout}/{dir_}" + (f"/{logo}" if logo else "")] = compile_shell(
-                    source, {**theme, "logo": logo} if logo else theme, dir_, assets)
+                shells[f"{layout}/{dir_}" + (f"/{look}" if look else "")] = compile_shell(
+                    source, {**theme, **own}, dir_, assets)
             except LayoutError as e:
                 diags.append(error(f"templates/_layouts/{layout}.mjml", e.line, 1, "layout-error",
                                    f"the layout does not compile: {e}", hint=e.hint))
@@ -283,7 +285,7 @@ def compile_repo_diagnostics(repo: Repo, *, check_texts: bool = True, workers: i
         theme=theme,
         assets=assets,
         layout_sources={k: v for k, v in sorted(repo.layouts.items()) if k in used},
-        shop_logos=shop_logos,
+        shop_themes=shop_themes,
     ), diags
 
 

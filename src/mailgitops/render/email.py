@@ -151,7 +151,10 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
     """`preheader=None`: none was written (an operator's draft); the text's first words are used."""
     dir_ = direction(lang)
     subject, notes = _subject(subject)
-    shape = md_stage.structure(body.text, compiled.theme, rtl=dir_ == "rtl")
+    shop = context.get("webshop")
+    shop_id = str(shop.get("id")) if isinstance(shop, Mapping) else None
+    theme = compiled.theme_for(shop_id)  # a webshop's own colours, logo and footer
+    shape = md_stage.structure(body.text, theme, rtl=dir_ == "rtl")
     filled = md_stage.fill(shape.html, body.values, compiled.assets, as_html=True)
     plain = md_stage.fill(shape.text, body.values, compiled.assets, as_html=False).out
     if preheader is None:
@@ -167,14 +170,13 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
         footer = f"{escape(name)} · {escape(email_addr)}"
         footer_text = f"{name} · {email_addr}"
     # theme.yaml `footer`: lines under every email (an address, the imprint), one per language
-    extra = footer_for(compiled.theme.get("footer"), lang, compiled.default_lang)
+    extra = footer_for(theme.get("footer"), lang, compiled.default_lang)
     if extra:
         shown = footer_html(extra)
         footer = f"{footer}<br>{shown}" if footer else shown
         footer_text = f"{footer_text}\n{extra}" if footer_text else extra
-    shop = context.get("webshop")
-    logo = compiled.logo_for(str(shop.get("id")) if isinstance(shop, Mapping) else None)
-    out = fill_shell(compiled.shell(t.layout, dir_, logo), {
+    logo = str(theme["logo"]) if theme.get("logo") else None
+    out = fill_shell(compiled.shell(t.layout, dir_, shop_id), {
         "lang": escape(lang), "title": escape(subject), "preheader": escape(preheader),
         "content": fragment, "footer": footer})
     if len(out.encode("utf-8")) > MAX_HTML_BYTES:

@@ -84,12 +84,13 @@ def collect(repo: Repo, compiled: CompiledTemplates) -> dict[str, Any]:
     from mailgitops.render.layout import direction
     from mailgitops.render.preview import _recipient, _sender
 
-    theme_json = json.dumps(compiled.theme, sort_keys=True)
     entries: dict[str, str] = {}
     for sample in repo.samples.values():
         for data in _shapes(sample.data):
             sender, shop_name = _sender(repo, data)
             shop = repo.webshops.get(str(data.get("webshop", "")))
+            # keyed by the theme the email is rendered with: its webshop's, where it has one
+            theme_json = json.dumps(compiled.theme_for(shop.id if shop else None), sort_keys=True)
             order_url = (shop.order_url if shop else None) or repo.workflow.order_url
             for tid, t in sorted(compiled.templates.items()):
                 recipient = _recipient(data, repo.templates[tid].audience)

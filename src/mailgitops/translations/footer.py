@@ -1,7 +1,8 @@
-"""The footer (theme.yaml `footer`) in the translator's file: one `<file>` whose one unit is the
-default language's footer text, beside the target language's own. Importing writes the target
-language's text into the footer's mapping (a single text becomes `{<default>: ..., <lang>: ...}`),
-editing only the footer's lines of the YAML file: its comments and every other key stay as they were."""
+"""The footers (theme.yaml `footer`, a webshop's `theme: {footer: ...}`) in the translator's
+file: one `<file>` each, whose one unit is the default language's footer text, beside the target
+language's own. Importing writes the target language's text into the footer's mapping (a single
+text becomes `{<default>: ..., <lang>: ...}`), editing only the footer's lines of the YAML file:
+its comments and every other key stay as they were."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ PREFIX = "_footer"  # template ids never start with "_" (templates/_layouts, _as
 UNIT = "footer"
 NOTE = ("The footer under every email (the company's address, its imprint). It is plain text, "
         "not Markdown; each line stays a line.")
+SHOP_NOTE = "The footer under the emails of the webshop {name}, instead of the print room's."
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +40,13 @@ class Footer:
 
 
 def footers(loaded: LoadedRepo) -> list[Footer]:
-    """Every footer the repository writes: the theme's."""
+    """Every footer the repository writes: the theme's, then each webshop's own."""
     theme = loaded.repo.theme
-    if "footer" not in theme:
-        return []
-    return [Footer(PREFIX, f"{LAYOUTS_DIR}/theme.yaml", ("footer",), theme["footer"])]
+    out = [Footer(PREFIX, f"{LAYOUTS_DIR}/theme.yaml", ("footer",), theme["footer"])
+           ] if "footer" in theme else []
+    return out + [Footer(f"{PREFIX}-{sid}", f"config/webshops/{sid}.yaml", ("theme", "footer"),
+                         shop.theme["footer"])
+                  for sid, shop in sorted(loaded.repo.webshops.items()) if "footer" in shop.theme]
 
 
 def export_files(loaded: LoadedRepo, lang: str) -> list[ExportFile]:
@@ -51,7 +55,9 @@ def export_files(loaded: LoadedRepo, lang: str) -> list[ExportFile]:
     for f in footers(loaded):
         source = f.source(default)
         if source is not None:
-            out.append(ExportFile(f.file_id, f.rel, (NOTE,), (ExportUnit(UNIT, source, f.target(lang)),)))
+            shop = loaded.repo.webshops.get(f.file_id.removeprefix(f"{PREFIX}-"))
+            notes = (SHOP_NOTE.format(name=shop.name), NOTE) if f.file_id != PREFIX and shop else (NOTE,)
+            out.append(ExportFile(f.file_id, f.rel, notes, (ExportUnit(UNIT, source, f.target(lang)),)))
     return out
 
 
