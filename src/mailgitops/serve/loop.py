@@ -20,6 +20,10 @@ from mailgitops.serve.service import Service
 INTERVAL = 1.0
 SENDERS = 4  # SMTP is mostly waiting for replies: a few sessions in parallel, not one per core
 CLAIM_BATCH = 8  # rows per claim: the claim is a durable commit, so fewer of them
+# How often the pool looks for rows a process on this machine left `sending` when it died (kill -9,
+# a crash): recovery ran only when a process started, so a second `serve` on the same machine left
+# them waiting for their 15-minute lease while /health said ok.
+RECOVER_EVERY = 10.0
 
 
 def log(line: str) -> None:
@@ -46,11 +50,38 @@ class _Said:
                 log(f"{name}: running" if len(self.states) == 1 else "senders: running")
 
 
+class _Recovery:
+    """The pool's recovery of rows a dead process on this machine held: at most once per
+    RECOVER_EVERY for the whole pool (any sender may do it), each time logged with the count."""
+
+    def __init__(self, every: float = RECOVER_EVERY) -> None:
+        self.lock = threading.Lock()
+        self.every = every
+        self.last: float | None = None
+
+    def run(self, service: Service) -> None:
+        with self.lock:
+            now = time.monotonic()
+            if self.last is not None and now - self.last < self.every:
+                return
+            self.last = now
+            disp = service.dispatcher()
+            # the first time: also what the dispatcher recovered when it opened the outbox
+            found, disp.recovered = disp.recovered, 0
+            found += disp.outbox.recover()
+        if found:
+            log(f"recovered {found} message(s) left sending by a process on this machine that ended: "
+                "each is sent now; one it may have been sending goes again with the same Message-ID "
+                "and is counted ambiguous")
+            service.wake.set()
+
+
 class SenderWorker:
     """One sender thread. `flush_once` is one pass (tests call it directly)."""
 
     def __init__(self, service: Service, name: str, stop: threading.Event, *, interval: float = INTERVAL,
-                 batch: int = CLAIM_BATCH, said: _Said | None = None) -> None:
+                 batch: int = CLAIM_BATCH, said: _Said | None = None,
+                 recovery: _Recovery | None = None) -> None:
         self.service, self.name, self.stop = service, name, stop
         self.interval, self.batch = interval, batch
         self.sender: Sender | None = None
@@ -58,6 +89,7 @@ class SenderWorker:
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._last_problem: str | None = None
         self._said = said or _Said()
+        self._recovery = recovery or _Recovery()
         # Completed passes, so a caller can wait for a pass that began after some moment (tests
         # check "nothing else is sent" after it, instead of sleeping and hoping it was long enough).
         self.passes = 0
@@ -74,6 +106,7 @@ class SenderWorker:
     def flush_once(self) -> FlushReport:
         sender = self._sender()
         report = FlushReport()
+        self._recovery.run(self.service)
         sender.apply_retention()  # MAILGITOPS_RETENTION, as `outbox flush` applies it
         # current_pause, not the stored pause: an authentication pause ends by itself once the
         # password (a password_file rotated while serving) is no longer the one that failed
@@ -149,9 +182,9 @@ class SenderPool:
                  batch: int = CLAIM_BATCH) -> None:
         self.service = service
         self.stop = threading.Event()
-        said = _Said()
+        said, recovery = _Said(), _Recovery()
         self.workers = [SenderWorker(service, f"sender-{i + 1}", self.stop, interval=interval, batch=batch,
-                                     said=said)
+                                     said=said, recovery=recovery)
                         for i in range(size)]
 
     def start(self) -> SenderPool:

@@ -1,18 +1,22 @@
 """What serve's sender pool does besides sending, as `outbox flush` does it and the docs promise:
-an authentication pause ends by itself once the password file holds a new password, and the
-retention setting drops old bodies. On both outbox backends."""
+an authentication pause ends by itself once the password file holds a new password, the retention
+setting drops old bodies, and rows a dead process on this machine left `sending` are sent at once
+by a `serve` that is already running (not after their 15-minute lease). On both outbox backends."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mailgitops.dispatch import sender
-from mailgitops.serve.loop import SenderWorker
+from mailgitops.dispatch import lease, sender
+from mailgitops.serve.loop import SenderPool, SenderWorker
 from mailgitops.serve.service import Service
 from support.clock import ShiftedClock
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
@@ -90,3 +94,36 @@ def test_the_senders_apply_the_retention(sink: SmtpServer, tmp_path: Path, outbo
     assert len(rows) == 3
     assert all(r.pruned_at is not None for r in rows)
     assert all(r.raw is None for r in rows)
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    return int(done.stdout)
+
+
+def test_rows_a_dead_process_on_this_machine_held_are_sent_by_the_running_pool(
+        sink: SmtpServer, tmp_path: Path, outbox_location: str, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """The other `serve` on this machine was killed (-9) holding three rows: this one, already
+    running, sends them now, the first counted ambiguous, and says so in its log."""
+    svc = _service(tmp_path, sink.port, outbox_location)
+    ob = svc.dispatcher().outbox
+    dead = _dead_pid()
+    with monkeypatch.context() as m:
+        m.setattr(lease, "me", lambda: (lease.host(), dead, None))
+        held = ob.claim(worker=f"{dead}-dead", lease_seconds=900, limit=8)
+    assert len(held) == 3
+    pool = SenderPool(svc, 2, interval=0.05).start()
+    try:
+        got = sink.wait_for(3, timeout=20)
+        assert pool.wait_for_a_full_pass(10)
+        counts = ob.counts()
+    finally:
+        pool.shutdown(time.monotonic() + 5)
+        svc.close()
+    assert sorted(m.message_id for m in got) == sorted(r.message_id for r in held)
+    assert counts["sent"] == 3
+    assert counts["ambiguous_redeliveries"] == 1  # only the one it may have been sending
+    said = [line for line in capfd.readouterr().err.splitlines() if "recovered" in line]
+    assert len(said) == 1 and "recovered 3 message(s)" in said[0], said
