@@ -13,8 +13,10 @@ from mailgitops.serve.service import Service
 from mailgitops.serve.shapes import RETRY_AFTER, Request, Response, json_response
 
 
-def _state(service: Service) -> dict[str, Any]:
-    """What /health and /metrics report; the outbox may be unavailable (then it says why)."""
+def _state(service: Service, *, recipients: bool = False) -> dict[str, Any]:
+    """What /health and /metrics report; the outbox may be unavailable (then it says why, and
+    every figure read from it is None: unknown, not 0). `recipients`: /metrics' per-recipient
+    counts too, in the same look, so an outbox that does not answer is waited for once."""
     state: dict[str, Any] = {"bundle_hash": service.bundle.hash, "delivery": str(service.delivery),
                              "outbox": None, "paused": None, "outbox_error": None, "backlog": None}
     try:
@@ -22,6 +24,8 @@ def _state(service: Service) -> dict[str, Any]:
         state["outbox"] = ob.counts()
         pause = ob.paused()
         depth, oldest = ob.backlog()
+        if recipients:
+            state["recipients"] = ob.recipient_counts()
     except MailgitopsError as e:
         state["outbox_error"] = e.message
         return state
@@ -56,23 +60,26 @@ def metrics(service: Service, req: Request) -> Response:
     """Prometheus text format (version 0.0.4)."""
     from mailgitops.dispatch.outbox import STATUSES, recipient_metric_lines
 
-    state = _state(service)
+    state = _state(service, recipients=True)
+    known = state["outbox_error"] is None  # else the outbox's figures are left out, not said as 0
+
+    def sample(line: str) -> list[str]:
+        return [line] if known else []
+
     counts = state["outbox"] or {}
     events = service.counts()
     lines = ["# HELP mailgitops_outbox_messages Messages in the outbox, by status.",
              "# TYPE mailgitops_outbox_messages gauge"]
-    lines += [f'mailgitops_outbox_messages{{status="{s}"}} {counts.get(s, 0)}' for s in STATUSES]
-    try:
-        lines += recipient_metric_lines(service.dispatcher().outbox.recipient_counts())
-    except MailgitopsError:
-        lines += recipient_metric_lines({})
+    lines += [f'mailgitops_outbox_messages{{status="{s}"}} {counts.get(s, 0)}' for s in STATUSES if known]
+    lines += [line for line in recipient_metric_lines(state.get("recipients") or {})
+              if known or line.startswith("#")]
     lines += ["# HELP mailgitops_ambiguous_redeliveries_total Messages sent again after a lost reply "
               "(same Message-ID).",
               "# TYPE mailgitops_ambiguous_redeliveries_total counter",
-              f"mailgitops_ambiguous_redeliveries_total {counts.get('ambiguous_redeliveries', 0)}",
+              *sample(f"mailgitops_ambiguous_redeliveries_total {counts.get('ambiguous_redeliveries', 0)}"),
               "# HELP mailgitops_sending_paused 1 while sending is paused after an auth or TLS failure.",
               "# TYPE mailgitops_sending_paused gauge",
-              f"mailgitops_sending_paused {int(state['paused'] is not None)}",
+              *sample(f"mailgitops_sending_paused {int(state['paused'] is not None)}"),
               "# HELP mailgitops_outbox_available 0 while the outbox cannot be opened (events get 503).",
               "# TYPE mailgitops_outbox_available gauge",
               f"mailgitops_outbox_available {int(state['outbox_error'] is None)}",
@@ -89,10 +96,10 @@ def metrics(service: Service, req: Request) -> Response:
     backlog = state["backlog"] or {"depth": 0, "oldest_age_seconds": 0.0, "limit": service.max_backlog}
     lines += ["# HELP mailgitops_backlog_messages Messages waiting to be sent (queued, sending, ambiguous).",
               "# TYPE mailgitops_backlog_messages gauge",
-              f"mailgitops_backlog_messages {backlog['depth']}",
+              *sample(f"mailgitops_backlog_messages {backlog['depth']}"),
               "# HELP mailgitops_backlog_oldest_age_seconds Age of the oldest message waiting to be sent.",
               "# TYPE mailgitops_backlog_oldest_age_seconds gauge",
-              f"mailgitops_backlog_oldest_age_seconds {backlog['oldest_age_seconds']}",
+              *sample(f"mailgitops_backlog_oldest_age_seconds {backlog['oldest_age_seconds']}"),
               "# HELP mailgitops_backlog_limit Past this many waiting messages, events get 503.",
               "# TYPE mailgitops_backlog_limit gauge",
               f"mailgitops_backlog_limit {backlog['limit']}"]
