@@ -18,7 +18,7 @@ from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.draft_shape import Draft
 from mailgitops.dispatch.outbox import NewMessage, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
-from mailgitops.dispatch.sender import RetryPolicy
+from mailgitops.dispatch.sending import RetryPolicy
 from mailgitops.errors import EventConflict, MailgitopsError
 from support.dispatchrepo import MAILGITOPS, SAMPLES, build_bundle, make_repo, sample_event
 from support.pgcluster import PgCluster

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mailgitops.dispatch.api import Dispatcher
-from mailgitops.dispatch.sender import RetryPolicy
+from mailgitops.dispatch.sending import RetryPolicy
 from mailgitops.serve.server import Server
 from mailgitops.serve.service import Service
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event

@@ -17,7 +17,7 @@ from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.outbox import NewMessage, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.outbox_sqlite import SqliteOutbox
-from mailgitops.dispatch.sender import RetryPolicy
+from mailgitops.dispatch.sending import RetryPolicy
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.smtpd import SmtpServer
 

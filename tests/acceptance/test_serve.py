@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from mailgitops.dispatch.outbox_backends import open_outbox
-from mailgitops.dispatch.sender import RetryPolicy
+from mailgitops.dispatch.sending import RetryPolicy
 from mailgitops.serve.server import Server
 from mailgitops.serve.service import Service
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mailgitops.dispatch.api import Dispatcher
-from mailgitops.dispatch.sender import RetryPolicy
+from mailgitops.dispatch.sending import RetryPolicy
 from mailgitops.dispatch.smtp import Connection, ServerConfig, TransportError
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, sample_event
 from support.smtpd import Cert, SilentServer, SmtpServer, free_port, make_cert

@@ -15,7 +15,7 @@ from typing import Any
 from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.outbox import Outbox
 from mailgitops.dispatch.outbox_backends import open_outbox
-from mailgitops.dispatch.sender import RetryPolicy
+from mailgitops.dispatch.sending import RetryPolicy
 from mailgitops.dispatch.smtp import ServerConfig
 from mailgitops.errors import MailgitopsError
 from support.dispatchrepo import SAMPLES, sample_event

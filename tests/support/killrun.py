@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.outbox_backends import open_outbox
-from mailgitops.dispatch.sender import RetryPolicy
+from mailgitops.dispatch.sending import RetryPolicy
 from support.dispatchrepo import MAILGITOPS, SAMPLES, sample_event
 from support.smtpd import SmtpServer
 

@@ -304,6 +304,16 @@ class Postfix:
             time.sleep(0.05)
         return log
 
+    def sessions(self, timeout: float = 20.0) -> int:
+        """How many SMTP sessions have ended, once every session begun has ended in the log:
+        postlogd writes a moment after the fact, so a count taken while an earlier test's last
+        lines are still on their way would let those lines pass for the next session's."""
+        end = time.monotonic() + timeout
+        while (log := self.log).count(": connect from") != (done := log.count(": disconnect from")):
+            assert time.monotonic() < end, f"a session has not ended in the log:\n{log[-3000:]}"
+            time.sleep(0.05)
+        return done
+
     def clear(self) -> None:
         for sub in ("new", "cur"):
             if (self.maildir / sub).is_dir():

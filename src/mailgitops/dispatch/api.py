@@ -24,7 +24,8 @@ from mailgitops.dispatch.delivery import DeliveryMode, Original
 from mailgitops.dispatch.outbox import NewMessage, Outbox, StoredEvent
 from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.outcome import Outcome, entries
-from mailgitops.dispatch.sender import FlushReport, RetryPolicy, Sender
+from mailgitops.dispatch.sender import Sender
+from mailgitops.dispatch.sending import FlushReport, RetryPolicy
 from mailgitops.dispatch.smtp import Connection, ServerConfig
 from mailgitops.errors import BacklogFull, EventConflict, ExitCode, UsageError
 

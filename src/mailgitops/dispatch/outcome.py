@@ -8,7 +8,7 @@ from mailgitops.jsonshape import strings
 
 if TYPE_CHECKING:
     from mailgitops.dispatch.outbox import Outbox, Pause, Row, StoredEvent
-    from mailgitops.dispatch.sender import FlushReport
+    from mailgitops.dispatch.sending import FlushReport
     from mailgitops.jsonshape import JsonDict
 
 

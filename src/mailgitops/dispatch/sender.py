@@ -8,14 +8,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from smtplib import SMTPServerDisconnected
-from typing import NamedTuple
 
 from mailgitops.dispatch import lease, recipients
 from mailgitops.dispatch.delivery import DeliveryMode, envelope_allowed
 from mailgitops.dispatch.delivery import resolve as resolve_delivery
-from mailgitops.dispatch.outbox import Outbox, Pause, Row, iso
+from mailgitops.dispatch.outbox import Outbox, Pause, Row
+from mailgitops.dispatch.sending import PRUNE_EVERY, FlushReport, RetryPolicy
 from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
 
 # Rows a flush claims at a time: about CLAIM_SECONDS of sending at this sender's pace so far,
@@ -31,71 +30,6 @@ CLAIM_SECONDS = 0.25
 # (RFC 5321 4.5.3.2.7 lets them after 5 minutes, some do sooner), and a dropped session would
 # cost the next message a failed attempt and a full backoff.
 IDLE_SECONDS = 30.0
-
-
-class RetryPolicy(NamedTuple):  # not a dataclass: ~0.8 ms less at every cold dispatch
-    """RELIABILITY 6: backoff and lifetime are configurable (tests use milliseconds)."""
-
-    backoff_seconds: float = 60.0
-    factor: float = 2.0
-    max_backoff_seconds: float = 3600.0
-    lifetime_seconds: float = 3 * 86400.0
-    pause_seconds: float = 300.0
-    lease_seconds: float = 900.0
-    # bodies and attachments of finished messages are dropped this long after they finished;
-    # None keeps them for ever (MAILGITOPS_RETENTION=90d, or "off")
-    retention_seconds: float | None = 90 * 86400.0
-
-    def delay(self, attempts: int) -> float:
-        delay = self.backoff_seconds * self.factor ** max(0, attempts - 1)
-        return float(min(self.max_backoff_seconds, delay))
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> RetryPolicy:
-        env = os.environ if env is None else env
-        names = {"backoff_seconds": "MAILGITOPS_RETRY_BACKOFF_SECONDS",
-                 "max_backoff_seconds": "MAILGITOPS_RETRY_MAX_BACKOFF_SECONDS",
-                 "lifetime_seconds": "MAILGITOPS_MESSAGE_LIFETIME_SECONDS",
-                 "pause_seconds": "MAILGITOPS_PAUSE_SECONDS"}
-        values: dict[str, float] = {}
-        for attr, var in names.items():
-            if env.get(var):
-                try:
-                    values[attr] = float(env[var])
-                except ValueError:
-                    from mailgitops.errors import UsageError
-                    raise UsageError(f"{var}={env[var]!r} is not a number of seconds",
-                                     hint=f"write seconds as a number, like {var}=60 or 0.5") from None
-        policy = cls(**values)
-        if env.get("MAILGITOPS_RETENTION"):
-            from mailgitops.dispatch.outbox import parse_duration
-
-            text = env["MAILGITOPS_RETENTION"]
-            policy = policy._replace(retention_seconds=None if text.strip().lower() == "off"
-                             else parse_duration(text, "MAILGITOPS_RETENTION"))
-        return policy
-
-
-PRUNE_EVERY = 3600.0  # the sender applies the retention at most this often
-
-
-@dataclass
-class FlushReport:
-    sent: int = 0
-    retry: int = 0
-    failed: int = 0
-    expired: int = 0
-    ambiguous: int = 0
-    paused: str | None = None
-    paused_until: float | None = None  # None while paused: until the secret changes or `outbox resume`
-    recovered: int = 0  # rows a dead process left `sending`, made due again (each counted ambiguous)
-    corrupt: int = 0  # stored bytes that failed their checksum: quarantined, never sent
-
-    def to_json(self) -> dict[str, object]:
-        return {"sent": self.sent, "retry": self.retry, "failed": self.failed, "expired": self.expired,
-                "ambiguous": self.ambiguous, "recovered": self.recovered, "corrupt": self.corrupt,
-                "paused": self.paused,
-                "paused_until": iso(self.paused_until) if self.paused else None}
 
 
 # The salted hash kept with an authentication pause, to notice a changed password without storing

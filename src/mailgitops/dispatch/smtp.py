@@ -7,14 +7,12 @@ and waits forever unless given a timeout: both are always set here (RELIABILITY 
 from __future__ import annotations
 
 import smtplib
-import socket
-import ssl
 from collections.abc import Mapping, Sequence
-from functools import cache
 
 from mailgitops.dispatch.smtp_config import Delivery, ServerConfig, TransportError
 from mailgitops.dispatch.smtp_downgrade import downgrade
 from mailgitops.dispatch.smtp_errors import classify_open_error
+from mailgitops.dispatch.smtp_session import Session, default_helo, hello, login
 from mailgitops.dispatch.smtp_trust import check_pin, is_loopback, tls_context
 from mailgitops.dispatch.smtp_wire import encode_address, envelope_commands, reply_text
 
@@ -24,84 +22,13 @@ __all__ = ["Connection", "Delivery", "ServerConfig", "TransportError", "classify
 _reply = reply_text
 
 
-def _wire_name(host: str) -> str | bytes:
-    """A host name as the resolver takes it: an ASCII name as bytes, since a str goes through
-    the IDNA codec, whose import (encodings.idna, stringprep, unicodedata) costs every cold
-    `mailgitops dispatch` ~1.5 ms; an internationalised name still goes through it."""
-    return host.encode("ascii") if host.isascii() else host
-
-
-def _fqdn() -> str:
-    """socket.getfqdn(), the name asked for with _wire_name."""
-    name = socket.gethostname()
-    try:
-        hostname, aliases, _ = socket.gethostbyaddr(_wire_name(name))  # type: ignore[arg-type]
-    except OSError:
-        return name
-    return next((a for a in (hostname, *aliases) if "." in a), hostname)
-
-
-@cache
-def default_helo() -> str:
-    """This machine's fully qualified name (RFC 5321 4.1.1.1 wants one in EHLO)."""
-    return _fqdn() or socket.gethostname() or "localhost"
-
-
-class _SMTP(smtplib.SMTP):
-    """smtplib with implicit TLS and the pin check placed right after the handshake."""
-
-    def __init__(self, cfg: ServerConfig, ctx: ssl.SSLContext | None) -> None:
-        self.cfg, self.ctx = cfg, ctx
-        super().__init__(local_hostname=cfg.helo_name or default_helo(), timeout=cfg.timeout)
-        self._host = cfg.host  # smtplib names the server for STARTTLS's host check from this
-
-    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        # smtplib's private hook for the socket; typeshed does not declare it
-        sock: socket.socket = super()._get_socket(_wire_name(host), port, timeout)  # type: ignore[misc]
-        if self.cfg.security == "tls" and self.ctx is not None:
-            sock = self.ctx.wrap_socket(sock, server_hostname=host)
-            check_pin(sock, self.cfg)
-        return sock
-
-
-def _hello(smtp: smtplib.SMTP) -> None:
-    """EHLO; a server that does not know it gets HELO; a 4xx (or 421) is a temporary failure."""
-    code, msg = smtp.ehlo()
-    if code == 250:
-        return
-    if code >= 500:
-        code, msg = smtp.helo()
-        if code == 250:
-            return
-    raise smtplib.SMTPResponseException(code, msg)
-
-
-# smtplib's mechanisms, strongest first: CRAM-MD5 never shows the password to the server
-MECHANISMS = ("CRAM-MD5", "PLAIN", "LOGIN")
-
-
-def _login(smtp: smtplib.SMTP, user: str, password: str) -> str:
-    """One AUTH attempt with one mechanism. smtplib's login() tries the next mechanism after a
-    refusal, so a wrong password counted as several failed logins (and locked the account)."""
-    if not smtp.has_extn("auth"):
-        raise smtplib.SMTPNotSupportedError("the server offers no AUTH (after STARTTLS, if any)")
-    offered = smtp.esmtp_features["auth"].upper().split()
-    mechanism = next((m for m in MECHANISMS if m in offered), None)
-    if mechanism is None:
-        raise TransportError("auth", f"the server offers AUTH {' '.join(offered)}; mailgitops speaks "
-                             f"{', '.join(MECHANISMS)}")
-    smtp.user, smtp.password = user, password
-    smtp.auth(mechanism, getattr(smtp, "auth_" + mechanism.lower().replace("-", "_")))
-    return mechanism
-
-
 class Connection:
     """One SMTP session, ready for mail after open(); reused for many messages."""
 
     def __init__(self, cfg: ServerConfig, env: Mapping[str, str] | None = None) -> None:
         self.cfg = cfg
         self.env = env
-        self.smtp: _SMTP | None = None
+        self.smtp: Session | None = None
         self.stage = "connect"  # the step open() is at: what `smtp check` names when it fails
         self.mechanism: str | None = None  # the AUTH mechanism used
 
@@ -126,14 +53,14 @@ class Connection:
             raise TransportError("cleartext-auth", f"refusing to send the password to {cfg.host} in "
                                  "cleartext; set server.security to starttls or tls")
         ctx = tls_context(cfg) if cfg.security != "none" else None
-        smtp = _SMTP(cfg, ctx)
+        smtp = Session(cfg, ctx)
         try:
             self.stage = "connect"
             code, msg = smtp.connect(cfg.host, cfg.port)
             if code != 220:
                 raise smtplib.SMTPConnectError(code, msg)
             self.stage = "EHLO"
-            _hello(smtp)
+            hello(smtp)
             if cfg.security == "starttls":
                 self.stage = "STARTTLS"
                 if not smtp.has_extn("starttls"):
@@ -142,10 +69,10 @@ class Connection:
                 assert ctx is not None
                 smtp.starttls(context=ctx)
                 check_pin(smtp.sock, cfg)
-                _hello(smtp)
+                hello(smtp)
             if password is not None:
                 self.stage = "AUTH"
-                self.mechanism = _login(smtp, cfg.username or "", password)
+                self.mechanism = login(smtp, cfg.username or "", password)
         except BaseException as e:
             smtp.close()
             raise classify_open_error(e, cfg) from e
@@ -205,7 +132,7 @@ class Connection:
                     "limits.max_message_bytes in config/smtp.yaml; nothing was sent")
         return None
 
-    def _transaction(self, smtp: _SMTP, mail: tuple[str, list[str]], wire: Mapping[str, str], raw: bytes,
+    def _transaction(self, smtp: Session, mail: tuple[str, list[str]], wire: Mapping[str, str], raw: bytes,
                      permanent: dict[str, str]) -> Delivery:
         """MAIL, RCPT per recipient, DATA: one round trip for all of them when the server offers
         PIPELINING (its replies read in order), else one each. Either way each recipient's own
@@ -273,7 +200,7 @@ class Connection:
             self.smtp.close()
             self.smtp = None
 
-    def _data(self, smtp: _SMTP, raw: bytes, accepted: list[str], temporary: dict[str, str],
+    def _data(self, smtp: Session, raw: bytes, accepted: list[str], temporary: dict[str, str],
               permanent: dict[str, str]) -> Delivery:
         """The body and the final dot, then the reply that decides the recipients' outcome."""
         body = raw.replace(b"\n.", b"\n..")  # a line that starts with a dot gets a second one

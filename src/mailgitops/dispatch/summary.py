@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mailgitops.dispatch.outbox import Outbox, iso
-from mailgitops.dispatch.sender import FlushReport
+from mailgitops.dispatch.sending import FlushReport
 from mailgitops.errors import ExitCode
 
 WAITING = ("sending", "ambiguous", "queued")

@@ -13,7 +13,8 @@ import time
 from collections.abc import Sequence
 
 from mailgitops.dispatch.outbox import Row
-from mailgitops.dispatch.sender import FlushReport, Sender
+from mailgitops.dispatch.sender import Sender
+from mailgitops.dispatch.sending import FlushReport
 from mailgitops.errors import MailgitopsError
 from mailgitops.serve.service import Service
 

@@ -12,7 +12,7 @@ from mailgitops.errors import ExitCode, MailgitopsError
 
 if TYPE_CHECKING:
     from mailgitops.dispatch.api import Dispatcher
-    from mailgitops.dispatch.sender import RetryPolicy
+    from mailgitops.dispatch.sending import RetryPolicy
 
 
 # Events checked, rendered and stored at once. That work is CPU under one interpreter lock: more

@@ -98,6 +98,6 @@ def test_a_cold_dispatch_that_sends_loads_no_idna_codec(tmp_path: Path, sink: Sm
 def test_the_helo_name_is_getfqdns() -> None:
     import socket
 
-    from mailgitops.dispatch.smtp import _fqdn
+    from mailgitops.dispatch.smtp_session import fqdn as _fqdn
 
     assert _fqdn() == socket.getfqdn()

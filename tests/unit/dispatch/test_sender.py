@@ -10,7 +10,8 @@ import pytest
 from mailgitops.dispatch import outbox_sqlite, sender
 from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.outbox import Row
-from mailgitops.dispatch.sender import IDLE_SECONDS, RetryPolicy
+from mailgitops.dispatch.sender import IDLE_SECONDS
+from mailgitops.dispatch.sending import RetryPolicy
 from support.clock import ShiftedClock
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
 from support.smtpd import SmtpServer

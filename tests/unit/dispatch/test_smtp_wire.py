@@ -8,8 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from mailgitops.dispatch.smtp import Connection, ServerConfig, default_helo
+from mailgitops.dispatch.smtp import Connection, ServerConfig
 from mailgitops.dispatch.smtp_config import split_reply
+from mailgitops.dispatch.smtp_session import default_helo
 from mailgitops.dispatch.smtp_wire import encode_address, is_fqdn
 from mailgitops.validate import validate_repo
 from support.dispatchrepo import make_repo

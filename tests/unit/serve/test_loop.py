@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailgitops.dispatch.sender import FlushReport, RetryPolicy
+from mailgitops.dispatch.sending import FlushReport, RetryPolicy
 from mailgitops.dispatch.smtp import Connection, ServerConfig
 from mailgitops.serve.loop import SenderPool, SenderWorker
 from mailgitops.serve.service import Service
