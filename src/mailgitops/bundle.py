@@ -122,7 +122,7 @@ def settings_of(repo: Repo) -> Settings:
             triggers={t.id: TriggerSettings(t.template, t.send, t.to, t.edit_before_send, t.cc, t.bcc,
                                             dict(t.templates))
                       for t in wf.triggers.values()},
-            timezone=wf.timezone),
+            timezone=wf.timezone, date_formats=wf.date_formats),
         webshops={w.id: WebshopSettings(w.name, w.sender, w.reply_to, w.cc, w.order_url)
                   for w in repo.webshops.values()},
         templates={t.id: TemplateSettings(t.audience, t.attachments.enabled())

@@ -94,6 +94,8 @@ class Workflow:
     allow_operator_attachments: bool = False  # A1
     order_url: str | None = None  # T7, e.g. "https://print.example.com/orders/{order_number}"
     timezone: str = "UTC"  # IANA name: dates and times in emails are shown in it
+    # language -> {"date": pattern, "datetime": pattern}: what `date`/`datetime` print by default
+    date_formats: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,20 @@ def workflow_settings(raw: dict[str, Any], cat: Catalog) -> Workflow:
         allow_operator_attachments=raw.get("allow_operator_attachments") is True,
         order_url=url if isinstance(url, str) else None,
         timezone=text_of(raw.get("timezone")) or "UTC",
+        date_formats=date_formats_of(raw.get("date_formats")),
     )
+
+
+def date_formats_of(raw: Any) -> dict[str, dict[str, str]]:
+    """workflow.yaml `date_formats`: `{de: "dd.MM.yyyy"}` is the date's pattern, `{de: {date: ...,
+    datetime: ...}}` both; what is not text is left out (validate has said so)."""
+    out: dict[str, dict[str, str]] = {}
+    for lang, value in as_dict(raw).items():
+        given = {"date": value} if isinstance(value, str) else as_dict(value)
+        kinds = {k: v for k, v in given.items() if k in ("date", "datetime") and isinstance(v, str)}
+        if kinds:
+            out[str(lang)] = kinds
+    return out
 
 
 def languages_settings(raw: dict[str, Any]) -> Languages:

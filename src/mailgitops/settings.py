@@ -8,6 +8,7 @@ NamedTuples, not dataclasses: immutable all the same and cheaper to define, whic
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from mailgitops.identity import Mailbox
@@ -80,6 +81,7 @@ class WorkflowSettings(NamedTuple):
     order_url: str | None
     triggers: Mapping[str, TriggerSettings]
     timezone: str = "UTC"  # IANA name for every date and time shown in emails
+    date_formats: Mapping[str, Mapping[str, str]] = MappingProxyType({})  # language -> date/datetime
 
 
 class WebshopSettings(NamedTuple):
@@ -127,6 +129,9 @@ class Settings(NamedTuple):
             "languages": {"default": self.languages.default, "active": list(self.languages.active)},
             "workflow": {"allow_operator_attachments": wf.allow_operator_attachments,
                          "order_url": wf.order_url, "timezone": wf.timezone,
+                         # only when set: a bundle without them keeps its bytes
+                         **({"date_formats": {k: dict(v) for k, v in sorted(wf.date_formats.items())}}
+                            if wf.date_formats else {}),
                          "triggers": {k: {**t._asdict(), "to": list(t.to), "cc": list(t.cc),
                                           "bcc": list(t.bcc), "templates": dict(t.templates)}
                                       for k, t in wf.triggers.items()}},
@@ -160,7 +165,7 @@ class Settings(NamedTuple):
                                              tuple(t["cc"]), tuple(t.get("bcc", ())),
                                              dict(t.get("templates", {})))
                           for k, t in wf["triggers"].items()},
-                timezone=wf.get("timezone", "UTC")),
+                timezone=wf.get("timezone", "UTC"), date_formats=dict(wf.get("date_formats", {}))),
             webshops={k: WebshopSettings(w["name"], _sender(w["sender"]) if w["sender"] else None,
                                          w.get("reply_to"), tuple(w.get("cc", ())), w.get("order_url"))
                       for k, w in raw["webshops"].items()},

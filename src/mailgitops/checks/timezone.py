@@ -1,14 +1,39 @@
-"""config/workflow.yaml `timezone`: a zone this machine's time zone database knows."""
+"""config/workflow.yaml `timezone`: a zone this machine's time zone database knows; and
+`date_formats`: patterns the `date` and `datetime` filters can print, by the same rules as a
+pattern written in a template (`DD.MM.YYYY` is refused with the pattern meant)."""
 
 from __future__ import annotations
 
+from mailgitops.checks.date_patterns import confusable
 from mailgitops.diagnostics import Diagnostic
+from mailgitops.render.formats import FORMAT_HINT, format_problem
 from mailgitops.repo import LoadedRepo
+from mailgitops.yamlsrc import YamlDoc
 
 WORKFLOW = "config/workflow.yaml"
 
 
 def check(loaded: LoadedRepo) -> list[Diagnostic]:
+    doc = loaded.docs.get(WORKFLOW)
+    return (_zone(loaded) + _date_formats(doc)) if doc is not None else []
+
+
+def _date_formats(doc: YamlDoc) -> list[Diagnostic]:
+    given = doc.data.get("date_formats") if isinstance(doc.data, dict) else None
+    out: list[Diagnostic] = []
+    for lang, value in (given.items() if isinstance(given, dict) else ()):
+        kinds = [("date", (lang,), value)] if isinstance(value, str) else [
+            (kind, (lang, kind), value[kind]) for kind in ("date", "datetime")
+            if isinstance(value, dict) and isinstance(value.get(kind), str)]
+        for kind, at, fmt in kinds:
+            problem = format_problem(kind, fmt) or confusable(kind, fmt)
+            if problem:
+                out.append(doc.at(("date_formats", *at), "date-format",
+                                  f"the {lang} {kind} format `{fmt}`: {problem}", hint=FORMAT_HINT))
+    return out
+
+
+def _zone(loaded: LoadedRepo) -> list[Diagnostic]:
     doc = loaded.docs.get(WORKFLOW)
     name = doc.data.get("timezone") if doc is not None and isinstance(doc.data, dict) else None
     if doc is None or not isinstance(name, str) or name == "UTC":

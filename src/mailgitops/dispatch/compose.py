@@ -56,7 +56,8 @@ def compose(compiled: CompiledTemplates, settings: Settings, data: JsonObject, p
 
     sender = Mailbox(p.sender[0], p.sender[1])
     ctx = build_context(data, recipient=p.person, order_url=p.order_url,
-                        timezone=settings.workflow.timezone, namespaces=settings.namespaces,
+                        timezone=settings.workflow.timezone,
+                        date_formats=settings.workflow.date_formats, namespaces=settings.namespaces,
                         sender=sender, webshop_name=p.webshop_name)
     message_id = new_message_id(sender.address)
     # redirect mode: the envelope and the headers name only the redirect address; the real

@@ -67,7 +67,9 @@ def _render(bundle: Bundle, compiled: CompiledTemplates, data: JsonObject,
     from mailgitops.render.email import draft_source, render_email, render_markdown
 
     ctx = build_context(data, recipient=p.person, order_url=p.order_url,
-                        timezone=bundle.settings.workflow.timezone, namespaces=bundle.settings.namespaces,
+                        timezone=bundle.settings.workflow.timezone,
+                        date_formats=bundle.settings.workflow.date_formats,
+                        namespaces=bundle.settings.namespaces,
                         sender=Mailbox(p.sender[0], p.sender[1]), webshop_name=p.webshop_name)
     if not p.draft:
         return render_email(compiled, p.template_id, p.lang, ctx)

@@ -101,6 +101,7 @@ def build_context(
     webshop_name: str | None,
     preview: bool = False,
     timezone: str = "UTC",
+    date_formats: Mapping[str, Mapping[str, str]] | None = None,
     namespaces: Sequence[str] = (),
     examples: Mapping[str, VariableSpec] | None = None,
 ) -> dict[str, Any]:
@@ -126,6 +127,8 @@ def build_context(
         ctx["webshop"] = {"id": shop, "name": webshop_name or shop}
     # the timezone travels with the print room: the date filters read it (render/formats.py)
     ctx["printroom"] = {"name": sender.name or sender.address, "email": sender.address, "timezone": timezone}
+    if date_formats:  # workflow.yaml `date_formats`, read by the same filters
+        ctx["printroom"]["date_formats"] = {k: dict(v) for k, v in date_formats.items()}
     if preview:
         _fill_examples(ctx, examples)
         # the link a preview shows is the one the repository would send (never the catalog's

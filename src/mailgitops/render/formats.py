@@ -114,6 +114,20 @@ def _zone(ctx: Context) -> dt.tzinfo:
         return dt.UTC
 
 
+def _own_format(ctx: Context, lang: str, kind: str) -> str | None:
+    """config/workflow.yaml `date_formats` for this language (or its base: `de-CH` → `de`), which
+    build_context puts under printroom: the print room's own default pattern of `kind`."""
+    printroom = ctx.get("printroom")
+    formats = printroom.get("date_formats") if isinstance(printroom, Mapping) else None
+    if not isinstance(formats, Mapping):
+        return None
+    for cand in dict.fromkeys((lang, lang.split("-", maxsplit=1)[0])):
+        own = formats.get(cand)
+        if isinstance(own, Mapping) and isinstance(own.get(kind), str):
+            return str(own[kind])
+    return None
+
+
 def as_date(value: Any, zone: dt.tzinfo) -> dt.date:
     """A date; a point in time (with a time of day) is first moved into the print room's zone."""
     if isinstance(value, dt.datetime) or (isinstance(value, str) and len(value) > 10):
@@ -171,9 +185,11 @@ def filters(lang: str) -> dict[str, Any]:
         return str(format_currency(float(value), str(code), locale=loc()))
 
     @pass_context
-    def date(ctx: Context, value: Any, fmt: str = "medium") -> str:
+    def date(ctx: Context, value: Any, fmt: str | None = None) -> str:
+        """Without a format: the print room's own for this language, else the language's medium."""
         from babel.dates import format_date
 
+        fmt = fmt if fmt is not None else _own_format(ctx, lang, "date") or "medium"
         return str(format_date(as_date(value, _zone(ctx)), format=_checked("date", fmt), locale=loc()))
 
     @lru_cache(maxsize=1)
@@ -195,6 +211,7 @@ def filters(lang: str) -> dict[str, Any]:
         label = "UTC" if zone is dt.UTC else zone_name(zone, when)
         if not label[:1].isalpha():  # Babel has no short name here ("+0100"): the zone's own (CET)
             label = when.tzname() or label
+        fmt = fmt if fmt is not None else _own_format(ctx, lang, "datetime")
         pattern = to_the_minute() if fmt is None else _checked("datetime", fmt)
         return f"{format_datetime(when, format=pattern, tzinfo=zone, locale=loc())} {label}"
 

@@ -97,7 +97,8 @@ def collect(repo: Repo, compiled: CompiledTemplates) -> dict[str, Any]:
                 for preview in (False, True):
                     ctx = build_context(data, recipient=recipient, order_url=order_url, sender=sender,
                                         webshop_name=shop_name, preview=preview,
-                                        timezone=repo.workflow.timezone)
+                                        timezone=repo.workflow.timezone,
+                                        date_formats=repo.workflow.date_formats)
                     for lang in sorted(t.texts):
                         try:
                             text = body_tokens(compiled, tid, lang, ctx)

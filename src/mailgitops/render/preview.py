@@ -86,6 +86,7 @@ def preview_context(repo: Repo, template_id: str, sample_name: str) -> dict[str,
     order_url = (shop.order_url if shop else None) or repo.workflow.order_url
     return build_context(data, recipient=recipient, order_url=order_url, sender=sender,
                          webshop_name=shop_name, preview=True, timezone=repo.workflow.timezone,
+                         date_formats=repo.workflow.date_formats,
                          namespaces=repo.catalog.own_namespaces, examples=repo.catalog.variables)
 
 
