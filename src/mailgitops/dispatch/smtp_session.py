@@ -10,6 +10,7 @@ import ssl
 from functools import cache
 
 from mailgitops.dispatch.smtp_config import ServerConfig, TransportError
+from mailgitops.dispatch.smtp_deadline import read_reply
 from mailgitops.dispatch.smtp_trust import check_pin
 
 
@@ -43,6 +44,10 @@ class Session(smtplib.SMTP):
         self.cfg, self.ctx = cfg, ctx
         super().__init__(local_hostname=cfg.helo_name or default_helo(), timeout=cfg.timeout)
         self._host = cfg.host  # smtplib names the server for STARTTLS's host check from this
+
+    def getreply(self) -> tuple[int, bytes]:
+        read_reply(self)  # the whole reply within the timeout, not each read
+        return super().getreply()
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         # smtplib's private hook for the socket; typeshed does not declare it
