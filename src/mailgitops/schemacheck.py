@@ -64,6 +64,14 @@ def _leaves(err: ValidationError) -> list[ValidationError]:
 
 def _describe(err: ValidationError, doc: YamlDoc) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
+    if "propertyNames" in err.relative_schema_path and isinstance(err.instance, str):
+        # a key that is not allowed (`Fr:` where a language tag goes): at that key, not its mapping
+        found = _describe_at(err, doc, path)
+        return [doc.at((*path, err.instance), d.code, d.message, hint=d.hint, key=True) for d in found]
+    return _describe_at(err, doc, path)
+
+
+def _describe_at(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...]) -> list[Diagnostic]:
     schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
     custom = schema.get("errorMessage")
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):

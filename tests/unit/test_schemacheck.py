@@ -52,6 +52,12 @@ def test_values_are_located(extra: str, expected: tuple[int, int, str]) -> None:
     assert [r[:3] for r in check(SMTP_OK + extra)] == [expected]
 
 
+def test_a_key_that_must_be_a_language_tag_is_located_at_the_key() -> None:
+    [(line, col, code, message, _)] = check('footer:\n  en: "Ltd"\n  Fr: "SARL"\n', "theme")
+    assert (line, col, code) == (3, 3, "schema-pattern")
+    assert message == "`Fr` is not a language tag such as en, de or pt-BR"
+
+
 def test_missing_required_key() -> None:
     assert [r[2] for r in check("server: {host: h.example.com}\n")] == ["missing-key"]
 
