@@ -139,6 +139,11 @@ class Row(NamedTuple):
     # the stored draft record is damaged (changed by hand): what is wrong, naming the key, and
     # `draft` is None. Listings show the row marked; a command on it refuses it (drafts.draft_of)
     draft_problem: str | None = None
+    # who holds a `sending` row (the lease, see lease.py): the machine, the process id, and when
+    # another instance may take it over if that process is gone
+    lease_host: str | None = None
+    lease_pid: int | None = None
+    lease_until: float | None = None
 
     def damaged(self) -> MailgitopsError | None:
         """The error a command on this row gives when its draft record is damaged, else None."""
@@ -163,7 +168,15 @@ class Row(NamedTuple):
                 "created_at": iso(self.created_at), "sent_at": iso(self.sent_at),
                 "pruned_at": iso(self.pruned_at),
                 "next_attempt_at": iso(self.next_attempt_at) if waiting else None,
+                "held_by": self.held_by(),
                 "draft_damaged": self.damaged_json()}
+
+    def held_by(self) -> JsonDict | None:
+        """For a `sending` row: the machine and process sending it, and until when its lease runs
+        (a row whose process died without a trace is taken over then). None for any other status."""
+        if self.status != "sending":
+            return None
+        return {"host": self.lease_host, "pid": self.lease_pid, "until": iso(self.lease_until)}
 
 
 class Pause(NamedTuple):

@@ -59,7 +59,8 @@ def _row(r: sqlite3.Row, raw: bytes | None, *, with_draft: bool = True) -> Row:
         ambiguous=r["ambiguous"], next_attempt_at=r["next_attempt_at"], last_error=r["last_error"],
         created_at=r["created_at"], updated_at=r["updated_at"], sent_at=r["sent_at"],
         bcc=tuple(json.loads(r["bcc_json"])), recipients=tuple(json.loads(r["recipients_json"])),
-        sha256=r["raw_sha256"], pruned_at=r["pruned_at"], draft_problem=problem)
+        sha256=r["raw_sha256"], pruned_at=r["pruned_at"], draft_problem=problem,
+        lease_host=r["lease_host"], lease_pid=r["lease_pid"], lease_until=r["lease_until"])
 
 
 BUSY_SECONDS = 10.0  # how long a statement waits for another process's lock on the file
