@@ -5,6 +5,7 @@ a bounded stop on SIGTERM, and a short token refused at start."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -122,6 +123,32 @@ def test_a_body_that_trickles_is_cut_off(server: Server) -> None:
         data = answer(sock)
     assert status_of(data) == 408
     assert b"did not arrive" in data
+
+
+def test_a_request_head_larger_than_the_limit_gets_431(server: Server,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """The parser kept every byte of a head still arriving: 40 MB of one header in 8 s from one
+    client, and many such clients would take the machine's memory from the senders."""
+    uvicorn_log = logging.getLogger("uvicorn.error")  # serve's own handler; it does not propagate
+    uvicorn_log.addHandler(caplog.handler)
+    with connect(server.port) as sock:
+        filler = b"a" * (server_mod.MAX_HEAD_BYTES + 1)
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: " + filler)
+        data = answer(sock)
+    assert status_of(data) == 431
+    assert b"larger than 65,536 bytes" in data
+    uvicorn_log.removeHandler(caplog.handler)
+    assert "closed a connection from 127.0.0.1: a request head larger than 65,536 bytes" in caplog.text
+
+
+def test_a_body_near_the_limit_is_not_taken_for_a_long_head(server: Server) -> None:
+    """What follows the head in the same read is body, not head."""
+    body = b"{}" + b" " * 990_000
+    with connect(server.port) as sock:
+        sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode()
+                     + b"\r\nContent-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n" + body)
+        assert status_of(answer(sock)) == 422  # read whole: an event without its fields
 
 
 def test_a_connection_that_never_sends_a_request_is_closed(server: Server) -> None:

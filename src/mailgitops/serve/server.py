@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import logging
 import signal
 import socket
@@ -27,6 +28,9 @@ MAX_CONNECTIONS = 4096  # idle or slow connections cost a few KB each here, not 
 HEAD_SECONDS = 10.0  # a connection that has not sent a whole request head by then is closed
 KEEP_ALIVE_SECONDS = 5
 LINGER_SECONDS = 5.0  # how long the rest of a refused body is read and dropped before closing
+# a request head (line and headers) is under 2 KB from any client of ours; uvicorn's httptools
+# parser keeps however much arrives, so one client sent 40 MB of one header in 8 s
+MAX_HEAD_BYTES = 64 * 1024
 
 
 class _Lingering:
@@ -64,6 +68,10 @@ class Protocol(HttpToolsProtocol):
     client that trickles its headers (or sends nothing) hold a connection for ever."""
 
     _head_timer: asyncio.TimerHandle | None = None
+    _head_open = True  # the current request's head has not all arrived
+    _head_bytes = 0  # what arrived of it (a head begun in the chunk that ended the request before
+    # is counted from the next chunk: a little too few, never too many)
+    _refused = False  # answered 431: what else arrives is dropped until the close
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         sock = transport.get_extra_info("socket")
@@ -73,8 +81,37 @@ class Protocol(HttpToolsProtocol):
         super().connection_made(_Lingering(transport, self))  # type: ignore[arg-type]
         self._arm()
 
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        if self._head_open:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if self._head_open and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+            self._refuse_head()
+
+    def on_headers_complete(self) -> None:
+        self._head_open = False
+        super().on_headers_complete()
+
+    def _refuse_head(self) -> None:
+        """431, then the rest is read and dropped until LINGER_SECONDS: closing with unread data
+        would reset the connection before the client reads why."""
+        self._refused = True
+        host = (self.client or ("-",))[0]
+        logging.getLogger("uvicorn.error").warning(
+            "closed a connection from %s: a request head larger than %s bytes", host, f"{MAX_HEAD_BYTES:,}")
+        error = f"the request's line and headers are larger than {MAX_HEAD_BYTES:,} bytes; refused"
+        hint = "send the event in the body; headers carry only the token and the type"
+        body = json.dumps({"error": error, "problems": [], "hint": hint}, indent=2).encode() + b"\n"
+        self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                             b"content-type: application/json\r\nconnection: close\r\n"
+                             b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self._head_open, self._head_bytes = True, 0  # what comes next is the next request's head
         if isinstance(self.transport, _Lingering):
             self.transport.finish()  # the refused body has all arrived: close now
 
