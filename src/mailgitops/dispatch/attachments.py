@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, NamedTuple
@@ -147,3 +148,32 @@ def attachments_root_from(value: str | None) -> Path | None:
     """--attachments-root, else MAILGITOPS_ATTACHMENTS_ROOT, else none (events may not name files)."""
     value = value or os.environ.get("MAILGITOPS_ATTACHMENTS_ROOT")
     return Path(value) if value else None
+
+
+def read_attachment(ref: FileRef) -> bytes:
+    """The file `ref` resolved, read as it was checked: the path opened without following a link
+    it has become since (one to /etc/passwd or /dev/zero), not waiting on a FIFO put in its place,
+    still a regular file, and of the size it had when checked. A file that changed in between (an
+    order system still writing the PDF) is not sent half-written: nothing is queued and the event
+    may be sent again (exit 75 / HTTP 503); the next look checks it afresh."""
+    from mailgitops.errors import ExitCode, MailgitopsError
+
+    again = "send the event again once the order system has finished writing the file"
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(ref.real, flags)
+    except PermissionError:
+        raise  # not a change: the caller names the fix (let the dispatcher's user read it)
+    except OSError as e:  # gone, or a link now (ELOOP)
+        raise MailgitopsError(f"cannot read attachment {ref.path}: it changed while it was being "
+                              f"attached ({e.strerror}); nothing was queued", hint=again,
+                              exit_code=ExitCode.TEMPORARY) from e
+    with os.fdopen(fd, "rb") as f:
+        kind = os.fstat(fd).st_mode
+        data = f.read(ref.size + 1) if stat.S_ISREG(kind) else b""
+        size = os.fstat(fd).st_size if stat.S_ISREG(kind) else -1
+    if len(data) != ref.size or size != ref.size:
+        now = "is no longer a regular file" if size < 0 else f"has {size:,} bytes, not {ref.size:,}"
+        raise MailgitopsError(f"cannot read attachment {ref.path}: it changed while it was being attached "
+                              f"(it {now}); nothing was queued", hint=again, exit_code=ExitCode.TEMPORARY)
+    return data
