@@ -2,7 +2,8 @@
 domains reserved for examples (RFC 2606: example.com, example.org, example.net, and the .example,
 .test and .invalid names), which no mail reaches. `smtp check`, the step before going live, names
 each one: a print room that kept `cc: archive@example.com` would send every customer's copy
-nowhere (a bounce each time), and one that kept an example sender would not be believed."""
+nowhere (a bounce each time), and one that kept an example sender would not be believed. `serve`
+names them too when it starts to send for real."""
 
 from __future__ import annotations
 
@@ -34,3 +35,15 @@ def found(settings: Settings) -> list[tuple[str, str]]:
         places += [(f"{where} reply_to", shop.reply_to)] if shop.reply_to else []
         places += [(f"{where} cc", a) for a in shop.cc]
     return [(where, a) for where, a in places if reserved(a)]
+
+
+def warning(settings: Settings) -> list[str]:
+    """The warning naming each example address still in the settings ([] when none is): its
+    first line, then one line per address."""
+    examples = found(settings)
+    if not examples:
+        return []
+    head = (f"{len(examples)} example address{'es' if len(examples) > 1 else ''} (domains reserved "
+            "for examples, where no mail arrives) still in the settings; put the print room's own "
+            "there before going live:")
+    return [head, *(f"  {where}: {address}" for where, address in examples)]

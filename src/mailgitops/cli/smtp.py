@@ -87,15 +87,11 @@ def _check(root: str, bundle: str | None, to: str | None) -> int:
     click.echo(f"  the server's message size limit: {limit} (configured: "
                f"{smtp.limits.max_message_bytes:,} bytes)")
     click.echo(f"ok: {_describe(smtp)}; nothing was sent")
-    from mailgitops.placeholders import found
+    from mailgitops.placeholders import warning
 
-    examples = found(settings)  # what a new repository ships with, still there before going live
-    if examples:
-        click.echo(f"warning: {len(examples)} example address{'es' if len(examples) > 1 else ''} "
-                   "(domains reserved for examples, where no mail arrives) still in the settings; "
-                   "put the print room's own there before going live:", err=True)
-        for where, address in examples:
-            click.echo(f"  {where}: {address}", err=True)
+    # what a new repository ships with, still there before going live
+    for n, line in enumerate(warning(settings)):
+        click.echo(f"warning: {line}" if n == 0 else line, err=True)
     return 0
 
 

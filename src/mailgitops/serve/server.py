@@ -199,6 +199,11 @@ class Server:
         self.pool.start()
         self.http_thread.start()  # the socket already listens: connections wait in its queue
         log(f"listening on http://{self.host}:{self.port} (bundle {self.service.bundle.hash})")
+        if self.service.delivery.redirect is None:  # sending for real: mail to an example address is lost
+            from mailgitops.placeholders import warning
+
+            for n, line in enumerate(warning(self.service.bundle.settings)):
+                log(f"warning: {line}" if n == 0 else line)
         return self
 
     def stop(self) -> dict[str, Any]:
