@@ -326,5 +326,6 @@ def test_sigterm_stops_the_service_cleanly(bundle: Path, tmp_path: Path, sink: S
     assert "Traceback" not in stderr
     assert "ada@example.org" not in stderr
     # sending for real with the example addresses a new repository ships with: named at start
-    assert "warning: 5 example addresses (domains reserved for examples, where no mail arrives)" in stderr, stderr
+    assert "warning: 5 example addresses (domains reserved for examples, where no mail arrives)" \
+        in stderr, stderr
     assert "mailgitops serve:   config/smtp.yaml cc: archive@example.com" in stderr
