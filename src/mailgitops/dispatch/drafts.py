@@ -72,6 +72,9 @@ def summary(row: Row) -> JsonDict:
             "language": row.lang, "template": row.template_id,
             "subject": row.draft.subject if row.draft else None,
             "status": status, "reason": reason, "message_id": row.message_id,
+            # the bundle the draft was made with (its text and template); sending renders it in the
+            # layout of the bundle running then
+            "bundle_hash": row.draft.bundle_hash if row.draft else None,
             "draft_damaged": row.damaged_json()}
 
 

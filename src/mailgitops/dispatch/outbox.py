@@ -209,6 +209,7 @@ class Outbox(Protocol):
     def record_event(self, event: StoredEvent, messages: Sequence[NewMessage], *,
                      claim_for: tuple[str, float] | None = None) -> list[int]: ...
     def get_event(self, event_id: str) -> StoredEvent | None: ...
+    def event_bundles(self, event_ids: Sequence[str]) -> dict[str, str]: ...
     def get(self, row_id: int) -> Row | None: ...
     def find_message(self, message_id: str) -> Row | None: ...
     def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False,
@@ -236,7 +237,11 @@ def listing(ob: Outbox, status: str | None, limit: int) -> JsonDict:
     counts = ob.counts()
     rows = ob.rows(status, limit, newest=True)
     matching = counts.get(status, 0) if status else sum(counts.get(s, 0) for s in STATUSES)
-    return {"counts": counts, "messages": [r.to_json() for r in rows], "more": max(0, matching - len(rows))}
+    # the bundle whose rules and templates made each message: after a deploy, queued mail and
+    # drafts made with the bundle before it are told apart from the new bundle's
+    bundles = ob.event_bundles(sorted({r.event_id for r in rows}))
+    messages = [{**r.to_json(), "bundle_hash": bundles.get(r.event_id)} for r in rows]
+    return {"counts": counts, "messages": messages, "more": max(0, matching - len(rows))}
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

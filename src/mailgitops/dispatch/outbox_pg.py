@@ -192,6 +192,12 @@ class PgOutbox(PgHandActions):
         return None if r is None else StoredEvent(r["event_id"], r["payload_hash"], r["bundle_hash"],
                                                   r["entries"])
 
+    def event_bundles(self, event_ids: Sequence[str]) -> dict[str, str]:
+        with self._conn() as conn:
+            got = conn.execute("SELECT event_id, bundle_hash FROM events WHERE event_id = ANY(%s)",
+                               (list(event_ids),)).fetchall()
+        return {r["event_id"]: r["bundle_hash"] for r in got}
+
     def get(self, row_id: int) -> Row | None:
         with self._conn() as conn:
             r = conn.execute("SELECT * FROM messages WHERE id=%s", (row_id,)).fetchone()

@@ -186,6 +186,16 @@ class SqliteOutbox(SqliteHandActions):
             return None
         return StoredEvent(r["event_id"], r["payload_hash"], r["bundle_hash"], json.loads(r["entries"]))
 
+    def event_bundles(self, event_ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        with self.readers.read() as db:
+            for i in range(0, len(event_ids), 500):  # below SQLite's limit of bound parameters
+                part = event_ids[i:i + 500]
+                got = db.execute(f"SELECT event_id, bundle_hash FROM events WHERE event_id IN"  # noqa: S608 -- placeholders only
+                                 f" ({','.join('?' * len(part))})", part)
+                out.update({r["event_id"]: r["bundle_hash"] for r in got})
+        return out
+
     def get(self, row_id: int) -> Row | None:
         with self.readers.read() as db:
             r = db.execute("SELECT * FROM messages WHERE id=?", (row_id,)).fetchone()
