@@ -104,13 +104,25 @@ def test_a_hostile_value_is_refused_at_its_field(bundle: Path, tmp_path: Path, c
 @pytest.mark.parametrize(("text", "words"), [
     pytest.param("[" * 100_000 + "]" * 100_000, "nested too deeply", id="100000-deep"),
     pytest.param(b'{"event_id": "\xff\xfe"}', "not UTF-8 text (byte 0xff at offset 14)", id="not-utf-8"),
-    pytest.param('{"event_id": ' + "9" * 5000 + "}", "not valid JSON", id="5000-digits"),
+    # Python's int() refuses it: the message quoted sys.set_int_max_str_digits(), now the field
+    pytest.param('{"event_id": ' + "9" * 5000 + "}", "$.event_id: a number of 5,000 digits is out of range",
+                 id="5000-digits"),
 ])
 def test_unreadable_json_is_bad_input(bundle: Path, tmp_path: Path, text: str | bytes, words: str) -> None:
     code, out = _dispatch(bundle, tmp_path, text)
     assert "Traceback" not in out, out
     assert code == 1, f"exit {code}:\n{out}"
     assert words in out, out
+
+
+def test_a_field_given_twice_is_refused_naming_it(bundle: Path, tmp_path: Path) -> None:
+    """json.loads keeps the last of two `trigger`s, other readers the first: the order system and
+    mailgitops could each think a different email went out."""
+    text = _event_text().replace('"trigger": ', '"trigger": "order_rejected", "trigger": ', 1)
+    code, out = _dispatch(bundle, tmp_path, text)
+    assert code == 1, out
+    assert "$.trigger: is given more than once in one object" in out, out
+    assert _queued(tmp_path) == 0
 
 
 @pytest.mark.slow

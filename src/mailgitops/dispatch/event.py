@@ -70,10 +70,11 @@ def too_large(source: str) -> MailgitopsError:
 
 def load_json(raw: bytes | str, source: str = "event") -> JsonValue:
     """The event's JSON as Python values, not yet checked; MailgitopsError if too large or not JSON.
-    NaN and Infinity become `NonFinite` values, which require_valid refuses at their field."""
+    NaN and Infinity, integers too long to read and a field given twice in one object become
+    values that require_valid refuses at their field (event_values.loads)."""
     if len(raw) > MAX_EVENT_BYTES:
         raise too_large(source)
-    from mailgitops.dispatch.event_values import NonFinite
+    from mailgitops.dispatch.event_values import loads
 
     hint = "send one JSON object as described in schema/event.schema.json"
     if isinstance(raw, bytes):
@@ -86,12 +87,12 @@ def load_json(raw: bytes | str, source: str = "event") -> JsonValue:
     if not raw.strip():
         raise MailgitopsError(f"{source}: the event is empty; nothing was queued", hint=hint)
     try:
-        loaded: JsonValue = json.loads(raw, parse_constant=NonFinite)
+        loaded: JsonValue = loads(raw)  # type: ignore[assignment]  # JSON values, checked by require_valid
         return loaded
     except RecursionError:
         raise MailgitopsError(f"{source}: the event is nested too deeply to read; nothing was queued",
                               hint="an order event is only a few levels deep") from None
-    except ValueError as e:  # too many digits included
+    except ValueError as e:
         raise MailgitopsError(f"{source}: not valid JSON ({e}); nothing was queued", hint=hint) from e
 
 

@@ -8,6 +8,7 @@ deep event cannot exhaust the stack here either."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -21,6 +22,38 @@ Path = tuple[str | int, ...]
 class NonFinite(str):
     """What JSON's NaN / Infinity / -Infinity parse to here (json.loads would make floats), so the
     walk can name the field that holds one."""
+
+
+class LongNumber(str):
+    """An integer too long for Python's int() (more than 4,300 digits), kept as its text so the
+    walk can name its field instead of json.loads failing with words about sys.set_int_max_str_digits."""
+
+
+class Duplicated(dict[str, object]):
+    """A JSON object that gives a field more than once: json.loads keeps the last silently, other
+    readers the first, so the order system and mailgitops could read two different events."""
+
+    twice: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    names = [k for k, _ in pairs]
+    found = Duplicated(out)
+    found.twice = tuple(dict.fromkeys(k for k in names if names.count(k) > 1))
+    return found
+
+
+def _int(text: str) -> int | str:
+    return int(text) if len(text) <= 4000 else LongNumber(text)
+
+
+def loads(text: str) -> object:
+    """An event's JSON: NaN and Infinity, huge integers and fields given twice become values the
+    walk names at their field, where json.loads would take them or fail without a place."""
+    return json.loads(text, parse_constant=NonFinite, parse_int=_int, object_pairs_hook=_object)
 
 
 def _text_problem(text: str) -> str | None:
@@ -81,26 +114,35 @@ def value_problems(data: object) -> Iterator[tuple[Path, str]]:
         yield from _walk(data)
 
 
+def _scalar_problem(value: object) -> str | None:
+    if isinstance(value, NonFinite):
+        return f"{value} is not a number an event may carry (JSON has no NaN or Infinity)"
+    if isinstance(value, LongNumber):
+        digits = len(value.lstrip("-"))
+        return f"a number of {digits:,} digits is out of range (at most {MAX_NUMBER:.0e} either way)"
+    if isinstance(value, str):
+        return _text_problem(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number_problem(value)
+    return None
+
+
 def _walk(data: object) -> Iterator[tuple[Path, str]]:
     stack: list[tuple[Path, object]] = [((), data)]
     while stack:
         path, value = stack.pop()
-        if isinstance(value, NonFinite):
-            yield path, f"{value} is not a number an event may carry (JSON has no NaN or Infinity)"
-        elif isinstance(value, str):
-            found = _text_problem(value)
-            if found:
-                yield path, found
-        elif isinstance(value, bool) or value is None:
-            continue
-        elif isinstance(value, int | float):
-            found = _number_problem(value)
+        if isinstance(value, str | int | float) or value is None:
+            found = _scalar_problem(value)
             if found:
                 yield path, found
         elif isinstance(value, dict | list):
             if len(path) >= MAX_DEPTH:
                 yield path, f"is nested more than {MAX_DEPTH} levels deep (an order event is about 5)"
                 continue
+            if isinstance(value, Duplicated):
+                for name in value.twice:
+                    yield (*path, name), ("is given more than once in one object; JSON readers differ in "
+                                          "which one they keep, so send each field once")
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in reversed(list(items)):
                 found = _key_problem(key) if isinstance(value, dict) else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mailgitops.dispatch import event_values
 from mailgitops.errors import HttpError, MailgitopsError
 from mailgitops.serve.service import Service
 from mailgitops.serve.shapes import (
@@ -27,7 +28,7 @@ def post_event(service: Service, req: Request) -> Response:
     """202 once the rows are committed (RELIABILITY 1); the sender loop delivers them."""
     from mailgitops.errors import BacklogFull, EventConflict
 
-    event = json_body(req)
+    event = json_body(req, event_values.loads)  # NaN, huge numbers, a field twice: named at their field
     try:
         with service.accepting:  # a few at a time: the senders keep their share of the CPU
             outcome = service.dispatcher().handle(event, deliver=False, source="event")
@@ -71,7 +72,7 @@ def post_plan(service: Service, req: Request) -> Response:
     from mailgitops.dispatch.explain import explain
 
     only_query(req, "render")
-    event = json_body(req)
+    event = json_body(req, event_values.loads)  # NaN, huge numbers, a field twice: named at their field
     plan = explain(service.bundle, event, service.attachments_root, source="event",
                    delivery=str(service.delivery))  # an event dispatch would refuse: 422, as for /events
     if req.query.get("render", "") in ("", "0", "false"):

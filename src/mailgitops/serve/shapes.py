@@ -4,7 +4,7 @@ one JSON error shape. No web framework here: handlers stay plain functions, test
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -78,7 +78,7 @@ def from_error(e: MailgitopsError, status: int) -> HttpError:
     return HttpError(status, e.message, problems=problems, hint=e.hint)
 
 
-def json_body(req: Request) -> Any:
+def json_body(req: Request, loads: Callable[[str], Any] = json.loads) -> Any:
     """The request's JSON body (its size was checked before it was read): 415/400 if not JSON."""
     ctype = req.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != JSON_TYPE:
@@ -93,7 +93,7 @@ def json_body(req: Request) -> Any:
                              f"{e.start}); nothing was queued",
                         hint="send the event as UTF-8 encoded JSON") from None
     try:
-        return json.loads(text)
+        return loads(text)
     except (ValueError, RecursionError) as e:
         raise HttpError(400, f"the body is not valid JSON ({e}); nothing was queued",
                         hint="send one JSON object as described in schema/event.schema.json") from None

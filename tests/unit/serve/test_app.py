@@ -102,6 +102,26 @@ def test_bad_event_is_422_with_every_problem(service: Service) -> None:
     assert call(service, "POST", "/events", [1, 2])[0] == 422
 
 
+TWICE = "$.trigger: is given more than once in one object"
+
+
+@pytest.mark.parametrize(("path", "splice", "problem"), [
+    ("/events", '"trigger": "order_rejected", "trigger": ', TWICE),
+    ("/plan", '"trigger": "order_rejected", "trigger": ', TWICE),
+    ("/events", '"trigger": "order_received", "price_digits": ' + "9" * 5000 + ", \"trigger\": ",
+     "$.price_digits: a number of 5,000 digits is out of range"),
+])
+def test_an_event_read_two_ways_is_422_at_its_field(service: Service, path: str, splice: str,
+                                                     problem: str) -> None:
+    """A field given twice (json.loads keeps the last, other readers the first) or a number too
+    long for Python's int() (400 'not valid JSON' quoting sys.set_int_max_str_digits) is 422."""
+    raw = json.dumps(event()).replace('"trigger": ', splice, 1).encode()
+    status, _, body = call(service, "POST", path, raw=raw)
+    assert status == 422, body
+    assert any(p["message"].startswith(problem) for p in body["problems"]), body
+    assert service.dispatcher().outbox.rows() == []
+
+
 def test_outbox_write_failure_is_503_and_nothing_accepted(service: Service,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: Any, **kwargs: Any) -> list[int]:
