@@ -8,6 +8,7 @@ other), sent with no lock held, then recorded. NOTIFY wakes idle senders when wo
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import time
@@ -37,6 +38,14 @@ from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 if TYPE_CHECKING:
     pass
 
+# psycopg_pool retries a lost server with a wait that doubles after each failed attempt, for up to
+# reconnect_timeout (5 minutes by default): after 2.5 minutes down it next tried 87 s after the
+# server was back, and events got 503 all that time. A short timeout ends each such attempt; the
+# next request for a connection starts a fresh one, whose first wait is 1 s.
+RECONNECT_SECONDS = 5.0
+# The pool's warning for each failed attempt (two lines, every second or two while the server is
+# down) is not serve's log: serve says once that the outbox is unavailable, and when it is back.
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 POLL_SECONDS = 0.5  # how often the listener looks at the stop flag between notifications
 _JSON = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
          "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json", "recipients": "recipients_json"}
@@ -67,7 +76,9 @@ class PgOutbox(PgHandActions):
         outbox_pg_schema.check_url(url)
         self.url, self.where = url, outbox_pg_schema.shown(url)
         # connection_class says to the type checker what row_factory says at run time
+        # check: a connection the server dropped (it restarted) is replaced before a request gets it
         self.pool = ConnectionPool(url, min_size=1, max_size=4, open=False,
+                                   reconnect_timeout=RECONNECT_SECONDS, check=ConnectionPool.check_connection,
                                    connection_class=psycopg.Connection[DictRow],
                                    kwargs={"row_factory": dict_row, "connect_timeout": 10})
         self._stop = threading.Event()
