@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import resource
 import secrets
 import signal
 import socket
@@ -175,10 +176,16 @@ def test_many_idle_connections_do_not_starve_a_client(server: Server) -> None:
             s.close()
 
 
-def _start(bundle: Path, tmp_path: Path, token: str, *extra: str) -> subprocess.Popen[str]:
+def _start(bundle: Path, tmp_path: Path, token: str, *extra: str,
+           files: tuple[int, int] | None = None) -> subprocess.Popen[str]:
+    """`files`: the open-file limit (soft, hard) serve starts with, as a service manager sets it."""
     env = {**os.environ, "MAILGITOPS_API_TOKEN": token}
+    # the limit set in the child before mailgitops starts (preexec_fn is unsafe beside threads)
+    run = ["-m", "mailgitops"] if files is None else [
+        "-c", f"import resource, runpy; resource.setrlimit(resource.RLIMIT_NOFILE, {files!r}); "
+        "runpy.run_module('mailgitops', run_name='__main__')"]
     # --port 0: the system picks a free port and the "listening on" line names it
-    return subprocess.Popen([sys.executable, "-m", "mailgitops", "serve", "--bundle", str(bundle), "--port",
+    return subprocess.Popen([sys.executable, *run, "serve", "--bundle", str(bundle), "--port",
                              "0", "--outbox", str(tmp_path / "o.sqlite"), "--attachments-root",
                              str(FILES), *extra], env=env, stderr=subprocess.PIPE, text=True)
 
@@ -191,6 +198,65 @@ def _port(proc: subprocess.Popen[str]) -> int:
         if found := re.search(r"listening on http://127\.0\.0\.1:(\d+)", line):
             return int(found[1])
     raise AssertionError("".join(seen))
+
+
+def _health(port: int) -> tuple[int, float]:
+    start = time.monotonic()
+    with connect(port) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = answer(sock)
+    return status_of(data), time.monotonic() - start
+
+
+def test_idle_connections_past_a_low_soft_file_limit_do_not_block_others(bundle: Path,
+                                                                          tmp_path: Path) -> None:
+    """Started with 200 open files allowed (a service manager's soft limit is often 1,024), 400
+    idle connections took every file: /health waited for the 10 s head deadline to free some."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    proc = _start(bundle, tmp_path, TOKEN, files=(200, hard))
+    try:
+        port = _port(proc)
+        idle = [connect(port) for _ in range(400)]
+        try:
+            status, took = _health(port)
+        finally:
+            for s in idle:
+                s.close()
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert status == 200
+    assert took < 3
+
+
+def test_connections_past_a_low_hard_file_limit_are_answered_503_at_once(bundle: Path,
+                                                                         tmp_path: Path) -> None:
+    proc = _start(bundle, tmp_path, TOKEN, files=(300, 300))
+    assert proc.stderr is not None
+    said = [next(proc.stderr)]
+    try:
+        while "listening on" not in said[-1]:
+            said.append(next(proc.stderr))
+        found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", said[-1])
+        assert found is not None, said
+        port = int(found[1])
+        idle = [connect(port) for _ in range(60)]  # 44 fit: 300 less the files kept for the rest
+        try:
+            status, took = _health(port)
+        finally:
+            for s in idle:
+                s.close()
+        assert (status, took < 3) == (503, True)
+        for _ in range(50):  # the closed ones are let go as the server notices: no event says when
+            if _health(port)[0] == 200:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("/health stayed 503 after the idle connections closed")
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert "at most 44 connections: the open-file limit is too low for 4096" in "".join(said)
 
 
 def test_a_short_token_is_refused_at_start(bundle: Path, tmp_path: Path) -> None:

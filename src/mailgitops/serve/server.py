@@ -25,6 +25,8 @@ from mailgitops.serve.loop import SENDERS, SenderPool, log
 from mailgitops.serve.service import Service
 
 MAX_CONNECTIONS = 4096  # idle or slow connections cost a few KB each here, not a thread
+# and one open file each; these are kept for the outbox, the senders' SMTP sessions and the logs
+RESERVED_FILES = 256
 HEAD_SECONDS = 10.0  # a connection that has not sent a whole request head by then is closed
 KEEP_ALIVE_SECONDS = 5
 LINGER_SECONDS = 5.0  # how long the rest of a refused body is read and dropped before closing
@@ -79,7 +81,8 @@ class Protocol(HttpToolsProtocol):
             # without it the answer's body waits for the client's delayed ACK of its head (40 ms)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(_Lingering(transport, self))  # type: ignore[arg-type]
-        self._arm()
+        if not self._over_limit():
+            self._arm()
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -108,6 +111,20 @@ class Protocol(HttpToolsProtocol):
                              b"content-type: application/json\r\nconnection: close\r\n"
                              b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+    def _over_limit(self) -> bool:
+        """A connection past the limit is answered 503 at once and closed: uvicorn answers it only
+        when its request comes, and an idle one held an open file until the head deadline; past
+        the process's open-file limit the listener accepted nothing, not even /health."""
+        if self.limit_concurrency is None or len(self.connections) <= self.limit_concurrency:
+            return False
+        self._refused = True
+        body = b'{"error": "too many connections; try again shortly", "problems": [], "hint": null}\n'
+        self.transport.write(b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\n"
+                             b"content-type: application/json\r\nconnection: close\r\ncontent-length: "
+                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        return True
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -163,6 +180,26 @@ def _quiet_uvicorn() -> None:
     logger.propagate = False
 
 
+def open_file_room(wanted: int) -> int:
+    """How many connections fit the open-file limit, after raising its soft value toward the hard
+    one (a systemd service starts at 1,024 soft, 524,288 hard): at 1,024, a thousand idle
+    connections left no file for the next client or the outbox until the head deadline."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = wanted + RESERVED_FILES
+    if soft != resource.RLIM_INFINITY and soft < need:
+        target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass  # the limit stays; the connections are fitted to it below
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(16, min(wanted, soft - RESERVED_FILES))
+
+
 def _listen(host: str, port: int) -> socket.socket:
     try:
         family = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0][0]
@@ -184,6 +221,11 @@ class Server:
         self.service, self.host = service, host
         self.shutdown_seconds = shutdown_seconds
         self.sock = _listen(host, port)
+        fitting = open_file_room(max_connections)
+        if fitting < max_connections:
+            log(f"at most {fitting} connections: the open-file limit is too low for {max_connections} "
+                "(raise it, e.g. LimitNOFILE= in the systemd unit)")
+        max_connections = fitting
         self.port = int(self.sock.getsockname()[1])
         _quiet_uvicorn()
         config = uvicorn.Config(build_app(service, console=console), http=Protocol, loop="asyncio",
