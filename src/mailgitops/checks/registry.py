@@ -7,6 +7,7 @@ from collections.abc import Callable
 from mailgitops.checks import (
     addresses,
     crossfile,
+    file_names,
     layout_slots,
     order_url,
     schema_copies,
@@ -23,6 +24,7 @@ from mailgitops.repo import LoadedRepo
 
 CHECKS: list[Callable[[LoadedRepo], list[Diagnostic]]] = [
     crossfile.check,
+    file_names.check,
     templates.check,
     styles.check,
     smtp.check,
