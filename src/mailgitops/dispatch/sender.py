@@ -152,8 +152,10 @@ class Sender:
             try:
                 self._ensure_open()
             except TransportError as e:
+                report.unreachable = e.message
                 self._connection_failed(rows[i:], e, report)
                 return False
+            report.connected = True
             self._send_one(row, report)
         return True
 

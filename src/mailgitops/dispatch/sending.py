@@ -68,6 +68,10 @@ class FlushReport:
     paused_until: float | None = None  # None while paused: until the secret changes or `outbox resume`
     recovered: int = 0  # rows a dead process left `sending`, made due again (each counted ambiguous)
     corrupt: int = 0  # stored bytes that failed their checksum: quarantined, never sent
+    # whether a session with the server was open in this flush, and why one could not be opened
+    # (serve logs a server it cannot reach once, and "running" only once it is reached again)
+    connected: bool = False
+    unreachable: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {"sent": self.sent, "retry": self.retry, "failed": self.failed, "expired": self.expired,

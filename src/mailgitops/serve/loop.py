@@ -40,6 +40,7 @@ class _Said:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.states: dict[str, str | None] = {}
+        self.server: str | None = None  # why the SMTP server cannot be reached, until it is
 
     def changed(self, name: str, problem: str | None) -> None:
         with self.lock:
@@ -155,7 +156,14 @@ class SenderWorker:
             wake.clear()  # before flushing: a wake-up during the flush is not lost
             try:
                 report = self.flush_once()
-                problem = f"sending paused: {report.paused}" if report.paused else None
+                # a server that could not be reached stays this sender's problem until a session
+                # opens again: a pass with nothing due says nothing about the server
+                # (the pool's: once one sender reaches it, it is reachable for every sender)
+                if report.unreachable is not None:
+                    self._said.server = f"cannot reach the SMTP server: {report.unreachable}"
+                elif report.connected:
+                    self._said.server = None
+                problem = f"sending paused: {report.paused}" if report.paused else self._said.server
                 if report.sent or report.retry or report.failed or report.expired:
                     log(f"{self.name}: sent {report.sent}, retry {report.retry}, failed {report.failed}, "
                         f"expired {report.expired}, ambiguous {report.ambiguous}")

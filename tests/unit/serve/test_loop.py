@@ -15,7 +15,7 @@ from mailgitops.dispatch.smtp import Connection, ServerConfig
 from mailgitops.serve.loop import SenderPool, SenderWorker
 from mailgitops.serve.service import Service
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
-from support.smtpd import SmtpServer
+from support.smtpd import SmtpServer, free_port
 
 
 @pytest.fixture
@@ -178,3 +178,32 @@ def test_the_log_never_says_running_while_a_sender_still_fails(capfd: pytest.Cap
     assert capfd.readouterr().err.splitlines() == ["mailgitops serve: sender-1: connection refused"]
     said.changed("sender-2", None)
     assert capfd.readouterr().err.splitlines() == ["mailgitops serve: senders: running"]
+
+
+def test_a_server_that_cannot_be_reached_is_logged_until_it_is_reached_again(
+        tmp_path: Path, outbox_location: str, capfd: pytest.CaptureFixture[str]) -> None:
+    """The log said only "sent 0, retry 1", never why nor that it went on; now the reason once for
+    the pool, never "running" while the message waits out its backoff, and "running" once sent."""
+    port = free_port()  # nothing listens there yet: the server is down
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=port))
+    svc = Service(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files", token=None,
+                  policy=RetryPolicy(backoff_seconds=2))
+    svc.dispatcher().handle(sample_event(trigger="order_received", event_id="down-1"), deliver=False)
+    pool = SenderPool(svc, 2, interval=0.05).start()
+    srv: SmtpServer | None = None
+    try:
+        for _ in range(4):  # the failed try, then passes with nothing due (the backoff)
+            assert pool.wait_for_a_full_pass(20)
+        down = [line for line in capfd.readouterr().err.splitlines() if "sent 0" not in line]
+        srv = SmtpServer(port).start()
+        assert len(srv.wait_for(1, timeout=20)) == 1
+        assert pool.wait_for_a_full_pass(20)
+        back = capfd.readouterr().err.splitlines()
+    finally:
+        pool.shutdown(time.monotonic() + 5)
+        svc.close()
+        if srv is not None:
+            srv.stop()
+    assert len(down) == 1, down
+    assert "cannot reach the SMTP server" in down[0] and "refused the connection" in down[0]
+    assert any(line.endswith(": running") for line in back), back
