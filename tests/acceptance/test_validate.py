@@ -199,10 +199,12 @@ def test_github_format_escapes_values_that_could_forge_annotations(tmp_path: Pat
     result = CliRunner().invoke(cli, ["validate", "--root", str(root), "--format", "github"])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert [ln.split(" ", 1)[0] for ln in lines[:-1]] == ["::error", "::error"]  # nothing forged
-    assert lines[-1] == "2 error(s), 0 warning(s)"
-    assert "::error file=config/webshops/shop%2Cx.yaml,line=2,col=1,title=unknown-key::" in lines[1]
-    assert "`evil\\n::error file=x::100%25`" in lines[1]
+    assert [ln.split(" ", 1)[0] for ln in lines[:-1]] == ["::error", "::error", "::error"]  # nothing forged
+    assert lines[-1] == "3 error(s), 0 warning(s)"
+    # `shop,x` is no webshop id an event can send: said, with the comma escaped in the file name too
+    assert "::error file=config/webshops/shop%2Cx.yaml,line=1,col=1,title=bad-file-name::" in lines[1]
+    assert "::error file=config/webshops/shop%2Cx.yaml,line=2,col=1,title=unknown-key::" in lines[2]
+    assert "`evil\\n::error file=x::100%25`" in lines[2]
     assert "`archive@example.com\\r\\nBcc: victim@example.net`" in lines[0]
 
 
