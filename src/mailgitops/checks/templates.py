@@ -147,10 +147,18 @@ def check_text(text: TemplateText, ctx: Context, loaded: LoadedRepo) -> list[Dia
                              "the tag itself", hint=raw_html.hint(tag.text)))
         if f.name in ("subject", "preheader") and doc is not None:
             out.extend(_one_line(doc, f.name, f.source))
+        if f.name == "body" and (bad := _BODY_CONTROL.search(f.source)) is not None:
+            lineno = f.source.count("\n", 0, bad.start()) + 1
+            out.append(_diag(text.file, _locate(lines, f, lineno, bad.group()), f, "body-control-character",
+                             f"the body contains the control character {bad.group()!r}: no text a reader "
+                             "sees (a NUL shows as \ufffd in the email, the others are invisible)",
+                             hint="remove it (most editors do not show it: retype the line)"))
     return out
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029]")
+# what Markdown turns into U+FFFD or passes on as an invisible byte; tabs and line ends are text
+_BODY_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u0080-\u009f]")
 
 
 def _one_line(doc: YamlDoc, name: str, source: str) -> list[Diagnostic]:
