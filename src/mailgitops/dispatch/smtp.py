@@ -43,8 +43,12 @@ class Connection:
     @property
     def size_limit(self) -> int | None:
         """The largest message the server takes (SIZE in its EHLO reply; RFC 1870), if it says."""
-        value = self.smtp.esmtp_features.get("size", "") if self.smtp is not None else ""
-        return int(value) if value.strip().isdigit() and int(value) > 0 else None
+        value = (self.smtp.esmtp_features.get("size", "") if self.smtp is not None else "").strip()
+        # ASCII digits (RFC 1870); `SIZE ²` or 5,000 digits made int() raise on every message, which
+        # then waited until it expired: a size no server can mean is taken as none given
+        if not (value.isascii() and value.isdigit()) or len(value) > 20:
+            return None
+        return int(value) or None
 
     def open(self) -> None:
         cfg = self.cfg
