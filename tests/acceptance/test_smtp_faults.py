@@ -60,6 +60,24 @@ def test_an_unreadable_reply_after_the_final_dot_is_ambiguous(sink: SmtpServer, 
     assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
 
 
+def test_a_3xx_reply_after_the_final_dot_is_ambiguous(sink: SmtpServer, bundle: Path,
+                                                     outbox_location: str) -> None:
+    """`399` after the dot is neither a 2xx nor a refusal: it was retried as a plain temporary
+    failure on the same session, as if the server surely had not kept the message."""
+    sink.faults.add("DATA_END", "399 odd")
+    with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
+                         policy=FAST) as d:
+        m = d.handle(sample_event(trigger="order_received", event_id="odd-3xx")).to_json()["messages"][0]
+        assert m["status"] == "queued"
+        assert "neither success nor refusal after the final dot: 399 odd" in m["reason"]
+        row = d.outbox.get(m["outbox_id"])
+        assert row is not None
+        assert (row.status, row.ambiguous) == ("ambiguous", 1)
+        time.sleep(0.02)  # FAST's backoff
+        assert d.flush().sent == 1
+    assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
+
+
 def test_one_refused_recipient_does_not_resend_to_the_others(sink: SmtpServer, bundle: Path,
                                                              outbox_location: str) -> None:
     sink.faults.refuse["archive@example.com"] = "550 5.1.1 no such mailbox"

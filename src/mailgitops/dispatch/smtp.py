@@ -218,8 +218,11 @@ class Connection:
             assert smtp.sock is not None
             smtp.sock.settimeout(self.cfg.data_timeout)
             code, msg = smtp.getreply()
-            # smtplib's -1 is a reply it could not read: it may have been a 250
-            lost = None if 200 <= code < 600 else f"unreadable reply after the final dot: {_reply(code, msg)}"
+            # smtplib's -1 is a reply it could not read: it may have been a 250; a 1xx or 3xx is
+            # neither a yes nor a no (and leaves the session in a state nobody knows)
+            lost = (None if 200 <= code < 300 or 400 <= code < 600
+                    else f"unreadable reply after the final dot: {_reply(code, msg)}" if code < 0
+                    else f"neither success nor refusal after the final dot: {_reply(code, msg)}")
         except (smtplib.SMTPServerDisconnected, OSError) as e:
             lost = f"connection lost after the final dot: {e}"
         if lost is not None:
