@@ -105,7 +105,7 @@ class Console:
 
     def paused(self) -> dict[str, str] | None:
         disp = self.service.opened()
-        got = disp.outbox.paused() if disp is not None else None
+        got = disp.sender.current_pause() if disp is not None else None  # as it applies here
         return {"until": self.when(got[0]), "reason": got[1]} if got else None
 
 

@@ -35,6 +35,7 @@ IDLE_SECONDS = 30.0
 # The salted hash kept with an authentication pause, to notice a changed password without storing
 # it: PBKDF2 makes guessing the password from the stored value slow (computed once per process).
 _SECRET_ROUNDS = 50_000
+FAILED_SECRETS = 8  # the passwords that failed, remembered until `outbox resume`
 
 
 def _secret(server: ServerConfig, env: Mapping[str, str] | None = None) -> bytes:
@@ -86,15 +87,18 @@ class Sender:
         return self._tags[key]
 
     def current_pause(self) -> Pause | None:
-        """The outbox's pause; an authentication pause ends by itself once the configured password
-        (or user name) is no longer the one that failed."""
+        """The outbox's pause as it applies to this process. An authentication pause holds the
+        tags of the passwords that failed (several machines may share the outbox): it applies
+        while the password configured here is one of them, and ends for this process once it is
+        not. It is not cleared for the others: a machine whose password file has not been
+        rotated yet must not log in again with the password that failed (lifting the shared
+        pause made it try once a pass, and a server that locks accounts locked the print room out)."""
         pause = self.outbox.paused()
         if pause is None or pause.secret is None:
             return pause
-        salt = bytes.fromhex(pause.secret.split("$")[2])
-        if self._tag(salt) == pause.secret:
-            return pause
-        self.outbox.pause(0.0, "")
+        for tag in pause.secret.split():
+            if self._tag(bytes.fromhex(tag.split("$")[2])) == tag:
+                return pause
         return None
 
     def close(self) -> None:
@@ -242,7 +246,11 @@ class Sender:
         if e.pauses:
             if e.kind == "auth":
                 until: float | None = None
-                self.outbox.pause(None, e.message, secret=self._tag(os.urandom(16)))
+                # added to the passwords that failed before (on this or another machine)
+                prior = self.outbox.paused()
+                failed = prior.secret.split() if prior is not None and prior.secret else []
+                tags = [*failed, self._tag(os.urandom(16))][-FAILED_SECRETS:]
+                self.outbox.pause(None, e.message, secret=" ".join(tags))
             else:
                 until = time.time() + self.policy.pause_seconds
                 self.outbox.pause(until, e.message)

@@ -136,7 +136,7 @@ class SenderWorker:
                 self.busy = False
             if not connected:  # the row got its retry time (or the pause): so do the others
                 rest = rows[i + 1:]
-                if sender.outbox.paused() is not None:
+                if sender.current_pause() is not None:
                     self._release(sender, rest)
                 elif rest:
                     sender.deliver(rest, report)

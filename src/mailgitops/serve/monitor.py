@@ -20,9 +20,10 @@ def _state(service: Service, *, recipients: bool = False) -> dict[str, Any]:
     state: dict[str, Any] = {"bundle_hash": service.bundle.hash, "delivery": str(service.delivery),
                              "outbox": None, "paused": None, "outbox_error": None, "backlog": None}
     try:
-        ob = service.dispatcher().outbox
+        disp = service.dispatcher()
+        ob = disp.outbox
         state["outbox"] = ob.counts()
-        pause = ob.paused()
+        pause = disp.sender.current_pause()  # as it applies to this machine's password
         depth, oldest = ob.backlog()
         if recipients:
             state["recipients"] = ob.recipient_counts()

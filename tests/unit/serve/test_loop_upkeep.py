@@ -69,7 +69,7 @@ def test_a_rotated_password_file_ends_the_pause_without_an_event_or_a_restart(
     finally:
         w.close()
         counts = svc.dispatcher().outbox.counts()
-        paused = svc.dispatcher().outbox.paused()
+        paused = svc.dispatcher().sender.current_pause()
         svc.close()
     assert report.paused is None
     assert report.sent == 3
@@ -127,3 +127,48 @@ def test_rows_a_dead_process_on_this_machine_held_are_sent_by_the_running_pool(
     assert counts["ambiguous_redeliveries"] == 1  # only the one it may have been sending
     said = [line for line in capfd.readouterr().err.splitlines() if "recovered" in line]
     assert len(said) == 1 and "recovered 3 message(s)" in said[0], said
+
+
+class FailureCountingServer(CountingServer):
+    """Counts the logins it refused too: a server that locks the account after a few."""
+
+    refused = 0
+
+    def _authenticate(self, *args: Any) -> Any:
+        got = super()._authenticate(*args)
+        self.refused += 0 if got.success else 1
+        return got
+
+
+def test_a_password_rotated_on_one_machine_first_is_not_tried_again_from_the_other(
+        tmp_path: Path, outbox_location: str) -> None:
+    """Two machines on one outbox; the password is changed on the server and in machine A's file
+    first, machine B's file a minute later. A sends; B, still with the old password, tries it
+    once and then waits for its own file to change. (A lifted the shared pause at each pass, and
+    B logged in with the old password again each time: a server that locks an account after a
+    few failed logins locked the print room out.)"""
+    srv = FailureCountingServer(users={"printroom": PASSWORD}, auth_require_tls=False).start()
+    files = {name: tmp_path / f"{name}-password" for name in ("a", "b")}
+    files["a"].write_text(PASSWORD, encoding="utf-8")
+    files["b"].write_text("the-old-password", encoding="utf-8")
+    svcs = {name: Service(build_bundle(make_repo(tmp_path / name, port=srv.port, auth={
+        "mode": "custom", "username": "printroom", "password_file": str(f)})), outbox=outbox_location,
+        attachments_root=SAMPLES / "files", token=None) for name, f in files.items()}
+    workers = {name: SenderWorker(svc, f"sender-{name}", threading.Event()) for name, svc in svcs.items()}
+    try:
+        for i in range(6):
+            for name in ("b", "a"):  # an event for each machine, then each machine's pass, B first
+                event = sample_event(trigger="order_received", event_id=f"rot-{name}-{i}")
+                svcs[name].dispatcher().handle(event, deliver=False)
+            reports = {name: workers[name].flush_once() for name in ("b", "a")}
+        refused = srv.refused
+        sent = len(srv.wait_for(12))
+    finally:
+        for w in workers.values():
+            w.close()
+        for svc in svcs.values():
+            svc.close()
+        srv.stop()
+    assert refused == 1  # B's first try with the old password, and never again
+    assert sent == 12  # A sent every message, B's included
+    assert reports["b"].paused and reports["a"].paused is None
