@@ -1,0 +1,191 @@
+"""The commands README.md, docs/ and each --help show work as written.
+
+Every `mailgitops` command line they show (the convention is in tests/support/doccommands.py)
+names a command that exists and only options its `--help` lists: a doc or an example naming a
+removed or misspelt option fails here with the file and line. A few of them are then run the
+way a reader would, in the order the docs give them, on a fresh `mailgitops init` repository
+and on a copy of the shipped one, and what they print is compared with what the docs show.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support.doccommands import DocCommand, help_text, in_help, in_markdown, problems, walk
+from support.incli import run_in_process
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs").glob("*/*.md"))]
+# The guides an admin copies from: each must show commands, or the extraction silently broke.
+MUST_SHOW = ("README.md", "docs/admin-guide.md", "docs/translations.md", "docs/console.md",
+             "docs/dispatcher.md", "docs/templates.md")
+
+
+def doc(name: str) -> str:
+    return (ROOT / name).read_text(encoding="utf-8")
+
+
+def mailgitops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run_in_process(list(args), cwd=cwd, env=os.environ, stdin=None)
+
+
+def section(text: str, heading: str) -> str:
+    """The text of one `## heading` section of a doc."""
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end != -1 else None]
+
+
+def comment_after(text: str, command: str) -> str:
+    """What the doc shows a command prints: the `# ...` after it, on its line or the next one."""
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        if line.startswith(command):
+            same = line[len(command):].strip()
+            shown = same if same.startswith("#") else lines[number + 1].strip()
+            assert shown.startswith("# "), f"the doc shows no output after `{command}`"
+            return shown[2:]
+    raise AssertionError(f"the doc no longer shows `{command}`")
+
+
+@pytest.fixture(scope="module")
+def helps() -> dict[tuple[str, ...], str]:
+    return {path: help_text(path) for path, _ in walk()}
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_command_a_doc_shows_exists_with_its_options(
+        path: Path, helps: dict[tuple[str, ...], str]) -> None:
+    name = path.relative_to(ROOT).as_posix()
+    commands = list(in_markdown(path, name))
+    if name in MUST_SHOW:
+        assert commands, f"{name} shows no mailgitops command any more (or the extraction broke)"
+    found = [problem for command in commands for problem in problems(command, helps)]
+    assert not found, "\n".join(found)
+
+
+def test_every_example_in_the_help_texts_exists_with_its_options(
+        helps: dict[tuple[str, ...], str]) -> None:
+    commands = list(in_help())
+    assert len({c.where for c in commands}) > 10, "the help texts' examples were not found"
+    found = [problem for command in commands for problem in problems(command, helps)]
+    assert not found, "\n".join(found)
+
+
+def test_a_misspelt_or_unknown_option_is_caught(helps: dict[tuple[str, ...], str]) -> None:
+    # the check itself: what a doc with a typo would produce
+    assert problems(DocCommand("x.md:1", ("render", "--out", "p", "--per-shop")), helps) == [
+        "x.md:1: mailgitops render --out p --per-shop: `mailgitops render` has no option --per-shop "
+        "(see its --help)"]
+    assert problems(DocCommand("x.md:2", ("outbox", "purge")), helps) == [
+        "x.md:2: mailgitops outbox purge: `mailgitops outbox` has no command `purge`"]
+    assert problems(DocCommand("x.md:3", ("drafts", "edit", "ID", "[--cc", "a@x", "|", "--no-cc]")),
+                    helps) == []
+
+
+def test_starting_a_repository_as_the_admin_guide_shows(tmp_path: Path) -> None:
+    guide = doc("docs/admin-guide.md")
+    init = mailgitops("init", "printroom-emails", cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+    assert "CI and pre-commit install `mailgitops==" in init.stdout  # the line the guide names
+    repo = tmp_path / "printroom-emails"
+    again = mailgitops("init", "printroom-emails", cwd=tmp_path)
+    assert again.returncode == 2, "init must refuse a folder that is not empty"
+    assert "--force" in again.stderr
+
+    # "The result validates, renders and bundles as it is."
+    validate = mailgitops("validate", cwd=repo)
+    assert (validate.returncode, validate.stdout.strip()) == (0, "no problems found")
+    bundle = mailgitops("bundle", "--out", "bundle/mailgitops.bundle.json", cwd=repo)
+    assert bundle.returncode == 0, bundle.stderr
+    assert bundle.stdout.startswith("wrote bundle/mailgitops.bundle.json (")
+    check = mailgitops("bundle", "--check", "bundle/mailgitops.bundle.json", cwd=repo)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    # Add a webshop: the guide's file, then its render and the From line it shows
+    shop = section(guide, "Add a webshop")
+    yaml_text = re.search(r"```yaml\n(.*?)```", shop, re.S)
+    assert yaml_text is not None
+    (repo / "config/webshops/library.yaml").write_text(yaml_text.group(1), encoding="utf-8")
+    render = mailgitops("render", "--per-webshop", "--template", "order-accepted", "--out", "previews",
+                        cwd=repo)
+    assert render.returncode == 0, render.stdout + render.stderr
+    shown = comment_after(shop, "grep '^From:' previews/order-accepted@library/en.eml")
+    eml = (repo / "previews/order-accepted@library/en.eml").read_text(encoding="utf-8")
+    assert shown in eml.split("\n")
+
+    # the shop's file made the committed bundle stale, and --check says so
+    stale = mailgitops("bundle", "--check", "bundle/mailgitops.bundle.json", cwd=repo)
+    assert stale.returncode == 1
+
+    # Add a language: step 1's edit, then the error step 2 shows, as validate prints it
+    languages = repo / "config/languages.yaml"
+    text = languages.read_text(encoding="utf-8")
+    assert "active: [en, de, fr, nl, zh]" in text
+    assert "`active: [en, de, fr, nl, zh, it]`" in guide
+    languages.write_text(text.replace("active: [en, de, fr, nl, zh]", "active: [en, de, fr, nl, zh, it]"),
+                         encoding="utf-8")
+    activated = mailgitops("validate", cwd=repo)
+    assert activated.returncode == 1
+    step2 = re.search(r"^ +(config/languages\.yaml:\d+:\d+: error: .*\[missing-language\])$",
+                      section(guide, "Add a language"), re.M)
+    assert step2 is not None, "the guide no longer shows validate's error for a new language"
+    assert step2.group(1) in activated.stdout.split("\n")
+
+
+def test_the_translator_round_trip_as_docs_translations_shows(repo_copy: Path) -> None:
+    guide = doc("docs/translations.md")
+    before = {p: p.read_bytes() for p in (repo_copy / "templates").rglob("*.md")}
+    export = mailgitops("translations", "export", "--lang", "de", "--out", "de.xlf", cwd=repo_copy)
+    assert export.returncode == 0, export.stderr
+    shown = comment_after(guide, "mailgitops translations export --lang de --out de.xlf")
+    assert shown in (export.stdout + export.stderr).split("\n")
+
+    # "A round trip with no changes writes nothing."
+    back = mailgitops("translations", "import", "de.xlf", cwd=repo_copy)
+    assert back.returncode == 0, back.stderr
+    units = re.search(r"exported (\d+) units", shown)
+    assert units is not None
+    assert f"0 updated, {units.group(1)} unchanged, 0 new, 0 changed, 0 stale" in back.stdout
+    assert before == {p: p.read_bytes() for p in (repo_copy / "templates").rglob("*.md")}
+
+    # a dropped placeholder: nothing written, the header line the doc shows
+    xlf = repo_copy / "de.xlf"
+    dropped = re.sub(r'(<target xml:space="preserve">Ihr Auftrag )<ph id="1"[^>]*/> ', r"\1",
+                     xlf.read_text(encoding="utf-8"), count=1)
+    xlf.write_text(dropped, encoding="utf-8")
+    refused = mailgitops("translations", "import", "de.xlf", cwd=repo_copy)
+    assert refused.returncode == 1
+    header = "error: nothing was imported: 1 problem(s) in de.xlf"
+    assert header in guide
+    assert header in refused.stderr.split("\n")
+    assert "[translation-placeholder]" in refused.stderr
+    assert before == {p: p.read_bytes() for p in (repo_copy / "templates").rglob("*.md")}
+
+
+def test_a_typical_change_and_plan_as_the_readme_shows(repo_copy: Path) -> None:
+    readme = doc("README.md")
+    assert "mailgitops render --out previews --template order-ready" in readme
+    validate = mailgitops("validate", cwd=repo_copy)
+    assert (validate.returncode, validate.stdout.strip()) == (0, "no problems found")
+    render = mailgitops("render", "--out", "previews", "--template", "order-ready", cwd=repo_copy)
+    assert render.returncode == 0, render.stderr
+    assert (repo_copy / "previews/index.html").is_file()  # what `xdg-open previews/index.html` opens
+    assert (repo_copy / "previews/order-ready/de.html").is_file()
+
+    bundle = mailgitops("bundle", "--out", "bundle/mailgitops.bundle.json", cwd=repo_copy)
+    assert bundle.returncode == 0, bundle.stderr
+    plan = mailgitops("plan", "--bundle", "bundle/mailgitops.bundle.json", "--event",
+                      "config/samples/flyers.yaml", "--format", "text", "--out", "previews", cwd=repo_copy)
+    assert plan.returncode == 0, plan.stderr
+    lines = plan.stdout.split("\n")
+    assert lines[0].startswith("event sample-flyers-001 (order_accepted), bundle sha256:")
+    assert re.match(r"ROLE +TO +LANGUAGE +TEMPLATE +STATUS$", lines[2])
+    assert any(line.strip().startswith("rule: config/workflow.yaml triggers.order_accepted:")
+               for line in lines)
+    assert "files: previews/01-customer-de.html, previews/01-customer-de.txt" in plan.stdout
