@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from mailgitops.serve import app as app_mod
+from mailgitops.serve import quiet_log
 from mailgitops.serve import server as server_mod
 from mailgitops.serve.server import Server
 from mailgitops.serve.service import Service
@@ -159,6 +160,32 @@ def test_a_connection_that_never_sends_a_request_is_closed(server: Server) -> No
         start = time.monotonic()
         assert sock.recv(100) == b""
         assert 0.5 < time.monotonic() - start < 4
+
+
+def test_connections_closed_at_the_head_deadline_are_logged_as_a_count(
+        server: Server, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thousand idle connections wrote a thousand lines; now the first, then how many more."""
+    monkeypatch.setattr(quiet_log, "QUIET_SECONDS", 0.5)
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addHandler(caplog.handler)
+    try:
+        idle = [connect(server.port) for _ in range(20)]
+        for sock in idle:
+            sock.settimeout(5)
+            assert sock.recv(1) == b""  # closed at the head deadline
+            sock.close()
+        deadline = time.monotonic() + 5
+        while "more connection(s)" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)  # the summary comes from the server's timer: nothing to wait on here
+    finally:
+        uvicorn_log.removeHandler(caplog.handler)
+    lines = [r.getMessage() for r in caplog.records if "no whole request" in r.getMessage()]
+    assert lines[0] == "closed a connection from 127.0.0.1: no whole request within 1 s"
+    counted = [re.fullmatch(r"closed (\d+) more connection\(s\) in the last 0\.5 s from 127\.0\.0\.1: "
+                            r"no whole request within 1 s", line) for line in lines[1:]]
+    assert all(counted), lines
+    assert 1 + sum(int(m[1]) for m in counted if m) == 20
+    assert len(lines) <= 4
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mailgitops.errors import MailgitopsError
+from mailgitops.serve import quiet_log
 from mailgitops.serve.app import build_app
 from mailgitops.serve.loop import SENDERS, SenderPool, log
 from mailgitops.serve.service import Service
@@ -101,9 +102,8 @@ class Protocol(HttpToolsProtocol):
         """431, then the rest is read and dropped until LINGER_SECONDS: closing with unread data
         would reset the connection before the client reads why."""
         self._refused = True
-        host = (self.client or ("-",))[0]
-        logging.getLogger("uvicorn.error").warning(
-            "closed a connection from %s: a request head larger than %s bytes", host, f"{MAX_HEAD_BYTES:,}")
+        quiet_log.closed(self.loop, (self.client or ("-",))[0],
+                         f"a request head larger than {MAX_HEAD_BYTES:,} bytes")
         error = f"the request's line and headers are larger than {MAX_HEAD_BYTES:,} bytes; refused"
         hint = "send the event in the body; headers carry only the token and the type"
         body = json.dumps({"error": error, "problems": [], "hint": hint}, indent=2).encode() + b"\n"
@@ -149,9 +149,8 @@ class Protocol(HttpToolsProtocol):
     def _head_timeout(self) -> None:
         idle = self.cycle is None or self.cycle.response_complete
         if idle and not self.transport.is_closing():
-            host = (self.client or ("-",))[0]
-            logging.getLogger("uvicorn.error").warning(
-                "closed a connection from %s: no whole request within %.0f s", host, HEAD_SECONDS)
+            quiet_log.closed(self.loop, (self.client or ("-",))[0],
+                             f"no whole request within {HEAD_SECONDS:.0f} s")
             self.transport.close()
 
 
