@@ -37,6 +37,9 @@ def default_helo() -> str:
     return fqdn() or socket.gethostname() or "localhost"
 
 
+MAX_LINE = 8192  # smtplib's limit on one reply line (smtplib._MAXLINE)
+
+
 class Session(smtplib.SMTP):
     """smtplib with implicit TLS and the pin check placed right after the handshake."""
 
@@ -47,7 +50,15 @@ class Session(smtplib.SMTP):
 
     def getreply(self) -> tuple[int, bytes]:
         read_reply(self)  # the whole reply within the timeout, not each read
-        return super().getreply()
+        try:
+            return super().getreply()
+        except smtplib.SMTPResponseException as e:
+            if (e.smtp_code, e.smtp_error) == (500, "Line too long."):
+                # smtplib's own words for a line past 8,192 bytes (it has closed the connection):
+                # shown as "answered 500 Line too long." they blamed the server for a refusal
+                raise smtplib.SMTPServerDisconnected(
+                    f"the server sent a reply line longer than {MAX_LINE:,} bytes") from None
+            raise
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         # smtplib's private hook for the socket; typeshed does not declare it

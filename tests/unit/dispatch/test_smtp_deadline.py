@@ -80,6 +80,20 @@ def test_a_megabyte_of_reply_lines_is_refused_at_the_reply_limit(server: Callabl
     assert f"the reply is longer than {MAX_REPLY_BYTES:,} bytes" in str(e.value)
 
 
+def test_a_reply_line_too_long_is_not_called_the_servers_500(server: Callable[[Script], int]) -> None:
+    """smtplib answers a line past 8,192 bytes with its own (500, "Line too long."), which read as
+    '127.0.0.1:N answered 500 Line too long.', a refusal the server never sent."""
+    def long_line(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(b"220 " + b"x" * 9000 + b"\r\n")
+        stop.wait(5)
+
+    port = server(long_line)
+    with pytest.raises(TransportError) as e:
+        Connection(ServerConfig("127.0.0.1", port, timeout=5)).open()
+    assert "the server sent a reply line longer than 8,192 bytes" in str(e.value)
+    assert "answered 500" not in str(e.value)
+
+
 def test_slow_replies_that_each_arrive_within_the_timeout_still_work(server: Callable[[Script], int]) -> None:
     """The budget is per reply: a slow but complete conversation is not cut short."""
     def slow(conn: socket.socket, stop: threading.Event) -> None:
