@@ -78,6 +78,20 @@ def test_a_3xx_reply_after_the_final_dot_is_ambiguous(sink: SmtpServer, bundle: 
     assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
 
 
+def test_a_250_to_data_is_said_for_what_it_answered(sink: SmtpServer, bundle: Path,
+                                                    outbox_location: str) -> None:
+    """'250 ok' to DATA (where 354 opens the text) is no refusal: the reason named only '250 ok'."""
+    sink.faults.add("DATA", "250 2.0.0 ok")
+    with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
+                         policy=FAST) as d:
+        m = d.handle(sample_event(trigger="order_received", event_id="data-250")).to_json()["messages"][0]
+        assert m["status"] == "queued"
+        assert "answered '250 2.0.0 ok' to DATA instead of 354; nothing was sent yet" in m["reason"]
+        time.sleep(0.02)  # FAST's backoff
+        assert d.flush().sent == 1
+    assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
+
+
 def test_one_refused_recipient_does_not_resend_to_the_others(sink: SmtpServer, bundle: Path,
                                                              outbox_location: str) -> None:
     sink.faults.refuse["archive@example.com"] = "550 5.1.1 no such mailbox"

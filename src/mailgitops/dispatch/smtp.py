@@ -22,6 +22,14 @@ __all__ = ["Connection", "Delivery", "ServerConfig", "TransportError", "classify
 _reply = reply_text
 
 
+def _odd(command: str, code: int, msg: bytes, expected: int) -> str:
+    """The reason a recipient waits: the server's refusal as it said it, or, for a reply that is
+    neither the expected one nor a refusal ('250 ok' to DATA), what it was answering."""
+    if code >= 400 or code == expected:
+        return _reply(code, msg)
+    return f"answered '{_reply(code, msg)}' to {command} instead of {expected}; nothing was sent yet"
+
+
 class Connection:
     """One SMTP session, ready for mail after open(); reused for many messages."""
 
@@ -148,7 +156,7 @@ class Connection:
         code, msg = smtp.getreply() if pipelined else smtp.mail(wire_from, options)
         if code != 250:
             self._abandon(pipelined, code, owed=len(rcpts) + 1)  # each RCPT and DATA refused, no MAIL
-            return self._refuse_part(rcpts, code, msg, {}, permanent)
+            return self._refuse_part(rcpts, code, msg, {}, permanent, text=_odd("MAIL FROM", code, msg, 250))
         accepted: list[str] = []
         temporary: dict[str, str] = {}
         for r in rcpts:
@@ -156,7 +164,7 @@ class Connection:
             if code in (250, 251):
                 accepted.append(r)
                 continue
-            (temporary if code < 500 else permanent)[r] = _reply(code, msg)
+            (temporary if code < 500 else permanent)[r] = _odd("RCPT TO", code, msg, 250)
             if code == 421:  # the server is closing: the transaction is gone, all wait
                 temporary.update({x: _reply(code, msg) for x in rcpts if x not in permanent})
                 self._abandon(pipelined, code)
@@ -168,7 +176,8 @@ class Connection:
             return Delivery((), temporary, permanent, reply=next(iter({**permanent, **temporary}.values())))
         if code != 354:
             self._abandon(pipelined, code)
-            return self._refuse_part(accepted, code, msg, temporary, permanent)
+            return self._refuse_part(accepted, code, msg, temporary, permanent,
+                                     text=_odd("DATA", code, msg, 354))
         return self._data(smtp, raw, accepted, temporary, permanent)
 
     def _abandon(self, pipelined: bool, code: int, owed: int = 0) -> None:
@@ -244,10 +253,10 @@ class Connection:
 
     @staticmethod
     def _refuse_part(who: Sequence[str], code: int, msg: bytes, temporary: dict[str, str],
-                     permanent: dict[str, str]) -> Delivery:
+                     permanent: dict[str, str], *, text: str | None = None) -> Delivery:
         target = temporary if code < 500 else permanent
-        target.update(dict.fromkeys(who, _reply(code, msg)))
-        return Delivery((), temporary, permanent, reply=_reply(code, msg))
+        target.update(dict.fromkeys(who, text or _reply(code, msg)))
+        return Delivery((), temporary, permanent, reply=text or _reply(code, msg))
 
     def _rset(self) -> None:
         if self.smtp is None or self.smtp.sock is None:
