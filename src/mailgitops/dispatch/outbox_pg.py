@@ -113,7 +113,11 @@ class PgOutbox(PgHandActions):
         try:
             with self.pool.connection(timeout=15) as conn:
                 yield conn
-        except (PoolTimeout, psycopg.OperationalError) as e:
+        except PoolTimeout:  # its own words ("couldn't get a connection after 15.00 sec") hide why
+            why = ("no connection to the PostgreSQL server within 15 s (it is down or cannot be reached, "
+                   "or every connection is busy)")
+            raise self._unavailable(RuntimeError(why)) from None
+        except psycopg.OperationalError as e:
             raise self._unavailable(e) from None
 
     def close(self) -> None:

@@ -45,15 +45,22 @@ LOCK_KEY = 0x6D61696C  # the advisory lock that serialises migrations across ins
 
 
 def shown(url: str) -> str:
-    """The URL as it may be logged: never a password."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    """The URL as it may be logged, in the form it is written (postgresql://USER@HOST:PORT/DB),
+    never with a password. It read `user=... dbname=... host=...`, libpq's keyword form, which the
+    outbox refuses as input."""
+    from psycopg.conninfo import conninfo_to_dict
 
     try:
-        parts = conninfo_to_dict(url)
+        parts = {k: str(v) for k, v in conninfo_to_dict(url).items()}
     except Exception:
         return "postgresql://(unreadable URL)"
     parts.pop("password", None)
-    return make_conninfo(**{k: str(v) for k, v in parts.items()})
+    user, db = parts.pop("user", ""), parts.pop("dbname", "")
+    host = parts.pop("host", "") if not parts.get("host", "").startswith("/") else ""
+    port = parts.pop("port", "")
+    where = (f"{user}@" if user else "") + host + (f":{port}" if port else "")
+    query = "&".join(f"{k}={v}" for k, v in sorted(parts.items()))  # a socket folder, a service...
+    return f"postgresql://{where}/{db}" + (f"?{query}" if query else "")
 
 
 # libpq's words when the server (or libpq itself) refuses the login: a setting to fix, not a

@@ -102,10 +102,21 @@ def test_a_password_in_the_postgresql_url_is_refused_and_never_shown() -> None:
     assert "s3cret-pw" not in str(got.value)
 
 
+def test_the_postgresql_outbox_is_named_by_its_url_in_messages() -> None:
+    from mailgitops.dispatch.outbox_pg_schema import shown
+
+    assert shown("postgresql://mail@db.example:5433/outbox") == "postgresql://mail@db.example:5433/outbox"
+    assert shown("postgresql:///?service=mailgitops") == "postgresql:///?service=mailgitops"
+    assert shown("postgresql://mail@/outbox?host=/run/postgresql") == "postgresql://mail@/outbox?host=/run/postgresql"
+    assert "s3cret" not in shown("postgresql://mail:s3cret@db.example/outbox")
+
+
 def test_an_unreachable_postgresql_is_temporary() -> None:
+    port = free_port()
     with pytest.raises(MailgitopsError, match="cannot use the outbox") as got:
-        open_outbox(f"postgresql://mail@127.0.0.1:{free_port()}/outbox?connect_timeout=2")
+        open_outbox(f"postgresql://mail@127.0.0.1:{port}/outbox?connect_timeout=2")
     assert got.value.exit_code == ExitCode.TEMPORARY
+    assert f"postgresql://mail@127.0.0.1:{port}/outbox?connect_timeout=2:" in got.value.message
 
 
 def _sync_at_each_commit(trace: list[str]) -> list[tuple[str, str]]:

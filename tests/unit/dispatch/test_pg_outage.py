@@ -36,6 +36,7 @@ def test_the_outbox_answers_again_soon_after_postgresql_is_back(
         switch.down()
         stop = threading.Event()
         codes: list[int] = []
+        reasons: list[str] = []
 
         def ask() -> None:  # serve's senders and request threads keep asking meanwhile
             while not stop.is_set():
@@ -43,6 +44,7 @@ def test_the_outbox_answers_again_soon_after_postgresql_is_back(
                     ob.counts()
                 except MailgitopsError as e:
                     codes.append(e.exit_code)
+                    reasons.append(e.message)
                 stop.wait(0.5)
 
         askers = [threading.Thread(target=ask) for _ in range(4)]
@@ -65,4 +67,8 @@ def test_the_outbox_answers_again_soon_after_postgresql_is_back(
     finally:
         ob.close()
     assert codes and set(codes) == {ExitCode.TEMPORARY}  # 503 / exit 75 while down: try again later
+    # named by its URL, with a reason a person can act on (not the pool's "couldn't get a connection")
+    assert all(r.startswith(f"cannot use the outbox postgresql://postgres@127.0.0.1:{switch.port}/")
+               for r in reasons), reasons[:2]
+    assert not any("couldn't get a connection" in r for r in reasons), reasons[:2]
     assert took < 5, f"the outbox answered again only {took:.1f} s after PostgreSQL was back"
