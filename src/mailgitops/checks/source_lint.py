@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import validateLink
 from markdown_it.token import Token
 
 from mailgitops.render.jinja_env import TAG_RE, TOKEN_CLOSE, TOKEN_OPEN, TOKEN_RE
@@ -41,6 +42,9 @@ class _AsWritten(MarkdownIt):
     def normalizeLink(self, url: str) -> str:  # markdown-it's name
         return url
 
+    def validateLink(self, url: str) -> bool:  # markdown-it's name
+        return True  # every link the source writes is found; lint_markdown says which the renderer refuses
+
 
 # Only what decides whether a link or an image exists (code spans and blocks hide them); emphasis
 # and line breaks only style text.
@@ -60,7 +64,7 @@ MAX_LOOP_FACTOR = 10_000
 class SourceFinding:
     line: int  # line of the Markdown source (1 = the body's first line)
     col: int
-    code: str  # image-without-alt | insecure-link
+    code: str  # image-without-alt | insecure-link | link-refused
     message: str
     hint: str
 
@@ -217,6 +221,14 @@ def lint_markdown(source: str, value_of: Callable[[str], str | None]) -> list[So
                                      "describe it: ![Our opening hours](https://...)"))
         elif tok.type == "link_open":
             target = str(tok.attrs.get("href", ""))
+            if not validateLink(target):  # the renderer's rule: no link is made, the text stays
+                raw = _raw(target, p.exprs)
+                line, col = _locate(lines, p, block, raw, taken)
+                out.append(SourceFinding(line, col, "link-refused",
+                                         f"link {raw} is never made: a {raw.partition(':')[0]}: address is "
+                                         "refused, so the customer reads the Markdown [text](address) itself",
+                                         "use an https:// address"))
+                continue
             scheme = _scheme(target, p.exprs, value_of)
             if scheme is None or scheme in SECURE_SCHEMES:
                 continue

@@ -52,6 +52,16 @@ def test_each_finding_at_its_own_line_and_column() -> None:
     ]
 
 
+def test_a_link_the_renderer_refuses_is_named() -> None:
+    """markdown-it makes no link of javascript:, vbscript:, file: or data: (text/html) targets: the
+    customer read `[click](javascript:alert(1))` as written, and validate said nothing."""
+    source = "Hi [click](javascript:alert(1)) and\n[doc](file:///etc/passwd) [ok](https://x.example)\n"
+    assert found(source) == [(1, 12, "link-refused"), (2, 7, "link-refused")]
+    [first, _] = lint_markdown(source, VALUES.get)
+    assert first.message == ("link javascript:alert(1) is never made: a javascript: address is refused, so "
+                             "the customer reads the Markdown [text](address) itself")
+
+
 def test_code_and_unknown_values_are_not_judged() -> None:
     assert found("```\n[a](http://x)\n```\n\n    [b](http://y)\n\n`![](z)`\n") == []
     assert found("[a]({{ order.unknown }}) [b]({{ order.url ~ '/x' }}) [c](https://ok)\n") == []
