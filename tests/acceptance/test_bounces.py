@@ -76,7 +76,7 @@ def test_a_postfix_bounce_in_a_maildir_is_recorded_per_recipient(sent: Sent, tmp
     assert (bounce["address"], bounce["kind"], bounce["status"], bounce["code"]) == (
         "ada@example.org", "to", "5.1.1", 550)
     assert bounce["diagnostic"] == "550 5.1.1 <ada@example.org>: mailbox unavailable"
-    assert "1 bounce(s) recorded, 1 not matched" in proc.stderr
+    assert "1 bounce(s) recorded, 0 recorded before, 1 not matched" in proc.stderr
     row = sent.listed()
     recipients = {r["address"]: r for r in row["recipients"]}
     assert recipients["ada@example.org"]["result"] == "bounced"
@@ -101,8 +101,11 @@ def test_the_same_bounce_twice_records_it_once(sent: Sent, tmp_path: Path) -> No
     first = sent.listed()
     assert sent.ingest(str(box)).returncode == 0
     once = sent.listed()["recipients"]
-    assert sent.ingest(str(box)).returncode == 0
+    again = sent.ingest(str(box))  # a cron job reading the same Maildir again
+    assert again.returncode == 0
     assert sent.listed()["recipients"] == once != first["recipients"]
+    assert [b["new"] for b in json.loads(again.stdout)["bounced"]] == [False]
+    assert "0 bounce(s) recorded, 1 recorded before" in again.stderr  # not "1 recorded" each run
 
 
 def test_the_mta_can_pipe_a_bounce_on_stdin_or_leave_an_mbox(sent: Sent, tmp_path: Path) -> None:

@@ -79,14 +79,17 @@ def _record(ob: Outbox, row: Row, reports: list[RecipientReport], found: dict[st
                                        "why": "not one of the message's recipients"})
             continue
         rec = recips[i]
-        if rec.get("result") != "bounced" or rec.get("status") != r.status:
+        new = rec.get("result") != "bounced" or rec.get("status") != r.status
+        if new:
             rec.update(result="bounced", code=r.code, text=r.diagnostic, status=r.status,
                        reported_by=r.reporter, bounced_at=iso(time.time()), notified=False)
             changed = True
+        # `new`: recorded by this run; false for a report read again (a Maildir left in place
+        # is read whole by every run: the summary must not count its bounces again each time)
         item = {"outbox_id": row.id, "event_id": row.event_id, "role": row.role,
                 "message_id": row.message_id, "address": rec["address"], "kind": rec.get("kind"),
                 "status": r.status, "code": r.code, "diagnostic": r.diagnostic,
-                "bounced_at": rec["bounced_at"]}
+                "bounced_at": rec["bounced_at"], "new": new}
         found["bounced"].append(item)
         if not rec.get("notified"):
             found["to_notify"].append((row.id, i, item))

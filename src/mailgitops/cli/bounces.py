@@ -27,7 +27,8 @@ def _ingest(source: str, outbox: str | None, webhook: str | None) -> int:
         ob.close()
     echo_json(summary)
     sys.stderr.write(f"mailgitops bounces ingest: {summary['read']} message(s) read, {summary['reports']} "
-                     f"delivery report(s), {len(summary['bounced'])} bounce(s) recorded, "
+                     f"delivery report(s), {sum(1 for b in summary['bounced'] if b['new'])} bounce(s) "
+                     f"recorded, {sum(1 for b in summary['bounced'] if not b['new'])} recorded before, "
                      f"{len(summary['unmatched'])} not matched"
                      + (f"; webhook: {summary['webhook']}" if summary["webhook"] else "") + "\n")
     return code
