@@ -250,3 +250,19 @@ def test_validate_prints_what_the_admin_guide_shows(tmp_path: Path) -> None:
         for line in lines:
             assert line in printed, f"docs/admin-guide.md shows\n  {line}\nvalidate prints\n  " + \
                 "\n  ".join(printed)
+
+
+def test_the_schema_lines_docs_editor_lists_are_those_init_writes(tmp_path: Path) -> None:
+    made = mailgitops("init", "repo", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    rows = re.findall(r"^\| `([^`]+)`[^|]*\| `\$schema=([^`]+)` \|$", doc("docs/editor.md"), re.M)
+    assert len(rows) >= 8, "docs/editor.md's table of schema lines was not found"
+    examples = {"config/webshops/": "campus", "config/samples/": "flyers", "templates/": "quotation"}
+    for file, target in rows:
+        if file == "config/catalog.yaml":
+            continue  # optional: init writes none
+        example = next((name for folder, name in examples.items() if file.startswith(folder)), "")
+        path = tmp_path / "repo" / re.sub(r"<\w+>", example, file)
+        first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+        assert first == f"# yaml-language-server: $schema={target}", f"{file}: docs/editor.md says {target}"
+        assert (path.parent / target).resolve().is_file(), f"{file}: {target} does not exist"

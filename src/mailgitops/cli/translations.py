@@ -93,8 +93,14 @@ def register(group: click.Group) -> None:
 
         Each unit holds the source language's text and, where it exists, the current
         translation. Placeholders are locked tags a translation tool will not let the translator
-        edit; notes explain each variable. Exit 1 when a template's translation cannot be paired
-        with its source paragraph by paragraph.
+        edit; notes explain each variable. A template whose translation cannot be paired with
+        its source paragraph by paragraph is left out with a warning naming the file and why;
+        the others are exported (exit 0).
+
+        \b
+        Examples:
+          mailgitops translations export --lang de --out de.xlf
+          mailgitops translations export --lang it --out it.xlf   # a new language: no targets yet
         """
         run(_export, root, lang, out)
 
@@ -108,5 +114,10 @@ def register(group: click.Group) -> None:
         Nothing is written when any unit drops, changes or adds a placeholder (each is named
         with its line in FILE; exit 1). Reports the units that are new, changed or stale since
         the export; untouched files keep their exact bytes.
+
+        \b
+        Examples:
+          mailgitops translations import de.xlf
+          mailgitops translations import de.xlf --format json   # per unit, for scripts
         """
         run(_import, root, file, fmt)
