@@ -38,6 +38,8 @@ _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 _YAML11_ONLY_NUMBER = re.compile(r"^[-+]?(0b[01_]+|[0-9][0-9_]*_[0-9_]*(\.[0-9_]*)?)$")
 _YAML12_ONLY_NUMBER = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
 _STR = "tag:yaml.org,2002:str"
+# spaces and marks that look like nothing or like a space: pasted from web pages and word processors
+_INVISIBLE = re.compile("[\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]")
 _VALUE = "tag:yaml.org,2002:value"  # PyYAML's reading of a plain `=`
 
 
@@ -127,6 +129,13 @@ class _Converter:
                           hint="write the key as a plain word followed by a colon, e.g. `name:`")
                 continue
             key = str(knode.value)
+            if (hidden := _INVISIBLE.search(key)) is not None:
+                clean, col = _INVISIBLE.sub("", key).strip(), knode.start_mark.column + hidden.start() + 1
+                self._err(knode, "yaml-invisible", f"the key `{clean}` holds an invisible character, "
+                          f"{_named(hidden.group())}, at column {col}", (*path, clean),
+                          hint="retype the line with plain spaces (text pasted from a web page or a word "
+                          "processor brings these)")
+                key = clean
             kpath = (*path, key)
             if key in out:
                 first = self.doc.keys[kpath]
@@ -220,6 +229,10 @@ def _compose(text: str, file: str) -> tuple[list[yaml.Node], Diagnostic | None]:
             return [], error(file, line, here.index("\t") + 1, "yaml-syntax",
                              "this line is indented with a tab; YAML indents with spaces only",
                              hint="replace the tab with spaces (as many as the lines around it use)")
+        if (hidden := _INVISIBLE.search(here)) is not None:
+            return [], error(file, line, hidden.start() + 1, "yaml-invisible",
+                             f"line {line} holds an invisible character, {_named(hidden.group())}, "
+                             "that YAML cannot read here", hint="remove it (retype the line)")
         problem = e.problem or "invalid YAML"
         if e.context:
             problem = f"{problem} ({e.context})"
@@ -232,6 +245,12 @@ def _compose(text: str, file: str) -> tuple[list[yaml.Node], Diagnostic | None]:
     except yaml.YAMLError as e:
         return [], error(file, 1, 1, "yaml-syntax", f"YAML error: {e}",
                          hint="save the file as plain YAML text")
+
+
+def _named(char: str) -> str:
+    import unicodedata
+
+    return f"U+{ord(char):04X} ({unicodedata.name(char, 'unnamed').lower()})"
 
 
 def _offset_pos(text: str, offset: int) -> tuple[int, int]:

@@ -52,6 +52,27 @@ def test_a_number_too_long_for_python_is_an_error_not_a_crash() -> None:
     assert codes_at("a: 1\nport: 1" + "0" * 5000 + "\n") == [(2, 7, "yaml-number-too-long")]
 
 
+@pytest.mark.parametrize(("text", "line", "message"), [
+    # a no-break space as indentation (pasted from a web page): a key of its own, `\xa0 name`, that
+    # validate called an unknown key whose name looked like ` name`
+    ("sender:\n  address: x@y.z\n\u00a0 name: P\n", 3,
+     "the key `name` holds an invisible character, U+00A0 (no-break space), at column 1"),
+    ("a: 1\n\u200bb: 2\n", 2,
+     "the key `b` holds an invisible character, U+200B (zero width space), at column 1"),
+    # a byte order mark inside the file: 'did not find expected key' at a line that looks right
+    ("a: 1\n\ufeffb: 2\n", 2,
+     "line 2 holds an invisible character, U+FEFF (zero width no-break space), that YAML cannot read here"),
+])
+def test_an_invisible_character_is_named(text: str, line: int, message: str) -> None:
+    _, [d] = load_yaml(text, "f.yaml")
+    assert (d.line, d.code, d.message) == (line, "yaml-invisible", message)
+
+
+def test_a_no_break_space_inside_a_value_is_text() -> None:
+    doc, diags = load_yaml("name: Print\u00a0Room\n", "f.yaml")
+    assert (doc.data, diags) == ({"name": "Print\u00a0Room"}, [])
+
+
 def test_yaml_ambiguity_keeps_the_text() -> None:
     doc, _ = load_yaml("port: 025\nlang: no\n", "f.yaml")
     assert doc.data == {"port": "025", "lang": "no"}
