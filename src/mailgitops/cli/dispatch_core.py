@@ -62,7 +62,13 @@ def read_event_text(source: str) -> tuple[Any, str | None]:
     if source.endswith((".yaml", ".yml")):  # sample orders (config/samples) are events in YAML
         from mailgitops.yamlsrc import load_yaml
 
-        doc, diags = load_yaml(raw.decode("utf-8", "replace"), source)  # NaN/.inf: refused by require_valid
+        try:  # "replace" let a Latin-1 sample through: the customer's name went out with U+FFFD in it
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            at = f"byte 0x{raw[e.start]:02x} at offset {e.start}"
+            raise MailgitopsError(f"{source}: not UTF-8 text ({at}); nothing was queued",
+                                  hint="save the event as UTF-8") from None
+        doc, diags = load_yaml(text, source)  # NaN/.inf: refused by require_valid
         if diags:
             raise MailgitopsError(f"{source} is not valid YAML", diagnostics=diags)
         return doc.data, None

@@ -41,3 +41,14 @@ def test_dispatch_of_an_empty_file_exits_1_saying_so(tmp_path: Path) -> None:
     assert f"error: {empty}: the event is empty; nothing was queued" in got.stderr
     assert "Traceback" not in got.stderr
     assert got.stdout == ""
+
+
+def test_a_yaml_event_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    """A sample order saved as Latin-1 was read with U+FFFD for each odd byte and sent: 'Zo\ufffd'."""
+    event = tmp_path / "order.yaml"
+    event.write_bytes("event_id: latin-1\ncustomer: {name: Zoë}\n".encode("latin-1"))
+    got = cli("dispatch", "--event", str(event), "--outbox", str(tmp_path / "o.sqlite"),
+              env={"MAILGITOPS_DELIVERY": "production"})
+    assert got.returncode == 1, got.stderr
+    assert f"{event}: not UTF-8 text (byte 0xeb at offset 37); nothing was queued" in got.stderr
+    assert not (tmp_path / "o.sqlite").exists()
