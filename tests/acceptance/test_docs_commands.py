@@ -266,3 +266,14 @@ def test_the_schema_lines_docs_editor_lists_are_those_init_writes(tmp_path: Path
         first = path.read_text(encoding="utf-8").split("\n", 1)[0]
         assert first == f"# yaml-language-server: $schema={target}", f"{file}: docs/editor.md says {target}"
         assert (path.parent / target).resolve().is_file(), f"{file}: {target} does not exist"
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_systemd_units_docs_show_have_no_comment_after_a_value(path: Path) -> None:
+    # systemd reads `#` only at the start of a line: `EnvironmentFile=/x   # note` names a file
+    # called "/x   # note", and the unit a reader copies does not start
+    name = path.relative_to(ROOT).as_posix()
+    units = re.findall(r"```ini\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+    found = [f"{name}: `{line}`" for unit in units if "[Service]" in unit for line in unit.split("\n")
+             if "=" in line and not line.lstrip().startswith(("#", ";")) and re.search(r"\s#", line)]
+    assert not found, "a comment after a value in a systemd unit:\n" + "\n".join(found)
