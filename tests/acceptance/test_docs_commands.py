@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,18 @@ def test_the_systemd_units_docs_show_have_no_comment_after_a_value(path: Path) -
     found = [f"{name}: `{line}`" for unit in units if "[Service]" in unit for line in unit.split("\n")
              if "=" in line and not line.lstrip().startswith(("#", ";")) and re.search(r"\s#", line)]
     assert not found, "a comment after a value in a systemd unit:\n" + "\n".join(found)
+
+
+def test_the_scripts_options_the_docs_name_exist() -> None:
+    # `scripts/bench` hands its options to benchmarks/bench.py; `scripts/setup` takes one word
+    named = {(m.group(1), option) for path in DOCS for m in re.finditer(
+        r"scripts/(bench|setup)((?: --?[a-z][\w-]*(?: [\w,.]+)?)+)", path.read_text(encoding="utf-8"))
+        for option in re.findall(r"(?<!\S)--?[a-z][\w-]*", m.group(2))}
+    assert ("bench", "--sizes") in named, "the docs' scripts/bench lines were not found"
+    bench = subprocess.run([sys.executable, str(ROOT / "benchmarks/bench.py"), "--help"],
+                           capture_output=True, text=True, check=True).stdout
+    setup_text = (ROOT / "scripts/setup").read_text(encoding="utf-8")
+    setup = set(re.findall(r'"\$\{1:-\}" = "(--[a-z]+)"', setup_text))
+    missing = [f"scripts/{script} {option}" for script, option in sorted(named)
+               if option not in (setup if script == "setup" else set(re.findall(r"--?[a-z][\w-]*", bench)))]
+    assert not missing, "the docs name options these scripts do not take: " + ", ".join(missing)
