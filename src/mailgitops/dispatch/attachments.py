@@ -152,7 +152,7 @@ def attachments_root_from(value: str | None) -> Path | None:
 
 def read_attachment(ref: FileRef) -> bytes:
     """The file `ref` resolved, read as it was checked: the path opened without following a link
-    it has become since (one to /etc/passwd or /dev/zero), not waiting on a FIFO put in its place,
+    it or a folder on the way has become since (to /etc or /dev/zero), not waiting on a FIFO put in its place,
     still a regular file, and of the size it had when checked. A file that changed in between (an
     order system still writing the PDF) is not sent half-written: nothing is queued and the event
     may be sent again (exit 75 / HTTP 503); the next look checks it afresh."""
@@ -161,7 +161,7 @@ def read_attachment(ref: FileRef) -> bytes:
     again = "send the event again once the order system has finished writing the file"
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(ref.real, flags)
+        fd = _open_no_links(ref.real, flags)
     except PermissionError:
         raise  # not a change: the caller names the fix (let the dispatcher's user read it)
     except OSError as e:  # gone, or a link now (ELOOP)
@@ -177,3 +177,21 @@ def read_attachment(ref: FileRef) -> bytes:
         raise MailgitopsError(f"cannot read attachment {ref.path}: it changed while it was being attached "
                               f"(it {now}); nothing was queued", hint=again, exit_code=ExitCode.TEMPORARY)
     return data
+
+
+def _open_no_links(real: Path, flags: int) -> int:
+    """Open the resolved path folder by folder from /, following no symbolic link (every part of a
+    resolved path is a real folder): a folder swapped for a link out of the root since the check is
+    refused like the file itself (ELOOP / ENOTDIR)."""
+    if not hasattr(os, "O_NOFOLLOW") or os.open not in os.supports_dir_fd:
+        return os.open(real, flags)
+    folder = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    fd = os.open(real.anchor, folder)
+    try:
+        for part in real.parts[1:-1]:
+            inner = os.open(part, folder, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        return os.open(real.name, flags, dir_fd=fd)
+    finally:
+        os.close(fd)

@@ -65,3 +65,13 @@ def test_a_file_swapped_for_a_fifo_does_not_block(checked: FileRef) -> None:
 def test_a_file_removed_since_the_check_is_try_again(checked: FileRef) -> None:
     checked.real.unlink()
     refused(checked)
+
+
+def test_a_folder_swapped_for_a_link_out_of_the_root_is_not_read(checked: FileRef, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "final.pdf").write_bytes(b"s" * len(PDF))  # the same name and size, elsewhere
+    jobs = checked.real.parent
+    jobs.rename(tmp_path / "moved")
+    jobs.symlink_to(outside)
+    refused(checked)
