@@ -16,6 +16,7 @@ from mailgitops.dispatch.delivery import resolve as resolve_delivery
 from mailgitops.dispatch.outbox import Outbox, Pause, Row
 from mailgitops.dispatch.sending import PRUNE_EVERY, FlushReport, RetryPolicy
 from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
+from mailgitops.errors import ExitCode, MailgitopsError
 
 # Rows a flush claims at a time: about CLAIM_SECONDS of sending at this sender's pace so far,
 # between BATCH and MAX_BATCH. A claim is a durable commit (an fsync, as long as sending a few
@@ -77,6 +78,12 @@ class Sender:
         self.last_used = 0.0  # time.monotonic() of the last message on `conn`
         self._tags: dict[tuple[bytes, bytes], str] = {}  # in memory only: each tag computed once
         self.pruned_at: float | None = None  # time.monotonic() of this sender's last prune
+        # The outbox could not be written when a message's outcome came back (PostgreSQL down):
+        # the server's answer is kept here and recorded once it can be, with the rows claimed
+        # and not tried then. Left as they were, they stayed `sending` under this live process's
+        # lease, and 15 minutes later the sent one went out a second time.
+        self.unrecorded: list[tuple[Row, Delivery]] = []
+        self.unreleased: list[Row] = []
 
     def _tag(self, salt: bytes) -> str:
         """The tag of the password configured now (a password file may change while serve runs)."""
@@ -113,6 +120,7 @@ class Sender:
         `force`; once `stop` is set nothing more is claimed."""
         self.delivery()
         report = FlushReport()
+        self.settle(report)
         self.apply_retention()
         pause = self.current_pause()
         if pause is not None:
@@ -135,6 +143,19 @@ class Sender:
             if not sent or len(rows) < size:
                 break
         return report
+
+    def settle(self, report: FlushReport) -> None:
+        """Record what could not be recorded while the outbox was down, and queue again the rows
+        claimed then and never tried; raises (exit 75) while it is still down."""
+        while self.unrecorded:
+            row, result = self.unrecorded[0]
+            self.record(row, result, report)
+            self.unrecorded.pop(0)
+        while self.unreleased:
+            row = self.unreleased[0]
+            self.outbox.update(row.id, self.worker, status="queued", attempts=row.attempts - 1,
+                               lease_until=None)
+            self.unreleased.pop(0)
 
     def apply_retention(self) -> None:
         """Drop the bodies of messages finished longer ago than the retention, at most once per
@@ -160,7 +181,11 @@ class Sender:
                 self._connection_failed(rows[i:], e, report)
                 return False
             report.connected = True
-            self._send_one(row, report)
+            try:
+                self._send_one(row, report)
+            except MailgitopsError:
+                self.unreleased.extend(rows[i + 1:])  # claimed, never tried
+                raise
         return True
 
     def _not_in_this_mode(self, row: Row, mode: DeliveryMode, report: FlushReport) -> None:
@@ -202,7 +227,12 @@ class Sender:
             self.close()
             result = Delivery((), dict.fromkeys(row.rcpts, f"{type(e).__name__}: {e}"), {})
         self.last_used = time.monotonic()
-        self.record(row, result, report)
+        try:
+            self.record(row, result, report)
+        except MailgitopsError as e:
+            if e.exit_code == ExitCode.TEMPORARY:  # the outbox is down: record it when it is back
+                self.unrecorded.append((row, result))
+            raise
 
     def record(self, row: Row, result: Delivery, report: FlushReport) -> None:
         """Each tried recipient's result, then the message's state by the rule in recipients.py."""

@@ -109,6 +109,7 @@ class SenderWorker:
         sender = self._sender()
         report = FlushReport()
         self._recovery.run(self.service)
+        sender.settle(report)  # outcomes the outbox could not take while it was down
         sender.apply_retention()  # MAILGITOPS_RETENTION, as `outbox flush` applies it
         # current_pause, not the stored pause: an authentication pause ends by itself once the
         # password (a password_file rotated while serving) is no longer the one that failed
@@ -132,6 +133,9 @@ class SenderWorker:
             self.busy = True
             try:
                 connected = sender.deliver([row], report)
+            except MailgitopsError:
+                sender.unreleased.extend(rows[i + 1:])  # claimed, never tried: queued again later
+                raise
             finally:
                 self.busy = False
             if not connected:  # the row got its retry time (or the pause): so do the others

@@ -5,6 +5,7 @@ by a `serve` that is already running (not after their 15-minute lease). On both 
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import threading
@@ -172,3 +173,44 @@ def test_a_password_rotated_on_one_machine_first_is_not_tried_again_from_the_oth
     assert refused == 1  # B's first try with the old password, and never again
     assert sent == 12  # A sent every message, B's included
     assert reports["b"].paused and reports["a"].paused is None
+
+
+def test_an_outcome_the_outbox_could_not_take_is_recorded_once_it_is_back_and_not_sent_again(
+        sink: SmtpServer, tmp_path: Path, outbox_location: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outbox goes down (PostgreSQL stopped) right after the server said 250 for a message:
+    the sender keeps the answer and records it when the outbox is back, and queues again the rows
+    it had claimed and not tried. They stayed `sending` under the live process's lease, nothing
+    was recorded, and 15 minutes later the message went out a second time."""
+    from mailgitops.errors import ExitCode, MailgitopsError
+
+    svc = _service(tmp_path, sink.port, outbox_location)
+    ob = svc.dispatcher().outbox
+    real = ob.update
+    down = True
+
+    def update(row_id: int, worker: str | None, **fields: Any) -> bool:
+        if down:
+            raise MailgitopsError("cannot use the outbox: no connection to the PostgreSQL server within 15 s",
+                                  exit_code=ExitCode.TEMPORARY)
+        return real(row_id, worker, **fields)
+
+    monkeypatch.setattr(ob, "update", update)
+    w = SenderWorker(svc, "sender-t", threading.Event())
+    try:
+        with pytest.raises(MailgitopsError):
+            w.flush_once()  # the first message is accepted by the server, its record fails
+        assert len(sink.messages) == 1
+        with contextlib.suppress(MailgitopsError):
+            w.flush_once()  # still down: nothing more is sent
+        assert len(sink.messages) == 1
+        down = False  # the outbox is back
+        report = w.flush_once()
+        counts = ob.counts()
+    finally:
+        w.close()
+        svc.close()
+    ids = [m.message_id for m in sink.messages]
+    assert len(ids) == 3 and len(set(ids)) == 3  # every message once
+    assert report.sent == 3
+    assert counts["sent"] == 3 and counts["sending"] == 0
+    assert counts["ambiguous_redeliveries"] == 0
