@@ -293,3 +293,17 @@ def test_the_scripts_options_the_docs_name_exist() -> None:
     missing = [f"scripts/{script} {option}" for script, option in sorted(named)
                if option not in (setup if script == "setup" else set(re.findall(r"--?[a-z][\w-]*", bench)))]
     assert not missing, "the docs name options these scripts do not take: " + ", ".join(missing)
+
+
+def test_every_environment_variable_the_docs_name_is_read_somewhere() -> None:
+    # a misspelt variable in a doc is silently ignored by whoever copies it: no error, no effect
+    named = {(path.relative_to(ROOT).as_posix(), name) for path in DOCS
+             for name in re.findall(r"\bMAILGITOPS_[A-Z][A-Z0-9_]*[A-Z0-9]\b",
+                                    path.read_text(encoding="utf-8"))}
+    assert len({name for _, name in named}) > 10, "the docs' environment variables were not found"
+    files = [p for folder in ("src", "scripts", "tests/browser") for p in (ROOT / folder).rglob("*")
+             if p.is_file() and p.suffix in {".py", ""} and "__pycache__" not in p.parts]
+    code = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in files)
+    unread = sorted(f"{doc_name}: {name}" for doc_name, name in named
+                    if not re.search(rf"\b{name}\b", code))
+    assert not unread, "the docs name variables nothing reads: " + ", ".join(unread)
