@@ -284,6 +284,15 @@ def test_bad_files_and_usage_are_refused_with_a_location(repo: Path, tmp_path: P
     for lang in ("de", "../x"):
         result = mg(repo, "translations", "export", "--lang", lang)
         assert result.exit_code == 2, result.output
+    # the file's own trgLang is the file's problem (exit 1), not a --lang nobody gave (exit 2)
+    (repo / "config/languages.yaml").write_text(languages.replace("default: de", "default: en"),
+                                                encoding="utf-8")
+    exported = path.read_text(encoding="utf-8")
+    for lang, said in (("../../tmp/x", "not a language code"), ("en", "the source language")):
+        path.write_text(exported.replace('trgLang="de"', f'trgLang="{lang}"'), encoding="utf-8")
+        result = mg(repo, "translations", "import", str(path))
+        assert result.exit_code == 1, result.output
+        assert f"{path}: its target language (trgLang) '{lang}' is {said}" in result.output
     missing = mg(repo, "translations", "import", str(tmp_path / "nope.xlf"))
     assert missing.exit_code == 1
     assert "cannot read" in missing.output

@@ -16,7 +16,7 @@ from pathlib import Path
 from mailgitops.diagnostics import Diagnostic, Severity, error
 from mailgitops.errors import MailgitopsError
 from mailgitops.repo import LoadedRepo
-from mailgitops.translations.exporter import aligned_target, check_lang, loaded_templates, template_doc
+from mailgitops.translations.exporter import LANG, aligned_target, loaded_templates, template_doc
 from mailgitops.translations.footer import UNIT, Footer, footers, set_text
 from mailgitops.translations.units import FRONT_KEYS, TemplateDoc, code_problems
 from mailgitops.translations.xliff_read import ReadDoc, ReadUnit, read
@@ -166,7 +166,11 @@ def import_file(root: Path, path: Path, shown: str) -> ImportReport:
         raise MailgitopsError(f"{shown} was exported from {doc.src_lang or 'an unnamed language'}, "
                               f"but the source language is now {default}",
                               hint=f"export again: mailgitops translations export --lang {doc.trg_lang}")
-    check_lang(doc.trg_lang, default)
+    if doc.trg_lang == default or not LANG.match(doc.trg_lang):
+        # the file's own language, not a --lang given: exit 1 (bad input), not 2 (wrong usage)
+        said = "the source language" if doc.trg_lang == default else "not a language code"
+        raise MailgitopsError(f"{shown}: its target language (trgLang) {doc.trg_lang!r} is {said}",
+                              hint="export the file again: mailgitops translations export --lang L")
     diags: list[Diagnostic] = []
     templates = _templates(loaded, doc.trg_lang, diags, {u.file_id for u in doc.units})
     by_file: dict[str, dict[str, ReadUnit]] = {}
