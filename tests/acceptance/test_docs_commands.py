@@ -20,6 +20,7 @@ import pytest
 
 from support.doccommands import DocCommand, help_text, in_help, in_markdown, problems, walk
 from support.incli import run_in_process
+from support.smtpd import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "docs").glob("*/*.md"))]
@@ -307,3 +308,39 @@ def test_every_environment_variable_the_docs_name_is_read_somewhere() -> None:
     unread = sorted(f"{doc_name}: {name}" for doc_name, name in named
                     if not re.search(rf"\b{name}\b", code))
     assert not unread, "the docs name variables nothing reads: " + ", ".join(unread)
+
+
+def test_a_staging_dispatch_to_a_local_sink_as_docs_dispatcher_shows(
+        repo_copy: Path, sink: SmtpServer) -> None:
+    guide = doc("docs/dispatcher.md")
+    # "Trying it locally": point server at the sink, anonymous, and build the bundle again
+    local = section(guide, "Trying it locally")
+    for setting in ("`host: 127.0.0.1`", "`security: none`", "`auth: {mode: anonymous}`"):
+        assert setting in local
+    smtp = repo_copy / "config/smtp.yaml"
+    text = re.sub(r"\nauth:\n(?:  .*\n?)*", "\nauth: {mode: anonymous}\n", smtp.read_text(encoding="utf-8"))
+    text = re.sub(r"host: \S+", "host: 127.0.0.1", text)
+    text = re.sub(r"port: \d+", f"port: {sink.port}", text)
+    smtp.write_text(re.sub(r"security: \w+", "security: none", text), encoding="utf-8")
+    assert mailgitops("bundle", "--out", "bundle/mailgitops.bundle.json", cwd=repo_copy).returncode == 0
+
+    command = ("MAILGITOPS_DELIVERY=redirect:qa@example.com mailgitops dispatch"
+               " --event config/samples/flyers.yaml")
+    shown = re.search(re.escape(command) + r"\n```\n```\n(.*?)```", guide, re.S)
+    assert shown is not None, "docs/dispatcher.md no longer shows the redirected email after its command"
+    unset = {k: v for k, v in os.environ.items() if k != "MAILGITOPS_DELIVERY"}
+    refused = run_in_process(["dispatch", "--event", "config/samples/flyers.yaml"], cwd=repo_copy,
+                             env=unset, stdin=None)
+    assert refused.returncode == 2  # "without the variable: exit 2, nothing sent"
+    staging = run_in_process(["dispatch", "--event", "config/samples/flyers.yaml"], cwd=repo_copy,
+                             env={**unset, "MAILGITOPS_DELIVERY": "redirect:qa@example.com"}, stdin=None)
+    assert staging.returncode == 0, staging.stdout + staging.stderr
+    [received] = sink.wait_for(1)
+    assert received.rcpts == ["qa@example.com"]
+    message = received.message
+    headers, banner = shown.group(1).split("\n\n", 1)
+    for line in headers.split("\n"):
+        name, value = line.split(": ", 1)
+        assert str(message[name]) == value, f"docs/dispatcher.md shows {line!r}"
+    text_part = message.get_body(preferencelist=("plain",)).get_content()
+    assert banner.split("\n")[0] in text_part
