@@ -53,6 +53,13 @@ class PgUpkeep:
         assert depth is not None and oldest is not None
         return int(depth["n"]), oldest["t"]
 
+    def next_attempt(self) -> float | None:
+        """When the next waiting message is due (queued or ambiguous): now, or after a backoff."""
+        with self._conn() as conn:
+            got = conn.execute("SELECT min(next_attempt_at) AS t FROM messages"
+                               " WHERE status IN ('queued','ambiguous')").fetchone()
+        return None if got is None or got["t"] is None else float(got["t"])
+
     def recipient_counts(self) -> dict[tuple[str, str], int]:
         with self._conn() as conn:
             got = conn.execute("SELECT r->>'kind' AS k, r->>'result' AS v, count(*) AS n FROM messages,"

@@ -106,6 +106,13 @@ class SqliteUpkeep:
             oldest = db.execute(f"SELECT min(created_at) FROM messages WHERE {pending}").fetchone()[0]  # noqa: S608 -- fixed text
         return int(depth), oldest
 
+    def next_attempt(self) -> float | None:
+        """When the next waiting message is due (queued or ambiguous): now, or after a backoff."""
+        with self.readers.read() as db:
+            got = db.execute("SELECT min(next_attempt_at) FROM messages"
+                             " WHERE status IN ('queued','ambiguous')").fetchone()[0]
+        return None if got is None else float(got)
+
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = dict.fromkeys(STATUSES, 0)
         with self.readers.read() as db:

@@ -25,13 +25,16 @@ def _state(service: Service, *, recipients: bool = False) -> dict[str, Any]:
         state["outbox"] = ob.counts()
         pause = disp.sender.current_pause()  # as it applies to this machine's password
         depth, oldest = ob.backlog()
+        due = ob.next_attempt()
         if recipients:
             state["recipients"] = ob.recipient_counts()
     except MailgitopsError as e:
         state["outbox_error"] = e.message
         return state
     state["backlog"] = {"depth": depth, "oldest_age_seconds": round(max(0.0, time.time() - oldest), 3)
-                        if oldest is not None else 0.0, "limit": service.max_backlog}
+                        if oldest is not None else 0.0, "limit": service.max_backlog,
+                        # when the next waiting message is tried: past, it is due now
+                        "next_attempt_at": iso(due)}
     if pause is not None:
         state["paused"] = {"reason": pause[1], "until": iso(pause[0])}
     return state

@@ -214,3 +214,30 @@ def test_an_outcome_the_outbox_could_not_take_is_recorded_once_it_is_back_and_no
     assert report.sent == 3
     assert counts["sent"] == 3 and counts["sending"] == 0
     assert counts["ambiguous_redeliveries"] == 0
+
+
+def test_health_says_when_the_waiting_mail_is_tried_next(tmp_path: Path, outbox_location: str) -> None:
+    """/health said how much waits and since when, not until when: after a failed try, the next
+    one is after its backoff, and the person on call reads when."""
+    from datetime import datetime
+
+    from mailgitops.dispatch.sending import RetryPolicy
+    from mailgitops.serve.monitor import _state
+    from support.smtpd import free_port
+
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=free_port()))  # nothing listens: down
+    svc = Service(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files", token=None,
+                  policy=RetryPolicy(backoff_seconds=600))
+    svc.dispatcher().handle(sample_event(trigger="order_received", event_id="later-1"), deliver=False)
+    w = SenderWorker(svc, "sender-t", threading.Event())
+    try:
+        assert _state(svc)["backlog"]["next_attempt_at"] is not None  # due now
+        tried = time.time()
+        assert w.flush_once().retry == 1
+        backlog = _state(svc)["backlog"]
+    finally:
+        w.close()
+        svc.close()
+    assert backlog["depth"] == 1
+    due = datetime.fromisoformat(backlog["next_attempt_at"]).timestamp()
+    assert tried + 590 <= due <= time.time() + 610  # after the 600 s backoff, in UTC ISO 8601
