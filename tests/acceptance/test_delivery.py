@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from mailgitops.dispatch.outbox_backends import open_outbox
+from support.childlog import ChildLog
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.incli import run_in_process
 from support.smtpd import SmtpServer
@@ -157,23 +158,19 @@ def test_plan_and_health_say_which_mode_is_active(bundle: Path, tmp_path: Path) 
     proc = subprocess.Popen([sys.executable, "-m", "mailgitops", "serve", "--bundle", str(bundle), "--outbox",
                              str(tmp_path / "serve.sqlite"), "--insecure-no-token", "--port", "0"],
                             env={**os.environ, **REDIRECT}, stderr=subprocess.PIPE, text=True)
+    log = ChildLog(proc)
     try:
-        assert proc.stderr is not None
-        lines = []
-        for line in proc.stderr:  # the start-up lines name the mode and the port
-            lines.append(line)
-            if "listening on http://" in line:
-                break
-        assert any(f"delivery: redirect:{QA}" in line for line in lines), lines
-        base = lines[-1].split("listening on ")[1].split()[0]
+        base = log.wait_for(r"listening on (http://\S+)")[1]  # the start-up lines name the mode and port
+        assert f"delivery: redirect:{QA}" in log.text()
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(f"{base}/health", timeout=10) as resp:
             assert json.loads(resp.read())["delivery"] == f"redirect:{QA}"
     finally:
         proc.send_signal(signal.SIGTERM)
-        _, rest = proc.communicate(timeout=30)  # drains and closes the pipe
+        said = log.finish(timeout=30)
+    assert "stopped in" in said  # read to the end: the next assert is about all of it
     # every email goes to the QA address: the example addresses in the settings receive nothing
-    assert "example address" not in "".join(lines) + rest
+    assert "example address" not in said
 
 
 def test_a_new_repository_says_how_to_set_the_mode(tmp_path: Path) -> None:

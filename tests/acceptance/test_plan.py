@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from support.childlog import ChildLog
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.smtpd import SmtpServer
 
@@ -154,18 +155,12 @@ def served(bundle: Path, tmp_path: Path) -> Iterator[str]:
                            str(tmp_path / "serve.sqlite"), "--attachments-root", str(FILES),
                            "--insecure-no-token", "--port", "0"],
                           env=dict(os.environ), stderr=subprocess.PIPE, text=True) as proc:
-        assert proc.stderr is not None
-        lines = []
-        for line in proc.stderr:
-            lines.append(line)
-            if "listening on http://" in line:
-                break
-        assert "listening on http://" in lines[-1], lines
+        log = ChildLog(proc)
         try:
-            yield lines[-1].split("listening on ")[1].split()[0]
+            yield log.wait_for(r"listening on (http://\S+)")[1]
         finally:
             proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=30)
+            log.finish()
 
 
 def post(url: str, body: object) -> tuple[int, dict[str, Any]]:

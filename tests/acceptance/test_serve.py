@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from mailgitops.dispatch.outbox_backends import open_outbox
 from mailgitops.dispatch.sending import RetryPolicy
 from mailgitops.serve.server import Server
 from mailgitops.serve.service import Service
+from support.childlog import ChildLog
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
 from support.smtpd import SmtpServer
 
@@ -296,25 +296,17 @@ def test_bad_requests_get_json_errors(api: Api) -> None:
 
 def test_sigterm_stops_the_service_cleanly(bundle: Path, tmp_path: Path, sink: SmtpServer) -> None:
     env = {**os.environ, "MAILGITOPS_API_TOKEN": TOKEN, "MAILGITOPS_RETRY_BACKOFF_SECONDS": "0.01"}
-    # --port 0: the system picks a free port and the "listening on" line names it
     proc = subprocess.Popen([sys.executable, "-m", "mailgitops", "serve", "--bundle", str(bundle), "--port",
                              "0", "--outbox", str(tmp_path / "o.sqlite"), "--attachments-root",
                              str(FILES)], env=env, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
+    log = ChildLog(proc)
     try:
-        before: list[str] = []
-        listening = None
-        for line in proc.stderr:  # ends when the process does: then the asserts below say why
-            before.append(line)
-            if listening := re.search(r"listening on (http://127\.0\.0\.1:\d+)", line):
-                break
-        assert listening, "".join(before)
-        api = Api(listening[1])
+        # --port 0: the system picks a free port and the "listening on" line names it
+        api = Api(log.wait_for(r"listening on (http://127\.0\.0\.1:\d+)")[1])
         assert api.call("POST", "/events", event("order_received", "sigterm-1"))[0] == 202
         sink.wait_for(1)
         proc.send_signal(signal.SIGTERM)
-        _, rest = proc.communicate(timeout=20)
-        stderr = "".join(before) + rest
+        stderr = log.finish(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -25,6 +25,7 @@ from mailgitops.serve import quiet_log
 from mailgitops.serve import server as server_mod
 from mailgitops.serve.server import Server
 from mailgitops.serve.service import Service
+from support.childlog import ChildLog
 from support.dispatchrepo import SAMPLES, build_bundle, make_repo
 from support.smtpd import SmtpServer
 
@@ -217,14 +218,8 @@ def _start(bundle: Path, tmp_path: Path, token: str, *extra: str,
                              str(FILES), *extra], env=env, stderr=subprocess.PIPE, text=True)
 
 
-def _port(proc: subprocess.Popen[str]) -> int:
-    assert proc.stderr is not None
-    seen = []
-    for line in proc.stderr:  # ends when the process does: then the assert says why
-        seen.append(line)
-        if found := re.search(r"listening on http://127\.0\.0\.1:(\d+)", line):
-            return int(found[1])
-    raise AssertionError("".join(seen))
+def _port(log: ChildLog) -> int:
+    return int(log.wait_for(r"listening on http://127\.0\.0\.1:(\d+)")[1])
 
 
 def _health(port: int) -> tuple[int, float]:
@@ -241,8 +236,9 @@ def test_idle_connections_past_a_low_soft_file_limit_do_not_block_others(bundle:
     idle connections took every file: /health waited for the 10 s head deadline to free some."""
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     proc = _start(bundle, tmp_path, TOKEN, files=(200, hard))
+    log = ChildLog(proc)
     try:
-        port = _port(proc)
+        port = _port(log)
         idle = [connect(port) for _ in range(400)]
         try:
             status, took = _health(port)
@@ -251,7 +247,7 @@ def test_idle_connections_past_a_low_soft_file_limit_do_not_block_others(bundle:
                 s.close()
     finally:
         proc.kill()
-        proc.communicate()
+        log.finish()
     assert status == 200
     assert took < 3
 
@@ -259,14 +255,9 @@ def test_idle_connections_past_a_low_soft_file_limit_do_not_block_others(bundle:
 def test_connections_past_a_low_hard_file_limit_are_answered_503_at_once(bundle: Path,
                                                                          tmp_path: Path) -> None:
     proc = _start(bundle, tmp_path, TOKEN, files=(300, 300))
-    assert proc.stderr is not None
-    said = [next(proc.stderr)]
+    log = ChildLog(proc)
     try:
-        while "listening on" not in said[-1]:
-            said.append(next(proc.stderr))
-        found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", said[-1])
-        assert found is not None, said
-        port = int(found[1])
+        port = _port(log)
         idle = [connect(port) for _ in range(60)]  # 44 fit: 300 less the files kept for the rest
         try:
             status, took = _health(port)
@@ -282,8 +273,8 @@ def test_connections_past_a_low_hard_file_limit_are_answered_503_at_once(bundle:
             raise AssertionError("/health stayed 503 after the idle connections closed")
     finally:
         proc.kill()
-        proc.communicate()
-    assert "at most 44 connections: the open-file limit is too low for 4096" in "".join(said)
+        said = log.finish()
+    assert "at most 44 connections: the open-file limit is too low for 4096" in said
 
 
 def test_a_short_token_is_refused_at_start(bundle: Path, tmp_path: Path) -> None:
@@ -297,14 +288,15 @@ def test_a_short_token_is_refused_at_start(bundle: Path, tmp_path: Path) -> None
 @pytest.mark.slow
 def test_sigterm_with_a_trickling_client_stops_within_the_deadline(bundle: Path, tmp_path: Path) -> None:
     proc = _start(bundle, tmp_path, TOKEN, "--shutdown-seconds", "2")
+    log = ChildLog(proc)
     try:
-        with connect(_port(proc)) as sock:
+        with connect(_port(log)) as sock:
             sock.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode()
                          + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
             time.sleep(0.3)  # let the request head arrive before the signal (no event to wait on)
             start = time.monotonic()
             proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=20)
+            err = log.finish(timeout=20)
             took = time.monotonic() - start
     finally:
         if proc.poll() is None:
