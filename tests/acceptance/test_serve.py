@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from mailgitops.dispatch.sending import RetryPolicy
 from mailgitops.serve.server import Server
 from mailgitops.serve.service import Service
 from support.childlog import ChildLog
-from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
+from support.dispatchrepo import ROOT, SAMPLES, build_bundle, make_repo, sample_event
 from support.smtpd import SmtpServer
 
 FILES = SAMPLES / "files"
@@ -311,6 +312,11 @@ def test_sigterm_stops_the_service_cleanly(bundle: Path, tmp_path: Path, sink: S
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, stderr
+    # the start as docs/serve.md shows it: the delivery mode, then where it listens, which bundle
+    assert re.match(r"mailgitops serve: delivery: production\nmailgitops serve: listening on "
+                    r"http://127\.0\.0\.1:\d+ \(bundle sha256:[0-9a-f]{64}\)\n", stderr), stderr
+    assert ("# mailgitops serve: delivery: production\n# mailgitops serve: listening on "
+            "http://127.0.0.1:8025 (bundle sha256:...)\n") in (ROOT / "docs/serve.md").read_text("utf-8")
     assert len(sink.messages) == 1
     assert '"POST /events" 202' in stderr
     assert "stopped in" in stderr

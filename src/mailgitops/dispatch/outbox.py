@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
@@ -229,6 +230,8 @@ class Outbox(Protocol):
     def counts(self) -> dict[str, int]: ...
     def recipient_counts(self) -> dict[tuple[str, str], int]: ...
     def backlog(self, limit: int | None = None) -> tuple[int, float | None]: ...
+    # the calls in this block (this thread) give up after `seconds` if the outbox does not answer
+    def answer_within(self, seconds: float) -> AbstractContextManager[None]: ...
     def close(self) -> None: ...
 
 

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
@@ -35,9 +34,6 @@ from mailgitops.dispatch.outbox_page import page_where
 from mailgitops.dispatch.outbox_pg_hand import CHANNEL, PgHandActions
 from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 
-if TYPE_CHECKING:
-    pass
-
 # psycopg_pool retries a lost server with a wait that doubles after each failed attempt, for up to
 # reconnect_timeout (5 minutes by default): after 2.5 minutes down it next tried 87 s after the
 # server was back, and events got 503 all that time. A short timeout ends each such attempt; the
@@ -46,6 +42,7 @@ RECONNECT_SECONDS = 5.0
 # The pool's warning for each failed attempt (two lines, every second or two while the server is
 # down) is not serve's log: serve says once that the outbox is unavailable, and when it is back.
 logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+WAIT_SECONDS = 15.0  # how long a request waits for one of the pool's connections
 POLL_SECONDS = 0.5  # how often the listener looks at the stop flag between notifications
 _JSON = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
          "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json", "recipients": "recipients_json"}
@@ -81,6 +78,7 @@ class PgOutbox(PgHandActions):
                                    reconnect_timeout=RECONNECT_SECONDS, check=ConnectionPool.check_connection,
                                    connection_class=psycopg.Connection[DictRow],
                                    kwargs={"row_factory": dict_row, "connect_timeout": 10})
+        self._wait = threading.local()  # answer_within's shorter wait, for this thread only
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
         # close() says "stop" on a channel only this instance listens on: the listener would
@@ -109,13 +107,25 @@ class PgOutbox(PgHandActions):
                                exit_code=ExitCode.TEMPORARY)
 
     @contextmanager
-    def _conn(self) -> Iterator[psycopg.Connection[DictRow]]:
+    def answer_within(self, seconds: float) -> Iterator[None]:
+        """In this block (this thread), a connection is waited for `seconds` at most: /health
+        answers "down" within a probe's timeout rather than after the usual 15 s."""
+        before = getattr(self._wait, "seconds", None)
+        self._wait.seconds = seconds
         try:
-            with self.pool.connection(timeout=15) as conn:
+            yield
+        finally:
+            self._wait.seconds = before
+
+    @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[DictRow]]:
+        wait = getattr(self._wait, "seconds", None) or WAIT_SECONDS
+        try:
+            with self.pool.connection(timeout=wait) as conn:
                 yield conn
         except PoolTimeout:  # its own words ("couldn't get a connection after 15.00 sec") hide why
-            why = ("no connection to the PostgreSQL server within 15 s (it is down or cannot be reached, "
-                   "or every connection is busy)")
+            why = (f"no connection to the PostgreSQL server within {wait:g} s (it is down or cannot be "
+                   "reached, or every connection is busy)")
             raise self._unavailable(RuntimeError(why)) from None
         except psycopg.OperationalError as e:
             raise self._unavailable(e) from None

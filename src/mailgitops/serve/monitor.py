@@ -12,6 +12,10 @@ from mailgitops.serve.auth import authorized
 from mailgitops.serve.service import Service
 from mailgitops.serve.shapes import RETRY_AFTER, Request, Response, json_response
 
+# a monitoring probe's timeout is often a few seconds: past this, /health says the outbox does
+# not answer (503) instead of keeping the probe waiting for the outbox's usual 15 s
+PROBE_SECONDS = 2.0
+
 
 def _state(service: Service, *, recipients: bool = False) -> dict[str, Any]:
     """What /health and /metrics report; the outbox may be unavailable (then it says why, and
@@ -22,12 +26,13 @@ def _state(service: Service, *, recipients: bool = False) -> dict[str, Any]:
     try:
         disp = service.dispatcher()
         ob = disp.outbox
-        state["outbox"] = ob.counts()
-        pause = disp.sender.current_pause()  # as it applies to this machine's password
-        depth, oldest = ob.backlog()
-        due = ob.next_attempt()
-        if recipients:
-            state["recipients"] = ob.recipient_counts()
+        with ob.answer_within(PROBE_SECONDS):
+            state["outbox"] = ob.counts()
+            pause = disp.sender.current_pause()  # as it applies to this machine's password
+            depth, oldest = ob.backlog()
+            due = ob.next_attempt()
+            if recipients:
+                state["recipients"] = ob.recipient_counts()
     except MailgitopsError as e:
         state["outbox_error"] = e.message
         return state
