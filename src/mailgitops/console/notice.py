@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from mailgitops.dispatch.outbox import NewMessage, Row, StoredEvent
+from mailgitops.errors import MailgitopsError
 
 if TYPE_CHECKING:
     from mailgitops.console.accounts import Accounts
@@ -111,8 +112,10 @@ class NoticeLoop:
             try:
                 check(self.service, self.settings, self.accounts)
                 problem = None
-            except Exception as e:  # an outbox that is away now is back later; say so once
-                problem = f"{type(e).__name__}: {e}"
+            except MailgitopsError as e:  # an outbox that is away now is back later; say so once
+                problem = e.message
+            except Exception as e:  # a bug: named as one, and the loop goes on
+                problem = f"unexpected {type(e).__name__}: {e}"
             if problem != last_problem and problem is not None:
                 sys.stderr.write(f"mailgitops console: drafts notice not sent: {problem}\n")
             last_problem = problem
