@@ -41,35 +41,22 @@ def test_ambiguous_window_is_counted_and_keeps_the_message_id(smtp_server: SmtpS
     assert len(ids) == len(set(ids)) + 1  # the one redelivery carries the same Message-ID
 
 
-def test_an_unreadable_reply_after_the_final_dot_is_ambiguous(sink: SmtpServer, bundle: Path,
-                                                             outbox_location: str) -> None:
-    """smtplib reads a garbled reply as code -1: the server may have said 250, so it is not a
-    plain retry but an ambiguous one (RELIABILITY 4), same Message-ID."""
-    sink.faults.add("DATA_END", "garbled reply")
+@pytest.mark.parametrize(("reply", "reason"), [
+    # smtplib reads a garbled reply as code -1: the server may have said 250
+    ("garbled reply", "unreadable reply after the final dot"),
+    # neither a 2xx nor a refusal: it was retried as a plain temporary failure on the same
+    # session, as if the server surely had not kept the message
+    ("399 odd", "neither success nor refusal after the final dot: 399 odd"),
+])
+def test_a_reply_after_the_final_dot_that_is_neither_yes_nor_no_is_ambiguous(
+        sink: SmtpServer, bundle: Path, outbox_location: str, reply: str, reason: str) -> None:
+    """Not a plain retry but an ambiguous one (RELIABILITY 4): sent again with the same Message-ID."""
+    sink.faults.add("DATA_END", reply)
     with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
                          policy=FAST) as d:
-        m = d.handle(sample_event(trigger="order_received", event_id="garbled")).to_json()["messages"][0]
+        m = d.handle(sample_event(trigger="order_received", event_id="after-dot")).to_json()["messages"][0]
         assert m["status"] == "queued"
-        assert "unreadable reply after the final dot" in m["reason"]
-        row = d.outbox.get(m["outbox_id"])
-        assert row is not None
-        assert row.status == "ambiguous"
-        assert row.ambiguous == 1
-        time.sleep(0.02)  # FAST's backoff
-        assert d.flush().sent == 1
-    assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
-
-
-def test_a_3xx_reply_after_the_final_dot_is_ambiguous(sink: SmtpServer, bundle: Path,
-                                                     outbox_location: str) -> None:
-    """`399` after the dot is neither a 2xx nor a refusal: it was retried as a plain temporary
-    failure on the same session, as if the server surely had not kept the message."""
-    sink.faults.add("DATA_END", "399 odd")
-    with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
-                         policy=FAST) as d:
-        m = d.handle(sample_event(trigger="order_received", event_id="odd-3xx")).to_json()["messages"][0]
-        assert m["status"] == "queued"
-        assert "neither success nor refusal after the final dot: 399 odd" in m["reason"]
+        assert reason in m["reason"]
         row = d.outbox.get(m["outbox_id"])
         assert row is not None
         assert (row.status, row.ambiguous) == ("ambiguous", 1)

@@ -4,31 +4,21 @@ it as the inline image), every other email the theme's logo."""
 from __future__ import annotations
 
 import json
-import struct
 import subprocess
 import sys
-import zlib
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
+from support.images import png
 from support.smtpd import SmtpServer
 
 MAILGITOPS = Path(sys.executable).parent / "mailgitops"
 
 
-def _png(rgb: tuple[int, int, int]) -> bytes:
-    """A 4x4 PNG of one colour: an image of its own, told apart from the theme's logo by its bytes."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + bytes(rgb) * 4 for _ in range(4))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-
-
-CAMPUS_LOGO = _png((200, 30, 30))
+CAMPUS_LOGO = png((200, 30, 30))
 
 
 def _repo(tmp: Path, port: int = 9) -> Path:

@@ -5,8 +5,6 @@ footer; every other shop's emails show theme.yaml's; validate holds it to theme.
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -17,6 +15,7 @@ from translate.storage import xliff2
 
 from mailgitops.cli.main import cli as click_cli
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
+from support.images import png
 from support.smtpd import SmtpServer
 
 THEME_ACCENT, THEME_LINK = "#0b5cad", "#0b5cad"  # the shipped theme.yaml's
@@ -32,15 +31,7 @@ CAMPUS_THEME = """theme:                     # this shop's own look; the rest is
 """
 
 
-def _png(rgb: tuple[int, int, int]) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + bytes(rgb) * 4 for _ in range(4))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-
-
-CAMPUS_LOGO = _png((30, 160, 30))
+CAMPUS_LOGO = png((30, 160, 30))
 
 
 def _repo(tmp: Path, look: str = CAMPUS_THEME, port: int = 9) -> Path:

@@ -254,11 +254,16 @@ class SmtpServer:
             kw["auth_require_tls"] = auth_require_tls
         self.kw = kw
         self.controller: _Controller | None = None
+        # login attempts, and those refused: a password that failed must not be tried again and
+        # again (a server that locks an account after a few failures locks the print room out)
+        self.logins = self.refused_logins = 0
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
                       data: Any) -> AuthResult:
         ok = (isinstance(data, LoginPassword) and self.users is not None
               and self.users.get(data.login.decode()) == data.password.decode())
+        self.logins += 1
+        self.refused_logins += 0 if ok else 1
         return AuthResult(success=ok, handled=False)
 
     def _tls_probe(self) -> None:

@@ -26,19 +26,9 @@ from support.smtpd import SmtpServer
 PASSWORD = "the-new-password-0123"
 
 
-class CountingServer(SmtpServer):
-    """Counts login attempts: the password that failed must not be tried again."""
-
-    logins = 0
-
-    def _authenticate(self, *args: Any) -> Any:
-        self.logins += 1
-        return super()._authenticate(*args)
-
-
 @pytest.fixture
-def auth_server() -> Iterator[CountingServer]:
-    srv = CountingServer(users={"printroom": PASSWORD}, auth_require_tls=False).start()
+def auth_server() -> Iterator[SmtpServer]:
+    srv = SmtpServer(users={"printroom": PASSWORD}, auth_require_tls=False).start()
     yield srv
     srv.stop()
 
@@ -53,7 +43,7 @@ def _service(tmp_path: Path, port: int, outbox: str, auth: dict[str, Any] | None
 
 
 def test_a_rotated_password_file_ends_the_pause_without_an_event_or_a_restart(
-        auth_server: CountingServer, tmp_path: Path, outbox_location: str) -> None:
+        auth_server: SmtpServer, tmp_path: Path, outbox_location: str) -> None:
     secret = tmp_path / "smtp-password"
     secret.write_text("the-old-password\n", encoding="utf-8")
     svc = _service(tmp_path, auth_server.port, outbox_location,
@@ -130,17 +120,6 @@ def test_rows_a_dead_process_on_this_machine_held_are_sent_by_the_running_pool(
     assert len(said) == 1 and "recovered 3 message(s)" in said[0], said
 
 
-class FailureCountingServer(CountingServer):
-    """Counts the logins it refused too: a server that locks the account after a few."""
-
-    refused = 0
-
-    def _authenticate(self, *args: Any) -> Any:
-        got = super()._authenticate(*args)
-        self.refused += 0 if got.success else 1
-        return got
-
-
 def test_a_password_rotated_on_one_machine_first_is_not_tried_again_from_the_other(
         tmp_path: Path, outbox_location: str) -> None:
     """Two machines on one outbox; the password is changed on the server and in machine A's file
@@ -148,7 +127,7 @@ def test_a_password_rotated_on_one_machine_first_is_not_tried_again_from_the_oth
     once and then waits for its own file to change. (A lifted the shared pause at each pass, and
     B logged in with the old password again each time: a server that locks an account after a
     few failed logins locked the print room out.)"""
-    srv = FailureCountingServer(users={"printroom": PASSWORD}, auth_require_tls=False).start()
+    srv = SmtpServer(users={"printroom": PASSWORD}, auth_require_tls=False).start()
     files = {name: tmp_path / f"{name}-password" for name in ("a", "b")}
     files["a"].write_text(PASSWORD, encoding="utf-8")
     files["b"].write_text("the-old-password", encoding="utf-8")
@@ -162,7 +141,7 @@ def test_a_password_rotated_on_one_machine_first_is_not_tried_again_from_the_oth
                 event = sample_event(trigger="order_received", event_id=f"rot-{name}-{i}")
                 svcs[name].dispatcher().handle(event, deliver=False)
             reports = {name: workers[name].flush_once() for name in ("b", "a")}
-        refused = srv.refused
+        refused = srv.refused_logins
         sent = len(srv.wait_for(12))
     finally:
         for w in workers.values():
