@@ -284,6 +284,10 @@ def test_health_reports_a_pause(service: Service) -> None:
     status, _, body = call(service, "GET", "/health")
     assert status == 503
     assert body["reason"] == "sending paused: TLS certificate not trusted"
+    # a state to alert on, not a service to take away: events are still accepted, and wait
+    status, _, body = call(service, "POST", "/events", event(event_id="while-paused"))
+    assert (status, body["messages"][0]["status"]) == (202, "queued")
+    assert call(service, "GET", "/health")[2]["outbox"]["queued"] == 1
 
 
 def test_health_without_the_token_says_only_up_or_down(service: Service) -> None:
