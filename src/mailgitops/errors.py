@@ -72,9 +72,12 @@ class BacklogFull(MailgitopsError):
 
 
 # How an SMTP connection failed; the kinds in PAUSING stop sending until the setting changes.
+# "server-refuses": a 5xx before any message (to the connection, EHLO or STARTTLS), which every
+# message would meet alike
 ErrorKind = Literal["dns", "refused", "timeout", "dropped", "tls", "cert", "starttls", "auth",
-                    "cleartext-auth", "temporary", "permanent", "config"]
-PAUSING: frozenset[str] = frozenset({"tls", "cert", "starttls", "auth", "cleartext-auth", "config"})
+                    "cleartext-auth", "temporary", "server-refuses", "config"]
+PAUSING: frozenset[str] = frozenset({"tls", "cert", "starttls", "auth", "cleartext-auth", "config",
+                                     "server-refuses"})
 
 
 class TransportError(Exception):
@@ -87,7 +90,8 @@ class TransportError(Exception):
 
     @property
     def pauses(self) -> bool:
-        """Auth, TLS and config failures stop sending: retrying would only hammer the server."""
+        """Auth, TLS and config failures, and a server that refuses before any message, stop
+        sending: each message would meet the same, and retrying would only hammer the server."""
         return self.kind in PAUSING
 
 

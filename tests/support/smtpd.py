@@ -46,7 +46,7 @@ class Received:
 @dataclass
 class Faults:
     """stage -> replies to give (one per command, consumed). Stages: GREET (instead of the 220
-    greeting, then the connection closes), EHLO, MAIL, RCPT, DATA (the command), MID_DATA (drop
+    greeting, then the connection closes), EHLO, HELO, MAIL, RCPT, DATA (the command), MID_DATA (drop
     while the body arrives), DATA_END (after the final dot). A reply "drop" closes the
     connection; "drop-accepted" at DATA_END keeps the message first (the window SMTP cannot
     close). `refuse` maps an address to a lasting RCPT refusal. "stall" at DATA_END holds the reply
@@ -105,6 +105,10 @@ class FaultySMTP(SMTP):  # type: ignore[misc]  # aiosmtpd has no type hints
     async def smtp_EHLO(self, arg: str) -> None:
         if not await self._fault("EHLO"):
             await super().smtp_EHLO(arg)
+
+    async def smtp_HELO(self, arg: str) -> None:
+        if not await self._fault("HELO"):
+            await super().smtp_HELO(arg)
 
     async def smtp_MAIL(self, arg: str) -> None:
         if not await self._fault("MAIL"):

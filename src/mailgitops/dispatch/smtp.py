@@ -87,7 +87,7 @@ class Connection:
                 self.mechanism = login(smtp, cfg.username or "", password)
         except BaseException as e:
             smtp.close()
-            raise classify_open_error(e, cfg) from e
+            raise classify_open_error(e, cfg, self.stage, smtp.local_hostname) from e
         self.smtp = smtp
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ import smtplib
 import socket
 import ssl
 
-from mailgitops.dispatch.smtp_config import ErrorKind, ServerConfig, TransportError
+from mailgitops.dispatch.smtp_config import ServerConfig, TransportError
 from mailgitops.dispatch.smtp_trust import peer_fingerprint
 from mailgitops.dispatch.smtp_wire import reply_text
 
@@ -25,9 +25,10 @@ def cert_hint(cfg: ServerConfig, seen: str, verify_message: str) -> str:
 
 
 def classify_open_error(  # noqa: PLR0911 -- one return per failure kind reads as a table
-    e: BaseException, cfg: ServerConfig
+    e: BaseException, cfg: ServerConfig, stage: str = "connect", helo: str = ""
 ) -> BaseException:
-    """Say plainly what failed while connecting, in the words of `smtp check`."""
+    """Say plainly what failed while connecting (at `stage`: connect, EHLO, STARTTLS, AUTH; `helo`:
+    the name our EHLO gave), in the words of `smtp check`."""
     where = f"{cfg.host}:{cfg.port}"
     if isinstance(e, TransportError | KeyboardInterrupt):
         return e
@@ -52,9 +53,7 @@ def classify_open_error(  # noqa: PLR0911 -- one return per failure kind reads a
     if isinstance(e, smtplib.SMTPNotSupportedError):
         return TransportError("auth", f"{where} does not offer authentication: {e}")
     if isinstance(e, smtplib.SMTPConnectError | smtplib.SMTPResponseException):
-        code = e.smtp_code
-        kind: ErrorKind = "permanent" if code >= 500 else "temporary"
-        return TransportError(kind, f"{where} answered {reply_text(code, e.smtp_error)}")
+        return _answered(where, e.smtp_code, e.smtp_error, stage, helo)
     if isinstance(e, smtplib.SMTPServerDisconnected | ConnectionError | OSError):
         return TransportError("dropped", f"{where} dropped the connection: {e}")
     if isinstance(e, smtplib.SMTPException):
@@ -65,3 +64,20 @@ def classify_open_error(  # noqa: PLR0911 -- one return per failure kind reads a
         return TransportError("config", f"getting {where} ready for mail failed ({type(e).__name__}); "
                               "check server and auth in config/smtp.yaml and the password's characters")
     return e
+
+
+def _answered(where: str, code: int, text: bytes | str, stage: str, helo: str) -> TransportError:
+    """A reply other than the one expected while the connection was made ready: a 4xx is
+    temporary; a 5xx, before any message, would meet every message alike (sending pauses)."""
+    reply = reply_text(code, text)
+    if code < 500:
+        return TransportError("temporary", f"{where} answered {reply}")
+    if stage == "connect":
+        why = (f"{where} refuses connections from this machine: {reply} (before any message; its "
+               "administrator can say why, e.g. a block list or a relay that does not know this machine)")
+    elif stage == "EHLO":
+        why = (f"{where} refused our greeting (EHLO {helo}): {reply}; set server.helo_name in "
+               "config/smtp.yaml to a name it accepts, e.g. this machine's full DNS name")
+    else:
+        why = f"{where} answered {reply} at {stage}, before any message"
+    return TransportError("server-refuses", why)
