@@ -79,6 +79,27 @@ def test_a_250_to_data_is_said_for_what_it_answered(sink: SmtpServer, bundle: Pa
     assert [r.message_id for r in sink.wait_for(1)] == [m["message_id"]]
 
 
+@pytest.mark.parametrize(("stage", "reply"), [
+    ("RCPT_OK:ada@example.org", "252 2.1.5 Cannot VRFY user, but will attempt delivery"),
+    ("RCPT_OK:ada@example.org", "251 2.1.5 User not local; will forward"),
+    ("MAIL_OK", "251 2.1.0 Sender ok"),
+])
+def test_any_2xx_to_mail_or_rcpt_accepts(sink: SmtpServer, bundle: Path, outbox_location: str,
+                                         stage: str, reply: str) -> None:
+    """RFC 5321 4.2.1: the first digit says good or not. A 252 to RCPT left the customer waiting
+    until the message expired (only 250 and 251 counted), a 251 to MAIL the whole message."""
+    sink.faults.add(stage, reply)
+    with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
+                         policy=FAST) as d:
+        m = d.handle(sample_event(trigger="order_received", event_id="odd-2xx")).to_json()["messages"][0]
+    assert m["status"] == "sent", m
+    assert {(r["address"], r["result"]) for r in m["recipients"]} == {
+        ("ada@example.org", "accepted"), ("archive@example.com", "accepted")}
+    (got,) = sink.wait_for(1)
+    assert got.message_id == m["message_id"]
+    assert sorted(got.rcpts) == ["ada@example.org", "archive@example.com"]
+
+
 def test_one_refused_recipient_does_not_resend_to_the_others(sink: SmtpServer, bundle: Path,
                                                              outbox_location: str) -> None:
     sink.faults.refuse["archive@example.com"] = "550 5.1.1 no such mailbox"

@@ -46,8 +46,9 @@ class Received:
 @dataclass
 class Faults:
     """stage -> replies to give (one per command, consumed). Stages: GREET (instead of the 220
-    greeting, then the connection closes), EHLO, HELO, MAIL, RCPT, DATA (the command), MID_DATA (drop
-    while the body arrives), DATA_END (after the final dot). A reply "drop" closes the
+    greeting, then the connection closes), EHLO, HELO, MAIL, RCPT, DATA (the command), MID_DATA
+    (drop while the body arrives), DATA_END (after the final dot); MAIL_OK and RCPT_OK:ADDRESS
+    carry the command out and give the reply in place of its 250. A reply "drop" closes the
     connection; "drop-accepted" at DATA_END keeps the message first (the window SMTP cannot
     close). `refuse` maps an address to a lasting RCPT refusal. "stall" at DATA_END holds the reply
     (setting `stalled`) until `release` is set, then answers 451 and keeps nothing: a client killed
@@ -110,12 +111,32 @@ class FaultySMTP(SMTP):  # type: ignore[misc]  # aiosmtpd has no type hints
         if not await self._fault("HELO"):
             await super().smtp_HELO(arg)
 
+    async def _done_but_say(self, stage: str, command: Any, arg: str) -> bool:
+        """A `STAGE_OK` fault: the command is carried out, and its 250 given as the fault's reply."""
+        instead = self.faults.take(stage)
+        if instead is None:
+            return False
+        real = self.push
+
+        async def push(status: str) -> None:
+            await real(instead if status.startswith("250") else status)
+        self.push = push
+        try:
+            await command(arg)
+        finally:
+            del self.push  # the class's own again
+        return True
+
     async def smtp_MAIL(self, arg: str) -> None:
+        if await self._done_but_say("MAIL_OK", super().smtp_MAIL, arg):
+            return
         if not await self._fault("MAIL"):
             await super().smtp_MAIL(arg)
 
     async def smtp_RCPT(self, arg: str) -> None:
         addr = (arg or "").partition(":")[2].strip().strip("<>").split(">")[0]
+        if await self._done_but_say(f"RCPT_OK:{addr}", super().smtp_RCPT, arg):
+            return
         if await self._fault(f"RCPT:{addr}"):
             return
         if addr in self.faults.refuse and self.envelope.mail_from is not None:

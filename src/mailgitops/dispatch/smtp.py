@@ -153,15 +153,17 @@ class Connection:
         pipelined = smtp.has_extn("pipelining")
         if pipelined:
             smtp.send(envelope_commands(wire_from, options, [wire[r] for r in rcpts]))
+        # RFC 5321 4.2.1: the first digit says good (2), go on (3) or not: a 2xx other than the
+        # usual 250 (251 and 252 are seen) accepts, rather than leaving the message to wait
         code, msg = smtp.getreply() if pipelined else smtp.mail(wire_from, options)
-        if code != 250:
+        if code // 100 != 2:
             self._abandon(pipelined, code, owed=len(rcpts) + 1)  # each RCPT and DATA refused, no MAIL
             return self._refuse_part(rcpts, code, msg, {}, permanent, text=_odd("MAIL FROM", code, msg, 250))
         accepted: list[str] = []
         temporary: dict[str, str] = {}
         for r in rcpts:
             code, msg = smtp.getreply() if pipelined else smtp.rcpt(wire[r])
-            if code in (250, 251):
+            if code // 100 == 2:
                 accepted.append(r)
                 continue
             (temporary if code < 500 else permanent)[r] = _odd("RCPT TO", code, msg, 250)
@@ -174,7 +176,7 @@ class Connection:
         if not accepted:
             self._abandon(pipelined, code)  # a DATA opened with no recipient is dropped
             return Delivery((), temporary, permanent, reply=next(iter({**permanent, **temporary}.values())))
-        if code != 354:
+        if code // 100 != 3:
             self._abandon(pipelined, code)
             return self._refuse_part(accepted, code, msg, temporary, permanent,
                                      text=_odd("DATA", code, msg, 354))
@@ -183,8 +185,9 @@ class Connection:
     def _abandon(self, pipelined: bool, code: int, owed: int = 0) -> None:
         """End a transaction that will not reach its body: read the `owed` replies to pipelined
         commands, then RSET. A 421 (closing) ends the session; so does a DATA that opened anyway
-        (354), without QUIT, which it would take as the body: nothing is sent without the dot."""
-        if code in (354, 421):
+        (354, or any 3xx), without QUIT, which it would take as the body: nothing is sent without
+        the dot."""
+        if code // 100 == 3 or code == 421:
             if pipelined:
                 self._drop()
             else:
@@ -201,7 +204,7 @@ class Connection:
         try:
             for _ in range(count):
                 code, _msg = self.smtp.getreply()
-                if code in (354, 421):
+                if code // 100 == 3 or code == 421:
                     self._drop()
                     return
         except (smtplib.SMTPServerDisconnected, OSError):

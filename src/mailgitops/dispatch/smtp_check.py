@@ -133,12 +133,12 @@ def _transaction(conn: Connection, sender: str, to: str, steps: list[str]) -> No
     options = ["SMTPUTF8"] if utf8 and not (wire_from + wire_to).isascii() else []
     try:
         code, msg = smtp.mail(wire_from, options)
-        if code != 250:
+        if code // 100 != 2:  # any 2xx accepts, as when sending
             raise _fail("MAIL FROM", f"{cfg.host} answered {reply_text(code, msg)} to MAIL FROM:<{sender}>",
                         _mail_hint(code, msg, cfg), "temporary" if code < 500 else "permanent")
         steps.append(f"MAIL FROM:<{sender}> accepted")
         code, msg = smtp.rcpt(wire_to)
-        if code not in (250, 251):
+        if code // 100 != 2:
             raise _fail("RCPT TO", f"{cfg.host} answered {reply_text(code, msg)} to RCPT TO:<{to}>",
                         _rcpt_hint(code, msg, cfg), "temporary" if code < 500 else "permanent")
         steps.append(f"RCPT TO:<{to}> accepted")
