@@ -154,6 +154,22 @@ def test_validate_holds_a_shops_look_to_the_themes_rules(tmp_path: Path) -> None
     assert "Traceback" not in result.output
 
 
+def test_a_shops_logo_without_alt_text_is_named_in_the_shops_file(tmp_path: Path) -> None:
+    """It was named in the layout file, with the hint for an image in a template's Markdown."""
+    repo = _repo(tmp_path, "theme:\n  logo: campus-logo.png\n")
+    theme = repo / "templates/_layouts/theme.yaml"
+    theme.write_text("\n".join(line for line in theme.read_text(encoding="utf-8").split("\n")
+                               if not line.startswith("logo_alt:")), encoding="utf-8")
+    result = mg("validate", "--root", str(repo), "--format", "json")
+    found = [d for d in json.loads(result.output) if d["code"] == "image-without-alt"]
+    assert {d["file"] for d in found} == {"config/webshops/campus.yaml", "templates/_layouts/theme.yaml"}
+    (shop,) = [d for d in found if d["file"] == "config/webshops/campus.yaml"]
+    lines = (repo / "config/webshops/campus.yaml").read_text(encoding="utf-8").split("\n")
+    assert lines[shop["line"] - 1].strip() == "logo: campus-logo.png"
+    assert shop["message"] == "this webshop's logo has no alt text"
+    assert "set `logo_alt` under `theme:` in config/webshops/campus.yaml" in shop["hint"]
+
+
 def test_a_shops_footer_goes_to_the_translator_and_comes_back(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     path = tmp_path / "fr.xlf"

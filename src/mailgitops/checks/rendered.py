@@ -95,15 +95,13 @@ def _sizes(node: Any) -> Iterator[tuple[int, int]]:
 def _shell_lints(loaded: LoadedRepo, compiled: CompiledTemplates) -> list[Diagnostic]:
     out: dict[tuple[str, str], Diagnostic] = {}
     for key, shell in sorted(compiled.shells.items()):
-        layout = key.split("/", 1)[0]
+        layout, _dir, *look = key.split("/")
         file = f"templates/_layouts/{layout}.mjml"
-        for f in tag_findings(shell, compiled.theme):
+        shop = _shop_of(compiled, look[0]) if look else None  # a webshop's own look
+        theme = compiled.theme_for(shop) if shop else compiled.theme
+        for f in tag_findings(shell, theme):
             if f.logo:
-                doc = loaded.docs.get(THEME_FILE)
-                alt_key = "logo_alt" if "logo_alt" in loaded.repo.theme else "logo"
-                pos = doc.key_pos((alt_key,)) if doc else None
-                d = warning(THEME_FILE, pos.line if pos else 1, pos.col if pos else 1, f.code, f.message,
-                            hint=f.hint)
+                d = _logo_without_alt(loaded, shop, f.code, f.message, f.hint)
             else:
                 lines = compiled.layout_sources.get(layout, "").split("\n")
                 line = next((i for i, t in enumerate(lines, 1) if f.needle and f.needle in t), 1)
@@ -111,6 +109,33 @@ def _shell_lints(loaded: LoadedRepo, compiled: CompiledTemplates) -> list[Diagno
                 d = warning(file, line, max(col, 1), f.code, f"the layout's {f.message}", hint=f.hint)
             out.setdefault((d.file, d.message), d)
     return list(out.values())
+
+
+def _shop_of(compiled: CompiledTemplates, look: str) -> str | None:
+    """The first webshop (by id) whose own look the layouts named `look` were compiled with."""
+    from mailgitops.render.looks import look_name
+
+    return next((sid for sid, own in sorted(compiled.shop_themes.items())
+                 if look_name(compiled.theme, own) == look), None)
+
+
+def _logo_without_alt(loaded: LoadedRepo, shop: str | None, code: str, message: str,
+                      hint: str | None) -> Diagnostic:
+    """At the logo's alt text where it is set (or the logo where it is not): theme.yaml, or the
+    webshop file whose own logo it is."""
+    own = loaded.repo.webshops[shop].theme if shop else {}
+    if shop and "logo" in own:
+        where = f"config/webshops/{shop}.yaml"
+        doc = loaded.docs.get(where)
+        pos = doc.key_pos(("theme", "logo_alt" if "logo_alt" in own else "logo")) if doc else None
+        return warning(where, pos.line if pos else 1, pos.col if pos else 1, code,
+                       f"this webshop's {message.removeprefix('the ')}",
+                       hint=f"set `logo_alt` under `theme:` in {where}: what the logo shows, for "
+                            "readers whose mail program hides images")
+    doc = loaded.docs.get(THEME_FILE)
+    alt_key = "logo_alt" if "logo_alt" in loaded.repo.theme else "logo"
+    pos = doc.key_pos((alt_key,)) if doc else None
+    return warning(THEME_FILE, pos.line if pos else 1, pos.col if pos else 1, code, message, hint=hint)
 
 
 def _broken(x: TemplateText) -> bool:
