@@ -91,6 +91,15 @@ def test_per_webshop_previews_show_each_shops_look(tmp_path: Path) -> None:
         msg = message_from_bytes((out / label / "en.eml").read_bytes(), policy=default)
         assert isinstance(msg, EmailMessage)
         check(msg)
+    # with --lang, each shop's preview in that language: the campus shop's German footer
+    out = tmp_path / "de"
+    result = mg("render", "--root", str(repo), "--out", str(out), "--template", "order-accepted",
+                "--lang", "de", "--per-webshop")
+    assert result.exit_code == 0, result.output
+    msg = message_from_bytes((out / "order-accepted@campus/de.eml").read_bytes(), policy=default)
+    assert isinstance(msg, EmailMessage)
+    _looks_like_campus(msg, "Campus-Druckerei · Campusweg 1")
+    assert not (out / "order-accepted@campus/en.eml").exists()
     # the flyers sample is a campus order: its German preview has the shop's German footer
     msg = message_from_bytes((out / "order-accepted/de.eml").read_bytes(), policy=default)
     assert isinstance(msg, EmailMessage)

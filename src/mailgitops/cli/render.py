@@ -91,8 +91,8 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
         if lang not in repo.languages.active:
             raise UsageError(f"`{lang}` is not an active language",
                              hint=f"active: {', '.join(repo.languages.active)}")
-    total = len(templates or repo.templates) * (len(langs or repo.languages.active)
-                                                + (len(repo.webshops) if per_webshop else 0))
+    per_shop = len(repo.webshops) * max(1, len(langs)) if per_webshop else 0
+    total = len(templates or repo.templates) * (len(langs or repo.languages.active) + per_shop)
     # every core, once there is enough to share: a process costs ~50 ms to start
     workers = min(len(os.sched_getaffinity(0)), 1 + total // 40)
     try:  # the code kept for rendering is this run's alone
@@ -137,8 +137,9 @@ def register(group: click.Group) -> None:
                        "template, else flyers).")
     @click.option("--per-webshop", is_flag=True,
                   help="Also render each template once per webshop (config/webshops/), in the default "
-                       "language, as OUT/<template>@<shop>/: each shop's sender, reply-to, logo and order "
-                       "link in a preview (the pull-request workflow uses it).")
+                       "language (or each --lang given), as OUT/<template>@<shop>/: each shop's sender, "
+                       "reply-to, logo, footer and order link in a preview (the pull-request workflow "
+                       "uses it).")
     def render_cmd(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, ...],
                    sample: str | None, *, per_webshop: bool) -> None:
         """Render every template in every active language with a sample order.

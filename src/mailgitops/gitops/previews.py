@@ -55,7 +55,7 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
     languages = sorted(langs or repo.languages.active)
     jobs = [(tid, lang, sample or default_sample(repo, tid), tid) for tid in tids for lang in languages]
     if per_webshop:
-        repo, more = shop_jobs(repo, tids, sample)
+        repo, more = shop_jobs(repo, tids, sample, langs)
         jobs += more
     result = PreviewResult()
     for done in _run(repo, compiled, out, jobs, workers):
@@ -81,14 +81,16 @@ Job = tuple[str, str, str, str]  # template, language, sample, the name it is wr
 Done = ManifestEntry | list[Diagnostic]
 
 
-def shop_jobs(repo: Repo, tids: Sequence[str], sample: str | None) -> tuple[Repo, list[Job]]:
-    """Each template once per webshop, in the default language, with its sample order placed in
-    that shop: a shop's own sender, reply-to, logo and order link show in a preview (and in the
-    pull-request comment, as `<template>@<shop>`), which the one sample per template never does."""
+def shop_jobs(repo: Repo, tids: Sequence[str], sample: str | None,
+              langs: Sequence[str] = ()) -> tuple[Repo, list[Job]]:
+    """Each template once per webshop, in the default language (or each of `langs`), with its
+    sample order placed in that shop: a shop's own sender, reply-to, logo, footer and order link
+    show in a preview (and in the pull-request comment, as `<template>@<shop>`), which the one
+    sample per template never does."""
     samples = dict(repo.samples)
     jobs: list[Job] = []
-    lang = repo.languages.default
-    for shop in sorted(repo.webshops):
+    languages = sorted(langs or [repo.languages.default])
+    for shop, lang in ((s, lg) for s in sorted(repo.webshops) for lg in languages):
         for tid in tids:
             base = sample or default_sample(repo, tid)
             found = repo.samples.get(base)
