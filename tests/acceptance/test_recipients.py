@@ -4,7 +4,9 @@ recipient's answer in the outcome, `outbox list`, `GET /outbox` and /metrics."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +60,20 @@ def test_a_deferred_customer_is_tried_again_alone(sink: SmtpServer, bundle: Path
     sink.faults.add(f"RCPT:{CUSTOMER}", "451 4.2.1 mailbox busy, try later")
     with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=SAMPLES / "files",
                          policy=RetryPolicy(backoff_seconds=0)) as d:
+        before = time.time()
         first = d.handle(sample_event(trigger="order_received", event_id="deferred-to")).to_json()
         m = first["messages"][0]
         assert m["status"] == "queued"
         assert "451" in m["reason"]
+        # when it is tried again, after its backoff (none here): the order system is not left guessing
+        assert before - 1 <= datetime.fromisoformat(m["next_attempt_at"]).timestamp() <= time.time() + 1
         got = _by_address(m)
         assert (got[CUSTOMER]["result"], got[CUSTOMER]["code"]) == ("deferred", 451)
         assert got[ARCHIVE]["result"] == "accepted"
         assert d.flush().sent == 1
         done = d.handle(sample_event(trigger="order_received", event_id="deferred-to")).to_json()
     assert done["messages"][0]["status"] == "sent"
+    assert done["messages"][0]["next_attempt_at"] is None
     assert {r["result"] for r in done["messages"][0]["recipients"]} == {"accepted"}
     received = sink.wait_for(2)
     assert [r.rcpts for r in received] == [[ARCHIVE], [CUSTOMER]]  # the archive got it once

@@ -8,6 +8,8 @@ and nobody was told that a person had to act.)"""
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,9 @@ def test_a_server_refusing_before_any_message_pauses_sending(
     assert m["reason"].startswith(f"sending paused: 127.0.0.1:{sink.port} ")
     for words in said:
         assert words in m["reason"]
+    # when it is tried next: the end of the pause, not "now" (it would not be)
+    waits = datetime.fromisoformat(m["next_attempt_at"]).timestamp() - time.time()
+    assert 590 < waits <= 600, m["next_attempt_at"]
     listed = outcome(cli("outbox", "list", "--outbox", ob))["messages"]
     assert [(r["status"], r["attempts"]) for r in listed] == [("queued", 0)]  # no attempt spent
     # `outbox flush` by hand tries at once; refused again, it says so and until when (exit 75)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from mailgitops.dispatch.outbox import iso
 from mailgitops.jsonshape import strings
 
 if TYPE_CHECKING:
@@ -52,18 +53,29 @@ def entries(outbox: Outbox, pause: Pause | None, stored: StoredEvent) -> tuple[J
         if not isinstance(row_id, int):  # skipped at once: the entry is the outcome
             # with every key a queued message has (a client reading m["recipients"] of each
             # message met a KeyError on a skipped one), also for events stored before
-            out.append({**e, "outbox_id": None, "recipients": []})
+            out.append({**e, "outbox_id": None, "recipients": [], "next_attempt_at": None})
             continue
         row = outbox.get(row_id)
         assert row is not None
         status, reason = row_status(row)
         if status == "queued" and pause is not None and not (reason or "").startswith("sending paused"):
             reason = f"sending paused: {pause[1]}"
+        due = _next_attempt(row, pause) if status == "queued" else None
         if notes := strings(e.get("notes")):
             reason = "; ".join([*([reason] if reason else []), *notes])
         out.append({"role": row.role, "to": list(row.to), "cc": list(row.cc), "language": row.lang,
                     "status": status, "reason": reason, "message_id": row.message_id,
                     "draft_id": row.id if row.status == "draft" else None, "outbox_id": row.id,
-                    "recipients": [dict(r) for r in row.recipients],
+                    "recipients": [dict(r) for r in row.recipients], "next_attempt_at": iso(due),
                     **({"redirected_from": e["redirected_from"]} if "redirected_from" in e else {})})
     return tuple(out)
+
+
+def _next_attempt(row: Row, pause: Pause | None) -> float | None:
+    """When a queued message is tried next: its own time, or the end of a pause if later; None
+    while a pause lasts until a person acts (a rejected password: `outbox resume`)."""
+    if pause is None:
+        return row.next_attempt_at
+    if pause.until is None:
+        return None
+    return max(row.next_attempt_at or 0.0, pause.until)
