@@ -70,6 +70,12 @@ def cases() -> list[Case]:
         Case("451 for the customer (To) only, once",
              lambda s: s.faults.add("RCPT:ada@example.org", "451 4.2.1 mailbox busy"), "sent"),
         Case("554 after DATA", lambda s: s.faults.add("DATA_END", "554 5.6.0 message refused", 3), "failed"),
+        # before any message: sending pauses (no attempt spent), then the server takes them all
+        Case("554 instead of the greeting (a block list), once",
+             lambda s: s.faults.add("GREET", "554 5.7.1 client host blocked"), "sent"),
+        Case("5xx to EHLO and to HELO (a greeting name refused), once",
+             lambda s: [s.faults.add(stage, "550 5.7.1 Helo command rejected") for stage in ("EHLO", "HELO")],
+             "sent"),
         Case("connection dropped mid-DATA", lambda s: s.faults.add("MID_DATA", "drop"), "sent"),
         Case("connection lost after the final dot (server kept it)",
              lambda s: s.faults.add("DATA_END", "drop-accepted"), "sent"),
