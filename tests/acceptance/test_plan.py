@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import urllib.error
@@ -64,6 +65,22 @@ def test_plan_matches_what_dispatch_then_sends(bundle: Path, tmp_path: Path, sin
     # the sent message's inline images have Content-IDs of their own (made from its Message-ID)
     html = re.sub(r"cid:([^\"@]+)\.[0-9a-f]{16}@", r"cid:\1@", html)
     assert Path(m["files"]["html"]).read_text(encoding="utf-8").strip() == html.strip()
+
+
+def test_the_emails_written_from_a_real_event_are_readable_by_their_user_only(bundle: Path,
+                                                                             tmp_path: Path) -> None:
+    event = sample_event("flyers", trigger="proof_ready", event_id="evt-plan-private")
+    umask = os.umask(0o022)  # the common one: other files 0644, folders 0755
+    try:
+        got = outcome(plan(bundle, tmp_path, event, "--out", str(tmp_path / "out" / "po-1001")))
+    finally:
+        os.umask(umask)
+    files = got["messages"][0]["files"]
+    assert "Ada" in Path(files["text"]).read_text(encoding="utf-8")  # the customer's name, at least
+    for written in files.values():
+        assert stat.S_IMODE(Path(written).stat().st_mode) == 0o600, written
+    for folder in (tmp_path / "out", tmp_path / "out" / "po-1001"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
 @pytest.mark.parametrize(("language", "path", "used"), [

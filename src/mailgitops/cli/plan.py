@@ -14,16 +14,17 @@ from mailgitops.cli.main import CONTEXT, run
 
 def write_files(plan: dict[str, Any], out: Path) -> None:
     """Each message's HTML and text as `NN-role-lang.html|.txt` in `out`, named in the plan."""
+    from mailgitops import private
     from mailgitops.errors import UsageError
 
-    try:
-        out.mkdir(parents=True, exist_ok=True)
+    try:  # a real event's emails: the customer's name, address and order, for this user's eyes only
+        private.make_dir(out)
         for n, m in enumerate(plan["messages"], start=1):
             if "html" not in m:
                 continue
             stem = f"{n:02d}-{m['role']}-{m['language']['used']}"
-            (out / f"{stem}.html").write_text(m["html"], encoding="utf-8")
-            (out / f"{stem}.txt").write_text(m["text"], encoding="utf-8")
+            private.write_bytes(out / f"{stem}.html", m["html"].encode("utf-8"))
+            private.write_bytes(out / f"{stem}.txt", m["text"].encode("utf-8"))
             m["files"] = {"html": str(out / f"{stem}.html"), "text": str(out / f"{stem}.txt")}
     except OSError as e:  # the user's folder, not a bug
         raise UsageError(f"--out {out}: cannot write the rendered emails ({e.strerror or e})",

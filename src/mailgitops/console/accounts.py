@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailgitops import private
 from mailgitops.errors import ExitCode, MailgitopsError
 
 OPERATORS_ENV = "MAILGITOPS_OPERATORS"
@@ -79,11 +80,13 @@ class Accounts:
         self._dummy: str | None = None  # made at the first sign-in: unknown names cost the same time
         self.lock = threading.Lock()
         try:  # no folder is made: a missing one is a mistyped path (MAILGITOPS_OUTBOX's folder too)
+            # password hashes and sessions: the file, its -wal and -shm readable by the service's
+            # user only (a chmod after connect left the -wal and -shm at the umask's 0644)
+            private.sqlite_file(self.path)
             self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10.0,
                                       check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(_SCHEMA)
-            os.chmod(self.path, 0o600)  # password hashes: readable by the service's user only
         except (sqlite3.Error, OSError) as e:
             from mailgitops.dispatch.outbox_sqlite_conn import why_unopenable
 

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from mailgitops import private
 from mailgitops.errors import MailgitopsError
 
 if TYPE_CHECKING:
@@ -72,9 +73,10 @@ def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
     rel = f"{FOLDER}/{draft_id}/{secrets.token_hex(8)}/{name}"
     target = root / rel
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        # the customer's files: folders 0700 and the file 0600 whatever the umask (not 0755 / 0644)
+        private.make_dir(target.parent)
         got.file.seek(0)
-        with open(target, "xb") as out:
+        with private.open_file(target, exclusive=True) as out:
             shutil.copyfileobj(got.file, out)
     except OSError as e:
         raise MailgitopsError(ctx._("{name} cannot be stored under the attachments root: {why}").format(

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mailgitops import private
 from mailgitops.dispatch import blobs, lease, outbox_schema
 from mailgitops.dispatch.outbox import (
     NewMessage,
@@ -92,6 +93,9 @@ class SqliteOutbox(SqliteHandActions):
         self.path = str(path)
         try:
             self.lock = threading.RLock()
+            # customers' names, addresses, orders and attachments: made 0600 whatever the umask; an
+            # existing file keeps its group (a deliberate shared group), never others' access
+            private.sqlite_file(self.path, strip=0o007)
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_SECONDS,
                                       check_same_thread=False)
             self.db.row_factory = sqlite3.Row

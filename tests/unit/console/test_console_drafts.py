@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import threading
+from pathlib import Path
 
 from starlette.testclient import TestClient
 
@@ -166,13 +169,21 @@ def test_upload_checks_type_and_content(rig: ConsoleRig, signed_in: TestClient) 
                                files={"file": ("page.html", b"<html></html>", "text/html")})
     assert html_file.status_code == 422
     assert "not attached" in html_file.text
-    ok = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
-                        files={"file": ("price list.pdf", b"%PDF-1.4\n%test\n", "application/pdf")})
+    umask = os.umask(0o022)  # the common one, which makes other files 0644 and folders 0755
+    try:
+        ok = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                            files={"file": ("price list.pdf", b"%PDF-1.4\n%test\n", "application/pdf")})
+    finally:
+        os.umask(umask)
     assert ok.status_code == 303
     row = rig.service.dispatcher().outbox.get(draft_id)
     (rel,) = row.draft.operator_attachments
     assert rel.startswith("console-uploads/")
     assert (rig.attachments / rel).read_bytes().startswith(b"%PDF")
+    # the customer's file is the service user's alone, and so is each folder made for it
+    assert stat.S_IMODE((rig.attachments / rel).stat().st_mode) == 0o600
+    for folder in Path(rel).parents[:-1]:
+        assert stat.S_IMODE((rig.attachments / folder).stat().st_mode) == 0o700, folder
     assert "price list.pdf" in signed_in.get(f"/draft/{draft_id}").text
 
 

@@ -1,0 +1,69 @@
+"""Files and folders that hold customers' personal data or the print room's secrets (the outbox,
+the operators' store, uploaded attachments, emails made from real events): readable by the
+service's user only, 0600 and 0700, whatever the umask. A common umask of 022 made them 0644,
+so every account on the machine could read names, addresses, orders and attachments."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["DIR_MODE", "FILE_MODE", "make_dir", "open_file", "sqlite_file", "write_bytes"]
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+# SQLite's own files next to a database: it makes them with the database file's mode
+SQLITE_SIDES = ("", "-wal", "-shm", "-journal")
+
+
+def _ours(st: os.stat_result) -> bool:
+    return not hasattr(os, "getuid") or st.st_uid == os.getuid()
+
+
+def sqlite_file(path: str | Path, *, strip: int = 0o077) -> None:
+    """Before sqlite3.connect: a missing database is made empty with mode 0600, so the -wal and
+    -shm SQLite makes beside it are 0600 too; an existing one of this user (and its side files)
+    loses the `strip` bits. Any error is left for SQLite to name (a missing folder, no rights)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+        os.close(fd)
+    for side in SQLITE_SIDES:
+        with contextlib.suppress(OSError):
+            st = os.stat(f"{path}{side}")
+            if _ours(st) and st.st_mode & strip:
+                os.chmod(f"{path}{side}", st.st_mode & 0o7777 & ~strip)
+
+
+def make_dir(path: Path) -> Path:
+    """`path` and each missing folder above it made 0700 (mkdir's parents=True makes those with
+    the umask's mode); folders that exist are left as they are."""
+    missing: list[Path] = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=DIR_MODE)
+    return path
+
+
+def open_file(path: Path, *, exclusive: bool = False) -> BinaryIO:
+    """`path` opened for writing with mode 0600 (an existing file of this user is narrowed to 0600
+    and emptied); `exclusive`: refuse an existing file (FileExistsError), as open(..., "xb") does."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, FILE_MODE)
+    try:
+        if _ours(os.fstat(fd)):
+            os.fchmod(fd, FILE_MODE)
+    except OSError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "wb")
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    with open_file(path) as f:
+        f.write(data)
