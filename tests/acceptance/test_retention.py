@@ -4,10 +4,12 @@ the bytes sent are exactly those checked by the message's SHA-256."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import shutil
 import sqlite3
+import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -77,6 +79,28 @@ def test_the_dispatcher_stores_a_large_attachment_once_without_parsing_its_messa
     assert blobs_kept == 1  # the same PDF in both events' messages: stored once
     assert size >= 400_000  # base64 of the 300 KB
     assert all(len(r.raw or b"") > 400_000 for r in rows)
+
+
+def test_a_pruned_body_and_attachment_are_gone_from_the_file_not_only_from_the_table(tmp_path: Path) -> None:
+    """A backup or a copy of the file after prune must not hold the customer's message: SQLite
+    leaves deleted content in free pages (and in the -wal) unless told to overwrite it."""
+    path = tmp_path / "o.sqlite"
+    letter = "Dear Ada Lovelace, 12 Crescent Road: your proof is ready. " * 40  # body in the row
+    pdf = b"%PDF-1.4\n" + b"CONFIDENTIAL-PROOF " * 4000  # stored once as a blob
+    raw = _mail("ada@example.org", pdf).replace(b"Hello ada@example.org", letter.encode())
+    ob = SqliteOutbox(path)
+    (row_id,) = ob.record_event(StoredEvent("e", "h", "b", [{"row": 0}]),
+                                [NewMessage("customer", "en", "t", "<m@x>", "p@example.com",
+                                            ("ada@example.org",), (), raw)])
+    assert ob.update(row_id, None, status="sent")
+    # as an SQLite built without SECURE_DELETE runs (python.org's, Homebrew's; Debian's has it)
+    ob.db.execute("PRAGMA secure_delete=OFF")
+    assert ob.prune(time.time() + 1)["pruned"] == 1
+    ob.close()
+    copies = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("o.sqlite"))
+    assert b"Crescent Road" not in copies
+    assert b"CONFIDENTIAL-PROOF" not in copies and base64.b64encode(pdf[:3000])[:40] not in copies
+    assert open_outbox(str(path)).get(row_id).message_id == "<m@x>"  # the delivery record stays
 
 
 def test_prune_keeps_the_delivery_record_and_drops_the_body(sink: SmtpServer, bundle: Path,
