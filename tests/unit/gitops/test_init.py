@@ -43,6 +43,23 @@ def test_init_writes_a_complete_repository(tmp_path: Path) -> None:
     assert sorted(p.name for p in (target / "templates").iterdir()) == shipped
 
 
+def test_the_new_repository_ignores_the_files_that_hold_secrets_or_customers_data(tmp_path: Path) -> None:
+    target = tmp_path / "printroom"
+    assert cli("init", target).returncode == 0
+    subprocess.run(["git", "init", "-q", str(target)], check=True)
+    private = (".env", ".env.production", "smtp.env", "certs/client.key", "previews/01-customer-de.html",
+               "mailgitops-outbox.sqlite", "mailgitops-outbox.sqlite-wal", "mailgitops-outbox.sqlite-shm",
+               "mailgitops-outbox.sqlite-journal", "mailgitops-operators.sqlite")
+    for rel in private:
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        (target / rel).write_text("MAILGITOPS_SMTP_PASSWORD=hunter2hunter2\n", encoding="utf-8")
+    subprocess.run(["git", "-C", str(target), "add", "-A"], check=True)
+    staged = subprocess.run(["git", "-C", str(target), "diff", "--cached", "--name-only"], check=True,
+                            capture_output=True, text=True).stdout.split()
+    assert "config/smtp.yaml" in staged  # the workflow's `git add -A` takes the config...
+    assert set(private).isdisjoint(staged)  # ...and none of these
+
+
 def test_init_output_validates_cleanly(tmp_path: Path) -> None:
     cli("init", tmp_path / "r")
     result = validate_repo(tmp_path / "r")
