@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 
-from mailgitops.dispatch.outbox import initial_recipients
+from mailgitops.dispatch.outbox import Recipient, initial_recipients
 from mailgitops.errors import ExitCode, MailgitopsError
 
 _V1 = """
@@ -48,22 +48,31 @@ def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
+def v1_recipients(*, to: str, cc: str, rcpts: str, delivered: str, refused: str,
+                  status: str) -> list[Recipient]:
+    """Each recipient's result as far as a version 1 row knows it (JSON columns as stored): who
+    accepted and who refused, from the lists it kept. Version 1 kept no reply code for an
+    acceptance, so none is made up here."""
+    recips = initial_recipients(json.loads(to), json.loads(cc))
+    done, no, waiting = set(json.loads(delivered)), json.loads(refused), set(json.loads(rcpts))
+    for r in recips:
+        if r["address"] in done:
+            r.update(result="accepted", text="accepted (recorded before version 2, without the reply)")
+        elif r["address"] in no:
+            code, _, text = str(no[r["address"]]).partition(" ")
+            r.update(result="refused", code=int(code) if code.isdigit() else None, text=text)
+        elif status not in ("queued", "sending", "ambiguous", "draft") or r["address"] not in waiting:
+            r.update(text="no per-recipient result (recorded before version 2)")
+    return recips
+
+
 def _to_v2(db: sqlite3.Connection) -> None:
     for sql in _statements(_V2):
         db.execute(sql)
     rows = db.execute("SELECT id, to_json, cc_json, rcpts_json, delivered_json, refused_json, raw, status"
                       " FROM messages").fetchall()
     for rid, to, cc, rcpts, delivered, refused, raw, status in rows:
-        recips = initial_recipients(json.loads(to), json.loads(cc))
-        done, no, waiting = set(json.loads(delivered)), json.loads(refused), set(json.loads(rcpts))
-        for r in recips:
-            if r["address"] in done:
-                r.update(result="accepted", code=250, text="accepted (recorded before version 2)")
-            elif r["address"] in no:
-                code, _, text = str(no[r["address"]]).partition(" ")
-                r.update(result="refused", code=int(code) if code.isdigit() else None, text=text)
-            elif status not in ("queued", "sending", "ambiguous", "draft") or r["address"] not in waiting:
-                r.update(text="no per-recipient result (recorded before version 2)")
+        recips = v1_recipients(to=to, cc=cc, rcpts=rcpts, delivered=delivered, refused=refused, status=status)
         db.execute("UPDATE messages SET recipients_json=?, raw_sha256=? WHERE id=?",
                    (json.dumps(recips), hashlib.sha256(raw).hexdigest() if raw is not None else None, rid))
 
@@ -81,6 +90,17 @@ def _to_v3(db: sqlite3.Connection) -> None:
     for sql in _statements(_V3):
         db.execute(sql)
 
+
+# A mailgitops from before version 2 checks no version: rolled back onto a newer file, it would
+# accept events as rows without per-recipient records, and send rows whose large attachments sit
+# in `blobs` (which it does not know) without them. Every message this version writes has its
+# recipients, so a row without them can only come from such a process: its insert is refused,
+# and it stops with this text instead of accepting mail it would handle wrongly.
+_GUARD = (
+    "CREATE TRIGGER IF NOT EXISTS messages_from_older_mailgitops BEFORE INSERT ON messages"
+    " WHEN NEW.recipients_json = '[]' AND NEW.to_json <> '[]'"
+    " BEGIN SELECT RAISE(ABORT, 'this outbox was migrated by a newer mailgitops (schema version 3);"
+    " run that version on it, or any from 2026-11-30 or later (docs/upgrading.md, rolling back)'); END")
 
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3}
 VERSION = max(STEPS)
@@ -114,6 +134,7 @@ def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tupl
                 db.execute(sql)
         for step in range(max(found, 1) + 1, VERSION + 1):
             STEPS[step](db)
+        db.execute(_GUARD)  # also on files migrated before the guard existed
         db.execute(f"PRAGMA user_version={VERSION}")
         db.execute("COMMIT")
     except BaseException:

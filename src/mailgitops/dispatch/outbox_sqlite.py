@@ -24,6 +24,7 @@ from mailgitops import private
 from mailgitops.dispatch import blobs, lease, outbox_schema
 from mailgitops.dispatch.outbox import (
     NewMessage,
+    Recipient,
     Row,
     StoredEvent,
     initial_recipients,
@@ -47,6 +48,18 @@ _PLAIN_FIELDS = {"status", "attempts", "ambiguous", "next_attempt_at", "lease_un
                  "last_error", "sent_at"}
 
 
+def _recipients(r: sqlite3.Row) -> tuple[Recipient, ...]:
+    stored = r["recipients_json"]
+    if stored != "[]" or r["to_json"] == "[]":
+        return tuple(json.loads(stored))
+    # written by a mailgitops from before schema version 2 into a migrated file (a rollback, or an
+    # old process left running): without its recipients, its delivery would be judged against
+    # nobody and a message the server accepted recorded as failed
+    return tuple(outbox_schema.v1_recipients(
+        to=r["to_json"], cc=r["cc_json"], rcpts=r["rcpts_json"], delivered=r["delivered_json"],
+        refused=r["refused_json"], status=r["status"]))
+
+
 def _row(r: sqlite3.Row, raw: bytes | None, *, with_draft: bool = True) -> Row:
     # a damaged record does not stop the read: the Row says what is wrong (draft_problem), so a
     # listing still shows it and only a command on this row refuses it
@@ -60,7 +73,7 @@ def _row(r: sqlite3.Row, raw: bytes | None, *, with_draft: bool = True) -> Row:
         draft=draft, status=r["status"], attempts=r["attempts"],
         ambiguous=r["ambiguous"], next_attempt_at=r["next_attempt_at"], last_error=r["last_error"],
         created_at=r["created_at"], updated_at=r["updated_at"], sent_at=r["sent_at"],
-        bcc=tuple(json.loads(r["bcc_json"])), recipients=tuple(json.loads(r["recipients_json"])),
+        bcc=tuple(json.loads(r["bcc_json"])), recipients=_recipients(r),
         sha256=r["raw_sha256"], pruned_at=r["pruned_at"], draft_problem=problem,
         lease_host=r["lease_host"], lease_pid=r["lease_pid"], lease_until=r["lease_until"])
 

@@ -1,0 +1,114 @@
+"""Upgrading with mail in flight: an outbox a mailgitops from before schema versions wrote, then
+migrated; and that older mailgitops rolled back onto the migrated file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mailgitops.dispatch import outbox_schema
+from mailgitops.dispatch.outbox_backends import open_outbox
+from support.dispatchrepo import build_bundle, cli, make_repo, outcome
+from support.smtpd import SmtpServer
+
+_V1_INSERT = ("INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from, to_json,"
+              " cc_json, rcpts_json, raw, status, next_attempt_at, created_at, updated_at)"
+              " VALUES (?,'customer','en','order-dispatched',?,'printroom@example.com',?,?,?,?,'queued',0,?,?)")
+_RAW = (b"From: Print Room <printroom@example.com>\r\nTo: ada@example.org\r\nCc: archive@example.com\r\n"
+        b"Subject: Your order is on its way\r\nMessage-ID: <old-1@example.com>\r\n\r\nHello Ada.\r\n")
+
+
+def _insert_as_version_1(db: sqlite3.Connection, event_id: str, message_id: str) -> None:
+    """What the dispatcher of 2026-11-27 (3dc8d0b) writes for one queued message: no
+    per-recipient record, no checksum, no lease owner; it knows none of those columns."""
+    now = time.time()
+    db.execute("INSERT INTO events VALUES (?, 'h', 'b', '[]', ?)", (event_id, now))
+    db.execute(_V1_INSERT, (event_id, message_id, json.dumps(["ada@example.org"]),
+                            json.dumps(["archive@example.com"]),
+                            json.dumps(["ada@example.org", "archive@example.com"]), _RAW, now, now))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SmtpServer]:
+    srv = SmtpServer().start()
+    yield srv
+    srv.stop()
+
+
+def test_a_queued_version_1_message_is_sent_once_after_migrate_with_its_message_id(
+        server: SmtpServer, tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(outbox_schema._V1)
+    _insert_as_version_1(db, "e1", "<old-1@example.com>")
+    db.commit()
+    db.close()
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
+    env = {"MAILGITOPS_DELIVERY": "production"}
+    refused = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(path), env=env)
+    assert refused.returncode == 1
+    assert "outbox migrate" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert outcome(cli("outbox", "migrate", "--outbox", str(path)))["changed"] is True
+    assert outcome(cli("outbox", "migrate", "--outbox", str(path)))["changed"] is False
+    before = len(server.messages)
+    flushed = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(path), env=env)
+    assert flushed.returncode == 0, flushed.stderr
+    assert json.loads(flushed.stdout)["sent"] == 1
+    again = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(path), env=env)
+    assert json.loads(again.stdout)["sent"] == 0
+    got = server.messages[before:]
+    assert len(got) == 1
+    assert b"Message-ID: <old-1@example.com>" in got[0].data
+    [row] = open_outbox(str(path)).rows()
+    assert row.status == "sent"
+    assert {r["address"]: r["result"] for r in row.recipients} == {
+        "ada@example.org": "accepted", "archive@example.com": "accepted"}
+
+
+def test_a_row_an_older_mailgitops_left_in_a_migrated_outbox_is_recorded_as_the_server_answered(
+        server: SmtpServer, tmp_path: Path) -> None:
+    # an old process still running after `outbox migrate` (or rolled back before the guard existed)
+    # wrote a row without recipients; a server's 250 for it was recorded as `failed`
+    path = tmp_path / "outbox.sqlite"
+    open_outbox(str(path)).close()
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER messages_from_older_mailgitops")  # as on a file migrated before it
+    _insert_as_version_1(db, "e2", "<old-2@example.com>")
+    db.commit()
+    db.close()
+    listed = outcome(cli("outbox", "list", "--outbox", str(path)))
+    [shown] = listed["messages"]
+    assert [r["address"] for r in shown["recipients"]] == ["ada@example.org", "archive@example.com"]
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
+    flushed = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(path),
+                  env={"MAILGITOPS_DELIVERY": "production"})
+    assert json.loads(flushed.stdout)["sent"] == 1, flushed.stdout
+    [row] = open_outbox(str(path)).rows()
+    assert (row.status, row.last_error) == ("sent", None)
+
+
+def test_an_older_mailgitops_rolled_back_onto_a_migrated_outbox_cannot_accept_mail(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+    open_outbox(str(path)).close()
+    db = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="migrated by a newer mailgitops"):
+        _insert_as_version_1(db, "e3", "<old-3@example.com>")
+    db.rollback()
+    assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+    db.close()
+    # reopening (and migrating an old file) brings the guard back
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER messages_from_older_mailgitops")
+    db.commit()
+    db.close()
+    open_outbox(str(path)).close()
+    db = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError):
+        _insert_as_version_1(db, "e4", "<old-4@example.com>")
+    db.close()
