@@ -18,7 +18,8 @@ from support.smtpd import SmtpServer
 
 _V1_INSERT = ("INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from, to_json,"
               " cc_json, rcpts_json, raw, status, next_attempt_at, created_at, updated_at)"
-              " VALUES (?,'customer','en','order-dispatched',?,'printroom@example.com',?,?,?,?,'queued',0,?,?)")
+              " VALUES (?,'customer','en','order-dispatched',?,'printroom@example.com',"
+              "?,?,?,?,'queued',0,?,?)")
 _RAW = (b"From: Print Room <printroom@example.com>\r\nTo: ada@example.org\r\nCc: archive@example.com\r\n"
         b"Subject: Your order is on its way\r\nMessage-ID: <old-1@example.com>\r\n\r\nHello Ada.\r\n")
 
