@@ -71,7 +71,8 @@ def open_outbox(location: str | None, *, migrate: bool = False, existing: bool =
 
 def migrate(location: str | None) -> JsonDict:
     """`outbox migrate`: bring the schema up to this version; says what it found and did."""
-    ob = open_outbox(location, migrate=True)
+    # a mistyped path would otherwise become a new empty outbox, reported as migrated
+    ob = open_outbox(location, migrate=True, existing=True)
     try:
         found, now = ob.migrated
     finally:

@@ -14,7 +14,7 @@ from support.dispatchrepo import cli, outcome
 @pytest.mark.parametrize("args", [
     ["outbox", "list"], ["outbox", "retry", "1"], ["outbox", "resume"],
     ["outbox", "prune", "--older-than", "90d"], ["drafts", "list"], ["drafts", "show", "1"],
-    ["drafts", "discard", "1"],
+    ["drafts", "discard", "1"], ["outbox", "migrate"],
 ])
 def test_a_missing_outbox_is_named_not_made(tmp_path: Path, args: list[str]) -> None:
     typo = tmp_path / "outbx.sqlite"
