@@ -85,3 +85,22 @@ def test_console_at_root_beside_the_api(serve: tuple[str, dict[str, str]]) -> No
     with web.open(f"{base}/sign-in", data=form) as resp:
         inbox = resp.read().decode()
     assert "<title>Drafts (0) · mailgitops</title>" in inbox
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10"])
+def test_cookies_without_secure_are_refused_where_other_machines_listen(
+        tmp_path: Path, smtp_server: SmtpServer, host: str) -> None:
+    """Plain http on a reachable address: passwords and session cookies in clear on the network."""
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=smtp_server.port))
+    env = {**os.environ, "MAILGITOPS_API_TOKEN": TOKEN, "MAILGITOPS_OPERATORS": str(tmp_path / "ops.sqlite"),
+           "MAILGITOPS_CONSOLE_SECURE_COOKIES": "0", "MAILGITOPS_OUTBOX": str(tmp_path / "outbox.sqlite")}
+    try:
+        proc = subprocess.run([*MAILGITOPS, "serve", "--bundle", str(bundle), "--host", host,
+                               "--port", str(free_port())], env=env, capture_output=True, text=True,
+                              timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"serve started on {host} with cookies that travel over plain http")
+    assert proc.returncode == 2, proc.stderr
+    assert f"MAILGITOPS_CONSOLE_SECURE_COOKIES=0 is refused on {host}" in proc.stderr
+    assert "HTTPS reverse proxy" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -10,7 +10,7 @@ from mailgitops.cli.dispatch import attachments_root_option, bundle_option, deli
 from mailgitops.cli.main import CONTEXT, run
 
 
-def console_for(service: object) -> object | None:
+def console_for(service: object, host: str) -> object | None:
     """The operator console's ASGI app, when this installation has one (mounted at `/`)."""
     import importlib
     import importlib.util
@@ -18,7 +18,7 @@ def console_for(service: object) -> object | None:
     if importlib.util.find_spec("mailgitops.console") is None or \
             importlib.util.find_spec("mailgitops.console.app") is None:
         return None
-    made: object = importlib.import_module("mailgitops.console.app").console_app(service)
+    made: object = importlib.import_module("mailgitops.console.app").console_app(service, host=host)
     return made
 
 
@@ -35,7 +35,7 @@ def serve(*, bundle: str, outbox: str | None, attachments_root: str | None, host
     service = Service(bundle, outbox=outbox, attachments_root=attachments_root, token=token,
                       delivery=delivery)
     log(f"delivery: {service.delivery}")
-    console = console_for(service)
+    console = console_for(service, host)
     return Server(service, host, port, senders=senders, shutdown_seconds=shutdown_seconds,
                   console=console).run()  # type: ignore[arg-type]
 

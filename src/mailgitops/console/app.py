@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from starlette.routing import BaseRoute, Route
 
 from mailgitops.console import actions, deliveries, message, pages, signin
-from mailgitops.console.state import Console, ConsoleSettings
+from mailgitops.console.state import Console, ConsoleSettings, refuse_cleartext
 from mailgitops.console.web import Handler, endpoint
 
 if TYPE_CHECKING:
@@ -54,12 +54,15 @@ def console_routes(service: Service, settings: ConsoleSettings, *, notice: bool 
 
 
 def console_app(service: Service, settings: ConsoleSettings | None = None, *,
-                notice: bool = True) -> Starlette:
+                notice: bool = True, host: str | None = None) -> Starlette:
     """The console as one ASGI app, for serve to mount at `/` after its API. Without `settings`
-    they come from the environment (docs/serve.md, "The operator console")."""
+    they come from the environment (docs/serve.md, "The operator console"); `host`: the address
+    serve listens on, where cookies without Secure are refused unless it is a loopback one."""
     from starlette.applications import Starlette
 
     settings = settings or ConsoleSettings.from_env(service.outbox_location)
+    if host is not None:
+        refuse_cleartext(settings, host)
     return Starlette(routes=console_routes(service, settings, notice=notice))
 
 

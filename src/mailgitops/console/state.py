@@ -54,6 +54,20 @@ class ConsoleSettings:
                    console_url=e.get(URL_ENV) or None)
 
 
+def refuse_cleartext(settings: ConsoleSettings, host: str) -> None:
+    """Cookies without Secure work only over plain http: on an address other machines reach, the
+    operators' passwords and session cookies would cross the network readable by anyone on it."""
+    from mailgitops.dispatch.smtp_trust import is_loopback
+
+    if not settings.secure_cookies and not is_loopback(host):
+        from mailgitops.errors import UsageError
+
+        raise UsageError(f"{SECURE_ENV}=0 is refused on {host}: the console's passwords and session "
+                         "cookies would cross the network unencrypted",
+                         hint="put an HTTPS reverse proxy in front and keep the default (docs/security.md); "
+                              "for a local test only, listen on 127.0.0.1")
+
+
 class Console:
     def __init__(self, service: Service, settings: ConsoleSettings) -> None:
         self.service = service
