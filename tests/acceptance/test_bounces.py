@@ -181,6 +181,12 @@ def test_unreadable_sources_are_named(sent: Sent, tmp_path: Path) -> None:
     bad_hook = sent.ingest("-", stdin="x", env={"MAILGITOPS_BOUNCE_WEBHOOK": "ftp://x"})
     assert bad_hook.returncode == 2
     assert "not an http(s) URL" in bad_hook.stderr
+    # customers' addresses and the token, in clear over the network: refused before anything is read
+    cleartext = sent.ingest("-", stdin="x", env={"MAILGITOPS_BOUNCE_WEBHOOK": "http://orders.example.com/bounces",
+                                                "MAILGITOPS_BOUNCE_WEBHOOK_TOKEN": "webhook-secret-1234"})
+    assert cleartext.returncode == 2
+    assert "the bounce webhook on orders.example.com is plain http" in cleartext.stderr
+    assert "webhook-secret-1234" not in cleartext.stderr
 
 
 def test_a_missing_outbox_keeps_the_report_for_later(tmp_path: Path) -> None:

@@ -123,12 +123,29 @@ def _notify(ob: Outbox, url: str, found: dict[str, Any]) -> str | None:
     return None
 
 
+def _refuse_cleartext(url: str) -> None:
+    """The posts carry customers' addresses and the bearer token: plain http only to this machine."""
+    from urllib.parse import urlsplit
+
+    from mailgitops.dispatch.smtp_trust import is_loopback
+
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        raise MailgitopsError(f"the bounce webhook on {parts.hostname} is plain http: customers' addresses "
+                              "and the webhook's token would cross the network unencrypted",
+                              exit_code=ExitCode.USAGE,
+                              hint=f"set {WEBHOOK_ENV} (or --webhook) to an https:// URL; plain http is for "
+                                   "127.0.0.1 only")
+
+
 def ingest(ob: Outbox, source: str, webhook: str | None = None) -> tuple[dict[str, Any], int]:
     """Record every failed recipient of every DSN in `source`; the summary and the exit code."""
     webhook = webhook or os.environ.get(WEBHOOK_ENV) or None
     if webhook and not webhook.startswith(("http://", "https://")):
         raise MailgitopsError(f"the bounce webhook {webhook!r} is not an http(s) URL",
                               exit_code=ExitCode.USAGE, hint=f"set {WEBHOOK_ENV} (or --webhook) to https://…")
+    if webhook:
+        _refuse_cleartext(webhook)
     found: dict[str, Any] = {"read": 0, "reports": 0, "not_reports": [], "bounced": [], "unmatched": [],
                              "to_notify": []}
     for where, raw in messages(source):
