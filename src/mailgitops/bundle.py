@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     from mailgitops.model import Repo
     from mailgitops.render.compiled import CompiledTemplates
 
-FORMAT = "mailgitops-bundle/1"
+# /2 since the bundle carries settings a dispatcher from before 2026-11-28 did not know and
+# silently left out (a webshop's Reply-To, per-webshop templates): a new bundle put where such a
+# dispatcher reads it must be refused, not sent without them; the format is the one thing every
+# released dispatcher checks. Bump it again whenever an older dispatcher would send a new bundle
+# wrong.
+FORMAT = "mailgitops-bundle/2"
 DEFAULT_PATH = "bundle/mailgitops.bundle.json"
 KEY_ENV = "MAILGITOPS_BUNDLE_KEY"  # when set, dispatch and serve run only bundles signed with it
 MIN_KEY_CHARS = 16  # a shorter key could be guessed; `openssl rand -hex 32` gives 64
@@ -158,6 +163,9 @@ def load(path: str | Path, *, key: str | None = None) -> Bundle:
                               hint="build one with `mailgitops bundle --out FILE`") from e
     except (ValueError, RecursionError) as e:
         raise MailgitopsError(f"{p} is not a mailgitops bundle (not JSON: {e})") from e
+    if isinstance(doc, dict) and doc.get("format") != FORMAT and str(doc.get("format")).startswith(
+            "mailgitops-bundle/"):
+        raise _other_version(p, str(doc["format"]))
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         found = doc.get("format") if isinstance(doc, dict) else None
         raise MailgitopsError(f"{p}: bundle format {found!r} is not {FORMAT!r}; this dispatcher refuses it",
@@ -174,6 +182,27 @@ def load(path: str | Path, *, key: str | None = None) -> Bundle:
                   formats=content.get("formats"))
 
 
+def _other_version(p: Path, found: str) -> MailgitopsError:
+    from mailgitops.errors import ExitCode
+
+    # temporary: the event is right and nothing was accepted; it works once this machine runs the
+    # bundle its version builds, so the order system must keep it and send it again (exit 1 would
+    # drop every event of a rollout's window)
+    def number(fmt: str) -> int:
+        tail = fmt.rsplit("/", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    older = number(found) < number(FORMAT)
+    return MailgitopsError(
+        f"{p} was built by {'an older' if older else 'a newer'} mailgitops (bundle format {found}); "
+        f"this one reads {FORMAT} and refuses it rather than send mail "
+        + ("without the settings the older one did not carry" if older else "it may not render right"),
+        hint=("rebuild it from the same repository with this version: `mailgitops bundle --out FILE`, "
+              "and point this machine at it" if older else "upgrade this machine to the mailgitops that "
+              "built it, or keep giving it a bundle built by its own version")
+        + " (docs/upgrading.md)", exit_code=ExitCode.TEMPORARY)
+
+
 def _check_structure(p: Path, doc: dict[str, Any]) -> None:
     from mailgitops.jsonshape import schema_errors
 
@@ -186,8 +215,8 @@ def _check_structure(p: Path, doc: dict[str, Any]) -> None:
     diags = [error(str(p), 0, 0, "bundle-structure", f"{json_path(at)}: {msg}", json_path=json_path(at))
              for at, msg in problems]
     raise MailgitopsError(f"{p}: the bundle does not have the structure schema/bundle.schema.json "
-                          f"describes ({len(diags)} problem(s)); it was not written by `mailgitops "
-                          "bundle` and is refused", diagnostics=diags, hint=_REBUILD)
+                          f"describes ({len(diags)} problem(s)); it was changed by hand, or written by "
+                          "another version of mailgitops, and is refused", diagnostics=diags, hint=_REBUILD)
 
 
 def _check_signature(p: Path, content: Mapping[str, Any], given: str | None, key: str) -> None:

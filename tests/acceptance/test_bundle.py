@@ -62,14 +62,43 @@ def test_tampered_or_wrong_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MailgitopsError, match="does not match the bundle's hash"):
         bundle.load(tampered)
     doc = json.loads(COMMITTED.read_bytes())
-    doc["format"] = "mailgitops-bundle/0"
-    old = tmp_path / "old.json"
-    old.write_text(json.dumps(doc), encoding="utf-8")
-    proc = cli("dispatch", "--bundle", str(old), "--event", "-", "--outbox", str(tmp_path / "o.sqlite"),
+    doc["format"] = "not-a-bundle/1"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(doc), encoding="utf-8")
+    proc = cli("dispatch", "--bundle", str(other), "--event", "-", "--outbox", str(tmp_path / "o.sqlite"),
                stdin="{}")
     assert proc.returncode == 1
     assert "format" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("fmt", "says", "fix"), [
+    ("mailgitops-bundle/1", "built by an older mailgitops", "rebuild it from the same repository with this"),
+    ("mailgitops-bundle/99", "built by a newer mailgitops", "upgrade this machine"),
+])
+def test_a_bundle_of_another_mailgitops_version_waits_for_the_right_one(
+        tmp_path: Path, fmt: str, says: str, fix: str) -> None:
+    # mid-rollout: the event is fine and nothing is accepted, so the order system must send it
+    # again (75) once the machine and its bundle match; exit 1 would drop it
+    doc = json.loads(COMMITTED.read_bytes())
+    doc["format"] = fmt
+    if fmt.endswith("/1"):
+        del doc["content"]["settings"]["smtp"]["reply_to"]  # as the older versions wrote it
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    proc = cli("dispatch", "--bundle", str(path), "--event", "-", "--outbox", str(tmp_path / "o.sqlite"),
+               stdin="{}")
+    assert proc.returncode == 75, proc.stderr
+    assert says in proc.stderr
+    assert fix in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "o.sqlite").exists()
+
+
+def test_a_new_bundle_is_refused_by_every_released_dispatcher() -> None:
+    # every dispatcher before this format accepted only mailgitops-bundle/1, and those before
+    # 2026-11-28 ran a newer bundle without its webshops' Reply-To (seen in an upgrade rehearsal)
+    assert json.loads(COMMITTED.read_bytes())["format"] not in ("mailgitops-bundle/1",)
 
 
 def test_tampered_bundle_is_refused_by_dispatch_and_nothing_is_created(tmp_path: Path) -> None:
