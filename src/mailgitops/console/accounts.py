@@ -136,6 +136,10 @@ class Accounts:
             rows = self.db.execute("SELECT name, language FROM operators ORDER BY name").fetchall()
         return [Operator(n, lang) for n, lang in rows]
 
+    def known(self, name: str) -> bool:
+        with self.lock:
+            return self.db.execute("SELECT 1 FROM operators WHERE name=?", (name,)).fetchone() is not None
+
     def set_language(self, name: str, language: str) -> None:
         if language in LANGUAGES:
             with self.lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 
 from starlette.responses import Response
 
@@ -34,6 +35,17 @@ def _client(ctx: Ctx) -> str:
     return ctx.request.client.host if ctx.request.client else "unknown"
 
 
+def _audit(line: str) -> None:
+    """Sign-ins for the log (guessing shows there, and who was signed in when). A typed user name
+    is written only when it is an operator's: people type their password into the name field."""
+    sys.stderr.write(f"mailgitops console: {line}\n")
+    sys.stderr.flush()
+
+
+def _who(ctx: Ctx, name: str) -> str:
+    return f"operator {name}" if name and ctx.console.accounts.known(name) else "an unknown user name"
+
+
 def sign_in(ctx: Ctx) -> Response:
     c = ctx.console
     name = ctx.field("username").strip()
@@ -43,13 +55,17 @@ def sign_in(ctx: Ctx) -> Response:
     wait = c.accounts.throttled(keys)
     if wait > 0:
         minutes = max(1, math.ceil(wait / 60))
+        _audit(f"sign-in refused for {_who(ctx, name)} from {_client(ctx)}: paused after repeated "
+               f"failures, for {minutes} more minute(s)")
         return form(ctx, status=429, username=name,
                     problem=ctx._("Too many failed sign-ins. Try again in {minutes} minutes.").format(
                         minutes=minutes))
     operator = c.accounts.verify(name, password, keys) if name and password else None
     if operator is None:
+        _audit(f"sign-in failed for {_who(ctx, name)} from {_client(ctx)}")
         return form(ctx, status=401, username=name, problem=ctx._("Wrong user name or password."))
     token = c.accounts.open_session(operator)
+    _audit(f"operator {operator.name} signed in from {_client(ctx)}")
     nxt = _next(ctx.field("next"))
     resp = ctx.redirect(nxt)
     kept, draft = _kept(ctx), re.fullmatch(r"/draft/(\d{1,18})", nxt)
@@ -67,6 +83,7 @@ def sign_out(ctx: Ctx) -> Response:
     c = ctx.console
     if ctx.session is not None:
         c.accounts.close_session(ctx.session)
+        _audit(f"operator {ctx.session.operator.name} signed out")
     resp = ctx.redirect("/sign-in", "signed-out")
     resp.delete_cookie(c.cookie, path="/", secure=c.settings.secure_cookies, httponly=True, samesite="lax")
     return resp

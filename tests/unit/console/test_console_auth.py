@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from support.console import PASSWORD, ConsoleRig, csrf_of, sign_in
@@ -223,3 +224,29 @@ def test_a_page_opened_after_the_session_ended_says_why_sign_in_is_back(rig: Con
     assert "Your session had ended" in signed_in.get(resp.headers["location"]).text
     signed_in.cookies.clear()  # no session cookie at all: a plain sign-in, no story
     assert signed_in.get("/deliveries").headers["location"] == "/sign-in?next=/deliveries"
+
+
+def test_sign_ins_are_logged_without_passwords_or_what_was_typed_as_a_name(
+        rig: ConsoleRig, client: TestClient, capfd: pytest.CaptureFixture[str]) -> None:
+    rig.add_operator()
+    token = csrf_of(client.get("/sign-in").text)
+    client.post("/sign-in", data={"username": "ada", "password": "wrong password one", "csrf": token})
+    # a password typed into the name field must not land in the log
+    client.post("/sign-in", data={"username": "Tr0ub4dor&3", "password": "x" * 12, "csrf": token})
+    for _ in range(4):
+        client.post("/sign-in", data={"username": "ada", "password": "wrong password two", "csrf": token})
+    paused = client.post("/sign-in", data={"username": "ada", "password": PASSWORD, "csrf": token})
+    assert paused.status_code == 429
+    rig.add_operator("li")
+    sign_in(client, "li")
+    session = client.cookies.get("mailgitops-session")
+    assert session
+    client.post("/sign-out", data={"csrf": csrf_of(client.get("/").text)})
+    log = capfd.readouterr().err
+    assert "mailgitops console: sign-in failed for operator ada from testclient" in log
+    assert "mailgitops console: sign-in failed for an unknown user name from testclient" in log
+    assert "mailgitops console: sign-in refused for operator ada from testclient: paused" in log
+    assert "mailgitops console: operator li signed in from testclient" in log
+    assert "mailgitops console: operator li signed out" in log
+    for secret in ("Tr0ub4dor", "wrong password", PASSWORD, "xxxxxxxxxxxx", token, session):
+        assert secret not in log
