@@ -127,3 +127,20 @@ def test_configured_size_limit_above_the_servers_is_warned(tmp_path: Path, mta: 
     assert f"the server's message size limit: {SIZE_LIMIT:,} bytes" in proc.stdout
     assert "warning: the configured maximum message size (5,000,000 bytes) is larger than the server " \
            f"accepts ({SIZE_LIMIT:,} bytes)" in proc.stderr
+
+
+def test_a_password_file_others_can_read_is_warned(tmp_path: Path, mta: Postfix) -> None:
+    secret = tmp_path / "smtp-password"
+    secret.write_text(mta.password + "\n", encoding="utf-8")
+    secret.chmod(0o644)  # what a common umask makes of `echo ... > file`
+    repo = repo_for(tmp_path, mta, server={"helo_name": "mail.printroom.example"},
+                    auth={"mode": "custom", "username": "printroom", "password_file": str(secret)})
+    proc = cli("smtp", "check", "--root", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    assert (f"warning: auth.password_file {secret} can be read by other users of this machine (mode 0644): "
+            f"make it the service user's alone, chmod 600 {secret}") in proc.stderr
+    assert mta.password not in proc.stderr + proc.stdout
+    secret.chmod(0o600)
+    proc = cli("smtp", "check", "--root", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    assert "password_file" not in proc.stderr

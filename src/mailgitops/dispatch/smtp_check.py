@@ -91,6 +91,8 @@ def dry_run(cfg: ServerConfig, sender: str, to: str, warn: Callable[[str], None]
         raise MailgitopsError(f"smtp check did not start: {e.message}", exit_code=ExitCode.PROBLEMS,
                               hint="give the password where config/smtp.yaml's auth says: that environment "
                                    "variable or file (the server was not contacted)") from e
+    if (exposed := cfg.exposed_password_file()) is not None:
+        warn(exposed)
     conn = Connection(cfg, env)
     if not is_fqdn(conn.helo_name):
         warn(f"the EHLO name {conn.helo_name!r} is not fully qualified; servers that check it "

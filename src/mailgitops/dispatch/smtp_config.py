@@ -38,6 +38,20 @@ class ServerConfig(NamedTuple):  # not a dataclass: ~1 ms less at every cold dis
                    password_env=a.password_env, password_file=a.password_file, helo_name=s.helo_name,
                    max_message_bytes=smtp.limits.max_message_bytes)
 
+    def exposed_password_file(self) -> str | None:
+        """A warning when auth.password_file can be read by other users of this machine (as
+        libpq ignores a ~/.pgpass others can read, but without stopping: the mail must go)."""
+        if self.auth_mode != "custom" or not self.password_file:
+            return None
+        try:
+            mode = os.stat(self.password_file).st_mode & 0o777
+        except OSError:
+            return None  # a missing file is named where the password is read
+        if not mode & 0o077:
+            return None
+        return (f"auth.password_file {self.password_file} can be read by other users of this machine "
+                f"(mode {mode:04o}): make it the service user's alone, chmod 600 {self.password_file}")
+
     def password(self, env: Mapping[str, str] | None = None) -> str | None:
         """S10: from the named environment variable or file, never from the repository."""
         if self.auth_mode != "custom":

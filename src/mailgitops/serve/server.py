@@ -240,6 +240,10 @@ class Server:
         self.pool.start()
         self.http_thread.start()  # the socket already listens: connections wait in its queue
         log(f"listening on http://{self.host}:{self.port} (bundle {self.service.bundle.hash})")
+        from mailgitops.dispatch.smtp_config import ServerConfig
+
+        if (exposed := ServerConfig.from_settings(self.service.bundle.settings.smtp).exposed_password_file()):
+            log(f"warning: {exposed}")
         if self.service.delivery.redirect is None:  # sending for real: mail to an example address is lost
             from mailgitops.placeholders import warning
 

@@ -25,6 +25,7 @@ LOGGED = [
     ("stopped in ", "serve/server.py"),
     ("the open-file limit is too low", "serve/server.py"),
     ("drafts notice not sent: ", "console/notice.py"),
+    ("can be read by other users of this machine", "dispatch/smtp_config.py"),
     ("sign-in failed for ", "console/signin.py"),
     ("sign-in refused for ", "console/signin.py"),
     (" signed in from ", "console/signin.py"),
