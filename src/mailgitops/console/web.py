@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from mailgitops.console import i18n
 from mailgitops.console.accounts import Session
+from mailgitops.serve.auth import URL_SECRETS
 
 if TYPE_CHECKING:
     from mailgitops.console.state import Console
@@ -28,7 +29,6 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 # them, images only inlined as data: (no remote fetch that would tell a tracker someone looked)
 EMAIL_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
              "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
-_URL_TOKENS = ("token", "access_token", "session", "api_key", "apikey", "key", "auth", "password")
 NOTICES = {"saved": "Saved.", "sent": "Queued to go out once; its delivery shows when it has been sent.",
            "already": "This draft was already handed over for sending; nothing was queued twice.",
            "discarded": "Discarded; this draft is never sent.", "retried": "Queued for another attempt.",
@@ -115,7 +115,7 @@ def _page_of(path: str) -> str:
 
 
 def _token_in_url(request: Request) -> bool:
-    return any(k.lower() in _URL_TOKENS for k in request.query_params)
+    return any(k.lower() in URL_SECRETS for k in request.query_params)
 
 
 def same_origin(request: Request) -> bool:

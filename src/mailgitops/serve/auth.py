@@ -7,10 +7,14 @@ import hmac
 from mailgitops.dispatch.smtp_trust import is_loopback
 from mailgitops.errors import UsageError
 
-__all__ = ["MIN_TOKEN_BYTES", "TOKEN_ENV", "authorized", "is_loopback", "startup_token"]
+__all__ = ["MIN_TOKEN_BYTES", "TOKEN_ENV", "URL_SECRETS", "authorized", "is_loopback", "secret_in_query",
+           "startup_token"]
 
 TOKEN_ENV = "MAILGITOPS_API_TOKEN"  # noqa: S105 -- the variable's name, not a secret
 MIN_TOKEN_BYTES = 32  # what `openssl rand -hex 16` gives at least; short tokens can be guessed
+# query parameters that would carry a secret: refused, because a URL is written into proxies', browsers'
+# and shells' histories, where a header is not
+URL_SECRETS = ("token", "access_token", "session", "api_key", "apikey", "key", "auth", "password")
 
 
 def startup_token(token: str | None, host: str, *, allow_tokenless: bool) -> str | None:
@@ -40,3 +44,11 @@ def authorized(header: str | None, token: str | None) -> bool:
     if scheme.lower() != "bearer":
         return False
     return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
+
+
+def secret_in_query(query: bytes | str) -> bool:
+    """Whether a query string names a parameter that would carry the token or a password."""
+    from urllib.parse import parse_qsl
+
+    text = query.decode("latin-1") if isinstance(query, bytes) else query
+    return any(name.strip().lower() in URL_SECRETS for name, _ in parse_qsl(text, keep_blank_values=True))

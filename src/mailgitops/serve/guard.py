@@ -13,7 +13,7 @@ from starlette.responses import Response as WebResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailgitops.errors import HttpError
-from mailgitops.serve.auth import authorized
+from mailgitops.serve.auth import authorized, secret_in_query
 from mailgitops.serve.shapes import MAX_BODY, error_response
 
 # No inline script anywhere; nothing may frame us; a page loads only our own files.
@@ -50,6 +50,11 @@ class Guard:
         """A refusal decided from the request line and headers alone."""
         headers = Headers(scope=scope)
         path, api = scope["path"], self.is_api(scope["path"])
+        if api and secret_in_query(scope.get("query_string", b"")):
+            return HttpError(400, "a token or password is never accepted in a URL: it would be kept in "
+                                  "proxies' and browsers' logs",
+                             hint="send the header Authorization: Bearer <MAILGITOPS_API_TOKEN>, and change "
+                                  "the token if it was sent in a URL")
         if api and path not in self.public and not authorized(headers.get("authorization"), self.token):
             return HttpError(401, "missing or wrong API token",
                              hint="send the header Authorization: Bearer <MAILGITOPS_API_TOKEN>",

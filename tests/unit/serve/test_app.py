@@ -72,6 +72,18 @@ def test_everything_but_health_needs_the_token(service: Service, method: str, pa
     assert call(service, "GET", "/health", token=None)[0] == 200
 
 
+@pytest.mark.parametrize("target", [f"/outbox?token={TOKEN}", f"/health?access_token={TOKEN}",
+                                    f"/events?API_KEY={TOKEN}", "/metrics?password=x"])
+def test_a_token_in_the_url_is_refused_even_with_the_header(service: Service, target: str) -> None:
+    """A URL lands in proxies', browsers' and shells' histories: the token is taught to stay out of it."""
+    status, _resp, body = call(service, "POST" if target.startswith("/events") else "GET", target, event())
+    assert status == 400
+    assert body["error"].startswith("a token or password is never accepted in a URL")
+    assert "Authorization: Bearer" in body["hint"]
+    assert TOKEN not in json.dumps(body)
+    assert call(service, "GET", "/outbox?status=sent")[0] == 200  # other parameters as before
+
+
 def test_event_accepted_then_duplicate_then_conflict(service: Service) -> None:
     status, _, first = call(service, "POST", "/events", event())
     assert status == 202
