@@ -176,3 +176,61 @@ def test_the_retention_setting_prunes_when_flushing(sink: SmtpServer, bundle: Pa
     assert row.raw is None
     assert row.status == "sent"
     assert row.message_id
+
+
+def _sent(outbox: str, bundle: Path, files: Path, event_id: str, email: str, name: str) -> int:
+    event = sample_event(trigger="order_received", event_id=event_id)
+    event["customer"] = {**event["customer"], "email": email, "name": name}
+    with Dispatcher.load(bundle, outbox=outbox, attachments_root=files,
+                         policy=RetryPolicy(backoff_seconds=0, retention_seconds=None)) as d:
+        (message,) = d.handle(event).to_json()["messages"]
+    assert message["status"] == "sent"
+    return int(message["outbox_id"])
+
+
+def test_forget_drops_who_old_messages_went_to_and_keeps_the_record(
+        sink: SmtpServer, bundle: Path, tmp_path: Path, outbox_location: str) -> None:
+    files = tmp_path / "files"
+    shutil.copytree(SAMPLES / "files", files)
+    old = _sent(outbox_location, bundle, files, "old-1", "grace.hopper@example.org", "Grace Hopper")
+    new = _sent(outbox_location, bundle, files, "new-1", "ada@example.org", "Ada Lovelace")
+    upload = files / "console-uploads" / str(old) / "0123456789abcdef" / "proof.pdf"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"%PDF-1.4 Grace's proof")
+    three_years_ago = time.time() - 3 * 365 * 86400
+    ob = open_outbox(outbox_location)
+    ob.update(old, None, last_error="550 5.1.1 <grace.hopper@example.org>: over quota")  # quotes her
+    if outbox_location.endswith(".sqlite"):
+        ob.db.execute("UPDATE messages SET updated_at=? WHERE id=?", (three_years_ago, old))
+    else:
+        with ob._conn() as conn:  # type: ignore[attr-defined]
+            conn.execute("UPDATE messages SET updated_at=%s WHERE id=%s", (three_years_ago, old))
+    ob.close()
+    got = outcome(cli("outbox", "forget", "--older-than", "730d", "--outbox", outbox_location,
+                      "--attachments-root", str(files)))
+    assert (got["forgotten"], got["pruned"], got["upload_folders_removed"]) == (1, 1, 1)
+    assert not upload.parent.parent.exists()
+    ob = open_outbox(outbox_location)
+    gone, kept = ob.get(old), ob.get(new)
+    ob.close()
+    assert gone is not None and kept is not None
+    assert (gone.to, gone.cc, gone.rcpts, gone.delivered) == ((), (), (), ())
+    assert (gone.last_error, gone.raw) == (None, None)
+    assert [(r["address"], r["kind"], r["result"]) for r in gone.recipients] == [
+        ("(forgotten)", "to", "accepted"), ("(forgotten)", "cc", "accepted")]
+    assert gone.message_id.startswith("<") and gone.status == "sent"  # the record stays
+    assert kept.to == ("ada@example.org",) and kept.raw is not None  # a recent one is untouched
+    listed = cli("outbox", "list", "--outbox", outbox_location)
+    assert "grace" not in listed.stdout.lower() and "ada@example.org" in listed.stdout
+    if outbox_location.endswith(".sqlite"):  # not in the file's free pages either
+        copies = b"".join(p.read_bytes() for p in tmp_path.glob("o.sqlite*"))
+        assert b"grace.hopper" not in copies.lower() and b"Grace Hopper" not in copies
+    again = outcome(cli("outbox", "forget", "--older-than", "730d", "--outbox", outbox_location))
+    assert again["forgotten"] == 0
+    before = len(sink.messages)
+    event = sample_event(trigger="order_received", event_id="old-1")
+    event["customer"] = {**event["customer"], "email": "grace.hopper@example.org", "name": "Grace Hopper"}
+    with Dispatcher.load(bundle, outbox=outbox_location, attachments_root=files,
+                         policy=RetryPolicy(backoff_seconds=0, retention_seconds=None)) as d:
+        assert d.handle(event).to_json()["duplicate"] is True  # still known: never sent twice
+    assert len(sink.messages) == before

@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mailgitops.cli.dispatch import bundle_option, delivery_option, outbox_option, with_outbox
+from mailgitops.cli.dispatch import (
+    attachments_root_option,
+    bundle_option,
+    delivery_option,
+    outbox_option,
+    with_outbox,
+)
 from mailgitops.cli.dispatch_core import echo_json
 from mailgitops.cli.main import CONTEXT, run
 from mailgitops.dispatch.outbox import STATUSES, Outbox, listing  # a light module: the value types
@@ -101,6 +107,21 @@ def register(group: click.Group) -> None:
         recipient's result. Queued messages and drafts are never touched."""
         run(_prune, outbox, older_than)
 
+    @outbox_group.command("forget")
+    @click.option("--older-than", "older_than", required=True,
+                  help="Forget who messages finished longer ago than this went to: 730d, 104w.")
+    @attachments_root_option
+    @outbox_option
+    def outbox_forget(older_than: str, attachments_root: str | None, outbox: str | None) -> None:
+        """Drop the addresses from finished messages older than that (To, CC, BCC, each recipient's
+        address and the server's text), after dropping their bodies as prune does, and the files
+        attached to them in the console. The Message-ID, times, status and each recipient's result
+        stay, and an old event sent again is still a duplicate.
+
+        \b
+          mailgitops outbox forget --older-than 730d --attachments-root /srv/print/jobs"""
+        run(_forget, outbox, older_than, attachments_root)
+
     @outbox_group.command("migrate")
     @outbox_option
     def outbox_migrate(outbox: str | None) -> None:
@@ -145,3 +166,16 @@ def _prune(outbox: str | None, older_than: str) -> int:
 
     seconds = parse_duration(older_than)  # a bad duration is named before the outbox is opened
     return with_outbox(outbox, lambda ob: {"older_than": older_than, **ob.prune(time.time() - seconds)})
+
+
+def _forget(outbox: str | None, older_than: str, attachments_root: str | None) -> int:
+    import time
+    from pathlib import Path
+
+    from mailgitops.dispatch.forget import forget
+    from mailgitops.dispatch.outbox import parse_duration
+
+    seconds = parse_duration(older_than)  # a bad duration is named before the outbox is opened
+    root = Path(attachments_root) if attachments_root else None
+    cutoff = time.time() - seconds
+    return with_outbox(outbox, lambda ob: {"older_than": older_than, **forget(ob, cutoff, root)})

@@ -9,12 +9,13 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from mailgitops import private
+from mailgitops.dispatch.forget import UPLOADS_FOLDER
 from mailgitops.errors import MailgitopsError
 
 if TYPE_CHECKING:
     from mailgitops.console.web import Ctx
 
-FOLDER = "console-uploads"
+FOLDER = UPLOADS_FOLDER  # outbox forget removes a draft's folder with its addresses
 # what a file of each type starts with: a renamed HTML page or program is refused, not attached
 _MAGIC: dict[str, tuple[bytes, ...]] = {
     ".pdf": (b"%PDF-",), ".png": (b"\x89PNG\r\n\x1a\n",),
