@@ -215,7 +215,7 @@ def test_forget_drops_who_old_messages_went_to_and_keeps_the_record(
     ob.close()
     assert gone is not None and kept is not None
     assert (gone.to, gone.cc, gone.rcpts, gone.delivered) == ((), (), (), ())
-    assert (gone.last_error, gone.raw) == (None, None)
+    assert (gone.last_error, gone.raw) == ("(forgotten)", None)
     assert [(r["address"], r["kind"], r["result"]) for r in gone.recipients] == [
         ("(forgotten)", "to", "accepted"), ("(forgotten)", "cc", "accepted")]
     assert gone.message_id.startswith("<") and gone.status == "sent"  # the record stays

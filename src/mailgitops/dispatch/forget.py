@@ -22,8 +22,8 @@ PAGE = 500
 
 
 def _done(row: Row) -> bool:
-    return not (row.to or row.cc or row.bcc or row.rcpts or row.delivered or row.refused or row.last_error) \
-        and all(r.get("address") == FORGOTTEN for r in row.recipients)
+    return not (row.to or row.cc or row.bcc or row.rcpts or row.delivered or row.refused) \
+        and row.last_error in (None, FORGOTTEN) and all(r.get("address") == FORGOTTEN for r in row.recipients)
 
 
 def forget(ob: Outbox, before: float, attachments_root: Path | None = None) -> dict[str, int]:
@@ -41,7 +41,9 @@ def forget(ob: Outbox, before: float, attachments_root: Path | None = None) -> d
                 recipients = [{**{k: r[k] for k in _KEPT if k in r}, "address": FORGOTTEN}
                               for r in row.recipients]
                 if ob.update(row.id, None, to=(), cc=(), bcc=(), rcpts=(), delivered=(), refused={},
-                             recipients=recipients, last_error=None):
+                             recipients=recipients,
+                             # a reason stays a reason (the console shows "expired: ..."), without its words
+                             last_error=FORGOTTEN if row.last_error else None):
                     forgotten += 1
                 if attachments_root is not None and (folder := attachments_root / UPLOADS_FOLDER
                                                      / str(row.id)).is_dir():
