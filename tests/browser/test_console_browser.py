@@ -364,3 +364,38 @@ def test_deliveries_page_back_by_keyboard_keeping_the_search(live: tuple[Console
     shoot(page, "deliveries-older")
     page.get_by_role("link", name="← 较新").click()
     expect(rows).to_have_text([str(made[2]), str(made[1])])
+
+
+def test_customer_data_stays_out_of_script_frames_and_the_back_button(live: tuple[ConsoleRig, str],
+                                                                       browser: Any) -> None:
+    """What a browser on a shared PC, or another site, could get at: the session cookie from
+    script, the draft in another site's frame, the draft from history after signing out."""
+    rig, base = live
+    draft_id = rig.draft("privacy-1")
+    page = open_draft(browser, base, "ada", draft_id)
+    expect(page.get_by_text("ada@example.org").first).to_be_visible()  # the customer, on this page
+    cookies = page.evaluate("document.cookie")
+    assert "mailgitops-session" not in cookies  # HttpOnly: no script reads it
+    assert any(c["name"] == "mailgitops-session" and c["httpOnly"] and c["sameSite"] == "Lax"
+               for c in page.context.cookies())
+    # a page framing the signed-in console, served from the console's own origin so that the
+    # cookie goes along (SameSite would keep it from another site's frame): only the headers
+    # that forbid framing keep the draft out
+    framer = page.context.new_page()
+    framer.route(f"{base}/framing-test", lambda route: route.fulfill(
+        content_type="text/html",
+        body=f'<iframe src="{base}/draft/{draft_id}" width="800" height="600"></iframe>'))
+    framer.goto(f"{base}/framing-test")
+    framer.wait_for_load_state()
+    framed = [f for f in framer.frames if f != framer.main_frame]
+    assert framed
+    for frame in framed:
+        frame.wait_for_load_state()
+        assert "ada@example.org" not in frame.content()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r".*/sign-in.*"))
+    page.go_back()
+    page.wait_for_load_state()
+    assert page.url.startswith(f"{base}/sign-in")  # asked the server again (no-store): signed out
+    assert "ada@example.org" not in page.content()
+    page.context.close()
