@@ -201,10 +201,12 @@ def test_forget_drops_who_old_messages_went_to_and_keeps_the_record(
     ob = open_outbox(outbox_location)
     ob.update(old, None, last_error="550 5.1.1 <grace.hopper@example.org>: over quota")  # quotes her
     if outbox_location.endswith(".sqlite"):
-        ob.db.execute("UPDATE messages SET updated_at=? WHERE id=?", (three_years_ago, old))
+        ob.db.execute("UPDATE messages SET created_at=?, updated_at=? WHERE id=?",
+                      (three_years_ago, three_years_ago, old))
     else:
         with ob._conn() as conn:  # type: ignore[attr-defined]
-            conn.execute("UPDATE messages SET updated_at=%s WHERE id=%s", (three_years_ago, old))
+            conn.execute("UPDATE messages SET created_at=%s, updated_at=%s WHERE id=%s",
+                         (three_years_ago, three_years_ago, old))
     ob.close()
     got = outcome(cli("outbox", "forget", "--older-than", "730d", "--outbox", outbox_location,
                       "--attachments-root", str(files)))

@@ -32,10 +32,15 @@ def forget(ob: Outbox, before: float, attachments_root: Path | None = None) -> d
     counts = ob.prune(before)  # on SQLite this also overwrites what the updates below replace
     forgotten = files = 0
     for status in FINISHED:
-        after = 0
-        while page := ob.rows(status, PAGE, after=after):
+        after: int | None = 0
+        while after is not None and (page := ob.rows(status, PAGE, after=after)):
             after = page[-1].id
             for row in page:
+                if row.created_at >= before:
+                    # oldest first: from here on every row is newer, and still has its body (and
+                    # attachments) to read; a run stops here instead of reading the whole outbox
+                    after = None
+                    break
                 if row.updated_at >= before or _done(row):
                     continue
                 recipients = [{**{k: r[k] for k in _KEPT if k in r}, "address": FORGOTTEN}
