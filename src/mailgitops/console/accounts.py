@@ -69,6 +69,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _key(key: str) -> str:
+    """A throttle key as stored: its kind and a hash of its value. What was typed as a user name
+    (sometimes the password) and the client's address are not kept in the file as written."""
+    kind, _, value = key.partition(":")
+    return f"{kind}:{_digest(value)}"
+
+
 class Accounts:
     """One connection shared by the server's threads under a lock (the file is small and cold)."""
 
@@ -122,7 +129,7 @@ class Accounts:
                             (name, hashed, language, time.time()))
             self.db.execute("DELETE FROM sessions WHERE name=?", (name,))  # a new password signs out
             # ...and lifts the pause of failed guesses at the old one
-            self.db.execute("DELETE FROM failures WHERE key=?", (f"name:{name.lower()}",))
+            self.db.execute("DELETE FROM failures WHERE key=?", (_key(f"name:{name.lower()}"),))
 
     def remove(self, name: str) -> None:
         with self.lock:
@@ -154,7 +161,7 @@ class Accounts:
             self.db.execute("DELETE FROM failures WHERE at<?", (now - THROTTLE_WINDOW,))
             for key in keys:
                 rows = self.db.execute("SELECT at FROM failures WHERE key=? ORDER BY at DESC",
-                                       (key,)).fetchall()
+                                       (_key(key),)).fetchall()
                 limit = CLIENT_THROTTLE_FAILURES if key.startswith("client:") else THROTTLE_FAILURES
                 if len(rows) >= limit:
                     # the pause ends a window after the last failure counted against this key
@@ -177,10 +184,11 @@ class Accounts:
         if not ok or row is None:
             with self.lock:
                 now = time.time()
-                self.db.executemany("INSERT INTO failures VALUES (?,?)", [(k, now) for k in throttle_keys])
+                self.db.executemany("INSERT INTO failures VALUES (?,?)",
+                                    [(_key(k), now) for k in throttle_keys])
             return None
         with self.lock:
-            self.db.executemany("DELETE FROM failures WHERE key=?", [(k,) for k in throttle_keys[:1]])
+            self.db.executemany("DELETE FROM failures WHERE key=?", [(_key(k),) for k in throttle_keys[:1]])
         return Operator(name, row[1])
 
     # -- sessions --------------------------------------------------------------------------------

@@ -250,3 +250,7 @@ def test_sign_ins_are_logged_without_passwords_or_what_was_typed_as_a_name(
     assert "mailgitops console: operator li signed out" in log
     for secret in ("Tr0ub4dor", "wrong password", PASSWORD, "xxxxxxxxxxxx", token, session):
         assert secret not in log
+    # nor in the operators' file, where the throttle counts failures by name and by client
+    stored = b"".join(p.read_bytes() for p in rig.settings.operators_path.parent.glob(
+        rig.settings.operators_path.name + "*"))
+    assert b"Tr0ub4dor" not in stored and b"testclient" not in stored
