@@ -327,3 +327,19 @@ def test_sigterm_stops_the_service_cleanly(bundle: Path, tmp_path: Path, sink: S
     assert "warning: 5 example addresses (domains reserved for examples, where no mail arrives)" \
         in stderr, stderr
     assert "mailgitops serve:   config/smtp.yaml cc: archive@example.com" in stderr
+
+
+def test_a_password_file_others_can_read_is_warned_at_start(smtp_server: SmtpServer, tmp_path: Path,
+                                                           capfd: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "smtp-password"
+    secret.write_text("the-smtp-password-123\n", encoding="utf-8")
+    secret.chmod(0o644)
+    repo = make_repo(tmp_path / "repo", port=smtp_server.port,
+                     auth={"mode": "custom", "username": "printroom", "password_file": str(secret)})
+    service = Service(build_bundle(repo), outbox=str(tmp_path / "o.sqlite"), attachments_root=FILES,
+                      token=TOKEN)
+    Server(service, "127.0.0.1", 0, interval=0.05).start().stop()
+    err = capfd.readouterr().err
+    assert (f"mailgitops serve: warning: auth.password_file {secret} can be read by other users of this "
+            f"machine (mode 0644): make it the service user's alone, chmod 600 {secret}") in err
+    assert "the-smtp-password-123" not in err
