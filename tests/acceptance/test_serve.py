@@ -343,3 +343,27 @@ def test_a_password_file_others_can_read_is_warned_at_start(smtp_server: SmtpSer
     assert (f"mailgitops serve: warning: auth.password_file {secret} can be read by other users of this "
             f"machine (mode 0644): make it the service user's alone, chmod 600 {secret}") in err
     assert "the-smtp-password-123" not in err
+
+
+def test_the_log_names_no_customer_even_when_the_server_quotes_them(
+        served: tuple[Api, Server], sink: SmtpServer, capfd: pytest.CaptureFixture[str]) -> None:
+    """The log is for running the service: ids and counts. A refusal, a deferral and a failure at
+    DATA that each quote the customer stay in the outbox and the outcome, out of the log."""
+    api, server = served
+    sink.faults.refuse["ada@example.org"] = "550 5.1.1 <ada@example.org>: Ada Lovelace is unknown here"
+    assert api.call("POST", "/events", event("order_received", "quoted-1"))[0] == 202
+    settle(server)
+    sink.faults.refuse.clear()
+    sink.faults.add("MAIL", "451 4.7.1 <ada@example.org>: greylisted, Ada Lovelace try later")
+    sink.faults.add("DATA_END", "554 5.7.1 message for Ada Lovelace <ada@example.org> refused: PO-1001")
+    assert api.call("POST", "/events", event("order_received", "quoted-2"))[0] == 202
+    assert api.call("POST", "/events", event("order_received", "quoted-3"))[0] == 202
+    settle(server)
+    settle(server)
+    status, _h, listed = api.call("GET", "/outbox?limit=10")
+    assert status == 200
+    assert "ada@example.org" in json.dumps(listed)  # the record holds it, for the token's holder
+    err = capfd.readouterr().err
+    assert "mailgitops serve: sender" in err  # the passes were logged...
+    for private in ("ada@example.org", "Ada", "Lovelace", "PO-1001", "greylisted", TOKEN):
+        assert private not in err, private  # ...without the customer, the reply or the token
