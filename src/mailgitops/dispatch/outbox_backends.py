@@ -75,6 +75,7 @@ def migrate(location: str | None) -> JsonDict:
     ob = open_outbox(location, migrate=True, existing=True)
     try:
         found, now = ob.migrated
+        backup: str | None = getattr(ob, "backup", None)  # SQLite's copy; PostgreSQL: pg_dump first
     finally:
         ob.close()
     shown = location or DEFAULT_PATH
@@ -82,4 +83,5 @@ def migrate(location: str | None) -> JsonDict:
         from mailgitops.dispatch.outbox_pg_schema import shown as redact
 
         shown = redact(shown)
-    return {"outbox": shown, "found_version": found, "version": now, "changed": found != now}
+    return {"outbox": shown, "found_version": found, "version": now, "changed": found != now,
+            "backup": backup}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 
@@ -111,6 +112,28 @@ def _version(db: sqlite3.Connection) -> int:
     if v == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE name='messages'").fetchone():
         return 1  # made before versions were recorded
     return v
+
+
+def backup_before(db: sqlite3.Connection, path: str) -> str | None:
+    """`outbox migrate` on an older file: a consistent copy of it as it is, next to it, before any
+    step runs (the way back for a rollback, and what a crash half-way would need); None when
+    nothing is to be migrated. Taken outside the migration's transaction (SQLite's backup cannot
+    read through a connection that holds the write lock), so the writers must be stopped first,
+    as the upgrade procedure says; a row one writes meanwhile is migrated, only not in the copy."""
+    found = _version(db)
+    if not 0 < found < VERSION:
+        return None
+    target = f"{path}.before-migrate-v{found}"
+    n = 1
+    while os.path.exists(target):  # an earlier attempt's copy is kept, never overwritten
+        n += 1
+        target = f"{path}.before-migrate-v{found}.{n}"
+    copy = sqlite3.connect(target)
+    try:
+        db.backup(copy)
+    finally:
+        copy.close()
+    return target
 
 
 def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tuple[int, int]:

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mailgitops import private
 from mailgitops.dispatch import blobs, lease, outbox_schema
@@ -38,9 +37,6 @@ from mailgitops.dispatch.outbox_sqlite_hand import SqliteHandActions
 from mailgitops.dispatch.outbox_sqlite_upkeep import locked
 from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
 
-if TYPE_CHECKING:
-    pass
-
 _JSON_FIELDS = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
                 "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json",
                 "recipients": "recipients_json"}
@@ -52,9 +48,8 @@ def _recipients(r: sqlite3.Row) -> tuple[Recipient, ...]:
     stored = r["recipients_json"]
     if stored != "[]" or r["to_json"] == "[]":
         return tuple(json.loads(stored))
-    # written by a mailgitops from before schema version 2 into a migrated file (a rollback, or an
-    # old process left running): without its recipients, its delivery would be judged against
-    # nobody and a message the server accepted recorded as failed
+    # written by a mailgitops older than schema version 2 into a migrated file (a rollback, an old
+    # process left running): judged against no recipients, a server's 250 was recorded as failed
     return tuple(outbox_schema.v1_recipients(
         to=r["to_json"], cc=r["cc_json"], rcpts=r["rcpts_json"], delivered=r["delivered_json"],
         refused=r["refused_json"], status=r["status"]))
@@ -116,6 +111,7 @@ class SqliteOutbox(SqliteHandActions):
             # FULL: a committed row survives power loss, so "accepted" really means on disk
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
+            self.backup = outbox_schema.backup_before(self.db, self.path) if migrate else None
             self.migrated = outbox_schema.prepare(self.db, self.path, migrate=migrate)
             self.writer = GroupWriter(self.db, self.lock)
             self.readers = Readers(self.path)

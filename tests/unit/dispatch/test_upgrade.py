@@ -55,8 +55,16 @@ def test_a_queued_version_1_message_is_sent_once_after_migrate_with_its_message_
     assert refused.returncode == 1
     assert "outbox migrate" in refused.stderr
     assert "Traceback" not in refused.stderr
-    assert outcome(cli("outbox", "migrate", "--outbox", str(path)))["changed"] is True
-    assert outcome(cli("outbox", "migrate", "--outbox", str(path)))["changed"] is False
+    first = outcome(cli("outbox", "migrate", "--outbox", str(path)))
+    assert (first["changed"], first["backup"]) == (True, f"{path}.before-migrate-v1")
+    second = outcome(cli("outbox", "migrate", "--outbox", str(path)))
+    assert (second["changed"], second["backup"]) == (False, None)
+    # the copy is the file as the old version left it: what a rollback restores
+    copy = sqlite3.connect(first["backup"])
+    assert copy.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert copy.execute("SELECT message_id, status FROM messages").fetchall() == [
+        ("<old-1@example.com>", "queued")]
+    copy.close()
     before = len(server.messages)
     flushed = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(path), env=env)
     assert flushed.returncode == 0, flushed.stderr
