@@ -110,12 +110,16 @@ def prepare(conn: psycopg.Connection[DictRow], url: str, *, migrate: bool) -> tu
             raise MailgitopsError(
                 f"the outbox {where} has schema version {found}, made by a newer mailgitops; this one "
                 f"knows versions up to {VERSION} and will not touch it",
-                hint="run the newer mailgitops here (upgrade this machine), or use another --outbox")
+                hint="run the newer mailgitops here (upgrade this machine), or use another --outbox",
+                exit_code=ExitCode.TEMPORARY)
+        # exit 75: the event is right and nothing was accepted; it is stored once the outbox is
+        # migrated (or this machine upgraded), so the order system must keep it, not drop it
         if 0 < found < VERSION and not migrate:
             raise MailgitopsError(
-                f"the outbox {where} has schema version {found}; this mailgitops needs version {VERSION}",
+                f"the outbox {where} has schema version {found}; this mailgitops needs version {VERSION} "
+                "(`mailgitops outbox migrate` brings it up to date)",
                 hint="back the database up (pg_dump), then run: mailgitops outbox migrate --outbox URL",
-                exit_code=ExitCode.PROBLEMS)
+                exit_code=ExitCode.TEMPORARY)
         start = min(STEPS) if found == 0 else found + 1
         for step in range(start, VERSION + 1):
             for sql in (s.strip() for s in STEPS[step].split(";")):

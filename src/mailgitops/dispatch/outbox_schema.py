@@ -128,11 +128,13 @@ def backup_before(db: sqlite3.Connection, path: str) -> str | None:
     while os.path.exists(target):  # an earlier attempt's copy is kept, never overwritten
         n += 1
         target = f"{path}.before-migrate-v{found}.{n}"
-    copy = sqlite3.connect(target)
+    partial = f"{target}.partial"  # renamed when complete: a copy cut short never looks like one
+    copy = sqlite3.connect(partial)
     try:
         db.backup(copy)
     finally:
         copy.close()
+    os.replace(partial, target)
     return target
 
 
@@ -146,12 +148,16 @@ def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tupl
             raise MailgitopsError(
                 f"the outbox {path} has schema version {found}, made by a newer mailgitops; this one "
                 f"knows versions up to {VERSION} and will not touch it",
-                hint="run the newer mailgitops here (upgrade this machine), or use another --outbox")
+                hint="run the newer mailgitops here (upgrade this machine), or use another --outbox",
+                exit_code=ExitCode.TEMPORARY)
+        # exit 75: the event is right and nothing was accepted; it is stored once the outbox is
+        # migrated (or this machine upgraded), so the order system must keep it, not drop it
         if 0 < found < VERSION and not migrate:
             raise MailgitopsError(
-                f"the outbox {path} has schema version {found}; this mailgitops needs version {VERSION}",
+                f"the outbox {path} has schema version {found}; this mailgitops needs version {VERSION} "
+                "(`mailgitops outbox migrate` brings it up to date)",
                 hint=f"back up the file, then run: mailgitops outbox migrate --outbox {path}",
-                exit_code=ExitCode.PROBLEMS)
+                exit_code=ExitCode.TEMPORARY)
         if found == 0:
             for sql in _statements(_V1):
                 db.execute(sql)

@@ -13,7 +13,7 @@ import pytest
 
 from mailgitops.dispatch import outbox_schema
 from mailgitops.dispatch.outbox_backends import open_outbox
-from support.dispatchrepo import build_bundle, cli, make_repo, outcome
+from support.dispatchrepo import build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.smtpd import SmtpServer
 
 _V1_INSERT = ("INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from, to_json,"
@@ -52,13 +52,19 @@ def test_a_queued_version_1_message_is_sent_once_after_migrate_with_its_message_
     bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
     env = {"MAILGITOPS_DELIVERY": "production"}
     refused = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(path), env=env)
-    assert refused.returncode == 1
+    assert refused.returncode == 75
     assert "outbox migrate" in refused.stderr
     assert "Traceback" not in refused.stderr
+    # the order system's events between installing and migrating: kept by it (75), none stored
+    event = write_event(tmp_path, sample_event(event_id="during-upgrade"))
+    waiting = cli("dispatch", "--bundle", str(bundle), "--event", str(event), "--outbox", str(path), env=env)
+    assert waiting.returncode == 75, waiting.stderr
+    assert "outbox migrate" in waiting.stderr
     first = outcome(cli("outbox", "migrate", "--outbox", str(path)))
     assert (first["changed"], first["backup"]) == (True, f"{path}.before-migrate-v1")
     second = outcome(cli("outbox", "migrate", "--outbox", str(path)))
     assert (second["changed"], second["backup"]) == (False, None)
+    assert sorted(p.name for p in tmp_path.glob("outbox.sqlite.*")) == ["outbox.sqlite.before-migrate-v1"]
     # the copy is the file as the old version left it: what a rollback restores
     copy = sqlite3.connect(first["backup"])
     assert copy.execute("PRAGMA user_version").fetchone()[0] == 0
