@@ -220,7 +220,7 @@ def discard(ctx: Ctx) -> Response:
         return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422)
     try:
         drafts.edit(disp, row.id, record=record.recorder(_who(ctx), "discarded the draft"))
-        drafts.discard(disp.outbox, row.id)
+        drafts.discard(disp.outbox, row.id, disp.attachments_root)
     except MailgitopsError as e:
         return _refused(ctx, e)
     return ctx.redirect(f"/draft/{row.id}", "discarded")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from mailgitops.dispatch import rules
@@ -240,10 +241,15 @@ def send(dispatcher: Dispatcher, draft_id: int, *, deliver: bool = True) -> Json
     return {**summary(_get(outbox, draft_id)[0]), "already": False, "delivery": str(mode)}
 
 
-def discard(outbox: Outbox, draft_id: int) -> JsonDict:
+def discard(outbox: Outbox, draft_id: int, attachments_root: Path | None = None) -> JsonDict:
+    """The draft is never sent; the files an operator attached to it in the console (under
+    `attachments_root`) are removed with it: a customer's file kept for nothing."""
     row = _get(outbox, draft_id)[0]
     if row.status != "draft":
         raise MailgitopsError(f"draft {draft_id} is already {row.status}; it cannot be discarded",
                               code="draft-not-discardable", values={"id": draft_id, "status": row.status})
-    outbox.discard_draft(draft_id)  # lost to a concurrent send or discard: the summary says which
-    return summary(_get(outbox, draft_id)[0])
+    if outbox.discard_draft(draft_id) and attachments_root is not None:
+        from mailgitops.dispatch.forget import remove_uploads
+
+        remove_uploads(attachments_root, draft_id)
+    return summary(_get(outbox, draft_id)[0])  # lost to a concurrent send or discard: it says which

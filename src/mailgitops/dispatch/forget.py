@@ -21,6 +21,15 @@ _KEPT = ("kind", "result", "code", "status", "bounced_at", "notified")  # no add
 PAGE = 500
 
 
+def remove_uploads(attachments_root: Path, row_id: int) -> bool:
+    """Remove the files the console stored for this message's draft; whether there were any."""
+    folder = attachments_root / UPLOADS_FOLDER / str(row_id)
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
 def _done(row: Row) -> bool:
     return not (row.to or row.cc or row.bcc or row.rcpts or row.delivered or row.refused) \
         and row.last_error in (None, FORGOTTEN) and all(r.get("address") == FORGOTTEN for r in row.recipients)
@@ -50,8 +59,6 @@ def forget(ob: Outbox, before: float, attachments_root: Path | None = None) -> d
                              # a reason stays a reason (the console shows "expired: ..."), without its words
                              last_error=FORGOTTEN if row.last_error else None):
                     forgotten += 1
-                if attachments_root is not None and (folder := attachments_root / UPLOADS_FOLDER
-                                                     / str(row.id)).is_dir():
-                    shutil.rmtree(folder, ignore_errors=True)
+                if attachments_root is not None and remove_uploads(attachments_root, row.id):
                     files += 1
     return {"forgotten": forgotten, "upload_folders_removed": files, **counts}

@@ -175,7 +175,8 @@ def discard_draft(service: Service, req: Request, draft_id: str) -> Response:
 
     _draft_row(service, draft_id)
     try:
-        return json_response(200, drafts.discard(service.dispatcher().outbox, int(draft_id)))
+        disp = service.dispatcher()
+        return json_response(200, drafts.discard(disp.outbox, int(draft_id), disp.attachments_root))
     except MailgitopsError as e:
         raise _refused(service, draft_id, e) from None
 

@@ -147,10 +147,19 @@ def test_send_needs_the_confirmation(rig: ConsoleRig, signed_in: TestClient) -> 
 
 def test_discard_is_recorded_and_never_sent(rig: ConsoleRig, signed_in: TestClient) -> None:
     draft_id = rig.draft()
+    other = rig.draft("q-other")
     token = csrf_of(signed_in.get("/").text)
+    for which in (draft_id, other):
+        signed_in.post(f"/draft/{which}/upload", data={"csrf": token},
+                       files={"file": ("proof.pdf", b"%PDF-1.4\n%the customer's proof\n", "application/pdf")})
+    uploads = rig.attachments / "console-uploads"
+    assert (uploads / str(draft_id)).is_dir()
     gone = signed_in.post(f"/draft/{draft_id}/discard", data={"csrf": token, "confirm": "yes"})
     assert gone.status_code == 303
     assert rig.service.dispatcher().outbox.get(draft_id).status == "discarded"
+    # the customer's file attached to it goes with it; another draft's stays
+    assert not (uploads / str(draft_id)).exists()
+    assert [p.name for p in (uploads / str(other)).rglob("*.pdf")] == ["proof.pdf"]
     again = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": token, "confirm": "yes"})
     assert again.status_code == 303
     assert "notice=discarded" in again.headers["location"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -228,6 +229,26 @@ def test_discarded_draft_is_never_sent(service: Service) -> None:
     assert status == 409
     assert "discarded" in body["error"]
     assert service.dispatcher().outbox.rows("queued") == []
+
+
+def test_a_discarded_drafts_console_uploads_are_removed(bundle: Path, outbox_location: str,
+                                                       tmp_path: Path) -> None:
+    root = tmp_path / "files"
+    shutil.copytree(SAMPLES / "files", root)
+    svc = Service(bundle, outbox=outbox_location, attachments_root=root, token=TOKEN)
+    try:
+        draft_id = _draft(svc, "d-uploads")
+        kept = _draft(svc, "d-uploads-kept")
+        for which in (draft_id, kept):  # what the console stores for a file an operator attaches
+            upload = root / "console-uploads" / str(which) / "0123456789abcdef" / "proof.pdf"
+            upload.parent.mkdir(parents=True)
+            upload.write_bytes(b"%PDF-1.4 the customer's proof")
+        assert call(svc, "POST", f"/drafts/{draft_id}/discard")[0] == 200
+        assert not (root / "console-uploads" / str(draft_id)).exists()
+        assert (root / "console-uploads" / str(kept) / "0123456789abcdef" / "proof.pdf").is_file()
+        assert (root / "jobs").is_dir()  # the order system's files are never touched
+    finally:
+        svc.close()
 
 
 def test_draft_edit_problems_all_named(service: Service) -> None:
