@@ -80,3 +80,20 @@ def test_private_folders_and_files(tmp_path: Path) -> None:
     assert (mode(target), target.read_bytes()) == (0o600, b"Dear Ada")
     with pytest.raises(FileExistsError):
         private.open_file(target, exclusive=True)
+
+
+def test_the_copy_outbox_migrate_keeps_of_an_older_outbox_is_0600(tmp_path: Path) -> None:
+    import sqlite3
+
+    from mailgitops.dispatch import outbox_schema
+    from support.dispatchrepo import cli, outcome
+
+    path = tmp_path / "outbox.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(outbox_schema._V1)  # as the version before schema numbers wrote it
+    db.commit()
+    db.close()
+    os.chmod(path, 0o600)
+    got = outcome(cli("outbox", "migrate", "--outbox", str(path)))
+    assert got["backup"] == f"{path}.before-migrate-v1"
+    assert mode(got["backup"]) == 0o600

@@ -129,6 +129,9 @@ def backup_before(db: sqlite3.Connection, path: str) -> str | None:
         n += 1
         target = f"{path}.before-migrate-v{found}.{n}"
     partial = f"{target}.partial"  # renamed when complete: a copy cut short never looks like one
+    from mailgitops import private
+
+    private.sqlite_file(partial)  # the whole outbox, customers and all: 0600, not the umask's 0644
     copy = sqlite3.connect(partial)
     try:
         db.backup(copy)
