@@ -3,7 +3,10 @@ migrated; and that older mailgitops rolled back onto the migrated file."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -127,3 +130,36 @@ def test_an_older_mailgitops_rolled_back_onto_a_migrated_outbox_cannot_accept_ma
     with pytest.raises(sqlite3.IntegrityError):
         _insert_as_version_1(db, "e4", "<old-4@example.com>")
     db.close()
+
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "outbox-26a7483.sqlite"
+
+
+def test_an_outbox_made_by_the_release_of_2026_11_28_keeps_its_drafts_and_queue(
+        server: SmtpServer, tmp_path: Path) -> None:
+    # made once by 26a7483 itself (dispatch and drafts edit): a quotation draft as made, one the
+    # operator edited ("Revised quotation"), and an order_dispatched email queued while the
+    # server was down
+    before = len(server.messages)
+    path = tmp_path / "outbox.sqlite"
+    shutil.copy(FIXTURE, path)
+    outcome(cli("outbox", "migrate", "--outbox", str(path)))
+    drafts = {d["id"]: d for d in outcome(cli("drafts", "list", "--outbox", str(path)))}
+    assert {i: (d["subject"], d["draft_damaged"]) for i, d in drafts.items()} == {
+        3: ("Preisangebot für Ihren Auftrag PO-1001", None), 4: ("Revised quotation", None)}
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
+    env = {"MAILGITOPS_DELIVERY": "production"}
+    common = ("--bundle", str(bundle), "--outbox", str(path))
+    outcome(cli("drafts", "edit", "3", "--subject", "Ihr Angebot, überarbeitet", *common, env=env))
+    for draft in ("3", "4", "4"):  # the second send of 4 sends nothing
+        outcome(cli("drafts", "send", draft, *common, env=env))
+    flushed = cli("outbox", "flush", *common, env=env)
+    assert flushed.returncode == 0, flushed.stderr
+    got = {m.message_id: m for m in server.messages[before:]}
+    rows = {r.id: r for r in open_outbox(str(path)).rows()}
+    assert {r.status for r in rows.values()} == {"sent"}
+    assert sorted(got) == sorted(r.message_id for r in rows.values())  # each once, its own Message-ID
+    assert len(server.messages) - before == 3
+    subject = {i: email.message_from_bytes(got[r.message_id].data, policy=email.policy.default)["Subject"]
+               for i, r in rows.items()}
+    assert (subject[3], subject[4]) == ("Ihr Angebot, überarbeitet", "Revised quotation")
