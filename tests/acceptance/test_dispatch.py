@@ -266,7 +266,13 @@ def test_w3_draft_edit_and_send_once(main: Run, sink: SmtpServer) -> None:
 
 def test_w3_discarded_draft_is_never_sent(main: Run, sink: SmtpServer) -> None:
     m = main.ok(event("quotation", "w3-discard"))["messages"][0]
-    assert outcome(main.run("drafts", "discard", str(m["draft_id"])))["status"] == "skipped"
+    root = main.tmp / "attachments"  # a file an operator attached to it in the console
+    upload = root / "console-uploads" / str(m["draft_id"]) / "0123456789abcdef" / "proof.pdf"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"%PDF-1.4 the customer's proof")
+    assert outcome(main.run("drafts", "discard", str(m["draft_id"]), "--attachments-root",
+                            str(root)))["status"] == "skipped"
+    assert not upload.parent.parent.exists()  # the customer's file went with the draft
     proc = cli("drafts", "send", str(m["draft_id"]), "--bundle", str(main.bundle),
                "--outbox", str(main.outbox))
     assert json.loads(proc.stdout)["already"] is True

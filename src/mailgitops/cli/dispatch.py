@@ -170,9 +170,14 @@ def register(group: click.Group) -> None:
 
     @drafts.command("discard")
     @click.argument("draft_id", type=int)
+    @attachments_root_option
     @outbox_option
-    def drafts_discard(draft_id: int, outbox: str | None) -> None:
-        """Drop a draft: it is never sent."""
+    def drafts_discard(draft_id: int, attachments_root: str | None, outbox: str | None) -> None:
+        """Drop a draft: it is never sent. With the attachments root, the files an operator
+        attached to it in the console go with it."""
+        from pathlib import Path
+
         from mailgitops.dispatch import drafts as d
 
-        run(with_outbox, outbox, lambda ob: d.discard(ob, draft_id))
+        root = Path(attachments_root) if attachments_root else None
+        run(with_outbox, outbox, lambda ob: d.discard(ob, draft_id, root))
