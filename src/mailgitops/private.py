@@ -26,6 +26,8 @@ def sqlite_file(path: str | Path, *, strip: int = 0o077) -> None:
     """Before sqlite3.connect: a missing database is made empty with mode 0600, so the -wal and
     -shm SQLite makes beside it are 0600 too; an existing one of this user (and its side files)
     loses the `strip` bits. Any error is left for SQLite to name (a missing folder, no rights)."""
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        return  # SQLite's own names, not a file of that name
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
         os.close(fd)

@@ -97,3 +97,9 @@ def test_the_copy_outbox_migrate_keeps_of_an_older_outbox_is_0600(tmp_path: Path
     got = outcome(cli("outbox", "migrate", "--outbox", str(path)))
     assert got["backup"] == f"{path}.before-migrate-v1"
     assert mode(got["backup"]) == 0o600
+
+
+def test_sqlites_own_names_make_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    private.sqlite_file(":memory:")
+    assert list(tmp_path.iterdir()) == []
