@@ -103,3 +103,18 @@ def test_sqlites_own_names_make_no_file(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)
     private.sqlite_file(":memory:")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_per_user_cache_folders_are_made_0700_up_from_the_first_missing_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailgitops.render import diskcache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    diskcache._safe_dir.cache_clear()
+    try:
+        folder = diskcache.user_folder("validate")
+    finally:
+        diskcache._safe_dir.cache_clear()
+    assert folder == tmp_path / "cache" / "mailgitops" / "validate"
+    for made in (tmp_path / "cache", tmp_path / "cache" / "mailgitops", folder):
+        assert mode(made) == 0o700, made

@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mailgitops import private
+
 _enabled = False
 
 
@@ -65,7 +67,7 @@ def _safe_dir(path: Path) -> Path | None:
     """`path`, made if missing (0700), if it belongs to this user and nobody else can write to it:
     the Jinja entries are code this process will run."""
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private.make_dir(path)  # ~/.cache/mailgitops too, not only the last folder, 0700
         st = path.stat()
     except OSError:
         return None
