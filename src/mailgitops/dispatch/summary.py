@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mailgitops.dispatch.outbox import Outbox, iso
+from mailgitops.dispatch.outbox import Outbox, Row, iso
 from mailgitops.dispatch.sending import FlushReport
 from mailgitops.errors import ExitCode
 
@@ -24,9 +24,7 @@ def flush_summary(outbox: Outbox, report: FlushReport) -> tuple[dict[str, object
         **report.to_json(),
         "waiting": waiting,
         "next_attempt_at": iso(min(due)) if due and not report.paused else None,
-        "waiting_messages": [{"id": r.id, "role": r.role, "to": list(r.to), "status": r.status,
-                              "next_attempt_at": iso(r.next_attempt_at) if r.status != "sending" else None,
-                              "reason": r.last_error} for r in rows],
+        "waiting_messages": [_waiting(r) for r in rows],
         "failed_total": counts.get("failed", 0), "expired_total": counts.get("expired", 0),
         "corrupt_total": counts.get("corrupt", 0),
         "ambiguous_redeliveries": counts.get("ambiguous_redeliveries", 0),
@@ -36,6 +34,24 @@ def flush_summary(outbox: Outbox, report: FlushReport) -> tuple[dict[str, object
     if report.paused or waiting:
         return out, int(ExitCode.TEMPORARY)
     return out, int(ExitCode.OK)
+
+
+def _waiting(r: Row) -> dict[str, object]:
+    sending = r.status == "sending"  # its time: when another process may take it over
+    return {"id": r.id, "role": r.role, "to": list(r.to), "status": r.status,
+            "next_attempt_at": iso(r.lease_until if sending else r.next_attempt_at),
+            "reason": held(r) if sending else r.last_error}
+
+
+def held(r: Row) -> str:
+    """Why a message being sent waits, and for what: it said nothing (a null reason and time),
+    so a message a killed older version left `sending` looked stuck for its 15-minute lease."""
+    if r.lease_host is None:  # versions before 2026-11-30 did not record who sends
+        who = "a process that did not record itself (a mailgitops from before 2026-11-30)"
+    else:
+        who = f"process {r.lease_pid} on {r.lease_host}"
+    return (f"being sent by {who}; if that process is gone, it is sent again when its lease ends "
+            "(counted ambiguous, same Message-ID)")
 
 
 def summary_line(s: Mapping[str, object]) -> str:

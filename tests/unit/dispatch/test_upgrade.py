@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mailgitops.dispatch import outbox_schema
+from mailgitops.dispatch.outbox import iso
 from mailgitops.dispatch.outbox_backends import open_outbox
 from support.dispatchrepo import build_bundle, cli, make_repo, outcome, sample_event, write_event
 from support.smtpd import SmtpServer
@@ -163,3 +164,26 @@ def test_an_outbox_made_by_the_release_of_2026_11_28_keeps_its_drafts_and_queue(
     subject = {i: email.message_from_bytes(got[r.message_id].data, policy=email.policy.default)["Subject"]
                for i, r in rows.items()}
     assert (subject[3], subject[4]) == ("Ihr Angebot, überarbeitet", "Revised quotation")
+
+
+def test_flush_says_when_a_message_a_killed_older_version_left_sending_goes_again(
+        server: SmtpServer, tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(outbox_schema._V1)
+    _insert_as_version_1(db, "e5", "<old-5@example.com>")
+    lease_until = time.time() + 900  # the older version's 15-minute lease, then kill -9
+    db.execute("UPDATE messages SET status='sending', worker='4242-ab', lease_until=?, attempts=1",
+               (lease_until,))
+    db.commit()
+    db.close()
+    outcome(cli("outbox", "migrate", "--outbox", str(path)))
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
+    flushed = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(path),
+                  env={"MAILGITOPS_DELIVERY": "production"})
+    assert flushed.returncode == 75, flushed.stderr
+    [waiting] = json.loads(flushed.stdout)["waiting_messages"]
+    assert waiting["status"] == "sending"
+    assert waiting["next_attempt_at"] == iso(lease_until)  # was null: it looked stuck for good
+    assert "before 2026-11-30" in waiting["reason"]
+    assert "sent again when its lease ends" in waiting["reason"]
