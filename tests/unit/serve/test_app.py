@@ -162,6 +162,33 @@ def test_outbox_that_cannot_be_opened(bundle: Path, tmp_path: Path) -> None:
     assert health["status"] == "outbox-unavailable"
 
 
+def test_an_outbox_of_an_older_schema_is_503_until_migrated_then_serves(bundle: Path, tmp_path: Path) -> None:
+    # an upgrade: the new version started before `outbox migrate` ran; no restart is needed after
+    import sqlite3
+
+    from mailgitops.dispatch import outbox_schema
+    from mailgitops.dispatch.outbox_backends import migrate
+
+    path = tmp_path / "o.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(outbox_schema._V1)
+    db.close()
+    svc = Service(bundle, outbox=str(path), attachments_root=SAMPLES / "files", token=TOKEN)
+    try:
+        status, _, body = call(svc, "POST", "/events", event())
+        assert status == 503  # the order system keeps the event
+        assert "mailgitops outbox migrate" in body["error"]
+        status, _, health = call(svc, "GET", "/health")
+        assert (status, health["status"]) == (503, "outbox-unavailable")
+        assert "mailgitops outbox migrate" in health["reason"]
+        assert migrate(str(path))["changed"] is True
+        status, _, body = call(svc, "POST", "/events", event())
+        assert status in (200, 202), body
+        assert call(svc, "GET", "/health")[0] == 200
+    finally:
+        svc.close()
+
+
 @pytest.mark.parametrize(("headers", "raw", "status", "words"), [
     ({"content-type": "text/plain"}, b"{}", 415, "application/json"),
     ({"content-type": ""}, b"{}", 415, "unnamed"),
