@@ -371,8 +371,9 @@ def test_customer_data_stays_out_of_script_frames_and_the_back_button(live: tupl
     """What a browser on a shared PC, or another site, could get at: the session cookie from
     script, the draft in another site's frame, the draft from history after signing out."""
     rig, base = live
+    rig.add_operator("pia")  # an operator of its own: an earlier test switched ada's console to Chinese
     draft_id = rig.draft("privacy-1")
-    page = open_draft(browser, base, "ada", draft_id)
+    page = open_draft(browser, base, "pia", draft_id)
     expect(page.get_by_text("ada@example.org").first).to_be_visible()  # the customer, on this page
     cookies = page.evaluate("document.cookie")
     assert "mailgitops-session" not in cookies  # HttpOnly: no script reads it
