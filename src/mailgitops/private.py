@@ -31,11 +31,22 @@ def sqlite_file(path: str | Path, *, strip: int = 0o077) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
         os.close(fd)
+    if not _sqlite_or_empty(path):
+        return  # another file given by mistake (--outbox README.md): SQLite refuses it, left as it was
     for side in SQLITE_SIDES:
         with contextlib.suppress(OSError):
             st = os.stat(f"{path}{side}")
             if _ours(st) and st.st_mode & strip:
                 os.chmod(f"{path}{side}", st.st_mode & 0o7777 & ~strip)
+
+
+def _sqlite_or_empty(path: str | Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return False
+    return head in (b"", b"SQLite format 3\x00")
 
 
 def make_dir(path: Path) -> Path:

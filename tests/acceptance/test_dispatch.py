@@ -429,11 +429,13 @@ def test_an_outbox_path_that_names_another_file_says_so(main: Run, sink: SmtpSer
     path = write_event(tmp_path, event("order_received", "not-an-outbox"))
     readme = tmp_path / "README.md"
     readme.write_text("# notes\n", encoding="utf-8")
+    readme.chmod(0o644)  # a document others may read: its mode is not the outbox's to change
     proc = cli("dispatch", "--bundle", str(main.bundle), "--event", str(path), "--outbox", str(readme))
     assert proc.returncode == 75
     said = f"cannot open the outbox {readme}: that file is not an outbox (not a SQLite database)"
     assert said in proc.stderr, proc.stderr
     assert readme.read_text(encoding="utf-8") == "# notes\n"
+    assert readme.stat().st_mode & 0o777 == 0o644
     assert sink.messages == []
 
 
