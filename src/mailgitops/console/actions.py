@@ -11,7 +11,7 @@ from mailgitops.console import core_text, drafting, pages, record, uploads
 from mailgitops.console.drafting import split_cc
 from mailgitops.console.message import retryable, try_now
 from mailgitops.console.readable import readable
-from mailgitops.console.web import Ctx
+from mailgitops.console.web import Ctx, temporary
 from mailgitops.dispatch import drafts
 from mailgitops.dispatch.draft_shape import Draft
 from mailgitops.dispatch.outbox import Outbox, Row
@@ -33,9 +33,7 @@ def _text(ctx: Ctx, name: str) -> str:
 
 def _refused(ctx: Ctx, e: MailgitopsError) -> Response:
     if e.exit_code == ExitCode.TEMPORARY:
-        return ctx.refuse(503, "Not possible",
-                          ctx._("Sending is temporarily unavailable. Try again in a minute."),
-                          back=f"/draft/{_id(ctx)}")
+        return ctx.refuse(503, "Not possible", temporary(ctx, e), back=f"/draft/{_id(ctx)}")
     return pages.draft(ctx, problem=core_text.text(ctx.lang, e), status=422)
 
 

@@ -14,6 +14,13 @@ from mailgitops.errors import MailgitopsError
 
 # code -> language -> (message, hint or None); {names} are the error's `values`
 CORE: Mapping[str, Mapping[str, tuple[str, str | None]]] = {
+    # the outbox waits for `outbox migrate` (an upgrade in progress), or was migrated by a newer version
+    "outbox-needs-migration": {
+        "de": ("Der Postausgang wird gerade auf diese Version von mailgitops umgestellt (Schema {found} → {version}); bis dahin wird nichts gesendet.", "Es geht weiter, sobald die Administration `mailgitops outbox migrate` ausgeführt hat."),
+        "zh": ("发件箱正在升级到此版本的 mailgitops（架构 {found} → {version}）；在此之前不会发送任何邮件。", "管理员运行 `mailgitops outbox migrate` 后即可继续。")},
+    "outbox-newer": {
+        "de": ("Der Postausgang wurde von einer neueren Version von mailgitops umgestellt (Schema {found}); diese Version lässt ihn unberührt.", "Die Administration muss diesen Rechner auf die neuere Version aktualisieren."),
+        "zh": ("发件箱已由更新版本的 mailgitops 升级（架构 {found}）；此版本不会改动它。", "管理员需要将这台机器升级到更新的版本。")},
     "draft-missing": {
         "de": ("Es gibt keinen Entwurf {id}.", "Die Liste der Entwürfe zeigt, welche warten."),
         "zh": ("没有草稿 {id}。", "草稿列表显示正在等待的草稿。")},

@@ -95,8 +95,7 @@ def _guarded(fn: Handler, ctx: Ctx) -> Response:
             from mailgitops.console import core_text
 
             return ctx.refuse(422, "Not possible", core_text.text(ctx.lang, e))
-        resp = ctx.refuse(503, "Not possible",
-                          ctx._("Sending is temporarily unavailable. Try again in a minute."))
+        resp = ctx.refuse(503, "Not possible", temporary(ctx, e))
         resp.headers["Retry-After"] = "10"
         return resp
     except Exception as e:
@@ -104,6 +103,17 @@ def _guarded(fn: Handler, ctx: Ctx) -> Response:
                          f"unexpected {type(e).__name__}: {e}\n")
         return HTMLResponse("Unexpected error: this is a bug in mailgitops (see the server's log).",
                             status_code=500, headers=headers())
+
+
+def temporary(ctx: Ctx, e: Exception) -> str:
+    """Why nothing can be done for now: the outbox's own reason when the console knows its words
+    (an upgrade waiting for `outbox migrate`), else that it is unavailable for a moment."""
+    from mailgitops.console import core_text
+    from mailgitops.errors import MailgitopsError
+
+    if isinstance(e, MailgitopsError) and e.code in core_text.CORE:
+        return core_text.text(ctx.lang, e)
+    return ctx._("Sending is temporarily unavailable. Try again in a minute.")
 
 
 def _page_of(path: str) -> str:

@@ -111,7 +111,7 @@ def prepare(conn: psycopg.Connection[DictRow], url: str, *, migrate: bool) -> tu
                 f"the outbox {where} has schema version {found}, made by a newer mailgitops; this one "
                 f"knows versions up to {VERSION} and will not touch it",
                 hint="run the newer mailgitops here (upgrade this machine), or use another --outbox",
-                exit_code=ExitCode.TEMPORARY)
+                exit_code=ExitCode.TEMPORARY, code="outbox-newer", values={"found": found})
         # exit 75: the event is right and nothing was accepted; it is stored once the outbox is
         # migrated (or this machine upgraded), so the order system must keep it, not drop it
         if 0 < found < VERSION and not migrate:
@@ -119,7 +119,8 @@ def prepare(conn: psycopg.Connection[DictRow], url: str, *, migrate: bool) -> tu
                 f"the outbox {where} has schema version {found}; this mailgitops needs version {VERSION} "
                 "(`mailgitops outbox migrate` brings it up to date)",
                 hint="back the database up (pg_dump), then run: mailgitops outbox migrate --outbox URL",
-                exit_code=ExitCode.TEMPORARY)
+                exit_code=ExitCode.TEMPORARY, code="outbox-needs-migration",
+                values={"found": found, "version": VERSION})
         start = min(STEPS) if found == 0 else found + 1
         for step in range(start, VERSION + 1):
             for sql in (s.strip() for s in STEPS[step].split(";")):

@@ -152,7 +152,7 @@ def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tupl
                 f"the outbox {path} has schema version {found}, made by a newer mailgitops; this one "
                 f"knows versions up to {VERSION} and will not touch it",
                 hint="run the newer mailgitops here (upgrade this machine), or use another --outbox",
-                exit_code=ExitCode.TEMPORARY)
+                exit_code=ExitCode.TEMPORARY, code="outbox-newer", values={"found": found})
         # exit 75: the event is right and nothing was accepted; it is stored once the outbox is
         # migrated (or this machine upgraded), so the order system must keep it, not drop it
         if 0 < found < VERSION and not migrate:
@@ -160,7 +160,8 @@ def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tupl
                 f"the outbox {path} has schema version {found}; this mailgitops needs version {VERSION} "
                 "(`mailgitops outbox migrate` brings it up to date)",
                 hint=f"back up the file, then run: mailgitops outbox migrate --outbox {path}",
-                exit_code=ExitCode.TEMPORARY)
+                exit_code=ExitCode.TEMPORARY, code="outbox-needs-migration",
+                values={"found": found, "version": VERSION})
         if found == 0:
             for sql in _statements(_V1):
                 db.execute(sql)
