@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from mailgitops.console import i18n
 from mailgitops.console.accounts import Session
-from mailgitops.serve.auth import URL_SECRETS
+from mailgitops.serve.auth import secret_in_query
 
 if TYPE_CHECKING:
     from mailgitops.console.state import Console
@@ -124,10 +124,6 @@ def _page_of(path: str) -> str:
     return "/deliveries" if parts[0] == "deliveries" else "/"
 
 
-def _token_in_url(request: Request) -> bool:
-    return any(k.lower() in URL_SECRETS for k in request.query_params)
-
-
 def same_origin(request: Request) -> bool:
     """A browser names where a POST comes from; a cross-site one is refused before the token check.
     "null" is what our own pages send under Referrer-Policy: no-referrer, so there the form's
@@ -163,7 +159,7 @@ def _form_refused(ctx: Ctx, public: bool) -> Response | None:
 def endpoint(console: Console, fn: Handler, *,
              public: bool = False) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
-        if _token_in_url(request):
+        if secret_in_query(request.url.query):
             return HTMLResponse("A token or password is never accepted in a URL; sign in with the form.",
                                 status_code=400, headers=headers())
         token = request.cookies.get(console.cookie)

@@ -38,6 +38,15 @@ def _insert_as_version_1(db: sqlite3.Connection, event_id: str, message_id: str)
                             json.dumps(["ada@example.org", "archive@example.com"]), _RAW, now, now))
 
 
+def _version_1_outbox(path: Path, event_id: str, message_id: str) -> sqlite3.Connection:
+    """A version 1 outbox at `path` holding one queued message, as the 2026-11-27 release made
+    it; the connection stays open for the test to change the row further."""
+    db = sqlite3.connect(path)
+    db.executescript(outbox_schema._V1)
+    _insert_as_version_1(db, event_id, message_id)
+    return db
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[SmtpServer]:
     srv = SmtpServer().start()
@@ -48,9 +57,7 @@ def server() -> Iterator[SmtpServer]:
 def test_a_queued_version_1_message_is_sent_once_after_migrate_with_its_message_id(
         server: SmtpServer, tmp_path: Path) -> None:
     path = tmp_path / "outbox.sqlite"
-    db = sqlite3.connect(path)
-    db.executescript(outbox_schema._V1)
-    _insert_as_version_1(db, "e1", "<old-1@example.com>")
+    db = _version_1_outbox(path, "e1", "<old-1@example.com>")
     db.commit()
     db.close()
     bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
@@ -169,9 +176,7 @@ def test_an_outbox_made_by_the_release_of_2026_11_28_keeps_its_drafts_and_queue(
 def test_flush_says_when_a_message_a_killed_older_version_left_sending_goes_again(
         server: SmtpServer, tmp_path: Path) -> None:
     path = tmp_path / "outbox.sqlite"
-    db = sqlite3.connect(path)
-    db.executescript(outbox_schema._V1)
-    _insert_as_version_1(db, "e5", "<old-5@example.com>")
+    db = _version_1_outbox(path, "e5", "<old-5@example.com>")
     lease_until = time.time() + 900  # the older version's 15-minute lease, then kill -9
     db.execute("UPDATE messages SET status='sending', worker='4242-ab', lease_until=?, attempts=1",
                (lease_until,))
