@@ -27,6 +27,8 @@ MAX_PREHEADER_CHARS = 150  # inbox lists show ~100; the rest is never seen
 _MD_ANYWHERE = re.compile(r"([\\`*_{}\[\]<|~]|&(?=#?[A-Za-z0-9]+;))")
 _MD_ANYWHERE_PARENS = re.compile(r"([\\`*_{}\[\]<|~()]|&(?=#?[A-Za-z0-9]+;))")
 _MD_LINE_START = re.compile(r"^(\d{0,9})([.)])|^([#+\-=>])")
+# "#"s after a space at a line's end close a heading ("# Order 0 #" shows "Order 0")
+_MD_CLOSING_HASHES = re.compile(r"(?<=\s)(#+)$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -253,8 +255,8 @@ def _balanced(value: str) -> bool:
 def escape_markdown(value: str) -> str:
     """A value as Markdown that reads back as the same literal text (never a link or markup)."""
     anywhere = _MD_ANYWHERE if _balanced(value) else _MD_ANYWHERE_PARENS  # a lone ")" ends a link
-    lines = [_MD_LINE_START.sub(_escape_start, anywhere.sub(r"\\\1", line.strip()), count=1)
-             for line in value.split("\n")]
+    lines = [_MD_CLOSING_HASHES.sub(r"\\\1", _MD_LINE_START.sub(
+        _escape_start, anywhere.sub(r"\\\1", line.strip()), count=1)) for line in value.split("\n")]
     return "  \n".join(lines)  # a line break inside a value stays a line break, not a new block
 
 
