@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailgitops import private
-from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.errors import ExitCode, MailgitopsError, UsageError
 
 OPERATORS_ENV = "MAILGITOPS_OPERATORS"
 DEFAULT_NAME = "mailgitops-operators.sqlite"
@@ -95,13 +95,14 @@ class Accounts:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as e:
-            from mailgitops.dispatch.outbox_sqlite_conn import why_unopenable
+            from mailgitops.dispatch.outbox_sqlite_conn import why_unopenable, wrong_path
 
             why = why_unopenable(str(self.path)) or e
-            raise MailgitopsError(f"cannot open the operators file {self.path}: {why}",
-                                  hint=f"set {OPERATORS_ENV} to a file in a folder this user can write (for "
-                                       "`mailgitops operators`, --operators FILE); by default the file is "
-                                       "made next to the outbox",
+            hint = (f"set {OPERATORS_ENV} to a file in a folder this user can write (for `mailgitops "
+                    "operators`, --operators FILE); by default the file is made next to the outbox")
+            if wrong_path(str(self.path)):  # a document or a folder: waiting does not change that
+                raise UsageError(f"cannot open the operators file {self.path}: {why}", hint=hint) from e
+            raise MailgitopsError(f"cannot open the operators file {self.path}: {why}", hint=hint,
                                   exit_code=ExitCode.TEMPORARY) from e
 
     def close(self) -> None:

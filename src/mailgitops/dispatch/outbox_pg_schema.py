@@ -6,6 +6,7 @@ time decides and applies (an advisory lock inside the transaction)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from mailgitops.errors import ExitCode, MailgitopsError
@@ -83,18 +84,46 @@ def login_refused(where: str, e: BaseException) -> MailgitopsError | None:
                            hint=LOGIN_HINT, exit_code=ExitCode.PROBLEMS)
 
 
+# a password written into the URL (`postgresql://user:secret@host/db`), found before parsing so
+# that no parse error can quote it
+_URL_PASSWORD = re.compile(r"^[a-z]+://[^/@?#]*:[^/@?#]*@", re.I)
+URL_HINT = "write it as postgresql://USER@HOST:PORT/DATABASE, e.g. postgresql://mailgitops@db:5432/mailgitops"
+
+
 def check_url(url: str) -> None:
+    """A URL that cannot name a database is refused before any connection (exit 1: a setting to
+    fix, which no retry cures), with libpq's reason; a server that does not answer is another
+    matter (temporary, decided when connecting)."""
     from psycopg.conninfo import conninfo_to_dict
 
+    if _URL_PASSWORD.match(url):
+        raise MailgitopsError(
+            "the outbox URL carries a password; it would be logged and shown with the URL",
+            hint="remove it from the URL; " + LOGIN_HINT)
     try:
         parts = conninfo_to_dict(url)
     except Exception as e:
-        raise MailgitopsError(f"the outbox URL is not a PostgreSQL connection URL: {type(e).__name__}",
-                              hint="write it as postgresql://USER@HOST:PORT/DATABASE") from None
+        why = (str(e).strip().splitlines() or [type(e).__name__])[0].replace(f'"{url}"', "").strip(" :")
+        raise MailgitopsError(f"the outbox URL is not a PostgreSQL connection URL: {why}",
+                              hint=URL_HINT) from None
     if parts.get("password"):
         raise MailgitopsError(
             "the outbox URL carries a password; it would be logged and shown with the URL",
             hint="remove it from the URL; " + LOGIN_HINT)
+    for port in str(parts.get("port") or "").split(","):
+        if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+            raise MailgitopsError(f"the outbox URL {shown(url)} names the port `{port}`, which is no port "
+                                  "number (1 to 65535)", hint=URL_HINT)
+
+
+def bad_setting(where: str, e: BaseException) -> MailgitopsError | None:
+    """libpq refusing a setting of the URL before it connects (`sslmode=bogus`): exit 1, a
+    setting to fix; None for anything else."""
+    why = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    if not why.startswith("connection is bad: invalid"):
+        return None
+    return MailgitopsError(f"the outbox URL {where} has a setting libpq refuses: "
+                           f"{why.removeprefix('connection is bad: ')}", hint=URL_HINT)
 
 
 def prepare(conn: psycopg.Connection[DictRow], url: str, *, migrate: bool) -> tuple[int, int]:

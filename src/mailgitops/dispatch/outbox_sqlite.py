@@ -32,10 +32,10 @@ from mailgitops.dispatch.outbox import (
     sha_of,
 )
 from mailgitops.dispatch.outbox_page import page_where
-from mailgitops.dispatch.outbox_sqlite_conn import GroupWriter, Readers, why_unopenable
+from mailgitops.dispatch.outbox_sqlite_conn import GroupWriter, Readers, why_unopenable, wrong_path
 from mailgitops.dispatch.outbox_sqlite_hand import SqliteHandActions
 from mailgitops.dispatch.outbox_sqlite_upkeep import locked
-from mailgitops.errors import EventConflict, ExitCode, MailgitopsError
+from mailgitops.errors import EventConflict, ExitCode, MailgitopsError, UsageError
 
 _JSON_FIELDS = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
                 "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json",
@@ -116,9 +116,15 @@ class SqliteOutbox(SqliteHandActions):
             self.writer = GroupWriter(self.db, self.lock)
             self.readers = Readers(self.path)
         except sqlite3.Error as e:
-            # temporary (75) even for a wrong path: nothing was accepted, and the order system keeps
-            # the event and sends it again once the path is fixed (or the volume is mounted)
-            raise MailgitopsError(f"cannot open the outbox {self.path}: {why_unopenable(self.path) or e}",
+            why = why_unopenable(self.path) or e
+            if wrong_path(self.path):  # retrying for ever would not help: the command line is wrong
+                raise UsageError(f"cannot open the outbox {self.path}: {why}",
+                                 hint="pass --outbox (or MAILGITOPS_OUTBOX) the outbox file that dispatch "
+                                      "and serve use, or a new file's name in a folder this user can "
+                                      "write; nothing was stored") from e
+            # temporary (75) for a missing folder or permission: nothing was accepted, and the order
+            # system keeps the event and sends it again once that is fixed (or the volume mounted)
+            raise MailgitopsError(f"cannot open the outbox {self.path}: {why}",
                                   hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a file in a folder this "
                                        "user can write; nothing was stored",
                                   exit_code=ExitCode.TEMPORARY) from e

@@ -170,6 +170,18 @@ def why_unopenable(path: str) -> str | None:
     return "that file is not an outbox (not a SQLite database)" if _other_file(target) else None
 
 
+def wrong_path(path: str) -> bool:
+    """`path` names something that is no outbox and never becomes one by waiting: a folder, a
+    file where the folder should be, a document (README.md). A missing folder (a volume not
+    mounted yet) or a missing permission can be put right while the caller retries."""
+    target = Path(path)
+    try:
+        return (target.is_dir() or (target.parent.exists() and not target.parent.is_dir())
+                or _other_file(target))
+    except OSError:  # unreadable: the permission may still be granted
+        return False
+
+
 def _other_file(target: Path) -> bool:
     """A file with content that is no SQLite database (an empty file becomes a new outbox)."""
     if not target.is_file() or target.stat().st_size == 0:
