@@ -89,8 +89,8 @@ class PgOutbox(PgHandActions):
             # timeout and then say only that it timed out; libpq's own reason is what to fix
             psycopg.connect(url, connect_timeout=10).close()
         except psycopg.Error as e:
-            raise (outbox_pg_schema.login_refused(self.where, e) or outbox_pg_schema.bad_setting(self.where, e)
-                   or self._unavailable(e)) from None
+            raise (outbox_pg_schema.login_refused(self.where, e)
+                   or outbox_pg_schema.bad_setting(self.where, e) or self._unavailable(e)) from None
         try:
             self.pool.open(wait=True, timeout=15)
         except (PoolTimeout, psycopg.Error) as e:
