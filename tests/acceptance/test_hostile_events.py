@@ -76,8 +76,17 @@ CASES = [
                  id="job-price-word"),
     pytest.param({"order__due_date": '"2026-13-45"'}, "$.order.due_date", "a date such as 2026-12-04",
                  id="due-date-no-date"),
-    pytest.param({"order__submitted_at": "20261120"}, "$.order.submitted_at", "a date and time such as",
-                 id="submitted-at-number"),
+    pytest.param({"order__submitted_at": "20261120"}, "$.order.submitted_at",
+                 "a date and time with its UTC offset such as", id="submitted-at-number"),
+    # a time without its offset was read as UTC: an order system sending Berlin's 10:30 had its
+    # customers told 11:30 MEZ. Refused with what is missing, as occurred_at is
+    pytest.param({"order__submitted_at": '"2026-11-20T10:30:00"'}, "$.order.submitted_at",
+                 "it has no UTC offset, so it could be any zone's time", id="submitted-at-no-offset"),
+    pytest.param({"order__submitted_at": '"2026-03-29T02:30:00"'}, "$.order.submitted_at",
+                 "it has no UTC offset", id="submitted-at-in-the-missing-hour"),
+    # a date alone: the email printed a made-up time of day (00:00 UTC, shown as 01:00 MEZ)
+    pytest.param({"order__submitted_at": '"2026-11-20"'}, "$.order.submitted_at",
+                 "a date without a time of day", id="submitted-at-date-only"),
     pytest.param({"order__title": DEEP}, "$.order.title[0][0][0]", "nested more than", id="900-deep"),
     pytest.param({"customer__name": '"Ada Lovelace\\n"'}, "$.customer.name", "does not fit",
                  id="name-newline"),

@@ -28,8 +28,11 @@ _WANTED = {
     "number": "a number such as 2.5",
     "integer": "a whole number such as 500",
     "date": "a date such as 2026-12-04",
-    "datetime": "a date and time such as 2026-11-27T10:00:00Z",
+    "datetime": "a date and time with its UTC offset such as 2026-11-27T10:00:00Z",
 }
+# why a text that looks like a date and time was still refused (the filters would have to guess)
+_NO_OFFSET = " (it has no UTC offset, so it could be any zone's time; 2026-11-27T11:00:00+01:00 is Berlin's 11:00)"
+_NO_TIME = " (a date without a time of day)"
 
 
 # The package's variables of those types (schema/variables.yaml; a test keeps the two equal):
@@ -41,6 +44,19 @@ TYPED: tuple[tuple[str, str], ...] = (
     ("cost_centre.threshold", "money"), ("quote.price", "money"), ("quote.valid_until", "date"),
     ("export.count", "integer"),
 )
+
+
+def _why(kind: str, value: JsonValue) -> str:
+    """What is missing from a date and time that reads as one otherwise."""
+    if kind != "datetime" or not isinstance(value, str):
+        return ""
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return ""
+    if len(value.strip()) <= 10:
+        return _NO_TIME
+    return _NO_OFFSET if parsed.utcoffset() is None else ""
 
 
 def _reads(kind: str, value: JsonValue) -> bool:
@@ -90,6 +106,6 @@ def check(event: JsonObject, source: str) -> list[Diagnostic]:
     from mailgitops.diagnostics import error
 
     return [error(source, 0, 0, "wrong-value",
-                  f"{path}: `{name}` must be {_WANTED[kind]}, not {_shown(value)}",
+                  f"{path}: `{name}` must be {_WANTED[kind]}, not {_shown(value)}{_why(kind, value)}",
                   json_path=path, hint=f"send `{name}` as {_WANTED[kind].split(' (')[0]}")
             for path, name, kind, value in found]

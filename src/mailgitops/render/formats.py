@@ -137,11 +137,39 @@ def as_date(value: Any, zone: dt.tzinfo) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
+DATETIME_WANTED = "a date and time with its UTC offset, such as 2026-11-27T10:00:00Z or 2026-11-27T11:00:00+01:00"
+
+
 def as_datetime(value: Any) -> dt.datetime:
+    """A point in time. One without a UTC offset is refused, not guessed: read as UTC (as it once
+    was) or in the print room's zone, "10:30" from an order system in another zone, or in the hour
+    summer time repeats, would reach the customer as a wrong time with a confident zone name."""
     if isinstance(value, dt.datetime):
-        return value
-    parsed = dt.datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        parsed = value
+    else:
+        text = str(value)
+        if len(text.strip()) <= 10:
+            raise ValueError(f"`{text}` is a date without a time of day: send {DATETIME_WANTED}")
+        parsed = dt.datetime.fromisoformat(text)
+    if parsed.utcoffset() is None:
+        raise ValueError(f"`{value}` has no UTC offset, so it could be any zone's time: "
+                         f"send {DATETIME_WANTED}")
+    return parsed
+
+
+# the pattern letters that print a zone: a pattern with one shows its zone already
+_ZONE_FIELDS = frozenset("zZOvVXx")
+
+
+def shows_zone(pattern: str) -> bool:
+    """Whether a CLDR pattern prints the zone itself (outside quoted text)."""
+    quoted = False
+    for ch in pattern:
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch in _ZONE_FIELDS:
+            return True
+    return False
 
 
 def filters(lang: str) -> dict[str, Any]:
@@ -213,7 +241,11 @@ def filters(lang: str) -> dict[str, Any]:
             label = when.tzname() or label
         fmt = fmt if fmt is not None else _own_format(ctx, lang, "datetime")
         pattern = to_the_minute() if fmt is None else _checked("datetime", fmt)
-        return f"{format_datetime(when, format=pattern, tzinfo=zone, locale=loc())} {label}"
+        shown = str(format_datetime(when, format=pattern, tzinfo=zone, locale=loc()))
+        # `long`, `full` and a pattern with a zone field print the zone already ("11:30:00 MEZ"):
+        # a second name after it read "MEZ MEZ"
+        time_part = loc().time_formats[pattern].pattern if pattern in NAMED_FORMATS else pattern
+        return shown if shows_zone(time_part) else f"{shown} {label}"
 
     def number(value: Any) -> str:
         from babel.numbers import format_decimal
