@@ -31,7 +31,8 @@ _WANTED = {
     "datetime": "a date and time with its UTC offset such as 2026-11-27T10:00:00Z",
 }
 # why a text that looks like a date and time was still refused (the filters would have to guess)
-_NO_OFFSET = " (it has no UTC offset, so it could be any zone's time; 2026-11-27T11:00:00+01:00 is Berlin's 11:00)"
+_NO_OFFSET = (" (it has no UTC offset, so it could be any zone's time; "
+              "2026-11-27T11:00:00+01:00 is Berlin's 11:00)")
 _NO_TIME = " (a date without a time of day)"
 
 

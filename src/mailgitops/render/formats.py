@@ -137,7 +137,8 @@ def as_date(value: Any, zone: dt.tzinfo) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-DATETIME_WANTED = "a date and time with its UTC offset, such as 2026-11-27T10:00:00Z or 2026-11-27T11:00:00+01:00"
+DATETIME_WANTED = ("a date and time with its UTC offset, such as 2026-11-27T10:00:00Z or "
+                   "2026-11-27T11:00:00+01:00")
 
 
 def as_datetime(value: Any) -> dt.datetime:
