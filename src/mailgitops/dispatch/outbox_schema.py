@@ -92,16 +92,43 @@ def _to_v3(db: sqlite3.Connection) -> None:
         db.execute(sql)
 
 
-# A mailgitops from before version 2 checks no version: rolled back onto a newer file, it would
-# accept events as rows without per-recipient records, and send rows whose large attachments sit
-# in `blobs` (which it does not know) without them. Every message this version writes has its
-# recipients, so a row without them can only come from such a process: its insert is refused,
-# and it stops with this text instead of accepting mail it would handle wrongly.
+# A mailgitops from before version 2 checks no version: rolled back onto a newer file, or left
+# running (a cron `outbox flush`, a `serve`) while the file was migrated, it would accept events
+# as rows without per-recipient records, and send rows whose large attachments sit in `blobs`
+# (which it does not know) without them: the customer gets the email and a marker where the PDF
+# was. Two things only such a process does are refused, each stopping it with this text:
+# - an insert without recipients (every message this version writes has them);
+# - a claim (a row becoming `sending`) that names no lease holder: this version's claim always
+#   writes lease_host, and lease_host is cleared whenever a row stops being `sending`, so an
+#   older process's claim leaves it empty.
+_OLDER = ("this outbox was migrated by a newer mailgitops (schema version 3); run that version on it,"
+          " or any from 2026-11-30 or later (docs/upgrading.md, rolling back)")
 _GUARD = (
     "CREATE TRIGGER IF NOT EXISTS messages_from_older_mailgitops BEFORE INSERT ON messages"
     " WHEN NEW.recipients_json = '[]' AND NEW.to_json <> '[]'"
-    " BEGIN SELECT RAISE(ABORT, 'this outbox was migrated by a newer mailgitops (schema version 3);"
-    " run that version on it, or any from 2026-11-30 or later (docs/upgrading.md, rolling back)'); END")
+    f" BEGIN SELECT RAISE(ABORT, '{_OLDER}'); END")
+_CLAIM_GUARD = (
+    "CREATE TRIGGER IF NOT EXISTS messages_claimed_by_older_mailgitops BEFORE UPDATE OF status ON messages"
+    " WHEN NEW.status = 'sending' AND NEW.lease_host IS NULL"
+    f" BEGIN SELECT RAISE(ABORT, '{_OLDER}'); END")
+_LEASE_ENDS = (
+    "CREATE TRIGGER IF NOT EXISTS messages_lease_ends AFTER UPDATE OF status ON messages"
+    " WHEN NEW.status <> 'sending' AND NEW.lease_host IS NOT NULL"
+    " BEGIN UPDATE messages SET lease_host = NULL, lease_pid = NULL, lease_started = NULL"
+    " WHERE id = NEW.id; END")
+
+
+def _guard(db: sqlite3.Connection) -> None:
+    """The triggers above, also on files migrated before they existed (checked at every open: a
+    lookup in sqlite_master; the one-time clearing reads the rows only when they are first made)."""
+    db.execute(_GUARD)
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name='messages_claimed_by_older_mailgitops'").fetchone():
+        return
+    db.execute("UPDATE messages SET lease_host = NULL, lease_pid = NULL, lease_started = NULL"
+               " WHERE status <> 'sending' AND lease_host IS NOT NULL")
+    db.execute(_LEASE_ENDS)
+    db.execute(_CLAIM_GUARD)
+
 
 STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3}
 VERSION = max(STEPS)
@@ -167,7 +194,7 @@ def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tupl
                 db.execute(sql)
         for step in range(max(found, 1) + 1, VERSION + 1):
             STEPS[step](db)
-        db.execute(_GUARD)  # also on files migrated before the guard existed
+        _guard(db)
         db.execute(f"PRAGMA user_version={VERSION}")
         db.execute("COMMIT")
     except BaseException:
