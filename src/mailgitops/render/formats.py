@@ -114,6 +114,25 @@ def _zone(ctx: Context) -> dt.tzinfo:
         return dt.UTC
 
 
+def require_zone(name: str, where: str) -> None:
+    """Stop a start (serve) on a machine whose time zone database lacks the bundle's `timezone`:
+    every email would show its times in UTC instead (truthfully named, but not the print room's)."""
+    if name == "UTC":
+        return
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        from mailgitops.errors import MailgitopsError
+
+        raise MailgitopsError(
+            f"{where}: the time zone `{name}` (config/workflow.yaml `timezone`) is not in this "
+            "machine's time zone database, so the emails could not show their times in it",
+            hint="reinstall mailgitops (its `tzdata` dependency carries every zone), or correct "
+                 "`timezone` and build the bundle again") from None
+
+
 def _own_format(ctx: Context, lang: str, kind: str) -> str | None:
     """config/workflow.yaml `date_formats` for this language (or its base: `de-CH` → `de`), which
     build_context puts under printroom: the print room's own default pattern of `kind`."""

@@ -34,6 +34,9 @@ class Service:
 
         self.delivery = resolve(delivery)  # first: without a delivery mode the service does not start
         self.bundle = bundle_mod.load(bundle_path)
+        from mailgitops.render.formats import require_zone  # a machine without the zone stops here
+
+        require_zone(self.bundle.settings.workflow.timezone, str(bundle_path))
         self.outbox_location = outbox
         self.attachments_root = (Path(attachments_root) if attachments_root
                                  else attachments_root_from(None))
