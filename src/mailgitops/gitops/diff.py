@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mailgitops.errors import MailgitopsError
 from mailgitops.gitops.manifest import ManifestEntry, RenderOutput, load_output
+from mailgitops.gitops.sending import describe
 
 
 class Status(StrEnum):
@@ -31,7 +32,8 @@ class EmailChange:
     text_diff: tuple[str, ...]  # unified diff lines of the text part, without line endings
     html_changed: bool
     new_warnings: tuple[str, ...]
-    # (header, before, after) for the addressing headers that differ, e.g. a new sender name.
+    # (header, before, after) for the addressing headers that differ, e.g. a new sender name,
+    # and SENT_BY when the triggers that send it changed (a trigger switched off).
     header_changes: tuple[tuple[str, str, str], ...] = ()
 
     @property
@@ -54,6 +56,8 @@ class Comparison:
     changes: tuple[EmailChange, ...]  # sorted by template, then language
     base_count: int
     head_count: int
+    # templates of the base with no email at all in the head: deleted, so no longer sent
+    gone: frozenset[str] = frozenset()
 
     @property
     def unchanged(self) -> int:
@@ -69,6 +73,7 @@ def _text_lines(out: RenderOutput, email: ManifestEntry | None) -> list[str]:
 
 # What a recipient sees of the envelope; Date and Message-ID are the renderer's, not the admin's.
 ADDRESS_HEADERS = ("From", "Reply-To", "To", "Cc")
+SENT_BY = "Sent by"
 
 
 def _headers(out: RenderOutput, email: ManifestEntry) -> dict[str, str]:
@@ -87,6 +92,16 @@ def _header_changes(base: RenderOutput, before: ManifestEntry,
                  if old.get(name, "") != new.get(name, ""))
 
 
+def _sent_by_change(before: ManifestEntry | None, after: ManifestEntry | None
+                    ) -> tuple[tuple[str, str, str], ...]:
+    """Which triggers send it, before → after; nothing when either side does not say."""
+    if after is None or after.sent_by is None or (before is not None and before.sent_by is None):
+        return ()
+    old = describe(before.sent_by) if before is not None and before.sent_by is not None else ""
+    new = describe(after.sent_by)
+    return () if old == new else ((SENT_BY, old, new),)
+
+
 def _unified(before: list[str], after: list[str], name: str) -> tuple[str, ...]:
     lines = difflib.unified_diff(before, after, f"a/{name}", f"b/{name}", n=2, lineterm="")
     return tuple(lines)
@@ -103,9 +118,10 @@ def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str]) -
         # a new email's sender and recipients (a new webshop's From and Reply-To) are news too
         headers = tuple((name, "", value) for name, value in _headers(head, after).items()) \
             if after is not None else ()
+        headers += _sent_by_change(before, after)
         return EmailChange(key[0], key[1], status, before, after, text_diff, True, new_warnings, headers)
     html_changed = base.read(before.html) != head.read(after.html)
-    headers = _header_changes(base, before, head, after)
+    headers = _header_changes(base, before, head, after) + _sent_by_change(before, after)
     differs = (text_diff or html_changed or new_warnings or headers or before.subject != after.subject
                or before.language_used != after.language_used or before.warnings != after.warnings)
     if not differs:
@@ -120,7 +136,8 @@ def compare(base: RenderOutput, head: RenderOutput) -> Comparison:
         change = _compare_one(base, head, key)
         if change is not None:
             changes.append(change)
-    return Comparison(tuple(changes), len(base.emails), len(head.emails))
+    gone = {t for t, _ in base.emails} - {t for t, _ in head.emails}
+    return Comparison(tuple(changes), len(base.emails), len(head.emails), frozenset(gone))
 
 
 def compare_dirs(base_dir: Path, head_dir: Path) -> Comparison:

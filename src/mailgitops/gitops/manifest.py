@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError
@@ -20,7 +20,9 @@ _REQUIRED_STR = ("template", "lang", "subject", "html", "text")
 class ManifestEntry:
     """One email of a render output folder as manifest.json lists it: written by `render --out`
     (gitops/previews.py), read by `diff` (load_output below). The paths are relative to the
-    folder; `eml` is "" when the folder has no .eml for it (the diff then leaves out From/To/Cc)."""
+    folder; `eml` is "" when the folder has no .eml for it (the diff then leaves out From/To/Cc).
+    `sent_by` is which triggers send it to whom (gitops/sending.py); None in a manifest that
+    does not say (an older mailgitops wrote it), so that no change is claimed from it."""
 
     template: str
     lang: str
@@ -33,16 +35,21 @@ class ManifestEntry:
     html: str
     text: str
     eml: str
+    sent_by: tuple[str, ...] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.template, self.lang)
 
     def to_json(self) -> ManifestJson:
-        return {"template": self.template, "lang": self.lang, "language_used": self.language_used,
+        doc: ManifestJson = {
+                "template": self.template, "lang": self.lang, "language_used": self.language_used,
                 "sample": self.sample, "subject": self.subject, "html": self.html, "text": self.text,
                 "eml": self.eml, "html_bytes": self.html_bytes, "eml_bytes": self.eml_bytes,
                 "warnings": list(self.warnings)}
+        if self.sent_by is not None:
+            doc["sent_by"] = list(self.sent_by)
+        return doc
 
     @staticmethod
     def from_json(raw: object, index: int, where: str, root: Path
@@ -63,6 +70,7 @@ class ManifestJson(TypedDict):
     html_bytes: int
     eml_bytes: int
     warnings: list[str]
+    sent_by: NotRequired[list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +132,7 @@ def _entry(raw: object, index: int, where: str, root: Path) -> tuple[ManifestEnt
         html_bytes=html_bytes if isinstance(html_bytes, int) else (root / str(raw["html"])).stat().st_size,
         eml_bytes=eml_bytes if isinstance(eml_bytes, int) else ((root / eml).stat().st_size if eml else 0),
         warnings=tuple(str(w) for w in warnings) if isinstance(warnings, list) else (),
+        sent_by=tuple(str(t) for t in sent) if isinstance(sent := raw.get("sent_by"), list) else None,
     )
     return email, []
 

@@ -11,6 +11,7 @@ from mailgitops.checks.html_lint import email_findings
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError, UsageError
 from mailgitops.gitops.manifest import FORMAT, ManifestEntry
+from mailgitops.gitops.sending import sent_by
 from mailgitops.model import Repo, Sample
 from mailgitops.render import forkpool
 from mailgitops.render.compiled import CompiledTemplates
@@ -124,7 +125,7 @@ def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
     (folder / f"{lang}.eml").write_bytes(eml)
     return ManifestEntry(label, lang, p.email.lang, name, p.email.subject, len(html_bytes), len(eml),
                          p.warnings + lints, html=f"{label}/{lang}.html", text=f"{label}/{lang}.txt",
-                         eml=f"{label}/{lang}.eml")
+                         eml=f"{label}/{lang}.eml", sent_by=sent_by(repo, tid))
 
 
 def _chunk(jobs: list[Job]) -> list[Done]:

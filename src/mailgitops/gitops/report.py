@@ -6,7 +6,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from mailgitops.gitops.diff import Comparison, EmailChange, Status
+from mailgitops.gitops.diff import SENT_BY, Comparison, EmailChange, Status
+from mailgitops.gitops.sending import NOT_SENT
 from mailgitops.gitops.shared import shared_changes
 
 TITLE = "## Email preview"
@@ -64,6 +65,17 @@ def _name(change: EmailChange) -> str:
     return f"`{change.template}` · `{change.lang}`"
 
 
+def _status(c: EmailChange, gone: frozenset[str]) -> str:
+    """The change as the table and the section heading name it: an email that customers stop
+    getting says so, whether its template went or the triggers that sent it did. (A language
+    removed from one template is not: its customers get another language's text.)"""
+    if c.status is Status.REMOVED and c.template in gone:
+        return "removed: **no longer sent**"
+    if any(name == SENT_BY and new == NOT_SENT for name, _, new in c.header_changes):
+        return "changed: **no longer sent**" if c.status is Status.CHANGED else "added: **not sent**"
+    return str(c.status)
+
+
 def _headline(cmp: Comparison) -> str:
     if not cmp.changes:
         return f"**No email changed** ({cmp.head_count} rendered, all identical to the base)."
@@ -76,7 +88,7 @@ def _headline(cmp: Comparison) -> str:
 def _table(cmp: Comparison) -> list[str]:
     rows = ["| email | change | subject | HTML size |", "| --- | --- | --- | --- |"]
     for c in cmp.changes:
-        rows.append(f"| {_name(c)} | {c.status} | {_subject(c)} | {_size(c)} |")
+        rows.append(f"| {_name(c)} | {_status(c, cmp.gone)} | {_subject(c)} | {_size(c)} |")
     return rows
 
 
@@ -139,8 +151,8 @@ def _diff_block(c: EmailChange, limits: Limits) -> list[str]:
     return [*out, "", "</details>"]
 
 
-def _section(c: EmailChange, limits: Limits, *, with_diff: bool) -> list[str]:
-    out = [f"### {_name(c)}: {c.status}", ""]
+def _section(c: EmailChange, limits: Limits, gone: frozenset[str], *, with_diff: bool) -> list[str]:
+    out = [f"### {_name(c)}: {_status(c, gone)}", ""]
     facts = [f"- Subject: {_subject(c)}"]
     facts.extend(f"- {name}: {md_text(new)}" if c.status is Status.ADDED
                  else f"- {name}: {md_text(old)} → **{md_text(new)}**" for name, old, new in c.header_changes)
@@ -174,10 +186,10 @@ def to_markdown(cmp: Comparison, limits: Limits | None = None) -> str:
     used = sum(len(line) + 1 for line in head) + 100
     body: list[str] = []
     for i, c in enumerate(cmp.changes):
-        section = _section(c, limits, with_diff=True)
+        section = _section(c, limits, cmp.gone, with_diff=True)
         size = sum(len(line) + 1 for line in section)
         if used + size > limits.max_chars:
-            section = _section(c, limits, with_diff=False)
+            section = _section(c, limits, cmp.gone, with_diff=False)
             size = sum(len(line) + 1 for line in section)
         if used + size > limits.max_chars:
             rest = len(cmp.changes) - i

@@ -286,3 +286,37 @@ def test_a_change_in_two_emails_gets_no_shared_summary(tmp_path, write_output, b
     md = summary(base, write_output(tmp_path / "head", head_emails))
     assert "**2 emails differ**" in md
     assert "The same change in several emails" not in md
+
+
+def test_an_email_no_trigger_sends_any_more_is_named_no_longer_sent(tmp_path, write_output,
+                                                                    base_emails) -> None:
+    """Switching a trigger off changes no rendered byte; the manifest's sent_by does."""
+    sent = {"sent_by": ["order_accepted to customer (only to customers who asked)"]}
+    base = write_output(tmp_path / "base", {k: replace(v, extra=sent) for k, v in base_emails.items()})
+    off = {k: replace(v, extra={"sent_by": []} if k[0] == "order-accepted" else sent)
+           for k, v in base_emails.items()}
+    md = summary(base, write_output(tmp_path / "head", off))
+    assert "**2 emails differ** from the base: 2 changed; 2 unchanged." in md
+    assert "| `order-accepted` · `de` | changed: **no longer sent** |" in md
+    assert ("- Sent by: order\\_accepted to customer (only to customers who asked) → "
+            "**no trigger sends it**") in md
+    assert "- Changed: Sent by." in md
+
+
+def test_a_deleted_template_is_no_longer_sent_but_a_dropped_language_is_only_removed(
+        tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    head = {k: v for k, v in base_emails.items() if k[0] != "order-accepted" and k != ("order-ready", "de")}
+    md = summary(base, write_output(tmp_path / "head", head))
+    assert "| `order-accepted` · `de` | removed: **no longer sent** |" in md
+    assert "### `order-accepted` · `en`: removed: **no longer sent**" in md
+    assert "| `order-ready` · `de` | removed |" in md
+
+
+def test_a_manifest_that_does_not_say_who_sends_it_claims_no_change(tmp_path, write_output,
+                                                                   base_emails) -> None:
+    """A base rendered by an older mailgitops has no sent_by: nothing is made up from that."""
+    base = write_output(tmp_path / "base", base_emails)
+    sent = {"sent_by": ["order_accepted to customer"]}
+    head = write_output(tmp_path / "head", {k: replace(v, extra=sent) for k, v in base_emails.items()})
+    assert "**No email changed**" in summary(base, head)

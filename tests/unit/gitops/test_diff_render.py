@@ -119,3 +119,23 @@ def test_a_new_webshop_shows_in_the_comment_with_its_sender(tmp_path: Path) -> N
     assert "| `order-accepted@library` · `en` | added |" in md
     assert "- From: Library Print Service \\<library@example.com\\>" in md
     assert "- Reply-To: help@library.example.com" in md
+
+
+def test_a_trigger_switched_off_shows_its_email_as_no_longer_sent(tmp_path: Path) -> None:
+    """`send: never` changes no rendered byte: the comment said 'No email changed'."""
+    repo = tmp_path / "repo"
+    assert mailgitops("init", repo).returncode == 0
+    args = ("--template", "order-accepted", "--template", "order-ready", "--lang", "de")
+    assert mailgitops("render", "--root", repo, "--out", tmp_path / "base", *args).returncode == 0
+    wf = repo / "config" / "workflow.yaml"
+    text = wf.read_text(encoding="utf-8")
+    off = re.sub(r"(  order_accepted:\n(?:    .*\n)*?    send: )on_customer_request", r"\1never", text)
+    assert off != text
+    wf.write_text(off, encoding="utf-8")
+    r = mailgitops("render", "--root", repo, "--out", tmp_path / "head", *args)
+    assert r.returncode == 0, r.stderr
+    md = to_markdown(compare_dirs(tmp_path / "base", tmp_path / "head"))
+    assert "**1 email differs** from the base: 1 changed; 1 unchanged." in md
+    assert "| `order-accepted` · `de` | changed: **no longer sent** |" in md
+    assert ("- Sent by: order\\_accepted to customer (only to customers who asked) → "
+            "**no trigger sends it**") in md
