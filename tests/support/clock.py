@@ -13,15 +13,20 @@ import pytest
 class ShiftedClock:
     def __init__(self) -> None:
         self.ahead = 0.0
+        self.stepped = 0.0  # the wall clock alone, as NTP steps it: monotonic time does not move
 
     def time(self) -> float:
-        return real.time() + self.ahead
+        return real.time() + self.ahead + self.stepped
 
     def monotonic(self) -> float:
         return real.monotonic() + self.ahead
 
     def advance(self, seconds: float) -> None:
         self.ahead += seconds
+
+    def step_wall(self, seconds: float) -> None:
+        """The machine's clock set forward (positive) or back (negative), time itself going on."""
+        self.stepped += seconds
 
     def install(self, monkeypatch: pytest.MonkeyPatch, *modules: ModuleType) -> ShiftedClock:
         for module in modules:

@@ -14,7 +14,7 @@ from mailgitops.dispatch import lease, recipients
 from mailgitops.dispatch.delivery import DeliveryMode, envelope_allowed
 from mailgitops.dispatch.delivery import resolve as resolve_delivery
 from mailgitops.dispatch.outbox import Outbox, Pause, Row
-from mailgitops.dispatch.sending import PRUNE_EVERY, FlushReport, RetryPolicy
+from mailgitops.dispatch.sending import PRUNE_EVERY, FlushReport, RetryPolicy, clock_set_back
 from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
 from mailgitops.errors import ExitCode, MailgitopsError
 
@@ -121,6 +121,7 @@ class Sender:
         self.delivery()
         report = FlushReport()
         self.settle(report)
+        clock_set_back(self.outbox, self.policy, time.time())
         self.apply_retention()
         pause = self.current_pause()
         if pause is not None:

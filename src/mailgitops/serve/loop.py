@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from mailgitops.dispatch.outbox import Row
 from mailgitops.dispatch.sender import Sender
-from mailgitops.dispatch.sending import FlushReport
+from mailgitops.dispatch.sending import FlushReport, clock_set_back
 from mailgitops.errors import MailgitopsError
 from mailgitops.serve.service import Service
 
@@ -110,6 +110,9 @@ class SenderWorker:
         report = FlushReport()
         self._recovery.run(self.service)
         sender.settle(report)  # outcomes the outbox could not take while it was down
+        if made_due := clock_set_back(sender.outbox, sender.policy, time.time()):
+            log(f"{self.name}: the clock was set back: {made_due} message(s) "
+                "wait one backoff from now instead of until the time the clock had shown")
         sender.apply_retention()  # MAILGITOPS_RETENTION, as `outbox flush` applies it
         # current_pause, not the stored pause: an authentication pause ends by itself once the
         # password (a password_file rotated while serving) is no longer the one that failed
