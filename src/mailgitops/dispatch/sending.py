@@ -70,7 +70,8 @@ def clock_set_back(outbox: Outbox, policy: RetryPolicy, now: float) -> int:
     pause, so a time further ahead than that was made by the clock before the step: it is due now."""
     made_due = 0
     pause = outbox.paused()
-    if pause is not None and pause.until is not None and pause.until > now + policy.pause_seconds + CLOCK_SLACK:
+    until = pause.until if pause is not None else None
+    if pause is not None and until is not None and until - now > policy.pause_seconds + CLOCK_SLACK:
         outbox.pause(now + policy.pause_seconds, pause.reason)  # a whole pause, from now
     horizon = now + policy.max_backoff_seconds + CLOCK_SLACK
     due = outbox.next_attempt()
@@ -81,7 +82,8 @@ def clock_set_back(outbox: Outbox, policy: RetryPolicy, now: float) -> int:
         while page := outbox.rows(status, 1000, after=after):
             for row in page:
                 if row.next_attempt_at is not None and row.next_attempt_at > horizon:
-                    made_due += outbox.update(row.id, None, next_attempt_at=now + policy.delay(row.attempts))
+                    again = now + policy.delay(row.attempts)
+                    made_due += outbox.update(row.id, None, next_attempt_at=again)
             after = page[-1].id
     return made_due
 
