@@ -158,7 +158,8 @@ def test_pull_request_changing_one_german_subject(printroom: tuple[Path, Path], 
 
 @pytest.mark.slow
 def test_a_settings_only_change_is_named_in_the_comment(printroom: tuple[Path, Path], tmp_path: Path) -> None:
-    """`send: never` renders no email differently, but a reviewer must still see that it changed."""
+    """`send: never` renders no email differently, but a reviewer must still see that it changed:
+    its emails read 'no longer sent', and the settings file is named."""
     repo, _ = printroom
     runner = Runner(repo, tmp_path / "runner", chromium=None)
     runner.temp.mkdir()
@@ -171,7 +172,9 @@ def test_a_settings_only_change_is_named_in_the_comment(printroom: tuple[Path, P
     git(repo, "commit", "-q", "-am", "Stop the accepted email for now")
     pull_request(runner, repo, 2, base_sha)
     summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
-    assert "**No email changed**" in summary
+    assert "**No email changed**" not in summary
+    assert "| `order-accepted` · `de` | changed: **no longer sent** |" in summary
+    assert "**no trigger sends it**" in summary
     assert "**Settings changed**" in summary
     assert "- `config/workflow.yaml`" in summary
 
@@ -189,7 +192,12 @@ def test_a_new_colour_is_named_as_a_look_change(printroom: tuple[Path, Path], tm
     git(repo, "commit", "-q", "-am", "Our orange")
     pull_request(runner, repo, 3, base_sha)
     summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
-    assert "Changed: HTML only (layout or styling)." in summary
+    # one folded paragraph naming them, not a row and a section for each of the 119 emails
+    assert re.search(r"\*\*\d{2,} emails changed in their HTML only\*\* \(layout, colours or logo", summary)
+    assert "- `order-accepted`: `de`, `en`, `fr`, `nl`, `zh`" in summary
+    assert "| email | change |" not in summary
+    assert "Changed: HTML only" not in summary
+    assert len(summary) < 8000, len(summary)
     assert "**Look changed**" in summary
     assert "- `templates/_layouts/theme.yaml`" in summary
     assert "Settings changed" not in summary

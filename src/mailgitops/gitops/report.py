@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mailgitops.gitops.diff import SENT_BY, Comparison, EmailChange, Status
 from mailgitops.gitops.sending import NOT_SENT
-from mailgitops.gitops.shared import shared_changes
+from mailgitops.gitops.shared import MIN_EMAILS, shared_changes
 
 TITLE = "## Email preview"
 # GitHub refuses comments over 65,536 characters; stay below with room for the workflow's footer.
@@ -85,11 +85,39 @@ def _headline(cmp: Comparison) -> str:
     return f"**{total} {noun}** from the base: {', '.join(parts)}; {cmp.unchanged} unchanged."
 
 
-def _table(cmp: Comparison) -> list[str]:
+def _html_only(c: EmailChange) -> bool:
+    """Changed in its HTML and nothing a reader could name: a colour, the logo, the layout."""
+    return (c.status is Status.CHANGED and c.html_changed and not c.text_diff and not c.header_changes
+            and not c.subject_changed and not c.fallback_changed and not c.new_warnings)
+
+
+def _look_only(cmp: Comparison) -> list[EmailChange]:
+    """The emails to sum up as one look change; none when they are too few to be a wall."""
+    found = [c for c in cmp.changes if _html_only(c)]
+    return found if len(found) >= MIN_EMAILS else []
+
+
+def _look_block(look: list[EmailChange]) -> list[str]:
+    """A new colour or logo changes every email's HTML and none of its words: one paragraph
+    naming them all (folded), where each had a row and a section saying 'HTML only'."""
+    deltas = sorted(c.size_delta for c in look)
+    size = (f"{deltas[0]:+,} B" if deltas[0] == deltas[-1] else f"{deltas[0]:+,} B to {deltas[-1]:+,} B")
+    langs: dict[str, list[str]] = {}
+    for c in look:
+        langs.setdefault(c.template, []).append(c.lang)
+    names = [f"- `{t}`: {', '.join(f'`{lg}`' for lg in ls)}" for t, ls in langs.items()]
+    return [f"**{len(look)} emails changed in their HTML only** (layout, colours or logo; no subject, "
+            f"text or sender changed; HTML size {size}): see the screenshots.", "",
+            "<details><summary>Which emails</summary>", "", *names, "", "</details>", ""]
+
+
+def _table(changes: list[EmailChange], gone: frozenset[str]) -> list[str]:
+    if not changes:
+        return []
     rows = ["| email | change | subject | HTML size |", "| --- | --- | --- | --- |"]
-    for c in cmp.changes:
-        rows.append(f"| {_name(c)} | {_status(c, cmp.gone)} | {_subject(c)} | {_size(c)} |")
-    return rows
+    for c in changes:
+        rows.append(f"| {_name(c)} | {_status(c, gone)} | {_subject(c)} | {_size(c)} |")
+    return [*rows, ""]
 
 
 def _shared(cmp: Comparison) -> list[str]:
@@ -181,18 +209,20 @@ def to_markdown(cmp: Comparison, limits: Limits | None = None) -> str:
     head = [TITLE, "", _headline(cmp), ""]
     if not cmp.changes:
         return "\n".join(head)
-    head.extend([*_shared(cmp), *_table(cmp), ""])
+    look = _look_only(cmp)
+    listed = [c for c in cmp.changes if not (look and _html_only(c))]
+    head.extend([*_shared(cmp), *(_look_block(look) if look else []), *_table(listed, cmp.gone)])
     # Room for the closing "… and N more" line, so that it never pushes the total over.
     used = sum(len(line) + 1 for line in head) + 100
     body: list[str] = []
-    for i, c in enumerate(cmp.changes):
+    for i, c in enumerate(listed):
         section = _section(c, limits, cmp.gone, with_diff=True)
         size = sum(len(line) + 1 for line in section)
         if used + size > limits.max_chars:
             section = _section(c, limits, cmp.gone, with_diff=False)
             size = sum(len(line) + 1 for line in section)
         if used + size > limits.max_chars:
-            rest = len(cmp.changes) - i
+            rest = len(listed) - i
             body.append(f"… and {rest} more email(s); see the table above and the previews artifact.")
             break
         body.extend(section)

@@ -320,3 +320,34 @@ def test_a_manifest_that_does_not_say_who_sends_it_claims_no_change(tmp_path, wr
     sent = {"sent_by": ["order_accepted to customer"]}
     head = write_output(tmp_path / "head", {k: replace(v, extra=sent) for k, v in base_emails.items()})
     assert "**No email changed**" in summary(base, head)
+
+
+def test_a_look_change_to_many_emails_is_one_folded_paragraph(tmp_path, write_output, base_emails) -> None:
+    """A new colour: every email's HTML differs and none of its words. One paragraph names them;
+    the table and the sections keep the one email whose text changed too."""
+    base = write_output(tmp_path / "base", base_emails)
+    recoloured = {k: replace(v, html=v.html.replace("<p>", '<p style="color: #c2410c">'))
+                  for k, v in base_emails.items()}
+    key = ("order-ready", "en")
+    recoloured[key] = replace(recoloured[key], text=recoloured[key].text + "See you soon.\n")
+    md = summary(base, write_output(tmp_path / "head", recoloured))
+    assert "**4 emails differ** from the base: 4 changed; 0 unchanged." in md
+    assert ("**3 emails changed in their HTML only** (layout, colours or logo; no subject, text or "
+            "sender changed; HTML size +23 B): see the screenshots.") in md
+    assert "- `order-accepted`: `de`, `en`" in md
+    assert "- `order-ready`: `de`" in md
+    assert "| `order-ready` · `en` | changed |" in md
+    assert "| `order-accepted` · `de` |" not in md
+    assert "HTML only (layout or styling)" not in md
+    assert "+See you soon." in md
+
+
+def test_two_emails_changed_in_their_html_only_keep_their_own_rows(tmp_path, write_output,
+                                                                  base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    head = {k: replace(v, html=v.html.replace("<p>", "<p class='x'>")) if k[0] == "order-ready" else v
+            for k, v in base_emails.items()}
+    md = summary(base, write_output(tmp_path / "head", head))
+    assert "changed in their HTML only" not in md
+    assert "| `order-ready` · `de` | changed |" in md
+    assert "- Changed: HTML only (layout or styling)." in md
