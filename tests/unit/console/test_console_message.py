@@ -164,3 +164,23 @@ def test_the_draft_address_of_a_message_that_is_no_draft_leads_to_its_page(
     assert resp.status_code == 303
     assert resp.headers["location"] == f"/deliveries/{row}"
     assert signed_in.get("/draft/99999").status_code == 404
+
+
+def test_the_paused_banner_says_until_when_or_what_ends_it(rig: ConsoleRig, signed_in: TestClient) -> None:
+    """A pause after a refused password has no end time: the banner read "until : 535 ...", an
+    end that looked lost. A timed pause shows its end in the workflow's zone with its name."""
+    import os
+    import time
+
+    disp = rig.service.dispatcher()
+    tag = disp.sender._tag(os.urandom(16))  # the password configured here is the one that failed
+    disp.outbox.pause(None, "535 5.7.8 authentication failed", secret=tag)
+    banner = re.search(r'<div class="banner" role="alert">(.*?)</div>', signed_in.get("/deliveries").text)
+    assert banner, "no paused banner"
+    assert "until the mail server&#39;s password is corrected: 535 5.7.8" in banner.group(1), banner.group(1)
+    assert "<time" not in banner.group(1)
+    disp.outbox.pause(time.time() + 300, "the server's certificate could not be checked")
+    banner = re.search(r'<div class="banner" role="alert">(.*?)</div>', signed_in.get("/deliveries").text)
+    assert banner
+    timed = r'until <time datetime="[^"]+\+0[12]:00">\d{4}-\d\d-\d\d \d\d:\d\d CES?T</time>: the server'
+    assert re.search(timed, banner.group(1)), banner.group(1)
