@@ -44,10 +44,31 @@ def _zone(loaded: LoadedRepo) -> list[Diagnostic]:
 
     try:
         ZoneInfo(name)
-        return []
+        return _fixed_offset(doc, name)
     except (ZoneInfoNotFoundError, ValueError):
         from mailgitops.suggest import did_you_mean
 
         close = did_you_mean(name, sorted(available_timezones()))
         return [doc.at(("timezone",), "unknown-timezone", f"`{name}` is not a known time zone",
                        hint=close or "an IANA name such as Europe/Berlin, America/New_York or UTC")]
+
+
+def _fixed_offset(doc: YamlDoc, name: str) -> list[Diagnostic]:
+    """`Etc/GMT+1` is a real zone, one hour BEHIND UTC (POSIX's sign is the reverse of ISO's), and
+    no Etc zone follows summer time: a print room meaning Berlin is an hour off, half the year or
+    always. Said, not refused: a print room may truly keep one offset all year."""
+    if not name.startswith("Etc/GMT") or name in ("Etc/GMT", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0"):
+        return []
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    offset = datetime.now(UTC).astimezone(ZoneInfo(name)).strftime("%z")
+    shown = f"UTC{offset[0]}{offset[1:3]}:{offset[3:]}"
+    from mailgitops.diagnostics import warning
+
+    pos = doc.pos(("timezone",))
+    return [warning(doc.file, pos.line, pos.col, "fixed-offset-timezone",
+                    f"`{name}` is {shown} all year (in Etc names + means behind UTC, - ahead) and "
+                    "never changes for summer time",
+                    json_path="$.timezone",
+                    hint="name the print room's place instead (Europe/Berlin follows its summer time)")]
