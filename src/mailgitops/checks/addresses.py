@@ -32,11 +32,12 @@ def _parts(value: str) -> Iterator[tuple[int, str]]:
             yield m.start() + text.index(stripped), stripped
 
 
-def _located(doc: YamlDoc, path: PathKey, lines: list[str], *, value: str, offset: int,
-             part: str) -> tuple[int, int]:
-    """The exact column of `part` inside a one-line YAML scalar, else the value's position."""
+def located(doc: YamlDoc, path: PathKey, lines: list[str], part: str, *,
+            whole: bool = False) -> tuple[int, int]:
+    """The exact column of `part` inside a one-line YAML scalar (`whole`: it is the value itself),
+    else the value's position."""
     pos = doc.pos(path)
-    if offset == 0 and part == value.strip():
+    if whole:
         return pos.line, pos.col
     if 0 < pos.line <= len(lines):
         col = lines[pos.line - 1].find(part, pos.col - 1)
@@ -58,7 +59,7 @@ def check_value(doc: YamlDoc, path: PathKey, value: Any, lines: list[str], what:
         return []
     parts = list(_parts(value)) if split else [(0, value)]
     if not parts:
-        line, col = _located(doc, path, lines, value=value, offset=0, part=value)
+        line, col = located(doc, path, lines, value, whole=True)
         return [error(doc.file, line, col, "bad-address", f"{what}: empty address",
                       json_path=json_path(path), hint="remove the entry or write an address")]
     out = []
@@ -66,7 +67,7 @@ def check_value(doc: YamlDoc, path: PathKey, value: Any, lines: list[str], what:
     for offset, part in parts:
         found = rule(part)
         if found:
-            line, col = _located(doc, path, lines, value=value, offset=offset, part=part)
+            line, col = located(doc, path, lines, part, whole=offset == 0 and part == value.strip())
             out.append(error(doc.file, line, col, "bad-address", f"{what} `{part}` {found[0]}",
                              json_path=json_path(path), hint=found[1]))
     return out

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from mailgitops.checks import (
     addresses,
     crossfile,
+    example_addresses,
     file_names,
     layout_slots,
     order_url,
@@ -29,6 +30,7 @@ CHECKS: list[Callable[[LoadedRepo], list[Diagnostic]]] = [
     styles.check,
     smtp.check,
     addresses.check,
+    example_addresses.check,
     secrets.check,
     theme.check,
     layout_slots.check,

@@ -56,9 +56,14 @@ def _warnings(root: Path, code: str) -> list[Diagnostic]:
     return [d for d in validate_repo(root).diagnostics if d.code == code]
 
 
+def _beyond_example_addresses(root: Path) -> list[Diagnostic]:
+    """validate's findings besides the example addresses the shipped settings keep on purpose."""
+    return [d for d in validate_repo(root).diagnostics if d.code != "example-address"]
+
+
 def test_the_shipped_repository_gets_no_warning_at_all() -> None:
     root = Path(__file__).resolve().parents[3]
-    assert validate_repo(root).diagnostics == ()
+    assert _beyond_example_addresses(root) == []
 
 
 def test_an_http_link_is_reported_at_its_line_and_column(repo_copy: Path) -> None:
@@ -137,7 +142,7 @@ def test_texts_far_below_the_gmail_clip_are_not_rendered(monkeypatch: pytest.Mon
         raise AssertionError("rendered although the bound is far below the clip")
 
     monkeypatch.setattr(lint, "preview", no_render)
-    assert validate_repo(Path(__file__).resolve().parents[3]).diagnostics == ()
+    assert _beyond_example_addresses(Path(__file__).resolve().parents[3]) == []
 
 
 def test_the_size_bound_is_an_upper_bound(shipped_repo: Repo, compiled: CompiledTemplates,

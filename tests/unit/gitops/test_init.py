@@ -162,8 +162,9 @@ def test_install_must_be_one_requirement_line(tmp_path: Path) -> None:
 
 
 def test_the_readme_lists_every_example_address_a_print_room_must_replace(tmp_path: Path) -> None:
-    """validate cannot tell `archive@example.com` from a real archive: the new repository's
-    README names every file and setting that still holds one, so none goes live unnoticed."""
+    """validate warns at each example address, but not at every placeholder (links, the look): the
+    new repository's README names every file and setting that still holds one, so none goes live
+    unnoticed."""
     repo = tmp_path / "r"
     assert cli("init", repo).returncode == 0
     readme = (repo / "README.md").read_text(encoding="utf-8")
