@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,20 +30,27 @@ def escape_controls(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
                     hint=None if d.hint is None else _printable(d.hint)) for d in diags]
 
 
+def _reporters() -> dict[str, Callable[[Sequence[Diagnostic]], str]]:
+    from mailgitops.gitops.problems import format_markdown  # for a pull request's summary
+
+    return {**REPORTERS, "markdown": format_markdown}
+
+
 def _validate(root: str, fmt: str | None, strict: bool, no_cache: bool = False) -> int:
     repository(root)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     result = validate_repo(Path(root), cache=not no_cache)
-    click.echo(REPORTERS[fmt](escape_controls(result.diagnostics)))
+    click.echo(_reporters()[fmt](escape_controls(result.diagnostics)), nl=fmt != "markdown")
     return result.exit_code(strict=strict)
 
 
 def register(group: click.Group) -> None:
     @group.command("validate", context_settings=CONTEXT)
     @root_option
-    @click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default=None,
-                  help="Output format. Default: github inside GitHub Actions, else text.")
+    @click.option("--format", "fmt", type=click.Choice(sorted([*REPORTERS, "markdown"])), default=None,
+                  help="Output format. Default: github inside GitHub Actions, else text. markdown: "
+                       "for a pull request's comment (nothing when there is no problem).")
     @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
     @click.option("--no-cache", is_flag=True,
                   help="Analyse every file afresh instead of reusing the results of files unchanged since "
