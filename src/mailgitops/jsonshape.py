@@ -40,6 +40,13 @@ _TYPES: Mapping[str, tuple[type, ...]] = {
 }
 _DATE_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+
+
+def is_date_time(value: str) -> bool:
+    """A date and time with its UTC offset (RFC 3339): the one rule for validate and dispatch."""
+    return bool(_DATE_TIME.match(value))
+
+
 SUPPORTED_KEYWORDS = frozenset({
     "$schema", "$id", "$defs", "$ref", "title", "description", "type", "required", "properties",
     "additionalProperties", "items", "minLength", "maxLength", "pattern", "minimum", "maximum",

@@ -12,6 +12,7 @@ from referencing import Registry, Resource
 from mailgitops import catalog
 from mailgitops.addresses import is_address
 from mailgitops.diagnostics import Diagnostic
+from mailgitops.jsonshape import is_date_time
 from mailgitops.patterns import compiled
 from mailgitops.suggest import did_you_mean
 from mailgitops.yamlsrc import YamlDoc
@@ -29,8 +30,15 @@ def _email(instance: object) -> bool:
 
 
 _Validator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
+def _date_time(instance: object) -> bool:
+    """jsonschema checks `date-time` only with a package this project does not install, so a
+    sample's time without its offset passed validate and its event was refused by dispatch."""
+    return not isinstance(instance, str) or is_date_time(instance)
+
+
 _FORMATS = FormatChecker()
 _FORMATS.checks("email")(_email)
+_FORMATS.checks("date-time")(_date_time)
 
 
 def validator_of(schema: dict[str, Any]) -> Any:
@@ -95,7 +103,15 @@ def _describe_at(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...]) -> l
         return [_wrong_type(err, doc, path, schema)]
     if err.validator == "pattern":
         return [_pattern(err, doc, path, schema)]
-    return [doc.at(path, f"schema-{err.validator}", str(custom or err.message))]
+    return [_other(err, doc, path, custom)]
+
+
+def _other(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...], custom: object) -> Diagnostic:
+    if err.validator == "format" and err.validator_value == "date-time":
+        return doc.at(path, "schema-format", f"`{_short(err.instance)}` is not a date and time with its UTC "
+                      "offset, as the order system must send it (dispatch refuses it)",
+                      hint="write 2026-11-27T10:00:00Z (UTC) or 2026-11-27T11:00:00+01:00")
+    return doc.at(path, f"schema-{err.validator}", str(custom or err.message))
 
 
 def _pattern(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...], schema: dict[str, Any]) -> Diagnostic:
