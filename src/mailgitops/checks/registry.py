@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from mailgitops.checks import (
     addresses,
+    contrast,
     crossfile,
     example_addresses,
     file_names,
@@ -33,6 +34,7 @@ CHECKS: list[Callable[[LoadedRepo], list[Diagnostic]]] = [
     example_addresses.check,
     secrets.check,
     theme.check,
+    contrast.check,
     layout_slots.check,
     order_url.check,
     timezone.check,

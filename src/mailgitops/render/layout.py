@@ -25,6 +25,7 @@ DEFAULT_THEME: Mapping[str, Any] = {
     "background_color": "#f2f4f7",
     "content_background_color": "#ffffff",
     "accent_color": "#1a5fb4",
+    "footer_color": "#4b5563",  # 6.9:1 on background_color: small text needs 4.5:1 (checks/contrast.py)
     "align": "left",
     "logo_alt": "",
     "logo_width": "140px",
