@@ -259,6 +259,10 @@ def filters(lang: str) -> dict[str, Any]:
         label = "UTC" if zone is dt.UTC else zone_name(zone, when)
         if not label[:1].isalpha():  # Babel has no short name here ("+0100"): the zone's own (CET)
             label = when.tzname() or label
+        if not label[:1].isalpha():  # nor has the zone (Asia/Kathmandu's "+0545"): "GMT+05:45",
+            from babel.dates import get_timezone_gmt  # as the language writes it (fr: UTC+05:45)
+
+            label = str(get_timezone_gmt(when, width="long", locale=loc()))
         fmt = fmt if fmt is not None else _own_format(ctx, lang, "datetime")
         pattern = to_the_minute() if fmt is None else _checked("datetime", fmt)
         shown = str(format_datetime(when, format=pattern, tzinfo=zone, locale=loc()))

@@ -64,3 +64,16 @@ def test_the_date_of_a_point_in_time_is_that_day_in_the_print_rooms_zone() -> No
 def test_a_format_that_prints_the_zone_shows_it_once(lang: str, fmt: str, expected: str) -> None:
     """`long` and `full` print the zone themselves: a second name after them read "MEZ MEZ"."""
     assert shown("2026-11-20T10:30:00Z", lang=lang, fmt=fmt) == expected
+
+
+@pytest.mark.parametrize(("zone", "lang", "expected"), [
+    ("Asia/Kathmandu", "en", "Jan 15, 2026, 4:15\u202fPM GMT+05:45"),
+    ("America/Sao_Paulo", "de", "15.01.2026, 07:30 GMT-03:00"),
+    ("Asia/Dubai", "fr", "15 janv. 2026, 14:30 UTC+04:00"),
+    ("Africa/Lagos", "en", "Jan 15, 2026, 11:30\u202fAM WAT"),
+])
+def test_a_zone_without_a_name_shows_its_offset_as_the_language_writes_it(zone: str, lang: str,
+                                                                          expected: str) -> None:
+    """Kathmandu has no abbreviation: the email read "16:15 +0545", a number a customer may not
+    read as a zone. It is "GMT+05:45" (French: "UTC+04:00"), as CLDR writes an offset."""
+    assert shown("2026-01-15T10:30:00Z", zone, lang) == expected
