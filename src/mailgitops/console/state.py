@@ -100,7 +100,7 @@ class Console:
         if not iso:
             return ""
         moment = datetime.fromisoformat(iso).astimezone(self.timezone)
-        return f"{moment:%Y-%m-%d %H:%M} {moment.tzname() or moment.strftime('%z')}"
+        return f"{moment:%Y-%m-%d %H:%M} {zone_label(moment)}"
 
     def waiting(self) -> int:
         disp = self.service.opened()
@@ -121,6 +121,16 @@ class Console:
         disp = self.service.opened()
         got = disp.sender.current_pause() if disp is not None else None  # as it applies here
         return {"until": self.when(got[0]), "reason": got[1]} if got else None
+
+
+def zone_label(moment: datetime) -> str:
+    """The zone's abbreviation (CET, IST); for a zone without one, whose abbreviation is a bare
+    number (Asia/Kathmandu's "+0545", America/Sao_Paulo's "-03"), its offset as UTC+05:45."""
+    name = moment.tzname() or ""
+    if name[:1].isalpha():
+        return name
+    offset = moment.strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:5]}" if offset else "UTC"
 
 
 def _zone(name: object) -> tzinfo:
