@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mailgitops.errors import MailgitopsError
 from mailgitops.gitops.manifest import ManifestEntry, RenderOutput, load_output
+from mailgitops.gitops.renames import find_renames
 from mailgitops.gitops.sending import describe
 
 
@@ -35,6 +36,7 @@ class EmailChange:
     # (header, before, after) for the addressing headers that differ, e.g. a new sender name,
     # and SENT_BY when the triggers that send it changed (a trigger switched off).
     header_changes: tuple[tuple[str, str, str], ...] = ()
+    renamed_from: str = ""  # the template's name in the base, when its folder was renamed
 
     @property
     def subject_changed(self) -> bool:
@@ -58,6 +60,7 @@ class Comparison:
     head_count: int
     # templates of the base with no email at all in the head: deleted, so no longer sent
     gone: frozenset[str] = frozenset()
+    renamed: tuple[tuple[str, str], ...] = ()  # (old, new) template names, sorted by the old
 
     @property
     def unchanged(self) -> int:
@@ -107,9 +110,12 @@ def _unified(before: list[str], after: list[str], name: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str]) -> EmailChange | None:
-    before, after = base.emails.get(key), head.emails.get(key)
+def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str],
+                 base_key: tuple[str, str]) -> EmailChange | None:
+    """The email `key` of the head against `base_key` of the base (the same but for a rename)."""
+    before, after = base.emails.get(base_key), head.emails.get(key)
     name = f"{key[0]}/{key[1]}.txt"
+    renamed_from = base_key[0] if base_key != key else ""
     text_diff = _unified(_text_lines(base, before), _text_lines(head, after), name)
     old_warnings = before.warnings if before else ()
     new_warnings = tuple(w for w in (after.warnings if after else ()) if w not in old_warnings)
@@ -127,17 +133,22 @@ def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str]) -
     if not differs:
         return None
     return EmailChange(key[0], key[1], Status.CHANGED, before, after, text_diff, html_changed, new_warnings,
-                       headers)
+                       headers, renamed_from)
 
 
 def compare(base: RenderOutput, head: RenderOutput) -> Comparison:
+    renames = find_renames(base, head)
+    # each head email with the base email it is compared with; then the base's left over
+    pairs = {key: ((renames.get(key[0], key[0]), key[1])) for key in head.emails}
+    pairs.update({key: key for key in base.emails.keys() - set(pairs.values()) if key not in pairs})
     changes = []
-    for key in sorted(base.emails.keys() | head.emails.keys()):
-        change = _compare_one(base, head, key)
+    for key in sorted(pairs):
+        change = _compare_one(base, head, key, pairs[key])
         if change is not None:
             changes.append(change)
-    gone = {t for t, _ in base.emails} - {t for t, _ in head.emails}
-    return Comparison(tuple(changes), len(base.emails), len(head.emails), frozenset(gone))
+    gone = {t for t, _ in base.emails} - {t for t, _ in head.emails} - set(renames.values())
+    renamed = tuple(sorted((old, new) for new, old in renames.items()))
+    return Comparison(tuple(changes), len(base.emails), len(head.emails), frozenset(gone), renamed)
 
 
 def compare_dirs(base_dir: Path, head_dir: Path) -> Comparison:

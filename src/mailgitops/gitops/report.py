@@ -62,7 +62,21 @@ def _subject(change: EmailChange) -> str:
 
 
 def _name(change: EmailChange) -> str:
-    return f"`{change.template}` · `{change.lang}`"
+    was = f" (was `{change.renamed_from}`)" if change.renamed_from else ""
+    return f"`{change.template}` · `{change.lang}`{was}"
+
+
+def _renamed(cmp: Comparison) -> list[str]:
+    """Renamed template folders: their emails are compared with the old name's, not shown as
+    all new and all gone."""
+    if not cmp.renamed:
+        return []
+    # `order-ready@campus` → `order-complete@campus` (a shop's row) goes without saying
+    shown = [(old, new) for old, new in cmp.renamed
+             if "@" not in old or (old.partition("@")[0], new.partition("@")[0]) not in set(cmp.renamed)]
+    names = ", ".join(f"`{old}` → `{new}`" for old, new in shown)
+    return [f"**Renamed** (compared with the emails of the old name; only those that differ are "
+            f"listed): {names}", ""]
 
 
 def _status(c: EmailChange, gone: frozenset[str]) -> str:
@@ -206,7 +220,7 @@ def _section(c: EmailChange, limits: Limits, gone: frozenset[str], *, with_diff:
 def to_markdown(cmp: Comparison, limits: Limits | None = None) -> str:
     """The summary: headline, table, then one section per differing email. Deterministic."""
     limits = limits or Limits()
-    head = [TITLE, "", _headline(cmp), ""]
+    head = [TITLE, "", _headline(cmp), "", *_renamed(cmp)]
     if not cmp.changes:
         return "\n".join(head)
     look = _look_only(cmp)

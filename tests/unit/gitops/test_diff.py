@@ -351,3 +351,45 @@ def test_two_emails_changed_in_their_html_only_keep_their_own_rows(tmp_path, wri
     assert "changed in their HTML only" not in md
     assert "| `order-ready` · `de` | changed |" in md
     assert "- Changed: HTML only (layout or styling)." in md
+
+
+def _renamed(emails, old: str, new: str):
+    return {((new if t == old else t), lang): e for (t, lang), e in emails.items()}
+
+
+def test_a_renamed_template_is_one_line_not_every_email_added_and_gone(tmp_path, write_output,
+                                                                       base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    head = _renamed(base_emails, "order-ready", "order-complete")
+    md = summary(base, write_output(tmp_path / "head", head))
+    assert "**No email changed** (4 rendered, all identical to the base)." in md
+    assert "**Renamed** (compared with the emails of the old name; only those that differ are listed): " \
+           "`order-ready` → `order-complete`" in md
+    assert "no longer sent" not in md and "added" not in md
+
+
+def test_a_renamed_and_edited_template_shows_only_the_edit(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    head = _renamed(base_emails, "order-ready", "order-complete")
+    key = ("order-complete", "en")
+    head[key] = replace(head[key], text=head[key].text + "See you soon.\n")
+    cmp = compare_dirs(base, write_output(tmp_path / "head", head))
+    assert [(c.template, c.lang, c.status, c.renamed_from) for c in cmp.changes] == [
+        ("order-complete", "en", Status.CHANGED, "order-ready")]
+    md = to_markdown(cmp)
+    assert "| `order-complete` · `en` (was `order-ready`) | changed |" in md
+    assert "+See you soon." in md
+
+
+def test_a_new_template_unlike_the_deleted_one_is_no_rename(tmp_path, write_output, base_emails) -> None:
+    base = write_output(tmp_path / "base", base_emails)
+    head = {k: v for k, v in base_emails.items() if k[0] != "order-ready"}
+    like = base_emails[("order-ready", "de")]
+    head[("invoice", "de")] = replace(like, subject="Ihre Rechnung",
+                                      text="Guten Tag,\n\nanbei die Rechnung 2026-117 über 84,00 EUR.\n")
+    head[("invoice", "en")] = replace(like, subject="Your invoice",
+                                      text="Hello,\n\nplease find invoice 2026-117 for EUR 84.00.\n")
+    md = summary(base, write_output(tmp_path / "head", head))
+    assert "Renamed" not in md
+    assert "| `order-ready` · `de` | removed: **no longer sent** |" in md
+    assert "| `invoice` · `de` | added |" in md

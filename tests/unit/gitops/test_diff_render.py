@@ -139,3 +139,24 @@ def test_a_trigger_switched_off_shows_its_email_as_no_longer_sent(tmp_path: Path
     assert "| `order-accepted` · `de` | changed: **no longer sent** |" in md
     assert ("- Sent by: order\\_accepted to customer (only to customers who asked) → "
             "**no trigger sends it**") in md
+
+
+def test_a_renamed_template_folder_reads_as_a_rename(tmp_path: Path) -> None:
+    """`git mv templates/order-ready templates/order-complete` and the trigger pointed at it: the
+    same emails, where the comment listed each as added with its whole text and each old one as
+    'no longer sent'."""
+    repo = tmp_path / "repo"
+    assert mailgitops("init", repo).returncode == 0
+    assert mailgitops("render", "--root", repo, "--out", tmp_path / "base", "--template", "order-ready",
+                      "--per-webshop").returncode == 0
+    (repo / "templates" / "order-ready").rename(repo / "templates" / "order-complete")
+    wf = repo / "config" / "workflow.yaml"
+    wf.write_text(wf.read_text(encoding="utf-8").replace("template: order-ready", "template: order-complete"),
+                  encoding="utf-8")
+    r = mailgitops("render", "--root", repo, "--out", tmp_path / "head", "--template", "order-complete",
+                   "--per-webshop")
+    assert r.returncode == 0, r.stderr
+    md = to_markdown(compare_dirs(tmp_path / "base", tmp_path / "head"))
+    assert md.startswith("## Email preview\n\n**No email changed** (7 rendered, all identical to the "
+                         "base).\n\n**Renamed** (compared with the emails of the old name; only those "
+                         "that differ are listed): `order-ready` → `order-complete`\n"), md
