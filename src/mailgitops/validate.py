@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,35 @@ def _run_checks(loaded: LoadedRepo) -> list[Diagnostic]:
     finally:
         jinja_analysis.clear()
     return diags
+
+
+_STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
+
+
+def sample_values(loaded: LoadedRepo) -> list[Diagnostic]:
+    """A sample order's value that its trigger's emails read and their filters cannot (a price as
+    a word), at its line: dispatch's own rule (dispatch/value_types.py), so that what validate
+    lets through, dispatch sends, and a value no email of the trigger reads is left alone."""
+    from mailgitops.dispatch import value_types
+
+    repo, out = loaded.repo, []
+    for sample in repo.samples.values():
+        trigger = repo.workflow.triggers.get(str(sample.data.get("trigger")))
+        doc = loaded.docs.get(sample.file)
+        if trigger is None or doc is None or not isinstance(sample.data, dict):
+            continue
+        ids = {trigger.template, *trigger.templates.values()}
+        texts = [part or "" for tid in sorted(ids) if tid in repo.templates
+                 for x in repo.templates[tid].texts.values() for part in (x.subject, x.preheader, x.body)]
+        for d in value_types.check(dict(sample.data), sample.file, value_types.read_by(texts)):
+            path = tuple(int(i) if i else k for k, i in _STEP.findall(d.json_path))
+            pos = doc.pos(path)
+            if any((e.file, e.line, e.col) == (sample.file, pos.line, pos.col) for e in loaded.diagnostics):
+                continue  # the event schema's own check named it there (`copies` is typed by both)
+            # "$.order.price: `order.price` must be ...": the place is the line, the path goes
+            message = d.message.partition(": ")[2] or d.message
+            out.append(replace(d, line=pos.line, col=pos.col, message=message))
+    return out
 
 
 def workers_for(texts: int) -> int:
@@ -155,7 +185,7 @@ def validate_repo(root: Path, *, cache: bool = False, workers: int | None = None
                 every = frozenset().union(*shares)
                 _prefill(shared, _check_share, shares, frozenset(r for r in loaded.sources if r not in every))
         with result_cache.active(shared):
-            diags = list(loaded.diagnostics) + _run_checks(loaded)
+            diags = list(loaded.diagnostics) + _run_checks(loaded) + sample_values(loaded)
     finally:
         _STATE.clear()
     if results is not None:

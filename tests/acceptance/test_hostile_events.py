@@ -56,6 +56,7 @@ def _queued(tmp_path: Path) -> int:
 
 
 DEEP = "[" * 900 + "]" * 900
+FINAL, RECEIVED = '"order_finalized"', '"order_received"'  # triggers whose emails print prices, times
 
 CASES = [
     pytest.param({"order__price": "NaN"}, "$.order.price", "NaN", id="nan"),
@@ -68,24 +69,29 @@ CASES = [
     pytest.param({"order__jobs__0__copies": "9" * 400}, "$.order.jobs[0].copies", "a number of 400 digits",
                  id="400-digit-integer"),
     pytest.param({"customer__name": '"\\ud800"'}, "$.customer.name", "lone surrogate", id="lone-surrogate"),
-    # values a template formats, in a form its filter cannot read: refused at the field, not at
-    # the template's line (which told the print room of the order system's mistake)
-    pytest.param({"order__price": '{"amount": 1}'}, "$.order.price", "must be a number such as 184.5",
+    # values a template of the event's trigger formats, in a form its filter cannot read: refused at
+    # the field, not at the template's line (which told the print room of the order system's
+    # mistake). order_finalized's emails print the prices, order_received's the submission time
+    pytest.param({"trigger": FINAL, "order__price": '{"amount": 1}'},
+                 "$.order.price", "must be a number such as 184.5",
                  id="price-object"),
-    pytest.param({"order__jobs__1__price": '"ninety"'}, "$.order.jobs[1].price", 'not "ninety"',
+    pytest.param({"trigger": FINAL, "order__jobs__1__price": '"ninety"'},
+                 "$.order.jobs[1].price", 'not "ninety"',
                  id="job-price-word"),
     pytest.param({"order__due_date": '"2026-13-45"'}, "$.order.due_date", "a date such as 2026-12-04",
                  id="due-date-no-date"),
-    pytest.param({"order__submitted_at": "20261120"}, "$.order.submitted_at",
+    pytest.param({"trigger": RECEIVED, "order__submitted_at": "20261120"}, "$.order.submitted_at",
                  "a date and time with its UTC offset such as", id="submitted-at-number"),
     # a time without its offset was read as UTC: an order system sending Berlin's 10:30 had its
     # customers told 11:30 MEZ. Refused with what is missing, as occurred_at is
-    pytest.param({"order__submitted_at": '"2026-11-20T10:30:00"'}, "$.order.submitted_at",
+    pytest.param({"trigger": RECEIVED, "order__submitted_at": '"2026-11-20T10:30:00"'},
+                 "$.order.submitted_at",
                  "it has no UTC offset, so it could be any zone's time", id="submitted-at-no-offset"),
-    pytest.param({"order__submitted_at": '"2026-03-29T02:30:00"'}, "$.order.submitted_at",
+    pytest.param({"trigger": RECEIVED, "order__submitted_at": '"2026-03-29T02:30:00"'},
+                 "$.order.submitted_at",
                  "it has no UTC offset", id="submitted-at-in-the-missing-hour"),
     # a date alone: the email printed a made-up time of day (00:00 UTC, shown as 01:00 MEZ)
-    pytest.param({"order__submitted_at": '"2026-11-20"'}, "$.order.submitted_at",
+    pytest.param({"trigger": RECEIVED, "order__submitted_at": '"2026-11-20"'}, "$.order.submitted_at",
                  "a date without a time of day", id="submitted-at-date-only"),
     pytest.param({"order__title": DEEP}, "$.order.title[0][0][0]", "nested more than", id="900-deep"),
     pytest.param({"customer__name": '"Ada Lovelace\\n"'}, "$.customer.name", "does not fit",

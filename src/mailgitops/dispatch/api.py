@@ -212,7 +212,7 @@ class Dispatcher:
 
         got = rules.unknown_trigger(self.settings, data.get("trigger")) if isinstance(data, dict) else None
         unknown = [replace(got, file=source)] if got is not None else []
-        return unknown + required.check(self.settings, data, source)
+        return unknown + required.check(self.settings, data, source, self.bundle.compiled_raw["templates"])
 
     def _duplicate(self, prior: StoredEvent, digest: str) -> Outcome:
         if prior.payload_hash != digest:

@@ -155,7 +155,7 @@ def explain(bundle: Bundle, event: JsonValue, attachments_root: Path | None,
 
         got = rules.unknown_trigger(bundle.settings, data.get("trigger")) if isinstance(data, dict) else None
         return ([replace(got, file=source)] if got is not None else []) + required.check(
-            bundle.settings, data, source)
+            bundle.settings, data, source, bundle.compiled_raw["templates"])
 
     data = event_mod.require_valid(event, source, more=unknown, schema=bundle.settings.event_schema)
     planned = rules.plan(bundle.settings, data, attachments_root, source)

@@ -6,7 +6,7 @@ are checked here too (dispatch/value_types.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailgitops.dispatch.event_places import places
 from mailgitops.jsonshape import JsonObject, JsonValue
@@ -27,13 +27,32 @@ def missing(event: JsonObject, dotted: str) -> Iterator[str]:
             yield ".".join([base, *parts])
 
 
-def check(settings: Settings, event: JsonValue, source: str) -> list[Diagnostic]:
-    """What the trigger requires and is not there, and what a template formats and could not."""
+def check(settings: Settings, event: JsonValue, source: str,
+          templates: Mapping[str, Any] | None = None) -> list[Diagnostic]:
+    """What the trigger requires and is not there, and what a template formats and could not:
+    with `templates` (the bundle's compiled ones, by id), only the values the trigger's templates
+    read; without, every typed value."""
     if not isinstance(event, dict):
         return []
     from mailgitops.dispatch import value_types
 
-    return _missing(settings, event, source) + value_types.check(event, source)
+    read = None if templates is None else read_by_trigger(settings, templates, event.get("trigger"))
+    return _missing(settings, event, source) + value_types.check(event, source, read)
+
+
+def read_by_trigger(settings: Settings, templates: Mapping[str, Any], trigger: object) -> frozenset[str]:
+    """The typed variables any email of `trigger` reads: every template it sends (each role's),
+    every language, subject, preheader and body. An unknown trigger reads none (it is refused)."""
+    from mailgitops.dispatch import value_types
+
+    entry = settings.workflow.triggers.get(trigger) if isinstance(trigger, str) else None
+    if entry is None:
+        return frozenset()
+    ids = {entry.template, *entry.templates.values()}
+    texts = [str(text.get(part) or "") for tid in sorted(ids) if isinstance(templates.get(tid), Mapping)
+             for text in templates[tid].get("texts", {}).values() if isinstance(text, Mapping)
+             for part in ("subject", "preheader", "body")]
+    return value_types.read_by(texts)
 
 
 def _missing(settings: Settings, event: JsonObject, source: str) -> list[Diagnostic]:

@@ -5,14 +5,17 @@ The event schema leaves most of them open, so `"price": {"amount": 1}` passed th
 rendering failed at the template's line ("float() argument must be a string or a real number,
 not 'dict'"): the order system's mistake was reported as the print room's template. What the
 filters read is let through as it always was (a price as the text "184.50" too); only what they
-cannot read is refused, at its field. The repository's own variables (config/catalog.yaml) are
+cannot read is refused, at its field, and only when an email of the event's trigger reads that
+value: a value no template of the trigger names is never shown, and refusing the event for it
+would lose its emails. `validate` checks the sample orders by this same rule (required.py), so
+what it lets through, dispatch sends. The repository's own variables (config/catalog.yaml) are
 typed in its event schema already."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from mailgitops.dispatch.event_places import places
@@ -92,9 +95,28 @@ def _shown(value: JsonValue) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def check(event: JsonObject, source: str) -> list[Diagnostic]:
+def _read_in(name: str) -> re.Pattern[str]:
+    # `job.pages`, `j.pages` (a loop named otherwise), `job["pages"]`: any attribute of that name
+    # counts, so a use is never missed (at worst a value is checked that another name meant)
+    last = re.escape(name.rpartition(".")[2])
+    return re.compile(rf"\w\s*\.\s*{last}\b|\[\s*['\"]{last}['\"]\s*\]")
+
+
+_READ_IN = {name: _read_in(name) for name, _ in TYPED}
+
+
+def read_by(texts: Iterable[str]) -> frozenset[str]:
+    """The typed variables that these Jinja sources (subjects, preheaders, bodies) name."""
+    joined = "\n".join(texts)
+    return frozenset(name for name, pattern in _READ_IN.items() if pattern.search(joined))
+
+
+def check(event: JsonObject, source: str, read: Collection[str] | None = None) -> list[Diagnostic]:
+    """Each typed value the filters cannot read, among those `read` names (None: all of them)."""
     found: list[tuple[str, str, str, JsonValue]] = []
     for name, kind in TYPED:
+        if read is not None and name not in read:
+            continue
         head, *parts = name.split(".")
         for base, start in places(event, head):
             value = start
