@@ -157,7 +157,7 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
     shop_id = str(shop.get("id")) if isinstance(shop, Mapping) else None
     theme = compiled.theme_for(shop_id)  # a webshop's own colours, logo and footer
     shape = md_stage.structure(body.text, theme, rtl=dir_ == "rtl")
-    filled = md_stage.fill(shape.html, body.values, compiled.assets, as_html=True)
+    filled = md_stage.fill(shape.html, body.values, compiled.assets, as_html=True, isolate=dir_ == "rtl")
     plain = md_stage.fill(shape.text, body.values, compiled.assets, as_html=False).out
     if preheader is None:
         preheader = _first_words(plain)

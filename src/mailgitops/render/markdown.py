@@ -249,9 +249,14 @@ class Filled:
         self.inline_assets: list[str] = []
 
 
-def fill(template: str, values: Sequence[str], assets: Mapping[str, Any], *, as_html: bool) -> Filled:
+def fill(template: str, values: Sequence[str], assets: Mapping[str, Any], *, as_html: bool,
+         isolate: bool = False) -> Filled:
     """Put values in (HTML-escaped, or as they are for the text part) and decide each link and
-    image: a target that is not https/http/mailto (images: https or an asset) is left out."""
+    image: a target that is not https/http/mailto (images: https or an asset) is left out.
+    `isolate` (a right-to-left email): each value in the HTML is a <bdi>, its own direction, so
+    that an order number or a Latin title beside Arabic or Hebrew words stays whole and in its
+    place; without it the bidi algorithm joins a value with the brackets and numbers after it
+    ("PO-1001 (Open day material)" read title first, its brackets turned)."""
     result = Filled()
     dropped = False
 
@@ -289,7 +294,10 @@ def fill(template: str, values: Sequence[str], assets: Mapping[str, Any], *, as_
         kind, payload, index = m.group(1), m.group(2), m.group(3)
         if index is not None:
             v = _value(values, int(index))
-            return escape(v, quote=False).replace("\n", "<br>\n") if as_html else v
+            if not as_html:
+                return v
+            shown = escape(v, quote=False).replace("\n", "<br>\n")
+            return f"<bdi>{shown}</bdi>" if isolate and shown.strip() else shown
         fields = payload.split(M_SEP)
         return image(fields) if kind == "I" else link(kind, fields)
 
