@@ -201,7 +201,8 @@ def test_a_validation_error_heads_the_comment_and_the_run_summary(printroom: tup
     ran = pull_request(runner, repo, 4, base_sha, may_fail=True)
     assert ran == ["Validate (problems appear as annotations on the changed lines) (failed)"]
     summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
-    assert summary.startswith("## Email preview\n\n**No preview: validate found 1 error**. Fix it in")
+    assert re.match(r"## Email preview\n\n\*\*No preview: validate found 1 error\*\*( and \d+ warnings?)?\. "
+                    r"Fix (it|each) in the file and at the line named", summary), summary
     assert ("templates/order-accepted/de.md:7:59: error: unknown variable `order.numbr` "
             "(did you mean `order.number`?) [unknown-variable]") in summary
     assert summary in (runner.temp / "step-summary.md").read_text(encoding="utf-8")
@@ -223,7 +224,8 @@ def test_a_warning_is_named_after_the_emails(printroom: tuple[Path, Path], tmp_p
     pull_request(runner, repo, 5, base_sha)
     summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
     assert "- Sent by: order\\_accepted to customer (only to customers who asked) → " in summary
-    assert "**validate warns (1 warning)**; they do not stop this pull request" in summary
+    assert re.search(r"<details><summary><b>validate warns \(\d+ warnings?\)</b>; they do not stop this "
+                     r"pull request", summary), summary
     assert re.search(r"config/workflow.yaml:\d+:\d+: warning: trigger `order_accepted` sends template "
                      r"`order-accepted`, written for the customer, to the operator", summary), summary
 

@@ -28,7 +28,8 @@ def _count(n: int, noun: str) -> str:
 
 def format_markdown(diags: Sequence[Diagnostic]) -> str:
     """Nothing when there is no problem; else a headline that says whether the pull request is
-    stopped, then each problem as `path:line:col: severity: message [code]`, errors first."""
+    stopped, then each problem as `path:line:col: severity: message [code]`, errors first;
+    warnings alone are folded under their count."""
     if not diags:
         return ""
     errors = sum(d.severity is Severity.ERROR for d in diags)
@@ -42,7 +43,10 @@ def format_markdown(diags: Sequence[Diagnostic]) -> str:
                 f"Fix {'it' if len(diags) == 1 else 'each'} in the file and at the line named "
                 "(also marked under *Files changed*), "
                 "then push again; the changed emails are shown here once it passes.")
-    else:
-        head = (f"**validate warns ({_count(len(diags), 'warning')})**; they do not stop this pull "
-                "request, the emails are rendered as they are:")
-    return "\n".join([head, "", f"{fence}text", *lines, fence, ""])
+        return "\n".join([head, "", f"{fence}text", *lines, fence, ""])
+    # Folded: warnings left standing for months (an example address) would be the loudest part
+    # of every pull request's comment.
+    head = (f"<b>validate warns ({_count(len(diags), 'warning')})</b>; they do not stop this pull "
+            "request, the emails are rendered as they are.")
+    return "\n".join([f"<details><summary>{head}</summary>", "", f"{fence}text", *lines, fence, "",
+                      "</details>", ""])

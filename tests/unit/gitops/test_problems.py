@@ -31,7 +31,9 @@ def test_errors_stop_the_preview_and_come_first_with_file_and_line() -> None:
 
 def test_warnings_alone_do_not_claim_the_pull_request_stopped() -> None:
     md = format_markdown([warning("config/theme.yaml", 3, 1, "footer-language", "no nl footer")])
-    assert md.startswith("**validate warns (1 warning)**; they do not stop this pull request")
+    assert md.startswith("<details><summary><b>validate warns (1 warning)</b>; they do not stop this pull "
+                         "request")
+    assert md.rstrip().endswith("</details>")
     assert "No preview" not in md
 
 
