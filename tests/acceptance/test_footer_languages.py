@@ -51,6 +51,10 @@ def test_each_language_previews_its_own_footer_and_the_rest_the_default_language
         text, html = parts[lang]
         assert text.endswith(EN + "\n") and "Druckerei" not in text, lang
         assert "Print Room Ltd · 1 Example Street<br>Company no. 123456" in html, lang
+    # ... marked as English in the French email (a screen reader reads it with English rules),
+    # where the English and German emails' own footers carry no mark
+    assert '<span lang="en" dir="ltr">Print Room Ltd · 1 Example Street<br>' in parts["fr"][1]
+    assert all('<span lang="' not in parts[lang][1] for lang in ("en", "de"))
 
 
 def test_one_footer_text_is_still_every_languages(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from mailgitops.errors import ExitCode, MailgitopsError, RenderTimeout
 from mailgitops.render import markdown as md_stage
 from mailgitops.render.compiled import CompiledTemplate, CompiledTemplates, CompiledText
 from mailgitops.render.footer import as_html as footer_html
-from mailgitops.render.footer import footer_for
+from mailgitops.render.footer import footer_for, footer_language
 from mailgitops.render.htmlesc import escape
 from mailgitops.render.jinja_env import Tokenised, clean_source, render_tokens, template_line
 from mailgitops.render.layout import direction, fill_shell
@@ -175,6 +175,9 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
     extra = footer_for(theme.get("footer"), lang, compiled.default_lang)
     if extra:
         shown = footer_html(extra)
+        other = footer_language(theme.get("footer"), lang, compiled.default_lang)
+        if other:  # the default language's footer: a screen reader reads it in that language
+            shown = f'<span lang="{escape(other)}" dir="{direction(other)}">{shown}</span>'
         footer = f"{footer}<br>{shown}" if footer else shown
         footer_text = f"{footer_text}\n{extra}" if footer_text else extra
     logo = str(theme["logo"]) if theme.get("logo") else None

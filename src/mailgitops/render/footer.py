@@ -26,6 +26,19 @@ def footer_for(value: Any, lang: str, default: str) -> str:
     return ""
 
 
+def footer_language(value: Any, lang: str, default: str) -> str | None:
+    """The language of the footer text an email in `lang` shows, when it is written in another
+    (the default language's, shown for want of the email's own): None when it is the email's
+    own or one text for every language (whose language is not known)."""
+    if not isinstance(value, Mapping):
+        return None
+    by_lower = {str(k).lower(): v for k, v in value.items() if isinstance(v, str) and v.strip()}
+    low = lang.lower()
+    if low in by_lower or low.split("-", maxsplit=1)[0] in by_lower:
+        return None
+    return default if default.lower() in by_lower else None
+
+
 def longest(value: Any) -> str:
     """The longest text a footer can show, for size estimates."""
     if isinstance(value, Mapping):
