@@ -8,6 +8,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.tests import TESTS
 
+from mailgitops.checks.bare_times import bare_time
 from mailgitops.checks.date_patterns import confusable
 from mailgitops.checks.jinja_loops import not_a_list
 from mailgitops.checks.jinja_names import (
@@ -72,6 +73,7 @@ class Scanner(NameChecker):
             self.walk(child, scope)
 
     def visit_Output(self, node: nodes.Output, scope: Scope) -> None:
+        self.findings.extend(f for child in node.nodes if (f := bare_time(child, scope, self.ctx.cat)))
         self.printing += 1
         self.walk_all(node.nodes, scope)
         self.printing -= 1

@@ -234,3 +234,17 @@ def test_a_tested_or_defaulted_value_may_be_compared(source: str) -> None:
 
 def test_without_known_triggers_nothing_is_asked() -> None:
     assert codes("{{ order.due_date }}", ALL) == []
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("{{ order.submitted_at }}", [(1, "unformatted-time")]),
+    ("Sent:\n{{ order['submitted_at'] }}", [(2, "unformatted-time")]),
+    ("{{ order.submitted_at | datetime }}", []),
+    ("{{ order.submitted_at | datetime('long') }}", []),
+    ("{{ order.submitted_at | date }}", []),
+    ("{{ order.due_date }}", []),  # a date printed as it is names the same day everywhere
+])
+def test_a_time_printed_as_the_order_system_sent_it_is_warned_about(source: str,
+                                                                    expected: list[tuple[int, str]]) -> None:
+    """`{{ order.submitted_at }}` showed the customer 2026-11-20T09:30:00Z: UTC, in no language."""
+    assert codes(source) == expected
