@@ -43,6 +43,10 @@ RECONNECT_SECONDS = 5.0
 # down) is not serve's log: serve says once that the outbox is unavailable, and when it is back.
 logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 WAIT_SECONDS = 15.0  # how long a request waits for one of the pool's connections
+# ... and once one could not be had (the server is down), until one is had again: an event posted
+# during an outage was answered 503 only after 15 s, past many order systems' HTTP timeout, each
+# request holding a thread meanwhile. The pool goes on reconnecting in the background.
+DOWN_WAIT_SECONDS = 2.0
 POLL_SECONDS = 0.5  # how often the listener looks at the stop flag between notifications
 _JSON = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
          "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json", "recipients": "recipients_json"}
@@ -79,6 +83,7 @@ class PgOutbox(PgHandActions):
                                    connection_class=psycopg.Connection[DictRow],
                                    kwargs={"row_factory": dict_row, "connect_timeout": 10})
         self._wait = threading.local()  # answer_within's shorter wait, for this thread only
+        self._down = False  # the last attempt got no connection (DOWN_WAIT_SECONDS applies)
         self._stop = threading.Event()
         self._listener: threading.Thread | None = None
         # close() says "stop" on a channel only this instance listens on: the listener would
@@ -120,15 +125,18 @@ class PgOutbox(PgHandActions):
 
     @contextmanager
     def _conn(self) -> Iterator[psycopg.Connection[DictRow]]:
-        wait = getattr(self._wait, "seconds", None) or WAIT_SECONDS
+        wait = getattr(self._wait, "seconds", None) or (DOWN_WAIT_SECONDS if self._down else WAIT_SECONDS)
         try:
             with self.pool.connection(timeout=wait) as conn:
+                self._down = False
                 yield conn
         except PoolTimeout:  # its own words ("couldn't get a connection after 15.00 sec") hide why
+            self._down = True
             why = (f"no connection to the PostgreSQL server within {wait:g} s (it is down or cannot be "
                    "reached, or every connection is busy)")
             raise self._unavailable(RuntimeError(why)) from None
         except psycopg.OperationalError as e:
+            self._down = True
             raise self._unavailable(e) from None
 
     def close(self) -> None:

@@ -72,3 +72,31 @@ def test_the_outbox_answers_again_soon_after_postgresql_is_back(
                for r in reasons), reasons[:2]
     assert not any("couldn't get a connection" in r for r in reasons), reasons[:2]
     assert took < 5, f"the outbox answered again only {took:.1f} s after PostgreSQL was back"
+
+
+def test_while_postgresql_is_down_requests_are_answered_within_seconds_not_after_15(
+        pg_cluster: PgCluster, switch: PgSwitch) -> None:
+    # an event posted during an outage got its 503 after the pool's 15 s wait: past many order
+    # systems' HTTP timeout, a thread held per request all that time
+    ob = PgOutbox(switch.url(pg_cluster.new_database()))
+    try:
+        assert ob.counts()["queued"] == 0
+        switch.down()
+        with ob.answer_within(1), pytest.raises(MailgitopsError):  # /health's probe, or a sender, finds it down
+            ob.counts()
+        for _ in range(2):
+            start = time.monotonic()
+            with pytest.raises(MailgitopsError) as got:
+                ob.counts()
+            assert got.value.exit_code == ExitCode.TEMPORARY
+            assert time.monotonic() - start < 4
+        switch.up()
+        deadline = time.monotonic() + 30
+        while True:  # back within seconds, each try answered within seconds meanwhile
+            try:
+                assert ob.counts()["queued"] == 0
+                break
+            except MailgitopsError:
+                assert time.monotonic() < deadline, "the outbox did not answer again"
+    finally:
+        ob.close()
