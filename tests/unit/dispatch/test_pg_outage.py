@@ -82,7 +82,8 @@ def test_while_postgresql_is_down_requests_are_answered_within_seconds_not_after
     try:
         assert ob.counts()["queued"] == 0
         switch.down()
-        with ob.answer_within(1), pytest.raises(MailgitopsError):  # /health's probe, or a sender, finds it down
+        # /health's probe, or a sender, finds it down first
+        with ob.answer_within(1), pytest.raises(MailgitopsError):
             ob.counts()
         for _ in range(2):
             start = time.monotonic()
