@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from mailgitops.console import replies
+
 NAMES: tuple[tuple[str, str], ...] = (("en", "English"), ("de", "Deutsch"), ("zh", "中文"))
 
 TRIGGERS: Mapping[str, str] = {  # the trigger catalog's keys as the inbox names them
@@ -276,7 +278,8 @@ _ZH = {
     "Budget threshold": "预算阈值",
 }
 
-CATALOGS: Mapping[str, Mapping[str, str]] = {"en": {}, "de": _DE, "zh": _ZH}
+# a delivery's reasons (a mail server's reply quoted in our sentence) are kept in replies.py
+CATALOGS: Mapping[str, Mapping[str, str]] = {"en": {}, "de": {**_DE, **replies.DE}, "zh": {**_ZH, **replies.ZH}}
 
 
 def trigger_name(lang: str, key: str) -> str:

@@ -8,9 +8,10 @@ from email.policy import default as default_policy
 
 from starlette.responses import Response
 
+from mailgitops.console import replies
 from mailgitops.console.web import Ctx
 from mailgitops.dispatch.drafts import holds_draft
-from mailgitops.dispatch.outbox import NOT_TRIED, Row
+from mailgitops.dispatch.outbox import Row
 
 RETRYABLE = ("failed", "expired", "ambiguous")
 
@@ -48,22 +49,22 @@ def reason(ctx: Ctx, row: Row) -> str | None:
     operator (the CLI's command the API names means nothing here). What a server or the sender
     said (last_error) is shown as said."""
     _ = ctx._
+    said = replies.reason(_, row.last_error, row.recipients) if row.last_error else None
     if row.status == "draft":
         return _("waiting for an operator")
     if row.status == "sent":
-        notes = [_("refused by the server for some recipients: {reply}").format(reply=row.last_error)
-                 ] if row.last_error else []
+        notes = [_("refused by the server for some recipients: {reply}").format(reply=said)] if said else []
         notes += [_("bounced later for {address}: {reply}").format(
                       address=r["address"], reply=f"{r.get('status') or ''} {r.get('text') or ''}".strip())
                   for r in row.recipients if r.get("result") == "bounced"]
         return "; ".join(notes) or None
     if row.status in ("queued", "sending", "ambiguous"):
-        return row.last_error or _("waiting to be sent")
+        return said or _("waiting to be sent")
     if row.status == "discarded":
         return _("the operator discarded the draft")
     if row.status in ("expired", "corrupt"):
-        return f"{_(row.status)}: {row.last_error}"
-    return row.last_error
+        return f"{_(row.status)}: {said}"
+    return said
 
 
 def _recipients(ctx: Ctx, row: Row) -> list[dict[str, str]]:
@@ -73,9 +74,11 @@ def _recipients(ctx: Ctx, row: Row) -> list[dict[str, str]]:
         if row.status == "draft" and result == "deferred":
             result = "draft"  # nothing was tried: it waits for an operator
         code = r.get("code") or r.get("status") or ""
-        text = r.get("text") or ""
-        if not code and text == NOT_TRIED:  # nothing tried yet: no server said it, the console may
-            text = ctx._(NOT_TRIED)
+        text = str(r.get("text") or "")
+        if not code:  # no server said it (a connection that failed, nothing tried yet): our words
+            text = replies.ours(ctx._, text)
+        elif (gave_up := replies.GAVE_UP.fullmatch(text)) is not None:  # the server's words alone
+            text = gave_up["rest"]
         out.append({"address": str(r.get("address", "")), "kind": str(r.get("kind", "")).upper(),
                     "result": result, "reply": f"{code} {text}".strip(),
                     "todo": ctx._(TODO[result]) if result in TODO else ""})

@@ -1,0 +1,106 @@
+# Chinese punctuation (full-width colon, quotes) is right in the Chinese reasons tested here, and one case per line reads better unwrapped:
+# ruff: noqa: RUF001, E501
+"""A delivery's reason speaks the operator's language around a mail server's reply, and leaves the
+reply as the server wrote it, quoted as its words: a refused customer, a server that put the
+message off (and more recipients with it), a server nobody could reach, sending paused, a
+message that ran out of time. English stays the API's words exactly."""
+
+from __future__ import annotations
+
+import html
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mailgitops.console import i18n, message, replies
+from mailgitops.dispatch.outbox import Row
+from mailgitops.dispatch.outcome import row_status
+from mailgitops.dispatch.recipients import describe, verdict
+from support.console import ConsoleRig, sign_in
+from support.dispatchrepo import sample_event
+from support.smtpd import SmtpServer
+
+ADA = {"address": "ada@example.org", "kind": "to", "result": "refused", "code": 550,
+       "text": "5.1.1 <ada@example.org>: User unknown; check the spelling"}
+BOSS = {"address": "boss@example.org", "kind": "cc", "result": "refused", "code": 554, "text": "5.7.1 Relay denied"}
+LATER = {"address": "ada@example.org", "kind": "to", "result": "deferred", "code": 451, "text": "4.3.0 Try later"}
+TWO = {"address": "bob@example.org", "kind": "cc", "result": "deferred", "code": 451, "text": "4.3.0 Try later"}
+DOWN = {"address": "ada@example.org", "kind": "to", "result": "deferred", "code": None,
+        "text": "smtp.druckhaus.de:587 refused the connection (is the server running, is the port right?)"}
+
+
+def _row(status: str, recipients: list[dict[str, Any]], last_error: str | None = None) -> Row:
+    error = last_error if last_error is not None else verdict(recipients).error  # as the sender stores it
+    return Row(7, "e-7", "customer", "en", "t", "<m@x>", "p@x", ("ada@example.org",), (), (), (), {}, b"",
+               None, status, 1, 0, 0.0, error, 0.0, 0.0, None, recipients=tuple(recipients))  # type: ignore[arg-type]
+
+
+def _reason(lang: str, row: Row) -> str | None:
+    return message.reason(SimpleNamespace(_=i18n.translator(lang)), row)  # type: ignore[arg-type]
+
+
+ROWS = {
+    "refused": _row("failed", [ADA, BOSS]),
+    "put-off": _row("queued", [LATER, TWO]),
+    "unreachable": _row("queued", [DOWN]),
+    "paused": _row("queued", [LATER], last_error="sending paused: " + describe(LATER)),
+    "expired": _row("expired", [{**LATER, "text": "gave up after 5 attempt(s): 4.3.0 Try later"}]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_in_english_the_reason_is_the_apis_word_for_word(name: str) -> None:
+    assert _reason("en", ROWS[name]) == row_status(ROWS[name])[1]
+
+
+@pytest.mark.parametrize(("name", "de", "zh"), [
+    ("refused", "ada@example.org (to): Der Server antwortete „550 5.1.1 <ada@example.org>: User unknown; check the "
+                "spelling“; boss@example.org (cc): Der Server antwortete „554 5.7.1 Relay denied“",
+     "ada@example.org（to）：服务器答复“550 5.1.1 <ada@example.org>: User unknown; check the spelling”"),
+    ("put-off", "ada@example.org (to): Der Server antwortete „451 4.3.0 Try later“ (und 1 weitere)",
+     "ada@example.org（to）：服务器答复“451 4.3.0 Try later”（另有 1 个）"),
+    ("unreachable", "ada@example.org (to): smtp.druckhaus.de:587 hat die Verbindung abgelehnt (läuft der "
+                    "Server, stimmt der Port?)", "smtp.druckhaus.de:587 拒绝了连接（服务器是否在运行，端口是否正确？）"),
+    ("paused", "Versand angehalten: ada@example.org (to): Der Server antwortete „451 4.3.0 Try later“",
+     "发送已暂停：ada@example.org（to）：服务器答复“451 4.3.0 Try later”"),
+    ("expired", "abgelaufen: ada@example.org (to): nach 5 Versuch(en) aufgegeben; der Server antwortete zuletzt "
+                "„451 4.3.0 Try later“", "ada@example.org（to）：尝试 5 次后放弃；服务器最后答复“451 4.3.0 Try later”"),
+])
+def test_our_sentence_is_translated_and_the_servers_words_are_quoted_as_written(name: str, de: str,
+                                                                                 zh: str) -> None:
+    assert _reason("de", ROWS[name]) == de
+    assert zh in (_reason("zh", ROWS[name]) or "")
+
+
+def test_every_sentence_around_a_reply_has_german_and_chinese() -> None:
+    keys = {replies.REPLIED, replies.EXPIRED, *(key for _, key in replies.OURS), "gave up after {n} attempt(s): {rest}",
+            "{first} (and {n} more)", "sending paused: {why}"}
+    for lang, table in (("de", replies.DE), ("zh", replies.ZH)):
+        assert set(table) == keys, lang
+        for key in keys:
+            assert i18n.translator(lang)(key) != key, (lang, key)
+
+
+def test_a_reason_it_does_not_know_is_shown_as_stored() -> None:
+    row = _row("failed", [], last_error="something new the sender says")
+    assert _reason("de", row) == "something new the sender says"
+
+
+def test_a_german_operator_reads_a_real_refusal_in_german_with_the_servers_words(
+        rig: ConsoleRig, client: TestClient, sink: SmtpServer) -> None:
+    from mailgitops.dispatch import drafts
+
+    refusal = "550 5.1.1 <nobody@refused.example>: Recipient address rejected: User unknown"
+    rig.add_operator("greta", language="de")
+    sign_in(client, "greta")
+    customer = {**sample_event("flyers")["customer"], "email": "nobody@refused.example", "language": "en"}
+    refused = rig.draft("r-de", customer=customer)
+    sink.faults.refuse["nobody@refused.example"] = refusal
+    disp = rig.service.dispatcher()
+    drafts.send(disp, refused, deliver=False)
+    disp.sender.flush()
+    for page in (client.get("/deliveries").text, client.get(f"/deliveries/{refused}").text):
+        shown = html.unescape(page)
+        assert f"nobody@refused.example (to): Der Server antwortete „{refusal}“" in shown, shown[:4000]
