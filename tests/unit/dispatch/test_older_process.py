@@ -79,3 +79,43 @@ def test_the_release_of_2026_11_28_left_running_on_a_migrated_outbox_refuses_to_
         assert not any(b"mailgitops-blob" in m.data for m in got)
     finally:
         server.stop()
+
+
+def test_a_mailgitops_of_2026_11_30_on_the_same_schema_still_sends_and_sends_whole(tmp_path: Path) -> None:
+    # the guard refuses only processes that name no lease holder: the release of 2026-11-30
+    # (c92a3b4, schema 3, which knows the blob store) left running after an upgrade sends what
+    # this version queued, the PDF whole, once
+    old = oldrelease.checkout(oldrelease.RELEASE_2026_11_30, tmp_path / "old")
+    path = tmp_path / "outbox.sqlite"
+    root = tmp_path / "files"
+    (root / PDF).parent.mkdir(parents=True)
+    pdf = b"%PDF-1.4\n" + os.urandom(60_000) + b"\n%%EOF\n"
+    (root / PDF).write_bytes(pdf)
+    server = SmtpServer().start()
+    port = server.port
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=port))
+    old_bundle = oldrelease.bundle(old, port)
+    server.stop()
+    env = {"MAILGITOPS_DELIVERY": "production", "MAILGITOPS_ATTACHMENTS_ROOT": str(root)}
+    event = write_event(tmp_path, sample_event(trigger="order_received", event_id="big-2",
+                                               operator_attachments=[PDF]))
+    outcome(cli("dispatch", "--bundle", str(bundle), "--event", str(event), "--outbox", str(path), env=env))
+    db = sqlite3.connect(path)
+    db.execute("UPDATE messages SET next_attempt_at = 0")
+    db.commit()
+    db.close()
+    [row] = open_outbox(str(path)).rows()
+    server = SmtpServer(port=port).start()
+    try:
+        flushed = oldrelease.run(old, "outbox", "flush", "--bundle", str(old_bundle), "--outbox", str(path))
+        assert flushed.returncode == 0, flushed.stderr
+        [got] = server.wait_for(1)
+        assert got.message_id == row.message_id
+        assert _attachments(got.data)["ticket.pdf"] == pdf
+        again = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(path), env=env)
+        assert again.returncode == 0, again.stderr
+        assert len(server.messages) == 1
+        [after] = open_outbox(str(path)).rows()
+        assert (after.status, after.lease_host) == ("sent", None)  # the lease ended with the send
+    finally:
+        server.stop()
