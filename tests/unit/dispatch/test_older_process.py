@@ -13,6 +13,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from mailgitops.dispatch.outbox_backends import open_outbox
 from support import oldrelease
 from support.dispatchrepo import build_bundle, cli, make_repo, outcome, sample_event, write_event
@@ -27,6 +29,7 @@ def _attachments(data: bytes) -> dict[str, bytes]:
     return {str(p.get_filename()): p.get_payload(decode=True) for p in msg.walk() if p.get_filename()}
 
 
+@pytest.mark.slow
 def test_the_release_of_2026_11_28_left_running_on_a_migrated_outbox_refuses_to_send(tmp_path: Path) -> None:
     old = oldrelease.checkout(oldrelease.RELEASE_2026_11_28, tmp_path / "old")
     path = tmp_path / "outbox.sqlite"
@@ -81,6 +84,7 @@ def test_the_release_of_2026_11_28_left_running_on_a_migrated_outbox_refuses_to_
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_mailgitops_of_2026_11_30_on_the_same_schema_still_sends_and_sends_whole(tmp_path: Path) -> None:
     # the guard refuses only processes that name no lease holder: the release of 2026-11-30
     # (c92a3b4, schema 3, which knows the blob store) left running after an upgrade sends what

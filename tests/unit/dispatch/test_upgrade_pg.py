@@ -47,6 +47,7 @@ def _rows(url: str) -> dict[str, tuple[str, str]]:
     return {e: (s, m) for e, s, m in got}
 
 
+@pytest.mark.slow
 def test_a_postgresql_outbox_of_c92a3b4_sends_every_waiting_message_once_with_its_message_id(
         pg_cluster: PgCluster, server: SmtpServer, tmp_path: Path) -> None:
     url = _load(pg_cluster)
@@ -83,6 +84,7 @@ def test_a_postgresql_outbox_of_c92a3b4_sends_every_waiting_message_once_with_it
     assert len(server.messages) == len(waiting)
 
 
+@pytest.mark.slow
 def test_an_instance_of_c92a3b4_left_running_sends_what_this_version_queued_whole(
         pg_cluster: PgCluster, tmp_path: Path) -> None:
     # the PostgreSQL outbox stored attachments once per event from its start: an instance of the
