@@ -93,6 +93,19 @@ CORE: Mapping[str, Mapping[str, tuple[str, str | None]]] = {
     "render-error": {
         "de": ("{file}:{line}: Die E-Mail kann nicht erstellt werden: {msg}", "Prüfen Sie den Text an dieser Stelle; der Druckraum-Admin kann die Vorlage korrigieren."),
         "zh": ("{file}:{line}：无法生成邮件：{msg}", "请检查该处的文字；印刷室管理员可以修正模板。")},
+    # an address of the email that the address rule refuses (a draft made before the rule changed)
+    "address-invalid": {
+        "de": ("{address} ist keine gültige E-Mail-Adresse, daher kann die E-Mail nicht erstellt werden; nichts wurde gesendet.", "Prüfen Sie die Adresse mit dem Kunden und korrigieren Sie sie im Auftragssystem, oder verwerfen Sie den Entwurf."),
+        "zh": ("{address} 不是有效的电子邮件地址，因此无法生成邮件；没有发送任何内容。", "请与客户核对该地址并在订单系统中更正，或丢弃该草稿。")},
+    "display-name-unsafe": {
+        "de": ("Der Anzeigename von {address} enthält einen Zeilenumbruch oder ein NUL-Zeichen.", "Schreiben Sie den Namen in eine Zeile."),
+        "zh": ("{address} 的显示名称包含换行符或 NUL 字符。", "请把名称写在一行内。")},
+    "no-recipient": {
+        "de": ("Eine E-Mail braucht mindestens einen Empfänger.", None),
+        "zh": ("邮件至少需要一个收件人。", None)},
+    "message-id-invalid": {
+        "de": ("Keine gültige Message-ID: {message_id}", "Etwa <id@example.com>."),
+        "zh": ("不是有效的 Message-ID：{message_id}", "例如 <id@example.com>。")},
     "email-too-large": {
         "de": ("Die E-Mail ist größer als {max} Bytes.", "Kürzen Sie den Text."),
         "zh": ("邮件超过 {max} 字节。", "请缩短正文。")},

@@ -114,10 +114,13 @@ def address(addr: str, name: str | None = None) -> Address:
     one line, without CR/LF/NUL."""
     found = problem(addr)
     if found is not None:
-        raise MailgitopsError(f"{addr!r} {found[0]}", hint=found[1])
+        # a code and values: the console says it in the operator's language (console/core_text.py)
+        raise MailgitopsError(f"{addr!r} {found[0]}", hint=found[1], code="address-invalid",
+                              values={"address": repr(addr)})
     if name and _UNSAFE.search(name):
         raise MailgitopsError(f"the display name of {addr!r} contains a line break or NUL",
-                              hint="write the name on one line")
+                              hint="write the name on one line", code="display-name-unsafe",
+                              values={"address": repr(addr)})
     local, _, domain = ascii_form(addr).rpartition("@")
     shown = " ".join((name or "").split())  # one line: tabs and runs of spaces as one space
     if len(shown) > MAX_DISPLAY_NAME:
@@ -125,7 +128,8 @@ def address(addr: str, name: str | None = None) -> Address:
     try:
         return Address(display_name=shown, username=local, domain=domain)
     except (ValueError, IndexError) as e:
-        raise MailgitopsError(f"not an email address: {addr!r} ({e})") from e
+        raise MailgitopsError(f"not an email address: {addr!r} ({e})", code="address-invalid",
+                              values={"address": repr(addr)}) from e
 
 
 def _address_list(addresses: Sequence[Address]) -> str:
@@ -155,9 +159,10 @@ def build_message(
     reply_to: str | None = None,
 ) -> EmailMessage:
     if not to:
-        raise MailgitopsError("an email needs at least one recipient")
+        raise MailgitopsError("an email needs at least one recipient", code="no-recipient")
     if _UNSAFE.search(message_id) or not re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", message_id):
-        raise MailgitopsError(f"not a Message-ID: {message_id!r}", hint="like <id@example.com>")
+        raise MailgitopsError(f"not a Message-ID: {message_id!r}", hint="like <id@example.com>",
+                              code="message-id-invalid", values={"message_id": repr(message_id)})
     everyone = [sender.address, *(addr for _, addr in to), *cc]
     # a non-ASCII local part cannot be encoded in a header: it is written as UTF-8 (RFC 6532); a
     # server without SMTPUTF8 gets the headers downgraded (dispatch/smtp_downgrade.py)

@@ -7,6 +7,7 @@ by its catalog. These tests fail when a message the console can show has no Germ
 from __future__ import annotations
 
 import ast
+import html
 import re
 import string
 from pathlib import Path
@@ -52,9 +53,11 @@ def _attachment_codes() -> set[str]:
 
 def _core_errors() -> list[tuple[str, set[str]]]:
     """(code, the values it carries) for every error drafts.py raises, the damaged-draft error and
-    every error of making the draft's email (render/email.py)."""
+    every error of making the draft's email (render/email.py) and its headers (render/mime.py: an
+    address the rule refuses)."""
     found: list[tuple[str, set[str]]] = []
-    for path in (SRC / "dispatch/drafts.py", SRC / "dispatch/draft_shape.py", SRC / "render/email.py"):
+    for path in (SRC / "dispatch/drafts.py", SRC / "dispatch/draft_shape.py", SRC / "render/email.py",
+                 SRC / "render/mime.py"):
         for call in _calls(path, "MailgitopsError"):
             code, values = _keyword(call, "code"), _keyword(call, "values")
             where = f"{path.name}:{call.lineno}"
@@ -157,4 +160,31 @@ def test_an_email_that_cannot_be_made_is_told_in_the_operators_language(
         "cc": confirmed.group(1), "confirmed_cc": confirmed.group(1)})
     assert resp.status_code == 422, resp.text[:2000]
     assert "Die E-Mail ist größer als 1000 Bytes. (Kürzen Sie den Text.)" in resp.text, resp.text[:3000]
+    assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"  # nothing was queued
+
+
+def test_an_address_the_rule_now_refuses_is_told_in_the_operators_language(
+        rig: ConsoleRig, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A draft made before the address rule refused its customer's address: sending it cannot make
+    the email's headers, and the Chinese operator read render's English ("'ada@example.org' is
+    not a valid address: ...")."""
+    from mailgitops.render import mime
+
+    rig.add_operator("op", language="zh")
+    sign_in(client, "op")
+    draft_id = rig.draft()
+    page = client.get(f"/draft/{draft_id}").text
+    confirmed = re.search(r'name="confirmed_cc" value="([^"]*)"', page)
+    version = re.search(r'name="version" value="([^"]*)"', page)
+    assert confirmed and version, page[:1500]
+    customer = rig.service.dispatcher().outbox.get(draft_id).to[0]
+    monkeypatch.setattr(mime, "problem", lambda addr: ("is not a valid address: refused now", "check it")
+                        if addr == customer else None)
+    resp = client.post(f"/draft/{draft_id}/send", data={
+        "csrf": csrf_of(page), "version": version.group(1), "confirm": "yes",
+        "cc": confirmed.group(1), "confirmed_cc": confirmed.group(1)})
+    assert resp.status_code == 422, resp.text[:2000]
+    shown = html.unescape(resp.text)
+    assert f"'{customer}' 不是有效的电子邮件地址，因此无法生成邮件" in shown, shown[:3000]
+    assert "is not a valid address" not in shown
     assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"  # nothing was queued
