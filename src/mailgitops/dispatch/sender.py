@@ -14,7 +14,7 @@ from mailgitops.dispatch import lease, recipients
 from mailgitops.dispatch.delivery import DeliveryMode, envelope_allowed
 from mailgitops.dispatch.delivery import resolve as resolve_delivery
 from mailgitops.dispatch.outbox import Outbox, Pause, Row
-from mailgitops.dispatch.sending import PRUNE_EVERY, FlushReport, RetryPolicy, clock_set_back
+from mailgitops.dispatch.sending import PRUNE_EVERY, FlushReport, RetryPolicy, WallWatch, clock_set_back
 from mailgitops.dispatch.smtp import Connection, Delivery, ServerConfig, TransportError
 from mailgitops.errors import ExitCode, MailgitopsError
 
@@ -74,6 +74,7 @@ class Sender:
         self.connect = connect
         self.worker = lease.worker_id()
         self.pace: float | None = None  # seconds per message this sender has taken so far
+        self.wall = WallWatch()  # a clock set back while it runs
         self.conn: Connection | None = None
         self.last_used = 0.0  # time.monotonic() of the last message on `conn`
         self._tags: dict[tuple[bytes, bytes], str] = {}  # in memory only: each tag computed once
@@ -121,7 +122,7 @@ class Sender:
         self.delivery()
         report = FlushReport()
         self.settle(report)
-        clock_set_back(self.outbox, self.policy, time.time())
+        clock_set_back(self.outbox, self.policy, time.time(), self.wall.set_back())
         self.apply_retention()
         pause = self.current_pause()
         if pause is not None:

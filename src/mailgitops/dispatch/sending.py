@@ -4,6 +4,7 @@ retention; set from the environment) and the report of one flush."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -60,14 +61,31 @@ PRUNE_EVERY = 3600.0  # the sender applies the retention at most this often
 CLOCK_SLACK = 60.0
 
 
-def clock_set_back(outbox: Outbox, policy: RetryPolicy, now: float) -> int:
+class WallWatch:
+    """Notices the wall clock set back while this process runs: wall time that advanced less
+    than monotonic time (which no clock setting moves) since the last look."""
+
+    def __init__(self) -> None:
+        self.wall, self.mono = time.time(), time.monotonic()
+
+    def set_back(self) -> bool:
+        wall, mono = time.time(), time.monotonic()
+        back = (mono - self.mono) - (wall - self.wall) > CLOCK_SLACK
+        self.wall, self.mono = wall, mono
+        return back
+
+
+def clock_set_back(outbox: Outbox, policy: RetryPolicy, now: float, seen: bool = False) -> int:
     """Waits a clock that has since been set back made too long; the number of messages rescheduled.
 
     The outbox keeps its times as wall-clock moments, as several processes and machines share
     them. A clock set back (NTP stepping a clock that ran ahead; a real-time clock kept in local
     time) left a message retried after a 60 s backoff waiting 60 s plus the step, and a 5 minute
     pause lasting for hours. No wait this policy makes is longer than its longest backoff or its
-    pause, so a time further ahead than that was made by the clock before the step: it is due now."""
+    pause, so a time further ahead than that was made by the clock before the step: it becomes
+    one backoff (or one pause) from now, as if the wait began now. Every waiting message is looked
+    at when this process has `seen` the step (WallWatch); else only when the earliest wait is too
+    long, which is how a step between two runs of `flush` shows."""
     made_due = 0
     pause = outbox.paused()
     until = pause.until if pause is not None else None
@@ -75,7 +93,7 @@ def clock_set_back(outbox: Outbox, policy: RetryPolicy, now: float) -> int:
         outbox.pause(now + policy.pause_seconds, pause.reason)  # a whole pause, from now
     horizon = now + policy.max_backoff_seconds + CLOCK_SLACK
     due = outbox.next_attempt()
-    if due is None or due <= horizon:  # the earliest wait is one this policy makes: no step
+    if due is None or (due <= horizon and not seen):  # the earliest wait is one this policy makes
         return 0
     for status in ("queued", "ambiguous"):
         after: int | None = None

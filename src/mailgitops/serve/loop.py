@@ -110,7 +110,7 @@ class SenderWorker:
         report = FlushReport()
         self._recovery.run(self.service)
         sender.settle(report)  # outcomes the outbox could not take while it was down
-        if made_due := clock_set_back(sender.outbox, sender.policy, time.time()):
+        if made_due := clock_set_back(sender.outbox, sender.policy, time.time(), sender.wall.set_back()):
             log(f"{self.name}: the clock was set back: {made_due} message(s) "
                 "wait one backoff from now instead of until the time the clock had shown")
         sender.apply_retention()  # MAILGITOPS_RETENTION, as `outbox flush` applies it

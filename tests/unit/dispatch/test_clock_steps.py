@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mailgitops.dispatch import outbox_sqlite, outbox_sqlite_upkeep, sender
+from mailgitops.dispatch import outbox_sqlite, outbox_sqlite_upkeep, sender, sending
 from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.sending import RetryPolicy
 from support.clock import ShiftedClock
@@ -26,7 +26,7 @@ def server() -> SmtpServer:
 
 
 def _clock(monkeypatch: pytest.MonkeyPatch) -> ShiftedClock:
-    return ShiftedClock().install(monkeypatch, sender, outbox_sqlite, outbox_sqlite_upkeep)
+    return ShiftedClock().install(monkeypatch, sender, sending, outbox_sqlite, outbox_sqlite_upkeep)
 
 
 def test_a_backoff_is_not_stretched_by_a_clock_set_back(tmp_path: Path, server: SmtpServer,
@@ -77,3 +77,52 @@ def test_a_clock_set_forward_keeps_every_wait(tmp_path: Path, server: SmtpServer
         assert d.flush().sent == 0
         after = d.outbox.get(m["outbox_id"])
         assert after is not None and after.next_attempt_at == row.next_attempt_at
+
+
+def test_each_backend_starts_again_from_now_the_waits_a_set_back_clock_made(outbox_location: str) -> None:
+    """On SQLite and PostgreSQL alike: a retry time and a pause end beyond anything the policy
+    makes become one backoff and one pause from now; a wait within the policy is kept."""
+    import time
+
+    from mailgitops.dispatch.outbox import NewMessage, StoredEvent
+    from mailgitops.dispatch.outbox_backends import open_outbox
+    from mailgitops.dispatch.sending import clock_set_back
+
+    def msg(n: int) -> NewMessage:
+        return NewMessage("customer", "en", "order-received", f"<c{n}@example.com>", "p@example.com",
+                          ("a@example.org",), (), b"raw", None, "queued")
+
+    ob = open_outbox(outbox_location)
+    try:
+        policy = RetryPolicy(backoff_seconds=60, max_backoff_seconds=3600, pause_seconds=300)
+        far, kept = ob.record_event(StoredEvent("e1", "h1", "b", [{"row": 0}, {"row": 1}]), [msg(1), msg(2)])
+        now = time.time()
+        ob.update(far, None, next_attempt_at=now + TWO_HOURS + 60, attempts=1)
+        ob.update(kept, None, next_attempt_at=now + 600, attempts=3)
+        ob.pause(now + TWO_HOURS + 300, "the server's certificate could not be checked")
+        # the earliest wait (10 minutes) is one the policy makes: a step is not seen from the outbox
+        assert clock_set_back(ob, policy, now) == 0
+        assert clock_set_back(ob, policy, now, seen=True) == 1  # a process saw its clock go back
+        moved, same = ob.get(far), ob.get(kept)
+        assert moved is not None and moved.next_attempt_at == pytest.approx(now + 60)
+        assert same is not None and same.next_attempt_at == pytest.approx(now + 600)
+        pause = ob.paused()
+        assert pause is not None and pause.until == pytest.approx(now + 300)
+        assert pause.reason == "the server's certificate could not be checked"
+        assert clock_set_back(ob, policy, now, seen=True) == 0  # nothing more to move
+    finally:
+        ob.close()
+
+
+def test_a_process_sees_its_clock_set_back_but_not_time_going_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailgitops.dispatch.sending import WallWatch
+
+    clock = ShiftedClock().install(monkeypatch, sending)
+    watch = WallWatch()
+    clock.advance(3600)  # an hour goes by: both clocks move
+    assert not watch.set_back()
+    clock.step_wall(30)  # set forward: waits end early, nothing to correct
+    assert not watch.set_back()
+    clock.step_wall(-TWO_HOURS)
+    assert watch.set_back()
+    assert not watch.set_back()  # seen once
