@@ -97,7 +97,7 @@ class Accounts:
         except (sqlite3.Error, OSError) as e:
             from mailgitops.dispatch.outbox_sqlite_conn import why_unopenable, wrong_path
 
-            why = why_unopenable(str(self.path)) or e
+            why = why_unopenable(str(self.path), "an operators file") or e
             hint = (f"set {OPERATORS_ENV} to a file in a folder this user can write (for `mailgitops "
                     "operators`, --operators FILE); by default the file is made next to the outbox")
             if wrong_path(str(self.path)):  # a document or a folder: waiting does not change that

@@ -153,7 +153,7 @@ class Readers:
             db.close()
 
 
-def why_unopenable(path: str) -> str | None:
+def why_unopenable(path: str, what: str = "an outbox") -> str | None:
     """In a person's words, why SQLite could not open `path` ("unable to open database file")."""
     target = Path(path)
     folder = target.parent
@@ -167,7 +167,7 @@ def why_unopenable(path: str) -> str | None:
         return f"this user cannot write in the folder {folder}"
     if target.exists() and not os.access(target, os.R_OK | os.W_OK):
         return "this user cannot read and write that file"
-    return "that file is not an outbox (not a SQLite database)" if _other_file(target) else None
+    return f"that file is not {what} (not a SQLite database)" if _other_file(target) else None
 
 
 def wrong_path(path: str) -> bool:

@@ -71,3 +71,15 @@ def test_a_mistyped_outbox_folder_is_named_and_no_folder_is_made(tmp_path: Path)
     assert "MAILGITOPS_OPERATORS" in added.stderr
     assert not typo.parent.exists()
     assert "Traceback" not in added.stderr
+
+
+def test_a_document_given_as_the_operators_file_is_a_usage_error(tmp_path: Path) -> None:
+    """Waiting does not turn README.md into the operators file: exit 2 (not 75, retried for ever),
+    in the operators file's words, and the document is left as it was."""
+    readme = tmp_path / "README.md"
+    readme.write_text("# notes\n", encoding="utf-8")
+    added = run("operators", "add", "ada", "--operators", str(readme), stdin="a long enough passphrase\n",
+                cwd=tmp_path)
+    assert added.returncode == 2, added.stderr
+    assert f"cannot open the operators file {readme}: that file is not an operators file" in added.stderr
+    assert readme.read_text(encoding="utf-8") == "# notes\n"
