@@ -33,7 +33,25 @@ OURS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.S), key)
     (r"TLS with (?P<where>\S+) failed: (?P<why>.*)", "TLS with {where} failed: {why}"),
     (r"(?P<where>\S+) rejected the user name or password: (?P<reply>.*)",
      "{where} rejected the user name or password: {reply}"),
+    (r"(?P<where>\S+) answered (?P<reply>.*) at (?P<stage>[A-Z]+), before any message",
+     "{where} answered {reply} at {stage}, before any message"),
     (r"(?P<where>\S+) answered (?P<reply>.*)", "{where} answered {reply}"),
+    (r"(?P<where>\S+) refuses connections from this machine: (?P<reply>.*) \(before any message; its "
+     r"administrator can say why, e\.g\. a block list or a relay that does not know this machine\)",
+     "{where} refuses connections from this machine: {reply} (before any message; its administrator can "
+     "say why, e.g. a block list or a relay that does not know this machine)"),
+    (r"(?P<where>\S+) refused our greeting \(EHLO (?P<helo>\S+)\): (?P<reply>.*); set server\.helo_name in "
+     r"config/smtp\.yaml to a name it accepts, e\.g\. this machine's full DNS name",
+     "{where} refused our greeting (EHLO {helo}): {reply}; set server.helo_name in config/smtp.yaml to a "
+     "name it accepts, e.g. this machine's full DNS name"),
+    (r"the certificate of (?P<where>\S+) is not trusted: (?P<why>.*)", "the certificate of {where} is not trusted: {why}"),
+    (r"not sent: it was queued for (?P<addresses>.+) in production mode, and this installation now delivers "
+     r"in (?P<mode>\S+) mode \(`mailgitops outbox retry (?P<id>\d+)` once in production again\)",
+     "not sent: it was queued for {addresses} in production mode, and this installation now delivers in "
+     "{mode} mode (`mailgitops outbox retry {id}` once in production again)"),
+    (r"the stored message no longer matches its SHA-256 checksum; not sent\. Check the disk; the event can "
+     r"be sent again under a new event_id", "the stored message no longer matches its SHA-256 checksum; not "
+     "sent. Check the disk; the event can be sent again under a new event_id"),
 ))
 GAVE_UP = re.compile(r"gave up after (?P<n>\d+) attempt\(s\): (?P<rest>.*)", re.S)
 MORE = re.compile(r"(?P<first>.*) \(and (?P<n>\d+) more\)", re.S)
@@ -50,6 +68,16 @@ DE: Mapping[str, str] = {
     "TLS with {where} failed: {why}": "TLS mit {where} ist fehlgeschlagen: {why}",
     "{where} rejected the user name or password: {reply}": "{where} hat Benutzername oder Passwort abgelehnt; der Server antwortete „{reply}“",
     "{where} answered {reply}": "{where} antwortete „{reply}“",
+    "{where} answered {reply} at {stage}, before any message": "{where} antwortete bei {stage} „{reply}“, noch vor jeder Nachricht",
+    "{where} refuses connections from this machine: {reply} (before any message; its administrator can say why, e.g. a block list or a relay that does not know this machine)":
+        "{where} nimmt von diesem Rechner keine Verbindung an; der Server antwortete „{reply}“ (vor jeder Nachricht; seine Administration kann den Grund nennen, etwa eine Sperrliste)",
+    "{where} refused our greeting (EHLO {helo}): {reply}; set server.helo_name in config/smtp.yaml to a name it accepts, e.g. this machine's full DNS name":
+        "{where} hat unsere Begrüßung (EHLO {helo}) abgelehnt; der Server antwortete „{reply}“. Die Administration setzt server.helo_name in config/smtp.yaml auf einen Namen, den er annimmt",
+    "the certificate of {where} is not trusted: {why}": "dem Zertifikat von {where} wird nicht vertraut: {why}",
+    "not sent: it was queued for {addresses} in production mode, and this installation now delivers in {mode} mode (`mailgitops outbox retry {id}` once in production again)":
+        "nicht gesendet: Sie wurde im Produktivbetrieb für {addresses} eingereiht, und diese Installation stellt jetzt im Modus {mode} zu (Wiederholen, sobald wieder echt zugestellt wird)",
+    "the stored message no longer matches its SHA-256 checksum; not sent. Check the disk; the event can be sent again under a new event_id":
+        "die gespeicherte Nachricht passt nicht mehr zu ihrer SHA-256-Prüfsumme; nicht gesendet. Die Administration prüft den Datenträger; das Ereignis kann unter einer neuen event_id erneut gesendet werden",
     "gave up after {n} attempt(s): {rest}": "nach {n} Versuch(en) aufgegeben: {rest}",
     "{first} (and {n} more)": "{first} (und {n} weitere)",
     "sending paused: {why}": "Versand angehalten: {why}",
@@ -65,6 +93,16 @@ ZH: Mapping[str, str] = {
     "TLS with {where} failed: {why}": "与 {where} 的 TLS 连接失败：{why}",
     "{where} rejected the user name or password: {reply}": "{where} 拒绝了用户名或密码；服务器答复“{reply}”",
     "{where} answered {reply}": "{where} 答复“{reply}”",
+    "{where} answered {reply} at {stage}, before any message": "{where} 在 {stage} 阶段答复“{reply}”，尚未发送任何邮件",
+    "{where} refuses connections from this machine: {reply} (before any message; its administrator can say why, e.g. a block list or a relay that does not know this machine)":
+        "{where} 不接受来自本机的连接；服务器答复“{reply}”（在发送任何邮件之前；其管理员可以说明原因，例如黑名单）",
+    "{where} refused our greeting (EHLO {helo}): {reply}; set server.helo_name in config/smtp.yaml to a name it accepts, e.g. this machine's full DNS name":
+        "{where} 拒绝了我们的问候（EHLO {helo}）；服务器答复“{reply}”。管理员需在 config/smtp.yaml 中将 server.helo_name 设为它接受的名称",
+    "the certificate of {where} is not trusted: {why}": "{where} 的证书不受信任：{why}",
+    "not sent: it was queued for {addresses} in production mode, and this installation now delivers in {mode} mode (`mailgitops outbox retry {id}` once in production again)":
+        "未发送：它是在正式投递模式下为 {addresses} 排队的，而本系统现在以 {mode} 模式投递（恢复正式投递后请重试）",
+    "the stored message no longer matches its SHA-256 checksum; not sent. Check the disk; the event can be sent again under a new event_id":
+        "保存的邮件与其 SHA-256 校验和不再一致；未发送。请管理员检查磁盘；该事件可以用新的 event_id 重新发送",
     "gave up after {n} attempt(s): {rest}": "尝试 {n} 次后放弃：{rest}",
     "{first} (and {n} more)": "{first}（另有 {n} 个）",
     "sending paused: {why}": "发送已暂停：{why}",

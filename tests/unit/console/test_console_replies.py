@@ -8,6 +8,8 @@ message that ran out of time. English stays the API's words exactly."""
 from __future__ import annotations
 
 import html
+import smtplib
+import socket
 from types import SimpleNamespace
 from typing import Any
 
@@ -104,3 +106,46 @@ def test_a_german_operator_reads_a_real_refusal_in_german_with_the_servers_words
     for page in (client.get("/deliveries").text, client.get(f"/deliveries/{refused}").text):
         shown = html.unescape(page)
         assert f"nobody@refused.example (to): Der Server antwortete „{refusal}“" in shown, shown[:4000]
+
+
+SAMPLE = {"where": "smtp.druckhaus.de:587", "s": "30", "host": "'smtp.druckhaus.de'", "why": "oops", "reply":
+          "554 5.7.1 Go away", "stage": "MAIL", "helo": "mail.druckhaus.de", "addresses": "ada@example.org",
+          "mode": "redirect:qa@druckhaus.de", "id": "7"}
+
+
+@pytest.mark.parametrize("key", [key for _, key in replies.OURS])
+def test_each_of_our_explanations_is_recognised_in_english_and_said_in_german_and_chinese(key: str) -> None:
+    """The sender's English (smtp_errors.py, sender.py) is matched by its pattern: English is given
+    back unchanged, German and Chinese say it with the same values, the server's reply kept."""
+    names = {n for n in SAMPLE if "{" + n + "}" in key}
+    english = key.format(**{n: SAMPLE[n] for n in names})
+    assert replies.ours(i18n.translator("en"), english) == english
+    for lang, table in (("de", replies.DE), ("zh", replies.ZH)):
+        said = replies.ours(i18n.translator(lang), english)
+        assert said == table[key].format(**{n: SAMPLE[n] for n in names}), (lang, said)
+        if "reply" in names:
+            assert "554 5.7.1 Go away" in said
+
+
+@pytest.mark.parametrize(("error", "stage"), [
+    (ConnectionRefusedError(), "connect"), (TimeoutError(), "connect"),
+    (socket.gaierror(-2, "Name or service not known"), "connect"), (OSError("reset by peer"), "MAIL"),
+    (smtplib.SMTPResponseException(554, b"5.7.1 Go away"), "connect"),
+    (smtplib.SMTPResponseException(554, b"5.7.1 Go away"), "EHLO"),
+    (smtplib.SMTPResponseException(554, b"5.7.1 Go away"), "MAIL"),
+    (smtplib.SMTPResponseException(421, b"4.7.0 Go away"), "MAIL"),
+    (smtplib.SMTPAuthenticationError(535, b"5.7.8 Go away"), "AUTH"),
+])
+def test_the_senders_own_words_are_recognised(error: BaseException, stage: str) -> None:
+    """What smtp_errors.py really says (not a copy of it) reads in German, the reply kept."""
+    from mailgitops import bundle as bundle_mod
+    from mailgitops.dispatch.smtp_config import ServerConfig
+    from mailgitops.dispatch.smtp_errors import classify_open_error
+    from support.dispatchrepo import ROOT
+
+    cfg = ServerConfig.from_settings(bundle_mod.load(ROOT / "bundle/mailgitops.bundle.json").settings.smtp)
+    english = str(getattr(classify_open_error(error, cfg, stage, "mail.druckhaus.de"), "message", ""))
+    german = replies.ours(i18n.translator("de"), english)
+    assert english and german != english, english
+    if "Go away" in english:  # the server's words, kept as written
+        assert "Go away" in german
