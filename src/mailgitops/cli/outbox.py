@@ -148,8 +148,9 @@ def _flush(bundle: str, outbox: str | None, delivery: str | None) -> int:
     mode = resolve(delivery)  # first: without a delivery mode the outbox is not even opened
     with dispatcher(bundle, outbox, None, mode) as d:
         summary, code = flush_summary(d.outbox, d.flush(force=True))
+        zone = d.bundle.settings.workflow.timezone
     echo_json({**summary, "delivery": str(mode)})
-    sys.stderr.write(f"mailgitops outbox flush: {summary_line(summary)}\n")
+    sys.stderr.write(f"mailgitops outbox flush: {summary_line(summary, zone)}\n")
     return code
 
 

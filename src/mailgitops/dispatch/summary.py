@@ -54,15 +54,35 @@ def held(r: Row) -> str:
             "(counted ambiguous, same Message-ID)")
 
 
-def summary_line(s: Mapping[str, object]) -> str:
-    """One line for a person: what went out and, when something waits, what and until when."""
+def local(iso_text: object, zone: str) -> str:
+    """A time of the summary (ISO 8601, UTC) as a person at the print room reads it: in the
+    bundle's `timezone`, still ISO 8601 with its offset, and the zone's abbreviation where it has
+    one (2026-12-01T05:16:14+01:00 CET). The JSON keeps UTC for programs."""
+    text = str(iso_text)
+    if zone == "UTC":
+        return text
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        moment = datetime.fromisoformat(text).astimezone(ZoneInfo(zone))
+    except (ValueError, ZoneInfoNotFoundError):
+        return text
+    name = moment.tzname() or ""
+    return moment.isoformat(timespec="seconds") + (f" {name}" if name[:1].isalpha() else "")
+
+
+def summary_line(s: Mapping[str, object], zone: str = "UTC") -> str:
+    """One line for a person: what went out and, when something waits, what and until when
+    (in the print room's `zone`)."""
     parts = [f"sent {s['sent']}, failed {s['failed']}, expired {s['expired']}, corrupt {s['corrupt']}, "
              f"recovered from a dead process {s['recovered']}, "
              f"ambiguous redeliveries {s['ambiguous_redeliveries']} in all"]
     if s["paused"]:
-        until = s["paused_until"] or "the password changes or `mailgitops outbox resume` is run"
+        until = (local(s["paused_until"], zone) if s["paused_until"]
+                 else "the password changes or `mailgitops outbox resume` is run")
         parts.append(f"sending paused until {until}: {s['paused']}")
     if s["waiting"]:
-        when = f", next attempt at {s['next_attempt_at']}" if s["next_attempt_at"] else ""
+        when = f", next attempt at {local(s['next_attempt_at'], zone)}" if s["next_attempt_at"] else ""
         parts.append(f"{s['waiting']} message(s) still wait{when}")
     return "; ".join(parts)
