@@ -40,8 +40,10 @@ def test_the_english_reason_is_the_apis(status: str, error: str | None, recipien
     (_row("discarded"), "der Bediener hat den Entwurf verworfen", "操作员已丢弃此草稿"),
     (_row("sent", "550 5.1.1 cc unknown"), "vom Server für einige Empfänger abgelehnt: 550 5.1.1 cc unknown",
      "服务器拒绝了部分收件人：550 5.1.1 cc unknown"),
-    (_row("sent", None, (BOUNCED,)), "später zurückgekommen für ada@example.org: 5.1.1 no such user",
-     "ada@example.org 随后被退回：5.1.1 no such user"),
+    # the bounce report's words are the receiving server's: quoted as written
+    (_row("sent", None, (BOUNCED,)),
+     "später zurückgekommen für ada@example.org; der Bericht des Servers: „5.1.1 no such user“",
+     "ada@example.org 随后被退回；服务器的报告：“5.1.1 no such user”"),
     (_row("expired", "421 busy"), "abgelaufen: 421 busy", None),
 ])
 def test_the_reason_in_german_and_chinese(row: Row, de: str, zh: str | None) -> None:
