@@ -61,6 +61,13 @@ PRUNE_EVERY = 3600.0  # the sender applies the retention at most this often
 CLOCK_SLACK = 60.0
 
 
+def _made_later(outbox: Outbox, now: float) -> bool:
+    """Whether the newest message was accepted after `now`: the clock has been set back since
+    (how a step between two runs of `flush` shows when the earliest wait does not)."""
+    newest = outbox.rows(None, 1, newest=True)
+    return bool(newest) and newest[0].created_at > now + CLOCK_SLACK
+
+
 class WallWatch:
     """Notices the wall clock set back while this process runs: wall time that advanced less
     than monotonic time (which no clock setting moves) since the last look."""
@@ -84,8 +91,9 @@ def clock_set_back(outbox: Outbox, policy: RetryPolicy, now: float, seen: bool =
     pause lasting for hours. No wait this policy makes is longer than its longest backoff or its
     pause, so a time further ahead than that was made by the clock before the step: it becomes
     one backoff (or one pause) from now, as if the wait began now. Every waiting message is looked
-    at when this process has `seen` the step (WallWatch); else only when the earliest wait is too
-    long, which is how a step between two runs of `flush` shows."""
+    at when this process has `seen` the step (WallWatch), when the earliest wait is too long, or
+    when the newest message was accepted "later" than now: how a step between two runs of
+    `flush` shows."""
     made_due = 0
     pause = outbox.paused()
     until = pause.until if pause is not None else None
@@ -93,8 +101,8 @@ def clock_set_back(outbox: Outbox, policy: RetryPolicy, now: float, seen: bool =
         outbox.pause(now + policy.pause_seconds, pause.reason)  # a whole pause, from now
     horizon = now + policy.max_backoff_seconds + CLOCK_SLACK
     due = outbox.next_attempt()
-    if due is None or (due <= horizon and not seen):  # the earliest wait is one this policy makes
-        return 0
+    if due is None or (due <= horizon and not (seen or _made_later(outbox, now))):
+        return 0  # the earliest wait is one this policy makes, and nothing was made "later"
     for status in ("queued", "ambiguous"):
         after: int | None = None
         while page := outbox.rows(status, 1000, after=after):

@@ -100,7 +100,8 @@ def test_each_backend_starts_again_from_now_the_waits_a_set_back_clock_made(outb
         ob.update(far, None, next_attempt_at=now + TWO_HOURS + 60, attempts=1)
         ob.update(kept, None, next_attempt_at=now + 600, attempts=3)
         ob.pause(now + TWO_HOURS + 300, "the server's certificate could not be checked")
-        # the earliest wait (10 minutes) is one the policy makes: a step is not seen from the outbox
+        # the earliest wait (10 minutes) is one the policy makes, and both were accepted before now:
+        # nothing in the outbox shows a step
         assert clock_set_back(ob, policy, now) == 0
         assert clock_set_back(ob, policy, now, seen=True) == 1  # a process saw its clock go back
         moved, same = ob.get(far), ob.get(kept)
@@ -126,3 +127,29 @@ def test_a_process_sees_its_clock_set_back_but_not_time_going_on(monkeypatch: py
     clock.step_wall(-TWO_HOURS)
     assert watch.set_back()
     assert not watch.set_back()  # seen once
+
+
+def test_a_flush_after_the_clock_was_set_back_sees_it_from_the_newest_message(outbox_location: str) -> None:
+    """A `flush` run from cron did not see the step happen: the newest message, accepted "later"
+    than now, shows it, and every wait the old clock made too long starts again from now."""
+    import time
+
+    from mailgitops.dispatch.outbox import NewMessage, StoredEvent
+    from mailgitops.dispatch.outbox_backends import open_outbox
+    from mailgitops.dispatch.sending import clock_set_back
+
+    ob = open_outbox(outbox_location)
+    try:
+        policy = RetryPolicy(backoff_seconds=60, max_backoff_seconds=3600)
+        made = [NewMessage("customer", "en", "order-received", f"<n{n}@example.com>", "p@example.com",
+                           ("a@example.org",), (), b"raw", None, "queued") for n in (1, 2)]
+        far, kept = ob.record_event(StoredEvent("e2", "h2", "b", [{"row": 0}, {"row": 1}]), made)
+        then = time.time()  # the clock when they were accepted; now it reads two hours less
+        now = then - TWO_HOURS
+        ob.update(far, None, next_attempt_at=then + 3000, attempts=5)  # 50 minutes + two hours away
+        ob.update(kept, None, next_attempt_at=now + 600, attempts=1)  # made after the step
+        assert clock_set_back(ob, policy, now) == 1
+        moved = ob.get(far)
+        assert moved is not None and moved.next_attempt_at == pytest.approx(now + policy.delay(5))
+    finally:
+        ob.close()
