@@ -39,7 +39,16 @@ BACKENDS: dict[str, Callable[[str, bool], Outbox]] = {"sqlite": _sqlite, "postgr
 _CONNINFO = re.compile(r"\s*(service|host|hostaddr|port|dbname|user|sslmode|options|passfile)\s*=", re.I)
 
 
+# a PostgreSQL URL mistyped (`postgresql//db/x`, `postgres:/db`): it would become a SQLite file in a
+# folder named `postgresql`, which is not there, and be retried for ever (exit 75)
+_ALMOST_URL = re.compile(r"\s*postgres(?:ql)?(?::/?(?!//)|//)", re.I)
+
+
 def _refuse_conninfo(loc: str) -> None:
+    if _ALMOST_URL.match(loc) and not loc.lower().startswith(("postgres://", "postgresql://")):
+        raise MailgitopsError(f"the outbox `{loc}` looks like a mistyped PostgreSQL URL",
+                              hint="write it as postgresql://USER@HOST:PORT/DATABASE (a SQLite outbox is a "
+                                   "file path)")
     found = _CONNINFO.match(loc)
     if found is None:
         return

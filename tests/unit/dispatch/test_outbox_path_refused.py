@@ -79,6 +79,9 @@ def test_a_folder_not_there_yet_stays_try_again_later(command: str, tmp_path: Pa
     ("postgresql://mail@127.0.0.1:99999/outbox", "names the port `99999`, which is no port number"),
     ("postgresql://mail@127.0.0.1:pg/outbox", "names the port `pg`, which is no port number"),
     ("postgresql://mail@127.0.0.1:1/outbox?sslmode=bogus", 'libpq refuses: invalid sslmode value: "bogus"'),
+    # a SQLite file in a folder `postgresql` that is not there: retried for ever
+    ("postgresql//mail@db/outbox", "looks like a mistyped PostgreSQL URL"),
+    ("postgres:/db/outbox", "looks like a mistyped PostgreSQL URL"),
 ])
 @pytest.mark.parametrize("command", ["dispatch", "outbox list", "serve"])
 def test_a_malformed_postgresql_url_is_bad_input(command: str, url: str, said: str,
