@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -144,7 +145,8 @@ def test_pull_request_changing_one_german_subject(printroom: tuple[Path, Path], 
     assert ran == ["Validate (problems appear as annotations on the changed lines)",
                    "Render the emails of the base and of the head",
                    "Compare base and head",
-                   "Screenshots of the changed emails (headless Chromium)"]
+                   "Screenshots of the changed emails (headless Chromium)",
+                   "Spam check of the changed emails (SpamAssassin, local rules only)"]
 
     summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
     assert "**1 email differs** from the base: 1 changed;" in summary
@@ -228,6 +230,31 @@ def test_a_warning_is_named_after_the_emails(printroom: tuple[Path, Path], tmp_p
                      r"pull request", summary), summary
     assert re.search(r"config/workflow.yaml:\d+:\d+: warning: trigger `order_accepted` sends template "
                      r"`order-accepted`, written for the customer, to the operator", summary), summary
+
+
+@pytest.mark.slow
+def test_a_subject_in_capitals_is_named_by_the_spam_check(printroom: tuple[Path, Path],
+                                                          tmp_path: Path) -> None:
+    """SpamAssassin (the runner's, local rules) scores the changed emails before and after; the
+    comment names the one whose score rose and the rule that fired, and not the unchanged ones."""
+    if shutil.which("spamassassin") is None:
+        pytest.fail("spamassassin is not installed: run scripts/setup --test (Debian: spamassassin)")
+    repo, _ = printroom
+    runner = Runner(repo, tmp_path / "runner", chromium=None)
+    runner.temp.mkdir()
+    base_sha = git(repo, "rev-parse", "HEAD")
+    en = repo / "templates" / "order-accepted" / "en.md"
+    en.write_text(re.sub(r"^subject: .*$", 'subject: "YOUR ORDER {{ order.number }} IS ACCEPTED"',
+                         en.read_text(encoding="utf-8"), count=1, flags=re.M), encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "Louder")
+    ran = pull_request(runner, repo, 6, base_sha)
+    assert "Spam check of the changed emails (SpamAssassin, local rules only)" in ran
+    summary = (repo / "previews" / "summary.md").read_text(encoding="utf-8")
+    assert "**Spam check** (SpamAssassin's local rules; 5.0 or more is marked as spam):" in summary
+    assert re.search(r"\| `order-accepted` · `en` \| -?0\.0 → \*\*\d+\.\d\*\* \| `SUBJ_ALL_CAPS` \|",
+                     summary), summary
+    assert "| `order-accepted` · `de` |" not in summary.split("**Spam check**")[1]
+    assert summary in (runner.temp / "step-summary.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -364,7 +391,8 @@ def test_workflow_order_matches_the_issue() -> None:
         text = [s.get("run", "") + s.get("uses", "") + str((s.get("with") or {}).get("name", ""))
                 for s in steps]
         order = ["mailgitops validate --format github", "git worktree add", "mailgitops diff",
-                 "previews/screenshots", "email-previews", "actions/github-script"]
+                 "previews/screenshots", "mailgitops.gitops.spamcheck", "email-previews",
+                 "actions/github-script"]
         positions = [next(i for i, t in enumerate(text) if key in t) for key in order]
         assert positions == sorted(positions), wf
 
