@@ -34,7 +34,8 @@ def _text(ctx: Ctx, name: str) -> str:
 def _refused(ctx: Ctx, e: MailgitopsError) -> Response:
     if e.exit_code == ExitCode.TEMPORARY:
         return ctx.refuse(503, "Not possible", temporary(ctx, e), back=f"/draft/{_id(ctx)}")
-    return pages.draft(ctx, problem=core_text.text(ctx.lang, e), status=422)
+    return pages.draft(ctx, problem=core_text.text(ctx.lang, e), status=422,
+                       invalid=FIELD_OF.get(e.code or "", ()))
 
 
 def _changes(ctx: Ctx) -> drafts.EditArgs:
@@ -66,6 +67,9 @@ def _save_typed(ctx: Ctx) -> None:
                     record=record.recorder(_who(ctx), "edited"))
 
 
+# the editor's field a refusal from the core is about (the page marks it and puts the focus there)
+FIELD_OF = {"cc-not-an-address": ("cc",), "cc-not-allowed": ("cc",), "subject-invalid": ("subject",),
+            "body-invalid": ("message",)}
 CC_CHANGED = ("The CC was changed after the confirmation named its addresses, so nothing was sent. Check "
               "the addresses the confirmation names now, tick the box again and send.")
 CONFLICT = ("Someone changed this draft after you opened it, so nothing was changed. The page shows "
@@ -172,12 +176,13 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
     if row.status != "draft":
         return ctx.redirect(f"/draft/{row.id}", "already" if row.status != "discarded" else "discarded")
     if ctx.field("confirm") != "yes":
-        return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422)
+        return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422,
+                           invalid=("confirm-send",))
     if (stale := _stale(ctx, required=True)) is not None:
         return stale
     if ctx.form is not None and "cc" in ctx.form and split_cc(ctx.field("cc")) != split_cc(
             ctx.field("confirmed_cc")):  # the tick confirmed other addresses than the editor holds
-        return pages.draft(ctx, problem=ctx._(CC_CHANGED), status=422)
+        return pages.draft(ctx, problem=ctx._(CC_CHANGED), status=422, invalid=("confirm-send",))
     try:
         _save_typed(ctx)  # what the editor shows is what is sent, saved or not
         drafts.edit(disp, row.id, record=_send_record(ctx))
@@ -215,7 +220,8 @@ def discard(ctx: Ctx) -> Response:
     if row.status != "draft":
         return ctx.redirect(f"/draft/{row.id}", "discarded" if row.status == "discarded" else "already")
     if ctx.field("confirm") != "yes":
-        return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422)
+        return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422,
+                           invalid=("confirm-discard",))
     try:
         drafts.edit(disp, row.id, record=record.recorder(_who(ctx), "discarded the draft"))
         drafts.discard(disp.outbox, row.id, disp.attachments_root)

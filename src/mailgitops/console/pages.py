@@ -44,7 +44,7 @@ def inbox(ctx: Ctx) -> Response:
 
 
 def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200, draft_id: int | None = None,
-          kept: dict[str, str] | None = None) -> Response:
+          kept: dict[str, str] | None = None, invalid: tuple[str, ...] = ()) -> Response:
     """The draft page; `kept`: what the editor held when the session ended, carried through the
     sign-in (`draft_id` then, the request being the sign-in's)."""
     if draft_id is None:
@@ -79,7 +79,7 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200, draft_id: 
         else:  # changed meanwhile: theirs in the editor, the typing below it to copy from
             d["mine"] = _mine(typed)
         notice = {"notice": ctx._(NOTICES["typing-back"]), "notice_warns": True}
-    return ctx.page("draft.html", status, d=d, problem=problem,
+    return ctx.page("draft.html", status, d=d, problem=problem, invalid=invalid,
                     active="drafts", accept=", ".join(_types()), max_upload="20 MB", **notice)
 
 

@@ -212,7 +212,7 @@ def signin_page(ctx: Ctx, status: int, *, next_page: str, problem: str | None = 
     token, fresh = signin_csrf(ctx)
     extra: dict[str, object] = {"notice": ctx._(NOTICES[notice]), "notice_warns": True} if notice else {}
     resp = ctx.page("sign_in.html", status, csrf=token, next=next_page, problem=problem, username=username,
-                    kept=dict(kept or {}), **extra)
+                    kept=dict(kept or {}), invalid=("username", "password") if problem else (), **extra)
     if fresh:
         c = ctx.console
         resp.set_cookie(c.signin_cookie, token, max_age=3600, path="/", secure=c.settings.secure_cookies,
@@ -237,6 +237,7 @@ def page_values(ctx: Ctx, values: Mapping[str, object]) -> dict[str, object]:
             "notice": ctx._(NOTICES[notice_key]) if notice_key in NOTICES else None,
             # a session that ended is news to heed, not a success: shown as a warning
             "notice_warns": notice_key in ("session-ended", "session-over"),
+            "invalid": (),  # the fields a refusal is about: marked, described by it, focused
             **values}
 
 

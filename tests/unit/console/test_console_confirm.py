@@ -30,7 +30,8 @@ def _confirmation(page: str) -> str:
     label = re.search(r'<label for="confirm-send">(.*?)</label>', page, re.S)
     copies = re.search(r'<p id="send-copies"[^>]*>(.*?)</p>', page, re.S)
     assert label and copies, "no Send confirmation on the page"
-    assert re.search(r'id="confirm-send"[^>]*aria-describedby="send-copies"', page)
+    # (after a refusal about the tick box, the refusal is read first: "problem send-copies")
+    assert re.search(r'id="confirm-send"[^>]*aria-describedby="(?:problem )?send-copies"', page)
     text = f"{label.group(1)} {copies.group(1)}"
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
 

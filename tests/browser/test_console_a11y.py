@@ -1,0 +1,245 @@
+"""The operator console for people who use a keyboard, a screen reader, zoom, a phone or a
+contrast theme, in Debian's Chromium: axe-core finds nothing serious on any page, nothing is wider
+than a 320 px window (a 1280 px screen at 400 %) or a 640 px one (200 %), the focus ring is seen
+on every control (3:1 against the page, and in forced colours), a refusal is announced and put on
+its field, and a draft is sent by keyboard alone."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from mailgitops.checks.contrast import ratio
+from support.console import PASSWORD, ConsoleRig, console_bundle, make_rig
+from support.smtpd import SmtpServer, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+NARROW = ({"width": 320, "height": 640}, {"width": 640, "height": 450})
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory,
+         smtp_server: SmtpServer) -> Iterator[tuple[ConsoleRig, str]]:
+    import uvicorn
+
+    tmp = tmp_path_factory.mktemp("console-a11y")
+    for rig in make_rig(tmp, console_bundle(tmp, smtp_server.port)):
+        rig.add_operator("ada")
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(rig.app, host="127.0.0.1", port=port, log_level="warning",
+                                               lifespan="off"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while True:  # the server is ready when it accepts a connection
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the console did not start"
+                thread.join(0.05)
+        yield rig, f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("the browser tests need Debian's Chromium at /usr/bin/chromium (scripts/setup --test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def signed_in(browser: Any, base: str, **context: Any) -> Any:
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, **context).new_page()
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("User name").fill("ada")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def serious(page: Any) -> list[str]:
+    """axe-core's serious and critical findings (the email preview's frame is checked with the
+    emails, tests/browser/test_email_a11y.py)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page, context={"exclude": [["iframe"]]},
+                      options={"resultTypes": ["violations"], "iframes": False}).response["violations"]
+    return [f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in found if v["impact"] in ("serious", "critical")]
+
+
+def too_wide(page: Any) -> list[str]:
+    """What reaches past the window's right edge (a page to scroll sideways at this width);
+    a table in its own scrolling box is not the page's."""
+    return list(page.evaluate("""() => innerWidth >= document.documentElement.scrollWidth ? [] :
+        [...document.querySelectorAll('main *, header *')]
+          .filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest('.table-scroll'))
+          .slice(0, 5)
+          .map(e => `${e.tagName.toLowerCase()}#${e.id} ${Math.round(e.getBoundingClientRect().right)}px`)
+    """))
+
+
+def pages(rig: ConsoleRig, base: str, browser: Any) -> Iterator[tuple[str, Any]]:
+    """Each page the operator meets, as it is shown (a fresh page each)."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{base}/")
+    yield "sign-in", page
+    page.get_by_label("User name").fill("ada")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    yield "sign-in refused", page
+    page = signed_in(browser, base)
+    draft_id = rig.draft(f"a11y-{time.monotonic_ns()}")
+    page.goto(f"{base}/")
+    yield "drafts", page
+    page.goto(f"{base}/draft/{draft_id}")
+    yield "draft", page
+    page.locator("#send-button").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    yield "send refused", page
+    page.goto(f"{base}/deliveries")
+    yield "deliveries", page
+
+
+def test_no_page_has_a_serious_finding_or_is_wider_than_the_window(live: tuple[ConsoleRig, str],
+                                                                  browser: Any) -> None:
+    rig, base = live
+    found: dict[str, list[str]] = {}
+    for name, page in pages(rig, base, browser):
+        assert page.title().endswith(" · mailgitops") and len(page.title()) > len(" · mailgitops"), name
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.locator("main#main").count() == 1, name
+        problems = serious(page)
+        for size in NARROW:  # 400 % and 200 % zoom of a 1280 px screen, or a phone
+            page.set_viewport_size(size)
+            problems += [f"at {size['width']} px: {w}" for w in too_wide(page)]
+        page.set_viewport_size({"width": 1280, "height": 900})
+        if problems:
+            found[name] = problems
+    assert found == {}
+
+
+def _ring(page: Any) -> dict[str, Any]:
+    """The focused control's ring; in the email preview's frame, the frame's focused link's."""
+    frame = page.frames[-1] if page.evaluate("document.activeElement.tagName") == "IFRAME" else page
+    return dict(frame.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+        return {what: `${e.tagName.toLowerCase()}#${e.id} ${(e.textContent || '').trim().slice(0, 20)}`,
+                style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor}; }"""))
+
+
+def _hex(rgb: str) -> str:
+    parts = [int(float(x)) for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+    return "#" + "".join(f"{v:02x}" for v in parts)
+
+
+def test_the_focus_is_seen_on_every_control_in_order(live: tuple[ConsoleRig, str], browser: Any) -> None:
+    rig, base = live
+    draft_id = rig.draft(f"focus-{time.monotonic_ns()}")
+    page = signed_in(browser, base)
+    page.goto(f"{base}/draft/{draft_id}")
+    order = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        ring = _ring(page)
+        order.append(ring["what"].split(" ")[0])
+        assert ring["style"] != "none", ring
+        if ring["style"] != "auto":
+            assert ring["width"] >= 2, ring  # (auto: Chromium's own two-tone ring, in the email's frame)
+            # ours is drawn outside the control, on the page's background (#fafafa or white)
+            assert ratio(_hex(ring["color"]), "#fafafa") >= 3, ring
+        if ring["what"].startswith("button#send-button"):
+            break
+    # skip link first, then the header, the editor's fields in reading order, then Send
+    assert order[0] == "a#" and order[-1] == "button#send-button"
+    editor = ["input#subject", "textarea#message", "input#cc", "input#confirm-send"]
+    assert [o for o in order if o in editor] == editor
+    # a contrast theme (forced colours) keeps the ring
+    page.emulate_media(forced_colors="active")
+    page.locator("#subject").focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    ring = _ring(page)
+    assert ring["what"].startswith("input#subject") and ring["style"] != "none" and ring["width"] >= 2
+
+
+def test_nothing_moves_for_who_asked_for_less_motion(live: tuple[ConsoleRig, str], browser: Any) -> None:
+    rig, base = live
+    page = signed_in(browser, base, reduced_motion="reduce")
+    page.goto(f"{base}/draft/{rig.draft(f'motion-{time.monotonic_ns()}')}")
+    page.locator("#message").focus()
+    moving = page.evaluate("""() => [...document.querySelectorAll('*')].filter(e => {
+        const s = getComputedStyle(e);
+        return s.animationName !== 'none' || s.transitionDuration.split(',').some(d => parseFloat(d) > 0); })
+        .map(e => e.tagName)""")
+    assert moving == [] and page.evaluate("document.getAnimations().length") == 0
+
+
+def test_a_refusal_is_announced_and_put_on_its_field(live: tuple[ConsoleRig, str], browser: Any) -> None:
+    rig, base = live
+    page = signed_in(browser, base)
+    draft_id = rig.draft(f"refusal-{time.monotonic_ns()}")
+    page.goto(f"{base}/draft/{draft_id}")
+    page.locator("#send-button").click()  # without ticking the box
+    expect(page.get_by_role("alert")).to_have_text("Tick the box to confirm.")
+    box = page.get_by_label("Yes, send this email to")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_accessible_description("Tick the box to confirm. CC: archive@example.com")
+    # a CC that is not an address: on the CC field, its help still read after the refusal
+    page.get_by_label("CC", exact=True).fill("boss(at)example.com")
+    page.get_by_role("button", name="Save changes").click()
+    cc = page.get_by_label("CC", exact=True)
+    expect(cc).to_be_focused()
+    expect(cc).to_have_attribute("aria-invalid", "true")
+    expect(cc).to_have_accessible_description(
+        page.get_by_role("alert").inner_text() + " Addresses separated by commas.")
+    expect(page.get_by_label("Subject", exact=True)).not_to_have_attribute("aria-invalid", "true")
+    # the sign-in: both fields marked, the name focused to type again
+    fresh = browser.new_context().new_page()
+    fresh.goto(f"{base}/sign-in")
+    fresh.get_by_label("User name").fill("ada")
+    fresh.get_by_label("Password").fill("wrong")
+    fresh.keyboard.press("Enter")
+    expect(fresh.get_by_role("alert")).to_have_text("Wrong user name or password.")
+    for field in ("User name", "Password"):
+        expect(fresh.get_by_label(field)).to_have_attribute("aria-invalid", "true")
+        expect(fresh.get_by_label(field)).to_have_accessible_description("Wrong user name or password.")
+    expect(fresh.get_by_label("User name")).to_be_focused()
+
+
+def test_a_draft_is_sent_by_keyboard_alone(live: tuple[ConsoleRig, str], browser: Any,
+                                           smtp_server: SmtpServer) -> None:
+    rig, base = live
+    draft_id = rig.draft(f"keys-{time.monotonic_ns()}", order_number="PO-KEYS")
+    page = signed_in(browser, base)
+    page.goto(f"{base}/draft/{draft_id}")
+    for _ in range(60):  # Tab to the tick box, Space ticks it, Tab to Send, Enter sends
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "confirm-send":
+            break
+    page.keyboard.press("Space")
+    expect(page.locator("#confirm-send")).to_be_checked()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "send-button"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text("sent")
+    expect(page.get_by_text("Status:")).not_to_contain_text("Draft")
