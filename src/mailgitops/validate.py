@@ -89,6 +89,13 @@ def sample_values(loaded: LoadedRepo) -> list[Diagnostic]:
     return out
 
 
+def _one_cause(diags: list[Diagnostic], samples: list[Diagnostic]) -> list[Diagnostic]:
+    """A sample's value named at its line is the cause of each text that fails to render with that
+    sample: those texts' errors (one per template and language) are left out."""
+    blamed = {f"it fails with the sample order `{Path(d.file).stem}`" for d in samples}
+    return [d for d in diags if not (d.code == "render-error" and d.hint in blamed)] + samples
+
+
 def workers_for(texts: int) -> int:
     """Processes worth using: one per core this process may run on, once the repository is large."""
     if texts < POOL_FROM_TEXTS or "fork" not in multiprocessing.get_all_start_methods():
@@ -185,7 +192,7 @@ def validate_repo(root: Path, *, cache: bool = False, workers: int | None = None
                 every = frozenset().union(*shares)
                 _prefill(shared, _check_share, shares, frozenset(r for r in loaded.sources if r not in every))
         with result_cache.active(shared):
-            diags = list(loaded.diagnostics) + _run_checks(loaded) + sample_values(loaded)
+            diags = _one_cause(list(loaded.diagnostics) + _run_checks(loaded), sample_values(loaded))
     finally:
         _STATE.clear()
     if results is not None:

@@ -88,3 +88,18 @@ def test_validate_judges_a_sample_as_dispatch_judges_the_event(tmp_path: Path, d
     except MailgitopsError:
         dispatched = False
     assert dispatched is not refused  # validate and dispatch agree
+
+
+def test_a_sample_value_that_breaks_the_emails_is_named_once_at_its_line(tmp_path: Path) -> None:
+    """The sample is the cause: its line, not one render error per template and language."""
+    root = tmp_path / "repo"
+    for part in ("config", "templates"):
+        shutil.copytree(ROOT / part, root / part)
+    sample = root / "config/samples/flyers.yaml"
+    data = yaml.safe_load(sample.read_text(encoding="utf-8"))
+    data["trigger"] = "order_received"  # its emails print order.submitted_at with the datetime filter
+    data["order"]["submitted_at"] = "2026-11-20T09:30:00"  # no UTC offset
+    sample.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    errors = [d for d in validate_repo(root).diagnostics if d.severity == "error"]
+    assert [(d.file, d.code) for d in errors] == [("config/samples/flyers.yaml", "wrong-value")], errors
+    assert "it has no UTC offset" in errors[0].message
