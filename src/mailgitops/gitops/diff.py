@@ -37,6 +37,8 @@ class EmailChange:
     # and SENT_BY when the triggers that send it changed (a trigger switched off).
     header_changes: tuple[tuple[str, str, str], ...] = ()
     renamed_from: str = ""  # the template's name in the base, when its folder was renamed
+    # a language dropped from a template that stays: the language its recipients now get
+    instead: str = ""
 
     @property
     def subject_changed(self) -> bool:
@@ -105,6 +107,21 @@ def _sent_by_change(before: ManifestEntry | None, after: ManifestEntry | None
     return () if old == new else ((SENT_BY, old, new),)
 
 
+def _instead(head: RenderOutput, key: tuple[str, str]) -> str:
+    """The language a `key[1]` recipient gets of template `key[0]` in the head, as dispatch
+    picks it (its base language, de-CH -> de, else the default); "" when the template is gone
+    or the head does not say."""
+    template, lang = key
+    langs = {lg for t, lg in head.emails if t == template}
+    if not langs:
+        return ""
+    primary = lang.replace("_", "-").split("-")[0].lower()
+    same = sorted(lg for lg in langs if lg.lower() == primary)
+    if same:
+        return same[0]
+    return head.default_language if head.default_language in langs else ""
+
+
 def _unified(before: list[str], after: list[str], name: str) -> tuple[str, ...]:
     lines = difflib.unified_diff(before, after, f"a/{name}", f"b/{name}", n=2, lineterm="")
     return tuple(lines)
@@ -125,7 +142,9 @@ def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str],
         headers = tuple((name, "", value) for name, value in _headers(head, after).items()) \
             if after is not None else ()
         headers += _sent_by_change(before, after)
-        return EmailChange(key[0], key[1], status, before, after, text_diff, True, new_warnings, headers)
+        instead = _instead(head, key) if after is None else ""
+        return EmailChange(key[0], key[1], status, before, after, text_diff, True, new_warnings, headers,
+                           instead=instead)
     html_changed = base.read(before.html) != head.read(after.html)
     headers = _header_changes(base, before, head, after) + _sent_by_change(before, after)
     differs = (text_diff or html_changed or new_warnings or headers or before.subject != after.subject

@@ -77,6 +77,7 @@ class ManifestJson(TypedDict):
 class RenderOutput:
     root: Path
     emails: dict[tuple[str, str], ManifestEntry]
+    default_language: str = ""  # "" in a manifest that does not say (an older mailgitops's)
 
     def read(self, rel: str) -> bytes:
         return (self.root / rel).read_bytes()
@@ -172,4 +173,6 @@ def load_output(root: Path) -> RenderOutput:
             emails[email.key] = email
     if diags:
         raise MailgitopsError(f"{where} has {len(diags)} problem(s)", diagnostics=diags)
-    return RenderOutput(root=root, emails=emails)
+    default = data.get("default_language")
+    return RenderOutput(root=root, emails=emails,
+                        default_language=default if isinstance(default, str) else "")

@@ -71,7 +71,9 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
     for asset in compiled.assets.values():
         assets_dir.mkdir(parents=True, exist_ok=True)
         (assets_dir / asset.name).write_bytes(asset.data)
-    manifest = {"format": FORMAT, "emails": [e.to_json() for e in result.entries]}
+    # the language a recipient gets whose own is not rendered (diff names it for a dropped one)
+    manifest = {"format": FORMAT, "default_language": repo.languages.default,
+                "emails": [e.to_json() for e in result.entries]}
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     (out / "manifest.json").write_text(text, encoding="utf-8")

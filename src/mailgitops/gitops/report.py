@@ -85,6 +85,8 @@ def _status(c: EmailChange, gone: frozenset[str]) -> str:
     removed from one template is not: its customers get another language's text.)"""
     if c.status is Status.REMOVED and c.template in gone:
         return "removed: **no longer sent**"
+    if c.status is Status.REMOVED and c.instead:
+        return f"removed: **sent in `{c.instead}` instead**"
     if any(name == SENT_BY and new == NOT_SENT for name, _, new in c.header_changes):
         return "changed: **no longer sent**" if c.status is Status.CHANGED else "added: **not sent**"
     return str(c.status)

@@ -393,3 +393,22 @@ def test_a_new_template_unlike_the_deleted_one_is_no_rename(tmp_path, write_outp
     assert "Renamed" not in md
     assert "| `order-ready` · `de` | removed: **no longer sent** |" in md
     assert "| `invoice` · `de` | added |" in md
+
+
+def _with_default(out: Path, lang: str) -> Path:
+    manifest = out / "manifest.json"
+    doc = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**doc, "default_language": lang}), encoding="utf-8")
+    return out
+
+
+def test_a_dropped_language_names_the_language_its_customers_get_instead(tmp_path, write_output,
+                                                                        base_emails) -> None:
+    """A French customer of a template without French gets the default language's text (or
+    their base language's: de-CH -> de), as dispatch picks it; the row says which."""
+    emails = {**base_emails, ("order-ready", "de-CH"): base_emails[("order-ready", "de")]}
+    base = _with_default(write_output(tmp_path / "base", emails), "en")
+    head = {k: v for k, v in emails.items() if k not in (("order-ready", "de-CH"), ("order-accepted", "de"))}
+    md = summary(base, _with_default(write_output(tmp_path / "head", head), "en"))
+    assert "| `order-accepted` · `de` | removed: **sent in `en` instead** |" in md
+    assert "| `order-ready` · `de-CH` | removed: **sent in `de` instead** |" in md

@@ -160,3 +160,19 @@ def test_a_renamed_template_folder_reads_as_a_rename(tmp_path: Path) -> None:
     assert md.startswith("## Email preview\n\n**No email changed** (7 rendered, all identical to the "
                          "base).\n\n**Renamed** (compared with the emails of the old name; only those "
                          "that differ are listed): `order-ready` → `order-complete`\n"), md
+
+
+def test_a_language_dropped_reads_as_sent_in_the_default_language(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    assert mailgitops("init", repo).returncode == 0
+    args = ("--template", "order-ready")
+    assert mailgitops("render", "--root", repo, "--out", tmp_path / "base", *args).returncode == 0
+    langs = repo / "config" / "languages.yaml"
+    langs.write_text(langs.read_text(encoding="utf-8").replace("fr, ", ""), encoding="utf-8")
+    for fr in (repo / "templates").glob("*/fr.md"):
+        fr.unlink()
+    r = mailgitops("render", "--root", repo, "--out", tmp_path / "head", *args)
+    assert r.returncode == 0, r.stderr
+    md = to_markdown(compare_dirs(tmp_path / "base", tmp_path / "head"))
+    assert "**1 email differs** from the base: 1 removed; 4 unchanged." in md
+    assert "| `order-ready` · `fr` | removed: **sent in `en` instead** |" in md
