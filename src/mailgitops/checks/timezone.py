@@ -15,32 +15,7 @@ WORKFLOW = "config/workflow.yaml"
 
 def check(loaded: LoadedRepo) -> list[Diagnostic]:
     doc = loaded.docs.get(WORKFLOW)
-    return ((_zone(loaded) + _date_formats(doc)) if doc is not None else []) + _sample_times(loaded)
-
-
-def _sample_times(loaded: LoadedRepo) -> list[Diagnostic]:
-    """A sample's time without its UTC offset, in the package's datetime variables (the
-    repository's own are in its event schema, which checks the sample): one error at its line, as
-    dispatch refuses such an event, besides the render failure of each template printing it."""
-    from mailgitops.jsonshape import is_date_time
-
-    names = [n for n, v in loaded.repo.catalog.variables.items()
-             if v.type == "datetime" and not v.per_job and not v.custom]
-    out: list[Diagnostic] = []
-    for sample in loaded.repo.samples.values():
-        doc = loaded.docs.get(sample.file)
-        if doc is None:
-            continue
-        for name in names:
-            value: object = sample.data
-            for part in name.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
-            if isinstance(value, str) and value and not is_date_time(value):
-                out.append(doc.at(tuple(name.split(".")), "schema-format",
-                                  f"`{value}` is not a date and time with its UTC offset, as the order "
-                                  "system must send it (dispatch refuses it)",
-                                  hint="write 2026-11-27T10:00:00Z (UTC) or 2026-11-27T11:00:00+01:00"))
-    return out
+    return (_zone(loaded) + _date_formats(doc)) if doc is not None else []
 
 
 def _date_formats(doc: YamlDoc) -> list[Diagnostic]:
