@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from mailgitops.console import i18n
+from mailgitops.console import i18n, replies
 from mailgitops.console.accounts import Session
 from mailgitops.serve.auth import secret_in_query
 
@@ -244,9 +244,12 @@ def page_values(ctx: Ctx, values: Mapping[str, object]) -> dict[str, object]:
 def render(ctx: Ctx, template: str, status: int, values: Mapping[str, object]) -> Response:
     """A page in the operator's language, with the header's draft count and the paused banner."""
     c = ctx.console
-    extra: dict[str, object] = {"_": i18n.translator(ctx.lang)}
+    tr = i18n.translator(ctx.lang)
+    extra: dict[str, object] = {"_": tr}
     if ctx.session is not None:
         paused = c.paused()
+        if paused:  # the sender's English: our words translated, a server's reply quoted as said
+            paused = {**paused, "reason": replies.ours(tr, paused["reason"])}
         extra |= {"waiting": c.waiting(), "paused": paused, "stuck": None if paused else c.stuck()}
     body = c.env.get_template(template).render(**page_values(ctx, {**extra, **values}))
     return HTMLResponse(body, status_code=status)

@@ -149,3 +149,20 @@ def test_the_senders_own_words_are_recognised(error: BaseException, stage: str) 
     assert english and german != english, english
     if "Go away" in english:  # the server's words, kept as written
         assert "Go away" in german
+
+
+def test_the_paused_banner_reads_in_the_operators_language_with_the_servers_reply(
+        rig: ConsoleRig, client: TestClient) -> None:
+    import os
+    import re
+
+    rig.add_operator("greta", language="de")
+    sign_in(client, "greta")
+    disp = rig.service.dispatcher()
+    tag = disp.sender._tag(os.urandom(16))  # the password configured here is the one that failed
+    disp.outbox.pause(None, "smtp.druckhaus.de:587 rejected the user name or password: 535 5.7.8 Bad creds",
+                      secret=tag)
+    banner = re.search(r'<div class="banner" role="alert">(.*?)</div>', client.get("/deliveries").text, re.S)
+    assert banner, "no paused banner"
+    assert ("smtp.druckhaus.de:587 hat Benutzername oder Passwort abgelehnt; der Server antwortete "
+            "„535 5.7.8 Bad creds“") in html.unescape(banner.group(1)), banner.group(1)
