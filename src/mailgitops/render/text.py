@@ -33,21 +33,31 @@ def _inline(tok: Token) -> str:
     return "".join(out)
 
 
-def _table_row(tokens: Sequence[Token], i: int) -> tuple[str, int]:
+def _table_row(tokens: Sequence[Token], i: int) -> tuple[list[str], int]:
     cells: list[str] = []
     while tokens[i].type != "tr_close":
         if tokens[i].type == "inline":
             cells.append(_inline(tokens[i]))
         i += 1
-    return " | ".join(cells), i
+    return cells, i
 
 
-def to_text(tokens: Sequence[Token]) -> str:  # noqa: PLR0912  (one branch per block type)
+def _linear(head: Sequence[str], cells: Sequence[str]) -> str:
+    """A table row as one line that reads on its own, each cell named by its column's heading
+    ("- Item: Flyer; Quantity: 500"): a text reader (or a screen reader reading the text part)
+    otherwise hears "Flyer vertical bar 500" with no idea which number is which."""
+    named = [f"{head[n]}: {c}" if n < len(head) and head[n].strip() else c
+             for n, c in enumerate(cells) if c.strip()]
+    return "- " + "; ".join(named)
+
+
+def to_text(tokens: Sequence[Token]) -> str:  # noqa: PLR0912, PLR0915  (one branch per block type)
     """Text with values as tokens and links as markers (filled by markdown.fill)."""
     lines: list[str] = []
     lists: list[list[int | str]] = []  # [kind, next number]
     quote = 0
     marker: str | None = None
+    head: list[str] = []  # the table's column headings
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -82,10 +92,14 @@ def to_text(tokens: Sequence[Token]) -> str:  # noqa: PLR0912  (one branch per b
             lines.extend(["    " + line for line in tok.content.rstrip("\n").split("\n")])
             lines.append("")
         elif t == "tr_open":
-            row, i = _table_row(tokens, i)
-            lines.append(indent + row)
+            cells, i = _table_row(tokens, i)
+            if tokens[i - 1].type == "th_close" and not head:  # the heading row names the columns
+                head = cells
+            else:
+                lines.append(indent + _linear(head, cells))
         elif t == "table_close":
             lines.append("")
+            head = []
         i += 1
     text = "\n".join(line.rstrip() for line in lines).strip("\n")
     while "\n\n\n" in text:

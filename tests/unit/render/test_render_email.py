@@ -150,3 +150,16 @@ def test_each_line_of_a_footer_block_is_a_line_in_both_parts(repo_copy: Path) ->
     email = render_email(compiled, "order-accepted", "de", flyers_context(repo))
     assert "Druckhaus Nord · Hafenstr. 1 · Hamburg<br>Geschäftsführer: A. Muster" in email.html
     assert "Hamburg\nGeschäftsführer: A. Muster\n" in email.text
+
+
+def test_a_table_in_the_text_part_reads_row_by_row_with_its_headings() -> None:
+    """A Markdown table in the text part: each row one line, each cell named by its column (a
+    text or screen reader heard "Flyer A5 | 500 | €120.00", not which number is the price)."""
+    from mailgitops.render.markdown import fill, parse_now
+
+    made = parse_now("Your order:\n\n| Item | Quantity | Price |\n| --- | ---: | ---: |\n"
+                     "| Flyer A5 | 500 | €120.00 |\n| Poster | 20 | |\n\nThanks.\n", "{}", False)
+    assert fill(made.text, [], {}, as_html=False).out == (
+        "Your order:\n\n- Item: Flyer A5; Quantity: 500; Price: €120.00\n- Item: Poster; Quantity: 20\n\n"
+        "Thanks.\n")
+    assert "<th" in made.html and "Price" in made.html  # the HTML keeps its table
