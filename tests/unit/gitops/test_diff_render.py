@@ -77,7 +77,7 @@ def test_added_template_and_removed_language_the_other_way_round(outputs: tuple[
                                          if c.lang == "it"}
     md = to_markdown(cmp)
     assert "| `export-completed` · `de` | added |" in md
-    assert "| `order-ready` · `it` | removed |" in md
+    assert "| `order-ready` · `it` | removed: **sent in `en` instead** |" in md
 
 
 def test_summary_of_real_outputs(outputs: tuple[Path, Path]) -> None:
