@@ -116,10 +116,18 @@ def check_url(url: str) -> None:
                                   "number (1 to 65535)", hint=URL_HINT)
 
 
+_NOT_THERE = re.compile(r'(database|role) "[^"]*" does not exist')
+
+
 def bad_setting(where: str, e: BaseException) -> MailgitopsError | None:
-    """libpq refusing a setting of the URL before it connects (`sslmode=bogus`): exit 1, a
-    setting to fix; None for anything else."""
+    """libpq refusing a setting of the URL before it connects (`sslmode=bogus`), or a server that
+    has no such database or user: exit 1, a setting to fix (retrying would not create them); None
+    for anything else."""
     why = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    if (found := _NOT_THERE.search(why)) is not None:
+        return MailgitopsError(f"the outbox URL {where} names a {found.group(1)} the server does not have: "
+                               f"{found.group(0)}", hint="correct the URL, or create it on that server "
+                               "(createdb --owner USER DATABASE; createuser USER)")
     if not why.startswith("connection is bad: invalid"):
         return None
     return MailgitopsError(f"the outbox URL {where} has a setting libpq refuses: "

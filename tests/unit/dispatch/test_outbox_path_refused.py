@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from mailgitops.cli.main import cli
+from support.pgcluster import PgCluster
 from support.smtpd import free_port
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -96,3 +97,13 @@ def test_a_postgresql_that_does_not_answer_stays_try_again_later(monkeypatch: py
     code, output = run(COMMANDS["dispatch"], f"postgresql://mail@127.0.0.1:{free_port()}/outbox", monkeypatch)
     assert code == 75, output
     assert "Connection refused" in output
+
+
+@pytest.mark.parametrize("what", ["database", "role"])
+def test_a_database_or_user_the_server_lacks_is_bad_input(what: str, pg_cluster: PgCluster,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A URL naming a database (or user) that PostgreSQL does not have: no retry creates it."""
+    url = pg_cluster.url(database="no_such_db") if what == "database" else pg_cluster.url(user="no_such_user")
+    code, output = run(COMMANDS["dispatch"], url, monkeypatch)
+    assert code == 1, output
+    assert f'names a {what} the server does not have: {what} "no_such_' in output
