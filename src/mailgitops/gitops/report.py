@@ -258,6 +258,9 @@ def to_json(cmp: Comparison) -> str:
             "subject_after": c.after.subject if c.after else None,
             "html": c.after.html if c.after else None,
             "eml": (c.after.eml or None) if c.after else None,
+            # the base's files of a changed email, for a screenshot of it before
+            "html_before": c.before.html if c.before and c.after else None,
+            "eml_before": (c.before.eml or None) if c.before and c.after else None,
             "html_bytes_before": c.before.html_bytes if c.before else None,
             "html_bytes_after": c.after.html_bytes if c.after else None,
             "new_warnings": list(c.new_warnings),

@@ -55,18 +55,33 @@ def find_browser() -> str | None:
     return None
 
 
-def planned_shots(changes_json: Path, head_dir: Path, out_dir: Path) -> list[Shot]:
-    """One shot per added or changed email, in the diff's (sorted) order."""
+def planned_shots(changes_json: Path, head_dir: Path, out_dir: Path, base_dir: Path | None = None
+                  ) -> list[Shot]:
+    """Every shot `planned_by_email` plans, in its order."""
+    return [shot for shots in planned_by_email(changes_json, head_dir, out_dir, base_dir) for shot in shots]
+
+
+def planned_by_email(changes_json: Path, head_dir: Path, out_dir: Path, base_dir: Path | None = None
+                     ) -> list[list[Shot]]:
+    """Per added or changed email, in the diff's (sorted) order: its shot, and with `base_dir`
+    a changed email's shot before the change too (`<lang>.before.png`): a new colour or logo is
+    seen by putting the two side by side, as no text diff shows it."""
     doc = json.loads(changes_json.read_text(encoding="utf-8"))
-    shots = []
+    planned = []
     for item in doc.get("changed", []):
         if item.get("status") == "removed" or not item.get("html"):
             continue
         template, lang = str(item["template"]), str(item["lang"])
         eml = (head_dir / item["eml"]).resolve() if item.get("eml") else None
-        shots.append(Shot(template, lang, (head_dir / item["html"]).resolve(),
-                          out_dir / template / f"{lang}.png", str(item.get("subject_after") or ""), eml))
-    return shots
+        shots = [Shot(template, lang, (head_dir / item["html"]).resolve(),
+                      out_dir / template / f"{lang}.png", str(item.get("subject_after") or ""), eml)]
+        if base_dir is not None and item.get("html_before"):
+            old_eml = (base_dir / item["eml_before"]).resolve() if item.get("eml_before") else None
+            shots.append(Shot(template, lang, (base_dir / item["html_before"]).resolve(),
+                              out_dir / template / f"{lang}.before.png",
+                              str(item.get("subject_before") or ""), old_eml))
+        planned.append(shots)
+    return planned
 
 
 def _headers(shot: Shot) -> list[tuple[str, str]]:
@@ -141,17 +156,20 @@ def take(browser: str, shot: Shot, profile: Path) -> str | None:
 
 
 def screenshot_changed(changes_json: Path, head_dir: Path, out_dir: Path, *,
-                       browser: str | None, limit: int = DEFAULT_LIMIT) -> tuple[list[Path], list[str]]:
-    """(PNG files written, warnings). Never raises for a missing or failing browser."""
-    shots = planned_shots(changes_json, head_dir, out_dir)
-    if not shots:
+                       browser: str | None, limit: int = DEFAULT_LIMIT, base_dir: Path | None = None
+                       ) -> tuple[list[Path], list[str]]:
+    """(PNG files written, warnings). Never raises for a missing or failing browser. `limit`
+    counts emails (each with its shot before the change when `base_dir` is given)."""
+    planned = planned_by_email(changes_json, head_dir, out_dir, base_dir)
+    if not planned:
         return [], []
     if browser is None:
         return [], ["no Chromium found (set CHROMIUM=/path/to/chromium); no screenshots taken"]
     warnings = []
-    if len(shots) > limit:
-        warnings.append(f"{len(shots)} emails changed; screenshots of the first {limit} only")
-        shots = shots[:limit]
+    if len(planned) > limit:
+        warnings.append(f"{len(planned)} emails changed; screenshots of the first {limit} only")
+        planned = planned[:limit]
+    shots = [shot for pair in planned for shot in pair]
     written = []
     with tempfile.TemporaryDirectory(prefix="mailgitops-chromium-") as profiles:
         # One profile folder per browser: Chromium locks its profile, and a few run at once.
@@ -173,11 +191,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("changes_json", type=Path, help="the file `mailgitops diff --json` wrote")
     parser.add_argument("head_dir", type=Path, help="the head's render output folder")
     parser.add_argument("out_dir", type=Path, help="where <template>/<lang>.png go")
-    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="at most this many screenshots")
+    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="at most this many emails")
+    parser.add_argument("--base", type=Path, default=None,
+                        help="the base's render output folder: also <lang>.before.png of each changed email")
     args = parser.parse_args(argv)
     try:
         written, warnings = screenshot_changed(args.changes_json, args.head_dir, args.out_dir,
-                                               browser=find_browser(), limit=args.limit)
+                                               browser=find_browser(), limit=args.limit,
+                                               base_dir=args.base)
     except (OSError, ValueError, KeyError) as e:
         print(f"error: cannot read {args.changes_json}: {e}", file=sys.stderr)
         return 1

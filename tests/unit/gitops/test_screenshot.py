@@ -134,3 +134,29 @@ def test_screenshots_are_as_tall_as_the_email(tmp_path: Path) -> None:
     short, long_ = (_png_size(tmp_path / "shots" / "t" / f"{n}.png") for n in ("short", "long"))
     assert short == (800, 400)
     assert 4000 < long_[1] < MAX_HEIGHT, long_  # the whole email, not cut at the window's edge
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_changed_email_is_also_shot_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A new colour shows in no text diff: with --base, each changed email gets its picture
+    before the change next to the new one (an added email has no before)."""
+    changes, head = _changes(tmp_path)
+    doc = json.loads(changes.read_text(encoding="utf-8"))
+    doc["changed"][0].update(html_before="order-accepted/de.html", subject_before="Auftrag alt")
+    doc["changed"].append({"template": "quotation", "lang": "de", "status": "added",
+                           "html": "order-accepted/de.html", "html_before": None})
+    changes.write_text(json.dumps(doc), encoding="utf-8")
+    base = tmp_path / "base"
+    (base / "order-accepted").mkdir(parents=True)
+    (base / "order-accepted" / "de.html").write_text(
+        '<html><body style="background:#c2410c"><h1>Auftrag angenommen</h1></body></html>', encoding="utf-8")
+    monkeypatch.setenv("CHROMIUM", CHROMIUM)
+    assert main([str(changes), str(head), str(tmp_path / "shots"), "--base", str(base), "--limit", "1"]) == 0
+    shots = tmp_path / "shots" / "order-accepted"
+    assert capsys.readouterr().out.split() == [(shots / "de.png").as_posix(),
+                                               (shots / "de.before.png").as_posix()]
+    before, after = (shots / "de.before.png").read_bytes(), (shots / "de.png").read_bytes()
+    assert before.startswith(PNG_MAGIC) and after.startswith(PNG_MAGIC) and before != after
+    assert not (tmp_path / "shots" / "quotation").exists()  # the limit counts emails, not pictures
