@@ -243,3 +243,10 @@ def test_a_draft_is_sent_by_keyboard_alone(live: tuple[ConsoleRig, str], browser
     page.keyboard.press("Enter")
     expect(page.get_by_role("status").first).to_contain_text("sent")
     expect(page.get_by_text("Status:")).not_to_contain_text("Draft")
+    # its delivery, recipient by recipient: by keyboard from the draft, and as checked as the others
+    page.get_by_role("link", name="Its delivery, recipient by recipient").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/deliveries/{draft_id}")
+    assert serious(page) == []
+    page.set_viewport_size(NARROW[0])
+    assert too_wide(page) == []
