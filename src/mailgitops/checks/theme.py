@@ -27,7 +27,7 @@ def check(loaded: LoadedRepo) -> list[Diagnostic]:
     out = []
     for file, doc in sorted(loaded.docs.items()):
         if file == THEME_FILE:
-            out += _logo(doc, loaded.repo.assets) + _footer(doc, ("footer",), loaded)
+            out += _logo(doc, loaded.repo.assets) + _footer(doc, ("footer",), loaded) + _alt(doc, ())
         elif file.startswith(WEBSHOPS_DIR) and file.endswith((".yaml", ".yml")):
             out += _shop(doc, loaded)
     return out
@@ -39,7 +39,8 @@ def _shop(doc: YamlDoc, loaded: LoadedRepo) -> list[Diagnostic]:
     data = doc.data if isinstance(doc.data, dict) else {}
     own = data["theme"] if isinstance(data.get("theme"), dict) else {}
     allow = own.get("allow_remote_logo", data.get("allow_remote_logo")) is True
-    out = _logo(doc, loaded.repo.assets, ("theme",), allow) + _footer(doc, ("theme", "footer"), loaded)
+    out = (_logo(doc, loaded.repo.assets, ("theme",), allow) + _footer(doc, ("theme", "footer"), loaded)
+           + _alt(doc, ("theme",)))
     if "logo" in data and "logo" in own:
         out.append(doc.at(("logo",), "logo-twice",
                           "the shop's `logo` is written twice: here and under `theme:`",
@@ -102,6 +103,32 @@ def _logo(doc: YamlDoc, assets: Collection[str], base: tuple[str, ...] = (),
                             "`allow_remote_logo: true` if this is intended")]
     return [doc.at(at, "unsafe-logo", f"logo `{logo[:80]}` is a `{scheme}:` link, not an image file",
                    hint=f"put the image in {ASSETS_DIR}/ and write its file name")]
+
+
+# alt text that names the kind of image, not what it shows (a screen reader reads "logo")
+_SAYS_NOTHING = frozenset({"logo", "image", "img", "picture", "photo", "icon", "banner", "header",
+                           "bild", "grafik", "afbeelding", "plaatje", "图片", "标志", "图像"})
+
+
+def _alt(doc: YamlDoc, base: tuple[str, ...]) -> list[Diagnostic]:
+    """`logo_alt` at `base` that says nothing a reader can use: what a screen reader reads for
+    the logo, and what a mail program that hides images shows in its place."""
+    data: object = doc.data
+    for key in base:
+        data = data.get(key) if isinstance(data, dict) else None
+    alt = data.get("logo_alt") if isinstance(data, dict) else None
+    logo = data.get("logo") if isinstance(data, dict) else None
+    if not isinstance(alt, str) or not alt.strip():
+        return []
+    said = alt.strip().lower()
+    named = isinstance(logo, str) and said in (logo.lower(), logo.lower().rsplit(".", 1)[0])
+    if said not in _SAYS_NOTHING and not named:
+        return []
+    found = doc.at((*base, "logo_alt"), "logo-alt-says-nothing",
+                   f"logo_alt `{alt.strip()}` names the image, not what it shows: a screen reader reads "
+                   f"\"{alt.strip()}\", and a mail program that hides images shows it in the logo's place",
+                   hint="write the words the logo shows, usually the print room's or the shop's name")
+    return [replace(found, severity=Severity.WARNING)]
 
 
 def _svg(doc: YamlDoc, logo: str, at: tuple[str, ...]) -> list[Diagnostic]:
