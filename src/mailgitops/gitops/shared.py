@@ -26,6 +26,10 @@ class Shared:
 def shared_changes(cmp: Comparison) -> list[Shared]:
     """The changes found in at least MIN_EMAILS changed emails, most widespread first."""
     seen: Counter[tuple[str, str]] = Counter()
+    # A template's rows per webshop (`order-accepted@campus`) are its one text rendered again: an
+    # edit of one text reaches three rows but is no edit "in several emails" (it listed every
+    # line of that one edit here). What counts is how many texts (template, language) it reaches.
+    texts: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for c in cmp.changes:
         if c.status is not Status.CHANGED:
             continue  # an added or removed email is all new or all gone: no shared edit
@@ -33,7 +37,10 @@ def shared_changes(cmp: Comparison) -> list[Shared]:
                  if line[:1] in "+-" and line[1:].strip()}
         items |= {(name, f"{old or '(none)'} → {new or '(none)'}") for name, old, new in c.header_changes}
         seen.update(items)
-    common = [Shared(kind, line, n) for (kind, line), n in seen.items() if n >= MIN_EMAILS]
+        for item in items:
+            texts.setdefault(item, set()).add((c.template.partition("@")[0], c.lang))
+    common = [Shared(kind, line, n) for (kind, line), n in seen.items()
+              if len(texts[(kind, line)]) >= MIN_EMAILS]
     # headers first (who sends it), then the text, each by reach; ties in a stable order
     common.sort(key=lambda s: (s.kind == "text", -s.emails, s.kind, s.line[0] == "+", s.line))
     return common[:MAX_ITEMS]

@@ -413,3 +413,18 @@ def test_a_dropped_language_names_the_language_its_customers_get_instead(tmp_pat
     md = summary(base, _with_default(write_output(tmp_path / "head", head), "en"))
     assert "| `order-accepted` · `de` | removed: **sent in `en` instead** |" in md
     assert "| `order-ready` · `de-CH` | removed: **sent in `de` instead** |" in md
+
+
+def test_one_text_edited_is_no_shared_change_though_its_webshop_rows_repeat_it(
+        tmp_path, write_output, base_emails) -> None:
+    """render --per-webshop renders the default language's text again per shop: one edit of
+    order-accepted/en.md is three rows, not an edit 'in several emails'."""
+    emails = {**base_emails, **{("order-accepted@campus", "en"): base_emails[("order-accepted", "en")],
+                                ("order-accepted@staff", "en"): base_emails[("order-accepted", "en")]}}
+    base = write_output(tmp_path / "base", emails)
+    edited = {k for k in emails if k[0].startswith("order-accepted") and k[1] == "en"}
+    head = {k: replace(e, text=e.text + "Terms apply.\n") if k in edited else e for k, e in emails.items()}
+    md = summary(base, write_output(tmp_path / "head", head))
+    assert "**3 emails differ** from the base: 3 changed;" in md
+    assert "The same change in several emails" not in md
+    assert md.count("+Terms apply.") == 3
