@@ -132,7 +132,9 @@ def _table(changes: list[EmailChange], gone: frozenset[str]) -> list[str]:
         return []
     rows = ["| email | change | subject | HTML size |", "| --- | --- | --- | --- |"]
     for c in changes:
-        rows.append(f"| {_name(c)} | {_status(c, gone)} | {_subject(c)} | {_size(c)} |")
+        # a new warning (Gmail clips it, a link without https) is what to read first in its section
+        warned = f" · **{len(c.new_warnings)} new warning(s)**" if c.new_warnings else ""
+        rows.append(f"| {_name(c)} | {_status(c, gone)}{warned} | {_subject(c)} | {_size(c)} |")
     return [*rows, ""]
 
 

@@ -127,6 +127,9 @@ def test_only_new_warnings_are_listed(tmp_path, write_output, base_emails) -> No
     md = summary(write_output(tmp_path / "base", old), write_output(tmp_path / "head", new))
     assert "- New warnings:\n  - no preheader" in md
     assert "  - subject is long" not in md
+    # the table's row says so too: a reviewer scanning the table must not miss it
+    assert "| `order-accepted` · `en` | changed · **1 new warning(s)** |" in md
+    assert "| `order-accepted` · `de` |" not in md
 
 
 def test_output_is_deterministic_whatever_the_manifest_order(tmp_path, write_output, base_emails) -> None:
