@@ -158,7 +158,7 @@ def _assemble(compiled: CompiledTemplates, t: CompiledTemplate, lang: str, *, su
     theme = compiled.theme_for(shop_id)  # a webshop's own colours, logo and footer
     shape = md_stage.structure(body.text, theme, rtl=dir_ == "rtl")
     filled = md_stage.fill(shape.html, body.values, compiled.assets, as_html=True, isolate=dir_ == "rtl")
-    plain = md_stage.fill(shape.text, body.values, compiled.assets, as_html=False).out
+    plain = md_stage.fill(shape.text, body.values, compiled.assets, as_html=False, isolate=dir_ == "rtl").out
     if preheader is None:
         preheader = _first_words(plain)
     fragment = filled.out

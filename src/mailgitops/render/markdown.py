@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # markdown-it is imported only when a structure is not cached
     from markdown_it.token import Token
     from markdown_it.utils import EnvType, OptionsDict
 
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK
 SAFE_LINK_SCHEMES = frozenset({"https", "http", "mailto"})
 CID_DOMAIN = "mailgitops"
 # markdown-it percent-encodes the private-use token characters inside link targets
@@ -253,7 +254,8 @@ def fill(template: str, values: Sequence[str], assets: Mapping[str, Any], *, as_
          isolate: bool = False) -> Filled:
     """Put values in (HTML-escaped, or as they are for the text part) and decide each link and
     image: a target that is not https/http/mailto (images: https or an asset) is left out.
-    `isolate` (a right-to-left email): each value in the HTML is a <bdi>, its own direction, so
+    `isolate` (a right-to-left email): each value in the HTML is a <bdi> (in the text part it is
+    followed by a right-to-left mark), its own direction, so
     that an order number or a Latin title beside Arabic or Hebrew words stays whole and in its
     place; without it the bidi algorithm joins a value with the brackets and numbers after it
     ("PO-1001 (Open day material)" read title first, its brackets turned)."""
@@ -294,8 +296,10 @@ def fill(template: str, values: Sequence[str], assets: Mapping[str, Any], *, as_
         kind, payload, index = m.group(1), m.group(2), m.group(3)
         if index is not None:
             v = _value(values, int(index))
-            if not as_html:
-                return v
+            if not as_html:  # a right-to-left text part: a mark after the value (not in it, so a
+                # tracking number copied is the number) keeps the brackets and words after it
+                # right to left, as the <bdi> does in the HTML
+                return v + RLM if isolate and v.strip() else v
             shown = escape(v, quote=False).replace("\n", "<br>\n")
             return f"<bdi>{shown}</bdi>" if isolate and shown.strip() else shown
         fields = payload.split(M_SEP)
