@@ -113,12 +113,26 @@ def _styles(doc: YamlDoc, look: Mapping[str, Any]) -> list[Diagnostic]:
     return out
 
 
+def _mix(colour: str, towards: str, share: float) -> str:
+    a, b = (_rgb(c) for c in (colour, towards))
+    return "#" + "".join(f"{round(x + (y - x) * share):02x}" for x, y in zip(a, b, strict=True))
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    h = colour.lstrip("#")
+    h = "".join(ch * 2 for ch in h) if len(h) == 3 else h
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
 def _hint(fg: str, bg: str, key: str) -> str:
-    darker = "darker" if luminance(bg) > 0.18 else "lighter"
-    return (f"choose a {darker} `{key}` (or another background); "
-            f"e.g. #4b5563 reaches {ratio('#4b5563', bg):.1f}:1 on {bg}" if darker == "darker"
-            else f"choose a {darker} `{key}` (or another background); e.g. #ffffff reaches "
-                 f"{ratio('#ffffff', bg):.1f}:1 on {bg}")
+    """The nearest passing colour for the key this file writes: the brand colour made darker or
+    lighter step by step, so the suggestion still looks like it."""
+    moving, fixed = (bg, fg) if key.endswith("background_color") else (fg, bg)
+    towards = "#000000" if ratio("#000000", fixed) >= ratio("#ffffff", fixed) else "#ffffff"
+    steps = (_mix(moving, towards, n / 20) for n in range(1, 21))  # black or white always passes
+    better = next((c for c in steps if ratio(c, fixed) >= AA_TEXT), towards)
+    shade = "darker" if towards == "#000000" else "lighter"
+    return f"choose a {shade} `{key}`: e.g. {better} has {ratio(better, fixed):.1f}:1 with {fixed}"
 
 
 def _warn(doc: YamlDoc, at: tuple[str, ...], message: str, hint: str) -> Diagnostic:

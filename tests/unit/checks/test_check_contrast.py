@@ -48,6 +48,10 @@ def test_a_pale_link_colour_is_named_at_its_line(repo_copy: Path) -> None:
     assert (file, at) == (THEME, line)
     assert "links (link_color #8ab4f8) on content_background_color #ffffff" in message
     assert "2.1:1" in message and "4.5:1" in message
+    # the hint names a passing colour near the brand's own: the same blue, darker
+    [hint] = [d.hint for d in contrast.check(load_repo(repo_copy))]
+    assert hint == "choose a darker `link_color`: e.g. #5a75a1 has 4.7:1 with #ffffff"
+    assert ratio("#5a75a1", "#ffffff") >= 4.5
 
 
 def test_a_dark_page_background_makes_the_footer_unreadable(repo_copy: Path) -> None:
