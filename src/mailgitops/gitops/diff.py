@@ -145,7 +145,8 @@ def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str],
         instead = _instead(head, key) if after is None else ""
         return EmailChange(key[0], key[1], status, before, after, text_diff, True, new_warnings, headers,
                            instead=instead)
-    html_changed = base.read(before.html) != head.read(after.html)
+    images_changed = before.images is not None and after.images is not None and before.images != after.images
+    html_changed = images_changed or base.read(before.html) != head.read(after.html)
     headers = _header_changes(base, before, head, after) + _sent_by_change(before, after)
     differs = (text_diff or html_changed or new_warnings or headers or before.subject != after.subject
                or before.language_used != after.language_used or before.warnings != after.warnings)

@@ -36,6 +36,9 @@ class ManifestEntry:
     text: str
     eml: str
     sent_by: tuple[str, ...] | None = None
+    # the inline images' file names and content hashes: a new logo under the old file name
+    # changes no byte of the HTML (None: a manifest that does not say)
+    images: tuple[str, ...] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -49,6 +52,8 @@ class ManifestEntry:
                 "warnings": list(self.warnings)}
         if self.sent_by is not None:
             doc["sent_by"] = list(self.sent_by)
+        if self.images is not None:
+            doc["images"] = list(self.images)
         return doc
 
     @staticmethod
@@ -71,6 +76,7 @@ class ManifestJson(TypedDict):
     eml_bytes: int
     warnings: list[str]
     sent_by: NotRequired[list[str]]
+    images: NotRequired[list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +140,7 @@ def _entry(raw: object, index: int, where: str, root: Path) -> tuple[ManifestEnt
         eml_bytes=eml_bytes if isinstance(eml_bytes, int) else ((root / eml).stat().st_size if eml else 0),
         warnings=tuple(str(w) for w in warnings) if isinstance(warnings, list) else (),
         sent_by=tuple(str(t) for t in sent) if isinstance(sent := raw.get("sent_by"), list) else None,
+        images=tuple(str(i) for i in imgs) if isinstance(imgs := raw.get("images"), list) else None,
     )
     return email, []
 

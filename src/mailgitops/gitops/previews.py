@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -127,7 +128,9 @@ def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
     (folder / f"{lang}.eml").write_bytes(eml)
     return ManifestEntry(label, lang, p.email.lang, name, p.email.subject, len(html_bytes), len(eml),
                          p.warnings + lints, html=f"{label}/{lang}.html", text=f"{label}/{lang}.txt",
-                         eml=f"{label}/{lang}.eml", sent_by=sent_by(repo, tid))
+                         eml=f"{label}/{lang}.eml", sent_by=sent_by(repo, tid),
+                         images=tuple(sorted(f"{img.filename} {hashlib.sha256(img.data).hexdigest()[:16]}"
+                                             for img in p.email.inline_images)))
 
 
 def _chunk(jobs: list[Job]) -> list[Done]:

@@ -431,3 +431,14 @@ def test_one_text_edited_is_no_shared_change_though_its_webshop_rows_repeat_it(
     assert "**3 emails differ** from the base: 3 changed;" in md
     assert "The same change in several emails" not in md
     assert md.count("+Terms apply.") == 3
+
+
+def test_a_new_image_under_the_old_name_is_a_change(tmp_path, write_output, base_emails) -> None:
+    """A new logo.png changes no byte of the HTML (it names the same file); the manifest's image
+    hashes do. A manifest without them (older mailgitops) claims nothing."""
+    old = {k: replace(v, extra={"images": ["logo.png 1111111111111111"]}) for k, v in base_emails.items()}
+    new = {k: replace(v, extra={"images": ["logo.png 2222222222222222"]}) for k, v in base_emails.items()}
+    md = summary(write_output(tmp_path / "base", old), write_output(tmp_path / "head", new))
+    assert "**4 emails changed in their HTML only** (layout, colours or logo;" in md
+    assert "**No email changed**" in summary(write_output(tmp_path / "older", base_emails),
+                                             write_output(tmp_path / "head2", new))

@@ -176,3 +176,20 @@ def test_a_language_dropped_reads_as_sent_in_the_default_language(tmp_path: Path
     md = to_markdown(compare_dirs(tmp_path / "base", tmp_path / "head"))
     assert "**1 email differs** from the base: 1 removed; 4 unchanged." in md
     assert "| `order-ready` · `fr` | removed: **sent in `en` instead** |" in md
+
+
+def test_a_new_logo_under_the_old_file_name_changes_the_emails(tmp_path: Path) -> None:
+    """The comment said 'No email changed' (and took no screenshot) for a replaced logo.png."""
+    repo = tmp_path / "repo"
+    assert mailgitops("init", repo).returncode == 0
+    args = ("--template", "order-accepted", "--lang", "de")
+    assert mailgitops("render", "--root", repo, "--out", tmp_path / "base", *args).returncode == 0
+    logo = repo / "templates" / "_assets" / "logo.png"
+    data = bytearray(logo.read_bytes())
+    data[-20] ^= 0xFF  # another picture under the same name (the bytes before IEND's CRC)
+    logo.write_bytes(bytes(data))
+    r = mailgitops("render", "--root", repo, "--out", tmp_path / "head", *args)
+    assert r.returncode == 0, r.stderr
+    cmp = compare_dirs(tmp_path / "base", tmp_path / "head")
+    assert [(c.template, c.lang, c.html_changed, c.text_diff) for c in cmp.changes] == [
+        ("order-accepted", "de", True, ())]
