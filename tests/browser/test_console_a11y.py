@@ -213,6 +213,16 @@ def test_a_refusal_is_announced_and_put_on_its_field(live: tuple[ConsoleRig, str
     expect(cc).to_have_accessible_description(
         page.get_by_role("alert").inner_text() + " Addresses separated by commas.")
     expect(page.get_by_label("Subject", exact=True)).not_to_have_attribute("aria-invalid", "true")
+    # a file of a type that is not allowed: on the file field, with the allowed types read after
+    # (another draft: this tab keeps the bad CC typed above for this one, and would send it again)
+    page.goto(f"{base}/draft/{rig.draft(f'upload-{time.monotonic_ns()}')}")
+    page.get_by_label("Attach a file").set_input_files(
+        files=[{"name": "run-me.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90\x00"}])
+    page.get_by_role("button", name="Upload").click()
+    file = page.get_by_label("Attach a file")
+    expect(file).to_be_focused()
+    expect(file).to_have_attribute("aria-invalid", "true")
+    expect(file).to_have_attribute("aria-describedby", "problem file-help")
     # the sign-in: both fields marked, the name focused to type again
     fresh = browser.new_context().new_page()
     fresh.goto(f"{base}/sign-in")

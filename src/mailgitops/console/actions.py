@@ -31,11 +31,12 @@ def _text(ctx: Ctx, name: str) -> str:
     return ctx.field(name).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _refused(ctx: Ctx, e: MailgitopsError) -> Response:
+def _refused(ctx: Ctx, e: MailgitopsError, field: tuple[str, ...] = ()) -> Response:
+    """`field`: the editor's field the refusal is about, when the core's code does not say."""
     if e.exit_code == ExitCode.TEMPORARY:
         return ctx.refuse(503, "Not possible", temporary(ctx, e), back=f"/draft/{_id(ctx)}")
     return pages.draft(ctx, problem=core_text.text(ctx.lang, e), status=422,
-                       invalid=FIELD_OF.get(e.code or "", ()))
+                       invalid=FIELD_OF.get(e.code or "", field))
 
 
 def _changes(ctx: Ctx) -> drafts.EditArgs:
@@ -119,8 +120,8 @@ def upload(ctx: Ctx) -> Response:
     try:
         _save_typed(ctx)
         rel = uploads.store(ctx, disp.attachments_root, _id(ctx))
-    except MailgitopsError as e:
-        return _refused(ctx, e)
+    except MailgitopsError as e:  # the file chosen (its type, size, none): on the file field
+        return _refused(ctx, e, ("file",))
     try:
         drafts.edit(disp, _id(ctx), attach=[rel], record=record.recorder(_who(ctx), "attached a file"))
     except MailgitopsError as e:
