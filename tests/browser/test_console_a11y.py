@@ -207,6 +207,8 @@ def test_a_refusal_is_announced_and_put_on_its_field(live: tuple[ConsoleRig, str
     # a CC that is not an address: on the CC field, its help still read after the refusal
     page.get_by_label("CC", exact=True).fill("boss(at)example.com")
     page.get_by_role("button", name="Save changes").click()
+    # (the page this refusal comes back on, not the one before it, whose field had the focus)
+    expect(page.get_by_role("alert")).to_contain_text("not a single email address")
     cc = page.get_by_label("CC", exact=True)
     expect(cc).to_be_focused()
     expect(cc).to_have_attribute("aria-invalid", "true")
@@ -219,6 +221,7 @@ def test_a_refusal_is_announced_and_put_on_its_field(live: tuple[ConsoleRig, str
     page.get_by_label("Attach a file").set_input_files(
         files=[{"name": "run-me.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90\x00"}])
     page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("alert")).to_contain_text("files of type .exe are not attached")
     file = page.get_by_label("Attach a file")
     expect(file).to_be_focused()
     expect(file).to_have_attribute("aria-invalid", "true")
