@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from mailgitops.gitops.diff import SENT_BY, Comparison, EmailChange, Status
-from mailgitops.gitops.sending import NOT_SENT
+from mailgitops.gitops.sending import NOT_SENT, describe
 from mailgitops.gitops.shared import MIN_EMAILS, shared_changes
 
 TITLE = "## Email preview"
@@ -202,6 +202,10 @@ def _section(c: EmailChange, limits: Limits, gone: frozenset[str], *, with_diff:
     facts = [f"- Subject: {_subject(c)}"]
     facts.extend(f"- {name}: {md_text(new)}" if c.status is Status.ADDED
                  else f"- {name}: {md_text(old)} → **{md_text(new)}**" for name, old, new in c.header_changes)
+    # which trigger sends it to whom, also when that did not change: the email's place in the flow
+    if c.status is Status.CHANGED and c.after is not None and c.after.sent_by is not None \
+            and all(name != SENT_BY for name, _, _ in c.header_changes):
+        facts.append(f"- {SENT_BY}: {md_text(describe(c.after.sent_by))}")
     facts.append(f"- HTML size: {_size(c)}")
     if what := _what_changed(c):
         facts.append(f"- {what}")

@@ -442,3 +442,14 @@ def test_a_new_image_under_the_old_name_is_a_change(tmp_path, write_output, base
     assert "**4 emails changed in their HTML only** (layout, colours or logo;" in md
     assert "**No email changed**" in summary(write_output(tmp_path / "older", base_emails),
                                              write_output(tmp_path / "head2", new))
+
+
+def test_a_changed_email_names_the_trigger_that_sends_it(tmp_path, write_output, base_emails) -> None:
+    sent = {"sent_by": ["order_ready to customer (only to customers who asked)"]}
+    emails = {k: replace(v, extra=sent) for k, v in base_emails.items()}
+    key = ("order-ready", "en")
+    base = write_output(tmp_path / "base", emails)
+    head = write_output(tmp_path / "head", {**emails, key: replace(emails[key], text="Ready now.\n")})
+    md = summary(base, head)
+    assert "- Sent by: order\\_ready to customer (only to customers who asked)\n" in md
+    assert "Changed: text." in md  # the trigger is named, not claimed as a change
