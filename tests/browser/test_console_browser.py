@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +15,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from support.browser import chromium, served
 from support.console import PASSWORD, ConsoleRig, console_bundle, make_rig
-from support.smtpd import SmtpServer, free_port
+from support.smtpd import SmtpServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 SHOTS = Path(os.environ.get("MAILGITOPS_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output")) \
     / "console"
@@ -32,40 +28,18 @@ SHOTS = Path(os.environ.get("MAILGITOPS_TEST_OUTPUT", Path(__file__).resolve().p
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory,
          smtp_server: SmtpServer) -> Iterator[tuple[ConsoleRig, str]]:
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("console-browser")
     bundle = console_bundle(tmp, smtp_server.port)
     for rig in make_rig(tmp, bundle):
         rig.add_operator("ada")
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(rig.app, host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while True:  # the server is ready when it accepts a connection
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the console did not start"
-                server.started or thread.join(0.05)
-        yield rig, f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        thread.join(10)
+        with served(rig.app) as url:
+            yield rig, url
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("the browser tests need Debian's Chromium at /usr/bin/chromium (scripts/setup --test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def shoot(page: Any, name: str) -> None:

@@ -16,12 +16,10 @@ import pytest
 from mailgitops.render.compiled import compile_repo
 from mailgitops.render.preview import default_sample, preview
 from mailgitops.repo import load_repo
+from support.browser import chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 # Page rules an email is not: it is a message shown inside a mail client's page, which has the
 # page's landmarks and its h1 (the email's subject)
 NOT_A_PAGE = ("landmark-one-main", "page-has-heading-one", "region")
@@ -51,14 +49,8 @@ WHERE = """(el, words) => {
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("the browser tests need Debian's Chromium at /usr/bin/chromium (scripts/setup --test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b.new_page(viewport={"width": 700, "height": 900})
-        b.close()
 
 
 def _html(root: Path, template_id: str, lang: str) -> tuple[str, str]:
