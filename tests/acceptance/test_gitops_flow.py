@@ -254,7 +254,14 @@ def test_a_subject_in_capitals_is_named_by_the_spam_check(printroom: tuple[Path,
     assert re.search(r"\| `order-accepted` · `en` \| -?0\.0 → \*\*\d+\.\d\*\* \| `SUBJ_ALL_CAPS` \|",
                      summary), summary
     assert "| `order-accepted` · `de` |" not in summary.split("**Spam check**")[1]
-    assert summary in (runner.temp / "step-summary.md").read_text(encoding="utf-8")
+    # named below the headline too, not only at the end after every diff
+    lines = summary.splitlines()
+    assert lines[2].startswith("**3 emails differ**"), lines[:5]
+    assert lines[4] == ("**Spam check: 3 email(s) score higher than before** (the rules are named at "
+                        "the end)."), lines[:5]
+    # the run's page has the same section (the line below the headline is the comment's)
+    section = summary[summary.index("**Spam check** (SpamAssassin"):]
+    assert section in (runner.temp / "step-summary.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

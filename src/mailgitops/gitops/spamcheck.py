@@ -110,14 +110,32 @@ def _points(score: Score | None) -> str:
     return "new" if score is None else f"{score.points:.1f}"
 
 
+def _worse(results: list[Checked]) -> list[Checked]:
+    return [r for r in results
+            if r.after.points > 0 and (r.before is None or r.after.points > r.before.points)]
+
+
+def point_to(summary: Path, results: list[Checked]) -> None:
+    """Below the comment's headline, a line naming the emails that score higher: the spam check
+    comes last in the comment, after the diffs, and a reviewer must not have to scroll to it."""
+    worse = _worse(results)
+    if not worse:
+        return
+    spam = sum(r.after.points >= SPAM for r in worse)
+    note = (f"**Spam check: {len(worse)} email(s) score higher than before**"
+            + (f", {spam} of them marked as spam" if spam else "") + " (the rules are named at the end).")
+    lines = summary.read_text(encoding="utf-8").split("\n")
+    at = next((i for i, line in enumerate(lines) if line.startswith("**")), len(lines) - 1)
+    summary.write_text("\n".join([*lines[:at + 1], "", note, *lines[at + 1:]]), encoding="utf-8")
+
+
 def to_markdown(results: list[Checked]) -> str:
     """Nothing when no email changed; one line when none got worse; else a row per email whose
     score rose above zero, with the rules that fired anew."""
     if not results:
         return ""
     head = "**Spam check** (SpamAssassin's local rules; 5.0 or more is marked as spam):"
-    worse = [r for r in results
-             if r.after.points > 0 and (r.before is None or r.after.points > r.before.points)]
+    worse = _worse(results)
     if not worse:
         best = max((r.after.points for r in results), default=0.0)
         return f"{head} {len(results)} changed email(s) checked, none scores higher than before " \
@@ -139,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("changes_json", type=Path)
     parser.add_argument("base_dir", type=Path)
     parser.add_argument("head_dir", type=Path)
+    parser.add_argument("--summary", type=Path, default=None,
+                        help="the comment's Markdown: a line below its headline names emails that got worse")
     args = parser.parse_args(argv)
     program = find_spamassassin()
     if program is None:
@@ -156,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         if r.after.points >= SPAM:
             print(f"::warning::{r.template}/{r.lang} scores {r.after.points:.1f} with SpamAssassin and "
                   f"would be marked as spam ({', '.join(r.after.rules)})", file=sys.stderr)
+    if args.summary is not None and args.summary.is_file():
+        point_to(args.summary, results)
     print(to_markdown(results), end="")
     return 0
 
