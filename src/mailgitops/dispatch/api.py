@@ -31,6 +31,7 @@ from mailgitops.errors import BacklogFull, EventConflict, ExitCode, UsageError
 
 if TYPE_CHECKING:
     from mailgitops.diagnostics import Diagnostic
+    from mailgitops.dispatch.required import TriggerReads
     from mailgitops.jsonshape import JsonDict, JsonObject, JsonValue
     from mailgitops.render.compiled import CompiledTemplates
 
@@ -93,6 +94,13 @@ class Dispatcher:
         preparsed.use(self.bundle.preparsed)  # the Markdown the bundle carries parsed: no parser needed
         formats.use(self.bundle.formats)  # Babel's data for the languages: no locale data loaded
         return self.bundle.compiled()
+
+    @cached_property
+    def _reads(self) -> TriggerReads:
+        """Which typed values each trigger's emails read (an event is refused only for those)."""
+        from mailgitops.dispatch.required import TriggerReads
+
+        return TriggerReads(self.settings, self.bundle.compiled_raw["templates"])
 
     def delivery(self) -> DeliveryMode:
         if not isinstance(self._delivery, DeliveryMode):
@@ -212,7 +220,7 @@ class Dispatcher:
 
         got = rules.unknown_trigger(self.settings, data.get("trigger")) if isinstance(data, dict) else None
         unknown = [replace(got, file=source)] if got is not None else []
-        return unknown + required.check(self.settings, data, source, self.bundle.compiled_raw["templates"])
+        return unknown + required.check(self.settings, data, source, self._reads)
 
     def _duplicate(self, prior: StoredEvent, digest: str) -> Outcome:
         if prior.payload_hash != digest:

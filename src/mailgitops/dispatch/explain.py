@@ -154,8 +154,9 @@ def explain(bundle: Bundle, event: JsonValue, attachments_root: Path | None,
         from mailgitops.dispatch import required  # the values the trigger requires, as dispatch
 
         got = rules.unknown_trigger(bundle.settings, data.get("trigger")) if isinstance(data, dict) else None
+        reads = required.TriggerReads(bundle.settings, bundle.compiled_raw["templates"])
         return ([replace(got, file=source)] if got is not None else []) + required.check(
-            bundle.settings, data, source, bundle.compiled_raw["templates"])
+            bundle.settings, data, source, reads)
 
     data = event_mod.require_valid(event, source, more=unknown, schema=bundle.settings.event_schema)
     planned = rules.plan(bundle.settings, data, attachments_root, source)

@@ -28,16 +28,34 @@ def missing(event: JsonObject, dotted: str) -> Iterator[str]:
 
 
 def check(settings: Settings, event: JsonValue, source: str,
-          templates: Mapping[str, Any] | None = None) -> list[Diagnostic]:
+          reads: TriggerReads | None = None) -> list[Diagnostic]:
     """What the trigger requires and is not there, and what a template formats and could not:
-    with `templates` (the bundle's compiled ones, by id), only the values the trigger's templates
-    read; without, every typed value."""
+    with `reads` (the bundle's templates), only the values the trigger's templates read; without,
+    every typed value."""
     if not isinstance(event, dict):
         return []
     from mailgitops.dispatch import value_types
 
-    read = None if templates is None else read_by_trigger(settings, templates, event.get("trigger"))
+    read = None if reads is None else reads(event.get("trigger"))
     return _missing(settings, event, source) + value_types.check(event, source, read)
+
+
+class TriggerReads:
+    """What each trigger's emails read, worked out once per trigger for a loaded bundle: searching
+    every template text of every language took about 1 ms, at every event."""
+
+    def __init__(self, settings: Settings, templates: Mapping[str, Any]) -> None:
+        self._settings = settings
+        self._templates = templates
+        self._known: dict[str, frozenset[str]] = {}
+
+    def __call__(self, trigger: object) -> frozenset[str]:
+        if not isinstance(trigger, str):
+            return frozenset()
+        got = self._known.get(trigger)
+        if got is None:  # two threads may both work it out: the same answer, stored twice
+            got = self._known[trigger] = read_by_trigger(self._settings, self._templates, trigger)
+        return got
 
 
 def read_by_trigger(settings: Settings, templates: Mapping[str, Any], trigger: object) -> frozenset[str]:
