@@ -293,6 +293,10 @@ class SqliteOutbox(SqliteHandActions):
                 params.append(v)
             else:
                 raise KeyError(k)
+        if fields.get("status", "sending") != "sending":
+            # the row stops being sent: its lease holder goes with it here, in the same write,
+            # where the messages_lease_ends trigger (kept for older processes) would add one
+            sets.append("lease_host=NULL, lease_pid=NULL, lease_started=NULL")
         sql = f"UPDATE messages SET {', '.join(sets)} WHERE id=?"  # noqa: S608 -- column names from fixed sets
         params.append(row_id)
         if worker is not None:
