@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 
 from mailgitops.console import actions, deliveries, message, pages, signin
 from mailgitops.console.state import Console, ConsoleSettings, refuse_cleartext
@@ -13,8 +13,19 @@ from mailgitops.console.web import Handler, endpoint
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+    from starlette.types import Scope
 
     from mailgitops.serve.service import Service
+
+
+class _GetOnly(Route):
+    """The last route, for any address nothing above serves: GET only, and another method passes
+    it by (a plain Route would answer such a POST 405 instead of the API's JSON 404)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def console_routes(service: Service, settings: ConsoleSettings, *, notice: bool = True) -> list[BaseRoute]:
@@ -50,6 +61,7 @@ def console_routes(service: Service, settings: ConsoleSettings, *, notice: bool 
         get("/deliveries/{id:int}", message.message),
         post("/deliveries/{id:int}/retry", actions.retry),
         get("/static/{name:str}", pages.static, public=True),
+        _GetOnly("/{rest:path}", endpoint(c, pages.not_found, public=True), methods=["GET"]),
     ]
 
 

@@ -114,6 +114,7 @@ _DE = {
         "verwendet. Melden Sie sich erneut an; der Editor des Entwurfs setzt dann wieder ein, was Sie in diesem Tab "
         "eingegeben und nicht gespeichert hatten.",
     "waiting for an operator": "wartet auf einen Bediener", "There is no such message.": "Diese Nachricht gibt es nicht.",
+    "There is no such page.": "Diese Seite gibt es nicht.",
     "All deliveries": "Alle Zustellungen", "Sent": "Gesendet", "Event": "Ereignis",
     "The draft and its changes": "Der Entwurf und seine Änderungen", "Recipients": "Empfänger",
     "Address": "Adresse", "As": "Als", "Result": "Ergebnis", "The server's reply": "Antwort des Servers",
@@ -234,6 +235,7 @@ _ZH = {
     "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used. Sign in again; the draft's editor then puts back what this tab had typed and not saved.":
         "您的会话已结束（8 小时未使用，或已在别处退出登录），因此该表单未被执行。请重新登录；草稿编辑器会放回您在此标签页中输入但未保存的内容。",
     "waiting for an operator": "等待操作员处理", "There is no such message.": "没有这封邮件。",
+    "There is no such page.": "没有这个页面。",
     "All deliveries": "全部投递", "Sent": "发送时间", "Event": "事件",
     "The draft and its changes": "草稿及其修改记录", "Recipients": "收件人", "Address": "地址", "As": "类型",
     "Result": "结果", "The server's reply": "服务器的答复", "What to do": "如何处理",

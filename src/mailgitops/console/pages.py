@@ -129,3 +129,13 @@ def static(ctx: Ctx) -> Response:
         return Response("not found", status_code=404, media_type="text/plain")
     body = (Path(__file__).parent / "static" / name).read_bytes()
     return Response(body, media_type=_STATIC[name], headers={"Cache-Control": "max-age=300"})
+
+
+def not_found(ctx: Ctx) -> Response:
+    """A console address nobody serves. A browser (it asks for HTML) gets the console's own page,
+    in the operator's language, with the way back to the inbox, where it showed the API's JSON;
+    any other client gets the plain 404 that serve answers with its JSON (an integrator's
+    mistyped endpoint)."""
+    if "text/html" not in ctx.request.headers.get("accept", ""):
+        return Response("not found", status_code=404, media_type="text/plain")
+    return ctx.refuse(404, "Not found", ctx._("There is no such page."))

@@ -110,6 +110,23 @@ def test_an_unknown_path_is_a_json_404_with_the_console_mounted(client: TestClie
         assert resp.headers["x-content-type-options"] == "nosniff"  # the guard's headers still apply
 
 
+@pytest.mark.parametrize(("lang", "words"), [("de", "Diese Seite gibt es nicht."), ("zh", "没有这个页面。"),
+                                            ("en", "There is no such page.")])
+def test_a_browser_at_a_mistyped_console_address_gets_the_consoles_page(client: TestClient, lang: str,
+                                                                         words: str) -> None:
+    # an operator who types /inbox (the inbox is /) reads a page in their language with the way
+    # back, not the API's JSON; an integrator's client (no HTML asked for) still gets the JSON
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Language": lang}
+    page = client.get("/inbox", headers=browser)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert words in page.text
+    assert 'href="/"' in page.text
+    assert error_of(client.get("/inbox", headers=AUTH))["error"] == "no such endpoint: /inbox"
+    # a form sent to an address nobody serves is the API's JSON 404, not 405
+    assert error_of(client.post("/inbox", headers=browser))["error"] == "no such endpoint: /inbox"
+
+
 def test_the_console_pages_are_untouched(client: TestClient) -> None:
     page = client.get("/sign-in")
     assert page.status_code == 200
