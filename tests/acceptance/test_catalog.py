@@ -88,7 +88,7 @@ def test_validate_accepts_the_repositorys_own_variables_and_trigger(built: tuple
     proc = cli("validate", "--root", str(built[0]), "--format", "json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # nothing but the example addresses the test repository keeps (placeholders.py)
-    assert {p["code"] for p in json.loads(proc.stdout)} <= {"example-address"}, proc.stdout
+    assert {p["code"] for p in json.loads(proc.stdout)} <= {"example-address", "example-link"}, proc.stdout
 
 
 def test_previews_show_the_catalogs_examples(built: tuple[Path, Path], tmp_path: Path) -> None:

@@ -82,8 +82,9 @@ def test_starting_a_repository_as_the_admin_guide_shows(tmp_path: Path) -> None:
     # "The result validates, renders and bundles as it is."
     validate = mailgitops("validate", cwd=repo)
     # validates: only a warning at each example address, which the guide names
-    assert (validate.returncode, validate.stdout.strip().split("\n")[-1]) == (0, "0 error(s), 5 warning(s)")
-    assert all("[example-address]" in line for line in validate.stdout.strip().split("\n")[:-1])
+    assert (validate.returncode, validate.stdout.strip().split("\n")[-1]) == (0, "0 error(s), 6 warning(s)")
+    assert all(line.endswith(("[example-address]", "[example-link]"))
+               for line in validate.stdout.strip().split("\n")[:-1])
     bundle = mailgitops("bundle", "--out", "bundle/mailgitops.bundle.json", cwd=repo)
     assert bundle.returncode == 0, bundle.stderr
     assert bundle.stdout.startswith("wrote bundle/mailgitops.bundle.json (")
@@ -156,8 +157,9 @@ def test_a_typical_change_and_plan_as_the_readme_shows(repo_copy: Path) -> None:
     assert "mailgitops render --out previews --template order-ready" in readme
     validate = mailgitops("validate", cwd=repo_copy)
     # validates: only a warning at each example address, which the guide names
-    assert (validate.returncode, validate.stdout.strip().split("\n")[-1]) == (0, "0 error(s), 5 warning(s)")
-    assert all("[example-address]" in line for line in validate.stdout.strip().split("\n")[:-1])
+    assert (validate.returncode, validate.stdout.strip().split("\n")[-1]) == (0, "0 error(s), 6 warning(s)")
+    assert all(line.endswith(("[example-address]", "[example-link]"))
+               for line in validate.stdout.strip().split("\n")[:-1])
     render = mailgitops("render", "--out", "previews", "--template", "order-ready", cwd=repo_copy)
     assert render.returncode == 0, render.stderr
     assert (repo_copy / "previews/index.html").is_file()  # what `xdg-open previews/index.html` opens

@@ -190,9 +190,10 @@ def test_root_without_schema_folder_validates_with_packaged_schemas(tmp_path: Pa
     proc = subprocess.run([str(MAILGITOPS), "validate", "--root", str(root)], capture_output=True,
                           text=True, timeout=120, check=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    # only the shipped example addresses, which a print room replaces before going live
-    assert proc.stdout.strip().splitlines()[-1] == "0 error(s), 5 warning(s)", proc.stdout
-    assert all(line.endswith("[example-address]") for line in proc.stdout.strip().splitlines()[:-1])
+    # only the shipped example addresses and order link, which a print room replaces before going live
+    assert proc.stdout.strip().splitlines()[-1] == "0 error(s), 6 warning(s)", proc.stdout
+    assert all(line.endswith(("[example-address]", "[example-link]"))
+               for line in proc.stdout.strip().splitlines()[:-1])
 
 
 def test_github_format_escapes_values_that_could_forge_annotations(tmp_path: Path) -> None:
@@ -201,10 +202,12 @@ def test_github_format_escapes_values_that_could_forge_annotations(tmp_path: Pat
                                                       encoding="utf-8")
     result = CliRunner().invoke(cli, ["validate", "--root", str(root), "--format", "github"])
     assert result.exit_code == 1
-    # the shipped example addresses aside (a warning each), nothing but the three errors: none forged
-    lines = [ln for ln in result.output.splitlines() if "title=example-address::" not in ln]
+    # the shipped example addresses and order link aside (a warning each), nothing but the three
+    # errors: none forged
+    lines = [ln for ln in result.output.splitlines()
+             if "title=example-address::" not in ln and "title=example-link::" not in ln]
     assert [ln.split(" ", 1)[0] for ln in lines[:-1]] == ["::error", "::error", "::error"]
-    assert lines[-1] == "3 error(s), 4 warning(s)"
+    assert lines[-1] == "3 error(s), 5 warning(s)"
     # `shop,x` is no webshop id an event can send: said, with the comma escaped in the file name too
     assert "::error file=config/webshops/shop%2Cx.yaml,line=1,col=1,title=bad-file-name::" in lines[1]
     assert "::error file=config/webshops/shop%2Cx.yaml,line=2,col=1,title=unknown-key::" in lines[2]
@@ -215,7 +218,8 @@ def test_github_format_escapes_values_that_could_forge_annotations(tmp_path: Pat
 def test_text_format_keeps_each_problem_on_one_line(tmp_path: Path) -> None:
     root = build_repo(CORPUS / "addr-cc-header-injection", tmp_path / "repo")
     result = CliRunner().invoke(cli, ["validate", "--root", str(root)])
-    lines = [ln for ln in result.output.splitlines() if not ln.endswith("[example-address]")]
+    lines = [ln for ln in result.output.splitlines()
+             if not ln.endswith(("[example-address]", "[example-link]"))]
     assert lines[0].startswith("config/smtp.yaml:7:5: error: cc address ")
     assert len(lines) == 2
 

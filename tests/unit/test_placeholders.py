@@ -94,6 +94,7 @@ def test_validate_and_the_start_of_sending_name_the_same_addresses(repo_copy: Pa
 def test_a_repository_made_its_own_has_no_example_warning(repo_copy: Path) -> None:
     for f in [*(repo_copy / "config").glob("*.yaml"), *(repo_copy / "config/webshops").glob("*.yaml")]:
         text = f.read_text(encoding="utf-8")
-        f.write_text(text.replace("@example.com", "@druckhaus-nord.de"), encoding="utf-8")
+        own = text.replace("@example.com", "@druckhaus-nord.de")  # the addresses, and the order link
+        f.write_text(own.replace("print.example.com", "druckhaus-nord.de"), encoding="utf-8")
     assert validate(repo_copy, "--strict") == (0, [])
     assert warning(settings_of(load_repo(repo_copy).repo)) == []

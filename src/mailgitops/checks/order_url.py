@@ -1,15 +1,17 @@
 """`order_url` (workflow.yaml and each webshop's): the link an email's `order.url` is made from.
 Only the placeholders the renderer fills in may appear: any other `{name}` (a typo, a Jinja
 `{{ order.number }}`, the original product's `%OrderNumber%`) would reach the customer literally,
-as a link that leads nowhere."""
+as a link that leads nowhere. A link to a domain reserved for examples (the `init` scaffold's
+print.example.com) is a warning: every email's link to the order would lead nowhere too."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
 
+from mailgitops import placeholders
 from mailgitops.checks.placeholders import PLACEHOLDER
-from mailgitops.diagnostics import Diagnostic
+from mailgitops.diagnostics import Diagnostic, Severity
 from mailgitops.render.context import ORDER_URL_PLACEHOLDERS
 from mailgitops.repo import LoadedRepo
 from mailgitops.suggest import closest
@@ -35,7 +37,7 @@ def _check_doc(doc: YamlDoc, source: str) -> list[Diagnostic]:
     url = doc.data.get("order_url") if isinstance(doc.data, dict) else None
     if not isinstance(url, str):
         return []  # absent, or not text: the schema says so
-    out = []
+    out = _example_link(doc, url)
     for m in _CANDIDATE.finditer(url):
         written = m.group(0)
         name = (m.group(1) if m.group(1) is not None else m.group(2) or "").strip()
@@ -51,6 +53,23 @@ def _check_doc(doc: YamlDoc, source: str) -> list[Diagnostic]:
                       "it would appear literally in every order link", hint=hint)
         out.append(replace(diag, col=diag.col + _offset(source, diag.line, diag.col) + m.start()))
     return out
+
+
+def _example_link(doc: YamlDoc, url: str) -> list[Diagnostic]:
+    """A warning when the link's host is a domain reserved for examples (as example addresses)."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(_CANDIDATE.sub("x", url)).hostname
+    except ValueError:
+        return []  # not a URL at all: the schema's pattern says so
+    if not host or not placeholders.reserved(f"x@{host}"):
+        return []
+    diag = doc.at(("order_url",), "example-link",
+                  f"order_url: `{url}` is on `{host}`, a domain reserved for examples: every "
+                  "email's link to the order would lead nowhere",
+                  hint="put the address of the print room's own order pages there before going live")
+    return [replace(diag, severity=Severity.WARNING)]
 
 
 def _guess(name: str) -> str | None:
