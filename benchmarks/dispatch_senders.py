@@ -25,16 +25,19 @@ from mailgitops.serve.service import Service
 bundle, box, files = sys.argv[1], sys.argv[2], sys.argv[4]
 events = json.loads(Path(sys.argv[3]).read_text())
 waiting = ("queued", "sending", "ambiguous")
-start = time.perf_counter()
+start, wall = time.perf_counter(), time.time()
 svc = Service(bundle, outbox=box, attachments_root=files, token=None, delivery="production")
 pool = SenderPool(svc).start()
 d = svc.dispatcher()
 for ev in events:
-    d.handle(ev, deliver=False, source="event")  # what POST /events does, then it wakes the senders
+    d.handle(ev, deliver=False, source="event")  # what POST /events does, then it rings for a sender
     svc.wake.set()
-while any((counts := d.outbox.counts()).get(s) for s in waiting):  # what /health's backlog reads
-    time.sleep(0.002)
-seconds = time.perf_counter() - start
+# what /health's backlog reads, looked at every 20 ms: each look is work in this process, which
+# polling every 2 ms took from the senders; the end is when the last message was recorded sent
+while any((counts := d.outbox.counts()).get(s) for s in waiting):
+    time.sleep(0.02)
+last = max(r.sent_at or 0.0 for r in d.outbox.rows(limit=100_000))
+seconds = (time.perf_counter() - start) - (time.time() - last) if last else time.perf_counter() - start
 pool.shutdown()
 print(json.dumps({"seconds": seconds, "counts": counts}))
 """

@@ -95,6 +95,8 @@ class _FoldedSubject(str):
 
     def fold(self, *, policy: Policy) -> str:
         sep = policy.linesep
+        if len(self) <= FOLD_AT - len("Subject: ") and self.isascii() and self.isprintable():
+            return f"Subject: {self}{sep}"  # what Header gives such a line: itself
         if self.isascii():
             encoded = Header(str(self), "us-ascii", header_name="Subject").encode(linesep=sep)
             if all(len(line) <= FOLD_AT for line in f"Subject: {encoded}".split(sep)):
@@ -210,7 +212,8 @@ def build_message(
             _leaf(_mime_type(att.mime_type), "base64", _b64(att.data), [
                 ("Content-Disposition", f"attachment; {_filename_param(att.filename)}")])
             for att in attachments)], next(boundaries))
-    msg.set_raw("Content-Type", str(body.get("Content-Type")))
+    # the text set on the part, as it was set (body.get() would parse it: a new boundary each time)
+    msg.set_raw("Content-Type", next(v for k, v in body.raw_items() if k == "Content-Type"))
     msg.set_payload(body.get_payload())
     return msg
 

@@ -44,12 +44,26 @@ class _Said:
 
     def changed(self, name: str, problem: str | None) -> None:
         with self.lock:
+            before = self.states.get(name)
+            if before == problem:
+                return
             others = [p for n, p in self.states.items() if n != name]
             self.states[name] = problem
             if problem is not None and problem not in others:
                 log(f"{name}: {problem}")
-            elif problem is None and not any(others):
+            elif problem is None and before is not None and not any(others):
                 log(f"{name}: running" if len(self.states) == 1 else "senders: running")
+
+    def reached(self, name: str) -> None:
+        """Sender `name` has a session with the server: the server is reachable for every sender,
+        so the others' "cannot reach" is over too (they may make no pass for a while: a quiet
+        pool would say nothing until then, never "running")."""
+        with self.lock:
+            if self.server is not None:
+                for other, problem in self.states.items():
+                    if other != name and problem == self.server:
+                        self.states[other] = None
+            self.server = None
 
 
 class _Recovery:
@@ -89,13 +103,13 @@ class SenderWorker:
         self.sender: Sender | None = None
         self.busy = False  # inside an SMTP transaction: what a stop waits for
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._last_problem: str | None = None
         self._said = said or _Said()
         self._recovery = recovery or _Recovery()
         # Completed passes, so a caller can wait for a pass that began after some moment (tests
         # check "nothing else is sent" after it, instead of sleeping and hoping it was long enough).
         self.passes = 0
         self.passed = threading.Condition()
+        self._clock_at = float("-inf")  # time.monotonic() of this sender's last look at the clock
 
     def _sender(self) -> Sender:
         if self.sender is None:
@@ -105,14 +119,19 @@ class SenderWorker:
             self.sender = Sender(disp.outbox, disp.server, disp.sender.policy, Connection)
         return self.sender
 
-    def flush_once(self) -> FlushReport:
+    def flush_once(self, *, clock: bool = True) -> FlushReport:
+        """One pass. `clock`: also look for waits a clock set back made too long (a step this
+        sender saw is always looked at)."""
         sender = self._sender()
         report = FlushReport()
         self._recovery.run(self.service)
         sender.settle(report)  # outcomes the outbox could not take while it was down
-        if made_due := clock_set_back(sender.outbox, sender.policy, time.time(), sender.wall.set_back()):
-            log(f"{self.name}: the clock was set back: {made_due} message(s) "
-                "wait one backoff from now instead of until the time the clock had shown")
+        seen = sender.wall.set_back()
+        if clock or seen:
+            self._clock_at = time.monotonic()
+            if made_due := clock_set_back(sender.outbox, sender.policy, time.time(), seen):
+                log(f"{self.name}: the clock was set back: {made_due} message(s) "
+                    "wait one backoff from now instead of until the time the clock had shown")
         sender.apply_retention()  # MAILGITOPS_RETENTION, as `outbox flush` applies it
         # current_pause, not the stored pause: an authentication pause ends by itself once the
         # password (a password_file rotated while serving) is no longer the one that failed
@@ -160,16 +179,17 @@ class SenderWorker:
     def _run(self) -> None:
         wake = self.service.wake
         while not self.stop.is_set():
-            wake.clear()  # before flushing: a wake-up during the flush is not lost
             try:
-                report = self.flush_once()
+                # the clock is looked at when the pass is the timer's, not at every ring: its
+                # reads of the outbox cost as much as a claim, and a ring comes with every event
+                report = self.flush_once(clock=time.monotonic() - self._clock_at >= self.interval)
                 # a server that could not be reached stays this sender's problem until a session
                 # opens again: a pass with nothing due says nothing about the server
                 # (the pool's: once one sender reaches it, it is reachable for every sender)
                 if report.unreachable is not None:
                     self._said.server = f"cannot reach the SMTP server: {report.unreachable}"
                 elif report.connected:
-                    self._said.server = None
+                    self._said.reached(self.name)
                 problem = f"sending paused: {report.paused}" if report.paused else self._said.server
                 if report.sent or report.retry or report.failed or report.expired:
                     log(f"{self.name}: sent {report.sent}, retry {report.retry}, failed {report.failed}, "
@@ -178,9 +198,7 @@ class SenderWorker:
                 problem = e.message
             except Exception as e:  # a bug must not stop sending for good: say it once, go on
                 problem = f"unexpected {type(e).__name__}: {e}"
-            if problem != self._last_problem:  # this sender's state changed: say it, unless another did
-                self._said.changed(self.name, problem)
-                self._last_problem = problem
+            self._said.changed(self.name, problem)  # said when it changed, unless another said it
             with self.passed:
                 self.passes += 1
                 self.passed.notify_all()
@@ -199,6 +217,7 @@ class SenderPool:
         self.service = service
         self.stop = threading.Event()
         said, recovery = _Said(), _Recovery()
+        service.wake.limit = size  # a pass owed per sender at most
         self.workers = [SenderWorker(service, f"sender-{i + 1}", self.stop, interval=interval, batch=batch,
                                      said=said, recovery=recovery)
                         for i in range(size)]
@@ -213,20 +232,25 @@ class SenderPool:
         (the pass in progress, if any, began before). False when the timeout came first."""
         end = time.monotonic() + timeout
         targets = [(w, w.passes + 2 if w.thread.is_alive() else w.passes) for w in self.workers]
-        self.service.wake.set()
-        for w, target in targets:
+        while True:
+            self.service.wake.ring_all()  # again until each is done: a ring owes one pass, not two
+            behind = [(w, t) for w, t in targets if w.passes < t]
+            if not behind:
+                return True
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            w, target = behind[0]
             with w.passed:
-                if not w.passed.wait_for(lambda w=w, t=target: w.passes >= t,  # type: ignore[misc]
-                                         max(0.0, end - time.monotonic())):
-                    return False
-        return True
+                w.passed.wait_for(lambda w=w, t=target: w.passes >= t,  # type: ignore[misc]
+                                  min(0.05, left))
 
     def shutdown(self, deadline: float | None = None) -> list[str]:
         """Claim nothing more; wait until `deadline` (time.monotonic()) for the SMTP transactions
         in flight. Returns the senders still in one then: their message stays `sending` under its
         lease and is sent again, counted ambiguous, when the lease runs out."""
         self.stop.set()
-        self.service.wake.set()
+        self.service.wake.ring_all()
         for w in self.workers:
             if w.thread.is_alive():
                 w.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))

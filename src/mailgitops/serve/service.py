@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from mailgitops import bundle as bundle_mod
 from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.serve.doorbell import Doorbell
 
 if TYPE_CHECKING:
     from mailgitops.dispatch.api import Dispatcher
@@ -43,7 +44,7 @@ class Service:
         self.token = token
         self.policy = policy
         self.max_backlog = max_backlog_from() if max_backlog is None else max_backlog
-        self.wake = threading.Event()  # set when rows were queued: the sender loop runs at once
+        self.wake = Doorbell()  # rung when rows were queued: a sender makes a pass at once
         self.accepting = threading.BoundedSemaphore(ACCEPTING)  # POST /events handled at once
         self._lock = threading.Lock()
         self._dispatcher: Dispatcher | None = None
