@@ -1,5 +1,6 @@
 """The operator console for people who use a keyboard, a screen reader, zoom, a phone or a
-contrast theme, in Debian's Chromium: axe-core finds nothing serious on any page, nothing is wider
+contrast theme, in Debian's Chromium: axe-core finds nothing serious on any page (in English, German
+and Chinese, each page saying its language), nothing is wider
 than a 320 px window (a 1280 px screen at 400 %) or a 640 px one (200 %), the focus ring is seen
 on every control (3:1 against the page, and in forced colours), a refusal is announced and put on
 its field, and a draft is sent by keyboard alone."""
@@ -14,12 +15,16 @@ import pytest
 from playwright.sync_api import expect
 
 from mailgitops.checks.contrast import ratio
+from mailgitops.console import i18n
 from support.browser import chromium, served
 from support.console import PASSWORD, ConsoleRig, console_bundle, make_rig
 from support.smtpd import SmtpServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 NARROW = ({"width": 320, "height": 640}, {"width": 640, "height": 450})
+# an operator per language, and the browser's language the sign-in page follows before anyone signs in
+OPERATORS = {"en": "ada", "de": "greta", "zh": "li"}
+LOCALES = {"en": "en-GB", "de": "de-DE", "zh": "zh-CN"}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +32,8 @@ def live(tmp_path_factory: pytest.TempPathFactory,
          smtp_server: SmtpServer) -> Iterator[tuple[ConsoleRig, str]]:
     tmp = tmp_path_factory.mktemp("console-a11y")
     for rig in make_rig(tmp, console_bundle(tmp, smtp_server.port)):
-        rig.add_operator("ada")
+        for lang, name in OPERATORS.items():
+            rig.add_operator(name, language=lang)
         with served(rig.app) as url:
             yield rig, url
 
@@ -38,14 +44,19 @@ def browser() -> Iterator[Any]:
         yield b
 
 
-def signed_in(browser: Any, base: str, **context: Any) -> Any:
+def signed_in(browser: Any, base: str, name: str = "ada", **context: Any) -> Any:
     page = browser.new_context(viewport={"width": 1280, "height": 900}, **context).new_page()
     page.goto(f"{base}/sign-in")
-    page.get_by_label("User name").fill("ada")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in(page, name, PASSWORD)
     page.wait_for_url(f"{base}/")
     return page
+
+
+def _sign_in(page: Any, name: str, password: str) -> None:
+    """By the fields' ids: their labels are in the page's language."""
+    page.locator("#username").fill(name)
+    page.locator("#password").fill(password)
+    page.locator("main button[type=submit]").click()
 
 
 def serious(page: Any) -> list[str]:
@@ -70,17 +81,16 @@ def too_wide(page: Any) -> list[str]:
     """))
 
 
-def pages(rig: ConsoleRig, base: str, browser: Any) -> Iterator[tuple[str, Any]]:
-    """Each page the operator meets, as it is shown (a fresh page each)."""
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+def pages(rig: ConsoleRig, base: str, browser: Any, lang: str) -> Iterator[tuple[str, Any]]:
+    """Each page the operator meets, as it is shown (a fresh page each), in `lang`: the sign-in
+    page by the browser's language, the others by the operator's."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale=LOCALES[lang]).new_page()
     page.goto(f"{base}/")
     yield "sign-in", page
-    page.get_by_label("User name").fill("ada")
-    page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in(page, OPERATORS[lang], "not the password")
     expect(page.get_by_role("alert")).to_be_visible()
     yield "sign-in refused", page
-    page = signed_in(browser, base)
+    page = signed_in(browser, base, OPERATORS[lang], locale=LOCALES[lang])
     draft_id = rig.draft(f"a11y-{time.monotonic_ns()}")
     page.goto(f"{base}/")
     yield "drafts", page
@@ -91,15 +101,37 @@ def pages(rig: ConsoleRig, base: str, browser: Any) -> Iterator[tuple[str, Any]]
     yield "send refused", page
     page.goto(f"{base}/deliveries")
     yield "deliveries", page
+    page.goto(f"{base}/deliveries/{draft_id}")
+    yield "message", page
+    page.goto(f"{base}/no-such-page")
+    yield "not found", page
+    # the paused banner, its reason in the operator's words around a server's own reply
+    rig.service.dispatcher().outbox.pause(time.time() + 120, "smtp.example.org:587 answered 554 5.7.1 "
+                                          "Relaying denied at MAIL, before any message")
+    page.goto(f"{base}/")
+    expect(page.get_by_role("alert")).to_be_visible()
+    yield "sending paused", page
 
 
+@pytest.mark.parametrize("lang", sorted(OPERATORS))
 def test_no_page_has_a_serious_finding_or_is_wider_than_the_window(live: tuple[ConsoleRig, str],
-                                                                  browser: Any) -> None:
+                                                                  browser: Any, lang: str) -> None:
     rig, base = live
+    skip_link = i18n.translator(lang)("Skip to content")
+    try:
+        found = _findings(rig, base, browser, lang, skip_link)
+    finally:
+        rig.service.dispatcher().outbox.pause(0.0, "")  # the other tests send
+    assert found == {}
+
+
+def _findings(rig: ConsoleRig, base: str, browser: Any, lang: str, skip_link: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for name, page in pages(rig, base, browser):
+    for name, page in pages(rig, base, browser, lang):
         assert page.title().endswith(" · mailgitops") and len(page.title()) > len(" · mailgitops"), name
-        assert page.evaluate("document.documentElement.lang") == "en"
+        # a screen reader reads the page in its language's voice, and the page is in that language
+        assert page.evaluate("document.documentElement.lang") == lang, name
+        assert page.locator("a.skip").inner_text() == skip_link, name
         assert page.locator("main#main").count() == 1, name
         problems = serious(page)
         for size in NARROW:  # 400 % and 200 % zoom of a 1280 px screen, or a phone
@@ -108,7 +140,7 @@ def test_no_page_has_a_serious_finding_or_is_wider_than_the_window(live: tuple[C
         page.set_viewport_size({"width": 1280, "height": 900})
         if problems:
             found[name] = problems
-    assert found == {}
+    return found
 
 
 _READ_RING = """() => { const e = document.activeElement, s = getComputedStyle(e);

@@ -102,7 +102,7 @@ def preview(ctx: Ctx) -> Response:
     """The edit as the email would look, into the preview frame; nothing is stored."""
     row = drafting.get(ctx.console, _id(ctx))
     if row is None:
-        return pages.email_response("<p>There is no such draft.</p>")
+        return pages.email_response(f"<p>{html.escape(ctx._('There is no such draft.'))}</p>")
     from mailgitops.render.email import one_line
 
     try:

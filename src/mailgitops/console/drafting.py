@@ -75,8 +75,12 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
 
 
-def attachments(console: Console, row: Row) -> list[dict[str, str]]:
+def attachments(console: Console, row: Row, lang: str = "en") -> list[dict[str, str]]:
+    """Each file with its size; one the draft can no longer attach named with why, in `lang` (the
+    core's message by its code, as Send would refuse it)."""
+    from mailgitops.console import core_text
     from mailgitops.dispatch.attachments import FileRef, resolve_attachment, safe_basename
+    from mailgitops.errors import MailgitopsError
 
     draft = draft_of(row)
     root = console.service.attachments_root
@@ -86,7 +90,9 @@ def attachments(console: Console, row: Row) -> list[dict[str, str]]:
         if isinstance(got, FileRef):
             out.append({"name": got.filename, "size": _size(got.size), "path": a.path, "kind": a.kind})
         else:
-            out.append({"name": f"{safe_basename(a.path)} ({got.message})", "size": "",
+            refused = MailgitopsError(got.message, code=got.code, values={"path": repr(a.path)})
+            why = core_text.parts(lang, refused)[0]
+            out.append({"name": f"{safe_basename(a.path)} ({why})", "size": "",
                         "path": a.path, "kind": a.kind})
     return out
 
@@ -109,11 +115,11 @@ def sent_state(console: Console, row: Row, state: DraftState) -> record.Shown:
                         tuple(a.rsplit("/", 1)[-1] for a in state.attachments))
 
 
-def view(console: Console, row: Row, email: RenderedEmail) -> dict[str, object]:
+def view(console: Console, row: Row, email: RenderedEmail, lang: str = "en") -> dict[str, object]:
     draft = draft_of(row)
     status, reason = row_status(row)
     settings = console.bundle_settings
-    files = attachments(console, row)
+    files = attachments(console, row, lang)
     history = [{"who": h.who, "when": console.when(h.when), "what": h.what,
                 "fields": [LABELS.get(f, f) for f in h.fields]}
                for h in draft.history]

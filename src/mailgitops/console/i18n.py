@@ -167,6 +167,12 @@ _DE = {
     "Order finalized": "Auftrag abgeschlossen",
     "Export completed": "Export abgeschlossen",
     "Budget threshold": "Budgetschwelle",
+    "Unexpected error: this is a bug in mailgitops (see the server's log).":
+        "Unerwarteter Fehler: Das ist ein Fehler in mailgitops (Einzelheiten im Protokoll des Servers).",
+    "A token or password is never accepted in a URL; sign in with the form.":
+        "Ein Token oder Passwort wird nie in einer Adresse (URL) angenommen; melden Sie sich mit dem Formular an.",
+    "The form is too large (at most 21 MB) or has no length.":
+        "Das Formular ist zu groß (höchstens 21 MB) oder hat keine Längenangabe.",
 }
 
 _ZH = {
@@ -278,6 +284,9 @@ _ZH = {
     "Order finalized": "订单已结束",
     "Export completed": "导出已完成",
     "Budget threshold": "预算阈值",
+    "Unexpected error: this is a bug in mailgitops (see the server's log).": "意外错误：这是 mailgitops 的程序缺陷（详见服务器日志）。",
+    "A token or password is never accepted in a URL; sign in with the form.": "网址（URL）中的令牌或密码一律不被接受；请使用表单登录。",
+    "The form is too large (at most 21 MB) or has no length.": "表单过大（最多 21 MB）或没有长度信息。",
 }
 
 # a delivery's reasons (a mail server's reply quoted in our sentence) are kept in replies.py

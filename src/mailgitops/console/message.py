@@ -11,6 +11,7 @@ from starlette.responses import Response
 from mailgitops.console import replies
 from mailgitops.console.web import Ctx
 from mailgitops.dispatch.drafts import holds_draft
+from mailgitops.dispatch.forget import FORGOTTEN
 from mailgitops.dispatch.outbox import Row
 
 RETRYABLE = ("failed", "expired", "ambiguous")
@@ -79,7 +80,10 @@ def _recipients(ctx: Ctx, row: Row) -> list[dict[str, str]]:
             text = replies.ours(ctx._, text)
         elif (gave_up := replies.GAVE_UP.fullmatch(text)) is not None:  # the server's words alone
             text = gave_up["rest"]
-        out.append({"address": str(r.get("address", "")), "kind": str(r.get("kind", "")).upper(),
+        address = str(r.get("address", ""))
+        if address == FORGOTTEN:  # `outbox forget` took it: that, in the operator's words
+            address = ctx._(FORGOTTEN)
+        out.append({"address": address, "kind": str(r.get("kind", "")).upper(),
                     "result": result, "reply": f"{code} {text}".strip(),
                     "todo": ctx._(TODO[result]) if result in TODO else ""})
     return out

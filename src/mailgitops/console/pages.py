@@ -58,7 +58,7 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200, draft_id: 
     if (damaged := row.damaged()) is not None:  # nothing to show or send: the error and its fix
         return ctx.refuse(422, "Damaged draft", core_text.text(ctx.lang, damaged))
     email = drafting.render(ctx.console, row)
-    d = drafting.view(ctx.console, row, email)
+    d = drafting.view(ctx.console, row, email, ctx.lang)
     d["reason"] = message.reason(ctx, row) if row.status != "draft" else None  # in the operator's words
     # a refused form keeps what was typed; after someone else's change (409) the editor shows
     # theirs (sent back untouched, a stale tab's text would undo it) and the typing is kept apart

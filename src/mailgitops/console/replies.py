@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from mailgitops.dispatch.forget import FORGOTTEN
+from mailgitops.dispatch.lease import IN_FLIGHT, UNTRIED
 from mailgitops.dispatch.outbox import NOT_TRIED, Recipient
 from mailgitops.dispatch.recipients import describe
 
@@ -21,6 +23,7 @@ Tr = Callable[[str], str]
 REPLIED = "{address} ({kind}): {reply}"
 # ... and one that ran out of time (recipients.expire puts our words before the server's text)
 EXPIRED = "{address} ({kind}): {code} gave up after {n} attempt(s): {reply}"
+_CERT = r"the certificate of (?P<where>\S+) is not trusted: (?P<why>.*); it has SHA-256 fingerprint (?P<seen>\S+) \("
 # our own words, by their English form: (pattern, catalog key); a `reply` group is the server's
 OURS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.S), key) for p, key in (
     (r"(?P<where>\S+) refused the connection \(is the server running, is the port right\?\)",
@@ -44,6 +47,22 @@ OURS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.S), key)
      r"config/smtp\.yaml to a name it accepts, e\.g\. this machine's full DNS name",
      "{where} refused our greeting (EHLO {helo}): {reply}; set server.helo_name in config/smtp.yaml to a "
      "name it accepts, e.g. this machine's full DNS name"),
+    # a certificate not trusted, with the way to trust it (smtp_errors.cert_hint); the library's own
+    # reason (why) stays as it said it
+    (_CERT + r"the certificate is for another name than (?P<host>.+): set server\.host to a name the certificate "
+     r"carries, or pin it with server\.pin_sha256: (?P=seen)\)",
+     "the certificate of {where} is not trusted: {why}; it has SHA-256 fingerprint {seen} (the certificate is for "
+     "another name than {host}: set server.host to a name the certificate carries, or pin it with "
+     "server.pin_sha256: {seen})"),
+    (_CERT + r"the certificate in server\.ca_file did not issue this one: put the server's certificate \(or the CA "
+     r"that issued it\) in that file, or pin it with server\.pin_sha256: (?P=seen)\)",
+     "the certificate of {where} is not trusted: {why}; it has SHA-256 fingerprint {seen} (the certificate in "
+     "server.ca_file did not issue this one: put the server's certificate (or the CA that issued it) in that "
+     "file, or pin it with server.pin_sha256: {seen})"),
+    (_CERT + r"if it is yours, trust it with server\.ca_file \(its PEM file in the repository\) or "
+     r"server\.pin_sha256: (?P=seen)\)",
+     "the certificate of {where} is not trusted: {why}; it has SHA-256 fingerprint {seen} (if it is yours, trust "
+     "it with server.ca_file (its PEM file in the repository) or server.pin_sha256: {seen})"),
     (r"the certificate of (?P<where>\S+) is not trusted: (?P<why>.*)", "the certificate of {where} is not trusted: {why}"),
     (r"not sent: it was queued for (?P<addresses>.+) in production mode, and this installation now delivers "
      r"in (?P<mode>\S+) mode \(`mailgitops outbox retry (?P<id>\d+)` once in production again\)",
@@ -52,6 +71,52 @@ OURS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.S), key)
     (r"the stored message no longer matches its SHA-256 checksum; not sent\. Check the disk; the event can "
      r"be sent again under a new event_id", "the stored message no longer matches its SHA-256 checksum; not "
      "sent. Check the disk; the event can be sent again under a new event_id"),
+    # why sending paused, as the sender stores it (smtp_errors.py, smtp.py, smtp_config.py,
+    # smtp_session.py, smtp_trust.py): the banner on every page and each held message's reason
+    (r"(?P<where>\S+) does not offer authentication: the server offers no AUTH \(after STARTTLS, if any\)",
+     "{where} does not offer authentication: the server offers no AUTH (after STARTTLS, if any)"),
+    (r"(?P<where>\S+) does not offer authentication: (?P<why>.*)", "{where} does not offer authentication: {why}"),
+    (r"(?P<where>\S+) cannot authenticate us: (?P<why>.*)", "{where} cannot authenticate us: {why}"),
+    (r"getting (?P<where>\S+) ready for mail failed \((?P<kind>\w+)\); check server and auth in config/smtp\.yaml "
+     r"and the password's characters", "getting {where} ready for mail failed ({kind}); check server and auth in "
+     "config/smtp.yaml and the password's characters"),
+    (r"refusing to send the password to (?P<host>\S+) in cleartext; set server\.security to starttls or tls",
+     "refusing to send the password to {host} in cleartext; set server.security to starttls or tls"),
+    (r"(?P<where>\S+) does not offer STARTTLS; security: starttls never falls back to cleartext",
+     "{where} does not offer STARTTLS; security: starttls never falls back to cleartext"),
+    (r"auth\.password_env names (?P<name>\S+), but that environment variable is not set",
+     "auth.password_env names {name}, but that environment variable is not set"),
+    (r"cannot read auth\.password_file (?P<path>.+): (?P<why>[^:]*)", "cannot read auth.password_file {path}: {why}"),
+    (r"auth mode is custom but neither password_env nor password_file is set",
+     "auth mode is custom but neither password_env nor password_file is set"),
+    (r"the server offers AUTH (?P<offered>.*); mailgitops speaks (?P<ours>.+)",
+     "the server offers AUTH {offered}; mailgitops speaks {ours}"),
+    (r"the server's certificate has SHA-256 fingerprint (?P<seen>.+), which does not match server\.pin_sha256 "
+     r"(?P<pin>\S+)", "the server's certificate has SHA-256 fingerprint {seen}, which does not match "
+     "server.pin_sha256 {pin}"),
+    # why one message was not taken (smtp.py, smtp_wire.py): a recipient's result without a server's code
+    (r"the message is (?P<size>[\d,]+) bytes, more than the (?P<limit>[\d,]+) bytes (?P<host>\S+) accepts \(SIZE "
+     r"in its EHLO reply\); nothing was sent", "the message is {size} bytes, more than the {limit} bytes {host} "
+     "accepts (SIZE in its EHLO reply); nothing was sent"),
+    (r"the message is (?P<size>[\d,]+) bytes, more than the (?P<limit>[\d,]+) bytes allowed by "
+     r"limits\.max_message_bytes in config/smtp\.yaml; nothing was sent", "the message is {size} bytes, more "
+     "than the {limit} bytes allowed by limits.max_message_bytes in config/smtp.yaml; nothing was sent"),
+    (r"answered '(?P<reply>.*)' to (?P<command>MAIL FROM|RCPT TO|DATA) instead of (?P<expected>\d+); nothing was "
+     r"sent yet", "answered '{reply}' to {command} instead of {expected}; nothing was sent yet"),
+    (r"unreadable reply after the final dot: (?P<reply>.*)", "unreadable reply after the final dot: {reply}"),
+    (r"neither success nor refusal after the final dot: (?P<reply>.*)",
+     "neither success nor refusal after the final dot: {reply}"),
+    (r"connection lost after the final dot: (?P<why>.*)", "connection lost after the final dot: {why}"),
+    (r"the domain of (?P<address>\S+) is not a valid internationalised domain name",
+     "the domain of {address} is not a valid internationalised domain name"),
+    (r"(?P<address>\S+) has non-ASCII characters before the @, and (?P<host>\S+) does not offer SMTPUTF8 "
+     r"\(internationalised email\), so this address cannot be sent to through it", "{address} has non-ASCII "
+     "characters before the @, and {host} does not offer SMTPUTF8 (internationalised email), so this address "
+     "cannot be sent to through it"),
+    # a message a process that ended was holding (recovery), and a record past its keeping (outbox forget)
+    (re.escape(IN_FLIGHT), IN_FLIGHT),
+    (re.escape(UNTRIED), UNTRIED),
+    (re.escape(FORGOTTEN), FORGOTTEN),
 ))
 GAVE_UP = re.compile(r"gave up after (?P<n>\d+) attempt\(s\): (?P<rest>.*)", re.S)
 MORE = re.compile(r"(?P<first>.*) \(and (?P<n>\d+) more\)", re.S)
@@ -81,6 +146,47 @@ DE: Mapping[str, str] = {
     "gave up after {n} attempt(s): {rest}": "nach {n} Versuch(en) aufgegeben: {rest}",
     "{first} (and {n} more)": "{first} (und {n} weitere)",
     "sending paused: {why}": "Versand angehalten: {why}",
+    "the certificate of {where} is not trusted: {why}; it has SHA-256 fingerprint {seen} (the certificate is for another name than {host}: set server.host to a name the certificate carries, or pin it with server.pin_sha256: {seen})":
+        "dem Zertifikat von {where} wird nicht vertraut: {why}; sein SHA-256-Fingerabdruck ist {seen} (es gilt für einen anderen Namen als {host}: Die Administration setzt server.host auf einen Namen aus dem Zertifikat oder legt es mit server.pin_sha256: {seen} fest)",
+    "the certificate of {where} is not trusted: {why}; it has SHA-256 fingerprint {seen} (the certificate in server.ca_file did not issue this one: put the server's certificate (or the CA that issued it) in that file, or pin it with server.pin_sha256: {seen})":
+        "dem Zertifikat von {where} wird nicht vertraut: {why}; sein SHA-256-Fingerabdruck ist {seen} (das Zertifikat in server.ca_file hat es nicht ausgestellt: Die Administration legt das Zertifikat des Servers (oder der ausstellenden CA) in diese Datei oder legt es mit server.pin_sha256: {seen} fest)",
+    "the certificate of {where} is not trusted: {why}; it has SHA-256 fingerprint {seen} (if it is yours, trust it with server.ca_file (its PEM file in the repository) or server.pin_sha256: {seen})":
+        "dem Zertifikat von {where} wird nicht vertraut: {why}; sein SHA-256-Fingerabdruck ist {seen} (ist es das eigene, vertraut ihm die Administration mit server.ca_file (seine PEM-Datei im Repository) oder server.pin_sha256: {seen})",
+    "{where} does not offer authentication: the server offers no AUTH (after STARTTLS, if any)":
+        "{where} bietet keine Anmeldung an: Der Server bietet kein AUTH an (auch nicht nach STARTTLS)",
+    "{where} does not offer authentication: {why}": "{where} bietet keine Anmeldung an: {why}",
+    "{where} cannot authenticate us: {why}": "{where} kann uns nicht anmelden: {why}",
+    "getting {where} ready for mail failed ({kind}); check server and auth in config/smtp.yaml and the password's characters":
+        "die Verbindung zu {where} ließ sich nicht für den Versand vorbereiten ({kind}); die Administration prüft server und auth in config/smtp.yaml und die Zeichen des Passworts",
+    "refusing to send the password to {host} in cleartext; set server.security to starttls or tls":
+        "das Passwort wird nicht unverschlüsselt an {host} gesendet; die Administration setzt server.security auf starttls oder tls",
+    "{where} does not offer STARTTLS; security: starttls never falls back to cleartext":
+        "{where} bietet kein STARTTLS an; mit security: starttls wird nie unverschlüsselt gesendet",
+    "auth.password_env names {name}, but that environment variable is not set":
+        "auth.password_env nennt {name}, aber diese Umgebungsvariable ist nicht gesetzt",
+    "cannot read auth.password_file {path}: {why}": "auth.password_file {path} kann nicht gelesen werden: {why}",
+    "auth mode is custom but neither password_env nor password_file is set":
+        "auth mode ist custom, aber weder password_env noch password_file ist gesetzt",
+    "the server offers AUTH {offered}; mailgitops speaks {ours}": "der Server bietet AUTH {offered} an; mailgitops beherrscht {ours}",
+    "the server's certificate has SHA-256 fingerprint {seen}, which does not match server.pin_sha256 {pin}":
+        "das Zertifikat des Servers hat den SHA-256-Fingerabdruck {seen}, der nicht zu server.pin_sha256 {pin} passt",
+    "the message is {size} bytes, more than the {limit} bytes {host} accepts (SIZE in its EHLO reply); nothing was sent":
+        "die Nachricht hat {size} Bytes, mehr als die {limit} Bytes, die {host} annimmt (SIZE in seiner EHLO-Antwort); nichts wurde gesendet",
+    "the message is {size} bytes, more than the {limit} bytes allowed by limits.max_message_bytes in config/smtp.yaml; nothing was sent":
+        "die Nachricht hat {size} Bytes, mehr als die {limit} Bytes, die limits.max_message_bytes in config/smtp.yaml erlaubt; nichts wurde gesendet",
+    "answered '{reply}' to {command} instead of {expected}; nothing was sent yet":
+        "der Server antwortete auf {command} „{reply}“ statt {expected}; es wurde noch nichts gesendet",
+    "unreadable reply after the final dot: {reply}": "unlesbare Antwort nach dem abschließenden Punkt; der Server antwortete „{reply}“",
+    "neither success nor refusal after the final dot: {reply}":
+        "weder Annahme noch Ablehnung nach dem abschließenden Punkt; der Server antwortete „{reply}“",
+    "connection lost after the final dot: {why}": "Verbindung nach dem abschließenden Punkt verloren: {why}",
+    "the domain of {address} is not a valid internationalised domain name":
+        "die Domain von {address} ist kein gültiger internationalisierter Domainname",
+    "{address} has non-ASCII characters before the @, and {host} does not offer SMTPUTF8 (internationalised email), so this address cannot be sent to through it":
+        "{address} hat Nicht-ASCII-Zeichen vor dem @, und {host} bietet kein SMTPUTF8 (internationalisierte E-Mail) an; über diesen Server kann an diese Adresse nicht gesendet werden",
+    IN_FLIGHT: "der sendende Prozess endete mitten in der Zustellung; sie wird mit derselben Message-ID erneut gesendet",
+    UNTRIED: "von einem Prozess übernommen, der vor dem Versuch endete; erneut eingereiht",
+    FORGOTTEN: "(nach der Aufbewahrungsfrist entfernt)",
 }
 ZH: Mapping[str, str] = {
     REPLIED: "{address}（{kind}）：服务器答复“{reply}”",
@@ -106,6 +212,44 @@ ZH: Mapping[str, str] = {
     "gave up after {n} attempt(s): {rest}": "尝试 {n} 次后放弃：{rest}",
     "{first} (and {n} more)": "{first}（另有 {n} 个）",
     "sending paused: {why}": "发送已暂停：{why}",
+    "the certificate of {where} is not trusted: {why}; it has SHA-256 fingerprint {seen} (the certificate is for another name than {host}: set server.host to a name the certificate carries, or pin it with server.pin_sha256: {seen})":
+        "{where} 的证书不受信任：{why}；其 SHA-256 指纹为 {seen}（该证书属于 {host} 以外的名称：请管理员将 server.host 设为证书中的名称，或用 server.pin_sha256: {seen} 固定它）",
+    "the certificate of {where} is not trusted: {why}; it has SHA-256 fingerprint {seen} (the certificate in server.ca_file did not issue this one: put the server's certificate (or the CA that issued it) in that file, or pin it with server.pin_sha256: {seen})":
+        "{where} 的证书不受信任：{why}；其 SHA-256 指纹为 {seen}（server.ca_file 中的证书并未签发它：请管理员把服务器的证书（或签发它的 CA）放入该文件，或用 server.pin_sha256: {seen} 固定它）",
+    "the certificate of {where} is not trusted: {why}; it has SHA-256 fingerprint {seen} (if it is yours, trust it with server.ca_file (its PEM file in the repository) or server.pin_sha256: {seen})":
+        "{where} 的证书不受信任：{why}；其 SHA-256 指纹为 {seen}（如果这是您自己的服务器，请管理员用 server.ca_file（仓库中的 PEM 文件）或 server.pin_sha256: {seen} 信任它）",
+    "{where} does not offer authentication: the server offers no AUTH (after STARTTLS, if any)":
+        "{where} 不提供身份验证：服务器不提供 AUTH（使用 STARTTLS 后也不提供）",
+    "{where} does not offer authentication: {why}": "{where} 不提供身份验证：{why}",
+    "{where} cannot authenticate us: {why}": "{where} 无法验证我们的身份：{why}",
+    "getting {where} ready for mail failed ({kind}); check server and auth in config/smtp.yaml and the password's characters":
+        "无法让与 {where} 的连接准备好发送邮件（{kind}）；请管理员检查 config/smtp.yaml 中的 server 和 auth 以及密码中的字符",
+    "refusing to send the password to {host} in cleartext; set server.security to starttls or tls":
+        "拒绝以明文向 {host} 发送密码；请管理员将 server.security 设为 starttls 或 tls",
+    "{where} does not offer STARTTLS; security: starttls never falls back to cleartext":
+        "{where} 不提供 STARTTLS；设置 security: starttls 时绝不会退回明文传输",
+    "auth.password_env names {name}, but that environment variable is not set": "auth.password_env 指定了 {name}，但该环境变量未设置",
+    "cannot read auth.password_file {path}: {why}": "无法读取 auth.password_file {path}：{why}",
+    "auth mode is custom but neither password_env nor password_file is set":
+        "auth mode 为 custom，但 password_env 和 password_file 都未设置",
+    "the server offers AUTH {offered}; mailgitops speaks {ours}": "服务器提供的 AUTH 方式为 {offered}；mailgitops 支持 {ours}",
+    "the server's certificate has SHA-256 fingerprint {seen}, which does not match server.pin_sha256 {pin}":
+        "服务器证书的 SHA-256 指纹为 {seen}，与 server.pin_sha256 {pin} 不符",
+    "the message is {size} bytes, more than the {limit} bytes {host} accepts (SIZE in its EHLO reply); nothing was sent":
+        "邮件有 {size} 字节，超过 {host} 接受的 {limit} 字节（见其 EHLO 答复中的 SIZE）；没有发送任何内容",
+    "the message is {size} bytes, more than the {limit} bytes allowed by limits.max_message_bytes in config/smtp.yaml; nothing was sent":
+        "邮件有 {size} 字节，超过 config/smtp.yaml 中 limits.max_message_bytes 允许的 {limit} 字节；没有发送任何内容",
+    "answered '{reply}' to {command} instead of {expected}; nothing was sent yet":
+        "服务器对 {command} 答复“{reply}”，而不是 {expected}；尚未发送任何内容",
+    "unreadable reply after the final dot: {reply}": "邮件结束标记之后的答复无法读取；服务器答复“{reply}”",
+    "neither success nor refusal after the final dot: {reply}": "邮件结束标记之后的答复既不是接收也不是拒绝；服务器答复“{reply}”",
+    "connection lost after the final dot: {why}": "邮件结束标记之后连接中断：{why}",
+    "the domain of {address} is not a valid internationalised domain name": "{address} 的域名不是有效的国际化域名",
+    "{address} has non-ASCII characters before the @, and {host} does not offer SMTPUTF8 (internationalised email), so this address cannot be sent to through it":
+        "{address} 的 @ 之前含有非 ASCII 字符，而 {host} 不提供 SMTPUTF8（国际化邮件），因此无法通过它发送到此地址",
+    IN_FLIGHT: "发送它的进程在投递途中结束；将以相同的 Message-ID 重新发送",
+    UNTRIED: "被一个在尝试之前就已结束的进程领取；已重新排队",
+    FORGOTTEN: "（保存期满后已删除）",
 }
 
 

@@ -3,6 +3,7 @@ the page renderer, and one wrapper that turns a plain sync handler into a Starle
 
 from __future__ import annotations
 
+import html
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 # them, images only inlined as data: (no remote fetch that would tell a tracker someone looked)
 EMAIL_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
              "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+# answered as plain text in the operator's language (or the browser's), without the page around them
+UNEXPECTED = "Unexpected error: this is a bug in mailgitops (see the server's log)."
+URL_REFUSED = "A token or password is never accepted in a URL; sign in with the form."
+TOO_LARGE = "The form is too large (at most 21 MB) or has no length."
 NOTICES = {"saved": "Saved.", "sent": "Queued to go out once; its delivery shows when it has been sent.",
            "already": "This draft was already handed over for sending; nothing was queued twice.",
            "discarded": "Discarded; this draft is never sent.", "retried": "Queued for another attempt.",
@@ -101,8 +106,7 @@ def _guarded(fn: Handler, ctx: Ctx) -> Response:
     except Exception as e:
         sys.stderr.write(f"mailgitops console: {ctx.request.method} {ctx.request.url.path}: "
                          f"unexpected {type(e).__name__}: {e}\n")
-        return HTMLResponse("Unexpected error: this is a bug in mailgitops (see the server's log).",
-                            status_code=500, headers=headers())
+        return HTMLResponse(html.escape(ctx._(UNEXPECTED)), status_code=500, headers=headers())
 
 
 def temporary(ctx: Ctx, e: Exception) -> str:
@@ -159,9 +163,9 @@ def _form_refused(ctx: Ctx, public: bool) -> Response | None:
 def endpoint(console: Console, fn: Handler, *,
              public: bool = False) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
-        if secret_in_query(request.url.query):
-            return HTMLResponse("A token or password is never accepted in a URL; sign in with the form.",
-                                status_code=400, headers=headers())
+        if secret_in_query(request.url.query):  # before any session is looked up: the browser's language
+            said = i18n.translator(i18n.negotiate(request.headers.get("accept-language")))(URL_REFUSED)
+            return HTMLResponse(html.escape(said), status_code=400, headers=headers())
         token = request.cookies.get(console.cookie)
         session = await run_in_threadpool(console.accounts.session, token) if token else None
         lang = (session.operator.language if session
@@ -170,8 +174,8 @@ def endpoint(console: Console, fn: Handler, *,
         if request.method == "POST":
             length = request.headers.get("content-length")
             if length is None or not length.isdigit() or int(length) > MAX_FORM_BYTES:
-                return HTMLResponse("The form is too large (at most 21 MB) or has no length.",
-                                    status_code=413, headers=headers())
+                return HTMLResponse(html.escape(i18n.translator(lang)(TOO_LARGE)), status_code=413,
+                                    headers=headers())
             form = await request.form(max_files=1, max_fields=32, max_part_size=MAX_FORM_BYTES)
             chosen = form.get("lang")
             if session is None and isinstance(chosen, str) and chosen in i18n.CATALOGS:

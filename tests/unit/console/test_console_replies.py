@@ -8,6 +8,7 @@ message that ran out of time. English stays the API's words exactly."""
 from __future__ import annotations
 
 import html
+import re
 import smtplib
 import socket
 from types import SimpleNamespace
@@ -110,7 +111,10 @@ def test_a_german_operator_reads_a_real_refusal_in_german_with_the_servers_words
 
 SAMPLE = {"where": "smtp.druckhaus.de:587", "s": "30", "host": "'smtp.druckhaus.de'", "why": "oops", "reply":
           "554 5.7.1 Go away", "stage": "MAIL", "helo": "mail.druckhaus.de", "addresses": "ada@example.org",
-          "mode": "redirect:qa@druckhaus.de", "id": "7"}
+          "mode": "redirect:qa@druckhaus.de", "id": "7", "seen": "AB:CD:EF", "pin": "12:34:56",
+          "offered": "GSSAPI NTLM", "ours": "CRAM-MD5, PLAIN, LOGIN", "name": "SMTP_PASSWORD",
+          "path": "/etc/mailgitops/smtp password", "kind": "UnicodeEncodeError", "size": "31,457,280",
+          "limit": "26,214,400", "command": "DATA", "expected": "354", "address": "zoë@exämple.org"}
 
 
 @pytest.mark.parametrize("key", [key for _, key in replies.OURS])
@@ -151,6 +155,91 @@ def test_the_senders_own_words_are_recognised(error: BaseException, stage: str) 
         assert "Go away" in german
 
 
+def _real_words(monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer) -> list[str]:
+    """What the sender's own code says (not a copy of it), for each way sending pauses or a message
+    is not taken that the smtp_errors cases above do not cover."""
+    import ssl
+
+    from mailgitops import bundle as bundle_mod
+    from mailgitops.dispatch import lease, smtp_errors, smtp_session
+    from mailgitops.dispatch.forget import FORGOTTEN
+    from mailgitops.dispatch.smtp import Connection, _odd
+    from mailgitops.dispatch.smtp_config import ServerConfig, TransportError
+    from mailgitops.dispatch.smtp_trust import check_pin
+    from mailgitops.dispatch.smtp_wire import encode_address
+    from support.dispatchrepo import ROOT
+
+    cfg = ServerConfig.from_settings(bundle_mod.load(ROOT / "bundle/mailgitops.bundle.json").settings.smtp)
+    monkeypatch.setattr(smtp_errors, "peer_fingerprint", lambda _cfg: "AB:CD:EF")  # no second connection
+
+    def said(action: Any) -> str:
+        try:
+            action()
+        except TransportError as e:
+            return e.message
+        except BaseException as e:
+            return str(getattr(smtp_errors.classify_open_error(e, cfg, "AUTH"), "message", e))
+        raise AssertionError("nothing was refused")
+
+    def untrusted(verify_message: str) -> ssl.SSLCertVerificationError:
+        e = ssl.SSLCertVerificationError(1, "certificate verify failed")
+        e.verify_message = verify_message
+        return e
+
+    def refuse(e: BaseException, config: ServerConfig = cfg) -> str:
+        return str(getattr(smtp_errors.classify_open_error(e, config, "connect"), "message", e))
+
+    no_auth = SimpleNamespace(has_extn=lambda _name: False)
+    gssapi = SimpleNamespace(has_extn=lambda _name: True, esmtp_features={"auth": "GSSAPI NTLM"})
+    custom = cfg._replace(host="smtp.druckhaus.de", auth_mode="custom", username="u", password_env="SMTP_PW",
+                          max_message_bytes=1000)
+    server_size = Connection(cfg)
+    server_size.smtp = SimpleNamespace(esmtp_features={"size": "1000"})  # type: ignore[assignment]
+    return [
+        refuse(untrusted("self-signed certificate")),
+        refuse(untrusted("self-signed certificate"), cfg._replace(ca_pem="-----BEGIN CERTIFICATE-----")),
+        refuse(untrusted("Hostname mismatch, certificate is not valid for 'smtp.druckhaus.de'.")),
+        said(lambda: check_pin(None, cfg._replace(pin_sha256="12" * 32))),
+        said(lambda: smtp_session.login(no_auth, "u", "p")),  # type: ignore[arg-type]
+        said(lambda: smtp_session.login(gssapi, "u", "p")),  # type: ignore[arg-type]
+        refuse(smtplib.SMTPException("unexpected reply")),
+        refuse(ValueError("a password smtplib cannot encode")),
+        said(lambda: Connection(custom._replace(security="none"), {"SMTP_PW": "pw"}).open()),  # no TLS to a machine elsewhere
+        said(lambda: Connection(cfg._replace(host="127.0.0.1", port=smtp_server.port, security="starttls")).open()),
+        said(lambda: custom.password({})),
+        said(lambda: custom._replace(password_env=None, password_file="/nonexistent/smtp password").password({})),
+        said(lambda: custom._replace(password_env=None).password({})),
+        Connection(custom)._too_big(5000) or "",
+        server_size._too_big(5000) or "",
+        _odd("DATA", 250, b"2.0.0 ok", 354),
+        encode_address("ada@" + "ä" * 70 + ".org", False, "smtp.druckhaus.de")[1] or "",
+        encode_address("zoë@example.org", False, "smtp.druckhaus.de")[1] or "",
+        lease.IN_FLIGHT, lease.UNTRIED, FORGOTTEN,
+    ]
+
+
+def test_every_way_the_sender_pauses_or_does_not_take_a_message_is_recognised(
+        monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer) -> None:
+    """Each of the sender's explanations reads in German and Chinese, none left in English; a
+    mail server's or the TLS library's own words inside stay as they were said."""
+    words = _real_words(monkeypatch, smtp_server)
+    assert [i for i, w in enumerate(words) if not w or words.index(w) != i] == [], words
+    # the words of others (a server, OpenSSL, the OS), kept as said; no English sentence of ours is left
+    kept = ("250 2.0.0 ok", "self-signed certificate", "Hostname mismatch, certificate is not valid for "
+            "'smtp.druckhaus.de'.", "AB:CD:EF", "GSSAPI NTLM", "unexpected reply", "No such file or directory")
+    ours = re.compile(r"\b(the|is|was|to|and|not|of|it|by|for)\b")
+    for english in words:
+        assert replies.ours(i18n.translator("en"), english) == english
+        for lang in ("de", "zh"):
+            said = replies.ours(i18n.translator(lang), english)
+            rest = said
+            for k in kept:
+                if k in english:
+                    assert k in said, (lang, said)
+                    rest = rest.replace(k, "")
+            assert not ours.search(rest), (lang, said)
+
+
 def test_the_paused_banner_reads_in_the_operators_language_with_the_servers_reply(
         rig: ConsoleRig, client: TestClient) -> None:
     import os
@@ -166,3 +255,26 @@ def test_the_paused_banner_reads_in_the_operators_language_with_the_servers_repl
     assert banner, "no paused banner"
     assert ("smtp.druckhaus.de:587 hat Benutzername oder Passwort abgelehnt; der Server antwortete "
             "„535 5.7.8 Bad creds“") in html.unescape(banner.group(1)), banner.group(1)
+
+
+def test_every_reason_sending_pauses_is_shown_translated_in_the_banner(rig: ConsoleRig, client: TestClient) -> None:
+    """The banner on every page, for each of our explanations (the sentence table's keys, filled
+    as the sender fills them), as a German and a Chinese operator see it."""
+    import re
+    import time
+
+    for name, lang in (("greta", "de"), ("li", "zh")):
+        rig.add_operator(name, language=lang)
+    clients = {}
+    for name, lang in (("greta", "de"), ("li", "zh")):
+        c = TestClient(rig.app, base_url="http://testserver", follow_redirects=False)
+        clients[lang] = sign_in(c, name)
+    outbox = rig.service.dispatcher().outbox
+    for _, key in replies.OURS:
+        values = {n: SAMPLE[n] for n in SAMPLE if "{" + n + "}" in key}
+        outbox.pause(time.time() + 300, key.format(**values))
+        for lang, table in (("de", replies.DE), ("zh", replies.ZH)):
+            page = clients[lang].get("/")
+            banner = re.search(r'<div class="banner" role="alert">(.*?)</div>', page.text, re.S)
+            assert banner, (lang, key)
+            assert table[key].format(**values) in html.unescape(banner.group(1)), (lang, key, banner.group(1))
