@@ -173,6 +173,12 @@ _DE = {
         "Ein Token oder Passwort wird nie in einer Adresse (URL) angenommen; melden Sie sich mit dem Formular an.",
     "The form is too large (at most 21 MB) or has no length.":
         "Das Formular ist zu groß (höchstens 21 MB) oder hat keine Längenangabe.",
+    "{n} draft waiting for review": "{n} Entwurf wartet auf Prüfung",
+    "{n} drafts waiting for review": "{n} Entwürfe warten auf Prüfung",
+    "damaged draft (outbox message {id}): {problem}": "beschädigter Entwurf (Nachricht {id} im Postausgang): {problem}",
+    "Open the console: {url}": "Konsole öffnen: {url}",
+    "Open the mailgitops console to review them.": "Öffnen Sie die mailgitops-Konsole, um sie zu prüfen.",
+    "Open the console": "Konsole öffnen",
 }
 
 _ZH = {
@@ -287,6 +293,12 @@ _ZH = {
     "Unexpected error: this is a bug in mailgitops (see the server's log).": "意外错误：这是 mailgitops 的程序缺陷（详见服务器日志）。",
     "A token or password is never accepted in a URL; sign in with the form.": "网址（URL）中的令牌或密码一律不被接受；请使用表单登录。",
     "The form is too large (at most 21 MB) or has no length.": "表单过大（最多 21 MB）或没有长度信息。",
+    "{n} draft waiting for review": "{n} 份草稿等待审阅",
+    "{n} drafts waiting for review": "{n} 份草稿等待审阅",
+    "damaged draft (outbox message {id}): {problem}": "草稿已损坏（发件箱中的邮件 {id}）：{problem}",
+    "Open the console: {url}": "打开控制台：{url}",
+    "Open the mailgitops console to review them.": "请打开 mailgitops 控制台审阅。",
+    "Open the console": "打开控制台",
 }
 
 # a delivery's reasons (a mail server's reply quoted in our sentence) are kept in replies.py

@@ -26,31 +26,44 @@ NEWEST_SEEN = "notice.newest_draft"
 TEMPLATE_ID = "drafts-notice"
 
 
-def _email(drafts: list[Row], console_url: str | None) -> RenderedEmail:
+def notice_language(service: Service, settings: ConsoleSettings) -> str:
+    """The digest's language: the one set, else the print room's default when the console speaks
+    it (German, Chinese), else English. It goes to one shared address, not to one operator."""
+    from mailgitops.console.i18n import CATALOGS
+
+    default = service.bundle.settings.languages.default.split("-")[0].lower()
+    return settings.notice_language or (default if default in CATALOGS else "en")
+
+
+def _email(drafts: list[Row], console_url: str | None, lang: str = "en") -> RenderedEmail:
+    from mailgitops.console.i18n import translator, trigger_name
     from mailgitops.render.email import RenderedEmail
 
+    tr = translator(lang)
     n = len(drafts)
-    subject = f"{n} draft{'s' if n != 1 else ''} waiting for review"
-    from mailgitops.console.i18n import TRIGGERS
-
+    subject = tr("{n} draft waiting for review" if n == 1 else "{n} drafts waiting for review").format(n=n)
     lines = []
     base = console_url.rstrip("/") if console_url else None
     for r in sorted(drafts, key=lambda r: -r.created_at):
         if (d := r.draft) is not None:  # every row in the `draft` state holds one, or a damaged one
             trigger = d.trigger or r.template_id
             # with the console's address, each line leads straight to its draft
-            lines.append(f"- {d.order_number or '-'} · {TRIGGERS.get(trigger, trigger)} · "
+            lines.append(f"- {d.order_number or '-'} · {trigger_name(lang, trigger)} · "
                          f"{d.customer or '-'} · {d.subject}" + (f" · {base}/draft/{r.id}" if base else ""))
         elif r.draft_problem is not None:
-            lines.append(f"- {r.template_id} · damaged draft (outbox message {r.id}): {r.draft_problem}")
-    where = (f"Open the console: {console_url}" if console_url
-             else "Open the mailgitops console to review them.")
-    text = f"{subject}:\n\n" + "\n".join(lines) + f"\n\n{where}\n"
+            damaged = tr("damaged draft (outbox message {id}): {problem}").format(
+                id=r.id, problem=r.draft_problem)
+            lines.append(f"- {r.template_id} · {damaged}")
+    where = (tr("Open the console: {url}").format(url=console_url) if console_url
+             else tr("Open the mailgitops console to review them."))
+    colon = "\uff1a" if lang == "zh" else ":"  # Chinese text takes the full-width colon
+    text = f"{subject}{colon}\n\n" + "\n".join(lines) + f"\n\n{where}\n"
     items = "".join(f"<li>{html.escape(line[2:])}</li>" for line in lines)
-    link = (f'<p><a href="{html.escape(console_url)}">Open the console</a></p>' if console_url
-            else f"<p>{html.escape(where)}</p>")
-    body = f"<!doctype html><html><body><p>{html.escape(subject)}:</p><ul>{items}</ul>{link}</body></html>"
-    return RenderedEmail(TEMPLATE_ID, "en", subject, "", body, text, (), ())
+    link = (f'<p><a href="{html.escape(console_url)}">{html.escape(tr("Open the console"))}</a></p>'
+            if console_url else f"<p>{html.escape(where)}</p>")
+    body = (f'<!doctype html><html lang="{lang}"><body><p>{html.escape(subject)}{colon}</p><ul>{items}</ul>'
+            f"{link}</body></html>")
+    return RenderedEmail(TEMPLATE_ID, lang, subject, "", body, text, (), ())
 
 
 def check(service: Service, settings: ConsoleSettings, accounts: Accounts, *,
@@ -74,7 +87,8 @@ def check(service: Service, settings: ConsoleSettings, accounts: Accounts, *,
     # a staging installation (MAILGITOPS_DELIVERY=redirect:ADDRESS) sends its digest there too
     to = disp.delivery().redirect or settings.notice_to or sender.address
     message_id = new_message_id(sender.address)
-    msg = build_message(_email(drafts, settings.console_url), sender=sender, to=[(None, to)], cc=[],
+    lang = notice_language(service, settings)
+    msg = build_message(_email(drafts, settings.console_url, lang), sender=sender, to=[(None, to)], cc=[],
                         message_id=message_id, date=datetime.fromtimestamp(now, UTC), attachments=[])
     # the event id names the interval: two processes sharing the outbox record one digest, not two
     event_id = f"{TEMPLATE_ID}-{int(now // settings.notice_interval_seconds)}"
@@ -83,7 +97,7 @@ def check(service: Service, settings: ConsoleSettings, accounts: Accounts, *,
     raw = msg.as_bytes()
     stored = StoredEvent(event_id, hashlib.sha256(raw).hexdigest(), service.bundle.hash,
                          [{"row": 0, "notes": []}])
-    (row_id,) = disp.outbox.record_event(stored, [NewMessage("operator", "en", TEMPLATE_ID, message_id,
+    (row_id,) = disp.outbox.record_event(stored, [NewMessage("operator", lang, TEMPLATE_ID, message_id,
                                                              sender.address, (to,), (), raw)])
     accounts.set_meta(LAST_SENT, str(now))
     accounts.set_meta(NEWEST_SEEN, str(newest))

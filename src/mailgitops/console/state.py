@@ -24,6 +24,7 @@ SECURE_ENV = "MAILGITOPS_CONSOLE_SECURE_COOKIES"
 NOTICE_TO_ENV = "MAILGITOPS_NOTICE_TO"
 NOTICE_INTERVAL_ENV = "MAILGITOPS_NOTICE_INTERVAL_MINUTES"
 URL_ENV = "MAILGITOPS_CONSOLE_URL"
+NOTICE_LANGUAGE_ENV = "MAILGITOPS_NOTICE_LANGUAGE"
 # a message goes out within seconds; one waiting this long means the mail server is not taking mail
 STUCK_SECONDS = 600.0
 
@@ -35,6 +36,9 @@ class ConsoleSettings:
     notice_to: str | None = None  # the digest's address; None: the print room's own sender address
     notice_interval_seconds: float = 3600.0
     console_url: str | None = None  # the link in the notice, e.g. https://mail.printroom.example/
+    # the digest's language: en, de or zh; None: the print room's default language when the
+    # console speaks it, else English
+    notice_language: str | None = None
 
     @classmethod
     def from_env(cls, outbox: str | None, operators: str | None = None,
@@ -48,10 +52,20 @@ class ConsoleSettings:
 
             raise UsageError(f"{NOTICE_INTERVAL_ENV}={minutes!r} is not a number of minutes",
                              hint=f"for example {NOTICE_INTERVAL_ENV}=60") from None
+        language = (e.get(NOTICE_LANGUAGE_ENV) or "").strip().lower() or None
+        if language is not None:
+            from mailgitops.console.i18n import CATALOGS
+
+            if language not in CATALOGS:
+                from mailgitops.errors import UsageError
+
+                raise UsageError(f"{NOTICE_LANGUAGE_ENV}={language!r} is not a language the console speaks",
+                                 hint=f"choose one of {', '.join(CATALOGS)}, or leave it unset for the "
+                                      "print room's default language")
         return cls(operators_path=Path(operators) if operators else default_path(outbox),
                    secure_cookies=e.get(SECURE_ENV, "1").strip().lower() not in ("0", "no", "false", "off"),
                    notice_to=e.get(NOTICE_TO_ENV) or None, notice_interval_seconds=interval,
-                   console_url=e.get(URL_ENV) or None)
+                   console_url=e.get(URL_ENV) or None, notice_language=language)
 
 
 def refuse_cleartext(settings: ConsoleSettings, host: str) -> None:
