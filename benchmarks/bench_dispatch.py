@@ -6,7 +6,13 @@ responder, which shows the client's own cost), aiosmtpd (the suite's fault-injec
 the suite's Postfix (a real mail server that queues every message to disk); against the fast
 sink also the loop with a durable commit per message; serve's own arrangement (events answered
 `queued`, its sender pool delivering: benchmarks/dispatch_senders.py); and the cold `dispatch`
-command against the bare imports."""
+command against the bare imports.
+
+Run on its own, it prints those rows (what `scripts/bench --only dispatch,cold` prints; the same
+options, e.g. `--rounds 7`, `--dispatch-servers fast,aiosmtpd`):
+
+    .venv/bin/python benchmarks/bench_dispatch.py
+"""
 
 from __future__ import annotations
 
@@ -377,3 +383,10 @@ def cold_rows(rounds: int, work: Path) -> list[Row]:
     anchor = "python -c 'import smtplib, sqlite3, jinja2'"
     return [Row("dispatch command, disk cache empty", anchor, a, b, 2.0, speed=False),
             Row("dispatch command, disk cache warm", anchor, c, d, 2.0, speed=False, cold=False)]
+
+
+if __name__ == "__main__":  # the dispatch rows and the cold start alone, through bench.py's table
+    import bench
+
+    sys.argv = [sys.argv[0], "--only", "dispatch,cold", *sys.argv[1:]]
+    sys.exit(bench.main())

@@ -94,3 +94,19 @@ def test_dispatch_rows_name_each_server_and_refuse_an_unknown_one(tmp_path: Path
                            check=False)
     assert wrong.returncode == 2
     assert "unknown --dispatch-servers exim: choose from fast, aiosmtpd, postfix, relay" in wrong.stderr
+
+
+@pytest.mark.slow
+def test_bench_dispatch_on_its_own_prints_the_dispatch_rows_against_the_bare_loop() -> None:
+    """The command the speed goal names, `benchmarks/bench_dispatch.py`, ran and printed nothing:
+    it now prints the dispatch rows with their ratios and goals (a short run, one server)."""
+    proc = subprocess.run([sys.executable, str(BENCH / "bench_dispatch.py"), "--rounds", "1",
+                           "--events", "20", "--dispatch-servers", "fast"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for figure in (r"dispatch 20 events, one process", r"deliver \d+ queued messages \(outbox flush\)"):
+        row = (rf"^{figure} +{NUMBER}(?: \[.*?\])? s +bare smtplib loop, same bytes, same server +"
+               rf"{NUMBER}(?: \[.*?\])? s +{NUMBER}x +>= 0\.7x +(yes|NO)")
+        assert re.search(row, proc.stdout, re.M), proc.stdout
+    assert re.search(r"^dispatch command, disk cache empty ", proc.stdout, re.M), proc.stdout
+    assert not re.search(r"^(validate|render|serve)", proc.stdout, re.M), proc.stdout  # dispatch rows only
