@@ -165,10 +165,12 @@ class Handler:
     # PIPELINING in the EHLO reply (RFC 2920), as Postfix and most servers offer it; aiosmtpd
     # reads pipelined commands in order either way, it only does not say so
     pipelining: bool = True
+    ehlos: int = 0  # sessions greeted: how many SMTP sessions the client opened
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
                           responses: list[str]) -> list[str]:
         session.host_name = hostname
+        self.ehlos += 1
         return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     def _keep(self, msg: Received) -> None:

@@ -5,7 +5,9 @@ three of them finding nothing, each paying its reads of the outbox under the int
 that the accepting thread and the sender in the SMTP transaction need. Now a ring owes one pass:
 an idle sender takes it, or the next sender to finish a pass does. What is owed never exceeds
 `limit` passes (one per sender): a sender's pass claims until it finds less than a batch, so
-one pass after the last ring finds everything rung for until then."""
+one pass after the last ring finds everything rung for until then. A sender whose claim comes
+back full rings again, so a burst behind one ring (a retry of many, another instance's notice)
+is shared by as many senders as it keeps busy, each on its own SMTP session."""
 
 from __future__ import annotations
 

@@ -143,6 +143,8 @@ class SenderWorker:
         while not self.stop.is_set():
             rows = sender.outbox.claim(worker=sender.worker, lease_seconds=sender.policy.lease_seconds,
                                        limit=self.batch, due_before=start)
+            if len(rows) == self.batch:  # more may wait: ring for another sender to take a share
+                self.service.wake.set()
             if not self._deliver(sender, rows, report) or len(rows) < self.batch:
                 break
         return report

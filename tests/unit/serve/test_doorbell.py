@@ -82,3 +82,29 @@ def test_an_event_accepted_makes_one_sender_pass_not_four(tmp_path: Path, sink: 
     finally:
         assert pool.shutdown(time.monotonic() + 10) == []
         service.close()
+
+
+def test_a_burst_rung_once_is_shared_by_several_senders(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    """Forty messages queued and one ring (a retry of many, another instance's notice): the sender
+    that finds a full batch rings for another, so they go out over several sessions at once rather
+    than one after another on one session while the other senders sleep."""
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=smtp_server.port))
+    service = Service(bundle, outbox=str(tmp_path / "box.sqlite"), attachments_root=SAMPLES / "files",
+                      token=None)
+    pool = SenderPool(service, 4, interval=60.0).start()
+    smtp_server.faults.delay = 0.02  # a server that takes its time over each message
+    try:
+        deadline = time.monotonic() + 10
+        while any(w.passes < 1 for w in pool.workers) and time.monotonic() < deadline:
+            time.sleep(0.01)  # each sender's first pass, at its start, found nothing
+        before, had = smtp_server.handler.ehlos, len(smtp_server.messages)
+        for i in range(40):
+            service.dispatcher().handle(sample_event(trigger="order_received", event_id=f"burst-{i}"),
+                                        deliver=False)
+        service.wake.set()  # one ring for all forty
+        assert len(smtp_server.wait_for(had + 40, timeout=30)) == had + 40
+        assert smtp_server.handler.ehlos - before >= 2  # more than one session took a share
+    finally:
+        smtp_server.faults.delay = 0.0
+        assert pool.shutdown(time.monotonic() + 10) == []
+        service.close()
