@@ -80,7 +80,7 @@ def read_event_text(source: str) -> tuple[Any, str | None]:
 
 def dispatch_event(bundle: str, event: str, outbox: str | None, root: str | None, queue_only: bool,
                    *, delivery: str | None = None) -> int:
-    """`mailgitops dispatch`: handle one event and print the outcome (PRODUCT.md section 3)."""
+    """`mailgitops dispatch`: handle one event and print the outcome (docs/dispatcher.md)."""
     from mailgitops.dispatch.delivery import resolve
 
     mode = resolve(delivery)  # first: without a delivery mode nothing is read, stored or sent

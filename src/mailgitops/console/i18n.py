@@ -151,7 +151,7 @@ _DE = {
     "Accepted first, then returned as undeliverable. Check the address with the customer.":
         "Erst angenommen, dann als unzustellbar zurückgekommen. Prüfen Sie die Adresse mit dem Kunden.",
     "Not delivered yet; it is tried again by itself at the next attempt.":
-        "Noch nicht zugestellt; beim nächsten Versuch wird es von selbst erneut versucht.",
+        "Noch nicht zugestellt; es wird von selbst erneut versucht.",
     "Order received": "Auftrag eingegangen",
     "Order received (operators)": "Auftrag eingegangen (Bediener)",
     "Quotation": "Angebot",

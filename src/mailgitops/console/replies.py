@@ -144,7 +144,7 @@ DE: Mapping[str, str] = {
     "the stored message no longer matches its SHA-256 checksum; not sent. Check the disk; the event can be sent again under a new event_id":
         "die gespeicherte Nachricht passt nicht mehr zu ihrer SHA-256-Prüfsumme; nicht gesendet. Die Administration prüft den Datenträger; das Ereignis kann unter einer neuen event_id erneut gesendet werden",
     "gave up after {n} attempt(s): {rest}": "nach {n} Versuch(en) aufgegeben: {rest}",
-    "{first} (and {n} more)": "{first} (und {n} weitere)",
+    "{first} (and {n} more)": "{first} (weitere Empfänger: {n})",
     "sending paused: {why}": "Versand angehalten: {why}",
     "the certificate of {where} is not trusted: {why}; it has SHA-256 fingerprint {seen} (the certificate is for another name than {host}: set server.host to a name the certificate carries, or pin it with server.pin_sha256: {seen})":
         "dem Zertifikat von {where} wird nicht vertraut: {why}; sein SHA-256-Fingerabdruck ist {seen} (es gilt für einen anderen Namen als {host}: Die Administration setzt server.host auf einen Namen aus dem Zertifikat oder legt es mit server.pin_sha256: {seen} fest)",

@@ -62,7 +62,7 @@ def test_in_english_the_reason_is_the_apis_word_for_word(name: str) -> None:
     ("refused", "ada@example.org (to): Der Server antwortete „550 5.1.1 <ada@example.org>: User unknown; check the "
                 "spelling“; boss@example.org (cc): Der Server antwortete „554 5.7.1 Relay denied“",
      "ada@example.org（to）：服务器答复“550 5.1.1 <ada@example.org>: User unknown; check the spelling”"),
-    ("put-off", "ada@example.org (to): Der Server antwortete „451 4.3.0 Try later“ (und 1 weitere)",
+    ("put-off", "ada@example.org (to): Der Server antwortete „451 4.3.0 Try later“ (weitere Empfänger: 1)",
      "ada@example.org（to）：服务器答复“451 4.3.0 Try later”（另有 1 个）"),
     ("unreachable", "ada@example.org (to): smtp.druckhaus.de:587 hat die Verbindung abgelehnt (läuft der "
                     "Server, stimmt der Port?)", "smtp.druckhaus.de:587 拒绝了连接（服务器是否在运行，端口是否正确？）"),
