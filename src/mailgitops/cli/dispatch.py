@@ -94,9 +94,9 @@ def register(group: click.Group) -> None:
         \b
         Examples:
           export MAILGITOPS_OUTBOX=/var/lib/mailgitops/outbox.sqlite
-          mailgitops drafts list                                 # what waits for an operator
+          mailgitops drafts list                            # what waits for an operator
           mailgitops drafts edit 42 --subject "Your quotation for order 1001, revised"
-          mailgitops drafts send 42 --delivery production       # nothing goes out before this
+          mailgitops drafts send 42 --delivery production   # nothing goes out before this
         """
 
     @drafts.command("list")

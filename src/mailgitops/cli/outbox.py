@@ -54,9 +54,9 @@ def register(group: click.Group) -> None:
         \b
         Examples:
           export MAILGITOPS_OUTBOX=/var/lib/mailgitops/outbox.sqlite
-          mailgitops outbox list --status failed        # what did not go out, and why
-          mailgitops outbox retry 42                    # queue it again once the cause is fixed
-          mailgitops outbox flush --delivery production # send what is due now
+          mailgitops outbox list --status failed          # what did not go out, and why
+          mailgitops outbox retry 42                      # queue it again once the cause is fixed
+          mailgitops outbox flush --delivery production   # send what is due now
         """
 
     @outbox_group.command("list")
