@@ -37,7 +37,12 @@ def _ingest(source: str, outbox: str | None, webhook: str | None) -> int:
 def register(group: click.Group) -> None:
     @group.group("bounces", context_settings=CONTEXT)
     def bounces() -> None:
-        """Bounces that arrive after the server said 250, recorded on the message they are about."""
+        """Bounces that arrive after the server said 250, recorded on the message they are about.
+
+        \b
+        Examples:
+          mailgitops bounces ingest /var/mail/printroom/Maildir --outbox /var/lib/mailgitops/outbox.sqlite
+        """
 
     @bounces.command("ingest")
     @click.argument("source", default="-", metavar="[MAILDIR|MBOX|FILE|-]")

@@ -89,13 +89,27 @@ def register(group: click.Group) -> None:
 
     @group.group("drafts", context_settings=CONTEXT)
     def drafts() -> None:
-        """Emails held for an operator to edit and send by hand."""
+        """Emails held for an operator to edit and send by hand.
+
+        \b
+        Examples:
+          export MAILGITOPS_OUTBOX=/var/lib/mailgitops/outbox.sqlite
+          mailgitops drafts list                            # what waits for an operator
+          mailgitops drafts edit 42 --subject "Your quotation for order 1001, revised"
+          mailgitops drafts send 42 --delivery production   # nothing goes out before this
+        """
 
     @drafts.command("list")
     @outbox_option
     @click.option("--all", "include_done", is_flag=True, help="Also drafts already sent or discarded.")
     def drafts_list(outbox: str | None, include_done: bool) -> None:
-        """The drafts waiting for an operator, as JSON."""
+        """The drafts waiting for an operator, as JSON.
+
+        \b
+        Examples:
+          mailgitops drafts list --outbox /var/lib/mailgitops/outbox.sqlite
+          mailgitops drafts list --all      # also the drafts already sent or discarded
+        """
         from mailgitops.dispatch import drafts as d
 
         run(with_outbox, outbox, lambda ob: d.list_drafts(ob, include_done=include_done))
@@ -104,7 +118,13 @@ def register(group: click.Group) -> None:
     @click.argument("draft_id", type=int)
     @outbox_option
     def drafts_show(draft_id: int, outbox: str | None) -> None:
-        """One draft: recipients, subject and the Markdown body with the values filled in."""
+        """One draft: recipients, subject and the Markdown body with the values filled in.
+
+        \b
+        Examples:
+          mailgitops drafts show 42 --outbox /var/lib/mailgitops/outbox.sqlite
+          mailgitops drafts show 42 | jq -r .markdown > body.md   # the body, to edit for --body
+        """
         from mailgitops.dispatch import drafts as d
 
         run(with_outbox, outbox, lambda ob: d.show(ob, draft_id))
@@ -126,7 +146,19 @@ def register(group: click.Group) -> None:
     def drafts_edit(*, draft_id: int, subject: str | None, body_file: str | None, cc: tuple[str, ...],
                     no_cc: bool, attach: tuple[str, ...], detach: tuple[str, ...], bundle: str,
                     outbox: str | None, attachments_root: str | None) -> None:
-        """Change a draft's subject, Markdown body, CC (if allowed) or extra files (if allowed)."""
+        """Change a draft's subject, Markdown body, CC (if allowed) or extra files (if allowed).
+
+        Prints the draft as it is now. Nothing is sent until `mailgitops drafts send`.
+
+        \b
+        Examples:
+          export MAILGITOPS_OUTBOX=/var/lib/mailgitops/outbox.sqlite
+          mailgitops drafts edit 42 --subject "Your quotation for order 1001, revised"
+          mailgitops drafts edit 42 --body body.md    # body.md: the new Markdown (see drafts show)
+          mailgitops drafts edit 42 --cc buyer@example.org --cc accounts@example.org   # or --no-cc
+          mailgitops drafts edit 42 --attach po-1001/terms.pdf --attachments-root /srv/print/jobs
+          mailgitops drafts send 42 --delivery production   # then send it
+        """
         from mailgitops.dispatch import drafts as d
 
         def edit(disp: Dispatcher) -> JsonDict:
@@ -156,7 +188,13 @@ def register(group: click.Group) -> None:
     def drafts_send(draft_id: int, bundle: str, outbox: str | None, attachments_root: str | None,
                     delivery: str | None) -> None:
         """Render the draft through the layout and send it; a second send sends nothing.
-        Needs a delivery mode (--delivery or MAILGITOPS_DELIVERY; exit 2 without one)."""
+        Needs a delivery mode (--delivery or MAILGITOPS_DELIVERY; exit 2 without one).
+
+        \b
+        Examples:
+          mailgitops drafts send 42 --delivery production --outbox /var/lib/mailgitops/outbox.sqlite
+          mailgitops drafts send 42 --delivery redirect:qa@example.com   # staging: to that address only
+        """
         from mailgitops.dispatch import drafts as d
 
         def send() -> int:
@@ -174,7 +212,13 @@ def register(group: click.Group) -> None:
     @outbox_option
     def drafts_discard(draft_id: int, attachments_root: str | None, outbox: str | None) -> None:
         """Drop a draft: it is never sent. With the attachments root, the files an operator
-        attached to it in the console go with it."""
+        attached to it in the console go with it.
+
+        \b
+        Examples:
+          mailgitops drafts discard 42 --outbox /var/lib/mailgitops/outbox.sqlite
+          mailgitops drafts discard 42 --attachments-root /srv/print/jobs   # and its console uploads
+        """
         from pathlib import Path
 
         from mailgitops.dispatch import drafts as d

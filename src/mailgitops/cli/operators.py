@@ -77,7 +77,15 @@ def list_(*, operators: str | None, outbox: str | None) -> int:
 def register(group: click.Group) -> None:
     @group.group("operators", context_settings=CONTEXT)
     def operators_group() -> None:
-        """Console sign-in accounts, stored hashed (argon2) outside the config repository."""
+        """Console sign-in accounts, stored hashed (argon2) outside the config repository.
+
+        \b
+        Examples:
+          export MAILGITOPS_OPERATORS=/var/lib/mailgitops/operators.sqlite
+          mailgitops operators add ada --language de < ada-password.txt
+          mailgitops operators list
+          mailgitops operators remove ada
+        """
 
     @operators_group.command("add", context_settings=CONTEXT)
     @click.argument("name")
@@ -93,6 +101,7 @@ def register(group: click.Group) -> None:
         """Add operator NAME; the password is read from standard input (at least 10 characters).
 
         \b
+        Examples:
           printf '%s\\n' "$PASSWORD" | mailgitops operators add ada --language de
           mailgitops operators add ada --replace < new-password.txt
         """
@@ -103,12 +112,23 @@ def register(group: click.Group) -> None:
     @operators_option
     @outbox_option
     def remove_cmd(*, name: str, operators: str | None, outbox: str | None) -> None:
-        """Remove operator NAME and end their sessions."""
+        """Remove operator NAME and end their sessions.
+
+        \b
+        Examples:
+          mailgitops operators remove ada --operators /var/lib/mailgitops/operators.sqlite
+        """
         run(remove, name=name, operators=operators, outbox=outbox)
 
     @operators_group.command("list", context_settings=CONTEXT)
     @operators_option
     @outbox_option
     def list_cmd(*, operators: str | None, outbox: str | None) -> None:
-        """The operators and their console language."""
+        """The operators and their console language, one per line: NAME, a tab, the language.
+
+        \b
+        Examples:
+          mailgitops operators list --operators /var/lib/mailgitops/operators.sqlite
+          mailgitops operators list --outbox /var/lib/mailgitops/outbox.sqlite   # the file next to it
+        """
         run(list_, operators=operators, outbox=outbox)

@@ -49,7 +49,15 @@ def retry_message(ob: Outbox, message: str) -> JsonDict:
 def register(group: click.Group) -> None:
     @group.group("outbox", context_settings=CONTEXT)
     def outbox_group() -> None:
-        """What is queued, sent, failed; send what is due now."""
+        """What is queued, sent, failed; send what is due now.
+
+        \b
+        Examples:
+          export MAILGITOPS_OUTBOX=/var/lib/mailgitops/outbox.sqlite
+          mailgitops outbox list --status failed          # what did not go out, and why
+          mailgitops outbox retry 42                      # queue it again once the cause is fixed
+          mailgitops outbox flush --delivery production   # send what is due now
+        """
 
     @outbox_group.command("list")
     @click.option("--status", type=click.Choice(STATUSES), default=None,
@@ -60,7 +68,14 @@ def register(group: click.Group) -> None:
     def outbox_list(status: str | None, limit: int, outbox: str | None) -> None:
         """The newest messages (newest last) and the count of each status, as JSON.
 
-        When more messages match than --limit shows, `more` says how many were left out."""
+        When more messages match than --limit shows, `more` says how many were left out.
+
+        \b
+        Examples:
+          mailgitops outbox list --outbox /var/lib/mailgitops/outbox.sqlite --limit 20
+          mailgitops outbox list --status failed     # what failed for good, with the server's reply
+          mailgitops outbox list --status queued     # what still waits, and until when
+        """
         run(with_outbox, outbox, lambda ob: listing(ob, status, limit))
 
     @outbox_group.command("retry")
@@ -87,14 +102,34 @@ def register(group: click.Group) -> None:
 
         A pause after a TLS or server failure is tried again at once (run it once that is fixed).
         After a rejected password nothing is tried until the password changes or
-        `mailgitops outbox resume` is run. Exit codes: 0 nothing is left waiting, 75 messages
-        still wait (backoff, a server that is down, a pause), 1 a message failed for good."""
+        `mailgitops outbox resume` is run. Prints a JSON summary on standard output and one line
+        for a person on standard error.
+
+        Exit codes: 0 nothing is left waiting; 75 messages still wait (their backoff has not
+        ended, the server is down, sending is paused, or another process is sending one): run it
+        again later; 1 a message failed for good, expired or was found corrupt in this flush (see
+        `mailgitops outbox list --status failed`), even when others still wait; 2 no delivery
+        mode (--delivery or MAILGITOPS_DELIVERY), nothing is sent.
+
+        \b
+        Examples:
+          export MAILGITOPS_DELIVERY=production
+          mailgitops outbox flush --outbox /var/lib/mailgitops/outbox.sqlite
+          mailgitops outbox flush >/dev/null   # from cron: the stderr line and exit code say enough
+          mailgitops outbox flush --delivery redirect:qa@example.com   # staging: to that address only
+        """
         run(_flush, bundle, outbox, delivery)
 
     @outbox_group.command("resume")
     @outbox_option
     def outbox_resume(outbox: str | None) -> None:
-        """End a pause (after a rejected password, say): the next flush or sender loop tries again."""
+        """End a pause (after a rejected password, say): the next flush or sender loop tries again.
+
+        \b
+        Examples:
+          mailgitops outbox resume --outbox /var/lib/mailgitops/outbox.sqlite
+          mailgitops outbox resume && mailgitops outbox flush --delivery production   # send now
+        """
         run(with_outbox, outbox, _resume)
 
     @outbox_group.command("prune")
@@ -104,7 +139,13 @@ def register(group: click.Group) -> None:
     def outbox_prune(older_than: str, outbox: str | None) -> None:
         """Drop message bodies and attachments of finished messages (sent, failed, expired,
         discarded, corrupt); the delivery record stays: who, what, when, Message-ID and each
-        recipient's result. Queued messages and drafts are never touched."""
+        recipient's result. Queued messages and drafts are never touched.
+
+        \b
+        Examples:
+          mailgitops outbox prune --older-than 90d --outbox /var/lib/mailgitops/outbox.sqlite
+          mailgitops outbox prune --older-than 2w     # keep the bodies of two weeks only
+        """
         run(_prune, outbox, older_than)
 
     @outbox_group.command("forget")
@@ -119,7 +160,10 @@ def register(group: click.Group) -> None:
         stay, and an old event sent again is still a duplicate.
 
         \b
-          mailgitops outbox forget --older-than 730d --attachments-root /srv/print/jobs"""
+        Examples:
+          mailgitops outbox forget --older-than 730d --attachments-root /srv/print/jobs
+          mailgitops outbox forget --older-than 104w --outbox /var/lib/mailgitops/outbox.sqlite
+        """
         run(_forget, outbox, older_than, attachments_root)
 
     @outbox_group.command("migrate")
@@ -128,7 +172,16 @@ def register(group: click.Group) -> None:
         """Bring the outbox's schema up to this version of mailgitops (back it up first).
 
         A dispatcher, `serve` or `flush` never runs on an older schema: they stop and name this
-        command. Running it again when the schema is current changes nothing."""
+        command. Stop everything that opens the outbox first. A SQLite outbox is copied to
+        PATH.before-migrate-vN before it changes (the JSON names the copy as `backup`); dump a
+        PostgreSQL one yourself. Running it again when the schema is current changes nothing.
+
+        \b
+        Examples:
+          mailgitops outbox migrate --outbox /var/lib/mailgitops/outbox.sqlite
+          pg_dump -Fc -f outbox-before-upgrade.dump postgresql://mailgitops@db.example.com/mailgitops
+          mailgitops outbox migrate --outbox postgresql://mailgitops@db.example.com/mailgitops
+        """
         from mailgitops.dispatch.outbox_backends import migrate
 
         def apply() -> int:

@@ -142,7 +142,13 @@ bundle_opt = click.option("--bundle", default=None, type=click.Path(dir_okay=Fal
 def register(group: click.Group) -> None:
     @group.group("smtp", context_settings=CONTEXT)
     def smtp() -> None:
-        """Test the SMTP server settings."""
+        """Test the SMTP server settings.
+
+        \b
+        Examples:
+          mailgitops smtp check --to you@example.com       # a whole transaction; sends nothing
+          mailgitops smtp send-test --to you@example.com   # a real test email
+        """
 
     @smtp.command("check")
     @root_option
@@ -180,7 +186,8 @@ def register(group: click.Group) -> None:
         recipient, an untrusted certificate, a missing password).
 
         \b
-        Example:
+        Examples:
           MAILGITOPS_SMTP_PASSWORD=... mailgitops smtp send-test --to you@example.com
+          mailgitops smtp send-test --to you@example.com --bundle bundle/mailgitops.bundle.json
         """
         run(_send_test, root, bundle, to)

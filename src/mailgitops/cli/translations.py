@@ -79,6 +79,7 @@ def register(group: click.Group) -> None:
         """Hand templates to translators as XLIFF 2.0 and bring their work back.
 
         \b
+        Examples:
           mailgitops translations export --lang de --out de.xlf
           (the translator works on de.xlf in their translation tool)
           mailgitops translations import de.xlf
