@@ -75,8 +75,8 @@ def local(iso_text: object, zone: str) -> str:
 def summary_line(s: Mapping[str, object], zone: str = "UTC") -> str:
     """One line for a person: what went out and, when something waits, what and until when
     (in the print room's `zone`)."""
-    parts = [f"sent {s['sent']}, failed {s['failed']}, expired {s['expired']}, corrupt {s['corrupt']}, "
-             f"recovered from a dead process {s['recovered']}, "
+    parts = [f"sent {s['sent']}, to retry {s['retry']}, failed {s['failed']}, expired {s['expired']}, "
+             f"corrupt {s['corrupt']}, recovered from a dead process {s['recovered']}, "
              f"ambiguous redeliveries {s['ambiguous_redeliveries']} in all"]
     if s["paused"]:
         until = (local(s["paused_until"], zone) if s["paused_until"]
@@ -84,5 +84,11 @@ def summary_line(s: Mapping[str, object], zone: str = "UTC") -> str:
         parts.append(f"sending paused until {until}: {s['paused']}")
     if s["waiting"]:
         when = f", next attempt at {local(s['next_attempt_at'], zone)}" if s["next_attempt_at"] else ""
+        listed = s.get("waiting_messages")
+        reasons = [m.get("reason") for m in listed if isinstance(m, dict)] if isinstance(listed, list) else []
+        why = next((r for r in reasons if isinstance(r, str) and r), None)
+        # why they wait, in the sender's words (the first that has a reason; the JSON lists each)
         parts.append(f"{s['waiting']} message(s) still wait{when}")
+        if why and not s["paused"]:
+            parts.append(f"why the first waits: {why}")
     return "; ".join(parts)
