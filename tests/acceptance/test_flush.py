@@ -48,7 +48,8 @@ def test_flush_exits_75_while_the_server_is_down_and_says_until_when(tmp_path: P
     assert ISO.match(waiting["next_attempt_at"])
     assert "refused the connection" in waiting["reason"]
     # the line for a person: in the print room's zone (the test repository's Europe/Berlin), named
-    assert re.search(r"1 message\(s\) still wait, next attempt at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00 CES?T; "
+    assert re.search(r"1 message\(s\) still wait, next attempt at "
+                     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00 CES?T; "
                      r"why the first waits: ada@example\.org \(to\): 127\.0\.0\.1:\d+ refused the connection",
                      stderr.strip()), stderr
     assert "sent 0, to retry 1, failed 0" in stderr  # the try this flush made, said

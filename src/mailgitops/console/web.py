@@ -163,13 +163,13 @@ def _form_refused(ctx: Ctx, public: bool) -> Response | None:
 def endpoint(console: Console, fn: Handler, *,
              public: bool = False) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
-        if secret_in_query(request.url.query):  # before any session is looked up: the browser's language
-            said = i18n.translator(i18n.negotiate(request.headers.get("accept-language")))(URL_REFUSED)
-            return HTMLResponse(html.escape(said), status_code=400, headers=headers())
         token = request.cookies.get(console.cookie)
         session = await run_in_threadpool(console.accounts.session, token) if token else None
         lang = (session.operator.language if session
                 else i18n.negotiate(request.headers.get("accept-language")))
+        if secret_in_query(request.url.query):  # refused whatever the page: in the operator's language
+            return HTMLResponse(html.escape(i18n.translator(lang)(URL_REFUSED)), status_code=400,
+                                headers=headers())
         form = None
         if request.method == "POST":
             length = request.headers.get("content-length")

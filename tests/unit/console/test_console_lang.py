@@ -46,6 +46,15 @@ def test_a_password_in_the_address_is_refused_in_the_browsers_language(client: T
     assert html.unescape(got.text) == _said(lang, web.URL_REFUSED)
 
 
+def test_a_password_in_the_address_is_refused_in_the_signed_in_operators_language(operator: TestClient,
+                                                                                  lang: str) -> None:
+    """A German operator whose browser asks for English reads the refusal in German, as every
+    other page of hers."""
+    got = operator.get("/deliveries?password=abc", headers={"accept-language": "en"})
+    assert got.status_code == 400
+    assert html.unescape(got.text) == _said(lang, web.URL_REFUSED)
+
+
 def test_a_form_too_large_is_refused_in_the_operators_language(operator: TestClient, lang: str) -> None:
     got = operator.post("/language", content=b"x", headers={"content-length": str(web.MAX_FORM_BYTES + 1)})
     assert got.status_code == 413
