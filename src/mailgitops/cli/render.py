@@ -112,8 +112,11 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
     out_dir = Path(out)
     instead = "".join(f", {n} in {used} instead of {asked} (no {asked} text)"
                       for (asked, used), n in sorted(fell_back.items()))
-    click.echo(f"wrote {len(result.entries)} email(s) to {out_dir}/ ({n_warn} with warnings{instead}); "
-               f"open {out_dir / 'index.html'}")
+    # an email that could not be rendered is named above; the count says it too, not only "wrote N"
+    missing = total - len(result.entries)
+    failed = f"; {missing} could not be rendered (named above)" if problems and missing > 0 else ""
+    click.echo(f"wrote {len(result.entries)} email(s) to {out_dir}/ ({n_warn} with warnings{instead})"
+               f"{failed}; open {out_dir / 'index.html'}")
     return int(ExitCode.PROBLEMS if problems else ExitCode.OK)
 
 
