@@ -175,6 +175,21 @@ def test_bad_event_names_every_problem_and_queues_nothing(api: Api, sink: SmtpSe
     assert sink.messages == []
 
 
+def test_a_refused_events_problems_are_placed_at_their_lines_of_the_body(api: Api) -> None:
+    """As `mailgitops dispatch` places them in a file: the order system's developer finds the
+    field in the JSON they sent (line 0 and column 0 said nothing)."""
+    ev = event("order_received", "lines-1")
+    ev["customer"] = {**ev["customer"], "language": "german!"}
+    raw = json.dumps(ev, indent=2).encode()
+    lines = raw.decode().splitlines()
+    expected = next(i for i, line in enumerate(lines, 1) if '"german!"' in line)
+    status, _, body = api.call("POST", "/events", raw=raw)
+    assert status == 422
+    [problem] = [p for p in body["problems"] if p["json_path"] == "$.customer.language"]
+    assert problem["line"] == expected
+    assert problem["col"] == lines[expected - 1].index('"german!"') + 1
+
+
 def test_same_event_id_with_other_content_is_a_conflict(served: tuple[Api, Server], sink: SmtpServer) -> None:
     api, server = served
     assert api.call("POST", "/events", event("order_received", "conflict-1"))[0] == 202

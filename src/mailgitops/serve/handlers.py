@@ -39,7 +39,7 @@ def post_event(service: Service, req: Request) -> Response:
         service.count("backlog")
         raise from_error(e, 503) from None
     except MailgitopsError as e:
-        err = from_error(e, 422)
+        err = from_error(_placed(e, req.body), 422)
         service.count("unavailable" if err.status == 503 else "invalid")
         raise err from None
     if outcome.duplicate:
@@ -48,6 +48,19 @@ def post_event(service: Service, req: Request) -> Response:
     service.count("accepted")
     service.wake.set()
     return json_response(202, outcome.to_json())
+
+
+def _placed(e: MailgitopsError, body: bytes) -> MailgitopsError:
+    """A refused event's problems at their line and column of the body, as `mailgitops dispatch`
+    places them in a file (`\"line\": 3, \"col\": 14` where it said 0 and 0)."""
+    if not e.diagnostics:
+        return e
+    from mailgitops.dispatch.event_lines import with_lines  # only for a refusal: not the send path
+
+    try:
+        return with_lines(e, body.decode("utf-8"), "event")
+    except UnicodeDecodeError:  # json_body read it: not expected, and then the problems stay unplaced
+        return e
 
 
 def only_query(req: Request, *names: str) -> None:
