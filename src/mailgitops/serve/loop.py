@@ -190,8 +190,11 @@ class SenderWorker:
                 # (the pool's: once one sender reaches it, it is reachable for every sender)
                 if report.unreachable is not None:
                     self._said.server = f"cannot reach the SMTP server: {report.unreachable}"
+                    since = self.service.smtp_unreachable
+                    self.service.smtp_unreachable = (report.unreachable, since[1] if since else time.time())
                 elif report.connected:
                     self._said.reached(self.name)
+                    self.service.smtp_unreachable = None
                 problem = f"sending paused: {report.paused}" if report.paused else self._said.server
                 if report.sent or report.retry or report.failed or report.expired:
                     log(f"{self.name}: sent {report.sent}, retry {report.retry}, failed {report.failed}, "

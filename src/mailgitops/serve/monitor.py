@@ -42,6 +42,10 @@ def _state(service: Service, *, recipients: bool = False) -> dict[str, Any]:
                         "next_attempt_at": iso(due)}
     if pause is not None:
         state["paused"] = {"reason": pause[1], "until": iso(pause[0])}
+    if (down := service.smtp_unreachable) is not None:  # what the senders last met, and since when
+        state["smtp"] = {"reachable": False, "reason": down[0], "since": iso(down[1])}
+    else:
+        state["smtp"] = {"reachable": True, "reason": None, "since": None}
     return state
 
 
@@ -58,6 +62,11 @@ def health(service: Service, req: Request) -> Response:
     if state["paused"] is not None:
         reason = f"sending paused: {state['paused']['reason']}"
         return json_response(503, {"status": "paused", "reason": reason, **state})
+    if not state["smtp"]["reachable"]:
+        # still 200: events are accepted and kept, and the senders retry by themselves; but not
+        # "ok", which let a monitor stay green while nothing went out
+        reason = f"cannot reach the SMTP server since {state['smtp']['since']}: {state['smtp']['reason']}"
+        return json_response(200, {"status": "smtp-unreachable", "reason": reason, **state})
     return json_response(200, {"status": "ok", "reason": None, **state})
 
 
@@ -89,6 +98,10 @@ def metrics(service: Service, req: Request) -> Response:
               "# HELP mailgitops_sending_paused 1 while sending is paused after an auth or TLS failure.",
               "# TYPE mailgitops_sending_paused gauge",
               *sample(f"mailgitops_sending_paused {int(state['paused'] is not None)}"),
+              "# HELP mailgitops_smtp_reachable 0 while the senders cannot reach the SMTP server "
+              "(they retry by themselves), else 1.",
+              "# TYPE mailgitops_smtp_reachable gauge",
+              f"mailgitops_smtp_reachable {int(service.smtp_unreachable is None)}",
               "# HELP mailgitops_outbox_available 0 while the outbox cannot be opened (events get 503).",
               "# TYPE mailgitops_outbox_available gauge",
               f"mailgitops_outbox_available {int(state['outbox_error'] is None)}",

@@ -88,9 +88,12 @@ def _schemas(event_schema: str | None) -> dict[str, Any]:
             "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
             "messages": {"type": "array", "items": {"type": "object"}}, "more": {"type": "integer"}}},
         "Health": {"type": "object", "required": ["status"], "properties": {
-            "status": {"enum": ["up", "down", "ok", "paused", "outbox-unavailable"]}, "reason": n,
-            "bundle_hash": s, "outbox": {"type": ["object", "null"]}, "backlog": {"type": ["object", "null"]},
-            "paused": {"type": ["object", "null"]}, "outbox_error": n}},
+            "status": {"enum": ["up", "down", "ok", "smtp-unreachable", "paused", "outbox-unavailable"]},
+            "reason": n, "bundle_hash": s, "outbox": {"type": ["object", "null"]},
+            "backlog": {"type": ["object", "null"]}, "paused": {"type": ["object", "null"]},
+            "outbox_error": n,
+            "smtp": {"type": "object", "properties": {"reachable": {"type": "boolean"}, "reason": n,
+                                                      "since": n}}}},
         "Plan": {"type": "object", "required": ["event_id", "trigger", "bundle", "delivery", "messages"],
                  "properties": {"event_id": s, "trigger": s, "bundle": s, "delivery": s,
                                 "messages": {"type": "array", "items": _ref("PlannedMessage")}}},
@@ -156,7 +159,8 @@ def _paths() -> dict[str, Any]:
         "/health": {"get": {
             "summary": "Up or down for anyone; with the token, the outbox counts and the reason",
             "security": [{}, {"bearer": []}],
-            "responses": {"200": _json(_ref("Health"), "up"),
+            "responses": {"200": _json(_ref("Health"), "up (with the token: ok, or smtp-unreachable while "
+                                                         "the senders cannot reach the SMTP server)"),
                           "503": _json(_ref("Health"), "down: sending paused or the outbox unavailable",
                                        RETRY)}}},
         "/metrics": {"get": {

@@ -45,6 +45,9 @@ class Service:
         self.policy = policy
         self.max_backlog = max_backlog_from() if max_backlog is None else max_backlog
         self.wake = Doorbell()  # rung when rows were queued: a sender makes a pass at once
+        # why the senders cannot reach the SMTP server, and since when (time.time()); None once
+        # one of them has a session again: /health and /metrics say it
+        self.smtp_unreachable: tuple[str, float] | None = None
         self.accepting = threading.BoundedSemaphore(ACCEPTING)  # POST /events handled at once
         self._lock = threading.Lock()
         self._dispatcher: Dispatcher | None = None

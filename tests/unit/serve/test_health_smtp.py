@@ -1,0 +1,71 @@
+"""/health and /metrics while the SMTP server cannot be reached: events are still accepted (200),
+but the status says so, with the reason and since when. It said "ok" while every connection was
+refused, so a monitor stayed green while nothing went out (a new user's walk)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from mailgitops.dispatch.sending import RetryPolicy
+from mailgitops.serve.app import build_app
+from mailgitops.serve.loop import SenderPool
+from mailgitops.serve.service import Service
+from support.dispatchrepo import SAMPLES, build_bundle, make_repo, sample_event
+from support.smtpd import SmtpServer, free_port
+
+TOKEN = secrets.token_hex(16)
+
+
+def _until(check: object, seconds: float = 20.0) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("not within the time")
+
+
+def test_health_says_the_smtp_server_cannot_be_reached_and_when_it_can_again(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there yet: the server is down
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=port))
+    service = Service(bundle, outbox=str(tmp_path / "box.sqlite"), attachments_root=SAMPLES / "files",
+                      token=TOKEN, delivery="production", policy=RetryPolicy(backoff_seconds=1))
+    pool = SenderPool(service, 2, interval=0.2).start()
+    srv: SmtpServer | None = None
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    try:
+        with TestClient(build_app(service), base_url="http://127.0.0.1") as client:
+            def health() -> dict[str, object]:
+                got = client.get("/health", headers=auth)
+                assert got.status_code == 200  # events are still accepted: not a 503
+                return dict(json.loads(got.content))
+
+            assert health()["status"] == "ok"
+            event = sample_event(trigger="order_received", event_id="down-1")
+            service.dispatcher().handle(event, deliver=False)
+            service.wake.set()
+            _until(lambda: health()["status"] == "smtp-unreachable")
+            body = health()
+            assert "cannot reach the SMTP server since 20" in str(body["reason"])
+            assert "refused the connection" in str(body["reason"])
+            smtp = body["smtp"]
+            assert isinstance(smtp, dict) and smtp["reachable"] is False
+            assert "refused the connection" in smtp["reason"] and str(smtp["since"]).startswith("20")
+            metrics = client.get("/metrics", headers=auth).text
+            assert "mailgitops_smtp_reachable 0" in metrics
+            assert client.get("/health").json() == {"status": "up"}  # a probe without the token: alive
+            srv = SmtpServer(port).start()
+            assert len(srv.wait_for(1, timeout=20)) == 1
+            _until(lambda: health()["status"] == "ok")
+            assert health()["smtp"] == {"reachable": True, "reason": None, "since": None}
+            assert "mailgitops_smtp_reachable 1" in client.get("/metrics", headers=auth).text
+    finally:
+        pool.shutdown(time.monotonic() + 5)
+        service.close()
+        if srv is not None:
+            srv.stop()
