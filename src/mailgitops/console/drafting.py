@@ -24,12 +24,21 @@ if TYPE_CHECKING:
 LABELS = {"subject": "Subject", "body": "Message", "cc": "CC", "attachments": "Attachments"}
 
 
-_CC_SPLIT = re.compile(r"[,;\s]+")
+_CC_SPLIT = re.compile(r"[,;\n]+")
 
 
 def split_cc(text: str) -> list[str]:
-    """The editor's CC field as addresses (commas, semicolons or spaces between them)."""
-    return [a for a in _CC_SPLIT.split(text) if a]
+    """The editor's CC field as addresses: commas, semicolons or line breaks between them, or
+    spaces between parts that each hold an @. A part with spaces and one @ or none ("boss at
+    example") stays whole, so a refusal quotes what the operator typed, not its pieces."""
+    out: list[str] = []
+    for part in _CC_SPLIT.split(text):
+        words = part.split()
+        if len(words) > 1 and all("@" in w for w in words):
+            out += words  # "a@example.org b@example.org": two addresses
+        elif words:
+            out.append(" ".join(words))
+    return out
 
 
 def version(row: Row) -> str:

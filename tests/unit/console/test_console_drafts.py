@@ -223,3 +223,20 @@ def test_remove_only_detaches_this_drafts_own_file(rig: ConsoleRig, signed_in: T
     assert not (rig.attachments / rel).exists()
     assert rig.service.dispatcher().outbox.get(first).draft.operator_attachments == ()
     assert "removed a file" in signed_in.get(f"/draft/{first}").text
+
+
+def test_a_cc_is_read_as_the_operator_wrote_it(rig: ConsoleRig, signed_in: TestClient) -> None:
+    """Addresses between commas, semicolons, line breaks, or spaces between addresses; a part
+    with spaces and no second address is refused whole, quoted as typed ("boss at example" was
+    refused as 'boss', 'at', 'example')."""
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    refused = signed_in.post(f"/draft/{draft_id}/save", data={"csrf": csrf_of(page), "cc": "boss at example"})
+    assert refused.status_code == 422
+    assert "not a single email address: &#39;boss at example&#39;" in refused.text
+    page = signed_in.get(f"/draft/{draft_id}").text
+    saved = signed_in.post(f"/draft/{draft_id}/save",
+                           data={"csrf": csrf_of(page), "cc": "a@example.org b@example.org;\nc@example.org"})
+    assert saved.status_code == 303, saved.text[:2000]
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row is not None and list(row.cc) == ["a@example.org", "b@example.org", "c@example.org"]
