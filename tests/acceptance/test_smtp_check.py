@@ -50,7 +50,7 @@ def test_dry_transaction_passes_every_stage_and_sends_nothing(tmp_path: Path, mt
                  f"{SIZE_LIMIT // 2:,} bytes)"):
         assert step in out, out
     # the name is qualified, no limit is configured above the server's: the only warning is for
-    # the example addresses this test's repository keeps, listed after the result
+    # the example addresses this test's repository keeps, listed first
     lines = proc.stderr.splitlines()
     assert lines[0].startswith("warning: 5 example addresses (domains reserved for examples, where no "
                                "mail arrives) still in the settings;"), proc.stderr
@@ -144,3 +144,17 @@ def test_a_password_file_others_can_read_is_warned(tmp_path: Path, mta: Postfix)
     proc = cli("smtp", "check", "--root", str(repo))
     assert proc.returncode == 0, proc.stderr
     assert "password_file" not in proc.stderr
+
+
+def test_the_example_addresses_are_named_when_the_server_is_down_too(tmp_path: Path) -> None:
+    """A new repository checked before its server is set up: the check fails at connect (75, try
+    again), and the example addresses still in the settings are named as well; they were said only
+    after a check that passed."""
+    from support.smtpd import free_port
+
+    repo = make_repo(tmp_path / "repo", port=free_port())  # nothing listens there
+    proc = cli("smtp", "check", "--root", str(repo))
+    assert proc.returncode == 75, proc.stderr
+    assert "failed at connect" in proc.stderr and "refused the connection" in proc.stderr
+    assert "example addresses (domains reserved for examples, where no mail arrives)" in proc.stderr
+    assert "  config/smtp.yaml cc: archive@example.com" in proc.stderr.splitlines()

@@ -79,6 +79,12 @@ def _check(root: str, bundle: str | None, to: str | None) -> int:
     to = to or sender
     if not single_address(to):
         raise UsageError(f"--to {to!r} is not one email address")
+    from mailgitops.placeholders import warning
+
+    # what a new repository ships with, still there before going live: said whether or not the
+    # server answers (a server that is down said only why it failed)
+    for n, line in enumerate(warning(settings)):
+        click.echo(f"warning: {line}" if n == 0 else line, err=True)
     report = dry_run(ServerConfig.from_settings(smtp), sender, to,
                      warn=lambda text: click.echo(f"warning: {text}", err=True))
     for step in report.steps:
@@ -87,11 +93,6 @@ def _check(root: str, bundle: str | None, to: str | None) -> int:
     click.echo(f"  the server's message size limit: {limit} (configured: "
                f"{smtp.limits.max_message_bytes:,} bytes)")
     click.echo(f"ok: {_describe(smtp)}; nothing was sent")
-    from mailgitops.placeholders import warning
-
-    # what a new repository ships with, still there before going live
-    for n, line in enumerate(warning(settings)):
-        click.echo(f"warning: {line}" if n == 0 else line, err=True)
     return 0
 
 
