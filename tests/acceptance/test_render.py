@@ -157,8 +157,9 @@ def test_restore_puts_the_default_back(repo: Path) -> None:
     assert "restored templates/order-ready/en.md" in out
     assert en.read_bytes() == shipped
     code, _, err = invoke("restore", "--root", str(repo), "order-redy")
-    assert code == 1
+    assert code == 2  # a name mistyped on the command line: usage, as render says it
     assert "did you mean `order-ready`?" in err
+    assert invoke("render", "--root", str(repo), "--template", "order-redy", "--out", str(repo / "p"))[0] == 2
 
 
 @pytest.mark.slow

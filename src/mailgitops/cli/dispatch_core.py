@@ -57,8 +57,9 @@ def read_event_text(source: str) -> tuple[Any, str | None]:
         except OSError as e:
             raise MailgitopsError(f"cannot read the event {source}: {e.strerror}",
                                   hint="pass --event a readable JSON file, or --event - for stdin") from e
+    named = "stdin" if source == "-" else source  # as the refusal of its values names it
     if len(raw) > MAX_EVENT_BYTES:
-        raise too_large(source)
+        raise too_large(named)
     if source.endswith((".yaml", ".yml")):  # sample orders (config/samples) are events in YAML
         from mailgitops.yamlsrc import load_yaml
 
@@ -74,7 +75,7 @@ def read_event_text(source: str) -> tuple[Any, str | None]:
         return doc.data, None
     from mailgitops.dispatch.event import load_json
 
-    data = load_json(raw, source)  # checked against the schema by Dispatcher.handle
+    data = load_json(raw, named)  # checked against the schema by Dispatcher.handle
     return data, raw.decode("utf-8-sig")  # load_json read it as UTF-8 already
 
 

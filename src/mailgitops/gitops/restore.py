@@ -80,15 +80,15 @@ def restore(root: Path, template_id: str, lang: str | None = None) -> list[str]:
     source = shipped()
     names = source.files(template_id)
     if not names:
-        raise MailgitopsError(f"`{template_id}` is not a shipped template",
+        raise UsageError(f"`{template_id}` is not a shipped template",
                               hint=did_you_mean(template_id, source.ids())
                               or f"shipped templates: {', '.join(source.ids())}")
     if lang is not None:
         wanted = f"{lang}.md"
         if wanted not in names:
             langs = ", ".join(n.removesuffix(".md") for n in names if n.endswith(".md"))
-            raise MailgitopsError(f"the shipped `{template_id}` has no `{lang}` text",
-                                  hint=f"shipped languages: {langs}")
+            raise UsageError(f"the shipped `{template_id}` has no `{lang}` text",
+                             hint=f"shipped languages: {langs}")
         names = [wanted]
     else:
         active = _active(root)

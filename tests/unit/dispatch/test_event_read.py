@@ -52,3 +52,15 @@ def test_a_yaml_event_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     assert got.returncode == 1, got.stderr
     assert f"{event}: not UTF-8 text (byte 0xeb at offset 37); nothing was queued" in got.stderr
     assert not (tmp_path / "o.sqlite").exists()
+
+
+def test_an_event_on_stdin_is_named_stdin_in_every_message(tmp_path: Path) -> None:
+    """Not JSON and refused values alike say `stdin:`; a JSON error said `-:`."""
+    env = {"MAILGITOPS_DELIVERY": "production"}
+    box = str(tmp_path / "o.sqlite")
+    got = cli("dispatch", "--event", "-", "--outbox", box, env=env, stdin="{bad")
+    assert got.returncode == 1, got.stderr
+    assert got.stderr.startswith("error: stdin: not valid JSON ("), got.stderr
+    got = cli("dispatch", "--event", "-", "--outbox", box, env=env, stdin='{"event_id": 7}')
+    assert got.returncode == 1, got.stderr
+    assert "error: stdin: the event was refused" in got.stderr and "-:" not in got.stderr
