@@ -85,9 +85,8 @@ def summary_line(s: Mapping[str, object], zone: str = "UTC") -> str:
     if s["waiting"]:
         when = f", next attempt at {local(s['next_attempt_at'], zone)}" if s["next_attempt_at"] else ""
         listed = s.get("waiting_messages")
-        reasons = [m.get("reason") for m in listed if isinstance(m, dict)] if isinstance(listed, list) else []
-        why = next((r for r in reasons if isinstance(r, str) and r), None)
-        # why they wait, in the sender's words (the first that has a reason; the JSON lists each)
+        first = listed[0] if isinstance(listed, list) and listed else None
+        why = first.get("reason") if isinstance(first, dict) else None  # the JSON lists each one's
         parts.append(f"{s['waiting']} message(s) still wait{when}")
         if why and not s["paused"]:
             parts.append(f"why the first waits: {why}")

@@ -57,10 +57,7 @@ def _placed(e: MailgitopsError, body: bytes) -> MailgitopsError:
         return e
     from mailgitops.dispatch.event_lines import with_lines  # only for a refusal: not the send path
 
-    try:
-        return with_lines(e, body.decode("utf-8"), "event")
-    except UnicodeDecodeError:  # json_body read it: not expected, and then the problems stay unplaced
-        return e
+    return with_lines(e, body.decode("utf-8"), "event")  # json_body read the same bytes so
 
 
 def only_query(req: Request, *names: str) -> None:

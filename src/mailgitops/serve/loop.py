@@ -16,7 +16,7 @@ from mailgitops.dispatch.outbox import Row
 from mailgitops.dispatch.sender import Sender
 from mailgitops.dispatch.sending import FlushReport, clock_set_back
 from mailgitops.errors import MailgitopsError
-from mailgitops.serve.service import Service
+from mailgitops.serve.service import Service, Unreachable
 
 INTERVAL = 1.0
 SENDERS = 4  # SMTP is mostly waiting for replies: a few sessions in parallel, not one per core
@@ -40,7 +40,6 @@ class _Said:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.states: dict[str, str | None] = {}
-        self.server: str | None = None  # why the SMTP server cannot be reached, until it is
 
     def changed(self, name: str, problem: str | None) -> None:
         with self.lock:
@@ -54,16 +53,20 @@ class _Said:
             elif problem is None and before is not None and not any(others):
                 log(f"{name}: running" if len(self.states) == 1 else "senders: running")
 
-    def reached(self, name: str) -> None:
+    def reached(self, name: str, problem: str | None) -> None:
         """Sender `name` has a session with the server: the server is reachable for every sender,
-        so the others' "cannot reach" is over too (they may make no pass for a while: a quiet
-        pool would say nothing until then, never "running")."""
+        so the others' `problem` (the pool's "cannot reach") is over too (they may make no pass
+        for a while: a quiet pool would say nothing until then, never "running")."""
         with self.lock:
-            if self.server is not None:
-                for other, problem in self.states.items():
-                    if other != name and problem == self.server:
-                        self.states[other] = None
-            self.server = None
+            for other, said in self.states.items():
+                if other != name and problem is not None and said == problem:
+                    self.states[other] = None
+
+
+def unreachable(service: Service) -> str | None:
+    """The pool's "cannot reach the SMTP server" problem, from the service's one record of it."""
+    down = service.smtp_unreachable
+    return None if down is None else f"cannot reach the SMTP server: {down.reason}"
 
 
 class _Recovery:
@@ -189,13 +192,13 @@ class SenderWorker:
                 # opens again: a pass with nothing due says nothing about the server
                 # (the pool's: once one sender reaches it, it is reachable for every sender)
                 if report.unreachable is not None:
-                    self._said.server = f"cannot reach the SMTP server: {report.unreachable}"
-                    since = self.service.smtp_unreachable
-                    self.service.smtp_unreachable = (report.unreachable, since[1] if since else time.time())
+                    now, before = time.time(), self.service.smtp_unreachable
+                    self.service.smtp_unreachable = Unreachable(report.unreachable,
+                                                                before.since if before else now, now)
                 elif report.connected:
-                    self._said.reached(self.name)
+                    self._said.reached(self.name, unreachable(self.service))
                     self.service.smtp_unreachable = None
-                problem = f"sending paused: {report.paused}" if report.paused else self._said.server
+                problem = f"sending paused: {report.paused}" if report.paused else unreachable(self.service)
                 if report.sent or report.retry or report.failed or report.expired:
                     log(f"{self.name}: sent {report.sent}, retry {report.retry}, failed {report.failed}, "
                         f"expired {report.expired}, ambiguous {report.ambiguous}")

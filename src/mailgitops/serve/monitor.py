@@ -42,10 +42,9 @@ def _state(service: Service, *, recipients: bool = False) -> dict[str, Any]:
                         "next_attempt_at": iso(due)}
     if pause is not None:
         state["paused"] = {"reason": pause[1], "until": iso(pause[0])}
-    if (down := service.smtp_unreachable) is not None:  # what the senders last met, and since when
-        state["smtp"] = {"reachable": False, "reason": down[0], "since": iso(down[1])}
-    else:
-        state["smtp"] = {"reachable": True, "reason": None, "since": None}
+    down = service.smtp_unreachable  # what the senders last met: since when, and their last try
+    state["smtp"] = {"reachable": down is None, "reason": down and down.reason,
+                     "since": down and iso(down.since), "tried": down and iso(down.tried)}
     return state
 
 
@@ -65,7 +64,9 @@ def health(service: Service, req: Request) -> Response:
     if not state["smtp"]["reachable"]:
         # still 200: events are accepted and kept, and the senders retry by themselves; but not
         # "ok", which let a monitor stay green while nothing went out
-        reason = f"cannot reach the SMTP server since {state['smtp']['since']}: {state['smtp']['reason']}"
+        smtp = state["smtp"]  # the last try may be a backoff ago: the server may be back since
+        reason = (f"could not reach the SMTP server since {smtp['since']}, the last try at {smtp['tried']}: "
+                  f"{smtp['reason']}")
         return json_response(200, {"status": "smtp-unreachable", "reason": reason, **state})
     return json_response(200, {"status": "ok", "reason": None, **state})
 

@@ -93,7 +93,7 @@ def _schemas(event_schema: str | None) -> dict[str, Any]:
             "backlog": {"type": ["object", "null"]}, "paused": {"type": ["object", "null"]},
             "outbox_error": n,
             "smtp": {"type": "object", "properties": {"reachable": {"type": "boolean"}, "reason": n,
-                                                      "since": n}}}},
+                                                      "since": n, "tried": n}}}},
         "Plan": {"type": "object", "required": ["event_id", "trigger", "bundle", "delivery", "messages"],
                  "properties": {"event_id": s, "trigger": s, "bundle": s, "delivery": s,
                                 "messages": {"type": "array", "items": _ref("PlannedMessage")}}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mailgitops import bundle as bundle_mod
 from mailgitops.errors import ExitCode, MailgitopsError
@@ -14,6 +14,12 @@ from mailgitops.serve.doorbell import Doorbell
 if TYPE_CHECKING:
     from mailgitops.dispatch.api import Dispatcher
     from mailgitops.dispatch.sending import RetryPolicy
+
+
+class Unreachable(NamedTuple):
+    reason: str  # the last failure, in the sender's words
+    since: float  # the first failure since a session last opened
+    tried: float  # the last failure: nothing newer is known (a backoff may wait an hour)
 
 
 # Events checked, rendered and stored at once. That work is CPU under one interpreter lock: more
@@ -45,9 +51,10 @@ class Service:
         self.policy = policy
         self.max_backlog = max_backlog_from() if max_backlog is None else max_backlog
         self.wake = Doorbell()  # rung when rows were queued: a sender makes a pass at once
-        # why the senders cannot reach the SMTP server, and since when (time.time()); None once
-        # one of them has a session again: /health and /metrics say it
-        self.smtp_unreachable: tuple[str, float] | None = None
+        # why the senders could not reach the SMTP server, since when and when they last tried
+        # (time.time()); None once one of them has a session again: the pool's log, /health and
+        # /metrics all read it
+        self.smtp_unreachable: Unreachable | None = None
         self.accepting = threading.BoundedSemaphore(ACCEPTING)  # POST /events handled at once
         self._lock = threading.Lock()
         self._dispatcher: Dispatcher | None = None
