@@ -98,8 +98,8 @@ def test_sign_in_by_keyboard_wrong_password_and_csrf_refusal(live: tuple[Console
     evil.set_content(f'<form method="post" action="{base}/draft/{draft_id}/send">'
                      '<input name="confirm" value="yes"><button>win a prize</button></form>')
     evil.get_by_role("button", name="win a prize").click()
-    evil.wait_for_load_state()
-    assert "came from another site" in evil.content()
+    # the answer to the post (the page the click leaves was loaded already: no load to wait for)
+    expect(evil.locator("body")).to_contain_text("came from another site")
     shoot(evil, "refused")
     assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"
     ctx.close()
@@ -120,7 +120,7 @@ def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[Console
     page.set_viewport_size(SIZES["desktop"])
     page.get_by_label("Order, customer or address").fill("PO-7001")
     page.get_by_role("button", name="Search").click()
-    assert page.locator("tbody tr").count() == 1
+    expect(page.locator("tbody tr")).to_have_count(1)  # waits for the search's page
     # by keyboard one Tab stop per draft (its order number), not two
     page.get_by_role("link", name="Show all").focus()
     page.keyboard.press("Tab")  # the table's scroll region
