@@ -30,7 +30,7 @@ SHOP_THEME_KEYS = ("logo", "allow_remote_logo", "logo_alt", "logo_width", "accen
 
 def split_cc(value: Any) -> tuple[str, ...]:
     """S4: `a@x; b@y` or a list; each part kept (and checked later), none dropped."""
-    items = [value] if isinstance(value, str) else list(value or [])
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
     out: list[str] = []
     for item in items:
         if isinstance(item, str):
@@ -52,6 +52,15 @@ def text_of(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_SECURITY: dict[str, Security] = {"none": "none", "starttls": "starttls", "tls": "tls"}
+
+
+def _seconds(value: Any, default: float) -> float:
+    """A number of seconds as written, or `default` for one left out or not a number (`30s`)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    return float(value) if ok else default
+
+
 def _limits(raw: dict[str, Any]) -> LimitSettings:
     given = {k: v for k, v in raw.items() if k in LimitSettings._fields and type(v) is int and v > 0}
     return LimitSettings(**given)
@@ -59,8 +68,8 @@ def _limits(raw: dict[str, Any]) -> LimitSettings:
 
 def smtp_settings(raw: dict[str, Any]) -> Smtp:
     server = as_dict(raw.get("server"))
-    raw_security = server.get("security", "none")
-    security: Security = raw_security if raw_security in ("none", "starttls", "tls") else "none"
+    raw_security = text_of(server.get("security"))  # a list or a mapping: validate says so
+    security: Security = _SECURITY.get(raw_security, "none") if raw_security else "none"
     port = server.get("port")
     auth = as_dict(raw.get("auth"))
     return Smtp(
@@ -76,7 +85,7 @@ def smtp_settings(raw: dict[str, Any]) -> Smtp:
             allow_self_signed=server.get("allow_self_signed") is True,
             ca_file=server.get("ca_file"),
             pin_sha256=server.get("pin_sha256"),
-            timeout_seconds=float(server.get("timeout_seconds", 30) or 30),
+            timeout_seconds=_seconds(server.get("timeout_seconds"), 30.0),
             helo_name=server.get("helo_name") if isinstance(server.get("helo_name"), str) else None,
         ),
         limits=_limits(as_dict(raw.get("limits"))),
@@ -98,11 +107,12 @@ def workflow_settings(raw: dict[str, Any], cat: Catalog) -> Workflow:
         if not isinstance(to, list):  # left out: whom the catalog says this trigger is for
             spec = specs.get(tid)
             to = list(spec.default_recipients) if spec is not None else ["customer"]
+        to = [r for r in to if isinstance(r, str)]  # a list or a number in the list: said by validate
         per_role = as_dict(t.get("templates"))
         triggers[tid] = Trigger(
             id=tid,
             template=str(t.get("template", "")),
-            send=t.get("send", "always"),
+            send=text_of(t.get("send")) or "always",  # type: ignore[arg-type]  # checked by validate
             to=tuple(to),
             edit_before_send=t.get("edit_before_send") is True,
             cc=split_cc(t.get("cc")),

@@ -39,7 +39,7 @@ def _ports(doc: YamlDoc, server: dict[str, Any]) -> list[Diagnostic]:
     port, mode = server.get("port"), server.get("security", "none")
     if not isinstance(port, int) or isinstance(port, bool) or port not in USUAL_MODE:
         return []
-    if mode not in USUAL_PORT or USUAL_MODE[port] == mode:
+    if not isinstance(mode, str) or mode not in USUAL_PORT or USUAL_MODE[port] == mode:
         return []
     return [doc.at(("server", "port"), "port-security-mismatch",
                    f"port {port} usually means security `{USUAL_MODE[port]}`, not `{mode}`",

@@ -17,7 +17,8 @@ _CLASS = re.compile(r"(?<![\w-])\.([A-Za-z_][\w-]*)")
 
 
 def check(loaded: LoadedRepo) -> list[Diagnostic]:
-    named = sorted(loaded.repo.theme.get("styles") or {})
+    styles = loaded.repo.theme.get("styles")
+    named = sorted(styles) if isinstance(styles, dict) else []  # not a mapping: theme.yaml's check says so
     out: list[Diagnostic] = []
     for _tid, template in sorted(loaded.repo.templates.items()):
         for _lang, text in sorted(template.texts.items()):
