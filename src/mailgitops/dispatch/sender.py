@@ -176,18 +176,25 @@ class Sender:
             if not envelope_allowed(mode, row.rcpts):
                 self._not_in_this_mode(row, mode, report)
                 continue
-            try:
-                self._ensure_open()
-            except TransportError as e:
-                report.unreachable = e.message
-                self._connection_failed(rows[i:], e, report)
-                return False
-            report.connected = True
-            try:
-                self._send_one(row, report)
-            except MailgitopsError:
-                self.unreleased.extend(rows[i + 1:])  # claimed, never tried
-                raise
+            # A session kept open since an earlier message may have died meanwhile (the server
+            # restarted, or went down): lost before the final dot, nothing was accepted, so the
+            # message goes once more on a new session, whose opening says whether the server can
+            # be reached. Counted as reached only when the server answered: a dead session that
+            # counted as "connected" kept /health at ok through an outage's first backoff.
+            for last_try in (False, True):
+                try:
+                    opened = self._ensure_open()
+                except TransportError as e:
+                    report.unreachable = e.message
+                    self._connection_failed(rows[i:], e, report)
+                    return False
+                report.connected = report.connected or opened
+                try:
+                    if self._send_one(row, report, again_if_lost=not (last_try or opened)):
+                        break
+                except MailgitopsError:
+                    self.unreleased.extend(rows[i + 1:])  # claimed, never tried
+                    raise
         return True
 
     def _not_in_this_mode(self, row: Row, mode: DeliveryMode, report: FlushReport) -> None:
@@ -199,17 +206,22 @@ class Sender:
                                       f"(`mailgitops outbox retry {row.id}` once in production again)")
         report.failed += 1
 
-    def _ensure_open(self) -> None:
+    def _ensure_open(self) -> bool:
+        """A session to send on; True when it was opened now (the server greeted it)."""
         if self.conn is not None and time.monotonic() - self.last_used > IDLE_SECONDS:
             self.close()
-        if self.conn is None or not self.conn.alive:
-            self.close()
-            conn = self.connect(self.server)
-            conn.open()
-            self.conn = conn
-            self.last_used = time.monotonic()
+        if self.conn is not None and self.conn.alive:
+            return False
+        self.close()
+        conn = self.connect(self.server)
+        conn.open()
+        self.conn = conn
+        self.last_used = time.monotonic()
+        return True
 
-    def _send_one(self, row: Row, report: FlushReport) -> None:
+    def _send_one(self, row: Row, report: FlushReport, *, again_if_lost: bool = False) -> bool:
+        """Send one claimed row and record the result; False (nothing recorded) when the session,
+        kept open from before, was found lost before the final dot and `again_if_lost`."""
         assert self.conn is not None and row.raw is not None
         if row.sha256 is not None and hashlib.sha256(row.raw).hexdigest() != row.sha256:
             # the disk (or someone) changed the stored bytes: garbage must not reach a customer
@@ -218,12 +230,15 @@ class Sender:
                                           "not sent. Check the disk; the event can be sent again under a "
                                           "new event_id")
             report.corrupt += 1
-            return
+            return True
         try:
             result = self.conn.deliver(row.envelope_from, row.rcpts, row.raw)
+            report.connected = True  # the server answered
         except (SMTPServerDisconnected, OSError) as e:
             # Lost before the final dot (or between commands): nothing was accepted.
             self.close()
+            if again_if_lost:
+                return False
             result = Delivery((), dict.fromkeys(row.rcpts, f"connection lost: {e}"), {})
         except Exception as e:  # a bug in one message must leave it in a visible state, not stop the loop
             self.close()
@@ -235,6 +250,7 @@ class Sender:
             if e.exit_code == ExitCode.TEMPORARY:  # the outbox is down: record it when it is back
                 self.unrecorded.append((row, result))
             raise
+        return True
 
     def record(self, row: Row, result: Delivery, report: FlushReport) -> None:
         """Each tried recipient's result, then the message's state by the rule in recipients.py."""

@@ -72,3 +72,44 @@ def test_health_says_the_smtp_server_cannot_be_reached_and_when_it_can_again(tmp
         service.close()
         if srv is not None:
             srv.stop()
+
+
+def test_a_session_kept_open_that_died_is_no_sign_the_server_is_reachable(tmp_path: Path) -> None:
+    """The server restarts, or goes down, while a sender keeps its session open for the next
+    message. Restarted: the next message goes at once on a new session, not after a backoff for
+    "connection lost". Down: /health says so at once, where the dead session counted as a server
+    reached and /health said ok through the outage's first backoff (a developer's walk: a minute)."""
+    port = free_port()
+    srv = SmtpServer(port).start()
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=port))
+    service = Service(bundle, outbox=str(tmp_path / "box.sqlite"), attachments_root=SAMPLES / "files",
+                      token=TOKEN, delivery="production", policy=RetryPolicy(backoff_seconds=600))
+    pool = SenderPool(service, 1, interval=0.2).start()  # one sender: the session is the one kept
+    auth = {"authorization": f"Bearer {TOKEN}"}
+
+    def event(name: str) -> None:
+        service.dispatcher().handle(sample_event(trigger="order_received", event_id=name), deliver=False)
+        service.wake.set()
+
+    try:
+        with TestClient(build_app(service), base_url="http://127.0.0.1") as client:
+            def health() -> dict[str, object]:
+                return dict(json.loads(client.get("/health", headers=auth).content))
+
+            event("kept-1")
+            assert len(srv.wait_for(1)) == 1  # sent; the session stays open for the next
+            srv.stop()
+            srv = SmtpServer(port).start()  # restarted: the kept session is dead, the server is up
+            event("kept-2")
+            assert [m.message["Subject"] is not None for m in srv.wait_for(1, timeout=10)] == [True]
+            assert health()["status"] == "ok"
+            srv.stop()  # now down, with the session from kept-2 still open
+            event("kept-3")
+            _until(lambda: health()["status"] == "smtp-unreachable", seconds=10)  # not after 600 s
+            assert "mailgitops_smtp_reachable 0" in client.get("/metrics", headers=auth).text
+            waiting = [r for r in service.dispatcher().outbox.rows(limit=10) if r.status == "queued"]
+            assert len(waiting) == 1 and "refused the connection" in (waiting[0].last_error or "")
+    finally:
+        pool.shutdown(time.monotonic() + 5)
+        service.close()
+        srv.stop()
