@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,8 @@ def test_flush_exits_75_while_the_server_is_down_and_says_until_when(tmp_path: P
     # the line for a person: in the print room's zone (the test repository's Europe/Berlin), named
     assert re.search(r"1 message\(s\) still wait, next attempt at "
                      r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00 CES?T; "
-                     r"why the first waits: ada@example\.org \(to\): 127\.0\.0\.1:\d+ refused the connection",
+                     r"why the first waits \(at its last attempt\): "
+                     r"ada@example\.org \(to\): 127\.0\.0\.1:\d+ refused the connection",
                      stderr.strip()), stderr
     assert "sent 0, to retry 1, failed 0" in stderr  # the try this flush made, said
     listed = outcome(cli("outbox", "list", "--outbox", ob))
@@ -106,3 +108,31 @@ def test_a_rejected_password_is_not_tried_again_until_it_changes(auth_server: Sm
     code, summary, _ = _flush(bundle, ob, env={"MG_TEST_FLUSH_PASSWORD": PASSWORD})
     assert (code, summary["sent"]) == (0, 1)  # a new password lifts the pause by itself
     assert [r.message_id for r in auth_server.wait_for(1)] == [m["message_id"]]
+
+
+def test_flush_now_sends_at_once_what_waits_once_the_server_is_back(tmp_path: Path,
+                                                                   outbox_location: str) -> None:
+    """After an outage the messages wait for their backoff (up to an hour): a plain flush with the
+    server back sends none of them; `--now` sends them all, each once."""
+    port = free_port()
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=port))  # nothing listens there yet
+    ob = outbox_location
+    slow = {"MAILGITOPS_RETRY_BACKOFF_SECONDS": "600"}
+    for name in ("back-1", "back-2"):
+        _dispatch(bundle, tmp_path, ob, name, "--queue-only", env=slow)
+    code, summary, stderr = _flush(bundle, ob, env=slow)
+    assert (code, summary["sent"], summary["waiting"]) == (75, 0, 2)
+    assert "`mailgitops outbox flush --now` sends what waits at once" in stderr
+    srv = SmtpServer(port).start()
+    try:
+        code, summary, _ = _flush(bundle, ob, env=slow)  # the server is back, the backoff is not over
+        assert (code, summary["sent"], summary["waiting"]) == (75, 0, 2)
+        proc = cli("outbox", "flush", "--now", "--bundle", str(bundle), "--outbox", ob, env=slow)
+        assert proc.returncode == 0, proc.stderr
+        assert "2 message(s) waiting for their next attempt are sent now" in proc.stderr
+        assert (json.loads(proc.stdout)["sent"], json.loads(proc.stdout)["waiting"]) == (2, 0)
+        assert len(srv.wait_for(2)) == 2
+        time.sleep(0.3)
+        assert len(srv.messages) == 2  # each once
+    finally:
+        srv.stop()

@@ -97,7 +97,10 @@ def register(group: click.Group) -> None:
     @bundle_option
     @outbox_option
     @delivery_option
-    def outbox_flush(bundle: str, outbox: str | None, delivery: str | None) -> None:
+    @click.option("--now", "now", is_flag=True,
+                  help="Also send the messages waiting for their next attempt, at once: once the "
+                       "SMTP server is back after an outage (their backoff grew up to an hour).")
+    def outbox_flush(bundle: str, outbox: str | None, delivery: str | None, now: bool) -> None:
         """Send every message that is due now, then say what still waits and until when.
 
         A pause after a TLS or server failure is tried again at once (run it once that is fixed).
@@ -116,9 +119,10 @@ def register(group: click.Group) -> None:
           export MAILGITOPS_DELIVERY=production
           mailgitops outbox flush --outbox /var/lib/mailgitops/outbox.sqlite
           mailgitops outbox flush >/dev/null   # from cron: the stderr line and exit code say enough
+          mailgitops outbox flush --now        # the SMTP server is back: send what waits, at once
           mailgitops outbox flush --delivery redirect:qa@example.com   # staging: to that address only
         """
-        run(_flush, bundle, outbox, delivery)
+        run(_flush, bundle, outbox, delivery, now)
 
     @outbox_group.command("resume")
     @outbox_option
@@ -191,7 +195,7 @@ def register(group: click.Group) -> None:
         run(apply)
 
 
-def _flush(bundle: str, outbox: str | None, delivery: str | None) -> int:
+def _flush(bundle: str, outbox: str | None, delivery: str | None, now: bool = False) -> int:
     import sys
 
     from mailgitops.cli.dispatch_core import dispatcher
@@ -200,6 +204,9 @@ def _flush(bundle: str, outbox: str | None, delivery: str | None) -> int:
 
     mode = resolve(delivery)  # first: without a delivery mode the outbox is not even opened
     with dispatcher(bundle, outbox, None, mode) as d:
+        if now and (made := d.outbox.due_now()):
+            sys.stderr.write(f"mailgitops outbox flush: {made} message(s) waiting for their next attempt "
+                             "are sent now\n")
         summary, code = flush_summary(d.outbox, d.flush(force=True))
         zone = d.bundle.settings.workflow.timezone
     echo_json({**summary, "delivery": str(mode)})

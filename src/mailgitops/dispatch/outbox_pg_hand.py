@@ -56,6 +56,15 @@ class PgHandActions(PgUpkeep):
                 (now, now, now, Jsonb(pending), Jsonb(recips), row_id, row.status)).rowcount
             return self._notify_if(conn, n == 1)
 
+    def due_now(self) -> int:
+        now = time.time()
+        with self._conn() as conn, conn.transaction():
+            n = int(conn.execute("UPDATE messages SET next_attempt_at=%s, updated_at=%s"
+                                 " WHERE status IN ('queued','ambiguous') AND next_attempt_at>%s",
+                                 (now, now, now)).rowcount)
+            self._notify_if(conn, n > 0)
+            return n
+
     def set_draft(self, row_id: int, draft: Draft, cc: Sequence[str]) -> bool:
         with self._conn() as conn, conn.transaction():
             return conn.execute("UPDATE messages SET draft_json=%s, cc_json=%s, updated_at=%s WHERE id=%s"

@@ -45,6 +45,14 @@ class SqliteHandActions(SqliteUpkeep):
             (now, now, now, json.dumps(pending), json.dumps(recips), row_id, row.status)) == 1
 
     @locked
+    def due_now(self) -> int:
+        """By hand, after an outage: every message waiting for its next attempt is due now (its
+        attempts and lifetime unchanged). Returns how many were waiting."""
+        now = time.time()
+        return self._write("UPDATE messages SET next_attempt_at=?, updated_at=?"
+                           " WHERE status IN ('queued','ambiguous') AND next_attempt_at>?", (now, now, now))
+
+    @locked
     def set_draft(self, row_id: int, draft: Draft, cc: Sequence[str]) -> bool:
         return self._write("UPDATE messages SET draft_json=?, cc_json=?, updated_at=? WHERE id=?"
                            " AND status='draft'",

@@ -89,5 +89,7 @@ def summary_line(s: Mapping[str, object], zone: str = "UTC") -> str:
         why = first.get("reason") if isinstance(first, dict) else None  # the JSON lists each one's
         parts.append(f"{s['waiting']} message(s) still wait{when}")
         if why and not s["paused"]:
-            parts.append(f"why the first waits: {why}")
+            parts.append(f"why the first waits (at its last attempt): {why}")
+        if not s["paused"]:
+            parts.append("`mailgitops outbox flush --now` sends what waits at once (the server is back)")
     return "; ".join(parts)
