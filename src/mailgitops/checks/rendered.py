@@ -31,7 +31,7 @@ from mailgitops.checks.jinja_analysis import syntax_error, variables
 from mailgitops.checks.render_all import Failure, render_text, template_events
 from mailgitops.checks.result_cache import per_file
 from mailgitops.checks.source_lint import ESCAPE_FACTOR, html_bound, lint_markdown
-from mailgitops.diagnostics import Diagnostic, Severity, warning
+from mailgitops.diagnostics import Diagnostic, Severity, error, warning
 from mailgitops.errors import MailgitopsError
 from mailgitops.model import Repo, TemplateText
 from mailgitops.render.compiled import CompiledTemplates, compile_repo_diagnostics
@@ -144,8 +144,9 @@ def _broken(x: TemplateText) -> bool:
 
 def _text_lints(repo: Repo, compiled: CompiledTemplates, previews: _Previews, tid: str,
                 x: TemplateText) -> list[Diagnostic]:
-    out = [warning(x.file, x.body_line + f.line - 1, f.col, f.code, f.message, hint=f.hint)
-           for f in lint_markdown(x.body, lambda name: previews.value(tid, name))]
+    out = [(error if f.error else warning)(x.file, x.body_line + f.line - 1, f.col, f.code, f.message,
+                                           hint=f.hint)
+           for f in lint_markdown(x.body, lambda name: previews.value(tid, name), repo.assets)]
     _ctx, items, value_bytes = previews.get(tid)
     shell = compiled.shell(repo.templates[tid].layout, direction(x.lang))
     around = x.subject + (x.preheader or "") + longest(compiled.theme.get("footer"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -33,6 +33,13 @@ _SECURE_START = re.compile(r"(?:https|mailto):", re.IGNORECASE)
 _FOR = re.compile(r"\{%[-+]?\s*(for|endfor)\b")
 _RANGE = re.compile(r"range\(\s*(\d+)")
 SECURE_SCHEMES = frozenset({"https", "mailto"})
+LINK_SCHEMES = frozenset({"https", "http", "mailto"})  # what the renderer makes a link of
+# Link syntax the parse left as text (a link not made, so the customer reads the brackets): `[text](`
+# (a `)` missing), `[text] (` (a space between), `[text][name]` (no such reference), and `[text(https://`
+# (a `]` missing). Read on the parsed text, one line at a time; `_MAYBE_BROKEN` is its quick look.
+_NOT_MADE = re.compile(r"\[[^\[\]\n]*\][ \t]*[(\[]|\[[^\[\]\n]*\((?:https?:|mailto:|\ue000\d+\ue001)")
+_MAYBE_BROKEN = re.compile(r"\[[^\n]*[(\[]")
+_IMAGE = re.compile(r"!\s*\[")
 
 
 
@@ -48,8 +55,10 @@ class _AsWritten(MarkdownIt):
 
 # Only what decides whether a link or an image exists (code spans and blocks hide them); emphasis
 # and line breaks only style text.
+# and line breaks only style text. An escaped character (`\\[`) stays a token of its own
+# (text_special), so that brackets escaped to be text are not taken for a link not made.
 _MD = _AsWritten("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(
-    ["emphasis", "newline"])
+    ["emphasis", "newline", "text_join"])
 
 # Size bound (see checks/rendered.py): every source byte at most ESCAPE_FACTOR bytes of HTML (`&` is
 # `&amp;`), plus for every character that can open an element (a line, a table cell, a code span, a
@@ -64,9 +73,11 @@ MAX_LOOP_FACTOR = 10_000
 class SourceFinding:
     line: int  # line of the Markdown source (1 = the body's first line)
     col: int
-    code: str  # image-without-alt | insecure-link | link-refused
+    # image-without-alt | image-left-out | insecure-link | link-refused | link-left-out | link-not-made
+    code: str
     message: str
     hint: str
+    error: bool = False  # the email loses something the text shows: validate refuses it
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +196,8 @@ def _worth_parsing(source: str, value_of: Callable[[str], str | None]) -> bool:
     with a variable judged fine, and every image's alt text starts with a plain character. Most
     texts need no Markdown parse."""
     text = _BLOCK.sub("", source)
+    if _MAYBE_BROKEN.search(text) or _IMAGE.search(text):
+        return True
     for m in _CANDIDATE.finditer(text):
         if m.group(0).startswith("!"):
             return True
@@ -199,8 +212,10 @@ def _worth_parsing(source: str, value_of: Callable[[str], str | None]) -> bool:
     return False
 
 
-def lint_markdown(source: str, value_of: Callable[[str], str | None]) -> list[SourceFinding]:
-    """Images without alt text and links that are not https (mailto: is fine). A target that is a
+def lint_markdown(source: str, value_of: Callable[[str], str | None],
+                  assets: Collection[str] = ()) -> list[SourceFinding]:
+    """Images without alt text or left out (neither https nor a file of `assets`), links that are
+    not https (mailto: is fine) or not made at all, and link syntax left as text. A target that is a
     variable (`{{ order.url }}`) is judged by the value `value_of` gives (None: unknown, not judged)."""
     if not _worth_parsing(source, value_of):
         return []
@@ -208,9 +223,19 @@ def lint_markdown(source: str, value_of: Callable[[str], str | None]) -> list[So
     lines = source.split("\n")
     out: list[SourceFinding] = []
     taken: set[tuple[int, int]] = set()
-    for block, tok in _inline(_MD.parse(p.text)):
+    blocks = [t for t in _MD.parse(p.text) if t.type == "inline"]
+    for block in blocks:
+        out += _not_made(block, lines, p, taken)
+    for block, tok in _inline(blocks):
         if tok.type == "image":
-            alt = "".join(c.content for c in tok.children or () if c.type in ("text", "code_inline"))
+            src = str(tok.attrs.get("src", ""))
+            if not TOKEN_RE.match(src) and _scheme_of(src) != "https" and src not in assets:
+                raw = _raw(src, p.exprs)
+                line, col = _locate(lines, p, block, raw, taken)
+                out.append(_image_left_out(line, col, raw, assets))
+                continue
+            alt = "".join(c.content for c in tok.children or ()
+                          if c.type in ("text", "text_special", "code_inline"))
             if alt.strip():
                 continue
             raw = _raw(str(tok.attrs.get("src", "")), p.exprs)
@@ -233,9 +258,62 @@ def lint_markdown(source: str, value_of: Callable[[str], str | None]) -> list[So
             if scheme is None or scheme in SECURE_SCHEMES:
                 continue
             raw = _raw(target, p.exprs)
-            line, col = _locate(lines, p, block, raw, taken)
+            line, col = _locate(lines, p, block, raw, taken) if raw else _empty_target(lines, p, block, taken)
+            if scheme not in LINK_SCHEMES and not TOKEN_RE.match(target):  # written here, not a value
+                out.append(SourceFinding(
+                    line, col, "link-left-out",
+                    f"link {raw or '(empty)'} is not a web or mail address, so no link is made: the "
+                    "customer reads only its words, without the address",
+                    "write the whole address, e.g. https://print.example.com/prices (or mailto:...)",
+                    error=True))
+                continue
             out.append(SourceFinding(line, col, "insecure-link", f"link {raw or '(empty)'} is not https",
                                      "use an https:// address"))
+    return out
+
+
+def _empty_target(lines: list[str], p: _Placeheld, block: Token,
+                  taken: set[tuple[int, int]]) -> tuple[int, int]:
+    """Where `[words]()` leaves its address out: at the `(`."""
+    line, col = _locate(lines, p, block, "]()", taken)
+    return line, col + 1
+
+
+def _image_left_out(line: int, col: int, raw: str, assets: Collection[str]) -> SourceFinding:
+    from mailgitops.suggest import did_you_mean
+
+    guess = did_you_mean(raw, sorted(assets)) if raw and "/" not in raw else None
+    where = "an https:// address nor a file in templates/_assets/"
+    files = ", ".join(sorted(assets)) or "none"
+    fix = (f"put the file in templates/_assets/ and write its name, or use an https:// address "
+           f"(files there: {files})")
+    return SourceFinding(line, col, "image-left-out",
+                         f"image {raw or '(no address)'} is left out of the email: it is neither {where}",
+                         f"{guess} Otherwise {fix}" if guess else fix, error=True)
+
+
+def _not_made(block: Token, lines: list[str], p: _Placeheld,
+              taken: set[tuple[int, int]]) -> list[SourceFinding]:
+    """Link syntax the parse left as text in this block: the customer reads the brackets."""
+    text = "".join("\n" if c.type in ("softbreak", "hardbreak") else c.content if c.type == "text" else "\0"
+                   for c in block.children or ())  # anything else (an escape, a link, code) breaks a match
+    out: list[SourceFinding] = []
+    for m in _NOT_MADE.finditer(text):
+        raw = _raw(m.group(0), p.exprs)
+        line, col = _locate(lines, p, block, raw, taken)
+        if "](" in raw:
+            why = "a `)` is missing at its end"
+        elif "][" in raw:
+            why = "there is no `[name]: address` line for its second part"
+        elif "]" in raw:
+            why = "there is a space between `]` and `(`"
+        else:
+            why = "a `]` is missing after its words"
+        out.append(SourceFinding(line, col, "link-not-made",
+                                 f"`{raw.strip()}` looks like a link but is not one ({why}): the customer "
+                                 "reads the brackets and the address as text",
+                                 "write it as [words](https://address), or escape a bracket meant "
+                                 "as text: \\[", error=True))
     return out
 
 

@@ -48,7 +48,7 @@ def test_each_finding_at_its_own_line_and_column() -> None:
         (7, 34, "insecure-link"),  # a variable whose value is http://
         (9, 3, "image-without-alt"),
         (9, 35, "insecure-link"),  # an autolink
-        (13, 6, "insecure-link"),  # a reference definition
+        (13, 6, "link-left-out"),  # a reference definition to ftp: the renderer makes no link of it
     ]
 
 
@@ -85,3 +85,35 @@ def test_the_quick_look_never_skips_what_the_parse_finds() -> None:
     for a, b in itertools.product(pieces, repeat=2):
         if not source_lint._worth_parsing(a + b, VALUES.get):
             assert found(a + b) == [], a + b
+
+
+def test_link_syntax_the_customer_would_read_as_text_is_refused() -> None:
+    """A new admin's slips, each passed validate and reached the customer as Markdown text
+    (`[Auftrag ansehen](https://...` in both parts of the email)."""
+    source = ("[View your order]({{ order.url }}\n\n"  # a `)` missing
+              "[View your order({{ order.url }})\n\n"  # a `]` missing
+              "[View your order] ({{ order.url }})\n\n"  # a space between
+              "[View your order][order]\n\n"  # no such reference
+              "Prices \\[net\\] (EUR) and [draft] notes, (a) [b]\n")  # brackets meant as text
+    findings = lint_markdown(source, VALUES.get)
+    assert [(f.line, f.col, f.code, f.error) for f in findings] == [
+        (1, 1, "link-not-made", True), (3, 1, "link-not-made", True), (5, 1, "link-not-made", True),
+        (7, 1, "link-not-made", True)]
+    whys = ["a `)` is missing at its end", "a `]` is missing after its words",
+            "there is a space between `]` and `(`", "there is no `[name]: address` line for its second part"]
+    assert all(why in f.message for why, f in zip(whys, findings, strict=True))
+    assert "{{ order.url }}" in findings[1].message  # the source as written, not a placeholder
+
+
+def test_an_image_or_link_the_renderer_leaves_out_is_refused_and_named() -> None:
+    source = ("![Map](lageplan.png) ![Logo](logo.PNG) ![Logo](logo.png) ![Map](https://x.example/m.png)\n\n"
+              "[Prices](htps://x.example/prices) [Terms](agb.pdf) [Order]() [Old](http://x.example)\n")
+    findings = lint_markdown(source, VALUES.get, assets={"logo.png"})
+    second = source.split("\n")[2]
+    assert [(f.col, f.code, f.error) for f in findings] == [
+        (8, "image-left-out", True), (30, "image-left-out", True),
+        (10, "link-left-out", True), (43, "link-left-out", True),
+        (second.index("()") + 1, "link-left-out", True), (second.index("http:") + 1, "insecure-link", False)]
+    assert "did you mean `logo.png`?" in findings[1].hint
+    assert findings[0].message == ("image lageplan.png is left out of the email: it is neither an https:// "
+                                   "address nor a file in templates/_assets/")
