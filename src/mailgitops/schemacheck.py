@@ -72,6 +72,9 @@ def _leaves(err: ValidationError) -> list[ValidationError]:
 
 def _describe(err: ValidationError, doc: YamlDoc) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
+    if isinstance(err.schema, dict) and err.schema.get("writeOnly") is True \
+            and err.validator in ("pattern", "type", "minLength"):
+        return [_unshown(err, doc, path, err.schema)]
     if "propertyNames" in err.relative_schema_path and isinstance(err.instance, str):
         # a key that is not allowed (`Fr:` where a language tag goes): at that key, not its mapping
         found = _describe_at(err, doc, path)
@@ -112,6 +115,14 @@ def _other(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...], custom: ob
                       "offset, as the order system must send it (dispatch refuses it)",
                       hint="write 2026-11-27T10:00:00Z (UTC) or 2026-11-27T11:00:00+01:00")
     return doc.at(path, f"schema-{err.validator}", str(custom or err.message))
+
+
+def _unshown(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...], schema: dict[str, Any]) -> Diagnostic:
+    """A value that may be the password itself (written where its variable's name goes), never
+    repeated in a message: CI shows messages in its annotations and the pull request's comment."""
+    want = schema.get("errorMessage") or f"of type {schema.get('type')}"
+    return doc.at(path, f"schema-{err.validator}", f"this value (not shown here) is not {want}",
+                  hint=schema.get("description"))
 
 
 def _pattern(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...], schema: dict[str, Any]) -> Diagnostic:

@@ -256,3 +256,15 @@ def test_shipped_repository_is_the_starting_point_issue_2_describes() -> None:
         for text in tpl.texts.values():
             assert "TODO" not in text.body + text.subject, text.file
             assert text.subject.strip(), text.file
+
+
+@pytest.mark.parametrize("case", ["secret-password-given-as-variable", "secret-auth-misspelt-password"])
+def test_a_password_in_the_settings_is_never_repeated_in_any_format(case: str, tmp_path: Path) -> None:
+    """Each format's output goes somewhere others read: CI's annotations (github), the pull
+    request's comment (markdown), logs (text, json)."""
+    root = build_repo(CORPUS / case, tmp_path / "repo")
+    for fmt in ("text", "github", "markdown", "json"):
+        result = CliRunner().invoke(cli, ["validate", "--root", str(root), "--format", fmt])
+        assert result.exit_code == 1, result.output
+        assert "secret-in-repo" in result.output
+        assert "S3cr3t!Hansen2026" not in result.output, fmt

@@ -55,6 +55,25 @@ def _walk(value: Any, path: PathKey) -> Iterator[tuple[PathKey, Any]]:
             yield from _walk(v, (*path, i))
 
 
+# config/smtp.yaml's `auth`: what a value there may be. Anything else written under it (a misspelt
+# `pasword:`, the password given to password_env) is taken for the password itself.
+AUTH_KEYS = frozenset({"mode", "username", "password_env", "password_file"})
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _auth_problem(path: PathKey, value: Any) -> str | None:
+    if len(path) != 2 or path[0] != "auth" or not isinstance(value, str) or not value.strip():
+        return None
+    key = path[1]
+    if key == "password_env" and not ENV_NAME.match(value):
+        return ("`password_env` holds something that is not an environment variable's name: if it is the "
+                "password, it is in the repository now")
+    if isinstance(key, str) and key not in AUTH_KEYS:
+        return (f"`{key}` under `auth` holds a literal value: if it is the password (a misspelt "
+                "`password`), it is in the repository now")
+    return None
+
+
 def _key_problem(path: PathKey, value: Any) -> str | None:
     key = path[-1] if path else None
     if not isinstance(key, str) or not SECRET_KEY.search(key) or REFERENCE_KEY.search(key):
@@ -67,8 +86,9 @@ def _key_problem(path: PathKey, value: Any) -> str | None:
 
 def check_doc(doc: YamlDoc) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    smtp = doc.file.endswith("config/smtp.yaml")
     for path, value in _walk(doc.data, ()):
-        found = _key_problem(path, value)
+        found = _key_problem(path, value) or (_auth_problem(path, value) if smtp else None)
         if found is None and isinstance(value, str):
             if PRIVATE_KEY.search(value):
                 found = "a private key is written here: keys must not be in the repository"
