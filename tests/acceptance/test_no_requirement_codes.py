@@ -111,3 +111,15 @@ def test_no_code_in_any_message() -> None:
                   if isinstance(node, ast.Constant) and isinstance(node.value, str)
                   and id(node) not in docs and CODE.search(node.value)]
     assert not found, "\n".join(found)
+
+
+def test_no_code_in_the_user_docs() -> None:
+    """README and docs/ are read by admins, reviewers and the order system's developers, none of
+    whom has the project's brief: a promise is said in words, never by its number there. (A5 is a
+    paper size there, as in "A5 flyer".)"""
+    codes = re.compile(r"\b(?:RELIABILITY \d+|S(?:1[01]|[1-9])|T[1-9]|W[1-5])\b")
+    found = [f"{path.relative_to(ROOT)}:{n}: {m.group(0)}"
+             for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             for m in codes.finditer(line)]
+    assert found == []
