@@ -144,6 +144,21 @@ def test_a_request_head_larger_than_the_limit_gets_431(server: Server,
     assert "closed a connection from 127.0.0.1: a request head larger than 65,536 bytes" in caplog.text
 
 
+@pytest.mark.parametrize("over", [1, 50_000])
+def test_a_whole_head_larger_than_the_limit_in_one_read_gets_431(server: Server, over: int) -> None:
+    """A head that arrived whole in one read was parsed before it was measured: 70 KB and
+    120 KB heads were answered 200 (an order system developer's walk)."""
+    with connect(server.port) as sock:
+        head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: "
+        filler = b"a" * (server_mod.MAX_HEAD_BYTES - len(head) - 4 + over)
+        sock.sendall(head + filler + b"\r\n\r\n")
+        assert status_of(answer(sock)) == 431
+    with connect(server.port) as sock:  # at the limit exactly: answered
+        filler = b"a" * (server_mod.MAX_HEAD_BYTES - len(head) - 4)
+        sock.sendall(head + filler + b"\r\n\r\n")
+        assert status_of(answer(sock)) == 200
+
+
 def test_a_body_near_the_limit_is_not_taken_for_a_long_head(server: Server) -> None:
     """What follows the head in the same read is body, not head."""
     body = b"{}" + b" " * 990_000
