@@ -55,6 +55,13 @@ def max_backlog_from(env: Mapping[str, str] | None = None) -> int:
     return value
 
 
+# The stored event keeps only its content's hash, so what differs cannot be named: the hint says
+# what usually does (a retry that rebuilds the event).
+CONFLICT_HINT = ("a retry of the same status change must send the very same content, value for value "
+                 "(occurred_at too: the same moment written in another zone, or 500.0 for 500, differs); "
+                 "a new status change needs its own event_id")
+
+
 def payload_hash(event: JsonObject) -> str:
     text = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -226,7 +233,7 @@ class Dispatcher:
         if prior.payload_hash != digest:
             raise EventConflict(f"event {prior.event_id} was already handled with different content; "
                                 "refused, nothing was queued",
-                                hint="give each distinct status change its own event_id")
+                                hint=CONFLICT_HINT)
         return Outcome(prior.event_id, True, self._entries_of(prior), delivery=str(self.delivery()))
 
     def flush(self, *, force: bool = False) -> FlushReport:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from mailgitops.dispatch.api import CONFLICT_HINT
 from mailgitops.errors import ExitCode, MailgitopsError
 from mailgitops.serve.app import build_app
 from mailgitops.serve.service import Service
@@ -101,7 +102,7 @@ def test_event_accepted_then_duplicate_then_conflict(service: Service) -> None:
     status, _, body = call(service, "POST", "/events", event(occurred_at="2026-11-28T09:00:00Z"))
     assert status == 409
     assert "different content" in body["error"]
-    assert body["hint"] == "give each distinct status change its own event_id"
+    assert body["hint"] == CONFLICT_HINT
     assert service.counts() == {"accepted": 1, "duplicate": 1, "invalid": 0, "conflict": 1, "unavailable": 0,
                                 "backlog": 0}
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from mailgitops.dispatch.api import CONFLICT_HINT
 from mailgitops.serve.app import build_app
 from mailgitops.serve.service import Service
 from mailgitops.serve.shapes import MAX_BODY
@@ -95,7 +96,7 @@ def test_an_event_conflict_keeps_its_own_hint(client: TestClient) -> None:
     event["order"]["number"] = "PO-other"
     resp = client.post("/events", json=event, headers=AUTH)
     assert resp.status_code == 409
-    assert error_of(resp)["hint"] == "give each distinct status change its own event_id"
+    assert error_of(resp)["hint"] == CONFLICT_HINT
 
 
 @pytest.mark.parametrize("path", ["/drafts/abc", "/drafts/1/sendd", "/events/1", "/outbox/",
