@@ -1,6 +1,6 @@
 """A local SMTP sink on 127.0.0.1 for the demo and for trying things out.
 
-`.venv/bin/python scripts/devsink.py --port 8025 --out DIR` keeps every message it receives as
+`.venv/bin/python scripts/devsink.py --port 2525 --out DIR` keeps every message it receives as
 DIR/<n>.eml. It needs aiosmtpd, from the test extra. It lives here, not in the package: a print
 room's installation sends to its real mail server and never runs it, so the wheel neither ships
 it nor depends on aiosmtpd."""
@@ -47,7 +47,7 @@ class SinkHandler:
 class DevSink:
     """Start with start(), stop with stop(); `messages` holds what arrived."""
 
-    def __init__(self, port: int = 8025, out: Path | None = None) -> None:
+    def __init__(self, port: int = 2525, out: Path | None = None) -> None:
         self.handler = SinkHandler(out)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=port)
         self.port = port
@@ -66,7 +66,8 @@ class DevSink:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument("--port", type=int, default=2525,
+                        help="the port to listen on, on 127.0.0.1 (not 8025: serve listens there)")
     parser.add_argument("--out", type=Path, default=Path("demo-out/sink"))
     parser.add_argument("--discard", action="store_true", help="keep nothing on disk (benchmarks)")
     args = parser.parse_args()

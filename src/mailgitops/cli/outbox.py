@@ -83,7 +83,8 @@ def register(group: click.Group) -> None:
     @outbox_option
     def outbox_retry(message: str, outbox: str | None) -> None:
         """Queue MESSAGE again: a failed, expired or ambiguous one, or a queued one without waiting
-        for its backoff. It keeps its Message-ID; `flush` sends it.
+        for its backoff. It keeps its Message-ID; `flush` sends it. Its lifetime is counted afresh:
+        its created_at becomes the time of the retry.
 
         MESSAGE is the `outbox_id` from the outcome or `outbox list`, or the Message-ID.
 
