@@ -151,7 +151,8 @@ def _wrong_type(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...],
     hint: str | None = None
     got = _json_type(err.instance)
     if isinstance(err.instance, (str, int, float, bool)) and err.instance is not None:
-        got = f"{got} `{_short(err.instance, 40)}`"  # what was written, so the line needs no reading
+        shown = str(err.instance).lower() if isinstance(err.instance, bool) else _short(err.instance, 40)
+        got = f"{got} `{shown}`"  # as written (YAML's `false`, not Python's): the line needs no reading
     if "string" in want_s and isinstance(err.instance, (int, float, bool)):
         raw = doc.raw.get(path)
         if raw is not None and raw != str(err.instance):

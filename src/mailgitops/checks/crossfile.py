@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from mailgitops import catalog
 from mailgitops.diagnostics import Diagnostic, Severity, error, json_path, warning
@@ -46,6 +47,16 @@ def _template_anchor(tid: str) -> str:
     return f"templates/{tid}/template.yaml"
 
 
+TRIGGER_SETTINGS = frozenset({"template", "templates", "send", "to", "cc", "bcc", "edit_before_send"})
+
+
+def _trigger_above(triggers: Mapping[str, Any], name: str) -> str | None:
+    """The trigger written just before `name` in workflow.yaml (the file's order is kept)."""
+    names = list(triggers)
+    i = names.index(name)
+    return names[i - 1] if i > 0 else None
+
+
 def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     doc = _doc(loaded, WORKFLOW)
@@ -54,7 +65,14 @@ def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
     for tid, trig in loaded.repo.workflow.triggers.items():
         base = ("triggers", tid)
         spec = specs.get(tid)
-        if spec is None:
+        if spec is None and tid in TRIGGER_SETTINGS:  # the most likely indentation slip
+            above = _trigger_above(loaded.repo.workflow.triggers, tid)
+            out.append(doc.at(base, "unknown-trigger",
+                              f"`{tid}` is a trigger's setting, not a trigger: it is indented as far as "
+                              "the triggers' names",
+                              hint=f"indent it under the trigger above{f' (`{above}`)' if above else ''}, "
+                                   "as far as that trigger's other settings", key=True))
+        elif spec is None:
             out.append(doc.at(base, "unknown-trigger", f"`{tid}` is not a trigger in the catalog",
                               hint=did_you_mean(tid, specs) or "see schema/triggers.yaml", key=True))
         if trig.template and trig.template not in templates:

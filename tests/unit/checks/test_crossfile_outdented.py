@@ -1,0 +1,25 @@
+"""A trigger's setting moved left by the indentation of one level reads, to YAML, as a trigger of
+that name: the message says which trigger it belongs under, and what was written (`false`)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from mailgitops.validate import validate_repo
+from support.dispatchrepo import ROOT
+
+
+def test_a_setting_outdented_is_named_as_such_with_the_trigger_it_belongs_to(tmp_path: Path) -> None:
+    for part in ("config", "templates"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    wf = tmp_path / "config/workflow.yaml"
+    after = "\n  order_received_operator:"
+    text = wf.read_text(encoding="utf-8")
+    wf.write_text(text.replace("    edit_before_send: false" + after, "  edit_before_send: false" + after),
+                  encoding="utf-8")
+    found = {d.code: d for d in validate_repo(tmp_path, workers=1).errors}
+    slip = found["unknown-trigger"]
+    assert slip.message.startswith("`edit_before_send` is a trigger's setting, not a trigger")
+    assert "indent it under the trigger above (`order_received`)" in (slip.hint or "")
+    assert found["wrong-type"].message.endswith("got boolean `false`")  # as YAML writes it, not False
