@@ -153,6 +153,11 @@ def check_text(text: TemplateText, ctx: Context, loaded: LoadedRepo) -> list[Dia
                              f"the body contains the control character {bad.group()!r}: no text a reader "
                              "sees (a NUL shows as \ufffd in the email, the others are invisible)",
                              hint="remove it (most editors do not show it: retype the line)"))
+    if not text.body.strip():  # front matter alone: the customer would get the footer and nothing else
+        out.append(Diagnostic(text.file, max(text.body_line - 1, 1), 1, "empty-body",
+                              "the email has no text below its front matter: the customer would get an "
+                              "empty email, only the footer", Severity.ERROR, "",
+                              "write the email's text below the closing `---` line"))
     return out
 
 
