@@ -161,9 +161,11 @@ class _Converter:
                       path, hint=f'write {text.lstrip("0") or "0"} for a number, or quote it: "{text}"')
             return text
         if plain and _SEXAGESIMAL.match(text):
+            zone = bool(path) and path[-1] == "timezone"  # `+01:00`: an offset, where a place is named
             self._err(node, "yaml-ambiguous",
                       f"`{text}` is read as a base-60 number by YAML 1.1", path,
-                      hint=f'quote it: "{text}"')
+                      hint="name the place instead of an offset, such as Europe/Berlin (an offset "
+                           "never changes for summer time)" if zone else f'quote it: "{text}"')
             return text
         reading = self._version_dependent(node, text) if plain else None
         if reading:

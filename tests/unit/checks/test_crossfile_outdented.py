@@ -3,6 +3,7 @@ that name: the message says which trigger it belongs under, and what was written
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -23,3 +24,15 @@ def test_a_setting_outdented_is_named_as_such_with_the_trigger_it_belongs_to(tmp
     assert slip.message.startswith("`edit_before_send` is a trigger's setting, not a trigger")
     assert "indent it under the trigger above (`order_received`)" in (slip.hint or "")
     assert found["wrong-type"].message.endswith("got boolean `false`")  # as YAML writes it, not False
+
+
+def test_an_offset_for_the_time_zone_is_answered_with_a_place_not_quotes(tmp_path: Path) -> None:
+    """Quoted as the YAML hint said, `"+01:00"` was refused again as no zone name."""
+    for part in ("config", "templates"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    wf = tmp_path / "config/workflow.yaml"
+    wf.write_text(re.sub(r"(?m)^timezone: .*$", "timezone: +01:00", wf.read_text(encoding="utf-8")),
+                  encoding="utf-8")
+    [found] = validate_repo(tmp_path, workers=1).errors
+    assert found.code == "yaml-ambiguous" and "Europe/Berlin" in (found.hint or "")
+    assert "quote" not in (found.hint or "")
