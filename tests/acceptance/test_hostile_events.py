@@ -187,3 +187,17 @@ def test_a_value_its_filter_reads_is_still_accepted(bundle: Path, tmp_path: Path
     assert code == 0, out
     assert _queued(tmp_path) >= 1
 
+
+
+def test_an_event_too_large_to_render_says_its_values_are_why(bundle: Path, tmp_path: Path) -> None:
+    """1,000 jobs (the schema's most) with names of 700 characters: valid, but the email would be
+    far over the render limit. The answer blamed only the template's line, which the order
+    system's developer does not own."""
+    ev = sample_event("flyers", event_id="huge-1")
+    job = ev["order"]["jobs"][0]
+    ev["order"]["jobs"] = [{**job, "name": "n" * 700} for _ in range(1000)]  # under 1 MB of event
+    code, out = _dispatch(bundle, tmp_path, json.dumps(ev))
+    assert code == 1, out
+    assert "more than 500,000 characters" in out
+    assert "the event's values make this email too large" in out
+    assert _queued(tmp_path) == 0

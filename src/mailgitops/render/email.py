@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from jinja2 import UndefinedError
 
-from mailgitops.errors import ExitCode, MailgitopsError, RenderTimeout
+from mailgitops.errors import ExitCode, MailgitopsError, RenderLimitError, RenderTimeout
 from mailgitops.render import markdown as md_stage
 from mailgitops.render.compiled import CompiledTemplate, CompiledTemplates, CompiledText
 from mailgitops.render.footer import as_html as footer_html
@@ -93,6 +93,9 @@ def explain(e: BaseException, source: str, line: int) -> tuple[str, str | None]:
     msg = _LOCALS.sub(r"the `\1` filter", getattr(e, "message", None) or str(e))
     if isinstance(e, RecursionError):
         msg = "macros call each other (or themselves) without end"
+    if isinstance(e, RenderLimitError):  # the data as much as the template: an event's long lists
+        return msg, ("the event's values make this email too large (very many jobs, or very long names "
+                     "or notes); an event with less is sent as usual")
     missing = _missing_value(msg, source, line) if isinstance(e, UndefinedError) else None
     if missing is None:
         return msg, None
