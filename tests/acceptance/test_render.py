@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import html
 import json
 import os
 import re
@@ -65,6 +66,12 @@ def test_render_writes_every_template_and_language(previews: Path) -> None:
         assert msg.get_body(("html",)) is not None
     index = (previews / "index.html").read_text(encoding="utf-8")
     assert index.count("<iframe") == len(pairs)
+    # a reviewer sees who each email comes from and goes to, as the .eml has them: a new sender or
+    # CC shows on every card, not only inside the .eml files
+    assert index.count("<b>From:</b>") == len(pairs) and index.count("<b>To:</b>") == len(pairs)
+    assert index.count("<b>Sent by:</b>") == len(pairs)
+    ready = email.message_from_bytes((previews / "order-ready/en.eml").read_bytes(), policy=default)
+    assert html.escape(" ".join(str(ready["From"]).split())) in index
 
 
 def test_proof_preview_attaches_the_sample_pdf(previews: Path) -> None:

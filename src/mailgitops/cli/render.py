@@ -67,7 +67,7 @@ def _write(repo: Repo, compiled: CompiledTemplates, out: str, *, templates: tupl
         else:
             result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample,
                                     workers=workers, per_webshop=per_webshop)
-        (out_dir / "index.html").write_text(gallery_html(result.entries), encoding="utf-8")
+        (out_dir / "index.html").write_text(gallery_html(result.entries, folder=out_dir), encoding="utf-8")
     except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
         raise MailgitopsError(f"cannot write the previews to {out_dir}: {e.strerror} ({e.filename})") from e
     return result

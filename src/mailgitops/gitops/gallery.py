@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from pathlib import Path
 
 from mailgitops.gitops.manifest import ManifestEntry
+
+# What a reviewer checks besides the text: who it comes from and to whom it goes (a new sender,
+# a CC added) as the recipient's mail program shows it, read from each email's .eml.
+SHOWN_HEADERS = ("From", "Reply-To", "To", "Cc")
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1f2933}
@@ -41,7 +48,19 @@ try{if(f.contentDocument&&f.contentDocument.readyState==='complete'&&f.contentDo
 """
 
 
-def _card(e: ManifestEntry) -> str:
+def _headers(folder: Path | None, e: ManifestEntry) -> str:
+    if folder is None or not e.eml or not (folder / e.eml).is_file():
+        return ""
+    with (folder / e.eml).open("rb") as f:
+        msg = BytesHeaderParser(policy=default_policy).parse(f)
+    rows = [(name, " ".join(str(msg[name]).split())) for name in SHOWN_HEADERS if msg[name] is not None]
+    if e.sent_by:
+        rows.append(("Sent by", "; ".join(e.sent_by)))
+    return "".join(f'<div class="meta addr"><b>{name}:</b> {html.escape(value)}</div>'
+                   for name, value in rows)
+
+
+def _card(e: ManifestEntry, folder: Path | None = None) -> str:
     t, lang = html.escape(e.template), html.escape(e.lang)
     fallback = (f' <span class="tag" title="no {lang}.md: fell back">→ {html.escape(e.language_used)}</span>'
                 if e.language_used != e.lang else "")
@@ -51,6 +70,7 @@ def _card(e: ManifestEntry) -> str:
         f'data-subject="{html.escape(e.subject)}" data-status="pending">'
         f'<header><span class="tag">{t}</span><span class="tag">{lang}</span>{fallback}'
         f'<div class="subject">{html.escape(e.subject)}</div>'
+        + _headers(folder, e) +
         f'<div class="meta">sample {html.escape(e.sample)} · HTML {e.html_bytes / 1024:.1f} KB · '
         f'message {e.eml_bytes / 1024:.1f} KB · '
         f'<a href="{t}/{lang}.html">html</a><a href="{t}/{lang}.txt">text</a>'
@@ -60,7 +80,10 @@ def _card(e: ManifestEntry) -> str:
     )
 
 
-def gallery_html(entries: Sequence[ManifestEntry], title: str = "mailgitops previews") -> str:
+def gallery_html(entries: Sequence[ManifestEntry], title: str = "mailgitops previews",
+                 folder: Path | None = None) -> str:
+    """The gallery page; with `folder` (the render output), each card shows From, Reply-To, To
+    and Cc from the email's .eml, and which triggers send it to whom."""
     langs = sorted({e.lang for e in entries})
     options = "".join(f'<option value="{html.escape(lang)}">{html.escape(lang)}</option>' for lang in langs)
     n_warn = sum(bool(e.warnings) for e in entries)
@@ -72,6 +95,6 @@ def gallery_html(entries: Sequence[ManifestEntry], title: str = "mailgitops prev
         f'<header><h1>{html.escape(title)} — {len(entries)} emails, {n_warn} with warnings</h1>'
         '<input id="q" type="search" placeholder="filter: template, subject…" oninput="filter()">'
         f'<select id="lang" onchange="filter()"><option value="">all languages</option>{options}</select>'
-        "</header>\n<main>\n" + "\n".join(_card(e) for e in entries) + "\n</main>\n"
+        "</header>\n<main>\n" + "\n".join(_card(e, folder) for e in entries) + "\n</main>\n"
         f"<script>{_JS}</script></body></html>\n"
     )
