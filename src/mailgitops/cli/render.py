@@ -90,7 +90,10 @@ def _render(root: str, out: str, templates: tuple[str, ...], langs: tuple[str, .
     for lang in langs:
         if lang not in repo.languages.active:
             raise UsageError(f"`{lang}` is not an active language",
-                             hint=f"active: {', '.join(repo.languages.active)}")
+                             hint=f"active: {', '.join(repo.languages.active)}. To preview a translation "
+                                  "before it goes live, add it to `active` in config/languages.yaml on a "
+                                  "branch and render there (validate lists the texts still missing; "
+                                  "merge once none is)")
     per_shop = len(repo.webshops) * max(1, len(langs)) if per_webshop else 0
     total = len(templates or repo.templates) * (len(langs or repo.languages.active) + per_shop)
     # every core, once there is enough to share: a process costs ~50 ms to start
