@@ -40,7 +40,8 @@ def json_response(status: int, value: Any, headers: Mapping[str, str] | None = N
 # The fix when the refusal itself names none: every error carries a hint (docs/serve.md promises
 # {"error", "problems", "hint"}), so the order system's log always says what to do next.
 DEFAULT_HINTS = {
-    400: "send one JSON object as described in /openapi.json; sending it unchanged will not help",
+    400: "fix what `error` names (the body, or a query parameter) as /openapi.json describes it; "
+         "sending it unchanged will not help",
     405: "the Allow header names the methods this path takes",
     408: "send the whole body at once, with its Content-Length",
     409: "this is not a temporary problem: sending the same request again will not help",
