@@ -165,8 +165,13 @@ def _wrong_type(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...],
             and err.instance is not False:
         # `to: customer`: one item written without the list around it
         item = err.instance if isinstance(err.instance, str) else repr(err.instance)
-        return doc.at(path, "wrong-type", f"expected a list, got the single value `{item}`",
-                      hint=f"write it as a list, in brackets: [{item}]")
+        items = schema.get("items")
+        allowed = [str(o) for o in items.get("enum", [])] if isinstance(items, dict) else []
+        if allowed and item not in allowed:  # `to: 5`: `[5]` would be refused next, name the choices
+            hint = f"write a list, in brackets, of: {', '.join(allowed)} (e.g. [{allowed[0]}])"
+        else:
+            hint = f"write it as a list, in brackets: [{item}]"
+        return doc.at(path, "wrong-type", f"expected a list, got the single value `{item}`", hint=hint)
     want_s = want_s.replace("string", "text").replace("array", "a list")
     want_s = want_s.replace("object", "`key: value` lines")
     return doc.at(path, "wrong-type", f"expected {want_s}, got {got}", hint=hint)

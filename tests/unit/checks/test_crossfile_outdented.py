@@ -7,6 +7,8 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from mailgitops.validate import validate_repo
 from support.dispatchrepo import ROOT
 
@@ -36,3 +38,19 @@ def test_an_offset_for_the_time_zone_is_answered_with_a_place_not_quotes(tmp_pat
     [found] = validate_repo(tmp_path, workers=1).errors
     assert found.code == "yaml-ambiguous" and "Europe/Berlin" in (found.hint or "")
     assert "quote" not in (found.hint or "")
+
+
+@pytest.mark.parametrize(("written", "hint"), [
+    ("5", "write a list, in brackets, of: customer, operator, approver (e.g. [customer])"),
+    ("customer", "write it as a list, in brackets: [customer]"),
+])
+def test_a_single_value_for_a_list_of_choices_names_the_choices(tmp_path: Path, written: str,
+                                                                hint: str) -> None:
+    """`to: 5` was told to write [5], which is no role either."""
+    for part in ("config", "templates"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    wf = tmp_path / "config/workflow.yaml"
+    wf.write_text(wf.read_text(encoding="utf-8").replace("    to: [customer]", f"    to: {written}", 1),
+                  encoding="utf-8")
+    [found] = validate_repo(tmp_path, workers=1).errors
+    assert found.code == "wrong-type" and found.hint == hint
