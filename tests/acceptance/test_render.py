@@ -344,3 +344,19 @@ def test_a_send_time_refusal_keeps_its_hint_apart(repo: Path, tmp_path: Path) ->
     assert ("templates/quotation: error: 'archive@example' is not a valid address: the part after "
             "the @-sign is not valid. It should have a period (check for a missing or stray dot, e.g. "
             "name@example.com) [render-error]") in err
+
+
+def test_a_copy_address_listed_twice_in_other_letters_is_copied_once(repo: Path, tmp_path: Path) -> None:
+    """As the dispatcher sends it: an address once, however its letters are cased (a new admin
+    saw both spellings in the preview's Cc)."""
+    wf = repo / "config/workflow.yaml"
+    twice = "    cc: [pickup@example.org, PickUp@Example.org]\n"
+    text = wf.read_text(encoding="utf-8")
+    wf.write_text(text.replace("    template: order-ready\n", "    template: order-ready\n" + twice),
+                  encoding="utf-8")
+    code, _, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / "out"),
+                          "--template", "order-ready", "--lang", "en")
+    assert code == 0, err
+    msg = email.message_from_bytes((tmp_path / "out/order-ready/en.eml").read_bytes(), policy=default)
+    copies = [a.strip().lower() for a in str(msg["Cc"]).split(",")]
+    assert copies.count("pickup@example.org") == 1, msg["Cc"]

@@ -101,12 +101,18 @@ def preview(repo: Repo, compiled: CompiledTemplates, template_id: str, lang: str
     email = render_email(compiled, template_id, lang, ctx)
     files, notes = _attachments(repo, compiled.templates[template_id].attachments, data)
     shop = repo.webshops.get(str(data.get("webshop", "")))
-    cc = list(dict.fromkeys([*repo.smtp.cc, *(shop.cc if shop else ())]))
     reply_to = (shop.reply_to if shop else None) or repo.smtp.reply_to
+    to_addr = str(recipient.get("email") or "recipient@example.com")
+    listed = [*repo.smtp.cc, *(shop.cc if shop else ())]
     for trig in repo.workflow.triggers.values():
         if template_id in trig.template_ids():
-            cc.extend(c for c in trig.cc if c not in cc)
-    to_addr = str(recipient.get("email") or "recipient@example.com")
+            listed.extend(trig.cc)
+    # as the dispatcher does: an address once, however its letters are cased, and never the To's
+    seen, cc = {to_addr.lower()}, []
+    for c in listed:
+        if c.lower() not in seen:
+            seen.add(c.lower())
+            cc.append(c)
     key = hashlib.sha256(f"{template_id}\0{lang}\0{sample_name}".encode()).hexdigest()[:32]
     occurred = data.get("occurred_at")
     try:
