@@ -360,3 +360,17 @@ def test_a_copy_address_listed_twice_in_other_letters_is_copied_once(repo: Path,
     msg = email.message_from_bytes((tmp_path / "out/order-ready/en.eml").read_bytes(), policy=default)
     copies = [a.strip().lower() for a in str(msg["Cc"]).split(",")]
     assert copies.count("pickup@example.org") == 1, msg["Cc"]
+
+
+def test_a_render_into_the_same_folder_leaves_no_earlier_preview_behind(tmp_path: Path) -> None:
+    """A language no longer rendered left its files beside the new ones, where a reviewer opening
+    the folder took them for current; a file the renders never wrote is left alone."""
+    out = tmp_path / "out"
+    assert invoke("render", "--root", str(PROJECT), "--out", str(out), "--template", "order-ready")[0] == 0
+    assert (out / "order-ready/de.eml").is_file()
+    (out / "notes.txt").write_text("the reviewer's own", encoding="utf-8")
+    code, _, err = invoke("render", "--root", str(PROJECT), "--out", str(out), "--template", "order-ready",
+                          "--lang", "en")
+    assert code == 0, err
+    assert sorted(p.name for p in (out / "order-ready").iterdir()) == ["en.eml", "en.html", "en.txt"]
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "the reviewer's own"

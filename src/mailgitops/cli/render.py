@@ -15,6 +15,9 @@ from mailgitops.diagnostics import Diagnostic, Severity, format_text, one_explan
 from mailgitops.errors import ExitCode, MailgitopsError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mailgitops.gitops.manifest import ManifestEntry
     from mailgitops.gitops.previews import PreviewResult
     from mailgitops.model import Repo
     from mailgitops.render.compiled import CompiledTemplates
@@ -46,6 +49,32 @@ def _compiled_or_fail(repo: Repo, workers: int) -> CompiledTemplates:
     return compiled
 
 
+def _listed(out_dir: Path) -> set[str]:
+    """The files an earlier render listed in this folder's manifest.json (none when it has none)."""
+    import json
+
+    try:
+        emails = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8")).get("emails", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {str(e[k]) for e in emails if isinstance(e, dict) for k in ("html", "text", "eml")
+            if isinstance(e.get(k), str) and e[k]}
+
+
+def _drop_stale(out_dir: Path, before: set[str], entries: Sequence[ManifestEntry]) -> None:
+    """An earlier render's previews that this one did not make (a language no longer rendered)
+    are removed: the folder holds what its gallery and manifest list, nothing a reviewer could
+    take for current. Only files an earlier manifest listed, inside the folder, are touched."""
+    now = {f for e in entries for f in (e.html, e.text, e.eml) if f}
+    root = out_dir.resolve()
+    for rel in sorted(before - now):
+        path = (out_dir / rel).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            path.unlink()
+            if path.parent != root and not any(path.parent.iterdir()):
+                path.parent.rmdir()
+
+
 def _write(repo: Repo, compiled: CompiledTemplates, out: str, *, templates: tuple[str, ...],
            langs: tuple[str, ...], sample: str | None, total: int, workers: int,
            per_webshop: bool = False) -> PreviewResult:
@@ -53,6 +82,7 @@ def _write(repo: Repo, compiled: CompiledTemplates, out: str, *, templates: tupl
     from mailgitops.gitops.previews import write_previews
 
     out_dir = Path(out)
+    before = _listed(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -68,6 +98,7 @@ def _write(repo: Repo, compiled: CompiledTemplates, out: str, *, templates: tupl
             result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample,
                                     workers=workers, per_webshop=per_webshop)
         (out_dir / "index.html").write_text(gallery_html(result.entries, folder=out_dir), encoding="utf-8")
+        _drop_stale(out_dir, before, result.entries)
     except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
         raise MailgitopsError(f"cannot write the previews to {out_dir}: {e.strerror} ({e.filename})") from e
     return result
