@@ -40,6 +40,7 @@ _TYPES: Mapping[str, tuple[type, ...]] = {
 }
 _DATE_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+_NO_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 
 
 def is_date_time(value: str) -> bool:
@@ -121,7 +122,9 @@ def _string_errors(
         what = schema.get("description") or f"the pattern {schema['pattern']}"
         yield path, f"{_quoted(value)[:80]} does not fit {what}"
     if schema.get("format") == "date-time" and not _DATE_TIME.match(value):
-        yield path, f"{_quoted(value)[:80]} is not a date-time like 2026-11-27T10:00:00Z"
+        why = (" (it has no UTC offset, so it could be any zone's time; 2026-11-27T11:00:00+01:00 is "
+               "Berlin's 11:00)" if _NO_OFFSET.match(value) else "")
+        yield path, f"{_quoted(value)[:80]} is not a date-time like 2026-11-27T10:00:00Z{why}"
     if schema.get("format") == "email":
         found = problem(value)
         if found is not None:

@@ -87,6 +87,9 @@ CASES = [
     pytest.param({"trigger": RECEIVED, "order__submitted_at": '"2026-11-20T10:30:00"'},
                  "$.order.submitted_at",
                  "it has no UTC offset, so it could be any zone's time", id="submitted-at-no-offset"),
+    # occurred_at, refused by the schema's own check, says the same (it said only "not a date-time")
+    pytest.param({"occurred_at": '"2026-11-27T10:00:00"'}, "$.occurred_at",
+                 "it has no UTC offset, so it could be any zone's time", id="occurred-at-no-offset"),
     pytest.param({"trigger": RECEIVED, "order__submitted_at": '"2026-03-29T02:30:00"'},
                  "$.order.submitted_at",
                  "it has no UTC offset", id="submitted-at-in-the-missing-hour"),
@@ -201,3 +204,11 @@ def test_an_event_too_large_to_render_says_its_values_are_why(bundle: Path, tmp_
     assert "more than 500,000 characters" in out
     assert "the event's values make this email too large" in out
     assert _queued(tmp_path) == 0
+
+
+def test_a_time_in_lower_case_rfc_3339_is_read_wherever_a_time_goes(bundle: Path, tmp_path: Path) -> None:
+    """RFC 3339 allows `t` and `z`: occurred_at took them and order.submitted_at refused them."""
+    code, out = _dispatch(bundle, tmp_path, _event_text(trigger='"order_received"',
+                                                        occurred_at='"2026-11-27t10:00:00z"',
+                                                        order__submitted_at='"2026-11-20t10:30:00z"'))
+    assert code == 0, out

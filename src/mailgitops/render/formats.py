@@ -170,7 +170,8 @@ def as_datetime(value: Any) -> dt.datetime:
         text = str(value)
         if len(text.strip()) <= 10:
             raise ValueError(f"`{text}` is a date without a time of day: send {DATETIME_WANTED}")
-        parsed = dt.datetime.fromisoformat(text)
+        # RFC 3339 allows `t` and `z` in lower case, as the event's schema does (occurred_at)
+        parsed = dt.datetime.fromisoformat(text[:10] + text[10:].upper())
     if parsed.utcoffset() is None:
         raise ValueError(f"`{value}` has no UTC offset, so it could be any zone's time: "
                          f"send {DATETIME_WANTED}")
