@@ -39,6 +39,10 @@ LINK_SCHEMES = frozenset({"https", "http", "mailto"})  # what the renderer makes
 # (a `]` missing). Read on the parsed text, one line at a time; `_MAYBE_BROKEN` is its quick look.
 _NOT_MADE = re.compile(r"\[[^\[\]\n]*\][ \t]*[(\[]|\[[^\[\]\n]*\((?:https?:|mailto:|\ue000\d+\ue001)")
 _MAYBE_BROKEN = re.compile(r"\[[^\n]*[(\[]")
+# A whole inline link or image (balanced brackets and parentheses, a `{{ ... }}` allowed in its
+# address): taken out before that quick look, so that a text whose links are all whole is not
+# parsed for this (validate's cold run parses only the texts that need it).
+_WHOLE_LINK = re.compile(r"!?\[[^\[\]\n]*\]\((?:\{\{[^{}\n]*\}\}|[^()\s\\]|\([^()\s\\]*\))*\)")
 _IMAGE = re.compile(r"!\s*\[")
 
 
@@ -196,7 +200,7 @@ def _worth_parsing(source: str, value_of: Callable[[str], str | None]) -> bool:
     with a variable judged fine, and every image's alt text starts with a plain character. Most
     texts need no Markdown parse."""
     text = _BLOCK.sub("", source)
-    if _MAYBE_BROKEN.search(text) or _IMAGE.search(text):
+    if _IMAGE.search(text) or "&#" in text or _MAYBE_BROKEN.search(_WHOLE_LINK.sub("", text)):
         return True
     for m in _CANDIDATE.finditer(text):
         if m.group(0).startswith("!"):

@@ -73,7 +73,8 @@ def test_the_quick_look_never_skips_what_the_parse_finds() -> None:
     pieces = ["[a](http://x)", "[b](https://y)", "![](i.png)", "![c](i.png)", "![ ](i.png)", "<http://z>",
               "[r]", "\n[r]: http://d\n", "{% if x %}", "{% endif %}", "{%- if y %}", "{# c #}", "`",
               "{{ order.url }}", "]({{ delivery.tracking_url }})", "](", "[", "]", "!", " ", "\n", "\n\n",
-              "&#32;", "\\", "    ", "> ", "- ", "```\n", "{{ customer.name }}", "http://", "<", ">", ":"]
+              "&#32;", "\\", "    ", "> ", "- ", "```\n", "{{ customer.name }}", "http://", "<", ">", ":",
+              "(", ")", "[a](https://x.example)", "[b]({{ order.url }})", "&#91;", " (", "[c]", "][d]"]
     rng = random.Random(7)
     checked = 0
     for _ in range(3000):
