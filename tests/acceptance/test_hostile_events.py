@@ -212,3 +212,11 @@ def test_a_time_in_lower_case_rfc_3339_is_read_wherever_a_time_goes(bundle: Path
                                                         occurred_at='"2026-11-27t10:00:00z"',
                                                         order__submitted_at='"2026-11-20t10:30:00z"'))
     assert code == 0, out
+
+
+def test_a_value_of_the_wrong_type_is_one_problem_not_two(bundle: Path, tmp_path: Path) -> None:
+    """`"copies": "x"` was counted twice at its field ("must be of type integer" and "must be a
+    whole number"): "2 problems" for one."""
+    code, out = _dispatch(bundle, tmp_path, _event_text(order__jobs__0__copies='"x"'))
+    assert code == 1, out
+    assert "(1 problem)" in out and out.count("$.order.jobs[0].copies") == 1, out

@@ -154,4 +154,8 @@ def _not_twice(schema_found: Sequence[Diagnostic], more: list[Diagnostic]) -> li
 
     missing = {f"{d.json_path}.{m.group(1)}" for d in schema_found
                if (m := re.search(r"`([^`]+)` is required$", d.message)) is not None}
-    return [d for d in more if not (d.code == "missing-value" and d.json_path in missing)]
+    # a value of the wrong type: the schema's problem at that field says it (`"x"` for copies was
+    # named twice, as "must be of type integer" and as "must be a whole number")
+    refused = {d.json_path for d in schema_found if d.json_path}
+    return [d for d in more if not (d.code == "missing-value" and d.json_path in missing)
+            and not (d.code == "wrong-value" and d.json_path in refused)]
