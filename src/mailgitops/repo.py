@@ -131,8 +131,14 @@ class _Loader:
                         "(description, audience, attachments) and adapt it")
             self.diags.append(error(rel, 0, 0, "missing-file", f"{rel} does not exist", hint=hint))
         except UnicodeDecodeError as e:
-            self.diags.append(error(rel, 1, 1, "encoding", f"file is not UTF-8 text ({e.reason})",
-                                    hint="save the file as UTF-8"))
+            # at the first byte that is not UTF-8 (an umlaut saved as Latin-1, say), not at 1:1
+            done = e.object[:e.start]
+            line = done.count(b"\n") + 1
+            col = len(done[done.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+            bad = e.object[e.start]
+            self.diags.append(error(rel, line, col, "encoding",
+                                    f"file is not UTF-8 text: byte 0x{bad:02x} here ({e.reason})",
+                                    hint="save the file as UTF-8 (an editor's \"Save with encoding\")"))
         except OSError as e:
             self.diags.append(error(rel, 0, 0, "unreadable", f"cannot read the file: {e.strerror}",
                                     hint="check the file's permissions"))
