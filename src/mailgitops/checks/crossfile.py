@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mailgitops import catalog
+from mailgitops.checks.file_names import TEMPLATE_ID
 from mailgitops.diagnostics import Diagnostic, Severity, error, json_path, warning
 from mailgitops.model import Template, Trigger
 from mailgitops.repo import LoadedRepo
@@ -78,9 +79,13 @@ def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
         if trig.template and trig.template not in templates:
             folder = loaded.repo.root / "templates" / trig.template
             state = "is empty" if folder.is_dir() else "does not exist"
+            near = did_you_mean(trig.template, templates)
+            named = next((t for t in templates if t.lower() == trig.template.lower()), None)
+            if named is not None and not TEMPLATE_ID.fullmatch(named):  # `Order-Ready/`: the folder is wrong
+                near = f"the folder is named `{named}`: rename it to templates/{trig.template}/"
             out.append(doc.at((*base, "template"), "missing-template",
                               f"template folder `templates/{trig.template}/` {state}",
-                              hint=did_you_mean(trig.template, templates) or _missing_hint(tid, spec, trig)))
+                              hint=near or _missing_hint(tid, spec, trig)))
         out.extend(_per_role_templates(doc, tid, trig, templates))
         if spec is None:
             continue
@@ -167,7 +172,8 @@ def check_templates_and_languages(loaded: LoadedRepo) -> list[Diagnostic]:
             for lang in unwritten]
     for tid, tpl in repo.templates.items():
         anchor = _template_anchor(tid)
-        if loaded_ok(loaded, WORKFLOW) and tid not in used:
+        if loaded_ok(loaded, WORKFLOW) and tid not in used and TEMPLATE_ID.fullmatch(tid):
+            # (a folder no trigger can name has its own error, which says how to rename it)
             out.append(warning(anchor, 1, 1, "unused-template",
                                f"template `{tid}` is used by no trigger in {WORKFLOW}",
                                hint="add a trigger with `template: " + tid + "`, or delete the folder"))

@@ -54,3 +54,15 @@ def test_a_single_value_for_a_list_of_choices_names_the_choices(tmp_path: Path, 
                   encoding="utf-8")
     [found] = validate_repo(tmp_path, workers=1).errors
     assert found.code == "wrong-type" and found.hint == hint
+
+
+def test_a_template_folder_named_in_capitals_gets_one_fix_not_two_that_disagree(tmp_path: Path) -> None:
+    """`templates/Order-Ready/`: one error said to rename the folder, the trigger's said "did you
+    mean `Order-Ready`?" and a warning to write `template: Order-Ready`, which no trigger can."""
+    for part in ("config", "templates"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    (tmp_path / "templates/order-ready").rename(tmp_path / "templates/Order-Ready")
+    found = validate_repo(tmp_path, workers=1).diagnostics
+    fixes = [d.hint for d in found if d.code in ("missing-template", "bad-file-name", "unused-template")]
+    assert fixes == ["the folder is named `Order-Ready`: rename it to templates/order-ready/",
+                     "rename the folder templates/Order-Ready/ to templates/order-ready/"]
