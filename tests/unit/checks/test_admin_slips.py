@@ -1,4 +1,5 @@
-"""A trigger's setting moved left by the indentation of one level reads, to YAML, as a trigger of
+"""A new admin's slips, each answered with the fix that works. First: a trigger's setting moved left
+by the indentation of one level reads, to YAML, as a trigger of
 that name: the message says which trigger it belongs under, and what was written (`false`)."""
 
 from __future__ import annotations
