@@ -40,6 +40,9 @@ def _plain(addr: str) -> bool:
             and addr.rsplit(".", 1)[1].lower() not in _SPECIAL_TLDS)
 
 
+_COMMA_FOR_DOT = re.compile(r"[^@,;\s]+@[^@,;.\s]+,[A-Za-z]{2,24}")
+
+
 def _shape(addr: str) -> tuple[str, str] | None:  # noqa: PLR0911 - one return per shape
     """What makes `addr` not one address at all (message, hint), before the syntax is judged."""
     if _CONTROL.search(addr):
@@ -49,6 +52,10 @@ def _shape(addr: str) -> tuple[str, str] | None:  # noqa: PLR0911 - one return p
                 "write only the address here; the display name belongs in `name:`")
     if ":" in addr and "@" in addr.split(":", 1)[1] and not addr.startswith("["):
         return "uses group syntax (`name: a@x, b@y;`)", SPLIT_HINT
+    if _COMMA_FOR_DOT.fullmatch(addr):
+        # `orders@druckerei-hansen,de`: a domain without its dot, a top-level domain after the comma
+        fixed = addr.replace(",", ".")
+        return "has a `,` where a `.` goes, it seems", f"write {fixed}"
     if ";" in addr or "," in addr:
         return "holds more than one address", SPLIT_HINT
     if any(c.isspace() for c in addr):

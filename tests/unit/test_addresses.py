@@ -43,6 +43,8 @@ def test_good_addresses(addr: str) -> None:
     ("a@example.com\r\nBcc: evil@example.com", "line break"),
     ("Print Room <a@example.com>", "display name"),
     ("a@example.com, b@example.com", "more than one address"),
+    ("a@example.com,b", "more than one address"),
+    ("auftraege@druckerei-hansen,de", "a `,` where a `.` goes"),  # a new admin's slip: not two addresses
     ("Team: a@x.com, b@x.com;", "group syntax"),
     ("printroom.example.com", "no `@`"),
     ("a@@example.com", "more than one `@`"),
