@@ -174,6 +174,8 @@ def _wrong_type(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...],
         return doc.at(path, "wrong-type", f"expected a list, got the single value `{item}`", hint=hint)
     want_s = want_s.replace("string", "text").replace("array", "a list")
     want_s = want_s.replace("object", "`key: value` lines")
+    if err.instance is None and hint is None:  # `timezone:` with nothing after it
+        hint = "write the value after the `:`, or delete the line for the default (where there is one)"
     return doc.at(path, "wrong-type", f"expected {want_s}, got {got}", hint=hint)
 
 def _json_type(value: Any) -> str:

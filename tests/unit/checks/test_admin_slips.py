@@ -67,3 +67,13 @@ def test_a_template_folder_named_in_capitals_gets_one_fix_not_two_that_disagree(
     fixes = [d.hint for d in found if d.code in ("missing-template", "bad-file-name", "unused-template")]
     assert fixes == ["the folder is named `Order-Ready`: rename it to templates/order-ready/",
                      "rename the folder templates/Order-Ready/ to templates/order-ready/"]
+
+
+def test_a_setting_left_empty_says_how_to_fill_it_or_leave_it_out(tmp_path: Path) -> None:
+    for part in ("config", "templates"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    wf = tmp_path / "config/workflow.yaml"
+    wf.write_text(re.sub(r"(?m)^timezone: .*$", "timezone:", wf.read_text(encoding="utf-8")), encoding="utf-8")
+    [found] = validate_repo(tmp_path, workers=1).errors
+    assert found.message == "expected text, got null"
+    assert found.hint == "write the value after the `:`, or delete the line for the default (where there is one)"
