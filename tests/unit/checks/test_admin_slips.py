@@ -73,7 +73,9 @@ def test_a_setting_left_empty_says_how_to_fill_it_or_leave_it_out(tmp_path: Path
     for part in ("config", "templates"):
         shutil.copytree(ROOT / part, tmp_path / part)
     wf = tmp_path / "config/workflow.yaml"
-    wf.write_text(re.sub(r"(?m)^timezone: .*$", "timezone:", wf.read_text(encoding="utf-8")), encoding="utf-8")
+    text = wf.read_text(encoding="utf-8")
+    wf.write_text(re.sub(r"(?m)^timezone: .*$", "timezone:", text), encoding="utf-8")
     [found] = validate_repo(tmp_path, workers=1).errors
     assert found.message == "expected text, got null"
-    assert found.hint == "write the value after the `:`, or delete the line for the default (where there is one)"
+    assert found.hint == ("write the value after the `:`, or delete the line for the default "
+                          "(where there is one)")
