@@ -100,6 +100,9 @@ def _syntax_at(source: str, e: TemplateSyntaxError) -> tuple[int, str]:
     tag it names (`unknown tag 'endif'`), else at the first `{` of the line."""
     message = e.message or ""
     opened = re.search(r"innermost block that needs to be closed is '(\w+)'", message)
+    unknown = re.match(r"Encountered unknown tag '(\w+)'", message)
+    if unknown and e.lineno:  # `{% endfr %}`: the typo's own line, not the `for` it was to close
+        return e.lineno, unknown.group(1)
     if opened:
         lines = source.split("\n")[: max(e.lineno, 1)]
         tag = re.compile(r"\{%-?\s*" + opened.group(1) + r"\b")

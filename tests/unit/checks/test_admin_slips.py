@@ -79,3 +79,17 @@ def test_a_setting_left_empty_says_how_to_fill_it_or_leave_it_out(tmp_path: Path
     assert found.message == "expected text, got null"
     assert found.hint == ("write the value after the `:`, or delete the line for the default "
                           "(where there is one)")
+
+
+def test_a_misspelt_end_tag_is_placed_on_its_own_line(tmp_path: Path) -> None:
+    """`{% endfr %}` was placed at the `{% for %}` it was to close: the pull request's annotation
+    marked a line it did not change, and not the edited one (a reviewer's walk)."""
+    for part in ("config", "templates"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    nl = tmp_path / "templates/order-ready/nl.md"
+    lines = nl.read_text(encoding="utf-8").split("\n")
+    at = lines.index("{% endfor %}")
+    lines[at] = "{% endfr %}"
+    nl.write_text("\n".join(lines), encoding="utf-8")
+    [found] = validate_repo(tmp_path, workers=1).errors
+    assert (found.code, found.line, found.col) == ("jinja-syntax", at + 1, 4)
