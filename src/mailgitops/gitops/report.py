@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mailgitops.gitops.diff import SENT_BY, Comparison, EmailChange, Status
 from mailgitops.gitops.sending import NOT_SENT, describe
-from mailgitops.gitops.shared import MIN_EMAILS, shared_changes
+from mailgitops.gitops.shared import MIN_EMAILS, only_shared, shared_changes
 
 TITLE = "## Email preview"
 # GitHub refuses comments over 65,536 characters; stay below with room for the workflow's footer.
@@ -138,13 +138,17 @@ def _table(changes: list[EmailChange], gone: frozenset[str]) -> list[str]:
     return [*rows, ""]
 
 
-def _shared(cmp: Comparison) -> list[str]:
-    """The same edit in many emails (a new footer, a new sender), once, before the table."""
+def _shared(cmp: Comparison, folded: list[EmailChange]) -> list[str]:
+    """The same edit in many emails (a new footer, a new sender), once, before the table; the
+    emails with no other change (`folded`) are named under it, folded, instead of each having a
+    row and a section that repeat it (a one-line footer made 119 sections, cut by the size limit)."""
     common = shared_changes(cmp)
     if not common:
         return []
-    rows = ["**The same change in several emails** (each email's own section below shows it too):", "",
-            "| emails | change |", "| --- | --- |"]
+    said = ("each changed email's own section below shows it too" if not folded else
+            f"{len(folded)} emails changed in this alone, named below; each other email has its own "
+            "section below")
+    rows = [f"**The same change in several emails** ({said}):", "", "| emails | change |", "| --- | --- |"]
     for s in common:
         if s.kind == "text":
             what = ("line added: " if s.line[0] == "+" else "line removed: ") + md_text(s.line[2:])
@@ -152,6 +156,10 @@ def _shared(cmp: Comparison) -> list[str]:
             old, _, new = s.line.partition(" → ")
             what = f"{s.kind}: {md_text(old)} → **{md_text(new)}**"
         rows.append(f"| {s.emails} | {what} |")
+    if folded:
+        names = [f"- {_name(c)}" for c in folded]
+        rows += ["", f"<details><summary>The {len(folded)} emails changed in this alone</summary>", "",
+                 *names, "", "</details>"]
     return [*rows, ""]
 
 
@@ -233,7 +241,12 @@ def to_markdown(cmp: Comparison, limits: Limits | None = None) -> str:
         return "\n".join(head)
     look = _look_only(cmp)
     listed = [c for c in cmp.changes if not (look and _html_only(c))]
-    head.extend([*_shared(cmp), *(_look_block(look) if look else []), *_table(listed, cmp.gone)])
+    common = shared_changes(cmp)
+    folded = [c for c in listed if only_shared(c, common)]
+    if len(folded) < MIN_EMAILS:
+        folded = []
+    listed = [c for c in listed if c not in folded]
+    head.extend([*_shared(cmp, folded), *(_look_block(look) if look else []), *_table(listed, cmp.gone)])
     # Room for the closing "… and N more" line, so that it never pushes the total over.
     used = sum(len(line) + 1 for line in head) + 100
     body: list[str] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from mailgitops.gitops.diff import Comparison, Status
+from mailgitops.gitops.diff import Comparison, EmailChange, Status
 
 MIN_EMAILS = 3  # fewer is read as easily in the sections themselves
 MAX_ITEMS = 12
@@ -23,6 +23,22 @@ class Shared:
     emails: int
 
 
+def items_of(c: EmailChange) -> set[tuple[str, str]]:
+    """A changed email's edits as (kind, line): each text line added or removed, each header change."""
+    items = {("text", f"{line[0]} {line[1:]}") for line in c.text_diff[2:]
+             if line[:1] in "+-" and line[1:].strip()}
+    return items | {(name, f"{old or '(none)'} → {new or '(none)'}") for name, old, new in c.header_changes}
+
+
+def only_shared(c: EmailChange, common: list[Shared]) -> bool:
+    """Whether everything that changed in `c` is in `common`: its own section would repeat the
+    summary and nothing else (a new footer line, a new sender, in every email)."""
+    if c.status is not Status.CHANGED or c.subject_changed or c.fallback_changed or c.new_warnings:
+        return False
+    items = items_of(c)
+    return bool(items) and items <= {(s.kind, s.line) for s in common}
+
+
 def shared_changes(cmp: Comparison) -> list[Shared]:
     """The changes found in at least MIN_EMAILS changed emails, most widespread first."""
     seen: Counter[tuple[str, str]] = Counter()
@@ -33,9 +49,7 @@ def shared_changes(cmp: Comparison) -> list[Shared]:
     for c in cmp.changes:
         if c.status is not Status.CHANGED:
             continue  # an added or removed email is all new or all gone: no shared edit
-        items = {("text", f"{line[0]} {line[1:]}") for line in c.text_diff[2:]
-                 if line[:1] in "+-" and line[1:].strip()}
-        items |= {(name, f"{old or '(none)'} → {new or '(none)'}") for name, old, new in c.header_changes}
+        items = items_of(c)
         seen.update(items)
         for item in items:
             texts.setdefault(item, set()).add((c.template.partition("@")[0], c.lang))

@@ -453,3 +453,21 @@ def test_a_changed_email_names_the_trigger_that_sends_it(tmp_path, write_output,
     md = summary(base, head)
     assert "- Sent by: order\\_ready to customer (only to customers who asked)\n" in md
     assert "Changed: text." in md  # the trigger is named, not claimed as a change
+
+
+def test_emails_changed_only_by_the_shared_change_get_no_section_of_their_own(tmp_path, write_output,
+                                                                            base_emails) -> None:
+    """A one-line footer in every email made one identical section per email (119, cut by the
+    size limit before the last 25): the docs promise a rebrand reads as a few lines."""
+    base = write_output(tmp_path / "base", base_emails)
+    legal = "Druckerei Hansen GmbH · HRB 12345"
+    head_emails = {k: replace(e, text=e.text + f"-- \n{legal}\n") for k, e in base_emails.items()}
+    key = ("order-accepted", "en")
+    head_emails[key] = replace(head_emails[key], text=head_emails[key].text + "See you soon.\n")
+    md = summary(base, write_output(tmp_path / "head", head_emails))
+    n = len(base_emails)
+    assert f"**{n} emails differ**" in md
+    assert f"{n - 1} emails changed in this alone, named below" in md
+    assert md.count("### ") == 1 and "### `order-accepted` · `en`" in md  # the one with more to read
+    folded = md[md.index("emails changed in this alone</summary>"):md.index("</details>")]
+    assert all(f"`{t}` · `{lang}`" in folded for (t, lang) in base_emails if (t, lang) != key)
