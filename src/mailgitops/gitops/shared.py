@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from mailgitops.gitops.diff import Comparison, EmailChange, Status
+from mailgitops.gitops.diff import SENT_BY, Comparison, EmailChange, Status
 
 MIN_EMAILS = 3  # fewer is read as easily in the sections themselves
 MAX_ITEMS = 12
@@ -35,6 +35,8 @@ def only_shared(c: EmailChange, common: list[Shared]) -> bool:
     summary and nothing else (a new footer line, a new sender, in every email)."""
     if c.status is not Status.CHANGED or c.subject_changed or c.fallback_changed or c.new_warnings:
         return False
+    if any(name == SENT_BY for name, _, _ in c.header_changes):  # sent to others, or no longer sent:
+        return False  # each such email keeps its row, where the table says it
     items = items_of(c)
     return bool(items) and items <= {(s.kind, s.line) for s in common}
 
