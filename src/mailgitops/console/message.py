@@ -72,11 +72,15 @@ def _recipients(ctx: Ctx, row: Row) -> list[dict[str, str]]:
     out = []
     for r in row.recipients:
         result = str(r.get("result") or "")
-        if row.status == "draft" and result == "deferred":
-            result = "draft"  # nothing was tried: it waits for an operator
         code = r.get("code") or r.get("status") or ""
         text = str(r.get("text") or "")
-        if not code:  # no server said it (a connection that failed, nothing tried yet): our words
+        if row.status in ("draft", "discarded") and result == "deferred":
+            # nothing was tried, and nothing goes by itself: "tried again at the next attempt"
+            # said a discarded email would still go out (an operator's walk)
+            result = row.status
+            text = (ctx._("waiting for an operator") if row.status == "draft"
+                    else ctx._("the operator discarded the draft"))
+        elif not code:  # no server said it (a connection that failed, nothing tried yet): our words
             text = replies.ours(ctx._, text)
         elif (gave_up := replies.GAVE_UP.fullmatch(text)) is not None:  # the server's words alone
             text = gave_up["rest"]

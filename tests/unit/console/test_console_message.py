@@ -53,6 +53,20 @@ def test_a_waiting_draft_reads_as_waiting_for_an_operator(rig: ConsoleRig, signe
     assert "mailgitops drafts send" not in page
     assert f'<a href="/draft/{draft_id}">' in page
     assert "<span class=\"status status-draft\">draft</span>" in page
+    assert "waiting to be sent" not in page and "tried again by itself" not in page  # it waits for a person
+
+
+def test_a_discarded_draft_reads_as_never_sent(rig: ConsoleRig, signed_in: TestClient) -> None:
+    """Its recipients were shown "deferred, waiting to be sent", with "it is tried again by itself
+    at the next attempt": a discarded email that would still go out (an operator's walk)."""
+    from mailgitops.dispatch import drafts
+
+    gone = rig.draft("m-discarded")
+    drafts.discard(rig.service.dispatcher().outbox, gone)
+    page = signed_in.get(f"/deliveries/{gone}").text
+    assert "the operator discarded the draft" in page
+    assert "deferred" not in page and "waiting to be sent" not in page
+    assert "tried again by itself" not in page
 
 
 def test_a_message_the_server_put_off_shows_when_it_is_tried_again_with_the_zone(
