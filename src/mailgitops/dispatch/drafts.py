@@ -91,9 +91,11 @@ def list_drafts(outbox: Outbox, *, include_done: bool = False) -> list[JsonDict]
 
 def show(outbox: Outbox, draft_id: int) -> JsonDict:
     row, draft = _get(outbox, draft_id)
+    stored = draft.to_json()  # the change record, where there is one (docs/console.md)
+    record: JsonDict = {k: stored[k] for k in ("original", "history", "diff", "sent_by") if k in stored}
     return {**summary(row), "markdown": draft.markdown,
             "attachments": [{"kind": a.kind, "path": a.path} for a in draft.attachments],
-            "operator_attachments": list(draft.operator_attachments)}
+            "operator_attachments": list(draft.operator_attachments), **record}
 
 
 def _check_cc(addresses: Sequence[str]) -> list[str]:

@@ -77,7 +77,12 @@ def _schemas(event_schema: str | None) -> dict[str, Any]:
         "Outcome": {"type": "object", "required": ["event_id", "duplicate", "messages"], "properties": {
             "event_id": s, "duplicate": b, "messages": {"type": "array", "items": {"type": "object"}}}},
         "DraftSummary": summary,
-        "Draft": {"allOf": [summary, {"type": "object", "properties": {"markdown": n}}]},
+        "Draft": {"allOf": [summary, {"type": "object", "properties": {
+            "markdown": n,
+            # the change record (docs/console.md), once an operator has changed the draft
+            "original": {"type": "object", "description": "what the draft said before the first change"},
+            "history": {"type": "array", "description": "who changed what, when"},
+            "diff": {"type": "array", "description": "at send: the original against what was sent"}}}]},
         "DraftSend": {"allOf": [summary, {"type": "object", "required": ["already"],
                                           "properties": {"already": b}}]},
         "DraftEdit": {"type": "object", "additionalProperties": False, "properties": {

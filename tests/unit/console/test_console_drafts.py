@@ -133,6 +133,13 @@ def test_edit_preview_send_once_and_the_change_record(rig: ConsoleRig, signed_in
     assert "sent the email" in page
     history = rig.service.dispatcher().outbox.get(draft_id).draft.history
     assert [h.what for h in history] == ["edited", "sent the email"]
+    # `drafts show` and GET /drafts/{id} return the record too, as docs/console.md says
+    from mailgitops.dispatch import drafts
+
+    shown = drafts.show(rig.service.dispatcher().outbox, draft_id)
+    assert [h["what"] for h in shown["history"]] == ["edited", "sent the email"]  # type: ignore[index,union-attr]
+    assert shown["original"]["subject"] != "Your revised quotation PO-1001"  # type: ignore[index,call-overload]
+    assert any(part["field"] == "cc" for part in shown["diff"])  # type: ignore[index,union-attr]
 
 
 def test_send_needs_the_confirmation(rig: ConsoleRig, signed_in: TestClient) -> None:
