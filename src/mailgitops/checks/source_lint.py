@@ -58,7 +58,6 @@ class _AsWritten(MarkdownIt):
 
 
 # Only what decides whether a link or an image exists (code spans and blocks hide them); emphasis
-# and line breaks only style text.
 # and line breaks only style text. An escaped character (`\\[`) stays a token of its own
 # (text_special), so that brackets escaped to be text are not taken for a link not made.
 _MD = _AsWritten("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(
