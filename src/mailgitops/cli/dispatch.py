@@ -174,7 +174,10 @@ def register(group: click.Group) -> None:
                     raise UsageError(f"--body {body_file}: cannot read the new body ({why})",
                                      hint="give a UTF-8 Markdown file, or - for stdin") from e
             new_cc = [] if no_cc else (list(cc) if cc else None)
-            d.edit(disp, draft_id, subject=subject, markdown=body, cc=new_cc, attach=attach, detach=detach)
+            from mailgitops.dispatch.draft_record import command_line, recorder
+
+            d.edit(disp, draft_id, subject=subject, markdown=body, cc=new_cc, attach=attach, detach=detach,
+                   record=recorder(command_line(), "edited"))
             return d.show(disp.outbox, draft_id)
 
         run(with_dispatcher, bundle, outbox, attachments_root, edit)

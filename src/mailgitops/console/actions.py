@@ -13,6 +13,7 @@ from mailgitops.console.message import retryable, try_now
 from mailgitops.console.readable import readable
 from mailgitops.console.web import Ctx, temporary
 from mailgitops.dispatch import drafts
+from mailgitops.dispatch.draft_record import recorder, state
 from mailgitops.dispatch.draft_shape import Draft
 from mailgitops.dispatch.outbox import Outbox, Row
 from mailgitops.errors import ExitCode, MailgitopsError
@@ -65,7 +66,7 @@ def _save_typed(ctx: Ctx) -> None:
     changes = _changes(ctx)
     if any(v is not None for v in changes.values()):
         drafts.edit(ctx.console.service.dispatcher(), _id(ctx), **changes,
-                    record=record.recorder(_who(ctx), "edited"))
+                    record=recorder(_who(ctx), "edited"))
 
 
 # the editor's field a refusal from the core is about (the page marks it and puts the focus there)
@@ -123,7 +124,7 @@ def upload(ctx: Ctx) -> Response:
     except MailgitopsError as e:  # the file chosen (its type, size, none): on the file field
         return _refused(ctx, e, ("file",))
     try:
-        drafts.edit(disp, _id(ctx), attach=[rel], record=record.recorder(_who(ctx), "attached a file"))
+        drafts.edit(disp, _id(ctx), attach=[rel], record=recorder(_who(ctx), "attached a file"))
     except MailgitopsError as e:
         uploads.remove(disp.attachments_root, rel)
         return _refused(ctx, e)
@@ -141,7 +142,7 @@ def detach(ctx: Ctx) -> Response:
         return stale
     try:
         _save_typed(ctx)
-        drafts.edit(disp, _id(ctx), detach=[path], record=record.recorder(_who(ctx), "removed a file"))
+        drafts.edit(disp, _id(ctx), detach=[path], record=recorder(_who(ctx), "removed a file"))
     except MailgitopsError as e:
         return _refused(ctx, e)
     uploads.remove(disp.attachments_root, path)  # only this draft's own file, checked above
@@ -150,13 +151,13 @@ def detach(ctx: Ctx) -> Response:
 
 def _send_record(ctx: Ctx) -> drafts.Recorder:
     """The history line and the diff, written into the draft in the last edit before it is queued."""
-    log = record.recorder(_who(ctx), record.SENT)
+    log = recorder(_who(ctx), record.SENT)
 
     def hook(draft: Draft, before: Row, new_cc: list[str]) -> Draft:
         draft = log(draft, before, new_cc)
-        original = draft.original or record.state(draft, new_cc)  # log keeps one: never the fallback
+        original = draft.original or state(draft, new_cc)  # log keeps one: never the fallback
         rendered = drafting.sent_state(ctx.console, before, original)
-        sent = drafting.sent_state(ctx.console, before, record.state(draft, new_cc))
+        sent = drafting.sent_state(ctx.console, before, state(draft, new_cc))
         return draft._replace(diff=record.diff(rendered, sent), sent_by=_who(ctx))
 
     return hook
@@ -224,7 +225,7 @@ def discard(ctx: Ctx) -> Response:
         return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422,
                            invalid=("confirm-discard",))
     try:
-        drafts.edit(disp, row.id, record=record.recorder(_who(ctx), "discarded the draft"))
+        drafts.edit(disp, row.id, record=recorder(_who(ctx), "discarded the draft"))
         drafts.discard(disp.outbox, row.id, disp.attachments_root)
     except MailgitopsError as e:
         return _refused(ctx, e)

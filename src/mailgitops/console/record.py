@@ -5,13 +5,10 @@ recipient reads it), CC and attachments between the original and what was sent."
 from __future__ import annotations
 
 import difflib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mailgitops.dispatch.draft_shape import DiffLine, DiffPart, Draft, DraftState, HistoryLine
-from mailgitops.dispatch.drafts import Recorder
-from mailgitops.dispatch.outbox import Row
+from mailgitops.dispatch.draft_shape import DiffLine, DiffPart
 
 SENT = "sent the email"  # the history line of the send; two racing clicks keep only the winner's
 
@@ -24,31 +21,6 @@ class Shown:
     body: str
     cc: tuple[str, ...]
     attachments: tuple[str, ...]
-
-
-def state(draft: Draft, cc: Sequence[str]) -> DraftState:
-    """What the operator can change, as the draft holds it now."""
-    return DraftState(draft.subject, draft.markdown, tuple(cc), draft.operator_attachments)
-
-
-def recorder(who: str, what: str) -> Recorder:
-    """A hook for drafts.edit: keep the original once, then add one line to the history."""
-
-    def hook(draft: Draft, before: Row, new_cc: list[str]) -> Draft:
-        old = before.draft or draft  # drafts.edit calls it only for a row that holds a draft
-        if draft.original is None:
-            draft = draft._replace(original=state(old, before.cc))
-        fields = tuple(name for name, changed in (
-            ("subject", old.subject != draft.subject),
-            ("body", old.markdown != draft.markdown),
-            ("cc", tuple(before.cc) != tuple(new_cc)),
-            ("attachments", old.operator_attachments != draft.operator_attachments),
-        ) if changed)
-        if fields or what != "edited":
-            draft = draft._replace(history=(*draft.history, HistoryLine(who, time.time(), what, fields)))
-        return draft
-
-    return hook
 
 
 def _lines(kind_a: Sequence[str], kind_b: Sequence[str]) -> list[DiffLine]:

@@ -159,7 +159,9 @@ def edit_draft(service: Service, req: Request, draft_id: str) -> Response:
                             problems=[problem(e.message, json_path=path, code="bad-edit", hint=e.hint)
                                       for path, e in found])
     try:
-        drafts.edit(disp, int(draft_id), **args)
+        from mailgitops.dispatch.draft_record import API, recorder
+
+        drafts.edit(disp, int(draft_id), **args, record=recorder(API, "edited"))
     except MailgitopsError as e:
         raise _refused(service, draft_id, e) from None
     return json_response(200, drafts.show(disp.outbox, int(draft_id)))

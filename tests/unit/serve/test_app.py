@@ -231,6 +231,10 @@ def test_draft_edit_send_discard(service: Service) -> None:
     assert edited["subject"] == "New subject"
     assert edited["markdown"] == "New body"
     assert edited["cc"] == ["boss@example.com"]
+    # in the change record, as the console's edits are: who (the API), what, which fields
+    [line] = edited["history"]
+    assert (line["who"], line["what"], line["fields"]) == ("the order system (HTTP API)", "edited",
+                                                           ["subject", "body", "cc"])
     status, _, body = call(service, "POST", f"/drafts/{draft_id}", {"subject": "two\nlines"})
     assert status == 422
     assert "one non-empty line" in body["problems"][0]["message"]

@@ -1,0 +1,29 @@
+"""Every way a draft is edited leaves its line in the change record: `mailgitops drafts edit`
+changed a subject and body with no trace, and the console's "original", taken at the first console
+edit, already held them (an operator's walk)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, sample_event, write_event
+
+
+def test_an_edit_from_the_command_line_is_in_the_change_record(tmp_path: Path) -> None:
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=9))
+    ob = str(tmp_path / "o.sqlite")
+    event = write_event(tmp_path, sample_event("flyers", trigger="quotation", event_id="cli-edit-1"))
+    out = json.loads(cli("dispatch", "--bundle", str(bundle), "--event", str(event), "--outbox", ob,
+                         "--attachments-root", str(SAMPLES / "files"),
+                         env={"MAILGITOPS_DELIVERY": "production"}).stdout)
+    [draft_id] = [m["draft_id"] for m in out["messages"] if m["draft_id"]]
+    before = json.loads(cli("drafts", "show", str(draft_id), "--outbox", ob).stdout)
+    edited = cli("drafts", "edit", str(draft_id), "--subject", "Revised by phone", "--bundle", str(bundle),
+                 "--outbox", ob)
+    assert edited.returncode == 0, edited.stderr
+    shown = json.loads(cli("drafts", "show", str(draft_id), "--outbox", ob).stdout)
+    [line] = shown["history"]
+    assert line["what"] == "edited" and line["fields"] == ["subject"]
+    assert line["who"].endswith("(command line)")
+    assert shown["original"]["subject"] == before["subject"] != "Revised by phone"
