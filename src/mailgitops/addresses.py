@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
@@ -38,6 +39,18 @@ WHOLE_HINT = "write the whole address, e.g. printroom@example.com"
 def _plain(addr: str) -> bool:
     return (len(addr) <= 254 and addr.index("@") <= 64 and _PLAIN.match(addr) is not None
             and addr.rsplit(".", 1)[1].lower() not in _SPECIAL_TLDS)
+
+
+def unique(addresses: Sequence[str], exclude: Sequence[str] = ()) -> tuple[str, ...]:
+    """Each address once, however its letters are cased (the first spelling kept), and none of
+    `exclude` (the To: a recipient is not copied on their own email)."""
+    seen = {a.lower() for a in exclude}
+    out = []
+    for a in addresses:
+        if a.lower() not in seen:
+            seen.add(a.lower())
+            out.append(a)
+    return tuple(out)
 
 
 _COMMA_FOR_DOT = re.compile(r"[^@,;\s]+@[^@,;.\s]+,[A-Za-z]{2,24}")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
+from mailgitops.addresses import unique
 from mailgitops.dispatch.attachments import ROOT_MISSING, FileRef, per_template_files
 from mailgitops.dispatch.attachments import problem as _bad
 from mailgitops.jsonshape import JsonObject, obj, strings, text
@@ -68,16 +69,6 @@ def address_problem(addr: str) -> str | None:
 
     found = problem(addr)
     return None if found is None else f"{addr!r} {found[0]}"
-
-
-def _dedupe(addresses: Sequence[str], exclude: Sequence[str]) -> tuple[str, ...]:
-    seen = {a.lower() for a in exclude}
-    out = []
-    for a in addresses:
-        if a.lower() not in seen:
-            seen.add(a.lower())
-            out.append(a)
-    return tuple(out)
 
 
 def plan(settings: Settings, event: JsonObject,
@@ -190,11 +181,11 @@ def _recipients(settings: Settings, event: JsonObject, trigger_id: str,
                 continue
             out.append(Planned(
                 role=role, person=p, to=((p.get("name"), p["email"]),),
-                cc=_dedupe(cc_base, [p["email"]]), lang=lang, template_id=trig.template_for(role),
+                cc=unique(cc_base, [p["email"]]), lang=lang, template_id=trig.template_for(role),
                 sender=(sender.address, sender.name),
                 webshop_name=shop.name if shop else None, attachments=(), notes=notes,
                 reply_to=reply_to, order_url=order_url,
                 # edit_before_send lets operators review what others get; their own copy goes out as it is
                 draft=trig.edit_before_send and settings.catalog[trigger_id].editable and role != "operator",
-                bcc=_dedupe([*settings.smtp.bcc, *trig.bcc], [p["email"], *cc_base])))
+                bcc=unique([*settings.smtp.bcc, *trig.bcc], [p["email"], *cc_base])))
     return out

@@ -81,11 +81,14 @@ ADDRESS_HEADERS = ("From", "Reply-To", "To", "Cc")
 SENT_BY = "Sent by"
 
 
-def _headers(out: RenderOutput, email: ManifestEntry) -> dict[str, str]:
-    if not email.eml:
-        return {}
-    msg = BytesHeaderParser(policy=default_policy).parsebytes(out.read(email.eml))
+def address_headers(eml: bytes) -> dict[str, str]:
+    """From, Reply-To, To and Cc as an .eml has them, each on one line (the diff and the gallery)."""
+    msg = BytesHeaderParser(policy=default_policy).parsebytes(eml)
     return {name: " ".join(str(msg[name]).split()) for name in ADDRESS_HEADERS if msg[name] is not None}
+
+
+def _headers(out: RenderOutput, email: ManifestEntry) -> dict[str, str]:
+    return address_headers(out.read(email.eml)) if email.eml else {}
 
 
 def _header_changes(base: RenderOutput, before: ManifestEntry,

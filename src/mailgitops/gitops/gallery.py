@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
 from pathlib import Path
 
+from mailgitops.gitops.diff import SENT_BY, address_headers
 from mailgitops.gitops.manifest import ManifestEntry
-
-# What a reviewer checks besides the text: who it comes from and to whom it goes (a new sender,
-# a CC added) as the recipient's mail program shows it, read from each email's .eml.
-SHOWN_HEADERS = ("From", "Reply-To", "To", "Cc")
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1f2933}
@@ -49,13 +44,13 @@ try{if(f.contentDocument&&f.contentDocument.readyState==='complete'&&f.contentDo
 
 
 def _headers(folder: Path | None, e: ManifestEntry) -> str:
+    """What a reviewer checks besides the text: who it comes from and to whom it goes (a new
+    sender, a CC added) as the recipient's mail program shows it, and which triggers send it."""
     if folder is None or not e.eml or not (folder / e.eml).is_file():
         return ""
-    with (folder / e.eml).open("rb") as f:
-        msg = BytesHeaderParser(policy=default_policy).parse(f)
-    rows = [(name, " ".join(str(msg[name]).split())) for name in SHOWN_HEADERS if msg[name] is not None]
+    rows = list(address_headers((folder / e.eml).read_bytes()).items())
     if e.sent_by:
-        rows.append(("Sent by", "; ".join(e.sent_by)))
+        rows.append((SENT_BY, "; ".join(e.sent_by)))
     return "".join(f'<div class="meta addr"><b>{name}:</b> {html.escape(value)}</div>'
                    for name, value in rows)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mailgitops.gitops.diff import SENT_BY, Comparison, EmailChange, Status
 from mailgitops.gitops.sending import NOT_SENT, describe
-from mailgitops.gitops.shared import MIN_EMAILS, only_shared, shared_changes
+from mailgitops.gitops.shared import MIN_EMAILS, Shared, only_shared, shared_changes
 
 TITLE = "## Email preview"
 # GitHub refuses comments over 65,536 characters; stay below with room for the workflow's footer.
@@ -138,11 +138,10 @@ def _table(changes: list[EmailChange], gone: frozenset[str]) -> list[str]:
     return [*rows, ""]
 
 
-def _shared(cmp: Comparison, folded: list[EmailChange]) -> list[str]:
+def _shared(common: list[Shared], folded: list[EmailChange]) -> list[str]:
     """The same edit in many emails (a new footer, a new sender), once, before the table; the
     emails with no other change (`folded`) are named under it, folded, instead of each having a
     row and a section that repeat it (a one-line footer made 119 sections, cut by the size limit)."""
-    common = shared_changes(cmp)
     if not common:
         return []
     said = ("each changed email's own section below shows it too" if not folded else
@@ -246,7 +245,7 @@ def to_markdown(cmp: Comparison, limits: Limits | None = None) -> str:
     if len(folded) < MIN_EMAILS:
         folded = []
     listed = [c for c in listed if c not in folded]
-    head.extend([*_shared(cmp, folded), *(_look_block(look) if look else []), *_table(listed, cmp.gone)])
+    head.extend([*_shared(common, folded), *(_look_block(look) if look else []), *_table(listed, cmp.gone)])
     # Room for the closing "… and N more" line, so that it never pushes the total over.
     used = sum(len(line) + 1 for line in head) + 100
     body: list[str] = []

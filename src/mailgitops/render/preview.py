@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from mailgitops.addresses import unique
 from mailgitops.model import Mailbox, Repo
 from mailgitops.people import people
 from mailgitops.render.compiled import CompiledTemplates
@@ -107,12 +108,7 @@ def preview(repo: Repo, compiled: CompiledTemplates, template_id: str, lang: str
     for trig in repo.workflow.triggers.values():
         if template_id in trig.template_ids():
             listed.extend(trig.cc)
-    # as the dispatcher does: an address once, however its letters are cased, and never the To's
-    seen, cc = {to_addr.lower()}, []
-    for c in listed:
-        if c.lower() not in seen:
-            seen.add(c.lower())
-            cc.append(c)
+    cc = list(unique(listed, [to_addr]))  # as the dispatcher copies: each once, never the To
     key = hashlib.sha256(f"{template_id}\0{lang}\0{sample_name}".encode()).hexdigest()[:32]
     occurred = data.get("occurred_at")
     try:
