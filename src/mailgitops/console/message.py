@@ -74,9 +74,10 @@ def _recipients(ctx: Ctx, row: Row) -> list[dict[str, str]]:
         result = str(r.get("result") or "")
         code = r.get("code") or r.get("status") or ""
         text = str(r.get("text") or "")
-        if row.status in ("draft", "discarded") and result == "deferred":
+        if row.status in ("draft", "discarded") and result in ("deferred", "discarded"):
             # nothing was tried, and nothing goes by itself: "tried again at the next attempt"
-            # said a discarded email would still go out (an operator's walk)
+            # said a discarded email would still go out (an operator's walk). A draft discarded
+            # before its recipients were recorded as discarded reads the same
             result = row.status
             text = (ctx._("waiting for an operator") if row.status == "draft"
                     else ctx._("the operator discarded the draft"))

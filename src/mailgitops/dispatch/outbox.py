@@ -48,8 +48,12 @@ class NewMessage(NamedTuple):
     bodies: tuple[bytes, ...] | None = None
 
 
-Recipient = JsonDict  # {address, kind: to|cc|bcc, result: accepted|refused|deferred, code, text}
+# {address, kind: to|cc|bcc, result: accepted|refused|deferred|bounced|discarded, code, text}
+Recipient = JsonDict
 NOT_TRIED = "waiting to be sent"  # a recipient's text before any attempt (the console translates it by this)
+# a discarded draft's recipients: nothing was tried and nothing ever will be; `deferred` ("not
+# tried yet") said to the order system and to /metrics that the email would still go out
+DISCARDED = "the operator discarded the draft"
 
 
 def initial_recipients(to: Iterable[str], cc: Iterable[str], bcc: Iterable[str] = (),
@@ -268,8 +272,10 @@ def recipient_metric_lines(counts: Mapping[tuple[str, str], int]) -> list[str]:
     kind="to",result="refused" fires when customers were not told."""
     lines = ["# HELP mailgitops_recipients Envelope recipients in the outbox by kind (to, cc, bcc) and "
              "the latest result (accepted, refused, deferred; bounced: a delivery status "
-             "notification came back after the server accepted it).",
+             "notification came back after the server accepted it; discarded: the draft was "
+             "discarded, so it was never sent).",
              "# TYPE mailgitops_recipients gauge"]
     lines += [f'mailgitops_recipients{{kind="{k}",result="{r}"}} {counts.get((k, r), 0)}'
-              for k in ("to", "cc", "bcc") for r in ("accepted", "refused", "deferred", "bounced")]
+              for k in ("to", "cc", "bcc")
+              for r in ("accepted", "refused", "deferred", "bounced", "discarded")]
     return lines

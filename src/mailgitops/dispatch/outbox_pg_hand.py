@@ -13,7 +13,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from mailgitops.dispatch import blobs
-from mailgitops.dispatch.outbox import Row, initial_recipients, requeued_by_hand, sha_of
+from mailgitops.dispatch.outbox import DISCARDED, Row, initial_recipients, requeued_by_hand, sha_of
 from mailgitops.dispatch.outbox_pg_upkeep import PgUpkeep
 
 if TYPE_CHECKING:
@@ -89,5 +89,10 @@ class PgHandActions(PgUpkeep):
 
     def discard_draft(self, row_id: int) -> bool:
         with self._conn() as conn, conn.transaction():
-            return conn.execute("UPDATE messages SET status='discarded', updated_at=%s WHERE id=%s"
-                                " AND status='draft'", (time.time(), row_id)).rowcount == 1
+            # each recipient's result in the same statement: never tried, and never will be
+            return conn.execute(
+                "UPDATE messages SET status='discarded', updated_at=%s, recipients_json=(SELECT"
+                " coalesce(jsonb_agg(r || jsonb_build_object('result', 'discarded', 'code', NULL,"
+                " 'text', %s::text) ORDER BY i), '[]'::jsonb) FROM jsonb_array_elements(recipients_json)"
+                " WITH ORDINALITY AS t(r, i)) WHERE id=%s AND status='draft'",
+                (time.time(), DISCARDED, row_id)).rowcount == 1

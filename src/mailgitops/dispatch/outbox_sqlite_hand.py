@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mailgitops.dispatch import blobs
-from mailgitops.dispatch.outbox import Row, initial_recipients, requeued_by_hand, sha_of
+from mailgitops.dispatch.outbox import DISCARDED, Row, initial_recipients, requeued_by_hand, sha_of
 from mailgitops.dispatch.outbox_sqlite_upkeep import SqliteUpkeep, locked
 
 if TYPE_CHECKING:
@@ -83,5 +83,9 @@ class SqliteHandActions(SqliteUpkeep):
 
     @locked
     def discard_draft(self, row_id: int) -> bool:
-        return self._write("UPDATE messages SET status='discarded', updated_at=? WHERE id=?"
-                           " AND status='draft'", (time.time(), row_id)) == 1
+        # each recipient's result in the same statement: never tried, and never will be
+        return self._write(
+            "UPDATE messages SET status='discarded', updated_at=?, recipients_json=(SELECT"
+            " json_group_array(json_set(value, '$.result', 'discarded', '$.code', NULL, '$.text', ?))"
+            " FROM json_each(recipients_json)) WHERE id=? AND status='draft'",
+            (time.time(), DISCARDED, row_id)) == 1

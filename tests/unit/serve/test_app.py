@@ -266,6 +266,22 @@ def test_discarded_draft_is_never_sent(service: Service) -> None:
     assert service.dispatcher().outbox.rows("queued") == []
 
 
+def test_a_discarded_drafts_recipients_do_not_read_as_still_going_out(service: Service) -> None:
+    # an operator's walk: GET /outbox said `deferred` ("not tried yet") for every recipient of a
+    # discarded draft, and /metrics counted them as waiting, as if the email would still go out
+    draft_id = _draft(service)
+    [held] = call(service, "GET", "/outbox?status=draft")[2]["messages"]
+    assert {r["result"] for r in held["recipients"]} == {"deferred"}
+    assert call(service, "POST", f"/drafts/{draft_id}/discard")[0] == 200
+    [row] = call(service, "GET", "/outbox?status=discarded")[2]["messages"]
+    assert [r["address"] for r in row["recipients"]] == [r["address"] for r in held["recipients"]]
+    assert {(r["result"], r["code"], r["text"]) for r in row["recipients"]} == {
+        ("discarded", None, "the operator discarded the draft")}
+    metrics = call(service, "GET", "/metrics")[1].body.decode()
+    assert 'mailgitops_recipients{kind="to",result="deferred"} 0' in metrics
+    assert 'mailgitops_recipients{kind="to",result="discarded"} 1' in metrics
+
+
 def test_a_discarded_drafts_console_uploads_are_removed(bundle: Path, outbox_location: str,
                                                        tmp_path: Path) -> None:
     root = tmp_path / "files"
