@@ -220,3 +220,23 @@ def test_a_value_of_the_wrong_type_is_one_problem_not_two(bundle: Path, tmp_path
     code, out = _dispatch(bundle, tmp_path, _event_text(order__jobs__0__copies='"x"'))
     assert code == 1, out
     assert "(1 problem)" in out and out.count("$.order.jobs[0].copies") == 1, out
+
+
+def test_a_value_out_of_range_does_not_hide_the_events_other_problems(bundle: Path, tmp_path: Path) -> None:
+    """`1e16` copies stopped the check there: the other bad value of the same event went unnamed,
+    and the refusal left out the event's id (a developer's walk)."""
+    code, out = _dispatch(bundle, tmp_path, _event_text(order__jobs__0__copies="10000000000000000",
+                                                        order__jobs__1__copies="-1"))
+    assert code == 1, out
+    assert "event hostile-1 was refused (2 problems)" in out, out
+    assert "$.order.jobs[0].copies: 1e+16 is out of range" in out, out
+    assert "$.order.jobs[1].copies: must be at least 0" in out, out
+    assert out.count("$.order.jobs[0].copies") == 1, out  # the null put in its place is not named
+    assert _queued(tmp_path) == 0
+
+
+def test_an_event_id_given_twice_is_not_shown_as_the_events_id(bundle: Path, tmp_path: Path) -> None:
+    text = _event_text(order__price="NaN").replace('"event_id": ', '"event_id": "other-id", "event_id": ', 1)
+    code, out = _dispatch(bundle, tmp_path, text)
+    assert code == 1, out
+    assert "the event was refused (2 problems)" in out and "event hostile-1" not in out, out

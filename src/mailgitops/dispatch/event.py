@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from mailgitops.errors import MailgitopsError
 from mailgitops.jsonshape import SUPPORTED_KEYWORDS, JsonDict, JsonValue, schema_errors
@@ -19,6 +19,7 @@ __all__ = ["SUPPORTED_KEYWORDS", "schema_errors"]  # the event's checker, as tes
 
 if TYPE_CHECKING:  # diagnostics are made only for a bad event: a good one does not import them
     from mailgitops.diagnostics import Diagnostic
+    from mailgitops.dispatch.event_values import Path as ValuePath
 
 MAX_EVENT_BYTES = 1_000_000
 
@@ -113,11 +114,7 @@ def require_valid(data: JsonValue, source: str = "event",
 
     hostile = list(value_problems(data))
     if hostile:
-        from mailgitops.diagnostics import error, json_path
-
-        # a hostile event's values are not repeated, not even its id
-        raise refusal(source, [error(source, 0, 0, "bad-event", f"{json_path(p)}: {msg}",
-                                     json_path=json_path(p)) for p, msg in hostile])
+        raise _hostile(data, hostile, source, more, schema)
     diags = check_event(data, source, role_addresses=False, schema=schema)
     if more is not None:
         diags += more(data)
@@ -127,6 +124,31 @@ def require_valid(data: JsonValue, source: str = "event",
                       event_id=_id_of(data, found))
     assert isinstance(data, dict)
     return data
+
+
+def _hostile(data: JsonValue, hostile: list[tuple[ValuePath, str]], source: str,
+             more: Callable[[JsonValue], list[Diagnostic]] | None,
+             schema: Mapping[str, object] | None) -> MailgitopsError:
+    """The refusal of an event holding values no event may hold (`1e16` copies, NaN, nesting 40
+    deep): those, named at their fields without repeating them, and every other problem of the
+    event, found in a copy with those values set to null (the refusal used to stop at the first
+    kind, against "every problem named at once")."""
+    from mailgitops.diagnostics import error, json_path
+    from mailgitops.dispatch.event_values import without
+
+    copied, replaced = without(data, hostile)
+    sane = cast("JsonValue", copied)  # what json.loads makes, less the values replaced
+    at = {json_path(p) for p in replaced}
+    found = check_event(sane, source, schema=schema)
+    found += _not_twice(found, more(sane) if more is not None else [])
+    # the nulls put in their place are not the event's problems
+    others = [d for d in found if not any(d.json_path == a or d.json_path.startswith((a + ".", a + "["))
+                                          for a in at)]
+    named = [error(source, 0, 0, "bad-event", f"{json_path(p)}: {msg}", json_path=json_path(p))
+             for p, msg in hostile]
+    # the id is shown only when it is itself sane, plain and given once
+    plain_id = "$.event_id" not in {d.json_path for d in named}
+    return refusal(source, named + others, event_id=_id_of(sane, others) if plain_id else None)
 
 
 def refusal(source: str, diags: Sequence[Diagnostic], event_id: str | None = None) -> MailgitopsError:

@@ -19,6 +19,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 Path = tuple[str | int, ...]
 
 
+TWICE = ("is given more than once in one object; JSON readers differ in which one they keep, so "
+         "send each field once")
+
+
 class NonFinite(str):
     """What JSON's NaN / Infinity / -Infinity parse to here (json.loads would make floats), so the
     walk can name the field that holds one."""
@@ -141,8 +145,7 @@ def _walk(data: object) -> Iterator[tuple[Path, str]]:
                 continue
             if isinstance(value, Duplicated):
                 for name in value.twice:
-                    yield (*path, name), ("is given more than once in one object; JSON readers differ in "
-                                          "which one they keep, so send each field once")
+                    yield (*path, name), TWICE
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in reversed(list(items)):
                 found = _key_problem(key) if isinstance(value, dict) else None
@@ -153,3 +156,22 @@ def _walk(data: object) -> Iterator[tuple[Path, str]]:
         else:  # only from Python code: json.loads makes none of these
             yield path, (f"is a {type(value).__name__}, which an event cannot carry; use text, a "
                          "number, true/false, null, a list or an object (a date as ISO 8601 text)")
+
+
+def without(data: object, problems: list[tuple[Path, str]]) -> tuple[object, set[Path]]:
+    """The event with each value `value_problems` named set to null (a field given twice keeps the
+    value json.loads kept), and the paths so replaced: the schema check and the trigger's own then
+    name every other problem of the event at once, meeting only sane values. Nothing deeper than
+    MAX_DEPTH is copied (a container that deep is among the problems)."""
+    replaced = {path for path, why in problems if why != TWICE}
+
+    def copy(value: object, path: Path) -> object:
+        if path in replaced:
+            return None
+        if isinstance(value, dict):
+            return {k: copy(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [copy(v, (*path, i)) for i, v in enumerate(value)]
+        return value
+
+    return copy(data, ()), replaced
