@@ -33,6 +33,11 @@ def run(fn: Callable[..., int], *args: Any, **kwargs: Any) -> NoReturn:
     except KeyboardInterrupt:
         _err("interrupted")
         code = int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # whoever read the output stopped reading (`| head`): stop quietly, as other tools do;
+        # it was reported as "a bug in mailgitops". What the command did (a message sent) stands
+        _quiet_stdout()
+        code = BROKEN_PIPE
     except Exception as e:
         if os.environ.get("MAILGITOPS_DEBUG"):
             import traceback  # only here: the dispatcher's cold start does not pay for it
@@ -41,5 +46,19 @@ def run(fn: Callable[..., int], *args: Any, **kwargs: Any) -> NoReturn:
         _err(f"unexpected error: {type(e).__name__}: {e}\n"
              "This is a bug in mailgitops; rerun with MAILGITOPS_DEBUG=1 for details.")
         code = int(ExitCode.UNEXPECTED)
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = code or BROKEN_PIPE
     sys.exit(code)
+
+
+BROKEN_PIPE = 128 + 13  # the exit status of a process ended by SIGPIPE, as a shell shows it
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
