@@ -318,3 +318,28 @@ def test_a_translation_that_does_not_follow_the_source_is_named_and_left_out(rep
     assert back.exit_code == 0, back.output
     assert " 0 new," in back.output  # the template left out is not reported as new
     assert de.read_text(encoding="utf-8") == own
+
+
+def test_a_new_languages_first_template_reports_the_rest_per_file(repo: Path) -> None:
+    """One template of a new language translated: the import listed every other unit on a line
+    of its own (160 lines and more) before its summary; a line per file says the same."""
+    path = export(repo, "it")
+    tool_edit(path, lambda u: setattr(u, "rich_target", translated(u, italian))
+              if unit_id(u).startswith("order-ready/") else None)
+    result = mg(repo, "translations", "import", str(path))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("wrote templates/order-ready/it.md (subject, preheader, p1")
+    files = sorted(p.parent.name for p in (repo / "templates").glob("*/en.md")
+                   if p.parent.name != "order-ready")
+    assert [line for line in lines if line.startswith("  ")] == [
+        f"  templates/{name}/it.md: {n} unit(s)" for name, n in
+        [(name, len(_units_of(path, name))) for name in files]]
+    untranslated = sum(len(_units_of(path, name)) for name in files)
+    assert f"{untranslated} unit(s) not translated yet (left as they are):" in lines
+    assert lines[-1].endswith(f"unchanged, {untranslated} not translated yet, 0 new, 0 changed, 0 stale")
+
+
+def _units_of(path: Path, template: str) -> list[str]:
+    store = xliff2.Xliff2File(path.read_bytes())
+    return [unit_id(u) for u in store.units if unit_id(u).startswith(f"{template}/")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -66,9 +67,16 @@ def _import(root: str, file: str, fmt: str) -> int:
         found = [u for u in report.units if u.status == status]
         if found and status != "updated":
             click.echo(f"{len(found)} unit(s) {label}:")
+            if status == "untranslated":  # the translator's work still to do: a line per file
+                # (a new language's first template listed every other unit, 160 lines and more)
+                per_file = Counter(u.file for u in found)
+                for path, n in per_file.items():
+                    click.echo(f"  {path}: {n} unit(s)")
+                continue
             for u in found:
                 click.echo(f"  {u.file} {u.unit}")
     click.echo(f"{report.count('updated')} updated, {report.count('unchanged')} unchanged, "
+               f"{report.count('untranslated')} not translated yet, "
                f"{report.count('new')} new, {report.count('changed')} changed, {report.count('stale')} stale")
     return 0
 
