@@ -45,6 +45,9 @@ class Context:
     # values every event of those triggers carries (catalog `requires`, and what the renderer
     # derives from them); any other value printed needs a guard. None: not known, not checked
     guaranteed: frozenset[str] | None = None
+    # the same for each trigger alone (trigger, values), as pairs: a Context is hashed. A message
+    # names only the triggers whose events may lack the value
+    guaranteed_by: tuple[tuple[str, frozenset[str]], ...] = ()
     # the package's catalog and the repository's own variables and triggers (config/catalog.yaml)
     cat: Catalog = field(default_factory=catalog.packaged)
     # variables the repository's catalog gives only to other triggers than this template's
@@ -269,7 +272,10 @@ class NameChecker:
         if (guaranteed is None or not self.printing or self.defaulted or name in guaranteed
                 or any(name in g for g in self.guards)):
             return
-        who = ", ".join(f"`{t}`" for t in self.ctx.triggers) or "its trigger"
+        # with two triggers on one template, only those whose events may lack it: "missing from
+        # `order_finalized`, `order_ready` events" named one whose every event carries it
+        lacking = [t for t, values in self.ctx.guaranteed_by if name not in values] or list(self.ctx.triggers)
+        who = ", ".join(f"`{t}`" for t in lacking) or "its trigger"
         if name == "order.url" and "order.number" in guaranteed:  # made from order_url: not configured
             self.add(node, shown, "optional-value-unguarded",
                      f"`{shown}` is made from `order_url` in config/workflow.yaml, which is not set: "
@@ -277,7 +283,7 @@ class NameChecker:
                      "set `order_url: \"https://.../{order_number}\"` in config/workflow.yaml, or print "
                      f"the link only when present: {{% if {shown} %}}...{{% endif %}}")
             return
-        own = [t for t in self.ctx.triggers if t in self.ctx.cat.triggers and self.ctx.cat.triggers[t].custom]
+        own = [t for t in lacking if t in self.ctx.cat.triggers and self.ctx.cat.triggers[t].custom]
         also = (f"; or, when every {' and '.join(f'`{t}`' for t in own)} event carries it, add `{name}` to "
                 "`requires:` of that trigger in config/catalog.yaml" if own else "")
         self.add(node, shown, "optional-value-unguarded",

@@ -51,6 +51,7 @@ def template_contexts(loaded: LoadedRepo) -> dict[str, Context]:
                            if v.triggers is not None and not all(t in v.triggers for t in tids))
         out[tpl] = Context(provided=provided, triggers=tuple(sorted(tids)),
                            guaranteed=guaranteed(loaded, [specs[t] for t in tids]), cat=cat,
+                           guaranteed_by=tuple((t, guaranteed(loaded, [specs[t]])) for t in sorted(tids)),
                            not_carried=hidden)
     return out
 
