@@ -175,8 +175,10 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
     row = drafting.get(ctx.console, _id(ctx))
     if row is None:
         return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
+    if row.status == "discarded":
+        return _discarded_before(ctx, row)
     if row.status != "draft":
-        return ctx.redirect(f"/draft/{row.id}", "already" if row.status != "discarded" else "discarded")
+        return ctx.redirect(f"/draft/{row.id}", "already")
     if ctx.field("confirm") != "yes":
         return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422,
                            invalid=("confirm-send",))
@@ -190,7 +192,9 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
         drafts.edit(disp, row.id, record=_send_record(ctx))
         result = drafts.send(disp, row.id, deliver=False)
     except MailgitopsError as e:
-        if (after := drafting.get(ctx.console, row.id)) is not None and after.status != "draft":
+        if (after := drafting.get(ctx.console, row.id)) is not None and after.status == "discarded":
+            return _discarded_before(ctx, after)
+        if after is not None and after.status != "draft":
             return ctx.redirect(f"/draft/{row.id}", "already")  # the other tab or click won
         return _refused(ctx, e)
     if result["already"]:
@@ -198,6 +202,21 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
     _winner_only(disp.outbox, row.id, _who(ctx))
     ctx.console.service.wake.set()
     return ctx.redirect(f"/draft/{row.id}", "sent")
+
+
+DISCARDED_BY = ("This draft was discarded by {who} at {when}, before your Send; nothing was sent. What you "
+                "had typed is kept below.")
+DISCARDED = "This draft was discarded before your Send; nothing was sent. What you had typed is kept below."
+
+
+def _discarded_before(ctx: Ctx, row: Row) -> Response:
+    """A Send from a tab opened before a colleague discarded the draft: not "Discarded" as if this
+    tab had done it, but who did and when (the change record; `drafts discard` writes none), with
+    the tab's typing kept to copy from."""
+    done = [h for h in (row.draft.history if row.draft else ()) if h.what == record.DISCARDED]
+    problem = (ctx._(DISCARDED_BY).format(who=done[-1].who, when=ctx.console.shown(ctx.console.when(
+        done[-1].when))) if done else ctx._(DISCARDED))
+    return pages.draft(ctx, problem=problem, status=409)
 
 
 def _winner_only(outbox: Outbox, row_id: int, who: str) -> None:
@@ -225,7 +244,7 @@ def discard(ctx: Ctx) -> Response:
         return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422,
                            invalid=("confirm-discard",))
     try:
-        drafts.edit(disp, row.id, record=recorder(_who(ctx), "discarded the draft"))
+        drafts.edit(disp, row.id, record=recorder(_who(ctx), record.DISCARDED))
         drafts.discard(disp.outbox, row.id, disp.attachments_root)
     except MailgitopsError as e:
         return _refused(ctx, e)

@@ -107,6 +107,11 @@ _DE = {
         "zeigt jetzt dessen Fassung, Ihre Eingabe steht unter dem Editor: Übernehmen Sie, was Sie brauchen, und "
         "speichern oder senden Sie erneut.",
     "What you had typed (not saved)": "Ihre Eingabe (nicht gespeichert)",
+    "This draft was discarded by {who} at {when}, before your Send; nothing was sent. What you had typed is kept below.":
+        "Dieser Entwurf wurde von {who} am {when} verworfen, vor Ihrem Senden; nichts wurde gesendet. Ihre Eingabe "
+        "steht unten.",
+    "This draft was discarded before your Send; nothing was sent. What you had typed is kept below.":
+        "Dieser Entwurf wurde vor Ihrem Senden verworfen; nichts wurde gesendet. Ihre Eingabe steht unten.",
     "Sends the email as the editor shows it, unsaved changes included.":
         "Sendet die E-Mail so, wie der Editor sie zeigt, auch mit nicht gespeicherten Änderungen.",
     "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used. Sign in again; the draft's editor then puts back what this tab had typed and not saved.":
@@ -243,6 +248,10 @@ _ZH = {
     "Someone changed this draft after you opened it, so nothing was changed. The page shows their version now; what you had typed is kept below the editor: copy what you need, then save or send again.":
         "在您打开此草稿后有人修改了它，因此没有做任何更改。页面现在显示对方的版本；您输入的内容保留在编辑器下方：复制需要的部分，然后再次保存或发送。",
     "What you had typed (not saved)": "您输入的内容（未保存）",
+    "This draft was discarded by {who} at {when}, before your Send; nothing was sent. What you had typed is kept below.":
+        "此草稿已由 {who} 于 {when} 丢弃，早于您的发送；没有发送任何邮件。您输入的内容保留在下方。",
+    "This draft was discarded before your Send; nothing was sent. What you had typed is kept below.":
+        "此草稿在您发送之前已被丢弃；没有发送任何邮件。您输入的内容保留在下方。",
     "Sends the email as the editor shows it, unsaved changes included.": "按编辑器中当前的内容发送邮件，包括尚未保存的修改。",
     "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used. Sign in again; the draft's editor then puts back what this tab had typed and not saved.":
         "您的会话已结束（8 小时未使用，或已在别处退出登录），因此该表单未被执行。请重新登录；草稿编辑器会放回您在此标签页中输入但未保存的内容。",

@@ -63,7 +63,8 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200, draft_id: 
     # a refused form keeps what was typed; after someone else's change (409) the editor shows
     # theirs (sent back untouched, a stale tab's text would undo it) and the typing is kept apart
     if problem is not None and ctx.form is not None:
-        typed = _typed(ctx, row.status == "draft")
+        # (a 409 keeps it for a draft no longer editable too: a colleague discarded it meanwhile)
+        typed = _typed(ctx, row.status == "draft" or status == 409)
         d |= typed if status != 409 else {"mine": _mine(typed)}
         if status != 409 and "cc_typed" in typed:  # the confirmation names the CC the editor holds
             d["confirm_cc"] = split_cc(str(typed["cc_typed"]))

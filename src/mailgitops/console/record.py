@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from mailgitops.dispatch.draft_shape import DiffLine, DiffPart
 
 SENT = "sent the email"  # the history line of the send; two racing clicks keep only the winner's
+DISCARDED = "discarded the draft"  # the history line of a discard: a Send from an older tab names who
 
 
 @dataclass(frozen=True)

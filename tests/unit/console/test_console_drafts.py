@@ -168,8 +168,8 @@ def test_discard_is_recorded_and_never_sent(rig: ConsoleRig, signed_in: TestClie
     assert not (uploads / str(draft_id)).exists()
     assert [p.name for p in (uploads / str(other)).rglob("*.pdf")] == ["proof.pdf"]
     again = signed_in.post(f"/draft/{draft_id}/send", data={"csrf": token, "confirm": "yes"})
-    assert again.status_code == 303
-    assert "notice=discarded" in again.headers["location"]
+    assert again.status_code == 409  # nothing sent, and who discarded it (this tab could be another)
+    assert "This draft was discarded by ada at " in again.text
     assert rig.service.dispatcher().outbox.get(draft_id).status == "discarded"
     assert "discarded the draft" in signed_in.get(f"/draft/{draft_id}").text
 

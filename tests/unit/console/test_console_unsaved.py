@@ -147,3 +147,53 @@ def test_changing_the_language_on_a_refused_forms_page_returns_to_the_draft(rig:
                                              "next": f"/draft/{draft_id}"})
     assert back.headers["location"] == f"/draft/{draft_id}"
     assert signed_in.get(back.headers["location"]).status_code == 200
+
+
+def test_a_send_after_a_colleagues_discard_names_who_and_keeps_the_typing(rig: ConsoleRig,
+                                                                          signed_in: TestClient) -> None:
+    from support.console import sign_in
+
+    draft_id = rig.draft()
+    old_tab = signed_in.get(f"/draft/{draft_id}").text
+    rig.add_operator("bob")
+    with TestClient(rig.app, base_url="http://testserver", follow_redirects=False) as colleague:
+        sign_in(colleague, "bob")
+        theirs = colleague.get(f"/draft/{draft_id}").text
+        gone = colleague.post(f"/draft/{draft_id}/discard", data={"csrf": csrf_of(theirs), "confirm": "yes"})
+        assert gone.status_code == 303
+    _, message, cc = _editor(old_tab)
+    resp = signed_in.post(f"/draft/{draft_id}/send", data={
+        "csrf": csrf_of(old_tab), "version": _version(old_tab), "confirm": "yes",
+        "subject": "Typed before the discard", "message": message, "cc": cc, "confirmed_cc": cc})
+    assert resp.status_code == 409  # not the "Discarded" notice, as if this tab had discarded it
+    problem = re.search(r'<div class="problem" role="alert" id="problem">(.*?)</div>', resp.text, re.S)
+    assert problem
+    assert re.fullmatch(r"This draft was discarded by bob at \d{4}-\d\d-\d\d \d\d:\d\d \S+, before your "
+                        r"Send; nothing was sent\. What you had typed is kept below\.",
+                        html.unescape(problem.group(1)).replace("&#39;", "'")), problem.group(1)
+    kept = re.search(r'<details open class="mine">(.*?)</details>', resp.text, re.S)
+    assert kept and "Typed before the discard" in kept.group(1)
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row.status == "discarded"
+    assert [h.what for h in row.draft.history] == ["discarded the draft"]
+
+
+def test_a_send_after_a_discard_says_so_in_the_operators_language(rig: ConsoleRig,
+                                                                  client: TestClient) -> None:
+    from mailgitops.console import i18n
+    from mailgitops.dispatch import drafts
+    from support.console import sign_in
+
+    rig.add_operator("bernd", language="de")
+    sign_in(client, "bernd")
+    draft_id = rig.draft()
+    page = client.get(f"/draft/{draft_id}").text
+    drafts.discard(rig.service.dispatcher().outbox, draft_id)  # `mailgitops drafts discard`: no record
+    subject, message, cc = _editor(page)
+    resp = client.post(f"/draft/{draft_id}/send", data={
+        "csrf": csrf_of(page), "version": _version(page), "confirm": "yes", "subject": subject,
+        "message": message, "cc": cc, "confirmed_cc": cc})
+    assert resp.status_code == 409
+    said = i18n.CATALOGS["de"]["This draft was discarded before your Send; nothing was sent. What you had "
+                               "typed is kept below."]
+    assert html.escape(said, quote=False) in resp.text
