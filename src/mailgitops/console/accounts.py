@@ -24,6 +24,9 @@ MAX_PASSWORD = 1024
 LANGUAGES = ("en", "de", "zh")
 SESSION_IDLE_SECONDS = 8 * 3600  # a working day without activity signs the operator out
 SESSION_MAX_SECONDS = 24 * 3600
+# how long a signed-out session's form token is known: a tab left open over a long weekend still
+# leads to the sign-in page (with its typing), not to "the form came from another site"
+ENDED_KEEP_SECONDS = 4 * 24 * 3600
 THROTTLE_WINDOW = 15 * 60
 THROTTLE_FAILURES = 5  # failed sign-ins per name in the window before that name pauses
 # per client address, across names: higher, so that one operator's mistyping on a shared PC (or
@@ -35,6 +38,7 @@ CREATE TABLE IF NOT EXISTS operators (name TEXT PRIMARY KEY, hash TEXT NOT NULL,
   language TEXT NOT NULL, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (token_hash TEXT PRIMARY KEY, name TEXT NOT NULL,
   csrf TEXT NOT NULL, created_at REAL NOT NULL, seen_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ended (csrf_hash TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS failures_key ON failures(key, at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -220,8 +224,24 @@ class Accounts:
         return Session(Operator(row[0], row[4]), row[1], key)
 
     def close_session(self, session: Session) -> None:
+        """Sign-out: the session is gone, and its form token is remembered (as a hash) so that a
+        form another tab sends with it is known as this browser's, not another site's: sign-out
+        deletes the cookie, and the token is all such a form still has."""
+        now = time.time()
         with self.lock:
             self.db.execute("DELETE FROM sessions WHERE token_hash=?", (session.token_hash,))
+            self.db.execute("DELETE FROM ended WHERE at<?", (now - ENDED_KEEP_SECONDS,))
+            self.db.execute("INSERT OR REPLACE INTO ended VALUES (?,?)", (_digest(session.csrf), now))
+
+    def signed_out_form(self, csrf: str) -> bool:
+        """Whether a form's token is that of a session signed out lately. Only the browser that
+        held the session had it (a page of ours, never in an address or a cookie another site can
+        read), so such a form comes from one of its tabs."""
+        if not csrf or len(csrf) > 200:
+            return False
+        with self.lock:
+            row = self.db.execute("SELECT at FROM ended WHERE csrf_hash=?", (_digest(csrf),)).fetchone()
+        return row is not None and time.time() - row[0] <= ENDED_KEEP_SECONDS
 
     # -- small state the console keeps (the digest notice's last run) -----------------------------
     def get_meta(self, key: str) -> str | None:

@@ -139,13 +139,12 @@ def same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
-def _form_refused(ctx: Ctx, public: bool) -> Response | None:
-    """A POST that is not used: sent with a session cookie the server has ended (the sign-in page
+def _form_refused(ctx: Ctx, ended: bool) -> Response | None:
+    """A POST that is not used: sent after this browser's session ended (`ended`; the sign-in page
     says so, then leads back to the page it came from), or without this session's token or from
     another site (403; a browser sends no Lax cookie with another site's form, so that one lands
     here even when its Origin is "null" like ours)."""
-    ended = ctx.session is None and ctx.request.cookies.get(ctx.console.cookie) is not None
-    if ended and not public and same_origin(ctx.request):
+    if ended and same_origin(ctx.request):
         page = _page_of(ctx.request.url.path)
         kept = {k: ctx.field(k) for k in KEPT if ctx.form is not None and k in ctx.form}
         if kept and page.startswith("/draft/") and not ctx.request.url.path.endswith("/preview"):
@@ -158,6 +157,14 @@ def _form_refused(ctx: Ctx, public: bool) -> Response | None:
         return ctx.refuse(403, "Refused", ctx._("The form has expired or came from another site. "
                                                 "Reload the page and try again."))
     return None
+
+
+def _signed_out_tab(console: Console, form: FormData) -> bool:
+    """A form without a session cookie that carries the token of a session signed out: sent from
+    another tab of the browser that signed out (sign-out deletes the cookie, the token is all its
+    forms still have). Another site's form cannot carry it: it cannot read our pages."""
+    sent = form.get("csrf")
+    return isinstance(sent, str) and console.accounts.signed_out_form(sent)
 
 
 def endpoint(console: Console, fn: Handler, *,
@@ -180,7 +187,12 @@ def endpoint(console: Console, fn: Handler, *,
             chosen = form.get("lang")
             if session is None and isinstance(chosen, str) and chosen in i18n.CATALOGS:
                 lang = chosen  # a form from a session that ended: its sign-in page in the operator's words
-            if (refused := _form_refused(Ctx(console, request, session, form, lang), public)) is not None:
+            # this browser's session ended before it sent the form: it still sends the cookie of a
+            # session the server ended (idle, a new password), or it signed out in another tab;
+            # another site's form has neither (a browser sends no Lax cookie with it)
+            ended = not public and session is None and (
+                token is not None or await run_in_threadpool(_signed_out_tab, console, form))
+            if (refused := _form_refused(Ctx(console, request, session, form, lang), ended)) is not None:
                 await form.close()
                 for k, v in headers().items():
                     refused.headers.setdefault(k, v)

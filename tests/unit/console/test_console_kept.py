@@ -121,3 +121,36 @@ def test_the_kept_typing_in_german_and_chinese(rig: ConsoleRig, client: TestClie
         assert carried in resp.text
         back = client.post("/sign-in", data={**_hidden(resp.text), "username": name, "password": PASSWORD})
         assert put_back in back.text and TYPED["subject"] in back.text
+
+
+def test_signed_out_in_another_tab_the_form_leads_to_the_sign_in_with_the_typing(
+        rig: ConsoleRig, client: TestClient) -> None:
+    from support.console import sign_in
+
+    rig.add_operator("greta", language="de")
+    sign_in(client, "greta")
+    draft_id = rig.draft()
+    page = client.get(f"/draft/{draft_id}").text  # the first tab
+    out = client.post("/sign-out", data={"csrf": csrf_of(client.get("/").text)})  # the second tab
+    assert out.status_code == 303 and "mailgitops-session" not in client.cookies  # the cookie is gone
+    resp = client.post(f"/draft/{draft_id}/save", data={"csrf": csrf_of(page), "version": _version(page),
+                                                        "lang": "de", **TYPED})
+    assert resp.status_code == 401, resp.text[:300]  # not 403 "the form has expired"
+    assert "Ihre Sitzung war beendet" in resp.text and "Abgelehnt" not in resp.text
+    hidden = _hidden(resp.text)
+    assert hidden["kept_subject"] == TYPED["subject"] and hidden["next"] == f"/draft/{draft_id}"
+    assert rig.service.dispatcher().outbox.get(draft_id).draft.history == ()  # nothing was used
+    back = client.post("/sign-in", data={**hidden, "username": "greta", "password": PASSWORD})
+    assert back.status_code == 200 and "ist wieder im Editor" in back.text
+    assert f'id="subject" name="subject" value="{html.escape(TYPED["subject"])}"' in back.text
+
+
+def test_after_a_sign_out_another_sites_form_is_still_refused(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    signed_in.post("/sign-out", data={"csrf": csrf_of(page)})
+    for token, origin in (("x" * 43, None), ("", None), (csrf_of(page), "https://evil.example")):
+        headers = {"origin": origin} if origin else {}
+        resp = signed_in.post(f"/draft/{draft_id}/save", data={"csrf": token, **TYPED}, headers=headers)
+        assert resp.status_code == 403, (token, origin)
+        assert "came from another site" in resp.text and "kept_subject" not in resp.text
