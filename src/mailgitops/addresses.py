@@ -53,6 +53,20 @@ def unique(addresses: Sequence[str], exclude: Sequence[str] = ()) -> tuple[str, 
     return tuple(out)
 
 
+# `Boss <boss@example.net>`, `"Hansen, Boss" <boss@example.net>`, `<boss@example.net>`: one address
+# as a mail program copies it, the name before it (quoted or not) and the address in angle brackets
+_WITH_NAME = re.compile(r'(?:"([^"]*)"|([^"<>]*?))\s*<([^<>\s]+)>')
+
+
+def with_name(entry: str) -> tuple[str, str] | None:
+    """(name, address) of one address written with a display name or in angle brackets (the name
+    may be ""), else None. Only the form is read here: `problem` still judges the address."""
+    m = _WITH_NAME.fullmatch(entry.strip())
+    if m is None:
+        return None
+    return (m.group(1) if m.group(1) is not None else m.group(2)).strip(), m.group(3)
+
+
 _COMMA_FOR_DOT = re.compile(r"[^@,;\s]+@[^@,;.\s]+,[A-Za-z]{2,24}")
 
 

@@ -27,3 +27,19 @@ def test_an_edit_from_the_command_line_is_in_the_change_record(tmp_path: Path) -
     assert line["what"] == "edited" and line["fields"] == ["subject"]
     assert line["who"].endswith("(command line)")
     assert shown["original"]["subject"] == before["subject"] != "Revised by phone"
+
+
+def test_a_cc_written_with_a_name_on_the_command_line_is_kept_as_its_address(tmp_path: Path) -> None:
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=9))
+    ob = str(tmp_path / "o.sqlite")
+    event = write_event(tmp_path, sample_event("flyers", trigger="quotation", event_id="cli-cc-1"))
+    out = json.loads(cli("dispatch", "--bundle", str(bundle), "--event", str(event), "--outbox", ob,
+                         "--attachments-root", str(SAMPLES / "files"),
+                         env={"MAILGITOPS_DELIVERY": "production"}).stdout)
+    [draft_id] = [m["draft_id"] for m in out["messages"] if m["draft_id"]]
+    edited = cli("drafts", "edit", str(draft_id), "--cc", "Boss <boss@example.net>", "--cc", "a@example.org",
+                 "--bundle", str(bundle), "--outbox", ob)
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout)["cc"] == ["boss@example.net", "a@example.org"]
+    assert ("note: --cc 'Boss <boss@example.net>': the CC keeps boss@example.net without the name"
+            in edited.stderr)

@@ -279,6 +279,25 @@ def test_the_send_confirmation_names_the_cc_as_it_is_typed(live: tuple[ConsoleRi
     assert row.status == "queued" and "boss@example.com" in row.cc
 
 
+def test_the_send_confirmation_names_a_cc_copied_with_a_name_as_the_server_reads_it(
+        live: tuple[ConsoleRig, str], browser: Any) -> None:
+    """`Boss <boss@example.net>` read `CC: Boss, <boss@example.net>` (split at spaces); the tick
+    names the addresses the server keeps, and Send is not refused as a changed CC."""
+    rig, base = live
+    draft_id = rig.draft("browser-8", order_number="PO-7008")
+    page = open_draft(browser, base, "ada", draft_id)
+    copies = page.locator("#send-copies")
+    page.get_by_label("CC").fill('Boss <boss@example.net>; "Hansen, Bea" <bea@example.net>, '
+                                 'c@example.org d@example.org')
+    expect(copies).to_have_text("CC: boss@example.net, bea@example.net, c@example.org, d@example.org")
+    page.get_by_label("Yes, send this email to").check()
+    page.locator("#send-button").click()
+    expect(page.get_by_role("status")).to_contain_text("Queued to go out once")
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row.status == "queued"
+    assert list(row.cc) == ["boss@example.net", "bea@example.net", "c@example.org", "d@example.org"]
+
+
 def test_without_script_typing_survives_a_session_that_ended(live: tuple[ConsoleRig, str],
                                                              browser: Any) -> None:
     from mailgitops.console.accounts import Accounts

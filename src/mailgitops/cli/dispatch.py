@@ -156,6 +156,7 @@ def register(group: click.Group) -> None:
           mailgitops drafts edit 42 --subject "Your quotation for order 1001, revised"
           mailgitops drafts edit 42 --body body.md    # body.md: the new Markdown (see drafts show)
           mailgitops drafts edit 42 --cc buyer@example.org --cc accounts@example.org   # or --no-cc
+          mailgitops drafts edit 42 --cc "Boss <boss@example.org>"   # kept as boss@example.org
           mailgitops drafts edit 42 --attach po-1001/terms.pdf --attachments-root /srv/print/jobs
           mailgitops drafts send 42 --delivery production   # then send it
         """
@@ -178,6 +179,9 @@ def register(group: click.Group) -> None:
 
             d.edit(disp, draft_id, subject=subject, markdown=body, cc=new_cc, attach=attach, detach=detach,
                    record=recorder(command_line(), "edited"))
+            for entry in d.named_cc(cc):  # copied from a mail program: the address is what is kept
+                click.echo(f"note: --cc {entry!r}: the CC keeps {d.cc_address(entry)} without the name "
+                           "(a draft's CC holds addresses only)", err=True)
             return d.show(disp.outbox, draft_id)
 
         run(with_dispatcher, bundle, outbox, attachments_root, edit)

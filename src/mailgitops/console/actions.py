@@ -8,7 +8,7 @@ import html
 from starlette.responses import Response
 
 from mailgitops.console import core_text, drafting, pages, record, uploads
-from mailgitops.console.drafting import split_cc
+from mailgitops.console.drafting import cc_addresses, split_cc
 from mailgitops.console.message import retryable, try_now
 from mailgitops.console.readable import readable
 from mailgitops.console.web import Ctx, temporary
@@ -54,9 +54,9 @@ def _changes(ctx: Ctx) -> drafts.EditArgs:
         "markdown": None if "message" not in carried
         or (draft is not None and markdown == readable(draft.markdown)) else markdown,
     }
-    if "cc" in carried and row is not None:
+    if "cc" in carried and row is not None:  # the entries as typed: drafts.edit quotes a wrong one
         cc = split_cc(ctx.field("cc"))
-        out["cc"] = cc if cc != list(row.cc) else None
+        out["cc"] = cc if [drafts.cc_address(e) for e in cc] != list(row.cc) else None
     return out
 
 
@@ -96,7 +96,9 @@ def save(ctx: Ctx) -> Response:
         _save_typed(ctx)
     except MailgitopsError as e:
         return _refused(ctx, e)
-    return ctx.redirect(f"/draft/{_id(ctx)}", "saved")
+    # a CC copied from a mail program (`Boss <boss@example.net>`) is saved as its address: say so
+    named = ctx.form is not None and "cc" in ctx.form and drafts.named_cc(split_cc(ctx.field("cc")))
+    return ctx.redirect(f"/draft/{_id(ctx)}", "saved-cc-name" if named else "saved")
 
 
 def preview(ctx: Ctx) -> Response:
@@ -184,7 +186,7 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
                            invalid=("confirm-send",))
     if (stale := _stale(ctx, required=True)) is not None:
         return stale
-    if ctx.form is not None and "cc" in ctx.form and split_cc(ctx.field("cc")) != split_cc(
+    if ctx.form is not None and "cc" in ctx.form and cc_addresses(ctx.field("cc")) != cc_addresses(
             ctx.field("confirmed_cc")):  # the tick confirmed other addresses than the editor holds
         return pages.draft(ctx, problem=ctx._(CC_CHANGED), status=422, invalid=("confirm-send",))
     try:

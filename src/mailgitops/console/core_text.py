@@ -25,8 +25,8 @@ CORE: Mapping[str, Mapping[str, tuple[str, str | None]]] = {
         "de": ("Es gibt keinen Entwurf {id}.", "Die Liste der Entwürfe zeigt, welche warten."),
         "zh": ("没有草稿 {id}。", "草稿列表显示正在等待的草稿。")},
     "cc-not-an-address": {
-        "de": ("Keine einzelne E-Mail-Adresse: {addresses}", "Geben Sie jede CC-Adresse einzeln an, etwa name@example.com."),
-        "zh": ("不是单个电子邮件地址：{addresses}", "请逐个填写抄送地址，例如 name@example.com。")},
+        "de": ("Keine einzelne E-Mail-Adresse: {addresses}", "Geben Sie jede CC-Adresse einzeln an, etwa name@example.com oder Name <name@example.com>."),
+        "zh": ("不是单个电子邮件地址：{addresses}", "请逐个填写抄送地址，例如 name@example.com 或 Name <name@example.com>。")},
     "subject-invalid": {
         "de": ("Der Betreff muss eine nicht leere Zeile mit höchstens {max} Zeichen sein.", None),
         "zh": ("主题必须是一行非空文字，最多 {max} 个字符。", None)},

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from mailgitops.console import record
 from mailgitops.console.readable import readable
 from mailgitops.dispatch.draft_shape import AttachmentRef, DraftState
-from mailgitops.dispatch.drafts import draft_context, draft_of
+from mailgitops.dispatch.drafts import cc_address, draft_context, draft_of
 from mailgitops.dispatch.outbox import Row
 from mailgitops.dispatch.outcome import row_status
 
@@ -24,21 +24,30 @@ if TYPE_CHECKING:
 LABELS = {"subject": "Subject", "body": "Message", "cc": "CC", "attachments": "Attachments"}
 
 
-_CC_SPLIT = re.compile(r"[,;\n]+")
+# an entry: up to a comma, semicolon or line break outside "quotes" and <angle brackets>, so that
+# `"Hansen, Boss" <boss@example.net>` is one (static/live.js splits the Send tick's CC the same way)
+_CC_ENTRY = re.compile(r'(?:"[^"]*"?|<[^>]*>?|[^,;\n"<])+')
 
 
 def split_cc(text: str) -> list[str]:
-    """The editor's CC field as addresses: commas, semicolons or line breaks between them, or
-    spaces between parts that each hold an @. A part with spaces and one @ or none ("boss at
-    example") stays whole, so a refusal quotes what the operator typed, not its pieces."""
+    """The editor's CC field as entries, as typed: commas, semicolons or line breaks between them,
+    or spaces between parts that each hold an @. A part with spaces and one @ or none ("boss at
+    example"), or with a name (`Boss <boss@example.net>`), stays whole, so a refusal quotes what
+    the operator typed, not its pieces."""
     out: list[str] = []
-    for part in _CC_SPLIT.split(text):
+    for part in _CC_ENTRY.findall(text):
         words = part.split()
-        if len(words) > 1 and all("@" in w for w in words):
+        if len(words) > 1 and "<" not in part and all("@" in w for w in words):
             out += words  # "a@example.org b@example.org": two addresses
         elif words:
             out.append(" ".join(words))
     return out
+
+
+def cc_addresses(text: str) -> list[str]:
+    """The addresses the editor's CC field is for, as the draft stores them and the email's Cc
+    carries them: a name written with one is left out (drafts.cc_address)."""
+    return [cc_address(e) for e in split_cc(text)]
 
 
 def version(row: Row) -> str:

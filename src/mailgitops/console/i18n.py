@@ -88,6 +88,8 @@ _DE = {
         "Das Formular ist abgelaufen oder kam von einer anderen Seite. Laden Sie die Seite neu und "
         "versuchen Sie es noch einmal.",
     "Refused": "Abgelehnt", "Not found": "Nicht gefunden", "There is no such draft.": "Diesen Entwurf gibt es nicht.",
+    "Saved. The CC keeps the addresses only: the name written with an address is left out of the email.":
+        "Gespeichert. Die CC-Zeile behält nur die Adressen: Der Name vor einer Adresse fehlt in der E-Mail.",
     "Saved.": "Gespeichert.", "Queued to go out once; its delivery shows when it has been sent.":
         "Zum einmaligen Versand eingereiht; die Zustellung zeigt, wann sie gesendet wurde.",
     "This draft was already handed over for sending; nothing was queued twice.":
@@ -234,7 +236,10 @@ _ZH = {
     "Too many failed sign-ins. Try again in {minutes} minutes.": "登录失败次数过多，请在 {minutes} 分钟后重试。",
     "The form has expired or came from another site. Reload the page and try again.":
         "表单已过期或来自其他网站。请刷新页面后重试。",
-    "Refused": "已拒绝", "Not found": "未找到", "There is no such draft.": "没有这个草稿。", "Saved.": "已保存。",
+    "Refused": "已拒绝", "Not found": "未找到", "There is no such draft.": "没有这个草稿。",
+    "Saved. The CC keeps the addresses only: the name written with an address is left out of the email.":
+        "已保存。抄送只保留地址：写在地址前的名字不会出现在邮件中。",
+    "Saved.": "已保存。",
     "Queued to go out once; its delivery shows when it has been sent.": "已排队，只会发送一次；投递状态显示何时已发出。",
     "This draft was already handed over for sending; nothing was queued twice.": "此草稿已交付发送；没有重复排队。",
     "Discarded; this draft is never sent.": "已放弃；此草稿不会被发送。",

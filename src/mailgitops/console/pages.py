@@ -8,7 +8,7 @@ from pathlib import Path
 from starlette.responses import HTMLResponse, Response
 
 from mailgitops.console import core_text, drafting, i18n, message
-from mailgitops.console.drafting import split_cc
+from mailgitops.console.drafting import cc_addresses
 from mailgitops.console.web import EMAIL_CSP, NOTICES, Ctx, headers
 
 
@@ -67,7 +67,7 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200, draft_id: 
         typed = _typed(ctx, row.status == "draft" or status == 409)
         d |= typed if status != 409 else {"mine": _mine(typed)}
         if status != 409 and "cc_typed" in typed:  # the confirmation names the CC the editor holds
-            d["confirm_cc"] = split_cc(str(typed["cc_typed"]))
+            d["confirm_cc"] = cc_addresses(str(typed["cc_typed"]))
     notice: dict[str, object] = {}
     if kept is not None:
         typed = {**({"subject_typed": kept["subject"]} if "subject" in kept else {}),
@@ -76,7 +76,7 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200, draft_id: 
         if row.status == "draft" and kept.get("version") == drafting.version(row):
             d |= typed
             if "cc_typed" in typed:
-                d["confirm_cc"] = split_cc(str(typed["cc_typed"]))
+                d["confirm_cc"] = cc_addresses(str(typed["cc_typed"]))
         else:  # changed meanwhile: theirs in the editor, the typing below it to copy from
             d["mine"] = _mine(typed)
         notice = {"notice": ctx._(NOTICES["typing-back"]), "notice_warns": True}

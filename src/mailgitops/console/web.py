@@ -34,7 +34,10 @@ EMAIL_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src da
 UNEXPECTED = "Unexpected error: this is a bug in mailgitops (see the server's log)."
 URL_REFUSED = "A token or password is never accepted in a URL; sign in with the form."
 TOO_LARGE = "The form is too large (at most 21 MB) or has no length."
-NOTICES = {"saved": "Saved.", "sent": "Queued to go out once; its delivery shows when it has been sent.",
+NOTICES = {"saved": "Saved.",
+           "saved-cc-name": "Saved. The CC keeps the addresses only: the name written with an address is "
+                            "left out of the email.",
+           "sent": "Queued to go out once; its delivery shows when it has been sent.",
            "already": "This draft was already handed over for sending; nothing was queued twice.",
            "discarded": "Discarded; this draft is never sent.", "retried": "Queued for another attempt.",
            "attached": "File attached.", "detached": "File removed.", "signed-out": "Signed out.",

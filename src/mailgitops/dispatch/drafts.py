@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
+from mailgitops.addresses import with_name
 from mailgitops.dispatch import rules
 from mailgitops.dispatch.api import Dispatcher
 from mailgitops.dispatch.attachments import FileRef, resolve_attachment
@@ -98,14 +99,30 @@ def show(outbox: Outbox, draft_id: int) -> JsonDict:
             "operator_attachments": list(draft.operator_attachments), **record}
 
 
-def _check_cc(addresses: Sequence[str]) -> list[str]:
-    bad = [a for a in addresses if not rules.single_address(a)]
+def cc_address(entry: str) -> str:
+    """A CC entry as the address it is for: `Boss <boss@example.net>`, as copied from a mail
+    program, is boss@example.net. The outbox and the Cc header keep addresses only, so the name
+    is left out (`named_cc` finds the entries that had one, to say so)."""
+    named = with_name(entry)
+    return named[1] if named is not None else entry
+
+
+def named_cc(entries: Sequence[str]) -> list[str]:
+    """The CC entries written with a display name, which `cc_address` leaves out."""
+    return [e for e in entries if (named := with_name(e)) is not None and named[0]]
+
+
+def _check_cc(entries: Sequence[str]) -> list[str]:
+    """The CC addresses of the console's field, `drafts edit --cc` and the API's `cc` alike: each
+    entry one address, bare or with a name (`cc_address`); a refusal quotes the entry as given."""
+    bad = [e for e in entries if not rules.single_address(cc_address(e))]
     if bad:
         shown = ", ".join(map(repr, bad))
         raise MailgitopsError(f"not a single email address: {shown}",
-                              hint="give each CC address on its own, like name@example.com",
+                              hint="give each CC address on its own, like name@example.com or "
+                                   "Name <name@example.com>",
                               code="cc-not-an-address", values={"addresses": shown})
-    return list(dict.fromkeys(addresses))
+    return list(dict.fromkeys(cc_address(e) for e in entries))
 
 
 def _with_text(draft: Draft, subject: str | None, markdown: str | None) -> Draft:

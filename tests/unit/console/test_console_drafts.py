@@ -247,3 +247,39 @@ def test_a_cc_is_read_as_the_operator_wrote_it(rig: ConsoleRig, signed_in: TestC
     assert saved.status_code == 303, saved.text[:2000]
     row = rig.service.dispatcher().outbox.get(draft_id)
     assert row is not None and list(row.cc) == ["a@example.org", "b@example.org", "c@example.org"]
+
+
+def test_a_cc_with_a_name_as_copied_from_a_mail_program_is_its_address(rig: ConsoleRig,
+                                                                       signed_in: TestClient) -> None:
+    """`Boss <boss@example.net>` was refused as "not a single email address"; it is one address,
+    kept without the name (the draft's CC holds addresses), and the page says so."""
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    saved = signed_in.post(f"/draft/{draft_id}/save", data={
+        "csrf": csrf_of(page),
+        "cc": 'Boss <boss@example.net>; "Hansen, Bea" <bea@example.net>, c@example.org'})
+    assert saved.status_code == 303, saved.text[:2000]
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert list(row.cc) == ["boss@example.net", "bea@example.net", "c@example.org"]
+    shown = signed_in.get(saved.headers["location"]).text
+    assert "the name written with an address is left out of the email" in shown
+    # still one address each: a wrong one is refused, quoted as typed
+    refused = signed_in.post(f"/draft/{draft_id}/save", data={"csrf": csrf_of(shown),
+                                                              "cc": "Boss <boss at example.net>"})
+    assert refused.status_code == 422
+    assert "not a single email address: &#39;Boss &lt;boss at example.net&gt;&#39;" in refused.text
+
+
+def test_send_with_a_named_cc_confirmed_as_its_address(rig: ConsoleRig, signed_in: TestClient) -> None:
+    """The Send tick names the address (what live.js puts in confirmed_cc); the server reads the
+    editor's `Boss <boss@example.net>` as that address, so the send is not refused as changed."""
+    draft_id = rig.draft()
+    page = signed_in.get(f"/draft/{draft_id}").text
+    version = re.search(r'name="version" value="([^"]+)"', page)
+    assert version
+    sent = signed_in.post(f"/draft/{draft_id}/send", data={
+        "csrf": csrf_of(page), "version": version.group(1), "confirm": "yes",
+        "cc": "Boss <boss@example.net>", "confirmed_cc": "boss@example.net"})
+    assert sent.status_code == 303, sent.text[:2000]
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row.status == "queued" and list(row.cc) == ["boss@example.net"]

@@ -222,6 +222,18 @@ def _draft(service: Service, event_id: str = "d-1") -> int:
     return draft_id
 
 
+def test_a_cc_written_with_a_name_is_its_address(service: Service) -> None:
+    """The API's `cc` follows the console's and the command line's rule (drafts.cc_address)."""
+    draft_id = _draft(service)
+    status, _, edited = call(service, "POST", f"/drafts/{draft_id}", {"cc": ["Boss <boss@example.com>"]})
+    assert status == 200, edited
+    assert edited["cc"] == ["boss@example.com"]
+    status, _, body = call(service, "POST", f"/drafts/{draft_id}", {"cc": ["ok@example.com", "Boss <nope>"]})
+    assert status == 422
+    assert body["problems"][0]["json_path"] == "$.cc[1]"
+    assert "not a single email address: 'Boss <nope>'" in body["problems"][0]["message"]
+
+
 def test_draft_edit_send_discard(service: Service) -> None:
     draft_id = _draft(service)
     assert [d["id"] for d in call(service, "GET", "/drafts")[2]] == [draft_id]

@@ -63,12 +63,31 @@
     window.addEventListener("load", preview);  // the preview shows the text put back
   }
 
+  // the CC field's addresses, split as the server splits them (console/drafting.py cc_addresses):
+  // entries between commas, semicolons or line breaks outside "quotes" and <angle brackets>, an
+  // entry of several words each with an @ being several addresses; `Boss <boss@example.net>` is
+  // the address alone (the draft keeps no names)
+  function ccAddresses(text) {
+    var out = [];
+    (text.match(/(?:"[^"]*"?|<[^>]*>?|[^,;\n"<])+/g) || []).forEach(function (part) {
+      var words = part.split(/\s+/).filter(function (w) { return w; });
+      if (words.length > 1 && part.indexOf("<") < 0 &&
+          words.every(function (w) { return w.indexOf("@") >= 0; })) {
+        out = out.concat(words);
+      } else if (words.length) {
+        var entry = words.join(" "), named = entry.match(/^(?:"[^"]*"|[^"<>]*?)\s*<([^<>\s]+)>$/);
+        out.push(named ? named[1] : entry);
+      }
+    });
+    return out;
+  }
+
   // the Send confirmation names the CC the editor holds: the tick confirms what is sent
   var cc = form.elements.cc, shownCc = document.getElementById("confirm-cc"),
       confirmedCc = document.getElementById("confirmed-cc");
   function confirmCc() {
     if (!cc || !shownCc || !confirmedCc) { return; }
-    var list = cc.value.split(/[,;\s]+/).filter(function (a) { return a; }).join(", ");
+    var list = ccAddresses(cc.value).join(", ");
     shownCc.textContent = list || shownCc.getAttribute("data-none");
     confirmedCc.value = list;
   }
