@@ -284,7 +284,7 @@ def test_the_send_confirmation_names_a_cc_copied_with_a_name_as_the_server_reads
     """`Boss <boss@example.net>` read `CC: Boss, <boss@example.net>` (split at spaces); the tick
     names the addresses the server keeps, and Send is not refused as a changed CC."""
     rig, base = live
-    draft_id = rig.draft("browser-8", order_number="PO-7008")
+    draft_id = rig.draft("browser-9", order_number="PO-7009")
     page = open_draft(browser, base, "ada", draft_id)
     copies = page.locator("#send-copies")
     page.get_by_label("CC").fill('Boss <boss@example.net>; "Hansen, Bea" <bea@example.net>, '
@@ -333,6 +333,29 @@ def test_without_script_typing_survives_a_session_that_ended(live: tuple[Console
     expect(page.get_by_role("status")).to_have_text("Gespeichert.")
     saved = rig.service.dispatcher().outbox.get(draft_id).draft.subject
     assert saved == "Nach der Mittagspause getippt, PO-7008"
+
+
+def test_signed_out_in_another_tab_a_save_leads_to_the_sign_in_with_the_typing(
+        live: tuple[ConsoleRig, str], browser: Any) -> None:
+    """Two tabs of one browser: signing out in the second deleted the cookie, and Save in the first
+    was refused 403 "the form has expired or came from another site", the typing lost."""
+    rig, base = live
+    draft_id = rig.draft("browser-10", order_number="PO-7010")
+    rig.add_operator("fritz")
+    first = open_draft(browser, base, "fritz", draft_id)
+    first.get_by_label("Subject").fill("Typed before signing out, PO-7010")
+    second = first.context.new_page()
+    second.goto(f"{base}/")
+    second.get_by_role("button", name="Sign out").click()
+    expect(second.get_by_role("status")).to_have_text("Signed out.")
+    first.get_by_role("button", name="Save changes").click()
+    expect(first.get_by_role("status")).to_contain_text("Your session had ended")
+    first.get_by_label("User name").fill("fritz")
+    first.get_by_label("Password").fill(PASSWORD)
+    first.get_by_role("button", name="Sign in").click()
+    expect(first.get_by_role("status")).to_contain_text("is back in the editor")
+    assert first.get_by_label("Subject").input_value() == "Typed before signing out, PO-7010"
+    assert rig.service.dispatcher().outbox.get(draft_id).draft.history == ()  # nothing used meanwhile
 
 
 def test_deliveries_page_back_by_keyboard_keeping_the_search(live: tuple[ConsoleRig, str], browser: Any,
