@@ -239,17 +239,29 @@ def test_a_broken_layout_line_is_named(repo: Path, tmp_path: Path, find: str, re
     assert says in err
 
 
-def test_from_is_the_webshops_sender_else_the_print_rooms(previews: Path) -> None:
-    """S2: the flyers sample comes from the campus shop (own sender), business-cards from the
-    staff shop (none: the print room's, S1/S3)."""
-    shop = email.message_from_bytes((previews / "order-accepted/en.eml").read_bytes(), policy=default)
-    room = email.message_from_bytes((previews / "order-ready/en.eml").read_bytes(), policy=default)
+def test_from_is_the_webshops_sender_else_the_print_rooms(previews: Path, tmp_path: Path) -> None:
+    """The plain previews show an order of no webshop: the print room's sender, also for the
+    flyers sample (campus shop, its own sender); that shop's sender shows in its `@campus`
+    preview, and with `--sample flyers`, which renders the sample as written."""
+    out = tmp_path / "o"
+    done = subprocess.run([str(MAILGITOPS), "render", "--root", str(PROJECT), "--out", str(out),
+                           "--template", "order-accepted", "--lang", "en", "--per-webshop"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    shop = email.message_from_bytes((out / "order-accepted@campus/en.eml").read_bytes(), policy=default)
+    room = email.message_from_bytes((previews / "order-accepted/en.eml").read_bytes(), policy=default)
     assert isinstance(shop, EmailMessage)
     assert isinstance(room, EmailMessage)
     assert (shop["From"].addresses[0].display_name, shop["From"].addresses[0].addr_spec) == (
         "Campus Print Shop", "campus@example.com")
     assert (room["From"].addresses[0].display_name, room["From"].addresses[0].addr_spec) == (
         "Print Room", "printroom@example.com")
+    done = subprocess.run([str(MAILGITOPS), "render", "--root", str(PROJECT), "--out", str(tmp_path / "s"),
+                           "--template", "order-accepted", "--lang", "de", "--sample", "flyers"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "From: Campus Print Shop <campus@example.com>" in (tmp_path / "s/order-accepted/de.eml").read_text(
+        encoding="utf-8")
     for msg in (shop, room):
         assert msg["Date"].datetime.tzinfo is not None  # a parsed RFC 5322 date with its zone
         assert re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", msg["Message-ID"]), msg["Message-ID"]

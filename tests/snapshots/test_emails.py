@@ -1,4 +1,5 @@
-"""Issue 3 item 8: every template and language of the shipped repository, rendered with its sample,
+"""Issue 3 item 8: every template and language of the shipped repository, rendered with its sample
+as `render` renders a plain preview (the order placed in no webshop: the print room's own sender),
 stored as one .html and one .txt file per email under __snapshots__/ (a PR diff shows the change).
 
 A changed template fails here until `scripts/test tests/snapshots --snapshot-update` is committed."""
@@ -16,11 +17,11 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from mailgitops.render.compiled import CompiledTemplates, compile_repo
-from mailgitops.render.preview import Preview, default_sample, preview
+from mailgitops.render.preview import Preview, default_sample, preview, print_room_samples
 from mailgitops.repo import load_repo
 
 ROOT = Path(__file__).resolve().parents[2]
-REPO = load_repo(ROOT).repo
+REPO = print_room_samples(load_repo(ROOT).repo)
 CASES = [(t, lang) for t in sorted(REPO.templates) for lang in REPO.languages.active]
 
 

@@ -13,13 +13,13 @@ from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError, UsageError
 from mailgitops.gitops.manifest import FORMAT, ManifestEntry
 from mailgitops.gitops.sending import sent_by
-from mailgitops.model import Repo, Sample
+from mailgitops.model import Repo
 from mailgitops.render import forkpool
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.email import RenderedEmail
 from mailgitops.render.layout import direction
 from mailgitops.render.markdown import markdown_parser
-from mailgitops.render.preview import default_sample, preview
+from mailgitops.render.preview import default_sample, placed, preview, print_room_samples
 from mailgitops.suggest import did_you_mean
 
 
@@ -43,7 +43,9 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
                    per_webshop: bool = False) -> PreviewResult:
     """Write each email and manifest.json; the gallery is written by the caller (gallery.py).
     `workers` > 1 renders in that many forked processes (the `render` command uses every core).
-    `per_webshop` also renders each template once per webshop, as `<template>@<shop>`."""
+    `per_webshop` also renders each template once per webshop, as `<template>@<shop>`. Without
+    `sample`, the plain previews show each template's sample order placed in no webshop (the
+    print room's own sender and settings); a `sample` named is rendered as written."""
     for tid in templates:
         if tid not in repo.templates:
             raise UsageError(f"no template `{tid}` in templates/",
@@ -53,6 +55,8 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
         raise UsageError(f"no sample `{sample}` in config/samples/",
                          hint=did_you_mean(sample, list(repo.samples))
                          or f"samples: {', '.join(sorted(repo.samples)) or 'none'}")
+    if sample is None:
+        repo = print_room_samples(repo)
     tids = sorted(templates or repo.templates)
     languages = sorted(langs or repo.languages.active)
     jobs = [(tid, lang, sample or default_sample(repo, tid), tid) for tid in tids for lang in languages]
@@ -97,10 +101,8 @@ def shop_jobs(repo: Repo, tids: Sequence[str], sample: str | None,
     for shop, lang in ((s, lg) for s in sorted(repo.webshops) for lg in languages):
         for tid in tids:
             base = sample or default_sample(repo, tid)
-            found = repo.samples.get(base)
             name = f"{base}@{shop}"
-            samples[name] = Sample(name, found.file if found else "", {**(found.data if found else {}),
-                                                                       "webshop": shop})
+            samples[name] = placed(repo.samples.get(base), name, shop)
             jobs.append((tid, lang, name, f"{tid}@{shop}"))
     return replace(repo, samples=samples), jobs
 

@@ -7,12 +7,12 @@ import datetime as dt
 import hashlib
 import mimetypes
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from typing import Any
 
 from mailgitops.addresses import unique
-from mailgitops.model import Mailbox, Repo
+from mailgitops.model import Mailbox, Repo, Sample
 from mailgitops.people import people
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.context import build_context
@@ -43,6 +43,23 @@ def default_sample(repo: Repo, template_id: str) -> str:
     if FALLBACK_SAMPLE in repo.samples or not repo.samples:
         return FALLBACK_SAMPLE
     return sorted(repo.samples)[0]
+
+
+def placed(sample: Sample | None, name: str, shop: str | None) -> Sample:
+    """The sample order placed in webshop `shop`, or in none (None): its sender, reply-to, Cc,
+    look and order link are then that shop's, or the print room's own."""
+    data = {k: v for k, v in (sample.data if sample is not None else {}).items() if k != "webshop"}
+    if shop is not None:
+        data["webshop"] = shop
+    return Sample(name, sample.file if sample is not None else "", data)
+
+
+def print_room_samples(repo: Repo) -> Repo:
+    """`repo` with every sample order placed in no webshop: what the plain previews
+    (`<template> · <lang>`) are rendered with, so that they show the print room's own sender and
+    settings, as their name says; each shop's show in its `<template>@<shop>` preview. (A sample
+    keeps its shop in validate's checks, and in `render --sample NAME`, which renders it as written.)"""
+    return replace(repo, samples={n: placed(s, n, None) for n, s in repo.samples.items()})
 
 
 def _recipient(data: dict[str, Any], audience: str) -> dict[str, Any]:

@@ -193,3 +193,29 @@ def test_a_new_logo_under_the_old_file_name_changes_the_emails(tmp_path: Path) -
     cmp = compare_dirs(tmp_path / "base", tmp_path / "head")
     assert [(c.template, c.lang, c.html_changed, c.text_diff) for c in cmp.changes] == [
         ("order-accepted", "de", True, ())]
+
+
+def test_a_sender_change_reaches_the_plain_previews_in_every_language(tmp_path: Path) -> None:
+    """The plain previews (`<template> · <lang>`) were rendered with the sample's webshop (campus,
+    its own sender): a new print-room sender name changed only the `@staff` rows and said the
+    German, French, Dutch and Chinese emails were unchanged. They show an order of no shop now."""
+    repo = tmp_path / "repo"
+    assert mailgitops("init", repo).returncode == 0
+    args = ("--template", "order-accepted", "--per-webshop")
+    assert mailgitops("render", "--root", repo, "--out", tmp_path / "base", *args).returncode == 0
+    smtp = repo / "config" / "smtp.yaml"
+    smtp.write_text(smtp.read_text(encoding="utf-8").replace("name: Print Room ", "name: Campus Print Room "),
+                    encoding="utf-8")
+    r = mailgitops("render", "--root", repo, "--out", tmp_path / "head", *args)
+    assert r.returncode == 0, r.stderr
+    eml = (tmp_path / "head" / "order-accepted" / "de.eml").read_text(encoding="utf-8")
+    assert "From: Campus Print Room <printroom@example.com>" in eml
+    campus = (tmp_path / "head" / "order-accepted@campus" / "en.eml").read_text(encoding="utf-8")
+    assert "From: Campus Print Shop <campus@example.com>" in campus  # the shop's own, unchanged
+    cmp = compare_dirs(tmp_path / "base", tmp_path / "head")
+    plain = [("order-accepted", lang) for lang in ("de", "en", "fr", "nl", "zh")]
+    assert sorted((c.template, c.lang) for c in cmp.changes) == [*plain, ("order-accepted@staff", "en")]
+    md = to_markdown(cmp)
+    assert "**6 emails differ** from the base: 6 changed; 1 unchanged." in md
+    assert ("From: Print Room \\<printroom@example.com\\> → "
+            "**Campus Print Room \\<printroom@example.com\\>**") in md
