@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from enum import StrEnum
@@ -39,6 +39,15 @@ class EmailChange:
     renamed_from: str = ""  # the template's name in the base, when its folder was renamed
     # a language dropped from a template that stays: the language its recipients now get
     instead: str = ""
+    # a `<template>@<shop>` email that is the plain `<template>` email of its language, byte for
+    # byte, before and after (a shop with nothing of its own for it): the plain template's name;
+    # on that plain email's change, the names of its twins
+    same_as: str = ""
+    twins: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.template, self.lang)
 
     @property
     def subject_changed(self) -> bool:
@@ -159,6 +168,32 @@ def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str],
                        headers, renamed_from)
 
 
+def _same_email(out: RenderOutput, a: ManifestEntry | None, b: ManifestEntry | None) -> bool:
+    """Whether two emails of one render output read the same to a reviewer: subject, text, HTML,
+    images, From/Reply-To/To/Cc, who sends them, warnings and the language used."""
+    if a is None or b is None:
+        return a is b
+    return (a.subject == b.subject and a.language_used == b.language_used and a.warnings == b.warnings
+            and a.images == b.images and a.sent_by == b.sent_by and a.html_bytes == b.html_bytes
+            and out.read(a.text) == out.read(b.text) and out.read(a.html) == out.read(b.html)
+            and _headers(out, a) == _headers(out, b))
+
+
+def _twins(base: RenderOutput, head: RenderOutput, changes: list[EmailChange]) -> list[EmailChange]:
+    """Each `<template>@<shop>` change that repeats its template's plain change (the same email
+    before and after) marked `same_as`: a shop with no sender, look or link of its own for it
+    renders the plain email again, and the summary names it with that row, not as a second one."""
+    plain = {(c.template, c.lang): c for c in changes if "@" not in c.template}
+    same: dict[tuple[str, str], list[str]] = {}
+    for c in changes:
+        twin = plain.get((c.template.partition("@")[0], c.lang)) if "@" in c.template else None
+        if (twin is not None and twin.status is c.status and _same_email(base, c.before, twin.before)
+                and _same_email(head, c.after, twin.after)):
+            same.setdefault((twin.template, c.lang), []).append(c.template)
+    twin_of = {(t, lang): plain_t for (plain_t, lang), ts in same.items() for t in ts}
+    return [replace(c, same_as=twin_of.get(c.key, ""), twins=tuple(same.get(c.key, ()))) for c in changes]
+
+
 def compare(base: RenderOutput, head: RenderOutput) -> Comparison:
     renames = find_renames(base, head)
     # each head email with the base email it is compared with; then the base's left over
@@ -169,6 +204,7 @@ def compare(base: RenderOutput, head: RenderOutput) -> Comparison:
         change = _compare_one(base, head, key, pairs[key])
         if change is not None:
             changes.append(change)
+    changes = _twins(base, head, changes)
     gone = {t for t, _ in base.emails} - {t for t, _ in head.emails} - set(renames.values())
     renamed = tuple(sorted((old, new) for new, old in renames.items()))
     return Comparison(tuple(changes), len(base.emails), len(head.emails), frozenset(gone), renamed)

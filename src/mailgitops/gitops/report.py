@@ -63,7 +63,17 @@ def _subject(change: EmailChange) -> str:
 
 def _name(change: EmailChange) -> str:
     was = f" (was `{change.renamed_from}`)" if change.renamed_from else ""
-    return f"`{change.template}` · `{change.lang}`{was}"
+    # a shop's rendering of the very same email is named here, not given a row of its own
+    shops = ", ".join(f"`@{t.partition('@')[2]}`" for t in change.twins)
+    same = f" (also {shops}: the same email)" if shops else ""
+    return f"`{change.template}` · `{change.lang}`{was}{same}"
+
+
+def _without_twins(changes: list[EmailChange]) -> list[EmailChange]:
+    """The changes less each `<template>@<shop>` one that repeats a plain one in the same list
+    (which names it): a shop with nothing of its own for an email made a second, identical row."""
+    shown = {c.key for c in changes}
+    return [c for c in changes if not (c.same_as and (c.same_as, c.lang) in shown)]
 
 
 def _renamed(cmp: Comparison) -> list[str]:
@@ -156,7 +166,7 @@ def _shared(common: list[Shared], folded: list[EmailChange]) -> list[str]:
             what = f"{s.kind}: {md_text(old)} → **{md_text(new)}**"
         rows.append(f"| {s.emails} | {what} |")
     if folded:
-        names = [f"- {_name(c)}" for c in folded]
+        names = [f"- {_name(c)}" for c in _without_twins(folded)]
         rows += ["", f"<details><summary>The {len(folded)} emails changed in this alone</summary>", "",
                  *names, "", "</details>"]
     return [*rows, ""]
@@ -244,7 +254,7 @@ def to_markdown(cmp: Comparison, limits: Limits | None = None) -> str:
     folded = [c for c in listed if only_shared(c, common)]
     if len(folded) < MIN_EMAILS:
         folded = []
-    listed = [c for c in listed if c not in folded]
+    listed = _without_twins([c for c in listed if c not in folded])
     head.extend([*_shared(common, folded), *(_look_block(look) if look else []), *_table(listed, cmp.gone)])
     # Room for the closing "… and N more" line, so that it never pushes the total over.
     used = sum(len(line) + 1 for line in head) + 100

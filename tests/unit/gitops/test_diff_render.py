@@ -219,3 +219,22 @@ def test_a_sender_change_reaches_the_plain_previews_in_every_language(tmp_path: 
     assert "**6 emails differ** from the base: 6 changed; 1 unchanged." in md
     assert ("From: Print Room \\<printroom@example.com\\> → "
             "**Campus Print Room \\<printroom@example.com\\>**") in md
+
+
+def test_a_shop_with_nothing_of_its_own_is_no_second_row(tmp_path: Path) -> None:
+    """The staff shop has no sender, look or link of its own: its `@staff` preview is the plain
+    English email byte for byte, and a text edit listed it as a second, identical row and section."""
+    repo = tmp_path / "repo"
+    assert mailgitops("init", repo).returncode == 0
+    args = ("--template", "order-accepted", "--per-webshop", "--lang", "en")
+    assert mailgitops("render", "--root", repo, "--out", tmp_path / "base", *args).returncode == 0
+    en = repo / "templates" / "order-accepted" / "en.md"
+    en.write_text(en.read_text(encoding="utf-8") + "\nThank you for printing with us.\n", encoding="utf-8")
+    r = mailgitops("render", "--root", repo, "--out", tmp_path / "head", *args)
+    assert r.returncode == 0, r.stderr
+    md = to_markdown(compare_dirs(tmp_path / "base", tmp_path / "head"))
+    assert "**3 emails differ** from the base: 3 changed; 0 unchanged." in md
+    assert "| `order-accepted` · `en` (also `@staff`: the same email) | changed |" in md
+    assert "| `order-accepted@campus` · `en` | changed |" in md  # its own sender: a row of its own
+    assert "`order-accepted@staff` · `en`" not in md
+    assert md.count("+Thank you for printing with us.") == 2  # the plain email's and campus's diff
