@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from mailgitops.errors import MailgitopsError
+from mailgitops.gitops.htmltext import marked_lines
 from mailgitops.gitops.manifest import ManifestEntry, RenderOutput, load_output
 from mailgitops.gitops.renames import find_renames
 from mailgitops.gitops.sending import describe
@@ -44,6 +45,10 @@ class EmailChange:
     # on that plain email's change, the names of its twins
     same_as: str = ""
     twins: tuple[str, ...] = ()
+    # an HTML that changed where the text part did not: the diff of the HTML's words, with its
+    # bold, italics and links marked (htmltext.py); empty when those are the same too (a colour,
+    # the logo, the layout)
+    html_text_diff: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -160,12 +165,16 @@ def _compare_one(base: RenderOutput, head: RenderOutput, key: tuple[str, str],
     images_changed = before.images is not None and after.images is not None and before.images != after.images
     html_changed = images_changed or base.read(before.html) != head.read(after.html)
     headers = _header_changes(base, before, head, after) + _sent_by_change(before, after)
+    html_text_diff: tuple[str, ...] = ()
+    if html_changed and not text_diff:
+        html_text_diff = _unified(marked_lines(base.read_text(before.html)),
+                                  marked_lines(head.read_text(after.html)), f"{key[0]}/{key[1]}.html")
     differs = (text_diff or html_changed or new_warnings or headers or before.subject != after.subject
                or before.language_used != after.language_used or before.warnings != after.warnings)
     if not differs:
         return None
     return EmailChange(key[0], key[1], Status.CHANGED, before, after, text_diff, html_changed, new_warnings,
-                       headers, renamed_from)
+                       headers, renamed_from, html_text_diff=html_text_diff)
 
 
 def _same_email(out: RenderOutput, a: ManifestEntry | None, b: ManifestEntry | None) -> bool:

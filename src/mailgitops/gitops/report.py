@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mailgitops.gitops.diff import SENT_BY, Comparison, EmailChange, Status
 from mailgitops.gitops.sending import NOT_SENT, describe
-from mailgitops.gitops.shared import MIN_EMAILS, Shared, only_shared, shared_changes
+from mailgitops.gitops.shared import MIN_EMAILS, TEXT_KINDS, Shared, only_shared, shared_changes
 
 TITLE = "## Email preview"
 # GitHub refuses comments over 65,536 characters; stay below with room for the workflow's footer.
@@ -112,8 +112,10 @@ def _headline(cmp: Comparison) -> str:
 
 
 def _html_only(c: EmailChange) -> bool:
-    """Changed in its HTML and nothing a reader could name: a colour, the logo, the layout."""
-    return (c.status is Status.CHANGED and c.html_changed and not c.text_diff and not c.header_changes
+    """Changed in its HTML and nothing a reader could name: a colour, the logo, the layout (not
+    a word, nor its bold, italics or link)."""
+    return (c.status is Status.CHANGED and c.html_changed and not c.text_diff and not c.html_text_diff
+            and not c.header_changes
             and not c.subject_changed and not c.fallback_changed and not c.new_warnings)
 
 
@@ -159,8 +161,9 @@ def _shared(common: list[Shared], folded: list[EmailChange]) -> list[str]:
             "section below")
     rows = [f"**The same change in several emails** ({said}):", "", "| emails | change |", "| --- | --- |"]
     for s in common:
-        if s.kind == "text":
-            what = ("line added: " if s.line[0] == "+" else "line removed: ") + md_text(s.line[2:])
+        if s.kind in TEXT_KINDS:
+            where = "" if s.kind == "text" else " (in the HTML, its bold, italics and links marked)"
+            what = ("line added" if s.line[0] == "+" else "line removed") + f"{where}: " + md_text(s.line[2:])
         else:
             old, _, new = s.line.partition(" → ")
             what = f"{s.kind}: {md_text(old)} → **{md_text(new)}**"
@@ -180,6 +183,8 @@ def _what_changed(c: EmailChange) -> str:
         parts.append("subject")
     if c.text_diff:
         parts.append("text")
+    if c.html_text_diff:  # an edit of the Markdown the text part cannot show: `**…**` taken away
+        parts.append("bold, italics or links in the HTML (the plain-text part reads the same)")
     parts.extend(name for name, _, _ in c.header_changes)
     # The HTML carries the subject and the text too; it is news only when nothing else changed.
     if c.html_changed and not parts:
@@ -202,12 +207,18 @@ def _fallback_note(c: EmailChange) -> str | None:
     return None
 
 
+# inside <summary>, raw HTML: GitHub shows the marks as written
+HTML_DIFF = "HTML diff (its words, with **bold**, *italics* and [links](address) marked)"
+
+
 def _diff_block(c: EmailChange, limits: Limits) -> list[str]:
-    lines = list(c.text_diff[2:])  # the ---/+++ header names only the file, already in the heading
+    diff = c.text_diff or c.html_text_diff
+    lines = list(diff[2:])  # the ---/+++ header names only the file, already in the heading
     shown = lines[: limits.max_diff_lines]
     more = len(lines) - len(shown)
     fence = _fence(shown)
-    label = "Text of the new email" if c.status is Status.ADDED else "Text diff"
+    label = ("Text of the new email" if c.status is Status.ADDED else
+             "Text diff" if c.text_diff else HTML_DIFF)
     out = [f"<details><summary>{label}</summary>", "", f"{fence}diff", *shown, fence]
     if more:
         out.append(f"… {more} more line(s); the full text is in the previews artifact.")
@@ -233,11 +244,12 @@ def _section(c: EmailChange, limits: Limits, gone: frozenset[str], *, with_diff:
         facts.extend(f"  - {md_text(w)}" for w in c.new_warnings)
     out.extend(facts)
     # A removed email's whole text as minus lines tells a reviewer nothing the heading does not.
-    has_diff = bool(c.text_diff) and c.status is not Status.REMOVED
+    has_diff = bool(c.text_diff or c.html_text_diff) and c.status is not Status.REMOVED
     if with_diff and has_diff:
         out.extend(["", *_diff_block(c, limits)])
     elif has_diff:
-        out.append("- Text diff left out to keep this summary within GitHub's size limit;"
+        what = "Text diff" if c.text_diff else "HTML diff"
+        out.append(f"- {what} left out to keep this summary within GitHub's size limit;"
                    " see the previews artifact.")
     return [*out, ""]
 

@@ -11,6 +11,8 @@ from mailgitops.gitops.diff import SENT_BY, Comparison, EmailChange, Status
 
 MIN_EMAILS = 3  # fewer is read as easily in the sections themselves
 MAX_ITEMS = 12
+# a line of the text part, and a line of the HTML's words (when only those changed: a `**…**` taken away)
+TEXT_KINDS = ("text", "HTML")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,15 +20,17 @@ class Shared:
     """A text line added or removed (`+ …` / `- …`) or an address header change, and in how
     many of the changed emails it occurs."""
 
-    kind: str  # "text" | a header name (From, Reply-To, To, Cc)
+    kind: str  # "text" | "HTML" (htmltext.py's lines) | a header name (From, Reply-To, To, Cc)
     line: str  # `+ text` / `- text`, or `before → after`
     emails: int
 
 
 def items_of(c: EmailChange) -> set[tuple[str, str]]:
-    """A changed email's edits as (kind, line): each text line added or removed, each header change."""
-    items = {("text", f"{line[0]} {line[1:]}") for line in c.text_diff[2:]
-             if line[:1] in "+-" and line[1:].strip()}
+    """A changed email's edits as (kind, line): each text line added or removed (of the HTML's
+    words when only those changed), each header change."""
+    diffs = zip(TEXT_KINDS, (c.text_diff, c.html_text_diff), strict=True)
+    items = {(kind, f"{line[0]} {line[1:]}") for kind, diff in diffs
+             for line in diff[2:] if line[:1] in "+-" and line[1:].strip()}
     return items | {(name, f"{old or '(none)'} → {new or '(none)'}") for name, old, new in c.header_changes}
 
 
@@ -58,5 +62,5 @@ def shared_changes(cmp: Comparison) -> list[Shared]:
     common = [Shared(kind, line, n) for (kind, line), n in seen.items()
               if len(texts[(kind, line)]) >= MIN_EMAILS]
     # headers first (who sends it), then the text, each by reach; ties in a stable order
-    common.sort(key=lambda s: (s.kind == "text", -s.emails, s.kind, s.line[0] == "+", s.line))
+    common.sort(key=lambda s: (s.kind in TEXT_KINDS, -s.emails, s.kind, s.line[0] == "+", s.line))
     return common[:MAX_ITEMS]

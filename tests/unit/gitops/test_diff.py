@@ -473,3 +473,21 @@ def test_emails_changed_only_by_the_shared_change_get_no_section_of_their_own(tm
     assert md.count("### ") == 1 and "### `order-accepted` · `en`" in md  # the one with more to read
     folded = md[md.index("emails changed in this alone</summary>"):md.index("</details>")]
     assert all(f"`{t}` · `{lang}`" in folded for (t, lang) in base_emails if (t, lang) != key)
+
+
+def test_bold_taken_away_in_every_email_is_one_shared_line_not_a_look_change(
+        tmp_path, write_output, base_emails) -> None:
+    """The same `**…**` taken away in every email (a footer's) changes no line of the text part;
+    it was summed up as 'changed in their HTML only (layout, colours or logo)'. A colour is."""
+    bold = {k: replace(v, html="<html><body><p><strong>Your print room</strong></p></body></html>")
+            for k, v in base_emails.items()}
+    plain = {k: replace(v, html="<html><body><p>Your print room</p></body></html>") for k, v in bold.items()}
+    base = write_output(tmp_path / "base", bold)
+    md = summary(base, write_output(tmp_path / "head", plain))
+    assert "HTML only" not in md
+    where = "(in the HTML, its bold, italics and links marked)"
+    assert f"| 4 | line removed {where}: \\*\\*Your print room\\*\\* |" in md
+    assert f"| 4 | line added {where}: Your print room |" in md
+    red = {k: replace(v, html=v.html.replace("<p>", '<p style="color:#c2410c">')) for k, v in bold.items()}
+    assert "**4 emails changed in their HTML only** (layout, colours or logo;" in summary(
+        base, write_output(tmp_path / "red", red))

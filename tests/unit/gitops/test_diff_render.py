@@ -238,3 +238,26 @@ def test_a_shop_with_nothing_of_its_own_is_no_second_row(tmp_path: Path) -> None
     assert "| `order-accepted@campus` · `en` | changed |" in md  # its own sender: a row of its own
     assert "`order-accepted@staff` · `en`" not in md
     assert md.count("+Thank you for printing with us.") == 2  # the plain email's and campus's diff
+
+
+def test_bold_taken_away_shows_as_that_edit_not_as_layout(tmp_path: Path) -> None:
+    """`**Lieferart:**` -> `Lieferart:` leaves the text part as it was: the summary said 'HTML
+    only (layout or styling)', or with three languages '3 emails changed in their HTML only
+    (layout, colours or logo ...)', and showed no diff. It shows the line, bold marked, now."""
+    repo = tmp_path / "repo"
+    assert mailgitops("init", repo).returncode == 0
+    args = ("--template", "order-ready", "--lang", "de", "--lang", "fr", "--lang", "nl")
+    assert mailgitops("render", "--root", repo, "--out", tmp_path / "base", *args).returncode == 0
+    for lang, label in (("de", "Lieferart:"), ("fr", "Mode de livraison :"), ("nl", "Leveringswijze:")):
+        md_file = repo / "templates" / "order-ready" / f"{lang}.md"
+        source = md_file.read_text(encoding="utf-8")
+        assert f"**{label}**" in source
+        md_file.write_text(source.replace(f"**{label}**", label), encoding="utf-8")
+    r = mailgitops("render", "--root", repo, "--out", tmp_path / "head", *args)
+    assert r.returncode == 0, r.stderr
+    md = to_markdown(compare_dirs(tmp_path / "base", tmp_path / "head"))
+    assert "**3 emails differ** from the base: 3 changed; 0 unchanged." in md
+    assert "HTML only" not in md
+    assert "- Changed: bold, italics or links in the HTML (the plain-text part reads the same)." in md
+    assert "-**Lieferart:** Internal mail\n+Lieferart: Internal mail\n" in md
+    assert "+Mode de livraison : Internal mail\n" in md
