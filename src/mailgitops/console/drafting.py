@@ -97,8 +97,9 @@ def attachments(console: Console, row: Row, lang: str = "en") -> list[dict[str, 
     """Each file with its size; one the draft can no longer attach named with why, in `lang` (the
     core's message by its code, as Send would refuse it)."""
     from mailgitops.console import core_text
-    from mailgitops.dispatch.attachments import FileRef, resolve_attachment, safe_basename
+    from mailgitops.dispatch.attachments import FileRef, resolve_attachment
     from mailgitops.errors import MailgitopsError
+    from mailgitops.filenames import clean
 
     draft = draft_of(row)
     root = console.service.attachments_root
@@ -110,7 +111,7 @@ def attachments(console: Console, row: Row, lang: str = "en") -> list[dict[str, 
         else:
             refused = MailgitopsError(got.message, code=got.code, values={"path": repr(a.path)})
             why = core_text.parts(lang, refused)[0]
-            out.append({"name": f"{safe_basename(a.path)} ({why})", "size": "",
+            out.append({"name": f"{clean(a.path)} ({why})", "size": "",
                         "path": a.path, "kind": a.kind})
     return out
 

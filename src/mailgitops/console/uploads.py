@@ -48,7 +48,8 @@ def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
     """The stored file's path relative to the attachments root (what the draft keeps)."""
     from starlette.datastructures import UploadFile
 
-    from mailgitops.dispatch.attachments import MAX_ATTACHMENT_BYTES, safe_basename
+    from mailgitops.dispatch.attachments import MAX_ATTACHMENT_BYTES
+    from mailgitops.filenames import clean
 
     if root is None:
         raise MailgitopsError(ctx._("Files cannot be attached: the service has no attachments root."),
@@ -57,7 +58,7 @@ def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
     got = ctx.form.get("file") if ctx.form is not None else None
     if not isinstance(got, UploadFile) or not got.filename:
         raise MailgitopsError(ctx._("Choose a file to attach first."))
-    name = safe_basename(got.filename) or "attachment"
+    name = clean(got.filename)
     got.file.seek(0)
     head = got.file.read(4096)
     problem = _check(name, head)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, NamedTuple
 
+from mailgitops.filenames import clean
 from mailgitops.jsonshape import JsonObject, obj, strings
 from mailgitops.settings import LimitSettings
 
@@ -27,7 +28,6 @@ ATTACHMENT_TYPES: Mapping[str, str] = {
     ".csv": "text/csv", ".xml": "application/xml", ".jdf": "application/vnd.cip4-jdf+xml",
     ".zip": "application/zip",
 }
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()-]+")
 
 
 class FileRef(NamedTuple):
@@ -36,7 +36,7 @@ class FileRef(NamedTuple):
     kind: str  # document | ticket | preflight_report | operator
     path: str  # as the event wrote it, relative to the root
     real: Path
-    filename: str  # the safe basename the recipient sees
+    filename: str  # the name the recipient sees (filenames.clean)
     mime_type: str
     size: int
 
@@ -50,17 +50,11 @@ def problem(where: str, code: str, message: str, hint: str | None = None) -> Dia
     return error("event", 0, 0, code, f"{where}: {message}", json_path=where, hint=hint)
 
 
-def safe_basename(path: str) -> str:
-    base = path.replace("\\", "/").rsplit("/", 1)[-1]
-    base = _SAFE_NAME.sub("_", "".join(c for c in base if c.isprintable())).strip(" .")
-    return base[:120] or "attachment"
-
-
 def resolve_attachment(  # noqa: PLR0911 -- one return per way a path can be refused
     root: Path | None, kind: str, rel: str, where: str, max_bytes: int = MAX_ATTACHMENT_BYTES
 ) -> FileRef | Diagnostic:
     """Inside `root` only: no absolute path, no `..`, no symlink leading out, a known type and
-    a size limit. The basename the recipient sees is reduced to safe characters."""
+    a size limit. The name the recipient sees is the file's own, made safe (filenames.clean)."""
     if root is None:
         return problem(where, "no-attachments-root", "the event names a file but no attachments root is set",
                     "pass --attachments-root DIR or set MAILGITOPS_ATTACHMENTS_ROOT")
@@ -95,7 +89,7 @@ def resolve_attachment(  # noqa: PLR0911 -- one return per way a path can be ref
         return problem(where, "attachment-too-large", f"{rel!r} has {size:,} bytes, more than the "
                     f"{max_bytes:,} allowed (limits.max_attachment_bytes in config/smtp.yaml)",
                     "link to large files instead of attaching them")
-    return FileRef(kind, rel, real, safe_basename(rel), mime, size)
+    return FileRef(kind, rel, real, clean(rel), mime, size)
 
 
 def collect(got: FileRef | Diagnostic, problems: list[Diagnostic], files: list[FileRef]) -> None:

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from mailgitops.addresses import ascii_form, problem
 from mailgitops.errors import MailgitopsError
+from mailgitops.filenames import clean
 from mailgitops.identity import Mailbox
 from mailgitops.render.email import RenderedEmail, one_line
 
@@ -30,7 +31,6 @@ _HAN = (("\u3400", "\u4dbf"), ("\u4e00", "\u9fff"), ("\uf900", "\ufaff"))
 def _has_han(text: str) -> bool:
     return any(lo <= c <= hi for c in text for lo, hi in _HAN)
 _TOKEN = re.compile(r"[A-Za-z0-9][\w.+-]*")
-_SAFE_FILENAME = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 FOLD_AT = 78  # RFC 5322 2.1.1: lines SHOULD stay within 78 characters (MUST within 998)
 MAX_DISPLAY_NAME = 200  # a longer name is no one's name; a long unbroken one could not be folded
 
@@ -142,12 +142,6 @@ def _address_list(addresses: Sequence[Address]) -> str:
     return ", ".join(str(a) for a in addresses)
 
 
-def safe_filename(name: str) -> str:
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = _SAFE_FILENAME.sub("_", _UNSAFE.sub("", base)).strip(" .") or "attachment"
-    return base[:120]
-
-
 def build_message(
     email: RenderedEmail,
     *,
@@ -234,7 +228,9 @@ def _mime_type(value: str) -> str:
 
 
 def _filename_param(name: str) -> str:
-    safe = safe_filename(name)
+    safe = clean(name)  # the rule the console showed the operator the name by
+    # any other in RFC 2231's UTF-8 form, as Python's own email package writes it; a long one is
+    # folded by the policy into numbered pieces (filename*0*=...) within the line limit
     return f'filename="{safe}"' if safe.isascii() else f"filename*={encode_rfc2231(safe, 'utf-8')}"
 
 

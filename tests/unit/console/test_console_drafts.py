@@ -203,6 +203,31 @@ def test_upload_checks_type_and_content(rig: ConsoleRig, signed_in: TestClient) 
     assert "price list.pdf" in signed_in.get(f"/draft/{draft_id}").text
 
 
+def test_an_uploaded_file_keeps_its_name_on_the_page_and_for_the_customer(
+        rig: ConsoleRig, signed_in: TestClient, sink: SmtpServer) -> None:
+    """German, Chinese and a Mac's decomposed name reached the customer as "Auftrag _bersicht
+    (final).pdf", "_.pdf" and "Gr_e-Ma_e.pdf" (an operator's walk)."""
+    import unicodedata
+
+    draft_id = rig.draft()
+    token = csrf_of(signed_in.get(f"/draft/{draft_id}").text)
+    names = ["Auftrag Übersicht (final).pdf", "报价单.pdf", unicodedata.normalize("NFD", "Größe-Maße.pdf")]
+    for name in names:
+        got = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                             files={"file": (name, b"%PDF-1.4\n%proof\n", "application/pdf")})
+        assert got.status_code == 303
+    shown = ["Auftrag Übersicht (final).pdf", "报价单.pdf", "Größe-Maße.pdf"]
+    page = signed_in.get(f"/draft/{draft_id}").text
+    for name in shown:
+        assert name in page
+    send = signed_in.post(f"/draft/{draft_id}/send",
+                          data={"csrf": csrf_of(page), "confirm": "yes", "version": version_of(page)})
+    assert send.status_code == 303
+    rig.service.dispatcher().sender.flush()
+    (sent,) = sink.messages
+    assert [a.get_filename() for a in sent.message.iter_attachments()] == shown
+
+
 def test_language_per_operator(rig: ConsoleRig, client: TestClient) -> None:
     from support.console import sign_in
 

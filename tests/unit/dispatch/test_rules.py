@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from mailgitops.diagnostics import Diagnostic
-from mailgitops.dispatch.attachments import FileRef, resolve_attachment, safe_basename
+from mailgitops.dispatch.attachments import FileRef, resolve_attachment
 from mailgitops.dispatch.rules import resolve_language, single_address
 
 
@@ -51,12 +50,6 @@ def test_no_root_configured(root: Path) -> None:
     got = resolve_attachment(None, "document", "jobs/a.pdf", "x")
     assert isinstance(got, Diagnostic)
     assert "MAILGITOPS_ATTACHMENTS_ROOT" in (got.hint or "")
-
-
-def test_safe_basename() -> None:
-    assert safe_basename("jobs/PO 1/Final\r\n<x>.pdf") == "Final_x_.pdf"
-    assert safe_basename("..") == "attachment"
-    assert os.sep not in safe_basename("a/b/c.pdf")
 
 
 @pytest.mark.parametrize(("asked", "used"), [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import unicodedata
 from email.message import EmailMessage
 from email.policy import SMTP, default
 
@@ -89,6 +90,22 @@ def test_structure_inline_logo_and_attachments(shipped_repo: Repo, compiled: Com
         ("final.pdf", "application/pdf", PDF)]
     # RFC 2387: the related part names its root's type
     assert related.get_param("type") == "multipart/alternative"
+
+
+@pytest.mark.parametrize(("given", "shown"), [
+    ("Auftrag Übersicht (final).pdf", "Auftrag Übersicht (final).pdf"),
+    ("报价单.pdf", "报价单.pdf"),
+    (unicodedata.normalize("NFD", "Größe-Maße.pdf"), "Größe-Maße.pdf"),  # a Mac's name, composed
+    ("Müller's Angebot #2 + Preise.pdf", "Müller's Angebot #2 + Preise.pdf"),
+    ("印刷说明" * 16 + ".pdf", "印刷说明" * 16 + ".pdf"),  # 196 bytes: folded, not cut
+])
+def test_an_attachment_keeps_its_name_for_the_customer(shipped_repo: Repo, compiled: CompiledTemplates,
+                                                       given: str, shown: str) -> None:
+    """What a mail client reads back is the file's own name, not "Gr_e-Ma_e.pdf" or "_.pdf"."""
+    msg = build(shipped_repo, compiled, attachments=(FileAttachment(given, "application/pdf", PDF),))
+    assert [a.get_filename() for a in msg.iter_attachments()] == [shown]
+    raw = msg.as_bytes(policy=SMTP)
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
 
 
 def test_content_ids_are_unique_per_message_and_autoreplies_suppressed(shipped_repo: Repo,
