@@ -120,9 +120,10 @@ def upload(ctx: Ctx) -> Response:
     disp = ctx.console.service.dispatcher()
     if (stale := _stale(ctx)) is not None:
         return stale
+    taken = drafting.file_names(drafting.get(ctx.console, _id(ctx)))
     try:
         _save_typed(ctx)
-        rel = uploads.store(ctx, disp.attachments_root, _id(ctx))
+        rel, numbered = uploads.store(ctx, disp.attachments_root, _id(ctx), taken)
     except MailgitopsError as e:  # the file chosen (its type, size, none): on the file field
         return _refused(ctx, e, ("file",))
     try:
@@ -130,7 +131,7 @@ def upload(ctx: Ctx) -> Response:
     except MailgitopsError as e:
         uploads.remove(disp.attachments_root, rel)
         return _refused(ctx, e)
-    return ctx.redirect(f"/draft/{_id(ctx)}", "attached")
+    return ctx.redirect(f"/draft/{_id(ctx)}", "attached-numbered" if numbered else "attached")
 
 
 def detach(ctx: Ctx) -> Response:

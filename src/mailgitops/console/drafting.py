@@ -116,6 +116,16 @@ def attachments(console: Console, row: Row, lang: str = "en") -> list[dict[str, 
     return out
 
 
+def file_names(row: Row | None) -> set[str]:
+    """The names the draft's files go by now, the event's and the operators'."""
+    from mailgitops.filenames import clean
+
+    draft = row.draft if row is not None else None
+    if draft is None:
+        return set()
+    return {clean(p) for p in [*(a.path for a in draft.attachments), *draft.operator_attachments]}
+
+
 def age(ctx_tr: Callable[[str], str], created: float) -> str:
     minutes = int((time.time() - created) // 60)
     if minutes < 1:

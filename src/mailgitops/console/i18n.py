@@ -99,6 +99,10 @@ _DE = {
     "This message cannot be retried now.": "Diese Nachricht kann jetzt nicht erneut gesendet werden.",
     "Tick the box to confirm.": "Setzen Sie das Häkchen zur Bestätigung.",
     "File attached.": "Datei angehängt.", "File removed.": "Datei entfernt.",
+    "File attached under a numbered name, like “proof (2).pdf”: the draft already had a file of that "
+    "name, and the customer must tell the two apart.":
+        "Datei unter einem nummerierten Namen angehängt, etwa „Angebot (2).pdf“: Der Entwurf hatte "
+        "schon eine Datei dieses Namens, und der Kunde muss beide auseinanderhalten können.",
     "Signed out.": "Abgemeldet.", "Not possible": "Nicht möglich",
     "Sending is temporarily unavailable. Try again in a minute.":
         "Der Versand ist vorübergehend nicht verfügbar. Versuchen Sie es in einer Minute erneut.",
@@ -246,7 +250,10 @@ _ZH = {
     "Queued for another attempt.": "已重新排队等待发送。",
     "This message cannot be retried now.": "此邮件现在无法重试。",
     "Tick the box to confirm.": "请勾选复选框以确认。", "File attached.": "文件已附加。",
-    "File removed.": "文件已移除。", "Signed out.": "已退出登录。", "Not possible": "无法执行",
+    "File removed.": "文件已移除。",
+    "File attached under a numbered name, like “proof (2).pdf”: the draft already had a file of that "
+    "name, and the customer must tell the two apart.":
+        "文件已以编号名称附加（例如“报价单 (2).pdf”）：草稿中已有同名文件，客户需要能区分两者。", "Signed out.": "已退出登录。", "Not possible": "无法执行",
     "Sending is temporarily unavailable. Try again in a minute.": "发送暂时不可用，请一分钟后重试。",
     "{n} min": "{n} 分钟", "{n} h": "{n} 小时", "{n} d": "{n} 天", "just now": "刚刚",
     "changed by an operator": "已被操作员修改", "Damaged draft": "草稿已损坏",

@@ -44,12 +44,13 @@ def _check(name: str, head: bytes) -> tuple[str, dict[str, str]] | None:
     return None
 
 
-def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
-    """The stored file's path relative to the attachments root (what the draft keeps)."""
+def store(ctx: Ctx, root: Path | None, draft_id: int, taken: set[str]) -> tuple[str, bool]:
+    """The stored file's path relative to the attachments root (what the draft keeps), and whether
+    its name was numbered: "proof (2).pdf" where one of the draft's files (`taken`) is "proof.pdf"."""
     from starlette.datastructures import UploadFile
 
     from mailgitops.dispatch.attachments import MAX_ATTACHMENT_BYTES
-    from mailgitops.filenames import clean
+    from mailgitops.filenames import clean, numbered
 
     if root is None:
         raise MailgitopsError(ctx._("Files cannot be attached: the service has no attachments root."),
@@ -72,7 +73,11 @@ def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
             hint=ctx._("link to large files instead of attaching them"))
     if size == 0:
         raise MailgitopsError(ctx._("{name} is empty").format(name=name))
-    rel = f"{FOLDER}/{draft_id}/{secrets.token_hex(8)}/{name}"
+    # numbered, not refused: two files of one name from two jobs are common, and renaming one on
+    # the operator's computer only to attach it is busywork; the customer's mail program saves
+    # both into one folder, and the operator must see which Remove removes which
+    kept = numbered(name, taken)
+    rel = f"{FOLDER}/{draft_id}/{secrets.token_hex(8)}/{kept}"
     target = root / rel
     try:
         # the customer's files: folders 0700 and the file 0600 whatever the umask (not 0755 / 0644)
@@ -84,7 +89,7 @@ def store(ctx: Ctx, root: Path | None, draft_id: int) -> str:
         raise MailgitopsError(ctx._("{name} cannot be stored under the attachments root: {why}").format(
             name=name, why=e.strerror),
             hint=ctx._("let the service's user write to the attachments root")) from e
-    return rel
+    return rel, kept != name
 
 
 def remove(root: Path | None, rel: str) -> None:

@@ -40,7 +40,10 @@ NOTICES = {"saved": "Saved.",
            "sent": "Queued to go out once; its delivery shows when it has been sent.",
            "already": "This draft was already handed over for sending; nothing was queued twice.",
            "discarded": "Discarded; this draft is never sent.", "retried": "Queued for another attempt.",
-           "attached": "File attached.", "detached": "File removed.", "signed-out": "Signed out.",
+           "attached": "File attached.", "detached": "File removed.",
+           "attached-numbered": "File attached under a numbered name, like “proof (2).pdf”: the draft "
+                                "already had a file of that name, and the customer must tell the two apart.",
+           "signed-out": "Signed out.",
            "session-over": "Your session had ended (8 hours without use, or signed out elsewhere). "
                            "Sign in again.",
            "session-ended": "Your session had ended (8 hours without use, or signed out elsewhere), so that "

@@ -228,6 +228,34 @@ def test_an_uploaded_file_keeps_its_name_on_the_page_and_for_the_customer(
     assert [a.get_filename() for a in sent.message.iter_attachments()] == shown
 
 
+def test_a_second_file_of_one_name_is_numbered_for_the_operator_and_the_customer(
+        rig: ConsoleRig, signed_in: TestClient, sink: SmtpServer) -> None:
+    """Two Chinese names both became "_.pdf": the draft listed two, and the operator could not
+    tell which Remove removed which. A second file of a name is now numbered, and the page says so."""
+    draft_id = rig.draft()
+    token = csrf_of(signed_in.get(f"/draft/{draft_id}").text)
+    for name in ("报价单.pdf", "报价单.pdf", "Proof.pdf", "proof.PDF"):
+        got = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                             files={"file": (name, b"%PDF-1.4\n%proof\n", "application/pdf")})
+        assert got.status_code == 303
+    shown = ["报价单.pdf", "报价单 (2).pdf", "Proof.pdf", "proof (2).PDF"]  # one folder on Windows or a Mac
+    page = signed_in.get(got.headers["location"]).text
+    assert "File attached under a numbered name" in page
+    for name in shown:
+        assert f'aria-label="Remove {name}"' in page
+    send = signed_in.post(f"/draft/{draft_id}/send",
+                          data={"csrf": csrf_of(page), "confirm": "yes", "version": version_of(page)})
+    assert send.status_code == 303
+    rig.service.dispatcher().sender.flush()
+    (sent,) = sink.messages
+    assert [a.get_filename() for a in sent.message.iter_attachments()] == shown
+    # a name no file has yet is attached as it is, with the plain notice
+    other = rig.draft("q-2", order_number="PO-2002")
+    got = signed_in.post(f"/draft/{other}/upload", data={"csrf": token},
+                         files={"file": ("报价单.pdf", b"%PDF-1.4\n", "application/pdf")})
+    assert "File attached." in signed_in.get(got.headers["location"]).text
+
+
 def test_language_per_operator(rig: ConsoleRig, client: TestClient) -> None:
     from support.console import sign_in
 
