@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from mailgitops.console import record
 from mailgitops.console.readable import readable
-from mailgitops.dispatch.draft_shape import AttachmentRef, DraftState
+from mailgitops.dispatch.draft_shape import AttachmentRef, DraftState, HistoryLine
 from mailgitops.dispatch.drafts import cc_address, draft_context, draft_of
 from mailgitops.dispatch.outbox import Row
 from mailgitops.dispatch.outcome import row_status
@@ -139,9 +139,26 @@ def age(ctx_tr: Callable[[str], str], created: float) -> str:
 
 def sent_state(console: Console, row: Row, state: DraftState) -> record.Shown:
     """What the diff compares: subject, the text part the recipient reads, CC, attachments."""
+    from mailgitops.filenames import clean
+
     email = render(console, row, subject=state.subject, markdown=state.markdown)
-    return record.Shown(email.subject, email.text, state.cc,
-                        tuple(a.rsplit("/", 1)[-1] for a in state.attachments))
+    return record.Shown(email.subject, email.text, state.cc, tuple(clean(a) for a in state.attachments))
+
+
+def _files(line: HistoryLine, lang: str) -> str:
+    """The files a change attached and removed, by name: "attached a file: proof.pdf"; a line that
+    did more (an edit through the API) says which were attached and which removed."""
+    from mailgitops.console.i18n import translator
+
+    tr = translator(lang)
+    out = []
+    if line.attached:
+        names = ", ".join(line.attached)
+        out.append(names if line.what == "attached a file" else tr("attached: {names}").format(names=names))
+    if line.removed:
+        names = ", ".join(line.removed)
+        out.append(names if line.what == "removed a file" else tr("removed: {names}").format(names=names))
+    return "; ".join(out)
 
 
 def view(console: Console, row: Row, email: RenderedEmail, lang: str = "en") -> dict[str, object]:
@@ -150,7 +167,7 @@ def view(console: Console, row: Row, email: RenderedEmail, lang: str = "en") -> 
     settings = console.bundle_settings
     files = attachments(console, row, lang)
     history = [{"who": h.who, "when": console.when(h.when), "what": h.what,
-                "fields": [LABELS.get(f, f) for f in h.fields]}
+                "fields": [LABELS.get(f, f) for f in h.fields], "files": _files(h, lang)}
                for h in draft.history]
     address, name = draft.sender
     return {

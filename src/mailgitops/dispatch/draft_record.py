@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from mailgitops.dispatch.draft_shape import Draft, DraftState, HistoryLine
 from mailgitops.dispatch.drafts import Recorder
 from mailgitops.dispatch.outbox import Row
+from mailgitops.filenames import clean
 
 API = "the order system (HTTP API)"  # who, for an edit made through serve's API
 
@@ -36,7 +37,12 @@ def recorder(who: str, what: str) -> Recorder:
             ("attachments", old.operator_attachments != draft.operator_attachments),
         ) if changed)
         if fields or what != "edited":
-            draft = draft._replace(history=(*draft.history, HistoryLine(who, time.time(), what, fields)))
+            # which files, by the names the customer sees: "attached a file" alone said nothing
+            files = old.operator_attachments, draft.operator_attachments
+            attached = tuple(clean(p) for p in files[1] if p not in files[0])
+            removed = tuple(clean(p) for p in files[0] if p not in files[1])
+            line = HistoryLine(who, time.time(), what, fields, attached, removed)
+            draft = draft._replace(history=(*draft.history, line))
         return draft
 
     return hook

@@ -62,6 +62,8 @@ class HistoryLine(NamedTuple):
     when: float  # epoch seconds
     what: str  # "edited", "attached a file", "sent the email", ...
     fields: tuple[str, ...]  # subject | body | cc | attachments
+    attached: tuple[str, ...] = ()  # the names of the files this change attached, as sent
+    removed: tuple[str, ...] = ()  # and of those it removed
 
 
 class DiffLine(NamedTuple):
@@ -115,8 +117,7 @@ class Draft(NamedTuple):
             out["original"] = {"subject": o.subject, "markdown": o.markdown, "cc": list(o.cc),
                                "attachments": list(o.attachments)}
         if self.history:
-            out["history"] = [{"who": h.who, "when": h.when, "what": h.what, "fields": list(h.fields)}
-                              for h in self.history]
+            out["history"] = [_history_json(h) for h in self.history]
         if self.diff:
             out["diff"] = [{"field": p.field, "lines": [{"kind": x.kind, "text": x.text} for x in p.lines]}
                            for p in self.diff]
@@ -252,13 +253,23 @@ def _state(d: JsonObject) -> DraftState:
                       _strs(d, "cc", "original."), _strs(d, "attachments", "original."))
 
 
+def _history_json(h: HistoryLine) -> JsonDict:
+    out: JsonDict = {"who": h.who, "when": h.when, "what": h.what, "fields": list(h.fields)}
+    if h.attached:  # only when there are: a line without files is stored as it was before
+        out["attached"] = list(h.attached)
+    if h.removed:
+        out["removed"] = list(h.removed)
+    return out
+
+
 def _history(v: JsonValue, path: str) -> HistoryLine:
     h = _object(v, path)
     when = h.get("when")
     if not isinstance(when, (int, float)) or isinstance(when, bool):
         raise _Bad(f"{path}.when", "must be a time in seconds")
     return HistoryLine(_str(h, "who", f"{path}."), float(when), _str(h, "what", f"{path}."),
-                       _strs(h, "fields", f"{path}."))
+                       _strs(h, "fields", f"{path}."), _strs(h, "attached", f"{path}."),
+                       _strs(h, "removed", f"{path}."))
 
 
 def _part(v: JsonValue, path: str) -> DiffPart:

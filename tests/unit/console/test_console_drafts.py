@@ -285,6 +285,33 @@ def test_remove_only_detaches_this_drafts_own_file(rig: ConsoleRig, signed_in: T
     assert "removed a file" in signed_in.get(f"/draft/{first}").text
 
 
+def test_the_change_record_names_the_file_attached_or_removed(rig: ConsoleRig, signed_in: TestClient) -> None:
+    """The record said only "attached a file (Attachments)", never which file."""
+    from mailgitops.dispatch import drafts
+    from mailgitops.dispatch.draft_record import API, recorder
+
+    draft_id = rig.draft()
+    token = csrf_of(signed_in.get(f"/draft/{draft_id}").text)
+    signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                   files={"file": ("Auftrag Übersicht (final).pdf", b"%PDF-1.4\n", "application/pdf")})
+    page = signed_in.get(f"/draft/{draft_id}").text
+    assert "attached a file (Attachments): Auftrag Übersicht (final).pdf</li>" in page
+    (rel,) = rig.service.dispatcher().outbox.get(draft_id).draft.operator_attachments
+    # the order system swaps it for another file in one edit: both named, each with what happened
+    drafts.edit(rig.service.dispatcher(), draft_id, attach=["jobs/PO-1001/ticket.pdf"], detach=[rel],
+                record=recorder(API, "edited"))
+    page = signed_in.get(f"/draft/{draft_id}").text
+    assert "edited (Attachments): attached: ticket.pdf; removed: Auftrag Übersicht (final).pdf</li>" in page
+    signed_in.post(f"/draft/{draft_id}/detach",
+                   data={"csrf": token, "path": "jobs/PO-1001/ticket.pdf", "version": version_of(page)})
+    page = signed_in.get(f"/draft/{draft_id}").text
+    assert "removed a file (Attachments): ticket.pdf</li>" in page
+    history = rig.service.dispatcher().outbox.get(draft_id).draft.history
+    assert [(h.attached, h.removed) for h in history] == [
+        (("Auftrag Übersicht (final).pdf",), ()), (("ticket.pdf",), ("Auftrag Übersicht (final).pdf",)),
+        ((), ("ticket.pdf",))]
+
+
 def test_a_cc_is_read_as_the_operator_wrote_it(rig: ConsoleRig, signed_in: TestClient) -> None:
     """Addresses between commas, semicolons, line breaks, or spaces between addresses; a part
     with spaces and no second address is refused whole, quoted as typed ("boss at example" was

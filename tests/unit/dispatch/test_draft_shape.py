@@ -30,7 +30,8 @@ STORED: dict[str, Any] = {
     "operator_attachments": ["console-uploads/7/0a1b/price list.pdf"],
     "original": {"subject": "Your quotation PO-1001", "markdown": "Dear Ada,\n", "cc": [],
                  "attachments": []},
-    "history": [{"who": "li", "when": 1764500000.5, "what": "attached a file", "fields": ["attachments"]},
+    "history": [{"who": "li", "when": 1764500000.5, "what": "attached a file", "fields": ["attachments"],
+                 "attached": ["price list.pdf"]},
                 {"who": "li", "when": 1764500100, "what": "sent the email", "fields": ["body"]}],
     "diff": [{"field": "body", "lines": [{"kind": "del", "text": "Dear Ada,"},
                                          {"kind": "add", "text": "Dear Ada Lovelace,"}]}],
@@ -73,6 +74,7 @@ def test_a_draft_stored_in_todays_json_reads_back(ob: Outbox, stored: dict[str, 
         assert d.attachments == (AttachmentRef("document", "quotes/PO-1001.pdf"),)
         assert d.redirected_from == Redirected((("Ada Lovelace", "ada@example.org"),), ("boss@example.org",))
         assert [h.what for h in d.history] == ["attached a file", "sent the email"]
+        assert d.history[0].attached == ("price list.pdf",)
         assert d.history[1].when == 1764500100.0
         assert d.diff[0].lines[1].text == "Dear Ada Lovelace,"
         assert d.webshop == {"id": "flyershop", "name": "Flyer Shop"}
