@@ -4,6 +4,8 @@ checks is the name the customer sees."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 MAX_BYTES = 200  # UTF-8; file systems allow 255 per name, and a numbered copy needs a few more
 FALLBACK = "attachment"
 # what Windows, macOS and mail headers cannot hold in a name (the customer saves the file)
@@ -65,3 +67,13 @@ def numbered(name: str, taken: set[str]) -> str:
         n += 1
         got = fit(name, f" ({n})")
     return got
+
+
+def distinct(names: Iterable[str]) -> list[str]:
+    """The names in order, a second of one name numbered: two files the order system keeps in two
+    folders under one name ("jobs/PO-1001/final.pdf", "jobs/PO-1002/final.pdf") reach the customer
+    as "final.pdf" and "final (2).pdf", not as two files one saves over the other."""
+    out: list[str] = []
+    for name in names:
+        out.append(numbered(name, set(out)))
+    return out

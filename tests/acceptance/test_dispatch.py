@@ -133,6 +133,14 @@ def test_a1_operator_attachments_where_allowed(main: Run, sink: SmtpServer) -> N
     assert _attachment_names(sink.wait_for(1)[0].message) == ["ticket.pdf"]
 
 
+def test_two_files_of_one_name_reach_the_customer_apart(main: Run, sink: SmtpServer) -> None:
+    """The order system keeps each job's file in its own folder under one name: both were sent as
+    "final.pdf", and the customer's mail program saved one over the other."""
+    main.ok(event("proof_ready", "two-finals",
+                  operator_attachments=["jobs/PO-1002/final.pdf", "jobs/PO-1001/ticket.pdf"]))
+    assert _attachment_names(sink.wait_for(1)[0].message) == ["final.pdf", "final (2).pdf", "ticket.pdf"]
+
+
 def test_a1_operator_attachments_refused_where_not_allowed(strict: Run, sink: SmtpServer) -> None:
     proc = strict.dispatch(event("order_received", "a1-no", operator_attachments=["jobs/PO-1001/ticket.pdf"]))
     assert proc.returncode == 1

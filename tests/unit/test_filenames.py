@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from mailgitops.filenames import MAX_BYTES, clean, numbered
+from mailgitops.filenames import MAX_BYTES, clean, distinct, numbered
 
 PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.pdf"  # a Persian word with its non-joiner
 
@@ -58,3 +58,8 @@ def test_a_second_file_of_a_name_is_numbered() -> None:
     long = clean("报" * 300 + ".pdf")
     again = numbered(long, {long})
     assert again.endswith(" (2).pdf") and len(again.encode()) <= MAX_BYTES
+
+
+def test_files_of_one_name_are_numbered_in_order() -> None:
+    assert distinct(["final.pdf", "ticket.pdf", "Final.pdf", "final.pdf"]) == [
+        "final.pdf", "ticket.pdf", "Final (2).pdf", "final (3).pdf"]

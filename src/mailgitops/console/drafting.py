@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from mailgitops.console import record
 from mailgitops.console.readable import readable
-from mailgitops.dispatch.draft_shape import AttachmentRef, DraftState, HistoryLine
+from mailgitops.dispatch.draft_shape import AttachmentRef, Draft, DraftState, HistoryLine
 from mailgitops.dispatch.drafts import cc_address, draft_context, draft_of
 from mailgitops.dispatch.outbox import Row
 from mailgitops.dispatch.outcome import row_status
@@ -99,31 +99,32 @@ def attachments(console: Console, row: Row, lang: str = "en") -> list[dict[str, 
     from mailgitops.console import core_text
     from mailgitops.dispatch.attachments import FileRef, resolve_attachment
     from mailgitops.errors import MailgitopsError
-    from mailgitops.filenames import clean
 
     draft = draft_of(row)
     root = console.service.attachments_root
     out = []
-    for a in [*draft.attachments, *(AttachmentRef("operator", p) for p in draft.operator_attachments)]:
+    files = [*draft.attachments, *(AttachmentRef("operator", p) for p in draft.operator_attachments)]
+    for a, name in zip(files, _names(draft), strict=True):
         got = resolve_attachment(root, a.kind, a.path, a.path)
         if isinstance(got, FileRef):
-            out.append({"name": got.filename, "size": _size(got.size), "path": a.path, "kind": a.kind})
+            out.append({"name": name, "size": _size(got.size), "path": a.path, "kind": a.kind})
         else:
             refused = MailgitopsError(got.message, code=got.code, values={"path": repr(a.path)})
             why = core_text.parts(lang, refused)[0]
-            out.append({"name": f"{clean(a.path)} ({why})", "size": "",
-                        "path": a.path, "kind": a.kind})
+            out.append({"name": f"{name} ({why})", "size": "", "path": a.path, "kind": a.kind})
     return out
+
+
+def _names(draft: Draft) -> list[str]:
+    """Each file's name as the email will carry it (drafts.send attaches them in this order)."""
+    from mailgitops.filenames import clean, distinct
+
+    return distinct(clean(p) for p in [*(a.path for a in draft.attachments), *draft.operator_attachments])
 
 
 def file_names(row: Row | None) -> set[str]:
     """The names the draft's files go by now, the event's and the operators'."""
-    from mailgitops.filenames import clean
-
-    draft = row.draft if row is not None else None
-    if draft is None:
-        return set()
-    return {clean(p) for p in [*(a.path for a in draft.attachments), *draft.operator_attachments]}
+    return set(_names(row.draft)) if row is not None and row.draft is not None else set()
 
 
 def age(ctx_tr: Callable[[str], str], created: float) -> str:

@@ -33,16 +33,17 @@ def new_message_id(sender_address: str) -> str:
 
 def attachment_files(refs: Sequence[FileRef]) -> list[FileAttachment]:
     from mailgitops.dispatch.attachments import read_attachment
+    from mailgitops.filenames import distinct
     from mailgitops.render.mime import FileAttachment
 
     out = []
-    for ref in refs:
+    for ref, name in zip(refs, distinct(ref.filename for ref in refs), strict=True):
         try:
             data = read_attachment(ref)
         except PermissionError as e:
             raise MailgitopsError(f"cannot read attachment {ref.path}: {e.strerror}; nothing was queued",
                                   hint="let the dispatcher's user read the attachments root") from e
-        out.append(FileAttachment(ref.filename, ref.mime_type, data))
+        out.append(FileAttachment(name, ref.mime_type, data))
     return out
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from mailgitops.dispatch import event as event_mod
 from mailgitops.dispatch import rules
+from mailgitops.filenames import distinct
 from mailgitops.jsonshape import text
 
 if TYPE_CHECKING:
@@ -112,8 +113,10 @@ def _message(bundle: Bundle, compiled: CompiledTemplates | None, data: JsonObjec
         "reply_to": p.reply_to,
         "subject": email.subject,
         "preheader": email.preheader,
-        "attachments": [{"kind": f.kind, "path": f.path, "filename": f.filename,
-                         "mime_type": f.mime_type, "size": f.size} for f in p.attachments],
+        "attachments": [{"kind": f.kind, "path": f.path, "filename": name,  # as the email names it
+                         "mime_type": f.mime_type, "size": f.size}
+                        for f, name in zip(p.attachments, distinct(f.filename for f in p.attachments),
+                                           strict=True)],
         "notes": list(p.notes),
         "warnings": list(email.warnings),
         "html": email.html,

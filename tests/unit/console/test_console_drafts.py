@@ -256,6 +256,25 @@ def test_a_second_file_of_one_name_is_numbered_for_the_operator_and_the_customer
     assert "File attached." in signed_in.get(got.headers["location"]).text
 
 
+def test_two_files_of_one_name_from_the_order_system_are_listed_apart(rig: ConsoleRig,
+                                                                        signed_in: TestClient) -> None:
+    """Files from two folders under one name, attached through the API, are listed as the email
+    names them, each Remove labelled with its own."""
+    from mailgitops.dispatch import drafts
+    from mailgitops.dispatch.draft_record import API, recorder
+
+    draft_id = rig.draft()
+    drafts.edit(rig.service.dispatcher(), draft_id, record=recorder(API, "edited"),
+                attach=["jobs/PO-1001/final.pdf", "jobs/PO-1002/final.pdf"])
+    page = signed_in.get(f"/draft/{draft_id}").text
+    assert 'aria-label="Remove final.pdf"' in page
+    assert 'aria-label="Remove final (2).pdf"' in page
+    # an upload of that name comes after both
+    signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": csrf_of(page), "version": version_of(page)},
+                   files={"file": ("FINAL.pdf", b"%PDF-1.4\n", "application/pdf")})
+    assert 'aria-label="Remove FINAL (3).pdf"' in signed_in.get(f"/draft/{draft_id}").text
+
+
 def test_language_per_operator(rig: ConsoleRig, client: TestClient) -> None:
     from support.console import sign_in
 
