@@ -123,7 +123,7 @@ def upload(ctx: Ctx) -> Response:
     taken = drafting.file_names(drafting.get(ctx.console, _id(ctx)))
     try:
         _save_typed(ctx)
-        rel, numbered = uploads.store(ctx, disp.attachments_root, _id(ctx), taken)
+        rel, notice = uploads.store(ctx, disp.attachments_root, _id(ctx), taken)
     except MailgitopsError as e:  # the file chosen (its type, size, none): on the file field
         return _refused(ctx, e, ("file",))
     try:
@@ -131,7 +131,7 @@ def upload(ctx: Ctx) -> Response:
     except MailgitopsError as e:
         uploads.remove(disp.attachments_root, rel)
         return _refused(ctx, e)
-    return ctx.redirect(f"/draft/{_id(ctx)}", "attached-numbered" if numbered else "attached")
+    return ctx.redirect(f"/draft/{_id(ctx)}", notice)
 
 
 def detach(ctx: Ctx) -> Response:

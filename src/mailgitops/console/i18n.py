@@ -105,6 +105,11 @@ _DE = {
     "name, and the customer must tell the two apart.":
         "Datei unter einem nummerierten Namen angehängt, etwa „Angebot (2).pdf“: Der Entwurf hatte "
         "schon eine Datei dieses Namens, und der Kunde muss beide auseinanderhalten können.",
+    "File attached under a safe name: characters a file name cannot hold (such as : * ? \" < > |) "
+    "were replaced or left out. The list shows the name the customer sees.":
+        "Datei unter einem sicheren Namen angehängt: Zeichen, die ein Dateiname nicht enthalten kann "
+        "(etwa : * ? \" < > |), wurden ersetzt oder weggelassen. Die Liste zeigt den Namen, den "
+        "der Kunde sieht.",
     "Signed out.": "Abgemeldet.", "Not possible": "Nicht möglich",
     "Sending is temporarily unavailable. Try again in a minute.":
         "Der Versand ist vorübergehend nicht verfügbar. Versuchen Sie es in einer Minute erneut.",
@@ -256,7 +261,11 @@ _ZH = {
     "File removed.": "文件已移除。",
     "File attached under a numbered name, like “proof (2).pdf”: the draft already had a file of that "
     "name, and the customer must tell the two apart.":
-        "文件已以编号名称附加（例如“报价单 (2).pdf”）：草稿中已有同名文件，客户需要能区分两者。", "Signed out.": "已退出登录。", "Not possible": "无法执行",
+        "文件已以编号名称附加（例如“报价单 (2).pdf”）：草稿中已有同名文件，客户需要能区分两者。",
+    "File attached under a safe name: characters a file name cannot hold (such as : * ? \" < > |) "
+    "were replaced or left out. The list shows the name the customer sees.":
+        "文件已以安全名称附加：文件名不能包含的字符（如 : * ? \" < > |）已被替换或省略。"
+        "列表中显示的是客户看到的名称。", "Signed out.": "已退出登录。", "Not possible": "无法执行",
     "Sending is temporarily unavailable. Try again in a minute.": "发送暂时不可用，请一分钟后重试。",
     "{n} min": "{n} 分钟", "{n} h": "{n} 小时", "{n} d": "{n} 天", "just now": "刚刚",
     "changed by an operator": "已被操作员修改", "Damaged draft": "草稿已损坏",

@@ -44,9 +44,12 @@ def _check(name: str, head: bytes) -> tuple[str, dict[str, str]] | None:
     return None
 
 
-def store(ctx: Ctx, root: Path | None, draft_id: int, taken: set[str]) -> tuple[str, bool]:
-    """The stored file's path relative to the attachments root (what the draft keeps), and whether
-    its name was numbered: "proof (2).pdf" where one of the draft's files (`taken`) is "proof.pdf"."""
+def store(ctx: Ctx, root: Path | None, draft_id: int, taken: set[str]) -> tuple[str, str]:
+    """The stored file's path relative to the attachments root (what the draft keeps), and the
+    notice that says what became of its name: kept ("attached"), numbered ("proof (2).pdf" where
+    one of the draft's files, `taken`, is "proof.pdf") or made safe ("a_b.pdf" for "a|b.pdf")."""
+    import unicodedata
+
     from starlette.datastructures import UploadFile
 
     from mailgitops.dispatch.attachments import MAX_ATTACHMENT_BYTES
@@ -89,7 +92,9 @@ def store(ctx: Ctx, root: Path | None, draft_id: int, taken: set[str]) -> tuple[
         raise MailgitopsError(ctx._("{name} cannot be stored under the attachments root: {why}").format(
             name=name, why=e.strerror),
             hint=ctx._("let the service's user write to the attachments root")) from e
-    return rel, kept != name
+    # a name only composed (a Mac's) or taken off the folder a browser sent looks unchanged
+    given = unicodedata.normalize("NFC", got.filename.replace("\\", "/").rsplit("/", 1)[-1])
+    return rel, ("attached-renamed" if name != given else "attached-numbered" if kept != name else "attached")
 
 
 def remove(root: Path | None, rel: str) -> None:

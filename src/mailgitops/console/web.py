@@ -43,6 +43,9 @@ NOTICES = {"saved": "Saved.",
            "attached": "File attached.", "detached": "File removed.",
            "attached-numbered": "File attached under a numbered name, like “proof (2).pdf”: the draft "
                                 "already had a file of that name, and the customer must tell the two apart.",
+           "attached-renamed": "File attached under a safe name: characters a file name cannot hold "
+                               "(such as : * ? \" < > |) were replaced or left out. The list shows "
+                               "the name the customer sees.",
            "signed-out": "Signed out.",
            "session-over": "Your session had ended (8 hours without use, or signed out elsewhere). "
                            "Sign in again.",

@@ -216,6 +216,7 @@ def test_an_uploaded_file_keeps_its_name_on_the_page_and_for_the_customer(
         got = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
                              files={"file": (name, b"%PDF-1.4\n%proof\n", "application/pdf")})
         assert got.status_code == 303
+        assert "File attached." in signed_in.get(got.headers["location"]).text  # as it was named
     shown = ["Auftrag Übersicht (final).pdf", "报价单.pdf", "Größe-Maße.pdf"]
     page = signed_in.get(f"/draft/{draft_id}").text
     for name in shown:
@@ -226,6 +227,16 @@ def test_an_uploaded_file_keeps_its_name_on_the_page_and_for_the_customer(
     rig.service.dispatcher().sender.flush()
     (sent,) = sink.messages
     assert [a.get_filename() for a in sent.message.iter_attachments()] == shown
+
+
+def test_a_name_made_safe_is_said_so(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    token = csrf_of(signed_in.get(f"/draft/{draft_id}").text)
+    got = signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                         files={"file": ("Angebot: v2|final?.pdf", b"%PDF-1.4\n", "application/pdf")})
+    page = signed_in.get(got.headers["location"]).text
+    assert "File attached under a safe name" in page
+    assert 'aria-label="Remove Angebot_ v2_final_.pdf"' in page
 
 
 def test_a_second_file_of_one_name_is_numbered_for_the_operator_and_the_customer(
