@@ -140,12 +140,12 @@ def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[Console
     page.get_by_label("CC").fill("archive@example.com, boss@example.com")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
-    pdf = tmp_path / "price-list.pdf"
+    pdf = tmp_path / "Preisliste Übersicht 报价单.pdf"  # Chromium sends the name as UTF-8
     pdf.write_bytes(b"%PDF-1.4\n% a tiny test file\n")
     page.get_by_label("Attach a file").set_input_files(str(pdf))
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("status")).to_have_text("File attached.")
-    assert "price-list.pdf" in page.locator("dl.headers").inner_text()
+    assert "Preisliste Übersicht 报价单.pdf" in page.locator("dl.headers").inner_text()
     # typed and not saved: Send sends what the editor shows
     page.get_by_label("Subject").fill("Your revised quotation PO-7001, final")
     # Send, confirmed, double-clicked: queued once, sent once
@@ -160,7 +160,7 @@ def test_inbox_edit_live_preview_upload_send_once_and_record(live: tuple[Console
     assert len(sink.messages) == 1
     got = sink.messages[0].message
     assert got["Subject"] == "Your revised quotation PO-7001, final"
-    assert [p.get_filename() for p in got.iter_attachments()] == ["price-list.pdf"]
+    assert [p.get_filename() for p in got.iter_attachments()] == ["Preisliste Übersicht 报价单.pdf"]
     page.goto(f"{base}/draft/{draft_id}")
     changes = page.locator("#changes ~ *").all_inner_texts()
     text = " ".join(changes)
