@@ -340,6 +340,16 @@ def test_the_change_record_names_the_file_attached_or_removed(rig: ConsoleRig, s
     assert [(h.attached, h.removed) for h in history] == [
         (("Auftrag Übersicht (final).pdf",), ()), (("ticket.pdf",), ("Auftrag Übersicht (final).pdf",)),
         ((), ("ticket.pdf",))]
+    # Remove in the console finds a file by its Unicode path, as the page sent it
+    signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                   files={"file": ("报价单.pdf", b"%PDF-1.4\n", "application/pdf")})
+    (rel,) = rig.service.dispatcher().outbox.get(draft_id).draft.operator_attachments
+    page = signed_in.get(f"/draft/{draft_id}").text
+    assert f'value="{rel}"' in page
+    gone = signed_in.post(f"/draft/{draft_id}/detach", data={"csrf": token, "path": rel})
+    assert gone.status_code == 303
+    assert "removed a file (Attachments): 报价单.pdf</li>" in signed_in.get(f"/draft/{draft_id}").text
+    assert not (rig.attachments / rel).exists()
 
 
 def test_a_cc_is_read_as_the_operator_wrote_it(rig: ConsoleRig, signed_in: TestClient) -> None:
