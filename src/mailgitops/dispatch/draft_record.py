@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from mailgitops.dispatch.draft_shape import Draft, DraftState, HistoryLine
 from mailgitops.dispatch.drafts import Recorder
 from mailgitops.dispatch.outbox import Row
-from mailgitops.filenames import clean
+from mailgitops.filenames import clean, distinct
 
 API = "the order system (HTTP API)"  # who, for an edit made through serve's API
 
@@ -38,14 +38,21 @@ def recorder(who: str, what: str) -> Recorder:
         ) if changed)
         if fields or what != "edited":
             # which files, by the names the customer sees: "attached a file" alone said nothing
-            files = old.operator_attachments, draft.operator_attachments
-            attached = tuple(clean(p) for p in files[1] if p not in files[0])
-            removed = tuple(clean(p) for p in files[0] if p not in files[1])
+            was, now = old.operator_attachments, draft.operator_attachments
+            named_was, named_now = _names(old), _names(draft)
+            attached = tuple(named_now[p] for p in now if p not in was)
+            removed = tuple(named_was[p] for p in was if p not in now)
             line = HistoryLine(who, time.time(), what, fields, attached, removed)
             draft = draft._replace(history=(*draft.history, line))
         return draft
 
     return hook
+
+
+def _names(draft: Draft) -> dict[str, str]:
+    """Each file's path and the name the email gives it (a second "final.pdf" is "final (2).pdf")."""
+    paths = [*(a.path for a in draft.attachments), *draft.operator_attachments]
+    return dict(zip(paths, distinct(clean(p) for p in paths), strict=True))
 
 
 def command_line() -> str:

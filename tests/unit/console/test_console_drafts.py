@@ -280,6 +280,7 @@ def test_two_files_of_one_name_from_the_order_system_are_listed_apart(rig: Conso
     page = signed_in.get(f"/draft/{draft_id}").text
     assert 'aria-label="Remove final.pdf"' in page
     assert 'aria-label="Remove final (2).pdf"' in page
+    assert "attached: final.pdf, final (2).pdf</li>" in page  # the change record names them alike
     # an upload of that name comes after both
     signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": csrf_of(page), "version": version_of(page)},
                    files={"file": ("FINAL.pdf", b"%PDF-1.4\n", "application/pdf")})
