@@ -185,7 +185,14 @@ class Sender:
                 try:
                     opened = self._ensure_open()
                 except TransportError as e:
-                    report.unreachable = e.message
+                    # a pause (the password refused or unreadable, TLS, a server refusing us) is
+                    # said as one while it lasts; it is no server out of reach, which stayed said
+                    # after the pause ended until this process next sent something (an
+                    # operations walk: a false alarm all through a quiet night)
+                    if not e.pauses:
+                        report.unreachable = e.message
+                    elif e.kind != "config":  # the server answered (our settings need no server)
+                        report.connected = True
                     self._connection_failed(rows[i:], e, report)
                     return False
                 report.connected = report.connected or opened

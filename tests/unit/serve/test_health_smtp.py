@@ -113,3 +113,46 @@ def test_a_session_kept_open_that_died_is_no_sign_the_server_is_reachable(tmp_pa
         pool.shutdown(time.monotonic() + 5)
         service.close()
         srv.stop()
+
+
+def test_a_refused_password_is_no_unreachable_server_once_the_pause_is_over(tmp_path: Path) -> None:
+    """The server answered and refused the password: sending pauses, which /health says. Once the
+    password was rotated and `outbox flush` sent what waited, /health said "smtp-unreachable ...
+    rejected the user name or password" and mailgitops_smtp_reachable stayed 0 until serve next
+    sent something: on a quiet night an alert that sends on-call to mend a mail server that is
+    fine (an operations walk)."""
+    from mailgitops.dispatch.api import Dispatcher
+
+    srv = SmtpServer(users={"printroom": "the-new-password"}, auth_require_tls=False).start()
+    secret = tmp_path / "smtp-password"
+    secret.write_text("the-old-password\n", encoding="utf-8")
+    bundle = build_bundle(make_repo(tmp_path / "repo", port=srv.port, auth={
+        "mode": "custom", "username": "printroom", "password_file": str(secret)}))
+    outbox = str(tmp_path / "box.sqlite")
+    service = Service(bundle, outbox=outbox, attachments_root=SAMPLES / "files", token=TOKEN,
+                      delivery="production")
+    pool = SenderPool(service, 1, interval=0.2).start()
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    try:
+        with TestClient(build_app(service), base_url="http://127.0.0.1") as client:
+            def health() -> dict[str, object]:
+                return dict(json.loads(client.get("/health", headers=auth).content))
+
+            event = sample_event(trigger="order_received", event_id="pw-1")
+            service.dispatcher().handle(event, deliver=False)
+            service.wake.set()
+            _until(lambda: health()["status"] == "paused")
+            assert "password" in str(health()["reason"])
+            secret.write_text("the-new-password\n", encoding="utf-8")  # rotated, then a flush sends it
+            with Dispatcher.load(bundle, outbox=outbox, delivery="production") as flusher:
+                assert flusher.flush().sent == 1
+            _until(lambda: health()["status"] != "paused")
+            time.sleep(0.6)  # a few of the sender's passes, with nothing due
+            body = health()
+            assert body["status"] == "ok", body
+            assert body["smtp"] == {"reachable": True, "reason": None, "since": None, "tried": None}
+            assert "mailgitops_smtp_reachable 1" in client.get("/metrics", headers=auth).text
+    finally:
+        pool.shutdown(time.monotonic() + 5)
+        service.close()
+        srv.stop()
