@@ -47,6 +47,11 @@ WAIT_SECONDS = 15.0  # how long a request waits for one of the pool's connection
 # during an outage was answered 503 only after 15 s, past many order systems' HTTP timeout, each
 # request holding a thread meanwhile. The pool goes on reconnecting in the background.
 DOWN_WAIT_SECONDS = 2.0
+# The first request of an outage does not know yet that the server is down: after this long
+# without a connection from the pool, a connection of its own asks the server (2 s at most).
+# Refused or unanswered: the server is down, said at once; answered: every pooled connection is
+# busy, and the request waits on for one. The first requests of an outage waited the whole 15 s.
+PROBE_AFTER_SECONDS = 1.0
 POLL_SECONDS = 0.5  # how often the listener looks at the stop flag between notifications
 _JSON = {"to": "to_json", "cc": "cc_json", "rcpts": "rcpts_json", "delivered": "delivered_json",
          "refused": "refused_json", "draft": "draft_json", "bcc": "bcc_json", "recipients": "recipients_json"}
@@ -127,9 +132,13 @@ class PgOutbox(PgHandActions):
     def _conn(self) -> Iterator[psycopg.Connection[DictRow]]:
         wait = getattr(self._wait, "seconds", None) or (DOWN_WAIT_SECONDS if self._down else WAIT_SECONDS)
         try:
-            with self.pool.connection(timeout=wait) as conn:
-                self._down = False
-                yield conn
+            conn = self._getconn(wait)
+            try:  # what the pool's own connection() does: commit or roll back, then give it back
+                with conn:
+                    self._down = False
+                    yield conn
+            finally:
+                self.pool.putconn(conn)
         except PoolTimeout:  # its own words ("couldn't get a connection after 15.00 sec") hide why
             self._down = True
             why = (f"no connection to the PostgreSQL server within {wait:g} s (it is down or cannot be "
@@ -138,6 +147,25 @@ class PgOutbox(PgHandActions):
         except psycopg.OperationalError as e:
             self._down = True
             raise self._unavailable(e) from None
+
+    def _getconn(self, wait: float) -> psycopg.Connection[DictRow]:
+        """One of the pool's connections within `wait` seconds. When the pool has none after
+        PROBE_AFTER_SECONDS, a connection of our own asks the server whether it is there: its
+        refusal (OperationalError) ends the wait at once; an answer means the pool is only busy."""
+        first = min(wait, PROBE_AFTER_SECONDS)
+        try:
+            return self.pool.getconn(timeout=first)
+        except PoolTimeout:
+            if wait <= first:
+                raise
+        started = time.monotonic()
+        try:
+            psycopg.connect(self.url, connect_timeout=2).close()  # libpq's least: 2 s
+        except psycopg.Error as e:
+            self._down = True
+            why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise self._unavailable(RuntimeError(f"no connection to the PostgreSQL server: {why}")) from None
+        return self.pool.getconn(timeout=max(0.1, wait - first - (time.monotonic() - started)))
 
     def close(self) -> None:
         self._stop.set()

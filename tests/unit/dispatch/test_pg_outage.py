@@ -101,3 +101,51 @@ def test_while_postgresql_is_down_requests_are_answered_within_seconds_not_after
                 assert time.monotonic() < deadline, "the outbox did not answer again"
     finally:
         ob.close()
+
+
+def test_the_first_request_of_an_outage_is_answered_within_seconds_too(
+        pg_cluster: PgCluster, switch: PgSwitch) -> None:
+    """Nothing has found the server down yet (no /health probe, no sender): the first requests
+    still waited the pool's whole 15 s before their 503 (an operations walk: every event posted
+    in an outage's first 15 s). A connection of its own asks the server once the pool has none."""
+    ob = PgOutbox(switch.url(pg_cluster.new_database()))
+    try:
+        assert ob.counts()["queued"] == 0
+        switch.down()
+        start = time.monotonic()
+        with pytest.raises(MailgitopsError) as got:
+            ob.counts()
+        took = time.monotonic() - start
+        assert got.value.exit_code == ExitCode.TEMPORARY
+        assert got.value.message.startswith(f"cannot use the outbox postgresql://postgres@127.0.0.1:{switch.port}/")
+        assert took < 5, f"the first request of the outage waited {took:.1f} s"
+    finally:
+        ob.close()
+
+
+def test_a_busy_pool_is_waited_for_not_called_down(pg_cluster: PgCluster) -> None:
+    """Every pooled connection busy (a long transaction each) while the server runs: a request
+    waits for one and gets it; asking the server said it is there."""
+    ob = PgOutbox(pg_cluster.new_database())
+    held: list[object] = []
+    try:
+        release = threading.Event()
+
+        def hold() -> None:
+            with ob._conn():  # the pool's connections, taken as requests take them
+                held.append(1)
+                release.wait(10)
+
+        holders = [threading.Thread(target=hold) for _ in range(4)]  # the pool's max_size
+        for t in holders:
+            t.start()
+        while len(held) < 4:
+            time.sleep(0.05)
+        threading.Timer(2.5, release.set).start()
+        start = time.monotonic()
+        assert ob.counts()["queued"] == 0  # after the holders gave theirs back, not a 503
+        assert 2 < time.monotonic() - start < 10
+        for t in holders:
+            t.join()
+    finally:
+        ob.close()

@@ -49,7 +49,7 @@ def test_health_says_down_within_seconds_when_postgresql_is_unreachable(
             status, body, took = _health(client, TOKEN)
             assert status == 503
             assert body["status"] == "outbox-unavailable"
-            assert f"no connection to the PostgreSQL server within {PROBE_SECONDS:g} s" in str(body["reason"])
+            assert "no connection to the PostgreSQL server" in str(body["reason"])
             assert took < PROBE_SECONDS + 3, f"/health took {took:.1f} s"
             status, body, took = _health(client, None)  # a probe without the token: up or down only
             assert (status, body) == (503, {"status": "down"})
