@@ -25,9 +25,8 @@ def console_for(service: object, host: str) -> object | None:
 def serve(*, bundle: str, outbox: str | None, attachments_root: str | None, host: str, port: int,
           allow_tokenless: bool, senders: int, shutdown_seconds: float, delivery: str | None = None) -> int:
     from mailgitops.serve.auth import TOKEN_ENV, startup_token
-    from mailgitops.serve.loop import log
     from mailgitops.serve.server import Server
-    from mailgitops.serve.service import Service
+    from mailgitops.serve.service import Service, log
 
     token = startup_token(os.environ.get(TOKEN_ENV), host, allow_tokenless=allow_tokenless)
     if token is None:

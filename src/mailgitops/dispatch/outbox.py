@@ -69,6 +69,28 @@ def initial_recipients(to: Iterable[str], cc: Iterable[str], bcc: Iterable[str] 
     return out
 
 
+def version_refusal(where: str, found: int, known: int, migrate_hint: str) -> MailgitopsError | None:
+    """The refusal an outbox of schema version `found` calls for here (this mailgitops knows up to
+    `known`), at open and while running, or None when it can be used. Exit 75 either way: the
+    event is right and nothing was accepted; it is stored once the outbox is migrated (or this
+    machine upgraded), so the order system must keep it, not drop it."""
+    from mailgitops.errors import ExitCode, MailgitopsError
+
+    if found > known:
+        return MailgitopsError(
+            f"the outbox {where} has schema version {found}, made by a newer mailgitops; this one "
+            f"knows versions up to {known} and will not touch it",
+            hint="run the newer mailgitops here (upgrade this machine), or use another --outbox",
+            exit_code=ExitCode.TEMPORARY, code="outbox-newer", values={"found": found})
+    if 0 < found < known:
+        return MailgitopsError(
+            f"the outbox {where} has schema version {found}; this mailgitops needs version {known} "
+            "(`mailgitops outbox migrate` brings it up to date)",
+            hint=migrate_hint, exit_code=ExitCode.TEMPORARY, code="outbox-needs-migration",
+            values={"found": found, "version": known})
+    return None
+
+
 def sha_of(raw: bytes | None) -> str | None:
     """The SHA-256 stored with a message's bytes and checked before they are sent."""
     return hashlib.sha256(raw).hexdigest() if raw is not None else None
@@ -210,6 +232,9 @@ class Outbox(Protocol):
     """What the dispatcher needs from an outbox; SQLite here, PostgreSQL can implement it later."""
 
     migrated: tuple[int, int]  # schema version found at open (0: made new) and the version now
+    # the refusal the schema version stored now calls for (`version_refusal`): another machine's
+    # newer mailgitops may have migrated the outbox since this one opened it
+    def schema_refusal(self) -> MailgitopsError | None: ...
 
     def record_event(self, event: StoredEvent, messages: Sequence[NewMessage], *,
                      claim_for: tuple[str, float] | None = None) -> list[int]: ...

@@ -29,6 +29,7 @@ from mailgitops.dispatch.outbox import (
     json_column,
     read_draft,
     sha_of,
+    version_refusal,
 )
 from mailgitops.dispatch.outbox_page import page_where
 from mailgitops.dispatch.outbox_pg_hand import CHANNEL, PgHandActions
@@ -166,6 +167,12 @@ class PgOutbox(PgHandActions):
             why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise self._unavailable(RuntimeError(f"no connection to the PostgreSQL server: {why}")) from None
         return self.pool.getconn(timeout=max(0.1, wait - first - (time.monotonic() - started)))
+
+    def schema_refusal(self) -> MailgitopsError | None:
+        with self._conn() as conn:
+            row = conn.execute("SELECT version FROM mailgitops_schema").fetchone()
+        found = int(row["version"]) if row else 0
+        return version_refusal(self.where, found, outbox_pg_schema.VERSION, outbox_pg_schema.MIGRATE_HINT)
 
     def close(self) -> None:
         self._stop.set()

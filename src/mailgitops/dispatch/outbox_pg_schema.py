@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from mailgitops.dispatch.outbox import version_refusal
 from mailgitops.errors import ExitCode, MailgitopsError
 
 if TYPE_CHECKING:  # psycopg is imported only where PostgreSQL is used
@@ -42,6 +43,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value JSONB NOT NULL);
 # before it), so its history starts there; later versions add a step to both backends.
 STEPS: dict[int, str] = {3: _V3}
 VERSION = max(STEPS)
+MIGRATE_HINT = "back the database up (pg_dump), then run: mailgitops outbox migrate --outbox URL"
 LOCK_KEY = 0x6D61696C  # the advisory lock that serialises migrations across instances
 
 
@@ -142,22 +144,9 @@ def prepare(conn: psycopg.Connection[DictRow], url: str, *, migrate: bool) -> tu
         conn.execute("CREATE TABLE IF NOT EXISTS mailgitops_schema (version INTEGER NOT NULL)")
         row = conn.execute("SELECT version FROM mailgitops_schema").fetchone()
         found = int(row["version"]) if row else 0
-        where = shown(url)
-        if found > VERSION:
-            raise MailgitopsError(
-                f"the outbox {where} has schema version {found}, made by a newer mailgitops; this one "
-                f"knows versions up to {VERSION} and will not touch it",
-                hint="run the newer mailgitops here (upgrade this machine), or use another --outbox",
-                exit_code=ExitCode.TEMPORARY, code="outbox-newer", values={"found": found})
-        # exit 75: the event is right and nothing was accepted; it is stored once the outbox is
-        # migrated (or this machine upgraded), so the order system must keep it, not drop it
-        if 0 < found < VERSION and not migrate:
-            raise MailgitopsError(
-                f"the outbox {where} has schema version {found}; this mailgitops needs version {VERSION} "
-                "(`mailgitops outbox migrate` brings it up to date)",
-                hint="back the database up (pg_dump), then run: mailgitops outbox migrate --outbox URL",
-                exit_code=ExitCode.TEMPORARY, code="outbox-needs-migration",
-                values={"found": found, "version": VERSION})
+        problem = version_refusal(shown(url), found, VERSION, MIGRATE_HINT)
+        if problem is not None and not (migrate and found < VERSION):
+            raise problem
         start = min(STEPS) if found == 0 else found + 1
         for step in range(start, VERSION + 1):
             for sql in (s.strip() for s in STEPS[step].split(";")):

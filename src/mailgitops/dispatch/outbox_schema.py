@@ -12,8 +12,7 @@ import os
 import sqlite3
 from collections.abc import Callable
 
-from mailgitops.dispatch.outbox import Recipient, initial_recipients
-from mailgitops.errors import ExitCode, MailgitopsError
+from mailgitops.dispatch.outbox import Recipient, initial_recipients, version_refusal
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS events (
@@ -134,7 +133,12 @@ STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3}
 VERSION = max(STEPS)
 
 
-def _version(db: sqlite3.Connection) -> int:
+def migrate_hint(path: str) -> str:
+    return (f"run: mailgitops outbox migrate --outbox {path} (it keeps a copy of the file as it was "
+            "first, beside it)")
+
+
+def version(db: sqlite3.Connection) -> int:
     v = int(db.execute("PRAGMA user_version").fetchone()[0])
     if v == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE name='messages'").fetchone():
         return 1  # made before versions were recorded
@@ -147,7 +151,7 @@ def backup_before(db: sqlite3.Connection, path: str) -> str | None:
     nothing is to be migrated. Taken outside the migration's transaction (SQLite's backup cannot
     read through a connection that holds the write lock), so the writers must be stopped first,
     as the upgrade procedure says; a row one writes meanwhile is migrated, only not in the copy."""
-    found = _version(db)
+    found = version(db)
     if not 0 < found < VERSION:
         return None
     target = f"{path}.before-migrate-v{found}"
@@ -173,22 +177,10 @@ def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tupl
     Returns (version found, version now); 0 found means the file was new."""
     db.execute("BEGIN IMMEDIATE")  # one process at a time decides and applies
     try:
-        found = _version(db)
-        if found > VERSION:
-            raise MailgitopsError(
-                f"the outbox {path} has schema version {found}, made by a newer mailgitops; this one "
-                f"knows versions up to {VERSION} and will not touch it",
-                hint="run the newer mailgitops here (upgrade this machine), or use another --outbox",
-                exit_code=ExitCode.TEMPORARY, code="outbox-newer", values={"found": found})
-        # exit 75: the event is right and nothing was accepted; it is stored once the outbox is
-        # migrated (or this machine upgraded), so the order system must keep it, not drop it
-        if 0 < found < VERSION and not migrate:
-            raise MailgitopsError(
-                f"the outbox {path} has schema version {found}; this mailgitops needs version {VERSION} "
-                "(`mailgitops outbox migrate` brings it up to date)",
-                hint=f"back up the file, then run: mailgitops outbox migrate --outbox {path}",
-                exit_code=ExitCode.TEMPORARY, code="outbox-needs-migration",
-                values={"found": found, "version": VERSION})
+        found = version(db)
+        problem = version_refusal(path, found, VERSION, migrate_hint(path))
+        if problem is not None and not (migrate and found < VERSION):
+            raise problem
         if found == 0:
             for sql in _statements(_V1):
                 db.execute(sql)

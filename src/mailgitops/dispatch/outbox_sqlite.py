@@ -30,6 +30,7 @@ from mailgitops.dispatch.outbox import (
     json_column,
     read_draft,
     sha_of,
+    version_refusal,
 )
 from mailgitops.dispatch.outbox_page import page_where
 from mailgitops.dispatch.outbox_sqlite_conn import GroupWriter, Readers, why_unopenable, wrong_path
@@ -145,6 +146,11 @@ class SqliteOutbox(SqliteHandActions):
     def answer_within(self, seconds: float) -> contextlib.AbstractContextManager[None]:
         """Nothing to shorten: reads see the last commit (WAL) without waiting for a writer."""
         return contextlib.nullcontext()
+
+    def schema_refusal(self) -> MailgitopsError | None:
+        with self.readers.read() as db:
+            found = outbox_schema.version(db)
+        return version_refusal(self.path, found, outbox_schema.VERSION, outbox_schema.migrate_hint(self.path))
 
     @locked
     def close(self) -> None:

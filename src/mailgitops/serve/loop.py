@@ -7,7 +7,6 @@ did not start are handed back untouched, and the SMTP transaction in flight is f
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ from mailgitops.dispatch.outbox import Row
 from mailgitops.dispatch.sender import Sender
 from mailgitops.dispatch.sending import FlushReport, clock_set_back
 from mailgitops.errors import MailgitopsError
-from mailgitops.serve.service import Service, Unreachable
+from mailgitops.serve.service import Service, Unreachable, log
 
 INTERVAL = 1.0
 SENDERS = 4  # SMTP is mostly waiting for replies: a few sessions in parallel, not one per core
@@ -27,9 +26,6 @@ CLAIM_BATCH = 8  # rows per claim: the claim is a durable commit, so fewer of th
 RECOVER_EVERY = 10.0
 
 
-def log(line: str) -> None:
-    sys.stderr.write(f"mailgitops serve: {line}\n")
-    sys.stderr.flush()
 
 
 class _Said:

@@ -22,8 +22,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from mailgitops.errors import MailgitopsError
 from mailgitops.serve import quiet_log
 from mailgitops.serve.app import build_app
-from mailgitops.serve.loop import SENDERS, SenderPool, log
-from mailgitops.serve.service import Service
+from mailgitops.serve.loop import SENDERS, SenderPool
+from mailgitops.serve.service import Service, log
 
 MAX_CONNECTIONS = 4096  # idle or slow connections cost a few KB each here, not a thread
 # and one open file each; these are kept for the outbox, the senders' SMTP sessions and the logs

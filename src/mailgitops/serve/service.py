@@ -3,7 +3,9 @@ the sender loop's wake-up and the counters behind /metrics."""
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -14,6 +16,14 @@ from mailgitops.serve.doorbell import Doorbell
 if TYPE_CHECKING:
     from mailgitops.dispatch.api import Dispatcher
     from mailgitops.dispatch.sending import RetryPolicy
+
+
+SCHEMA_CHECK_SECONDS = 5.0
+
+
+def log(line: str) -> None:  # serve's log line (loop.py's; that module imports this one)
+    sys.stderr.write(f"mailgitops serve: {line}\n")
+    sys.stderr.flush()
 
 
 class Unreachable(NamedTuple):
@@ -61,6 +71,11 @@ class Service:
         self._counts: dict[str, int] = {"accepted": 0, "duplicate": 0, "invalid": 0, "conflict": 0,
                                         "unavailable": 0, "backlog": 0}
         self._started = False
+        # the outbox's schema version is looked at again every SCHEMA_CHECK_SECONDS: another
+        # machine's newer mailgitops may migrate it while this one runs (refused: every request
+        # and sender pass meets the refusal, as at start, until the version is one it knows)
+        self._schema_checked = time.monotonic()
+        self._schema_refused: MailgitopsError | None = None
         try:  # open now, so that a wrong setting stops the start instead of failing every request
             self.dispatcher()
         except MailgitopsError as e:
@@ -69,7 +84,23 @@ class Service:
         self._started = True
 
     def dispatcher(self) -> Dispatcher:
-        """The dispatcher; MailgitopsError (exit code TEMPORARY) while the outbox cannot be opened."""
+        """The dispatcher; MailgitopsError (exit code TEMPORARY) while the outbox cannot be opened,
+        or its schema version is not one this mailgitops knows."""
+        with self._lock:
+            due = time.monotonic() - self._schema_checked >= SCHEMA_CHECK_SECONDS
+            if due:
+                self._schema_checked = time.monotonic()
+            refused = self._schema_refused
+        if due and self._dispatcher is not None:
+            # outside the lock: a database that does not answer holds up this request, no other
+            refused = self._dispatcher.outbox.schema_refusal()
+            if refused is not None and self._schema_refused is None:
+                log(f"the outbox is refused from now: {refused.message}")
+            elif refused is None and self._schema_refused is not None:
+                log("the outbox's schema version is one this mailgitops knows again")
+            self._schema_refused = refused
+        if refused is not None:
+            raise refused
         with self._lock:
             if self._dispatcher is None:
                 from mailgitops.dispatch.api import Dispatcher

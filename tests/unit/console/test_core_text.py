@@ -69,7 +69,7 @@ def _core_errors() -> list[tuple[str, set[str]]]:
             else:  # an attached file's problem, by its code from resolve_attachment
                 assert ast.unparse(code) == "got.code", where
                 found.extend((c, names) for c in _attachment_codes())
-    for path in (SRC / "dispatch/outbox_schema.py", SRC / "dispatch/outbox_pg_schema.py"):
+    for path in (SRC / "dispatch/outbox.py",):  # version_refusal, for both backends
         # the outbox's refusals the console names in the operator's words (an upgrade waiting for
         # `outbox migrate`): those that carry a code; the others are the administrator's
         for call in _calls(path, "MailgitopsError"):

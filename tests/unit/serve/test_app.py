@@ -534,3 +534,41 @@ def test_only_a_few_events_are_handled_at_once_so_the_senders_keep_their_share(s
         t.join(120)
     assert statuses == [202] * (3 * ACCEPTING)
     assert most[0] == ACCEPTING
+
+
+def _set_schema_version(location: str, version: int) -> None:
+    """What another machine's newer mailgitops leaves after `outbox migrate` (the number alone)."""
+    if location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(location, autocommit=True) as conn:
+            conn.execute("UPDATE mailgitops_schema SET version=%s", (version,))
+    else:
+        import sqlite3
+
+        db = sqlite3.connect(location)
+        try:
+            db.execute(f"PRAGMA user_version={version}")
+        finally:
+            db.close()
+
+
+def test_a_running_serve_stops_using_an_outbox_a_newer_mailgitops_migrated(
+        service: Service, outbox_location: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An instance forgotten in "stop every machine, then migrate" went on accepting and sending
+    into the newer schema, /health ok (an operations walk); one started then refused it."""
+    from mailgitops.dispatch import outbox_pg_schema, outbox_schema
+    from mailgitops.serve import service as service_mod
+
+    monkeypatch.setattr(service_mod, "SCHEMA_CHECK_SECONDS", 0.0)
+    assert call(service, "POST", "/events", event(event_id="before"))[0] == 202
+    known = (outbox_pg_schema if outbox_location.startswith("postgresql://") else outbox_schema).VERSION
+    _set_schema_version(outbox_location, known + 1)
+    status, _, body = call(service, "POST", "/events", event(event_id="after"))
+    assert status == 503, body
+    assert f"has schema version {known + 1}, made by a newer mailgitops" in body["error"]
+    health = call(service, "GET", "/health")
+    assert (health[0], health[2]["status"]) == (503, "outbox-unavailable")
+    assert "made by a newer mailgitops" in health[2]["reason"]
+    _set_schema_version(outbox_location, known)  # not a real migration: this version's tables again
+    assert call(service, "POST", "/events", event(event_id="after"))[0] == 202
