@@ -90,12 +90,14 @@ def _stale(ctx: Ctx, required: bool = False) -> Response | None:
 
 
 def save(ctx: Ctx) -> Response:
+    if (gone := _discarded_meanwhile(ctx, "save")) is not None:
+        return gone
     if (stale := _stale(ctx)) is not None:
         return stale
     try:
         _save_typed(ctx)
     except MailgitopsError as e:
-        return _refused(ctx, e)
+        return _discarded_meanwhile(ctx, "save") or _refused(ctx, e)
     # a CC copied from a mail program (`Boss <boss@example.net>`) is saved as its address: say so
     named = ctx.form is not None and "cc" in ctx.form and drafts.named_cc(split_cc(ctx.field("cc")))
     return ctx.redirect(f"/draft/{_id(ctx)}", "saved-cc-name" if named else "saved")
@@ -118,6 +120,8 @@ def preview(ctx: Ctx) -> Response:
 
 def upload(ctx: Ctx) -> Response:
     disp = ctx.console.service.dispatcher()
+    if (gone := _discarded_meanwhile(ctx, "upload")) is not None:
+        return gone
     if (stale := _stale(ctx)) is not None:
         return stale
     taken = drafting.file_names(drafting.get(ctx.console, _id(ctx)))
@@ -125,18 +129,20 @@ def upload(ctx: Ctx) -> Response:
         _save_typed(ctx)
         rel, notice = uploads.store(ctx, disp.attachments_root, _id(ctx), taken)
     except MailgitopsError as e:  # the file chosen (its type, size, none): on the file field
-        return _refused(ctx, e, ("file",))
+        return _discarded_meanwhile(ctx, "upload") or _refused(ctx, e, ("file",))
     try:
         drafts.edit(disp, _id(ctx), attach=[rel], record=recorder(_who(ctx), "attached a file"))
     except MailgitopsError as e:
         uploads.remove(disp.attachments_root, rel)
-        return _refused(ctx, e)
+        return _discarded_meanwhile(ctx, "upload") or _refused(ctx, e)
     return ctx.redirect(f"/draft/{_id(ctx)}", notice)
 
 
 def detach(ctx: Ctx) -> Response:
     disp = ctx.console.service.dispatcher()
     path = ctx.field("path")
+    if (gone := _discarded_meanwhile(ctx, "detach")) is not None:
+        return gone
     row = drafting.get(ctx.console, _id(ctx))
     if row is None or row.draft is None or path not in row.draft.operator_attachments:
         return pages.draft(ctx, problem=ctx._("{path} is not attached to this draft").format(path=repr(path)),
@@ -147,7 +153,7 @@ def detach(ctx: Ctx) -> Response:
         _save_typed(ctx)
         drafts.edit(disp, _id(ctx), detach=[path], record=recorder(_who(ctx), "removed a file"))
     except MailgitopsError as e:
-        return _refused(ctx, e)
+        return _discarded_meanwhile(ctx, "detach") or _refused(ctx, e)
     uploads.remove(disp.attachments_root, path)  # only this draft's own file, checked above
     return ctx.redirect(f"/draft/{_id(ctx)}", "detached")
 
@@ -179,7 +185,7 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
     if row is None:
         return ctx.refuse(404, "Not found", ctx._("There is no such draft."))
     if row.status == "discarded":
-        return _discarded_before(ctx, row)
+        return _discarded_before(ctx, row, "send")
     if row.status != "draft":
         return ctx.redirect(f"/draft/{row.id}", "already")
     if ctx.field("confirm") != "yes":
@@ -196,7 +202,7 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
         result = drafts.send(disp, row.id, deliver=False)
     except MailgitopsError as e:
         if (after := drafting.get(ctx.console, row.id)) is not None and after.status == "discarded":
-            return _discarded_before(ctx, after)
+            return _discarded_before(ctx, after, "send")
         if after is not None and after.status != "draft":
             return ctx.redirect(f"/draft/{row.id}", "already")  # the other tab or click won
         return _refused(ctx, e)
@@ -207,19 +213,42 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
     return ctx.redirect(f"/draft/{row.id}", "sent")
 
 
-DISCARDED_BY = ("This draft was discarded by {who} at {when}, before your Send; nothing was sent. What you "
-                "had typed is kept below.")
-DISCARDED = "This draft was discarded before your Send; nothing was sent. What you had typed is kept below."
+# a tab opened before a colleague discarded the draft: in words of the button it pressed
+DISCARDED_BY = {
+    "send": "This draft was discarded by {who} at {when}, before your Send; nothing was sent. What you had "
+            "typed is kept below.",
+    "save": "This draft was discarded by {who} at {when}, before your Save; nothing was saved. What you had "
+            "typed is kept below.",
+    "upload": "This draft was discarded by {who} at {when}, before your Upload; no file was attached. What "
+              "you had typed is kept below.",
+    "detach": "This draft was discarded by {who} at {when}, before your Remove; no file was removed. What "
+              "you had typed is kept below.",
+}
+# the same when `mailgitops drafts discard` discarded it: that writes no record to name them from
+DISCARDED = {
+    "send": "This draft was discarded before your Send; nothing was sent. What you had typed is kept below.",
+    "save": "This draft was discarded before your Save; nothing was saved. What you had typed is kept below.",
+    "upload": "This draft was discarded before your Upload; no file was attached. What you had typed is "
+              "kept below.",
+    "detach": "This draft was discarded before your Remove; no file was removed. What you had typed is kept "
+              "below.",
+}
 
 
-def _discarded_before(ctx: Ctx, row: Row) -> Response:
-    """A Send from a tab opened before a colleague discarded the draft: not "Discarded" as if this
-    tab had done it, but who did and when (the change record; `drafts discard` writes none), with
-    the tab's typing kept to copy from."""
+def _discarded_before(ctx: Ctx, row: Row, pressed: str) -> Response:
+    """A form from a tab opened before a colleague discarded the draft: not "Discarded" as if this
+    tab had done it, nor "can no longer be edited" with the typing gone, but who did and when (the
+    change record; `drafts discard` writes none), with the tab's typing kept to copy from."""
     done = [h for h in (row.draft.history if row.draft else ()) if h.what == record.DISCARDED]
-    problem = (ctx._(DISCARDED_BY).format(who=done[-1].who, when=ctx.console.shown(ctx.console.when(
-        done[-1].when))) if done else ctx._(DISCARDED))
+    problem = (ctx._(DISCARDED_BY[pressed]).format(who=done[-1].who, when=ctx.console.shown(ctx.console.when(
+        done[-1].when))) if done else ctx._(DISCARDED[pressed]))
     return pages.draft(ctx, problem=problem, status=409)
+
+
+def _discarded_meanwhile(ctx: Ctx, pressed: str) -> Response | None:
+    """The answer for a draft found discarded (before the form, or while it was being used)."""
+    row = drafting.get(ctx.console, _id(ctx))
+    return _discarded_before(ctx, row, pressed) if row is not None and row.status == "discarded" else None
 
 
 def _winner_only(outbox: Outbox, row_id: int, who: str) -> None:

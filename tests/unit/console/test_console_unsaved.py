@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from starlette.testclient import TestClient
 
 from support.console import ConsoleRig, csrf_of
@@ -197,3 +198,74 @@ def test_a_send_after_a_discard_says_so_in_the_operators_language(rig: ConsoleRi
     said = i18n.CATALOGS["de"]["This draft was discarded before your Send; nothing was sent. What you had "
                                "typed is kept below."]
     assert html.escape(said, quote=False) in resp.text
+
+
+def _discarded_by_bob(rig: ConsoleRig, draft_id: int) -> None:
+    from support.console import sign_in
+
+    rig.add_operator("bob")
+    with TestClient(rig.app, base_url="http://testserver", follow_redirects=False) as colleague:
+        sign_in(colleague, "bob")
+        theirs = colleague.get(f"/draft/{draft_id}").text
+        gone = colleague.post(f"/draft/{draft_id}/discard", data={"csrf": csrf_of(theirs), "confirm": "yes"})
+        assert gone.status_code == 303
+
+
+def _problem(page: str) -> str:
+    problem = re.search(r'<div class="problem" role="alert" id="problem">(.*?)</div>', page, re.S)
+    assert problem, "no problem on the page"
+    return html.unescape(problem.group(1))
+
+
+@pytest.mark.parametrize(("pressed", "button", "nothing"), [
+    ("save", "Save", "nothing was saved"), ("upload", "Upload", "no file was attached"),
+    ("detach", "Remove", "no file was removed")])
+def test_save_upload_or_remove_after_a_colleagues_discard_names_who_and_keeps_the_typing(
+        rig: ConsoleRig, signed_in: TestClient, pressed: str, button: str, nothing: str) -> None:
+    draft_id = rig.draft()
+    token = csrf_of(signed_in.get("/").text)
+    signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                   files={"file": ("proof.pdf", b"%PDF-1.4\n%proof\n", "application/pdf")})
+    (rel,) = rig.service.dispatcher().outbox.get(draft_id).draft.operator_attachments
+    old_tab = signed_in.get(f"/draft/{draft_id}").text
+    _discarded_by_bob(rig, draft_id)
+    _, message, cc = _editor(old_tab)
+    typed = {"csrf": csrf_of(old_tab), "version": _version(old_tab), "subject": "Typed before the discard",
+             "message": message, "cc": cc}
+    if pressed == "upload":
+        resp = signed_in.post(f"/draft/{draft_id}/upload", data=typed,
+                              files={"file": ("more.pdf", b"%PDF-1.4\n%more\n", "application/pdf")})
+    else:
+        resp = signed_in.post(f"/draft/{draft_id}/{pressed}",
+                              data={**typed, **({"path": rel} if pressed == "detach" else {})})
+    # not "draft 1 is already discarded; it can no longer be edited" with the typing lost
+    assert resp.status_code == 409
+    assert re.fullmatch(rf"This draft was discarded by bob at \d{{4}}-\d\d-\d\d \d\d:\d\d \S+, before your "
+                        rf"{button}; {nothing}\. What you had typed is kept below\.", _problem(resp.text))
+    kept = re.search(r'<details open class="mine">(.*?)</details>', resp.text, re.S)
+    assert kept and "Typed before the discard" in kept.group(1)
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row.status == "discarded"
+    assert row.draft.subject != "Typed before the discard"
+    assert [h.what for h in row.draft.history][1:] == ["discarded the draft"]
+
+
+def test_a_save_after_a_discard_says_so_in_the_operators_language(rig: ConsoleRig,
+                                                                  client: TestClient) -> None:
+    from mailgitops.console import i18n
+    from mailgitops.dispatch import drafts
+    from support.console import sign_in
+
+    rig.add_operator("bernd", language="de")
+    sign_in(client, "bernd")
+    draft_id = rig.draft()
+    page = client.get(f"/draft/{draft_id}").text
+    drafts.discard(rig.service.dispatcher().outbox, draft_id)  # `mailgitops drafts discard`: no record
+    _, message, cc = _editor(page)
+    resp = client.post(f"/draft/{draft_id}/save", data={
+        "csrf": csrf_of(page), "version": _version(page), "subject": "Neu", "message": message, "cc": cc})
+    assert resp.status_code == 409
+    said = i18n.CATALOGS["de"]["This draft was discarded before your Save; nothing was saved. What you had "
+                               "typed is kept below."]
+    assert _problem(resp.text) == said
+    assert "Ihre Eingabe (nicht gespeichert)" in resp.text

@@ -105,7 +105,8 @@ def _console_words() -> set[str]:
     from mailgitops.console import actions, message, web
 
     # the words kept in a module's constants, translated where they are shown (ctx._(CONFLICT))
-    kept = {actions.CC_CHANGED, actions.CONFLICT, web.UNEXPECTED, web.URL_REFUSED, web.TOO_LARGE,
+    kept = {actions.CC_CHANGED, actions.CONFLICT, *actions.DISCARDED_BY.values(),
+            *actions.DISCARDED.values(), web.UNEXPECTED, web.URL_REFUSED, web.TOO_LARGE,
             *message.TODO.values()}
     return words | set(web.NOTICES.values()) | kept
 
