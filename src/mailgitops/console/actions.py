@@ -187,7 +187,7 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
     if row.status == "discarded":
         return _discarded_before(ctx, row, "send")
     if row.status != "draft":
-        return ctx.redirect(f"/draft/{row.id}", "already")
+        return _sent_before(ctx, row)
     if ctx.field("confirm") != "yes":
         return pages.draft(ctx, problem=ctx._("Tick the box to confirm."), status=422,
                            invalid=("confirm-send",))
@@ -204,10 +204,10 @@ def _send(ctx: Ctx) -> Response:  # noqa: PLR0911 -- one answer per state a draf
         if (after := drafting.get(ctx.console, row.id)) is not None and after.status == "discarded":
             return _discarded_before(ctx, after, "send")
         if after is not None and after.status != "draft":
-            return ctx.redirect(f"/draft/{row.id}", "already")  # the other tab or click won
+            return _sent_before(ctx, after)  # the other tab or click won
         return _refused(ctx, e)
-    if result["already"]:
-        return ctx.redirect(f"/draft/{row.id}", "already")
+    if result["already"] and (after := drafting.get(ctx.console, row.id)) is not None:
+        return _sent_before(ctx, after)
     _winner_only(disp.outbox, row.id, _who(ctx))
     ctx.console.service.wake.set()
     return ctx.redirect(f"/draft/{row.id}", "sent")
@@ -239,9 +239,9 @@ def _discarded_before(ctx: Ctx, row: Row, pressed: str) -> Response:
     """A form from a tab opened before a colleague discarded the draft: not "Discarded" as if this
     tab had done it, nor "can no longer be edited" with the typing gone, but who did and when (the
     change record; `drafts discard` writes none), with the tab's typing kept to copy from."""
-    done = [h for h in (row.draft.history if row.draft else ()) if h.what == record.DISCARDED]
-    problem = (ctx._(DISCARDED_BY[pressed]).format(who=done[-1].who, when=ctx.console.shown(ctx.console.when(
-        done[-1].when))) if done else ctx._(DISCARDED[pressed]))
+    done = pages.done_by(ctx, row, record.DISCARDED)
+    problem = (ctx._(DISCARDED_BY[pressed]).format(who=done[0], when=done[1]) if done
+               else ctx._(DISCARDED[pressed]))
     return pages.draft(ctx, problem=problem, status=409)
 
 
@@ -249,6 +249,23 @@ def _discarded_meanwhile(ctx: Ctx, pressed: str) -> Response | None:
     """The answer for a draft found discarded (before the form, or while it was being used)."""
     row = drafting.get(ctx.console, _id(ctx))
     return _discarded_before(ctx, row, pressed) if row is not None and row.status == "discarded" else None
+
+
+SENT_BY = ("This draft was handed over for sending by {who} at {when}, before your Send; nothing was queued "
+           "twice. What you had typed differs from what was sent and is kept below.")
+SENT = ("This draft was handed over for sending before your Send; nothing was queued twice. What you had "
+        "typed differs from what was sent and is kept below.")
+
+
+def _sent_before(ctx: Ctx, row: Row) -> Response:
+    """A Send that finds the draft already handed over (by a colleague, another tab, or the first of
+    a double click): nothing is queued twice. When this tab had typed something else, that is kept
+    below to copy from, with who sent it and when; else the page says so (pages.draft: ALREADY_BY)."""
+    if any(v is not None for v in _changes(ctx).values()):
+        done = pages.done_by(ctx, row, record.SENT)
+        problem = ctx._(SENT_BY).format(who=done[0], when=done[1]) if done else ctx._(SENT)
+        return pages.draft(ctx, problem=problem, status=409)
+    return ctx.redirect(f"/draft/{row.id}", "already")
 
 
 def _winner_only(outbox: Outbox, row_id: int, who: str) -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from starlette.responses import HTMLResponse, Response
 
-from mailgitops.console import core_text, drafting, i18n, message
+from mailgitops.console import core_text, drafting, i18n, message, record
 from mailgitops.console.drafting import cc_addresses
 from mailgitops.console.web import EMAIL_CSP, NOTICES, Ctx, headers
+from mailgitops.dispatch.outbox import Row
 
 
 def _order_matches(query: str, *values: str | None) -> bool:
@@ -69,6 +70,9 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200, draft_id: 
         if status != 409 and "cc_typed" in typed:  # the confirmation names the CC the editor holds
             d["confirm_cc"] = cc_addresses(str(typed["cc_typed"]))
     notice: dict[str, object] = {}
+    if ctx.request.query_params.get("notice") == "already" and (sent := done_by(ctx, row, record.SENT)):
+        # the second Send (a colleague's, or a double click): who handed it over, and when
+        notice = {"notice": ctx._(ALREADY_BY).format(who=sent[0], when=sent[1])}
     if kept is not None:
         typed = {**({"subject_typed": kept["subject"]} if "subject" in kept else {}),
                  **({"markdown": kept["message"].replace("\r\n", "\n")} if "message" in kept else {}),
@@ -82,6 +86,16 @@ def draft(ctx: Ctx, *, problem: str | None = None, status: int = 200, draft_id: 
         notice = {"notice": ctx._(NOTICES["typing-back"]), "notice_warns": True}
     return ctx.page("draft.html", status, d=d, problem=problem, invalid=invalid,
                     active="drafts", accept=", ".join(_types()), max_upload="20 MB", **notice)
+
+
+ALREADY_BY = "This draft was already handed over for sending by {who} at {when}; nothing was queued twice."
+
+
+def done_by(ctx: Ctx, row: Row, what: str) -> tuple[str, str] | None:
+    """Who did `what` to the draft last and when (as an operator reads the time), from its change
+    record; None when nobody recorded it (the command line writes no record)."""
+    done = [h for h in (row.draft.history if row.draft else ()) if h.what == what]
+    return (done[-1].who, ctx.console.shown(ctx.console.when(done[-1].when))) if done else None
 
 
 def _typed(ctx: Ctx, editable: bool) -> dict[str, object]:

@@ -269,3 +269,55 @@ def test_a_save_after_a_discard_says_so_in_the_operators_language(rig: ConsoleRi
                                "typed is kept below."]
     assert _problem(resp.text) == said
     assert "Ihre Eingabe (nicht gespeichert)" in resp.text
+
+
+def _sent_by_bob(rig: ConsoleRig, draft_id: int) -> None:
+    from support.console import sign_in
+
+    rig.add_operator("bob")
+    with TestClient(rig.app, base_url="http://testserver", follow_redirects=False) as colleague:
+        sign_in(colleague, "bob")
+        theirs = colleague.get(f"/draft/{draft_id}").text
+        subject, message, cc = _editor(theirs)
+        sent = colleague.post(f"/draft/{draft_id}/send", data={
+            "csrf": csrf_of(theirs), "version": _version(theirs), "confirm": "yes", "subject": subject,
+            "message": message, "cc": cc, "confirmed_cc": cc})
+        assert sent.headers["location"].endswith("notice=sent")
+
+
+def test_a_send_after_a_colleagues_send_names_who_and_keeps_other_typing(rig: ConsoleRig,
+                                                                         signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    old_tab = signed_in.get(f"/draft/{draft_id}").text
+    _sent_by_bob(rig, draft_id)
+    subject, message, cc = _editor(old_tab)
+    resp = signed_in.post(f"/draft/{draft_id}/send", data={
+        "csrf": csrf_of(old_tab), "version": _version(old_tab), "confirm": "yes",
+        "subject": "Typed while bob sent it", "message": message, "cc": cc, "confirmed_cc": cc})
+    assert resp.status_code == 409  # not a redirect that drops what this tab had typed
+    assert re.fullmatch(r"This draft was handed over for sending by bob at \d{4}-\d\d-\d\d \d\d:\d\d \S+, "
+                        r"before your Send; nothing was queued twice\. What you had typed differs from what "
+                        r"was sent and is kept below\.", _problem(resp.text))
+    kept = re.search(r'<details open class="mine">(.*?)</details>', resp.text, re.S)
+    assert kept and "Typed while bob sent it" in kept.group(1)
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row.status == "queued"
+    assert row.draft.subject == subject
+    assert [(h.who, h.what) for h in row.draft.history] == [("bob", "sent the email")]
+
+
+def test_a_send_of_what_a_colleague_sent_says_who_sent_it(rig: ConsoleRig, signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    old_tab = signed_in.get(f"/draft/{draft_id}").text
+    _sent_by_bob(rig, draft_id)
+    subject, message, cc = _editor(old_tab)
+    resp = signed_in.post(f"/draft/{draft_id}/send", data={
+        "csrf": csrf_of(old_tab), "version": _version(old_tab), "confirm": "yes", "subject": subject,
+        "message": message, "cc": cc, "confirmed_cc": cc})
+    assert resp.status_code == 303  # the same email: nothing to keep
+    page = signed_in.get(resp.headers["location"]).text
+    notice = re.search(r'<div class="notice" role="status">(.*?)</div>', page, re.S)
+    assert notice, "no notice on the page"
+    assert re.fullmatch(r"This draft was already handed over for sending by bob at \d{4}-\d\d-\d\d \d\d:\d\d "
+                        r"\S+; nothing was queued twice\.", html.unescape(notice.group(1)).strip())
+    assert len(rig.service.dispatcher().outbox.rows("queued", 10)) == 1

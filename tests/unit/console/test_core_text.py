@@ -102,11 +102,12 @@ def _console_words() -> set[str]:
     for path in (SRC / "console/templates").glob("*.html"):
         text = path.read_text(encoding="utf-8")
         words |= {m[1] for m in re.findall(r"""_\((["'])((?:(?!\1).)+)\1\)""", text)}
-    from mailgitops.console import actions, message, web
+    from mailgitops.console import actions, message, pages, web
 
     # the words kept in a module's constants, translated where they are shown (ctx._(CONFLICT))
     kept = {actions.CC_CHANGED, actions.CONFLICT, *actions.DISCARDED_BY.values(),
-            *actions.DISCARDED.values(), web.UNEXPECTED, web.URL_REFUSED, web.TOO_LARGE,
+            *actions.DISCARDED.values(), actions.SENT_BY, actions.SENT, pages.ALREADY_BY,
+            web.UNEXPECTED, web.URL_REFUSED, web.TOO_LARGE,
             *message.TODO.values()}
     return words | set(web.NOTICES.values()) | kept
 
