@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from mailgitops.console import core_text, message
+from mailgitops.console import core_text, message, record
 from mailgitops.console.web import Ctx
 from mailgitops.dispatch.drafts import holds_draft
 from mailgitops.dispatch.outbox import STATUSES, Outbox, Row
@@ -102,8 +102,10 @@ def deliveries(ctx: Ctx) -> Response:
 
 def _shown(ctx: Ctx, r: Row) -> dict[str, object]:
     reason = message.reason(ctx, r)
-    if r.draft is not None and r.draft.history:
-        reason = f"{reason or ''} ({ctx._('changed by an operator')})".strip()
+    # said only when someone changed the email: the record's send or discard line alone is no edit
+    # (it read "(changed by an operator)", a bracket after nothing, or after "discarded" as if edited)
+    if r.draft is not None and any(h.what not in (record.SENT, record.DISCARDED) for h in r.draft.history):
+        reason = "; ".join((*([reason] if reason else []), ctx._("changed by an operator")))
     if (damaged := r.damaged()) is not None:  # the row's own reason stays (a sent one: sent)
         marked = f"{ctx._('Damaged draft')}: {core_text.text(ctx.lang, damaged)}"
         reason = f"{reason}; {marked}" if reason else marked

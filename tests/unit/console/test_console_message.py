@@ -198,3 +198,36 @@ def test_the_paused_banner_says_until_when_or_what_ends_it(rig: ConsoleRig, sign
     assert banner
     timed = r'until <time datetime="[^"]+\+0[12]:00">\d{4}-\d\d-\d\d \d\d:\d\d CES?T</time>: the server'
     assert re.search(timed, banner.group(1)), banner.group(1)
+
+
+def _reason_cell(page: str, row_id: int) -> str:
+    row = re.search(rf"<tr>\s*<td>{row_id}</td>(.*?)</tr>", page, re.S)
+    assert row, f"no row {row_id} on Deliveries"
+    return re.findall(r"<td>(.*?)</td>", row.group(1), re.S)[3]
+
+
+def test_the_reason_column_says_changed_by_an_operator_in_words_and_only_after_an_edit(
+        rig: ConsoleRig, client: TestClient, sink: SmtpServer) -> None:
+    from support.console import csrf_of, sign_in
+
+    rig.add_operator("bernd", language="de")
+    sign_in(client, "bernd")
+    edited, untouched, discarded = rig.draft("m-edited"), rig.draft("m-untouched"), rig.draft("m-discarded")
+    for draft_id, subject in ((edited, "Ihr geändertes Angebot"), (untouched, None)):
+        page = client.get(f"/draft/{draft_id}").text
+        version = re.search(r'name="version" value="([^"]+)"', page)
+        assert version
+        sent = client.post(f"/draft/{draft_id}/send", data={
+            "csrf": csrf_of(page), "version": version.group(1), "confirm": "yes",
+            **({"subject": subject} if subject else {})})
+        assert sent.headers["location"].endswith("notice=sent")
+    rig.service.dispatcher().sender.flush()
+    assert len(sink.messages) == 2
+    page = client.get(f"/draft/{discarded}").text
+    client.post(f"/draft/{discarded}/discard", data={"csrf": csrf_of(page), "confirm": "yes"})
+    listed = client.get("/deliveries").text
+    # it read "(von einem Bediener geändert)": a bracket after nothing
+    assert _reason_cell(listed, edited) == "von einem Bediener geändert"
+    assert _reason_cell(listed, untouched) == ""  # sent as written: nobody changed it
+    # it read "… verworfen (von einem Bediener geändert)", the discard taken for an edit
+    assert _reason_cell(listed, discarded) == "der Bediener hat den Entwurf verworfen"
