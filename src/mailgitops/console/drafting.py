@@ -89,8 +89,18 @@ def email_document(email: RenderedEmail) -> str:
     return html
 
 
-def _size(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
+def size(n: int, lang: str = "en") -> str:
+    """A file's size as an operator reads it: a small one in bytes (a 29-byte notes.txt read
+    "1 KB"), megabytes with the language's decimal mark (German 1,5 MB)."""
+    from mailgitops.console import i18n
+
+    _ = i18n.translator(lang)
+    if n < 1000:
+        return (_("{n} byte") if n == 1 else _("{n} bytes")).format(n=n)
+    if n < 1024 * 1024:
+        return f"{round(n / 1024)} KB"
+    mb = f"{n / 1024 / 1024:.1f}"
+    return f"{mb.replace('.', ',') if lang == 'de' else mb} MB"
 
 
 def attachments(console: Console, row: Row, lang: str = "en") -> list[dict[str, str]]:
@@ -107,7 +117,7 @@ def attachments(console: Console, row: Row, lang: str = "en") -> list[dict[str, 
     for a, name in zip(files, _names(draft), strict=True):
         got = resolve_attachment(root, a.kind, a.path, a.path)
         if isinstance(got, FileRef):
-            out.append({"name": name, "size": _size(got.size), "path": a.path, "kind": a.kind})
+            out.append({"name": name, "size": size(got.size, lang), "path": a.path, "kind": a.kind})
         else:
             refused = MailgitopsError(got.message, code=got.code, values={"path": repr(a.path)})
             why = core_text.parts(lang, refused)[0]

@@ -120,6 +120,7 @@ _DE = {
         "zeigt jetzt dessen Fassung, Ihre Eingabe steht unter dem Editor: Übernehmen Sie, was Sie brauchen, und "
         "speichern oder senden Sie erneut.",
     "What you had typed (not saved)": "Ihre Eingabe (nicht gespeichert)",
+    "{n} byte": "{n} Byte", "{n} bytes": "{n} Byte",
     "This draft was discarded by {who} at {when}, before your Send; nothing was sent. What you had typed is kept below.":
         "Dieser Entwurf wurde von {who} am {when} verworfen, vor Ihrem Senden; nichts wurde gesendet. Ihre Eingabe "
         "steht unten.",
@@ -297,6 +298,7 @@ _ZH = {
     "Someone changed this draft after you opened it, so nothing was changed. The page shows their version now; what you had typed is kept below the editor: copy what you need, then save or send again.":
         "在您打开此草稿后有人修改了它，因此没有做任何更改。页面现在显示对方的版本；您输入的内容保留在编辑器下方：复制需要的部分，然后再次保存或发送。",
     "What you had typed (not saved)": "您输入的内容（未保存）",
+    "{n} byte": "{n} 字节", "{n} bytes": "{n} 字节",
     "This draft was discarded by {who} at {when}, before your Send; nothing was sent. What you had typed is kept below.":
         "此草稿已由 {who} 于 {when} 丢弃，早于您的发送；没有发送任何邮件。您输入的内容保留在下方。",
     "This draft was discarded before your Send; nothing was sent. What you had typed is kept below.":

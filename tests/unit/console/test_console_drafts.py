@@ -8,6 +8,7 @@ import stat
 import threading
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from support.console import ConsoleRig, csrf_of
@@ -404,3 +405,27 @@ def test_send_with_a_named_cc_confirmed_as_its_address(rig: ConsoleRig, signed_i
     assert sent.status_code == 303, sent.text[:2000]
     row = rig.service.dispatcher().outbox.get(draft_id)
     assert row.status == "queued" and list(row.cc) == ["boss@example.net"]
+
+
+@pytest.mark.parametrize(("lang", "small", "large"), [
+    ("en", "notes.txt (29 bytes)", "scan.pdf (1.5 MB)"), ("de", "notes.txt (29 Byte)", "scan.pdf (1,5 MB)"),
+    ("zh", "notes.txt (29 字节)", "scan.pdf (1.5 MB)")])
+def test_a_files_size_reads_true_in_the_operators_language(rig: ConsoleRig, client: TestClient, lang: str,
+                                                           small: str, large: str) -> None:
+    from support.console import sign_in
+
+    rig.add_operator("op", language=lang)
+    sign_in(client, "op")
+    draft_id = rig.draft()
+    token = csrf_of(client.get("/").text)
+    notes = b"Please print on matte paper!\n"  # 29 bytes: it read "notes.txt (1 KB)"
+    assert len(notes) == 29
+    for name, content, kind in (("notes.txt", notes, "text/plain"),
+                                ("scan.pdf", b"%PDF-1.4\n" + b"0" * (1024 * 1536 - 9), "application/pdf")):
+        sent = client.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                           files={"file": (name, content, kind)})
+        assert sent.status_code == 303, sent.text
+    headers = re.search(r'<dl class="headers">(.*?)</dl>', client.get(f"/draft/{draft_id}").text, re.S)
+    assert headers
+    files = re.sub(r"<[^>]+>", "", headers.group(1))
+    assert small in files and large in files, files
