@@ -70,6 +70,21 @@ def open_draft(browser: Any, base: str, operator: str, draft_id: int, size: str 
     return page
 
 
+def test_no_page_load_asks_for_something_missing(live: tuple[ConsoleRig, str], browser: Any) -> None:
+    """/favicon.ico, asked by the browser with every page, answered 404: an error in its console."""
+    rig, base = live
+    page = browser.new_context(viewport=SIZES["desktop"]).new_page()
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page.on("console", lambda m: missing.append(m.text) if m.type == "error" else None)
+    sign_in(page, base)
+    page.goto(f"{base}/draft/{rig.draft('icon-1')}")
+    page.goto(f"{base}/deliveries")
+    page.wait_for_timeout(300)  # the icon is asked after the page has loaded
+    assert missing == []
+    page.context.close()
+
+
 def test_sign_in_by_keyboard_wrong_password_and_csrf_refusal(live: tuple[ConsoleRig, str],
                                                              browser: Any) -> None:
     rig, base = live

@@ -61,6 +61,7 @@ def console_routes(service: Service, settings: ConsoleSettings, *, notice: bool 
         get("/deliveries/{id:int}", message.message),
         post("/deliveries/{id:int}/retry", actions.retry),
         get("/static/{name:str}", pages.static, public=True),
+        get("/favicon.ico", pages.favicon, public=True),
         _GetOnly("/{rest:path}", endpoint(c, pages.not_found, public=True), methods=["GET"]),
     ]
 

@@ -254,3 +254,14 @@ def test_sign_ins_are_logged_without_passwords_or_what_was_typed_as_a_name(
     stored = b"".join(p.read_bytes() for p in rig.settings.operators_path.parent.glob(
         rig.settings.operators_path.name + "*"))
     assert b"Tr0ub4dor" not in stored and b"testclient" not in stored
+
+
+def test_the_console_has_an_icon_so_no_page_load_asks_for_a_missing_one(rig: ConsoleRig,
+                                                                        signed_in: TestClient) -> None:
+    # a browser asks /favicon.ico with every page: it answered 404, an error in the browser's console
+    icon = signed_in.get("/favicon.ico", headers={"accept": "image/avif,image/webp,image/*,*/*;q=0.8"})
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.startswith("<svg ")
+    for page in (signed_in.get("/").text, signed_in.get(f"/draft/{rig.draft()}").text):
+        assert '<link rel="icon" href="/favicon.ico" type="image/svg+xml">' in page
