@@ -270,6 +270,30 @@ def test_a_refusal_is_announced_and_put_on_its_field(live: tuple[ConsoleRig, str
     expect(fresh.get_by_label("User name")).to_be_focused()
 
 
+def test_a_missing_tick_or_subject_is_told_in_the_operators_language_not_the_browsers(
+        live: tuple[ConsoleRig, str], browser: Any) -> None:
+    """An English browser, a German operator: the browser's own bubble said "Please check this box
+    if you want to proceed." and "Please fill out this field."; the server's answer is German."""
+    rig, base = live
+    de = i18n.translator("de")
+    page = signed_in(browser, base, OPERATORS["de"], locale="en-US")
+    page.goto(f"{base}/draft/{rig.draft(f'bubble-{time.monotonic_ns()}')}")
+    page.get_by_role("button", name=de("Discard"), exact=True).click()  # without the tick
+    expect(page.get_by_role("alert")).to_have_text(de("Tick the box to confirm."))
+    box = page.locator("#confirm-discard")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_accessible_description(de("Tick the box to confirm."))
+    page.locator("#subject").fill("")
+    page.get_by_role("button", name=de("Save changes")).click()  # with no subject
+    expect(page.get_by_role("alert")).to_have_text(
+        "Der Betreff muss eine nicht leere Zeile mit höchstens 300 Zeichen sein.")
+    subject = page.locator("#subject")
+    expect(subject).to_be_focused()
+    expect(subject).to_have_attribute("aria-invalid", "true")
+    expect(subject).to_have_attribute("aria-describedby", "problem")
+
+
 def test_a_draft_is_sent_by_keyboard_alone(live: tuple[ConsoleRig, str], browser: Any,
                                            smtp_server: SmtpServer) -> None:
     rig, base = live

@@ -191,7 +191,8 @@ def test_discard_retry_paused_banner_and_german(live: tuple[ConsoleRig, str], br
     page = browser.new_context(viewport=SIZES["desktop"]).new_page()
     sign_in(page, base)
     page.goto(f"{base}/draft/{draft_id}")
-    page.get_by_role("button", name="Discard").click()  # not confirmed: the browser asks for the tick
+    page.get_by_role("button", name="Discard").click()  # not confirmed: the page asks for the tick
+    expect(page.get_by_role("alert")).to_have_text("Tick the box to confirm.")
     assert rig.service.dispatcher().outbox.get(draft_id).status == "draft"
     page.get_by_label("Yes, discard this draft; it is never sent").check()
     page.get_by_role("button", name="Discard").click()
