@@ -90,14 +90,14 @@ def _stale(ctx: Ctx, required: bool = False) -> Response | None:
 
 
 def save(ctx: Ctx) -> Response:
-    if (gone := _discarded_meanwhile(ctx, "save")) is not None:
+    if (gone := _gone_meanwhile(ctx, "save")) is not None:
         return gone
     if (stale := _stale(ctx)) is not None:
         return stale
     try:
         _save_typed(ctx)
     except MailgitopsError as e:
-        return _discarded_meanwhile(ctx, "save") or _refused(ctx, e)
+        return _gone_meanwhile(ctx, "save") or _refused(ctx, e)
     # a CC copied from a mail program (`Boss <boss@example.net>`) is saved as its address: say so
     named = ctx.form is not None and "cc" in ctx.form and drafts.named_cc(split_cc(ctx.field("cc")))
     return ctx.redirect(f"/draft/{_id(ctx)}", "saved-cc-name" if named else "saved")
@@ -120,7 +120,7 @@ def preview(ctx: Ctx) -> Response:
 
 def upload(ctx: Ctx) -> Response:
     disp = ctx.console.service.dispatcher()
-    if (gone := _discarded_meanwhile(ctx, "upload")) is not None:
+    if (gone := _gone_meanwhile(ctx, "upload")) is not None:
         return gone
     if (stale := _stale(ctx)) is not None:
         return stale
@@ -129,19 +129,19 @@ def upload(ctx: Ctx) -> Response:
         _save_typed(ctx)
         rel, notice = uploads.store(ctx, disp.attachments_root, _id(ctx), taken)
     except MailgitopsError as e:  # the file chosen (its type, size, none): on the file field
-        return _discarded_meanwhile(ctx, "upload") or _refused(ctx, e, ("file",))
+        return _gone_meanwhile(ctx, "upload") or _refused(ctx, e, ("file",))
     try:
         drafts.edit(disp, _id(ctx), attach=[rel], record=recorder(_who(ctx), "attached a file"))
     except MailgitopsError as e:
         uploads.remove(disp.attachments_root, rel)
-        return _discarded_meanwhile(ctx, "upload") or _refused(ctx, e)
+        return _gone_meanwhile(ctx, "upload") or _refused(ctx, e)
     return ctx.redirect(f"/draft/{_id(ctx)}", notice)
 
 
 def detach(ctx: Ctx) -> Response:
     disp = ctx.console.service.dispatcher()
     path = ctx.field("path")
-    if (gone := _discarded_meanwhile(ctx, "detach")) is not None:
+    if (gone := _gone_meanwhile(ctx, "detach")) is not None:
         return gone
     row = drafting.get(ctx.console, _id(ctx))
     if row is None or row.draft is None or path not in row.draft.operator_attachments:
@@ -153,7 +153,7 @@ def detach(ctx: Ctx) -> Response:
         _save_typed(ctx)
         drafts.edit(disp, _id(ctx), detach=[path], record=recorder(_who(ctx), "removed a file"))
     except MailgitopsError as e:
-        return _discarded_meanwhile(ctx, "detach") or _refused(ctx, e)
+        return _gone_meanwhile(ctx, "detach") or _refused(ctx, e)
     uploads.remove(disp.attachments_root, path)  # only this draft's own file, checked above
     return ctx.redirect(f"/draft/{_id(ctx)}", "detached")
 
@@ -245,10 +245,38 @@ def _discarded_before(ctx: Ctx, row: Row, pressed: str) -> Response:
     return pages.draft(ctx, problem=problem, status=409)
 
 
-def _discarded_meanwhile(ctx: Ctx, pressed: str) -> Response | None:
-    """The answer for a draft found discarded (before the form, or while it was being used)."""
+# Save, Upload or Remove from a tab opened before a colleague sent the draft (Send: _sent_before)
+HANDED_OVER_BY = {
+    "save": "This draft was handed over for sending by {who} at {when}, before your Save; nothing was saved. "
+            "What you had typed is kept below.",
+    "upload": "This draft was handed over for sending by {who} at {when}, before your Upload; no file was "
+              "attached. What you had typed is kept below.",
+    "detach": "This draft was handed over for sending by {who} at {when}, before your Remove; no file was "
+              "removed. What you had typed is kept below.",
+}
+HANDED_OVER = {
+    "save": "This draft was handed over for sending before your Save; nothing was saved. What you had typed "
+            "is kept below.",
+    "upload": "This draft was handed over for sending before your Upload; no file was attached. What you had "
+              "typed is kept below.",
+    "detach": "This draft was handed over for sending before your Remove; no file was removed. What you had "
+              "typed is kept below.",
+}
+
+
+def _gone_meanwhile(ctx: Ctx, pressed: str) -> Response | None:
+    """The answer for a draft found discarded or handed over for sending (before the form, or
+    while it was being used): who did it and when, and the typing kept. A sent draft answered
+    "Saved." to a Save with nothing new typed, and "already sent" with the typing lost to one with."""
     row = drafting.get(ctx.console, _id(ctx))
-    return _discarded_before(ctx, row, pressed) if row is not None and row.status == "discarded" else None
+    if row is None or row.status == "draft":
+        return None
+    if row.status == "discarded":
+        return _discarded_before(ctx, row, pressed)
+    done = pages.done_by(ctx, row, record.SENT)
+    problem = (ctx._(HANDED_OVER_BY[pressed]).format(who=done[0], when=done[1]) if done
+               else ctx._(HANDED_OVER[pressed]))
+    return pages.draft(ctx, problem=problem, status=409)
 
 
 SENT_BY = ("This draft was handed over for sending by {who} at {when}, before your Send; nothing was queued "

@@ -151,6 +151,24 @@ _DE = {
     "This draft was handed over for sending before your Send; nothing was queued twice. What you had typed differs from what was sent and is kept below.":
         "Dieser Entwurf wurde vor Ihrem Senden zum Versand übergeben; nichts wurde doppelt eingereiht. Ihre "
         "Eingabe weicht vom Gesendeten ab und steht unten.",
+    "This draft was handed over for sending by {who} at {when}, before your Save; nothing was saved. What you had typed is kept below.":
+        "Dieser Entwurf wurde von {who} am {when} zum Versand übergeben, vor Ihrem Speichern; nichts wurde "
+        "gespeichert. Ihre Eingabe steht unten.",
+    "This draft was handed over for sending by {who} at {when}, before your Upload; no file was attached. What you had typed is kept below.":
+        "Dieser Entwurf wurde von {who} am {when} zum Versand übergeben, vor Ihrem Hochladen; keine Datei wurde "
+        "angehängt. Ihre Eingabe steht unten.",
+    "This draft was handed over for sending by {who} at {when}, before your Remove; no file was removed. What you had typed is kept below.":
+        "Dieser Entwurf wurde von {who} am {when} zum Versand übergeben, vor Ihrem Entfernen; keine Datei wurde "
+        "entfernt. Ihre Eingabe steht unten.",
+    "This draft was handed over for sending before your Save; nothing was saved. What you had typed is kept below.":
+        "Dieser Entwurf wurde vor Ihrem Speichern zum Versand übergeben; nichts wurde gespeichert. Ihre Eingabe "
+        "steht unten.",
+    "This draft was handed over for sending before your Upload; no file was attached. What you had typed is kept below.":
+        "Dieser Entwurf wurde vor Ihrem Hochladen zum Versand übergeben; keine Datei wurde angehängt. Ihre "
+        "Eingabe steht unten.",
+    "This draft was handed over for sending before your Remove; no file was removed. What you had typed is kept below.":
+        "Dieser Entwurf wurde vor Ihrem Entfernen zum Versand übergeben; keine Datei wurde entfernt. Ihre Eingabe "
+        "steht unten.",
     "Sends the email as the editor shows it, unsaved changes included.":
         "Sendet die E-Mail so, wie der Editor sie zeigt, auch mit nicht gespeicherten Änderungen.",
     "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used. Sign in again; the draft's editor then puts back what this tab had typed and not saved.":
@@ -321,6 +339,18 @@ _ZH = {
         "此草稿已由 {who} 于 {when} 交付发送，早于您的发送；没有重复排队。您输入的内容与已发送的不同，保留在下方。",
     "This draft was handed over for sending before your Send; nothing was queued twice. What you had typed differs from what was sent and is kept below.":
         "此草稿在您发送之前已交付发送；没有重复排队。您输入的内容与已发送的不同，保留在下方。",
+    "This draft was handed over for sending by {who} at {when}, before your Save; nothing was saved. What you had typed is kept below.":
+        "此草稿已由 {who} 于 {when} 交付发送，早于您的保存；没有保存任何内容。您输入的内容保留在下方。",
+    "This draft was handed over for sending by {who} at {when}, before your Upload; no file was attached. What you had typed is kept below.":
+        "此草稿已由 {who} 于 {when} 交付发送，早于您的上传；没有附加任何文件。您输入的内容保留在下方。",
+    "This draft was handed over for sending by {who} at {when}, before your Remove; no file was removed. What you had typed is kept below.":
+        "此草稿已由 {who} 于 {when} 交付发送，早于您的移除；没有移除任何文件。您输入的内容保留在下方。",
+    "This draft was handed over for sending before your Save; nothing was saved. What you had typed is kept below.":
+        "此草稿在您保存之前已交付发送；没有保存任何内容。您输入的内容保留在下方。",
+    "This draft was handed over for sending before your Upload; no file was attached. What you had typed is kept below.":
+        "此草稿在您上传之前已交付发送；没有附加任何文件。您输入的内容保留在下方。",
+    "This draft was handed over for sending before your Remove; no file was removed. What you had typed is kept below.":
+        "此草稿在您移除之前已交付发送；没有移除任何文件。您输入的内容保留在下方。",
     "Sends the email as the editor shows it, unsaved changes included.": "按编辑器中当前的内容发送邮件，包括尚未保存的修改。",
     "Your session had ended (8 hours without use, or signed out elsewhere), so that form was not used. Sign in again; the draft's editor then puts back what this tab had typed and not saved.":
         "您的会话已结束（8 小时未使用，或已在别处退出登录），因此该表单未被执行。请重新登录；草稿编辑器会放回您在此标签页中输入但未保存的内容。",

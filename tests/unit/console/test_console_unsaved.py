@@ -321,3 +321,50 @@ def test_a_send_of_what_a_colleague_sent_says_who_sent_it(rig: ConsoleRig, signe
     assert re.fullmatch(r"This draft was already handed over for sending by bob at \d{4}-\d\d-\d\d \d\d:\d\d "
                         r"\S+; nothing was queued twice\.", html.unescape(notice.group(1)).strip())
     assert len(rig.service.dispatcher().outbox.rows("queued", 10)) == 1
+
+
+@pytest.mark.parametrize(("pressed", "button", "nothing"), [
+    ("save", "Save", "nothing was saved"), ("upload", "Upload", "no file was attached"),
+    ("detach", "Remove", "no file was removed")])
+def test_save_upload_or_remove_after_a_colleagues_send_names_who_and_keeps_the_typing(
+        rig: ConsoleRig, signed_in: TestClient, pressed: str, button: str, nothing: str) -> None:
+    draft_id = rig.draft()
+    token = csrf_of(signed_in.get("/").text)
+    signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
+                   files={"file": ("proof.pdf", b"%PDF-1.4\n%proof\n", "application/pdf")})
+    (rel,) = rig.service.dispatcher().outbox.get(draft_id).draft.operator_attachments
+    old_tab = signed_in.get(f"/draft/{draft_id}").text
+    _sent_by_bob(rig, draft_id)
+    _, message, cc = _editor(old_tab)
+    typed = {"csrf": csrf_of(old_tab), "version": _version(old_tab), "subject": "Typed while bob sent it",
+             "message": message, "cc": cc}
+    if pressed == "upload":
+        resp = signed_in.post(f"/draft/{draft_id}/upload", data=typed,
+                              files={"file": ("more.pdf", b"%PDF-1.4\n%more\n", "application/pdf")})
+    else:
+        resp = signed_in.post(f"/draft/{draft_id}/{pressed}",
+                              data={**typed, **({"path": rel} if pressed == "detach" else {})})
+    # not 422 "draft 1 is already queued" with the typing lost
+    assert resp.status_code == 409
+    assert re.fullmatch(rf"This draft was handed over for sending by bob at \d{{4}}-\d\d-\d\d \d\d:\d\d \S+, "
+                        rf"before your {button}; {nothing}\. What you had typed is kept below\.",
+                        _problem(resp.text))
+    kept = re.search(r'<details open class="mine">(.*?)</details>', resp.text, re.S)
+    assert kept and "Typed while bob sent it" in kept.group(1)
+    row = rig.service.dispatcher().outbox.get(draft_id)
+    assert row.status == "queued"
+    assert row.draft.subject != "Typed while bob sent it"
+    assert row.draft.operator_attachments == (rel,)
+
+
+def test_a_save_with_nothing_new_after_a_send_is_not_told_saved(rig: ConsoleRig,
+                                                                signed_in: TestClient) -> None:
+    draft_id = rig.draft()
+    old_tab = signed_in.get(f"/draft/{draft_id}").text
+    _sent_by_bob(rig, draft_id)
+    subject, message, cc = _editor(old_tab)
+    resp = signed_in.post(f"/draft/{draft_id}/save", data={
+        "csrf": csrf_of(old_tab), "version": _version(old_tab), "subject": subject, "message": message,
+        "cc": cc})
+    assert resp.status_code == 409  # it said "Saved." of a draft already on its way
+    assert "before your Save; nothing was saved" in _problem(resp.text)

@@ -107,6 +107,7 @@ def _console_words() -> set[str]:
     # the words kept in a module's constants, translated where they are shown (ctx._(CONFLICT))
     kept = {actions.CC_CHANGED, actions.CONFLICT, *actions.DISCARDED_BY.values(),
             *actions.DISCARDED.values(), actions.SENT_BY, actions.SENT, pages.ALREADY_BY,
+            *actions.HANDED_OVER_BY.values(), *actions.HANDED_OVER.values(),
             web.UNEXPECTED, web.URL_REFUSED, web.TOO_LARGE,
             *message.TODO.values()}
     return words | set(web.NOTICES.values()) | kept
