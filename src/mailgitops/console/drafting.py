@@ -97,7 +97,7 @@ def size(n: int, lang: str = "en") -> str:
     _ = i18n.translator(lang)
     if n < 1000:
         return (_("{n} byte") if n == 1 else _("{n} bytes")).format(n=n)
-    if n < 1024 * 1024:
+    if round(n / 1024) < 1000:  # at most three digits: "1024 KB" is 1.0 MB
         return f"{round(n / 1024)} KB"
     mb = f"{n / 1024 / 1024:.1f}"
     return f"{mb.replace('.', ',') if lang == 'de' else mb} MB"

@@ -429,3 +429,13 @@ def test_a_files_size_reads_true_in_the_operators_language(rig: ConsoleRig, clie
     assert headers
     files = re.sub(r"<[^>]+>", "", headers.group(1))
     assert small in files and large in files, files
+
+
+@pytest.mark.parametrize(("n", "en", "de"), [
+    (1, "1 byte", "1 Byte"), (29, "29 bytes", "29 Byte"), (999, "999 bytes", "999 Byte"),
+    (1000, "1 KB", "1 KB"), (1023 * 1000, "999 KB", "999 KB"), (1024 * 1023, "1.0 MB", "1,0 MB"),
+    (20 * 1024 * 1024, "20.0 MB", "20,0 MB")])
+def test_sizes_at_their_edges(n: int, en: str, de: str) -> None:
+    from mailgitops.console.drafting import size
+
+    assert (size(n, "en"), size(n, "de")) == (en, de)
