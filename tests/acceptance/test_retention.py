@@ -143,6 +143,8 @@ def test_prune_keeps_the_delivery_record_and_drops_the_body(sink: SmtpServer, bu
     retried = cli("outbox", "retry", str(sent["outbox_id"]), "--outbox", ob)
     assert retried.returncode == 1
     assert "pruned" in retried.stderr
+    # what to do instead (an operations walk: the hint pointed at `outbox list`, which cannot help)
+    assert "have the order system send event proof-1 again under a new event_id" in retried.stderr
     assert cli("outbox", "flush", "--bundle", str(bundle), "--outbox", ob).returncode == 0
     assert len(sink.wait_for(2)) == 2
     last = outcome(cli("outbox", "prune", "--older-than", "0s", "--outbox", ob))
@@ -155,6 +157,15 @@ def test_prune_names_a_bad_duration(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "90d" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_bad_retention_setting_names_off_as_the_way_to_keep_everything(
+        bundle: Path, tmp_path: Path) -> None:
+    proc = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(tmp_path / "o.sqlite"),
+               env={"MAILGITOPS_RETENTION": "never"})
+    assert proc.returncode == 2, proc.stderr
+    assert "MAILGITOPS_RETENTION 'never' is not a duration" in proc.stderr
+    assert "or off, to keep every message's body" in proc.stderr
 
 
 def test_the_retention_setting_prunes_when_flushing(sink: SmtpServer, bundle: Path, tmp_path: Path) -> None:

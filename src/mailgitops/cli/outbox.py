@@ -42,6 +42,9 @@ def retry_message(ob: Outbox, message: str) -> JsonDict:
         why = ("does not exist" if row is None else
                "was pruned: its body is gone, only the delivery record is kept" if row.pruned_at
                else f"is {row.status}; only queued, failed, expired or ambiguous messages are retried")
+        if row is not None and row.pruned_at:  # nothing here can make it again: the order system can
+            hint = (f"the email cannot be sent from the outbox again; have the order system send event "
+                    f"{row.event_id} again under a new event_id (it is made anew from the current bundle)")
         raise MailgitopsError(f"{shown} {why}", hint=hint)
     return row.to_json()
 

@@ -281,15 +281,17 @@ def listing(ob: Outbox, status: str | None, limit: int) -> JsonDict:
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-def parse_duration(text: str, what: str = "--older-than") -> float:
-    """'90d', '12h', '30m', '45s', '2w' -> seconds."""
+def parse_duration(text: str, what: str = "--older-than", *, off: str | None = None) -> float:
+    """'90d', '12h', '30m', '45s', '2w' -> seconds. `off`: what the word `off` means, where the
+    setting takes it (the hint names it then)."""
     t = text.strip().lower()
     if len(t) >= 2 and t[-1] in _UNITS and t[:-1].isdigit():
         return float(int(t[:-1]) * _UNITS[t[-1]])
     from mailgitops.errors import UsageError
 
     raise UsageError(f"{what} {text!r} is not a duration",
-                     hint="write a whole number and a unit: 90d (days), 12h, 30m, 45s or 2w (weeks)")
+                     hint="write a whole number and a unit: 90d (days), 12h, 30m, 45s or 2w (weeks)"
+                          + (f"; or off, {off}" if off else ""))
 
 
 def recipient_metric_lines(counts: Mapping[tuple[str, str], int]) -> list[str]:

@@ -17,22 +17,22 @@ if TYPE_CHECKING:
     from mailgitops.jsonshape import JsonDict
 
 
-def _sqlite(location: str, migrate: bool) -> Outbox:
+def _sqlite(location: str, migrate: bool, existing: bool) -> Outbox:
     from mailgitops.dispatch.outbox_sqlite import SqliteOutbox  # loaded only when chosen
 
-    return SqliteOutbox(location, migrate=migrate)
+    return SqliteOutbox(location, migrate=migrate)  # `existing`: open_outbox looked for the file
 
 
-def _postgresql(location: str, migrate: bool) -> Outbox:
+def _postgresql(location: str, migrate: bool, existing: bool) -> Outbox:
     try:
         from mailgitops.dispatch.outbox_pg import PgOutbox  # loaded only when chosen
     except ImportError as e:  # psycopg is an extra: the SQLite outbox needs nothing
         raise MailgitopsError(f"the PostgreSQL outbox needs psycopg, which is not installed ({e.name})",
                               hint="pip install 'mailgitops[postgresql]' (psycopg, psycopg-pool)") from None
-    return PgOutbox(location, migrate=migrate)
+    return PgOutbox(location, migrate=migrate, existing=existing)
 
 
-BACKENDS: dict[str, Callable[[str, bool], Outbox]] = {"sqlite": _sqlite, "postgresql": _postgresql}
+BACKENDS: dict[str, Callable[[str, bool, bool], Outbox]] = {"sqlite": _sqlite, "postgresql": _postgresql}
 
 # libpq's keyword form (`service=prod`, `host=db dbname=mail`): meant for PostgreSQL, and would
 # otherwise become a SQLite file of that name, silently, next to the real outbox nobody reads
@@ -63,19 +63,20 @@ def _refuse_conninfo(loc: str) -> None:
 def open_outbox(location: str | None, *, migrate: bool = False, existing: bool = False) -> Outbox:
     """A SQLite file path (default ./mailgitops-outbox.sqlite) or a postgresql:// URL (the password
     from PGPASSWORD or ~/.pgpass, never in the URL). An outbox with an older schema is refused
-    unless `migrate` (what `outbox migrate` does). `existing`: a SQLite file that is not there is
-    refused, not made (a mistyped --outbox for `outbox list` made an empty file and showed
+    unless `migrate` (what `outbox migrate` does). `existing`: a SQLite file that is not there, or
+    a PostgreSQL database without the outbox's tables (but for `outbox migrate`, which makes them),
+    is refused, not made (a mistyped --outbox for `outbox list` made an empty outbox and showed
     nothing queued, as if all had been sent)."""
     loc = location or DEFAULT_PATH
     if loc.startswith(("postgres://", "postgresql://")):
-        return BACKENDS["postgresql"](loc, migrate)
+        return BACKENDS["postgresql"](loc, migrate, existing and not migrate)
     _refuse_conninfo(loc)
     if existing and not os.path.exists(loc):
         raise MailgitopsError(
             f"there is no outbox at {loc}; nothing was read or changed",
             hint="pass --outbox (or MAILGITOPS_OUTBOX) the file that dispatch and serve use "
                  f"(the default, {DEFAULT_PATH}, is in the current folder); it is made with the first event")
-    return BACKENDS["sqlite"](loc, migrate)
+    return BACKENDS["sqlite"](loc, migrate, existing)
 
 
 def migrate(location: str | None) -> JsonDict:

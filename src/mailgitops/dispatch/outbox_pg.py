@@ -79,7 +79,7 @@ def _row(r: DictRow, raw: bytes | None, *, with_draft: bool = True) -> Row:
 class PgOutbox(PgHandActions):
     """A psycopg connection pool; every method is one short transaction."""
 
-    def __init__(self, url: str, *, migrate: bool = False) -> None:
+    def __init__(self, url: str, *, migrate: bool = False, existing: bool = False) -> None:
         outbox_pg_schema.check_url(url)
         self.url, self.where = url, outbox_pg_schema.shown(url)
         # connection_class says to the type checker what row_factory says at run time
@@ -108,7 +108,7 @@ class PgOutbox(PgHandActions):
             self.pool.close()
             raise self._unavailable(e) from None
         with self._conn() as conn:
-            self.migrated = outbox_pg_schema.prepare(conn, url, migrate=migrate)
+            self.migrated = outbox_pg_schema.prepare(conn, url, migrate=migrate, existing=existing)
 
     def _unavailable(self, e: BaseException) -> MailgitopsError:
         # temporary even for a refused login once running: an event is then answered 503 (sent

@@ -136,11 +136,20 @@ def bad_setting(where: str, e: BaseException) -> MailgitopsError | None:
                            f"{why.removeprefix('connection is bad: ')}", hint=URL_HINT)
 
 
-def prepare(conn: psycopg.Connection[DictRow], url: str, *, migrate: bool) -> tuple[int, int]:
+def prepare(conn: psycopg.Connection[DictRow], url: str, *, migrate: bool,
+            existing: bool = False) -> tuple[int, int]:
     """Make a new database's tables, check an existing one, or (with `migrate`) bring it up to date.
-    `conn` is a psycopg connection not in a transaction; returns (version found, version now)."""
+    `existing`: a database without the outbox's tables is refused, not given them (what the
+    commands that only read or change what is stored ask for). `conn` is a psycopg connection not
+    in a transaction; returns (version found, version now)."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        made = conn.execute("SELECT to_regclass('mailgitops_schema') IS NOT NULL AS made").fetchone()
+        if existing and not (made and made["made"]):
+            raise MailgitopsError(
+                f"there is no outbox in {shown(url)} (none of mailgitops' tables); nothing was read or "
+                "changed", hint="pass --outbox (or MAILGITOPS_OUTBOX) the URL that dispatch and serve "
+                "use; a new database gets its tables with the first event, or `mailgitops outbox migrate`")
         conn.execute("CREATE TABLE IF NOT EXISTS mailgitops_schema (version INTEGER NOT NULL)")
         row = conn.execute("SELECT version FROM mailgitops_schema").fetchone()
         found = int(row["version"]) if row else 0

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from mailgitops.dispatch.outbox_backends import open_outbox
 from support.dispatchrepo import cli, outcome
+from support.pgcluster import PgCluster
 
 
 @pytest.mark.parametrize("args", [
@@ -33,3 +35,24 @@ def test_the_default_outbox_is_looked_for_in_the_current_folder(tmp_path: Path) 
     open_outbox(str(tmp_path / "mailgitops-outbox.sqlite")).close()  # what dispatch makes
     listed = outcome(cli("outbox", "list", cwd=tmp_path, env={"MAILGITOPS_OUTBOX": ""}))
     assert listed["messages"] == []
+
+
+@pytest.mark.parametrize("args", [
+    ["outbox", "list"], ["outbox", "retry", "1"], ["outbox", "resume"],
+    ["outbox", "prune", "--older-than", "90d"], ["drafts", "list"], ["drafts", "discard", "1"],
+])
+def test_a_postgresql_database_without_an_outbox_is_named_not_given_one(pg_cluster: PgCluster,
+                                                                       args: list[str]) -> None:
+    """`outbox list` pointed at the wrong database (an operations walk: /postgres, or one made for
+    something else) quietly made the outbox's five tables there and showed an empty outbox."""
+    url = pg_cluster.new_database()
+    got = cli(*args, "--outbox", url)
+    assert got.returncode == 1, got.stderr
+    assert "there is no outbox in postgresql://" in got.stderr
+    assert "nothing was read or changed" in got.stderr
+    with psycopg.connect(url) as conn:
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname='public'").fetchone()
+    assert tables == (0,)
+    made = outcome(cli("outbox", "migrate", "--outbox", url))  # what makes them, as scaling.md says
+    assert made["version"] >= 3
+    assert outcome(cli("outbox", "list", "--outbox", url))["messages"] == []
