@@ -197,7 +197,9 @@ class SenderWorker:
                 problem = f"sending paused: {report.paused}" if report.paused else unreachable(self.service)
                 if report.sent or report.retry or report.failed or report.expired:
                     log(f"{self.name}: sent {report.sent}, retry {report.retry}, failed {report.failed}, "
-                        f"expired {report.expired}, ambiguous {report.ambiguous}")
+                        f"expired {report.expired}" + (
+                            f", ambiguous {report.ambiguous} (the reply to the final dot was lost: it "
+                            "goes again with the same Message-ID)" if report.ambiguous else ""))
             except MailgitopsError as e:
                 problem = e.message
             except Exception as e:  # a bug must not stop sending for good: say it once, go on
