@@ -41,7 +41,7 @@ def console_routes(service: Service, settings: ConsoleSettings, *, notice: bool 
         return Route(path, endpoint(c, fn, public=public), methods=["GET"])
 
     def post(path: str, fn: Handler, public: bool = False) -> Route:
-        return Route(path, endpoint(c, fn, public=public), methods=["POST"])
+        return Route(path, endpoint(c, fn, public=public, stale=signin.stale_form), methods=["POST"])
 
     return [
         get("/", pages.inbox),

@@ -9,7 +9,7 @@ import sys
 from starlette.responses import Response
 
 from mailgitops.console import i18n, pages
-from mailgitops.console.web import KEPT, Ctx, signin_page
+from mailgitops.console.web import KEPT, Ctx, page_of, signin_page
 
 
 def _next(value: str) -> str:
@@ -94,3 +94,17 @@ def language(ctx: Ctx) -> Response:
     if ctx.session is not None and chosen in i18n.CATALOGS:
         ctx.console.accounts.set_language(ctx.session.operator.name, chosen)
     return ctx.redirect(_next(ctx.field("next")))
+
+
+def stale_form(ctx: Ctx) -> Response:
+    """A form from a tab opened before this browser signed out and signed in again: its token is
+    the ended session's, so it is not used (it was a 403, "the form came from another site", and
+    without script the typing was lost). The draft's editor comes back with the typing put back,
+    not saved, as after a sign-in; any other page with a word of why."""
+    path = ctx.request.url.path
+    page, draft = page_of(path), re.fullmatch(r"/draft/(\d{1,18})/[a-z]+", path)
+    kept = {k: ctx.field(k) for k in KEPT if ctx.form is not None and k in ctx.form}
+    if draft and kept and not path.endswith("/preview"):
+        kept["version"] = ctx.field("version")
+        return pages.draft(ctx, draft_id=int(draft.group(1)), kept=kept)
+    return ctx.redirect(page, "form-before-sign-in")

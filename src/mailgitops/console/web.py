@@ -53,7 +53,9 @@ NOTICES = {"saved": "Saved.",
                             "form was not used. Sign in again; the draft's editor then puts back what this "
                             "tab had typed and not saved.",
            "typing-back": "What you had typed before the session ended is back in the editor, not saved yet: "
-                          "save it, or tick the box and send."}
+                          "save it, or tick the box and send.",
+           "form-before-sign-in": "That form came from a page opened before you signed out and in again, "
+                                  "so it was not used. Do it again here."}
 
 
 def headers(csp: str = PAGE_CSP, *, frame: str = "DENY") -> dict[str, str]:
@@ -129,7 +131,7 @@ def temporary(ctx: Ctx, e: Exception) -> str:
     return ctx._("Sending is temporarily unavailable. Try again in a minute.")
 
 
-def _page_of(path: str) -> str:
+def page_of(path: str) -> str:
     """The page a form was posted from: /draft/7/save -> /draft/7, /deliveries/3/retry -> /deliveries."""
     parts = path.strip("/").split("/")
     if len(parts) == 3 and parts[0] == "draft" and parts[1].isdigit():
@@ -154,7 +156,7 @@ def _form_refused(ctx: Ctx, ended: bool) -> Response | None:
     another site (403; a browser sends no Lax cookie with another site's form, so that one lands
     here even when its Origin is "null" like ours)."""
     if ended and same_origin(ctx.request):
-        page = _page_of(ctx.request.url.path)
+        page = page_of(ctx.request.url.path)
         kept = {k: ctx.field(k) for k in KEPT if ctx.form is not None and k in ctx.form}
         if kept and page.startswith("/draft/") and not ctx.request.url.path.endswith("/preview"):
             # the editor's typing goes back with the sign-in form, in this page only (never
@@ -176,9 +178,12 @@ def _signed_out_tab(console: Console, form: FormData) -> bool:
     return isinstance(sent, str) and console.accounts.signed_out_form(sent)
 
 
-def endpoint(console: Console, fn: Handler, *,
-             public: bool = False) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(console: Console, fn: Handler, *, public: bool = False,
+             stale: Handler | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """`stale`: what answers a form from a tab opened before this browser signed out and signed in
+    again (its token is an ended session's, the cookie a new one's) instead of a 403."""
     async def handle(request: Request) -> Response:
+        answer = fn
         token = request.cookies.get(console.cookie)
         session = await run_in_threadpool(console.accounts.session, token) if token else None
         lang = (session.operator.language if session
@@ -201,7 +206,11 @@ def endpoint(console: Console, fn: Handler, *,
             # another site's form has neither (a browser sends no Lax cookie with it)
             ended = not public and session is None and (
                 token is not None or await run_in_threadpool(_signed_out_tab, console, form))
-            if (refused := _form_refused(Ctx(console, request, session, form, lang), ended)) is not None:
+            posted = Ctx(console, request, session, form, lang)
+            if (stale is not None and session is not None and same_origin(request) and not csrf_ok(posted)
+                    and await run_in_threadpool(_signed_out_tab, console, form)):
+                answer = stale  # the form is this browser's, from before its new session: not used
+            elif (refused := _form_refused(posted, ended)) is not None:
                 await form.close()
                 for k, v in headers().items():
                     refused.headers.setdefault(k, v)
@@ -213,7 +222,7 @@ def endpoint(console: Console, fn: Handler, *,
                 return RedirectResponse(f"/sign-in?next={quote(request.url.path)}{told}", status_code=303)
             return RedirectResponse("/sign-in", status_code=303)
         try:
-            response = await run_in_threadpool(_guarded, fn, ctx)
+            response = await run_in_threadpool(_guarded, answer, ctx)
         finally:
             if form is not None:
                 await form.close()
@@ -258,7 +267,7 @@ def page_values(ctx: Ctx, values: Mapping[str, object]) -> dict[str, object]:
             "csrf": ctx.session.csrf if ctx.session else "", "languages": i18n.NAMES,
             # where the language form comes back to: a page, never a form's address (a GET of
             # /draft/7/save after a refused Save would be 405)
-            "here": ctx.request.url.path if ctx.request.method == "GET" else _page_of(ctx.request.url.path),
+            "here": ctx.request.url.path if ctx.request.method == "GET" else page_of(ctx.request.url.path),
             "notice": ctx._(NOTICES[notice_key]) if notice_key in NOTICES else None,
             # a session that ended is news to heed, not a success: shown as a warning
             "notice_warns": notice_key in ("session-ended", "session-over"),

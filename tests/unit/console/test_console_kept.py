@@ -145,6 +145,33 @@ def test_signed_out_in_another_tab_the_form_leads_to_the_sign_in_with_the_typing
     assert f'id="subject" name="subject" value="{html.escape(TYPED["subject"])}"' in back.text
 
 
+def test_signed_out_and_in_again_an_old_tabs_form_brings_the_editor_back_with_its_typing(
+        rig: ConsoleRig, client: TestClient) -> None:
+    """Signed out in one tab and signed in again: the first tab's form carries the ended session's
+    token with the new session's cookie. It was a 403, "the form came from another site", and
+    without script the typing was lost."""
+    from support.console import sign_in
+
+    rig.add_operator("greta", language="de")
+    sign_in(client, "greta")
+    draft_id = rig.draft()
+    page = client.get(f"/draft/{draft_id}").text  # the first tab
+    client.post("/sign-out", data={"csrf": csrf_of(client.get("/").text)})  # the second tab...
+    sign_in(client, "greta")  # ...signs in again
+    resp = client.post(f"/draft/{draft_id}/save", data={"csrf": csrf_of(page), "version": _version(page),
+                                                        "lang": "de", **TYPED})
+    assert resp.status_code == 200, resp.text[:300]
+    assert "Abgelehnt" not in resp.text and "ist wieder im Editor" in resp.text
+    assert f'id="subject" name="subject" value="{html.escape(TYPED["subject"])}"' in resp.text
+    assert rig.service.dispatcher().outbox.get(draft_id).draft.history == ()  # nothing was used
+    other = client.post("/deliveries/1/retry", data={"csrf": csrf_of(page)})  # not the editor: why, in words
+    assert other.status_code == 303
+    assert "nicht verwendet" in client.get(other.headers["location"]).text
+    forged = client.post(f"/draft/{draft_id}/save", data={"csrf": csrf_of(page), **TYPED},
+                         headers={"origin": "https://evil.example"})
+    assert forged.status_code == 403  # another site's form still is refused
+
+
 def test_after_a_sign_out_another_sites_form_is_still_refused(rig: ConsoleRig, signed_in: TestClient) -> None:
     draft_id = rig.draft()
     page = signed_in.get(f"/draft/{draft_id}").text
