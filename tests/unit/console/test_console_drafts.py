@@ -222,12 +222,18 @@ def test_an_uploaded_file_keeps_its_name_on_the_page_and_for_the_customer(
     page = signed_in.get(f"/draft/{draft_id}").text
     for name in shown:
         assert name in page
+    assert _sent_file_names(rig, signed_in, sink, draft_id, page) == shown
+
+
+def _sent_file_names(rig: ConsoleRig, signed_in: TestClient, sink: SmtpServer, draft_id: int,
+                     page: str) -> list[str | None]:
+    """Send the draft from `page` and read the attachments' names in the message the server got."""
     send = signed_in.post(f"/draft/{draft_id}/send",
                           data={"csrf": csrf_of(page), "confirm": "yes", "version": version_of(page)})
     assert send.status_code == 303
     rig.service.dispatcher().sender.flush()
     (sent,) = sink.messages
-    assert [a.get_filename() for a in sent.message.iter_attachments()] == shown
+    return [a.get_filename() for a in sent.message.iter_attachments()]
 
 
 def test_a_name_made_safe_is_said_so(rig: ConsoleRig, signed_in: TestClient) -> None:
@@ -255,12 +261,7 @@ def test_a_second_file_of_one_name_is_numbered_for_the_operator_and_the_customer
     assert "File attached under a numbered name" in page
     for name in shown:
         assert f'aria-label="Remove {name}"' in page
-    send = signed_in.post(f"/draft/{draft_id}/send",
-                          data={"csrf": csrf_of(page), "confirm": "yes", "version": version_of(page)})
-    assert send.status_code == 303
-    rig.service.dispatcher().sender.flush()
-    (sent,) = sink.messages
-    assert [a.get_filename() for a in sent.message.iter_attachments()] == shown
+    assert _sent_file_names(rig, signed_in, sink, draft_id, page) == shown
     # a name no file has yet is attached as it is, with the plain notice
     other = rig.draft("q-2", order_number="PO-2002")
     got = signed_in.post(f"/draft/{other}/upload", data={"csrf": token},

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -217,20 +219,19 @@ def _problem(page: str) -> str:
     return html.unescape(problem.group(1))
 
 
-@pytest.mark.parametrize(("pressed", "button", "nothing"), [
-    ("save", "Save", "nothing was saved"), ("upload", "Upload", "no file was attached"),
-    ("detach", "Remove", "no file was removed")])
-def test_save_upload_or_remove_after_a_colleagues_discard_names_who_and_keeps_the_typing(
-        rig: ConsoleRig, signed_in: TestClient, pressed: str, button: str, nothing: str) -> None:
+def _pressed_in_an_old_tab(rig: ConsoleRig, signed_in: TestClient, pressed: str, typed_subject: str,
+                           colleague: Callable[[ConsoleRig, int], None]) -> tuple[int, str, Any]:
+    """A draft with one upload, open in a tab; a colleague (`colleague`) acts on it; then the old
+    tab presses `pressed` with a subject of its own typed. (draft id, the upload's path, answer)"""
     draft_id = rig.draft()
     token = csrf_of(signed_in.get("/").text)
     signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
                    files={"file": ("proof.pdf", b"%PDF-1.4\n%proof\n", "application/pdf")})
     (rel,) = rig.service.dispatcher().outbox.get(draft_id).draft.operator_attachments
     old_tab = signed_in.get(f"/draft/{draft_id}").text
-    _discarded_by_bob(rig, draft_id)
+    colleague(rig, draft_id)
     _, message, cc = _editor(old_tab)
-    typed = {"csrf": csrf_of(old_tab), "version": _version(old_tab), "subject": "Typed before the discard",
+    typed = {"csrf": csrf_of(old_tab), "version": _version(old_tab), "subject": typed_subject,
              "message": message, "cc": cc}
     if pressed == "upload":
         resp = signed_in.post(f"/draft/{draft_id}/upload", data=typed,
@@ -238,6 +239,16 @@ def test_save_upload_or_remove_after_a_colleagues_discard_names_who_and_keeps_th
     else:
         resp = signed_in.post(f"/draft/{draft_id}/{pressed}",
                               data={**typed, **({"path": rel} if pressed == "detach" else {})})
+    return draft_id, rel, resp
+
+
+@pytest.mark.parametrize(("pressed", "button", "nothing"), [
+    ("save", "Save", "nothing was saved"), ("upload", "Upload", "no file was attached"),
+    ("detach", "Remove", "no file was removed")])
+def test_save_upload_or_remove_after_a_colleagues_discard_names_who_and_keeps_the_typing(
+        rig: ConsoleRig, signed_in: TestClient, pressed: str, button: str, nothing: str) -> None:
+    draft_id, _, resp = _pressed_in_an_old_tab(rig, signed_in, pressed, "Typed before the discard",
+                                               _discarded_by_bob)
     # not "draft 1 is already discarded; it can no longer be edited" with the typing lost
     assert resp.status_code == 409
     assert re.fullmatch(rf"This draft was discarded by bob at \d{{4}}-\d\d-\d\d \d\d:\d\d \S+, before your "
@@ -328,22 +339,8 @@ def test_a_send_of_what_a_colleague_sent_says_who_sent_it(rig: ConsoleRig, signe
     ("detach", "Remove", "no file was removed")])
 def test_save_upload_or_remove_after_a_colleagues_send_names_who_and_keeps_the_typing(
         rig: ConsoleRig, signed_in: TestClient, pressed: str, button: str, nothing: str) -> None:
-    draft_id = rig.draft()
-    token = csrf_of(signed_in.get("/").text)
-    signed_in.post(f"/draft/{draft_id}/upload", data={"csrf": token},
-                   files={"file": ("proof.pdf", b"%PDF-1.4\n%proof\n", "application/pdf")})
-    (rel,) = rig.service.dispatcher().outbox.get(draft_id).draft.operator_attachments
-    old_tab = signed_in.get(f"/draft/{draft_id}").text
-    _sent_by_bob(rig, draft_id)
-    _, message, cc = _editor(old_tab)
-    typed = {"csrf": csrf_of(old_tab), "version": _version(old_tab), "subject": "Typed while bob sent it",
-             "message": message, "cc": cc}
-    if pressed == "upload":
-        resp = signed_in.post(f"/draft/{draft_id}/upload", data=typed,
-                              files={"file": ("more.pdf", b"%PDF-1.4\n%more\n", "application/pdf")})
-    else:
-        resp = signed_in.post(f"/draft/{draft_id}/{pressed}",
-                              data={**typed, **({"path": rel} if pressed == "detach" else {})})
+    draft_id, rel, resp = _pressed_in_an_old_tab(rig, signed_in, pressed, "Typed while bob sent it",
+                                                 _sent_by_bob)
     # not 422 "draft 1 is already queued" with the typing lost
     assert resp.status_code == 409
     assert re.fullmatch(rf"This draft was handed over for sending by bob at \d{{4}}-\d\d-\d\d \d\d:\d\d \S+, "
