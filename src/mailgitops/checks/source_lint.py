@@ -18,6 +18,7 @@ from markdown_it.common.normalize_url import validateLink
 from markdown_it.token import Token
 
 from mailgitops.render.jinja_env import TAG_RE, TOKEN_CLOSE, TOKEN_OPEN, TOKEN_RE
+from mailgitops.render.linebreaks import keep_line_breaks
 
 _NEWLINE = re.compile("\n")
 # Every place a parse could find something at (a superset), read with block tags and comments cut
@@ -92,6 +93,7 @@ class _Placeheld:
 
 def placeheld(source: str) -> _Placeheld:
     """The Markdown Jinja would hand on, values as tokens, with a map back to the source lines."""
+    source = keep_line_breaks(source)  # as the environment reads it: the same lines
     newlines = [m.start() for m in _NEWLINE.finditer(source)]
     parts: list[str] = []
     exprs: list[str] = []
@@ -138,7 +140,7 @@ def placeheld(source: str) -> _Placeheld:
         if tag.endswith("-%}") or tag.endswith("-#}"):
             while pos < len(source) and source[pos].isspace():
                 pos += 1
-        elif source.startswith("\n", pos):  # trim_blocks
+        elif not tag.endswith("+%}") and source.startswith("\n", pos):  # trim_blocks
             pos += 1
     emit(pos, len(source))
     return _Placeheld("".join(parts), tuple(exprs), tuple(line_of))

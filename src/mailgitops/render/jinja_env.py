@@ -17,7 +17,8 @@ from jinja2 import FileSystemBytecodeCache, StrictUndefined, Template, nodes
 from jinja2.bccache import Bucket
 
 from mailgitops.errors import RenderLimitError
-from mailgitops.render import diskcache, formats, sandbox
+from mailgitops.render import diskcache, formats, linebreaks, sandbox
+from mailgitops.render.linebreaks import KeepLineBreaks
 from mailgitops.render.sandbox import (
     DEADLINE,
     MAX_OUTPUT_CHARS,
@@ -82,6 +83,7 @@ def environment(lang: str) -> LimitedSandbox:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        extensions=[KeepLineBreaks],  # trim_blocks only for a tag alone on its line
     )
     env.filters.update(formats.filters(lang))
     env.filters = {name: counted(f) for name, f in env.filters.items()}
@@ -125,7 +127,8 @@ def _compiler_fingerprint() -> str:
     """What the code depends on besides the source: Jinja's version, this module (the environment's
     options), sandbox.py (its intercepted operators and code generator) and the filters (whether a
     filter takes the context is compiled into the calls)."""
-    return diskcache.source_fingerprint(__file__, sandbox.__file__, jinja2.__file__, formats.__file__)
+    return diskcache.source_fingerprint(__file__, sandbox.__file__, jinja2.__file__, formats.__file__,
+                                       linebreaks.__file__)
 
 
 # (language, source) -> marshalled code that `render` compiled while checking the templates, on

@@ -11,6 +11,7 @@ from jinja2 import Environment
 
 from mailgitops.checks import source_lint
 from mailgitops.checks.source_lint import lint_markdown, placeheld
+from mailgitops.render.linebreaks import KeepLineBreaks
 
 TOKEN = re.compile("\ue000\\d+\ue001")
 VALUES = {"order.url": "https://print.example.com/orders/PO-1", "delivery.tracking_url": "http://track.example",
@@ -33,7 +34,9 @@ def test_block_tags_vanish_as_jinja_trims_them() -> None:
     "{{- y }}\n  q {{ y -}}  \n r", "{% if x %}a{% endif %}\n\n  {% if x %}\n  x\n  {% endif %}\nend",
 ])
 def test_the_text_is_what_jinja_makes(source: str) -> None:
-    env = Environment(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    # the environment's options, and its line breaks kept after a tag that closes a line of text
+    env = Environment(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      extensions=[KeepLineBreaks])
     assert env.from_string(source).render(x=True, y="") == TOKEN.sub("", placeheld(source).text)
 
 
