@@ -87,6 +87,30 @@ def test_console_at_root_beside_the_api(serve: tuple[str, dict[str, str]]) -> No
     assert "<title>Drafts (0) · mailgitops</title>" in inbox
 
 
+def test_a_forwarded_address_is_not_taken_for_the_clients(serve: tuple[str, dict[str, str]],
+                                                          tmp_path: Path) -> None:
+    """X-Forwarded-For from a local client was trusted: any address in the sign-in log, and a
+    guesser changing it got past the throttle per address (a security review)."""
+    base, _ = serve
+    web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with web.open(f"{base}/sign-in") as resp:
+        token = re.search(r'name="csrf" value="([^"]+)"', resp.read().decode())
+    assert token is not None
+    form = urllib.parse.urlencode({"username": "ada", "password": "wrong", "csrf": token.group(1),
+                                   "next": "/"}).encode()
+    request = urllib.request.Request(f"{base}/sign-in", data=form, headers={"X-Forwarded-For": "203.0.113.9"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        web.open(request)
+    refused.value.close()
+    assert refused.value.code == 401
+    deadline = time.monotonic() + 5
+    while "sign-in failed" not in (logged := (tmp_path / "serve.log").read_text()):
+        assert time.monotonic() < deadline, logged
+        time.sleep(0.05)
+    assert "sign-in failed for operator ada from 127.0.0.1" in logged, logged
+    assert "203.0.113.9" not in logged
+
+
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10"])
 def test_cookies_without_secure_are_refused_where_other_machines_listen(
         tmp_path: Path, smtp_server: SmtpServer, host: str) -> None:

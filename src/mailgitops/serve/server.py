@@ -235,6 +235,12 @@ class Server:
         _quiet_uvicorn()
         config = uvicorn.Config(build_app(service, console=console), http=Protocol, loop="asyncio",
                                 lifespan="off", log_config=None, access_log=False, server_header=False,
+                                # the client is the connection's own address: uvicorn took
+                                # X-Forwarded-For from any local client, so one could write any
+                                # address into the logs and slip past the sign-in throttle per
+                                # address (a security review); behind a proxy every client has
+                                # the proxy's address (docs/console.md, the throttle)
+                                proxy_headers=False,
                                 limit_concurrency=max_connections, timeout_keep_alive=KEEP_ALIVE_SECONDS,
                                 timeout_graceful_shutdown=max(1, int(shutdown_seconds)))
         self.uvicorn = uvicorn.Server(config)
