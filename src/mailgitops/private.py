@@ -6,6 +6,7 @@ so every account on the machine could read names, addresses, orders and attachme
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 from typing import BinaryIO
@@ -63,20 +64,31 @@ def make_dir(path: Path) -> Path:
     return path
 
 
-def open_file(path: Path, *, exclusive: bool = False) -> BinaryIO:
-    """`path` opened for writing with mode 0600 (an existing file of this user is narrowed to 0600
-    and emptied); `exclusive`: refuse an existing file (FileExistsError), as open(..., "xb") does."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags, FILE_MODE)
+NOT_THROUGH_A_LINK = "a symbolic link: not written through it (remove the link)"
+
+
+def open_file(path: Path, *, exclusive: bool = False, mode: int = FILE_MODE) -> BinaryIO:
+    """`path` opened for writing with `mode` (an existing file of this user is narrowed to it and
+    emptied); `exclusive`: refuse an existing file (FileExistsError), as open(..., "xb") does. A
+    symbolic link in its place is refused (OSError ELOOP), never followed: someone who can write
+    the folder would otherwise have this user overwrite, and make readable, any file it can write."""
+    flags = (os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(path, flags, mode)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, NOT_THROUGH_A_LINK, str(path)) from None
+        raise
     try:
         if _ours(os.fstat(fd)):
-            os.fchmod(fd, FILE_MODE)
+            os.fchmod(fd, mode)
     except OSError:
         os.close(fd)
         raise
     return os.fdopen(fd, "wb")
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    with open_file(path) as f:
+def write_bytes(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
+    with open_file(path, mode=mode) as f:
         f.write(data)

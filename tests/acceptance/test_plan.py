@@ -23,6 +23,7 @@ from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome,
 from support.smtpd import SmtpServer
 
 FILES = SAMPLES / "files"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +82,32 @@ def test_the_emails_written_from_a_real_event_are_readable_by_their_user_only(bu
         assert stat.S_IMODE(Path(written).stat().st_mode) == 0o600, written
     for folder in (tmp_path / "out", tmp_path / "out" / "po-1001"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_a_symbolic_link_in_the_out_folder_is_not_written_through(bundle: Path, tmp_path: Path) -> None:
+    """Someone who can write a shared output folder left a link where an email goes: plan wrote the
+    customer's email into the link's target and made it 0600 (a security review)."""
+    event = sample_event("flyers", trigger="proof_ready", event_id="evt-plan-link")
+    names = outcome(plan(bundle, tmp_path, event, "--out", str(tmp_path / "first")))["messages"][0]["files"]
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    out.mkdir()
+    victim.write_text("someone else's file\n", encoding="utf-8")
+    (out / Path(names["html"]).name).symlink_to(victim)
+    got = plan(bundle, tmp_path, event, "--out", str(out))
+    assert got.returncode == 2, got.stderr
+    assert "a symbolic link: not written through it (remove the link)" in got.stderr
+    assert victim.read_text(encoding="utf-8") == "someone else's file\n"
+
+
+def test_render_does_not_write_through_a_link_either(tmp_path: Path) -> None:
+    out, victim = tmp_path / "previews", tmp_path / "victim.txt"
+    (out / "order-ready").mkdir(parents=True)
+    victim.write_text("someone else's file\n", encoding="utf-8")
+    (out / "order-ready" / "en.html").symlink_to(victim)
+    got = cli("render", "--root", str(ROOT), "--out", str(out), "--template", "order-ready", "--lang", "en")
+    assert got.returncode == 1, got.stderr
+    assert "a symbolic link: not written through it" in got.stderr and "Traceback" not in got.stderr
+    assert victim.read_text(encoding="utf-8") == "someone else's file\n"
 
 
 @pytest.mark.parametrize(("language", "path", "used"), [

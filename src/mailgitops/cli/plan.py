@@ -27,7 +27,8 @@ def write_files(plan: dict[str, Any], out: Path) -> None:
             private.write_bytes(out / f"{stem}.txt", m["text"].encode("utf-8"))
             m["files"] = {"html": str(out / f"{stem}.html"), "text": str(out / f"{stem}.txt")}
     except OSError as e:  # the user's folder, not a bug
-        raise UsageError(f"--out {out}: cannot write the rendered emails ({e.strerror or e})",
+        at = f"{e.filename}: " if e.filename else ""
+        raise UsageError(f"--out {out}: cannot write the rendered emails ({at}{e.strerror or e})",
                          hint="pass a folder you can write to") from e
 
 

@@ -78,6 +78,7 @@ def _drop_stale(out_dir: Path, before: set[str], entries: Sequence[ManifestEntry
 def _write(repo: Repo, compiled: CompiledTemplates, out: str, *, templates: tuple[str, ...],
            langs: tuple[str, ...], sample: str | None, total: int, workers: int,
            per_webshop: bool = False) -> PreviewResult:
+    from mailgitops import private
     from mailgitops.gitops.gallery import gallery_html
     from mailgitops.gitops.previews import write_previews
 
@@ -97,7 +98,8 @@ def _write(repo: Repo, compiled: CompiledTemplates, out: str, *, templates: tupl
         else:
             result = write_previews(repo, compiled, out_dir, templates=templates, langs=langs, sample=sample,
                                     workers=workers, per_webshop=per_webshop)
-        (out_dir / "index.html").write_text(gallery_html(result.entries, folder=out_dir), encoding="utf-8")
+        gallery = gallery_html(result.entries, folder=out_dir).encode("utf-8")
+        private.write_bytes(out_dir / "index.html", gallery, mode=0o644)  # never through a link left there
         _drop_stale(out_dir, before, result.entries)
     except OSError as e:  # a full disk, a read-only folder: the environment, not a bug
         raise MailgitopsError(f"cannot write the previews to {out_dir}: {e.strerror} ({e.filename})") from e

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mailgitops import private
 from mailgitops.checks.html_lint import email_findings
 from mailgitops.diagnostics import Diagnostic, error
 from mailgitops.errors import MailgitopsError, UsageError
@@ -75,17 +77,25 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
     assets_dir = out / "_assets"
     for asset in compiled.assets.values():
         assets_dir.mkdir(parents=True, exist_ok=True)
-        (assets_dir / asset.name).write_bytes(asset.data)
+        _write(assets_dir / asset.name, asset.data)
     # the language a recipient gets whose own is not rendered (diff names it for a dropped one)
     manifest = {"format": FORMAT, "default_language": repo.languages.default,
                 "emails": [e.to_json() for e in result.entries]}
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    (out / "manifest.json").write_text(text, encoding="utf-8")
+    _write(out / "manifest.json", text.encode("utf-8"))
     return result
 
 
 Job = tuple[str, str, str, str]  # template, language, sample, the name it is written under
+
+
+def _write(path: Path, data: bytes) -> None:
+    """A preview file (0644: sample data, for the reviewers), never through a symbolic link left in
+    the output folder, nor into a folder that is one (it overwrote the link's target)."""
+    if path.parent.is_symlink():
+        raise OSError(errno.ELOOP, private.NOT_THROUGH_A_LINK, str(path.parent))
+    private.write_bytes(path, data, mode=0o644)
 Done = ManifestEntry | list[Diagnostic]
 
 
@@ -125,9 +135,9 @@ def _one(repo: Repo, compiled: CompiledTemplates, out: Path, job: Job) -> Done:
     html_bytes = p.email.html.encode("utf-8")
     folder = out / label
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{lang}.html").write_bytes(_for_browser(p.email).encode("utf-8"))
-    (folder / f"{lang}.txt").write_bytes(p.email.text.encode("utf-8"))
-    (folder / f"{lang}.eml").write_bytes(eml)
+    _write(folder / f"{lang}.html", _for_browser(p.email).encode("utf-8"))
+    _write(folder / f"{lang}.txt", p.email.text.encode("utf-8"))
+    _write(folder / f"{lang}.eml", eml)
     return ManifestEntry(label, lang, p.email.lang, name, p.email.subject, len(html_bytes), len(eml),
                          p.warnings + lints, html=f"{label}/{lang}.html", text=f"{label}/{lang}.txt",
                          eml=f"{label}/{lang}.eml", sent_by=sent_by(repo, tid),
