@@ -39,6 +39,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # with the recipients of their events: production, set here for every test and subprocess;
     # the tests of redirect mode and of a missing mode change it themselves.
     os.environ["MAILGITOPS_DELIVERY"] = "production"
+    # a signing key of the developer's shell would refuse every unsigned bundle the tests build;
+    # the tests of signed bundles give theirs to the command they run
+    os.environ.pop("MAILGITOPS_BUNDLE_KEY", None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -76,6 +76,10 @@ def signature(content: Mapping[str, Any], key: str) -> str:
 
 
 def check_key(key: str, where: str) -> str:
+    if not key.strip():
+        raise MailgitopsError(f"{where} is set but empty: a signing key was meant and did not arrive",
+                              hint="give the key (`openssl rand -hex 32` makes one), or unset the "
+                                   "variable to run unsigned bundles")
     if len(key) < MIN_KEY_CHARS:
         raise MailgitopsError(f"{where} holds a key of {len(key)} characters; a signing key needs at "
                               f"least {MIN_KEY_CHARS}", hint="make one with `openssl rand -hex 32`")
@@ -153,7 +157,9 @@ def load(path: str | Path, *, key: str | None = None) -> Bundle:
     content hash that does not match and, with a key (default: $MAILGITOPS_BUNDLE_KEY), a
     signature that is missing or wrong."""
     p = Path(path)
-    key = key if key is not None else os.environ.get(KEY_ENV) or None
+    # set but empty (`MAILGITOPS_BUNDLE_KEY=` in a unit file whose secret did not arrive) is refused
+    # as the short key it is: it turned the check off, and unsigned bundles ran without a word
+    key = key if key is not None else os.environ.get(KEY_ENV)
     if key is not None:
         check_key(key, KEY_ENV)
     try:

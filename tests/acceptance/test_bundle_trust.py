@@ -34,7 +34,7 @@ def _rehashed(src: Path, dest: Path, change: Any) -> Path:
 
 def _dispatch(b: Path, tmp_path: Path, env: dict[str, str] | None = None, outbox: str = "o.sqlite") -> Any:
     return cli("dispatch", "--bundle", str(b), "--event", "-", "--outbox", str(tmp_path / outbox),
-               "--queue-only", stdin=EVENT, env={"MAILGITOPS_BUNDLE_KEY": "", **(env or {})})
+               "--queue-only", stdin=EVENT, env=env)
 
 
 def test_a_bundle_without_smtp_is_refused_at_the_place_that_is_wrong(tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ def test_serve_refuses_a_malformed_bundle_at_start(tmp_path: Path) -> None:
     odd = _rehashed(ROOT / bundle.DEFAULT_PATH, tmp_path / "odd.json",
                     lambda c: c["settings"]["languages"].pop("default"))
     proc = cli("serve", "--bundle", str(odd), "--port", "0", "--outbox", str(tmp_path / "o.sqlite"),
-               env={"MAILGITOPS_API_TOKEN": "t" * 32, "MAILGITOPS_BUNDLE_KEY": ""})
+               env={"MAILGITOPS_API_TOKEN": "t" * 32})
     assert proc.returncode == 1
     assert "$.content.settings.languages: `default` is required" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -79,7 +79,7 @@ def test_serve_refuses_a_malformed_bundle_at_start(tmp_path: Path) -> None:
 def test_a_signed_bundle_runs_only_with_its_key(repo: Path, tmp_path: Path) -> None:
     signed = tmp_path / "signed.json"
     made = cli("bundle", "--root", str(repo), "--out", str(signed), "--sign-key-env", "SIGNING_KEY",
-               env={"SIGNING_KEY": KEY, "MAILGITOPS_BUNDLE_KEY": ""})
+               env={"SIGNING_KEY": KEY})
     assert made.returncode == 0, made.stderr
     assert "signed" in made.stdout, made.stderr
     assert json.loads(signed.read_bytes())["signature"].startswith("hmac-sha256:")
@@ -112,6 +112,15 @@ def test_with_a_key_set_unsigned_and_re_hashed_bundles_are_refused(repo: Path, t
                 env={"MAILGITOPS_API_TOKEN": "t" * 32, "MAILGITOPS_BUNDLE_KEY": KEY})
     assert serve.returncode == 1
     assert "the bundle is not signed" in serve.stderr
+
+
+def test_a_key_set_but_empty_is_refused_not_taken_for_no_key(tmp_path: Path) -> None:
+    """`MAILGITOPS_BUNDLE_KEY=` (a unit file whose secret did not arrive) turned the check off:
+    unsigned and re-signed bundles ran without a word (a security review)."""
+    proc = _dispatch(ROOT / bundle.DEFAULT_PATH, tmp_path, {"MAILGITOPS_BUNDLE_KEY": ""})
+    assert proc.returncode == 1, proc.stderr
+    assert "MAILGITOPS_BUNDLE_KEY is set but empty" in proc.stderr
+    assert not (tmp_path / "o.sqlite").exists()  # nothing accepted
 
 
 def test_signing_needs_a_real_key(repo: Path, tmp_path: Path) -> None:

@@ -44,9 +44,18 @@ _CONNINFO = re.compile(r"\s*(service|host|hostaddr|port|dbname|user|sslmode|opti
 _ALMOST_URL = re.compile(r"\s*postgres(?:ql)?(?::/?(?!//)|//)", re.I)
 
 
+# a password written in the location, in either form: never repeated in an error (it reaches logs)
+_SECRET = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)|((?:^|[/\s])[^/@:\s]+:)[^/@\s]*(@)", re.I)
+
+
+def _unsecret(loc: str) -> str:
+    return _SECRET.sub(lambda m: f"{m[1]}***" if m[1] else f"{m[3]}***{m[4]}", loc)
+
+
 def _refuse_conninfo(loc: str) -> None:
+    shown = _unsecret(loc)
     if _ALMOST_URL.match(loc) and not loc.lower().startswith(("postgres://", "postgresql://")):
-        raise MailgitopsError(f"the outbox `{loc}` looks like a mistyped PostgreSQL URL",
+        raise MailgitopsError(f"the outbox `{shown}` looks like a mistyped PostgreSQL URL",
                               hint="write it as postgresql://USER@HOST:PORT/DATABASE (a SQLite outbox is a "
                                    "file path)")
     found = _CONNINFO.match(loc)
@@ -56,7 +65,7 @@ def _refuse_conninfo(loc: str) -> None:
         url = f"postgresql:///?service={loc.split('=', 1)[1].strip()}"
     else:
         url = "postgresql://USER@HOST:PORT/DATABASE"
-    raise MailgitopsError(f"the outbox `{loc}` is a PostgreSQL connection string, not a file or a URL",
+    raise MailgitopsError(f"the outbox `{shown}` is a PostgreSQL connection string, not a file or a URL",
                           hint=f"write it as a URL: {url} (a SQLite outbox is a file path)")
 
 

@@ -107,3 +107,16 @@ def test_a_database_or_user_the_server_lacks_is_bad_input(what: str, pg_cluster:
     code, output = run(COMMANDS["dispatch"], url, monkeypatch)
     assert code == 1, output
     assert f'names a {what} the server does not have: {what} "no_such_' in output
+
+
+@pytest.mark.parametrize("location", ["host=127.0.0.1 password=Hunter2 dbname=mail",
+                                      "host=db password='Hunter2 x' user=u", "postgresql//u:Hunter2@db/x",
+                                      "postgres:/u:Hunter2@db/x"])
+@pytest.mark.parametrize("command", ["dispatch", "outbox list", "serve"])
+def test_a_refused_location_never_repeats_its_password(command: str, location: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keyword form was quoted whole in the refusal, password and all, into the journal (a
+    security review); docs/security.md says a password is never shown."""
+    code, output = run(COMMANDS[command], location, monkeypatch)
+    assert code == 1, output
+    assert "Hunter2" not in output and "***" in output, output
