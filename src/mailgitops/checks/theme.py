@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from mailgitops.checks.language_keys import not_active
 from mailgitops.diagnostics import Diagnostic, Severity
 from mailgitops.render.footer import missing_languages
 from mailgitops.repo import ASSETS_DIR, LoadedRepo
@@ -57,14 +58,15 @@ def _footer(doc: YamlDoc, at: tuple[str, ...], loaded: LoadedRepo) -> list[Diagn
     if not isinstance(node, dict) or not node:
         return []  # one text for every language, none, or not a mapping (the schema says so)
     langs = loaded.repo.languages
+    strays = not_active(doc, at, langs.active, "footer text")
     if not isinstance(node.get(langs.default), str) or not node[langs.default].strip():
         return [doc.at(at, "footer-default-missing",
                        f"the footer has no text in the default language `{langs.default}`, which every "
                        "language without its own falls back to",
-                       hint=f"add `{langs.default}: ...` under `{at[-1]}`", key=True)]
+                       hint=f"add `{langs.default}: ...` under `{at[-1]}`", key=True), *strays]
     missing = missing_languages(node, langs.active, langs.default)
     if not missing:
-        return []
+        return strays
     found = doc.at(at, "footer-missing-language",
                    f"the footer has no text in {', '.join(missing)} yet: "
                    f"{'those emails show' if len(missing) > 1 else 'its emails show'} the "
@@ -72,7 +74,7 @@ def _footer(doc: YamlDoc, at: tuple[str, ...], loaded: LoadedRepo) -> list[Diagn
                    hint=f"add `{missing[0]}: ...` under `{at[-1]}`; `mailgitops translations export "
                         f"--lang {missing[0]}` makes the file for a translator (the footer is in it)",
                    key=True)
-    return [replace(found, severity=Severity.WARNING)]
+    return [replace(found, severity=Severity.WARNING), *strays]
 
 
 def _logo(doc: YamlDoc, assets: Collection[str], base: tuple[str, ...] = (),

@@ -5,6 +5,7 @@ pattern written in a template (`DD.MM.YYYY` is refused with the pattern meant)."
 from __future__ import annotations
 
 from mailgitops.checks.date_patterns import confusable
+from mailgitops.checks.language_keys import not_active
 from mailgitops.diagnostics import Diagnostic
 from mailgitops.render.formats import FORMAT_HINT, format_problem
 from mailgitops.repo import LoadedRepo
@@ -15,7 +16,10 @@ WORKFLOW = "config/workflow.yaml"
 
 def check(loaded: LoadedRepo) -> list[Diagnostic]:
     doc = loaded.docs.get(WORKFLOW)
-    return (_zone(loaded) + _date_formats(doc)) if doc is not None else []
+    if doc is None:
+        return []
+    return (_zone(loaded) + _date_formats(doc)
+            + not_active(doc, ("date_formats",), loaded.repo.languages.active, "date format"))
 
 
 def _date_formats(doc: YamlDoc) -> list[Diagnostic]:
