@@ -75,7 +75,7 @@ def check_triggers(loaded: LoadedRepo) -> list[Diagnostic]:
                                    "as far as that trigger's other settings", key=True))
         elif spec is None:
             out.append(doc.at(base, "unknown-trigger", f"`{tid}` is not a trigger in the catalog",
-                              hint=did_you_mean(tid, specs) or "see schema/triggers.yaml", key=True))
+                              hint=_trigger_hint(tid, specs), key=True))
         if trig.template and trig.template not in templates:
             folder = loaded.repo.root / "templates" / trig.template
             state = "is empty" if folder.is_dir() else "does not exist"
@@ -263,6 +263,17 @@ def _inactive(loaded: LoadedRepo, waiting: dict[str, list[str]]) -> list[Diagnos
     return out
 
 
+def _trigger_hint(name: str, specs: Mapping[str, object]) -> str:
+    """A name close to a trigger is likely that one mistyped; any name may be a trigger of the
+    print room's own, which config/catalog.yaml declares (only "did you mean `proof_ready`?" led an
+    admin adding `proof_reminder` to rename it to another trigger: an admin's walk)."""
+    declare = "declare it under `triggers:` in config/catalog.yaml (then run `mailgitops schema`)"
+    close = did_you_mean(name, list(specs))
+    if close:
+        return f"{close} If `{name}` is a new trigger of the print room's own, {declare}"
+    return f"a new trigger of the print room's own: {declare}; the built-in ones are in schema/triggers.yaml"
+
+
 def check_samples(loaded: LoadedRepo) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     repo = loaded.repo
@@ -273,7 +284,7 @@ def check_samples(loaded: LoadedRepo) -> list[Diagnostic]:
         if isinstance(trig, str) and trig not in specs:
             out.append(doc.at(("trigger",), "unknown-trigger",
                               f"`{trig}` is not a trigger in the catalog",
-                              hint=did_you_mean(trig, specs) or "see schema/triggers.yaml"))
+                              hint=_trigger_hint(trig, specs)))
         shop = sample.data.get("webshop")
         if isinstance(shop, str) and shop not in repo.webshops:
             out.append(doc.at(("webshop",), "unknown-webshop",

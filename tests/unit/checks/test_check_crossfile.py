@@ -36,7 +36,19 @@ def test_unknown_trigger_suggests_the_catalog_id(repo_copy: Path) -> None:
     wf = repo_copy / "config/workflow.yaml"
     wf.write_text(wf.read_text().replace("  order_ready:\n", "  order_redy:\n"))
     [d] = [d for d in crossfile.check(load_repo(repo_copy)) if d.code == "unknown-trigger"]
-    assert d.hint == "did you mean `order_ready`?"
+    assert d.hint is not None and d.hint.startswith("did you mean `order_ready`?")
+
+
+def test_a_new_trigger_not_in_the_catalog_is_told_where_triggers_are_declared(repo_copy: Path) -> None:
+    """`proof_reminder` was told only "did you mean `proof_ready`?": an admin adding a trigger of
+    the print room's own was led to rename it to another (an admin's walk)."""
+    wf = repo_copy / "config/workflow.yaml"
+    added = "triggers:\n  proof_reminder:\n    template: proof-ready\n"
+    wf.write_text(wf.read_text().replace("triggers:\n", added, 1))
+    [d] = [d for d in crossfile.check(load_repo(repo_copy)) if d.code == "unknown-trigger"]
+    assert d.hint is not None
+    assert "If `proof_reminder` is a new trigger of the print room's own, declare it under `triggers:` in " \
+           "config/catalog.yaml" in d.hint
 
 
 def test_a_repository_without_any_layout_fails_validation(repo_copy: Path) -> None:
