@@ -7,6 +7,7 @@ refuses a value of the wrong type at its field; schema/ is generated and a stale
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,22 @@ def test_serve_documents_the_repositorys_event_fields(built: tuple[Path, Path], 
     job = event["properties"]["order"]["properties"]["jobs"]["items"]
     assert job["properties"]["binding_colour"]["type"] == "string"
     assert event["properties"]["project"]["properties"]["code"]["type"] == "string"
+
+
+def test_one_slip_in_the_catalog_is_one_error_and_its_consequences_say_so(tmp_path: Path) -> None:
+    """`always: true` indented one space too far gave some 20 errors: three stale schema copies
+    whose fix (`mailgitops schema`) refuses for the same slip, the catalog's trigger called unknown
+    (did you mean `proof_ready`?) and each of its variables in 5 languages (an admin's walk)."""
+    repo = catalog_repo(tmp_path / "repo")
+    assert cli("schema", "--root", str(repo)).returncode == 0
+    (repo / "config" / "catalog.yaml").write_text(CATALOG.replace("    always: true", "     always: true"),
+                                                  encoding="utf-8")
+    proc = cli("validate", "--root", str(repo))
+    assert proc.returncode == 1
+    errors = [line for line in proc.stdout.splitlines() if ": error: " in line]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("config/catalog.yaml:13:6: error: YAML syntax error"), errors
+    assert re.search(r"config/catalog.yaml:1:1: warning: \d+ problem\(s\) in other files name triggers or "
+                     r"variables this file may declare", proc.stdout), proc.stdout
+    (repo / "config" / "catalog.yaml").write_text(CATALOG, encoding="utf-8")  # mended: all is well
+    assert cli("validate", "--root", str(repo)).returncode == 0
