@@ -245,12 +245,17 @@ def _inactive(loaded: LoadedRepo, waiting: dict[str, list[str]]) -> list[Diagnos
     way (translate first, activate last), said once, with the templates still missing it."""
     out: list[Diagnostic] = []
     for lang, files in sorted(waiting.items()):
-        if len(files) == 1:
-            out.append(warning(files[0], 1, 1, "inactive-language",
-                               f"`{lang}` is not an active language, so this file is never sent",
-                               hint=f"add {lang} to `active` in {LANGUAGES}, or delete the file"))
-            continue
         missing = sorted(tid for tid, t in loaded.repo.templates.items() if lang not in t.texts)
+        if len(files) == 1:
+            # a first translation, or a stray: "add it to active" alone made every other
+            # template's missing text an error (an admin's walk, after importing one template)
+            first = (f"if it is the first of a translation, translate the {len(missing)} other "
+                     f"templates (`mailgitops translations export --lang {lang}` makes the file for a "
+                     f"translator), then add {lang} to `active` in {LANGUAGES}; else delete the file"
+                     if missing else f"add {lang} to `active` in {LANGUAGES}, or delete the file")
+            out.append(warning(files[0], 1, 1, "inactive-language",
+                               f"`{lang}` is not an active language, so this file is never sent", hint=first))
+            continue
         more = ", ..." if len(missing) > 5 else ""
         todo = f"{len(missing)} still without it: {', '.join(missing[:5])}{more}" if missing else (
             "every template has it now")
