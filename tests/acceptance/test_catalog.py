@@ -230,3 +230,17 @@ def test_one_slip_in_the_catalog_is_one_error_and_its_consequences_say_so(tmp_pa
                      r"variables this file may declare", proc.stdout), proc.stdout
     (repo / "config" / "catalog.yaml").write_text(CATALOG, encoding="utf-8")  # mended: all is well
     assert cli("validate", "--root", str(repo)).returncode == 0
+
+
+def test_a_namespace_of_the_repositorys_own_trigger_used_elsewhere_is_told_where_it_comes(
+        tmp_path: Path) -> None:
+    """`project.code` in order_ready's template got "available here: ..." and no fix, where a
+    variable of a built-in namespace is told which trigger has it (an admin's walk)."""
+    repo = catalog_repo(tmp_path / "repo")
+    text = repo / "templates" / "order-ready" / "en.md"
+    text.write_text(text.read_text(encoding="utf-8") + "\nProject: {{ project.code }}\n", encoding="utf-8")
+    proc = cli("validate", "--root", str(repo))
+    [line] = [line for line in proc.stdout.splitlines() if "[variable-not-provided]" in line]
+    assert line.startswith("templates/order-ready/en.md:"), line
+    assert "`project` comes with `proof_reminder` events: use it in that trigger's templates, or remove " \
+           "it here" in line

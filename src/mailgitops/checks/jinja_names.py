@@ -207,9 +207,15 @@ class NameChecker:
             return True
         who = ", ".join(f"`{t}`" for t in self.ctx.triggers) or "its trigger"
         avail = sorted(set(provided) | set(catalog.ALWAYS_PROVIDED))
+        # where it does come: "available here" alone left a namespace of the repository's own
+        # trigger without a fix, where a variable of a built-in namespace got one (an admin's walk)
+        givers = sorted(t for t, spec in self.ctx.cat.triggers.items() if ns in spec.provides)
+        whose = "that trigger's" if len(givers) == 1 else "those triggers'"
+        comes = (f"; `{ns}` comes with {', '.join(f'`{t}`' for t in givers)} events: use it in {whose} "
+                 "templates, or remove it here" if givers else "")
         self.add(node, shown, "variable-not-provided",
                  f"`{shown}` is not available in this template: {who} does not provide `{ns}`",
-                 f"available here: {', '.join(avail)}")
+                 f"available here: {', '.join(avail)}{comes}")
         return False
 
     def catalog_path(self, node: nodes.Node, ns: str, parts: Chain, root: str) -> None:
