@@ -14,6 +14,7 @@ from mailgitops.addresses import is_address
 from mailgitops.diagnostics import Diagnostic
 from mailgitops.jsonshape import is_date_time
 from mailgitops.patterns import compiled
+from mailgitops.redact import unsecret
 from mailgitops.suggest import did_you_mean
 from mailgitops.yamlsrc import YamlDoc
 
@@ -139,7 +140,8 @@ def _pattern(err: ValidationError, doc: YamlDoc, path: tuple[Any, ...], schema: 
 
 def _short(value: Any, limit: int = 80) -> str:
     # control characters shown escaped: a message must not carry the line break it complains about
-    text = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(value))
+    # and a password written in a host or URL (`user:secret@host`) left out
+    text = unsecret("".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(value)))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from mailgitops.diagnostics import Diagnostic
 from mailgitops.model import DEFAULT_PORTS
+from mailgitops.redact import unsecret
 from mailgitops.repo import LoadedRepo
 from mailgitops.yamlsrc import YamlDoc
 
@@ -62,7 +63,7 @@ def _auth(doc: YamlDoc, server: dict[str, Any], auth: dict[str, Any]) -> list[Di
     if server.get("security", "none") == "none" and isinstance(host, str) and not is_loopback(host):
         where = ("server", "security") if "security" in server else ("auth", "mode")
         out.append(doc.at(where, "auth-cleartext",
-                          f"the password would cross the network in clear text to `{host}`",
+                          f"the password would cross the network in clear text to `{unsecret(host)}`",
                           hint="use security: starttls (port 587) or tls (port 465)"))
     return out
 

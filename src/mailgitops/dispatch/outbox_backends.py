@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mailgitops.dispatch.outbox import DEFAULT_PATH, Outbox
 from mailgitops.errors import MailgitopsError
+from mailgitops.redact import unsecret
 
 if TYPE_CHECKING:
     from mailgitops.jsonshape import JsonDict
@@ -44,16 +45,8 @@ _CONNINFO = re.compile(r"\s*(service|host|hostaddr|port|dbname|user|sslmode|opti
 _ALMOST_URL = re.compile(r"\s*postgres(?:ql)?(?::/?(?!//)|//)", re.I)
 
 
-# a password written in the location, in either form: never repeated in an error (it reaches logs)
-_SECRET = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)|((?:^|[/\s])[^/@:\s]+:)[^/@\s]*(@)", re.I)
-
-
-def _unsecret(loc: str) -> str:
-    return _SECRET.sub(lambda m: f"{m[1]}***" if m[1] else f"{m[3]}***{m[4]}", loc)
-
-
 def _refuse_conninfo(loc: str) -> None:
-    shown = _unsecret(loc)
+    shown = unsecret(loc)  # a password in it never reaches the error (and the journal)
     if _ALMOST_URL.match(loc) and not loc.lower().startswith(("postgres://", "postgresql://")):
         raise MailgitopsError(f"the outbox `{shown}` looks like a mistyped PostgreSQL URL",
                               hint="write it as postgresql://USER@HOST:PORT/DATABASE (a SQLite outbox is a "
