@@ -84,6 +84,14 @@ def test_the_emails_written_from_a_real_event_are_readable_by_their_user_only(bu
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
+def test_a_refused_event_is_not_said_to_be_left_unqueued_by_plan(bundle: Path, tmp_path: Path) -> None:
+    """plan never queues: its refusal said "nothing was queued" (an admin's walk)."""
+    got = plan(bundle, tmp_path, sample_event("flyers", trigger="order_acepted", event_id="evt-plan-typo"))
+    assert got.returncode == 1, got.stderr
+    assert "event evt-plan-typo was refused (1 problem); dispatch would refuse it too" in got.stderr
+    assert "queued" not in got.stderr
+
+
 def test_a_symbolic_link_in_the_out_folder_is_not_written_through(bundle: Path, tmp_path: Path) -> None:
     """Someone who can write a shared output folder left a link where an email goes: plan wrote the
     customer's email into the link's target and made it 0600 (a security review)."""

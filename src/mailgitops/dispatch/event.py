@@ -104,31 +104,33 @@ def parse_event(raw: bytes | str, source: str = "event") -> JsonDict:
 
 def require_valid(data: JsonValue, source: str = "event",
                   more: Callable[[JsonValue], list[Diagnostic]] | None = None,
-                  schema: Mapping[str, object] | None = None) -> JsonDict:
+                  schema: Mapping[str, object] | None = None,
+                  nothing: str = "nothing was queued") -> JsonDict:
     """The event, or MailgitopsError naming every schema problem (and those `more` finds). A
     person's wrongly written address alone does not refuse it (that message is skipped); with
     other problems it is named among them.
     Values no event may hold (too deep, NaN, huge numbers, lone surrogates) are refused first: the
-    schema check and everything after it then only meet sane values."""
+    schema check and everything after it then only meet sane values. `nothing`: what the refusal
+    says was not done ("nothing was queued"; `plan`, which never queues, says so otherwise)."""
     from mailgitops.dispatch.event_values import value_problems
 
     hostile = list(value_problems(data))
     if hostile:
-        raise _hostile(data, hostile, source, more, schema)
+        raise _hostile(data, hostile, source, more, schema, nothing=nothing)
     diags = check_event(data, source, role_addresses=False, schema=schema)
     if more is not None:
         diags += more(data)
     if diags:
         found = check_event(data, source, schema=schema)
         raise refusal(source, found + _not_twice(found, more(data) if more is not None else []),
-                      event_id=_id_of(data, found))
+                      event_id=_id_of(data, found), nothing=nothing)
     assert isinstance(data, dict)
     return data
 
 
 def _hostile(data: JsonValue, hostile: list[tuple[ValuePath, str]], source: str,
              more: Callable[[JsonValue], list[Diagnostic]] | None,
-             schema: Mapping[str, object] | None) -> MailgitopsError:
+             schema: Mapping[str, object] | None, *, nothing: str) -> MailgitopsError:
     """The refusal of an event holding values no event may hold (`1e16` copies, NaN, nesting 40
     deep): those, named at their fields without repeating them, and every other problem of the
     event, found in a copy with those values set to null (the refusal used to stop at the first
@@ -148,18 +150,20 @@ def _hostile(data: JsonValue, hostile: list[tuple[ValuePath, str]], source: str,
              for p, msg in hostile]
     # the id is shown only when it is itself sane, plain and given once
     plain_id = "$.event_id" not in {d.json_path for d in named}
-    return refusal(source, named + others, event_id=_id_of(sane, others) if plain_id else None)
+    return refusal(source, named + others, event_id=_id_of(sane, others) if plain_id else None,
+                   nothing=nothing)
 
 
-def refusal(source: str, diags: Sequence[Diagnostic], event_id: str | None = None) -> MailgitopsError:
+def refusal(source: str, diags: Sequence[Diagnostic], event_id: str | None = None,
+            nothing: str = "nothing was queued") -> MailgitopsError:
     """The one way an event is refused (exit 1, HTTP 422): every problem, each named at its field
     under the same `source` (the event's file, stdin, or "event")."""
     from dataclasses import replace
 
     n = len(diags)
     who = f"event {event_id}" if event_id else "the event"
-    return MailgitopsError(f"{source}: {who} was refused ({n} problem{'' if n == 1 else 's'}); nothing was "
-                           "queued", diagnostics=[replace(d, file=source) for d in diags])
+    return MailgitopsError(f"{source}: {who} was refused ({n} problem{'' if n == 1 else 's'}); {nothing}",
+                           diagnostics=[replace(d, file=source) for d in diags])
 
 
 def _id_of(data: JsonValue, found: Sequence[Diagnostic]) -> str | None:

@@ -161,7 +161,8 @@ def explain(bundle: Bundle, event: JsonValue, attachments_root: Path | None,
         return ([replace(got, file=source)] if got is not None else []) + required.check(
             bundle.settings, data, source, reads)
 
-    data = event_mod.require_valid(event, source, more=unknown, schema=bundle.settings.event_schema)
+    data = event_mod.require_valid(event, source, more=unknown, schema=bundle.settings.event_schema,
+                                   nothing="dispatch would refuse it too")  # plan never queues anything
     planned = rules.plan(bundle.settings, data, attachments_root, source)
     compiled = bundle.compiled() if any(isinstance(p, rules.Planned) for p in planned) else None
     messages = [_message(bundle, compiled, data, str(data["trigger"]), p) for p in planned]
