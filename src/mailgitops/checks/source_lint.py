@@ -77,7 +77,8 @@ MAX_LOOP_FACTOR = 10_000
 class SourceFinding:
     line: int  # line of the Markdown source (1 = the body's first line)
     col: int
-    # image-without-alt | image-left-out | insecure-link | link-refused | link-left-out | link-not-made
+    # image-without-alt | image-left-out | remote-image | insecure-link | link-refused | link-left-out
+    # | link-not-made
     code: str
     message: str
     hint: str
@@ -241,10 +242,19 @@ def lint_markdown(source: str, value_of: Callable[[str], str | None],
                 continue
             alt = "".join(c.content for c in tok.children or ()
                           if c.type in ("text", "text_special", "code_inline"))
-            if alt.strip():
+            remote = _scheme_of(src) == "https"
+            if alt.strip() and not remote:
                 continue
             raw = _raw(str(tok.attrs.get("src", "")), p.exprs)
             line, col = _locate(lines, p, block, raw, taken)
+            if remote:  # as the theme's logo: an image from elsewhere only by choice
+                out.append(SourceFinding(
+                    line, col, "remote-image",
+                    f"image {raw} is loaded from another server each time the email is opened: that "
+                    "server learns who opened it and when, and many mail programs block it",
+                    "put the file in templates/_assets/ and write its name: it travels in the email"))
+            if alt.strip():
+                continue
             at = lines[line - 1].rfind("![", 0, max(col - 1, 0)) if 0 < line <= len(lines) else -1
             out.append(SourceFinding(line, at + 1 if at >= 0 else col, "image-without-alt",
                                      f"image {raw or '(no address)'} has no alt text",

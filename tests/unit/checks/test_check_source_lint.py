@@ -49,6 +49,7 @@ def test_each_finding_at_its_own_line_and_column() -> None:
     assert found(source) == [
         (4, 27, "insecure-link"),  # a literal http:// before a value
         (7, 34, "insecure-link"),  # a variable whose value is http://
+        (9, 7, "remote-image"),  # loaded from elsewhere when the email is opened
         (9, 3, "image-without-alt"),
         (9, 35, "insecure-link"),  # an autolink
         (13, 6, "link-left-out"),  # a reference definition to ftp: the renderer makes no link of it
@@ -116,6 +117,7 @@ def test_an_image_or_link_the_renderer_leaves_out_is_refused_and_named() -> None
     second = source.split("\n")[2]
     assert [(f.col, f.code, f.error) for f in findings] == [
         (8, "image-left-out", True), (30, "image-left-out", True),
+        (source.index("https://x.example/m.png") + 1, "remote-image", False),  # a warning: by choice
         (10, "link-left-out", True), (43, "link-left-out", True),
         (second.index("()") + 1, "link-left-out", True), (second.index("http:") + 1, "insecure-link", False)]
     assert "did you mean `logo.png`?" in findings[1].hint
