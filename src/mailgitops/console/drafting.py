@@ -185,7 +185,7 @@ def view(console: Console, row: Row, email: RenderedEmail, lang: str = "en") -> 
         "id": row.id, "subject": draft.subject, "status": row.status, "status_label": row.status,
         "reason": reason if status != "draft" else None, "editable": row.status == "draft",
         "sender": f"{name} <{address}>" if name else address,
-        "to": [f"{n} <{a}>" if n else a for n, a in draft.to], "cc": list(row.cc),
+        "to": [f"{shown_name(n)} <{a}>" if n else a for n, a in draft.to], "cc": list(row.cc),
         # the Send confirmation names every address the email goes to, the hidden copies too
         "confirm_cc": list(row.cc), "bcc": list(row.bcc),
         "attachments": files, "operator_files": [f for f in files if f["kind"] == "operator"],
@@ -197,3 +197,16 @@ def view(console: Console, row: Row, email: RenderedEmail, lang: str = "en") -> 
         "diff": [{"field": LABELS.get(p.field, p.field), "lines": p.lines} for p in draft.diff],
         "version": version(row),
     }
+
+
+# the characters that turn the direction of the text after them: in a customer's name they made
+# the operator's Send tick read another address than the one the email goes to (a security review:
+# `Eve<U+202E>FDP.exe" <x@evil.example>`); shown as what they are, never obeyed
+_TURNS = {c: f"[U+{ord(c):04X}]"
+          for c in "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"}
+_TURNS_RE = re.compile("[" + "".join(_TURNS) + "]")
+
+
+def shown_name(name: str) -> str:
+    """A recipient's name as the console shows it: a direction-turning character named, not obeyed."""
+    return _TURNS_RE.sub(lambda m: _TURNS[m.group(0)], name) if not name.isascii() else name

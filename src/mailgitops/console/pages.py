@@ -37,7 +37,8 @@ def inbox(ctx: Ctx) -> Response:
             continue
         drafts.append({"id": r.id, "order": d.order_number,
                        "trigger": i18n.trigger_name(ctx.lang, d.trigger or r.template_id),
-                       "trigger_key": d.trigger or r.template_id, "customer": d.customer,
+                       "trigger_key": d.trigger or r.template_id,
+                       "customer": drafting.shown_name(d.customer) if d.customer else d.customer,
                        "language": r.lang, "subject": d.subject,
                        "age": drafting.age(ctx._, r.created_at),
                        "created_iso": ctx.console.when(r.created_at)})

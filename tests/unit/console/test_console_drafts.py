@@ -440,3 +440,20 @@ def test_sizes_at_their_edges(n: int, en: str, de: str) -> None:
     from mailgitops.console.drafting import size
 
     assert (size(n, "en"), size(n, "de")) == (en, de)
+
+
+def test_a_name_that_turns_the_text_is_shown_with_the_turn_named(rig: ConsoleRig,
+                                                                 signed_in: TestClient) -> None:
+    """A customer named `Eve<U+202E>FDP.exe" <x@evil.example>, "Bcc` made the Send tick read another
+    address than the one the email goes to (a security review); the turn is named, not obeyed."""
+    customer = {"name": 'Eve\u202eFDP.exe" <x@evil.example>, "Bcc', "email": "eve@example.org"}
+    draft_id = rig.draft("q-turn", customer=customer)
+    page = signed_in.get(f"/draft/{draft_id}").text
+    to = re.search(r"<dt>To</dt><dd>(.*?)</dd>", page, re.S)
+    tick = re.search(r'<label for="confirm-send">(.*?)</label>', page, re.S)
+    assert to and tick, page[:500]
+    for shown in (to.group(1), tick.group(1)):  # the email's own text keeps what the customer wrote
+        assert "\u202e" not in shown and "Eve[U+202E]FDP.exe" in shown, shown
+        assert shown.endswith("&lt;eve@example.org&gt;"), shown
+    inbox = signed_in.get("/").text  # the drafts list names the customer so too
+    assert "Eve[U+202E]FDP.exe" in inbox and "\u202e" not in inbox
