@@ -234,6 +234,10 @@ def _section(c: EmailChange, limits: Limits, gone: frozenset[str], *, with_diff:
     if c.status is Status.CHANGED and c.after is not None and c.after.sent_by is not None \
             and all(name != SENT_BY for name, _, _ in c.header_changes):
         facts.append(f"- {SENT_BY}: {md_text(describe(c.after.sent_by))}")
+    elif c.status is Status.REMOVED and c.before is not None and c.before.sent_by is not None:
+        # who no longer gets it: a deleted template's section had only its subject and size
+        # (a reviewer's walk)
+        facts.append(f"- Was {SENT_BY[0].lower()}{SENT_BY[1:]}: {md_text(describe(c.before.sent_by))}")
     facts.append(f"- HTML size: {_size(c)}")
     if what := _what_changed(c):
         facts.append(f"- {what}")

@@ -309,11 +309,15 @@ def test_an_email_no_trigger_sends_any_more_is_named_no_longer_sent(tmp_path, wr
 
 def test_a_deleted_template_is_no_longer_sent_but_a_dropped_language_is_only_removed(
         tmp_path, write_output, base_emails) -> None:
-    base = write_output(tmp_path / "base", base_emails)
+    sent = {"sent_by": ["order_accepted to customer"]}
+    base = write_output(tmp_path / "base", {k: replace(v, extra=sent) for k, v in base_emails.items()})
     head = {k: v for k, v in base_emails.items() if k[0] != "order-accepted" and k != ("order-ready", "de")}
     md = summary(base, write_output(tmp_path / "head", head))
     assert "| `order-accepted` · `de` | removed: **no longer sent** |" in md
     assert "### `order-accepted` · `en`: removed: **no longer sent**" in md
+    # who no longer gets it: the section had only its subject and size (a reviewer's walk)
+    section = md.split("### `order-accepted` · `en`: removed: **no longer sent**", 1)[1].split("###", 1)[0]
+    assert "- Was sent by: order\\_accepted to customer" in section
     assert "| `order-ready` · `de` | removed |" in md
 
 
