@@ -108,6 +108,24 @@ def test_the_same_bounce_twice_records_it_once(sent: Sent, tmp_path: Path) -> No
     assert "0 bounce(s) recorded, 1 recorded before" in again.stderr  # not "1 recorded" each run
 
 
+def test_two_reports_about_one_recipient_are_recorded_once_each(sent: Sent, tmp_path: Path) -> None:
+    """A relay's report and the final server's, with different codes, in one Maildir: from the second
+    run on, each run recorded both again, posted both to the webhook again as new, and the stored
+    result flipped between them (a mail operations walk)."""
+    relay = sent.dsn().replace(b"5.1.1", b"5.2.2").replace(b"550 ", b"552 ")
+    box = maildir(tmp_path / "Maildir", sent.dsn(), relay)
+    first = sent.ingest(str(box))
+    assert first.returncode == 0, first.stderr
+    assert [b["new"] for b in json.loads(first.stdout)["bounced"]] == [True, True]
+    recorded = sent.listed()["recipients"]
+    for _ in range(2):  # the cron job's next runs over the same Maildir
+        again = sent.ingest(str(box))
+        assert again.returncode == 0, again.stderr
+        assert [b["new"] for b in json.loads(again.stdout)["bounced"]] == [False, False]
+        assert "0 bounce(s) recorded, 2 recorded before" in again.stderr
+        assert sent.listed()["recipients"] == recorded  # no flip between the two
+
+
 def test_the_mta_can_pipe_a_bounce_on_stdin_or_leave_an_mbox(sent: Sent, tmp_path: Path) -> None:
     proc = sent.ingest("-", stdin=sent.dsn().decode())
     assert proc.returncode == 0

@@ -7,6 +7,7 @@ whose webhook call failed is posted again."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import mailbox
 import os
@@ -69,6 +70,15 @@ def _entry(row: Row, r: RecipientReport) -> int | None:
     return None
 
 
+MAX_MARKS = 8  # the reports remembered per recipient: more than a bounce ever has
+
+
+def _mark(r: RecipientReport) -> str:
+    """A report about one recipient, by what it says (the same report read again: the same mark)."""
+    said = "\n".join((r.action, r.status, r.diagnostic, r.reporter, str(r.code)))
+    return hashlib.sha256(said.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 def _record(ob: Outbox, row: Row, reports: list[RecipientReport], found: dict[str, Any]) -> None:
     recips = [dict(r) for r in row.recipients]
     changed = False
@@ -79,10 +89,19 @@ def _record(ob: Outbox, row: Row, reports: list[RecipientReport], found: dict[st
                                        "why": "not one of the message's recipients"})
             continue
         rec = recips[i]
-        new = rec.get("result") != "bounced" or rec.get("status") != r.status
+        # each report is known by what it says: two about one recipient (a relay's and the final
+        # server's) were each taken for new on every run, recorded and posted again, and the
+        # stored result flipped between them (a mail operations walk)
+        kept = rec.get("reports")
+        seen = [str(x) for x in kept] if isinstance(kept, list) else []
+        mark = _mark(r)
+        before = not seen and rec.get("result") == "bounced" and rec.get("status") == r.status
+        new = mark not in seen and not before  # `before`: recorded by a version keeping no marks
         if new:
             rec.update(result="bounced", code=r.code, text=r.diagnostic, status=r.status,
                        reported_by=r.reporter, bounced_at=iso(time.time()), notified=False)
+        if mark not in seen:
+            rec["reports"] = [*seen, mark][-MAX_MARKS:]
             changed = True
         # `new`: recorded by this run; false for a report read again (a Maildir left in place
         # is read whole by every run: the summary must not count its bounces again each time)
