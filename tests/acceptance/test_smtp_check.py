@@ -158,3 +158,19 @@ def test_the_example_addresses_are_named_when_the_server_is_down_too(tmp_path: P
     assert "failed at connect" in proc.stderr and "refused the connection" in proc.stderr
     assert "example addresses (domains reserved for examples, where no mail arrives)" in proc.stderr
     assert "  config/smtp.yaml cc: archive@example.com" in proc.stderr.splitlines()
+
+
+def test_a_sender_every_email_would_be_refused_with_fails_the_check(tmp_path: Path) -> None:
+    """`printroom@printroom.test` (a name reserved for testing): validate and send-test refuse it,
+    dispatch would refuse every email, and smtp check said ok (a mail operations walk)."""
+    from support.smtpd import free_port
+
+    repo = make_repo(tmp_path / "repo", port=free_port())
+    path = repo / "config" / "smtp.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["sender"]["address"] = "printroom@printroom.test"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    proc = cli("smtp", "check", "--root", str(repo))
+    assert proc.returncode == 1, proc.stderr  # the address, before any server is asked
+    assert "sender.address 'printroom@printroom.test' is not a valid address" in proc.stderr
+    assert "ok:" not in proc.stdout

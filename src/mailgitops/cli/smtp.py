@@ -68,17 +68,24 @@ def _describe(smtp: SmtpSettings) -> str:
 
 
 def _check(root: str, bundle: str | None, to: str | None) -> int:
+    from mailgitops.addresses import problem
     from mailgitops.dispatch.rules import single_address
     from mailgitops.dispatch.smtp import ServerConfig
     from mailgitops.dispatch.smtp_check import dry_run
-    from mailgitops.errors import UsageError
+    from mailgitops.errors import MailgitopsError, UsageError
 
     settings = _all_settings(root, bundle)
     smtp = settings.smtp
     sender = smtp.sender.address
+    # the sender as dispatch and send-test judge it: a check that says ok for an address every
+    # email would be refused with is no check (a mail operations walk: printroom@printroom.test)
+    if (wrong := problem(sender)) is not None:
+        raise MailgitopsError(f"config/smtp.yaml sender.address {sender!r} {wrong[0]}", hint=wrong[1])
     to = to or sender
     if not single_address(to):
-        raise UsageError(f"--to {to!r} is not one email address")
+        why = problem(to)
+        raise UsageError(f"--to {to!r} {why[0] if why else 'is not one email address'}",
+                         hint=why[1] if why else "give one address, like you@example.org")
     from mailgitops.placeholders import warning
 
     # what a new repository ships with, still there before going live: said whether or not the
