@@ -70,8 +70,12 @@ def test_a_postfix_bounce_in_a_maildir_is_recorded_per_recipient(sent: Sent, tmp
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert (summary["read"], summary["reports"], len(summary["not_reports"])) == (3, 2, 1)
-    assert summary["unmatched"] == [{"message_id": "<unknown@example.com>", "address": "ada@example.org",
-                                     "why": "no message in the outbox has this Message-ID"}]
+    [unmatched] = summary["unmatched"]
+    assert {k: v for k, v in unmatched.items() if k != "where"} == {
+        "message_id": "<unknown@example.com>", "address": "ada@example.org",
+        "why": "no message in the outbox has this Message-ID"}
+    assert Path(unmatched["where"]).is_file()  # the file to look at, in new/: the key alone named none
+    assert all(Path(where).is_file() for where in summary["not_reports"])
     (bounce,) = summary["bounced"]
     assert (bounce["address"], bounce["kind"], bounce["status"], bounce["code"]) == (
         "ada@example.org", "to", "5.1.1", 550)
@@ -124,6 +128,26 @@ def test_two_reports_about_one_recipient_are_recorded_once_each(sent: Sent, tmp_
         assert [b["new"] for b in json.loads(again.stdout)["bounced"]] == [False, False]
         assert "0 bounce(s) recorded, 2 recorded before" in again.stderr
         assert sent.listed()["recipients"] == recorded  # no flip between the two
+
+
+def test_a_damaged_report_is_named_not_dropped(sent: Sent, tmp_path: Path) -> None:
+    """A report whose status part names no recipient, or that does not return the message's
+    headers, was counted and then appeared nowhere, exit 0 (a mail operations walk): an
+    `Action: failed` for a real customer could be lost without a word."""
+    no_recipient = sent.dsn().replace(b"Final-Recipient:", b"X-Final-Recipient:")
+    no_headers = sent.dsn().replace(b"Message-ID:", b"X-Message-ID:")
+    box = maildir(tmp_path / "Maildir", no_recipient, no_headers)
+    proc = sent.ingest(str(box))
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["reports"] == 2 and summary["bounced"] == []
+    [damaged] = summary["not_understood"]
+    assert "names no recipient (no Final-Recipient line)" in damaged["why"]
+    assert Path(damaged["where"]).is_file()
+    [headless] = summary["unmatched"]
+    assert headless["message_id"] is None
+    assert "does not return the message's headers" in headless["why"]
+    assert "1 not matched, 1 not understood (see not_understood)" in proc.stderr
 
 
 def test_the_mta_can_pipe_a_bounce_on_stdin_or_leave_an_mbox(sent: Sent, tmp_path: Path) -> None:

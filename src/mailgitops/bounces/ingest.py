@@ -39,9 +39,13 @@ def messages(source: str) -> Iterator[tuple[str, bytes]]:
         if not (path / "cur").is_dir() or not (path / "new").is_dir():
             raise MailgitopsError(f"{source} is a folder but not a Maildir (no cur/ and new/ in it)",
                                   hint="give a Maildir, an mbox file, or - for one message on stdin")
-        box = mailbox.Maildir(path, factory=None, create=False)
-        for key in sorted(box.keys()):
-            yield f"{source}/{key}", box.get_bytes(key)
+        # each message file in new/ and cur/, named by its own path (the Maildir key alone, as
+        # printed before, named no file there is)
+        for sub in ("new", "cur"):
+            files = sorted(f for f in (path / sub).iterdir() if f.is_file() and not f.name.startswith("."))
+            for file in files:
+                with file.open("rb") as f:
+                    yield str(file), f.read(MAX_MESSAGE_BYTES)
         return
     try:
         with path.open("rb") as f:
@@ -165,8 +169,8 @@ def ingest(ob: Outbox, source: str, webhook: str | None = None) -> tuple[dict[st
                               exit_code=ExitCode.USAGE, hint=f"set {WEBHOOK_ENV} (or --webhook) to https://…")
     if webhook:
         _refuse_cleartext(webhook)
-    found: dict[str, Any] = {"read": 0, "reports": 0, "not_reports": [], "bounced": [], "unmatched": [],
-                             "to_notify": []}
+    found: dict[str, Any] = {"read": 0, "reports": 0, "not_reports": [], "not_understood": [],
+                             "bounced": [], "unmatched": [], "to_notify": []}
     for where, raw in messages(source):
         found["read"] += 1
         report = parse(raw)
@@ -174,11 +178,18 @@ def ingest(ob: Outbox, source: str, webhook: str | None = None) -> tuple[dict[st
             found["not_reports"].append(where)
             continue
         found["reports"] += 1
+        if not report.recipients:  # a report, damaged or cut short: named, never dropped unseen
+            found["not_understood"].append({"where": where, "why": "its delivery-status part names no "
+                                             "recipient (no Final-Recipient line): look at it by hand"})
+            continue
         failed = [r for r in report.recipients if r.action == "failed"]
         row = ob.find_message(report.message_id) if report.message_id else None
         if row is None:
-            found["unmatched"] += [{"message_id": report.message_id, "address": r.address,
-                                    "why": "no message in the outbox has this Message-ID"} for r in failed]
+            why = ("no message in the outbox has this Message-ID" if report.message_id else
+                   "the report does not return the message's headers, so which message bounced "
+                   "cannot be told: look at it by hand")
+            found["unmatched"] += [{"message_id": report.message_id, "address": r.address, "why": why,
+                                    "where": where} for r in failed]
             continue
         _record(ob, row, failed, found)
     error = _notify(ob, webhook, found) if webhook and found["to_notify"] else None

@@ -30,6 +30,8 @@ def _ingest(source: str, outbox: str | None, webhook: str | None) -> int:
                      f"delivery report(s), {sum(1 for b in summary['bounced'] if b['new'])} bounce(s) "
                      f"recorded, {sum(1 for b in summary['bounced'] if not b['new'])} recorded before, "
                      f"{len(summary['unmatched'])} not matched"
+                     + (f", {len(summary['not_understood'])} not understood (see not_understood)"
+                        if summary["not_understood"] else "")
                      + (f"; webhook: {summary['webhook']}" if summary["webhook"] else "") + "\n")
     return code
 
