@@ -174,3 +174,14 @@ def test_a_sender_every_email_would_be_refused_with_fails_the_check(tmp_path: Pa
     assert proc.returncode == 1, proc.stderr  # the address, before any server is asked
     assert "sender.address 'printroom@printroom.test' is not a valid address" in proc.stderr
     assert "ok:" not in proc.stdout
+
+
+def test_send_test_to_a_refused_recipient_says_what_to_do(tmp_path: Path, mta: Postfix) -> None:
+    """send-test said only the server's reply, where `smtp check` gives the fix (a mail operations
+    walk)."""
+    repo = repo_for(tmp_path, mta)
+    proc = cli("smtp", "send-test", "--root", str(repo), "--to", f"someone@{REFUSED_DOMAIN}",
+               env={"MG_TEST_POSTFIX_PASSWORD": mta.password})
+    assert proc.returncode == 1, proc.stderr
+    assert "the test email was not accepted:" in proc.stderr
+    assert f"hint: the server refused someone@{REFUSED_DOMAIN}: try another address with --to" in proc.stderr

@@ -136,7 +136,12 @@ def _notify(ob: Outbox, url: str, found: dict[str, Any]) -> str | None:
     except urllib.error.HTTPError as e:
         return f"the webhook answered {e.code}"
     except (urllib.error.URLError, OSError) as e:
-        return f"the webhook could not be reached: {getattr(e, 'reason', e)}"
+        why = getattr(e, "reason", e)
+        if isinstance(why, ConnectionRefusedError):  # in words, as `smtp check` says it: no errno
+            return "the webhook refused the connection (is it running, on that port?); run again later"
+        if isinstance(why, OSError) and why.strerror:
+            return f"the webhook could not be reached: {why.strerror}; run again later"
+        return f"the webhook could not be reached: {why}; run again later"
     for row_id, i, _ in found["to_notify"]:
         row = ob.get(row_id)
         if row is not None and i < len(row.recipients):

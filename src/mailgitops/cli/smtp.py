@@ -138,8 +138,11 @@ def _send_test(root: str, bundle: str | None, to: str) -> int:
         return 0
     reason = result.reply or "; ".join({**result.temporary, **result.permanent}.values())
     later = bool(result.temporary) and not result.permanent  # a 4xx: the server asks to try again
+    # what to do, as `smtp check` says it: a recipient refused is that address, not the setup
+    hint = ("the server will take it later: send the test again in a few minutes" if later else
+            f"the server refused {to}: try another address with --to" if result.permanent else None)
     raise MailgitopsError(f"the test email was not accepted: {reason}"
-                          + (" (the server may still have it)" if result.ambiguous else ""),
+                          + (" (the server may still have it)" if result.ambiguous else ""), hint=hint,
                           exit_code=ExitCode.TEMPORARY if later else ExitCode.PROBLEMS)
 
 
