@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from mailgitops.console import record
 from mailgitops.console.readable import readable
-from mailgitops.dispatch.draft_shape import AttachmentRef, Draft, DraftState, HistoryLine
+from mailgitops.dispatch import draft_record
+from mailgitops.dispatch.draft_shape import AttachmentRef, DraftState, HistoryLine
 from mailgitops.dispatch.drafts import cc_address, draft_context, draft_of
 from mailgitops.dispatch.outbox import Row
 from mailgitops.dispatch.outcome import row_status
@@ -114,7 +115,7 @@ def attachments(console: Console, row: Row, lang: str = "en") -> list[dict[str, 
     root = console.service.attachments_root
     out = []
     files = [*draft.attachments, *(AttachmentRef("operator", p) for p in draft.operator_attachments)]
-    for a, name in zip(files, _names(draft), strict=True):
+    for a, name in zip(files, draft_record.file_names(draft), strict=True):
         got = resolve_attachment(root, a.kind, a.path, a.path)
         if isinstance(got, FileRef):
             out.append({"name": name, "size": size(got.size, lang), "path": a.path, "kind": a.kind})
@@ -125,16 +126,9 @@ def attachments(console: Console, row: Row, lang: str = "en") -> list[dict[str, 
     return out
 
 
-def _names(draft: Draft) -> list[str]:
-    """Each file's name as the email will carry it (drafts.send attaches them in this order)."""
-    from mailgitops.filenames import clean, distinct
-
-    return distinct(clean(p) for p in [*(a.path for a in draft.attachments), *draft.operator_attachments])
-
-
 def file_names(row: Row | None) -> set[str]:
     """The names the draft's files go by now, the event's and the operators'."""
-    return set(_names(row.draft)) if row is not None and row.draft is not None else set()
+    return set(draft_record.file_names(row.draft)) if row is not None and row.draft is not None else set()
 
 
 def age(ctx_tr: Callable[[str], str], created: float) -> str:

@@ -39,7 +39,7 @@ def recorder(who: str, what: str) -> Recorder:
         if fields or what != "edited":
             # which files, by the names the customer sees: "attached a file" alone said nothing
             was, now = old.operator_attachments, draft.operator_attachments
-            named_was, named_now = _names(old), _names(draft)
+            named_was, named_now = _by_path(old), _by_path(draft)
             attached = tuple(named_now[p] for p in now if p not in was)
             removed = tuple(named_was[p] for p in was if p not in now)
             line = HistoryLine(who, time.time(), what, fields, attached, removed)
@@ -49,10 +49,18 @@ def recorder(who: str, what: str) -> Recorder:
     return hook
 
 
-def _names(draft: Draft) -> dict[str, str]:
-    """Each file's path and the name the email gives it (a second "final.pdf" is "final (2).pdf")."""
-    paths = [*(a.path for a in draft.attachments), *draft.operator_attachments]
-    return dict(zip(paths, distinct(clean(p) for p in paths), strict=True))
+def file_names(draft: Draft) -> list[str]:
+    """The draft's files (the event's, then the operators') by the names the email gives them, in
+    the order drafts.send attaches them: a second "final.pdf" is "final (2).pdf"."""
+    return distinct(clean(p) for p in _paths(draft))
+
+
+def _paths(draft: Draft) -> list[str]:
+    return [*(a.path for a in draft.attachments), *draft.operator_attachments]
+
+
+def _by_path(draft: Draft) -> dict[str, str]:
+    return dict(zip(_paths(draft), file_names(draft), strict=True))
 
 
 def command_line() -> str:

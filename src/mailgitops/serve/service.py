@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 SCHEMA_CHECK_SECONDS = 5.0
+SCHEMA_CHECK_WAIT = 2.0  # the longest the look waits for the outbox (monitor.PROBE_SECONDS too)
 
 
 def log(line: str) -> None:  # serve's log line (loop.py's; that module imports this one)
@@ -92,8 +93,11 @@ class Service:
                 self._schema_checked = time.monotonic()
             refused = self._schema_refused
         if due and self._dispatcher is not None:
-            # outside the lock: a database that does not answer holds up this request, no other
-            refused = self._dispatcher.outbox.schema_refusal()
+            # outside the lock, and briefly: a database that does not answer holds up this
+            # request (a /health probe among them) no longer than /health's own probe, no other
+            outbox = self._dispatcher.outbox
+            with outbox.answer_within(SCHEMA_CHECK_WAIT):
+                refused = outbox.schema_refusal()
             if refused is not None and self._schema_refused is None:
                 log(f"the outbox is refused from now: {refused.message}")
             elif refused is None and self._schema_refused is not None:
