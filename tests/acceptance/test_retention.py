@@ -176,7 +176,7 @@ def test_the_retention_setting_prunes_when_flushing(sink: SmtpServer, bundle: Pa
                   env={"MAILGITOPS_RETENTION": "90d"})
     assert flushed.returncode == 0
     db = sqlite3.connect(ob)
-    assert db.execute("SELECT count(*) FROM messages WHERE raw IS NOT NULL").fetchone()[0] == 1  # recent
+    assert db.execute("SELECT count(*) FROM raws").fetchone()[0] == 1  # recent: its bytes are kept
     db.execute("UPDATE messages SET updated_at = updated_at - 91 * 86400")
     db.commit()
     db.close()
@@ -185,6 +185,7 @@ def test_the_retention_setting_prunes_when_flushing(sink: SmtpServer, bundle: Pa
     assert flushed.returncode == 0
     [row] = open_outbox(ob).rows()
     assert row.raw is None
+    assert sqlite3.connect(ob).execute("SELECT count(*) FROM raws").fetchone()[0] == 0  # gone from the file
     assert row.status == "sent"
     assert row.message_id
 

@@ -175,25 +175,33 @@ def register(group: click.Group) -> None:
         run(_forget, outbox, older_than, attachments_root)
 
     @outbox_group.command("migrate")
+    @click.option("--to", "to", type=int, default=None, metavar="VERSION",
+                  help="Take the outbox back to this older schema version instead, for a rollback to "
+                       "the mailgitops that knows only that one (SQLite: 3, what the versions of "
+                       "2026-11-30 and 2026-12-01 read). Run by this version, before the older one is "
+                       "installed.")
     @outbox_option
-    def outbox_migrate(outbox: str | None) -> None:
+    def outbox_migrate(to: int | None, outbox: str | None) -> None:
         """Bring the outbox's schema up to this version of mailgitops (back it up first).
 
         A dispatcher, `serve` or `flush` never runs on an older schema: they stop and name this
         command. Stop everything that opens the outbox first. A SQLite outbox is copied to
         PATH.before-migrate-vN before it changes (the JSON names the copy as `backup`); dump a
         PostgreSQL one yourself. Running it again when the schema is current changes nothing.
+        To roll back, `--to` takes a SQLite outbox back to the older version, keeping every
+        message, draft and result.
 
         \b
         Examples:
           mailgitops outbox migrate --outbox /var/lib/mailgitops/outbox.sqlite
           pg_dump -Fc -f outbox-before-upgrade.dump postgresql://mailgitops@db.example.com/mailgitops
           mailgitops outbox migrate --outbox postgresql://mailgitops@db.example.com/mailgitops
+          mailgitops outbox migrate --to 3 --outbox /var/lib/mailgitops/outbox.sqlite  # before a rollback
         """
         from mailgitops.dispatch.outbox_backends import migrate
 
         def apply() -> int:
-            echo_json(migrate(outbox))
+            echo_json(migrate(outbox, to))
             return 0
 
         run(apply)

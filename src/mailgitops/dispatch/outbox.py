@@ -80,7 +80,9 @@ def version_refusal(where: str, found: int, known: int, migrate_hint: str) -> Ma
         return MailgitopsError(
             f"the outbox {where} has schema version {found}, made by a newer mailgitops; this one "
             f"knows versions up to {known} and will not touch it",
-            hint="run the newer mailgitops here (upgrade this machine), or use another --outbox",
+            hint="run the newer mailgitops here (upgrade this machine), or use another --outbox; to roll "
+                 f"back to this one, have the newer one run `mailgitops outbox migrate --to {known}` first "
+                 "(docs/upgrading.md, rolling back)",
             exit_code=ExitCode.TEMPORARY, code="outbox-newer", values={"found": found})
     if 0 < found < known:
         return MailgitopsError(
@@ -229,7 +231,7 @@ class StoredEvent(NamedTuple):
 
 
 class Outbox(Protocol):
-    """What the dispatcher needs from an outbox; SQLite here, PostgreSQL can implement it later."""
+    """What the dispatcher needs from an outbox: outbox_sqlite.py and outbox_pg.py implement it."""
 
     migrated: tuple[int, int]  # schema version found at open (0: made new) and the version now
     # the refusal the schema version stored now calls for (`version_refusal`): another machine's
@@ -241,6 +243,7 @@ class Outbox(Protocol):
     def get_event(self, event_id: str) -> StoredEvent | None: ...
     def event_bundles(self, event_ids: Sequence[str]) -> dict[str, str]: ...
     def next_attempt(self) -> float | None: ...
+    def newest_accepted(self) -> float | None: ...  # created_at of the last message stored
     def get(self, row_id: int) -> Row | None: ...
     def find_message(self, message_id: str) -> Row | None: ...
     def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mailgitops.dispatch.outbox import DEFAULT_PATH, Outbox
-from mailgitops.errors import MailgitopsError
+from mailgitops.errors import MailgitopsError, UsageError
 from mailgitops.redact import unsecret
 
 if TYPE_CHECKING:
@@ -74,24 +74,45 @@ def open_outbox(location: str | None, *, migrate: bool = False, existing: bool =
         return BACKENDS["postgresql"](loc, migrate, existing and not migrate)
     _refuse_conninfo(loc)
     if existing and not os.path.exists(loc):
-        raise MailgitopsError(
-            f"there is no outbox at {loc}; nothing was read or changed",
-            hint="pass --outbox (or MAILGITOPS_OUTBOX) the file that dispatch and serve use "
-                 f"(the default, {DEFAULT_PATH}, is in the current folder); it is made with the first event")
+        _no_file(loc)
     return BACKENDS["sqlite"](loc, migrate, existing)
 
 
-def migrate(location: str | None) -> JsonDict:
-    """`outbox migrate`: bring the schema up to this version; says what it found and did."""
-    # a mistyped path would otherwise become a new empty outbox, reported as migrated
-    ob = open_outbox(location, migrate=True, existing=True)
-    try:
-        found, now = ob.migrated
-        backup: str | None = getattr(ob, "backup", None)  # SQLite's copy; PostgreSQL: pg_dump first
-    finally:
-        ob.close()
-    shown = location or DEFAULT_PATH
-    if shown.startswith(("postgres://", "postgresql://")):
+def _no_file(loc: str) -> None:
+    raise MailgitopsError(
+        f"there is no outbox at {loc}; nothing was read or changed",
+        hint="pass --outbox (or MAILGITOPS_OUTBOX) the file that dispatch and serve use "
+             f"(the default, {DEFAULT_PATH}, is in the current folder); it is made with the first event")
+
+
+def migrate(location: str | None, to: int | None = None) -> JsonDict:
+    """`outbox migrate`: bring the schema up to this version, or (`to`) back to an older one
+    for a rollback; says what it found and did."""
+    loc = location or DEFAULT_PATH
+    postgresql = loc.startswith(("postgres://", "postgresql://"))
+    backup: str | None = None
+    if to is not None and not postgresql:
+        _refuse_conninfo(loc)
+        if not os.path.exists(loc):
+            _no_file(loc)
+        from mailgitops.dispatch.outbox_sqlite import step_down
+
+        found, now, backup = step_down(loc, to)
+    else:
+        # a mistyped path would otherwise become a new empty outbox, reported as migrated
+        ob = open_outbox(location, migrate=True, existing=True)
+        try:
+            found, now = ob.migrated
+            backup = getattr(ob, "backup", None)  # SQLite's copy; PostgreSQL: pg_dump first
+        finally:
+            ob.close()
+        if to is not None and to != now:  # PostgreSQL's outbox has had one schema version
+            raise UsageError(f"the PostgreSQL outbox has had schema version {now} only; --to {to} "
+                             "is not a version it was ever at",
+                             hint="every mailgitops that has a PostgreSQL outbox reads this one: roll "
+                                  "back without migrating")
+    shown = loc
+    if postgresql:
         from mailgitops.dispatch.outbox_pg_schema import shown as redact
 
         shown = redact(shown)

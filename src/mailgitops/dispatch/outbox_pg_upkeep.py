@@ -60,6 +60,11 @@ class PgUpkeep:
                                " WHERE status IN ('queued','ambiguous')").fetchone()
         return None if got is None or got["t"] is None else float(got["t"])
 
+    def newest_accepted(self) -> float | None:
+        with self._conn() as conn:
+            got = conn.execute("SELECT created_at AS t FROM messages ORDER BY id DESC LIMIT 1").fetchone()
+        return None if got is None else float(got["t"])
+
     def recipient_counts(self) -> dict[tuple[str, str], int]:
         with self._conn() as conn:
             got = conn.execute("SELECT r->>'kind' AS k, r->>'result' AS v, count(*) AS n FROM messages,"

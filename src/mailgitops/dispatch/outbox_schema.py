@@ -91,30 +91,70 @@ def _to_v3(db: sqlite3.Connection) -> None:
         db.execute(sql)
 
 
-# A mailgitops from before version 2 checks no version: rolled back onto a newer file, or left
-# running (a cron `outbox flush`, a `serve`) while the file was migrated, it would accept events
-# as rows without per-recipient records, and send rows whose large attachments sit in `blobs`
-# (which it does not know) without them: the customer gets the email and a marker where the PDF
-# was. Two things only such a process does are refused, each stopping it with this text:
-# - an insert without recipients (every message this version writes has them);
-# - a claim (a row becoming `sending`) that names no lease holder: this version's claim always
-#   writes lease_host, and lease_host is cleared whenever a row stops being `sending`, so an
-#   older process's claim leaves it empty.
-_OLDER = ("this outbox was migrated by a newer mailgitops (schema version 3); run that version on it,"
-          " or any from 2026-11-30 or later (docs/upgrading.md, rolling back)")
-_GUARD = (
-    "CREATE TRIGGER IF NOT EXISTS messages_from_older_mailgitops BEFORE INSERT ON messages"
-    " WHEN NEW.recipients_json = '[]' AND NEW.to_json <> '[]'"
-    f" BEGIN SELECT RAISE(ABORT, '{_OLDER}'); END")
-_CLAIM_GUARD = (
-    "CREATE TRIGGER IF NOT EXISTS messages_claimed_by_older_mailgitops BEFORE UPDATE OF status ON messages"
-    " WHEN NEW.status = 'sending' AND NEW.lease_host IS NULL"
-    f" BEGIN SELECT RAISE(ABORT, '{_OLDER}'); END")
-_LEASE_ENDS = (
-    "CREATE TRIGGER IF NOT EXISTS messages_lease_ends AFTER UPDATE OF status ON messages"
-    " WHEN NEW.status <> 'sending' AND NEW.lease_host IS NOT NULL"
-    " BEGIN UPDATE messages SET lease_host = NULL, lease_pid = NULL, lease_started = NULL"
-    " WHERE id = NEW.id; END")
+# version 4: a message's bytes in a table of their own, so the claim and the record of each
+# attempt rewrite a row of some hundred bytes instead of one with the message's 10-30 KB (SQLite
+# writes a whole row again on every change); and which schema version a lease holder knows
+_V4 = """
+CREATE TABLE raws (id INTEGER PRIMARY KEY, raw BLOB NOT NULL);
+INSERT INTO raws SELECT id, raw FROM messages WHERE raw IS NOT NULL;
+UPDATE messages SET raw = NULL WHERE raw IS NOT NULL;
+DROP TRIGGER IF EXISTS messages_claimed_by_older_mailgitops;
+DROP TRIGGER IF EXISTS messages_lease_ends;
+DROP TRIGGER IF EXISTS messages_from_older_mailgitops;
+"""
+
+
+def _to_v4(db: sqlite3.Connection) -> None:
+    for sql in _statements(_V4):
+        db.execute(sql)
+    # a file taken back to version 3 (`outbox migrate --to 3`) keeps the column, unused
+    if not any(c[1] == "lease_schema" for c in db.execute("PRAGMA table_info(messages)")):
+        db.execute("ALTER TABLE messages ADD COLUMN lease_schema INTEGER")
+
+
+# An older mailgitops left running while the file was migrated (against the procedure), or
+# rolled back onto it, must not take a message to send: one from before version 2 sends no
+# large attachment whole (blobs), one of version 3 finds no bytes in the row (raws). Version 3
+# and later refuse a newer file when they open it (serve looks again every 5 s); the guards
+# below stop what is already running, each with _OLDER:
+# - an insert without recipients (every message since version 2 has them);
+# - a claim (a row becoming `sending`) that does not record the holder's schema version:
+#   lease_schema is written by this version's claim only, and cleared with the other lease
+#   columns whenever a row stops being `sending`.
+# A row whose bytes an older process stores in the row itself is still read and sent.
+_OLDER = ("this outbox was migrated by a newer mailgitops (schema version 4); run that version or a later"
+          " one on it (going back to an older one: docs/upgrading.md, rolling back)")
+
+
+def _claim_guard(condition: str, older: str) -> str:
+    return ("CREATE TRIGGER IF NOT EXISTS messages_claimed_by_older_mailgitops BEFORE UPDATE OF status"
+            f" ON messages WHEN NEW.status = 'sending' AND ({condition})"
+            f" BEGIN SELECT RAISE(ABORT, '{older}'); END")
+
+
+def _lease_ends(columns: str) -> str:
+    return ("CREATE TRIGGER IF NOT EXISTS messages_lease_ends AFTER UPDATE OF status ON messages"  # noqa: S608
+            " WHEN NEW.status <> 'sending' AND NEW.lease_host IS NOT NULL"
+            f" BEGIN UPDATE messages SET {columns} WHERE id = NEW.id; END")
+
+
+def _insert_guard(older: str) -> str:
+    return ("CREATE TRIGGER IF NOT EXISTS messages_from_older_mailgitops BEFORE INSERT ON messages"
+            " WHEN NEW.recipients_json = '[]' AND NEW.to_json <> '[]'"
+            f" BEGIN SELECT RAISE(ABORT, '{older}'); END")
+
+
+_GUARD = _insert_guard(_OLDER)
+_CLAIM_GUARD = _claim_guard("NEW.lease_host IS NULL OR NEW.lease_schema IS NULL", _OLDER)
+LEASE_COLUMNS = "lease_host = NULL, lease_pid = NULL, lease_started = NULL, lease_schema = NULL"
+_LEASE_ENDS = _lease_ends(LEASE_COLUMNS)
+
+# version 3's own guards, put back by `outbox migrate --to 3` for that version to run on the file
+_OLDER_V3 = ("this outbox was migrated by a newer mailgitops (schema version 3); run that version on it,"
+             " or any from 2026-11-30 or later (docs/upgrading.md, rolling back)")
+_GUARD_V3 = _insert_guard(_OLDER_V3)
+_CLAIM_GUARD_V3 = _claim_guard("NEW.lease_host IS NULL", _OLDER_V3)
+_LEASE_ENDS_V3 = _lease_ends("lease_host = NULL, lease_pid = NULL, lease_started = NULL")
 
 
 def _guard(db: sqlite3.Connection) -> None:
@@ -123,14 +163,28 @@ def _guard(db: sqlite3.Connection) -> None:
     db.execute(_GUARD)
     if db.execute("SELECT 1 FROM sqlite_master WHERE name='messages_claimed_by_older_mailgitops'").fetchone():
         return
-    db.execute("UPDATE messages SET lease_host = NULL, lease_pid = NULL, lease_started = NULL"
+    db.execute(f"UPDATE messages SET {LEASE_COLUMNS}"  # noqa: S608 -- fixed text
                " WHERE status <> 'sending' AND lease_host IS NOT NULL")
     db.execute(_LEASE_ENDS)
     db.execute(_CLAIM_GUARD)
 
 
-STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3}
+def _back_to_v3(db: sqlite3.Connection) -> None:
+    """`outbox migrate --to 3`: each message's bytes back in its row, version 3's guards."""
+    db.execute("UPDATE messages SET raw = (SELECT raw FROM raws WHERE raws.id = messages.id)"
+               " WHERE id IN (SELECT id FROM raws)")
+    db.execute("DROP TABLE raws")
+    for name in ("messages_claimed_by_older_mailgitops", "messages_lease_ends",
+                 "messages_from_older_mailgitops"):
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for sql in (_GUARD_V3, _LEASE_ENDS_V3, _CLAIM_GUARD_V3):
+        db.execute(sql)
+
+
+STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 VERSION = max(STEPS)
+# the way back, for a rollback: the step that takes a file from version N to N - 1
+DOWN: dict[int, Callable[[sqlite3.Connection], None]] = {4: _back_to_v3}
 
 
 def migrate_hint(path: str) -> str:
@@ -145,14 +199,15 @@ def version(db: sqlite3.Connection) -> int:
     return v
 
 
-def backup_before(db: sqlite3.Connection, path: str) -> str | None:
+def backup_before(db: sqlite3.Connection, path: str, to: int = VERSION) -> str | None:
     """`outbox migrate` on an older file: a consistent copy of it as it is, next to it, before any
     step runs (the way back for a rollback, and what a crash half-way would need); None when
-    nothing is to be migrated. Taken outside the migration's transaction (SQLite's backup cannot
-    read through a connection that holds the write lock), so the writers must be stopped first,
-    as the upgrade procedure says; a row one writes meanwhile is migrated, only not in the copy."""
+    nothing is to be migrated (to version `to`: `outbox migrate --to`). Taken outside the
+    migration's transaction (SQLite's backup cannot read through a connection that holds the
+    write lock), so the writers must be stopped first, as the upgrade procedure says; a row one
+    writes meanwhile is migrated, only not in the copy."""
     found = version(db)
-    if not 0 < found < VERSION:
+    if not 0 < found <= VERSION or found == to:
         return None
     target = f"{path}.before-migrate-v{found}"
     n = 1
@@ -187,9 +242,44 @@ def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tupl
         for step in range(max(found, 1) + 1, VERSION + 1):
             STEPS[step](db)
         _guard(db)
-        db.execute(f"PRAGMA user_version={VERSION}")
+        if found != VERSION:  # a file already current is not written: no commit to wait for
+            db.execute(f"PRAGMA user_version={VERSION}")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
     return found, VERSION
+
+
+def step_down(db: sqlite3.Connection, path: str, to: int) -> tuple[int, int]:
+    """`outbox migrate --to`: take the file back to version `to`, for a rollback to a mailgitops
+    that knows only that one. Returns (version found, version now)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        found = version(db)
+        refuse_down(path, found, to)
+        for step in range(found, to, -1):
+            DOWN[step](db)
+        if to != found:
+            db.execute(f"PRAGMA user_version={to}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return found, to
+
+
+def refuse_down(path: str, found: int, to: int) -> None:
+    """Raises when this version cannot take a file of version `found` to `to`."""
+    from mailgitops.errors import UsageError
+
+    problem = version_refusal(path, found, VERSION, migrate_hint(path))
+    if found > VERSION and problem is not None:
+        raise problem
+    oldest = min(DOWN) - 1
+    if to > found or to < oldest:
+        raise UsageError(
+            f"the outbox {path} is at schema version {found}; --to {to} is not a way back this "
+            f"version knows", hint=f"--to goes back as far as schema version {oldest}, never up; to "
+            f"bring an outbox up to this version's {VERSION}, run `mailgitops outbox migrate` "
+            "without --to")

@@ -74,6 +74,10 @@ def _row(r: sqlite3.Row, raw: bytes | None, *, with_draft: bool = True) -> Row:
         lease_host=r["lease_host"], lease_pid=r["lease_pid"], lease_until=r["lease_until"])
 
 
+# a message row with its bytes: in `raws` since schema version 4, in the row itself when an older
+# version wrote it (USING: `id` stays one column, so the callers' WHERE and ORDER BY name it bare)
+_WITH_BYTES = "SELECT m.*, coalesce(r.raw, m.raw) AS stored FROM messages m LEFT JOIN raws r USING (id)"
+
 BUSY_SECONDS = 10.0  # how long a statement waits for another process's lock on the file
 
 
@@ -131,10 +135,9 @@ class SqliteOutbox(SqliteHandActions):
                                   exit_code=ExitCode.TEMPORARY) from e
 
     @staticmethod
-    def _row(r: sqlite3.Row, db: sqlite3.Connection, *, with_draft: bool = True) -> Row:
-        """A row with its bytes joined again from their stored attachment parts (read on `db`, in
-        the same transaction as the row)."""
-        raw = r["raw"]
+    def _row(r: sqlite3.Row, db: sqlite3.Connection, raw: bytes | None, *, with_draft: bool = True) -> Row:
+        """A row with its bytes (`raw`, as stored) joined again from their stored attachment parts
+        (read on `db`, in the same transaction as the row)."""
         if raw is not None and r["blobs_json"] != "[]":
             def fetch(hashes: list[str]) -> dict[str, bytes]:
                 got = db.execute(f"SELECT sha256, data FROM blobs WHERE sha256 IN "  # noqa: S608 -- placeholders
@@ -194,16 +197,19 @@ class SqliteOutbox(SqliteHandActions):
                 "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"
                 " to_json, cc_json, bcc_json, rcpts_json, recipients_json, raw, raw_sha256, draft_json,"
                 " status, next_attempt_at, created_at, updated_at, attempts, worker, lease_until,"
-                " lease_host, lease_pid, lease_started, blobs_json)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " lease_host, lease_pid, lease_started, lease_schema, blobs_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
                  json.dumps(m.to), json.dumps(m.cc), json.dumps(m.bcc), json.dumps(rcpts),
-                 json.dumps(recips), skeleton, sha_of(m.raw),
+                 json.dumps(recips), sha_of(m.raw),
                  json.dumps(m.draft.to_json()) if m.draft is not None else None,
                  "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
                  worker if claimed else None, lease_until if claimed else None,
-                 *(lease.me() if claimed else (None, None, None)), parts))
+                 *(lease.me() if claimed else (None, None, None)),
+                 outbox_schema.VERSION if claimed else None, parts))
             assert cur.lastrowid is not None
+            if skeleton is not None:  # in a table of its own: the row's later changes stay small
+                db.execute("INSERT INTO raws VALUES (?, ?)", (cur.lastrowid, skeleton))
             ids.append(cur.lastrowid)
         entries = event.with_rows(ids).entries
         db.execute("UPDATE events SET entries=? WHERE event_id=?", (json.dumps(entries), event.event_id))
@@ -228,13 +234,13 @@ class SqliteOutbox(SqliteHandActions):
 
     def get(self, row_id: int) -> Row | None:
         with self.readers.read() as db:
-            r = db.execute("SELECT * FROM messages WHERE id=?", (row_id,)).fetchone()
-            return self._row(r, db) if r is not None else None
+            r = db.execute(f"{_WITH_BYTES} WHERE id=?", (row_id,)).fetchone()
+            return self._row(r, db, r["stored"]) if r is not None else None
 
     def find_message(self, message_id: str) -> Row | None:
         with self.readers.read() as db:
-            r = db.execute("SELECT * FROM messages WHERE message_id=?", (message_id,)).fetchone()
-            return self._row(r, db) if r is not None else None
+            r = db.execute(f"{_WITH_BYTES} WHERE message_id=?", (message_id,)).fetchone()
+            return self._row(r, db, r["stored"]) if r is not None else None
 
     def rows(self, status: str | None = None, limit: int = 1000, *, newest: bool = False,
              before: int | None = None, after: int | None = None) -> list[Row]:
@@ -244,9 +250,9 @@ class SqliteOutbox(SqliteHandActions):
         order = "DESC" if newest else "ASC"
         with self.readers.read() as db:
             # fixed text: the WHERE names only placeholders, the order is one of two literals
-            rows = db.execute(f"SELECT * FROM messages{where} ORDER BY id {order} LIMIT ?",  # noqa: S608
+            rows = db.execute(f"{_WITH_BYTES}{where} ORDER BY id {order} LIMIT ?",
                               (*params, limit))
-            out = [self._row(r, db) for r in rows]
+            out = [self._row(r, db, r["stored"]) for r in rows]
         return out[::-1] if newest else out
 
     @locked
@@ -259,7 +265,8 @@ class SqliteOutbox(SqliteHandActions):
         due = now if due_before is None else min(now, due_before)
         where = ("((status IN ('queued','ambiguous') AND next_attempt_at<=?)"
                  " OR (status='sending' AND lease_until<?))")
-        params: list[object] = [now + lease_seconds, worker, now, *lease.me(), due, now]
+        params: list[object] = [now + lease_seconds, worker, now, *lease.me(), outbox_schema.VERSION,
+                                due, now]
         if ids is not None:
             where += f" AND id IN ({','.join('?' * len(ids))})"
             params.extend(ids)
@@ -268,16 +275,28 @@ class SqliteOutbox(SqliteHandActions):
             # fixed text with ? placeholders only: nothing from the caller is spliced in
             sql = ("UPDATE messages SET ambiguous = ambiguous + (status='sending'), status='sending',"  # noqa: S608
                    " lease_until=?, worker=?, attempts=attempts+1, updated_at=?,"
-                   " lease_host=?, lease_pid=?, lease_started=?"
+                   " lease_host=?, lease_pid=?, lease_started=?, lease_schema=?"
                    f" WHERE id IN (SELECT id FROM messages WHERE {where} ORDER BY next_attempt_at, id"
                    " LIMIT ?) RETURNING *")
             rows = self.db.execute(sql, (*params, limit)).fetchall()
+            raws = self._raws([r["id"] for r in rows])
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         # the sender reads only the bytes: a draft record (even a damaged one) is not parsed here
-        return sorted((self._row(r, self.db, with_draft=False) for r in rows), key=lambda r: r.id)
+        return sorted((self._row(r, self.db, raws.get(r["id"], r["raw"]), with_draft=False) for r in rows),
+                      key=lambda r: r.id)
+
+    def _raws(self, ids: Sequence[int]) -> dict[int, bytes]:
+        """The stored bytes of these messages (a row an older version wrote keeps its own)."""
+        out: dict[int, bytes] = {}
+        for i in range(0, len(ids), 500):  # below SQLite's limit of bound parameters
+            part = ids[i:i + 500]
+            got = self.db.execute(f"SELECT id, raw FROM raws WHERE id IN ({','.join('?' * len(part))})",  # noqa: S608
+                                  part)
+            out.update({row_id: raw for row_id, raw in got})
+        return out
 
     @locked
     def update(self, row_id: int, worker: str | None, **fields: object) -> bool:
@@ -302,7 +321,7 @@ class SqliteOutbox(SqliteHandActions):
         if fields.get("status", "sending") != "sending":
             # the row stops being sent: its lease holder goes with it here, in the same write,
             # where the messages_lease_ends trigger (kept for older processes) would add one
-            sets.append("lease_host=NULL, lease_pid=NULL, lease_started=NULL")
+            sets.append(outbox_schema.LEASE_COLUMNS)
         sql = f"UPDATE messages SET {', '.join(sets)} WHERE id=?"  # noqa: S608 -- column names from fixed sets
         params.append(row_id)
         if worker is not None:
@@ -313,3 +332,20 @@ class SqliteOutbox(SqliteHandActions):
             return self._write(sql, params) == 1
         finally:
             self.db.execute("PRAGMA synchronous=FULL")
+
+
+def step_down(path: str, to: int) -> tuple[int, int, str | None]:
+    """`outbox migrate --to`: (version found, version now, the copy made first)."""
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS)
+        try:
+            outbox_schema.refuse_down(path, outbox_schema.version(db), to)  # before any copy is made
+            backup = outbox_schema.backup_before(db, path, to)
+            found, now = outbox_schema.step_down(db, path, to)
+        finally:
+            db.close()
+    except sqlite3.Error as e:
+        raise UsageError(f"cannot open the outbox {path}: {why_unopenable(path) or e}",
+                         hint="pass --outbox the file that dispatch and serve use; nothing was "
+                              "changed") from e
+    return found, now, backup

@@ -70,11 +70,13 @@ class SqliteHandActions(SqliteUpkeep):
         try:
             skeleton, parts = self._store(raw)
             n = self._write(
-                "UPDATE messages SET status='queued', raw=?, raw_sha256=?, blobs_json=?, rcpts_json=?,"
+                "UPDATE messages SET status='queued', raw=NULL, raw_sha256=?, blobs_json=?, rcpts_json=?,"
                 " recipients_json=?, cc_json=?, next_attempt_at=?, created_at=?, updated_at=?"
                 " WHERE id=? AND status='draft'",
-                (skeleton, sha_of(raw), parts, json.dumps([r["address"] for r in recips]), json.dumps(recips),
+                (sha_of(raw), parts, json.dumps([r["address"] for r in recips]), json.dumps(recips),
                  json.dumps(list(cc)), now, now, now, row_id))
+            if n == 1 and skeleton is not None:
+                self.db.execute("INSERT OR REPLACE INTO raws VALUES (?, ?)", (row_id, skeleton))
             self.db.execute("COMMIT" if n == 1 else "ROLLBACK")
         except BaseException:
             self.db.execute("ROLLBACK")

@@ -59,18 +59,25 @@ class SqliteUpkeep:
     def prune(self, before: float) -> dict[str, int]:
         """Drop the bodies (and attachments no kept message needs) of messages finished before
         `before`; the delivery record stays: who, what, when, Message-ID, per-recipient results."""
-        where = (f"status IN ({','.join('?' * len(FINISHED))}) AND updated_at<?"
-                 " AND (raw IS NOT NULL OR draft_json IS NOT NULL)")
+        where = (f"status IN ({','.join('?' * len(FINISHED))}) AND updated_at<?"  # noqa: S608 -- placeholders
+                 " AND (raw IS NOT NULL OR draft_json IS NOT NULL OR id IN (SELECT id FROM raws))")
         params = (*FINISHED, before)
         # overwrite what is dropped: without it (an SQLite built without SECURE_DELETE) the bodies
         # stayed readable in the file's free pages, and so in every later backup of it
         self.db.execute("PRAGMA secure_delete=ON")
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            n, size = self.db.execute(f"SELECT count(*), coalesce(sum(length(raw)), 0) FROM messages"  # noqa: S608 -- placeholders only
-                                      f" WHERE {where}", params).fetchone()
-            self.db.execute(f"UPDATE messages SET raw=NULL, draft_json=NULL, blobs_json='[]', pruned_at=?"  # noqa: S608
-                            f" WHERE {where}", (time.time(), *params))
+            ids = [r[0] for r in self.db.execute(f"SELECT id FROM messages WHERE {where}", params)]  # noqa: S608 -- placeholders only
+            n, size = len(ids), 0
+            for i in range(0, len(ids), 500):  # below SQLite's limit of bound parameters
+                part = ids[i:i + 500]
+                marks = ",".join("?" * len(part))
+                size += self.db.execute(
+                    f"SELECT coalesce(sum(length(coalesce(r.raw, m.raw))), 0) FROM messages m"  # noqa: S608
+                    f" LEFT JOIN raws r USING (id) WHERE id IN ({marks})", part).fetchone()[0]
+                self.db.execute(f"DELETE FROM raws WHERE id IN ({marks})", part)  # noqa: S608
+                self.db.execute(f"UPDATE messages SET raw=NULL, draft_json=NULL, blobs_json='[]', pruned_at=?"  # noqa: S608
+                                f" WHERE id IN ({marks})", (time.time(), *part))
             gone = self.db.execute(
                 "SELECT coalesce(sum(length(data)), 0), count(*) FROM blobs WHERE sha256 NOT IN"
                 " (SELECT b.value FROM messages, json_each(messages.blobs_json) AS b)").fetchone()
@@ -115,6 +122,11 @@ class SqliteUpkeep:
             got = db.execute("SELECT min(next_attempt_at) FROM messages"
                              " WHERE status IN ('queued','ambiguous')").fetchone()[0]
         return None if got is None else float(got)
+
+    def newest_accepted(self) -> float | None:
+        with self.readers.read() as db:
+            got = db.execute("SELECT created_at FROM messages ORDER BY id DESC LIMIT 1").fetchone()
+        return None if got is None else float(got[0])
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = dict.fromkeys(STATUSES, 0)

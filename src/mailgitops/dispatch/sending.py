@@ -65,8 +65,8 @@ CLOCK_SLACK = 60.0
 def _made_later(outbox: Outbox, now: float) -> bool:
     """Whether the newest message was accepted after `now`: the clock has been set back since
     (how a step between two runs of `flush` shows when the earliest wait does not)."""
-    newest = outbox.rows(None, 1, newest=True)
-    return bool(newest) and newest[0].created_at > now + CLOCK_SLACK
+    newest = outbox.newest_accepted()
+    return newest is not None and newest > now + CLOCK_SLACK
 
 
 class WallWatch:

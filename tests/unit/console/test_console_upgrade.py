@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from mailgitops.dispatch.outbox_schema import VERSION
 from support.console import make_rig, sign_in
 
 # an outbox made by the release of 2026-11-28 (schema version 1), as tests/unit/dispatch/test_upgrade.py uses
@@ -20,10 +21,10 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "outbox-26a7483.sql
 
 
 @pytest.mark.parametrize(("language", "said"), [
-    ("de", "Der Postausgang wird gerade auf diese Version von mailgitops umgestellt (Schema 1 → 3)"),
-    ("zh", "发件箱正在升级到此版本的 mailgitops（架构 1 → 3）"),
-    ("en", "has schema version 1; this mailgitops needs version 3 (`mailgitops outbox migrate` brings it "
-           "up to date)"),
+    ("de", f"Der Postausgang wird gerade auf diese Version von mailgitops umgestellt (Schema 1 → {VERSION})"),
+    ("zh", f"发件箱正在升级到此版本的 mailgitops（架构 1 → {VERSION}）"),
+    ("en", f"has schema version 1; this mailgitops needs version {VERSION} (`mailgitops outbox migrate` "
+           "brings it up to date)"),
 ])
 def test_an_outbox_waiting_for_its_migration_is_named_in_the_operators_language(
         tmp_path: Path, bundle: Path, language: str, said: str) -> None:

@@ -59,7 +59,7 @@ def test_the_release_of_2026_11_28_left_running_on_a_migrated_outbox_refuses_to_
         flushed = oldrelease.run(old, "outbox", "flush", "--bundle", str(old_bundle), "--outbox", str(path))
         assert flushed.returncode != 0
         assert "migrated by a newer mailgitops" in flushed.stderr
-        assert "2026-11-30 or later" in flushed.stderr
+        assert "docs/upgrading.md, rolling back" in flushed.stderr
         late = write_event(tmp_path, sample_event(trigger="order_received", event_id="to-the-old-one"))
         taken = oldrelease.run(old, "dispatch", "--bundle", str(old_bundle), "--event", str(late),
                                "--outbox", str(path))
@@ -85,10 +85,12 @@ def test_the_release_of_2026_11_28_left_running_on_a_migrated_outbox_refuses_to_
 
 
 @pytest.mark.slow
-def test_a_mailgitops_of_2026_11_30_on_the_same_schema_still_sends_and_sends_whole(tmp_path: Path) -> None:
-    # the guard refuses only processes that name no lease holder: the release of 2026-11-30
-    # (c92a3b4, schema 3, which knows the blob store) left running after an upgrade sends what
-    # this version queued, the PDF whole, once
+def test_a_rollback_to_the_mailgitops_of_2026_11_30_takes_the_outbox_back_and_it_sends_whole_once(
+        tmp_path: Path) -> None:
+    # schema 4 keeps each message's bytes in a table of their own, which the release of 2026-11-30
+    # (c92a3b4, schema 3) does not know: it refuses the file until `outbox migrate --to 3`, run by
+    # this version, puts the bytes back; then it sends what this version queued, the PDF whole,
+    # once, and this version migrated up again sends nothing twice
     old = oldrelease.checkout(oldrelease.RELEASE_2026_11_30, tmp_path / "old")
     path = tmp_path / "outbox.sqlite"
     root = tmp_path / "files"
@@ -111,15 +113,23 @@ def test_a_mailgitops_of_2026_11_30_on_the_same_schema_still_sends_and_sends_who
     [row] = open_outbox(str(path)).rows()
     server = SmtpServer(port=port).start()
     try:
+        refused = oldrelease.run(old, "outbox", "flush", "--bundle", str(old_bundle), "--outbox", str(path))
+        assert refused.returncode != 0
+        assert "newer mailgitops" in refused.stderr
+        back = outcome(cli("outbox", "migrate", "--to", "3", "--outbox", str(path)))
+        assert (back["found_version"], back["version"], back["changed"]) == (4, 3, True)
+        assert Path(back["backup"]).name == "outbox.sqlite.before-migrate-v4"
         flushed = oldrelease.run(old, "outbox", "flush", "--bundle", str(old_bundle), "--outbox", str(path))
         assert flushed.returncode == 0, flushed.stderr
         [got] = server.wait_for(1)
         assert got.message_id == row.message_id
         assert _attachments(got.data)["ticket.pdf"] == pdf
+        up = outcome(cli("outbox", "migrate", "--outbox", str(path)))
+        assert (up["found_version"], up["version"]) == (3, 4)
         again = cli("outbox", "flush", "--bundle", str(bundle), "--outbox", str(path), env=env)
         assert again.returncode == 0, again.stderr
         assert len(server.messages) == 1
         [after] = open_outbox(str(path)).rows()
-        assert (after.status, after.lease_host) == ("sent", None)  # the lease ended with the send
+        assert (after.status, after.lease_host, after.raw is not None) == ("sent", None, True)
     finally:
         server.stop()

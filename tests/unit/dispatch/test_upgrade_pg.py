@@ -57,6 +57,12 @@ def test_a_postgresql_outbox_of_c92a3b4_sends_every_waiting_message_once_with_it
         "pg-queued": "queued", "pg-killed": "sending"}
     migrated = outcome(cli("outbox", "migrate", "--outbox", url))
     assert (migrated["found_version"], migrated["version"], migrated["changed"]) == (3, 3, False)
+    # the SQLite outbox's way back for a rollback: PostgreSQL has had one schema, nothing to do
+    back = outcome(cli("outbox", "migrate", "--to", "3", "--outbox", url))
+    assert (back["version"], back["changed"]) == (3, False)
+    older = cli("outbox", "migrate", "--to", "2", "--outbox", url)
+    assert older.returncode == 2
+    assert "has had schema version 3 only" in older.stderr
     listed = outcome(cli("outbox", "list", "--outbox", url))
     assert len(listed["messages"]) == 6
     bundle = build_bundle(make_repo(tmp_path / "repo", port=server.port))
