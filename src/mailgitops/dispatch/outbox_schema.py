@@ -93,13 +93,12 @@ def _to_v3(db: sqlite3.Connection) -> None:
 
 # version 4: a message's bytes in a table of their own, so the claim and the record of each
 # attempt rewrite a row of some hundred bytes instead of one with the message's 10-30 KB (SQLite
-# writes a whole row again on every change); and which schema version a lease holder knows
+# writes a whole row again on every change); and a count of this version's claims (`claims`)
 _V4 = """
 CREATE TABLE raws (id INTEGER PRIMARY KEY, raw BLOB NOT NULL);
 INSERT INTO raws SELECT id, raw FROM messages WHERE raw IS NOT NULL;
 UPDATE messages SET raw = NULL WHERE raw IS NOT NULL;
 DROP TRIGGER IF EXISTS messages_claimed_by_older_mailgitops;
-DROP TRIGGER IF EXISTS messages_lease_ends;
 DROP TRIGGER IF EXISTS messages_from_older_mailgitops;
 """
 
@@ -108,8 +107,8 @@ def _to_v4(db: sqlite3.Connection) -> None:
     for sql in _statements(_V4):
         db.execute(sql)
     # a file taken back to version 3 (`outbox migrate --to 3`) keeps the column, unused
-    if not any(c[1] == "lease_schema" for c in db.execute("PRAGMA table_info(messages)")):
-        db.execute("ALTER TABLE messages ADD COLUMN lease_schema INTEGER")
+    if not any(c[1] == "claims" for c in db.execute("PRAGMA table_info(messages)")):
+        db.execute("ALTER TABLE messages ADD COLUMN claims INTEGER NOT NULL DEFAULT 0")
 
 
 # An older mailgitops left running while the file was migrated (against the procedure), or
@@ -118,9 +117,9 @@ def _to_v4(db: sqlite3.Connection) -> None:
 # and later refuse a newer file when they open it (serve looks again every 5 s); the guards
 # below stop what is already running, each with _OLDER:
 # - an insert without recipients (every message since version 2 has them);
-# - a claim (a row becoming `sending`) that does not record the holder's schema version:
-#   lease_schema is written by this version's claim only, and cleared with the other lease
-#   columns whenever a row stops being `sending`.
+# - a claim (a row becoming `sending`, or taken over while `sending`) that leaves `claims` as it
+#   was: only this version's claim counts it up. This also stops an older process from taking
+#   over a message whose lease ran out while it was `sending` under this version.
 # A row whose bytes an older process stores in the row itself is still read and sent.
 _OLDER = ("this outbox was migrated by a newer mailgitops (schema version 4); run that version or a later"
           " one on it (going back to an older one: docs/upgrading.md, rolling back)")
@@ -132,12 +131,6 @@ def _claim_guard(condition: str, older: str) -> str:
             f" BEGIN SELECT RAISE(ABORT, '{older}'); END")
 
 
-def _lease_ends(columns: str) -> str:
-    return ("CREATE TRIGGER IF NOT EXISTS messages_lease_ends AFTER UPDATE OF status ON messages"  # noqa: S608
-            " WHEN NEW.status <> 'sending' AND NEW.lease_host IS NOT NULL"
-            f" BEGIN UPDATE messages SET {columns} WHERE id = NEW.id; END")
-
-
 def _insert_guard(older: str) -> str:
     return ("CREATE TRIGGER IF NOT EXISTS messages_from_older_mailgitops BEFORE INSERT ON messages"
             " WHEN NEW.recipients_json = '[]' AND NEW.to_json <> '[]'"
@@ -145,16 +138,18 @@ def _insert_guard(older: str) -> str:
 
 
 _GUARD = _insert_guard(_OLDER)
-_CLAIM_GUARD = _claim_guard("NEW.lease_host IS NULL OR NEW.lease_schema IS NULL", _OLDER)
-LEASE_COLUMNS = "lease_host = NULL, lease_pid = NULL, lease_started = NULL, lease_schema = NULL"
-_LEASE_ENDS = _lease_ends(LEASE_COLUMNS)
+_CLAIM_GUARD = _claim_guard("NEW.lease_host IS NULL OR NEW.claims IS OLD.claims", _OLDER)
+LEASE_COLUMNS = "lease_host = NULL, lease_pid = NULL, lease_started = NULL"
+_LEASE_ENDS = (
+    "CREATE TRIGGER IF NOT EXISTS messages_lease_ends AFTER UPDATE OF status ON messages"  # noqa: S608 -- fixed text
+    " WHEN NEW.status <> 'sending' AND NEW.lease_host IS NOT NULL"
+    f" BEGIN UPDATE messages SET {LEASE_COLUMNS} WHERE id = NEW.id; END")
 
 # version 3's own guards, put back by `outbox migrate --to 3` for that version to run on the file
 _OLDER_V3 = ("this outbox was migrated by a newer mailgitops (schema version 3); run that version on it,"
              " or any from 2026-11-30 or later (docs/upgrading.md, rolling back)")
 _GUARD_V3 = _insert_guard(_OLDER_V3)
 _CLAIM_GUARD_V3 = _claim_guard("NEW.lease_host IS NULL", _OLDER_V3)
-_LEASE_ENDS_V3 = _lease_ends("lease_host = NULL, lease_pid = NULL, lease_started = NULL")
 
 
 def _guard(db: sqlite3.Connection) -> None:
@@ -174,10 +169,9 @@ def _back_to_v3(db: sqlite3.Connection) -> None:
     db.execute("UPDATE messages SET raw = (SELECT raw FROM raws WHERE raws.id = messages.id)"
                " WHERE id IN (SELECT id FROM raws)")
     db.execute("DROP TABLE raws")
-    for name in ("messages_claimed_by_older_mailgitops", "messages_lease_ends",
-                 "messages_from_older_mailgitops"):
+    for name in ("messages_claimed_by_older_mailgitops", "messages_from_older_mailgitops"):
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for sql in (_GUARD_V3, _LEASE_ENDS_V3, _CLAIM_GUARD_V3):
+    for sql in (_GUARD_V3, _CLAIM_GUARD_V3):
         db.execute(sql)
 
 

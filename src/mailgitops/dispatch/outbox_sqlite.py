@@ -197,16 +197,15 @@ class SqliteOutbox(SqliteHandActions):
                 "INSERT INTO messages (event_id, role, lang, template_id, message_id, envelope_from,"
                 " to_json, cc_json, bcc_json, rcpts_json, recipients_json, raw, raw_sha256, draft_json,"
                 " status, next_attempt_at, created_at, updated_at, attempts, worker, lease_until,"
-                " lease_host, lease_pid, lease_started, lease_schema, blobs_json)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " lease_host, lease_pid, lease_started, blobs_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (event.event_id, m.role, m.lang, m.template_id, m.message_id, m.envelope_from,
                  json.dumps(m.to), json.dumps(m.cc), json.dumps(m.bcc), json.dumps(rcpts),
                  json.dumps(recips), sha_of(m.raw),
                  json.dumps(m.draft.to_json()) if m.draft is not None else None,
                  "sending" if claimed else m.status, now, now, now, 1 if claimed else 0,
                  worker if claimed else None, lease_until if claimed else None,
-                 *(lease.me() if claimed else (None, None, None)),
-                 outbox_schema.VERSION if claimed else None, parts))
+                 *(lease.me() if claimed else (None, None, None)), parts))
             assert cur.lastrowid is not None
             if skeleton is not None:  # in a table of its own: the row's later changes stay small
                 db.execute("INSERT INTO raws VALUES (?, ?)", (cur.lastrowid, skeleton))
@@ -265,8 +264,7 @@ class SqliteOutbox(SqliteHandActions):
         due = now if due_before is None else min(now, due_before)
         where = ("((status IN ('queued','ambiguous') AND next_attempt_at<=?)"
                  " OR (status='sending' AND lease_until<?))")
-        params: list[object] = [now + lease_seconds, worker, now, *lease.me(), outbox_schema.VERSION,
-                                due, now]
+        params: list[object] = [now + lease_seconds, worker, now, *lease.me(), due, now]
         if ids is not None:
             where += f" AND id IN ({','.join('?' * len(ids))})"
             params.extend(ids)
@@ -275,7 +273,7 @@ class SqliteOutbox(SqliteHandActions):
             # fixed text with ? placeholders only: nothing from the caller is spliced in
             sql = ("UPDATE messages SET ambiguous = ambiguous + (status='sending'), status='sending',"  # noqa: S608
                    " lease_until=?, worker=?, attempts=attempts+1, updated_at=?,"
-                   " lease_host=?, lease_pid=?, lease_started=?, lease_schema=?"
+                   " lease_host=?, lease_pid=?, lease_started=?, claims=claims+1"
                    f" WHERE id IN (SELECT id FROM messages WHERE {where} ORDER BY next_attempt_at, id"
                    " LIMIT ?) RETURNING *")
             rows = self.db.execute(sql, (*params, limit)).fetchall()

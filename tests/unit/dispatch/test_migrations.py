@@ -98,13 +98,28 @@ def test_a_version_3_process_left_running_cannot_take_a_message_from_a_version_4
     db.execute("UPDATE messages SET status='queued', next_attempt_at=0")
     db.commit()
     # the claim of the release of 2026-11-30 (schema 3), word for word: it names its lease holder
-    # but not the schema it knows, and would find no bytes in the row
-    with pytest.raises(sqlite3.IntegrityError, match=r"newer mailgitops \(schema version 4\)"):
-        db.execute("UPDATE messages SET ambiguous = ambiguous + (status='sending'), status='sending',"
+    # but does not count the claim, and would find no bytes in the row
+    older_claim = ("UPDATE messages SET ambiguous = ambiguous + (status='sending'), status='sending',"
                    " lease_until=?, worker=?, attempts=attempts+1, updated_at=?,"
-                   " lease_host=?, lease_pid=?, lease_started=? WHERE id IN (SELECT id FROM messages)",
-                   (time.time() + 900, "old", time.time(), "host", 1, 1.0))
+                   " lease_host=?, lease_pid=?, lease_started=? WHERE id IN (SELECT id FROM messages)")
+    older = (time.time() + 900, "old", time.time(), "host", 1, 1.0)
+    with pytest.raises(sqlite3.IntegrityError, match=r"newer mailgitops \(schema version 4\)"):
+        db.execute(older_claim, older)
+    db.rollback()
+    # nor take over a message this version was sending when its lease ran out
+    ob = open_outbox(str(path))
+    [taken] = ob.claim(worker="new", lease_seconds=0.01, limit=10)
+    ob.close()
+    time.sleep(0.05)
+    with pytest.raises(sqlite3.IntegrityError, match=r"newer mailgitops \(schema version 4\)"):
+        db.execute(older_claim, older)
+    db.rollback()
+    assert db.execute("SELECT worker, status FROM messages").fetchone() == ("new", "sending")
     db.close()
+    ob = open_outbox(str(path))  # this version takes it over: counted ambiguous, as any takeover
+    [again] = ob.claim(worker="newer", lease_seconds=900, limit=10)
+    ob.close()
+    assert (again.id, again.ambiguous, again.raw) == (taken.id, 1, b"raw bytes")
 
 
 def test_migrate_to_names_the_versions_it_can_go_back_to(tmp_path: Path) -> None:
