@@ -12,7 +12,7 @@ import yaml
 
 from support.dispatchrepo import cli, make_repo
 from support.postfix import DEFERRED_DOMAIN, REFUSED_DOMAIN, SIZE_LIMIT, Postfix
-from support.smtpd import make_cert
+from support.smtpd import SmtpServer, make_cert
 
 AUTH = {"mode": "custom", "username": "printroom", "password_env": "MG_TEST_POSTFIX_PASSWORD"}
 
@@ -185,3 +185,24 @@ def test_send_test_to_a_refused_recipient_says_what_to_do(tmp_path: Path, mta: P
     assert proc.returncode == 1, proc.stderr
     assert "the test email was not accepted:" in proc.stderr
     assert f"hint: the server refused someone@{REFUSED_DOMAIN}: try another address with --to" in proc.stderr
+
+
+def test_a_refusal_says_what_was_sent_then_what_the_server_answered(tmp_path: Path, sink: SmtpServer) -> None:
+    """It read backwards: `127.0.0.1 answered 553 5.7.1 Sender address rejected: not owned by user
+    to MAIL FROM:<...>` (a mail operations walk); and a connection dropped at RCPT TO was said to
+    have failed at MAIL FROM, which the server had accepted."""
+    repo = make_repo(tmp_path / "repo", port=sink.port)
+    sink.faults.add("MAIL", "553 5.7.1 Sender address rejected: not owned by user")
+    proc = cli("smtp", "check", "--root", str(repo))
+    assert proc.returncode == 1, proc.stderr
+    assert ("error: smtp check failed at MAIL FROM: MAIL FROM:<printroom@example.com> was refused: "
+            "127.0.0.1 answered 553 5.7.1 Sender address rejected: not owned by user") in proc.stderr
+    sink.faults.add("RCPT", "450 4.7.1 Recipient deferred")
+    proc = cli("smtp", "check", "--root", str(repo), "--to", "ann@example.net")
+    assert proc.returncode == 75, proc.stderr
+    assert ("smtp check failed at RCPT TO: RCPT TO:<ann@example.net> was refused: 127.0.0.1 answered "
+            "450 4.7.1 Recipient deferred") in proc.stderr
+    sink.faults.add("RCPT", "drop")
+    proc = cli("smtp", "check", "--root", str(repo), "--to", "ann@example.net")
+    assert proc.returncode == 75, proc.stderr
+    assert "smtp check failed at RCPT TO: 127.0.0.1 dropped the connection" in proc.stderr

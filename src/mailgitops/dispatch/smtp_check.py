@@ -133,24 +133,32 @@ def _transaction(conn: Connection, sender: str, to: str, steps: list[str]) -> No
     if why or why_to:
         raise _fail("MAIL FROM" if why else "RCPT TO", why or why_to or "", None)
     options = ["SMTPUTF8"] if utf8 and not (wire_from + wire_to).isascii() else []
+    stage = "MAIL FROM"  # where a dropped connection is named: the command that was waiting
     try:
         code, msg = smtp.mail(wire_from, options)
         if code // 100 != 2:  # any 2xx accepts, as when sending
-            raise _fail("MAIL FROM", f"{cfg.host} answered {reply_text(code, msg)} to MAIL FROM:<{sender}>",
-                        _mail_hint(code, msg, cfg), "temporary" if code < 500 else "permanent")
+            raise _refused(f"MAIL FROM:<{sender}>", cfg.host, code, msg, _mail_hint(code, msg, cfg))
         steps.append(f"MAIL FROM:<{sender}> accepted")
+        stage = "RCPT TO"
         code, msg = smtp.rcpt(wire_to)
         if code // 100 != 2:
-            raise _fail("RCPT TO", f"{cfg.host} answered {reply_text(code, msg)} to RCPT TO:<{to}>",
-                        _rcpt_hint(code, msg, cfg), "temporary" if code < 500 else "permanent")
+            raise _refused(f"RCPT TO:<{to}>", cfg.host, code, msg, _rcpt_hint(code, msg, cfg))
         steps.append(f"RCPT TO:<{to}> accepted")
         smtp.rset()
     except (smtplib.SMTPException, OSError) as e:
         if isinstance(e, MailgitopsError):
             raise
-        raise _fail("MAIL FROM", f"{cfg.host} dropped the connection: {e}", None, "dropped") from e
+        raise _fail(stage, f"{cfg.host} dropped the connection: {e}", None, "dropped") from e
     finally:
         smtp.command_encoding = "ascii"
+
+
+def _refused(command: str, host: str, code: int, msg: bytes, hint: str) -> MailgitopsError:
+    """What we sent, then what the server said to it: `MAIL FROM:<a@b> was refused: HOST answered
+    553 ...`; with the reply first (`answered 553 ... to MAIL FROM:<a@b>`) it read backwards."""
+    stage = command.partition(":")[0]
+    return _fail(stage, f"{command} was refused: {host} answered {reply_text(code, msg)}", hint,
+                 "temporary" if code < 500 else "permanent")
 
 
 def _mail_hint(code: int, msg: bytes, cfg: ServerConfig) -> str:
