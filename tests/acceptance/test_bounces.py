@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -17,10 +18,12 @@ import pytest
 from mailgitops.dispatch.outbox import recipient_metric_lines
 from mailgitops.dispatch.outbox_backends import open_outbox
 from support.dispatchrepo import SAMPLES, build_bundle, cli, make_repo, outcome, sample_event, write_event
+from support.docexamples import doc, section
 from support.smtpd import SmtpServer, free_port
 
 POSTFIX_DSN = (Path(__file__).parent / "dsn" / "postfix-5.1.1.eml").read_bytes()
 FILES = SAMPLES / "files"
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")  # outbox.iso's form
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +244,24 @@ def test_a_missing_outbox_keeps_the_report_for_later(tmp_path: Path) -> None:
     assert got.returncode == 75, got.stderr
     assert f"there is no outbox at {typo}" in got.stderr
     assert not typo.exists()
+
+
+def test_the_docs_show_a_bounce_as_ingest_and_outbox_list_write_it(sent: Sent) -> None:
+    """docs/dispatcher.md showed `bounced_at` as `...Z` where ingest writes `+00:00`, the form of
+    every other time of the outbox, and did not name the recorded recipient's `notified` (a mail
+    operations walk): the example and the description are what a receiver of the JSON codes against."""
+    bounces = section(doc("docs/dispatcher.md"), "Bounces that arrive later (`bounces ingest`)")
+    shown = re.search(r"```json\n(.*?)```", bounces, re.S)
+    assert shown is not None
+    (shown_item,) = json.loads(shown.group(1))["bounced"]
+    proc = sent.ingest("-", stdin=sent.dsn().decode())
+    assert proc.returncode == 0, proc.stderr
+    (item,) = json.loads(proc.stdout)["bounced"]
+    assert set(shown_item) == set(item)
+    row = sent.listed()
+    recorded = next(r for r in row["recipients"] if r["result"] == "bounced")
+    for moment in (shown_item["bounced_at"], item["bounced_at"], recorded["bounced_at"], row["created_at"]):
+        assert ISO_UTC.match(moment), moment  # one form for every time the outbox shows
+    described = bounces[bounces.index("What is recorded:"):bounces.index("`outbox list`, `GET /outbox`")]
+    assert [key for key in recorded if key not in ("address", "kind") and f'"{key}"' not in described] == []
+    assert "`notified`: whether the" in described
