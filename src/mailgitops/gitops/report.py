@@ -61,12 +61,17 @@ def _subject(change: EmailChange) -> str:
     return md_text(email.subject)
 
 
+def also_same(twins: tuple[str, ...]) -> str:
+    """The `<template>@<shop>` emails that are a row's own email, named on that row (the spam
+    check's table names them the same way): ` (also `@staff`: the same email)`."""
+    shops = ", ".join(f"`@{t.partition('@')[2]}`" for t in twins)
+    return f" (also {shops}: the same email)" if shops else ""
+
+
 def _name(change: EmailChange) -> str:
     was = f" (was `{change.renamed_from}`)" if change.renamed_from else ""
     # a shop's rendering of the very same email is named here, not given a row of its own
-    shops = ", ".join(f"`@{t.partition('@')[2]}`" for t in change.twins)
-    same = f" (also {shops}: the same email)" if shops else ""
-    return f"`{change.template}` · `{change.lang}`{was}{same}"
+    return f"`{change.template}` · `{change.lang}`{was}{also_same(change.twins)}"
 
 
 def _without_twins(changes: list[EmailChange]) -> list[EmailChange]:
@@ -308,6 +313,9 @@ def to_json(cmp: Comparison) -> str:
             "html_bytes_before": c.before.html_bytes if c.before else None,
             "html_bytes_after": c.after.html_bytes if c.after else None,
             "new_warnings": list(c.new_warnings),
+            # a `<template>@<shop>` email that is the plain template's, byte for byte, before
+            # and after: that template (the spam check names it on the plain email's row)
+            "same_as": c.same_as or None,
         })
     doc = {"format": 1, "base_count": cmp.base_count, "head_count": cmp.head_count, "changed": items}
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

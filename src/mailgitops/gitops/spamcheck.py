@@ -27,6 +27,7 @@ from email import policy
 from pathlib import Path
 
 from mailgitops.gitops.manifest import load_output
+from mailgitops.gitops.report import also_same
 
 SPAM = 5.0  # SpamAssassin's own default: a message scoring this much is marked as spam
 TIMEOUT_SECONDS = 600
@@ -46,6 +47,9 @@ class Checked:
     lang: str
     before: Score | None  # None: the base has no such email (it is new)
     after: Score
+    # a `<template>@<shop>` email that is the plain template's email byte for byte (diff's
+    # `same_as`): named on that email's row, as the diff above the table names it
+    same_as: str = ""
 
 
 def find_spamassassin() -> str | None:
@@ -76,14 +80,18 @@ def score_all(program: str, emls: list[Path]) -> list[Score]:
             raise RuntimeError(run.stderr.decode(errors="replace").strip()[-500:] or f"exit {run.returncode}")
         (Path(tmp) / "out.mbox").write_bytes(run.stdout)
         scores: dict[str, Score] = {}
-        for msg in mailbox.mbox(Path(tmp) / "out.mbox"):
-            # the status header folds its list of rules over lines: one line, no space after commas
-            status = " ".join(str(msg["X-Spam-Status"] or "").split()).replace(", ", ",")
-            points, tests = _SCORE.search(status), _TESTS.search(status)
-            if points is None:
-                raise RuntimeError(f"no score in SpamAssassin's answer: {status!r}")
-            rules = tuple(r for r in (tests.group(1) if tests else "").split(",") if r and r != "none")
-            scores[str(msg["Message-ID"] or "")] = Score(float(points.group(1)), rules)
+        answer = mailbox.mbox(Path(tmp) / "out.mbox")
+        try:
+            for msg in answer:
+                # the status header folds its list of rules over lines: one line, no space after commas
+                status = " ".join(str(msg["X-Spam-Status"] or "").split()).replace(", ", ",")
+                points, tests = _SCORE.search(status), _TESTS.search(status)
+                if points is None:
+                    raise RuntimeError(f"no score in SpamAssassin's answer: {status!r}")
+                rules = tuple(r for r in (tests.group(1) if tests else "").split(",") if r and r != "none")
+                scores[str(msg["Message-ID"] or "")] = Score(float(points.group(1)), rules)
+        finally:
+            answer.close()  # left open, it held the file SpamAssassin's answer is in
     missing = [i for i in ids if i not in scores]
     if missing:
         raise RuntimeError(f"SpamAssassin returned no score for {len(missing)} of {len(ids)} messages")
@@ -102,12 +110,33 @@ def check(program: str, changes_json: Path, base_dir: Path, head_dir: Path) -> l
     base_emls = [base_dir / o.eml for o in olds if o is not None and o.eml]
     after, before = score_all(program, head_emls), iter(score_all(program, base_emls))
     return [Checked(str(i["template"]), str(i["lang"]),
-                    next(before) if o is not None and o.eml else None, a)
+                    next(before) if o is not None and o.eml else None, a, str(i.get("same_as") or ""))
             for i, o, a in zip(items, olds, after, strict=True)]
 
 
+def _number(points: float) -> str:
+    """One decimal, and no minus on a zero: SpamAssassin's `score=-0.0` (rules summing to a few
+    thousandths below zero) was shown as `-0.0`, which reads as a change where there was none."""
+    return f"{round(points, 1) + 0.0:.1f}"  # -0.0 + 0.0 is 0.0
+
+
 def _points(score: Score | None) -> str:
-    return "new" if score is None else f"{score.points:.1f}"
+    return "new" if score is None else _number(score.points)
+
+
+def _rows(worse: list[Checked]) -> list[tuple[Checked, tuple[str, ...]]]:
+    """Each email's row with the `<template>@<shop>` twins named on it: a twin scored as its plain
+    email did gets no row of its own (as in the diff above the table); one that scored otherwise
+    keeps its own."""
+    plain = {(r.template, r.lang): r for r in worse if not r.same_as}
+    twins: dict[tuple[str, str], list[str]] = {}
+    for r in worse:
+        of = plain.get((r.same_as, r.lang)) if r.same_as else None
+        if of is not None and (of.before, of.after) == (r.before, r.after):
+            twins.setdefault((of.template, of.lang), []).append(r.template)
+    folded = {(t, lang) for (_, lang), ts in twins.items() for t in ts}
+    return [(r, tuple(twins.get((r.template, r.lang), ()))) for r in worse
+            if (r.template, r.lang) not in folded]
 
 
 def _worse(results: list[Checked]) -> list[Checked]:
@@ -139,14 +168,14 @@ def to_markdown(results: list[Checked]) -> str:
     if not worse:
         best = max((r.after.points for r in results), default=0.0)
         return f"{head} {len(results)} changed email(s) checked, none scores higher than before " \
-               f"(highest {best:.1f}).\n"
+               f"(highest {_number(best)}).\n"
     rows = [head, "", "| email | score before → after | rules that fired |", "| --- | --- | --- |"]
-    for r in worse:
+    for r, twins in _rows(worse):
         verdict = " **marked as spam**" if r.after.points >= SPAM else ""
         new_rules = [x for x in r.after.rules if r.before is None or x not in r.before.rules]
         rules = ", ".join(f"`{x}`" for x in (new_rules or list(r.after.rules))) or "(none named)"
-        rows.append(f"| `{r.template}` · `{r.lang}` | {_points(r.before)} → "
-                    f"**{r.after.points:.1f}**{verdict} | {rules} |")
+        rows.append(f"| `{r.template}` · `{r.lang}`{also_same(twins)} | {_points(r.before)} → "
+                    f"**{_number(r.after.points)}**{verdict} | {rules} |")
     rows += ["", "Rules are SpamAssassin's test names (e.g. `SUBJ_ALL_CAPS`: the subject is in capitals); "
              "change the words that trigger them and push again."]
     return "\n".join(rows) + "\n"
@@ -174,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for r in results:
         if r.after.points >= SPAM:
-            print(f"::warning::{r.template}/{r.lang} scores {r.after.points:.1f} with SpamAssassin and "
+            print(f"::warning::{r.template}/{r.lang} scores {_number(r.after.points)} with SpamAssassin and "
                   f"would be marked as spam ({', '.join(r.after.rules)})", file=sys.stderr)
     if args.summary is not None and args.summary.is_file():
         point_to(args.summary, results)

@@ -197,7 +197,7 @@ def test_json_lists_changed_emails_with_head_html(tmp_path, write_output, base_e
         "subject_before": "Ihr Auftrag PO-1001 wurde angenommen", "subject_after": "Neu",
         "html": "order-accepted/de.html", "eml": "order-accepted/de.eml",
         "html_before": "order-accepted/de.html", "eml_before": "order-accepted/de.eml",
-        "html_bytes_before": 38, "html_bytes_after": 38, "new_warnings": [],
+        "html_bytes_before": 38, "html_bytes_after": 38, "new_warnings": [], "same_as": None,
     }]
 
 
