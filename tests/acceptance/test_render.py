@@ -87,6 +87,21 @@ def test_proof_preview_attaches_the_sample_pdf(previews: Path) -> None:
                                                       ("preflight.pdf", "application/pdf", "attachment")]
 
 
+def test_each_languages_preview_greets_a_customer_who_gets_that_language(previews: Path) -> None:
+    """The German, French and Dutch previews of order-ready greeted 李华, the customer of its
+    Chinese sample (business-cards, with the order title 名片): an email no one gets. A preview
+    greets the trigger's sample customer in the language that customer gets, else the flyers
+    sample's, as the previews of every other template do (a mail operations walk)."""
+    manifest = json.loads((previews / "manifest.json").read_text(encoding="utf-8"))
+    used = {e["lang"]: e["sample"] for e in manifest["emails"] if e["template"] == "order-ready"}
+    assert used == {"de": "flyers", "en": "flyers", "fr": "flyers", "nl": "flyers", "zh": "business-cards"}
+    greetings = {lang: (previews / f"order-ready/{lang}.txt").read_text(encoding="utf-8").split("\n")[0]
+                 for lang in used}
+    assert greetings == {"de": "Guten Tag Ada Lovelace,", "en": "Dear Ada Lovelace,",
+                         "fr": "Bonjour Ada Lovelace,", "nl": "Beste Ada Lovelace,", "zh": "尊敬的 李华："}  # noqa: RUF001 -- the Chinese colon is right in Chinese
+    assert "名片" not in (previews / "order-ready/de.html").read_text(encoding="utf-8")
+
+
 def test_same_input_same_bytes(repo: Path, tmp_path: Path) -> None:
     for out in ("a", "b"):
         code, _, err = invoke("render", "--root", str(repo), "--out", str(tmp_path / out),

@@ -45,7 +45,7 @@ PARAMS = pytest.mark.parametrize(("template_id", "lang"), CASES, ids=[f"{t}-{lan
 @functools.cache
 def _preview(template_id: str, lang: str) -> Preview:
     """Rendered once for both snapshot tests, and parsed back (item 9) on the way."""
-    p = preview(REPO, compile_repo_cached(), template_id, lang, default_sample(REPO, template_id))
+    p = preview(REPO, compile_repo_cached(), template_id, lang, default_sample(REPO, template_id, lang))
     parsed = email.message_from_bytes(p.message.as_bytes(policy=SMTP), policy=default)
     assert isinstance(parsed, EmailMessage)
     assert str(parsed["Subject"]) == p.email.subject

@@ -155,7 +155,7 @@ def _text_lints(repo: Repo, compiled: CompiledTemplates, previews: _Previews, ti
     if bound < RENDER_FROM_BYTES:
         return out
     try:
-        p = preview(repo, compiled, tid, x.lang, default_sample(repo, tid))
+        p = preview(repo, compiled, tid, x.lang, default_sample(repo, tid, x.lang))  # render's own preview
     except MailgitopsError as e:
         return out + [replace(d, code="preview-failed").as_warning() for d in e.diagnostics]
     size = size_finding(p.email.html)

@@ -173,8 +173,8 @@ def register(group: click.Group) -> None:
     @click.option("--lang", "langs", multiple=True, metavar="L", help="Only this language (repeatable).")
     @click.option("--sample", default=None, metavar="NAME",
                   help="Sample order from config/samples/, rendered as written, its webshop included "
-                       "(default: the one whose trigger sends the template, else flyers, placed in no "
-                       "webshop: the print room's own sender).")
+                       "(default: the one whose trigger sends the template and whose recipient gets "
+                       "that language, else flyers, placed in no webshop: the print room's own sender).")
     @click.option("--per-webshop", is_flag=True,
                   help="Also render each template once per webshop (config/webshops/), in the default "
                        "language (or each --lang given), as OUT/<template>@<shop>/: each shop's sender, "

@@ -61,7 +61,8 @@ def write_previews(repo: Repo, compiled: CompiledTemplates, out: Path, *, templa
         repo = print_room_samples(repo)
     tids = sorted(templates or repo.templates)
     languages = sorted(langs or repo.languages.active)
-    jobs = [(tid, lang, sample or default_sample(repo, tid), tid) for tid in tids for lang in languages]
+    # each language's preview greets a recipient who would get that language (default_sample)
+    jobs = [(tid, lang, sample or default_sample(repo, tid, lang), tid) for tid in tids for lang in languages]
     if per_webshop:
         repo, more = shop_jobs(repo, tids, sample, langs)
         jobs += more
@@ -110,7 +111,7 @@ def shop_jobs(repo: Repo, tids: Sequence[str], sample: str | None,
     languages = sorted(langs or [repo.languages.default])
     for shop, lang in ((s, lg) for s in sorted(repo.webshops) for lg in languages):
         for tid in tids:
-            base = sample or default_sample(repo, tid)
+            base = sample or default_sample(repo, tid, lang)  # the plain preview's, in this language
             name = f"{base}@{shop}"
             samples[name] = placed(repo.samples.get(base), name, shop)
             jobs.append((tid, lang, name, f"{tid}@{shop}"))

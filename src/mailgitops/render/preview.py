@@ -16,7 +16,7 @@ from mailgitops.model import Mailbox, Repo, Sample
 from mailgitops.people import people
 from mailgitops.render.compiled import CompiledTemplates
 from mailgitops.render.context import build_context
-from mailgitops.render.email import RenderedEmail, render_email
+from mailgitops.render.email import RenderedEmail, render_email, resolve_lang
 from mailgitops.render.mime import FileAttachment, build_message
 
 SAMPLE_FILES = "config/samples/files"
@@ -34,15 +34,38 @@ class Preview:
     warnings: tuple[str, ...]
 
 
-def default_sample(repo: Repo, template_id: str) -> str:
-    """The first sample whose trigger sends this template, else `flyers`, else the first sample."""
-    for name, sample in sorted(repo.samples.items()):
-        trigger = repo.workflow.triggers.get(str(sample.data.get("trigger", "")))
-        if trigger is not None and template_id in trigger.template_ids():
-            return name
+def default_sample(repo: Repo, template_id: str, lang: str | None = None) -> str:
+    """The first sample whose trigger sends this template, else `flyers`, else the first sample.
+
+    With `lang` (one preview's language), the trigger's sample is taken when its recipient would
+    get this language; when none of the trigger's samples would, `flyers`, as for a template no
+    sample is sent by: the German, French and Dutch previews of order-ready greeted the customer
+    of its Chinese sample (李华, with a Chinese order title), an email no one receives."""
+    sending = [name for name, sample in sorted(repo.samples.items()) if _sends(repo, sample, template_id)]
+    if lang is not None and sending:
+        getting = [name for name in sending if _gets(repo, repo.samples[name], template_id) == lang]
+        if getting:
+            return getting[0]
+        if FALLBACK_SAMPLE in repo.samples:
+            return FALLBACK_SAMPLE
+    if sending:
+        return sending[0]
     if FALLBACK_SAMPLE in repo.samples or not repo.samples:
         return FALLBACK_SAMPLE
     return sorted(repo.samples)[0]
+
+
+def _sends(repo: Repo, sample: Sample, template_id: str) -> bool:
+    trigger = repo.workflow.triggers.get(str(sample.data.get("trigger", "")))
+    return trigger is not None and template_id in trigger.template_ids()
+
+
+def _gets(repo: Repo, sample: Sample, template_id: str) -> str:
+    """The language the sample's recipient of this template would be sent, as dispatch picks it."""
+    template = repo.templates[template_id]
+    language = _recipient(dict(sample.data), template.audience).get("language")
+    return resolve_lang(str(language or ""), template.texts or {repo.languages.default: None},
+                        repo.languages.default)
 
 
 def placed(sample: Sample | None, name: str, shop: str | None) -> Sample:

@@ -259,5 +259,5 @@ def test_bold_taken_away_shows_as_that_edit_not_as_layout(tmp_path: Path) -> Non
     assert "**3 emails differ** from the base: 3 changed; 0 unchanged." in md
     assert "HTML only" not in md
     assert "- Changed: bold, italics or links in the HTML (the plain-text part reads the same)." in md
-    assert "-**Lieferart:** Internal mail\n+Lieferart: Internal mail\n" in md
-    assert "+Mode de livraison : Internal mail\n" in md
+    assert "-**Lieferart:** Pick-up at the print room\n+Lieferart: Pick-up at the print room\n" in md
+    assert "+Mode de livraison : Pick-up at the print room\n" in md
