@@ -217,6 +217,45 @@ def test_new_bounces_are_posted_to_the_webhook_and_a_failed_post_is_retried(
     assert item["message_id"] == sent.message["message_id"]
 
 
+class FlakyHook(Hook):
+    """Takes each post in, then answers what `answers` says next (500 first: it had the bounces,
+    and the sender cannot know that)."""
+
+    answers: list[int] = []  # noqa: RUF012 -- one test server per test, set there
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Hook.received.append((self.headers.get("Authorization", ""), json.loads(body)))
+        self.send_response(FlakyHook.answers.pop(0))
+        self.end_headers()
+
+
+def test_a_bounce_posted_again_after_a_failed_post_says_so(
+        sent: Sent, tmp_path: Path, webhook: tuple[str, int]) -> None:
+    """A bounce posted again after the webhook answered 500 carried `"new": false` (recorded by an
+    earlier run), the same as nothing at all to its receiver (a mail operations walk): `first_post`
+    tells it whether an earlier post may have brought it the same bounce."""
+    url, port = webhook
+    box = maildir(tmp_path / "Maildir", sent.dsn())
+    FlakyHook.answers = [500, 204]
+    server = HTTPServer(("127.0.0.1", port), FlakyHook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        failed = sent.ingest(str(box), env={"MAILGITOPS_BOUNCE_WEBHOOK": url})
+        assert failed.returncode == 75, failed.stderr
+        assert "webhook: the webhook answered 500" in failed.stderr
+        again = sent.ingest(str(box), env={"MAILGITOPS_BOUNCE_WEBHOOK": url})
+        assert again.returncode == 0, again.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    posts = [(item["new"], item["first_post"]) for _, body in Hook.received for item in body["bounces"]]
+    assert posts == [(True, True), (False, False)]
+    recorded = next(r for r in sent.listed()["recipients"] if r["result"] == "bounced")
+    assert (recorded["posted"], recorded["notified"]) == (True, True)
+
+
 def test_unreadable_sources_are_named(sent: Sent, tmp_path: Path) -> None:
     missing = sent.ingest(str(tmp_path / "nope"))
     assert missing.returncode == 1
@@ -265,3 +304,4 @@ def test_the_docs_show_a_bounce_as_ingest_and_outbox_list_write_it(sent: Sent) -
     described = bounces[bounces.index("What is recorded:"):bounces.index("`outbox list`, `GET /outbox`")]
     assert [key for key in recorded if key not in ("address", "kind") and f'"{key}"' not in described] == []
     assert "`notified`: whether the" in described
+    assert '`"posted": true`, added by the first post' in described  # after a webhook's post

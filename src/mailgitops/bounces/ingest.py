@@ -108,11 +108,13 @@ def _record(ob: Outbox, row: Row, reports: list[RecipientReport], found: dict[st
             rec["reports"] = [*seen, mark][-MAX_MARKS:]
             changed = True
         # `new`: recorded by this run; false for a report read again (a Maildir left in place
-        # is read whole by every run: the summary must not count its bounces again each time)
+        # is read whole by every run: the summary must not count its bounces again each time).
+        # `first_post`: no post carrying it was made before; a bounce posted again after a post
+        # that failed said only `new: false`, which told its receiver nothing it could use
         item = {"outbox_id": row.id, "event_id": row.event_id, "role": row.role,
                 "message_id": row.message_id, "address": rec["address"], "kind": rec.get("kind"),
                 "status": r.status, "code": r.code, "diagnostic": r.diagnostic,
-                "bounced_at": rec["bounced_at"], "new": new}
+                "bounced_at": rec["bounced_at"], "new": new, "first_post": not rec.get("posted")}
         found["bounced"].append(item)
         if not rec.get("notified"):
             found["to_notify"].append((row.id, i, item))
@@ -121,14 +123,28 @@ def _record(ob: Outbox, row: Row, reports: list[RecipientReport], found: dict[st
 
 
 def _notify(ob: Outbox, url: str, found: dict[str, Any]) -> str | None:
-    """POST the new bounces; on success mark them notified. The error, or None."""
+    """POST the bounces the webhook has not taken; mark them posted, and notified when it took
+    them. The error, or None."""
     items = [item for _, _, item in found["to_notify"]]
     body = json.dumps({"bounces": items}, ensure_ascii=False).encode("utf-8")
     headers = {"Content-Type": "application/json"}
     token = os.environ.get(WEBHOOK_TOKEN_ENV)
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 -- scheme checked
+    error = _post(urllib.request.Request(url, data=body, headers=headers, method="POST"))  # noqa: S310 -- scheme checked
+    for row_id, i, _ in found["to_notify"]:
+        row = ob.get(row_id)
+        if row is not None and i < len(row.recipients):
+            recips = [dict(r) for r in row.recipients]
+            # posted even when it failed: the webhook may have had it (an answer lost on the way)
+            recips[i]["posted"] = True
+            if error is None:
+                recips[i]["notified"] = True
+            ob.update(row_id, None, recipients=recips)
+    return error
+
+
+def _post(request: urllib.request.Request) -> str | None:
     try:
         with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 -- scheme checked
             if not 200 <= resp.status < 300:
@@ -142,12 +158,6 @@ def _notify(ob: Outbox, url: str, found: dict[str, Any]) -> str | None:
         if isinstance(why, OSError) and why.strerror:
             return f"the webhook could not be reached: {why.strerror}; run again later"
         return f"the webhook could not be reached: {why}; run again later"
-    for row_id, i, _ in found["to_notify"]:
-        row = ob.get(row_id)
-        if row is not None and i < len(row.recipients):
-            recips = [dict(r) for r in row.recipients]
-            recips[i]["notified"] = True
-            ob.update(row_id, None, recipients=recips)
     return None
 
 

@@ -50,8 +50,9 @@ def register(group: click.Group) -> None:
     @click.argument("source", default="-", metavar="[MAILDIR|MBOX|FILE|-]")
     @outbox_option
     @click.option("--webhook", default=None, metavar="URL",
-                  help="POST each new bounce as JSON to URL (else MAILGITOPS_BOUNCE_WEBHOOK; "
-                       "MAILGITOPS_BOUNCE_WEBHOOK_TOKEN is sent as a bearer token).")
+                  help="POST the bounces URL has not taken yet to it, as JSON (else "
+                       "MAILGITOPS_BOUNCE_WEBHOOK; MAILGITOPS_BOUNCE_WEBHOOK_TOKEN is sent as a bearer "
+                       "token).")
     def ingest_cmd(source: str, outbox: str | None, webhook: str | None) -> None:
         """Read delivery status notifications (RFC 3464) and record each failed recipient as
         `bounced`, with the DSN's status code and diagnostic, on the outbox message whose

@@ -17,7 +17,7 @@ from mailgitops.dispatch.outbox import FINISHED, Outbox, Row
 FORGOTTEN = "(forgotten)"
 # console uploads are kept per draft (its outbox row id) under the attachments root
 UPLOADS_FOLDER = "console-uploads"
-_KEPT = ("kind", "result", "code", "status", "bounced_at", "notified")  # no address, no server text
+_KEPT = ("kind", "result", "code", "status", "bounced_at", "notified", "posted")  # no address, no server text
 PAGE = 500
 
 
