@@ -54,9 +54,10 @@ class _Previews:
         self.repo = repo
         self.contexts: dict[tuple[str, str], tuple[dict[str, Any], int, int]] = {}
 
-    def get(self, tid: str) -> tuple[dict[str, Any], int, int]:
-        """(context, longest list, longest value in bytes) of template `tid`'s preview."""
-        sample = default_sample(self.repo, tid)
+    def get(self, tid: str, lang: str | None = None) -> tuple[dict[str, Any], int, int]:
+        """(context, longest list, longest value in bytes) of template `tid`'s preview in `lang`
+        (the sample render takes for that language: the size bound must be the preview's)."""
+        sample = default_sample(self.repo, tid, lang)
         key = (sample, self.repo.templates[tid].audience)
         if key not in self.contexts:
             ctx = preview_context(self.repo, tid, sample)
@@ -65,8 +66,8 @@ class _Previews:
                                   max((v for _, v in sizes), default=0))
         return self.contexts[key]
 
-    def value(self, tid: str, name: str) -> str | None:
-        node: Any = self.get(tid)[0]
+    def value(self, tid: str, name: str, lang: str | None = None) -> str | None:
+        node: Any = self.get(tid, lang)[0]
         parts = name.split(".")
         if parts[0] == "job":  # inside {% for job in order.jobs %}: the first job, as previews show
             order = node.get("order")
@@ -146,8 +147,8 @@ def _text_lints(repo: Repo, compiled: CompiledTemplates, previews: _Previews, ti
                 x: TemplateText) -> list[Diagnostic]:
     out = [(error if f.error else warning)(x.file, x.body_line + f.line - 1, f.col, f.code, f.message,
                                            hint=f.hint)
-           for f in lint_markdown(x.body, lambda name: previews.value(tid, name), repo.assets)]
-    _ctx, items, value_bytes = previews.get(tid)
+           for f in lint_markdown(x.body, lambda name: previews.value(tid, name, x.lang), repo.assets)]
+    _ctx, items, value_bytes = previews.get(tid, x.lang)
     shell = compiled.shell(repo.templates[tid].layout, direction(x.lang))
     around = x.subject + (x.preheader or "") + longest(compiled.theme.get("footer"))
     bound = (len(shell.encode("utf-8")) + html_bound(x.body, items, value_bytes)
@@ -155,7 +156,7 @@ def _text_lints(repo: Repo, compiled: CompiledTemplates, previews: _Previews, ti
     if bound < RENDER_FROM_BYTES:
         return out
     try:
-        p = preview(repo, compiled, tid, x.lang, default_sample(repo, tid, x.lang))  # render's own preview
+        p = preview(repo, compiled, tid, x.lang, default_sample(repo, tid, x.lang))
     except MailgitopsError as e:
         return out + [replace(d, code="preview-failed").as_warning() for d in e.diagnostics]
     size = size_finding(p.email.html)

@@ -154,9 +154,9 @@ def test_the_size_bound_is_an_upper_bound(shipped_repo: Repo, compiled: Compiled
         built = compile_repo(repo) if repo is not shipped_repo else compiled
         previews = lint._Previews(repo)
         for tid, t in repo.templates.items():
-            _ctx, items, value_bytes = previews.get(tid)
-            for lang, x in t.texts.items():
-                html = preview(repo, built, tid, lang, default_sample(repo, tid)).email.html
+            for lang, x in t.texts.items():  # each language's own preview, as render makes it
+                _ctx, items, value_bytes = previews.get(tid, lang)
+                html = preview(repo, built, tid, lang, default_sample(repo, tid, lang)).email.html
                 shell = built.shell(t.layout, direction(lang))
                 assert len(shell.encode()) + html_bound(x.body, items, value_bytes) >= len(html.encode())
 

@@ -26,7 +26,7 @@ def _findings(root: Path) -> list[tuple[list[str], list[str], bool]]:
     out = []
     for tid in ("order-accepted", "quotation"):
         for lang in repo.languages.active:
-            p = preview(repo, compiled, tid, lang, default_sample(repo, tid))
+            p = preview(repo, compiled, tid, lang, default_sample(repo, tid, lang))
             shell = compiled.shell(compiled.templates[tid].layout, direction(p.email.lang))
             whole = [f.message for f in email_findings(p.email.html, compiled.theme)]
             fast = [f.message for f in email_findings(p.email.html, compiled.theme, shell=shell,
