@@ -55,7 +55,7 @@ def page() -> Iterator[Any]:
 
 def _html(root: Path, template_id: str, lang: str) -> tuple[str, str]:
     repo = load_repo(root).repo
-    p = preview(repo, compile_repo(repo), template_id, lang, default_sample(repo, template_id))
+    p = preview(repo, compile_repo(repo), template_id, lang, default_sample(repo, template_id, lang))
     html, text = p.message.get_body(("html",)), p.message.get_body(("plain",))
     assert html is not None and text is not None
     return html.get_content(), text.get_content()
@@ -75,7 +75,7 @@ def test_every_shipped_email_passes_axe(page: Any) -> None:
     problems = {}
     for tid in sorted(repo.templates):
         for lang in repo.languages.active:
-            p = preview(repo, compiled, tid, lang, default_sample(repo, tid))
+            p = preview(repo, compiled, tid, lang, default_sample(repo, tid, lang))
             body = p.message.get_body(("html",))
             assert body is not None
             page.set_content(body.get_content())
