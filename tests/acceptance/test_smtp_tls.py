@@ -99,6 +99,19 @@ def test_auth_rejected_is_said_plainly(tmp_path: Path, starttls: SmtpServer, cer
     assert "MG_TEST_SMTP_PASSWORD" in proc.stderr
 
 
+def test_a_refused_starttls_says_the_command_then_the_reply(tmp_path: Path, starttls: SmtpServer,
+                                                            cert: Cert) -> None:
+    """Like MAIL FROM's and RCPT TO's: what was sent first, then what the server answered to it.
+    It read `127.0.0.1:N answered 554 ... at STARTTLS, before any message`."""
+    repo = make_repo(tmp_path, port=starttls.port, security="starttls", pin=cert.sha256, auth=AUTH)
+    starttls.faults.add("STARTTLS", "554 5.7.0 TLS not available to you")
+    proc = check(repo, ENV)
+    assert proc.returncode == 1, proc.stderr
+    assert (f"smtp check failed at STARTTLS: STARTTLS was refused: 127.0.0.1:{starttls.port} answered "
+            "554 5.7.0 TLS not available to you, before any message") in proc.stderr
+    assert starttls.messages == []
+
+
 def test_starttls_required_never_falls_back(tmp_path: Path) -> None:
     plain = SmtpServer().start()
     try:

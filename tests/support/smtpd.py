@@ -46,8 +46,8 @@ class Received:
 @dataclass
 class Faults:
     """stage -> replies to give (one per command, consumed). Stages: GREET (instead of the 220
-    greeting, then the connection closes), EHLO, HELO, MAIL, RCPT, DATA (the command), MID_DATA
-    (drop while the body arrives), DATA_END (after the final dot); MAIL_OK and RCPT_OK:ADDRESS
+    greeting, then the connection closes), EHLO, HELO, STARTTLS, MAIL, RCPT, DATA (the command),
+    MID_DATA (drop while the body arrives), DATA_END (after the final dot); MAIL_OK and RCPT_OK:ADDRESS
     carry the command out and give the reply in place of its 250. A reply "drop" closes the
     connection; "drop-accepted" at DATA_END keeps the message first (the window SMTP cannot
     close). `refuse` maps an address to a lasting RCPT refusal. "stall" at DATA_END holds the reply
@@ -110,6 +110,10 @@ class FaultySMTP(SMTP):  # type: ignore[misc]  # aiosmtpd has no type hints
     async def smtp_HELO(self, arg: str) -> None:
         if not await self._fault("HELO"):
             await super().smtp_HELO(arg)
+
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        if not await self._fault("STARTTLS"):
+            await super().smtp_STARTTLS(arg)
 
     async def _done_but_say(self, stage: str, command: Any, arg: str) -> bool:
         """A `STAGE_OK` fault: the command is carried out, and its 250 given as the fault's reply."""

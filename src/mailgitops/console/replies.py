@@ -36,6 +36,9 @@ OURS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.S), key)
     (r"TLS with (?P<where>\S+) failed: (?P<why>.*)", "TLS with {where} failed: {why}"),
     (r"(?P<where>\S+) rejected the user name or password: (?P<reply>.*)",
      "{where} rejected the user name or password: {reply}"),
+    (r"(?P<stage>[A-Z]+) was refused: (?P<where>\S+) answered (?P<reply>.*), before any message",
+     "{stage} was refused: {where} answered {reply}, before any message"),
+    # the same, as a mailgitops before the command came first stored it (a pause, a held reason)
     (r"(?P<where>\S+) answered (?P<reply>.*) at (?P<stage>[A-Z]+), before any message",
      "{where} answered {reply} at {stage}, before any message"),
     (r"(?P<where>\S+) answered (?P<reply>.*)", "{where} answered {reply}"),
@@ -133,6 +136,7 @@ DE: Mapping[str, str] = {
     "TLS with {where} failed: {why}": "TLS mit {where} ist fehlgeschlagen: {why}",
     "{where} rejected the user name or password: {reply}": "{where} hat Benutzername oder Passwort abgelehnt; der Server antwortete „{reply}“",
     "{where} answered {reply}": "{where} antwortete „{reply}“",
+    "{stage} was refused: {where} answered {reply}, before any message": "{stage} wurde abgelehnt; {where} antwortete „{reply}“, noch vor jeder Nachricht",
     "{where} answered {reply} at {stage}, before any message": "{where} antwortete bei {stage} „{reply}“, noch vor jeder Nachricht",
     "{where} refuses connections from this machine: {reply} (before any message; its administrator can say why, e.g. a block list or a relay that does not know this machine)":
         "{where} nimmt von diesem Rechner keine Verbindung an; der Server antwortete „{reply}“ (vor jeder Nachricht; seine Administration kann den Grund nennen, etwa eine Sperrliste)",
@@ -199,6 +203,7 @@ ZH: Mapping[str, str] = {
     "TLS with {where} failed: {why}": "与 {where} 的 TLS 连接失败：{why}",
     "{where} rejected the user name or password: {reply}": "{where} 拒绝了用户名或密码；服务器答复“{reply}”",
     "{where} answered {reply}": "{where} 答复“{reply}”",
+    "{stage} was refused: {where} answered {reply}, before any message": "{stage} 被拒绝：{where} 答复“{reply}”，尚未发送任何邮件",
     "{where} answered {reply} at {stage}, before any message": "{where} 在 {stage} 阶段答复“{reply}”，尚未发送任何邮件",
     "{where} refuses connections from this machine: {reply} (before any message; its administrator can say why, e.g. a block list or a relay that does not know this machine)":
         "{where} 不接受来自本机的连接；服务器答复“{reply}”（在发送任何邮件之前；其管理员可以说明原因，例如黑名单）",

@@ -79,5 +79,6 @@ def _answered(where: str, code: int, text: bytes | str, stage: str, helo: str) -
         why = (f"{where} refused our greeting (EHLO {helo}): {reply}; set server.helo_name in "
                "config/smtp.yaml to a name it accepts, e.g. this machine's full DNS name")
     else:
-        why = f"{where} answered {reply} at {stage}, before any message"
+        # the command first, then the reply to it, as `smtp check` says MAIL FROM's and RCPT TO's
+        why = f"{stage} was refused: {where} answered {reply}, before any message"
     return TransportError("server-refuses", why)
