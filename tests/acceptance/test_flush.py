@@ -99,6 +99,10 @@ def test_a_rejected_password_is_not_tried_again_until_it_changes(auth_server: Sm
         assert summary["paused_until"] is None
         assert "outbox resume" in stderr
     assert auth_server.logins == tried  # no login tried again with the same password
+    listed = outcome(cli("outbox", "list", "--outbox", ob))  # what an operator reads says why it waits
+    assert listed["paused"]["until"] is None
+    assert "rejected the user name or password" in listed["paused"]["reason"]
+    assert listed["paused"]["lifted_by"].startswith("a new SMTP password")
     stored = Path(ob).read_bytes()
     assert b"wrong-password" not in stored  # only a salted hash of it is kept
     assert outcome(cli("outbox", "resume", "--outbox", ob))["resumed"] is True

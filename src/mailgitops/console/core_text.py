@@ -18,6 +18,9 @@ CORE: Mapping[str, Mapping[str, tuple[str, str | None]]] = {
     "outbox-needs-migration": {
         "de": ("Der Postausgang wird gerade auf diese Version von mailgitops umgestellt (Schema {found} → {version}); bis dahin wird nichts gesendet.", "Es geht weiter, sobald die Administration `mailgitops outbox migrate` ausgeführt hat."),
         "zh": ("发件箱正在升级到此版本的 mailgitops（架构 {found} → {version}）；在此之前不会发送任何邮件。", "管理员运行 `mailgitops outbox migrate` 后即可继续。")},
+    "outbox-taken-back": {
+        "de": ("Der Postausgang wurde für die Rückkehr zu einer älteren Version von mailgitops auf Schema {found} zurückgestellt; diese Version (Schema {version}) sendet nichts daraus.", "Die Administration betreibt ihn mit der älteren Version weiter, oder stellt ihn mit `mailgitops outbox migrate` wieder auf diese Version um."),
+        "zh": ("发件箱已为回退到旧版 mailgitops 而改回架构 {found}；此版本（架构 {version}）不会从中发送任何邮件。", "管理员可用旧版本继续运行它，或运行 `mailgitops outbox migrate` 让它回到此版本。")},
     "outbox-newer": {
         "de": ("Der Postausgang wurde von einer neueren Version von mailgitops umgestellt (Schema {found}); diese Version lässt ihn unberührt.", "Die Administration muss diesen Rechner auf die neuere Version aktualisieren."),
         "zh": ("发件箱已由更新版本的 mailgitops 升级（架构 {found}）；此版本不会改动它。", "管理员需要将这台机器升级到更新的版本。")},

@@ -270,7 +270,9 @@ class Outbox(Protocol):
 
 def listing(ob: Outbox, status: str | None, limit: int) -> JsonDict:
     """What `outbox list` and `GET /outbox` show: the newest `limit` messages (oldest first), the
-    count of each status, and how many matching messages were left out (`more`)."""
+    count of each status, how many matching messages were left out (`more`), and whether sending
+    is paused (`paused`: its reason, until when (null: until resumed) and what lifts it; null
+    when not)."""
     counts = ob.counts()
     rows = ob.rows(status, limit, newest=True)
     matching = counts.get(status, 0) if status else sum(counts.get(s, 0) for s in STATUSES)
@@ -278,7 +280,18 @@ def listing(ob: Outbox, status: str | None, limit: int) -> JsonDict:
     # drafts made with the bundle before it are told apart from the new bundle's
     bundles = ob.event_bundles(sorted({r.event_id for r in rows}))
     messages = [{**r.to_json(), "bundle_hash": bundles.get(r.event_id)} for r in rows]
-    return {"counts": counts, "messages": messages, "more": max(0, matching - len(rows))}
+    # a pause (a refused password, a server refusing us) is what holds every queued message: the
+    # list an operator reads after an upgrade or an outage says so, as `flush` and /health do
+    pause = ob.paused()
+    paused = None if pause is None else {
+        "reason": pause.reason, "until": iso(pause.until),
+        # a refused password pauses the machines that still have it; one given a new password
+        # sends again (several may share the outbox), so the pause stays listed until resumed
+        "lifted_by": ("a new SMTP password on each machine, or `mailgitops outbox resume`"
+                      if pause.secret is not None else
+                      "`mailgitops outbox resume`"
+                      + ("" if pause.until is None else ", or its time running out"))}
+    return {"counts": counts, "messages": messages, "more": max(0, matching - len(rows)), "paused": paused}
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

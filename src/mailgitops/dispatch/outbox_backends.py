@@ -91,6 +91,11 @@ def migrate(location: str | None, to: int | None = None) -> JsonDict:
     loc = location or DEFAULT_PATH
     postgresql = loc.startswith(("postgres://", "postgresql://"))
     backup: str | None = None
+    if not postgresql and os.path.isfile(loc) and os.path.getsize(loc) == 0:
+        # any other command makes an empty file a new outbox; here it is a mistyped --outbox
+        raise MailgitopsError(f"{loc} is an empty file, not an outbox; nothing was changed",
+                              hint="pass --outbox (or MAILGITOPS_OUTBOX) the file that dispatch and serve "
+                                   "use")
     if to is not None and not postgresql:
         _refuse_conninfo(loc)
         if not os.path.exists(loc):

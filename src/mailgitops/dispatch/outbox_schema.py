@@ -10,9 +10,11 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 
 from mailgitops.dispatch.outbox import Recipient, initial_recipients, version_refusal
+from mailgitops.errors import ExitCode, MailgitopsError, UsageError
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS events (
@@ -106,6 +108,7 @@ DROP TRIGGER IF EXISTS messages_from_older_mailgitops;
 def _to_v4(db: sqlite3.Connection) -> None:
     for sql in _statements(_V4):
         db.execute(sql)
+    db.execute("DELETE FROM meta WHERE key=?", (TAKEN_BACK,))
     # a file taken back to version 3 (`outbox migrate --to 3`) keeps the column, unused
     if not any(c[1] == "claims" for c in db.execute("PRAGMA table_info(messages)")):
         db.execute("ALTER TABLE messages ADD COLUMN claims INTEGER NOT NULL DEFAULT 0")
@@ -164,8 +167,15 @@ def _guard(db: sqlite3.Connection) -> None:
     db.execute(_CLAIM_GUARD)
 
 
+# set by a step back (`outbox migrate --to`): this version then says the file was taken back for
+# a rollback, instead of asking for the `outbox migrate` that would undo it
+TAKEN_BACK = "taken_back"
+
+
 def _back_to_v3(db: sqlite3.Connection) -> None:
     """`outbox migrate --to 3`: each message's bytes back in its row, version 3's guards."""
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+               (TAKEN_BACK, json.dumps({"from": 4, "to": 3, "at": time.time()})))
     db.execute("UPDATE messages SET raw = (SELECT raw FROM raws WHERE raws.id = messages.id)"
                " WHERE id IN (SELECT id FROM raws)")
     db.execute("DROP TABLE raws")
@@ -193,16 +203,11 @@ def version(db: sqlite3.Connection) -> int:
     return v
 
 
-def backup_before(db: sqlite3.Connection, path: str, to: int = VERSION) -> str | None:
-    """`outbox migrate` on an older file: a consistent copy of it as it is, next to it, before any
-    step runs (the way back for a rollback, and what a crash half-way would need); None when
-    nothing is to be migrated (to version `to`: `outbox migrate --to`). Taken outside the
-    migration's transaction (SQLite's backup cannot read through a connection that holds the
-    write lock), so the writers must be stopped first, as the upgrade procedure says; a row one
-    writes meanwhile is migrated, only not in the copy."""
-    found = version(db)
-    if not 0 < found <= VERSION or found == to:
-        return None
+def copy_before(path: str, found: int) -> str:
+    """A consistent copy of the file as it is, next to it, before a migration changes it (the way
+    back for a rollback, and what a crash half-way would need). Called with the migration's
+    write lock held on another connection: in WAL mode this copy reads beside it, and a second
+    `outbox migrate` waits for the lock instead of copying a file that is being migrated."""
     target = f"{path}.before-migrate-v{found}"
     n = 1
     while os.path.exists(target):  # an earlier attempt's copy is kept, never overwritten
@@ -212,24 +217,51 @@ def backup_before(db: sqlite3.Connection, path: str, to: int = VERSION) -> str |
     from mailgitops import private
 
     private.sqlite_file(partial)  # the whole outbox, customers and all: 0600, not the umask's 0644
-    copy = sqlite3.connect(partial)
     try:
-        db.backup(copy)
-    finally:
-        copy.close()
+        source, copy = sqlite3.connect(path), sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+    except BaseException:
+        # a copy cut short (a full disk) would only take the space the migration needs
+        for leftover in (partial, f"{partial}-journal"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        raise
     os.replace(partial, target)
     return target
 
 
-def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tuple[int, int]:
-    """Make a fresh file, check an existing one, or (with `migrate`) bring it up to date.
-    Returns (version found, version now); 0 found means the file was new."""
-    db.execute("BEGIN IMMEDIATE")  # one process at a time decides and applies
+def refusal(db: sqlite3.Connection, path: str, found: int) -> MailgitopsError | None:
+    """Why this version does not use a file of version `found` (None: it does): newer, older, or
+    taken back on purpose for a rollback (then `outbox migrate` is not the fix to offer)."""
+    if 0 < found < VERSION and db.execute("SELECT 1 FROM meta WHERE key=?", (TAKEN_BACK,)).fetchone():
+        return MailgitopsError(
+            f"the outbox {path} was taken back to schema version {found} (`outbox migrate --to "
+            f"{found}`) for a rollback to a mailgitops that knows only that version; this one needs "
+            f"version {VERSION} and does not use it",
+            hint=f"run the older mailgitops on it; or, to go on with this version instead, run: "
+                 f"mailgitops outbox migrate --outbox {path}",
+            exit_code=ExitCode.TEMPORARY, code="outbox-taken-back",
+            values={"found": found, "version": VERSION})
+    return version_refusal(path, found, VERSION, migrate_hint(path))
+
+
+def prepare(db: sqlite3.Connection, path: str, *,
+            migrate: bool = False) -> tuple[tuple[int, int], str | None]:
+    """Make a fresh file, check an existing one, or (with `migrate`) bring it up to date, copying
+    it first. Returns ((version found, version now), the copy); 0 found means the file was new."""
+    db.execute("BEGIN IMMEDIATE")  # one process at a time decides, copies and applies
+    backup = None
     try:
         found = version(db)
-        problem = version_refusal(path, found, VERSION, migrate_hint(path))
+        problem = refusal(db, path, found)
         if problem is not None and not (migrate and found < VERSION):
             raise problem
+        if migrate and 0 < found < VERSION:
+            backup = copy_before(path, found)
         if found == 0:
             for sql in _statements(_V1):
                 db.execute(sql)
@@ -240,33 +272,36 @@ def prepare(db: sqlite3.Connection, path: str, *, migrate: bool = False) -> tupl
             db.execute(f"PRAGMA user_version={VERSION}")
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite ends it itself on some errors (a full disk)
+            db.execute("ROLLBACK")
         raise
-    return found, VERSION
+    return (found, VERSION), backup
 
 
-def step_down(db: sqlite3.Connection, path: str, to: int) -> tuple[int, int]:
+def step_down(db: sqlite3.Connection, path: str, to: int) -> tuple[int, int, str | None]:
     """`outbox migrate --to`: take the file back to version `to`, for a rollback to a mailgitops
-    that knows only that one. Returns (version found, version now)."""
+    that knows only that one, copying it first. Returns (version found, version now, the copy)."""
     db.execute("BEGIN IMMEDIATE")
+    backup = None
     try:
         found = version(db)
         refuse_down(path, found, to)
+        if to != found:
+            backup = copy_before(path, found)
         for step in range(found, to, -1):
             DOWN[step](db)
         if to != found:
             db.execute(f"PRAGMA user_version={to}")
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:
+            db.execute("ROLLBACK")
         raise
-    return found, to
+    return found, to, backup
 
 
 def refuse_down(path: str, found: int, to: int) -> None:
     """Raises when this version cannot take a file of version `found` to `to`."""
-    from mailgitops.errors import UsageError
-
     problem = version_refusal(path, found, VERSION, migrate_hint(path))
     if found > VERSION and problem is not None:
         raise problem

@@ -30,7 +30,6 @@ from mailgitops.dispatch.outbox import (
     json_column,
     read_draft,
     sha_of,
-    version_refusal,
 )
 from mailgitops.dispatch.outbox_page import page_where
 from mailgitops.dispatch.outbox_sqlite_conn import GroupWriter, Readers, why_unopenable, wrong_path
@@ -79,6 +78,8 @@ def _row(r: sqlite3.Row, raw: bytes | None, *, with_draft: bool = True) -> Row:
 _WITH_BYTES = "SELECT m.*, coalesce(r.raw, m.raw) AS stored FROM messages m LEFT JOIN raws r USING (id)"
 
 BUSY_SECONDS = 10.0  # how long a statement waits for another process's lock on the file
+# how long `outbox migrate` waits for another one (a large file takes seconds each way)
+MIGRATE_WAIT_SECONDS = 600.0
 
 
 def _enter_wal(db: sqlite3.Connection, wait: float = BUSY_SECONDS) -> None:
@@ -116,23 +117,14 @@ class SqliteOutbox(SqliteHandActions):
             # FULL: a committed row survives power loss, so "accepted" really means on disk
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self.backup = outbox_schema.backup_before(self.db, self.path) if migrate else None
-            self.migrated = outbox_schema.prepare(self.db, self.path, migrate=migrate)
+            if migrate:  # another `outbox migrate` may hold the file for a while: wait for it
+                self.db.execute(f"PRAGMA busy_timeout={int(MIGRATE_WAIT_SECONDS * 1000)}")
+            self.migrated, self.backup = outbox_schema.prepare(self.db, self.path, migrate=migrate)
+            self.db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
             self.writer = GroupWriter(self.db, self.lock)
             self.readers = Readers(self.path)
         except sqlite3.Error as e:
-            why = why_unopenable(self.path) or e
-            if wrong_path(self.path):  # retrying for ever would not help: the command line is wrong
-                raise UsageError(f"cannot open the outbox {self.path}: {why}",
-                                 hint="pass --outbox (or MAILGITOPS_OUTBOX) the outbox file that dispatch "
-                                      "and serve use, or a new file's name in a folder this user can "
-                                      "write; nothing was stored") from e
-            # temporary (75) for a missing folder or permission: nothing was accepted, and the order
-            # system keeps the event and sends it again once that is fixed (or the volume mounted)
-            raise MailgitopsError(f"cannot open the outbox {self.path}: {why}",
-                                  hint="pass --outbox PATH (or MAILGITOPS_OUTBOX) to a file in a folder this "
-                                       "user can write; nothing was stored",
-                                  exit_code=ExitCode.TEMPORARY) from e
+            raise unusable(self.path, e, "nothing was stored") from e
 
     @staticmethod
     def _row(r: sqlite3.Row, db: sqlite3.Connection, raw: bytes | None, *, with_draft: bool = True) -> Row:
@@ -152,8 +144,13 @@ class SqliteOutbox(SqliteHandActions):
 
     def schema_refusal(self) -> MailgitopsError | None:
         with self.readers.read() as db:
-            found = outbox_schema.version(db)
-        return version_refusal(self.path, found, outbox_schema.VERSION, outbox_schema.migrate_hint(self.path))
+            return outbox_schema.refusal(db, self.path, outbox_schema.version(db))
+
+    def _schema_refusal_quietly(self) -> MailgitopsError | None:
+        try:
+            return self.schema_refusal()
+        except sqlite3.Error:
+            return None
 
     @locked
     def close(self) -> None:
@@ -171,6 +168,11 @@ class SqliteOutbox(SqliteHandActions):
         except sqlite3.IntegrityError as e:
             raise EventConflict(f"event {event.event_id} could not be stored: {e}") from e
         except sqlite3.Error as e:
+            # the file migrated (or taken back) under a running serve, before its next look at the
+            # schema: its refusal, not SQLite's words for the table it no longer finds
+            changed = self._schema_refusal_quietly()
+            if changed is not None:
+                raise changed from e
             raise MailgitopsError(f"the outbox could not store event {event.event_id}: {e}; "
                                   "nothing was accepted, send it again",
                                   exit_code=ExitCode.TEMPORARY) from e
@@ -335,15 +337,37 @@ class SqliteOutbox(SqliteHandActions):
 def step_down(path: str, to: int) -> tuple[int, int, str | None]:
     """`outbox migrate --to`: (version found, version now, the copy made first)."""
     try:
-        db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS)
+        db = sqlite3.connect(path, isolation_level=None, timeout=MIGRATE_WAIT_SECONDS)
         try:
-            outbox_schema.refuse_down(path, outbox_schema.version(db), to)  # before any copy is made
-            backup = outbox_schema.backup_before(db, path, to)
-            found, now = outbox_schema.step_down(db, path, to)
+            return outbox_schema.step_down(db, path, to)
         finally:
             db.close()
     except sqlite3.Error as e:
-        raise UsageError(f"cannot open the outbox {path}: {why_unopenable(path) or e}",
-                         hint="pass --outbox the file that dispatch and serve use; nothing was "
-                              "changed") from e
-    return found, now, backup
+        raise unusable(path, e, "nothing was changed") from e
+
+
+def unusable(path: str, e: sqlite3.Error, nothing: str) -> MailgitopsError:
+    """What SQLite's refusal of the file means to the person who named it, and the exit code: 2
+    when the path is wrong (retrying for ever would not help), else 75 (a missing folder or
+    permission, a full disk: put right, the order system's next try succeeds; nothing was
+    accepted meanwhile)."""
+    if getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return MailgitopsError(
+            f"cannot use the outbox {path}: the disk it is on is full ({e}); {nothing}",
+            hint="free space on that disk and try again; `outbox migrate` needs about three times the "
+                 "outbox's size free (its copy, the changed rows and their log)",
+            exit_code=ExitCode.TEMPORARY)
+    if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+        return MailgitopsError(
+            f"cannot use the outbox {path}: another process holds it ({e}): an `outbox migrate` "
+            f"still running, or a long write; {nothing}",
+            hint="try again once it has finished", exit_code=ExitCode.TEMPORARY)
+    why = why_unopenable(path) or e
+    if wrong_path(path):
+        return UsageError(f"cannot open the outbox {path}: {why}",
+                          hint="pass --outbox (or MAILGITOPS_OUTBOX) the outbox file that dispatch and serve "
+                               f"use, or a new file's name in a folder this user can write; {nothing}")
+    return MailgitopsError(f"cannot open the outbox {path}: {why}",
+                           hint=f"pass --outbox PATH (or MAILGITOPS_OUTBOX) to a file in a folder this user "
+                                f"can write; {nothing}",
+                           exit_code=ExitCode.TEMPORARY)

@@ -37,3 +37,27 @@ def test_an_outbox_waiting_for_its_migration_is_named_in_the_operators_language(
         assert said in page.text
         assert "mailgitops outbox migrate" in page.text
         assert "Try again in a minute" not in page.text
+
+
+@pytest.mark.parametrize(("language", "said", "not_said"), [
+    ("de", "wurde für die Rückkehr zu einer älteren Version von mailgitops auf Schema 3 zurückgestellt",
+     "wird gerade auf diese Version"),
+    ("en", "was taken back to schema version 3 (`outbox migrate --to 3`) for a rollback",
+     "brings it up to date"),
+])
+def test_an_outbox_taken_back_for_a_rollback_is_not_called_an_upgrade_in_progress(
+        tmp_path: Path, bundle: Path, language: str, said: str, not_said: str) -> None:
+    # the new serve left running while the administrator rolls back: telling operators that
+    # `outbox migrate` brings sending back would undo the rollback
+    from mailgitops.dispatch.outbox_backends import migrate
+
+    shutil.copy(FIXTURE, tmp_path / "outbox.sqlite")
+    migrate(str(tmp_path / "outbox.sqlite"))
+    migrate(str(tmp_path / "outbox.sqlite"), 3)
+    for rig in make_rig(tmp_path, bundle):
+        rig.add_operator("ada", language=language)
+        with TestClient(rig.app, base_url="http://testserver", follow_redirects=False) as client:
+            page = sign_in(client).get("/")
+        assert page.status_code == 503
+        assert said in page.text
+        assert not_said not in page.text

@@ -69,7 +69,8 @@ def _core_errors() -> list[tuple[str, set[str]]]:
             else:  # an attached file's problem, by its code from resolve_attachment
                 assert ast.unparse(code) == "got.code", where
                 found.extend((c, names) for c in _attachment_codes())
-    for path in (SRC / "dispatch/outbox.py",):  # version_refusal, for both backends
+    # version_refusal, for both backends, and the SQLite file taken back for a rollback
+    for path in (SRC / "dispatch/outbox.py", SRC / "dispatch/outbox_schema.py"):
         # the outbox's refusals the console names in the operator's words (an upgrade waiting for
         # `outbox migrate`): those that carry a code; the others are the administrator's
         for call in _calls(path, "MailgitopsError"):

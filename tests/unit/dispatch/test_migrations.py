@@ -138,3 +138,95 @@ def test_migrate_to_names_the_versions_it_can_go_back_to(tmp_path: Path) -> None
     assert missing.returncode == 1
     assert "there is no outbox at" in missing.stderr
     assert not (tmp_path / "typo.sqlite").exists()
+
+
+def test_a_full_disk_during_migrate_names_the_disk_and_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    # SQLite ends the transaction itself when the disk fills; a ROLLBACK after that hid the cause
+    # behind "cannot rollback - no transaction is active" and a hint about folders
+    from mailgitops.dispatch.outbox_sqlite import unusable
+
+    path = tmp_path / "old.sqlite"
+    _version_1_file(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count={pages}")  # not one page more: the disk is full
+    with pytest.raises(sqlite3.OperationalError) as got:
+        outbox_schema.prepare(db, str(path), migrate=True)
+    db.close()
+    assert "full" in str(got.value)
+    said = unusable(str(path), got.value, "nothing was changed")
+    assert said.exit_code == 75  # free space, and the next try works
+    assert "the disk it is on is full" in str(said)
+    assert "three times the outbox's size" in str(said.hint)
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert outbox_schema.version(check) == 1
+    check.close()
+
+
+def test_two_migrations_at_once_migrate_and_copy_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.sqlite"
+    _version_1_file(path)
+    db = sqlite3.connect(path)
+    row = db.execute("SELECT * FROM messages").fetchone()
+    cols = [c[1] for c in db.execute("PRAGMA table_info(messages)")]
+    body = b"x" * 20_000
+    for i in range(1500):  # some 30 MB: the first migration takes a while
+        values = dict(zip(cols, row, strict=True), id=None, message_id=f"<m{i}@x>", raw=body)
+        db.execute(f"INSERT INTO messages ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                   list(values.values()))
+    db.commit()
+    db.close()
+    cmd = [sys.executable, "-m", "mailgitops", "outbox", "migrate", "--outbox", str(path)]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.1)
+    second = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = [p.communicate(timeout=120) for p in (first, second)]
+    assert (first.returncode, second.returncode) == (0, 0), done
+    said = [json.loads(out) for out, _ in done]
+    assert sorted(s["changed"] for s in said) == [False, True]  # one migrated; the other waited for it
+    assert [s["backup"] is None for s in said].count(True) == 1
+    copies = sorted(f.name for f in tmp_path.iterdir() if "before-migrate" in f.name)
+    assert copies == ["big.sqlite.before-migrate-v1"]
+
+
+def test_an_outbox_taken_back_for_a_rollback_is_named_so_and_not_migrated_by_itself(tmp_path: Path) -> None:
+    path = tmp_path / "o.sqlite"
+    _version_1_file(path)
+    outcome(cli("outbox", "migrate", "--outbox", str(path)))
+    outcome(cli("outbox", "migrate", "--to", "3", "--outbox", str(path)))
+    listed = cli("outbox", "list", "--outbox", str(path))
+    assert listed.returncode == 75
+    assert "was taken back to schema version 3 (`outbox migrate --to 3`) for a rollback" in listed.stderr
+    assert "run the older mailgitops on it" in listed.stderr
+    up = outcome(cli("outbox", "migrate", "--outbox", str(path)))  # going on with this version after all
+    assert (up["found_version"], up["version"]) == (3, outbox_schema.VERSION)
+    assert outcome(cli("outbox", "list", "--outbox", str(path)))["counts"]["sent"] == 1
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    refused = cli("outbox", "migrate", "--outbox", str(empty))
+    assert refused.returncode == 1
+    assert "is an empty file, not an outbox" in refused.stderr
+    assert empty.stat().st_size == 0
+
+
+def test_a_running_dispatcher_refuses_an_event_in_words_once_the_file_was_taken_back(tmp_path: Path) -> None:
+    # a serve left running while the administrator runs `--to 3`: before its next look at the
+    # schema, an event met "no such table: raws", SQLite's words, in the 503 and the journal
+    from mailgitops.dispatch.outbox import NewMessage, StoredEvent
+    from mailgitops.dispatch.outbox_backends import migrate
+
+    path = str(tmp_path / "o.sqlite")
+    ob = open_outbox(path)
+    migrate(path, 3)
+    message = NewMessage("customer", "en", "order-received", "<m@example.com>", "p@example.com",
+                         ("a@example.org",), (), b"raw", None, "queued")
+    with pytest.raises(MailgitopsError) as got:
+        ob.record_event(StoredEvent("e1", "h1", "b", [{"row": 0}]), [message])
+    ob.close()
+    assert got.value.exit_code == 75  # the order system keeps the event
+    assert "was taken back to schema version 3" in str(got.value)
+    assert "no such table" not in str(got.value)
