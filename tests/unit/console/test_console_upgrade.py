@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from httpx2 import Response
 from starlette.testclient import TestClient
 
 from mailgitops.dispatch.outbox_schema import VERSION
@@ -29,14 +30,21 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "outbox-26a7483.sql
 def test_an_outbox_waiting_for_its_migration_is_named_in_the_operators_language(
         tmp_path: Path, bundle: Path, language: str, said: str) -> None:
     shutil.copy(FIXTURE, tmp_path / "outbox.sqlite")
-    for rig in make_rig(tmp_path, bundle):
-        rig.add_operator("ada", language=language)
-        with TestClient(rig.app, base_url="http://testserver", follow_redirects=False) as client:
-            page = sign_in(client).get("/")
+    for page in _front_pages(tmp_path, bundle, language):
         assert page.status_code == 503
         assert said in page.text
         assert "mailgitops outbox migrate" in page.text
         assert "Try again in a minute" not in page.text
+
+
+def _front_pages(tmp_path: Path, bundle: Path, language: str) -> list[Response]:
+    """The console's first page after signing in, as an operator of `language`, on each rig."""
+    pages = []
+    for rig in make_rig(tmp_path, bundle):
+        rig.add_operator("ada", language=language)
+        with TestClient(rig.app, base_url="http://testserver", follow_redirects=False) as client:
+            pages.append(sign_in(client).get("/"))
+    return pages
 
 
 @pytest.mark.parametrize(("language", "said", "not_said"), [
@@ -54,10 +62,7 @@ def test_an_outbox_taken_back_for_a_rollback_is_not_called_an_upgrade_in_progres
     shutil.copy(FIXTURE, tmp_path / "outbox.sqlite")
     migrate(str(tmp_path / "outbox.sqlite"))
     migrate(str(tmp_path / "outbox.sqlite"), 3)
-    for rig in make_rig(tmp_path, bundle):
-        rig.add_operator("ada", language=language)
-        with TestClient(rig.app, base_url="http://testserver", follow_redirects=False) as client:
-            page = sign_in(client).get("/")
+    for page in _front_pages(tmp_path, bundle, language):
         assert page.status_code == 503
         assert said in page.text
         assert not_said not in page.text
