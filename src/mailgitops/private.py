@@ -23,6 +23,29 @@ def _ours(st: os.stat_result) -> bool:
     return not hasattr(os, "getuid") or st.st_uid == os.getuid()
 
 
+# SQLite locks a database with POSIX locks, and those belong to the process: closing any
+# descriptor of the file, even one opened only to read its first bytes, drops them all, the open
+# SQLite connections' included. Another process then takes itself for the last user, checkpoints
+# and deletes the -wal and -shm under those connections, and the file is damaged (an outbox lost
+# rows a serve had written, or became "not a database"). So Python reads a database at most once
+# per process, before SQLite opens it; from then on it is known by its device and inode.
+_KNOWN: set[tuple[int, int]] = set()
+
+
+def _inode(path: str | Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def known_sqlite(path: str | Path) -> bool:
+    """Whether this process has already found `path` to be a SQLite database (or an empty file
+    SQLite made one of): it must not open it again outside SQLite."""
+    return _inode(path) in _KNOWN
+
+
 def sqlite_file(path: str | Path, *, strip: int = 0o077) -> None:
     """Before sqlite3.connect: a missing database is made empty with mode 0600, so the -wal and
     -shm SQLite makes beside it are 0600 too; an existing one of this user (and its side files)
@@ -32,8 +55,12 @@ def sqlite_file(path: str | Path, *, strip: int = 0o077) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
         os.close(fd)
-    if not _sqlite_or_empty(path):
-        return  # another file given by mistake (--outbox README.md): SQLite refuses it, left as it was
+    if not known_sqlite(path):
+        if not _sqlite_or_empty(path):
+            return  # another file given by mistake (--outbox README.md): SQLite refuses it, left as it was
+        key = _inode(path)
+        if key is not None:
+            _KNOWN.add(key)
     for side in SQLITE_SIDES:
         with contextlib.suppress(OSError):
             st = os.stat(f"{path}{side}")

@@ -39,19 +39,35 @@ def run(fn: Callable[..., int], *args: Any, **kwargs: Any) -> NoReturn:
         _quiet_stdout()
         code = BROKEN_PIPE
     except Exception as e:
-        if os.environ.get("MAILGITOPS_DEBUG"):
-            import traceback  # only here: the dispatcher's cold start does not pay for it
+        if _disk_full(e):
+            # a full disk under the outbox (SQLite ends what it could not finish, nothing half
+            # written stays): the order system must send the event again later, not drop it
+            _err(f"error: the disk is full: {e}\n"
+                 "  hint: free space on the disk that holds the outbox (and its -wal file beside it) "
+                 "and run the command again")
+            code = int(ExitCode.TEMPORARY)
+        else:
+            if os.environ.get("MAILGITOPS_DEBUG"):
+                import traceback  # only here: the dispatcher's cold start does not pay for it
 
-            traceback.print_exc()
-        _err(f"unexpected error: {type(e).__name__}: {e}\n"
-             "This is a bug in mailgitops; rerun with MAILGITOPS_DEBUG=1 for details.")
-        code = int(ExitCode.UNEXPECTED)
+                traceback.print_exc()
+            _err(f"unexpected error: {type(e).__name__}: {e}\n"
+                 "This is a bug in mailgitops; rerun with MAILGITOPS_DEBUG=1 for details.")
+            code = int(ExitCode.UNEXPECTED)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_stdout()
         code = code or BROKEN_PIPE
     sys.exit(code)
+
+
+def _disk_full(e: BaseException) -> bool:
+    """SQLite's "database or disk is full" (its code 13; sqlite3 is not imported for this), or
+    the operating system's "No space left on device"."""
+    import errno
+
+    return getattr(e, "sqlite_errorcode", None) == 13 or (isinstance(e, OSError) and e.errno == errno.ENOSPC)
 
 
 BROKEN_PIPE = 128 + 13  # the exit status of a process ended by SIGPIPE, as a shell shows it

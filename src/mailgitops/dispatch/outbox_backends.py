@@ -109,6 +109,9 @@ def migrate(location: str | None, to: int | None = None) -> JsonDict:
         try:
             found, now = ob.migrated
             backup = getattr(ob, "backup", None)  # SQLite's copy; PostgreSQL: pg_dump first
+            fold = getattr(ob, "fold_log", None)  # SQLite: the migration's log into the file, now
+            if fold is not None and found != now:
+                fold(f"migrated to schema version {now}" + (f" (the copy first: {backup})" if backup else ""))
         finally:
             ob.close()
         if to is not None and to != now:  # PostgreSQL's outbox has had one schema version

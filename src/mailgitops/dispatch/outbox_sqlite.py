@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -124,7 +125,19 @@ class SqliteOutbox(SqliteHandActions):
             self.writer = GroupWriter(self.db, self.lock)
             self.readers = Readers(self.path)
         except sqlite3.Error as e:
+            self._close_quietly()
             raise unusable(self.path, e, "nothing was stored") from e
+        except BaseException:  # refused (a schema version this one does not use) or interrupted
+            self._close_quietly()
+            raise
+
+    def _close_quietly(self) -> None:
+        """A connection opened before a refusal is closed: serve tries again every few seconds,
+        and each one left open held the file's -shm for good (and its locks, see private.py)."""
+        db = getattr(self, "db", None)
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
 
     @staticmethod
     def _row(r: sqlite3.Row, db: sqlite3.Connection, raw: bytes | None, *, with_draft: bool = True) -> Row:
@@ -145,6 +158,23 @@ class SqliteOutbox(SqliteHandActions):
     def schema_refusal(self) -> MailgitopsError | None:
         with self.readers.read() as db:
             return outbox_schema.refusal(db, self.path, outbox_schema.version(db))
+
+    @locked
+    def fold_log(self, done: str) -> None:
+        """After `outbox migrate`: the log (-wal) folded into the file while the command still
+        runs. A migration writes the outbox's bytes once more; with the disk full after it, the
+        fold failed unseen at close, and the next dispatch found the disk full."""
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as e:
+            if getattr(e, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+                raise
+            raise MailgitopsError(
+                f"{done}, but the disk the outbox {self.path} is on is now full: SQLite could not "
+                f"fold its log ({self.path}-wal) into the file ({e})",
+                hint="free space on that disk before anything uses the outbox (the migration is kept "
+                     "in the log); `outbox migrate` needs about four times the outbox's size free",
+                exit_code=ExitCode.TEMPORARY) from e
 
     def _schema_refusal_quietly(self) -> MailgitopsError | None:
         try:
@@ -281,8 +311,14 @@ class SqliteOutbox(SqliteHandActions):
             rows = self.db.execute(sql, (*params, limit)).fetchall()
             raws = self._raws([r["id"] for r in rows])
             self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
+        except BaseException as e:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            # taken back (`outbox migrate --to`) or migrated under a running flush or serve: its
+            # refusal, not SQLite's "no such table" reported as a bug
+            changed = self._schema_refusal_quietly() if isinstance(e, sqlite3.Error) else None
+            if changed is not None:
+                raise changed from e
             raise
         # the sender reads only the bytes: a draft record (even a damaged one) is not parsed here
         return sorted((self._row(r, self.db, raws.get(r["id"], r["raw"]), with_draft=False) for r in rows),
@@ -352,10 +388,15 @@ def unusable(path: str, e: sqlite3.Error, nothing: str) -> MailgitopsError:
     permission, a full disk: put right, the order system's next try succeeds; nothing was
     accepted meanwhile)."""
     if getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        import glob
+
+        copies = sorted(glob.glob(f"{glob.escape(path)}.before-migrate-v*"))
+        kept = "; copies an `outbox migrate` made beside it: " + ", ".join(
+            f"{c} ({os.path.getsize(c) // 1_000_000} MB)" for c in copies) if copies else ""
         return MailgitopsError(
             f"cannot use the outbox {path}: the disk it is on is full ({e}); {nothing}",
-            hint="free space on that disk and try again; `outbox migrate` needs about three times the "
-                 "outbox's size free (its copy, the changed rows and their log)",
+            hint="free space on that disk and try again; `outbox migrate` needs about four times the "
+                 f"outbox's size free (its copy, the moved bytes and SQLite's log){kept}",
             exit_code=ExitCode.TEMPORARY)
     if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
         return MailgitopsError(

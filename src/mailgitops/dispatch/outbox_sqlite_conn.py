@@ -184,7 +184,9 @@ def wrong_path(path: str) -> bool:
 
 def _other_file(target: Path) -> bool:
     """A file with content that is no SQLite database (an empty file becomes a new outbox)."""
-    if not target.is_file() or target.stat().st_size == 0:
-        return False
+    from mailgitops import private
+
+    if not target.is_file() or target.stat().st_size == 0 or private.known_sqlite(target):
+        return False  # a database this process has open is never opened outside SQLite (private.py)
     with target.open("rb") as f:
         return f.read(16) != b"SQLite format 3\x00"  # what every SQLite database begins with

@@ -157,7 +157,7 @@ def test_a_full_disk_during_migrate_names_the_disk_and_leaves_the_file_as_it_was
     said = unusable(str(path), got.value, "nothing was changed")
     assert said.exit_code == 75  # free space, and the next try works
     assert "the disk it is on is full" in str(said)
-    assert "three times the outbox's size" in str(said.hint)
+    assert "four times the outbox's size" in str(said.hint)
     check = sqlite3.connect(path)
     assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert outbox_schema.version(check) == 1
