@@ -201,7 +201,11 @@ def register(group: click.Group) -> None:
         from mailgitops.dispatch.outbox_backends import migrate
 
         def apply() -> int:
-            echo_json(migrate(outbox, to))
+            def waiting() -> None:
+                click.echo("the outbox is busy (another `outbox migrate`, or a process that should have "
+                           "been stopped first): waiting for it, up to 10 minutes...", err=True)
+
+            echo_json(migrate(outbox, to, waiting))
             return 0
 
         run(apply)

@@ -78,6 +78,24 @@ def open_outbox(location: str | None, *, migrate: bool = False, existing: bool =
     return BACKENDS["sqlite"](loc, migrate, existing)
 
 
+def _held(path: str) -> bool:
+    """Whether another process holds the SQLite file's write lock now (a look, not a wait)."""
+    import sqlite3
+
+    try:
+        db = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+        finally:
+            db.close()
+    except sqlite3.OperationalError as e:
+        return "locked" in str(e) or "busy" in str(e)
+    except sqlite3.Error:
+        return False  # not a database: the migration's own open names it
+    return False
+
+
 def _no_file(loc: str) -> None:
     raise MailgitopsError(
         f"there is no outbox at {loc}; nothing was read or changed",
@@ -85,12 +103,16 @@ def _no_file(loc: str) -> None:
              f"(the default, {DEFAULT_PATH}, is in the current folder); it is made with the first event")
 
 
-def migrate(location: str | None, to: int | None = None) -> JsonDict:
+def migrate(location: str | None, to: int | None = None,
+            waiting: Callable[[], None] | None = None) -> JsonDict:
     """`outbox migrate`: bring the schema up to this version, or (`to`) back to an older one
-    for a rollback; says what it found and did."""
+    for a rollback; says what it found and did. `waiting` is called when another process holds
+    a SQLite file (another `outbox migrate`): the migration waits for it, up to 10 minutes."""
     loc = location or DEFAULT_PATH
     postgresql = loc.startswith(("postgres://", "postgresql://"))
     backup: str | None = None
+    if waiting is not None and not postgresql and os.path.isfile(loc) and _held(loc):
+        waiting()
     if not postgresql and os.path.isfile(loc) and os.path.getsize(loc) == 0:
         # any other command makes an empty file a new outbox; here it is a mistyped --outbox
         raise MailgitopsError(f"{loc} is an empty file, not an outbox; nothing was changed",

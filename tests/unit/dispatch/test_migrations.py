@@ -230,3 +230,28 @@ def test_a_running_dispatcher_refuses_an_event_in_words_once_the_file_was_taken_
     assert got.value.exit_code == 75  # the order system keeps the event
     assert "was taken back to schema version 3" in str(got.value)
     assert "no such table" not in str(got.value)
+
+
+def test_migrate_says_when_it_waits_for_another_process(tmp_path: Path) -> None:
+    # a second `outbox migrate` (or a process not stopped first) holding the file: the migration
+    # waited without a word, up to 10 minutes
+    import subprocess
+    import sys
+    import threading
+
+    path = tmp_path / "o.sqlite"
+    _version_1_file(path)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(3.0, lambda: holder.execute("ROLLBACK"))
+    released.start()
+    try:
+        cmd = [sys.executable, "-m", "mailgitops", "outbox", "migrate", "--outbox", str(path)]
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120)
+    finally:
+        released.join()
+        holder.close()
+    assert proc.returncode == 0, proc.stderr
+    assert "the outbox is busy" in proc.stderr
+    assert "waiting for it" in proc.stderr
+    assert json.loads(proc.stdout)["changed"] is True
