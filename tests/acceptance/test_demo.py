@@ -36,6 +36,8 @@ def test_the_demo_runs_from_start_to_end_as_the_readme_says() -> None:
     outcome = json.loads((demo / "outcome.json").read_text(encoding="utf-8"))
     assert outcome["messages"] and outcome["messages"][0]["status"] == "sent"
     assert list((demo / "sink").iterdir())  # the sink received mail
-    left = subprocess.run(["pgrep", "-f", f"serve --bundle {demo.name}/demo.bundle.json|devsink.py --port"],
+    # this demo's own serve and sink (their arguments name its folder), not another one on the machine
+    left = subprocess.run(["pgrep", "-f", f"serve --bundle {demo.name}/demo.bundle.json|devsink.py --port "
+                           f"[0-9]+ --out {demo.name}/sink"],
                           capture_output=True, text=True, check=False)
     assert left.stdout.strip() == "", left.stdout  # serve and the sink were stopped
