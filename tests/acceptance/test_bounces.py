@@ -166,6 +166,14 @@ def test_the_mta_can_pipe_a_bounce_on_stdin_or_leave_an_mbox(sent: Sent, tmp_pat
     assert json.loads(proc.stdout)["reports"] == 1
 
 
+def test_the_outbox_given_as_the_bounces_is_named_not_read(sent: Sent) -> None:
+    # "1 message(s) read", exit 0; and reading the open outbox with Python dropped SQLite's locks
+    proc = sent.ingest(str(sent.outbox))
+    assert proc.returncode == 1
+    assert f"{sent.outbox} is the outbox (a SQLite database), not mail" in proc.stderr
+    assert "give the Maildir, mbox or message file" in proc.stderr
+
+
 class Hook(BaseHTTPRequestHandler):
     received: list[tuple[str, Any]] = []  # noqa: RUF012 -- one test server per test, reset there
 

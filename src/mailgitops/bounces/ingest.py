@@ -47,6 +47,12 @@ def messages(source: str) -> Iterator[tuple[str, bytes]]:
                 with file.open("rb") as f:
                     yield str(file), f.read(MAX_MESSAGE_BYTES)
         return
+    from mailgitops import private
+
+    if private.known_sqlite(path):  # reading it here would drop SQLite's locks on it (private.py)
+        raise MailgitopsError(f"{source} is the outbox (a SQLite database), not mail",
+                              hint="give the Maildir, mbox or message file the bounces arrive in; --outbox "
+                                   "names the outbox")
     try:
         with path.open("rb") as f:
             head = f.read(5)

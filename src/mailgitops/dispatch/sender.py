@@ -85,6 +85,10 @@ class Sender:
         # lease, and 15 minutes later the sent one went out a second time.
         self.unrecorded: list[tuple[Row, Delivery]] = []
         self.unreleased: list[Row] = []
+        # one SMTP conversation at a time: a Dispatcher shared by an order system's threads sent
+        # their commands interleaved on this one connection ("503 nested MAIL command", a message
+        # whose first line was another's MAIL FROM, recorded as sent) and then hung
+        self.talking = threading.RLock()
 
     def _tag(self, salt: bytes) -> str:
         """The tag of the password configured now (a password file may change while serve runs)."""
@@ -110,15 +114,21 @@ class Sender:
         return None
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        with self.talking:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
 
     def flush(self, ids: Sequence[int] | None = None, *, force: bool = False, batch: int | None = None,
               stop: threading.Event | None = None) -> FlushReport:
         """Send what is due now (only `ids` when given), claiming `batch` rows at a time (None:
         as many as this sender's pace sends in CLAIM_SECONDS). A pause is honoured unless
         `force`; once `stop` is set nothing more is claimed."""
+        with self.talking:
+            return self._flush(ids, force=force, batch=batch, stop=stop)
+
+    def _flush(self, ids: Sequence[int] | None, *, force: bool, batch: int | None,
+               stop: threading.Event | None) -> FlushReport:
         self.delivery()
         report = FlushReport()
         self.settle(report)
@@ -171,6 +181,10 @@ class Sender:
 
     def deliver(self, rows: Sequence[Row], report: FlushReport) -> bool:
         """Send rows this worker has claimed; False when the connection could not be made."""
+        with self.talking:
+            return self._deliver(rows, report)
+
+    def _deliver(self, rows: Sequence[Row], report: FlushReport) -> bool:
         mode = self.delivery()
         for i, row in enumerate(rows):
             if not envelope_allowed(mode, row.rcpts):

@@ -107,3 +107,35 @@ def test_load_names_a_wrong_outbox_or_delivery_mode_at_once(bundle: Path, tmp_pa
     with pytest.raises(UsageError, match="'prod' is not a delivery mode"):
         Dispatcher.load(bundle, outbox=tmp_path / "o.sqlite", delivery="prod")
     assert not (tmp_path / "o.sqlite").exists()  # refused before the outbox was made
+
+
+def test_one_dispatcher_shared_by_an_order_systems_threads_sends_each_email_whole_once(
+        bundle: Path, tmp_path: Path, server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its one SMTP connection took the threads' commands interleaved: messages failed for good
+    with "503 nested MAIL command", one arrived with another's MAIL FROM as its first line and was
+    recorded as sent, and the process hung (a walk with four threads, three times)."""
+    import email
+    import email.policy
+    import threading
+
+    monkeypatch.setenv("MAILGITOPS_DELIVERY", "production")
+    before = len(server.messages)
+    statuses: list[str] = []
+    with Dispatcher.load(bundle, outbox=tmp_path / "o.sqlite", attachments_root=SAMPLES / "files") as d:
+        def work(first: int) -> None:
+            for i in range(first, 24, 4):
+                got = d.handle(sample_event(trigger="order_received", event_id=f"thread-{i}")).to_json()
+                statuses.extend(str(m["status"]) for m in got["messages"])
+
+        # daemon threads, joined with a deadline: a conversation that hangs fails the test
+        threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads), "the threads hung on the shared connection"
+        ids = {r.message_id for r in d.outbox.rows(limit=1000)}
+    assert len(statuses) == 24 and set(statuses) == {"sent"}
+    received = server.wait_for(before + len(statuses))[before:]
+    got_ids = [email.message_from_bytes(m.data, policy=email.policy.default)["Message-ID"] for m in received]
+    assert sorted(got_ids) == sorted(ids)  # each once, each with its own headers
