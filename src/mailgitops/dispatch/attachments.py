@@ -81,7 +81,10 @@ def resolve_attachment(  # noqa: PLR0911 -- one return per way a path can be ref
         return problem(where, "attachment-not-a-file", f"{rel!r} is not a regular file")
     suffix = PurePosixPath(rel).suffix.lower()
     mime = ATTACHMENT_TYPES.get(real.suffix.lower()) or ATTACHMENT_TYPES.get(suffix)
-    if mime is None:
+    from mailgitops import private
+
+    if mime is None or private.known_sqlite(real):  # the outbox (a link to it named .pdf) is never
+        # read outside SQLite: that would drop SQLite's locks on it (private.py)
         return problem(where, "attachment-type", f"{rel!r}: files of this type are not attached",
                     f"allowed: {', '.join(sorted(ATTACHMENT_TYPES))}")
     size = real.stat().st_size

@@ -95,3 +95,16 @@ def test_a_flush_running_while_the_outbox_is_taken_back_is_refused_in_words(tmp_
         ob.claim(worker="w", lease_seconds=60, limit=10)
     ob.close()
     assert got.value.exit_code == 75
+
+
+def test_the_outbox_is_never_attached_through_a_link_named_like_a_pdf(tmp_path: Path) -> None:
+    # the outbox kept inside the attachments root, and a link to it named .pdf: reading it to
+    # attach would drop SQLite's locks on it, and would mail every customer's data
+    from mailgitops.dispatch.attachments import FileRef, resolve_attachment
+
+    ob = open_outbox(str(tmp_path / "o.sqlite"))
+    (tmp_path / "ticket.pdf").symlink_to(tmp_path / "o.sqlite")
+    got = resolve_attachment(tmp_path, "operator", "ticket.pdf", "$.operator_attachments[0]")
+    ob.close()
+    assert not isinstance(got, FileRef)
+    assert "files of this type are not attached" in got.message
