@@ -111,13 +111,13 @@ def migrate(location: str | None, to: int | None = None,
     loc = location or DEFAULT_PATH
     postgresql = loc.startswith(("postgres://", "postgresql://"))
     backup: str | None = None
-    if waiting is not None and not postgresql and os.path.isfile(loc) and _held(loc):
-        waiting()
     if not postgresql and os.path.isfile(loc) and os.path.getsize(loc) == 0:
         # any other command makes an empty file a new outbox; here it is a mistyped --outbox
         raise MailgitopsError(f"{loc} is an empty file, not an outbox; nothing was changed",
                               hint="pass --outbox (or MAILGITOPS_OUTBOX) the file that dispatch and serve "
                                    "use")
+    if waiting is not None and not postgresql and os.path.isfile(loc) and _held(loc):
+        waiting()
     if to is not None and not postgresql:
         _refuse_conninfo(loc)
         if not os.path.exists(loc):

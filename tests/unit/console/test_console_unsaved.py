@@ -114,8 +114,7 @@ def test_a_tab_opened_before_a_colleagues_save_does_not_write_over_it(rig: Conso
         assert resp.status_code == 409, (action, mine)
         assert "Someone changed this draft after you opened it, so nothing was changed." in resp.text
         assert _editor(resp.text)[0] == "The colleague's subject"  # theirs, in the editor
-        kept = re.search(r'<details open class="mine">(.*?)</details>', resp.text, re.S)
-        assert kept and html.escape(mine, quote=False) in kept.group(1).replace("&#39;", "'")
+        assert html.escape(mine, quote=False) in _kept(resp.text).replace("&#39;", "'")
     row = rig.service.dispatcher().outbox.get(draft_id)
     assert row.status == "draft"
     assert row.draft.subject == "The colleague's subject"
@@ -174,8 +173,7 @@ def test_a_send_after_a_colleagues_discard_names_who_and_keeps_the_typing(rig: C
     assert re.fullmatch(r"This draft was discarded by bob at \d{4}-\d\d-\d\d \d\d:\d\d \S+, before your "
                         r"Send; nothing was sent\. What you had typed is kept below\.",
                         html.unescape(problem.group(1)).replace("&#39;", "'")), problem.group(1)
-    kept = re.search(r'<details open class="mine">(.*?)</details>', resp.text, re.S)
-    assert kept and "Typed before the discard" in kept.group(1)
+    assert "Typed before the discard" in _kept(resp.text)
     row = rig.service.dispatcher().outbox.get(draft_id)
     assert row.status == "discarded"
     assert [h.what for h in row.draft.history] == ["discarded the draft"]
@@ -215,6 +213,13 @@ def _discarded_by_bob(rig: ConsoleRig, draft_id: int) -> None:
         theirs = colleague.get(f"/draft/{draft_id}").text
         gone = colleague.post(f"/draft/{draft_id}/discard", data={"csrf": csrf_of(theirs), "confirm": "yes"})
         assert gone.status_code == 303
+
+
+def _kept(page: str) -> str:
+    """The page's box with what this tab had typed (HTML as shown)."""
+    kept = re.search(r'<details open class="mine">(.*?)</details>', page, re.S)
+    assert kept, "the typing is not kept on the page"
+    return kept.group(1)
 
 
 def _problem(page: str) -> str:
@@ -257,8 +262,7 @@ def test_save_upload_or_remove_after_a_colleagues_discard_names_who_and_keeps_th
     assert resp.status_code == 409
     assert re.fullmatch(rf"This draft was discarded by bob at \d{{4}}-\d\d-\d\d \d\d:\d\d \S+, before your "
                         rf"{button}; {nothing}\. What you had typed is kept below\.", _problem(resp.text))
-    kept = re.search(r'<details open class="mine">(.*?)</details>', resp.text, re.S)
-    assert kept and "Typed before the discard" in kept.group(1)
+    assert "Typed before the discard" in _kept(resp.text)
     row = rig.service.dispatcher().outbox.get(draft_id)
     assert row.status == "discarded"
     assert row.draft.subject != "Typed before the discard"
@@ -292,8 +296,7 @@ def test_a_send_after_a_colleagues_send_names_who_and_keeps_other_typing(rig: Co
     assert re.fullmatch(r"This draft was handed over for sending by bob at \d{4}-\d\d-\d\d \d\d:\d\d \S+, "
                         r"before your Send; nothing was queued twice\. What you had typed differs from what "
                         r"was sent and is kept below\.", _problem(resp.text))
-    kept = re.search(r'<details open class="mine">(.*?)</details>', resp.text, re.S)
-    assert kept and "Typed while bob sent it" in kept.group(1)
+    assert "Typed while bob sent it" in _kept(resp.text)
     row = rig.service.dispatcher().outbox.get(draft_id)
     assert row.status == "queued"
     assert row.draft.subject == subject
@@ -329,8 +332,7 @@ def test_save_upload_or_remove_after_a_colleagues_send_names_who_and_keeps_the_t
     assert re.fullmatch(rf"This draft was handed over for sending by bob at \d{{4}}-\d\d-\d\d \d\d:\d\d \S+, "
                         rf"before your {button}; {nothing}\. What you had typed is kept below\.",
                         _problem(resp.text))
-    kept = re.search(r'<details open class="mine">(.*?)</details>', resp.text, re.S)
-    assert kept and "Typed while bob sent it" in kept.group(1)
+    assert "Typed while bob sent it" in _kept(resp.text)
     row = rig.service.dispatcher().outbox.get(draft_id)
     assert row.status == "queued"
     assert row.draft.subject != "Typed while bob sent it"

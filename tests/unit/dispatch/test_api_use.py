@@ -117,24 +117,29 @@ def test_one_dispatcher_shared_by_an_order_systems_threads_sends_each_email_whol
     import email
     import email.policy
     import threading
+    import time
 
     monkeypatch.setenv("MAILGITOPS_DELIVERY", "production")
     before = len(server.messages)
     statuses: list[str] = []
-    with Dispatcher.load(bundle, outbox=tmp_path / "o.sqlite", attachments_root=SAMPLES / "files") as d:
-        def work(first: int) -> None:
-            for i in range(first, 24, 4):
-                got = d.handle(sample_event(trigger="order_received", event_id=f"thread-{i}")).to_json()
-                statuses.extend(str(m["status"]) for m in got["messages"])
+    d = Dispatcher.load(bundle, outbox=tmp_path / "o.sqlite", attachments_root=SAMPLES / "files")
 
-        # daemon threads, joined with a deadline: a conversation that hangs fails the test
-        threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert not any(t.is_alive() for t in threads), "the threads hung on the shared connection"
-        ids = {r.message_id for r in d.outbox.rows(limit=1000)}
+    def work(first: int) -> None:
+        for i in range(first, 24, 4):
+            got = d.handle(sample_event(trigger="order_received", event_id=f"thread-{i}")).to_json()
+            statuses.extend(str(m["status"]) for m in got["messages"])
+
+    # daemon threads, joined with one deadline: a conversation that hangs fails the test
+    threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in threads):  # not closed: its QUIT would wait on the hung session too
+        pytest.fail("the threads hung on the shared SMTP connection")
+    ids = {r.message_id for r in d.outbox.rows(limit=1000)}
+    d.close()
     assert len(statuses) == 24 and set(statuses) == {"sent"}
     received = server.wait_for(before + len(statuses))[before:]
     got_ids = [email.message_from_bytes(m.data, policy=email.policy.default)["Message-ID"] for m in received]

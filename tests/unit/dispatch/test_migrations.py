@@ -235,23 +235,27 @@ def test_a_running_dispatcher_refuses_an_event_in_words_once_the_file_was_taken_
 def test_migrate_says_when_it_waits_for_another_process(tmp_path: Path) -> None:
     # a second `outbox migrate` (or a process not stopped first) holding the file: the migration
     # waited without a word, up to 10 minutes
+    import select
     import subprocess
     import sys
-    import threading
 
     path = tmp_path / "o.sqlite"
     _version_1_file(path)
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
-    released = threading.Timer(3.0, lambda: holder.execute("ROLLBACK"))
-    released.start()
+    cmd = [sys.executable, "-m", "mailgitops", "outbox", "migrate", "--outbox", str(path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        cmd = [sys.executable, "-m", "mailgitops", "outbox", "migrate", "--outbox", str(path)]
-        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120)
+        assert proc.stderr is not None
+        # held until it says so, however slowly it starts; a migration that waits without a word
+        # fails here instead of holding the test for its 10 minutes
+        ready, _, _ = select.select([proc.stderr], [], [], 60)
+        said = proc.stderr.readline() if ready else ""
     finally:
-        released.join()
+        holder.execute("ROLLBACK")
         holder.close()
-    assert proc.returncode == 0, proc.stderr
-    assert "the outbox is busy" in proc.stderr
-    assert "waiting for it" in proc.stderr
-    assert json.loads(proc.stdout)["changed"] is True
+    out, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 0, said + rest
+    assert "the outbox is busy" in said
+    assert "waiting for it" in said
+    assert json.loads(out)["changed"] is True
